@@ -1,0 +1,59 @@
+# tsrun — build, set-up and test entry points. README documents `make demo` and `make test`;
+# .ci/run calls `make test` exactly as the README says.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+NODE_MODULES := node_modules/.package-lock.json
+SHIM := native-bindings/build/libtsrun-shim.so
+BUNDLE := dist/tsrun.js
+
+# Debian packages the project needs at build/test time (installed only when missing).
+DEB_PACKAGES := build-essential busybox-static runc crun hyperfine strace umoci skopeo util-linux iproute2
+
+.PHONY: deps deb-deps npm-deps build native bundle typecheck test test-unit test-integration demo clean
+
+deps: deb-deps npm-deps
+
+deb-deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+npm-deps: $(NODE_MODULES)
+$(NODE_MODULES): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: native bundle
+
+native: $(SHIM)
+$(SHIM): native-bindings/shim.c native-bindings/shim.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -Werror -fPIC -shared -D_GNU_SOURCE -o $@ native-bindings/shim.c
+
+bundle: $(BUNDLE)
+$(BUNDLE): $(NODE_MODULES) $(shell find src -name '*.ts' 2>/dev/null) scripts/bundle.mjs
+	node scripts/bundle.mjs
+
+typecheck: $(NODE_MODULES)
+	npx tsc --noEmit -p .
+
+test-unit: build
+	npx vitest run --project unit
+
+test-integration: build samples
+	npx vitest run --project integration
+
+# The one test command (README, .ci/run): everything, from a fresh machine.
+test: deps build samples typecheck
+	npx vitest run
+
+demo: deps build samples
+	./bin/tsrun.js run --bundle rootfs-samples/build/busybox demo-$$$$
+
+clean:
+	rm -rf dist native-bindings/build rootfs-samples/build
+
+-include mk/*.mk

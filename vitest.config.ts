@@ -1,0 +1,20 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `unit` needs no root and no kernel features; `integration` runs real containers as root.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+          // Containers are cheap, but the host has 2 cores; keep files sequential for clear failures.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
