@@ -1,0 +1,6 @@
+// Entry point of the `tsrun` command. It only routes: each command lives in its own module under
+// ./commands and is imported lazily, so `tsrun run` never loads the code of `tsrun image` or `spec`.
+import { commandTable } from './table.js';
+import { runCli } from './run-cli.js';
+
+await runCli(process.argv.slice(2), commandTable);
