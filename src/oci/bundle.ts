@@ -1,0 +1,191 @@
+// Loads an OCI bundle: `<dir>/config.json` (read, parsed, validated) and its root filesystem.
+// Synchronous on purpose: it runs once at start-up, before anything else can happen concurrently.
+import { readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError, TsrunError } from '../errors.js';
+import type { Spec } from './types.js';
+import { validateSpec } from './validate.js';
+
+export interface Bundle {
+  /** Absolute bundle directory. */
+  dir: string;
+  /** Absolute path of the bundle's config.json. */
+  configPath: string;
+  spec: Spec;
+  /** Absolute root filesystem directory: root.path resolved against the bundle directory. */
+  rootfs: string;
+}
+
+export function loadBundle(dir: string): Bundle {
+  const bundleDir = resolve(dir);
+  const configPath = join(bundleDir, 'config.json');
+  const spec = validateSpec(parseJson(readConfig(bundleDir, configPath), configPath), configPath);
+  const rootfs = resolve(bundleDir, spec.root?.path ?? '');
+  checkRootfsIsDirectory(rootfs, configPath);
+  return { dir: bundleDir, configPath, spec, rootfs };
+}
+
+function errnoOf(err: unknown): string | undefined {
+  return err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+}
+
+function readConfig(bundleDir: string, configPath: string): string {
+  try {
+    return readFileSync(configPath, 'utf8');
+  } catch (err) {
+    const errno = errnoOf(err);
+    const details = { file: configPath, cause: err, ...(errno ? { errno } : {}) };
+    if (errno === 'ENOENT' && !isDirectory(bundleDir)) {
+      throw new TsrunError(`bundle directory ${bundleDir} does not exist`, details);
+    }
+    if (errno === 'ENOENT') {
+      throw new TsrunError(`${configPath} does not exist (a bundle needs a config.json; \`tsrun spec\` writes one)`, details);
+    }
+    throw new TsrunError(`cannot read ${configPath}: ${err instanceof Error ? err.message : String(err)}`, details);
+  }
+}
+
+function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    const offset = new JsonSyntaxScanner(text).firstErrorOffset();
+    const where = offset === undefined ? '' : ` at ${lineAndColumn(text, offset)}`;
+    throw new TsrunError(`${file}: invalid JSON${where}: ${conciseJsonReason(err.message)}`, { file, cause: err });
+  }
+}
+
+// V8 words its messages differently across versions, sometimes with an offset and sometimes with a
+// copy of the whole input; keep only the reason, the position is reported as line and column.
+function conciseJsonReason(message: string): string {
+  return message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');
+}
+
+/** `line 3, column 7` (both 1-based) of a character offset. */
+export function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  return `line ${line}, column ${column}`;
+}
+
+class SyntaxErrorAt {
+  constructor(readonly offset: number) {}
+}
+
+/**
+ * Finds where JSON text first stops being valid. JSON.parse does not always say (Node 20 reports
+ * `Unexpected token '}'` without an offset), and a position is what a user needs to fix a config.
+ */
+export class JsonSyntaxScanner {
+  private i = 0;
+  constructor(private readonly text: string) {}
+
+  /** Offset of the first syntax error, or undefined when the text is valid JSON. */
+  firstErrorOffset(): number | undefined {
+    try {
+      this.value();
+      this.skipWhitespace();
+      return this.i < this.text.length ? this.i : undefined;
+    } catch (err) {
+      if (err instanceof SyntaxErrorAt) return err.offset;
+      throw err;
+    }
+  }
+
+  private fail(offset = this.i): never {
+    throw new SyntaxErrorAt(offset);
+  }
+
+  private skipWhitespace(): void {
+    while (this.i < this.text.length && ' \t\n\r'.includes(this.text[this.i]!)) this.i++;
+  }
+
+  private value(): void {
+    this.skipWhitespace();
+    const c = this.text[this.i];
+    if (c === '{') return this.object();
+    if (c === '[') return this.array();
+    if (c === '"') return this.string();
+    if (c === 't') return this.literal('true');
+    if (c === 'f') return this.literal('false');
+    if (c === 'n') return this.literal('null');
+    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number();
+    this.fail();
+  }
+
+  /** Consumes `{…}` or `[…]`: elements separated by commas, then the closing bracket. */
+  private sequence(close: '}' | ']', element: () => void): void {
+    this.i++;
+    this.skipWhitespace();
+    if (this.text[this.i] === close) { this.i++; return; }
+    for (;;) {
+      element();
+      this.skipWhitespace();
+      const c = this.text[this.i];
+      this.i++;
+      if (c === close) return;
+      if (c !== ',') this.fail(this.i - 1);
+    }
+  }
+
+  private object(): void {
+    this.sequence('}', () => {
+      this.skipWhitespace();
+      if (this.text[this.i] !== '"') this.fail();
+      this.string();
+      this.skipWhitespace();
+      if (this.text[this.i] !== ':') this.fail();
+      this.i++;
+      this.value();
+    });
+  }
+
+  private array(): void {
+    this.sequence(']', () => this.value());
+  }
+
+  private string(): void {
+    this.i++;
+    while (this.i < this.text.length) {
+      const c = this.text[this.i]!;
+      if (c === '"') { this.i++; return; }
+      if (c < ' ') this.fail();
+      if (c === '\\') this.escape();
+      else this.i++;
+    }
+    this.fail();
+  }
+
+  private escape(): void {
+    const c = this.text[this.i + 1];
+    if (c !== undefined && '"\\/bfnrt'.includes(c)) { this.i += 2; return; }
+    if (c === 'u' && /^[0-9a-fA-F]{4}$/.test(this.text.slice(this.i + 2, this.i + 6))) { this.i += 6; return; }
+    this.fail(this.i + 1);
+  }
+
+  private number(): void {
+    const pattern = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+    pattern.lastIndex = this.i;
+    if (!pattern.test(this.text)) this.fail(this.text[this.i] === '-' ? this.i + 1 : this.i);
+    this.i = pattern.lastIndex;
+  }
+
+  private literal(word: string): void {
+    for (let k = 0; k < word.length; k++) {
+      if (this.text[this.i + k] !== word[k]) this.fail(this.i + k);
+    }
+    this.i += word.length;
+  }
+}
+
+function checkRootfsIsDirectory(rootfs: string, configPath: string): void {
+  const stat = statSync(rootfs, { throwIfNoEntry: false });
+  if (stat === undefined) throw new ConfigError('root.path', `root filesystem ${rootfs} does not exist`, configPath);
+  if (!stat.isDirectory()) throw new ConfigError('root.path', `root filesystem ${rootfs} is not a directory`, configPath);
+}
