@@ -24,7 +24,8 @@ export function validateSpec(raw: unknown, file?: string): Spec {
     checkRules(spec);
     return spec;
   } catch (err) {
-    if (err instanceof Invalid) throw new ConfigError(err.field, err.problem, file);
+    // The document itself has the empty path; name it so the message does not start with ": ".
+    if (err instanceof Invalid) throw new ConfigError(err.field || 'config', err.problem, file);
     throw err;
   }
 }
