@@ -1,0 +1,51 @@
+// linux.cgroupsPath → the container's cgroup directory under the v2 mount.
+//   absolute ("/a/b")  → <mount>/a/b: relative to the root of the v2 hierarchy, as the spec says.
+//   relative ("a/b")   → <mount>/tsrun/a/b. The spec leaves relative paths to the runtime; runc puts them
+//                        under the *caller's* cgroup, which nests containers inside whatever shell or
+//                        service started tsrun (and inside each other's cgroups when tsrun runs in a
+//                        container). tsrun always anchors them under its own /tsrun subtree instead.
+//   absent or ""       → <mount>/tsrun/<container id>.
+// "." and ".." components are refused (they could climb out of the hierarchy or alias another container),
+// as are systemd's "slice:prefix:name" paths, since tsrun has no systemd cgroup driver.
+import { posix } from 'node:path';
+import { ConfigError } from '../errors.js';
+
+export const TSRUN_SUBTREE = 'tsrun';
+
+export interface ResolvedCgroupPath {
+  /** Absolute directory of the container's cgroup. */
+  dir: string;
+  /** Topmost directory tsrun may remove when empty (see CgroupPlan.ownedRoot). */
+  ownedRoot: string;
+}
+
+const FIELD = 'linux.cgroupsPath';
+
+export function resolveCgroupPath(mountPoint: string, cgroupsPath: string | undefined, id: string): ResolvedCgroupPath {
+  const owned = posix.join(mountPoint, TSRUN_SUBTREE);
+  if (cgroupsPath === undefined || cgroupsPath === '') {
+    checkComponents('container id', [id]);
+    return { dir: posix.join(owned, id), ownedRoot: owned };
+  }
+  if (/^[^/]*:[^/]*:[^/]*$/.test(cgroupsPath)) {
+    throw new ConfigError(FIELD, `"${cgroupsPath}" is a systemd "slice:prefix:name" path; tsrun manages cgroupfs directly, so give a path like "/mygroup/${id}"`);
+  }
+  const components = cgroupsPath.split('/').filter((c) => c !== '');
+  checkComponents(FIELD, components);
+  if (components.length === 0) throw new ConfigError(FIELD, 'must not be the root of the cgroup hierarchy');
+  if (cgroupsPath.startsWith('/')) {
+    const dir = posix.join(mountPoint, ...components);
+    return { dir, ownedRoot: dir };
+  }
+  return { dir: posix.join(owned, ...components), ownedRoot: owned };
+}
+
+function checkComponents(field: string, components: string[]): void {
+  for (const c of components) {
+    if (c === '.' || c === '..') throw new ConfigError(field, `must not contain "${c}" components`);
+    if (c.includes('\0') || c.includes('\n')) throw new ConfigError(field, 'must not contain NUL or newline characters');
+  }
+  if (field !== FIELD && components.some((c) => c === '' || c.includes('/'))) {
+    throw new ConfigError(field, 'cannot be used as a cgroup name');
+  }
+}
