@@ -2,7 +2,8 @@
 // (include/uapi/linux/capability.h). The runtime needs the numbers to build capset(2) masks, and the
 // validator needs the names: an unknown name is a config error, not something to skip silently.
 
-export const CAPABILITIES: Readonly<Record<string, number>> = Object.freeze({
+// A null prototype, so a lookup such as CAPABILITIES['toString'] is undefined rather than a function.
+export const CAPABILITIES: Readonly<Record<string, number>> = Object.freeze(Object.assign(Object.create(null) as Record<string, number>, {
   CAP_CHOWN: 0,
   CAP_DAC_OVERRIDE: 1,
   CAP_DAC_READ_SEARCH: 2,
@@ -44,7 +45,7 @@ export const CAPABILITIES: Readonly<Record<string, number>> = Object.freeze({
   CAP_PERFMON: 38,
   CAP_BPF: 39,
   CAP_CHECKPOINT_RESTORE: 40,
-});
+}));
 
 /** Highest capability number in the table. The running kernel may know fewer (/proc/sys/kernel/cap_last_cap). */
 export const CAP_LAST_CAP = 40;

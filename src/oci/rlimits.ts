@@ -2,7 +2,8 @@
 // setrlimit(2)/prlimit(2) take on Linux (include/uapi/asm-generic/resource.h; x86-64, arm64 and
 // riscv use these generic numbers).
 
-export const RLIMITS: Readonly<Record<string, number>> = Object.freeze({
+// A null prototype, so a lookup such as RLIMITS['toString'] is undefined rather than a function.
+export const RLIMITS: Readonly<Record<string, number>> = Object.freeze(Object.assign(Object.create(null) as Record<string, number>, {
   RLIMIT_CPU: 0,
   RLIMIT_FSIZE: 1,
   RLIMIT_DATA: 2,
@@ -19,7 +20,7 @@ export const RLIMITS: Readonly<Record<string, number>> = Object.freeze({
   RLIMIT_NICE: 13,
   RLIMIT_RTPRIO: 14,
   RLIMIT_RTTIME: 15,
-});
+}));
 
 export function isRlimitName(name: string): boolean {
   return Object.hasOwn(RLIMITS, name);
