@@ -1,0 +1,17 @@
+// The cgroup v2 driver's public API. Typical use by the container code:
+//   const host = detectCgroupHost();
+//   const plan = planCgroup(spec, id, host);      // refuses unsupported limits; creates nothing
+//   const cg = applyCgroup(plan);                 // mkdir, controllers, limits, device program
+//   const fd = cg.openDirFd();                    // → clone3(CLONE_INTO_CGROUP); or cg.addProcess(pid)
+//   …                                             // cg.freeze()/thaw()/kill()/stats()/oomKilled()
+//   await cg.kill(); await cg.destroy();
+export type { CgroupHost, CgroupPlan, DeviceRule, FileWrite } from './types.js';
+export type { CgroupHandle } from './manager.js';
+export type { CgroupStats, IoDeviceStats } from './stats.js';
+export { CgroupError } from './errors.js';
+export { detectCgroupHost } from './host.js';
+export { planCgroup, planDeviceRules, describeHost } from './plan.js';
+export { applyCgroup, loadCgroup, attachDeviceRules } from './manager.js';
+export { DEFAULT_ALLOWED_DEVICES, type DefaultDevice } from './devices/rules.js';
+export { deviceProgram } from './devices/program.js';
+export { resolveCgroupPath, TSRUN_SUBTREE } from './path.js';

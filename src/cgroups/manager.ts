@@ -1,0 +1,199 @@
+// Applies a CgroupPlan to the machine and manages the resulting cgroup: the object the container code
+// holds on to for placement (clone3 fd / cgroup.procs), freeze, kill, stats and removal.
+import { closeSync, constants, openSync, readdirSync, rmdirSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { BpfError, installDeviceProgram } from '../native/bpf.js';
+import { deviceProgram } from './devices/program.js';
+import { CgroupError, cgroupFsError, errnoOf } from './errors.js';
+import { waitForEvent, readEvents } from './events.js';
+import { cgroupFileExists, parseFlatKeyed, readCgroupFile, writeCgroupFile } from './files.js';
+import { readStats, type CgroupStats } from './stats.js';
+import { enableControllers, makeChain, pathChain, removeDirs } from './tree.js';
+import type { CgroupPlan, DeviceRule } from './types.js';
+
+export interface CgroupHandle {
+  /** Absolute path of the container's cgroup directory. */
+  readonly dir: string;
+  /** A new O_RDONLY|O_DIRECTORY|O_CLOEXEC fd of the cgroup, for clone3(CLONE_INTO_CGROUP). Caller closes it. */
+  openDirFd(): number;
+  /** Moves a process (all its threads) into the cgroup. */
+  addProcess(pid: number): void;
+  /** Pids directly in the cgroup. */
+  pids(): number[];
+  /** Writes cgroup.freeze 1 and resolves once cgroup.events says "frozen 1". */
+  freeze(timeoutMs?: number): Promise<void>;
+  thaw(timeoutMs?: number): Promise<void>;
+  /** SIGKILLs every process in the cgroup and its children (cgroup.kill), resolving once none is left. */
+  kill(timeoutMs?: number): Promise<void>;
+  /** True while any process is in the cgroup or below it. */
+  populated(): boolean;
+  stats(): CgroupStats;
+  /** True if the OOM killer killed a process in this cgroup (memory.events oom_kill > 0). */
+  oomKilled(): boolean;
+  /** Removes the cgroup (waiting for exiting processes to leave) and the empty parents tsrun owns. */
+  destroy(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Creates the cgroup, enables controllers, writes every limit and attaches the device program. On any
+ * failure, what this call created is removed again before the error (naming file and errno) is thrown.
+ */
+export function applyCgroup(plan: CgroupPlan): CgroupHandle {
+  const chain = pathChain(plan.mountPoint, plan.dir);
+  const created = makeChain(chain);
+  try {
+    if (!created.includes(plan.dir) && (readCgroupFile(plan.dir, 'cgroup.procs') ?? '').trim() !== '') {
+      throw new CgroupError(`cgroup: ${plan.dir} already exists and has processes in it (is another container using this cgroupsPath?)`, { file: plan.dir });
+    }
+    enableControllers(plan.mountPoint, chain, plan.controllers);
+    for (const w of plan.writes) {
+      if (w.optional === true && !cgroupFileExists(plan.dir, w.file)) continue;
+      writeCgroupFile(plan.dir, w.file, w.value, w.field);
+    }
+    if (plan.deviceRules !== null) attachDeviceRules(plan.dir, plan.deviceRules);
+  } catch (err) {
+    removeDirs(created);
+    throw err;
+  }
+  // Created parents outside ownedRoot (absolute paths) are ours too, but only this handle knows it.
+  return new Cgroup(plan.dir, plan.ownedRoot, created);
+}
+
+/** Re-opens an existing container cgroup, e.g. for `tsrun kill` or `delete`. Pass the plan's ownedRoot. */
+export function loadCgroup(dir: string, ownedRoot: string = dir): CgroupHandle {
+  if (!cgroupFileExists(dir, 'cgroup.procs')) {
+    throw new CgroupError(`cgroup: ${dir} is not a cgroup v2 directory (no cgroup.procs)`, { file: dir });
+  }
+  return new Cgroup(dir, ownedRoot, []);
+}
+
+/** Loads the device program for these rules and attaches it to the cgroup at dir. */
+export function attachDeviceRules(dir: string, rules: readonly DeviceRule[]): void {
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    installDeviceProgram(fd, deviceProgram(rules));
+  } catch (err) {
+    if (!(err instanceof BpfError)) throw err;
+    throw new CgroupError(`cgroup: attaching the device rules program to ${dir} failed: ${err.message}`, {
+      file: dir,
+      field: 'linux.resources.devices',
+      syscall: `bpf(${err.command})`,
+      errno: err.errno,
+      cause: err,
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+class Cgroup implements CgroupHandle {
+  constructor(
+    readonly dir: string,
+    private readonly ownedRoot: string,
+    private readonly created: string[],
+  ) {}
+
+  openDirFd(): number {
+    // libuv adds O_CLOEXEC to every open(), so the fd never leaks into the container.
+    return openSync(this.dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  }
+
+  addProcess(pid: number): void {
+    writeCgroupFile(this.dir, 'cgroup.procs', String(pid));
+  }
+
+  pids(): number[] {
+    return (readCgroupFile(this.dir, 'cgroup.procs') ?? '').split('\n').filter((l) => l !== '').map(Number);
+  }
+
+  async freeze(timeoutMs?: number): Promise<void> {
+    writeCgroupFile(this.dir, 'cgroup.freeze', '1');
+    await waitForEvent(this.dir, 'frozen', 1, timeoutMs);
+  }
+
+  async thaw(timeoutMs?: number): Promise<void> {
+    writeCgroupFile(this.dir, 'cgroup.freeze', '0');
+    await waitForEvent(this.dir, 'frozen', 0, timeoutMs);
+  }
+
+  async kill(timeoutMs?: number): Promise<void> {
+    if (cgroupFileExists(this.dir, 'cgroup.kill')) writeCgroupFile(this.dir, 'cgroup.kill', '1');
+    else await this.killOneByOne();
+    await waitForEvent(this.dir, 'populated', 0, timeoutMs);
+  }
+
+  /** For kernels before 5.14: freeze so nothing forks while we signal, SIGKILL every pid, thaw. */
+  private async killOneByOne(): Promise<void> {
+    await this.freeze();
+    for (const dir of subtree(this.dir)) {
+      for (const pid of loadCgroup(dir).pids()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+    await this.thaw();
+  }
+
+  populated(): boolean {
+    return readEvents(this.dir)['populated'] === 1;
+  }
+
+  stats(): CgroupStats {
+    return readStats(this.dir);
+  }
+
+  oomKilled(): boolean {
+    const text = readCgroupFile(this.dir, 'memory.events');
+    return text !== undefined && (parseFlatKeyed(text)['oom_kill'] ?? 0) > 0;
+  }
+
+  async destroy(timeoutMs = 10_000): Promise<void> {
+    for (const dir of subtree(this.dir).reverse()) await rmdirWhenEmpty(dir, timeoutMs);
+    removeDirs(this.ownedParents());
+  }
+
+  /**
+   * Parents that may go once empty, outermost first: those from the leaf up to ownedRoot (/tsrun for
+   * default paths), plus any this handle's apply created. A busy parent (other containers) stays.
+   */
+  private ownedParents(): string[] {
+    const parents = new Set(this.created);
+    const within = (d: string): boolean => d === this.ownedRoot || d.startsWith(`${this.ownedRoot}/`);
+    for (let d = posix.dirname(this.dir); within(d); d = posix.dirname(d)) parents.add(d);
+    parents.delete(this.dir);
+    return [...parents].sort((a, b) => a.length - b.length);
+  }
+}
+
+/** dir and every cgroup below it, parents first (a container may create its own sub-cgroups). */
+function subtree(dir: string): string[] {
+  const out = [dir];
+  try {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) out.push(...subtree(join(dir, entry.name)));
+    }
+  } catch (err) {
+    if (errnoOf(err) !== 'ENOENT') throw err;
+  }
+  return out;
+}
+
+/** rmdir, waiting out EBUSY while killed processes finish leaving the cgroup. */
+async function rmdirWhenEmpty(dir: string, timeoutMs: number): Promise<void> {
+  try {
+    rmdirSync(dir);
+    return;
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return;
+    if (errnoOf(err) !== 'EBUSY') throw cgroupFsError('removing', dir, 'rmdir', err);
+  }
+  await waitForEvent(dir, 'populated', 0, timeoutMs);
+  try {
+    rmdirSync(dir);
+  } catch (err) {
+    if (errnoOf(err) !== 'ENOENT') throw cgroupFsError('removing', dir, 'rmdir', err);
+  }
+}
