@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, TsrunError } from '../../../src/errors.js';
 import { JsonSyntaxScanner, lineAndColumn, loadBundle } from '../../../src/oci/bundle.js';
@@ -108,6 +108,17 @@ describe('loadBundle', () => {
     writeBundle(defaultSpec(), 'other');
     writeFileSync(join(dir, 'rootfs'), '');
     expect(loadError().message).toMatch(/rootfs is not a directory$/);
+  });
+});
+
+// Built by `make samples`; unit tests do not build it, so this only runs once it exists.
+const SAMPLE = resolve(import.meta.dirname, '../../../rootfs-samples/build/busybox');
+describe.skipIf(!existsSync(join(SAMPLE, 'config.json')))('the busybox sample bundle', () => {
+  it('loads, runs sh without a terminal, and has sh in its rootfs', () => {
+    const bundle = loadBundle(SAMPLE);
+    expect(bundle.spec.process?.args).toEqual(['sh']);
+    expect(bundle.spec.process?.terminal).toBe(false);
+    expect(existsSync(join(bundle.rootfs, 'bin/sh'))).toBe(true);
   });
 });
 
