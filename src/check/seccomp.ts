@@ -30,8 +30,9 @@ function modeItem(mode: string | undefined, filters: string | undefined): CheckI
       'linux.seccomp profiles cannot be enforced, so containers keep every syscall; use a kernel with CONFIG_SECCOMP_FILTER');
   }
   if (mode === '0') return item('seccomp', 'seccomp', 'ok', 'available; tsrun itself runs unfiltered (mode 0), so a container gets exactly its profile');
+  const count = filters === undefined ? 'one or more' : filters;
   return item('seccomp', 'seccomp', 'ok',
-    `available; tsrun itself already runs under ${filters ?? 'some'} ${MODES[mode] ?? mode} filter(s), e.g. inside another container: a container's profile is added on top and the strictest answer wins`);
+    `available; tsrun itself already runs under ${count} seccomp filter(s) (mode ${mode}: ${MODES[mode] ?? 'unknown'}), e.g. inside another container: a container's profile is added on top and the strictest answer wins`);
 }
 
 function actionsItem(actionsAvail: string | undefined): CheckItem {

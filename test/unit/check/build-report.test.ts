@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { buildReport } from '../../../src/check/build-report.js';
+import { CHECK_AREAS } from '../../../src/check/report.js';
+import { thisHostFacts } from './host-facts-samples.js';
+import { MOUNTINFO_NO_CGROUPS, STATUS_DOCKER_ROOT, STATUS_USER } from './samples.js';
+
+describe('buildReport', () => {
+  it('on this host: can run containers, with the hybrid-cgroup and CAP_SYS_RESOURCE warnings', () => {
+    const r = buildReport(thisHostFacts());
+    expect(r.canRunContainers).toBe(true);
+    expect(r.blockers).toEqual([]);
+    expect(r.kernel).toBe('6.18.44-fc-v769');
+    expect(r.items.filter((i) => i.status !== 'ok').map((i) => `${i.area}/${i.name}`)).toEqual([
+      'cgroups/layout', 'cgroups/v2 controllers', 'cgroups/v1 controllers', 'privileges/CapEff', 'privileges/CapBnd',
+    ]);
+  });
+
+  it('lists items in area order and gives every warn/missing item a fix', () => {
+    const r = buildReport(thisHostFacts());
+    const order = r.items.map((i) => CHECK_AREAS.indexOf(i.area));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    for (const i of r.items.filter((x) => x.status !== 'ok')) expect(i.fix, `${i.area}/${i.name}`).toBeTruthy();
+  });
+
+  it('no cgroups at all is a warning, not fatal', () => {
+    const r = buildReport(thisHostFacts({ mountinfo: MOUNTINFO_NO_CGROUPS, v2Controllers: undefined }));
+    expect(r.canRunContainers).toBe(true);
+  });
+
+  it('without mount or PID namespaces nothing can run', () => {
+    const r = buildReport(thisHostFacts({ nsEntries: ['net', 'user', 'uts', 'ipc'] }));
+    expect(r.canRunContainers).toBe(false);
+    expect(r.blockers).toHaveLength(2);
+    expect(r.blockers[0]).toMatch(/mount namespaces/);
+  });
+
+  it('a max_pid_namespaces of 0 is as fatal as no PID namespace', () => {
+    const r = buildReport(thisHostFacts({ maxNamespaces: { pid: '0' } }));
+    expect(r.blockers).toEqual([expect.stringMatching(/PID namespaces/)]);
+  });
+
+  it('an ordinary user can run containers through user namespaces', () => {
+    expect(buildReport(thisHostFacts({ euid: 1000, status: STATUS_USER })).canRunContainers).toBe(true);
+  });
+
+  it('an ordinary user without unprivileged user namespaces cannot', () => {
+    const r = buildReport(thisHostFacts({ euid: 1000, status: STATUS_USER, unprivilegedUsernsClone: '0' }));
+    expect(r.canRunContainers).toBe(false);
+    expect(r.blockers).toEqual([expect.stringMatching(/^not root/)]);
+  });
+
+  it('root without CAP_SYS_ADMIN counts as unprivileged', () => {
+    expect(buildReport(thisHostFacts({ status: STATUS_DOCKER_ROOT, maxNamespaces: { user: '0' } })).canRunContainers).toBe(false);
+    expect(buildReport(thisHostFacts({ status: STATUS_DOCKER_ROOT })).canRunContainers).toBe(true);
+  });
+});
