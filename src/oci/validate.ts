@@ -183,6 +183,8 @@ const idMapping = shape({ containerID: uint32, hostID: uint32, size: integer(1, 
 
 const root = shape({ path: nonEmptyString, readonly: bool }, ['path']);
 
+// runtime-spec 1.0 required absolute destinations; 1.1 tolerates relative ones (read against "/") but
+// deprecates them. tsrun refuses them so a typo cannot mount somewhere unexpected.
 const mount = shape(
   { destination: absolutePath, type: str, source: str, options: arrayOf(str), uidMappings: arrayOf(idMapping), gidMappings: arrayOf(idMapping) },
   ['destination'],
