@@ -89,6 +89,8 @@ trap 'rm -rf "$tmp"' EXIT
 chmod 0755 "$tmp"
 make_rootfs "$tmp/rootfs"
 write_config "$tmp"
+# Another build may have finished meanwhile (parallel make runs); keep its bundle, which may be in use.
+[[ -f $out/config.json ]] && exit 0
 rm -rf "$out"
 mv "$tmp" "$out"
 echo "busybox.sh: wrote $out"
