@@ -10,12 +10,12 @@ export type NamespaceType = (typeof NAMESPACE_TYPES)[number];
 const WHAT_IT_ISOLATES: Record<NamespaceType, string> = {
   mnt: 'CLONE_NEWNS: its own mount table, so pivot_root can give the container its own /',
   pid: 'CLONE_NEWPID: its own PID numbers; the container process is PID 1 and sees only its descendants',
-  net: 'CLONE_NEWNET: its own interfaces, routes and ports (only lo until someone adds more)',
+  net: 'CLONE_NEWNET: its own interfaces, routes and ports; only lo until someone adds more',
   ipc: 'CLONE_NEWIPC: its own System V IPC objects and POSIX message queues',
   uts: 'CLONE_NEWUTS: its own hostname and domain name',
   user: 'CLONE_NEWUSER: its own uid/gid numbering; root inside can be nobody outside',
   cgroup: 'CLONE_NEWCGROUP: /proc/self/cgroup and /sys/fs/cgroup show its own cgroup as the root',
-  time: 'CLONE_NEWTIME: its own CLOCK_MONOTONIC and CLOCK_BOOTTIME offsets (kernel 5.6)',
+  time: 'CLONE_NEWTIME: its own CLOCK_MONOTONIC and CLOCK_BOOTTIME offsets',
 };
 
 /** What a container loses without the namespace; mnt and pid are the ones tsrun cannot do without. */

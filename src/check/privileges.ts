@@ -70,7 +70,7 @@ function capabilitySetItem(name: 'CapEff' | 'CapBnd', hex: string | undefined, a
       'expected for a non-root user; run as root for containers with host-level privileges'), facts), caps };
   }
   const fix = name === 'CapEff'
-    ? 'whatever started tsrun dropped them (a container, systemd CapabilityBoundingSet=, capsh --drop); run tsrun from a full root shell'
+    ? `whatever started tsrun dropped ${missing.length === 1 ? 'it' : 'them'} (a container, systemd CapabilityBoundingSet=, capsh --drop); run tsrun from a full root shell`
     : `a config asking for ${missing.length === 1 ? 'it' : 'these'} cannot get ${missing.length === 1 ? 'it' : 'them'}: the bounding set only ever shrinks, across every exec; start tsrun from a process with a full set`;
   return { item: withFacts(item('privileges', name, 'warn', `${caps.length} of ${all.length} ${what} (${hex}); missing ${explainMissing(missing)}`, fix), facts), caps };
 }
