@@ -1,0 +1,813 @@
+/*
+ * tsrun native shim — see shim.h for why it exists and the plan's wire format.
+ *
+ * Two halves:
+ *  - parent side (runs on Node's main thread, may allocate): decode the plan into C structs,
+ *    make the sync socket, clone the child, hand pid + socket back to TypeScript.
+ *  - child side (a fork of a multi-threaded process): may only use raw syscalls — no malloc,
+ *    no stdio, no locks — because another thread may have held any lock at clone time.
+ */
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <grp.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+struct step {
+  uint16_t op, flags, n_int, n_str;
+  int64_t *ints;
+  char **strs;
+};
+
+struct join {
+  uint32_t nstype;
+  char *path;
+};
+
+struct plan {
+  uint64_t clone_flags;
+  uint32_t flags, preserve_fds, n_joins, n_steps;
+  struct join *joins;
+  struct step *steps;
+};
+
+/* ------------------------------------------------------------------ decoding (parent side) */
+
+struct reader {
+  const uint8_t *p, *end;
+  int bad;
+};
+
+static uint64_t rd(struct reader *r, unsigned size) {
+  uint64_t v = 0;
+  if (r->bad || (size_t)(r->end - r->p) < size) { r->bad = 1; return 0; }
+  for (unsigned i = 0; i < size; i++) v |= (uint64_t)r->p[i] << (8 * i);
+  r->p += size;
+  return v;
+}
+
+static char *rd_str(struct reader *r) {
+  uint32_t n = (uint32_t)rd(r, 4);
+  if (r->bad || (size_t)(r->end - r->p) < n) { r->bad = 1; return NULL; }
+  char *s = malloc((size_t)n + 1);
+  if (!s) { r->bad = 1; return NULL; }
+  memcpy(s, r->p, n);
+  s[n] = 0;
+  r->p += n;
+  return s;
+}
+
+static void free_plan(struct plan *pl) {
+  if (pl->joins)
+    for (uint32_t i = 0; i < pl->n_joins; i++) free(pl->joins[i].path);
+  if (pl->steps)
+    for (uint32_t i = 0; i < pl->n_steps; i++) {
+      struct step *s = &pl->steps[i];
+      if (s->strs)
+        for (uint16_t j = 0; j < s->n_str; j++) free(s->strs[j]);
+      free(s->strs);
+      free(s->ints);
+    }
+  free(pl->joins);
+  free(pl->steps);
+  memset(pl, 0, sizeof *pl);
+}
+
+static int decode_plan(const uint8_t *buf, uint32_t len, struct plan *pl, int *bad_step) {
+  struct reader r = {buf, buf + len, 0};
+  memset(pl, 0, sizeof *pl);
+  *bad_step = -1;
+  if (rd(&r, 4) != TSRUN_PLAN_MAGIC || rd(&r, 4) != TSRUN_PLAN_VERSION) return -EPROTO;
+  pl->clone_flags = rd(&r, 8);
+  pl->flags = (uint32_t)rd(&r, 4);
+  pl->preserve_fds = (uint32_t)rd(&r, 4);
+  pl->n_joins = (uint32_t)rd(&r, 4);
+  if (r.bad || pl->n_joins > 16) return -EPROTO;
+  pl->joins = calloc(pl->n_joins + 1, sizeof *pl->joins);
+  if (!pl->joins) return -ENOMEM;
+  for (uint32_t i = 0; i < pl->n_joins; i++) {
+    pl->joins[i].nstype = (uint32_t)rd(&r, 4);
+    pl->joins[i].path = rd_str(&r);
+  }
+  pl->n_steps = (uint32_t)rd(&r, 4);
+  if (r.bad || pl->n_steps > 100000) { pl->n_steps = 0; return -EPROTO; }
+  pl->steps = calloc(pl->n_steps + 1, sizeof *pl->steps);
+  if (!pl->steps) { pl->n_steps = 0; return -ENOMEM; }
+  for (uint32_t i = 0; i < pl->n_steps; i++) {
+    struct step *s = &pl->steps[i];
+    s->op = (uint16_t)rd(&r, 2);
+    s->flags = (uint16_t)rd(&r, 2);
+    s->n_int = (uint16_t)rd(&r, 2);
+    s->n_str = (uint16_t)rd(&r, 2);
+    if (r.bad || s->op == 0 || s->op >= TSRUN_OP_MAX) { *bad_step = (int)i; s->n_str = 0; return -EPROTO; }
+    s->ints = calloc((size_t)s->n_int + 1, sizeof *s->ints);
+    /* strs is NULL-terminated so argv/envp slices can be handed to execve directly. */
+    s->strs = calloc((size_t)s->n_str + 2, sizeof *s->strs);
+    if (!s->ints || !s->strs) { s->n_str = 0; return -ENOMEM; }
+    for (uint16_t j = 0; j < s->n_int; j++) s->ints[j] = (int64_t)rd(&r, 8);
+    for (uint16_t j = 0; j < s->n_str; j++) s->strs[j] = rd_str(&r);
+    if (r.bad) { *bad_step = (int)i; return -EPROTO; }
+  }
+  return r.p == r.end ? 0 : -EPROTO;
+}
+
+/* ------------------------------------------------------------------ child side: helpers */
+
+static int g_sync_fd = -1;
+static int g_root_fd = -1;
+static const char *g_syscall = "";
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void copy_name(char *dst, const char *src, size_t cap) {
+  size_t i = 0;
+  for (; src[i] && i + 1 < cap; i++) dst[i] = src[i];
+  dst[i] = 0;
+}
+
+static void send_report(uint32_t kind, int step, int err, int value, uint64_t t0, uint64_t t1, int fd_to_pass) {
+  struct tsrun_report rep;
+  memset(&rep, 0, sizeof rep);
+  rep.kind = kind;
+  rep.step = step;
+  rep.err = err;
+  rep.value = value;
+  rep.start_ns = t0;
+  rep.end_ns = t1;
+  if (kind == TSRUN_REPORT_STEP_FAILED) copy_name(rep.syscall, g_syscall, sizeof rep.syscall);
+  struct iovec iov = {&rep, sizeof rep};
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
+  if (fd_to_pass >= 0) {
+    memset(&ctl, 0, sizeof ctl);
+    msg.msg_control = ctl.buf;
+    msg.msg_controllen = sizeof ctl.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd_to_pass, sizeof(int));
+  }
+  while (sendmsg(g_sync_fd, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
+}
+
+/* Fail with the syscall's name recorded: every step returns -errno through this. */
+#define FAIL(name) do { g_syscall = (name); return -errno; } while (0)
+
+/* "/proc/self/fd/N" without snprintf (which may allocate). */
+static void fd_path(char out[32], int fd) {
+  const char *prefix = "/proc/self/fd/";
+  char digits[12];
+  int n = 0, i = 0;
+  do { digits[n++] = (char)('0' + fd % 10); fd /= 10; } while (fd > 0 && n < 11);
+  for (; prefix[i]; i++) out[i] = prefix[i];
+  while (n > 0) out[i++] = digits[--n];
+  out[i] = 0;
+}
+
+static int openat2_in_root(const char *path, int flags) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = (uint64_t)(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  return (int)syscall(SYS_openat2, g_root_fd, path, &how, sizeof how);
+}
+
+/*
+ * Split "a/b/c" into the parent directory (opened O_PATH inside the root, created if `create`) and
+ * the last component. Creating walks component by component so every mkdir happens in a directory
+ * the kernel resolved inside the rootfs: a symlink in the rootfs can never make us create or mount
+ * outside it.
+ */
+static int open_parent_in_root(const char *path, int create, char *last, size_t last_cap) {
+  char buf[4096];
+  size_t n = strlen(path);
+  if (n >= sizeof buf) { errno = ENAMETOOLONG; return -1; }
+  memcpy(buf, path, n + 1);
+  while (n > 1 && buf[n - 1] == '/') buf[--n] = 0;
+  char *slash = strrchr(buf, '/');
+  const char *name = slash ? slash + 1 : buf;
+  if (strlen(name) >= last_cap || !*name) { errno = EINVAL; return -1; }
+  copy_name(last, name, last_cap);
+  if (slash == buf || !slash) return openat2_in_root("/", O_PATH | O_DIRECTORY);
+  *slash = 0;
+  int fd = openat2_in_root(buf, O_PATH | O_DIRECTORY);
+  if (fd >= 0 || errno != ENOENT || !create) return fd;
+  /* Create missing ancestors one level at a time. */
+  for (char *p = buf + 1;; p++) {
+    if (*p != '/' && *p != 0) continue;
+    char saved = *p;
+    *p = 0;
+    char comp[256];
+    int parent = open_parent_in_root(buf, 0, comp, sizeof comp);
+    if (parent < 0) return -1;
+    if (mkdirat(parent, comp, 0755) < 0 && errno != EEXIST) { int e = errno; close(parent); errno = e; return -1; }
+    close(parent);
+    *p = saved;
+    if (!saved) break;
+  }
+  return openat2_in_root(buf, O_PATH | O_DIRECTORY);
+}
+
+/* Resolve `path` for a step: inside the root when IN_ROOT (optionally creating it as a directory
+ * (mkdir_kind 1) or an empty file (2)), giving a /proc/self/fd path to the resolved inode. */
+static int resolve_in_root(const char *path, int mkdir_kind, char out[32], int *opened) {
+  *opened = -1;
+  int fd = openat2_in_root(path, O_PATH);
+  if (fd < 0 && errno == ENOENT && mkdir_kind) {
+    char last[256];
+    int parent = open_parent_in_root(path, 1, last, sizeof last);
+    if (parent < 0) FAIL("mkdirat");
+    int rc;
+    if (mkdir_kind == 1) {
+      rc = mkdirat(parent, last, 0755);
+    } else {
+      rc = openat(parent, last, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (rc >= 0) rc = close(rc);
+    }
+    int e = errno;
+    close(parent);
+    if (rc < 0 && e != EEXIST) { errno = e; FAIL(mkdir_kind == 1 ? "mkdirat" : "openat"); }
+    fd = openat2_in_root(path, O_PATH);
+  }
+  if (fd < 0) FAIL("openat2");
+  *opened = fd;
+  fd_path(out, fd);
+  return 0;
+}
+
+/* The path a syscall should use for a step's target: resolved inside the rootfs, or taken as is. */
+static int step_target(const struct step *s, const char *path, int mkdir_kind, char fdp[32], int *opened,
+                       const char **target) {
+  *opened = -1;
+  *target = path;
+  if (!(s->flags & TSRUN_STEP_IN_ROOT)) return 0;
+  int rc = resolve_in_root(path, mkdir_kind, fdp, opened);
+  if (rc == 0) *target = fdp;
+  return rc;
+}
+
+/* ------------------------------------------------------------------ child side: steps */
+
+static int step_mount(const struct step *s) {
+  if (s->n_str < 4 || s->n_int < 2) { errno = EINVAL; FAIL("plan"); }
+  const char *src = *s->strs[0] ? s->strs[0] : NULL;
+  const char *fstype = *s->strs[2] ? s->strs[2] : NULL;
+  const char *data = *s->strs[3] ? s->strs[3] : NULL;
+  unsigned long flags = (unsigned long)s->ints[0];
+  char fdp[32];
+  int opened;
+  const char *target;
+  int rc = step_target(s, s->strs[1], (int)s->ints[1], fdp, &opened, &target);
+  if (rc < 0) return rc;
+  if ((s->flags & TSRUN_STEP_KEEP_LOCKED) && (flags & MS_REMOUNT)) {
+    /* In a user namespace the kernel locks nosuid/nodev/noexec/atime flags of mounts inherited from a
+     * more privileged namespace; a remount that drops them gets EPERM, so carry them over. */
+    struct statvfs st;
+    if (statvfs(target, &st) == 0) {
+      if (st.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+      if (st.f_flag & ST_NODEV) flags |= MS_NODEV;
+      if (st.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+      if (st.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+      if (st.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+      if (st.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+    }
+  }
+  rc = mount(src, target, fstype, flags, data);
+  int e = errno;
+  if (opened >= 0) close(opened);
+  if (rc < 0) { errno = e; FAIL("mount"); }
+  return 0;
+}
+
+static int step_mknod(const struct step *s) {
+  char last[256];
+  int parent = open_parent_in_root(s->strs[0], 1, last, sizeof last);
+  if (parent < 0) FAIL("openat2");
+  mode_t mode = (mode_t)s->ints[0];
+  int rc = mknodat(parent, last, mode, makedev((unsigned)s->ints[1], (unsigned)s->ints[2]));
+  if (rc < 0 && errno == EEXIST && (s->flags & TSRUN_STEP_EXIST_OK)) rc = 0;
+  else if (rc == 0) rc = fchownat(parent, last, (uid_t)s->ints[3], (gid_t)s->ints[4], AT_SYMLINK_NOFOLLOW);
+  int e = errno;
+  close(parent);
+  if (rc < 0) { errno = e; FAIL("mknodat"); }
+  return 0;
+}
+
+static int step_symlink(const struct step *s) {
+  char last[256];
+  int parent = open_parent_in_root(s->strs[1], 1, last, sizeof last);
+  if (parent < 0) FAIL("openat2");
+  int rc = symlinkat(s->strs[0], parent, last);
+  int e = errno;
+  close(parent);
+  if (rc < 0 && !(e == EEXIST && (s->flags & TSRUN_STEP_EXIST_OK))) { errno = e; FAIL("symlinkat"); }
+  return 0;
+}
+
+static int step_mkdir(const struct step *s) {
+  if (!(s->flags & TSRUN_STEP_IN_ROOT)) {
+    if (mkdir(s->strs[0], (mode_t)s->ints[0]) < 0 && !(errno == EEXIST && (s->flags & TSRUN_STEP_EXIST_OK))) FAIL("mkdir");
+    return 0;
+  }
+  char last[256];
+  int parent = open_parent_in_root(s->strs[0], 1, last, sizeof last);
+  if (parent < 0) FAIL("openat2");
+  int rc = mkdirat(parent, last, (mode_t)s->ints[0]);
+  int e = errno;
+  close(parent);
+  if (rc < 0 && !(e == EEXIST && (s->flags & TSRUN_STEP_EXIST_OK))) { errno = e; FAIL("mkdirat"); }
+  return 0;
+}
+
+static int step_chown_chmod(const struct step *s, int is_chown) {
+  char fdp[32];
+  int opened;
+  const char *p;
+  int rc = step_target(s, s->strs[0], 0, fdp, &opened, &p);
+  if (rc < 0) return rc;
+  /* O_PATH fds cannot be fchown'ed; the /proc/self/fd path of one can (it names the inode). */
+  rc = is_chown ? chown(p, (uid_t)s->ints[0], (gid_t)s->ints[1]) : chmod(p, (mode_t)s->ints[0]);
+  int e = errno;
+  if (opened >= 0) close(opened);
+  if (rc < 0) { errno = e; FAIL(is_chown ? "chown" : "chmod"); }
+  return 0;
+}
+
+static int step_write_file(const struct step *s) {
+  int fd = open(s->strs[0], O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) FAIL("open");
+  size_t n = strlen(s->strs[1]);
+  ssize_t w = write(fd, s->strs[1], n);
+  int e = errno;
+  close(fd);
+  if (w < 0) { errno = e; FAIL("write"); }
+  if ((size_t)w != n) { errno = EIO; FAIL("write"); }
+  return 0;
+}
+
+static int step_mask(const struct step *s) {
+  struct stat st;
+  if (stat(s->strs[0], &st) < 0) FAIL("stat");
+  if (S_ISDIR(st.st_mode)) {
+    if (mount("tmpfs", s->strs[0], "tmpfs", MS_RDONLY, "size=0") < 0) FAIL("mount");
+  } else if (mount("/dev/null", s->strs[0], NULL, MS_BIND, NULL) < 0) {
+    FAIL("mount");
+  }
+  return 0;
+}
+
+static int step_capset(const struct step *s) {
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  for (int i = 0; i < 2; i++) {
+    data[i].effective = (uint32_t)((uint64_t)s->ints[0] >> (32 * i));
+    data[i].permitted = (uint32_t)((uint64_t)s->ints[1] >> (32 * i));
+    data[i].inheritable = (uint32_t)((uint64_t)s->ints[2] >> (32 * i));
+  }
+  if (syscall(SYS_capset, &hdr, data) < 0) FAIL("capset");
+  return 0;
+}
+
+static int step_bounding(const struct step *s) {
+  uint64_t keep = (uint64_t)s->ints[0];
+  for (int cap = 0; cap < 64; cap++) {
+    if (keep & (1ull << cap)) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+      if (errno == EINVAL) break; /* past the kernel's last capability */
+      FAIL("prctl(PR_CAPBSET_DROP)");
+    }
+  }
+  return 0;
+}
+
+static int step_ambient(const struct step *s) {
+  uint64_t raise = (uint64_t)s->ints[0];
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) FAIL("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+  for (int cap = 0; cap < 64; cap++)
+    if ((raise & (1ull << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+      FAIL("prctl(PR_CAP_AMBIENT_RAISE)");
+  return 0;
+}
+
+static int step_setgroups(const struct step *s) {
+  gid_t gids[256];
+  size_t n = s->n_int < 256 ? s->n_int : 256;
+  for (size_t i = 0; i < n; i++) gids[i] = (gid_t)s->ints[i];
+  if (setgroups(n, gids) < 0) FAIL("setgroups");
+  return 0;
+}
+
+/* The container gets its own pty, allocated from its own devpts so `tty` names a path it can see;
+ * the master goes to the parent (which cannot receive fds itself: SCM_RIGHTS is done here). */
+static int step_console(const struct step *s) {
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) FAIL("open(/dev/ptmx)");
+  int unlock = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0) FAIL("ioctl(TIOCSPTLCK)");
+  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+  if (slave < 0) FAIL("ioctl(TIOCGPTPEER)");
+  if (s->ints[0] > 0 && s->ints[1] > 0) {
+    struct winsize ws = {(unsigned short)s->ints[0], (unsigned short)s->ints[1], 0, 0};
+    if (ioctl(master, TIOCSWINSZ, &ws) < 0) FAIL("ioctl(TIOCSWINSZ)");
+  }
+  if (fchown(slave, (uid_t)s->ints[2], (gid_t)s->ints[3]) < 0) FAIL("fchown(pty)");
+  send_report(TSRUN_REPORT_FD, -1, 0, 0, 0, 0, master);
+  close(master);
+  if (setsid() < 0 && errno != EPERM) FAIL("setsid");
+  if (ioctl(slave, TIOCSCTTY, 0) < 0) FAIL("ioctl(TIOCSCTTY)");
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2(slave, fd) < 0) FAIL("dup2");
+  if (slave > 2) close(slave);
+  return 0;
+}
+
+static int wait_parent(void) {
+  char b;
+  ssize_t n;
+  while ((n = read(g_sync_fd, &b, 1)) < 0 && errno == EINTR) {}
+  if (n < 0) FAIL("read(sync)");
+  if (n == 0) { errno = ECONNRESET; FAIL("read(sync)"); }
+  return 0;
+}
+
+/* exec with the PATH of the container's environment (not the caller's), like runc. */
+static int step_exec(const struct step *s, int index) {
+  int argc = (int)s->ints[0], envc = (int)s->ints[1];
+  if (argc < 1 || argc > 4096 || argc + envc != s->n_str) { errno = EINVAL; FAIL("plan"); }
+  /* envp is the tail of strs, already NULL-terminated by the decoder; argv needs its own terminator. */
+  char *argv[argc + 1];
+  for (int i = 0; i < argc; i++) argv[i] = s->strs[i];
+  argv[argc] = NULL;
+  char **envp_buf = s->strs + argc;
+  /* Undo what Node did to the descriptors we pass on: it marks its stdio close-on-exec (the
+   * container would start with no stdin/stdout/stderr) and libuv may have made them non-blocking. */
+  for (int fd = 0; fd < 3; fd++) {
+    int fdflags = fcntl(fd, F_GETFD);
+    if (fdflags >= 0 && (fdflags & FD_CLOEXEC)) fcntl(fd, F_SETFD, fdflags & ~FD_CLOEXEC);
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && (fl & O_NONBLOCK)) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  send_report(TSRUN_REPORT_EXEC, index, 0, 0, now_ns(), 0, -1);
+  const char *file = argv[0];
+  if (strchr(file, '/')) {
+    execve(file, argv, envp_buf);
+    FAIL("execve");
+  }
+  const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (int i = 0; i < envc; i++)
+    if (strncmp(envp_buf[i], "PATH=", 5) == 0) path = envp_buf[i] + 5;
+  int last_err = ENOENT;
+  char full[4096];
+  for (const char *p = path;; ) {
+    const char *colon = strchr(p, ':');
+    size_t dlen = colon ? (size_t)(colon - p) : strlen(p);
+    size_t flen = strlen(file);
+    if (dlen + flen + 2 < sizeof full) {
+      memcpy(full, dlen ? p : ".", dlen ? dlen : 1);
+      size_t at = dlen ? dlen : 1;
+      full[at++] = '/';
+      memcpy(full + at, file, flen + 1);
+      execve(full, argv, envp_buf);
+      /* Remember the most telling error: a found-but-not-executable file beats ENOENT. */
+      if (errno != ENOENT && errno != ENOTDIR) last_err = errno;
+    }
+    if (!colon) break;
+    p = colon + 1;
+  }
+  errno = last_err;
+  FAIL("execve");
+}
+
+static int step_open_fifo(const struct step *s) {
+  int fd = open(s->strs[0], O_WRONLY | O_CLOEXEC);
+  if (fd < 0) FAIL("open(fifo)");
+  char b = '0';
+  ssize_t w = write(fd, &b, 1);
+  int e = errno;
+  close(fd);
+  if (w != 1) { errno = e; FAIL("write(fifo)"); }
+  return 0;
+}
+
+static int run_step(const struct step *s, int index) {
+  switch (s->op) {
+  case TSRUN_OP_MOUNT: return step_mount(s);
+  case TSRUN_OP_UMOUNT:
+    if (umount2(s->strs[0], (int)s->ints[0]) < 0) FAIL("umount2");
+    return 0;
+  case TSRUN_OP_OPEN_ROOT:
+    g_root_fd = open(s->strs[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (g_root_fd < 0) FAIL("open");
+    return 0;
+  case TSRUN_OP_MKDIR: return step_mkdir(s);
+  case TSRUN_OP_MKNOD: return step_mknod(s);
+  case TSRUN_OP_SYMLINK: return step_symlink(s);
+  case TSRUN_OP_CHDIR:
+    if (chdir(s->strs[0]) < 0) FAIL("chdir");
+    return 0;
+  case TSRUN_OP_PIVOT_ROOT:
+    if (syscall(SYS_pivot_root, s->strs[0], s->strs[1]) < 0) FAIL("pivot_root");
+    return 0;
+  case TSRUN_OP_CHROOT:
+    if (chroot(s->strs[0]) < 0) FAIL("chroot");
+    return 0;
+  case TSRUN_OP_SETHOSTNAME:
+    if (sethostname(s->strs[0], strlen(s->strs[0])) < 0) FAIL("sethostname");
+    return 0;
+  case TSRUN_OP_SETDOMAINNAME:
+    if (setdomainname(s->strs[0], strlen(s->strs[0])) < 0) FAIL("setdomainname");
+    return 0;
+  case TSRUN_OP_WRITE_FILE: return step_write_file(s);
+  case TSRUN_OP_SETRLIMIT: {
+    struct rlimit rl = {(rlim_t)s->ints[1], (rlim_t)s->ints[2]};
+    if (setrlimit((int)s->ints[0], &rl) < 0) FAIL("setrlimit");
+    return 0;
+  }
+  case TSRUN_OP_PRCTL:
+    if (prctl((int)s->ints[0], (unsigned long)s->ints[1], (unsigned long)s->ints[2], (unsigned long)s->ints[3],
+              (unsigned long)s->ints[4]) < 0)
+      FAIL("prctl");
+    return 0;
+  case TSRUN_OP_BOUNDING: return step_bounding(s);
+  case TSRUN_OP_CAPSET: return step_capset(s);
+  case TSRUN_OP_AMBIENT: return step_ambient(s);
+  case TSRUN_OP_SETGROUPS: return step_setgroups(s);
+  case TSRUN_OP_SETRESGID:
+    if (syscall(SYS_setresgid, (gid_t)s->ints[0], (gid_t)s->ints[0], (gid_t)s->ints[0]) < 0) FAIL("setresgid");
+    return 0;
+  case TSRUN_OP_SETRESUID:
+    if (syscall(SYS_setresuid, (uid_t)s->ints[0], (uid_t)s->ints[0], (uid_t)s->ints[0]) < 0) FAIL("setresuid");
+    return 0;
+  case TSRUN_OP_MASK: return step_mask(s);
+  case TSRUN_OP_CONSOLE: return step_console(s);
+  case TSRUN_OP_SETSID:
+    if (setsid() < 0) FAIL("setsid");
+    return 0;
+  case TSRUN_OP_UMASK:
+    umask((mode_t)s->ints[0]);
+    return 0;
+  case TSRUN_OP_EXEC: return step_exec(s, index);
+  case TSRUN_OP_CHOWN: return step_chown_chmod(s, 1);
+  case TSRUN_OP_CHMOD: return step_chown_chmod(s, 0);
+  case TSRUN_OP_WAIT_PARENT:
+    send_report(TSRUN_REPORT_WAITING, index, 0, 0, now_ns(), 0, -1);
+    return wait_parent();
+  case TSRUN_OP_OPEN_FIFO:
+    send_report(TSRUN_REPORT_WAITING, index, 0, 0, now_ns(), 0, -1);
+    return step_open_fifo(s);
+  case TSRUN_OP_SETNS: {
+    int fd = open(s->strs[0], O_RDONLY | O_CLOEXEC);
+    if (fd < 0) FAIL("open");
+    int rc = setns(fd, (int)s->ints[0]);
+    int e = errno;
+    close(fd);
+    if (rc < 0) { errno = e; FAIL("setns"); }
+    return 0;
+  }
+  default:
+    errno = EINVAL;
+    FAIL("plan");
+  }
+}
+
+static void reset_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  /* Node ignores SIGPIPE and libuv installs handlers that write into pipes shared with the parent:
+   * none of that may survive into the container. */
+  for (int sig = 1; sig < _NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &sa, NULL);
+}
+
+static _Noreturn void child_main(struct plan *pl) {
+  reset_signals();
+  if (pl->flags & TSRUN_PLAN_PDEATHSIG) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  /* Nothing the Node process had open may leak into the container (CVE-2016-9962 class). */
+  syscall(SYS_close_range, 3 + pl->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+  umask(0);
+  if ((pl->flags & TSRUN_PLAN_WAIT_GO) && wait_parent() < 0) _exit(126);
+  int trace = (pl->flags & TSRUN_PLAN_TRACE) != 0;
+  for (uint32_t i = 0; i < pl->n_steps; i++) {
+    const struct step *s = &pl->steps[i];
+    uint64_t t0 = trace ? now_ns() : 0;
+    int rc = run_step(s, (int)i);
+    if (rc == -ENOENT && (s->flags & TSRUN_STEP_OPTIONAL)) {
+      if (trace) send_report(TSRUN_REPORT_SKIPPED, (int)i, ENOENT, 0, t0, now_ns(), -1);
+      continue;
+    }
+    if (rc < 0) {
+      send_report(TSRUN_REPORT_STEP_FAILED, (int)i, -rc, 0, t0, now_ns(), -1);
+      _exit(127);
+    }
+    if (trace) send_report(TSRUN_REPORT_STEP_OK, (int)i, 0, 0, t0, now_ns(), -1);
+  }
+  /* A plan must end in exec; reaching here is a planning bug. */
+  g_syscall = "plan";
+  send_report(TSRUN_REPORT_STEP_FAILED, (int)pl->n_steps, EINVAL, 0, 0, 0, -1);
+  _exit(127);
+}
+
+/* ------------------------------------------------------------------ spawning (parent side) */
+
+/* fork-like clone: the child returns 0 on this same stack, with a private copy of memory. */
+static pid_t clone_child(uint64_t flags, int cgroup_fd) {
+  if (cgroup_fd >= 0) {
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = flags | CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t)cgroup_fd;
+    return (pid_t)syscall(SYS_clone3, &args, sizeof args);
+  }
+  return (pid_t)syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), 0, 0, 0, 0);
+}
+
+/*
+ * Joining a PID namespace only affects children, and setns into a user/mount namespace needs a
+ * single-threaded caller: so when the plan joins namespaces, an intermediate process joins them and
+ * clones the container process with CLONE_PARENT (it becomes Node's child), reports its pid, exits.
+ */
+static _Noreturn void intermediate_main(struct plan *pl, int cgroup_fd) {
+  reset_signals();
+  g_syscall = "setns";
+  for (uint32_t i = 0; i < pl->n_joins; i++) {
+    int fd = open(pl->joins[i].path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, (int)pl->joins[i].nstype) < 0) {
+      g_syscall = fd < 0 ? "open(namespace)" : "setns";
+      send_report(TSRUN_REPORT_STEP_FAILED, -2 - (int)i, errno, 0, 0, 0, -1);
+      _exit(127);
+    }
+    close(fd);
+  }
+  pid_t pid = clone_child(pl->clone_flags | CLONE_PARENT, cgroup_fd);
+  if (pid == 0) child_main(pl);
+  if (pid < 0) {
+    g_syscall = cgroup_fd >= 0 ? "clone3" : "clone";
+    send_report(TSRUN_REPORT_STEP_FAILED, -1, errno, 0, 0, 0, -1);
+    _exit(127);
+  }
+  send_report(TSRUN_REPORT_PID, -1, 0, pid, 0, 0, -1);
+  _exit(0);
+}
+
+static int parent_fail(struct tsrun_spawn_result *out, const char *what, int err) {
+  out->err = err;
+  copy_name(out->what, what, sizeof out->what);
+  return -err;
+}
+
+int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, struct tsrun_spawn_result *out) {
+  memset(out, 0, sizeof *out);
+  out->pid = -1;
+  out->sync_fd = -1;
+  out->step = -1;
+  struct plan pl;
+  int bad_step;
+  int rc = decode_plan(buf, len, &pl, &bad_step);
+  if (rc < 0) {
+    free_plan(&pl);
+    out->step = bad_step;
+    return parent_fail(out, "decode plan", -rc);
+  }
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    free_plan(&pl);
+    return parent_fail(out, "socketpair", errno);
+  }
+  /* Block every signal across clone so no handler of Node's runs in the child before it resets them. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  g_sync_fd = sv[1];
+  pid_t pid;
+  if (pl.n_joins > 0) {
+    pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0) intermediate_main(&pl, cgroup_fd);
+  } else {
+    pid = clone_child(pl.clone_flags, cgroup_fd);
+    if (pid == 0) child_main(&pl);
+  }
+  int clone_err = errno;
+  const char *what = cgroup_fd >= 0 && pl.n_joins == 0 ? "clone3" : "clone";
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  close(sv[1]);
+  free_plan(&pl);
+  if (pid < 0) {
+    close(sv[0]);
+    return parent_fail(out, what, clone_err);
+  }
+  out->pid = pid;
+  out->sync_fd = sv[0];
+  return 0;
+}
+
+/* Returns 1 with a report, 0 at EOF (the child exec'd or died), -errno on error. */
+int tsrun_recv_report(int fd, struct tsrun_report *out, int *passed_fd) {
+  *passed_fd = -1;
+  struct iovec iov = {out, sizeof *out};
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctl.buf;
+  msg.msg_controllen = sizeof ctl.buf;
+  ssize_t n;
+  while ((n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
+  if (n < 0) return errno == ECONNRESET ? 0 : -errno;
+  if (n == 0) return 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(passed_fd, CMSG_DATA(c), sizeof(int));
+  return n == (ssize_t)sizeof *out ? 1 : -EPROTO;
+}
+
+int tsrun_send_byte(int fd, int byte) {
+  char b = (char)byte;
+  ssize_t n;
+  while ((n = send(fd, &b, 1, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
+  return n == 1 ? 0 : -errno;
+}
+
+int tsrun_wait(int pid, int *status) {
+  int rc;
+  while ((rc = waitpid(pid, status, __WALL)) < 0 && errno == EINTR) {}
+  return rc < 0 ? -errno : rc;
+}
+
+int tsrun_set_winsize(int fd, int rows, int cols) {
+  struct winsize ws = {(unsigned short)rows, (unsigned short)cols, 0, 0};
+  return ioctl(fd, TIOCSWINSZ, &ws) < 0 ? -errno : 0;
+}
+
+/* --console-socket: hand the pty master to whoever listens on the unix socket. */
+int tsrun_send_fd(const char *socket_path, int fd) {
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (strlen(socket_path) >= sizeof addr.sun_path) return -ENAMETOOLONG;
+  strcpy(addr.sun_path, socket_path);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return -errno;
+  if (connect(s, (struct sockaddr *)&addr, sizeof addr) < 0) { int e = errno; close(s); return -e; }
+  char name[] = "/dev/ptmx";
+  struct iovec iov = {name, sizeof name - 1};
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
+  memset(&ctl, 0, sizeof ctl);
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctl.buf;
+  msg.msg_controllen = sizeof ctl.buf;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  ssize_t n = sendmsg(s, &msg, MSG_NOSIGNAL);
+  int e = errno;
+  close(s);
+  return n < 0 ? -e : 0;
+}
+
+int tsrun_close(int fd) { return close(fd) < 0 ? -errno : 0; }

@@ -1,0 +1,106 @@
+/*
+ * tsrun native shim: the only code that runs between clone() and execve().
+ *
+ * Why it exists: Node is multi-threaded, so it may not unshare(CLONE_NEWUSER) or setns() into a
+ * mount/user namespace, and a forked copy of V8 cannot run JavaScript safely. TypeScript computes a
+ * *plan* (an ordered list of small steps); this library clones a child that runs the plan with raw
+ * syscalls and then execs. It knows nothing about OCI or JSON.
+ *
+ * Wire format of a plan (little endian), built by src/native/encode-plan.ts:
+ *   header: u32 magic 'TSRN', u32 version, u64 clone_flags, u32 flags (TSRUN_PLAN_*),
+ *           u32 preserve_fds, u32 n_joins, { u32 nstype, str path } * n_joins, u32 n_steps
+ *   step:   u16 op, u16 flags (TSRUN_STEP_*), u16 n_int, u16 n_str, i64 * n_int, str * n_str
+ *   str:    u32 length, bytes (no NUL)
+ * Keep the op numbers in sync with src/native/ops.ts.
+ */
+#ifndef TSRUN_SHIM_H
+#define TSRUN_SHIM_H
+
+#include <stdint.h>
+
+#define TSRUN_PLAN_MAGIC 0x4e525354u /* "TSRN" */
+#define TSRUN_PLAN_VERSION 1u
+
+/* Plan header flags */
+#define TSRUN_PLAN_WAIT_GO 1u   /* child waits for a byte from the parent before its first step */
+#define TSRUN_PLAN_TRACE 2u     /* report every step, not only failures */
+#define TSRUN_PLAN_PDEATHSIG 4u /* child gets SIGKILL if the parent dies during set-up */
+
+/* Step flags */
+#define TSRUN_STEP_IN_ROOT 1u      /* path strings are resolved inside the rootfs (RESOLVE_IN_ROOT) */
+#define TSRUN_STEP_OPTIONAL 2u     /* ENOENT on the target is not an error: skip the step */
+#define TSRUN_STEP_KEEP_LOCKED 4u  /* remount: keep nosuid/nodev/noexec/atime flags already set */
+#define TSRUN_STEP_EXIST_OK 8u     /* EEXIST is not an error (symlink, mkdir, mknod) */
+
+enum tsrun_op {
+  TSRUN_OP_MOUNT = 1,        /* str: source, target, fstype, data; int: flags, mkdir (0 none, 1 dir, 2 file) */
+  TSRUN_OP_UMOUNT = 2,       /* str: target; int: flags */
+  TSRUN_OP_OPEN_ROOT = 3,    /* str: rootfs path; later IN_ROOT steps resolve against it */
+  TSRUN_OP_MKDIR = 4,        /* str: path; int: mode */
+  TSRUN_OP_MKNOD = 5,        /* str: path; int: mode (incl. type), major, minor, uid, gid */
+  TSRUN_OP_SYMLINK = 6,      /* str: target, linkpath */
+  TSRUN_OP_CHDIR = 7,        /* str: path */
+  TSRUN_OP_PIVOT_ROOT = 8,   /* str: new_root, put_old */
+  TSRUN_OP_CHROOT = 9,       /* str: path */
+  TSRUN_OP_SETHOSTNAME = 10, /* str: name */
+  TSRUN_OP_SETDOMAINNAME = 11,
+  TSRUN_OP_WRITE_FILE = 12,  /* str: path, content */
+  TSRUN_OP_SETRLIMIT = 13,   /* int: resource, soft, hard (-1 = unlimited) */
+  TSRUN_OP_PRCTL = 14,       /* int: option, arg2, arg3, arg4, arg5 */
+  TSRUN_OP_BOUNDING = 15,    /* int: mask of capabilities to keep in the bounding set */
+  TSRUN_OP_CAPSET = 16,      /* int: effective, permitted, inheritable masks */
+  TSRUN_OP_AMBIENT = 17,     /* int: mask of ambient capabilities to raise */
+  TSRUN_OP_SETGROUPS = 18,   /* int: gids… */
+  TSRUN_OP_SETRESGID = 19,   /* int: gid */
+  TSRUN_OP_SETRESUID = 20,   /* int: uid */
+  TSRUN_OP_MASK = 21,        /* str: path — a directory gets a read-only tmpfs, a file /dev/null */
+  TSRUN_OP_CONSOLE = 22,     /* int: rows, cols, uid, gid — pty from /dev/ptmx, master sent to parent */
+  TSRUN_OP_SETSID = 23,
+  TSRUN_OP_UMASK = 24,       /* int: mask */
+  TSRUN_OP_EXEC = 25,        /* int: argc, envc; str: argv…, envp… — PATH searched in envp */
+  TSRUN_OP_CHOWN = 26,       /* str: path; int: uid, gid */
+  TSRUN_OP_WAIT_PARENT = 27, /* block until the parent sends a byte (e.g. `start` after `create`) */
+  TSRUN_OP_SETNS = 28,       /* str: path; int: nstype — join after clone (not for pid/user) */
+  TSRUN_OP_CHMOD = 29,       /* str: path; int: mode */
+  TSRUN_OP_OPEN_FIFO = 30,   /* str: path; blocks until a reader opens the fifo, writes a byte */
+  TSRUN_OP_MAX = 31
+};
+
+/* Child → parent reports over the sync socket (SOCK_SEQPACKET, one report per message). */
+enum tsrun_report_kind {
+  TSRUN_REPORT_STEP_OK = 1,
+  TSRUN_REPORT_STEP_FAILED = 2,
+  TSRUN_REPORT_FD = 3,      /* an fd (pty master) is attached with SCM_RIGHTS */
+  TSRUN_REPORT_PID = 4,     /* value = pid of the container process (two-stage spawn) */
+  TSRUN_REPORT_EXEC = 5,    /* about to execve: EOF follows on success */
+  TSRUN_REPORT_SKIPPED = 6, /* optional step skipped (ENOENT) */
+  TSRUN_REPORT_WAITING = 7  /* blocked in WAIT_PARENT / OPEN_FIFO: set-up is complete */
+};
+
+struct tsrun_report {
+  uint32_t kind;
+  int32_t step;
+  int32_t err;   /* errno */
+  int32_t value;
+  uint64_t start_ns; /* CLOCK_MONOTONIC, same clock as process.hrtime */
+  uint64_t end_ns;
+  char syscall[32];
+};
+
+struct tsrun_spawn_result {
+  int32_t pid;
+  int32_t sync_fd;
+  int32_t err;     /* errno of the parent-side failure, 0 on success */
+  int32_t step;    /* -1, or the step a decode error is about */
+  char what[64];   /* which parent-side call failed */
+};
+
+int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, struct tsrun_spawn_result *out);
+int tsrun_recv_report(int fd, struct tsrun_report *out, int *passed_fd);
+int tsrun_send_byte(int fd, int byte);
+int tsrun_wait(int pid, int *status);
+int tsrun_set_winsize(int fd, int rows, int cols);
+int tsrun_send_fd(const char *socket_path, int fd);
+int tsrun_close(int fd);
+
+#endif

@@ -1,0 +1,16 @@
+// tsrun explain [BUNDLE]: the plan `run` would execute, with the reason for every step.
+import type { CommandModule } from '../command.js';
+
+interface ExplainArgs { bundle?: string }
+
+const command: CommandModule<ExplainArgs> = {
+  command: 'explain [bundle]',
+  describe: 'print the step plan for a bundle (namespaces, id maps, each step and why) without running it',
+  builder: (y) => y.positional('bundle', { type: 'string', default: '.', describe: 'bundle directory' }),
+  async handler(args) {
+    const { explainBundle } = await import('../explain-output.js');
+    return explainBundle(args.bundle ?? '.', args.logFormat);
+  },
+};
+
+export default command;

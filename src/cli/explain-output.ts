@@ -1,0 +1,42 @@
+// Prints a bundle's plan without running it: namespaces, id maps, and every step with its reason.
+import { writeSync } from 'node:fs';
+import { loadBundle } from '../oci/bundle.js';
+import { buildPlan } from '../plan/build.js';
+import { describeStep } from '../plan/describe.js';
+import { realHost } from '../rootfs/host-view.js';
+import { NAMESPACE_ISOLATES, idMapText } from '../namespaces/plan.js';
+import type { Plan } from '../plan/types.js';
+
+export function planForBundle(dir: string): Plan {
+  const bundle = loadBundle(dir);
+  return buildPlan(bundle.spec, { bundleDir: bundle.dir, rootfs: bundle.rootfs, host: realHost, runningAsRoot: process.getuid?.() === 0 });
+}
+
+const bigintToString = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v);
+
+export function formatPlanText(plan: Plan): string {
+  const lines: string[] = ['namespaces:'];
+  for (const n of plan.namespaces) {
+    lines.push(`  ${n.action === 'create' ? 'new ' : 'join'} ${n.type.padEnd(8)}${n.path ? ` ${n.path}` : ''}  — isolates ${NAMESPACE_ISOLATES[n.type]}`);
+  }
+  if (plan.idMaps) {
+    lines.push('id maps (written by the parent while the child waits):');
+    lines.push(...idMapText(plan.idMaps.uid).trim().split('\n').map((l) => `  uid_map: ${l}`));
+    lines.push(...idMapText(plan.idMaps.gid).trim().split('\n').map((l) => `  gid_map: ${l}`));
+  }
+  lines.push('steps (run by the container process, in order):');
+  plan.steps.forEach((s, i) => {
+    lines.push(`  ${String(i).padStart(3)}  ${describeStep(s)}${s.field ? `  [${s.field}]` : ''}`);
+    lines.push(`       ${s.why}`);
+  });
+  return lines.join('\n') + '\n';
+}
+
+export function explainBundle(dir: string, format: 'text' | 'json'): number {
+  const plan = planForBundle(dir);
+  const out = format === 'json'
+    ? JSON.stringify({ ...plan, steps: plan.steps.map((s) => ({ title: describeStep(s), ...s })) }, bigintToString, 2) + '\n'
+    : formatPlanText(plan);
+  writeSync(1, out);
+  return 0;
+}

@@ -1,0 +1,106 @@
+// Serialises a Plan into the shim's wire format (see native-bindings/shim.h). Pure: unit-tested.
+import type { Plan, Step } from '../plan/types.js';
+import { S_IF } from './constants.js';
+import { OP, PLAN_FLAG, PLAN_MAGIC, PLAN_VERSION, STEP_FLAG } from './ops.js';
+
+interface WireStep {
+  op: number;
+  flags: number;
+  ints: bigint[];
+  strs: string[];
+}
+
+const big = (n: number | bigint): bigint => (typeof n === 'bigint' ? n : BigInt(n));
+
+function stepFlags(s: Step): number {
+  let f = 0;
+  if ('inRoot' in s && s.inRoot) f |= STEP_FLAG.IN_ROOT;
+  if (s.op === 'mknod' || s.op === 'symlink') f |= STEP_FLAG.IN_ROOT | STEP_FLAG.EXIST_OK;
+  if (s.op === 'mask') f |= STEP_FLAG.OPTIONAL;
+  if ('optional' in s && s.optional) f |= STEP_FLAG.OPTIONAL;
+  if ('keepLocked' in s && s.keepLocked) f |= STEP_FLAG.KEEP_LOCKED;
+  if ('existOk' in s && s.existOk) f |= STEP_FLAG.EXIST_OK;
+  return f;
+}
+
+/** ints and strings of one step, in the order shim.h documents for its op. */
+function operands(s: Step): Pick<WireStep, 'ints' | 'strs'> {
+  switch (s.op) {
+    case 'mount': {
+      const mkdir = s.mkdir === 'dir' ? 1 : s.mkdir === 'file' ? 2 : 0;
+      return { ints: [big(s.flags), big(mkdir)], strs: [s.source, s.target, s.fstype, s.data] };
+    }
+    case 'umount': return { ints: [big(s.flags)], strs: [s.target] };
+    case 'openRoot': return { ints: [], strs: [s.path] };
+    case 'mkdir': return { ints: [big(s.mode)], strs: [s.path] };
+    case 'mknod':
+      return { ints: [big(S_IF[s.type] | s.mode), big(s.major), big(s.minor), big(s.uid), big(s.gid)], strs: [s.path] };
+    case 'symlink': return { ints: [], strs: [s.target, s.linkpath] };
+    case 'chdir': case 'chroot': return { ints: [], strs: [s.path] };
+    case 'pivotRoot': return { ints: [], strs: [s.newRoot, s.putOld] };
+    case 'sethostname': case 'setdomainname': return { ints: [], strs: [s.name] };
+    case 'writeFile': return { ints: [], strs: [s.path, s.content] };
+    case 'setrlimit': return { ints: [big(s.resource), s.soft, s.hard], strs: [] };
+    case 'prctl': return { ints: [s.option, ...s.args].map(big), strs: [] };
+    case 'bounding': return { ints: [s.keep], strs: [] };
+    case 'capset': return { ints: [s.effective, s.permitted, s.inheritable], strs: [] };
+    case 'ambient': return { ints: [s.raise], strs: [] };
+    case 'setgroups': return { ints: s.gids.map(big), strs: [] };
+    case 'setresgid': return { ints: [big(s.gid)], strs: [] };
+    case 'setresuid': return { ints: [big(s.uid)], strs: [] };
+    case 'mask': return { ints: [], strs: [s.path] };
+    case 'console': return { ints: [s.rows, s.cols, s.uid, s.gid].map(big), strs: [] };
+    case 'setsid': case 'waitParent': return { ints: [], strs: [] };
+    case 'umask': return { ints: [big(s.mask)], strs: [] };
+    case 'exec': return { ints: [big(s.args.length), big(s.env.length)], strs: [...s.args, ...s.env] };
+    case 'chown': return { ints: [big(s.uid), big(s.gid)], strs: [s.path] };
+    case 'chmod': return { ints: [big(s.mode)], strs: [s.path] };
+    case 'openFifo': return { ints: [], strs: [s.path] };
+    case 'setns': return { ints: [big(s.nstype)], strs: [s.path] };
+  }
+}
+
+class Writer {
+  private chunks: Buffer[] = [];
+  u16(v: number): void { const b = Buffer.alloc(2); b.writeUInt16LE(v); this.chunks.push(b); }
+  u32(v: number): void { const b = Buffer.alloc(4); b.writeUInt32LE(v >>> 0); this.chunks.push(b); }
+  i64(v: bigint): void { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt.asUintN(64, v)); this.chunks.push(b); }
+  str(s: string): void {
+    const bytes = Buffer.from(s, 'utf8');
+    if (bytes.includes(0)) throw new Error(`string with a NUL byte cannot be passed to a syscall: ${JSON.stringify(s)}`);
+    this.u32(bytes.length);
+    this.chunks.push(bytes);
+  }
+  done(): Buffer { return Buffer.concat(this.chunks); }
+}
+
+export interface EncodeOptions {
+  trace: boolean;
+}
+
+export function encodePlan(plan: Plan, opts: EncodeOptions): Buffer {
+  const w = new Writer();
+  w.u32(PLAN_MAGIC);
+  w.u32(PLAN_VERSION);
+  w.i64(BigInt(plan.cloneFlags));
+  let flags = 0;
+  if (plan.waitForParent) flags |= PLAN_FLAG.WAIT_GO;
+  if (opts.trace) flags |= PLAN_FLAG.TRACE;
+  if (plan.dieWithParent) flags |= PLAN_FLAG.PDEATHSIG;
+  w.u32(flags);
+  w.u32(plan.preserveFds);
+  const joins = plan.namespaces.filter((n) => n.action === 'join');
+  w.u32(joins.length);
+  for (const j of joins) { w.u32(j.flag); w.str(j.path ?? ''); }
+  w.u32(plan.steps.length);
+  for (const s of plan.steps) {
+    const { ints, strs } = operands(s);
+    w.u16(OP[s.op]);
+    w.u16(stepFlags(s));
+    w.u16(ints.length);
+    w.u16(strs.length);
+    for (const i of ints) w.i64(i);
+    for (const t of strs) w.str(t);
+  }
+  return w.done();
+}

@@ -1,0 +1,135 @@
+// koffi bindings of native-bindings/libtsrun-shim.so. Loaded lazily: commands that never spawn a
+// process (spec, explain, state) do not pay for loading a native library.
+import koffi from 'koffi';
+import type { LibraryHandle } from 'koffi';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TsrunError } from '../errors.js';
+import { errnoName } from './errno.js';
+
+export interface SpawnResult { pid: number; syncFd: number }
+export interface Report {
+  kind: number;
+  step: number;
+  err: number;
+  value: number;
+  startNs: bigint;
+  endNs: bigint;
+  syscall: string;
+  /** An fd sent along with the report (the pty master), or -1. */
+  fd: number;
+}
+
+type KoffiFunction = ReturnType<LibraryHandle['func']>;
+
+interface ShimFunctions {
+  spawn: (plan: Buffer, len: number, cgroupFd: number, out: Record<string, unknown>) => number;
+  recvReport: KoffiFunction;
+  sendByte: (fd: number, byte: number) => number;
+  wait: KoffiFunction;
+  setWinsize: (fd: number, rows: number, cols: number) => number;
+  sendFd: (socketPath: string, fd: number) => number;
+  close: (fd: number) => number;
+}
+
+let shim: ShimFunctions | undefined;
+
+/** The .so sits in native-bindings/build/ of the package, both for dist/ and for src/ (tests). */
+function libraryPath(): string {
+  const fromEnv = process.env.TSRUN_SHIM;
+  if (fromEnv) return fromEnv;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    const candidate = join(dir, 'native-bindings', 'build', 'libtsrun-shim.so');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new TsrunError('native shim libtsrun-shim.so not found: run `make build` (it compiles native-bindings/shim.c)');
+}
+
+function load(): ShimFunctions {
+  if (shim) return shim;
+  const lib = koffi.load(libraryPath());
+  koffi.struct('tsrun_spawn_result', {
+    pid: 'int32_t', sync_fd: 'int32_t', err: 'int32_t', step: 'int32_t', what: koffi.array('char', 64),
+  });
+  koffi.struct('tsrun_report', {
+    kind: 'uint32_t', step: 'int32_t', err: 'int32_t', value: 'int32_t',
+    start_ns: 'uint64_t', end_ns: 'uint64_t', syscall: koffi.array('char', 32),
+  });
+  shim = {
+    spawn: lib.func('int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, _Out_ tsrun_spawn_result *out)'),
+    recvReport: lib.func('int tsrun_recv_report(int fd, _Out_ tsrun_report *out, _Out_ int *passed_fd)'),
+    sendByte: lib.func('int tsrun_send_byte(int fd, int byte)'),
+    wait: lib.func('int tsrun_wait(int pid, _Out_ int *status)'),
+    setWinsize: lib.func('int tsrun_set_winsize(int fd, int rows, int cols)'),
+    sendFd: lib.func('int tsrun_send_fd(const char *socket_path, int fd)'),
+    close: lib.func('int tsrun_close(int fd)'),
+  };
+  return shim;
+}
+
+function check(rc: number, what: string): number {
+  if (rc < 0) throw new TsrunError(`${what}: ${errnoName(-rc)}`, { syscall: what, errno: errnoName(-rc) });
+  return rc;
+}
+
+/** clone()s the container process, which then waits for its plan's first step. */
+export function spawn(plan: Buffer, cgroupFd = -1): SpawnResult {
+  const out: Record<string, unknown> = {};
+  const rc = load().spawn(plan, plan.length, cgroupFd, out);
+  if (rc < 0) {
+    const what = String(out.what ?? 'spawn');
+    const step = Number(out.step ?? -1);
+    const where = step >= 0 ? ` (plan step ${step})` : '';
+    throw new TsrunError(`${what}${where}: ${errnoName(-rc)}`, { syscall: what, errno: errnoName(-rc) });
+  }
+  return { pid: Number(out.pid), syncFd: Number(out.sync_fd) };
+}
+
+/** Next report from the child, or undefined at EOF (it exec'd or died). Runs on a worker thread. */
+export function recvReport(syncFd: number): Promise<Report | undefined> {
+  return new Promise((resolve, reject) => {
+    const out: Record<string, unknown> = {};
+    const fdOut = [-1];
+    load().recvReport.async(syncFd, out, fdOut, (err: unknown, rc: number) => {
+      if (err) return reject(err);
+      if (rc < 0) return reject(new TsrunError(`reading the container's sync socket: ${errnoName(-rc)}`));
+      if (rc === 0) return resolve(undefined);
+      resolve({
+        kind: Number(out.kind), step: Number(out.step), err: Number(out.err), value: Number(out.value),
+        startNs: BigInt(out.start_ns as number | bigint), endNs: BigInt(out.end_ns as number | bigint),
+        syscall: String(out.syscall ?? ''), fd: fdOut[0] ?? -1,
+      });
+    });
+  });
+}
+
+export function sendByte(syncFd: number, byte = 1): void {
+  check(load().sendByte(syncFd, byte), 'send(sync socket)');
+}
+
+/** waitpid() on a worker thread, so Node's event loop keeps forwarding signals meanwhile. */
+export function waitPid(pid: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const status = [0];
+    load().wait.async(pid, status, (err: unknown, rc: number) => {
+      if (err) return reject(err);
+      if (rc < 0) return reject(new TsrunError(`waitpid(${pid}): ${errnoName(-rc)}`, { syscall: 'waitpid', errno: errnoName(-rc) }));
+      resolve(status[0] ?? 0);
+    });
+  });
+}
+
+export function setWinsize(fd: number, rows: number, cols: number): void {
+  check(load().setWinsize(fd, rows, cols), 'ioctl(TIOCSWINSZ)');
+}
+
+export function sendFd(socketPath: string, fd: number): void {
+  check(load().sendFd(socketPath, fd), `sending the console to ${socketPath}`);
+}
+
+export function closeFd(fd: number): void {
+  load().close(fd);
+}

@@ -1,0 +1,55 @@
+// config.json → Plan. Composes the namespace, rootfs and process planners in the order the kernel
+// requires. Pure apart from the HostView it is given, so tests run it without root.
+import { ConfigError } from '../errors.js';
+import type { Spec } from '../oci/types.js';
+import { planNamespaces } from '../namespaces/plan.js';
+import { planRootfs, type HostView } from '../rootfs/plan.js';
+import { earlyProcessSteps, identitySteps, processSteps } from '../process/plan.js';
+import type { Plan } from './types.js';
+
+export interface PlanContext {
+  bundleDir: string;
+  rootfs: string;
+  host: HostView;
+  runningAsRoot: boolean;
+  consoleSize?: { rows: number; cols: number };
+  /** Kill the container if tsrun dies during set-up (foreground run). */
+  dieWithParent?: boolean;
+  preserveFds?: number;
+}
+
+export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
+  const proc = spec.process;
+  if (!proc) throw new ConfigError('process', 'is required to run a container');
+  const ns = planNamespaces(spec, { runningAsRoot: ctx.runningAsRoot });
+  const creates = (type: string): boolean => ns.namespaces.some((n) => n.type === type && n.action === 'create');
+  if ((spec.hostname !== undefined || spec.domainname !== undefined) && !creates('uts')) {
+    throw new ConfigError(spec.hostname !== undefined ? 'hostname' : 'domainname', 'needs a new uts namespace in linux.namespaces');
+  }
+  const rootfs = planRootfs(spec, {
+    bundleDir: ctx.bundleDir, rootfs: ctx.rootfs, host: ctx.host,
+    newUserNamespace: creates('user'), newNetworkNamespace: creates('network'),
+  });
+  const steps = [
+    ...identitySteps(spec),
+    ...earlyProcessSteps(proc),
+    ...rootfs.beforePivot,
+    ...rootfs.pivot,
+    ...rootfs.afterPivot,
+    ...processSteps(proc, {
+      setgroupsAllowed: !ns.idMaps || ns.idMaps.setgroups === 'allow',
+      ...(ctx.consoleSize ? { consoleSize: ctx.consoleSize } : {}),
+    }),
+  ];
+  return {
+    namespaces: ns.namespaces,
+    cloneFlags: ns.cloneFlags,
+    ...(ns.idMaps ? { idMaps: ns.idMaps } : {}),
+    // The parent must act before the child's first step when it writes id maps; waiting always keeps
+    // one code path and lets the parent place the child in its cgroup first.
+    waitForParent: true,
+    dieWithParent: ctx.dieWithParent ?? true,
+    preserveFds: ctx.preserveFds ?? 0,
+    steps,
+  };
+}

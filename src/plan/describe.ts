@@ -1,0 +1,49 @@
+// One short line per step, in the words of the syscall it makes: used by error messages, `explain`
+// and --trace, so a reader can find the code that built the step from the line alone.
+import { mountFlagNames } from '../rootfs/mount-options.js';
+import type { Step } from './types.js';
+
+const octal = (n: number): string => '0' + n.toString(8);
+
+export function describeStep(s: Step): string {
+  switch (s.op) {
+    case 'mount': {
+      const flags = mountFlagNames(s.flags);
+      const what = s.fstype ? `${s.fstype}${s.source && s.source !== s.fstype ? ` ${s.source}` : ''}` : s.source || '(flags)';
+      const opts = [...flags, ...(s.data ? [s.data] : [])].join(',');
+      return `mount ${what} on ${s.target}${opts ? ` (${opts})` : ''}`;
+    }
+    case 'umount': return `umount2 ${s.target}${s.flags & 2 ? ' (MNT_DETACH)' : ''}`;
+    case 'openRoot': return `open rootfs ${s.path}`;
+    case 'mkdir': return `mkdir ${s.path} ${octal(s.mode)}`;
+    case 'mknod': return `mknod ${s.path} ${s.type} ${s.major}:${s.minor} ${octal(s.mode)}`;
+    case 'symlink': return `symlink ${s.linkpath} -> ${s.target}`;
+    case 'chdir': return `chdir ${s.path}`;
+    case 'pivotRoot': return `pivot_root ${s.newRoot} ${s.putOld}`;
+    case 'chroot': return `chroot ${s.path}`;
+    case 'sethostname': return `sethostname ${JSON.stringify(s.name)}`;
+    case 'setdomainname': return `setdomainname ${JSON.stringify(s.name)}`;
+    case 'writeFile': return `write ${JSON.stringify(s.content)} to ${s.path}`;
+    case 'setrlimit': return `setrlimit ${s.name} soft=${fmtLimit(s.soft)} hard=${fmtLimit(s.hard)}`;
+    case 'prctl': return `prctl ${s.name} ${s.args[0] ?? ''}`.trimEnd();
+    case 'bounding': return `drop from bounding set all but [${s.keepNames.join(' ')}]`;
+    case 'capset': return `capset effective=${hex(s.effective)} permitted=${hex(s.permitted)} inheritable=${hex(s.inheritable)}`;
+    case 'ambient': return `raise ambient [${s.names.join(' ')}]`;
+    case 'setgroups': return `setgroups [${s.gids.join(' ')}]`;
+    case 'setresgid': return `setresgid ${s.gid}`;
+    case 'setresuid': return `setresuid ${s.uid}`;
+    case 'mask': return `mask ${s.path}`;
+    case 'console': return `open a pty from /dev/ptmx (${s.rows}x${s.cols}), make it the controlling terminal`;
+    case 'setsid': return 'setsid';
+    case 'umask': return `umask ${octal(s.mask)}`;
+    case 'exec': return `execve ${JSON.stringify(s.args)}`;
+    case 'chown': return `chown ${s.path} ${s.uid}:${s.gid}`;
+    case 'chmod': return `chmod ${s.path} ${octal(s.mode)}`;
+    case 'waitParent': return 'wait for the parent';
+    case 'openFifo': return `wait on fifo ${s.path}`;
+    case 'setns': return `setns ${s.type} ${s.path}`;
+  }
+}
+
+const fmtLimit = (v: bigint): string => (v === 0xffff_ffff_ffff_ffffn ? 'unlimited' : String(v));
+const hex = (v: bigint): string => '0x' + v.toString(16);

@@ -1,0 +1,76 @@
+// The step plan: what the container's first process does between clone() and execve(), as data.
+// Built by pure functions (namespaces/, rootfs/, process/), printed by `tsrun explain`, run by the
+// native shim. Each step carries *why* it exists and which config field asked for it, so errors and
+// the --trace output can name both.
+import type { IdMapping, NamespaceType } from '../oci/types.js';
+
+export type StepOp =
+  | { op: 'mount'; source: string; target: string; fstype: string; data: string; flags: number;
+      mkdir?: 'dir' | 'file'; inRoot?: boolean; keepLocked?: boolean; optional?: boolean }
+  | { op: 'umount'; target: string; flags: number }
+  | { op: 'openRoot'; path: string }
+  | { op: 'mkdir'; path: string; mode: number; inRoot?: boolean; existOk?: boolean }
+  | { op: 'mknod'; path: string; type: 'c' | 'b' | 'p'; mode: number; major: number; minor: number; uid: number; gid: number }
+  | { op: 'symlink'; target: string; linkpath: string }
+  | { op: 'chdir'; path: string }
+  | { op: 'pivotRoot'; newRoot: string; putOld: string }
+  | { op: 'chroot'; path: string }
+  | { op: 'sethostname'; name: string }
+  | { op: 'setdomainname'; name: string }
+  | { op: 'writeFile'; path: string; content: string }
+  | { op: 'setrlimit'; resource: number; name: string; soft: bigint; hard: bigint }
+  | { op: 'prctl'; option: number; name: string; args: number[] }
+  | { op: 'bounding'; keep: bigint; keepNames: string[] }
+  | { op: 'capset'; effective: bigint; permitted: bigint; inheritable: bigint }
+  | { op: 'ambient'; raise: bigint; names: string[] }
+  | { op: 'setgroups'; gids: number[] }
+  | { op: 'setresgid'; gid: number }
+  | { op: 'setresuid'; uid: number }
+  | { op: 'mask'; path: string }
+  | { op: 'console'; rows: number; cols: number; uid: number; gid: number }
+  | { op: 'setsid' }
+  | { op: 'umask'; mask: number }
+  | { op: 'exec'; args: string[]; env: string[] }
+  | { op: 'chown'; path: string; uid: number; gid: number; inRoot?: boolean }
+  | { op: 'chmod'; path: string; mode: number; inRoot?: boolean }
+  | { op: 'waitParent' }
+  | { op: 'openFifo'; path: string }
+  | { op: 'setns'; path: string; nstype: number; type: NamespaceType };
+
+export type Step = StepOp & {
+  /** One line for a learner: why a runtime does this. */
+  why: string;
+  /** The config field that produced the step (`mounts[2]`, `process.rlimits[0]`), if any. */
+  field?: string;
+};
+
+export interface NamespacePlan {
+  type: NamespaceType;
+  /** The CLONE_NEW* flag. */
+  flag: number;
+  /** Created by clone(), or joined with setns() from `path`. */
+  action: 'create' | 'join';
+  path?: string;
+}
+
+export interface IdMapPlan {
+  uid: IdMapping[];
+  gid: IdMapping[];
+  /** Written to /proc/PID/setgroups before gid_map ('deny' is required for unprivileged maps). */
+  setgroups: 'allow' | 'deny';
+}
+
+export interface Plan {
+  namespaces: NamespacePlan[];
+  /** OR of CLONE_NEW* for namespaces to create. */
+  cloneFlags: number;
+  /** Written by the parent into /proc/PID/{uid,gid}_map while the child waits. */
+  idMaps?: IdMapPlan;
+  /** The child waits for the parent's go-ahead (after maps and cgroup) before its first step. */
+  waitForParent: boolean;
+  /** Kill the child if tsrun dies during set-up (foreground `run`). */
+  dieWithParent: boolean;
+  /** fds 3 .. 3+N-1 are passed to the container (LISTEN_FDS / --preserve-fds). */
+  preserveFds: number;
+  steps: Step[];
+}

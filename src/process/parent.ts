@@ -1,0 +1,142 @@
+// The parent side of starting a container process (runc's process_linux.go; the child side is
+// native-bindings/shim.c): clone through the shim, write the id maps and place the child in its
+// cgroup while it waits, give it the go-ahead, then read its reports until the sync socket hits EOF
+// (exec happened) or a step fails.
+import { writeFileSync } from 'node:fs';
+import { TsrunError } from '../errors.js';
+import { encodePlan } from '../native/encode-plan.js';
+import { errnoName } from '../native/errno.js';
+import { REPORT } from '../native/ops.js';
+import * as shim from '../native/shim.js';
+import { idMapText } from '../namespaces/plan.js';
+import { describeStep } from '../plan/describe.js';
+import type { Plan } from '../plan/types.js';
+import type { TraceSink } from './trace.js';
+
+export interface StartOptions {
+  trace: TraceSink;
+  /** O_DIRECTORY fd of the container's cgroup for clone3(CLONE_INTO_CGROUP), or -1. */
+  cgroupFd?: number;
+  /** Called with the pid while the child still waits: e.g. to write cgroup.procs. */
+  beforeGo?: (pid: number) => void;
+}
+
+export interface StartedProcess {
+  pid: number;
+  /** pty master sent by the child when process.terminal is true. */
+  consoleFd?: number;
+}
+
+const ns = (start: bigint, end: bigint): number => Number(end - start) / 1e6;
+
+function parentEvent(trace: TraceSink, title: string, why: string, fn: () => void): void {
+  const t0 = process.hrtime.bigint();
+  try {
+    fn();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    trace.event({ who: 'parent', title, why, result: code, durationMs: ns(t0, process.hrtime.bigint()) });
+    throw err;
+  }
+  trace.event({ who: 'parent', title, why, result: 'ok', durationMs: ns(t0, process.hrtime.bigint()) });
+}
+
+function writeIdMaps(pid: number, plan: Plan, trace: TraceSink): void {
+  const maps = plan.idMaps;
+  if (!maps) return;
+  const files: [string, string, string][] = [
+    ['uid_map', idMapText(maps.uid), 'uid N inside the user namespace is uid M outside'],
+    ['setgroups', maps.setgroups, 'an unprivileged writer must deny setgroups before writing gid_map'],
+    ['gid_map', idMapText(maps.gid), 'gid N inside the user namespace is gid M outside'],
+  ];
+  for (const [file, content, why] of files) {
+    if (file === 'setgroups' && content === 'allow') continue;
+    parentEvent(trace, `write ${JSON.stringify(content.trim())} to /proc/${pid}/${file}`, why, () => {
+      try {
+        writeFileSync(`/proc/${pid}/${file}`, content);
+      } catch (err) {
+        const field = file === 'gid_map' ? 'linux.gidMappings' : 'linux.uidMappings';
+        throw new TsrunError(`writing /proc/${pid}/${file} (${field}): ${(err as NodeJS.ErrnoException).code}`, { field, file: `/proc/${pid}/${file}`, errno: (err as NodeJS.ErrnoException).code, cause: err });
+      }
+    });
+  }
+}
+
+/** Turns a failure report into the error a person reads: what, which step, which field, errno. */
+export function stepError(plan: Plan, stepIndex: number, err: number, syscall: string): TsrunError {
+  const errno = errnoName(err);
+  if (stepIndex <= -2) {
+    const join = plan.namespaces.filter((n) => n.action === 'join')[-2 - stepIndex];
+    const field = 'linux.namespaces';
+    return new TsrunError(`joining ${join?.type ?? '?'} namespace ${join?.path ?? ''} (${field}): ${errno} from ${syscall}`, { field, syscall, errno });
+  }
+  const step = plan.steps[stepIndex];
+  if (!step) return new TsrunError(`container set-up failed: ${errno} from ${syscall}`, { syscall, errno, step: stepIndex });
+  const where = `step ${stepIndex}${step.field ? `, ${step.field}` : ''}`;
+  return new TsrunError(`${describeStep(step)} (${where}): ${errno} from ${syscall}`, {
+    step: stepIndex, stepTitle: describeStep(step), syscall, errno, ...(step.field ? { field: step.field } : {}),
+  });
+}
+
+function childEvent(plan: Plan, r: shim.Report, result: string): Parameters<TraceSink['event']>[0] {
+  const step = plan.steps[r.step];
+  return {
+    who: 'child', step: r.step, title: step ? describeStep(step) : `step ${r.step}`, result,
+    ...(step?.why ? { why: step.why } : {}), ...(step?.field ? { field: step.field } : {}),
+    ...(r.endNs > 0n ? { durationMs: ns(r.startNs, r.endNs) } : {}),
+  };
+}
+
+/** Reads reports until EOF. Resolves when the child exec'd; rejects with the failing step. */
+async function followChild(plan: Plan, pid: number, syncFd: number, trace: TraceSink, started: StartedProcess): Promise<void> {
+  for (;;) {
+    const r = await shim.recvReport(syncFd);
+    if (!r) return;
+    switch (r.kind) {
+      case REPORT.STEP_OK: trace.event(childEvent(plan, r, 'ok')); break;
+      case REPORT.SKIPPED: trace.event(childEvent(plan, r, 'skipped (ENOENT)')); break;
+      case REPORT.EXEC: trace.event({ ...childEvent(plan, r, 'ok'), result: 'exec' }); break;
+      case REPORT.FD: started.consoleFd = r.fd; break;
+      case REPORT.STEP_FAILED: {
+        const error = stepError(plan, r.step, r.err, r.syscall);
+        trace.event(childEvent(plan, r, errnoName(r.err)));
+        throw error;
+      }
+      default: break;
+    }
+  }
+}
+
+export async function startProcess(plan: Plan, opts: StartOptions): Promise<StartedProcess> {
+  const { trace } = opts;
+  const encoded = encodePlan(plan, { trace: true });
+  const t0 = process.hrtime.bigint();
+  const spawned = shim.spawn(encoded, opts.cgroupFd ?? -1);
+  const flags = plan.namespaces.filter((n) => n.action === 'create').map((n) => n.type);
+  trace.event({ who: 'parent', title: `clone(${flags.map((f) => `CLONE_NEW${f === 'network' ? 'NET' : f === 'mount' ? 'NS' : f.toUpperCase()}`).join('|') || '0'}) → pid ${spawned.pid}`, why: 'create the container process in new namespaces', result: 'ok', durationMs: ns(t0, process.hrtime.bigint()) });
+  let pid = spawned.pid;
+  const started: StartedProcess = { pid };
+  try {
+    if (plan.namespaces.some((n) => n.action === 'join')) {
+      // Two-stage spawn: the intermediate reports the container's pid (or a failed setns) and exits.
+      const r = await shim.recvReport(spawned.syncFd);
+      await shim.waitPid(pid);
+      if (!r) throw new TsrunError('the namespace-joining helper exited without reporting');
+      if (r.kind === REPORT.STEP_FAILED) throw stepError(plan, r.step, r.err, r.syscall);
+      pid = r.value;
+      started.pid = pid;
+    }
+    writeIdMaps(pid, plan, trace);
+    opts.beforeGo?.(pid);
+    shim.sendByte(spawned.syncFd);
+    await followChild(plan, pid, spawned.syncFd, trace, started);
+    return started;
+  } catch (err) {
+    // The child dies with its sync socket closed; make sure it is gone before reporting.
+    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    await shim.waitPid(pid).catch(() => 0);
+    throw err;
+  } finally {
+    shim.closeFd(spawned.syncFd);
+  }
+}

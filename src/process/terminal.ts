@@ -1,0 +1,41 @@
+// process.terminal: relay between the caller's terminal and the container's pty master. The
+// caller's terminal goes to raw mode so keys like ^C reach the container's line discipline as bytes.
+import { createReadStream, createWriteStream } from 'node:fs';
+import * as shim from '../native/shim.js';
+
+export interface TerminalRelay {
+  /** Resolves when the container side of the pty is closed and all output is written. */
+  drained: Promise<void>;
+  /** Restores the caller's terminal and stops relaying input. */
+  stop(): void;
+}
+
+export function relayTerminal(masterFd: number): TerminalRelay {
+  const stdin = process.stdin;
+  const wasRaw = stdin.isTTY ? stdin.isRaw : false;
+  if (stdin.isTTY) stdin.setRawMode(true);
+  const toContainer = createWriteStream('', { fd: masterFd, autoClose: false });
+  const fromContainer = createReadStream('', { fd: masterFd, autoClose: false, highWaterMark: 64 * 1024 });
+  stdin.pipe(toContainer);
+  const resize = (): void => {
+    if (process.stdout.isTTY) shim.setWinsize(masterFd, process.stdout.rows, process.stdout.columns);
+  };
+  process.on('SIGWINCH', resize);
+  const drained = new Promise<void>((resolve) => {
+    fromContainer.on('data', (chunk) => process.stdout.write(chunk));
+    // EIO from the master means every slave fd is closed: the container side is gone.
+    fromContainer.on('error', () => resolve());
+    fromContainer.on('end', () => resolve());
+  });
+  return {
+    drained,
+    stop() {
+      process.off('SIGWINCH', resize);
+      stdin.unpipe(toContainer);
+      stdin.pause();
+      if (stdin.isTTY) stdin.setRawMode(wasRaw);
+      fromContainer.destroy();
+      shim.closeFd(masterFd);
+    },
+  };
+}

@@ -1,0 +1,159 @@
+// The rootfs half of the plan: make mounts private to the container, mount everything config.json
+// asks for inside the rootfs, create /dev, pivot_root into it, then lock it down (masked and
+// read-only paths, read-only root). Pure: host facts come in through `RootfsContext`.
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+import type { Mount, Spec } from '../oci/types.js';
+import { MNT_DETACH, MS } from '../native/constants.js';
+import type { Step } from '../plan/types.js';
+import { DEFAULT_DEVICES, deviceSteps, devSymlinkSteps } from './devices.js';
+import { parseMountOptions } from './mount-options.js';
+
+export interface HostView {
+  /** 'dir', 'file' (anything that is not a directory), or undefined when the path does not exist. */
+  kind(path: string): 'dir' | 'file' | undefined;
+}
+
+export interface RootfsContext {
+  bundleDir: string;
+  /** Absolute host path of the rootfs. */
+  rootfs: string;
+  host: HostView;
+  newUserNamespace: boolean;
+  newNetworkNamespace: boolean;
+}
+
+const ROOT_PROPAGATION: Record<string, number> = {
+  shared: MS.SHARED, rshared: MS.SHARED | MS.REC, slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC,
+  private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
+};
+
+function prepareSteps(spec: Spec, ctx: RootfsContext): Step[] {
+  const prop = spec.linux?.rootfsPropagation;
+  const flags = prop ? ROOT_PROPAGATION[prop]! : MS.SLAVE | MS.REC;
+  return [
+    {
+      op: 'mount', source: '', target: '/', fstype: '', data: '', flags,
+      why: 'the new mount namespace starts as a copy of the host\'s; stop mounts made here from propagating back to the host',
+      ...(prop ? { field: 'linux.rootfsPropagation' } : {}),
+    },
+    {
+      op: 'mount', source: ctx.rootfs, target: ctx.rootfs, fstype: '', data: '', flags: MS.BIND | MS.REC,
+      why: 'pivot_root needs the new root to be a mount point: bind the rootfs onto itself', field: 'root.path',
+    },
+    { op: 'openRoot', path: ctx.rootfs, why: 'every later path is resolved inside this directory, so symlinks in the image cannot point mounts at the host', field: 'root.path' },
+  ];
+}
+
+function bindSource(m: Mount, i: number, ctx: RootfsContext): { source: string; kind: 'dir' | 'file' } {
+  if (!m.source) throw new ConfigError(`mounts[${i}].source`, 'a bind mount needs a source');
+  const source = isAbsolute(m.source) ? m.source : resolve(ctx.bundleDir, m.source);
+  const kind = ctx.host.kind(source);
+  if (!kind) throw new ConfigError(`mounts[${i}].source`, `${source} does not exist`);
+  return { source, kind };
+}
+
+function mountSteps(m: Mount, i: number, ctx: RootfsContext): Step[] {
+  const field = `mounts[${i}]`;
+  const opts = parseMountOptions(m.options);
+  let type = m.type ?? '';
+  // `runc spec` writes type "cgroup"; on a cgroup v2 host that means cgroup2 (runc does the same).
+  if (type === 'cgroup') type = 'cgroup2';
+  // sysfs may only be mounted by the owner of the network namespace; without a new one, bind the host's.
+  const sysfsAsBind = type === 'sysfs' && ctx.newUserNamespace && !ctx.newNetworkNamespace;
+  const isBind = opts.bind || type === 'bind' || sysfsAsBind;
+  const steps: Step[] = [];
+  const dest = m.destination;
+  if (isBind) {
+    const { source, kind } = sysfsAsBind ? { source: '/sys', kind: 'dir' as const } : bindSource(m, i, ctx);
+    const recursive = opts.recursive || sysfsAsBind;
+    steps.push({
+      op: 'mount', source, target: dest, fstype: '', data: '', flags: MS.BIND | (recursive ? MS.REC : 0), mkdir: kind, inRoot: true, field,
+      why: sysfsAsBind ? 'sysfs needs the network namespace\'s owner: bind the host\'s /sys instead' : `make ${source} visible at ${dest}`,
+    });
+    const remountFlags = opts.flags & ~MS.REMOUNT;
+    if (remountFlags !== 0) {
+      steps.push({
+        op: 'mount', source: '', target: dest, fstype: '', data: '', flags: MS.REMOUNT | MS.BIND | remountFlags,
+        inRoot: true, keepLocked: true, field,
+        why: 'a bind mount ignores flags such as ro: they take effect only on a remount of it',
+      });
+    }
+  } else {
+    if (!type) throw new ConfigError(`mounts[${i}].type`, 'a mount that is not a bind mount needs a type');
+    steps.push({
+      op: 'mount', source: m.source ?? type, target: dest, fstype: type, data: opts.data.join(','), flags: opts.flags,
+      mkdir: 'dir', inRoot: true, field, why: FS_WHY[type] ?? `mount ${type} at ${dest} as config.json asks`,
+    });
+  }
+  if (opts.propagation) {
+    steps.push({ op: 'mount', source: '', target: dest, fstype: '', data: '', flags: opts.propagation, inRoot: true, field, why: 'propagation is set by its own mount call' });
+  }
+  return steps;
+}
+
+const FS_WHY: Record<string, string> = {
+  proc: 'a procfs of the new PID namespace: ps and /proc show only the container\'s processes',
+  sysfs: 'kernel objects (devices, cgroups) for tools that read /sys',
+  tmpfs: 'a private in-memory filesystem',
+  devpts: 'a private devpts instance: the container\'s ptys are numbered from 0 and invisible to the host',
+  mqueue: 'POSIX message queues of the container\'s IPC namespace',
+  cgroup2: 'the cgroup v2 hierarchy; with a cgroup namespace its root is the container\'s own cgroup',
+};
+
+function deviceAndLinkSteps(spec: Spec, ctx: RootfsContext): Step[] {
+  const mounts = spec.mounts ?? [];
+  const configured = spec.linux?.devices ?? [];
+  const overridden = new Set(configured.map((d) => d.path));
+  const defaults = DEFAULT_DEVICES.filter((d) => !overridden.has(d.path));
+  return [
+    ...deviceSteps(defaults, ctx.newUserNamespace, () => undefined),
+    ...deviceSteps(configured, ctx.newUserNamespace, (i) => `linux.devices[${i}]`),
+    ...devSymlinkSteps(mounts.some((m) => m.destination === '/proc'), mounts.some((m) => m.destination === '/dev/pts')),
+  ];
+}
+
+function pivotSteps(ctx: RootfsContext): Step[] {
+  return [
+    { op: 'chdir', path: ctx.rootfs, why: 'pivot_root(".", ".") works on the current directory' },
+    { op: 'pivotRoot', newRoot: '.', putOld: '.', why: 'make the rootfs `/` so the host tree is unreachable; chroot alone can be escaped', field: 'root.path' },
+    { op: 'mount', source: '', target: '.', fstype: '', data: '', flags: MS.SLAVE | MS.REC, why: 'the old root now sits on top of `/`: make it a slave so detaching it cannot unmount anything on the host' },
+    { op: 'umount', target: '.', flags: MNT_DETACH, why: 'detach the old root: the host\'s filesystem tree is gone from this mount namespace' },
+    { op: 'chdir', path: '/', why: 'start from the new root' },
+  ];
+}
+
+function lockdownSteps(spec: Spec): Step[] {
+  const linux = spec.linux ?? {};
+  const steps: Step[] = [];
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    steps.push({ op: 'writeFile', path: `/proc/sys/${key.replace(/\./g, '/')}`, content: value, field: `linux.sysctl.${key}`, why: 'a kernel parameter scoped to the container\'s namespaces' });
+  }
+  (linux.readonlyPaths ?? []).forEach((p, i) => {
+    const field = `linux.readonlyPaths[${i}]`;
+    steps.push(
+      { op: 'mount', source: p, target: p, fstype: '', data: '', flags: MS.BIND | MS.REC, optional: true, field, why: 'bind the path onto itself so it can get its own flags' },
+      { op: 'mount', source: '', target: p, fstype: '', data: '', flags: MS.REMOUNT | MS.BIND | MS.RDONLY, optional: true, keepLocked: true, field, why: 'read-only: the container may read this kernel interface but not change it' },
+    );
+  });
+  (linux.maskedPaths ?? []).forEach((p, i) => {
+    steps.push({ op: 'mask', path: p, field: `linux.maskedPaths[${i}]`, why: 'hide a host kernel interface: an empty read-only tmpfs over a directory, /dev/null over a file' });
+  });
+  if (spec.root?.readonly) {
+    steps.push({ op: 'mount', source: '', target: '/', fstype: '', data: '', flags: MS.REMOUNT | MS.BIND | MS.RDONLY, keepLocked: true, field: 'root.readonly', why: 'root.readonly: the container cannot write to its rootfs' });
+  }
+  return steps;
+}
+
+/** Steps before pivot_root (mounts, devices), and the steps that pivot and lock down. */
+export function planRootfs(spec: Spec, ctx: RootfsContext): { beforePivot: Step[]; pivot: Step[]; afterPivot: Step[] } {
+  return {
+    beforePivot: [
+      ...prepareSteps(spec, ctx),
+      ...(spec.mounts ?? []).flatMap((m, i) => mountSteps(m, i, ctx)),
+      ...deviceAndLinkSteps(spec, ctx),
+    ],
+    pivot: pivotSteps(ctx),
+    afterPivot: lockdownSteps(spec),
+  };
+}
