@@ -27,7 +27,7 @@ export function findBlockers(ns: NamespaceProbe, priv: PrivilegeProbe): string[]
 export function buildReport(facts: HostFacts): CheckReport {
   const ns = probeNamespaces(facts);
   const priv = probePrivileges({ euid: facts.euid, status: facts.status, capLastCap: facts.capLastCap, uidMap: facts.uidMap });
-  const cgroups = probeCgroups({ mountinfo: facts.mountinfo, v2Controllers: facts.v2Controllers, kernelRelease: facts.kernelRelease });
+  const cgroups = probeCgroups({ mountinfo: facts.mountinfo, v2Controllers: facts.v2Controllers, procCgroups: facts.procCgroups, kernelRelease: facts.kernelRelease });
   const items = [
     ...probeKernel(facts.kernelRelease),
     ...ns.items,

@@ -1,5 +1,6 @@
 // The cgroup items of a report. tsrun's cgroup driver speaks v2 only (one hierarchy, one set of file
 // names), so what matters is where cgroup2 is mounted and which controllers it was left with.
+import { fixForMissing, parseProcCgroups, UNIFY_FIX } from './cgroup-controllers.js';
 import { findCgroupLayout, parseControllerList, v1Controllers, type CgroupLayoutInfo } from './cgroup-layout.js';
 import { kernelAtLeast, parseKernelRelease } from './kernel.js';
 import { parseMountInfo } from './mountinfo.js';
@@ -9,6 +10,8 @@ export interface CgroupInputs {
   mountinfo: string;
   /** Contents of `<cgroup2 mount>/cgroup.controllers`, when there is a mount and it was readable. */
   v2Controllers?: string;
+  /** Contents of /proc/cgroups, to tell why a controller is missing from cgroup2. */
+  procCgroups?: string;
   kernelRelease: string;
 }
 
@@ -23,8 +26,6 @@ const LIMIT_CONTROLLERS: [controller: string, field: string][] = [
   ['memory', 'memory'], ['cpu', 'cpu.shares/quota'], ['cpuset', 'cpu.cpus/mems'],
   ['pids', 'pids'], ['io', 'blockIO'], ['hugetlb', 'hugepageLimits'],
 ];
-
-const UNIFY_FIX = 'boot with systemd.unified_cgroup_hierarchy=1 (add cgroup_no_v1=all if something else mounts v1), or use `make test-vm`';
 
 function layoutItem(info: CgroupLayoutInfo): CheckItem {
   const facts: Record<string, ItemFact> = { layout: info.layout };
@@ -47,7 +48,7 @@ function layoutItem(info: CgroupLayoutInfo): CheckItem {
   }
 }
 
-function v2ControllersItem(info: CgroupLayoutInfo, text: string | undefined): CheckItem | undefined {
+function v2ControllersItem(info: CgroupLayoutInfo, text: string | undefined, procCgroups: string | undefined): CheckItem | undefined {
   if (info.v2MountPoint === undefined) return undefined;
   if (text === undefined) {
     return item('cgroups', 'v2 controllers', 'warn', `cannot read ${info.v2MountPoint}/cgroup.controllers`,
@@ -61,7 +62,8 @@ function v2ControllersItem(info: CgroupLayoutInfo, text: string | undefined): Ch
   const names = lacking.map(([c]) => c).join('/');
   const fields = lacking.map(([, f]) => f).join(', ');
   return withFacts(item('cgroups', 'v2 controllers', 'warn', `has ${list}; lacks ${lacking.map(([c]) => c).join(', ')}`,
-    `limits for ${names} cannot be applied here (tsrun refuses configs setting linux.resources ${fields}); ${UNIFY_FIX}`), facts);
+    `limits for ${names} cannot be applied here (tsrun refuses configs setting linux.resources ${fields}); ` +
+    fixForMissing(facts.missing, v1Controllers(info), procCgroups === undefined ? undefined : parseProcCgroups(procCgroups))), facts);
 }
 
 /** `cpu, memory under /sys/fs/cgroup/` when the mount points share a parent, else each with its path. */
@@ -99,7 +101,7 @@ function v2FeatureItems(info: CgroupLayoutInfo, release: string): CheckItem[] {
 
 export function probeCgroups(input: CgroupInputs): CgroupProbe {
   const layout = findCgroupLayout(parseMountInfo(input.mountinfo));
-  const optional = [v2ControllersItem(layout, input.v2Controllers), v1Item(layout)];
+  const optional = [v2ControllersItem(layout, input.v2Controllers, input.procCgroups), v1Item(layout)];
   const items = [layoutItem(layout), ...optional.filter((i): i is CheckItem => i !== undefined), ...v2FeatureItems(layout, input.kernelRelease)];
   return { items, layout, v2Controllers: input.v2Controllers === undefined ? [] : parseControllerList(input.v2Controllers) };
 }

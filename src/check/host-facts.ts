@@ -22,6 +22,8 @@ export interface HostFacts {
   mountinfo: string;
   /** `<cgroup2 mount>/cgroup.controllers`. */
   v2Controllers?: string;
+  /** /proc/cgroups. */
+  procCgroups?: string;
   /** /proc/filesystems. */
   filesystems: string;
   /** /proc/self/status. */
@@ -84,9 +86,10 @@ export async function gatherHostFacts(): Promise<HostFacts> {
       readText('/proc/self/uid_map'),
       readText('/proc/sys/kernel/seccomp/actions_avail'),
       statDevice('/dev/ptmx'),
+      readText('/proc/cgroups'),
     ] as const),
   ]);
-  const [usernsClone, apparmorUserns, v2Controllers, filesystems, status, capLastCap, uidMap, seccompActions, ptmx] = rest;
+  const [usernsClone, apparmorUserns, v2Controllers, filesystems, status, capLastCap, uidMap, seccompActions, ptmx, procCgroups] = rest;
   return {
     kernelRelease: release(),
     euid: process.geteuid?.() ?? -1,
@@ -96,6 +99,7 @@ export async function gatherHostFacts(): Promise<HostFacts> {
     apparmorRestrictUnprivilegedUserns: apparmorUserns,
     mountinfo,
     v2Controllers,
+    procCgroups,
     filesystems: filesystems ?? '',
     status: status ?? '',
     capLastCap,

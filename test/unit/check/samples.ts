@@ -121,3 +121,19 @@ export const THIS_HOST_NS = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'pid_for_chil
 export const THIS_HOST_SECCOMP_ACTIONS = 'kill_process kill_thread trap errno user_notif trace log allow\n';
 export const INITIAL_UID_MAP = '         0          0 4294967295\n';
 export const ROOTLESS_UID_MAP = '         0       1000          1\n';
+
+/** This host's /proc/cgroups: hierarchy 0 = not bound to v1, so usable by cgroup2 (hugetlb here). */
+export const THIS_HOST_PROC_CGROUPS = `#subsys_name\thierarchy\tnum_cgroups\tenabled
+cpuset\t3\t1\t1
+cpu\t1\t1\t1
+cpuacct\t2\t1\t1
+blkio\t7\t1\t1
+memory\t4\t14\t1
+devices\t5\t1\t1
+freezer\t6\t1\t1
+net_cls\t0\t1\t1
+perf_event\t0\t1\t1
+net_prio\t0\t1\t1
+hugetlb\t0\t1\t1
+pids\t8\t1\t1
+`;
