@@ -7,7 +7,7 @@ import { ConfigError } from '../../errors.js';
 import type { Resources } from '../../oci/types.js';
 import type { FileWrite } from '../types.js';
 
-const KEY = /^([a-z_]+)\.[a-z0-9_.]+$/;
+const KEY = /^([a-z_]+)\.[A-Za-z0-9_.-]+$/; // hugetlb.2MB.max has capitals
 const CORE_LIMITS = new Set(['cgroup.max.depth', 'cgroup.max.descendants']);
 
 export function unifiedWrites(resources: Resources, prefix: string): FileWrite[] {

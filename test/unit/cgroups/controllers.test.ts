@@ -172,6 +172,9 @@ describe('unified', () => {
       { controller: 'cgroup', file: 'cgroup.max.descendants', value: '10', field: 'linux.resources.unified["cgroup.max.descendants"]' },
     ]);
   });
+  it('accepts file names with capitals, such as hugetlb.2MB.max', () => {
+    expect(pairs(unifiedWrites({ unified: { 'hugetlb.2MB.max': '0' } }, P))).toEqual(['hugetlb.2MB.max=0']);
+  });
   it('refuses paths, non-file names and runtime-managed core files', () => {
     expect(fieldError(() => unifiedWrites({ unified: { '../memory.max': '1' } }, P)).message).toMatch(/without "\/"/);
     expect(fieldError(() => unifiedWrites({ unified: { 'memory/max': '1' } }, P)).message).toMatch(/without "\/"/);
