@@ -1,7 +1,7 @@
 // Which namespace types this kernel has and whether they may be created. /proc/self/ns/<type> exists
 // exactly when the kernel was built with that namespace, and /proc/sys/user/max_<type>_namespaces caps
 // how many can exist per user (0 disables the type).
-import { item, type CheckItem } from './report.js';
+import { item, withFacts, type CheckItem } from './report.js';
 
 export const NAMESPACE_TYPES = ['mnt', 'pid', 'net', 'ipc', 'uts', 'user', 'cgroup', 'time'] as const;
 export type NamespaceType = (typeof NAMESPACE_TYPES)[number];
@@ -65,22 +65,27 @@ function probeOne(type: NamespaceType, input: NamespaceInputs): { item: CheckIte
   const sysctl = `user.max_${type}_namespaces`;
   const limit = input.maxNamespaces[type]?.trim();
   if (!input.nsEntries.includes(type)) {
-    const fix = `${WITHOUT_IT[type]}. Fix: use a kernel built with ${KERNEL_OPTION[type]}`;
+    const fix = `${WITHOUT_IT[type]}; use a kernel built with ${KERNEL_OPTION[type]}`;
     return { item: item('namespaces', type, 'missing', `not in /proc/self/ns: this kernel has no ${type} namespace`, fix), creatable: false };
   }
   if (limit === '0') {
-    const fix = `${WITHOUT_IT[type]}. Fix: sysctl -w ${sysctl}=15000`;
+    const fix = `${WITHOUT_IT[type]}; raise the limit: sysctl -w ${sysctl}=15000`;
     return { item: item('namespaces', type, 'missing', `disabled: ${sysctl} is 0, so none may be created`, fix), creatable: false };
   }
   const limitText = limit === undefined ? '' : ` (${sysctl} = ${limit})`;
-  return { item: item('namespaces', type, 'ok', `${WHAT_IT_ISOLATES[type]}${limitText}`), creatable: true };
+  const ok = item('namespaces', type, 'ok', `${WHAT_IT_ISOLATES[type]}${limitText}`);
+  return { item: limit === undefined ? ok : withFacts(ok, { limit: Number(limit) }), creatable: true };
 }
 
 /** Whether an unprivileged user may create (useful) user namespaces, with the item that explains it. */
 function probeRootless(input: NamespaceInputs, userCreatable: boolean): { item: CheckItem; usable: boolean } {
   const name = 'rootless';
   if (!userCreatable) {
-    return { item: item('namespaces', name, 'missing', 'without user namespaces only root can run containers'), usable: false };
+    return {
+      item: item('namespaces', name, 'missing', 'no user namespaces: only root can run containers',
+        'run tsrun as root, or enable user namespaces (see the user item above)'),
+      usable: false,
+    };
   }
   if (input.unprivilegedUsernsClone?.trim() === '0') {
     return {

@@ -58,6 +58,15 @@ describe('tsrun check (bundled CLI)', () => {
     if (hybrid) expect(r.stdout).toMatch(/warn +layout +hybrid: cgroup2 at \/sys\/fs\/cgroup\/unified/);
   });
 
+  it('colours its statuses on a terminal, unless NO_COLOR is set', async (ctx) => {
+    if (bundleError) ctx.skip(bundleError);
+    // script(1) runs the command on a fresh pty, so stdout.isTTY is true as for a person at a terminal.
+    const onTty = (noColor: string) =>
+      execa('script', ['-qec', `${TSRUN} check`, '/dev/null'], { env: { NO_COLOR: noColor, COLUMNS: '100' }, reject: false });
+    expect((await onTty('')).stdout).toContain('\x1b[32mok');
+    expect((await onTty('1')).stdout).not.toContain('\x1b[');
+  });
+
   it('the global --log-format json selects JSON too, and --format text overrides it', async (ctx) => {
     if (bundleError) ctx.skip(bundleError);
     const json = await execa(TSRUN, ['--log-format', 'json', 'check'], { reject: false });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../../src/check/build-report.js';
 import { CHECK_AREAS } from '../../../src/check/report.js';
 import { thisHostFacts } from './host-facts-samples.js';
-import { MOUNTINFO_NO_CGROUPS, STATUS_DOCKER_ROOT, STATUS_USER } from './samples.js';
+import { FILESYSTEMS_NO_OVERLAY, MOUNTINFO_NO_CGROUPS, MOUNTINFO_V1, ROOTLESS_UID_MAP, STATUS_DOCKER_ROOT, STATUS_NO_SECCOMP, STATUS_USER } from './samples.js';
 
 describe('buildReport', () => {
   it('on this host: can run containers, with the hybrid-cgroup and CAP_SYS_RESOURCE warnings', () => {
@@ -20,6 +20,20 @@ describe('buildReport', () => {
     const order = r.items.map((i) => CHECK_AREAS.indexOf(i.area));
     expect(order).toEqual([...order].sort((a, b) => a - b));
     for (const i of r.items.filter((x) => x.status !== 'ok')) expect(i.fix, `${i.area}/${i.name}`).toBeTruthy();
+  });
+
+  it('on a host where much is missing, every warn/missing item still says what it means and how to fix it', () => {
+    const worst = [
+      thisHostFacts({ kernelRelease: '4.19.0', nsEntries: ['mnt', 'pid'], mountinfo: MOUNTINFO_V1, v2Controllers: undefined, filesystems: '',
+        status: STATUS_NO_SECCOMP, seccompActions: undefined, ptmx: undefined, euid: 1000, uidMap: ROOTLESS_UID_MAP }),
+      thisHostFacts({ kernelRelease: '5.4.0', filesystems: FILESYSTEMS_NO_OVERLAY, mountinfo: MOUNTINFO_NO_CGROUPS, status: STATUS_USER,
+        euid: 1000, maxNamespaces: { user: '0', net: '0' } }),
+    ];
+    for (const facts of worst) {
+      const r = buildReport(facts);
+      expect(r.items.filter((i) => i.status === 'missing').length).toBeGreaterThan(2);
+      for (const i of r.items.filter((x) => x.status !== 'ok')) expect(i.fix, `${i.area}/${i.name}`).toBeTruthy();
+    }
   });
 
   it('no cgroups at all is a warning, not fatal', () => {

@@ -12,6 +12,7 @@ describe('probeNamespaces', () => {
     expect(Object.values(p.creatable).every(Boolean)).toBe(true);
     expect(p.unprivilegedUserns).toBe(true);
     expect(p.items.find((i) => i.name === 'pid')?.detail).toMatch(/CLONE_NEWPID.*user\.max_pid_namespaces = 96364/);
+    expect(p.items.find((i) => i.name === 'pid')?.facts).toEqual({ limit: 96364 });
   });
 
   it('reports a type the kernel lacks as missing, with the kernel option that provides it', () => {
