@@ -1,0 +1,71 @@
+// Device rules enforced by the eBPF program tsrun generates, on this host's v2 hierarchy. Block devices
+// cannot be opened here even by root, so char devices stand in: loop-control (10:237) and /dev/null.
+import { closeSync, existsSync, openSync, constants } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { queryDevicePrograms } from '../../../src/native/bpf.js';
+import { cannotRun, cleanUp, makeCgroup, shellIn, skipNote } from './support.js';
+import type { CgroupHandle } from '../../../src/cgroups/index.js';
+
+afterEach(cleanUp);
+
+/** Tries to open each device for reading and writing from a shell inside the cgroup; "path ok" or "path denied". */
+async function tryOpen(cg: CgroupHandle, paths: string[]): Promise<{ stdout: string; stderr: string }> {
+  // dash reports a failed redirection as "cannot open PATH: <strerror>" on stderr.
+  const script = paths.map((p) => `if (exec 3<>${p}); then echo "${p} ok"; else echo "${p} denied"; fi`).join('\n');
+  const sh = shellIn(cg, script);
+  const done = await sh.finished;
+  return { stdout: done.stdout, stderr: done.stderr };
+}
+
+const hasLoopControl = existsSync('/dev/loop-control');
+
+describe.skipIf(cannotRun() || !hasLoopControl)(`device rules via BPF_PROG_TYPE_CGROUP_DEVICE${skipNote([])}`, () => {
+  it('denies char 10:237 (loop-control) with EPERM while /dev/null still works', async () => {
+    // Opening loop-control works here outside the cgroup, so a refusal inside can only come from our program.
+    closeSync(openSync('/dev/loop-control', constants.O_RDWR));
+    const cg = makeCgroup('dev-deny', { devices: [{ allow: false, type: 'c', major: 10, minor: 237, access: 'rwm' }] });
+    const fd = openSync(cg.dir, constants.O_RDONLY | constants.O_DIRECTORY);
+    try {
+      expect(queryDevicePrograms(fd)).toHaveLength(1);
+    } finally {
+      closeSync(fd);
+    }
+    const { stdout, stderr } = await tryOpen(cg, ['/dev/loop-control', '/dev/null']);
+    expect(stdout).toBe('/dev/loop-control denied\n/dev/null ok\n');
+    expect(stderr).toMatch(/loop-control: Operation not permitted/);
+  });
+
+  it('runc spec\'s default (deny all, then the standard allow list) allows only the standard devices', async () => {
+    const cg = makeCgroup('dev-default', { devices: [{ allow: false, access: 'rwm' }] });
+    const { stdout, stderr } = await tryOpen(cg, ['/dev/null', '/dev/zero', '/dev/full', '/dev/urandom', '/dev/random', '/dev/loop-control', '/dev/kmsg']);
+    expect(stdout).toBe(
+      ['/dev/null ok', '/dev/zero ok', '/dev/full ok', '/dev/urandom ok', '/dev/random ok', '/dev/loop-control denied', '/dev/kmsg denied', ''].join('\n'),
+    );
+    expect(stderr).toMatch(/loop-control: Operation not permitted/);
+  });
+
+  it('allows a device listed in linux.devices even after deny-all', async () => {
+    const cg = makeCgroup('dev-listed', { devices: [{ allow: false, access: 'rwm' }] }, {
+      devices: [{ type: 'c', path: '/dev/loop-control', major: 10, minor: 237 }],
+    });
+    const { stdout } = await tryOpen(cg, ['/dev/loop-control', '/dev/kmsg']);
+    expect(stdout).toBe('/dev/loop-control ok\n/dev/kmsg denied\n');
+  });
+
+  it('honours per-access rules: denying w leaves r allowed', async () => {
+    const cg = makeCgroup('dev-ro', { devices: [{ allow: false, type: 'c', major: 10, minor: 237, access: 'w' }] });
+    const sh = shellIn(cg, [
+      'if (exec 3</dev/loop-control); then echo read ok; else echo read denied; fi',
+      'if (exec 3>/dev/loop-control); then echo write ok; else echo write denied; fi',
+    ].join('\n'));
+    const done = await sh.finished;
+    expect(done.stdout).toBe('read ok\nwrite denied\n');
+    expect(done.stderr).toMatch(/Operation not permitted/);
+  });
+
+  it('cannot be used to deny the default devices: tsrun\'s allow list comes last', async () => {
+    const cg = makeCgroup('dev-null', { devices: [{ allow: false, type: 'c', major: 1, minor: 3, access: 'rwm' }] });
+    const { stdout } = await tryOpen(cg, ['/dev/null']);
+    expect(stdout).toBe('/dev/null ok\n');
+  });
+});
