@@ -22,8 +22,8 @@ function bind(): LibcFs {
   const lib = koffi.load('libc.so.6');
   libc = {
     lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
-    lgetxattr: lib.func('ssize_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
-    llistxattr: lib.func('ssize_t llistxattr(const char *path, _Out_ char *list, size_t size)'),
+    lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
+    llistxattr: lib.func('intptr_t llistxattr(const char *path, _Out_ char *list, size_t size)'),
     mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
   };
   return libc;

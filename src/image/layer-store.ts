@@ -1,0 +1,165 @@
+// The layer store: each layer unpacked once, by diff-id, under `<store>/layers/<hex>/root`, plus a
+// short symlink `<store>/l/<prefix>` → that root so a mount can name many layers within one page.
+// A layer is unpacked into `<store>/tmp/<pid>-…` and renamed into place only when complete (its
+// layer.json written last inside it), so a crash never leaves a half layer that looks whole.
+import {
+  existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync,
+} from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { PassThrough, type Readable } from 'node:stream';
+import { TsrunError } from '../errors.js';
+import { DigestCheck, digestHex } from './digest.js';
+import { decompressor, sniffCompression } from './decompress.js';
+import { unpackLayer, type UnpackOptions } from './layer-unpack.js';
+import type { LayerSource } from './source.js';
+import type { Compression } from './types.js';
+
+export const DEFAULT_STORE = '/var/lib/tsrun';
+const SHORT_MIN = 12;
+
+export interface LayerInfo {
+  diffId: string;
+  entries: number;
+  bytes: number;
+  importedAt: string;
+}
+
+/** Waits for the first chunk of a stream, to sniff its compression, and hands back an equivalent stream. */
+async function peek(src: Readable): Promise<{ head: Buffer; stream: Readable }> {
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  const head = await new Promise<Buffer>((resolve, reject) => {
+    const onReadable = (): void => {
+      const chunk = src.read() as Buffer | null;
+      if (chunk === null) return;
+      src.off('readable', onReadable);
+      src.off('end', onEnd);
+      resolve(chunk);
+    };
+    const onEnd = (): void => resolve(Buffer.alloc(0));
+    src.on('readable', onReadable);
+    src.once('end', onEnd);
+    src.once('error', reject);
+  });
+  out.write(head);
+  src.pipe(out);
+  src.once('error', (e) => out.destroy(e));
+  return { head, stream: out };
+}
+
+function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+export class LayerStore {
+  constructor(readonly dir: string) {}
+
+  private layerDir(diffId: string): string { return `${this.dir}/layers/${digestHex(diffId, 'diff_id')}`; }
+  /** Absolute path of a layer's unpacked root. */
+  rootOf(diffId: string): string { return `${this.layerDir(diffId)}/root`; }
+  has(diffId: string): boolean { return existsSync(`${this.layerDir(diffId)}/layer.json`); }
+  get linkDir(): string { return `${this.dir}/l`; }
+
+  info(diffId: string): LayerInfo {
+    return JSON.parse(readFileSync(`${this.layerDir(diffId)}/layer.json`, 'utf8')) as LayerInfo;
+  }
+
+  /** diff-ids of every complete layer. */
+  list(): string[] {
+    let names: string[];
+    try { names = readdirSync(`${this.dir}/layers`); } catch { return []; }
+    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`).filter((d) => this.has(d));
+  }
+
+  private ensureDirs(): void {
+    for (const d of ['layers', 'l', 'tmp', 'images']) mkdirSync(`${this.dir}/${d}`, { recursive: true, mode: 0o700 });
+  }
+
+  /** A private scratch dir in the store (same file system, so a rename moves it into place). */
+  makeTmp(): string {
+    this.ensureDirs();
+    return mkdtempSync(`${this.dir}/tmp/${process.pid}-`);
+  }
+
+  /** Removes scratch dirs of importers that died. */
+  cleanTmp(): void {
+    let names: string[];
+    try { names = readdirSync(`${this.dir}/tmp`); } catch { return; }
+    for (const n of names) {
+      const pid = Number(n.split('-')[0]);
+      if (pid !== process.pid && !(pid > 0 && pidAlive(pid))) rmSync(`${this.dir}/tmp/${n}`, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * The layer's short link name, created if missing: the shortest unused prefix of the hex
+   * (at least 12) so that lowerdir=… stays short. Collisions get a longer prefix, never a shared one.
+   */
+  shortName(diffId: string): string {
+    const hex = digestHex(diffId, 'diff_id');
+    const target = `../layers/${hex}/root`;
+    for (let n = SHORT_MIN; n <= hex.length; n++) {
+      const link = `${this.linkDir}/${hex.slice(0, n)}`;
+      try {
+        symlinkSync(target, link);
+        return hex.slice(0, n);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        if (readlinkSync(link) === target) return hex.slice(0, n);
+      }
+    }
+    throw new TsrunError(`layer ${diffId}: no free short name`);
+  }
+
+  /**
+   * Unpacks a layer unless present. Checks the blob digest (when known) and the diff-id while streaming;
+   * on any failure nothing of the layer is kept.
+   */
+  async add(src: LayerSource, onBytes?: (n: number) => void, unpack: UnpackOptions = {}): Promise<LayerInfo> {
+    if (this.has(src.diffId)) return this.info(src.diffId);
+    const tmp = this.makeTmp();
+    try {
+      mkdirSync(`${tmp}/root`);
+      let raw: Readable = src.open();
+      let compression: Compression;
+      if (src.compression === 'detect') {
+        const p = await peek(raw);
+        raw = p.stream;
+        compression = sniffCompression(p.head);
+      } else {
+        compression = src.compression;
+      }
+      const blobCheck = src.digest ? new DigestCheck(src.digest, src.size, 'blob', onBytes) : undefined;
+      const diffCheck = new DigestCheck(src.diffId, undefined, 'layer diff_id', blobCheck ? undefined : onBytes);
+      const stages = [raw, ...(blobCheck ? [blobCheck] : []), decompressor(compression), diffCheck] as const;
+      const flowing = pipeline(stages as unknown as [Readable, ...NodeJS.ReadWriteStream[]]);
+      const [res] = await Promise.all([unpackLayer(diffCheck, `${tmp}/root`, unpack), flowing]);
+      const info: LayerInfo = { diffId: src.diffId, entries: res.entries, bytes: res.bytes, importedAt: new Date().toISOString() };
+      writeFileSync(`${tmp}/layer.json`, JSON.stringify(info));
+      try {
+        renameSync(tmp, this.layerDir(src.diffId));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !this.has(src.diffId)) throw e;
+        rmSync(tmp, { recursive: true, force: true }); // another importer finished it first
+      }
+      this.shortName(src.diffId);
+      return info;
+    } catch (e) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /** Deletes a layer: renamed away first, so it stops looking complete before its files go. */
+  remove(diffId: string): void {
+    const hex = digestHex(diffId, 'diff_id');
+    for (let n = SHORT_MIN; n <= hex.length; n++) {
+      const link = `${this.linkDir}/${hex.slice(0, n)}`;
+      try { if (readlinkSync(link) === `../layers/${hex}/root`) { rmSync(link); break; } } catch { /* absent */ }
+    }
+    if (!existsSync(this.layerDir(diffId))) return;
+    const tmp = this.makeTmp();
+    renameSync(this.layerDir(diffId), `${tmp}/layer`);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
