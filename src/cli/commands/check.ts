@@ -18,7 +18,7 @@ const check: CommandModule<CheckArgs> = {
     const json = (args.format ?? args.logFormat) === 'json';
     process.stdout.write(json
       ? formatJsonReport(report)
-      : formatTextReport(report, { color: shouldUseColor(process.stdout.isTTY, process.env), width: process.stdout.columns || 100 }));
+      : formatTextReport(report, { color: shouldUseColor(process.stdout.isTTY, process.env), width: Math.min(process.stdout.columns || 100, 120) }));
     return report.canRunContainers ? 0 : 1;
   },
 };
