@@ -10,3 +10,4 @@ $(IMAGE_SAMPLE): rootfs-samples/image.sh
 # Import of a large layer vs umoci unpack and GNU tar (see bench/README-image.md).
 bench-image: build
 	bench/image-import.sh
+samples: sample-image

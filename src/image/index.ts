@@ -1,0 +1,12 @@
+// The image library's public API (what `tsrun image …` and `tsrun run --image` use).
+export type { ImageConfig, ImageRunConfig, ImageManifest, ImageIndex, Descriptor } from './types.js';
+export { importImage, parseImageArg, isImageSource, type ImportOptions, type ImportProgress } from './import.js';
+export { imageRootfs, rootfsOfRecord, type ImageRootfs } from './rootfs.js';
+export { specFromImage, type ImageSpecOverrides } from './spec-from-image.js';
+export { overlayMountData, MOUNT_DATA_MAX, type OverlayMountData } from './overlay.js';
+export { listImages, removeImage, pruneLayers, unpackBundle } from './manage.js';
+export { ImageStore, type ImageRecord } from './image-store.js';
+export { LayerStore, DEFAULT_STORE } from './layer-store.js';
+export { unpackLayer, type UnpackLimits, type UnpackOptions } from './layer-unpack.js';
+export { flattenLayers } from './flatten.js';
+export { readLayeredFile } from './layered-file.js';

@@ -1,0 +1,53 @@
+// Store housekeeping and bundle writing behind `tsrun image ls|rm|prune|unpack`.
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { TsrunError } from '../errors.js';
+import { defaultSpec } from '../oci/default-spec.js';
+import { flattenLayers } from './flatten.js';
+import { ImageStore, type ImageRecord } from './image-store.js';
+import { LayerStore } from './layer-store.js';
+import { rootfsOfRecord } from './rootfs.js';
+import { specFromImage } from './spec-from-image.js';
+
+export function listImages(storeDir: string): ImageRecord[] {
+  return new ImageStore(storeDir).list();
+}
+
+/** Removes an image record; its layers stay until `prune` (another image may share them). */
+export function removeImage(storeDir: string, ref: string): ImageRecord {
+  const images = new ImageStore(storeDir);
+  const rec = images.get(ref);
+  images.remove(rec.id);
+  return rec;
+}
+
+/** Deletes every layer no image record references, and scratch dirs of dead importers. */
+export function pruneLayers(storeDir: string): string[] {
+  const layers = new LayerStore(storeDir);
+  layers.cleanTmp();
+  const used = new Set(new ImageStore(storeDir).list().flatMap((r) => r.layers.map((l) => l.diffId)));
+  const removed: string[] = [];
+  for (const d of layers.list()) {
+    if (used.has(d)) continue;
+    layers.remove(d);
+    removed.push(d);
+  }
+  return removed;
+}
+
+/**
+ * Writes an OCI bundle: `rootfs/` holding the image's layers flattened into plain files (no
+ * overlay needed to run it) and a `config.json` generated from the image config.
+ */
+export function unpackBundle(storeDir: string, ref: string, bundleDir: string, args?: string[]): { config: string; rootfs: string } {
+  const rec = new ImageStore(storeDir).get(ref);
+  const { lowerDirs, imageConfig } = rootfsOfRecord(rec, storeDir);
+  const rootfs = `${bundleDir}/rootfs`;
+  if (existsSync(rootfs) && readdirSync(rootfs).length > 0) throw new TsrunError(`${rootfs} exists and is not empty`, { file: rootfs });
+  mkdirSync(rootfs, { recursive: true });
+  flattenLayers(lowerDirs, rootfs);
+  const spec = specFromImage(imageConfig, defaultSpec({ terminal: false }), { ...(args?.length ? { args } : {}), lowerDirs: [rootfs] });
+  spec.root = { path: 'rootfs', readonly: false };
+  const config = `${bundleDir}/config.json`;
+  writeFileSync(config, JSON.stringify(spec, null, 2) + '\n');
+  return { config, rootfs };
+}

@@ -1,0 +1,42 @@
+// What `tsrun run --image` needs: the image imported (if it is a layout or archive on disk) or found
+// in the store, as a list of layer directories and its config.
+import { TsrunError } from '../errors.js';
+import { ImageStore, type ImageRecord } from './image-store.js';
+import { importImage, isImageSource, type ImportOptions } from './import.js';
+import { DEFAULT_STORE, LayerStore } from './layer-store.js';
+import type { ImageConfig } from './types.js';
+
+export interface ImageRootfs {
+  /** Layer directories, top first, absolute. */
+  lowerDirs: string[];
+  /** diff-ids, bottom first (as in the image config): what overlayMountData takes. */
+  diffIds: string[];
+  imageConfig: ImageConfig;
+  /** Image id (manifest digest, or config digest for a docker archive). */
+  id: string;
+  storeDir: string;
+}
+
+export function rootfsOfRecord(rec: ImageRecord, storeDir: string): ImageRootfs {
+  const layers = new LayerStore(storeDir);
+  for (const l of rec.layers) {
+    if (!layers.has(l.diffId)) throw new TsrunError(`image ${rec.names[0] ?? rec.id}: layer ${l.diffId} is missing from the store; import it again`, { file: l.diffId });
+  }
+  return {
+    lowerDirs: rec.layers.map((l) => layers.rootOf(l.diffId)).reverse(),
+    diffIds: rec.layers.map((l) => l.diffId),
+    imageConfig: rec.config,
+    id: rec.id,
+    storeDir,
+  };
+}
+
+/**
+ * `ref` is `LAYOUT[:TAG]` or a docker archive on disk (imported if needed: an unchanged source costs
+ * a stat), or the name or id of an image already in the store.
+ */
+export async function imageRootfs(ref: string, options: ImportOptions = {}): Promise<ImageRootfs> {
+  const storeDir = options.store ?? DEFAULT_STORE;
+  const rec = isImageSource(ref) ? await importImage(ref, { ...options, store: storeDir }) : new ImageStore(storeDir).get(ref);
+  return rootfsOfRecord(rec, storeDir);
+}
