@@ -1,0 +1,159 @@
+// Namespaces of a real container: PID 1, its own /proc, hostname/domainname, a fresh network
+// namespace with only `lo`, sysctls scoped to it, and a user namespace mapping root to a host uid.
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cannotRunContainers, containerTestHooks, runScript } from '../../helpers/bundle.js';
+
+const skip = cannotRunContainers();
+
+describe.skipIf(skip !== undefined)(`tsrun run: namespaces${skip ? ` [skipped: ${skip}]` : ''}`, () => {
+  containerTestHooks({ beforeEach, afterEach });
+
+  it('the container process is PID 1 of a new PID namespace', async () => {
+    const r = await runScript('echo "pid=$$ ppid=$PPID"');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('pid=1 ppid=0\n');
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('/proc shows only the container\'s processes', async () => {
+    // The glob is expanded by PID 1 itself (echo is a builtin): no other process exists.
+    const r = await runScript('echo /proc/[0-9]*; sleep 0.2 & ls -d /proc/[0-9]* | sort -n | tr "\\n" " "; wait');
+    expect(r.stdout.split('\n')[0]).toBe('/proc/1');
+    // PID 1, the backgrounded sleep, and the ls (and sort/tr of the pipeline): all small numbers.
+    const pids = r.stdout.split('\n')[1]!.trim().split(' ').map((p) => Number(p.replace('/proc/', '')));
+    expect(pids[0]).toBe(1);
+    expect(Math.max(...pids)).toBeLessThan(20);
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('sets hostname and domainname in a new UTS namespace (the host keeps its own)', async () => {
+    const hostBefore = readFileSync('/proc/sys/kernel/hostname', 'utf8');
+    const domainBefore = readFileSync('/proc/sys/kernel/domainname', 'utf8');
+    const r = await runScript('hostname; uname -n; cat /proc/sys/kernel/domainname', {
+      mutate: (s) => { s.hostname = 'box-under-test'; s.domainname = 'example.test'; },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('box-under-test\nbox-under-test\nexample.test\n');
+    expect(readFileSync('/proc/sys/kernel/hostname', 'utf8')).toBe(hostBefore);
+    expect(readFileSync('/proc/sys/kernel/domainname', 'utf8')).toBe(domainBefore);
+  });
+
+  it('a new network namespace has only lo, and it is down (no UP flag)', async () => {
+    const r = await runScript('ls /sys/class/net; echo ---; ip -o link');
+    expect(r.stderr).toBe('');
+    const [sys, ip] = r.stdout.split('---\n');
+    expect(sys).toBe('lo\n');
+    const links = ip!.trim().split('\n');
+    expect(links).toHaveLength(1);
+    expect(links[0]).toMatch(/^1: lo: <LOOPBACK> mtu \d+ qdisc noop .*link\/loopback 00:00:00:00:00:00/);
+  });
+
+  it('without a network namespace the container sees the host\'s interfaces', async () => {
+    const hostIfaces = execFileSync('ls', ['/sys/class/net'], { encoding: 'utf8' });
+    const r = await runScript('ls /sys/class/net', {
+      mutate: (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network'); },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(hostIfaces);
+  });
+
+  it('linux.sysctl is written in the container\'s network namespace, not the host\'s', async () => {
+    const hostBefore = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
+    const r = await runScript('cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/ip_default_ttl', {
+      mutate: (s) => { s.linux!.sysctl = { 'net.ipv4.ip_forward': '1', 'net.ipv4.ip_default_ttl': '77' }; },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('1\n77\n');
+    expect(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8')).toBe(hostBefore);
+  });
+
+  it('separate IPC namespace: a SysV/POSIX view of its own (mqueue mounted and empty)', async () => {
+    const r = await runScript('ls -A /dev/mqueue | wc -l; grep " /dev/mqueue " /proc/self/mountinfo | cut -d" " -f9');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('0\nmqueue\n');
+  });
+
+  describe('user namespace (root inside = 100000 outside)', () => {
+    const HOST_ID = 100000;
+    const withUserNs = (s: Parameters<NonNullable<Parameters<typeof runScript>[1]>['mutate'] & {}>[0]): void => {
+      s.linux!.namespaces!.push({ type: 'user' }, { type: 'cgroup' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: HOST_ID, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: HOST_ID, size: 65536 }];
+    };
+    const chownRootfs = (rootfs: string): void => {
+      execFileSync('chown', ['-R', '-h', `${HOST_ID}:${HOST_ID}`, rootfs]);
+    };
+
+    it('uid 0 inside maps to the configured host uid (/proc/self/uid_map, gid_map)', async () => {
+      const r = await runScript('cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g', {
+        prepareRootfs: chownRootfs, mutate: withUserNs,
+      });
+      expect(r.stderr).toBe('');
+      const lines = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+      expect(lines).toEqual(['0 100000 65536', '0 100000 65536', '0', '0']);
+      expect(r.exitCode).toBe(0);
+    });
+
+    it('a file created by root inside a writable bind mount is owned by 100000:100000 on the host', async () => {
+      const hostDir = mkdtempSync(join(tmpdir(), 'tsrun-it-userns-'));
+      try {
+        chownSync(hostDir, HOST_ID, HOST_ID);
+        chmodSync(hostDir, 0o755);
+        const r = await runScript('echo made-inside > /shared/created && ls -ln /shared/created', {
+          prepareRootfs: chownRootfs,
+          mutate: (s) => {
+            withUserNs(s);
+            s.mounts!.push({ destination: '/shared', type: 'bind', source: hostDir, options: ['rbind', 'rw'] });
+          },
+        });
+        expect(r.stderr).toBe('');
+        // Inside, the owner is root…
+        expect(r.stdout).toMatch(/^-rw-r--r--\s+1 0\s+0\s+11 /);
+        // …and on the host it is the mapped id.
+        const st = statSync(join(hostDir, 'created'));
+        expect({ uid: st.uid, gid: st.gid }).toEqual({ uid: HOST_ID, gid: HOST_ID });
+        expect(readFileSync(join(hostDir, 'created'), 'utf8')).toBe('made-inside\n');
+      } finally {
+        rmSync(hostDir, { recursive: true, force: true });
+      }
+    });
+
+    it('root inside a user namespace cannot write to a host directory owned by real root', async () => {
+      const hostDir = mkdtempSync(join(tmpdir(), 'tsrun-it-userns-'));
+      try {
+        chmodSync(hostDir, 0o755);
+        writeFileSync(join(hostDir, 'keep'), 'host\n');
+        const r = await runScript('cat /shared/keep; echo x > /shared/new', {
+          prepareRootfs: chownRootfs,
+          mutate: (s) => {
+            withUserNs(s);
+            s.mounts!.push({ destination: '/shared', type: 'bind', source: hostDir, options: ['rbind', 'rw'] });
+          },
+        });
+        expect(r.stderr).not.toMatch(/^tsrun:/m);
+        expect(r.stdout).toBe('host\n');
+        expect(r.stderr).toMatch(/can't create \/shared\/new: Permission denied/);
+        expect(r.exitCode).not.toBe(0);
+      } finally {
+        rmSync(hostDir, { recursive: true, force: true });
+      }
+    });
+
+    it('sysfs is bound from the host when the user namespace has no new network namespace', async () => {
+      const hostIfaces = execFileSync('ls', ['/sys/class/net'], { encoding: 'utf8' });
+      const r = await runScript('ls /sys/class/net', {
+        prepareRootfs: chownRootfs,
+        mutate: (s) => {
+          withUserNs(s);
+          s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network');
+        },
+      });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(hostIfaces);
+    });
+  });
+});
