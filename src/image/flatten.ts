@@ -87,7 +87,8 @@ class Flattener {
 
   /** Directory times last, since filling a directory changes its mtime. */
   finish(): void {
-    for (const [p, t] of [...this.dirTimes].reverse()) utimesSync(p, t.atime, t.mtime);
+    // A later layer may have removed a directory (whiteout, opaque parent) or put a file in its place.
+    for (const [p, t] of this.dirTimes) if (lstat(p)?.isDirectory()) utimesSync(p, t.atime, t.mtime);
   }
 }
 
@@ -96,9 +97,14 @@ export function flattenLayers(lowerDirs: string[], target: string, opaqueXattr =
   const f = new Flattener(target, opaqueXattr);
   for (const layer of [...lowerDirs].reverse()) {
     // The root directory's own metadata comes from the topmost layer, as overlayfs shows it.
-    const st = lstatSync(layer);
-    if (layer === lowerDirs[0]) { chownSync(target, st.uid, st.gid); chmodSync(target, st.mode & 0o7777); }
+    if (layer === lowerDirs[0]) {
+      const st = lstatSync(layer);
+      chownSync(target, st.uid, st.gid);
+      chmodSync(target, st.mode & 0o7777);
+    }
     f.apply(layer);
   }
   f.finish();
+  const top = lstatSync(lowerDirs[0]!);
+  utimesSync(target, top.atime, top.mtime);
 }

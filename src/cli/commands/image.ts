@@ -1,0 +1,130 @@
+// `tsrun image import|ls|inspect|rm|prune|unpack`: the image store from the command line. Parsing and
+// printing only; the work is in src/image/.
+import { resolve } from 'node:path';
+import type { CommandModule, OptionSpec } from '../command.js';
+import { UsageError } from '../parse-args.js';
+import { DEFAULT_STORE } from '../../image/layer-store.js';
+
+const store: Record<string, OptionSpec> = {
+  store: { type: 'string', default: DEFAULT_STORE, describe: 'image and layer store directory' },
+};
+
+interface StoreArgs { store: string }
+
+const importCmd: CommandModule<StoreArgs & { source: string; name?: string; quiet: boolean }> = {
+  command: 'import',
+  describe: 'import an OCI image layout (LAYOUT[:TAG]) or a docker archive into the store',
+  positionals: [{ name: 'source', describe: 'OCI layout directory (optionally :TAG) or docker save archive', required: true }],
+  options: {
+    ...store,
+    name: { type: 'string', describe: 'also record the image under this name' },
+    quiet: { type: 'boolean', short: 'q', default: false, describe: 'no progress output' },
+  },
+  handler: async (args) => {
+    const { importImage } = await import('../../image/import.js');
+    const { terminalProgress } = await import('../../image/progress.js');
+    const progress = args.quiet ? undefined : terminalProgress(process.stderr);
+    const rec = await importImage(args.source, { store: args.store, ...(args.name ? { name: args.name } : {}), ...(progress ? { progress } : {}) });
+    process.stdout.write(`${rec.id}\t${rec.names.join(',')}\n`);
+    return 0;
+  },
+};
+
+const lsCmd: CommandModule<StoreArgs & { format: string; quiet: boolean }> = {
+  command: 'ls',
+  describe: 'list the images in the store',
+  options: {
+    ...store,
+    format: { type: 'string', short: 'f', default: 'table', choices: ['table', 'json'], describe: 'output format' },
+    quiet: { type: 'boolean', short: 'q', default: false, describe: 'print image ids only' },
+  },
+  handler: async (args) => {
+    const { listImages } = await import('../../image/manage.js');
+    const { LayerStore } = await import('../../image/layer-store.js');
+    const { formatBytes } = await import('../../image/progress.js');
+    const images = listImages(args.store);
+    if (args.format === 'json') { process.stdout.write(JSON.stringify(images.map(({ config: _c, ...r }) => r), null, 2) + '\n'); return 0; }
+    if (args.quiet) { for (const r of images) process.stdout.write(`${r.id}\n`); return 0; }
+    const layers = new LayerStore(args.store);
+    const rows = images.map((r) => {
+      const bytes = r.layers.reduce((s, l) => s + (layers.has(l.diffId) ? layers.info(l.diffId).bytes : 0), 0);
+      return [r.names.join(',') || '<none>', r.id.slice(7, 19), String(r.layers.length), formatBytes(bytes), r.importedAt.slice(0, 19).replace('T', ' ')];
+    });
+    const table = [['NAME', 'ID', 'LAYERS', 'SIZE', 'IMPORTED'], ...rows];
+    const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+    for (const row of table) process.stdout.write(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+    return 0;
+  },
+};
+
+const inspectCmd: CommandModule<StoreArgs & { image: string }> = {
+  command: 'inspect',
+  describe: 'print an image record (config, layers, names) as JSON',
+  positionals: [{ name: 'image', describe: 'image name or id (prefix)', required: true }],
+  options: { ...store },
+  handler: async (args) => {
+    const { ImageStore } = await import('../../image/image-store.js');
+    const { rootfsOfRecord } = await import('../../image/rootfs.js');
+    const rec = new ImageStore(args.store).get(args.image);
+    process.stdout.write(JSON.stringify({ ...rec, lowerDirs: rootfsOfRecord(rec, args.store).lowerDirs }, null, 2) + '\n');
+    return 0;
+  },
+};
+
+const rmCmd: CommandModule<StoreArgs & { images: string[] }> = {
+  command: 'rm',
+  describe: 'remove images from the store (their layers go with the next prune)',
+  positionals: [{ name: 'images', describe: 'image names or ids', variadic: true }],
+  options: { ...store },
+  handler: async (args) => {
+    if (args.images.length === 0) throw new UsageError('name an image to remove', 'image rm');
+    const { removeImage } = await import('../../image/manage.js');
+    for (const ref of args.images) process.stdout.write(`${removeImage(args.store, ref).id}\n`);
+    return 0;
+  },
+};
+
+const pruneCmd: CommandModule<StoreArgs> = {
+  command: 'prune',
+  describe: 'delete layers no image references',
+  options: { ...store },
+  handler: async (args) => {
+    const { pruneLayers } = await import('../../image/manage.js');
+    for (const d of pruneLayers(args.store)) process.stdout.write(`${d}\n`);
+    return 0;
+  },
+};
+
+const unpackCmd: CommandModule<StoreArgs & { image: string; bundle: string; args: string[]; quiet: boolean }> = {
+  command: 'unpack',
+  describe: 'write a runnable bundle (flattened rootfs/ + config.json) from an image',
+  positionals: [
+    { name: 'image', describe: 'image name or id, or a layout/archive to import first', required: true },
+    { name: 'bundle', describe: 'bundle directory to create', required: true },
+    { name: 'args', describe: 'command replacing the image Cmd', variadic: true },
+  ],
+  options: { ...store, quiet: { type: 'boolean', short: 'q', default: false, describe: 'no progress output' } },
+  handler: async (args) => {
+    const { isImageSource, importImage } = await import('../../image/import.js');
+    const { unpackBundle } = await import('../../image/manage.js');
+    let ref = args.image;
+    if (isImageSource(ref)) {
+      const { terminalProgress } = await import('../../image/progress.js');
+      const progress = args.quiet ? undefined : terminalProgress(process.stderr);
+      ref = (await importImage(ref, { store: args.store, ...(progress ? { progress } : {}) })).id;
+    }
+    unpackBundle(args.store, ref, resolve(args.bundle), args.args);
+    return 0;
+  },
+};
+
+const command: CommandModule<StoreArgs> = {
+  command: 'image',
+  describe: 'manage images: import OCI layouts and docker archives, list, inspect, remove, prune, unpack',
+  subcommands: [importCmd, lsCmd, inspectCmd, rmCmd, pruneCmd, unpackCmd],
+  handler: async () => {
+    throw new UsageError('name an image subcommand: import, ls, inspect, rm, prune, unpack', 'image');
+  },
+};
+
+export default command;
