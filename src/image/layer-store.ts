@@ -146,7 +146,10 @@ export class LayerStore {
       return info;
     } catch (e) {
       rmSync(tmp, { recursive: true, force: true });
-      throw e;
+      if (e instanceof TsrunError) throw e;
+      // zlib/zstd/tar errors ("incorrect data check") say nothing of which blob was bad.
+      const blob = src.digest ?? src.diffId;
+      throw new TsrunError(`blob ${blob} (layer ${src.diffId}): ${(e as Error).message}`, { file: blob, cause: e });
     }
   }
 

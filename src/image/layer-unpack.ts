@@ -118,6 +118,7 @@ class LayerWriter {
       this.knownDirs.add(rel);
     }
     this.ownAndMode(p, h);
+    this.xattrs(rel, h);
     const t = times(h);
     this.dirTimes.push({ path: p, atime: t.atime, mtime: t.mtime });
   }
