@@ -1,5 +1,7 @@
-// The shape every `tsrun <command>` module exports. The CLI layer only parses and prints; the work is
-// done by the library API under src/ (container/, image/, cgroups/ …), which tests call directly.
+// The shape every `tsrun <command>` module exports. Options are declared as data: the fast parser
+// (node:util parseArgs, no start-up cost) reads them for every invocation, and yargs renders --help
+// from the same declarations, loaded only when help is asked for. The CLI layer only parses and
+// prints; the work is done by the library API under src/ (container/, image/, cgroups/ …).
 import type { Argv } from 'yargs';
 
 /** Options every command accepts (runc's global flags). */
@@ -10,13 +12,40 @@ export interface GlobalArgs {
   debug: boolean;
 }
 
+export interface OptionSpec {
+  type: 'string' | 'boolean' | 'number';
+  describe: string;
+  /** One letter: `-b` for `--bundle`. */
+  short?: string;
+  default?: string | boolean | number;
+  choices?: readonly string[];
+  /** May be given several times; the value is an array. */
+  multiple?: boolean;
+}
+
+export interface PositionalSpec {
+  name: string;
+  describe: string;
+  required?: boolean;
+  /** Takes every remaining positional (e.g. the command after `--`). */
+  variadic?: boolean;
+}
+
+/** Parsed arguments: option names in camelCase, positionals by name, `_` the positionals left over. */
+export type ParsedArgs<A> = A & GlobalArgs & { _: string[] };
+
 export interface CommandModule<A = Record<string, unknown>> {
-  /** yargs command string, e.g. `run [id]`. */
+  /** The command word, e.g. `run` (or `import` for a subcommand). */
   command: string;
   describe: string;
-  builder: (y: Argv<GlobalArgs>) => Argv<A>;
+  positionals?: PositionalSpec[];
+  options?: Record<string, OptionSpec>;
+  /** Commands with subcommands (`tsrun image import …`) list them here. */
+  subcommands?: CommandModule<any>[];
   /** Returns the process exit code. Throw a TsrunError for a reported failure. */
-  handler: (args: A & GlobalArgs & { _: (string | number)[] }) => Promise<number>;
+  handler: (args: ParsedArgs<A>) => Promise<number>;
+  /** Transitional: a module still written against yargs' builder API is parsed by yargs. */
+  builder?: (y: Argv<GlobalArgs>) => Argv<any>;
 }
 
 export interface CommandEntry {

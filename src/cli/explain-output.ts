@@ -3,13 +3,14 @@ import { writeSync } from 'node:fs';
 import { loadBundle } from '../oci/bundle.js';
 import { buildPlan } from '../plan/build.js';
 import { describeStep } from '../plan/describe.js';
-import { realHost } from '../rootfs/host-view.js';
+import { hostCgroup2Mount, realHost } from '../rootfs/host-view.js';
 import { NAMESPACE_ISOLATES, idMapText } from '../namespaces/plan.js';
 import type { Plan } from '../plan/types.js';
 
 export function planForBundle(dir: string): Plan {
   const bundle = loadBundle(dir);
-  return buildPlan(bundle.spec, { bundleDir: bundle.dir, rootfs: bundle.rootfs, host: realHost, runningAsRoot: process.getuid?.() === 0 });
+  const cgroup2 = hostCgroup2Mount();
+  return buildPlan(bundle.spec, { bundleDir: bundle.dir, rootfs: bundle.rootfs, host: realHost, runningAsRoot: process.getuid?.() === 0, ...(cgroup2 ? { cgroup2Mount: cgroup2 } : {}) });
 }
 
 const bigintToString = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v);

@@ -4,3 +4,6 @@ import { commandTable } from './table.js';
 import { runCli } from './run-cli.js';
 
 await runCli(process.argv.slice(2), commandTable);
+// Exit now rather than when the event loop drains: koffi's worker threads and stdio handles would
+// add milliseconds to every command. Everything tsrun prints is written synchronously.
+process.exit();

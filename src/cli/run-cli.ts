@@ -1,31 +1,25 @@
-// Parses argv with yargs after loading only the command that was asked for, runs it, and turns any
-// error into a message on stderr (text or one JSON line) and a non-zero exit code.
-import yargs from 'yargs';
-import type { Argv } from 'yargs';
+// Routes argv to one command module (imported lazily), parses its options without yargs, runs it,
+// and turns any error into a message on stderr (text or one JSON line) and a non-zero exit code.
 import { appendFileSync, writeSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
-import type { CommandEntry, GlobalArgs } from './command.js';
+import type { CommandEntry, CommandModule, GlobalArgs } from './command.js';
+import { GLOBAL_OPTIONS, UsageError, parseCommandArgs } from './parse-args.js';
 import { VERSION } from '../version.js';
 
-const GLOBALS_WITH_VALUE = new Set(['--root', '--log', '--log-format']);
-
-/** The first positional word of argv, skipping global options (and their values). */
-export function findCommandName(argv: string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
+/** Index of the first positional word of argv, skipping global options (and their values). */
+export function findCommandIndex(argv: string[], from = 0): number {
+  for (let i = from; i < argv.length; i++) {
     const a = argv[i]!;
-    if (GLOBALS_WITH_VALUE.has(a)) { i++; continue; }
+    if (a === '--') return -1;
+    if (a.startsWith('--') && !a.includes('=')) {
+      const spec = GLOBAL_OPTIONS[a.slice(2)];
+      if (spec && spec.type !== 'boolean') i++;
+      continue;
+    }
     if (a.startsWith('-')) continue;
-    return a;
+    return i;
   }
-  return undefined;
-}
-
-function globalOptions(y: Argv): Argv<GlobalArgs> {
-  return y
-    .option('root', { type: 'string', default: '/run/tsrun', describe: 'directory for container state', global: true })
-    .option('log', { type: 'string', describe: 'also write errors and warnings to this file', global: true })
-    .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'format of errors and logs', global: true })
-    .option('debug', { type: 'boolean', default: false, describe: 'print debug output', global: true }) as unknown as Argv<GlobalArgs>;
+  return -1;
 }
 
 export function reportError(err: unknown, format: 'text' | 'json', logFile?: string): number {
@@ -41,34 +35,70 @@ export function reportError(err: unknown, format: 'text' | 'json', logFile?: str
   return tsErr ? tsErr.exitCode : 1;
 }
 
-export async function runCli(argv: string[], table: CommandEntry[]): Promise<void> {
-  const name = findCommandName(argv);
-  const entry = table.find((e) => e.name === name || e.aliases?.includes(name ?? ''));
-  let y = globalOptions(yargs(argv))
-    .scriptName('tsrun')
-    .version(VERSION)
-    .strict()
-    .help()
-    .wrap(Math.min(100, process.stdout.columns || 100))
-    .fail((msg, err) => { throw err ?? new TsrunError(msg); });
-  if (!entry) {
-    for (const e of table) y = y.command(e.name, e.describe);
-    y = y.demandCommand(1, 'tsrun: name a command (see --help)');
-  } else {
-    const mod = await entry.load();
-    y = y.command({ command: mod.command, aliases: entry.aliases, describe: mod.describe, builder: mod.builder, handler: () => {} });
+/** Until the options are parsed, guess the error format and log file from argv so usage errors honour them. */
+function guessGlobals(argv: string[]): { format: 'text' | 'json'; log?: string } {
+  const at = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+  };
+  const log = at('--log');
+  return { format: at('--log-format') === 'json' ? 'json' : 'text', ...(log ? { log } : {}) };
+}
+
+async function showHelp(table: CommandEntry[], path: CommandModule<any>[]): Promise<number> {
+  const { renderHelp } = await import('./help.js');
+  writeSync(1, await renderHelp(table, path));
+  return 0;
+}
+
+/** The command module and its subcommand chain named by argv, and the tokens left for its options. */
+async function resolveCommand(argv: string[], table: CommandEntry[]): Promise<{ path: CommandModule<any>[]; tokens: string[] } | undefined> {
+  const i = findCommandIndex(argv);
+  if (i < 0) return undefined;
+  const name = argv[i]!;
+  const entry = table.find((e) => e.name === name || e.aliases?.includes(name));
+  if (!entry) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
+  const path = [await entry.load()];
+  let tokens = [...argv.slice(0, i), ...argv.slice(i + 1)];
+  for (;;) {
+    const mod = path[path.length - 1]!;
+    if (!mod.subcommands) return { path, tokens };
+    const j = findCommandIndex(tokens);
+    const sub = j >= 0 ? mod.subcommands.find((s) => s.command === tokens[j]) : undefined;
+    if (!sub) return { path, tokens };
+    path.push(sub);
+    tokens = [...tokens.slice(0, j), ...tokens.slice(j + 1)];
   }
-  // Until yargs has parsed, guess the error format from argv so even a usage error honours it.
-  let format: 'text' | 'json' = argv.includes('--log-format') && argv.includes('json') ? 'json' : 'text';
-  let logFile: string | undefined;
+}
+
+export async function runCli(argv: string[], table: CommandEntry[]): Promise<void> {
+  const guessed = guessGlobals(argv);
   try {
-    const args = await y.parseAsync();
-    format = (args as unknown as GlobalArgs).logFormat ?? 'text';
-    logFile = (args as unknown as GlobalArgs).log;
-    if (!entry) return;
-    const mod = await entry.load();
-    process.exitCode = await mod.handler(args as never);
+    if (argv.includes('--version') || argv.includes('-v')) {
+      writeSync(1, `tsrun version ${VERSION}\n`);
+      return;
+    }
+    const resolved = await resolveCommand(argv, table);
+    if (!resolved) {
+      process.exitCode = await showHelp(table, []);
+      if (!argv.includes('--help') && !argv.includes('-h')) process.exitCode = 2;
+      return;
+    }
+    const mod = resolved.path[resolved.path.length - 1]!;
+    if (mod.builder) {
+      const { runWithYargs } = await import('./yargs-compat.js');
+      process.exitCode = await runWithYargs(mod, argv);
+      return;
+    }
+    const where = resolved.path.map((m) => m.command).join(' ');
+    const args = parseCommandArgs(mod, resolved.tokens, where);
+    if (args.help) {
+      process.exitCode = await showHelp(table, resolved.path);
+      return;
+    }
+    guessed.format = (args as GlobalArgs).logFormat;
+    process.exitCode = await mod.handler(args);
   } catch (err) {
-    process.exitCode = reportError(err, format, logFile);
+    process.exitCode = reportError(err, guessed.format, guessed.log);
   }
 }

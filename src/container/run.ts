@@ -3,7 +3,7 @@
 // they vanish with its last process; what is left on the host is cleaned here.
 import { loadBundle } from '../oci/bundle.js';
 import { buildPlan } from '../plan/build.js';
-import { realHost } from '../rootfs/host-view.js';
+import { hostCgroup2Mount, realHost } from '../rootfs/host-view.js';
 import { decodeWaitStatus } from '../native/errno.js';
 import * as shim from '../native/shim.js';
 import { startProcess } from '../process/parent.js';
@@ -41,12 +41,14 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
     opts.warn?.('linux.resources.devices is not enforced yet (cgroup device programs are not wired into run)');
   }
   const consoleSize = spec.process?.terminal ? terminalSize() : undefined;
+  const cgroup2 = hostCgroup2Mount();
   const plan = buildPlan(spec, {
     bundleDir: bundle.dir, rootfs: bundle.rootfs, host: realHost,
     runningAsRoot: process.getuid?.() === 0,
+    ...(cgroup2 ? { cgroup2Mount: cgroup2 } : {}),
     ...(consoleSize ? { consoleSize } : {}),
   });
-  const started = await startProcess(plan, { trace });
+  const started = await startProcess(plan, { trace, traceSteps: opts.trace !== undefined });
   const relay = started.consoleFd !== undefined ? relayTerminal(started.consoleFd) : undefined;
   const stopForwarding = forwardSignals(started.pid);
   try {

@@ -12,6 +12,8 @@ export interface PlanContext {
   rootfs: string;
   host: HostView;
   runningAsRoot: boolean;
+  /** The host's cgroup2 mount point, if any (see rootfs/plan.ts for why it matters). */
+  cgroup2Mount?: string;
   consoleSize?: { rows: number; cols: number };
   /** Kill the container if tsrun dies during set-up (foreground run). */
   dieWithParent?: boolean;
@@ -28,7 +30,8 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   }
   const rootfs = planRootfs(spec, {
     bundleDir: ctx.bundleDir, rootfs: ctx.rootfs, host: ctx.host,
-    newUserNamespace: creates('user'), newNetworkNamespace: creates('network'),
+    newUserNamespace: creates('user'), newNetworkNamespace: creates('network'), newCgroupNamespace: creates('cgroup'),
+    ...(ctx.cgroup2Mount ? { cgroup2Mount: ctx.cgroup2Mount } : {}),
   });
   const steps = [
     ...identitySteps(spec),

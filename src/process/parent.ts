@@ -15,6 +15,8 @@ import type { TraceSink } from './trace.js';
 
 export interface StartOptions {
   trace: TraceSink;
+  /** Ask the child to report every step (each report is a round-trip: only when tracing). */
+  traceSteps: boolean;
   /** O_DIRECTORY fd of the container's cgroup for clone3(CLONE_INTO_CGROUP), or -1. */
   cgroupFd?: number;
   /** Called with the pid while the child still waits: e.g. to write cgroup.procs. */
@@ -109,7 +111,7 @@ async function followChild(plan: Plan, pid: number, syncFd: number, trace: Trace
 
 export async function startProcess(plan: Plan, opts: StartOptions): Promise<StartedProcess> {
   const { trace } = opts;
-  const encoded = encodePlan(plan, { trace: true });
+  const encoded = encodePlan(plan, { trace: opts.traceSteps });
   const t0 = process.hrtime.bigint();
   const spawned = shim.spawn(encoded, opts.cgroupFd ?? -1);
   const flags = plan.namespaces.filter((n) => n.action === 'create').map((n) => n.type);

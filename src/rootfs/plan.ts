@@ -21,6 +21,9 @@ export interface RootfsContext {
   host: HostView;
   newUserNamespace: boolean;
   newNetworkNamespace: boolean;
+  newCgroupNamespace: boolean;
+  /** The host's cgroup2 mount point (from /proc/self/mountinfo), if any. */
+  cgroup2Mount?: string;
 }
 
 const ROOT_PROPAGATION: Record<string, number> = {
@@ -61,15 +64,21 @@ function mountSteps(m: Mount, i: number, ctx: RootfsContext): Step[] {
   if (type === 'cgroup') type = 'cgroup2';
   // sysfs may only be mounted by the owner of the network namespace; without a new one, bind the host's.
   const sysfsAsBind = type === 'sysfs' && ctx.newUserNamespace && !ctx.newNetworkNamespace;
-  const isBind = opts.bind || type === 'bind' || sysfsAsBind;
+  // Without a cgroup namespace a new cgroup2 mount shows the same tree as the host's, but creating it
+  // took 8-20 ms on these hosts (a bind: 0.02 ms), so bind the host's cgroup2 mount instead.
+  const cgroupAsBind = type === 'cgroup2' && !ctx.newCgroupNamespace && ctx.cgroup2Mount !== undefined;
+  const isBind = opts.bind || type === 'bind' || sysfsAsBind || cgroupAsBind;
   const steps: Step[] = [];
   const dest = m.destination;
   if (isBind) {
-    const { source, kind } = sysfsAsBind ? { source: '/sys', kind: 'dir' as const } : bindSource(m, i, ctx);
+    const { source, kind } = sysfsAsBind ? { source: '/sys', kind: 'dir' as const }
+      : cgroupAsBind ? { source: ctx.cgroup2Mount!, kind: 'dir' as const } : bindSource(m, i, ctx);
     const recursive = opts.recursive || sysfsAsBind;
     steps.push({
       op: 'mount', source, target: dest, fstype: '', data: '', flags: MS.BIND | (recursive ? MS.REC : 0), mkdir: kind, inRoot: true, field,
-      why: sysfsAsBind ? 'sysfs needs the network namespace\'s owner: bind the host\'s /sys instead' : `make ${source} visible at ${dest}`,
+      why: sysfsAsBind ? 'sysfs needs the network namespace\'s owner: bind the host\'s /sys instead'
+        : cgroupAsBind ? 'the cgroup v2 hierarchy; without a cgroup namespace binding the host\'s cgroup2 mount shows the same tree as a new mount, and is far cheaper'
+        : `make ${source} visible at ${dest}`,
     });
     const remountFlags = opts.flags & ~MS.REMOUNT;
     if (remountFlags !== 0) {

@@ -1,7 +1,6 @@
 // `tsrun check`: what this host can do for containers and why. Exits 1 only when no container can run
 // here at all; partial support (e.g. hybrid cgroups) is reported but exits 0.
-import type { Argv } from 'yargs';
-import type { CommandModule, GlobalArgs } from '../command.js';
+import type { CommandModule } from '../command.js';
 import { checkHost, formatJsonReport, formatTextReport, shouldUseColor } from '../../check/index.js';
 
 interface CheckArgs {
@@ -11,8 +10,9 @@ interface CheckArgs {
 const check: CommandModule<CheckArgs> = {
   command: 'check',
   describe: 'report which container features this host supports, and how to fix what is missing',
-  builder: (y: Argv<GlobalArgs>) =>
-    y.option('format', { choices: ['text', 'json'] as const, describe: 'output format (default: follows --log-format)' }),
+  options: {
+    format: { type: 'string', choices: ['text', 'json'], describe: 'output format (default: follows --log-format)' },
+  },
   handler: async (args) => {
     const report = await checkHost();
     const json = (args.format ?? args.logFormat) === 'json';

@@ -4,9 +4,9 @@ import type { CommandModule } from '../command.js';
 interface ExplainArgs { bundle?: string }
 
 const command: CommandModule<ExplainArgs> = {
-  command: 'explain [bundle]',
+  command: 'explain',
   describe: 'print the step plan for a bundle (namespaces, id maps, each step and why) without running it',
-  builder: (y) => y.positional('bundle', { type: 'string', default: '.', describe: 'bundle directory' }),
+  positionals: [{ name: 'bundle', describe: 'bundle directory (default: the current directory)' }],
   async handler(args) {
     const { explainBundle } = await import('../explain-output.js');
     return explainBundle(args.bundle ?? '.', args.logFormat);

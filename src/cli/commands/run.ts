@@ -8,21 +8,21 @@ interface RunArgs {
   target?: string;
   bundle?: string;
   trace: boolean;
-  'dry-run': boolean;
+  dryRun: boolean;
 }
 
 const command: CommandModule<RunArgs> = {
-  command: 'run [target]',
+  command: 'run',
   describe: 'create and run a container in the foreground; exits with its exit code',
-  builder: (y) =>
-    y
-      .positional('target', { type: 'string', describe: 'container id, or the bundle directory when --bundle is not given' })
-      .option('bundle', { alias: 'b', type: 'string', describe: 'bundle directory (config.json + rootfs)' })
-      .option('trace', { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' })
-      .option('dry-run', { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' }),
+  positionals: [{ name: 'target', describe: 'container id, or the bundle directory when --bundle is not given' }],
+  options: {
+    bundle: { type: 'string', short: 'b', describe: 'bundle directory (config.json + rootfs)' },
+    trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
+    'dry-run': { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' },
+  },
   async handler(args) {
     const { bundle, id } = resolveBundleAndId(args.bundle, args.target);
-    if (args['dry-run']) {
+    if (args.dryRun) {
       const { explainBundle } = await import('../explain-output.js');
       return explainBundle(bundle, args.logFormat);
     }

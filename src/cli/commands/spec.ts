@@ -1,10 +1,9 @@
 // `tsrun spec`: writes a starting config.json into a bundle directory, like `runc spec`.
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Argv } from 'yargs';
 import { TsrunError } from '../../errors.js';
 import { defaultSpec } from '../../oci/default-spec.js';
-import type { CommandModule, GlobalArgs } from '../command.js';
+import type { CommandModule } from '../command.js';
 
 interface SpecArgs {
   bundle: string;
@@ -31,10 +30,10 @@ export function writeDefaultSpec(bundleDir: string, rootless: boolean): string {
 const command: CommandModule<SpecArgs> = {
   command: 'spec',
   describe: 'write a default config.json',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .option('bundle', { alias: 'b', type: 'string', default: '.', describe: 'bundle directory to write config.json into' })
-      .option('rootless', { type: 'boolean', default: false, describe: 'write a config for a container run by an unprivileged user' }),
+  options: {
+    bundle: { type: 'string', short: 'b', default: '.', describe: 'bundle directory to write config.json into' },
+    rootless: { type: 'boolean', default: false, describe: 'write a config for a container run by an unprivileged user' },
+  },
   handler: async (args) => {
     writeDefaultSpec(args.bundle, args.rootless);
     return 0;

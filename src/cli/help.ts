@@ -1,0 +1,46 @@
+// --help, rendered by yargs from the same option declarations the fast parser uses. Loaded only
+// when help is asked for, so ordinary commands never pay for yargs.
+import yargs from 'yargs';
+import type { Argv, Options, PositionalOptions } from 'yargs';
+import type { CommandEntry, CommandModule, OptionSpec } from './command.js';
+import { GLOBAL_OPTIONS } from './parse-args.js';
+
+function toYargsOption(spec: OptionSpec): Options {
+  return {
+    type: spec.type, describe: spec.describe,
+    ...(spec.short ? { alias: spec.short } : {}),
+    ...(spec.default !== undefined ? { default: spec.default } : {}),
+    ...(spec.choices ? { choices: [...spec.choices] } : {}),
+    ...(spec.multiple ? { array: true } : {}),
+  };
+}
+
+function usage(mod: CommandModule<any>): string {
+  const pos = (mod.positionals ?? []).map((p) => (p.required ? `<${p.name}${p.variadic ? '..' : ''}>` : `[${p.name}${p.variadic ? '..' : ''}]`));
+  return [mod.command, ...pos].join(' ');
+}
+
+function describeCommand(y: Argv, mod: CommandModule<any>): Argv {
+  for (const p of mod.positionals ?? []) {
+    const opt: PositionalOptions = { describe: p.describe, type: 'string', ...(p.variadic ? { array: true } : {}) };
+    y = y.positional(p.name, opt);
+  }
+  for (const [name, spec] of Object.entries(mod.options ?? {})) y = y.option(name, toYargsOption(spec));
+  for (const sub of mod.subcommands ?? []) y = y.command(usage(sub), sub.describe, (s) => describeCommand(s, sub));
+  return y;
+}
+
+export async function renderHelp(table: CommandEntry[], path: CommandModule<any>[]): Promise<string> {
+  let y: Argv = yargs([]).scriptName('tsrun').wrap(Math.min(100, process.stdout.columns || 100)).version(false).help(false);
+  for (const [name, spec] of Object.entries(GLOBAL_OPTIONS)) y = y.option(name, toYargsOption(spec));
+  if (path.length === 0) {
+    for (const e of table) y = y.command(e.name, e.describe);
+    y = y.usage('tsrun — an OCI container runtime in TypeScript\n\nUsage: tsrun [global options] <command> [options]');
+  } else {
+    const mod = path[path.length - 1]!;
+    const prefix = path.slice(0, -1).map((m) => m.command).join(' ');
+    y = y.usage(`Usage: tsrun ${prefix ? prefix + ' ' : ''}${usage(mod)} [options]\n\n${mod.describe}`);
+    y = describeCommand(y, mod);
+  }
+  return (await y.getHelp()) + '\n';
+}
