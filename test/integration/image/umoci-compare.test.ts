@@ -1,0 +1,86 @@
+// The merged overlay view of an imported image must equal what Debian's `umoci unpack` makes of the
+// same OCI layout: paths, types, modes, owners, link targets, device numbers and file contents.
+// The overlay is mounted only inside a private mount namespace (`unshare -m`), so nothing is left
+// mounted on the host whatever happens.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importImage } from '../../../src/image/import.js';
+import { imageRootfs } from '../../../src/image/rootfs.js';
+import { overlayMountData } from '../../../src/image/overlay.js';
+import { flattenLayers } from '../../../src/image/flatten.js';
+import { LayerStore } from '../../../src/image/layer-store.js';
+
+const REPO = new URL('../../../', import.meta.url).pathname;
+
+// One line per path: path, type, mode, owner, link target, device numbers, content hash.
+const LIST_TREE = String.raw`
+cd "$1" && find . -printf '%p %y %m %U:%G %l\n' | sort > "$2.meta"
+find . -type f -exec sha256sum {} + | sort -k2 > "$2.sums"
+find . \( -type c -o -type b \) -exec stat -c '%n %t:%T' {} + | sort > "$2.dev"
+cat "$2.meta" "$2.sums" "$2.dev"
+`;
+
+function listTree(dir: string, out: string): string {
+  return execFileSync('sh', ['-c', LIST_TREE, 'list', dir, out], { encoding: 'utf8' });
+}
+
+let work: string;
+let layout: string;
+let umociTree: string;
+
+beforeAll(() => {
+  work = mkdtempSync(`${tmpdir()}/tsrun-image-it-`);
+  execFileSync(`${REPO}/rootfs-samples/image.sh`, [`${work}/samples`], { stdio: 'pipe' });
+  layout = `${work}/samples/busybox-layers`;
+  execFileSync('umoci', ['unpack', '--image', `${layout}:latest`, `${work}/umoci`], { stdio: 'pipe' });
+  umociTree = listTree(`${work}/umoci/rootfs`, `${work}/umoci-list`);
+}, 120_000);
+
+afterAll(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+
+describe('imported sample image vs umoci unpack', () => {
+  it('the sample shows the whiteout and the opaque directory', () => {
+    expect(umociTree).toContain('./data/new f');
+    expect(umociTree).not.toContain('./data/old');
+    expect(umociTree).not.toContain('./etc/motd');
+    expect(umociTree).toContain('./bin/setuid-demo f 4755');
+  });
+
+  it('overlay of the imported layers equals umoci rootfs', async () => {
+    const store = `${work}/store`;
+    await importImage(layout, { store });
+    const rootfs = await imageRootfs(`${layout}:latest`, { store });
+    const c = `${work}/container`;
+    for (const d of ['upper', 'work', 'merged']) mkdirSync(`${c}/${d}`, { recursive: true });
+    const m = overlayMountData(store, rootfs.diffIds, { upperDir: `${c}/upper`, workDir: `${c}/work` });
+    expect(m.data).toMatch(/^lowerdir=[0-9a-f]{12}:[0-9a-f]{12},upperdir=/);
+    const script = `cd "$1" && mount -t overlay overlay -o "$2" "$3" && sh -c '${LIST_TREE.replace(/'/g, `'\\''`)}' list "$3" "$4"`;
+    const merged = execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', m.chdir, m.data, `${c}/merged`, `${work}/merged-list`], { encoding: 'utf8' });
+    expect(merged).toBe(umociTree);
+    // The mount lived only in the namespace.
+    expect(execFileSync('findmnt', ['-rn', '-o', 'TARGET'], { encoding: 'utf8' })).not.toContain(`${c}/merged`);
+  });
+
+  it('tsrun image unpack (flattened layers) equals umoci rootfs', async () => {
+    const store = `${work}/store`;
+    const rootfs = await imageRootfs(`${layout}:latest`, { store });
+    const flat = `${work}/flat`;
+    mkdirSync(flat);
+    flattenLayers(rootfs.lowerDirs, flat);
+    expect(listTree(flat, `${work}/flat-list`)).toBe(umociTree);
+  });
+
+  it('the docker archive of the same image gives the same layers', async () => {
+    const store = `${work}/store-docker`;
+    const rec = await importImage(`${work}/samples/busybox-layers.docker.tar`, { store });
+    const oci = await imageRootfs(`${layout}:latest`, { store: `${work}/store` });
+    expect(rec.layers.map((l) => l.diffId)).toEqual(oci.diffIds);
+    const lowerDirs = rec.layers.map((l) => new LayerStore(store).rootOf(l.diffId)).reverse();
+    const flat = `${work}/flat-docker`;
+    mkdirSync(flat);
+    flattenLayers(lowerDirs, flat);
+    expect(listTree(flat, `${work}/flat-docker-list`)).toBe(umociTree);
+  });
+});
