@@ -54,7 +54,10 @@ out_json="$results_dir/run-$stamp.json"
 hyperfine_args=(--warmup "$warmup" --runs "$runs" --shell=none --style basic --export-json "$raw")
 for i in "${!cmds[@]}"; do hyperfine_args+=(--command-name "${names[$i]}" "${cmds[$i]}"); done
 echo "hyperfine: $runs runs, $warmup warm-up, on a copy of $sample (process.args [\"/bin/true\"])" >&2
+# CPU time of the whole host around the run: what others used shows how much they disturbed it.
+stat_before=$(head -1 /proc/stat); up_before=$(cut -d' ' -f1 /proc/uptime)
 hyperfine "${hyperfine_args[@]}" </dev/null >&2
+stat_after=$(head -1 /proc/stat); up_after=$(cut -d' ' -f1 /proc/uptime)
 
 leftovers=ok
 check_leftovers || leftovers=found
@@ -62,6 +65,8 @@ check_leftovers || leftovers=found
 # Host and version facts for the record.
 export BENCH_RAW="$raw" BENCH_OUT="$out_json" BENCH_STAMP="$stamp" BENCH_RUNS="$runs" \
   BENCH_WARMUP="$warmup" BENCH_LEFTOVERS="$leftovers" BENCH_HYBRID="$unified_was_mounted" \
+  BENCH_STAT_BEFORE="$stat_before" BENCH_STAT_AFTER="$stat_after" BENCH_UP_BEFORE="$up_before" \
+  BENCH_UP_AFTER="$up_after" BENCH_HZ="$(getconf CLK_TCK)" \
   BENCH_GIT="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet HEAD -- src native-bindings 2>/dev/null || echo '+dirty')" \
   BENCH_TSRUN="$(node "$repo/bin/tsrun.js" --version 2>/dev/null || echo unknown)" \
   BENCH_NODE="$(node --version)" \

@@ -37,6 +37,19 @@ const meta = {
   crun: env.BENCH_CRUN, hyperfine: env.BENCH_HYPERFINE, kernel: env.BENCH_KERNEL,
   cpus: +env.BENCH_CPUS, cpu: env.BENCH_CPU, hybridCgroups: hybrid, leftovers: env.BENCH_LEFTOVERS,
 };
+// hyperfine runs the commands one after another, so CPU use by other work skews the ratios. From
+// /proc/stat around the run: all busy CPU time minus what the benchmarked commands used themselves.
+const jiffies = (line) => line.trim().split(/\s+/).slice(1).map(Number);
+const [b, a] = [jiffies(env.BENCH_STAT_BEFORE), jiffies(env.BENCH_STAT_AFTER)];
+const busyOf = (j) => j[0] + j[1] + j[2] + j[5] + j[6] + j[7]; // user nice system irq softirq steal (guest is inside user)
+const hostBusyS = (busyOf(a) - busyOf(b)) / +env.BENCH_HZ;
+const wallS = +env.BENCH_UP_AFTER - +env.BENCH_UP_BEFORE;
+const ownS = raw.results.reduce((t, r) => t + (r.user + r.system) * (r.times.length + meta.warmup), 0);
+const othersCores = Math.max(0, hostBusyS - ownS) / wallS;
+meta.otherCpuCores = +othersCores.toFixed(2);
+const busy = othersCores > 0.15;
+const loadNote = `other processes used ${othersCores.toFixed(2)} of ${meta.cpus} cores during the run` +
+  (busy ? ' — the host was busy: figures are noisy, re-run on a quiet host before quoting them' : '');
 writeFileSync(env.BENCH_OUT, JSON.stringify({ meta, summary, hyperfine: raw }, null, 2) + '\n');
 
 const f1 = (x) => x.toFixed(1);
@@ -57,6 +70,7 @@ const verdict = summary.goalMet
 out.push(`tsrun / runc        ${summary.tsrunOverRunc.toFixed(2)}x`);
 out.push(`tsrun / crun        ${summary.tsrunOverCrun.toFixed(2)}x`);
 out.push(`tsrun - node -e 0   ${diff >= 0 ? '+' : ''}${f1(diff)} ms   ${verdict}`);
+out.push(`${busy ? 'WARNING: ' : ''}${loadNote}`);
 if (hybrid) out.push(`crun - unshare -m   ${f1(summary.crunWithoutWrapperMs)} ms   (crun's cost without the unshare wrapper it needs here; sh + umount still included)`);
 
 // Markdown for the README.
@@ -77,6 +91,6 @@ md.push(`hyperfine ${meta.hyperfine}, ${meta.runs} runs after ${meta.warmup} war
   `process.args \`["/bin/true"]\`, runc and crun given an absolute \`linux.cgroupsPath\`` +
   (hybrid ? `; crun run as \`unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified && exec crun run …'\` ` +
     `(it refuses hybrid cgroups), \`unshare -m true\` is the unshare part of that wrapper alone.` : '.') +
-  ` Reproduce with \`make bench-run\` (\`RUNS=N\`).`);
+  ` Reproduce with \`make bench-run\` (\`RUNS=N\`); ${loadNote}.`);
 console.log(out.join('\n'));
 console.log(md.join('\n'));
