@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { encodePlan } from '../../../src/native/encode-plan.js';
+import { OP, PLAN_FLAG, PLAN_MAGIC, REPORT, STEP_FLAG } from '../../../src/native/ops.js';
+import type { Plan } from '../../../src/plan/types.js';
+
+const header = readFileSync(new URL('../../../native-bindings/shim.h', import.meta.url), 'utf8');
+
+function cEnum(prefix: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of header.matchAll(new RegExp(`${prefix}([A-Z_]+) = (\\d+)`, 'g'))) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+function cDefine(prefix: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of header.matchAll(new RegExp(`#define ${prefix}([A-Z_]+) (\\d+)u`, 'g'))) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+
+describe('wire numbers', () => {
+  it('every TypeScript op has the same number in shim.h', () => {
+    const ops = cEnum('TSRUN_OP_');
+    for (const [name, n] of Object.entries(OP)) expect([name, ops.get(snake(name))]).toEqual([name, n]);
+    expect(ops.size - 1).toBe(Object.keys(OP).length); // minus TSRUN_OP_MAX
+  });
+  it('flags and report kinds match shim.h', () => {
+    expect(Object.fromEntries(cDefine('TSRUN_PLAN_'))).toMatchObject({ WAIT_GO: PLAN_FLAG.WAIT_GO, TRACE: PLAN_FLAG.TRACE, PDEATHSIG: PLAN_FLAG.PDEATHSIG });
+    expect(Object.fromEntries(cDefine('TSRUN_STEP_'))).toEqual(STEP_FLAG);
+    expect(Object.fromEntries(cEnum('TSRUN_REPORT_'))).toEqual(REPORT);
+    expect(header).toContain(`TSRUN_PLAN_MAGIC 0x${PLAN_MAGIC.toString(16)}u`);
+  });
+});
+
+const basePlan = (steps: Plan['steps']): Plan => ({
+  namespaces: [{ type: 'pid', flag: 0x20000000, action: 'create' }, { type: 'network', flag: 0x40000000, action: 'join', path: '/proc/1/ns/net' }],
+  cloneFlags: 0x20000000, waitForParent: true, dieWithParent: false, preserveFds: 2, steps,
+});
+
+describe('encodePlan', () => {
+  it('writes the header: magic, version, clone flags, flags, preserved fds, joins', () => {
+    const b = encodePlan(basePlan([]), { trace: true });
+    expect(b.readUInt32LE(0)).toBe(PLAN_MAGIC);
+    expect(b.readUInt32LE(4)).toBe(1);
+    expect(b.readBigUInt64LE(8)).toBe(0x20000000n);
+    expect(b.readUInt32LE(16)).toBe(PLAN_FLAG.WAIT_GO | PLAN_FLAG.TRACE);
+    expect(b.readUInt32LE(20)).toBe(2);
+    expect(b.readUInt32LE(24)).toBe(1); // one join
+    expect(b.readUInt32LE(28)).toBe(0x40000000);
+    expect(b.toString('utf8', 36, 36 + b.readUInt32LE(32))).toBe('/proc/1/ns/net');
+  });
+
+  it('encodes a mount step with its flags, ints and strings in shim.h order', () => {
+    const b = encodePlan(basePlan([{ op: 'mount', source: 'proc', target: '/proc', fstype: 'proc', data: '', flags: 14, mkdir: 'dir', inRoot: true, optional: true, why: '' }]), { trace: false });
+    let o = 36 + '/proc/1/ns/net'.length;
+    expect(b.readUInt32LE(o)).toBe(1); o += 4;
+    expect([b.readUInt16LE(o), b.readUInt16LE(o + 2), b.readUInt16LE(o + 4), b.readUInt16LE(o + 6)]).toEqual([OP.mount, STEP_FLAG.IN_ROOT | STEP_FLAG.OPTIONAL, 2, 4]);
+    o += 8;
+    expect([b.readBigInt64LE(o), b.readBigInt64LE(o + 8)]).toEqual([14n, 1n]);
+    o += 16;
+    const strs: string[] = [];
+    for (let i = 0; i < 4; i++) { const n = b.readUInt32LE(o); strs.push(b.toString('utf8', o + 4, o + 4 + n)); o += 4 + n; }
+    expect(strs).toEqual(['proc', '/proc', 'proc', '']);
+    expect(o).toBe(b.length);
+  });
+
+  it('encodes exec as argc, envc then argv and envp', () => {
+    const b = encodePlan(basePlan([{ op: 'exec', args: ['sh', '-c', 'x'], env: ['A=1'], why: '' }]), { trace: false });
+    const o = 36 + 14 + 4 + 8;
+    expect([b.readBigInt64LE(o), b.readBigInt64LE(o + 8)]).toEqual([3n, 1n]);
+  });
+
+  it('refuses a string with a NUL byte rather than truncating it in C', () => {
+    expect(() => encodePlan(basePlan([{ op: 'sethostname', name: 'a\0b', why: '' }]), { trace: false })).toThrow(/NUL/);
+  });
+
+  it('keeps unlimited rlimits as all-ones 64-bit values', () => {
+    const b = encodePlan(basePlan([{ op: 'setrlimit', resource: 7, name: 'RLIMIT_NOFILE', soft: 0xffff_ffff_ffff_ffffn, hard: 0xffff_ffff_ffff_ffffn, why: '' }]), { trace: false });
+    expect(b.readBigUInt64LE(b.length - 8)).toBe(0xffff_ffff_ffff_ffffn);
+  });
+});

@@ -1,0 +1,203 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../src/errors.js';
+import { defaultSpec } from '../../../src/oci/default-spec.js';
+import type { Spec } from '../../../src/oci/types.js';
+import { buildPlan, type PlanContext } from '../../../src/plan/build.js';
+import { describeStep } from '../../../src/plan/describe.js';
+import type { Step } from '../../../src/plan/types.js';
+import { MS } from '../../../src/native/constants.js';
+import { stepError } from '../../../src/process/parent.js';
+
+const ctx: PlanContext = {
+  bundleDir: '/bundles/b', rootfs: '/bundles/b/rootfs', runningAsRoot: true, cgroup2Mount: '/sys/fs/cgroup/unified',
+  host: { kind: (p) => (p.endsWith('.conf') ? 'file' : p.startsWith('/missing') ? undefined : 'dir') },
+};
+
+function spec(mutate: (s: Spec) => void = () => {}): Spec {
+  const s = defaultSpec();
+  s.process!.terminal = false;
+  mutate(s);
+  return s;
+}
+const titles = (steps: Step[]): string[] => steps.map(describeStep);
+const indexOf = (steps: Step[], pred: (s: Step) => boolean): number => steps.findIndex(pred);
+
+describe('buildPlan: namespaces', () => {
+  it('creates the namespaces of the default spec with one clone', () => {
+    const plan = buildPlan(spec(), ctx);
+    expect(plan.namespaces.map((n) => n.type).sort()).toEqual(['ipc', 'mount', 'network', 'pid', 'uts']);
+    expect(plan.cloneFlags).toBe(0x20000 | 0x04000000 | 0x08000000 | 0x20000000 | 0x40000000);
+    expect(plan.idMaps).toBeUndefined();
+  });
+
+  it('joins namespaces that have a path, the user namespace first', () => {
+    const plan = buildPlan(spec((s) => {
+      s.linux!.namespaces!.push({ type: 'cgroup', path: '/proc/9/ns/cgroup' }, { type: 'user', path: '/proc/9/ns/user' });
+    }), ctx);
+    const joins = plan.namespaces.filter((n) => n.action === 'join');
+    expect(joins.map((n) => n.type)).toEqual(['user', 'cgroup']);
+    expect(plan.cloneFlags & 0x02000000).toBe(0);
+  });
+
+  it('refuses a container without a new mount namespace', () => {
+    expect(() => buildPlan(spec((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); }), ctx))
+      .toThrow(/^linux\.namespaces: tsrun needs a new mount namespace/);
+  });
+
+  it('refuses a hostname without a new uts namespace, naming the field', () => {
+    expect(() => buildPlan(spec((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }), ctx))
+      .toThrow(ConfigError);
+    try {
+      buildPlan(spec((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }), ctx);
+    } catch (e) { expect((e as ConfigError).details.field).toBe('hostname'); }
+  });
+
+  it('writes id maps from the parent for a new user namespace, allowing setgroups as root', () => {
+    const plan = buildPlan(spec((s) => {
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    }), ctx);
+    expect(plan.idMaps).toEqual({ uid: [{ containerID: 0, hostID: 100000, size: 65536 }], gid: [{ containerID: 0, hostID: 100000, size: 65536 }], setgroups: 'allow' });
+    expect(plan.steps.some((s) => s.op === 'setgroups')).toBe(true);
+    // No mknod in a user namespace: devices are bind mounts of the host's nodes.
+    expect(plan.steps.some((s) => s.op === 'mknod')).toBe(false);
+    expect(titles(plan.steps)).toContain('mount /dev/null on /dev/null (bind)');
+  });
+
+  it('denies setgroups (and skips the setgroups step) for an unprivileged caller', () => {
+    const plan = buildPlan(spec((s) => {
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+    }), { ...ctx, runningAsRoot: false });
+    expect(plan.idMaps?.setgroups).toBe('deny');
+    expect(plan.steps.some((s) => s.op === 'setgroups')).toBe(false);
+  });
+});
+
+describe('buildPlan: rootfs', () => {
+  it('makes mounts private first, binds the rootfs onto itself, then opens it', () => {
+    const steps = buildPlan(spec(), ctx).steps;
+    const i = indexOf(steps, (s) => s.op === 'mount' && s.target === '/');
+    expect(steps[i]).toMatchObject({ flags: MS.SLAVE | MS.REC });
+    expect(steps[i + 1]).toMatchObject({ op: 'mount', source: ctx.rootfs, target: ctx.rootfs, flags: MS.BIND | MS.REC });
+    expect(steps[i + 2]).toMatchObject({ op: 'openRoot', path: ctx.rootfs });
+  });
+
+  it('honours linux.rootfsPropagation', () => {
+    const steps = buildPlan(spec((s) => { s.linux!.rootfsPropagation = 'rprivate'; }), ctx).steps;
+    expect(steps.find((s) => s.op === 'mount' && s.target === '/')).toMatchObject({ flags: MS.PRIVATE | MS.REC, field: 'linux.rootfsPropagation' });
+  });
+
+  it('resolves config mounts inside the rootfs and creates their destinations', () => {
+    const steps = buildPlan(spec(), ctx).steps;
+    expect(steps.find((s) => s.op === 'mount' && s.target === '/proc')).toMatchObject({ fstype: 'proc', inRoot: true, mkdir: 'dir', field: 'mounts[0]' });
+  });
+
+  it('binds then remounts a read-only bind mount, keeping locked flags', () => {
+    const steps = buildPlan(spec((s) => { s.mounts!.push({ destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind', 'ro', 'nosuid'] }); }), ctx).steps;
+    const i = indexOf(steps, (s) => s.op === 'mount' && s.target === '/data');
+    expect(steps[i]).toMatchObject({ source: '/srv/data', flags: MS.BIND | MS.REC, mkdir: 'dir' });
+    expect(steps[i + 1]).toMatchObject({ target: '/data', flags: MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID, keepLocked: true });
+  });
+
+  it('resolves a relative bind source against the bundle and creates a file for a file source', () => {
+    const steps = buildPlan(spec((s) => { s.mounts!.push({ destination: '/etc/app.conf', type: 'bind', source: 'files/app.conf', options: ['bind'] }); }), ctx).steps;
+    expect(steps.find((s) => s.op === 'mount' && s.target === '/etc/app.conf')).toMatchObject({ source: '/bundles/b/files/app.conf', mkdir: 'file' });
+  });
+
+  it('names the field of a bind source that does not exist', () => {
+    expect(() => buildPlan(spec((s) => { s.mounts!.push({ destination: '/x', type: 'bind', source: '/missing/dir', options: ['bind'] }); }), ctx))
+      .toThrow(/^mounts\[7\]\.source: \/missing\/dir does not exist/);
+  });
+
+  it('binds the host cgroup2 mount for type "cgroup" without a cgroup namespace, mounts cgroup2 with one', () => {
+    const without = buildPlan(spec(), ctx).steps.find((s) => s.op === 'mount' && s.target === '/sys/fs/cgroup');
+    expect(without).toMatchObject({ source: '/sys/fs/cgroup/unified', flags: MS.BIND, fstype: '' });
+    const withNs = buildPlan(spec((s) => { s.linux!.namespaces!.push({ type: 'cgroup' }); }), ctx).steps.find((s) => s.op === 'mount' && s.target === '/sys/fs/cgroup');
+    expect(withNs).toMatchObject({ fstype: 'cgroup2' });
+  });
+
+  it('binds /sys instead of mounting sysfs in a user namespace without a network namespace', () => {
+    const steps = buildPlan(spec((s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network');
+      s.linux!.namespaces.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+    }), ctx).steps;
+    expect(steps.find((s) => s.op === 'mount' && s.target === '/sys')).toMatchObject({ source: '/sys', flags: MS.BIND | MS.REC });
+  });
+
+  it('creates default devices and lets linux.devices override one', () => {
+    const steps = buildPlan(spec((s) => { s.linux!.devices = [{ type: 'c', path: '/dev/null', major: 1, minor: 3, fileMode: 0o600 }, { type: 'c', path: '/dev/loop-control', major: 10, minor: 237 }]; }), ctx).steps;
+    const nulls = steps.filter((s) => s.op === 'mknod' && s.path === '/dev/null');
+    expect(nulls).toHaveLength(1);
+    expect(nulls[0]).toMatchObject({ mode: 0o600, field: 'linux.devices[0]' });
+    expect(titles(steps)).toContain('mknod /dev/loop-control c 10:237 0666');
+    expect(titles(steps)).toContain('symlink /dev/ptmx -> pts/ptmx');
+    expect(titles(steps)).toContain('symlink /dev/fd -> /proc/self/fd');
+  });
+
+  it('pivots after every mount and locks down after the pivot', () => {
+    const steps = buildPlan(spec((s) => { s.root!.readonly = true; s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }; }), ctx).steps;
+    const pivot = indexOf(steps, (s) => s.op === 'pivotRoot');
+    const lastMount = steps.map((s, i) => (s.op === 'mount' && s.inRoot ? i : -1)).reduce((a, b) => Math.max(a, b));
+    expect(lastMount).toBeLessThan(pivot);
+    expect(titles(steps.slice(pivot + 1, pivot + 4))).toEqual(['mount (flags) on . (rec,slave)', 'umount2 . (MNT_DETACH)', 'chdir /']);
+    const mask = indexOf(steps, (s) => s.op === 'mask');
+    const sysctl = indexOf(steps, (s) => s.op === 'writeFile' && s.path === '/proc/sys/net/ipv4/ip_forward');
+    const ro = indexOf(steps, (s) => s.field === 'root.readonly');
+    expect(Math.min(mask, sysctl, ro)).toBeGreaterThan(pivot);
+    expect(steps[mask]).toMatchObject({ field: 'linux.maskedPaths[0]' });
+  });
+});
+
+describe('buildPlan: process', () => {
+  it('drops privileges in the only order that works and execs last', () => {
+    const steps = buildPlan(spec((s) => { s.process!.user = { uid: 1000, gid: 1000, additionalGids: [5] }; }), ctx).steps;
+    const order = ['bounding', 'setgroups', 'setresgid', 'setresuid', 'capset', 'exec'].map((op) => indexOf(steps, (s) => s.op === op));
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(steps.at(-1)).toMatchObject({ op: 'exec', args: ['sh'] });
+    expect(steps.find((s) => s.op === 'setgroups')).toMatchObject({ gids: [5] });
+    const chdir = steps.findLastIndex((s) => s.op === 'chdir');
+    expect(chdir).toBeGreaterThan(indexOf(steps, (s) => s.op === 'setresuid'));
+  });
+
+  it('raises only the ambient capabilities the kernel allows, and says which it left out', () => {
+    const amb = buildPlan(spec((s) => { s.process!.capabilities!.inheritable = ['CAP_KILL']; }), ctx).steps.find((s) => s.op === 'ambient');
+    expect(amb).toMatchObject({ names: ['CAP_KILL'] });
+    expect(amb?.why).toMatch(/not raised .*CAP_NET_BIND_SERVICE/);
+  });
+
+  it('keeps every capability when process.capabilities is absent (as runc)', () => {
+    const steps = buildPlan(spec((s) => { delete s.process!.capabilities; }), ctx).steps;
+    expect(steps.some((s) => s.op === 'capset' || s.op === 'bounding')).toBe(false);
+  });
+
+  it('turns rlimits into setrlimit steps, huge values meaning unlimited', () => {
+    const steps = buildPlan(spec((s) => { s.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: 18446744073709551615, hard: 18446744073709551615 }]; }), ctx).steps;
+    expect(steps.find((s) => s.op === 'setrlimit')).toMatchObject({ resource: 4, soft: 0xffff_ffff_ffff_ffffn });
+  });
+
+  it('opens a console for process.terminal and a new session otherwise', () => {
+    expect(buildPlan(spec((s) => { s.process!.terminal = true; s.process!.consoleSize = { height: 40, width: 100 }; }), ctx).steps.find((s) => s.op === 'console'))
+      .toMatchObject({ rows: 40, cols: 100 });
+    expect(buildPlan(spec(), ctx).steps.some((s) => s.op === 'setsid')).toBe(true);
+  });
+
+  it('writes oom_score_adj before the pivot, while /proc/self still works', () => {
+    const steps = buildPlan(spec((s) => { s.process!.oomScoreAdj = 500; }), ctx).steps;
+    expect(indexOf(steps, (s) => s.op === 'writeFile' && s.path === '/proc/self/oom_score_adj')).toBeLessThan(indexOf(steps, (s) => s.op === 'pivotRoot'));
+  });
+});
+
+describe('stepError', () => {
+  it('names the step, its index, the config field, errno and syscall', () => {
+    const plan = buildPlan(spec(), ctx);
+    const i = indexOf(plan.steps, (s) => s.op === 'mount' && s.target === '/proc');
+    const err = stepError(plan, i, 1, 'mount');
+    expect(err.message).toBe(`mount proc on /proc (step ${i}, mounts[0]): EPERM from mount`);
+    expect(err.details).toMatchObject({ step: i, field: 'mounts[0]', errno: 'EPERM', syscall: 'mount' });
+  });
+});
