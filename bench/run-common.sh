@@ -130,3 +130,16 @@ crun_cmd() {
     echo "crun run --bundle $tmp/crun $crun_id"
   fi
 }
+
+# CPU used by other processes while we measure: host busy time (/proc/stat) minus the CPU time of
+# this shell's children (waited for). cpu_mark before, cpu_others after: prints cores used.
+cpu_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }  # user nice system irq softirq steal
+# cutime + cstime of this script's shell ($$ even in subshells), fields 16-17 of /proc/PID/stat.
+children_cpu_s() { sed 's/.*) //' "/proc/$$/stat" | awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }'; }
+cpu_mark() { cpu_j0=$(cpu_jiffies); cpu_c0=$(children_cpu_s); cpu_t0=$EPOCHREALTIME; }
+cpu_others() {
+  local j1 c1 t1
+  j1=$(cpu_jiffies); c1=$(children_cpu_s); t1=$EPOCHREALTIME
+  awk -v j="$((j1 - cpu_j0))" -v hz="$(getconf CLK_TCK)" -v c="$c1" -v c0="$cpu_c0" -v t="$t1" -v t0="$cpu_t0" \
+    'BEGIN { o = (j / hz - (c - c0)) / (t - t0); if (o < 0) o = 0; printf "%.2f\n", o }'
+}

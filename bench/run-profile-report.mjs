@@ -29,6 +29,11 @@ const wallNode = median(lines(`${tmp}/wall-node`).map((l) => +l / 1000));
 result.wall = { tsrunMs: wallTsrun, nodeMs: wallNode, tsrunMinusNodeMs: wallTsrun - wallNode };
 out.push(`## tsrun run /bin/true: where the time goes (median of ${runs} where repeated)`);
 out.push('');
+const others = +env.PROF_OTHERS;
+result.otherCpuCores = others;
+out.push(`${others > 0.15 ? 'WARNING: ' : ''}other processes used ${others.toFixed(2)} of ${env.PROF_CPUS} cores while this ran` +
+  (others > 0.15 ? ' — the host was busy: figures are noisy, re-run on a quiet host' : ''));
+out.push('');
 out.push(`untraced wall time   tsrun run ${f1(wallTsrun)} ms   node -e 0 ${f1(wallNode)} ms   difference ${f1(wallTsrun - wallNode)} ms (goal <= 15)`);
 
 // 2. strace markers --------------------------------------------------------------------------------
@@ -64,6 +69,7 @@ function tsrunMarkers(file) {
     'container exit -> reaped (wait4 returns)': d(cexit, reaped),
     'reaped -> tsrun exit_group': d(reaped, exitGroup),
     'exit_group -> tsrun process gone': d(exitGroup, gone),
+    'execve /bin/true -> tsrun exit_group': d(execEv, exitGroup),
     total: d(first, gone),
     _containerGone: d(cexit, cgone),
   };
@@ -93,8 +99,10 @@ for (const k of ['clone -> execve /bin/true', '/bin/true runs (execve -> its exi
 out.push(`| exit_group -> process gone | ${f2(st['exit_group -> tsrun process gone'])} ms | ${f2(sn['exit_group -> gone'])} ms |`);
 out.push(`| **total under strace** | **${f1(st.total)} ms** | **${f1(sn.total)} ms** |`);
 out.push('');
+out.push(`three phases: start -> clone ${f1(pre)} ms, clone -> exec of /bin/true ${f1(st['clone -> execve /bin/true'])} ms, ` +
+  `exec -> tsrun exit_group ${f1(st['execve /bin/true -> tsrun exit_group'])} ms (+ ${f1(st['exit_group -> tsrun process gone'])} ms until the process is gone)`);
 out.push(`Before the clone tsrun spends ${f1(pre - sn['start -> exit_group'])} ms more than node -e 0 takes to start and reach exit (loading tsrun, config, plan); ` +
-  `strace overhead: tsrun ${f1(st.total - wallTsrun)} ms, node ${f1(sn.total - wallNode)} ms over untraced.`);
+  `strace overhead (traced − untraced medians): tsrun ${f1(st.total - wallTsrun)} ms, node ${f1(sn.total - wallNode)} ms.`);
 
 // 3. --trace ---------------------------------------------------------------------------------------
 const traceRe = /^trace (parent|step\s+(\d+))\s+(ok|exec|skipped \(\w+\)|\w+)\s+(?:([\d.]+)ms)?\s+(.*)$/;

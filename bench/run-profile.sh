@@ -52,6 +52,7 @@ wall() {
 }
 "${tsrun[@]}" >/dev/null 2>&1 </dev/null || die "tsrun run failed: ${tsrun[*]}"   # warm the page cache
 node -e 0
+cpu_mark
 : >"$tmp/wall-tsrun"; : >"$tmp/wall-node"
 for ((i = 0; i < runs; i++)); do
   wall "${tsrun[@]}" >>"$tmp/wall-tsrun"
@@ -73,8 +74,9 @@ cp "$tmp/strace-tsrun.$((runs - 1))" "$base.strace.txt"
 node --cpu-prof --cpu-prof-dir="$results_dir" --cpu-prof-name="${base##*/}.cpuprofile" --cpu-prof-interval 100 \
   "$repo/bin/tsrun.js" run --bundle "$tmp/tsrun" "$tsrun_id" </dev/null >/dev/null 2>&1 || die "tsrun run --cpu-prof failed"
 
+others=$(cpu_others)
 check_leftovers || die "the runs left state behind (see above)"
 
-PROF_TMP="$tmp" PROF_RUNS="$runs" PROF_BASE="$base" PROF_REPO="$repo" PROF_STRACE_OPTS="${strace_opts[*]}" \
+PROF_TMP="$tmp" PROF_OTHERS="$others" PROF_CPUS="$(nproc)" PROF_RUNS="$runs" PROF_BASE="$base" PROF_REPO="$repo" PROF_STRACE_OPTS="${strace_opts[*]}" \
   node "$repo/bench/run-profile-report.mjs"
 echo "files: ${base#"$repo"/}.{cpuprofile,trace.txt,strace.txt,json}" >&2
