@@ -40,20 +40,31 @@ $(BUNDLE): $(NODE_MODULES) $(shell find src -name '*.ts' 2>/dev/null) scripts/bu
 typecheck: $(NODE_MODULES)
 	npx tsc --noEmit -p .
 
-test-unit: build
-	npx vitest run --project unit
+VITEST := npx vitest run --reporter=default --reporter=json
+
+test-unit: npm-deps
+	$(VITEST) --project unit --outputFile.json=test-results/unit.json
 
 test-integration: build samples
-	npx vitest run --project integration
+	$(VITEST) --project integration --outputFile.json=test-results/integration.json
 
-# The one test command (README, .ci/run): everything, from a fresh machine.
-test: deps build samples typecheck
-	npx vitest run
+# Host tests: unit (no root) and integration (real containers, as root).
+test-host: deps build samples typecheck
+	-rm -rf test-results
+	$(VITEST) --project unit --project integration --outputFile.json=test-results/host.json; \
+	  node scripts/test-summary.mjs test-results/host.json
 
+# The one test command (README, .ci/run): everything, from a fresh machine. The VM lane (mk/vm.mk)
+# adds its own results; the summary line counts both.
+test: test-host $(TEST_VM_TARGET)
+	node scripts/test-summary.mjs test-results/host.json $(TEST_VM_RESULTS)
+
+# A first container: the sample bundle's shell reads these commands from stdin.
 demo: deps build samples
-	./bin/tsrun.js run --bundle rootfs-samples/build/busybox demo-$$$$
+	@printf '%s\n' 'echo "hello from PID $$$$ in a container called $$(hostname)"' 'echo "processes I can see:"; ps' \
+	  'echo "my mounts:"; cat /proc/self/mounts | cut -d" " -f1-3' | ./bin/tsrun.js run --bundle rootfs-samples/build/busybox
 
 clean:
-	rm -rf dist native-bindings/build rootfs-samples/build
+	rm -rf dist native-bindings/build rootfs-samples/build test-results
 
 -include mk/*.mk
