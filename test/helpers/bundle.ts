@@ -181,23 +181,38 @@ export function startTsrun(args: readonly string[], opts: { timeout?: number } =
   });
 }
 
-/** Resolves once `text` appeared on the stream (or rejects after `ms`). */
-export function waitForOutput(stream: NodeJS.ReadableStream, text: string, ms = 10_000): Promise<string> {
+/**
+ * Resolves with everything read so far once `text` appeared on the process's stdout; rejects after
+ * `ms`, or as soon as the process exits without printing it (with its stderr in the message).
+ */
+export function waitForOutput(
+  proc: { stdout: NodeJS.ReadableStream | null } & PromiseLike<{ stderr?: unknown; exitCode?: number | undefined }>,
+  text: string,
+  ms = 10_000,
+): Promise<string> {
+  const stream = proc.stdout!;
   return new Promise((resolvePromise, rejectPromise) => {
     let seen = '';
-    const timer = setTimeout(() => {
+    let done = false;
+    const finish = (err?: Error): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
       stream.off('data', onData);
-      rejectPromise(new Error(`timed out after ${ms} ms waiting for ${JSON.stringify(text)}; got ${JSON.stringify(seen)}`));
+      if (err) rejectPromise(err); else resolvePromise(seen);
+    };
+    const timer = setTimeout(() => {
+      finish(new Error(`timed out after ${ms} ms waiting for ${JSON.stringify(text)}; got ${JSON.stringify(seen)}`));
     }, ms);
     const onData = (chunk: Buffer | string): void => {
       seen += chunk.toString();
-      if (seen.includes(text)) {
-        clearTimeout(timer);
-        stream.off('data', onData);
-        resolvePromise(seen);
-      }
+      if (seen.includes(text)) finish();
     };
     stream.on('data', onData);
+    proc.then((r) => {
+      // Let a last 'data' event arrive first.
+      setTimeout(() => finish(new Error(`tsrun exited (code ${r.exitCode}) before printing ${JSON.stringify(text)}; stdout ${JSON.stringify(seen)}; stderr ${JSON.stringify(String(r.stderr ?? ''))}`)), 50);
+    });
   });
 }
 
