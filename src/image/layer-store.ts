@@ -128,8 +128,10 @@ export class LayerStore {
       } else {
         compression = src.compression;
       }
-      const blobCheck = src.digest ? new DigestCheck(src.digest, src.size, 'blob', onBytes) : undefined;
-      const diffCheck = new DigestCheck(src.diffId, undefined, 'layer diff_id', blobCheck ? undefined : onBytes);
+      // An uncompressed blob is its own diff: hashing it twice would only double the cost.
+      const sameBytes = compression === 'none' && src.digest === src.diffId;
+      const blobCheck = src.digest && !sameBytes ? new DigestCheck(src.digest, src.size, 'blob', onBytes) : undefined;
+      const diffCheck = new DigestCheck(src.diffId, sameBytes ? src.size : undefined, 'layer diff_id', blobCheck ? undefined : onBytes);
       const stages = [raw, ...(blobCheck ? [blobCheck] : []), decompressor(compression), diffCheck] as const;
       const flowing = pipeline(stages as unknown as [Readable, ...NodeJS.ReadWriteStream[]]);
       const [res] = await Promise.all([unpackLayer(diffCheck, `${tmp}/root`, unpack), flowing]);

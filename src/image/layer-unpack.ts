@@ -2,19 +2,18 @@
 // character device, `.wh..wh..opq` an opaque-directory xattr. Everything else keeps its type,
 // owner, mode (setuid/setgid/sticky included), mtime and xattrs.
 //
-// Speed: every entry costs a handful of syscalls, so they are made synchronously from the entry
-// handler through file descriptors (open, write, fchown, fchmod, futimes, close): no promise or
+// Speed: every entry costs a handful of syscalls, so they are made synchronously from the parser's
+// callbacks through file descriptors (open, write, fchown, fchmod, futimes, close): no promise or
 // thread-pool hop per call, and no path lookup after the open. Reading and gunzip stay asynchronous.
 import {
   closeSync, constants as C, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync,
   lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, utimesSync, chmodSync, chownSync, writeSync,
 } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { Header } from 'tar-stream';
 import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../native/fs-ext.js';
 import { TsrunError } from '../errors.js';
 import { baseOf, entryPath, hostile, parentOf } from './entry-path.js';
-import { entryXattrs, tarExtractor } from './tar-entries.js';
+import { TarParser, type TarHeader as Header } from './tar-parser.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_MARKER = '.wh..wh..opq';
@@ -119,8 +118,7 @@ class LayerWriter {
     }
     this.ownAndMode(p, h);
     this.xattrs(rel, h);
-    const t = times(h);
-    this.dirTimes.push({ path: p, atime: t.atime, mtime: t.mtime });
+    this.dirTimes.push({ path: p, atime: h.atime, mtime: h.mtime });
   }
 
   /** Opens a new regular file for an entry; the caller writes the data and calls finishFile. */
@@ -132,10 +130,9 @@ class LayerWriter {
 
   finishFile(fd: number, rel: string, h: Header): void {
     try {
-      if (this.asRoot) fchownSync(fd, owner(h).uid, owner(h).gid);
-      fchmodSync(fd, h.mode & 0o7777); // after fchown, which clears setuid/setgid
-      const t = times(h);
-      futimesSync(fd, t.atime, t.mtime);
+      if (this.asRoot) fchownSync(fd, h.uid, h.gid);
+      fchmodSync(fd, h.mode); // after fchown, which clears setuid/setgid
+      futimesSync(fd, h.atime, h.mtime);
     } finally {
       closeSync(fd);
     }
@@ -147,9 +144,8 @@ class LayerWriter {
     const p = this.abs(rel);
     // The target is stored as-is and never followed here: it is resolved later, inside the container.
     this.createReplacing(rel, () => symlinkSync(h.linkname, p));
-    if (this.asRoot) lchownSync(p, owner(h).uid, owner(h).gid);
-    const t = times(h);
-    lutimesSync(p, t.atime, t.mtime);
+    if (this.asRoot) lchownSync(p, h.uid, h.gid);
+    lutimesSync(p, h.atime, h.mtime);
     this.xattrs(rel, h);
   }
 
@@ -172,8 +168,7 @@ class LayerWriter {
     const p = this.abs(rel);
     this.createReplacing(rel, () => mknod(p, type | 0o600, h.devmajor ?? 0, h.devminor ?? 0));
     this.ownAndMode(p, h);
-    const t = times(h);
-    utimesSync(p, t.atime, t.mtime);
+    utimesSync(p, h.atime, h.mtime);
     this.xattrs(rel, h);
   }
 
@@ -192,12 +187,12 @@ class LayerWriter {
   }
 
   private ownAndMode(p: string, h: Header): void {
-    if (this.asRoot) chownSync(p, owner(h).uid, owner(h).gid);
-    chmodSync(p, h.mode & 0o7777);
+    if (this.asRoot) chownSync(p, h.uid, h.gid);
+    chmodSync(p, h.mode);
   }
 
   private xattrs(rel: string, h: Header): void {
-    const xs = entryXattrs(h);
+    const xs = h.xattrs;
     if (!xs) return;
     for (const [name, value] of xs) {
       if (FORBIDDEN_XATTR.test(name)) throw hostile(h.name, `sets overlayfs' own xattr ${name}`);
@@ -220,22 +215,6 @@ class LayerWriter {
   }
 }
 
-function pax(h: Header): Record<string, string> | undefined {
-  return (h.pax ?? undefined) as Record<string, string> | undefined;
-}
-
-function owner(h: Header): { uid: number; gid: number } {
-  const x = pax(h);
-  return { uid: x?.uid ? Number(x.uid) : h.uid, gid: x?.gid ? Number(x.gid) : h.gid };
-}
-
-/** Seconds, with the sub-second part PAX headers carry. */
-function times(h: Header): { atime: number; mtime: number } {
-  const x = pax(h);
-  const mtime = x?.mtime ? Number(x.mtime) : h.mtime.getTime() / 1000;
-  return { mtime, atime: x?.atime ? Number(x.atime) : mtime };
-}
-
 /** Applies one entry that carries no data; a regular file is only recognised here ('file': data follows). */
 function applyEntry(w: LayerWriter, h: Header): 'file' | 'done' {
   if (++w.entries > w.limits.maxEntries) throw hostile(h.name, `more than ${w.limits.maxEntries} entries`);
@@ -250,16 +229,13 @@ function applyEntry(w: LayerWriter, h: Header): 'file' | 'done' {
     return 'done';
   }
   switch (h.type) {
-    case 'file':
-    case 'contiguous-file':
-      return 'file';
+    case 'file': return 'file';
     case 'directory': w.directory(rel, h); return 'done';
     case 'symlink': w.symlink(rel, h); return 'done';
     case 'link': w.hardlink(rel, h); return 'done';
     case 'character-device': w.node(rel, h, S_IFCHR); return 'done';
     case 'block-device': w.node(rel, h, S_IFBLK); return 'done';
     case 'fifo': w.node(rel, h, S_IFIFO); return 'done';
-    default: throw hostile(h.name, `unsupported entry type '${String(h.type)}'`);
   }
 }
 
@@ -267,46 +243,32 @@ function applyEntry(w: LayerWriter, h: Header): 'file' | 'done' {
  * Unpacks an (uncompressed) layer tar stream into `root`, which must exist and be empty.
  * Rejects with a TsrunError on a hostile or broken archive; `root` is then left for the caller to remove.
  */
-export function unpackLayer(tar: Readable, root: string, options: UnpackOptions = {}): Promise<{ entries: number; bytes: number }> {
+export async function unpackLayer(tar: Readable, root: string, options: UnpackOptions = {}): Promise<{ entries: number; bytes: number }> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const w = new LayerWriter(root, limits, options.opaqueXattr ?? 'trusted.overlay.opaque');
-  const ex = tarExtractor();
-  return new Promise((resolve, reject) => {
-    let failed = false;
-    const fail = (err: unknown): void => {
-      if (failed) return;
-      failed = true;
-      tar.unpipe(ex);
-      tar.destroy();
-      ex.destroy();
-      reject(err);
-    };
-    ex.on('entry', (h, data, next) => {
-      if (failed) return;
-      let fd = -1;
-      try {
-        const rel = entryPath(h.name);
-        if (applyEntry(w, h) === 'file') fd = w.openFile(rel, h);
-        if (fd < 0) { data.on('end', () => next()); data.resume(); return; }
-        data.on('data', (chunk: unknown) => {
-          if (failed) return;
-          try { writeSync(fd, chunk as Buffer); } catch (e) { closeSync(fd); fd = -1; fail(e); }
-        });
-        data.on('end', () => {
-          if (failed || fd < 0) return;
-          try { w.finishFile(fd, rel, h); next(); } catch (e) { fail(e); }
-        });
-      } catch (e) {
-        if (fd >= 0) closeSync(fd);
-        fail(e);
-      }
-    });
-    ex.on('error', (e) => fail(new TsrunError(`broken layer tar: ${e.message}`, { cause: e })));
-    ex.on('finish', () => {
-      if (failed) return;
-      try { w.finish(); resolve({ entries: w.entries, bytes: w.bytes }); } catch (e) { fail(e); }
-    });
-    tar.on('error', fail);
-    tar.pipe(ex);
+  let fd = -1;
+  let rel = '';
+  const parser = new TarParser({
+    entry(h) {
+      if (applyEntry(w, h) !== 'file') return undefined;
+      rel = entryPath(h.name);
+      fd = w.openFile(rel, h);
+      return (data) => { writeSync(fd, data); };
+    },
+    entryEnd(h) {
+      const f = fd;
+      fd = -1;
+      w.finishFile(f, rel, h);
+    },
   });
+  try {
+    for await (const chunk of tar) parser.push(chunk as Buffer);
+    parser.end();
+    w.finish();
+  } catch (e) {
+    if (fd >= 0) closeSync(fd);
+    tar.destroy();
+    throw e;
+  }
+  return { entries: w.entries, bytes: w.bytes };
 }

@@ -1,0 +1,225 @@
+// A push-style tar reader (ustar, GNU long names, PAX incl. global headers and byte-exact
+// `SCHILY.xattr.*`). It replaces tar-stream on the unpack path because, measured on a 63k-entry
+// layer, tar-stream's stream object per entry cost ~10 µs each (0.6 s, as much as the kernel's work),
+// and its PAX decoder turns binary xattr values (security.capability) into UTF-8 replacement
+// characters. Here an entry is a plain object and file data is handed on as sub-arrays of the
+// chunks pushed in: no copies, no per-entry streams.
+import { TsrunError } from '../errors.js';
+
+export type TarEntryType = 'file' | 'link' | 'symlink' | 'character-device' | 'block-device' | 'directory' | 'fifo';
+
+export interface TarHeader {
+  name: string;
+  type: TarEntryType;
+  linkname: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** Seconds since the epoch, with PAX's sub-second part when given. */
+  mtime: number;
+  atime: number;
+  devmajor: number;
+  devminor: number;
+  xattrs?: Map<string, Buffer>;
+}
+
+export interface TarHandler {
+  /** Called per entry; return a sink for a regular file's data (called zero or more times). */
+  entry(h: TarHeader): ((data: Buffer) => void) | undefined;
+  /** After the last data of an entry that had a sink. */
+  entryEnd(h: TarHeader): void;
+}
+
+const BLOCK = 512;
+const MAX_META = 1 << 20; // PAX / GNU long-name records: anything larger is not a real archive
+
+const TYPES: Record<string, TarEntryType> = {
+  '0': 'file', '\0': 'file', '7': 'file', '1': 'link', '2': 'symlink', '3': 'character-device',
+  '4': 'block-device', '5': 'directory', '6': 'fifo',
+};
+
+function broken(problem: string): TsrunError {
+  return new TsrunError(`broken layer tar: ${problem}`);
+}
+
+function str(b: Buffer, at: number, len: number): string {
+  let end = at;
+  while (end < at + len && b[end] !== 0) end++;
+  return b.toString('utf8', at, end);
+}
+
+function num(b: Buffer, at: number, len: number, what: string): number {
+  if (b[at]! & 0x80) { // base-256 (GNU), used past the octal field's range
+    if (b[at] === 0xff) throw broken(`negative ${what}`);
+    let v = b[at]! & 0x7f;
+    for (let i = at + 1; i < at + len; i++) v = v * 256 + b[i]!;
+    return v;
+  }
+  let i = at;
+  const end = at + len;
+  while (i < end && b[i] === 0x20) i++; // leading spaces are allowed
+  let v = 0;
+  for (; i < end; i++) {
+    const c = b[i]!;
+    if (c === 0 || c === 0x20) break;
+    if (c < 0x30 || c > 0x37) throw broken(`bad ${what} field`);
+    v = v * 8 + (c - 0x30);
+  }
+  return v;
+}
+
+function checksumOk(h: Buffer): boolean {
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
+  return sum === num(h, 148, 8, 'checksum');
+}
+
+interface Pax { fields: Map<string, string>; xattrs: Map<string, Buffer> }
+
+/** "LEN KEY=VALUE\n" records. Values stay bytes for xattrs, text for the rest. */
+function parsePax(b: Buffer, into: Pax): void {
+  let at = 0;
+  while (at < b.length) {
+    const sp = b.indexOf(0x20, at);
+    if (sp < 0) break;
+    const len = parseInt(b.toString('latin1', at, sp), 10);
+    if (!(len > 0) || at + len > b.length) throw broken('bad PAX record length');
+    const rec = b.subarray(sp + 1, at + len - 1);
+    const eq = rec.indexOf(0x3d);
+    if (eq > 0) {
+      const key = rec.toString('utf8', 0, eq);
+      if (key.startsWith('SCHILY.xattr.')) into.xattrs.set(key.slice(13), Buffer.from(rec.subarray(eq + 1)));
+      else into.fields.set(key, rec.toString('utf8', eq + 1));
+    }
+    at += len;
+  }
+}
+
+const emptyPax = (): Pax => ({ fields: new Map(), xattrs: new Map() });
+
+export class TarParser {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Bytes of file data still to come for the current entry, then its padding. */
+  private dataLeft = 0;
+  private padLeft = 0;
+  private sink: ((d: Buffer) => void) | undefined;
+  private current: TarHeader | undefined;
+  private meta: { type: string; size: number } | undefined;
+  private pax: Pax = emptyPax();
+  private globalPax: Pax = emptyPax();
+  private longName: string | undefined;
+  private longLink: string | undefined;
+  private ended = false;
+  offset = 0;
+
+  constructor(private readonly handler: TarHandler) {}
+
+  push(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length && !this.ended) {
+      if (this.dataLeft > 0) {
+        const n = Math.min(this.dataLeft, chunk.length - at);
+        this.sink?.(chunk.subarray(at, at + n));
+        this.dataLeft -= n;
+        at += n;
+        this.offset += n;
+        if (this.dataLeft === 0) this.finishEntry();
+        continue;
+      }
+      if (this.padLeft > 0) {
+        const n = Math.min(this.padLeft, chunk.length - at);
+        this.padLeft -= n;
+        at += n;
+        this.offset += n;
+        continue;
+      }
+      // Gather a header block, or a whole PAX / long-name record.
+      const need = this.meta ? this.meta.size : BLOCK;
+      const take = Math.min(need - this.pendingBytes, chunk.length - at);
+      this.pending.push(chunk.subarray(at, at + take));
+      this.pendingBytes += take;
+      at += take;
+      this.offset += take;
+      if (this.pendingBytes < need) continue;
+      const block = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+      this.pending = [];
+      this.pendingBytes = 0;
+      if (this.meta) this.finishMeta(block);
+      else this.header(block);
+    }
+  }
+
+  /** Call at the end of input: a truncated archive is an error. */
+  end(): void {
+    if (this.dataLeft > 0 || this.meta || this.pendingBytes > 0 || this.current) throw broken('archive is truncated');
+  }
+
+  private header(h: Buffer): void {
+    if (h.every((b) => b === 0)) { this.ended = true; return; } // end-of-archive marker
+    if (!checksumOk(h)) throw broken(`bad header checksum at offset ${this.offset - BLOCK}`);
+    const flag = String.fromCharCode(h[156]!);
+    const size = num(h, 124, 12, 'size');
+    if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
+      if (size > MAX_META) throw broken(`${size}-byte metadata record`);
+      this.meta = { type: flag, size };
+      this.padLeft = 0;
+      if (size === 0) this.finishMeta(Buffer.alloc(0));
+      return;
+    }
+    const type = TYPES[flag];
+    if (!type) throw broken(`unsupported entry type '${flag}' at offset ${this.offset - BLOCK}`);
+    const ustar = h.toString('latin1', 257, 263) === 'ustar\0';
+    const prefix = ustar ? str(h, 345, 155) : '';
+    const pax = mergePax(this.globalPax, this.pax);
+    const f = pax.fields;
+    const name = f.get('path') ?? this.longName ?? (prefix ? `${prefix}/${str(h, 0, 100)}` : str(h, 0, 100));
+    const realSize = f.has('size') ? Number(f.get('size')) : size;
+    if (!Number.isSafeInteger(realSize) || realSize < 0) throw broken(`bad size for ${name}`);
+    const mtime = f.has('mtime') ? Number(f.get('mtime')) : num(h, 136, 12, 'mtime');
+    const entry: TarHeader = {
+      name, type,
+      linkname: f.get('linkpath') ?? this.longLink ?? str(h, 157, 100),
+      mode: num(h, 100, 8, 'mode') & 0o7777,
+      uid: f.has('uid') ? Number(f.get('uid')) : num(h, 108, 8, 'uid'),
+      gid: f.has('gid') ? Number(f.get('gid')) : num(h, 116, 8, 'gid'),
+      size: type === 'file' ? realSize : 0,
+      mtime,
+      atime: f.has('atime') ? Number(f.get('atime')) : mtime,
+      devmajor: num(h, 329, 8, 'devmajor'),
+      devminor: num(h, 337, 8, 'devminor'),
+      ...(pax.xattrs.size > 0 ? { xattrs: pax.xattrs } : {}),
+    };
+    this.pax = emptyPax();
+    this.longName = undefined;
+    this.longLink = undefined;
+    this.current = entry;
+    this.sink = this.handler.entry(entry);
+    // Only regular files carry data we use; anything else's (e.g. a hard link's) is skipped.
+    this.dataLeft = realSize;
+    this.padLeft = (BLOCK - (realSize % BLOCK)) % BLOCK;
+    if (realSize === 0) this.finishEntry();
+  }
+
+  private finishEntry(): void {
+    const h = this.current!;
+    this.current = undefined;
+    if (this.sink) { this.sink = undefined; this.handler.entryEnd(h); }
+  }
+
+  private finishMeta(b: Buffer): void {
+    const { type, size } = this.meta!;
+    this.meta = undefined;
+    this.padLeft = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (type === 'x') parsePax(b, this.pax);
+    else if (type === 'g') parsePax(b, this.globalPax);
+    else if (type === 'L') this.longName = str(b, 0, b.length);
+    else this.longLink = str(b, 0, b.length);
+  }
+}
+
+function mergePax(global: Pax, local: Pax): Pax {
+  if (global.fields.size === 0 && global.xattrs.size === 0) return local;
+  return { fields: new Map([...global.fields, ...local.fields]), xattrs: new Map([...global.xattrs, ...local.xattrs]) };
+}
