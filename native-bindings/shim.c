@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <grp.h>
+#include <poll.h>
+#include <sys/file.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -517,14 +519,31 @@ static int step_exec(const struct step *s, int index) {
   FAIL("execve");
 }
 
-static int step_open_fifo(const struct step *s) {
-  int fd = open(s->strs[0], O_WRONLY | O_CLOEXEC);
-  if (fd < 0) FAIL("open(fifo)");
-  char b = '0';
-  ssize_t w = write(fd, &b, 1);
-  int e = errno;
-  close(fd);
-  if (w != 1) { errno = e; FAIL("write(fifo)"); }
+/* fds a plan keeps across steps (e.g. the exec fifo, opened before pivot_root hides its path). */
+#define SLOTS 8
+static int g_slots[SLOTS] = {-1, -1, -1, -1, -1, -1, -1, -1};
+
+static int step_open_keep(const struct step *s) {
+  int slot = (int)s->ints[1];
+  if (slot < 0 || slot >= SLOTS) { errno = EINVAL; FAIL("plan"); }
+  int fd = open(s->strs[0], (int)s->ints[0] | O_CLOEXEC);
+  if (fd < 0) FAIL("open");
+  g_slots[slot] = fd;
+  return 0;
+}
+
+/* `tsrun start` writes a byte into the exec fifo. The child holds the fifo open for writing too, so
+ * the read below can never see EOF: it waits for `start`, however long that takes. */
+static int step_wait_read(const struct step *s, int index) {
+  int slot = (int)s->ints[0];
+  if (slot < 0 || slot >= SLOTS || g_slots[slot] < 0) { errno = EBADF; FAIL("plan"); }
+  send_report(TSRUN_REPORT_WAITING, index, 0, 0, now_ns(), 0, -1);
+  char b;
+  ssize_t n;
+  while ((n = read(g_slots[slot], &b, 1)) < 0 && errno == EINTR) {}
+  if (n < 0) FAIL("read");
+  close(g_slots[slot]);
+  g_slots[slot] = -1;
   return 0;
 }
 
@@ -591,9 +610,8 @@ static int run_step(const struct step *s, int index) {
   case TSRUN_OP_WAIT_PARENT:
     send_report(TSRUN_REPORT_WAITING, index, 0, 0, now_ns(), 0, -1);
     return wait_parent();
-  case TSRUN_OP_OPEN_FIFO:
-    send_report(TSRUN_REPORT_WAITING, index, 0, 0, now_ns(), 0, -1);
-    return step_open_fifo(s);
+  case TSRUN_OP_OPEN_KEEP: return step_open_keep(s);
+  case TSRUN_OP_WAIT_READ: return step_wait_read(s, index);
   case TSRUN_OP_SETNS: {
     int fd = open(s->strs[0], O_RDONLY | O_CLOEXEC);
     if (fd < 0) FAIL("open");
@@ -811,3 +829,30 @@ int tsrun_send_fd(const char *socket_path, int fd) {
 }
 
 int tsrun_close(int fd) { return close(fd) < 0 ? -errno : 0; }
+
+int tsrun_mkfifo(const char *path, int mode) { return mkfifo(path, (mode_t)mode) < 0 ? -errno : 0; }
+
+/* A pidfd lets tsrun wait for a process that is not its child (after `create` exited) without polling. */
+int tsrun_pidfd_open(int pid) {
+  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  return fd < 0 ? -errno : fd;
+}
+
+/* 1 when fd is readable (a pidfd: the process exited), 0 on timeout, -errno on error. */
+int tsrun_poll_readable(int fd, int timeout_ms) {
+  struct pollfd p = {fd, POLLIN, 0};
+  int rc;
+  while ((rc = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR) {}
+  return rc < 0 ? -errno : rc;
+}
+
+/* Blocking flock, called on a worker thread: the kernel drops the lock if tsrun dies. */
+int tsrun_flock(int fd, int op) {
+  int rc;
+  while ((rc = flock(fd, op)) < 0 && errno == EINTR) {}
+  return rc < 0 ? -errno : 0;
+}
+
+int tsrun_pidfd_send_signal(int pidfd, int sig) {
+  return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+}

@@ -62,8 +62,9 @@ enum tsrun_op {
   TSRUN_OP_WAIT_PARENT = 27, /* block until the parent sends a byte (e.g. `start` after `create`) */
   TSRUN_OP_SETNS = 28,       /* str: path; int: nstype — join after clone (not for pid/user) */
   TSRUN_OP_CHMOD = 29,       /* str: path; int: mode */
-  TSRUN_OP_OPEN_FIFO = 30,   /* str: path; blocks until a reader opens the fifo, writes a byte */
-  TSRUN_OP_MAX = 31
+  TSRUN_OP_OPEN_KEEP = 30,   /* str: path; int: open flags, slot — keep an fd (close-on-exec) for later */
+  TSRUN_OP_WAIT_READ = 31,   /* int: slot — report WAITING, block until a byte can be read from the slot */
+  TSRUN_OP_MAX = 32
 };
 
 /* Child → parent reports over the sync socket (SOCK_SEQPACKET, one report per message). */
@@ -74,7 +75,7 @@ enum tsrun_report_kind {
   TSRUN_REPORT_PID = 4,     /* value = pid of the container process (two-stage spawn) */
   TSRUN_REPORT_EXEC = 5,    /* about to execve: EOF follows on success */
   TSRUN_REPORT_SKIPPED = 6, /* optional step skipped (ENOENT) */
-  TSRUN_REPORT_WAITING = 7  /* blocked in WAIT_PARENT / OPEN_FIFO: set-up is complete */
+  TSRUN_REPORT_WAITING = 7  /* blocked in WAIT_PARENT / WAIT_READ: set-up is complete */
 };
 
 struct tsrun_report {
@@ -102,5 +103,10 @@ int tsrun_wait(int pid, int *status);
 int tsrun_set_winsize(int fd, int rows, int cols);
 int tsrun_send_fd(const char *socket_path, int fd);
 int tsrun_close(int fd);
+int tsrun_mkfifo(const char *path, int mode);
+int tsrun_pidfd_open(int pid);
+int tsrun_poll_readable(int fd, int timeout_ms);
+int tsrun_pidfd_send_signal(int pidfd, int sig);
+int tsrun_flock(int fd, int op);
 
 #endif

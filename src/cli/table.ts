@@ -3,6 +3,12 @@ import type { CommandEntry } from './command.js';
 
 export const commandTable: CommandEntry[] = [
   { name: 'run', describe: 'create and run a container in the foreground', load: async () => (await import('./commands/run.js')).default },
+  { name: 'create', describe: 'create a container, its process waiting for start', load: async () => (await import('./commands/create.js')).default },
+  { name: 'start', describe: 'start the user process of a created container', load: async () => (await import('./commands/start.js')).default },
+  { name: 'state', describe: 'print the state of a container as JSON', load: async () => (await import('./commands/state.js')).default },
+  { name: 'kill', describe: 'send a signal to a container', load: async () => (await import('./commands/kill.js')).default },
+  { name: 'delete', describe: 'remove a stopped container (--force: kill it first)', load: async () => (await import('./commands/delete.js')).default },
+  { name: 'list', describe: 'list containers', load: async () => (await import('./commands/list.js')).default },
   { name: 'explain', describe: 'print the step plan for a bundle without running it', load: async () => (await import('./commands/explain.js')).default },
   { name: 'spec', describe: 'write a default config.json', load: async () => (await import('./commands/spec.js')).default },
   { name: 'check', describe: 'report what this host can do for containers, and how to fix what is missing', load: async () => (await import('./commands/check.js')).default },

@@ -1,63 +1,76 @@
-// `tsrun run`: create the container process from a bundle, relay stdio/terminal and signals, wait
-// for it, and leave nothing behind. The mounts live only in the container's mount namespace, so
-// they vanish with its last process; what is left on the host is cleaned here.
-import { loadBundle } from '../oci/bundle.js';
-import { buildPlan } from '../plan/build.js';
-import { hostCgroup2Mount, realHost } from '../rootfs/host-view.js';
+// `tsrun run` = create + start + wait + delete, with the same code as the separate commands. In the
+// foreground tsrun is the container init's parent: it relays the pty and signals, waits with
+// waitpid, and removes the container (cgroup, state) when it exits. With `detach` it returns after
+// start, like runc's `run -d`.
+import { randomBytes } from 'node:crypto';
+import { basename, resolve } from 'node:path';
 import { decodeWaitStatus } from '../native/errno.js';
 import * as shim from '../native/shim.js';
-import { startProcess } from '../process/parent.js';
 import { forwardSignals } from '../process/signals.js';
+import { signalName } from '../process/signal-names.js';
 import { relayTerminal } from '../process/terminal.js';
-import { noTrace, type TraceSink } from '../process/trace.js';
-import { constants } from 'node:os';
+import type { TraceSink } from '../process/trace.js';
+import { createContainer } from './create.js';
+import { removeContainer } from './delete.js';
+import { releaseInit } from './start.js';
 
 export interface RunOptions {
   bundle: string;
   id?: string;
+  /** State root (`--root`), default /run/tsrun. */
+  root?: string;
+  detach?: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
   trace?: TraceSink;
-  /** Called with warnings for the user (not errors). */
+  /** Warnings for the user (not errors). */
   warn?: (message: string) => void;
 }
 
 export interface RunResult {
+  id: string;
   /** The container's exit code, or 128+N when it was killed by signal N (shell convention). */
   exitCode: number;
   signal?: string;
+  /** The OOM killer killed a process of the container (from memory.events). */
+  oomKilled?: boolean;
 }
 
-function terminalSize(): { rows: number; cols: number } | undefined {
-  return process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
+/** A unique id for `tsrun run <bundle>` without one: the bundle's name plus a random suffix. */
+export function generatedId(bundle: string): string {
+  const base = basename(resolve(bundle)).replace(/[^A-Za-z0-9_.+-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'tsrun';
+  return `${base}-${randomBytes(4).toString('hex')}`;
 }
-
-const signalName = (n: number): string =>
-  Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;
 
 export async function runContainer(opts: RunOptions): Promise<RunResult> {
-  const trace = opts.trace ?? noTrace;
-  const bundle = loadBundle(opts.bundle);
-  const spec = bundle.spec;
-  if (spec.linux?.resources?.devices?.length) {
-    opts.warn?.('linux.resources.devices is not enforced yet (cgroup device programs are not wired into run)');
-  }
-  const consoleSize = spec.process?.terminal ? terminalSize() : undefined;
-  const cgroup2 = hostCgroup2Mount();
-  const plan = buildPlan(spec, {
-    bundleDir: bundle.dir, rootfs: bundle.rootfs, host: realHost,
-    runningAsRoot: process.getuid?.() === 0,
-    ...(cgroup2 ? { cgroup2Mount: cgroup2 } : {}),
-    ...(consoleSize ? { consoleSize } : {}),
+  const id = opts.id ?? generatedId(opts.bundle);
+  const created = await createContainer({
+    id, bundle: opts.bundle, root: opts.root ?? '/run/tsrun', foreground: !opts.detach,
+    ...(opts.pidFile ? { pidFile: opts.pidFile } : {}),
+    ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
+    ...(opts.trace ? { trace: opts.trace } : {}),
+    ...(opts.warn ? { warn: opts.warn } : {}),
   });
-  const started = await startProcess(plan, { trace, traceSteps: opts.trace !== undefined });
-  const relay = started.consoleFd !== undefined ? relayTerminal(started.consoleFd) : undefined;
-  const stopForwarding = forwardSignals(started.pid);
+  const { store, record, process: proc, cgroup } = created;
+  releaseInit(store, record);
+  if (opts.detach) {
+    proc.release();
+    return { id, exitCode: 0 };
+  }
+  const stopForwarding = forwardSignals(proc.pid);
+  const relay = proc.consoleFd !== undefined ? relayTerminal(proc.consoleFd) : undefined;
   try {
-    const status = await shim.waitPid(started.pid);
+    // A failing exec (program not found…) is reported here with its step, then the init is gone.
+    await proc.untilExec();
+    const status = await shim.waitPid(proc.pid);
     if (relay) await Promise.race([relay.drained, new Promise((r) => setTimeout(r, 500))]);
     const { exitCode, signal } = decodeWaitStatus(status);
-    return signal !== undefined ? { exitCode: 128 + signal, signal: signalName(signal) } : { exitCode: exitCode ?? 0 };
+    const oomKilled = cgroup?.oomKilled() ?? false;
+    if (signal !== undefined) return { id, exitCode: 128 + signal, signal: signalName(signal), ...(oomKilled ? { oomKilled } : {}) };
+    return { id, exitCode: exitCode ?? 0, ...(oomKilled ? { oomKilled } : {}) };
   } finally {
     stopForwarding();
     relay?.stop();
+    await removeContainer(store, store.read(id));
   }
 }

@@ -55,7 +55,8 @@ function operands(s: Step): Pick<WireStep, 'ints' | 'strs'> {
     case 'exec': return { ints: [big(s.args.length), big(s.env.length)], strs: [...s.args, ...s.env] };
     case 'chown': return { ints: [big(s.uid), big(s.gid)], strs: [s.path] };
     case 'chmod': return { ints: [big(s.mode)], strs: [s.path] };
-    case 'openFifo': return { ints: [], strs: [s.path] };
+    case 'openKeep': return { ints: [big(s.flags), big(s.slot)], strs: [s.path] };
+    case 'waitRead': return { ints: [big(s.slot)], strs: [] };
     case 'setns': return { ints: [big(s.nstype)], strs: [s.path] };
   }
 }

@@ -31,6 +31,11 @@ interface ShimFunctions {
   setWinsize: (fd: number, rows: number, cols: number) => number;
   sendFd: (socketPath: string, fd: number) => number;
   close: (fd: number) => number;
+  mkfifo: (path: string, mode: number) => number;
+  pidfdOpen: (pid: number) => number;
+  pollReadable: KoffiFunction;
+  pidfdSendSignal: (pidfd: number, sig: number) => number;
+  flock: KoffiFunction;
 }
 
 let shim: ShimFunctions | undefined;
@@ -69,6 +74,11 @@ function load(): ShimFunctions {
     setWinsize: lib.func('int tsrun_set_winsize(int fd, int rows, int cols)'),
     sendFd: lib.func('int tsrun_send_fd(const char *socket_path, int fd)'),
     close: lib.func('int tsrun_close(int fd)'),
+    mkfifo: lib.func('int tsrun_mkfifo(const char *path, int mode)'),
+    pidfdOpen: lib.func('int tsrun_pidfd_open(int pid)'),
+    pollReadable: lib.func('int tsrun_poll_readable(int fd, int timeout_ms)'),
+    pidfdSendSignal: lib.func('int tsrun_pidfd_send_signal(int pidfd, int sig)'),
+    flock: lib.func('int tsrun_flock(int fd, int op)'),
   };
   return shim;
 }
@@ -135,4 +145,42 @@ export function sendFd(socketPath: string, fd: number): void {
 
 export function closeFd(fd: number): void {
   load().close(fd);
+}
+
+export function mkfifo(path: string, mode: number): void {
+  check(load().mkfifo(path, mode), `mkfifo ${path}`);
+}
+
+/** A pidfd for `pid`, or undefined when the process no longer exists. */
+export function pidfdOpen(pid: number): number | undefined {
+  const fd = load().pidfdOpen(pid);
+  if (fd === -3 /* ESRCH */) return undefined;
+  return check(fd, `pidfd_open(${pid})`);
+}
+
+/** Resolves true when fd becomes readable (a pidfd: the process exited), false after timeoutMs. */
+export function pollReadable(fd: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    load().pollReadable.async(fd, timeoutMs, (err: unknown, rc: number) => {
+      if (err) return reject(err);
+      if (rc < 0) return reject(new TsrunError(`poll: ${errnoName(-rc)}`, { syscall: 'poll', errno: errnoName(-rc) }));
+      resolve(rc > 0);
+    });
+  });
+}
+
+/** flock(LOCK_EX) on a worker thread: waits for another tsrun holding the lock without blocking Node. */
+export function flockExclusive(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    load().flock.async(fd, 2 /* LOCK_EX */, (err: unknown, rc: number) => {
+      if (err) return reject(err);
+      if (rc < 0) return reject(new TsrunError(`flock: ${errnoName(-rc)}`, { syscall: 'flock', errno: errnoName(-rc) }));
+      resolve();
+    });
+  });
+}
+
+/** Signals through a pidfd, so a pid reused after the process died is never hit. */
+export function pidfdSendSignal(pidfd: number, sig: number): void {
+  check(load().pidfdSendSignal(pidfd, sig), 'pidfd_send_signal');
 }

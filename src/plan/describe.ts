@@ -40,7 +40,8 @@ export function describeStep(s: Step): string {
     case 'chown': return `chown ${s.path} ${s.uid}:${s.gid}`;
     case 'chmod': return `chmod ${s.path} ${octal(s.mode)}`;
     case 'waitParent': return 'wait for the parent';
-    case 'openFifo': return `wait on fifo ${s.path}`;
+    case 'openKeep': return `open ${s.path} and keep it (slot ${s.slot})`;
+    case 'waitRead': return `wait for \`tsrun start\` (read slot ${s.slot})`;
     case 'setns': return `setns ${s.type} ${s.path}`;
   }
 }

@@ -34,7 +34,8 @@ export type StepOp =
   | { op: 'chown'; path: string; uid: number; gid: number; inRoot?: boolean }
   | { op: 'chmod'; path: string; mode: number; inRoot?: boolean }
   | { op: 'waitParent' }
-  | { op: 'openFifo'; path: string }
+  | { op: 'openKeep'; path: string; flags: number; slot: number }
+  | { op: 'waitRead'; slot: number }
   | { op: 'setns'; path: string; nstype: number; type: NamespaceType };
 
 export type Step = StepOp & {

@@ -23,12 +23,6 @@ export interface StartOptions {
   beforeGo?: (pid: number) => void;
 }
 
-export interface StartedProcess {
-  pid: number;
-  /** pty master sent by the child when process.terminal is true. */
-  consoleFd?: number;
-}
-
 const ns = (start: bigint, end: bigint): number => Number(end - start) / 1e6;
 
 function parentEvent(trace: TraceSink, title: string, why: string, fn: () => void): void {
@@ -89,8 +83,22 @@ function childEvent(plan: Plan, r: shim.Report, result: string): Parameters<Trac
   };
 }
 
-/** Reads reports until EOF. Resolves when the child exec'd; rejects with the failing step. */
-async function followChild(plan: Plan, pid: number, syncFd: number, trace: TraceSink, started: StartedProcess): Promise<void> {
+/** A container process that has been cloned and is running its plan. */
+export interface ContainerProcess {
+  pid: number;
+  /** pty master sent by the child when process.terminal is true. */
+  consoleFd?: number;
+  /** Reads reports until the child execs (EOF) — rejects with the failing step otherwise. */
+  untilExec(): Promise<void>;
+  /** Closes tsrun's end of the sync socket (the child keeps running). */
+  release(): void;
+}
+
+/**
+ * Reads reports until `stopAt` (WAITING: the child blocks for `start`) or EOF (it exec'd).
+ * Rejects with the failing step's error.
+ */
+async function follow(plan: Plan, syncFd: number, trace: TraceSink, proc: { consoleFd?: number }, stopAtWaiting: boolean): Promise<void> {
   for (;;) {
     const r = await shim.recvReport(syncFd);
     if (!r) return;
@@ -98,47 +106,71 @@ async function followChild(plan: Plan, pid: number, syncFd: number, trace: Trace
       case REPORT.STEP_OK: trace.event(childEvent(plan, r, 'ok')); break;
       case REPORT.SKIPPED: trace.event(childEvent(plan, r, 'skipped (ENOENT)')); break;
       case REPORT.EXEC: trace.event({ ...childEvent(plan, r, 'ok'), result: 'exec' }); break;
-      case REPORT.FD: started.consoleFd = r.fd; break;
-      case REPORT.STEP_FAILED: {
-        const error = stepError(plan, r.step, r.err, r.syscall);
+      case REPORT.FD: proc.consoleFd = r.fd; break;
+      case REPORT.WAITING:
+        trace.event({ ...childEvent(plan, r, 'ok'), result: 'waiting' });
+        if (stopAtWaiting) return;
+        break;
+      case REPORT.STEP_FAILED:
         trace.event(childEvent(plan, r, errnoName(r.err)));
-        throw error;
-      }
+        throw stepError(plan, r.step, r.err, r.syscall);
       default: break;
     }
   }
 }
 
-export async function startProcess(plan: Plan, opts: StartOptions): Promise<StartedProcess> {
+async function killAndReap(pid: number): Promise<void> {
+  try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+  await shim.waitPid(pid).catch(() => 0);
+}
+
+/**
+ * Clones the container process, writes its id maps, lets `beforeGo` place it (cgroup), sends the
+ * go-ahead, and follows it until it waits for `start` (a waitRead step) or execs.
+ */
+export async function startProcess(plan: Plan, opts: StartOptions): Promise<ContainerProcess> {
   const { trace } = opts;
   const encoded = encodePlan(plan, { trace: opts.traceSteps });
   const t0 = process.hrtime.bigint();
   const spawned = shim.spawn(encoded, opts.cgroupFd ?? -1);
   const flags = plan.namespaces.filter((n) => n.action === 'create').map((n) => n.type);
   trace.event({ who: 'parent', title: `clone(${flags.map((f) => `CLONE_NEW${f === 'network' ? 'NET' : f === 'mount' ? 'NS' : f.toUpperCase()}`).join('|') || '0'}) → pid ${spawned.pid}`, why: 'create the container process in new namespaces', result: 'ok', durationMs: ns(t0, process.hrtime.bigint()) });
+  const syncFd = spawned.syncFd;
+  let released = false;
+  const release = (): void => { if (!released) { released = true; shim.closeFd(syncFd); } };
   let pid = spawned.pid;
-  const started: StartedProcess = { pid };
+  const proc: ContainerProcess = {
+    pid,
+    untilExec: async () => {
+      try {
+        await follow(plan, syncFd, trace, proc, false);
+      } catch (err) {
+        await killAndReap(proc.pid);
+        throw err;
+      } finally {
+        release();
+      }
+    },
+    release,
+  };
   try {
     if (plan.namespaces.some((n) => n.action === 'join')) {
       // Two-stage spawn: the intermediate reports the container's pid (or a failed setns) and exits.
-      const r = await shim.recvReport(spawned.syncFd);
+      const r = await shim.recvReport(syncFd);
       await shim.waitPid(pid);
       if (!r) throw new TsrunError('the namespace-joining helper exited without reporting');
       if (r.kind === REPORT.STEP_FAILED) throw stepError(plan, r.step, r.err, r.syscall);
       pid = r.value;
-      started.pid = pid;
+      proc.pid = pid;
     }
     writeIdMaps(pid, plan, trace);
     opts.beforeGo?.(pid);
-    shim.sendByte(spawned.syncFd);
-    await followChild(plan, pid, spawned.syncFd, trace, started);
-    return started;
+    shim.sendByte(syncFd);
+    await follow(plan, syncFd, trace, proc, true);
+    return proc;
   } catch (err) {
-    // The child dies with its sync socket closed; make sure it is gone before reporting.
-    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
-    await shim.waitPid(pid).catch(() => 0);
+    await killAndReap(pid);
+    release();
     throw err;
-  } finally {
-    shim.closeFd(spawned.syncFd);
   }
 }

@@ -7,6 +7,9 @@ import { traceReporter } from '../reporters/trace.js';
 interface RunArgs {
   target?: string;
   bundle?: string;
+  detach: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
   trace: boolean;
   dryRun: boolean;
 }
@@ -17,6 +20,9 @@ const command: CommandModule<RunArgs> = {
   positionals: [{ name: 'target', describe: 'container id, or the bundle directory when --bundle is not given' }],
   options: {
     bundle: { type: 'string', short: 'b', describe: 'bundle directory (config.json + rootfs)' },
+    detach: { type: 'boolean', short: 'd', default: false, describe: 'return once the container has started (runc run -d)' },
+    'pid-file': { type: 'string', describe: 'write the container init\'s host pid to this file' },
+    'console-socket': { type: 'string', describe: 'unix socket that receives the pty master when process.terminal is true' },
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
     'dry-run': { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' },
   },
@@ -28,11 +34,14 @@ const command: CommandModule<RunArgs> = {
     }
     const { runContainer } = await import('../../container/run.js');
     const result = await runContainer({
-      bundle,
+      bundle, root: args.root, detach: args.detach,
       ...(id ? { id } : {}),
+      ...(args.pidFile ? { pidFile: args.pidFile } : {}),
+      ...(args.consoleSocket ? { consoleSocket: args.consoleSocket } : {}),
       ...(args.trace ? { trace: traceReporter(args.logFormat) } : {}),
       warn: (m) => void writeSync(2, `tsrun: warning: ${m}\n`),
     });
+    if (result.oomKilled) writeSync(2, `tsrun: container ${result.id} was killed by the OOM killer (memory.events oom_kill > 0: linux.resources.memory.limit reached)\n`);
     return result.exitCode;
   },
 };

@@ -1,0 +1,16 @@
+// tsrun delete [--force] ID
+import type { CommandModule } from '../command.js';
+
+const command: CommandModule<{ id: string; force: boolean }> = {
+  command: 'delete',
+  describe: 'remove a stopped container (its cgroup and state); --force kills it first',
+  positionals: [{ name: 'id', describe: 'container id', required: true }],
+  options: { force: { type: 'boolean', short: 'f', default: false, describe: 'kill a created or running container first' } },
+  async handler(args) {
+    const { deleteContainer } = await import('../../container/delete.js');
+    await deleteContainer(args.root, args.id, args.force);
+    return 0;
+  },
+};
+
+export default command;

@@ -1,0 +1,15 @@
+// tsrun start ID
+import type { CommandModule } from '../command.js';
+
+const command: CommandModule<{ id: string }> = {
+  command: 'start',
+  describe: 'start the user process of a created container',
+  positionals: [{ name: 'id', describe: 'container id', required: true }],
+  async handler(args) {
+    const { startContainer } = await import('../../container/start.js');
+    await startContainer(args.root, args.id);
+    return 0;
+  },
+};
+
+export default command;

@@ -1,0 +1,142 @@
+// `tsrun create` (and the first half of `run`): everything up to the point where the container's
+// process has finished its set-up and blocks, waiting for `start`, on the exec fifo. The cgroup is
+// made and every limit written before the process exists; the process is born inside it.
+import { constants, writeFileSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { userInfo } from 'node:os';
+import { TsrunError } from '../errors.js';
+import { loadBundle, type Bundle } from '../oci/bundle.js';
+import type { Spec } from '../oci/types.js';
+import { buildPlan } from '../plan/build.js';
+import type { Plan, Step } from '../plan/types.js';
+import { hostCgroup2Mount, realHost } from '../rootfs/host-view.js';
+import * as shim from '../native/shim.js';
+import { startProcess, type ContainerProcess } from '../process/parent.js';
+import { noTrace, type TraceSink } from '../process/trace.js';
+import { applyCgroup, detectCgroupHost, planCgroup, type CgroupHandle } from '../cgroups/index.js';
+import { StateStore, type ContainerRecord } from '../state/store.js';
+import { readProcStat } from '../state/status.js';
+import { OCI_VERSION } from '../version.js';
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  /** State root (`--root`). */
+  root: string;
+  pidFile?: string;
+  /** Unix socket that receives the pty master (process.terminal with create / run -d). */
+  consoleSocket?: string;
+  /** Foreground `run`: the container dies with tsrun, and tsrun relays its pty. */
+  foreground?: boolean;
+  trace?: TraceSink;
+  warn?: (message: string) => void;
+}
+
+export interface CreatedContainer {
+  record: ContainerRecord;
+  store: StateStore;
+  process: ContainerProcess;
+  cgroup?: CgroupHandle;
+}
+
+const FIFO_SLOT = 0;
+
+/** The exec fifo is opened before pivot_root hides its path, and waited on just before exec. */
+function withExecFifo(plan: Plan, fifo: string): Plan {
+  const open: Step = { op: 'openKeep', path: fifo, flags: constants.O_RDWR, slot: FIFO_SLOT, why: 'open the exec fifo while its host path is still reachable; `tsrun start` writes into it' };
+  const wait: Step = { op: 'waitRead', slot: FIFO_SLOT, why: 'the container is created: block until `tsrun start`, then exec' };
+  const steps = [...plan.steps];
+  steps.splice(steps.length - 1, 0, wait);
+  return { ...plan, steps: [open, ...steps] };
+}
+
+function terminalSize(): { rows: number; cols: number } | undefined {
+  return process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
+}
+
+export function planContainer(bundle: Bundle, opts: { foreground: boolean; fifo: string }): Plan {
+  const consoleSize = bundle.spec.process?.terminal ? terminalSize() : undefined;
+  const cgroup2 = hostCgroup2Mount();
+  const plan = buildPlan(bundle.spec, {
+    bundleDir: bundle.dir, rootfs: bundle.rootfs, host: realHost,
+    runningAsRoot: process.getuid?.() === 0, dieWithParent: opts.foreground,
+    ...(cgroup2 ? { cgroup2Mount: cgroup2 } : {}),
+    ...(consoleSize ? { consoleSize } : {}),
+  });
+  return withExecFifo(plan, opts.fifo);
+}
+
+/** Plans the cgroup; a limit the host cannot apply is refused here, before anything is created. */
+function planContainerCgroup(spec: Spec, id: string, warn: (m: string) => void): ReturnType<typeof planCgroup> | undefined {
+  const host = (() => { try { return detectCgroupHost(); } catch { return undefined; } })();
+  if (!host) {
+    if (spec.linux?.resources && Object.keys(spec.linux.resources).length > 0) {
+      throw new TsrunError('linux.resources: this host has no cgroup v2 hierarchy mounted, so no limit can be applied', { field: 'linux.resources' });
+    }
+    warn('no cgroup v2 hierarchy is mounted: the container gets no cgroup');
+    return undefined;
+  }
+  const plan = planCgroup(spec, id, host);
+  for (const w of plan.warnings) warn(w);
+  return plan;
+}
+
+function writePidFile(path: string, pid: number): void {
+  // temp + rename: whoever watches the pid file never reads it half-written.
+  const tmp = join(dirname(path), `.${process.pid}.pid.tmp`);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, path);
+}
+
+export async function createContainer(opts: CreateOptions): Promise<CreatedContainer> {
+  const warn = opts.warn ?? (() => {});
+  const trace = opts.trace ?? noTrace;
+  const store = new StateStore(opts.root);
+  store.dir(opts.id); // validates the id before anything else
+  const bundle = loadBundle(opts.bundle);
+  const spec = bundle.spec;
+  if (spec.process?.terminal && !opts.foreground && !opts.consoleSocket) {
+    throw new TsrunError('process.terminal is true: give --console-socket to receive the pty (or set terminal to false)', { field: 'process.terminal' });
+  }
+  const cgroupPlan = planContainerCgroup(spec, opts.id, warn);
+  const plan = planContainer(bundle, { foreground: opts.foreground ?? false, fifo: store.fifoPath(opts.id) });
+  store.createDir(opts.id);
+  let cgroup: CgroupHandle | undefined;
+  let proc: ContainerProcess | undefined;
+  try {
+    shim.mkfifo(store.fifoPath(opts.id), 0o600);
+    cgroup = cgroupPlan ? applyCgroup(cgroupPlan) : undefined;
+    const cgroupFd = cgroup ? cgroup.openDirFd() : -1;
+    try {
+      proc = await startProcess(plan, { trace, traceSteps: opts.trace !== undefined, cgroupFd });
+    } finally {
+      if (cgroupFd >= 0) shim.closeFd(cgroupFd);
+    }
+    const stat = readProcStat(proc.pid);
+    const record: ContainerRecord = {
+      ociVersion: OCI_VERSION, id: opts.id, pid: proc.pid, pidStartTime: stat?.startTime ?? '',
+      bundle: bundle.dir, rootfs: bundle.rootfs, created: new Date().toISOString(), owner: userInfo().username,
+      ...(spec.annotations ? { annotations: spec.annotations } : {}),
+      ...(cgroup ? { cgroupDir: cgroup.dir, cgroupOwnedRoot: cgroupPlan!.ownedRoot } : {}),
+      started: false, config: spec,
+    };
+    store.write(record);
+    if (opts.pidFile) writePidFile(opts.pidFile, proc.pid);
+    if (proc.consoleFd !== undefined && opts.consoleSocket) {
+      shim.sendFd(opts.consoleSocket, proc.consoleFd);
+      shim.closeFd(proc.consoleFd);
+      delete proc.consoleFd;
+    }
+    return { record, store, process: proc, ...(cgroup ? { cgroup } : {}) };
+  } catch (err) {
+    // Nothing half-made stays: the process (if any) is gone, then its cgroup and state.
+    if (proc) {
+      try { process.kill(proc.pid, 'SIGKILL'); } catch { /* gone */ }
+      proc.release();
+      await shim.waitPid(proc.pid).catch(() => 0);
+    }
+    await cgroup?.destroy().catch(() => undefined);
+    store.remove(opts.id);
+    throw err;
+  }
+}

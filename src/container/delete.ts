@@ -1,0 +1,45 @@
+// `tsrun delete [--force] ID`: remove a stopped container's cgroup and state. A created or running
+// container is refused without --force (and left untouched); with it, everything in the container
+// is killed first — cgroup.kill when there is a cgroup — and the init's exit is awaited on a pidfd.
+import { TsrunError } from '../errors.js';
+import { loadCgroup } from '../cgroups/index.js';
+import { waitForExit } from '../process/exit-wait.js';
+import { StateStore, type ContainerRecord } from '../state/store.js';
+import { containerStatus } from '../state/status.js';
+
+export async function removeContainer(store: StateStore, record: ContainerRecord): Promise<void> {
+  if (record.cgroupDir) {
+    try {
+      await loadCgroup(record.cgroupDir, record.cgroupOwnedRoot).destroy();
+    } catch (err) {
+      // A cgroup that is already gone is fine; anything else must be reported, not left silently.
+      if (!/not a cgroup v2 directory/.test((err as Error).message)) throw err;
+    }
+  }
+  store.remove(record.id);
+}
+
+export async function killEverything(record: ContainerRecord): Promise<void> {
+  if (record.cgroupDir) {
+    try {
+      await loadCgroup(record.cgroupDir, record.cgroupOwnedRoot).kill();
+    } catch { /* fall back to the init: with a PID namespace its death ends the rest */ }
+  }
+  try { process.kill(record.pid, 'SIGKILL'); } catch { /* already gone */ }
+  if (!(await waitForExit(record.pid, 10_000))) {
+    throw new TsrunError(`container ${record.id}: init ${record.pid} did not exit within 10 s of SIGKILL`);
+  }
+}
+
+export async function deleteContainer(root: string, id: string, force = false): Promise<void> {
+  const store = new StateStore(root);
+  await store.withLock(id, async () => {
+    const record = store.read(id);
+    const status = containerStatus(record, store.dir(id));
+    if (status !== 'stopped') {
+      if (!force) throw new TsrunError(`cannot delete container ${id} in state ${status}: stop it first or use --force`);
+      await killEverything(record);
+    }
+    await removeContainer(store, record);
+  });
+}

@@ -1,0 +1,35 @@
+// `tsrun start`: release a created container. Its init blocks reading the exec fifo; one byte lets it
+// exec the user process. Opening the fifo without blocking fails with ENXIO when no process holds it
+// open any more, which means the init died.
+import { closeSync, constants, openSync, rmSync, writeSync } from 'node:fs';
+import { TsrunError } from '../errors.js';
+import { StateStore, type ContainerRecord } from '../state/store.js';
+import { containerStatus } from '../state/status.js';
+
+export function releaseInit(store: StateStore, record: ContainerRecord): void {
+  const fifo = store.fifoPath(record.id);
+  let fd: number;
+  try {
+    fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new TsrunError(`cannot start container ${record.id}: its init is not running (${code} opening ${fifo})`, { file: fifo, ...(code ? { errno: code } : {}) });
+  }
+  try {
+    writeSync(fd, Buffer.from([1]));
+  } finally {
+    closeSync(fd);
+  }
+  rmSync(fifo, { force: true });
+  store.write({ ...record, started: true });
+}
+
+export async function startContainer(root: string, id: string): Promise<void> {
+  const store = new StateStore(root);
+  await store.withLock(id, () => {
+    const record = store.read(id);
+    const status = containerStatus(record, store.dir(id));
+    if (status !== 'created') throw new TsrunError(`cannot start container ${id} in state ${status} (only a created container can be started)`);
+    releaseInit(store, record);
+  });
+}

@@ -1,0 +1,112 @@
+// The state directory of each container (crun's status.c, runc's state.json): one directory per id
+// under the state root, with state.json written atomically and a lock so that two commands on one
+// id cannot interleave.
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TsrunError } from '../errors.js';
+import type { Spec } from '../oci/types.js';
+import { flockExclusive } from '../native/shim.js';
+import { validateId } from './ids.js';
+
+/** What tsrun remembers about a container between commands. */
+export interface ContainerRecord {
+  ociVersion: string;
+  id: string;
+  /** Host pid of the container's init. */
+  pid: number;
+  /** Field 22 of /proc/PID/stat when the container was created: tells a reused pid apart. */
+  pidStartTime: string;
+  bundle: string;
+  rootfs: string;
+  /** RFC 3339 creation time. */
+  created: string;
+  /** User who created the container (runc's "owner"). */
+  owner: string;
+  annotations?: Record<string, string>;
+  /** Absolute path of the container's cgroup, if it has one, and the topmost dir tsrun may remove. */
+  cgroupDir?: string;
+  cgroupOwnedRoot?: string;
+  /** True once `start` has run (the process exec'd). */
+  started: boolean;
+  /** The config the container was created from (hooks, process settings for exec). */
+  config: Spec;
+}
+
+export class StateStore {
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return join(this.root, validateId(id));
+  }
+
+  fifoPath(id: string): string {
+    return join(this.dir(id), 'exec.fifo');
+  }
+
+  exists(id: string): boolean {
+    return existsSync(join(this.dir(id), 'state.json'));
+  }
+
+  /** Creates the container's directory; fails if the id is taken. */
+  createDir(id: string): string {
+    mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    const dir = this.dir(id);
+    try {
+      mkdirSync(dir, { mode: 0o711 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new TsrunError(`container ${id} already exists`, { field: 'id' });
+      throw err;
+    }
+    return dir;
+  }
+
+  read(id: string): ContainerRecord {
+    const file = join(this.dir(id), 'state.json');
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new TsrunError(`container ${id} does not exist`, { field: 'id', file });
+    }
+    return JSON.parse(text) as ContainerRecord;
+  }
+
+  /** temp file + rename: a reader sees the old state or the new one, never half of one. */
+  write(record: ContainerRecord): void {
+    const dir = this.dir(record.id);
+    const tmp = join(dir, `.state.json.${process.pid}`);
+    writeFileSync(tmp, JSON.stringify(record));
+    renameSync(tmp, join(dir, 'state.json'));
+  }
+
+  remove(id: string): void {
+    rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  ids(): string[] {
+    try {
+      return readdirSync(this.root, { withFileTypes: true }).filter((e) => e.isDirectory() && existsSync(join(this.root, e.name, 'state.json'))).map((e) => e.name);
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Runs `fn` holding an exclusive flock on the container's directory. The kernel drops the lock if
+   * tsrun dies, so a crash never leaves a container locked.
+   */
+  async withLock<T>(id: string, fn: () => Promise<T> | T): Promise<T> {
+    let fd: number;
+    try {
+      fd = openSync(this.dir(id), 'r');
+    } catch {
+      throw new TsrunError(`container ${id} does not exist`, { field: 'id' });
+    }
+    try {
+      await flockExclusive(fd);
+      return await fn();
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
