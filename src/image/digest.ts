@@ -1,8 +1,9 @@
 // sha256 digests: parsing (the hex becomes a file name, so it is validated strictly) and checking
 // while a blob streams, so a corrupt or substituted blob is caught before anything built from it is kept.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { TsrunError } from '../errors.js';
+import { WorkerHash } from './hash-worker.js';
 
 const SHA256 = /^sha256:([a-f0-9]{64})$/;
 
@@ -25,17 +26,23 @@ export function verifyBuffer(data: Buffer, digest: string, size?: number): void 
   if (got !== digest) throw new TsrunError(`blob ${digest}: digest mismatch (content is ${got})`, { file: digest });
 }
 
+/** Blobs at least this large are hashed on a worker thread; below, a worker's start-up costs more. */
+export const OFF_THREAD_BYTES = 16 << 20;
+
 /**
  * A pass-through stream that hashes what flows through it and fails at the end if the digest (or
  * size) differs. The error comes before the stream ends, so consumers never see a clean end.
  */
 export class DigestCheck extends Transform {
-  private readonly hash = createHash('sha256');
+  private readonly hash?: Hash;
+  private readonly worker?: WorkerHash;
   bytes = 0;
 
-  constructor(readonly digest: string, readonly size?: number, readonly what = 'blob', readonly onBytes?: (n: number) => void) {
+  constructor(readonly digest: string, readonly size?: number, readonly what = 'blob', readonly onBytes?: (n: number) => void, offThread = false) {
     super({ highWaterMark: 1 << 20 });
     digestHex(digest, what);
+    if (offThread) this.worker = new WorkerHash();
+    else this.hash = createHash('sha256');
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -44,9 +51,9 @@ export class DigestCheck extends Transform {
       cb(new TsrunError(`${this.what} ${this.digest}: longer than its declared size ${this.size}`, { file: this.digest }));
       return;
     }
-    this.hash.update(chunk);
     this.onBytes?.(chunk.length);
-    cb(null, chunk);
+    if (this.worker) this.worker.update(chunk, () => cb(null, chunk));
+    else { this.hash!.update(chunk); cb(null, chunk); }
   }
 
   override _flush(cb: TransformCallback): void {
@@ -54,8 +61,17 @@ export class DigestCheck extends Transform {
       cb(new TsrunError(`${this.what} ${this.digest}: ${this.bytes} bytes, expected ${this.size}`, { file: this.digest }));
       return;
     }
-    const got = 'sha256:' + this.hash.digest('hex');
-    if (got !== this.digest) cb(new TsrunError(`${this.what} ${this.digest}: digest mismatch (content is ${got})`, { file: this.digest }));
-    else cb();
+    const check = (hex: string): void => {
+      const got = 'sha256:' + hex;
+      if (got !== this.digest) cb(new TsrunError(`${this.what} ${this.digest}: digest mismatch (content is ${got})`, { file: this.digest }));
+      else cb();
+    };
+    if (this.worker) this.worker.digest().then(check, (e: Error) => cb(e));
+    else check(this.hash!.digest('hex'));
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    this.worker?.close();
+    cb(err);
   }
 }

@@ -96,7 +96,8 @@ export async function openDockerArchive(file: string, scratchDir: string, tag?: 
       const digest = digestFromName(name);
       return {
         diffId,
-        ...(digest && name.startsWith('blobs/') ? { digest, size: m.size } : {}),
+        ...(digest && name.startsWith('blobs/') ? { digest } : {}),
+        size: m.size,
         mediaType: 'docker-archive layer',
         compression: 'detect',
         open: () => createReadStream(tarPath, { start: m.offset, end: m.offset + m.size - 1, highWaterMark: 1 << 20 }),

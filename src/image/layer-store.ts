@@ -8,7 +8,7 @@ import {
 import { pipeline } from 'node:stream/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { TsrunError } from '../errors.js';
-import { DigestCheck, digestHex } from './digest.js';
+import { DigestCheck, digestHex, OFF_THREAD_BYTES } from './digest.js';
 import { decompressor, sniffCompression } from './decompress.js';
 import { unpackLayer, type UnpackOptions } from './layer-unpack.js';
 import type { LayerSource } from './source.js';
@@ -130,8 +130,9 @@ export class LayerStore {
       }
       // An uncompressed blob is its own diff: hashing it twice would only double the cost.
       const sameBytes = compression === 'none' && src.digest === src.diffId;
-      const blobCheck = src.digest && !sameBytes ? new DigestCheck(src.digest, src.size, 'blob', onBytes) : undefined;
-      const diffCheck = new DigestCheck(src.diffId, sameBytes ? src.size : undefined, 'layer diff_id', blobCheck ? undefined : onBytes);
+      const big = src.size === undefined || src.size >= OFF_THREAD_BYTES;
+      const blobCheck = src.digest && !sameBytes ? new DigestCheck(src.digest, src.size, 'blob', onBytes, big) : undefined;
+      const diffCheck = new DigestCheck(src.diffId, sameBytes ? src.size : undefined, 'layer diff_id', blobCheck ? undefined : onBytes, big);
       const stages = [raw, ...(blobCheck ? [blobCheck] : []), decompressor(compression), diffCheck] as const;
       const flowing = pipeline(stages as unknown as [Readable, ...NodeJS.ReadWriteStream[]]);
       const [res] = await Promise.all([unpackLayer(diffCheck, `${tmp}/root`, unpack), flowing]);

@@ -1,0 +1,33 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { DigestCheck, digestHex } from '../../../src/image/digest.js';
+import { sha } from './fixtures.js';
+
+const sink = () => new Writable({ write(_c, _e, cb) { cb(); } });
+const chunks = (n: number) => Array.from({ length: n }, (_, i) => Buffer.alloc(1 << 16, i));
+
+describe('DigestCheck', () => {
+  for (const offThread of [false, true]) {
+    const where = offThread ? 'on a worker thread' : 'in-thread';
+    it(`passes matching content (${where})`, async () => {
+      const data = chunks(40);
+      await pipeline(Readable.from(data), new DigestCheck(sha(Buffer.concat(data)), 40 << 16, 'blob', undefined, offThread), sink());
+    });
+    it(`fails a mismatch, naming the blob (${where})`, async () => {
+      const want = sha('something else');
+      await expect(pipeline(Readable.from(chunks(40)), new DigestCheck(want, undefined, 'blob', undefined, offThread), sink()))
+        .rejects.toThrow(`blob ${want}: digest mismatch`);
+    });
+  }
+  it('fails content longer or shorter than declared', async () => {
+    const data = Buffer.from('abc');
+    await expect(pipeline(Readable.from([data]), new DigestCheck(sha(data), 2), sink())).rejects.toThrow(/longer than its declared size/);
+    await expect(pipeline(Readable.from([data]), new DigestCheck(sha(data), 4), sink())).rejects.toThrow(/3 bytes, expected 4/);
+  });
+  it('refuses malformed digests (they become file names)', () => {
+    expect(() => digestHex('sha256:../../etc/passwd')).toThrow(/malformed/);
+    expect(() => digestHex('sha512:' + 'a'.repeat(128))).toThrow(/unsupported/);
+  });
+});
