@@ -673,7 +673,8 @@ static pid_t clone_child(uint64_t flags, int cgroup_fd) {
     struct clone_args args;
     memset(&args, 0, sizeof args);
     args.flags = flags | CLONE_INTO_CGROUP;
-    args.exit_signal = SIGCHLD;
+    /* clone3 refuses an exit signal with CLONE_PARENT: the child then inherits its parent's. */
+    args.exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD;
     args.cgroup = (uint64_t)cgroup_fd;
     return (pid_t)syscall(SYS_clone3, &args, sizeof args);
   }
@@ -687,6 +688,10 @@ static pid_t clone_child(uint64_t flags, int cgroup_fd) {
  */
 static _Noreturn void intermediate_main(struct plan *pl, int cgroup_fd) {
   reset_signals();
+  /* Non-dumpable before joining: processes inside the container must not be able to open
+   * /proc/<pid>/exe (the host's node binary), mem or fds of this copy of tsrun (CVE-2019-5736 class).
+   * The flag is inherited by the container process and reset by its execve. */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   g_syscall = "setns";
   for (uint32_t i = 0; i < pl->n_joins; i++) {
     int fd = open(pl->joins[i].path, O_RDONLY | O_CLOEXEC);

@@ -40,6 +40,11 @@ export interface CommandModule<A = Record<string, unknown>> {
   describe: string;
   positionals?: PositionalSpec[];
   options?: Record<string, OptionSpec>;
+  /**
+   * Option parsing stops after this many positionals; the rest go to the variadic positional as
+   * they are (runc's `exec ID cmd -c …`, where `-c` belongs to cmd).
+   */
+  optionsEndAfterPositionals?: number;
   /** Commands with subcommands (`tsrun image import …`) list them here. */
   subcommands?: CommandModule<any>[];
   /** Returns the process exit code. Throw a TsrunError for a reported failure. */

@@ -37,6 +37,27 @@ function convert(name: string, spec: OptionSpec, raw: unknown, where: string): u
   return Array.isArray(raw) ? raw.map(one) : one(raw);
 }
 
+/** Index just after the n-th positional of `tokens` (option values are not positionals). */
+function indexAfterPositionals(tokens: string[], all: Record<string, OptionSpec>, n: number): number {
+  let seen = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t === '--') return i;
+    if (t.startsWith('--')) {
+      const spec = all[t.slice(2)];
+      if (spec && spec.type !== 'boolean' && !t.includes('=')) i++;
+      continue;
+    }
+    if (t.startsWith('-') && t.length > 1) {
+      const spec = Object.values(all).find((s) => s.short === t[1]);
+      if (spec && spec.type !== 'boolean' && t.length === 2) i++;
+      continue;
+    }
+    if (++seen === n) return i + 1;
+  }
+  return tokens.length;
+}
+
 /**
  * Parses `tokens` (argv after the command words) for `mod`. Throws UsageError for unknown options,
  * missing values and missing positionals.
@@ -51,6 +72,13 @@ export function parseCommandArgs<A>(mod: CommandModule<A>, tokens: string[], whe
       ...(spec.multiple ? { multiple: true } : {}),
     };
   }
+  let tail: string[] = [];
+  if (mod.optionsEndAfterPositionals !== undefined) {
+    const cut = indexAfterPositionals(tokens, all, mod.optionsEndAfterPositionals);
+    tail = tokens.slice(cut);
+    tokens = tokens.slice(0, cut);
+    if (tail[0] === '--') tail = tail.slice(1);
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: tokens, options, allowPositionals: true, strict: true });
@@ -63,7 +91,7 @@ export function parseCommandArgs<A>(mod: CommandModule<A>, tokens: string[], whe
     const value = raw === undefined ? spec.default : convert(name, spec, raw, where);
     if (value !== undefined) out[camel(name)] = value;
   }
-  const rest = [...parsed.positionals];
+  const rest = [...parsed.positionals, ...tail];
   for (const p of mod.positionals ?? []) {
     if (p.variadic) { out[camel(p.name)] = rest.splice(0); continue; }
     const v = rest.shift();

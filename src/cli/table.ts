@@ -8,6 +8,7 @@ export const commandTable: CommandEntry[] = [
   { name: 'state', describe: 'print the state of a container as JSON', load: async () => (await import('./commands/state.js')).default },
   { name: 'kill', describe: 'send a signal to a container', load: async () => (await import('./commands/kill.js')).default },
   { name: 'delete', describe: 'remove a stopped container (--force: kill it first)', load: async () => (await import('./commands/delete.js')).default },
+  { name: 'exec', describe: 'run a process in a running container', load: async () => (await import('./commands/exec.js')).default },
   { name: 'list', describe: 'list containers', load: async () => (await import('./commands/list.js')).default },
   { name: 'explain', describe: 'print the step plan for a bundle without running it', load: async () => (await import('./commands/explain.js')).default },
   { name: 'spec', describe: 'write a default config.json', load: async () => (await import('./commands/spec.js')).default },

@@ -1,46 +1,61 @@
-// sha256 on a worker thread, so hashing a large layer (~0.45 s for 700 MB, measured) overlaps the
-// unpacking instead of adding to it. The worker is inline source (no separate file to ship in the
-// bundle). Chunks are copied once and their buffers transferred; at most MAX_IN_FLIGHT bytes wait
-// in the worker's queue, so a slow hasher slows the stream rather than filling memory.
+// sha256 on a worker thread, so hashing a large layer (~0.45 s of main-thread time for 700 MB,
+// measured) overlaps the unpacking instead of adding to it. Chunks are copied into a ring of slots in
+// shared memory and only slot numbers are posted: a copy per chunk into fresh memory plus a transfer
+// measured ~0.65 s, more than hashing in-thread. A full ring makes the stream wait (backpressure).
+// The worker is inline source, so there is no separate file to ship in the bundle.
 import { Worker } from 'node:worker_threads';
 
 const SOURCE = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const hash = require('node:crypto').createHash('sha256');
+const ring = new Uint8Array(workerData.ring);
 parentPort.on('message', (m) => {
   if (m === 'digest') { parentPort.postMessage({ digest: hash.digest('hex') }); return; }
-  hash.update(m);
-  parentPort.postMessage({ done: m.byteLength });
+  hash.update(ring.subarray(m.at, m.at + m.len));
+  parentPort.postMessage({ free: m.slot });
 });
 `;
 
-const MAX_IN_FLIGHT = 64 << 20;
+const SLOT = 1 << 20;
+const SLOTS = 16;
 
 export class WorkerHash {
-  private readonly worker = new Worker(SOURCE, { eval: true });
-  private inFlight = 0;
-  private waiting: (() => void) | undefined;
+  private readonly ring = new SharedArrayBuffer(SLOT * SLOTS);
+  private readonly view = new Uint8Array(this.ring);
+  private readonly worker = new Worker(SOURCE, { eval: true, workerData: { ring: this.ring } });
+  private readonly free: number[] = Array.from({ length: SLOTS }, (_, i) => i);
+  private blocked: (() => void) | undefined;
   private onDigest: ((hex: string) => void) | undefined;
   private failure: Error | undefined;
 
   constructor() {
     this.worker.unref();
-    this.worker.on('message', (m: { done?: number; digest?: string }) => {
+    this.worker.on('message', (m: { free?: number; digest?: string }) => {
       if (m.digest !== undefined) { this.onDigest?.(m.digest); return; }
-      this.inFlight -= m.done ?? 0;
-      if (this.waiting && this.inFlight <= MAX_IN_FLIGHT) { const w = this.waiting; this.waiting = undefined; w(); }
+      this.free.push(m.free!);
+      const b = this.blocked;
+      this.blocked = undefined;
+      b?.();
     });
-    this.worker.on('error', (e) => { this.failure = e; this.waiting?.(); });
+    this.worker.on('error', (e) => { this.failure = e; const b = this.blocked; this.blocked = undefined; b?.(); });
   }
 
-  /** Queues a chunk; `ready` runs once there is room for more. */
+  /** Queues a chunk (in order); `ready` runs once all of it is in the ring. */
   update(chunk: Buffer, ready: () => void): void {
-    if (this.failure) { ready(); return; }
-    const copy = new Uint8Array(chunk); // only the view's bytes, never a shared pool buffer
-    this.inFlight += copy.byteLength;
-    this.worker.postMessage(copy, [copy.buffer]);
-    if (this.inFlight > MAX_IN_FLIGHT) this.waiting = ready;
-    else ready();
+    let at = 0;
+    const pump = (): void => {
+      while (at < chunk.length) {
+        if (this.failure) break;
+        const slot = this.free.pop();
+        if (slot === undefined) { this.blocked = pump; return; }
+        const len = Math.min(SLOT, chunk.length - at);
+        this.view.set(chunk.subarray(at, at + len), slot * SLOT);
+        this.worker.postMessage({ slot, at: slot * SLOT, len });
+        at += len;
+      }
+      ready();
+    };
+    pump();
   }
 
   digest(): Promise<string> {

@@ -67,7 +67,7 @@ export function stepError(plan: Plan, stepIndex: number, err: number, syscall: s
     return new TsrunError(`joining ${join?.type ?? '?'} namespace ${join?.path ?? ''} (${field}): ${errno} from ${syscall}`, { field, syscall, errno });
   }
   const step = plan.steps[stepIndex];
-  if (!step) return new TsrunError(`container set-up failed: ${errno} from ${syscall}`, { syscall, errno, step: stepIndex });
+  if (!step) return new TsrunError(`creating the container process failed: ${errno} from ${syscall}`, { syscall, errno, step: stepIndex });
   const where = `step ${stepIndex}${step.field ? `, ${step.field}` : ''}`;
   return new TsrunError(`${describeStep(step)} (${where}): ${errno} from ${syscall}`, {
     step: stepIndex, stepTitle: describeStep(step), syscall, errno, ...(step.field ? { field: step.field } : {}),

@@ -1,0 +1,125 @@
+// `tsrun exec`: run another process in a running container. The shim's intermediate process joins
+// every namespace of the container's init (setns, before any JavaScript could run there) and clones
+// the new process into the container's cgroup; the process settings are then applied as in `run`.
+import { readFileSync } from 'node:fs';
+import { TsrunError } from '../errors.js';
+import type { NamespaceType, Process, Spec } from '../oci/types.js';
+import { validateSpec } from '../oci/validate.js';
+import { NAMESPACE_FLAGS } from '../namespaces/plan.js';
+import { processSteps } from '../process/plan.js';
+import { decodeWaitStatus } from '../native/errno.js';
+import * as shim from '../native/shim.js';
+import type { NamespacePlan, Plan } from '../plan/types.js';
+import { startProcess } from '../process/parent.js';
+import { forwardSignals } from '../process/signals.js';
+import { signalName } from '../process/signal-names.js';
+import { relayTerminal } from '../process/terminal.js';
+import type { TraceSink } from '../process/trace.js';
+import { loadCgroup } from '../cgroups/index.js';
+import { StateStore } from '../state/store.js';
+import { containerStatus } from '../state/status.js';
+
+export interface ExecOptions {
+  root: string;
+  id: string;
+  /** A process.json (runtime-spec `process` object); otherwise the container's process with the overrides below. */
+  processFile?: string;
+  args?: string[];
+  env?: string[];
+  cwd?: string;
+  user?: { uid: number; gid: number };
+  caps?: string[];
+  noNewPrivs?: boolean;
+  tty?: boolean;
+  detach?: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  trace?: TraceSink;
+}
+
+const NS_FILE: Record<NamespaceType, string> = {
+  pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time',
+};
+
+/** Every namespace the container has (created or joined), joined through its init's /proc entries. */
+export function joinPlan(config: Spec, initPid: number): NamespacePlan[] {
+  const types = (config.linux?.namespaces ?? []).map((n) => n.type);
+  const joins = types.map((type): NamespacePlan => ({ type, flag: NAMESPACE_FLAGS[type], action: 'join', path: `/proc/${initPid}/ns/${NS_FILE[type]}` }));
+  return joins.sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
+}
+
+export function execProcess(config: Spec, opts: ExecOptions): Process {
+  if (opts.processFile) {
+    const raw = JSON.parse(readFileSync(opts.processFile, 'utf8')) as unknown;
+    // Validate it as the `process` of the container's config, so errors name process.* fields.
+    return validateSpec({ ...config, process: raw }, opts.processFile).process!;
+  }
+  const base = config.process;
+  if (!base) throw new TsrunError('the container has no process to base exec on: give --process');
+  if (!opts.args || opts.args.length === 0) throw new TsrunError('exec: name the command to run after the container id (or give --process)');
+  const caps = base.capabilities;
+  const addCaps = (list?: string[]): string[] => [...new Set([...(list ?? []), ...(opts.caps ?? [])])];
+  return {
+    ...base,
+    args: opts.args,
+    env: [...(base.env ?? []), ...(opts.env ?? [])],
+    cwd: opts.cwd ?? base.cwd,
+    terminal: opts.tty ?? false,
+    user: opts.user ? { ...base.user, uid: opts.user.uid, gid: opts.user.gid } : base.user,
+    noNewPrivileges: opts.noNewPrivs ?? base.noNewPrivileges ?? false,
+    ...(caps ? { capabilities: { ...caps, bounding: addCaps(caps.bounding), effective: addCaps(caps.effective), permitted: addCaps(caps.permitted) } } : {}),
+  };
+}
+
+function setgroupsAllowed(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'allow';
+  } catch {
+    return true;
+  }
+}
+
+export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: number; signal?: string; pid: number }> {
+  const store = new StateStore(opts.root);
+  const record = store.read(opts.id);
+  const status = containerStatus(record, store.dir(opts.id));
+  if (status !== 'running' && status !== 'created') throw new TsrunError(`cannot exec in container ${opts.id}: it is ${status}`);
+  const proc = execProcess(record.config, opts);
+  if (proc.terminal && opts.detach && !opts.consoleSocket) throw new TsrunError('exec -t -d needs --console-socket to receive the pty');
+  const consoleSize = proc.terminal && process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
+  const plan: Plan = {
+    namespaces: joinPlan(record.config, record.pid),
+    cloneFlags: 0,
+    waitForParent: true,
+    dieWithParent: !opts.detach,
+    preserveFds: 0,
+    steps: processSteps(proc, { setgroupsAllowed: setgroupsAllowed(record.pid), ...(consoleSize ? { consoleSize } : {}) }),
+  };
+  const cgroupFd = record.cgroupDir ? loadCgroup(record.cgroupDir, record.cgroupOwnedRoot).openDirFd() : -1;
+  let started;
+  try {
+    started = await startProcess(plan, { trace: opts.trace ?? { event: () => {} }, traceSteps: opts.trace !== undefined, cgroupFd });
+  } finally {
+    if (cgroupFd >= 0) shim.closeFd(cgroupFd);
+  }
+  if (opts.pidFile) (await import('node:fs')).writeFileSync(opts.pidFile, String(started.pid));
+  if (started.consoleFd !== undefined && opts.consoleSocket) {
+    shim.sendFd(opts.consoleSocket, started.consoleFd);
+    shim.closeFd(started.consoleFd);
+    delete started.consoleFd;
+  }
+  await started.untilExec();
+  if (opts.detach) return { exitCode: 0, pid: started.pid };
+  const stop = forwardSignals(started.pid);
+  const relay = started.consoleFd !== undefined ? relayTerminal(started.consoleFd) : undefined;
+  try {
+    const wait = decodeWaitStatus(await shim.waitPid(started.pid));
+    if (relay) await Promise.race([relay.drained, new Promise((r) => setTimeout(r, 500))]);
+    return wait.signal !== undefined
+      ? { exitCode: 128 + wait.signal, signal: signalName(wait.signal), pid: started.pid }
+      : { exitCode: wait.exitCode ?? 0, pid: started.pid };
+  } finally {
+    stop();
+    relay?.stop();
+  }
+}
