@@ -1,0 +1,36 @@
+// `tsrun events [--stats] [--interval]`: JSON lines about a running container — resource stats, and
+// an "oom" event whenever memory.events' oom_kill count grows. Ends when the container stops.
+import { writeSync } from 'node:fs';
+import { StateStore } from '../state/store.js';
+import { containerStatus } from '../state/status.js';
+import { containerCgroup } from './pause.js';
+
+export interface EventsOptions {
+  root: string;
+  id: string;
+  /** Print one stats event and exit. */
+  statsOnce: boolean;
+  intervalMs: number;
+  out?: (line: string) => void;
+}
+
+export async function streamEvents(opts: EventsOptions): Promise<void> {
+  const store = new StateStore(opts.root);
+  const record = store.read(opts.id);
+  const cgroup = containerCgroup(record);
+  const out = opts.out ?? ((l: string) => void writeSync(1, l + '\n'));
+  const emit = (type: string, data: unknown): void => out(JSON.stringify({ type, id: opts.id, data }));
+  if (opts.statsOnce) {
+    emit('stats', cgroup.stats());
+    return;
+  }
+  let ooms = cgroup.stats().memory?.events?.oom_kill ?? 0;
+  while (containerStatus(record, store.dir(opts.id)) !== 'stopped') {
+    const stats = cgroup.stats();
+    const now = stats.memory?.events?.oom_kill ?? 0;
+    if (now > ooms) emit('oom', { oom_kill: now });
+    ooms = now;
+    emit('stats', stats);
+    await new Promise((r) => setTimeout(r, opts.intervalMs));
+  }
+}
