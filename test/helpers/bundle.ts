@@ -271,6 +271,16 @@ export function processesMatching(text: string): { pid: number; cmdline: string 
     .filter((p) => p.pid !== process.pid && !p.cmdline.startsWith('pgrep '));
 }
 
+/** Whether process `pid` has a handler for signal number `signo` (SigCgt of /proc/PID/status). */
+export function catchesSignal(pid: number, signo: number): boolean {
+  try {
+    const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m !== null && ((BigInt(`0x${m[1]}`) >> BigInt(signo - 1)) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
+
 /** Direct children of `pid`. */
 export function childrenOf(pid: number): number[] {
   try {
