@@ -130,7 +130,7 @@ export class LayerStore {
       }
       // An uncompressed blob is its own diff: hashing it twice would only double the cost.
       const sameBytes = compression === 'none' && src.digest === src.diffId;
-      const big = !process.env.XX_INLINE && (src.size === undefined || src.size >= OFF_THREAD_BYTES);
+      const big = src.size === undefined || src.size >= OFF_THREAD_BYTES;
       const blobCheck = src.digest && !sameBytes ? new DigestCheck(src.digest, src.size, 'blob', onBytes, big) : undefined;
       const diffCheck = new DigestCheck(src.diffId, sameBytes ? src.size : undefined, 'layer diff_id', blobCheck ? undefined : onBytes, big);
       const stages = [raw, ...(blobCheck ? [blobCheck] : []), decompressor(compression), diffCheck] as const;
