@@ -471,12 +471,15 @@ static int wait_parent(void) {
 /* exec with the PATH of the container's environment (not the caller's), like runc. */
 static int step_exec(const struct step *s, int index) {
   int argc = (int)s->ints[0], envc = (int)s->ints[1];
-  if (argc < 1 || argc > 4096 || argc + envc != s->n_str) { errno = EINVAL; FAIL("plan"); }
-  /* envp is the tail of strs, already NULL-terminated by the decoder; argv needs its own terminator. */
+  int has_path = s->n_int > 2 && s->ints[2] == 1;
+  if (argc < 1 || argc > 4096 || argc + envc + has_path != s->n_str) { errno = EINVAL; FAIL("plan"); }
+  /* An explicit path (hooks) comes first; envp is the tail of strs, already NULL-terminated by the
+   * decoder; argv needs its own terminator. */
+  char **strs = s->strs + has_path;
   char *argv[argc + 1];
-  for (int i = 0; i < argc; i++) argv[i] = s->strs[i];
+  for (int i = 0; i < argc; i++) argv[i] = strs[i];
   argv[argc] = NULL;
-  char **envp_buf = s->strs + argc;
+  char **envp_buf = strs + argc;
   /* Undo what Node did to the descriptors we pass on: it marks its stdio close-on-exec (the
    * container would start with no stdin/stdout/stderr) and libuv may have made them non-blocking. */
   for (int fd = 0; fd < 3; fd++) {
@@ -489,7 +492,7 @@ static int step_exec(const struct step *s, int index) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   send_report(TSRUN_REPORT_EXEC, index, 0, 0, now_ns(), 0, -1);
-  const char *file = argv[0];
+  const char *file = has_path ? s->strs[0] : argv[0];
   if (strchr(file, '/')) {
     execve(file, argv, envp_buf);
     FAIL("execve");
@@ -611,6 +614,11 @@ static int run_step(const struct step *s, int index) {
     send_report(TSRUN_REPORT_WAITING, index, 0, 0, now_ns(), 0, -1);
     return wait_parent();
   case TSRUN_OP_OPEN_KEEP: return step_open_keep(s);
+  case TSRUN_OP_STDIN_FROM:
+    /* The parent opened the file before any namespace was joined, so its path need not be visible
+     * here; dup2 clears close-on-exec on fd 0 only. */
+    if (dup2((int)s->ints[0], 0) < 0) FAIL("dup2");
+    return 0;
   case TSRUN_OP_WAIT_READ: return step_wait_read(s, index);
   case TSRUN_OP_SETNS: {
     int fd = open(s->strs[0], O_RDONLY | O_CLOEXEC);

@@ -57,14 +57,15 @@ enum tsrun_op {
   TSRUN_OP_CONSOLE = 22,     /* int: rows, cols, uid, gid — pty from /dev/ptmx, master sent to parent */
   TSRUN_OP_SETSID = 23,
   TSRUN_OP_UMASK = 24,       /* int: mask */
-  TSRUN_OP_EXEC = 25,        /* int: argc, envc; str: argv…, envp… — PATH searched in envp */
+  TSRUN_OP_EXEC = 25,        /* int: argc, envc[, 1]; str: [path,] argv…, envp… — PATH searched in envp */
   TSRUN_OP_CHOWN = 26,       /* str: path; int: uid, gid */
   TSRUN_OP_WAIT_PARENT = 27, /* block until the parent sends a byte (e.g. `start` after `create`) */
   TSRUN_OP_SETNS = 28,       /* str: path; int: nstype — join after clone (not for pid/user) */
   TSRUN_OP_CHMOD = 29,       /* str: path; int: mode */
   TSRUN_OP_OPEN_KEEP = 30,   /* str: path; int: open flags, slot — keep an fd (close-on-exec) for later */
   TSRUN_OP_WAIT_READ = 31,   /* int: slot — report WAITING, block until a byte can be read from the slot */
-  TSRUN_OP_MAX = 32
+  TSRUN_OP_STDIN_FROM = 32,  /* int: fd inherited from the parent — make it fd 0 (a hook's state JSON) */
+  TSRUN_OP_MAX = 33
 };
 
 /* Child → parent reports over the sync socket (SOCK_SEQPACKET, one report per message). */

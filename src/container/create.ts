@@ -17,6 +17,7 @@ import { applyCgroup, detectCgroupHost, planCgroup, type CgroupHandle } from '..
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import { readProcStat } from '../state/status.js';
 import { OCI_VERSION } from '../version.js';
+import { hasCreateHooks, runHooks } from './hooks.js';
 
 export interface CreateOptions {
   id: string;
@@ -54,6 +55,14 @@ function terminalSize(): { rows: number; cols: number } | undefined {
   return process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
 }
 
+/** With creation hooks, the child pauses before pivot_root so they run while the host tree is visible. */
+function withHookPause(plan: Plan): Plan {
+  const pivot = plan.steps.findIndex((s) => s.op === 'pivotRoot');
+  const steps = [...plan.steps];
+  steps.splice(pivot - 1, 0, { op: 'waitParent', field: 'hooks', why: 'prestart, createRuntime and createContainer hooks run now: namespaces exist, pivot_root has not happened' });
+  return { ...plan, steps };
+}
+
 export function planContainer(bundle: Bundle, opts: { foreground: boolean; fifo: string }): Plan {
   const consoleSize = bundle.spec.process?.terminal ? terminalSize() : undefined;
   const cgroup2 = hostCgroup2Mount();
@@ -63,7 +72,7 @@ export function planContainer(bundle: Bundle, opts: { foreground: boolean; fifo:
     ...(cgroup2 ? { cgroup2Mount: cgroup2 } : {}),
     ...(consoleSize ? { consoleSize } : {}),
   });
-  return withExecFifo(plan, opts.fifo);
+  return withExecFifo(hasCreateHooks(bundle.spec) ? withHookPause(plan) : plan, opts.fifo);
 }
 
 /** Plans the cgroup; a limit the host cannot apply is refused here, before anything is created. */
@@ -111,6 +120,11 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
       proc = await startProcess(plan, { trace, traceSteps: opts.trace !== undefined, cgroupFd });
     } finally {
       if (cgroupFd >= 0) shim.closeFd(cgroupFd);
+    }
+    if (hasCreateHooks(spec)) {
+      const state = { ociVersion: OCI_VERSION, id: opts.id, status: 'creating' as const, pid: proc.pid, bundle: bundle.dir, annotations: spec.annotations ?? {} };
+      for (const phase of ['prestart', 'createRuntime', 'createContainer'] as const) await runHooks(phase, spec, state, store.dir(opts.id));
+      await proc.continue();
     }
     const stat = readProcStat(proc.pid);
     const record: ContainerRecord = {

@@ -6,8 +6,11 @@ import { loadCgroup } from '../cgroups/index.js';
 import { waitForExit } from '../process/exit-wait.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import { containerStatus } from '../state/status.js';
+import { runHooksWarning } from './hooks.js';
+import { OCI_VERSION } from '../version.js';
 
-export async function removeContainer(store: StateStore, record: ContainerRecord): Promise<void> {
+/** Removes the cgroup and state of a container whose processes are gone, then runs poststop hooks. */
+export async function removeContainer(store: StateStore, record: ContainerRecord, warn: (m: string) => void = () => {}): Promise<void> {
   if (record.cgroupDir) {
     try {
       await loadCgroup(record.cgroupDir, record.cgroupOwnedRoot).destroy();
@@ -17,6 +20,10 @@ export async function removeContainer(store: StateStore, record: ContainerRecord
     }
   }
   store.remove(record.id);
+  if (record.config.hooks?.poststop?.length) {
+    const state = { ociVersion: OCI_VERSION, id: record.id, status: 'stopped' as const, bundle: record.bundle, annotations: record.annotations ?? {} };
+    await runHooksWarning('poststop', record.config, state, warn);
+  }
 }
 
 export async function killEverything(record: ContainerRecord): Promise<void> {
@@ -31,7 +38,7 @@ export async function killEverything(record: ContainerRecord): Promise<void> {
   }
 }
 
-export async function deleteContainer(root: string, id: string, force = false): Promise<void> {
+export async function deleteContainer(root: string, id: string, force = false, warn: (m: string) => void = () => {}): Promise<void> {
   const store = new StateStore(root);
   await store.withLock(id, async () => {
     const record = store.read(id);
@@ -40,6 +47,6 @@ export async function deleteContainer(root: string, id: string, force = false): 
       if (!force) throw new TsrunError(`cannot delete container ${id} in state ${status}: stop it first or use --force`);
       await killEverything(record);
     }
-    await removeContainer(store, record);
+    await removeContainer(store, record, warn);
   });
 }

@@ -110,7 +110,8 @@ export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: nu
   }
   await started.untilExec();
   if (opts.detach) return { exitCode: 0, pid: started.pid };
-  const stop = forwardSignals(started.pid);
+  const signals = forwardSignals();
+  signals.target(started.pid);
   const relay = started.consoleFd !== undefined ? relayTerminal(started.consoleFd) : undefined;
   try {
     const wait = decodeWaitStatus(await shim.waitPid(started.pid));
@@ -119,7 +120,7 @@ export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: nu
       ? { exitCode: 128 + wait.signal, signal: signalName(wait.signal), pid: started.pid }
       : { exitCode: wait.exitCode ?? 0, pid: started.pid };
   } finally {
-    stop();
+    signals.stop();
     relay?.stop();
   }
 }

@@ -12,7 +12,7 @@ import { relayTerminal } from '../process/terminal.js';
 import type { TraceSink } from '../process/trace.js';
 import { createContainer } from './create.js';
 import { removeContainer } from './delete.js';
-import { releaseInit } from './start.js';
+import { startCreated } from './start.js';
 
 export interface RunOptions {
   bundle: string;
@@ -44,20 +44,34 @@ export function generatedId(bundle: string): string {
 
 export async function runContainer(opts: RunOptions): Promise<RunResult> {
   const id = opts.id ?? generatedId(opts.bundle);
-  const created = await createContainer({
+  const signals = opts.detach ? undefined : forwardSignals();
+  let created;
+  try {
+    created = await createContainer({
     id, bundle: opts.bundle, root: opts.root ?? '/run/tsrun', foreground: !opts.detach,
     ...(opts.pidFile ? { pidFile: opts.pidFile } : {}),
     ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
     ...(opts.trace ? { trace: opts.trace } : {}),
     ...(opts.warn ? { warn: opts.warn } : {}),
-  });
+    });
+  } catch (err) {
+    signals?.stop();
+    throw err;
+  }
   const { store, record, process: proc, cgroup } = created;
-  releaseInit(store, record);
-  if (opts.detach) {
+  const warn = opts.warn ?? (() => {});
+  try {
+    await startCreated(store, record, warn);
+  } catch (err) {
+    signals?.stop();
+    proc.release();
+    throw err;
+  }
+  if (!signals) {
     proc.release();
     return { id, exitCode: 0 };
   }
-  const stopForwarding = forwardSignals(proc.pid);
+  signals.target(proc.pid);
   const relay = proc.consoleFd !== undefined ? relayTerminal(proc.consoleFd) : undefined;
   try {
     // A failing exec (program not found…) is reported here with its step, then the init is gone.
@@ -69,8 +83,8 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
     if (signal !== undefined) return { id, exitCode: 128 + signal, signal: signalName(signal), ...(oomKilled ? { oomKilled } : {}) };
     return { id, exitCode: exitCode ?? 0, ...(oomKilled ? { oomKilled } : {}) };
   } finally {
-    stopForwarding();
+    signals.stop();
     relay?.stop();
-    await removeContainer(store, store.read(id));
+    await removeContainer(store, store.read(id), warn);
   }
 }

@@ -5,6 +5,9 @@ import { closeSync, constants, openSync, rmSync, writeSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import { containerStatus } from '../state/status.js';
+import { killEverything, removeContainer } from './delete.js';
+import { runHooks, runHooksWarning } from './hooks.js';
+import { stateOf } from './state.js';
 
 export function releaseInit(store: StateStore, record: ContainerRecord): void {
   const fifo = store.fifoPath(record.id);
@@ -24,12 +27,32 @@ export function releaseInit(store: StateStore, record: ContainerRecord): void {
   store.write({ ...record, started: true });
 }
 
-export async function startContainer(root: string, id: string): Promise<void> {
+/**
+ * The start sequence shared by `start` and `run`: startContainer hooks inside the container (a
+ * failure destroys the container, leaving nothing behind), release the init, poststart hooks.
+ */
+export async function startCreated(store: StateStore, record: ContainerRecord, warn: (m: string) => void): Promise<void> {
+  if (record.config.hooks?.startContainer?.length) {
+    try {
+      await runHooks('startContainer', record.config, { ...stateOf(store, record), status: 'created' }, store.dir(record.id));
+    } catch (err) {
+      await killEverything(record);
+      await removeContainer(store, record, warn);
+      throw err;
+    }
+  }
+  releaseInit(store, record);
+  if (record.config.hooks?.poststart?.length) {
+    await runHooksWarning('poststart', record.config, { ...stateOf(store, record), status: 'running' }, warn);
+  }
+}
+
+export async function startContainer(root: string, id: string, warn: (m: string) => void = () => {}): Promise<void> {
   const store = new StateStore(root);
-  await store.withLock(id, () => {
+  await store.withLock(id, async () => {
     const record = store.read(id);
     const status = containerStatus(record, store.dir(id));
     if (status !== 'created') throw new TsrunError(`cannot start container ${id} in state ${status} (only a created container can be started)`);
-    releaseInit(store, record);
+    await startCreated(store, record, warn);
   });
 }

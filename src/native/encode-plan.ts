@@ -52,11 +52,15 @@ function operands(s: Step): Pick<WireStep, 'ints' | 'strs'> {
     case 'console': return { ints: [s.rows, s.cols, s.uid, s.gid].map(big), strs: [] };
     case 'setsid': case 'waitParent': return { ints: [], strs: [] };
     case 'umask': return { ints: [big(s.mask)], strs: [] };
-    case 'exec': return { ints: [big(s.args.length), big(s.env.length)], strs: [...s.args, ...s.env] };
+    case 'exec':
+      return s.path === undefined
+        ? { ints: [big(s.args.length), big(s.env.length)], strs: [...s.args, ...s.env] }
+        : { ints: [big(s.args.length), big(s.env.length), 1n], strs: [s.path, ...s.args, ...s.env] };
     case 'chown': return { ints: [big(s.uid), big(s.gid)], strs: [s.path] };
     case 'chmod': return { ints: [big(s.mode)], strs: [s.path] };
     case 'openKeep': return { ints: [big(s.flags), big(s.slot)], strs: [s.path] };
     case 'waitRead': return { ints: [big(s.slot)], strs: [] };
+    case 'stdinFrom': return { ints: [big(s.fd)], strs: [] };
     case 'setns': return { ints: [big(s.nstype)], strs: [s.path] };
   }
 }

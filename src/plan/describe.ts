@@ -36,11 +36,12 @@ export function describeStep(s: Step): string {
     case 'console': return `open a pty from /dev/ptmx (${s.rows}x${s.cols}), make it the controlling terminal`;
     case 'setsid': return 'setsid';
     case 'umask': return `umask ${octal(s.mask)}`;
-    case 'exec': return `execve ${JSON.stringify(s.args)}`;
+    case 'exec': return `execve ${s.path ? `${s.path} ` : ''}${JSON.stringify(s.args)}`;
     case 'chown': return `chown ${s.path} ${s.uid}:${s.gid}`;
     case 'chmod': return `chmod ${s.path} ${octal(s.mode)}`;
     case 'waitParent': return 'wait for the parent';
     case 'openKeep': return `open ${s.path} and keep it (slot ${s.slot})`;
+    case 'stdinFrom': return `dup2 fd ${s.fd} (${s.path}) to stdin`;
     case 'waitRead': return `wait for \`tsrun start\` (read slot ${s.slot})`;
     case 'setns': return `setns ${s.type} ${s.path}`;
   }

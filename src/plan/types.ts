@@ -30,12 +30,13 @@ export type StepOp =
   | { op: 'console'; rows: number; cols: number; uid: number; gid: number }
   | { op: 'setsid' }
   | { op: 'umask'; mask: number }
-  | { op: 'exec'; args: string[]; env: string[] }
+  | { op: 'exec'; args: string[]; env: string[]; /** program to run when not args[0] (hooks) */ path?: string }
   | { op: 'chown'; path: string; uid: number; gid: number; inRoot?: boolean }
   | { op: 'chmod'; path: string; mode: number; inRoot?: boolean }
   | { op: 'waitParent' }
   | { op: 'openKeep'; path: string; flags: number; slot: number }
   | { op: 'waitRead'; slot: number }
+  | { op: 'stdinFrom'; fd: number; path: string }
   | { op: 'setns'; path: string; nstype: number; type: NamespaceType };
 
 export type Step = StepOp & {

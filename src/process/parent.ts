@@ -90,6 +90,8 @@ export interface ContainerProcess {
   consoleFd?: number;
   /** Reads reports until the child execs (EOF) — rejects with the failing step otherwise. */
   untilExec(): Promise<void>;
+  /** Lets a child blocked in a waitParent step go on, and follows it to its next wait (or exec). */
+  continue(): Promise<void>;
   /** Closes tsrun's end of the sync socket (the child keeps running). */
   release(): void;
 }
@@ -152,6 +154,10 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
       }
     },
     release,
+    continue: async () => {
+      shim.sendByte(syncFd);
+      await follow(plan, syncFd, trace, proc, true);
+    },
   };
   try {
     if (plan.namespaces.some((n) => n.action === 'join')) {

@@ -1,5 +1,8 @@
 // tsrun delete [--force] ID
+import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
+
+const warn = (m: string): void => void writeSync(2, `tsrun: warning: ${m}\n`);
 
 const command: CommandModule<{ id: string; force: boolean }> = {
   command: 'delete',
@@ -8,7 +11,7 @@ const command: CommandModule<{ id: string; force: boolean }> = {
   options: { force: { type: 'boolean', short: 'f', default: false, describe: 'kill a created or running container first' } },
   async handler(args) {
     const { deleteContainer } = await import('../../container/delete.js');
-    await deleteContainer(args.root, args.id, args.force);
+    await deleteContainer(args.root, args.id, args.force, warn);
     return 0;
   },
 };

@@ -1,0 +1,98 @@
+// OCI hooks (runtime-spec config.md#posix-platform-hooks). Each hook gets the container's state JSON
+// on stdin. Hooks of the runtime namespace (prestart, createRuntime, poststart, poststop) run as
+// ordinary children of tsrun; hooks of the container namespace (createContainer, startContainer) are
+// spawned through the shim, which joins the container's namespaces first — as `exec` does.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TsrunError } from '../errors.js';
+import type { Hook, Hooks, Spec, State } from '../oci/types.js';
+import * as shim from '../native/shim.js';
+import { decodeWaitStatus } from '../native/errno.js';
+import type { Plan } from '../plan/types.js';
+import { startProcess } from '../process/parent.js';
+import { noTrace } from '../process/trace.js';
+import { joinPlan } from './exec.js';
+
+export type HookPhase = keyof Hooks;
+
+const envObject = (env: string[] = []): Record<string, string> =>
+  Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+
+function hookError(phase: HookPhase, i: number, hook: Hook, problem: string, output = ''): TsrunError {
+  const tail = output.trim() ? `: ${output.trim().split('\n').slice(-3).join(' | ')}` : '';
+  return new TsrunError(`${phase} hook ${i} (${hook.path}) ${problem}${tail}`, { field: `hooks.${phase}[${i}]` });
+}
+
+function runHostHook(phase: HookPhase, i: number, hook: Hook, state: State): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(hook.path, (hook.args ?? [hook.path]).slice(1), {
+      argv0: hook.args?.[0] ?? hook.path, env: envObject(hook.env), stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+    const timer = hook.timeout ? setTimeout(() => { child.kill('SIGKILL'); reject(hookError(phase, i, hook, `timed out after ${hook.timeout} s`, output)); }, hook.timeout * 1000) : undefined;
+    child.on('error', (err) => { clearTimeout(timer); reject(hookError(phase, i, hook, `could not start: ${(err as NodeJS.ErrnoException).code ?? err.message}`)); });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(hookError(phase, i, hook, signal ? `was killed by ${signal}` : `exited with status ${code}`, output));
+    });
+    child.stdin.on('error', () => { /* a hook need not read its stdin */ });
+    child.stdin.end(JSON.stringify(state));
+  });
+}
+
+async function runContainerHook(phase: HookPhase, i: number, hook: Hook, state: State, config: Spec, stateDir: string): Promise<void> {
+  const stateFile = join(stateDir, `hook-state-${phase}.json`);
+  writeFileSync(stateFile, JSON.stringify(state));
+  const stateFd = openSync(stateFile, 'r');
+  const plan: Plan = {
+    namespaces: joinPlan(config, state.pid!), cloneFlags: 0, waitForParent: true, dieWithParent: true, preserveFds: 0,
+    steps: [
+      { op: 'stdinFrom', fd: stateFd, path: stateFile, why: 'a hook reads the container state as JSON on stdin', field: `hooks.${phase}[${i}]` },
+      { op: 'exec', path: hook.path, args: hook.args ?? [hook.path], env: hook.env ?? [], why: 'run the hook inside the container\'s namespaces', field: `hooks.${phase}[${i}]` },
+    ],
+  };
+  let proc;
+  try {
+    proc = await startProcess(plan, { trace: noTrace, traceSteps: false });
+    await proc.untilExec();
+  } finally {
+    closeSync(stateFd);
+  }
+  const timer = hook.timeout ? setTimeout(() => { try { process.kill(proc.pid, 'SIGKILL'); } catch { /* gone */ } }, hook.timeout * 1000) : undefined;
+  const status = decodeWaitStatus(await shim.waitPid(proc.pid));
+  clearTimeout(timer);
+  if (status.signal !== undefined) throw hookError(phase, i, hook, hook.timeout ? `timed out or was killed (signal ${status.signal})` : `was killed by signal ${status.signal}`);
+  if (status.exitCode !== 0) throw hookError(phase, i, hook, `exited with status ${status.exitCode}`);
+}
+
+const IN_CONTAINER: HookPhase[] = ['createContainer', 'startContainer'];
+
+/** Runs the hooks of one phase in order; the first failure throws (the caller decides if fatal). */
+export async function runHooks(phase: HookPhase, config: Spec, state: State, stateDir: string): Promise<void> {
+  const hooks = config.hooks?.[phase] ?? [];
+  for (const [i, hook] of hooks.entries()) {
+    if (IN_CONTAINER.includes(phase)) await runContainerHook(phase, i, hook, state, config, stateDir);
+    else await runHostHook(phase, i, hook, state);
+  }
+}
+
+/** poststart and poststop: a failure is a warning, and the remaining hooks still run. */
+export async function runHooksWarning(phase: HookPhase, config: Spec, state: State, warn: (m: string) => void): Promise<void> {
+  const hooks = config.hooks?.[phase] ?? [];
+  for (const [i, hook] of hooks.entries()) {
+    try {
+      await runHostHook(phase, i, hook, state);
+    } catch (err) {
+      warn((err as Error).message);
+    }
+  }
+}
+
+export function hasCreateHooks(config: Spec): boolean {
+  const h = config.hooks ?? {};
+  return (h.prestart?.length ?? 0) + (h.createRuntime?.length ?? 0) + (h.createContainer?.length ?? 0) > 0;
+}
