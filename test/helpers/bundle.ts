@@ -2,9 +2,9 @@
 // throwaway bundles derived from the busybox sample, a non-throwing way to run tsrun, and snapshots
 // of the host's mount table and process list to prove a run left nothing behind.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import type { Spec } from '../../src/oci/types.js';
@@ -149,8 +149,23 @@ export interface RunOptions {
   cwd?: string;
 }
 
-/** Runs `node bin/tsrun.js …args`; never throws for a non-zero exit, a signal or a timeout. */
+/**
+ * Runs `node bin/tsrun.js …args`; never throws for a non-zero exit, a signal or a timeout.
+ * Other engineers rebuild dist/ in this working tree while tests run: when the bundle is missing
+ * mid-rebuild, wait and retry (a bundle that stays missing still fails).
+ */
 export async function runTsrun(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  for (let attempt = 0; ; attempt++) {
+    const r = await runTsrunOnce(args, opts);
+    if (attempt < 3 && /ERR_MODULE_NOT_FOUND[\s\S]*dist\/|Cannot find module '[^']*\/dist\//.test(r.stderr)) {
+      await new Promise((res) => setTimeout(res, 1_000));
+      continue;
+    }
+    return r;
+  }
+}
+
+async function runTsrunOnce(args: readonly string[], opts: RunOptions): Promise<RunResult> {
   const r = await execa('node', [TSRUN, ...args], {
     reject: false,
     timeout: opts.timeout ?? 20_000,
@@ -302,14 +317,27 @@ export async function poll<T>(fn: () => T | undefined, ms = 5_000, what = 'condi
   }
 }
 
+/** Where tsrun keeps per-container state (one directory per container, named `<id>-<suffix>`). */
+export const STATE_ROOT = '/run/tsrun';
+
+/** State directories of containers whose id starts with `prefix` (a bundle's basename by default). */
+export function stateEntries(prefix: string): string[] {
+  try {
+    return readdirSync(STATE_ROOT).filter((e) => e.startsWith(prefix)).map((e) => join(STATE_ROOT, e));
+  } catch {
+    return [];
+  }
+}
+
 /**
  * What a run left on the host: processes whose argv mentions one of the markers (bundle dirs,
- * container markers) and mount points added since `before`. Empty when clean. Gives processes a
+ * container markers), state directories named after the bundles, and mount points added since `before`. Empty when clean. Gives processes a
  * short grace period (the container's last process may still be reaped by the kernel).
  */
-export async function leftovers(before: readonly string[], markers: readonly string[]): Promise<string[]> {
+export async function leftovers(before: readonly string[], markers: readonly string[], statePrefixes: readonly string[] = []): Promise<string[]> {
   const found = (): string[] => [
     ...markers.flatMap((m) => processesMatching(m).map((p) => `process ${p.pid}: ${p.cmdline}`)),
+    ...statePrefixes.flatMap((p) => stateEntries(p).map((e) => `state ${e}`)),
     ...mountDiff(before, mountPoints()).map((d) => `mount ${d}`),
   ];
   const end = Date.now() + 2_000;
@@ -341,7 +369,9 @@ export function containerTestHooks(hooks: {
   });
   hooks.afterEach(async () => {
     const markers = [...[...liveBundles].flatMap((b) => [b.dir, b.marker]), ...state.extraMarkers];
-    const left = await leftovers(before, markers);
+    const statePrefixes = [...liveBundles].map((b) => `${basename(b.dir)}-`);
+    const left = await leftovers(before, markers, statePrefixes);
+    for (const e of statePrefixes.flatMap(stateEntries)) removeTree(e);
     for (const m of markers) {
       for (const p of processesMatching(m)) {
         try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }

@@ -1,0 +1,187 @@
+// `tsrun run` as a command: bad configs name their field, failing steps name step and errno, and
+// --dry-run / --trace show the plan. Every failure leaves nothing behind (checked by the hooks).
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Spec } from '../../../src/oci/types.js';
+import { cannotRunContainers, containerTestHooks, makeBundle, runBundle, runScript, sh } from '../../helpers/bundle.js';
+
+const skip = cannotRunContainers();
+
+describe.skipIf(skip !== undefined)(`tsrun run: errors, --dry-run, --trace${skip ? ` [skipped: ${skip}]` : ''}`, () => {
+  containerTestHooks({ beforeEach, afterEach });
+
+  describe('a bad config names its field, exits non-zero and runs nothing', () => {
+    const cases: [string, (s: Spec) => void, RegExp][] = [
+      ['unknown rlimit', (s) => { s.process!.rlimits = [{ type: 'RLIMIT_BOGUS', soft: 1, hard: 1 }]; }, /process\.rlimits\[0\]\.type.*RLIMIT_BOGUS/],
+      ['second rlimit unknown', (s) => { s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 10 }, { type: 'RLIMIT_NOPE', soft: 1, hard: 1 }]; }, /process\.rlimits\[1\]\.type/],
+      ['empty process.args', (s) => { s.process!.args = []; }, /process\.args/],
+      ['hostname without a uts namespace', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }, /hostname/],
+      ['no mount namespace', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); }, /linux\.namespaces/],
+      ['user namespace without uidMappings', (s) => { s.linux!.namespaces!.push({ type: 'user' }); }, /linux\.uidMappings/],
+      ['mount without destination type', (s) => { s.mounts!.push({ destination: '/x' }); }, /mounts\[7\]/],
+      ['unknown capability', (s) => { s.process!.capabilities!.bounding = ['CAP_NOT_A_THING']; }, /process\.capabilities\.bounding\[0\]|CAP_NOT_A_THING/],
+      ['unknown namespace type', (s) => { (s.linux!.namespaces as { type: string }[]).push({ type: 'bogus' }); }, /linux\.namespaces\[5\]/],
+      ['root.path that does not exist', (s) => { s.root!.path = 'no-such-rootfs'; }, /no-such-rootfs/],
+    ];
+    it.each(cases)('%s', async (_name, mutate, fieldPattern) => {
+      const bundle = makeBundle({
+        mutate: (s, b) => {
+          s.process!.args = sh('touch /ran; echo ran', b.marker);
+          s.root!.readonly = false;
+          mutate(s);
+        },
+      });
+      const before = readdirSync(bundle.rootfs).sort();
+      const r = await runBundle(bundle);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^tsrun: /);
+      expect(r.stderr).toMatch(fieldPattern);
+      expect(r.exitCode).not.toBe(0);
+      expect(existsSync(join(bundle.rootfs, 'ran'))).toBe(false);
+      expect(readdirSync(bundle.rootfs).sort()).toEqual(before);
+    });
+
+    it('invalid JSON names the file and the position', async () => {
+      const bundle = makeBundle();
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(bundle.configPath, '{"ociVersion": "1.0.2",\n "process": {,}\n}');
+      const r = await runBundle(bundle);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(bundle.configPath);
+      expect(r.stderr).toMatch(/invalid JSON at line 2/);
+      expect(r.exitCode).not.toBe(0);
+    });
+
+    it('a bundle directory without config.json says so', async () => {
+      const bundle = makeBundle();
+      const { rmSync } = await import('node:fs');
+      rmSync(bundle.configPath);
+      const r = await runBundle(bundle);
+      expect(r.stderr).toMatch(/config\.json does not exist/);
+      expect(r.exitCode).not.toBe(0);
+    });
+  });
+
+  describe('a failing step names the step, its config field and the errno', () => {
+    it('a mount of type "nosuchfs" → ENODEV with step index and mounts[N]', async () => {
+      const r = await runScript('echo ran', {
+        mutate: (s) => {
+          s.mounts!.push({ destination: '/mnt/ok', type: 'tmpfs', source: 'tmpfs' }, { destination: '/mnt/bad', type: 'nosuchfs', source: 'none' });
+        },
+      });
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/mount nosuchfs .* \(step \d+, mounts\[\d+\]\): ENODEV/);
+      expect(r.stderr).toMatch(/\(step \d+, mounts\[8\]\)/);
+      expect(r.exitCode).not.toBe(0);
+    });
+
+    it('the step index in the message is the one --dry-run shows for that mount', async () => {
+      const bundle = makeBundle({ mutate: (s) => { s.mounts!.push({ destination: '/mnt/bad', type: 'nosuchfs', source: 'none' }); } });
+      const dry = await runBundle(bundle, ['--dry-run']);
+      const planned = /^\s*(\d+)\s+mount nosuchfs/m.exec(dry.stdout);
+      expect(planned).not.toBeNull();
+      const r = await runBundle(bundle);
+      const reported = /\(step (\d+), mounts\[7\]\): ENODEV/.exec(r.stderr);
+      expect(reported?.[1]).toBe(planned![1]);
+    });
+
+    it('a bad mount option → EINVAL naming the mount', async () => {
+      const r = await runScript('echo ran', {
+        mutate: (s) => { s.mounts!.push({ destination: '/mnt/t', type: 'tmpfs', source: 'tmpfs', options: ['size=lots'] }); },
+      });
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/mount tmpfs .*\/mnt\/t.* \(step \d+, mounts\[7\]\): EINVAL/);
+      expect(r.exitCode).not.toBe(0);
+    });
+
+    it('a sysctl that does not exist names linux.sysctl.<key>', async () => {
+      const r = await runScript('echo ran', { mutate: (s) => { s.linux!.sysctl = { 'net.ipv4.no_such_knob': '1' }; } });
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/\(step \d+, linux\.sysctl\.net\.ipv4\.no_such_knob\): ENOENT/);
+      expect(r.exitCode).not.toBe(0);
+    });
+
+    it('with --trace the failing step is shown with its errno too', async () => {
+      const r = await runScript('echo ran', {
+        extraArgs: ['--trace'],
+        mutate: (s) => { s.mounts!.push({ destination: '/mnt/bad', type: 'nosuchfs', source: 'none' }); },
+      });
+      expect(r.stderr).toMatch(/^trace step\s+\d+ ENODEV .*mount nosuchfs/m);
+      expect(r.exitCode).not.toBe(0);
+    });
+  });
+
+  describe('--dry-run', () => {
+    it('prints the plan (namespaces, steps with fields, the exec) and runs nothing', async () => {
+      const bundle = makeBundle({
+        mutate: (s, b) => {
+          s.root!.readonly = false;
+          s.process!.args = sh('touch /dry-run-ran', b.marker);
+          s.mounts!.push({ destination: '/created-by-run', type: 'tmpfs', source: 'tmpfs' });
+        },
+      });
+      const r = await runBundle(bundle, ['--dry-run']);
+      expect(r.stderr).toBe('');
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toMatch(/^namespaces:\n\s+new\s+pid/);
+      expect(r.stdout).toMatch(/^steps/m);
+      expect(r.stdout).toMatch(/^\s*\d+\s+sethostname "tsrun"\s+\[hostname\]$/m);
+      expect(r.stdout).toMatch(/^\s*\d+\s+mount tmpfs on \/created-by-run\s+\[mounts\[7\]\]$/m);
+      expect(r.stdout).toMatch(/^\s*\d+\s+pivot_root/m);
+      expect(r.stdout).toMatch(new RegExp(`^\\s*\\d+\\s+execve \\["sh","-c","touch /dry-run-ran","${bundle.marker}"\\]\\s+\\[process\\.args\\]$`, 'm'));
+      // Nothing ran: no file from the process, no destination created.
+      expect(existsSync(join(bundle.rootfs, 'dry-run-ran'))).toBe(false);
+      expect(existsSync(join(bundle.rootfs, 'created-by-run'))).toBe(false);
+    });
+
+    it('works without root privileges being used: the same bundle then really runs', async () => {
+      const bundle = makeBundle({ mutate: (s, b) => { s.root!.readonly = false; s.process!.args = sh('touch /ran && echo ran', b.marker); } });
+      const dry = await runBundle(bundle, ['--dry-run']);
+      expect(dry.exitCode).toBe(0);
+      expect(existsSync(join(bundle.rootfs, 'ran'))).toBe(false);
+      const real = await runBundle(bundle);
+      expect(real.stdout).toBe('ran\n');
+      expect(existsSync(join(bundle.rootfs, 'ran'))).toBe(true);
+    });
+  });
+
+  describe('--trace', () => {
+    it('prints a line for the clone and for every step, in order, on stderr; stdout is the container\'s', async () => {
+      const bundle = makeBundle({ mutate: (s, b) => { s.process!.args = sh('echo container-output', b.marker); } });
+      const dry = await runBundle(bundle, ['--dry-run']);
+      const strip = (title: string): string => title.trim().replace(/\s+\[\S*\]$/, '');
+      const planned = [...dry.stdout.matchAll(/^\s*(\d+)\s{2}(.+)$/gm)].map((m) => strip(m[2]!));
+      expect(planned.length).toBeGreaterThan(30);
+      const r = await runBundle(bundle, ['--trace']);
+      expect(r.stdout).toBe('container-output\n');
+      expect(r.exitCode).toBe(0);
+      expect(r.stderr).toMatch(/^trace parent\s+ok\s+.*clone\(CLONE_NEWPID\|CLONE_NEWNET\|CLONE_NEWIPC\|CLONE_NEWUTS\|CLONE_NEWNS\) → pid \d+/m);
+      const traced = [...r.stderr.matchAll(/^trace step\s+(\d+) (skipped \(\w+\)|\S+)\s+(?:[\d.]+ms\s+)?(.+)$/gm)].map((m) => ({ step: Number(m[1]), result: m[2]!, title: m[3]!.trim() }));
+      // Every step index from 0 to the exec, none skipped, none failed.
+      const indices = [...new Set(traced.map((t) => t.step))];
+      expect(indices).toEqual(indices.map((_, i) => i));
+      expect(traced.filter((t) => !['ok', 'exec', 'waiting', 'skipped (ENOENT)'].includes(t.result))).toEqual([]);
+      expect(traced.at(-1)!.result).toBe('exec');
+      expect(traced.at(-1)!.title).toMatch(/^execve \["sh","-c"/);
+      // Every step --dry-run planned appears in the trace.
+      const titles = traced.map((t) => strip(t.title));
+      expect(planned.filter((p) => !titles.includes(p))).toEqual([]);
+    });
+
+    it('without --trace stderr is empty', async () => {
+      const r = await runScript('echo x');
+      expect(r.stderr).toBe('');
+    });
+  });
+
+  it('runc-style invocation: `tsrun run --bundle DIR ID` and `tsrun run BUNDLE` both work', async () => {
+    const bundle = makeBundle({ mutate: (s, b) => { s.process!.args = sh('echo ok', b.marker); } });
+    const a = await runBundle(bundle, [], {});
+    const { runTsrun } = await import('../../helpers/bundle.js');
+    const b = await runTsrun(['run', '--bundle', bundle.dir, 'my-id-1']);
+    const c = await runTsrun(['run', bundle.dir]);
+    expect([a.stdout, b.stdout, c.stdout]).toEqual(['ok\n', 'ok\n', 'ok\n']);
+    expect([a.exitCode, b.exitCode, c.exitCode]).toEqual([0, 0, 0]);
+  });
+});
