@@ -4,7 +4,7 @@
 // include/uapi/linux/bpf.h; trailing bytes stay zero, which the kernel requires of fields it knows.
 import { closeSync } from 'node:fs';
 import { constants } from 'node:os';
-import koffi from 'koffi';
+import { loadKoffi } from './koffi.js';
 
 const SYS_BPF: Partial<Record<string, number>> = { x64: 321, arm64: 280, riscv64: 280, ppc64: 361, s390x: 351 };
 
@@ -34,7 +34,7 @@ let syscallFn: SyscallFn | undefined;
 
 function sys(): SyscallFn {
   if (syscallFn === undefined) {
-    const libc = koffi.load('libc.so.6');
+    const libc = loadKoffi().load('libc.so.6');
     syscallFn = libc.func('long syscall(long number, ...)') as SyscallFn;
   }
   return syscallFn;
@@ -49,15 +49,15 @@ function bpf(cmd: number, name: string, attr: Buffer, log?: () => string): numbe
   const nr = SYS_BPF[process.arch];
   if (nr === undefined) throw new BpfError(name, `unsupported architecture ${process.arch}`);
   const ret = sys()(nr, 'int', cmd, 'void *', attr, 'unsigned int', attr.length);
-  if (ret < 0) throw new BpfError(name, errnoName(koffi.errno()), log?.());
+  if (ret < 0) throw new BpfError(name, errnoName(loadKoffi().errno()), log?.());
   return ret;
 }
 
 /** Native memory that does not move, for the pointers inside bpf_attr. Freed by the caller. */
 function pinned(bytes: Buffer): { ptr: unknown; address: bigint } {
-  const ptr = koffi.alloc('uint8_t', Math.max(bytes.length, 1));
-  new Uint8Array(koffi.view(ptr, bytes.length)).set(bytes);
-  return { ptr, address: koffi.address(ptr) };
+  const ptr = loadKoffi().alloc('uint8_t', Math.max(bytes.length, 1));
+  new Uint8Array(loadKoffi().view(ptr, bytes.length)).set(bytes);
+  return { ptr, address: loadKoffi().address(ptr) };
 }
 
 const LOG_SIZE = 64 * 1024;
@@ -92,13 +92,13 @@ export function loadDeviceProgram(instructions: Buffer, license = 'Apache-2.0'):
     } catch (err) {
       if (!(err instanceof BpfError) || err.errno !== 'EINVAL' && err.errno !== 'EACCES') throw err;
       return bpf(BPF_PROG_LOAD, 'BPF_PROG_LOAD', attr(1), () => {
-        const text = Buffer.from(koffi.view(log.ptr, LOG_SIZE));
+        const text = Buffer.from(loadKoffi().view(log.ptr, LOG_SIZE));
         const end = text.indexOf(0);
         return text.subarray(0, end < 0 ? LOG_SIZE : end).toString('utf8').trim();
       });
     }
   } finally {
-    for (const p of [insns, lic, log]) koffi.free(p.ptr);
+    for (const p of [insns, lic, log]) loadKoffi().free(p.ptr);
   }
 }
 
@@ -131,10 +131,10 @@ export function queryDevicePrograms(cgroupFd: number): number[] {
     a.writeUInt32LE(max, 24); // prog_cnt (in: room, out: count)
     bpf(BPF_PROG_QUERY, 'BPF_PROG_QUERY', a);
     const count = a.readUInt32LE(24);
-    const out = Buffer.from(koffi.view(ids.ptr, max * 4));
+    const out = Buffer.from(loadKoffi().view(ids.ptr, max * 4));
     return Array.from({ length: Math.min(count, max) }, (_, i) => out.readUInt32LE(i * 4));
   } finally {
-    koffi.free(ids.ptr);
+    loadKoffi().free(ids.ptr);
   }
 }
 

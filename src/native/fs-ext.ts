@@ -1,7 +1,7 @@
 // File-system syscalls Node's `fs` lacks, called in libc through koffi: extended attributes on the
 // link itself (l*xattr, so a symlink in an image never redirects us) and mknod for device nodes,
 // fifos and overlay whiteouts. Bound lazily so commands that never unpack an image never load libc.
-import koffi from 'koffi';
+import { loadKoffi } from './koffi.js';
 import { TsrunError } from '../errors.js';
 
 export const S_IFIFO = 0o010000;
@@ -19,7 +19,7 @@ let libc: LibcFs | undefined;
 
 function bind(): LibcFs {
   if (libc) return libc;
-  const lib = koffi.load('libc.so.6');
+  const lib = loadKoffi().load('libc.so.6');
   libc = {
     lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
     lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
@@ -31,8 +31,8 @@ function bind(): LibcFs {
 
 /** errno name (`EPERM`) for the errno koffi saved after the last call. */
 function errnoName(): string {
-  const code = koffi.errno();
-  for (const [name, value] of Object.entries(koffi.os.errno)) if (value === code) return name;
+  const code = loadKoffi().errno();
+  for (const [name, value] of Object.entries(loadKoffi().os.errno)) if (value === code) return name;
   return `errno ${code}`;
 }
 

@@ -2,11 +2,11 @@
 // process (spec, explain, state) do not pay for loading a native library.
 import type { LibraryHandle } from 'koffi';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TsrunError } from '../errors.js';
 import { errnoName } from './errno.js';
+import { loadKoffi } from './koffi.js';
 
 export interface SpawnResult { pid: number; syncFd: number }
 export interface Report {
@@ -55,9 +55,7 @@ function libraryPath(): string {
 
 function load(): ShimFunctions {
   if (shim) return shim;
-  // koffi's CommonJS entry loads in ~4.7 ms, its ESM entry in ~8.5-12 ms (measured on these hosts):
-  // this is on the path of every `tsrun run`.
-  const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
+  const koffi = loadKoffi();
   const lib = koffi.load(libraryPath());
   koffi.struct('tsrun_spawn_result', {
     pid: 'int32_t', sync_fd: 'int32_t', err: 'int32_t', step: 'int32_t', what: koffi.array('char', 64),
