@@ -1,0 +1,191 @@
+// Every lifecycle error: a non-zero exit, a message on stderr (one JSON record with --log-format
+// json), nothing on stdout, and no effect: unknown ids, a duplicate id, start/kill/delete in the wrong
+// state, and ids that could name something other than a container directory.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cannotRunContainers, containerTestHooks, processesMatching, type RunResult } from '../../helpers/bundle.js';
+import {
+  cgroup2Mount, cleanupLifecycle, createIn, defaultCgroupDir, makeRoot, mustCreate, mustCreateAndStart, parseJsonLines, procState,
+  rootEntries, scriptBundle, stateOf, tsrun, tsrunJson, uniqueId, waitForFile, waitForStatus,
+} from '../../helpers/lifecycle.js';
+
+const skip = cannotRunContainers();
+const hasCgroup2 = cgroup2Mount() !== undefined;
+
+/** A failure reported as text: non-zero, nothing on stdout, `tsrun: <message>` on stderr. */
+function expectTextError(r: RunResult, message: RegExp): void {
+  expect(r.stdout).toBe('');
+  expect(r.stderr).toMatch(/^tsrun: /);
+  expect(r.stderr).toMatch(message);
+  expect(r.exitCode).not.toBe(0);
+  expect(r.exitCode).not.toBe(undefined);
+}
+
+/** The same failure with --log-format json: exactly one JSON line on stderr, level error, msg matching. */
+function expectJsonError(r: RunResult, message: RegExp): void {
+  expect(r.stdout).toBe('');
+  const lines = parseJsonLines(r.stderr) as { level?: string; msg?: string }[];
+  expect(lines).toHaveLength(1);
+  expect(lines[0]!.level).toBe('error');
+  expect(lines[0]!.msg).toMatch(message);
+  expect(r.exitCode).not.toBe(0);
+  expect(r.exitCode).not.toBe(undefined);
+}
+
+async function expectBoth(root: string, args: string[], message: RegExp): Promise<void> {
+  expectTextError(await tsrun(root, args), message);
+  expectJsonError(await tsrunJson(root, args), message);
+}
+
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describe.skipIf(skip !== undefined)(`lifecycle errors${skip ? ` [skipped: ${skip}]` : ''}`, () => {
+  containerTestHooks({ beforeEach, afterEach });
+  afterEach(cleanupLifecycle); // registered last, so it runs first
+
+  it.each([
+    [['state']], [['start']], [['kill']], [['kill', '--all']], [['delete']], [['delete', '--force']],
+  ])('%j of an unknown id fails with "does not exist" and creates nothing', async (cmd) => {
+    const root = makeRoot();
+    const id = uniqueId('unknown');
+    await expectBoth(root, [...cmd, id], new RegExp(`container ${id} does not exist`));
+    expect(rootEntries(root)).toEqual([]);
+  });
+
+  it('kill SIGNAL of an unknown id fails with "does not exist"', async () => {
+    const root = makeRoot();
+    const id = uniqueId('unknown');
+    await expectBoth(root, ['kill', id, 'KILL'], new RegExp(`container ${id} does not exist`));
+  });
+
+  it('create with an id in use fails ("already exists") and leaves the first container as it was', async () => {
+    const root = makeRoot();
+    const id = uniqueId('dup');
+    const first = scriptBundle('echo "first $0"; sleep 1000');
+    const second = scriptBundle('echo "second $0"; sleep 1000');
+    const c1 = await mustCreate(root, first, id);
+    const before = await stateOf(root, id);
+
+    const dup = await createIn(root, second, id);
+    expect(dup.stdout()).toBe('');
+    expect(dup.stderr()).toMatch(new RegExp(`^tsrun: .*container ${id} already exists`));
+    expect(dup.exitCode).not.toBe(0);
+    const dupJson = await tsrunJson(root, ['create', '--bundle', second.dir, id]);
+    expectJsonError(dupJson, new RegExp(`container ${id} already exists`));
+
+    // The first container: same record, same live init, still in its cgroup, and it still starts.
+    expect(await stateOf(root, id)).toEqual(before);
+    expect(before.status).toBe('created');
+    expect(procState(before.pid)).toMatch(/^alive/);
+    if (hasCgroup2) {
+      expect(readFileSync(join(defaultCgroupDir(id), 'cgroup.procs'), 'utf8').split('\n')).toContain(String(before.pid));
+    }
+    expect(processesMatching(second.marker)).toEqual([]);
+    expect((await tsrun(root, ['start', id])).exitCode).toBe(0);
+    await waitForFile(c1.stdoutFile, `first ${first.marker}\n`);
+    expect(await stateOf(root, id)).toMatchObject({ status: 'running', pid: before.pid, bundle: first.dir });
+    expect(processesMatching(second.marker)).toEqual([]);
+  });
+
+  it('start of a running container fails and does not disturb it', async () => {
+    const root = makeRoot();
+    const id = uniqueId('startrun');
+    const bundle = scriptBundle('echo "started $0"; sleep 1000');
+    const { pid, created } = await mustCreateAndStart(root, bundle, id);
+    await waitForFile(created.stdoutFile, 'started');
+    await expectBoth(root, ['start', id], /cannot start container .* running/);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(created.stdout()).toBe(`started ${bundle.marker}\n`);
+    expect(await stateOf(root, id)).toMatchObject({ status: 'running', pid });
+  });
+
+  it('start of a stopped container fails', async () => {
+    const root = makeRoot();
+    const id = uniqueId('startstopped');
+    const bundle = scriptBundle('sleep 1000');
+    await mustCreateAndStart(root, bundle, id);
+    expect((await tsrun(root, ['kill', id, 'KILL'])).exitCode).toBe(0);
+    await waitForStatus(root, id, 'stopped');
+    await expectBoth(root, ['start', id], /cannot start container .* stopped/);
+    expect(await stateOf(root, id)).toMatchObject({ status: 'stopped', pid: 0 });
+  });
+
+  it('delete without --force of a created container fails and changes nothing', async () => {
+    const root = makeRoot();
+    const id = uniqueId('delcreated');
+    const bundle = scriptBundle('echo "started $0"; sleep 1000');
+    const c = await mustCreate(root, bundle, id);
+    const before = await stateOf(root, id);
+    await expectBoth(root, ['delete', id], /cannot delete container .* created/);
+    expect(await stateOf(root, id)).toEqual(before);
+    expect(procState(before.pid)).toMatch(/^alive/);
+    if (hasCgroup2) expect(existsSync(defaultCgroupDir(id))).toBe(true);
+    // Still startable: the exec fifo is intact.
+    expect((await tsrun(root, ['start', id])).exitCode).toBe(0);
+    await waitForFile(c.stdoutFile, `started ${bundle.marker}\n`);
+  });
+
+  it('delete without --force of a running container fails and leaves it running', async () => {
+    const root = makeRoot();
+    const id = uniqueId('delrunning');
+    const bundle = scriptBundle('exec sleep 1000');
+    const { pid } = await mustCreateAndStart(root, bundle, id);
+    await expectBoth(root, ['delete', id], /cannot delete container .* running/);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await stateOf(root, id)).toMatchObject({ status: 'running', pid });
+    expect(procState(pid)).toMatch(/^alive/);
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toBe('sleep\x001000\x00');
+    if (hasCgroup2) expect(existsSync(defaultCgroupDir(id))).toBe(true);
+  });
+
+  it('kill of a stopped container fails ("not running")', async () => {
+    const root = makeRoot();
+    const id = uniqueId('killstopped');
+    const bundle = scriptBundle('sleep 1000');
+    await mustCreateAndStart(root, bundle, id);
+    expect((await tsrun(root, ['kill', id, 'KILL'])).exitCode).toBe(0);
+    await waitForStatus(root, id, 'stopped');
+    await expectBoth(root, ['kill', id, 'KILL'], /cannot kill container .* not running/);
+    await expectBoth(root, ['kill', id], /not running/);
+  });
+
+  const invalidIds: [string, string][] = [['a/b', 'a/b'], ['..', '..'], ['-x', '-x'], ['2000 chars', 'x'.repeat(2000)], ['a/../b', 'a/../b']];
+
+  it.each(invalidIds)('create refuses the invalid id %s ("invalid container id") and creates nothing', async (_name, id) => {
+    const root = makeRoot();
+    const bundle = scriptBundle('echo "started $0"; sleep 1000');
+    // `--` so that `-x` reaches tsrun as the id rather than as an option.
+    const r = await tsrun(root, ['create', '--bundle', bundle.dir, '--', id]);
+    expectTextError(r, new RegExp(`invalid container id "${escape(id)}"`));
+    expectJsonError(await tsrunJson(root, ['create', '--bundle', bundle.dir, '--', id]), /invalid container id/);
+    expect(rootEntries(root)).toEqual([]);
+    expect(readFileSync(join(dirname(root), 'canary'), 'utf8')).toBe('still here\n');
+    expect(processesMatching(bundle.marker)).toEqual([]);
+  });
+
+  it('create -x (without --) is a usage error that creates nothing', async () => {
+    const root = makeRoot();
+    const bundle = scriptBundle('sleep 1000');
+    await expectBoth(root, ['create', '--bundle', bundle.dir, '-x'], /-x/);
+    expect(rootEntries(root)).toEqual([]);
+  });
+
+  it('run refuses an invalid id and creates nothing', async () => {
+    const root = makeRoot();
+    const bundle = scriptBundle('echo "started $0"');
+    const r = await tsrun(root, ['run', '--bundle', bundle.dir, '--', 'a/b']);
+    expectTextError(r, /invalid container id "a\/b"/);
+    expect(rootEntries(root)).toEqual([]);
+  });
+
+  it.each([
+    ['state', '..'], ['start', '..'], ['kill', '..'], ['delete', '..'], ['delete --force', '..'],
+    ['state', 'a/b'], ['start', 'a/b'], ['kill', 'a/b'], ['delete', 'a/b'], ['delete --force', 'a/b'],
+  ])('%s %s fails with "invalid container id" and touches nothing outside the root', async (cmd, id) => {
+    const root = makeRoot();
+    await expectBoth(root, [...cmd.split(' '), id], new RegExp(`invalid container id "${escape(id)}"`));
+    expect(existsSync(root)).toBe(true);
+    expect(readFileSync(join(dirname(root), 'canary'), 'utf8')).toBe('still here\n');
+  });
+});
