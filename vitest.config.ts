@@ -15,6 +15,17 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // Runs inside the qemu VM lane (`make test-vm`, vm/run.sh): a pure cgroup v2 guest under TCG, where
+        // code runs 13-20x slower than on the host. Skips itself on hosts without pure cgroup v2.
+        test: {
+          name: 'vm',
+          include: ['test/vm/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -157,17 +157,15 @@ qemu=(qemu-system-x86_64
   -device virtio-blk-pci,drive=scratch,serial=tsrun-scratch
 )
 start=$(date +%s.%N)
-"${qemu[@]}" 2>"$RUN/qemu.log" &
+# timeout(1) (not a background sleep, which would keep our stdout open) sends TERM, then KILL 5 s later.
+timeout -k 5 "$timeout" "${qemu[@]}" 2>"$RUN/qemu.log" &
 qpid=$!
 pids+=($qpid)
-( sleep "$timeout"; : > "$RUN/timed-out"; kill -TERM "$qpid" 2>/dev/null ) &
-watchdog=$!
-pids+=($watchdog)
 
 qrc=0
 wait "$qpid" || qrc=$?
 end=$(date +%s.%N)
-kill "$watchdog" 2>/dev/null || true
+[ "$qrc" = 124 ] && : > "$RUN/timed-out"
 wait "$reader" 2>/dev/null || true   # EOF once qemu closed the fifo: all output is printed
 
 show_console() {
