@@ -189,6 +189,16 @@ export function runBundle(bundle: TestBundle, extra: readonly string[] = [], opt
   return runTsrun(['run', ...extra, '--bundle', bundle.dir], opts);
 }
 
+/**
+ * Waits (up to 15 s) while dist/ is missing: other engineers rebuild it in this working tree while
+ * tests run. For commands that cannot retry (a long-running `tsrun run`, tsrun under script(1)).
+ */
+export async function waitForBuild(): Promise<void> {
+  const bundleFile = join(resolve(dirname(TSRUN), '..'), 'dist/tsrun.js');
+  const end = Date.now() + 15_000;
+  while (!existsSync(bundleFile) && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+}
+
 /** Starts `tsrun run` and returns the execa process (stdout/stderr piped) to interact with it. */
 export function startTsrun(args: readonly string[], opts: { timeout?: number } = {}): ResultPromise<{ reject: false; stripFinalNewline: false; timeout: number; killSignal: 'SIGKILL'; cwd: string; stdin: 'ignore' }> {
   return execa('node', [TSRUN, ...args], {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  cannotRunContainers, containerTestHooks, makeBundle, mountDiff, mountPoints, runScript, sh, startTsrun, waitForOutput,
+  cannotRunContainers, containerTestHooks, makeBundle, mountDiff, mountPoints, runScript, sh, startTsrun, waitForBuild, waitForOutput,
 } from '../../helpers/bundle.js';
 
 const skip = cannotRunContainers();
@@ -24,6 +24,7 @@ function hostTempDir(what: string): string {
 
 describe.skipIf(skip !== undefined)(`tsrun run: mounts${skip ? ` [skipped: ${skip}]` : ''}`, () => {
   containerTestHooks({ beforeEach, afterEach });
+  beforeEach(waitForBuild);
   afterEach(() => {
     for (const d of hostTemps.splice(0)) rmSync(d, { recursive: true, force: true });
   });

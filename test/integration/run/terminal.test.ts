@@ -3,7 +3,9 @@
 import { readlinkSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cannotRunContainers, containerTestHooks, makeBundle, poll, processesMatching, sh, TSRUN, type TestBundle } from '../../helpers/bundle.js';
+import {
+  cannotRunContainers, containerTestHooks, makeBundle, poll, processesMatching, sh, TSRUN, waitForBuild, type TestBundle,
+} from '../../helpers/bundle.js';
 
 const skip = cannotRunContainers() ?? (() => {
   try {
@@ -51,6 +53,7 @@ async function waitFor(proc: ReturnType<typeof underScript>, text: string, ms = 
 
 describe.skipIf(skip !== undefined)(`tsrun run: process.terminal${skip ? ` [skipped: ${skip}]` : ''}`, () => {
   containerTestHooks({ beforeEach, afterEach });
+  beforeEach(waitForBuild);
 
   it('the container gets /dev/pts/0 of its own devpts, sized like the caller\'s terminal (40x100)', async () => {
     const bundle = terminalBundle('tty; stty size');
