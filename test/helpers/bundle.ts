@@ -2,7 +2,7 @@
 // throwaway bundles derived from the busybox sample, a non-throwing way to run tsrun, and snapshots
 // of the host's mount table and process list to prove a run left nothing behind.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +77,8 @@ const liveBundles = new Set<TestBundle>();
  */
 export function makeBundle(opts: BundleOptions = {}): TestBundle {
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-it-'));
+  // mkdtemp makes it 0700: a container whose root maps to another host uid must be able to reach its rootfs.
+  chmodSync(dir, 0o755);
   const rootfs = join(dir, 'rootfs');
   execFileSync('cp', ['-a', SAMPLE_ROOTFS, rootfs]);
   opts.prepareRootfs?.(rootfs);

@@ -112,7 +112,7 @@ describe.skipIf(skip !== undefined)(`tsrun run: namespaces${skip ? ` [skipped: $
         });
         expect(r.stderr).toBe('');
         // Inside, the owner is root…
-        expect(r.stdout).toMatch(/^-rw-r--r--\s+1 0\s+0\s+11 /);
+        expect(r.stdout).toMatch(/^-rw-r--r--\s+1\s+0\s+0\s+12\s/);
         // …and on the host it is the mapped id.
         const st = statSync(join(hostDir, 'created'));
         expect({ uid: st.uid, gid: st.gid }).toEqual({ uid: HOST_ID, gid: HOST_ID });
