@@ -55,6 +55,9 @@ BUSYBOX=/bin/busybox
 [ -x "$BUSYBOX" ] || BUSYBOX=$(command -v busybox) || die "busybox not found"
 
 mkdir -p "$BUILD"
+# Several vm/run.sh may start at once (other lanes, parallel make): one builder at a time.
+exec 9>"$BUILD/.image.lock"
+flock 9
 
 # ---- kernel ---------------------------------------------------------------------------------------
 newest_kernel_pkg() {
@@ -131,8 +134,7 @@ for m in $MODULES; do
   resolve "$p"
 done
 
-stage=$BUILD/initramfs.d
-rm -rf "$stage"
+stage=$(mktemp -d "$BUILD/initramfs.XXXXXX")
 mkdir -p "$stage"/{bin,dev,proc,sys,etc,lib/modules,host,upper,newroot}
 cp "$BUSYBOX" "$stage/bin/busybox"
 ln -s busybox "$stage/bin/sh"

@@ -59,16 +59,32 @@ RUN=$(mktemp -d "$BUILD/runs/XXXXXX")
 mkdir -p "$RUN/root" "$RUN/shared"
 [ ${#RUN} -lt 90 ] || die "run directory path too long for a unix socket: $RUN"
 
-pids=()
+pids=() qpid=""
+# Stop a process after its children (virtiofsd's sandboxed worker is its child; killing the parent first
+# would orphan it).
+alive() { [ -e "/proc/$1" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; }
+stop_tree() {
+  local p=$1 c
+  for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do stop_tree "$c"; done
+  kill -TERM "$p" 2>/dev/null || return 0
+  for _ in $(seq 20); do alive "$p" || break; sleep 0.05; done
+  kill -KILL "$p" 2>/dev/null || true
+}
 cleanup() {
-  local rc=$? p
+  local rc=$? p n
   trap - EXIT INT TERM
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
+  # qemu first: once it is gone, the virtiofsd instances and the output reader end by themselves.
+  if [ -n "$qpid" ] && alive "$qpid"; then
+    kill -TERM "$qpid" 2>/dev/null || true
+    for _ in $(seq 50); do alive "$qpid" || break; sleep 0.1; done
+    stop_tree "$qpid"
+  fi
+  for _ in $(seq 20); do
+    n=0; for p in "${pids[@]}"; do alive "$p" && n=$((n + 1)); done
+    [ "$n" = 0 ] && break
+    sleep 0.05
   done
+  for p in "${pids[@]}"; do stop_tree "$p"; wait "$p" 2>/dev/null || true; done
   if [ "$keep" = 1 ]; then
     echo "vm/run.sh: kept $RUN" >&2
   elif mountpoint -q "$RUN/root" 2>/dev/null; then
@@ -106,7 +122,7 @@ cwd_mount=$(findmnt -n -o TARGET -T "$cwd")
 [ "$cwd_mount" = / ] || extra_mounts=$(printf '%s\n%s\n' "$extra_mounts" "$cwd_mount")
 extra_mounts=$(printf '%s\n' "$extra_mounts" | grep -v '^$' | grep -vE '^/(proc|sys|dev|run)(/|$)' | sort -u || true)
 
-unshare -m --propagation private bash -c '
+setsid unshare -m --propagation private bash -c '
   set -euo pipefail
   src=$1 sock=$2 vfsd=$3; shift 3
   mount --bind / "$src"
@@ -119,7 +135,7 @@ unshare -m --propagation private bash -c '
     -o no_posix_lock -o no_flock -o no_xattr
 ' vfsd-root "$RUN/root" "$RUN/root.sock" "$VIRTIOFSD" $extra_mounts 2>"$RUN/virtiofsd-root.log" &
 pids+=($!)
-"$VIRTIOFSD" --socket-path="$RUN/results.sock" -o source="$RUN/shared" -o cache=none \
+setsid "$VIRTIOFSD" --socket-path="$RUN/results.sock" -o source="$RUN/shared" -o cache=none \
   -o sandbox=namespace 2>"$RUN/virtiofsd-results.log" &
 pids+=($!)
 for _ in $(seq 100); do
@@ -158,9 +174,8 @@ qemu=(qemu-system-x86_64
 )
 start=$(date +%s.%N)
 # timeout(1) (not a background sleep, which would keep our stdout open) sends TERM, then KILL 5 s later.
-timeout -k 5 "$timeout" "${qemu[@]}" 2>"$RUN/qemu.log" &
+timeout --foreground -k 5 "$timeout" "${qemu[@]}" 2>"$RUN/qemu.log" &
 qpid=$!
-pids+=($qpid)
 
 qrc=0
 wait "$qpid" || qrc=$?

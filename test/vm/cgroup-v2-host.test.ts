@@ -81,7 +81,8 @@ async function removeCgroup(cg: string): Promise<void> {
   rmdirSync(cg);
 }
 
-describe.skipIf(reason !== null)('pure cgroup v2 host (VM lane)', () => {
+const title = reason ? `pure cgroup v2 host (VM lane) — skipped: ${reason}` : 'pure cgroup v2 host (VM lane)';
+describe.skipIf(reason !== null)(title, () => {
   // The test's own parent cgroup: controllers enabled in its subtree_control, no processes in it
   // (no-internal-processes rule); each test makes a leaf under it.
   const parent = join(ROOT, `tsrun-vmtest-${process.pid}`);
