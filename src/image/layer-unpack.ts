@@ -215,8 +215,8 @@ class LayerWriter {
   }
 }
 
-/** Applies one entry that carries no data; a regular file is only recognised here ('file': data follows). */
-function applyEntry(w: LayerWriter, h: Header): 'file' | 'done' {
+/** Applies an entry; for a regular file (whose data follows) only returns its path in the layer. */
+function applyEntry(w: LayerWriter, h: Header): string | undefined {
   if (++w.entries > w.limits.maxEntries) throw hostile(h.name, `more than ${w.limits.maxEntries} entries`);
   const rel = entryPath(h.name);
   if (rel === '' && h.type !== 'directory') throw hostile(h.name, 'only a directory can be the layer root');
@@ -226,17 +226,18 @@ function applyEntry(w: LayerWriter, h: Header): 'file' | 'done' {
     if (base === OPAQUE_MARKER) w.opaque(dir, h);
     else if (!base.startsWith(WHITEOUT_PREFIX + WHITEOUT_PREFIX)) w.whiteout(dir, base.slice(WHITEOUT_PREFIX.length), h);
     // Other `.wh..wh.*` names are aufs bookkeeping (e.g. `.wh..wh.plnk`) with no meaning here.
-    return 'done';
+    return undefined;
   }
   switch (h.type) {
-    case 'file': return 'file';
-    case 'directory': w.directory(rel, h); return 'done';
-    case 'symlink': w.symlink(rel, h); return 'done';
-    case 'link': w.hardlink(rel, h); return 'done';
-    case 'character-device': w.node(rel, h, S_IFCHR); return 'done';
-    case 'block-device': w.node(rel, h, S_IFBLK); return 'done';
-    case 'fifo': w.node(rel, h, S_IFIFO); return 'done';
+    case 'file': return rel;
+    case 'directory': w.directory(rel, h); break;
+    case 'symlink': w.symlink(rel, h); break;
+    case 'link': w.hardlink(rel, h); break;
+    case 'character-device': w.node(rel, h, S_IFCHR); break;
+    case 'block-device': w.node(rel, h, S_IFBLK); break;
+    case 'fifo': w.node(rel, h, S_IFIFO); break;
   }
+  return undefined;
 }
 
 /**
@@ -250,10 +251,13 @@ export async function unpackLayer(tar: Readable, root: string, options: UnpackOp
   let rel = '';
   const parser = new TarParser({
     entry(h) {
-      if (applyEntry(w, h) !== 'file') return undefined;
-      rel = entryPath(h.name);
+      const file = applyEntry(w, h);
+      if (file === undefined) return undefined;
+      rel = file;
       fd = w.openFile(rel, h);
-      return (data) => { writeSync(fd, data); };
+      return (data) => {
+        for (let off = 0; off < data.length;) off += writeSync(fd, data, off);
+      };
     },
     entryEnd(h) {
       const f = fd;
