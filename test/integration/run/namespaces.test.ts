@@ -77,6 +77,19 @@ describe.skipIf(skip !== undefined)(`tsrun run: namespaces${skip ? ` [skipped: $
     expect(r.stdout).toBe('0\nmqueue\n');
   });
 
+  it('a new cgroup namespace: the container\'s cgroup is its root ("0::/"), cgroup.procs lists only its processes', async () => {
+    const r = await runScript('grep "^0::" /proc/self/cgroup; cat /sys/fs/cgroup/cgroup.procs | tr "\\n" " "', {
+      mutate: (s) => { s.linux!.namespaces!.push({ type: 'cgroup' }); },
+    });
+    expect(r.stderr).toBe('');
+    const [own, procs] = r.stdout.split('\n');
+    expect(own).toBe('0::/');
+    const pids = procs!.trim().split(' ').map(Number);
+    expect(pids).toContain(1);
+    // Processes outside the container's PID namespace would show as 0.
+    expect(pids.filter((p) => p === 0 || p > 20)).toEqual([]);
+  });
+
   describe('user namespace (root inside = 100000 outside)', () => {
     const HOST_ID = 100000;
     const withUserNs = (s: Parameters<NonNullable<Parameters<typeof runScript>[1]>['mutate'] & {}>[0]): void => {
@@ -141,6 +154,28 @@ describe.skipIf(skip !== undefined)(`tsrun run: namespaces${skip ? ` [skipped: $
       } finally {
         rmSync(hostDir, { recursive: true, force: true });
       }
+    });
+
+    it('devpts gid=5 is mapped (tty group inside), default devices are the host\'s nodes bound in and work', async () => {
+      const r = await runScript([
+        'grep " /dev/pts " /proc/self/mountinfo | grep -o "gid=[0-9]*"',
+        'stat -c "%t:%T %F" /dev/null /dev/zero /dev/urandom',
+        'echo gone > /dev/null && head -c 2 /dev/zero | od -An -tx1',
+      ].join('; '), { prepareRootfs: chownRootfs, mutate: withUserNs });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.split('\n').map((l) => l.trim())).toEqual([
+        // devpts parsed gid=5 in the container's user namespace (host gid 100005); its mount options
+        // always print the id as seen from the initial user namespace.
+        'gid=100005',
+        '1:3 character special file', '1:5 character special file', '1:9 character special file',
+        '00 00', '',
+      ]);
+    });
+
+    it('capabilities are those of the config, inside the user namespace', async () => {
+      const r = await runScript('grep -E "^Cap(Prm|Eff|Bnd):" /proc/self/status', { prepareRootfs: chownRootfs, mutate: withUserNs });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('CapPrm:\t0000000020000420\nCapEff:\t0000000020000420\nCapBnd:\t0000000020000420\n');
     });
 
     it('sysfs is bound from the host when the user namespace has no new network namespace', async () => {
