@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cannotRunContainers, containerTestHooks, processesMatching } from '../../helpers/bundle.js';
 import {
-  cgroup2Mount, cleanupLifecycle, defaultCgroupDir, makeRoot, mustCreate, mustCreateAndStart, procState, rootEntries, runDetachedIn,
+  cgroup2Mount, cleanupLifecycle, createIn, defaultCgroupDir, makeRoot, mustCreate, mustCreateAndStart, procState, rootEntries, runDetachedIn,
   scriptBundle, stateOf, tsrun, uniqueId, v2CgroupOf, waitForDeath, waitForFile,
 } from '../../helpers/lifecycle.js';
 
@@ -109,6 +109,42 @@ describe.skipIf(skip !== undefined)(`lifecycle: concurrency${skip ? ` [skipped: 
     }
     expect(rootEntries(root)).toEqual([]);
     expect(processesMatching(bundle.marker)).toEqual([]);
+  });
+
+  it('two start of one created container at once: exactly one succeeds, the process runs once', async () => {
+    const root = makeRoot();
+    const id = uniqueId('startrace');
+    const bundle = scriptBundle('echo "started $0"; while :; do sleep 0.1; done');
+    const c = await mustCreate(root, bundle, id);
+    const results = await Promise.all([tsrun(root, ['start', id]), tsrun(root, ['start', id])]);
+    expect(results.map((r) => r.exitCode).sort()).toEqual([0, 1]);
+    const failed = results.find((r) => r.exitCode !== 0)!;
+    expect(failed.stderr).toMatch(/^tsrun: cannot start container .* running/);
+    await waitForFile(c.stdoutFile, 'started');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(c.stdout()).toBe(`started ${bundle.marker}\n`);
+    expect((await stateOf(root, id)).status).toBe('running');
+  });
+
+  it('two create of one id at once: exactly one succeeds, the other fails ("already exists"), the winner works', async () => {
+    const root = makeRoot();
+    const id = uniqueId('createrace');
+    const b1 = scriptBundle('echo "started $0"; while :; do sleep 0.1; done');
+    const b2 = scriptBundle('echo "started $0"; while :; do sleep 0.1; done');
+    const results = await Promise.all([createIn(root, b1, id), createIn(root, b2, id)]);
+    expect(results.map((r) => r.exitCode).sort()).toEqual([0, 1]);
+    const winner = results.findIndex((r) => r.exitCode === 0);
+    const loser = results[1 - winner]!;
+    expect(loser.stderr()).toMatch(new RegExp(`^tsrun: container ${id} already exists`));
+    const wb = winner === 0 ? b1 : b2;
+    const st = await stateOf(root, id);
+    expect(st).toMatchObject({ status: 'created', bundle: wb.dir });
+    if (hasCgroup2) expect(cgroupPids(id)).toEqual([st.pid]);
+    expect((await tsrun(root, ['start', id])).exitCode).toBe(0);
+    await waitForFile(results[winner]!.stdoutFile, `started ${wb.marker}\n`);
+    expect(processesMatching((winner === 0 ? b2 : b1).marker)).toEqual([]);
+    expect((await tsrun(root, ['delete', '-f', id])).exitCode).toBe(0);
+    expect(rootEntries(root)).toEqual([]);
   });
 
   it('10 parallel run -d with distinct ids, then 10 parallel delete -f: all succeed, nothing left', async () => {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cannotRunContainers, containerTestHooks, processesMatching, type RunResult } from '../../helpers/bundle.js';
 import {
   cgroup2Mount, cleanupLifecycle, createIn, defaultCgroupDir, makeRoot, mustCreate, mustCreateAndStart, parseJsonLines, procState,
-  rootEntries, scriptBundle, stateOf, tsrun, tsrunJson, uniqueId, waitForFile, waitForStatus,
+  rootEntries, runDetachedIn, scriptBundle, stateOf, tsrun, tsrunJson, uniqueId, waitForFile, waitForStatus,
 } from '../../helpers/lifecycle.js';
 
 const skip = cannotRunContainers();
@@ -148,6 +148,61 @@ describe.skipIf(skip !== undefined)(`lifecycle errors${skip ? ` [skipped: ${skip
     await waitForStatus(root, id, 'stopped');
     await expectBoth(root, ['kill', id, 'KILL'], /cannot kill container .* not running/);
     await expectBoth(root, ['kill', id], /not running/);
+  });
+
+  it('create whose set-up fails inside the init (mount of an unknown fs type) fails naming the step; nothing is left', async () => {
+    const root = makeRoot();
+    const id = uniqueId('setupfail');
+    const bundle = scriptBundle('echo "started $0"; sleep 1000', (spec) => {
+      spec.mounts!.push({ destination: '/mnt/x', type: 'nosuchfs', source: 'none' });
+    });
+    const r = await createIn(root, bundle, id);
+    expect(r.stdout()).toBe('');
+    expect(r.stderr()).toMatch(/^tsrun: mount nosuchfs none on \/mnt\/x .*mounts\[\d+\].*ENODEV/);
+    expect(r.exitCode).not.toBe(0);
+    expect(rootEntries(root)).toEqual([]);
+    if (hasCgroup2) expect(existsSync(defaultCgroupDir(id))).toBe(false);
+    expect(processesMatching(bundle.marker)).toEqual([]);
+    expect(processesMatching(root)).toEqual([]);
+    expectJsonError(await tsrunJson(root, ['create', '--bundle', bundle.dir, id]), /ENODEV/);
+    expect(rootEntries(root)).toEqual([]);
+  });
+
+  // runc's init looks the program up before it waits on the exec fifo, so a missing program is a
+  // create-time error ("exec: ...: no such file or directory") and `start` never has to report it.
+  it('create of a bundle whose process.args[0] does not exist fails at create, naming it; nothing is left', async () => {
+    const root = makeRoot();
+    const id = uniqueId('noprog');
+    const bundle = scriptBundle('unused', (spec) => { spec.process!.args = ['/no-such-program']; });
+    const r = await createIn(root, bundle, id);
+    expect(r.stdout()).toBe('');
+    expect(r.stderr()).toMatch(/^tsrun: .*no-such-program/);
+    expect(r.exitCode).not.toBe(0);
+    expect(rootEntries(root)).toEqual([]);
+    if (hasCgroup2) expect(existsSync(defaultCgroupDir(id))).toBe(false);
+  });
+
+  it('run -d of a bundle whose process.args[0] does not exist fails (non-zero, naming it); nothing is left', async () => {
+    const root = makeRoot();
+    const id = uniqueId('noprogd');
+    const bundle = scriptBundle('unused', (spec) => { spec.process!.args = ['/no-such-program']; });
+    const r = await runDetachedIn(root, bundle, id);
+    expect(r.stderr()).toMatch(/no-such-program/);
+    expect(r.exitCode).not.toBe(0);
+    expect(rootEntries(root)).toEqual([]);
+    if (hasCgroup2) expect(existsSync(defaultCgroupDir(id))).toBe(false);
+  });
+
+  it('run (foreground) of a missing program fails naming it, and leaves no state dir or cgroup', async () => {
+    const root = makeRoot();
+    const id = uniqueId('noprogfg');
+    const bundle = scriptBundle('unused', (spec) => { spec.process!.args = ['/no-such-program']; });
+    const r = await tsrun(root, ['run', '--bundle', bundle.dir, id]);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^tsrun: execve \["\/no-such-program"\].*ENOENT/);
+    expect(r.exitCode).not.toBe(0);
+    expect(rootEntries(root)).toEqual([]);
+    if (hasCgroup2) expect(existsSync(defaultCgroupDir(id))).toBe(false);
   });
 
   const invalidIds: [string, string][] = [['a/b', 'a/b'], ['..', '..'], ['-x', '-x'], ['2000 chars', 'x'.repeat(2000)], ['a/../b', 'a/../b']];

@@ -39,6 +39,9 @@ describe.skipIf(skip !== undefined)(`lifecycle: create/start/state/kill/delete${
     expect(Number.isNaN(Date.parse(s1.created!))).toBe(false);
     expect(s1.owner).toBe('root');
     expect(procState(pid)).toMatch(/^alive/);
+    // `create` has returned and no tsrun stays behind: the only process with the root in its argv is
+    // the init itself (a clone of tsrun, like runc's `runc init`, until it execs).
+    expect(processesMatching(root).filter((p) => p.pid !== pid)).toEqual([]);
     // Created, not started: the user process has not run (its first line is not there).
     await new Promise((r) => setTimeout(r, 200));
     expect(created.stdout()).toBe('');
@@ -107,6 +110,31 @@ describe.skipIf(skip !== undefined)(`lifecycle: create/start/state/kill/delete${
     expect((await tsrun(root, ['kill', id, 'USR1'])).exitCode).toBe(0);
     await waitForFile(created.stdoutFile, 'TERM\nUSR1\n');
     expect((await stateOf(root, id)).status).toBe('running');
+    expect((await tsrun(root, ['delete', '--force', id])).exitCode).toBe(0);
+  });
+
+  it('kill --all signals every process in the container\'s cgroup; kill without --all only the init', async () => {
+    const root = makeRoot();
+    const id = uniqueId('killall');
+    // The init traps USR1; its two children (subshells) trap it too and report it.
+    const bundle = scriptBundle([
+      'trap "echo init-USR1" USR1',
+      '(trap "echo child1-USR1" USR1; while :; do sleep 0.05; done) &',
+      '(trap "echo child2-USR1" USR1; while :; do sleep 0.05; done) &',
+      'sleep 0.3; echo ready; while :; do sleep 0.05; done',
+    ].join('\n'));
+    const { created } = await mustCreateAndStart(root, bundle, id);
+    await waitForFile(created.stdoutFile, 'ready\n');
+    expect((await tsrun(root, ['kill', id, 'USR1'])).exitCode).toBe(0);
+    await waitForFile(created.stdoutFile, 'init-USR1\n');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(created.stdout()).not.toMatch(/child/);
+    const all = await tsrun(root, ['kill', '--all', id, 'USR1']);
+    expect(all.stderr).toBe('');
+    expect(all.exitCode).toBe(0);
+    await waitForFile(created.stdoutFile, 'child1-USR1\n');
+    await waitForFile(created.stdoutFile, 'child2-USR1\n');
+    expect(created.stdout().match(/init-USR1/g)).toHaveLength(2);
     expect((await tsrun(root, ['delete', '--force', id])).exitCode).toBe(0);
   });
 
