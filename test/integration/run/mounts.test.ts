@@ -307,6 +307,30 @@ describe.skipIf(skip !== undefined)(`tsrun run: mounts${skip ? ` [skipped: ${ski
       expect(mountDiff(before, mountPoints())).toEqual([]);
     });
 
+    it('mounts made inside an rshared bind mount do not propagate to the host', async () => {
+      const host = hostTempDir('shared');
+      const caps = ['CAP_SYS_ADMIN'];
+      const r = await runScript('mount -t tmpfs inner /data && touch /data/in-tmpfs && grep -c " /data " /proc/self/mountinfo', {
+        mutate: (s) => {
+          s.process!.capabilities = { bounding: caps, effective: caps, permitted: caps };
+          s.mounts!.push({ destination: '/data', type: 'bind', source: host, options: ['rbind', 'rw', 'rshared'] });
+        },
+      });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('2\n');
+      // (The hooks compare the host's mount table; the host directory itself got nothing.)
+      expect(readdirSync(host)).toEqual([]);
+    });
+
+    it.each(['private', 'rprivate', 'slave', 'rslave', 'shared', 'rshared'])('linux.rootfsPropagation %s: runs, and the host mount table is unchanged', async (prop) => {
+      const r = await runScript('grep -c . /proc/self/mountinfo', {
+        mutate: (s) => { s.linux!.rootfsPropagation = prop; },
+      });
+      expect(r.stderr).toBe('');
+      expect(Number(r.stdout)).toBeGreaterThan(5);
+      expect(r.exitCode).toBe(0);
+    });
+
     it('/proc, /sys and the cgroup2 mount inside: /sys read-only, /proc writable where allowed', async () => {
       const r = await runScript(`${MOUNTINFO(['/proc', '/sys', '/sys/fs/cgroup'])} | cut -d" " -f1-3 | sed "s/,.*//"; test -e /sys/fs/cgroup/cgroup.procs && echo cgroup2-ok`);
       expect(r.stderr).toBe('');

@@ -1,11 +1,11 @@
 // Namespaces of a real container: PID 1, its own /proc, hostname/domainname, a fresh network
 // namespace with only `lo`, sysctls scoped to it, and a user namespace mapping root to a host uid.
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cannotRunContainers, containerTestHooks, runScript } from '../../helpers/bundle.js';
+import { cannotRunContainers, containerTestHooks, poll, runScript } from '../../helpers/bundle.js';
 
 const skip = cannotRunContainers();
 
@@ -40,6 +40,50 @@ describe.skipIf(skip !== undefined)(`tsrun run: namespaces${skip ? ` [skipped: $
     expect(r.stdout).toBe('box-under-test\nbox-under-test\nexample.test\n');
     expect(readFileSync('/proc/sys/kernel/hostname', 'utf8')).toBe(hostBefore);
     expect(readFileSync('/proc/sys/kernel/domainname', 'utf8')).toBe(domainBefore);
+  });
+
+  it('without hostname in the config, a new UTS namespace keeps the host\'s name', async () => {
+    const host = readFileSync('/proc/sys/kernel/hostname', 'utf8');
+    const r = await runScript('hostname', { mutate: (s) => { delete s.hostname; } });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(host);
+  });
+
+  // (The host's PID 1 has capabilities this test process lacks, so its /proc/1/ns/* cannot be
+  // opened here: join a network namespace held by a helper process instead.)
+  it('joining a namespace by path: the container is in the helper\'s network namespace', async () => {
+    const helper = spawn('unshare', ['--net', 'sleep', '30'], { stdio: 'ignore' });
+    try {
+      const path = `/proc/${helper.pid}/ns/net`;
+      const want = await poll(() => {
+        try {
+          const ns = readlinkSync(path);
+          return ns !== readlinkSync('/proc/self/ns/net') ? ns : undefined;
+        } catch {
+          return undefined;
+        }
+      }, 5_000, 'the helper\'s new network namespace');
+      const r = await runScript('readlink /proc/self/ns/net; ls /sys/class/net', {
+        mutate: (s) => {
+          s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path } : n));
+        },
+      });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(`${want}\nlo\n`);
+    } finally {
+      helper.kill('SIGKILL');
+    }
+  });
+
+  it('joining a namespace by a path that is not a namespace names linux.namespaces and runs nothing', async () => {
+    const r = await runScript('echo ran', {
+      mutate: (s) => {
+        s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/etc/hostname' } : n));
+      },
+    });
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/linux\.namespaces/);
+    expect(r.exitCode).not.toBe(0);
   });
 
   it('a new network namespace has only lo, and it is down (no UP flag)', async () => {
