@@ -277,6 +277,9 @@ export async function cleanupLifecycle(): Promise<void> {
       try {
         record = JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8')) as typeof record;
       } catch { /* no state */ }
+      // Kill first: a cgroup that still holds processes after its init died must not make the
+      // clean-up wait on tsrun (that case is a test of its own).
+      if (record.cgroupDir) killCgroup(record.cgroupDir);
       await tsrun(root, ['delete', '--force', id], { timeout: 15_000 }).catch(() => undefined);
       if (record.pid && record.pid > 1 && !isDead(record.pid)) {
         try { process.kill(record.pid, 'SIGKILL'); } catch { /* gone */ }

@@ -84,6 +84,31 @@ describe.skipIf(skip !== undefined)(`lifecycle: delete --force${skip ? ` [skippe
     expect(r.exitCode).toBe(0);
     await expectGone(root, id, [pid]);
   });
+
+  // Without a PID namespace the kernel does not kill the rest when the init dies: the container is
+  // stopped but its cgroup still holds processes. runc's destroy() SIGKILLs them (signalAllProcesses
+  // for a non-private PID namespace) before removing the cgroup, so `delete` works.
+  it.skipIf(!hasCgroup2)('no PID namespace: init killed, a child left in the cgroup → stopped; delete kills the rest and removes everything', async () => {
+    const root = makeRoot();
+    const id = uniqueId('nopidns');
+    const bundle = scriptBundle('sleep 1000 & echo "up $0"; wait', (spec) => {
+      spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'pid');
+    });
+    const { pid, created } = await mustCreateAndStart(root, bundle, id);
+    await waitForFile(created.stdoutFile, `up ${bundle.marker}`);
+    const pids = cgroupPids(id);
+    expect(pids).toContain(pid);
+    expect(pids).toHaveLength(2);
+    process.kill(pid, 'SIGKILL');
+    expect(await waitForDeath(pid)).toMatch(/^(absent|zombie)$/);
+    expect(await stateOf(root, id)).toMatchObject({ status: 'stopped', pid: 0 });
+    const child = pids.find((p) => p !== pid)!;
+    expect(procState(child)).toMatch(/^alive/);
+    const r = await tsrun(root, ['delete', id], { timeout: 25_000 });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    await expectGone(root, id, pids);
+  }, 40_000);
 });
 
 describe.skipIf(skip !== undefined)(`lifecycle: concurrency${skip ? ` [skipped: ${skip}]` : ''}`, () => {

@@ -205,6 +205,23 @@ describe.skipIf(skip !== undefined)(`lifecycle errors${skip ? ` [skipped: ${skip
     if (hasCgroup2) expect(existsSync(defaultCgroupDir(id))).toBe(false);
   });
 
+  it('create with --pid-file in a directory that does not exist fails with a one-line message naming it; nothing is left', async () => {
+    const root = makeRoot();
+    const id = uniqueId('pidfile');
+    const bundle = scriptBundle('echo "started $0"; sleep 1000');
+    const pidFile = join(bundle.dir, 'no-such-dir', 'x.pid');
+    const r = await createIn(root, bundle, id, ['--pid-file', pidFile]);
+    expect(r.stdout()).toBe('');
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr()).toMatch(new RegExp(`^tsrun: .*${escape(join(bundle.dir, 'no-such-dir'))}`));
+    // A message, not a JavaScript stack trace.
+    expect(r.stderr()).not.toMatch(/\n\s+at /);
+    expect(r.stderr().trimEnd().split('\n')).toHaveLength(1);
+    expect(rootEntries(root)).toEqual([]);
+    if (hasCgroup2) expect(existsSync(defaultCgroupDir(id))).toBe(false);
+    expect(processesMatching(root)).toEqual([]);
+  });
+
   const invalidIds: [string, string][] = [['a/b', 'a/b'], ['..', '..'], ['-x', '-x'], ['2000 chars', 'x'.repeat(2000)], ['a/../b', 'a/../b']];
 
   it.each(invalidIds)('create refuses the invalid id %s ("invalid container id") and creates nothing', async (_name, id) => {
