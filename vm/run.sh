@@ -112,6 +112,7 @@ trap 'exit 143' TERM
   printf 'cd -- %q || exit 125\n' "$cwd"
   printf 'exec'; printf ' %q' "$@"; printf '\n'
 } > "$RUN/shared/cmd"
+printf '%s' "$cwd" > "$RUN/shared/cwd"
 
 # ---- virtiofsd: host / read-only, and the results directory read-write -------------------------------
 # The read-only view is made in a private mount namespace (nothing is mounted on the host): a
