@@ -7,7 +7,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Spec } from '../../src/oci/types.js';
-import { TSRUN, REPO, makeBundle, poll, runTsrun, sh, type RunOptions, type RunResult, type TestBundle } from './bundle.js';
+import { TSRUN, REPO, makeBundle, poll, runTsrun, sh, waitForBuild, type RunOptions, type RunResult, type TestBundle } from './bundle.js';
 
 /** A bundle (see makeBundle) whose process is `sh -c SCRIPT <marker>`, with a writable root. */
 export function scriptBundle(script: string, mutate?: (spec: Spec, b: { dir: string; rootfs: string; marker: string }) => void, dropResources = true): TestBundle {
@@ -79,7 +79,21 @@ let outCounter = 0;
  * /dev/null, and resolves when the tsrun process exits (not when the files are closed: the container
  * keeps them). Used for `create` and `run -d`, whose stdio becomes the container's.
  */
-export function tsrunToFiles(root: string, args: readonly string[], outDir: string, timeoutMs = 20_000): Promise<DetachedResult> {
+export async function tsrunToFiles(root: string, args: readonly string[], outDir: string, timeoutMs = 20_000): Promise<DetachedResult> {
+  // Other engineers rebuild dist/ in this working tree: wait for it, and retry a run that failed
+  // only because a dist chunk was missing at that moment (as runTsrun does).
+  for (let attempt = 1; ; attempt++) {
+    await waitForBuild();
+    const r = await tsrunToFilesOnce(root, args, outDir, timeoutMs);
+    if (attempt < 3 && r.exitCode !== 0 && /ERR_MODULE_NOT_FOUND[\s\S]*dist\/|Cannot find module '[^']*\/dist\//.test(r.stderr())) {
+      await new Promise((res) => setTimeout(res, 1_000));
+      continue;
+    }
+    return r;
+  }
+}
+
+function tsrunToFilesOnce(root: string, args: readonly string[], outDir: string, timeoutMs: number): Promise<DetachedResult> {
   outCounter += 1;
   const stdoutFile = join(outDir, `tsrun-${outCounter}.out`);
   const stderrFile = join(outDir, `tsrun-${outCounter}.err`);
