@@ -222,6 +222,15 @@ describe.skipIf(skip !== undefined)(`lifecycle errors${skip ? ` [skipped: ${skip
     expect(processesMatching(root)).toEqual([]);
   });
 
+  it.each(['FOO', 'SIGFOO', '99'])('kill with an unknown signal %s fails ("unknown signal") and the container keeps running', async (sig) => {
+    const root = makeRoot();
+    const id = uniqueId('badsig');
+    const bundle = scriptBundle('exec sleep 1000');
+    const { pid } = await mustCreateAndStart(root, bundle, id);
+    await expectBoth(root, ['kill', id, '--', sig], new RegExp(`unknown signal ${sig}`));
+    expect(await stateOf(root, id)).toMatchObject({ status: 'running', pid });
+  });
+
   const invalidIds: [string, string][] = [['a/b', 'a/b'], ['..', '..'], ['-x', '-x'], ['2000 chars', 'x'.repeat(2000)], ['a/../b', 'a/../b']];
 
   it.each(invalidIds)('create refuses the invalid id %s ("invalid container id") and creates nothing', async (_name, id) => {

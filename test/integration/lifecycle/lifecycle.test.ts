@@ -29,7 +29,7 @@ describe.skipIf(skip !== undefined)(`lifecycle: create/start/state/kill/delete${
     expect(created.stderr()).toBe('');
     expect(created.exitCode).toBe(0);
     const pidText = readFileSync(pidFile, 'utf8');
-    expect(pidText).toMatch(/^[1-9][0-9]*\n?$/);
+    expect(pidText).toMatch(/^[1-9][0-9]*$/); // runc writes the bare decimal pid, no newline
     const pid = Number(pidText.trim());
 
     const s1 = await stateOf(root, id);
@@ -136,6 +136,36 @@ describe.skipIf(skip !== undefined)(`lifecycle: create/start/state/kill/delete${
     await waitForFile(created.stdoutFile, 'child2-USR1\n');
     expect(created.stdout().match(/init-USR1/g)).toHaveLength(2);
     expect((await tsrun(root, ['delete', '--force', id])).exitCode).toBe(0);
+  });
+
+  it('kill KILL of a created container stops it (pid 0) without running the process; delete removes it', async () => {
+    const root = makeRoot();
+    const id = uniqueId('killcreated');
+    const bundle = scriptBundle('echo "started $0"');
+    const c = await mustCreate(root, bundle, id);
+    const { pid } = await stateOf(root, id);
+    const k = await tsrun(root, ['kill', id, 'KILL']);
+    expect(k.stderr).toBe('');
+    expect(k.exitCode).toBe(0);
+    expect(await waitForStatus(root, id, 'stopped')).toMatchObject({ pid: 0 });
+    expect(await waitForDeath(pid)).toMatch(/^(absent|zombie)$/);
+    expect(c.stdout()).toBe('');
+    expect((await tsrun(root, ['delete', id])).exitCode).toBe(0);
+    expect(rootEntries(root)).toEqual([]);
+  });
+
+  it('a process that exits by itself: its output appears, the container is stopped (pid 0), plain delete removes it', async () => {
+    const root = makeRoot();
+    const id = uniqueId('selfexit');
+    const bundle = scriptBundle('echo "bye $0"; exit 3');
+    const { created } = await mustCreateAndStart(root, bundle, id);
+    await waitForFile(created.stdoutFile, `bye ${bundle.marker}\n`);
+    expect(await waitForStatus(root, id, 'stopped')).toMatchObject({ id, status: 'stopped', pid: 0 });
+    const del = await tsrun(root, ['delete', id]);
+    expect(del.stderr).toBe('');
+    expect(del.exitCode).toBe(0);
+    expect(rootEntries(root)).toEqual([]);
+    if (hasCgroup2) expect(existsSync(defaultCgroupDir(id))).toBe(false);
   });
 
   it('a created container whose init is SIGKILLed from the host is stopped (pid 0), and plain delete removes it', async () => {
@@ -281,7 +311,7 @@ describe.skipIf(skip !== undefined)(`lifecycle: run and run -d${skip ? ` [skippe
     expect(r.ms).toBeLessThan(5_000);
     const st = await stateOf(root, id);
     expect(st).toMatchObject({ id, status: 'running', bundle: bundle.dir });
-    expect(readFileSync(pidFile, 'utf8').trim()).toBe(String(st.pid));
+    expect(readFileSync(pidFile, 'utf8')).toBe(String(st.pid));
     expect(procState(st.pid)).toMatch(/^alive/);
     await waitForFile(r.stdoutFile, `ready ${bundle.marker}\n`);
     // No tsrun stays behind: nothing on the host has this test's root in its argv (tsrun's does).
