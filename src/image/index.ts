@@ -3,7 +3,7 @@ export type { ImageConfig, ImageRunConfig, ImageManifest, ImageIndex, Descriptor
 export { importImage, parseImageArg, isImageSource, type ImportOptions, type ImportProgress } from './import.js';
 export { imageRootfs, rootfsOfRecord, type ImageRootfs } from './rootfs.js';
 export { specFromImage, type ImageSpecOverrides } from './spec-from-image.js';
-export { overlayMountData, MOUNT_DATA_MAX, type OverlayMountData } from './overlay.js';
+export { overlayMountData, overlayForContainer, removeContainerOverlay, MOUNT_DATA_MAX, type OverlayMountData, type ContainerOverlay } from './overlay.js';
 export { listImages, removeImage, pruneLayers, unpackBundle } from './manage.js';
 export { ImageStore, type ImageRecord } from './image-store.js';
 export { LayerStore, DEFAULT_STORE } from './layer-store.js';

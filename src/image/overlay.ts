@@ -1,6 +1,7 @@
 // Overlay mount data for an image. The data of mount(2) is limited to one page (4096 bytes), so
 // lower layers are named by their short links relative to `<store>/l` — the caller chdirs there
 // before mounting — rather than by 90-byte absolute paths: a few hundred layers fit.
+import { chmodSync, chownSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { LayerStore } from './layer-store.js';
 
@@ -39,4 +40,31 @@ export function overlayMountData(storeDir: string, diffIds: string[], upper?: { 
     throw new TsrunError(`overlay mount data for ${diffIds.length} layers is ${data.length} bytes, over the ${MOUNT_DATA_MAX}-byte limit`);
   }
   return { chdir: store.linkDir, data };
+}
+
+export interface ContainerOverlay extends OverlayMountData {
+  upperDir: string;
+  workDir: string;
+}
+
+/**
+ * Creates `<containerDir>/upper` and `<containerDir>/work` and returns the mount data for a
+ * container's rootfs. The upper dir takes the owner and mode of the image's top layer root: the
+ * merged root directory shows the upper dir's, and `/` should look as the image made it.
+ */
+export function overlayForContainer(rootfs: { storeDir: string; diffIds: string[]; lowerDirs: string[] }, containerDir: string): ContainerOverlay {
+  const upperDir = `${containerDir}/upper`;
+  const workDir = `${containerDir}/work`;
+  mkdirSync(upperDir, { recursive: true });
+  mkdirSync(workDir, { recursive: true });
+  const top = lstatSync(rootfs.lowerDirs[0]!);
+  chownSync(upperDir, top.uid, top.gid);
+  chmodSync(upperDir, top.mode & 0o7777);
+  return { ...overlayMountData(rootfs.storeDir, rootfs.diffIds, { upperDir, workDir }), upperDir, workDir };
+}
+
+/** Deletes a container's upper and work dirs (after the overlay is unmounted, with its namespace). */
+export function removeContainerOverlay(containerDir: string): void {
+  rmSync(`${containerDir}/upper`, { recursive: true, force: true });
+  rmSync(`${containerDir}/work`, { recursive: true, force: true });
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importImage } from '../../../src/image/import.js';
 import { imageRootfs } from '../../../src/image/rootfs.js';
-import { overlayMountData } from '../../../src/image/overlay.js';
+import { overlayForContainer, removeContainerOverlay } from '../../../src/image/overlay.js';
 import { flattenLayers } from '../../../src/image/flatten.js';
 import { LayerStore } from '../../../src/image/layer-store.js';
 
@@ -53,14 +53,27 @@ describe('imported sample image vs umoci unpack', () => {
     await importImage(layout, { store });
     const rootfs = await imageRootfs(`${layout}:latest`, { store });
     const c = `${work}/container`;
-    for (const d of ['upper', 'work', 'merged']) mkdirSync(`${c}/${d}`, { recursive: true });
-    const m = overlayMountData(store, rootfs.diffIds, { upperDir: `${c}/upper`, workDir: `${c}/work` });
+    mkdirSync(`${c}/merged`, { recursive: true });
+    const m = overlayForContainer(rootfs, c);
     expect(m.data).toMatch(/^lowerdir=[0-9a-f]{12}:[0-9a-f]{12},upperdir=/);
     const script = `cd "$1" && mount -t overlay overlay -o "$2" "$3" && sh -c '${LIST_TREE.replace(/'/g, `'\\''`)}' list "$3" "$4"`;
     const merged = execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', m.chdir, m.data, `${c}/merged`, `${work}/merged-list`], { encoding: 'utf8' });
     expect(merged).toBe(umociTree);
     // The mount lived only in the namespace.
     expect(execFileSync('findmnt', ['-rn', '-o', 'TARGET'], { encoding: 'utf8' })).not.toContain(`${c}/merged`);
+    removeContainerOverlay(c);
+  });
+
+  it('runs the image command in the merged view: the whiteout and opaque dir at work', async () => {
+    const store = `${work}/store`;
+    const rootfs = await imageRootfs(`${layout}:latest`, { store });
+    const c = `${work}/container-run`;
+    mkdirSync(`${c}/merged`, { recursive: true });
+    const m = overlayForContainer(rootfs, c);
+    const script = 'cd "$1" && mount -t overlay overlay -o "$2" "$3" && chroot "$3" /bin/sh -c "cat /etc/hostname; ls /data; test -e /etc/motd || echo motd-gone; echo written > /data/new-file" && cat "$4/data/new-file"';
+    const out = execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', m.chdir, m.data, `${c}/merged`, m.upperDir], { encoding: 'utf8' });
+    expect(out).toBe('top\nnew\nmotd-gone\nwritten\n'); // the write landed in the container's upper dir
+    removeContainerOverlay(c);
   });
 
   it('tsrun image unpack (flattened layers) equals umoci rootfs', async () => {
