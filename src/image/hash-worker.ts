@@ -3,7 +3,7 @@
 // shared memory and only slot numbers are posted: a copy per chunk into fresh memory plus a transfer
 // measured ~0.65 s, more than hashing in-thread. A full ring makes the stream wait (backpressure).
 // The worker is inline source, so there is no separate file to ship in the bundle.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -22,7 +22,8 @@ const SLOTS = 16;
 export class WorkerHash {
   private readonly ring = new SharedArrayBuffer(SLOT * SLOTS);
   private readonly view = new Uint8Array(this.ring);
-  private readonly worker = new Worker(SOURCE, { eval: true, workerData: { ring: this.ring } });
+  // Loaded on first use, not at import: the CLI's V8 start-up snapshot must not load worker_threads.
+  private readonly worker: Worker = new (process.getBuiltinModule('node:worker_threads').Worker)(SOURCE, { eval: true, workerData: { ring: this.ring } });
   private readonly free: number[] = Array.from({ length: SLOTS }, (_, i) => i);
   private blocked: (() => void) | undefined;
   private onDigest: ((hex: string) => void) | undefined;
