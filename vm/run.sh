@@ -154,6 +154,8 @@ pids+=($!)
 reader=$!
 
 append="console=ttyS0 cgroup_no_v1=all panic=-1 mitigations=off random.trust_cpu=on rdinit=/init"
+# TSRUN_VM_APPEND: extra kernel parameters (debugging, experiments); TSRUN_VM_QEMU_ARGS: extra qemu args.
+append="$append ${TSRUN_VM_APPEND:-}"
 if [ "$console" = 1 ]; then
   append="$append TSRUN_VM_CONSOLE=1"
   serial=(-serial mon:stdio)
@@ -162,6 +164,7 @@ else
   serial=(-serial "file:$RUN/console.log")
 fi
 
+# shellcheck disable=SC2054,SC2206  # commas are qemu's; TSRUN_VM_QEMU_ARGS is split on purpose
 qemu=(qemu-system-x86_64
   -accel tcg,thread=multi -cpu max -smp "$cpus" -m "${mem}M"
   -object "memory-backend-memfd,id=mem,size=${mem}M,share=on" -machine q35,memory-backend=mem
@@ -172,6 +175,7 @@ qemu=(qemu-system-x86_64
   -device virtio-serial-pci -chardev "file,id=out,path=$RUN/out" -device virtconsole,chardev=out
   -drive "file=$RUN/scratch.img,format=raw,if=none,id=scratch,cache=unsafe"
   -device virtio-blk-pci,drive=scratch,serial=tsrun-scratch
+  ${TSRUN_VM_QEMU_ARGS:-}
 )
 start=$(date +%s.%N)
 # timeout(1) (not a background sleep, which would keep our stdout open) sends TERM, then KILL 5 s later.
