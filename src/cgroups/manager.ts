@@ -1,12 +1,14 @@
 // Applies a CgroupPlan to the machine and manages the resulting cgroup: the object the container code
 // holds on to for placement (clone3 fd / cgroup.procs), freeze, kill, stats and removal.
-import { closeSync, constants, openSync, readdirSync, rmdirSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { BpfError, installDeviceProgram } from '../native/bpf.js';
 import { deviceProgram } from './devices/program.js';
 import { CgroupError, cgroupFsError, errnoOf } from './errors.js';
 import { waitForEvent, readEvents } from './events.js';
 import { cgroupFileExists, parseFlatKeyed, readCgroupFile, writeCgroupFile } from './files.js';
+import { parseMountInfo } from './mount.js';
+import { ownedRootOf } from './path.js';
 import { readStats, type CgroupStats } from './stats.js';
 import { enableControllers, makeChain, pathChain, removeDirs } from './tree.js';
 import type { CgroupPlan, DeviceRule } from './types.js';
@@ -59,12 +61,22 @@ export function applyCgroup(plan: CgroupPlan): CgroupHandle {
   return new Cgroup(plan.dir, plan.ownedRoot, created);
 }
 
-/** Re-opens an existing container cgroup, e.g. for `tsrun kill` or `delete`. Pass the plan's ownedRoot. */
-export function loadCgroup(dir: string, ownedRoot: string = dir): CgroupHandle {
+/**
+ * Re-opens an existing container cgroup, e.g. for `tsrun kill` or `delete`. Which empty parents destroy()
+ * may remove is worked out as the planner does (ownedRootOf), unless ownedRoot is given.
+ */
+export function loadCgroup(dir: string, ownedRoot?: string): CgroupHandle {
   if (!cgroupFileExists(dir, 'cgroup.procs')) {
     throw new CgroupError(`cgroup: ${dir} is not a cgroup v2 directory (no cgroup.procs)`, { file: dir });
   }
-  return new Cgroup(dir, ownedRoot, []);
+  return new Cgroup(dir, ownedRoot ?? ownedRootOf(mountPointOf(dir), dir), []);
+}
+
+/** The cgroup2 mount point that contains dir (from mountinfo: the longest mount point that is a prefix). */
+function mountPointOf(dir: string): string {
+  const mounts = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).filter((m) => m.fsType === 'cgroup2');
+  const containing = mounts.map((m) => m.mountPoint).filter((p) => dir === p || dir.startsWith(p.endsWith('/') ? p : `${p}/`));
+  return containing.sort((a, b) => b.length - a.length)[0] ?? dir;
 }
 
 /** Loads the device program for these rules and attaches it to the cgroup at dir. */

@@ -33,11 +33,18 @@ export function resolveCgroupPath(mountPoint: string, cgroupsPath: string | unde
   const components = cgroupsPath.split('/').filter((c) => c !== '');
   checkComponents(FIELD, components);
   if (components.length === 0) throw new ConfigError(FIELD, 'must not be the root of the cgroup hierarchy');
-  if (cgroupsPath.startsWith('/')) {
-    const dir = posix.join(mountPoint, ...components);
-    return { dir, ownedRoot: dir };
-  }
-  return { dir: posix.join(owned, ...components), ownedRoot: owned };
+  const dir = cgroupsPath.startsWith('/') ? posix.join(mountPoint, ...components) : posix.join(owned, ...components);
+  return { dir, ownedRoot: ownedRootOf(mountPoint, dir) };
+}
+
+/**
+ * The topmost directory tsrun may remove once empty: <mount>/tsrun for anything inside tsrun's own
+ * subtree (however the path was spelled), otherwise only the container's directory itself, since the
+ * parents of an absolute path elsewhere belong to whoever chose it.
+ */
+export function ownedRootOf(mountPoint: string, dir: string): string {
+  const owned = posix.join(mountPoint, TSRUN_SUBTREE);
+  return dir.startsWith(`${owned}/`) ? owned : dir;
 }
 
 function checkComponents(field: string, components: string[]): void {

@@ -2,7 +2,7 @@
 // cannot be opened here even by root, so char devices stand in: loop-control (10:237) and /dev/null.
 import { closeSync, existsSync, openSync, constants } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { queryDevicePrograms } from '../../../src/native/bpf.js';
+import { BpfError, loadDeviceProgram, queryDevicePrograms } from '../../../src/native/bpf.js';
 import { cannotRun, cleanUp, makeCgroup, shellIn, skipNote } from './support.js';
 import type { CgroupHandle } from '../../../src/cgroups/index.js';
 
@@ -77,5 +77,18 @@ describe.skipIf(cannotRun() || CANDIDATES.length === 0)(`device rules via BPF_PR
     const cg = makeCgroup('dev-null', { devices: [{ allow: false, type: 'c', major: 1, minor: 3, access: 'rwm' }] });
     const { stdout } = await tryOpen(cg, ['/dev/null']);
     expect(stdout).toBe('/dev/null ok\n');
+  });
+
+  it('reports the verifier\'s reason when the kernel refuses a program', () => {
+    // "exit" alone returns an uninitialised r0, which the verifier rejects.
+    let error: unknown;
+    try {
+      loadDeviceProgram(Buffer.from('9500000000000000', 'hex'));
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(BpfError);
+    expect((error as BpfError).errno).toBe('EACCES');
+    expect((error as BpfError).verifierLog).toMatch(/R0 !read_ok/);
   });
 });

@@ -1,6 +1,6 @@
 // The cgroup driver against this machine's real cgroup v2 hierarchy: everything that needs no v2
 // resource controller (hybrid hosts have none but hugetlb) runs here; limits run in limits.test.ts.
-import { existsSync, readFileSync, closeSync, fstatSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyCgroup, loadCgroup, planCgroup, describeHost, CgroupError } from '../../../src/cgroups/index.js';
@@ -35,6 +35,16 @@ describe.skipIf(cannotRun())(`cgroup v2 driver on this host${skipNote([])}`, () 
     expect(existsSync(cg.dir)).toBe(false);
     // Other containers may be using /tsrun at the same moment; only a /tsrun we made and nobody shares must go.
     if (!hadTsrun && !existsSync(join(v2, 'tsrun'))) expect(existsSync(join(v2, 'tsrun'))).toBe(false);
+  });
+
+  it('a reloaded default-path cgroup still removes the /tsrun it no longer shares', async () => {
+    const id = testName('reload');
+    const cg = track(applyCgroup(planCgroup(specWith({}), id, host!)));
+    const again = loadCgroup(cg.dir);
+    await again.destroy();
+    expect(existsSync(cg.dir)).toBe(false);
+    const others = existsSync(join(v2, 'tsrun')) ? readdirSync(join(v2, 'tsrun'), { withFileTypes: true }).filter((e) => e.isDirectory()) : [];
+    if (others.length === 0) expect(existsSync(join(v2, 'tsrun'))).toBe(false);
   });
 
   it('moves a process in with addProcess, and cgroup.kill ends it and everything it started', async () => {

@@ -49,6 +49,10 @@ describe('cgroupsPath', () => {
     expect(resolveCgroupPath(M, '/machines/web', 'x')).toEqual({ dir: `${M}/machines/web`, ownedRoot: `${M}/machines/web` });
     expect(resolveCgroupPath('/sys/fs/cgroup', '//a//b/', 'x').dir).toBe('/sys/fs/cgroup/a/b');
   });
+  it('treats an absolute path inside /tsrun as tsrun\'s own subtree', () => {
+    expect(resolveCgroupPath(M, '/tsrun/web', 'x')).toEqual({ dir: `${M}/tsrun/web`, ownedRoot: `${M}/tsrun` });
+    expect(resolveCgroupPath(M, '/tsrunner/web', 'x').ownedRoot).toBe(`${M}/tsrunner/web`);
+  });
   it('puts relative paths under /tsrun, never under the caller\'s cgroup', () => {
     expect(resolveCgroupPath(M, 'team/web', 'x')).toEqual({ dir: `${M}/tsrun/team/web`, ownedRoot: `${M}/tsrun` });
   });
