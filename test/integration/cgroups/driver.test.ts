@@ -140,6 +140,18 @@ describe.skipIf(cannotRun())(`cgroup v2 driver on this host${skipNote([])}`, () 
     }
   });
 
+  it.skipIf(!host?.controllers.includes('hugetlb'))('refuses to enable controllers below a cgroup that has processes of its own', async () => {
+    const parent = makeCgroup('busy-parent');
+    const sh = shellIn(parent, 'echo started; sleep 1000');
+    await until(() => sh.stdout().includes('started'));
+    const name = testName('busy-parent');
+    const spec = specWith({ hugepageLimits: [{ pageSize: '2MB', limit: 0 }] }, { cgroupsPath: `/${name}/leaf` });
+    expect(() => track(applyCgroup(planCgroup(spec, 'leaf', host!)))).toThrow(
+      `cgroup: cannot enable hugetlb below ${parent.dir}: it has processes of its own, and cgroup v2 allows controllers only for the children of cgroups without processes (choose a linux.cgroupsPath elsewhere)`,
+    );
+    expect(existsSync(join(parent.dir, 'leaf'))).toBe(false);
+  });
+
   it('removes what it created when the kernel refuses a write, naming the file and errno', () => {
     const name = testName('badwrite');
     const spec = specWith({ unified: { 'cgroup.max.descendants': 'lots' } }, { cgroupsPath: `/${name}/leaf` });
