@@ -76,6 +76,8 @@ class LayerWriter {
     } catch {
       mkdirSync(p, 0o755);
       this.knownDirs.add(rel);
+      // The kernel makes a directory created in a setgid one setgid too (and gives it its group).
+      if (this.setgidDirs.has(parentOf(rel))) this.setgidDirs.add(rel);
       return;
     }
     if (st.isSymbolicLink()) throw hostile(entryName, `'${rel}' is a symlink; refusing to write through it`);

@@ -114,3 +114,16 @@ describe('unpackLayer: hostile archives are refused', () => {
     await expect(unpack(Buffer.concat([h, tar.subarray(512)]))).rejects.toThrow(/exceeds the limit/);
   });
 });
+
+describe.skipIf(!isRoot)('unpackLayer: ownership in setgid directories', () => {
+  it('gives files the owner the tar says, even where the kernel would inherit a group', async () => {
+    const root = await unpack([
+      { name: 'shared/', type: 'directory', mode: 0o2775, gid: 50 },
+      { name: 'shared/implicit/file', data: 'x', uid: 0, gid: 0 },
+      { name: 'shared/file', data: 'y', uid: 0, gid: 0 },
+    ]);
+    expect(lstatSync(`${root}/shared/file`).gid).toBe(0);
+    expect(lstatSync(`${root}/shared/implicit/file`).gid).toBe(0);
+    expect(lstatSync(`${root}/shared`).mode & 0o7777).toBe(0o2775);
+  });
+});
