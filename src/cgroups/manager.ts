@@ -2,7 +2,7 @@
 // holds on to for placement (clone3 fd / cgroup.procs), freeze, kill, stats and removal.
 import { closeSync, constants, openSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { BpfError, installDeviceProgram } from '../native/bpf.js';
+import { BpfError, detachDeviceProgram, installDeviceProgram, programFdById, queryDevicePrograms } from '../native/bpf.js';
 import { deviceProgram } from './devices/program.js';
 import { CgroupError, cgroupFsError, errnoOf } from './errors.js';
 import { waitForEvent, readEvents } from './events.js';
@@ -32,6 +32,8 @@ export interface CgroupHandle {
   stats(): CgroupStats;
   /** True if the OOM killer killed a process in this cgroup (memory.events oom_kill > 0). */
   oomKilled(): boolean;
+  /** Replaces the device rules (`tsrun update`); null removes the program, allowing every device. */
+  setDeviceRules(rules: readonly DeviceRule[] | null): void;
   /** Removes the cgroup (waiting for exiting processes to leave) and the empty parents tsrun owns. */
   destroy(timeoutMs?: number): Promise<void>;
 }
@@ -81,9 +83,26 @@ function mountPointOf(dir: string): string {
 
 /** Loads the device program for these rules and attaches it to the cgroup at dir. */
 export function attachDeviceRules(dir: string, rules: readonly DeviceRule[]): void {
+  replaceDeviceRules(dir, rules, false);
+}
+
+/**
+ * Puts a program for `rules` on the cgroup (none when null) and, if `replace`, detaches the device
+ * programs that were there before. The new one is attached first, so there is no moment without rules.
+ */
+export function replaceDeviceRules(dir: string, rules: readonly DeviceRule[] | null, replace = true): void {
   const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
-    installDeviceProgram(fd, deviceProgram(rules));
+    const old = replace ? queryDevicePrograms(fd) : [];
+    if (rules !== null) installDeviceProgram(fd, deviceProgram(rules));
+    for (const id of old) {
+      const progFd = programFdById(id);
+      try {
+        detachDeviceProgram(fd, progFd);
+      } finally {
+        closeSync(progFd);
+      }
+    }
   } catch (err) {
     if (!(err instanceof BpfError)) throw err;
     throw new CgroupError(`cgroup: attaching the device rules program to ${dir} failed: ${err.message}`, {
@@ -147,6 +166,10 @@ class Cgroup implements CgroupHandle {
       }
     }
     await this.thaw();
+  }
+
+  setDeviceRules(rules: readonly DeviceRule[] | null): void {
+    replaceDeviceRules(this.dir, rules);
   }
 
   populated(): boolean {

@@ -11,6 +11,7 @@ const SYS_BPF: Partial<Record<string, number>> = { x64: 321, arm64: 280, riscv64
 export const BPF_PROG_LOAD = 5;
 export const BPF_PROG_ATTACH = 8;
 export const BPF_PROG_DETACH = 9;
+export const BPF_PROG_GET_FD_BY_ID = 13;
 export const BPF_PROG_QUERY = 16;
 export const BPF_PROG_TYPE_CGROUP_DEVICE = 15;
 export const BPF_CGROUP_DEVICE = 6;
@@ -136,6 +137,13 @@ export function queryDevicePrograms(cgroupFd: number): number[] {
   } finally {
     loadKoffi().free(ids.ptr);
   }
+}
+
+/** An fd for an already-loaded program, from its id (as BPF_PROG_QUERY lists them), e.g. to detach it. */
+export function programFdById(id: number): number {
+  const a = Buffer.alloc(16);
+  a.writeUInt32LE(id, 0); // prog_id
+  return bpf(BPF_PROG_GET_FD_BY_ID, 'BPF_PROG_GET_FD_BY_ID', a);
 }
 
 /** Loads the program, attaches it to the cgroup behind cgroupFd, and drops our fd (the attachment keeps it). */

@@ -35,7 +35,12 @@ export function memoryWrites(resources: Resources, prefix: string): FileWrite[] 
 
   const swap = memory.swap === undefined ? 0 : requireLimit(`${p}.swap`, memory.swap);
   const swapMax = swapMaxValue(swap, limit, `${p}.swap`);
-  if (swapMax !== undefined) write('memory.swap.max', swapMax, `${p}.swap`);
+  if (swapMax !== undefined) {
+    // "Unlimited swap" implied by an unlimited limit is skipped on kernels without swap accounting
+    // (no memory.swap.max); a swap value the config spells out is not.
+    const implied = swap === 0;
+    out.push({ controller: 'memory', file: 'memory.swap.max', value: swapMax, field: implied ? `${p}.limit` : `${p}.swap`, ...(implied ? { optional: true } : {}) });
+  }
   return out;
 }
 

@@ -79,6 +79,26 @@ describe.skipIf(cannotRun() || CANDIDATES.length === 0)(`device rules via BPF_PR
     expect(stdout).toBe('/dev/null ok\n');
   });
 
+  it('replaces the rules of a live cgroup (for update): remove the program, then put one back', async () => {
+    const cg = makeCgroup('dev-update', { devices: [{ allow: false, type: 'c', major: target.major, minor: target.minor, access: 'rwm' }] });
+    const programs = (): number => {
+      const fd = cg.openDirFd();
+      try {
+        return queryDevicePrograms(fd).length;
+      } finally {
+        closeSync(fd);
+      }
+    };
+    expect((await tryOpen(cg, [target.path])).stdout).toBe(`${target.path} denied\n`);
+    cg.setDeviceRules(null);
+    expect(programs()).toBe(0);
+    expect((await tryOpen(cg, [target.path])).stdout).toBe(`${target.path} ok\n`);
+    cg.setDeviceRules([{ allow: false, type: 'c', major: target.major, minor: target.minor, access: 'rwm' }]);
+    cg.setDeviceRules([{ allow: false, type: 'a', major: null, minor: null, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }]);
+    expect(programs()).toBe(1);
+    expect((await tryOpen(cg, [target.path, '/dev/null', '/dev/zero'])).stdout).toBe(`${target.path} denied\n/dev/null ok\n/dev/zero denied\n`);
+  });
+
   it('reports the verifier\'s reason when the kernel refuses a program', () => {
     // "exit" alone returns an uninitialised r0, which the verifier rejects.
     let error: unknown;

@@ -30,7 +30,11 @@ describe('memory', () => {
     ]);
   });
   it('writes -1 as max and treats 0 as unset', () => {
-    expect(pairs(memoryWrites({ memory: { limit: -1 } }, P))).toEqual(['memory.max=max', 'memory.swap.max=max']);
+    expect(memoryWrites({ memory: { limit: -1 } }, P)).toEqual([
+      { controller: 'memory', file: 'memory.max', value: 'max', field: 'linux.resources.memory.limit' },
+      // implied by the unlimited limit, so skipped where the kernel has no swap accounting
+      { controller: 'memory', file: 'memory.swap.max', value: 'max', field: 'linux.resources.memory.limit', optional: true },
+    ]);
     expect(memoryWrites({ memory: { limit: 0, reservation: 0 } }, P)).toEqual([]);
     expect(pairs(memoryWrites({ memory: { reservation: -1 } }, P))).toEqual(['memory.low=max']);
   });
