@@ -10,4 +10,5 @@ $(IMAGE_SAMPLE): rootfs-samples/image.sh
 # Import of a large layer vs umoci unpack and GNU tar (see bench/README-image.md).
 bench-image: build
 	bench/image-import.sh
+# `make samples` (and so `make test`) builds the sample image too.
 samples: sample-image

@@ -12,12 +12,20 @@ export function listImages(storeDir: string): ImageRecord[] {
   return new ImageStore(storeDir).list();
 }
 
-/** Removes an image record; its layers stay until `prune` (another image may share them). */
-export function removeImage(storeDir: string, ref: string): ImageRecord {
+/**
+ * Removes an image record; its layers stay until `prune` (another image may share them). Named by one
+ * of several names, the image only loses that name (like `docker rmi`), and `untagged` says so.
+ */
+export function removeImage(storeDir: string, ref: string): { record: ImageRecord; untagged?: string } {
   const images = new ImageStore(storeDir);
   const rec = images.get(ref);
+  const name = rec.names.find((n) => n === ref || n === `${ref}:latest`);
+  if (name && rec.names.length > 1) {
+    images.save({ ...rec, names: rec.names.filter((n) => n !== name) });
+    return { record: rec, untagged: name };
+  }
   images.remove(rec.id);
-  return rec;
+  return { record: rec };
 }
 
 /** Deletes every layer no image record references, and scratch dirs of dead importers. */

@@ -79,7 +79,10 @@ const rmCmd: CommandModule<StoreArgs & { images: string[] }> = {
   handler: async (args) => {
     if (args.images.length === 0) throw new UsageError('name an image to remove', 'image rm');
     const { removeImage } = await import('../../image/manage.js');
-    for (const ref of args.images) process.stdout.write(`${removeImage(args.store, ref).id}\n`);
+    for (const ref of args.images) {
+      const r = removeImage(args.store, ref);
+      process.stdout.write(r.untagged ? `untagged ${r.untagged}\n` : `deleted ${r.record.id}\n`);
+    }
     return 0;
   },
 };
