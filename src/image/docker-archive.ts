@@ -2,6 +2,7 @@
 // per layer. Old docker writes `<id>/layer.tar` + `<config hex>.json`; docker 25+ writes an OCI
 // layout inside (`blobs/sha256/<hex>`). Both are read through the same manifest.json.
 import { createReadStream, createWriteStream, openSync, readSync, closeSync, rmSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { basename } from 'node:path';
@@ -100,7 +101,8 @@ export async function openDockerArchive(file: string, scratchDir: string, tag?: 
         size: m.size,
         mediaType: 'docker-archive layer',
         compression: 'detect',
-        open: () => createReadStream(tarPath, { start: m.offset, end: m.offset + m.size - 1, highWaterMark: 1 << 20 }),
+        // createReadStream cannot express an empty range (end < start).
+        open: () => (m.size === 0 ? Readable.from([]) : createReadStream(tarPath, { start: m.offset, end: m.offset + m.size - 1, highWaterMark: 1 << 20 })),
       };
     });
     const names = entry.RepoTags?.length ? [...entry.RepoTags] : [`${basename(file).replace(/\.tar(\.gz)?$/, '')}:latest`];
