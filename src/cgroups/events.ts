@@ -10,15 +10,28 @@ export function readEvents(dir: string): Record<string, number> {
   return parseFlatKeyed(readCgroupFile(dir, 'cgroup.events') ?? '');
 }
 
+/**
+ * True once cgroup.events shows `key value`. A cgroup that no longer exists is empty ("populated 0"
+ * holds), but can reach no other state, which is an error rather than a wait until the timeout.
+ */
+function reached(dir: string, key: string, value: number): boolean {
+  const text = readCgroupFile(dir, 'cgroup.events');
+  if (text === undefined) {
+    if (key === 'populated' && value === 0) return true;
+    throw new CgroupError(`cgroup: ${dir} no longer exists (waiting for "${key} ${value}")`, { file: dir });
+  }
+  return parseFlatKeyed(text)[key] === value;
+}
+
 export async function waitForEvent(dir: string, key: string, value: number, timeoutMs = 10_000): Promise<void> {
-  if (readEvents(dir)[key] === value) return;
+  if (reached(dir, key, value)) return;
   let wake: (() => void) | undefined;
   const watcher = watch(join(dir, 'cgroup.events'), () => wake?.());
   watcher.on('error', () => wake?.()); // the cgroup vanished; the next read reports it
   const deadline = Date.now() + timeoutMs;
   try {
     for (let backoff = 1; ; backoff = Math.min(backoff * 2, 50)) {
-      if (readEvents(dir)[key] === value) return;
+      if (reached(dir, key, value)) return;
       const left = deadline - Date.now();
       if (left <= 0) break;
       await new Promise<void>((resolve) => {

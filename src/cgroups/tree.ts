@@ -21,13 +21,13 @@ export function pathChain(mountPoint: string, dir: string): string[] {
  * parent (/tsrun) between our mkdirs.
  */
 export function makeChain(chain: string[]): string[] {
+  const created: string[] = [];
   for (let attempt = 0; ; attempt++) {
-    const created: string[] = [];
     try {
       for (const d of chain) {
         try {
           mkdirSync(d);
-          created.push(d);
+          if (!created.includes(d)) created.push(d);
         } catch (err) {
           if (errnoOf(err) !== 'EEXIST') throw err;
         }
