@@ -144,6 +144,7 @@ static int decode_plan(const uint8_t *buf, uint32_t len, struct plan *pl, int *b
 /* ------------------------------------------------------------------ child side: helpers */
 
 static int g_sync_fd = -1;
+static int g_pdeathsig = 0;
 static int g_root_fd = -1;
 static const char *g_syscall = "";
 
@@ -211,11 +212,86 @@ static int openat2_in_root(const char *path, int flags) {
 }
 
 /*
- * Split "a/b/c" into the parent directory (opened O_PATH inside the root, created if `create`) and
- * the last component. Creating walks component by component so every mkdir happens in a directory
- * the kernel resolved inside the rootfs: a symlink in the rootfs can never make us create or mount
- * outside it.
+ * Resolves `path` inside the rootfs the way a container would see it, creating what is missing:
+ * components are walked one at a time; a symlink is read and its target (absolute ones taken
+ * relative to the rootfs, `..` clamped at its top) replaces it, so a dangling link such as
+ * /evil -> /tmp/x makes us create /tmp/x *inside the rootfs*, never on the host. Every syscall is
+ * relative to a directory the kernel resolved inside the root (RESOLVE_IN_ROOT).
+ * kind: 0 resolve only, 1 create directories, 2 create directories and the last component as a file.
+ * follow_last: 0 for the path of something about to be created (symlink, mknod), whose parent is wanted.
+ * Returns an O_PATH fd, or -1 with errno (and g_syscall) set.
  */
+static int resolve_create(const char *path, int kind) {
+  char todo[4096], done[4096] = "";
+  size_t n = strlen(path);
+  if (n >= sizeof todo) { errno = ENAMETOOLONG; g_syscall = "openat2"; return -1; }
+  memcpy(todo, path, n + 1);
+  for (int hops = 0; hops < 40; hops++) {
+    char *rest = todo;
+    int restart = 0;
+    while (*rest && !restart) {
+      while (*rest == '/') rest++;
+      if (!*rest) break;
+      char *slash = strchr(rest, '/');
+      size_t clen = slash ? (size_t)(slash - rest) : strlen(rest);
+      char comp[256];
+      if (clen >= sizeof comp) { errno = ENAMETOOLONG; g_syscall = "openat2"; return -1; }
+      memcpy(comp, rest, clen);
+      comp[clen] = 0;
+      rest += clen;
+      int last = *rest == 0 || strspn(rest, "/") == strlen(rest);
+      if (strcmp(comp, ".") == 0) continue;
+      if (strcmp(comp, "..") == 0) { char *cut = strrchr(done, '/'); if (cut) *cut = 0; continue; }
+      int dir = openat2_in_root(*done ? done : "/", O_PATH | O_DIRECTORY);
+      if (dir < 0) { g_syscall = "openat2"; return -1; }
+      struct stat st;
+      if (fstatat(dir, comp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno != ENOENT || !kind) { int e = errno; close(dir); errno = e; g_syscall = "fstatat"; return -1; }
+        int rc;
+        if (last && kind == 2) {
+          rc = openat(dir, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+          if (rc >= 0) rc = close(rc);
+          g_syscall = "openat";
+        } else {
+          rc = mkdirat(dir, comp, 0755);
+          g_syscall = "mkdirat";
+        }
+        if (rc < 0 && errno != EEXIST) { int e = errno; close(dir); errno = e; return -1; }
+      } else if (S_ISLNK(st.st_mode)) {
+        char target[4096];
+        ssize_t len = readlinkat(dir, comp, target, sizeof target - 1);
+        if (len < 0) { int e = errno; close(dir); errno = e; g_syscall = "readlinkat"; return -1; }
+        target[len] = 0;
+        /* New work list: the link's target, then what was left after the link. */
+        char next[4096];
+        size_t tl = (size_t)len, rl = strlen(rest);
+        if (tl + rl + 2 > sizeof next) { close(dir); errno = ENAMETOOLONG; g_syscall = "readlinkat"; return -1; }
+        memcpy(next, target, tl);
+        memcpy(next + tl, rest, rl + 1);
+        memcpy(todo, next, tl + rl + 1);
+        if (target[0] == '/') done[0] = 0;
+        close(dir);
+        restart = 1;
+        break;
+      }
+      close(dir);
+      size_t dl = strlen(done);
+      if (dl + clen + 2 > sizeof done) { errno = ENAMETOOLONG; g_syscall = "openat2"; return -1; }
+      done[dl] = '/';
+      memcpy(done + dl + 1, comp, clen + 1);
+    }
+    if (!restart) {
+      int fd = openat2_in_root(*done ? done : "/", O_PATH);
+      if (fd < 0) g_syscall = "openat2";
+      return fd;
+    }
+  }
+  errno = ELOOP;
+  g_syscall = "readlinkat";
+  return -1;
+}
+
+/* The parent directory of `path` inside the root (created, links followed) and its last component. */
 static int open_parent_in_root(const char *path, int create, char *last, size_t last_cap) {
   char buf[4096];
   size_t n = strlen(path);
@@ -226,48 +302,16 @@ static int open_parent_in_root(const char *path, int create, char *last, size_t 
   const char *name = slash ? slash + 1 : buf;
   if (strlen(name) >= last_cap || !*name) { errno = EINVAL; return -1; }
   copy_name(last, name, last_cap);
-  if (slash == buf || !slash) return openat2_in_root("/", O_PATH | O_DIRECTORY);
+  if (!slash) return resolve_create("/", 0);
   *slash = 0;
-  int fd = openat2_in_root(buf, O_PATH | O_DIRECTORY);
-  if (fd >= 0 || errno != ENOENT || !create) return fd;
-  /* Create missing ancestors one level at a time. */
-  for (char *p = buf + 1;; p++) {
-    if (*p != '/' && *p != 0) continue;
-    char saved = *p;
-    *p = 0;
-    char comp[256];
-    int parent = open_parent_in_root(buf, 0, comp, sizeof comp);
-    if (parent < 0) return -1;
-    if (mkdirat(parent, comp, 0755) < 0 && errno != EEXIST) { int e = errno; close(parent); errno = e; return -1; }
-    close(parent);
-    *p = saved;
-    if (!saved) break;
-  }
-  return openat2_in_root(buf, O_PATH | O_DIRECTORY);
+  return resolve_create(*buf ? buf : "/", create ? 1 : 0);
 }
 
-/* Resolve `path` for a step: inside the root when IN_ROOT (optionally creating it as a directory
- * (mkdir_kind 1) or an empty file (2)), giving a /proc/self/fd path to the resolved inode. */
+/* Resolve `path` for a step inside the root (creating it when asked), giving a /proc/self/fd path. */
 static int resolve_in_root(const char *path, int mkdir_kind, char out[32], int *opened) {
   *opened = -1;
-  int fd = openat2_in_root(path, O_PATH);
-  if (fd < 0 && errno == ENOENT && mkdir_kind) {
-    char last[256];
-    int parent = open_parent_in_root(path, 1, last, sizeof last);
-    if (parent < 0) FAIL("mkdirat");
-    int rc;
-    if (mkdir_kind == 1) {
-      rc = mkdirat(parent, last, 0755);
-    } else {
-      rc = openat(parent, last, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-      if (rc >= 0) rc = close(rc);
-    }
-    int e = errno;
-    close(parent);
-    if (rc < 0 && e != EEXIST) { errno = e; FAIL(mkdir_kind == 1 ? "mkdirat" : "openat"); }
-    fd = openat2_in_root(path, O_PATH);
-  }
-  if (fd < 0) FAIL("openat2");
+  int fd = resolve_create(path, mkdir_kind);
+  if (fd < 0) return -errno;
   *opened = fd;
   fd_path(out, fd);
   return 0;
@@ -320,7 +364,7 @@ static int step_mount(const struct step *s) {
 static int step_mknod(const struct step *s) {
   char last[256];
   int parent = open_parent_in_root(s->strs[0], 1, last, sizeof last);
-  if (parent < 0) FAIL("openat2");
+  if (parent < 0) return -errno;
   mode_t mode = (mode_t)s->ints[0];
   int rc = mknodat(parent, last, mode, makedev((unsigned)s->ints[1], (unsigned)s->ints[2]));
   if (rc < 0 && errno == EEXIST && (s->flags & TSRUN_STEP_EXIST_OK)) rc = 0;
@@ -334,7 +378,7 @@ static int step_mknod(const struct step *s) {
 static int step_symlink(const struct step *s) {
   char last[256];
   int parent = open_parent_in_root(s->strs[1], 1, last, sizeof last);
-  if (parent < 0) FAIL("openat2");
+  if (parent < 0) return -errno;
   int rc = symlinkat(s->strs[0], parent, last);
   int e = errno;
   close(parent);
@@ -349,7 +393,7 @@ static int step_mkdir(const struct step *s) {
   }
   char last[256];
   int parent = open_parent_in_root(s->strs[0], 1, last, sizeof last);
-  if (parent < 0) FAIL("openat2");
+  if (parent < 0) return -errno;
   int rc = mkdirat(parent, last, (mode_t)s->ints[0]);
   int e = errno;
   close(parent);
@@ -593,11 +637,14 @@ static int run_step(const struct step *s, int index) {
   case TSRUN_OP_CAPSET: return step_capset(s);
   case TSRUN_OP_AMBIENT: return step_ambient(s);
   case TSRUN_OP_SETGROUPS: return step_setgroups(s);
+  /* The kernel clears the parent-death signal when credentials change: set it again. */
   case TSRUN_OP_SETRESGID:
     if (syscall(SYS_setresgid, (gid_t)s->ints[0], (gid_t)s->ints[0], (gid_t)s->ints[0]) < 0) FAIL("setresgid");
+    if (g_pdeathsig) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     return 0;
   case TSRUN_OP_SETRESUID:
     if (syscall(SYS_setresuid, (uid_t)s->ints[0], (uid_t)s->ints[0], (uid_t)s->ints[0]) < 0) FAIL("setresuid");
+    if (g_pdeathsig) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     return 0;
   case TSRUN_OP_MASK: return step_mask(s);
   case TSRUN_OP_CONSOLE: return step_console(s);
@@ -647,7 +694,8 @@ static void reset_signals(void) {
 
 static _Noreturn void child_main(struct plan *pl) {
   reset_signals();
-  if (pl->flags & TSRUN_PLAN_PDEATHSIG) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  g_pdeathsig = (pl->flags & TSRUN_PLAN_PDEATHSIG) != 0;
+  if (g_pdeathsig) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   /* Nothing the Node process had open may leak into the container (CVE-2016-9962 class). */
   syscall(SYS_close_range, 3 + pl->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
   umask(0);
@@ -842,6 +890,24 @@ int tsrun_send_fd(const char *socket_path, int fd) {
 }
 
 int tsrun_close(int fd) { return close(fd) < 0 ? -errno : 0; }
+
+/* The caller's terminal in raw mode for a container pty. libuv's raw mode keeps output processing
+ * (ONLCR), which would turn the pty's \r\n into \r\r\n; cfmakeraw turns it off as runc does. */
+int tsrun_tty_make_raw(int fd, uint8_t *saved, int saved_len) {
+  struct termios t;
+  if ((size_t)saved_len < sizeof t) return -EINVAL;
+  if (tcgetattr(fd, &t) < 0) return -errno;
+  memcpy(saved, &t, sizeof t);
+  cfmakeraw(&t);
+  return tcsetattr(fd, TCSANOW, &t) < 0 ? -errno : 0;
+}
+
+int tsrun_tty_restore(int fd, const uint8_t *saved, int saved_len) {
+  struct termios t;
+  if ((size_t)saved_len < sizeof t) return -EINVAL;
+  memcpy(&t, saved, sizeof t);
+  return tcsetattr(fd, TCSANOW, &t) < 0 ? -errno : 0;
+}
 
 int tsrun_mkfifo(const char *path, int mode) { return mkfifo(path, (mode_t)mode) < 0 ? -errno : 0; }
 

@@ -1,22 +1,33 @@
-// Bundles the CLI into dist/ so a `tsrun` start loads pre-compiled JavaScript only. Code splitting
-// keeps each command in its own chunk: `tsrun run` never parses the code of `image` or `--help`.
-// koffi stays external: it loads its native addon from a path computed at run time.
+// Builds dist/: the ESM bundle (code-split: each command in its own chunk) that `node dist/tsrun.js`
+// runs, and the V8 startup snapshot dist/tsrun.blob that bin/tsrun prefers (same code, ~20 ms less
+// start-up). koffi stays external: it loads its native addon from a path computed at run time.
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 
 rmSync('dist', { recursive: true, force: true });
+const common = {
+  bundle: true, platform: 'node', target: 'node20', external: ['koffi'], logLevel: 'warning',
+};
 await build({
+  ...common,
   entryPoints: { tsrun: 'src/cli/main.ts' },
   outdir: 'dist',
-  bundle: true,
   splitting: true,
-  platform: 'node',
   format: 'esm',
-  target: 'node20',
   sourcemap: 'linked',
-  external: ['koffi'],
   chunkNames: 'chunks/[name]-[hash]',
   // Some CommonJS dependencies call require(); give the ESM chunks one.
   banner: { js: "import { createRequire as __tsrunCreateRequire } from 'node:module'; const require = __tsrunCreateRequire(import.meta.url);" },
-  logLevel: 'warning',
 });
+// The snapshot is built from one CommonJS file (a startup snapshot cannot load ES modules). It has
+// no reliable location of its own: bin/tsrun passes the package root in TSRUN_PACKAGE_ROOT.
+await build({
+  ...common,
+  entryPoints: ['src/cli/snapshot-main.ts'],
+  outfile: 'dist/snapshot/tsrun.cjs',
+  format: 'cjs',
+  define: { 'import.meta.url': '"file:///tsrun-snapshot/"' },
+  logOverride: { 'empty-import-meta': 'silent' },
+});
+execFileSync(process.execPath, ['--snapshot-blob', 'dist/tsrun.blob', '--build-snapshot', 'dist/snapshot/tsrun.cjs'], { stdio: 'inherit' });

@@ -1,16 +1,16 @@
 // Prints a bundle's plan without running it: namespaces, id maps, and every step with its reason.
 import { writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadBundle } from '../oci/bundle.js';
-import { buildPlan } from '../plan/build.js';
+import { planContainer } from '../container/create.js';
 import { describeStep } from '../plan/describe.js';
-import { hostCgroup2Mount, realHost } from '../rootfs/host-view.js';
 import { NAMESPACE_ISOLATES, idMapText } from '../namespaces/plan.js';
 import type { Plan } from '../plan/types.js';
 
-export function planForBundle(dir: string): Plan {
+/** The exact plan `run` would execute (exec fifo and hook pause included), so step numbers match. */
+export function planForBundle(dir: string, where: { root: string; id?: string }): Plan {
   const bundle = loadBundle(dir);
-  const cgroup2 = hostCgroup2Mount();
-  return buildPlan(bundle.spec, { bundleDir: bundle.dir, rootfs: bundle.rootfs, host: realHost, runningAsRoot: process.getuid?.() === 0, ...(cgroup2 ? { cgroup2Mount: cgroup2 } : {}) });
+  return planContainer(bundle, { foreground: true, fifo: join(where.root, where.id ?? '<id>', 'exec.fifo') });
 }
 
 const bigintToString = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v);
@@ -33,8 +33,8 @@ export function formatPlanText(plan: Plan): string {
   return lines.join('\n') + '\n';
 }
 
-export function explainBundle(dir: string, format: 'text' | 'json'): number {
-  const plan = planForBundle(dir);
+export function explainBundle(dir: string, format: 'text' | 'json', where: { root: string; id?: string }): number {
+  const plan = planForBundle(dir, where);
   const out = format === 'json'
     ? JSON.stringify({ ...plan, steps: plan.steps.map((s) => ({ title: describeStep(s), ...s })) }, bigintToString, 2) + '\n'
     : formatPlanText(plan);

@@ -2,8 +2,8 @@
 // process (spec, explain, state) do not pay for loading a native library.
 import type { LibraryHandle } from 'koffi';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.js';
 import { TsrunError } from '../errors.js';
 import { errnoName } from './errno.js';
 import { loadKoffi } from './koffi.js';
@@ -36,21 +36,17 @@ interface ShimFunctions {
   pollReadable: KoffiFunction;
   pidfdSendSignal: (pidfd: number, sig: number) => number;
   flock: KoffiFunction;
+  ttyMakeRaw: (fd: number, saved: Buffer, len: number) => number;
+  ttyRestore: (fd: number, saved: Buffer, len: number) => number;
 }
 
 let shim: ShimFunctions | undefined;
 
-/** The .so sits in native-bindings/build/ of the package, both for dist/ and for src/ (tests). */
+/** The shim is built into native-bindings/build/ of the package (`make build`). */
 function libraryPath(): string {
-  const fromEnv = process.env.TSRUN_SHIM;
-  if (fromEnv) return fromEnv;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    const candidate = join(dir, 'native-bindings', 'build', 'libtsrun-shim.so');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new TsrunError('native shim libtsrun-shim.so not found: run `make build` (it compiles native-bindings/shim.c)');
+  const path = process.env.TSRUN_SHIM ?? join(packageRoot(), 'native-bindings', 'build', 'libtsrun-shim.so');
+  if (!existsSync(path)) throw new TsrunError(`native shim ${path} not found: run \`make build\` (it compiles native-bindings/shim.c)`);
+  return path;
 }
 
 function load(): ShimFunctions {
@@ -77,6 +73,8 @@ function load(): ShimFunctions {
     pollReadable: lib.func('int tsrun_poll_readable(int fd, int timeout_ms)'),
     pidfdSendSignal: lib.func('int tsrun_pidfd_send_signal(int pidfd, int sig)'),
     flock: lib.func('int tsrun_flock(int fd, int op)'),
+    ttyMakeRaw: lib.func('int tsrun_tty_make_raw(int fd, _Inout_ uint8_t *saved, int saved_len)'),
+    ttyRestore: lib.func('int tsrun_tty_restore(int fd, const uint8_t *saved, int saved_len)'),
   };
   return shim;
 }
@@ -165,6 +163,13 @@ export function pollReadable(fd: number, timeoutMs: number): Promise<boolean> {
       resolve(rc > 0);
     });
   });
+}
+
+/** Puts the terminal on fd into raw mode (cfmakeraw); returns what restores it. */
+export function makeRaw(fd: number): () => void {
+  const saved = Buffer.alloc(128);
+  check(load().ttyMakeRaw(fd, saved, saved.length), 'tcsetattr');
+  return () => void load().ttyRestore(fd, saved, saved.length);
 }
 
 /** flock(LOCK_EX) on a worker thread: waits for another tsrun holding the lock without blocking Node. */

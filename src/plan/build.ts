@@ -33,7 +33,15 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
     newUserNamespace: creates('user'), newNetworkNamespace: creates('network'), newCgroupNamespace: creates('cgroup'),
     ...(ctx.cgroup2Mount ? { cgroup2Mount: ctx.cgroup2Mount } : {}),
   });
+  // After clone(CLONE_NEWUSER) the child still has the host's ids, which mean nothing inside the new
+  // namespace until the parent writes the maps; then it takes uid/gid 0 of the namespace, whose
+  // capabilities make the set-up below possible.
+  const becomeNamespaceRoot: Plan['steps'] = ns.idMaps ? [
+    { op: 'setresgid', gid: 0, field: 'linux.gidMappings', why: 'become gid 0 of the new user namespace (mapped by the parent)' },
+    { op: 'setresuid', uid: 0, field: 'linux.uidMappings', why: 'become uid 0 of the new user namespace: full capabilities inside it, none outside' },
+  ] : [];
   const steps = [
+    ...becomeNamespaceRoot,
     ...identitySteps(spec),
     ...earlyProcessSteps(proc),
     ...rootfs.beforePivot,

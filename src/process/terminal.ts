@@ -12,8 +12,9 @@ export interface TerminalRelay {
 
 export function relayTerminal(masterFd: number): TerminalRelay {
   const stdin = process.stdin;
-  const wasRaw = stdin.isTTY ? stdin.isRaw : false;
-  if (stdin.isTTY) stdin.setRawMode(true);
+  // Not stdin.setRawMode: libuv's raw mode keeps output processing on, and the container's pty
+  // already turns \n into \r\n, so the caller would see \r\r\n.
+  const restore = stdin.isTTY ? shim.makeRaw(0) : undefined;
   const toContainer = createWriteStream('', { fd: masterFd, autoClose: false });
   const fromContainer = createReadStream('', { fd: masterFd, autoClose: false, highWaterMark: 64 * 1024 });
   stdin.pipe(toContainer);
@@ -33,7 +34,7 @@ export function relayTerminal(masterFd: number): TerminalRelay {
       process.off('SIGWINCH', resize);
       stdin.unpipe(toContainer);
       stdin.pause();
-      if (stdin.isTTY) stdin.setRawMode(wasRaw);
+      restore?.();
       fromContainer.destroy();
       shim.closeFd(masterFd);
     },

@@ -31,9 +31,12 @@ const ROOT_PROPAGATION: Record<string, number> = {
   private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };
 
+/** pivot_root refuses shared mounts, so shared propagation is applied to the new root after it. */
+const isShared = (prop: string | undefined): boolean => prop === 'shared' || prop === 'rshared';
+
 function prepareSteps(spec: Spec, ctx: RootfsContext): Step[] {
   const prop = spec.linux?.rootfsPropagation;
-  const flags = prop ? ROOT_PROPAGATION[prop]! : MS.SLAVE | MS.REC;
+  const flags = prop && !isShared(prop) ? ROOT_PROPAGATION[prop]! : MS.SLAVE | MS.REC;
   return [
     {
       op: 'mount', source: '', target: '/', fstype: '', data: '', flags,
@@ -135,6 +138,9 @@ function pivotSteps(ctx: RootfsContext): Step[] {
 function lockdownSteps(spec: Spec): Step[] {
   const linux = spec.linux ?? {};
   const steps: Step[] = [];
+  if (isShared(linux.rootfsPropagation)) {
+    steps.push({ op: 'mount', source: '', target: '/', fstype: '', data: '', flags: ROOT_PROPAGATION[linux.rootfsPropagation!]!, field: 'linux.rootfsPropagation', why: 'shared propagation, set now because pivot_root refuses a shared root' });
+  }
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     steps.push({ op: 'writeFile', path: `/proc/sys/${key.replace(/\./g, '/')}`, content: value, field: `linux.sysctl.${key}`, why: 'a kernel parameter scoped to the container\'s namespaces' });
   }

@@ -9,7 +9,7 @@ const command: CommandModule<ExplainArgs> = {
   positionals: [{ name: 'bundle', describe: 'bundle directory (default: the current directory)' }],
   async handler(args) {
     const { explainBundle } = await import('../explain-output.js');
-    return explainBundle(args.bundle ?? '.', args.logFormat);
+    return explainBundle(args.bundle ?? '.', args.logFormat, { root: args.root });
   },
 };
 

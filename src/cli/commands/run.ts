@@ -30,7 +30,7 @@ const command: CommandModule<RunArgs> = {
     const { bundle, id } = resolveBundleAndId(args.bundle, args.target);
     if (args.dryRun) {
       const { explainBundle } = await import('../explain-output.js');
-      return explainBundle(bundle, args.logFormat);
+      return explainBundle(bundle, args.logFormat, { root: args.root, ...(id ? { id } : {}) });
     }
     const { runContainer } = await import('../../container/run.js');
     const result = await runContainer({
