@@ -6,6 +6,8 @@ SHELL := /bin/bash
 NODE_MODULES := node_modules/.package-lock.json
 SHIM := native-bindings/build/libtsrun-shim.so
 BUNDLE := dist/tsrun.js
+# bin/tsrun starts from this V8 startup snapshot of the CLI (see scripts/bundle.mjs).
+SNAPSHOT := dist/tsrun.blob
 
 # Debian packages the project needs at build/test time (installed only when missing).
 DEB_PACKAGES := build-essential busybox-static runc crun hyperfine strace umoci skopeo util-linux iproute2
@@ -34,7 +36,7 @@ $(SHIM): native-bindings/shim.c native-bindings/shim.h
 	$(CC) -O2 -g -Wall -Wextra -Werror -fPIC -shared -D_GNU_SOURCE -o $@ native-bindings/shim.c
 
 bundle: $(BUNDLE)
-$(BUNDLE): $(NODE_MODULES) $(shell find src -name '*.ts' 2>/dev/null) scripts/bundle.mjs
+$(BUNDLE) $(SNAPSHOT) &: $(NODE_MODULES) $(shell find src -name '*.ts' 2>/dev/null) scripts/bundle.mjs
 	node scripts/bundle.mjs
 
 typecheck: $(NODE_MODULES)
@@ -62,7 +64,7 @@ test: test-host $(TEST_VM_TARGET)
 # A first container: the sample bundle's shell reads these commands from stdin.
 demo: deps build samples
 	@printf '%s\n' 'echo "hello from PID $$$$ in a container called $$(hostname)"' 'echo "processes I can see:"; ps' \
-	  'echo "my mounts:"; cat /proc/self/mounts | cut -d" " -f1-3' | ./bin/tsrun.js run --bundle rootfs-samples/build/busybox
+	  'echo "my mounts:"; cat /proc/self/mounts | cut -d" " -f1-3' | ./bin/tsrun run --bundle rootfs-samples/build/busybox
 
 clean:
 	rm -rf dist native-bindings/build rootfs-samples/build test-results

@@ -68,7 +68,7 @@ export BENCH_RAW="$raw" BENCH_OUT="$out_json" BENCH_STAMP="$stamp" BENCH_RUNS="$
   BENCH_STAT_BEFORE="$stat_before" BENCH_STAT_AFTER="$stat_after" BENCH_UP_BEFORE="$up_before" \
   BENCH_UP_AFTER="$up_after" BENCH_HZ="$(getconf CLK_TCK)" \
   BENCH_GIT="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet HEAD -- src native-bindings 2>/dev/null || echo '+dirty')" \
-  BENCH_TSRUN="$(node "$repo/bin/tsrun.js" --version 2>/dev/null || echo unknown)" \
+  BENCH_TSRUN="$("$repo/bin/tsrun" --version 2>/dev/null || echo unknown)" \
   BENCH_NODE="$(node --version)" \
   BENCH_RUNC="$(runc --version | head -1 | awk '{print $3}')" \
   BENCH_CRUN="$(crun --version | head -1 | awk '{print $3}')" \

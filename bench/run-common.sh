@@ -120,7 +120,7 @@ check_leftovers() {
 }
 
 # The commands, as hyperfine runs them (--shell=none: split like a shell would, no shell started).
-tsrun_cmd() { echo "node $repo/bin/tsrun.js run --bundle $tmp/tsrun $tsrun_id"; }
+tsrun_cmd() { echo "$repo/bin/tsrun run --bundle $tmp/tsrun $tsrun_id"; }
 runc_cmd() { echo "runc run --bundle $tmp/runc $runc_id"; }
 crun_cmd() {
   if host_is_hybrid; then
