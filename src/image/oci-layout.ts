@@ -69,7 +69,9 @@ function pickByTag(idx: ImageIndex, dir: string, tag?: string): Descriptor {
     if (ms.length === 1) return ms[0]!;
     tag = 'latest';
   }
-  const found = ms.find((m) => m.annotations?.[REF_NAME_ANNOTATION] === tag);
+  // Some tools write a whole reference (`docker.io/library/busybox:1.36`) rather than the tag.
+  const found = ms.find((m) => m.annotations?.[REF_NAME_ANNOTATION] === tag)
+    ?? ms.find((m) => m.annotations?.[REF_NAME_ANNOTATION]?.endsWith(`:${tag}`));
   if (found) return found;
   const tags = ms.map((m) => m.annotations?.[REF_NAME_ANNOTATION]).filter(Boolean);
   throw new TsrunError(`${dir}: no image tagged '${tag}' (tags: ${tags.join(', ') || 'none'})`, { file: `${dir}/index.json` });
@@ -132,7 +134,7 @@ export async function openOciLayout(dir: string, tag?: string): Promise<Resolved
     configDigest: manifest.config.digest,
     config,
     layers,
-    names: [`${basename(resolve(dir))}:${tagName ?? 'latest'}`],
+    names: [tagName && /[:/]/.test(tagName) ? tagName : `${basename(resolve(dir))}:${tagName ?? 'latest'}`],
     close: async () => {},
   };
 }
