@@ -45,8 +45,9 @@ export interface CgroupHandle {
 export function applyCgroup(plan: CgroupPlan): CgroupHandle {
   const chain = pathChain(plan.mountPoint, plan.dir);
   const created = makeChain(chain);
+  const preexisting = !created.includes(plan.dir);
   try {
-    if (!created.includes(plan.dir) && (readCgroupFile(plan.dir, 'cgroup.procs') ?? '').trim() !== '') {
+    if (preexisting && (readCgroupFile(plan.dir, 'cgroup.procs') ?? '').trim() !== '') {
       throw new CgroupError(`cgroup: ${plan.dir} already exists and has processes in it (is another container using this cgroupsPath?)`, { file: plan.dir });
     }
     enableControllers(plan.mountPoint, chain, plan.controllers);
@@ -54,7 +55,9 @@ export function applyCgroup(plan: CgroupPlan): CgroupHandle {
       if (w.optional === true && !cgroupFileExists(plan.dir, w.file)) continue;
       writeCgroupFile(plan.dir, w.file, w.value, w.field);
     }
-    if (plan.deviceRules !== null) attachDeviceRules(plan.dir, plan.deviceRules);
+    // A cgroup left over from an earlier run may still carry device programs; with ALLOW_MULTI they would
+    // keep applying next to ours, so they are replaced.
+    if (plan.deviceRules !== null || preexisting) replaceDeviceRules(plan.dir, plan.deviceRules, preexisting);
   } catch (err) {
     removeDirs(created);
     throw err;

@@ -99,6 +99,20 @@ describe.skipIf(cannotRun() || CANDIDATES.length === 0)(`device rules via BPF_PR
     expect((await tryOpen(cg, [target.path, '/dev/null', '/dev/zero'])).stdout).toBe(`${target.path} denied\n/dev/null ok\n/dev/zero denied\n`);
   });
 
+  it('replaces device programs left on a reused, empty cgroup instead of stacking on them', async () => {
+    const deny = { allow: false, type: 'c' as const, major: target.major, minor: target.minor, access: 'rwm' };
+    const first = makeCgroup('dev-reuse', { devices: [deny] });
+    const second = makeCgroup('dev-reuse', {}); // same path, no rules: everything allowed again
+    expect(second.dir).toBe(first.dir);
+    const fd = second.openDirFd();
+    try {
+      expect(queryDevicePrograms(fd)).toEqual([]);
+    } finally {
+      closeSync(fd);
+    }
+    expect((await tryOpen(second, [target.path])).stdout).toBe(`${target.path} ok\n`);
+  });
+
   it('reports the verifier\'s reason when the kernel refuses a program', () => {
     // "exit" alone returns an uninitialised r0, which the verifier rejects.
     let error: unknown;
