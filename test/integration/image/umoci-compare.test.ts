@@ -96,4 +96,17 @@ describe('imported sample image vs umoci unpack', () => {
     flattenLayers(lowerDirs, flat);
     expect(listTree(flat, `${work}/flat-docker-list`)).toBe(umociTree);
   });
+
+  it('a zstd copy of the layout (skopeo --dest-compress-format zstd) unpacks to the same tree', async () => {
+    const zstdLayout = `${work}/zstd-layout`;
+    execFileSync('skopeo', ['copy', '-q', '--dest-compress-format', 'zstd', `oci:${layout}:latest`, `oci:${zstdLayout}:latest`], { stdio: 'pipe' });
+    const store = `${work}/store-zstd`;
+    const rec = await importImage(`${zstdLayout}:latest`, { store });
+    expect(rec.layers.every((l) => l.mediaType.endsWith('+zstd'))).toBe(true);
+    const lowerDirs = rec.layers.map((l) => new LayerStore(store).rootOf(l.diffId)).reverse();
+    const flat = `${work}/flat-zstd`;
+    mkdirSync(flat);
+    flattenLayers(lowerDirs, flat);
+    expect(listTree(flat, `${work}/flat-zstd-list`)).toBe(umociTree);
+  });
 });
