@@ -15,6 +15,7 @@ export const commandTable: CommandEntry[] = [
   { name: 'events', describe: 'stats and oom events as JSON lines', load: async () => (await import('./commands/events.js')).default },
   { name: 'features', describe: 'what this runtime supports, as JSON', load: async () => (await import('./commands/features.js')).default },
   { name: 'list', describe: 'list containers', load: async () => (await import('./commands/list.js')).default },
+  { name: 'inspect', describe: 'namespaces, cgroup, mounts, id maps and capabilities of a running container', load: async () => (await import('./commands/inspect.js')).default },
   { name: 'explain', describe: 'print the step plan for a bundle without running it', load: async () => (await import('./commands/explain.js')).default },
   { name: 'spec', describe: 'write a default config.json', load: async () => (await import('./commands/spec.js')).default },
   { name: 'check', describe: 'report what this host can do for containers, and how to fix what is missing', load: async () => (await import('./commands/check.js')).default },
