@@ -167,8 +167,8 @@ export async function waitForStatus(root: string, id: string, status: string, ms
 }
 
 /**
- * What /proc says about `pid`: 'absent', 'zombie' (dead, waiting to be reaped — on this host pid 1
- * does not reap orphans, so a dead container init whose parent `tsrun create` is gone stays a zombie),
+ * What /proc says about `pid`: 'absent', 'zombie' (dead, waiting to be reaped: a container init whose
+ * parent `tsrun create` is gone is reaped by pid 1, which on this host does that only now and then),
  * or 'alive (<state letter>)'.
  */
 export function procState(pid: number): string {
