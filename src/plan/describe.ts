@@ -1,7 +1,43 @@
 // One short line per step, in the words of the syscall it makes: used by error messages, `explain`
 // and --trace, so a reader can find the code that built the step from the line alone.
 import { mountFlagNames } from '../rootfs/mount-options.js';
+import { capabilityNames } from '../process/capabilities.js';
 import type { Step } from './types.js';
+
+/** The syscall a step makes, for the man page reference in --trace (`mount` → mount(2)). */
+export function stepSyscall(s: Step): string {
+  switch (s.op) {
+    case 'mount': return 'mount';
+    case 'umount': return 'umount2';
+    case 'openRoot': case 'openKeep': return 'open';
+    case 'mkdir': return 'mkdirat';
+    case 'mknod': return 'mknodat';
+    case 'symlink': return 'symlinkat';
+    case 'pivotRoot': return 'pivot_root';
+    case 'writeFile': return 'write';
+    case 'bounding': case 'ambient': return 'prctl';
+    case 'console': return 'ioctl_tty';
+    case 'exec': return 'execve';
+    case 'waitParent': case 'waitRead': return 'read';
+    case 'stdinFrom': return 'dup2';
+    case 'mask': return 'mount';
+    default: return s.op.toLowerCase();
+  }
+}
+
+/** The part of container set-up a step belongs to, for grouping the trace. */
+export function stepGroup(s: Step): string {
+  switch (s.op) {
+    case 'sethostname': case 'setdomainname': return 'identity';
+    case 'mknod': case 'symlink': return 'devices';
+    case 'pivotRoot': case 'umount': return 'pivot_root';
+    case 'mask': return 'lock down';
+    case 'setrlimit': case 'console': case 'setsid': case 'umask': return 'process';
+    case 'bounding': case 'prctl': case 'capset': case 'ambient': case 'setgroups': case 'setresgid': case 'setresuid': return 'privileges';
+    case 'exec': case 'waitRead': case 'waitParent': case 'openKeep': return 'start';
+    default: return s.field?.startsWith('linux.readonlyPaths') || s.field?.startsWith('linux.sysctl') || s.field === 'root.readonly' ? 'lock down' : 'rootfs';
+  }
+}
 
 const octal = (n: number): string => '0' + n.toString(8);
 
@@ -26,7 +62,10 @@ export function describeStep(s: Step): string {
     case 'writeFile': return `write ${JSON.stringify(s.content)} to ${s.path}`;
     case 'setrlimit': return `setrlimit ${s.name} soft=${fmtLimit(s.soft)} hard=${fmtLimit(s.hard)}`;
     case 'prctl': return `prctl ${s.name} ${s.args[0] ?? ''}`.trimEnd();
-    case 'bounding': return `drop from bounding set all but [${s.keepNames.join(' ')}]`;
+    case 'bounding': {
+      const dropped = capabilityNames(~s.keep & ((1n << 41n) - 1n));
+      return `drop ${dropped.length} capabilities from the bounding set, keep [${s.keepNames.join(' ')}]`;
+    }
     case 'capset': return `capset effective=${hex(s.effective)} permitted=${hex(s.permitted)} inheritable=${hex(s.inheritable)}`;
     case 'ambient': return `raise ambient [${s.names.join(' ')}]`;
     case 'setgroups': return `setgroups [${s.gids.join(' ')}]`;

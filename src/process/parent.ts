@@ -9,7 +9,8 @@ import { errnoName } from '../native/errno.js';
 import { REPORT } from '../native/ops.js';
 import * as shim from '../native/shim.js';
 import { idMapText } from '../namespaces/plan.js';
-import { describeStep } from '../plan/describe.js';
+import { describeStep, stepGroup, stepSyscall } from '../plan/describe.js';
+import { NAMESPACE_ISOLATES } from '../namespaces/plan.js';
 import type { Plan } from '../plan/types.js';
 import type { TraceSink } from './trace.js';
 
@@ -25,16 +26,16 @@ export interface StartOptions {
 
 const ns = (start: bigint, end: bigint): number => Number(end - start) / 1e6;
 
-function parentEvent(trace: TraceSink, title: string, why: string, fn: () => void): void {
+function parentEvent(trace: TraceSink, title: string, why: string, syscall: string, fn: () => void): void {
   const t0 = process.hrtime.bigint();
   try {
     fn();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    trace.event({ who: 'parent', title, why, result: code, durationMs: ns(t0, process.hrtime.bigint()) });
+    trace.event({ who: 'parent', group: 'id maps', syscall, title, why, result: code, durationMs: ns(t0, process.hrtime.bigint()) });
     throw err;
   }
-  trace.event({ who: 'parent', title, why, result: 'ok', durationMs: ns(t0, process.hrtime.bigint()) });
+  trace.event({ who: 'parent', group: 'id maps', syscall, title, why, result: 'ok', durationMs: ns(t0, process.hrtime.bigint()) });
 }
 
 function writeIdMaps(pid: number, plan: Plan, trace: TraceSink): void {
@@ -47,7 +48,7 @@ function writeIdMaps(pid: number, plan: Plan, trace: TraceSink): void {
   ];
   for (const [file, content, why] of files) {
     if (file === 'setgroups' && content === 'allow') continue;
-    parentEvent(trace, `write ${JSON.stringify(content.trim())} to /proc/${pid}/${file}`, why, () => {
+    parentEvent(trace, `write ${JSON.stringify(content.trim())} to /proc/${pid}/${file}`, why, 'user_namespaces', () => {
       try {
         writeFileSync(`/proc/${pid}/${file}`, content);
       } catch (err) {
@@ -78,6 +79,7 @@ function childEvent(plan: Plan, r: shim.Report, result: string): Parameters<Trac
   const step = plan.steps[r.step];
   return {
     who: 'child', step: r.step, title: step ? describeStep(step) : `step ${r.step}`, result,
+    ...(step ? { syscall: stepSyscall(step), group: stepGroup(step) } : {}),
     ...(step?.why ? { why: step.why } : {}), ...(step?.field ? { field: step.field } : {}),
     ...(r.endNs > 0n ? { durationMs: ns(r.startNs, r.endNs) } : {}),
   };
@@ -133,10 +135,14 @@ async function killAndReap(pid: number): Promise<void> {
 export async function startProcess(plan: Plan, opts: StartOptions): Promise<ContainerProcess> {
   const { trace } = opts;
   const encoded = encodePlan(plan, { trace: opts.traceSteps });
+  shim.preload();
   const t0 = process.hrtime.bigint();
   const spawned = shim.spawn(encoded, opts.cgroupFd ?? -1);
   const flags = plan.namespaces.filter((n) => n.action === 'create').map((n) => n.type);
-  trace.event({ who: 'parent', title: `clone(${flags.map((f) => `CLONE_NEW${f === 'network' ? 'NET' : f === 'mount' ? 'NS' : f.toUpperCase()}`).join('|') || '0'}) → pid ${spawned.pid}`, why: 'create the container process in new namespaces', result: 'ok', durationMs: ns(t0, process.hrtime.bigint()) });
+  trace.event({ who: 'parent', group: 'namespaces', syscall: opts.cgroupFd !== undefined && opts.cgroupFd >= 0 ? 'clone3' : 'clone', title: `clone(${flags.map((f) => `CLONE_NEW${f === 'network' ? 'NET' : f === 'mount' ? 'NS' : f.toUpperCase()}`).join('|') || '0'}) → pid ${spawned.pid}`, why: 'create the container process in new namespaces, already inside its cgroup', result: 'ok', durationMs: ns(t0, process.hrtime.bigint()) });
+  for (const n of plan.namespaces) {
+    trace.event({ who: 'parent', group: 'namespaces', syscall: n.action === 'create' ? 'namespaces' : 'setns', title: `${n.action === 'create' ? 'new' : 'joined'} ${n.type} namespace${n.path ? ` ${n.path}` : ''}`, why: `isolates ${NAMESPACE_ISOLATES[n.type]}`, result: 'ok' });
+  }
   const syncFd = spawned.syncFd;
   let released = false;
   const release = (): void => { if (!released) { released = true; shim.closeFd(syncFd); } };

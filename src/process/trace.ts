@@ -10,6 +10,9 @@ export interface TraceEvent {
   field?: string;
   /** 'ok', 'skipped', or the errno name. */
   result: string;
+  /** The syscall behind the step (for a man page reference) and the part of set-up it belongs to. */
+  syscall?: string;
+  group?: string;
   durationMs?: number;
 }
 
