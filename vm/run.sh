@@ -108,6 +108,8 @@ trap 'exit 143' TERM
   done
   for e in "${extra_env[@]}"; do printf 'export %q\n' "$e"; done
   echo 'export TSRUN_VM_RESULTS=/run/tsrun-vm'
+  # The guest has no network: keep npm/npx from waiting for the registry (npx took 38 s otherwise).
+  echo 'export npm_config_offline=true npm_config_update_notifier=false npm_config_audit=false npm_config_fund=false'
   printf ': > /run/tsrun-vm/started\n'
   printf 'cd -- %q || exit 125\n' "$cwd"
   printf 'exec'; printf ' %q' "$@"; printf '\n'
