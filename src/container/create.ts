@@ -116,8 +116,20 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     shim.mkfifo(store.fifoPath(opts.id), 0o600);
     cgroup = cgroupPlan ? applyCgroup(cgroupPlan) : undefined;
     const cgroupFd = cgroup ? cgroup.openDirFd() : -1;
+    const recordFor = (pid: number): ContainerRecord => ({
+      ociVersion: OCI_VERSION, id: opts.id, pid, pidStartTime: readProcStat(pid)?.startTime ?? '',
+      bundle: bundle.dir, rootfs: bundle.rootfs, created: new Date().toISOString(), owner: userInfo().username,
+      ...(spec.annotations ? { annotations: spec.annotations } : {}),
+      ...(cgroup ? { cgroupDir: cgroup.dir, cgroupOwnedRoot: cgroupPlan!.ownedRoot } : {}),
+      started: false, config: spec,
+    });
     try {
-      proc = await startProcess(plan, { trace, traceSteps: opts.trace !== undefined, cgroupFd });
+      proc = await startProcess(plan, {
+        trace, traceSteps: opts.trace !== undefined, cgroupFd,
+        // Recorded before the child runs its plan: if tsrun dies during set-up, `delete -f` can still
+        // find the process and its cgroup.
+        beforeGo: (pid) => store.write(recordFor(pid)),
+      });
     } finally {
       if (cgroupFd >= 0) shim.closeFd(cgroupFd);
     }
@@ -126,15 +138,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
       for (const phase of ['prestart', 'createRuntime', 'createContainer'] as const) await runHooks(phase, spec, state, store.dir(opts.id));
       await proc.continue();
     }
-    const stat = readProcStat(proc.pid);
-    const record: ContainerRecord = {
-      ociVersion: OCI_VERSION, id: opts.id, pid: proc.pid, pidStartTime: stat?.startTime ?? '',
-      bundle: bundle.dir, rootfs: bundle.rootfs, created: new Date().toISOString(), owner: userInfo().username,
-      ...(spec.annotations ? { annotations: spec.annotations } : {}),
-      ...(cgroup ? { cgroupDir: cgroup.dir, cgroupOwnedRoot: cgroupPlan!.ownedRoot } : {}),
-      started: false, config: spec,
-    };
-    store.write(record);
+    const record = store.read(opts.id);
     if (opts.pidFile) writePidFile(opts.pidFile, proc.pid);
     if (proc.consoleFd !== undefined && opts.consoleSocket) {
       shim.sendFd(opts.consoleSocket, proc.consoleFd);

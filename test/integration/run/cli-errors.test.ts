@@ -151,7 +151,7 @@ describe.skipIf(skip !== undefined)(`tsrun run: errors, --dry-run, --trace${skip
       const bundle = makeBundle({ mutate: (s, b) => { s.process!.args = sh('echo container-output', b.marker); } });
       const dry = await runBundle(bundle, ['--dry-run']);
       // Without an id, --dry-run names the state dir `<id>`; the run generates one.
-      const strip = (title: string): string => title.trim().replace(/\s+\[\S*\]$/, '').replace(/(\/run\/tsrun\/)[^/]+(\/exec\.fifo)/, '$1<id>$2');
+      const strip = (title: string): string => title.trim().replace(/\s+[a-z_0-9]+\(\d\)$/, '').replace(/\s+\[\S*\]$/, '').replace(/(\/run\/tsrun\/)[^/]+(\/exec\.fifo)/, '$1<id>$2');
       const planned = [...dry.stdout.matchAll(/^\s*(\d+)\s{2}(.+)$/gm)].map((m) => strip(m[2]!));
       expect(planned.length).toBeGreaterThan(30);
       const r = await runBundle(bundle, ['--trace']);
