@@ -23,7 +23,11 @@ export class WorkerHash {
   private readonly ring = new SharedArrayBuffer(SLOT * SLOTS);
   private readonly view = new Uint8Array(this.ring);
   // Loaded on first use, not at import: the CLI's V8 start-up snapshot must not load worker_threads.
-  private readonly worker: Worker = new (process.getBuiltinModule('node:worker_threads').Worker)(SOURCE, { eval: true, workerData: { ring: this.ring } });
+  private readonly worker: Worker = new (process.getBuiltinModule('node:worker_threads').Worker)(SOURCE, {
+    eval: true,
+    workerData: { ring: this.ring },
+    execArgv: [], // never the parent's flags (a start-up snapshot, a test runner's --require hooks)
+  });
   private readonly free: number[] = Array.from({ length: SLOTS }, (_, i) => i);
   private blocked: (() => void) | undefined;
   private onDigest: ((hex: string) => void) | undefined;
