@@ -12,7 +12,7 @@ vm-image:
 	vm/image.sh
 
 # Same as `npx vitest run --project vm`, minus npx's own start-up (seconds under TCG).
-test-vm: deps build vm-image
+test-vm: deps build samples vm-image
 	vm/run.sh --timeout $(VM_TIMEOUT) -- ./node_modules/.bin/vitest run --project vm $(VM_VITEST_ARGS)
 
 vm-clean:
