@@ -515,8 +515,53 @@ static int wait_parent(void) {
   return 0;
 }
 
-/* exec with the PATH of the container's environment (not the caller's), like runc. */
-static int step_exec(const struct step *s, int index) {
+/*
+ * Finds the program of an EXEC/CHECK_EXEC step with the PATH of the container's environment (not the
+ * caller's), like runc, and calls try_one on each candidate until it succeeds. Returns -errno of the
+ * most telling failure: a found-but-not-executable file beats ENOENT.
+ */
+static int search_program(const char *file, char **envp, int (*try_one)(const char *, void *), void *ctx) {
+  if (strchr(file, '/')) return try_one(file, ctx) < 0 ? -errno : 0;
+  const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (char **e = envp; *e; e++)
+    if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
+  int last_err = ENOENT;
+  char full[4096];
+  for (const char *p = path;;) {
+    const char *colon = strchr(p, ':');
+    size_t dlen = colon ? (size_t)(colon - p) : strlen(p);
+    size_t flen = strlen(file);
+    if (dlen + flen + 2 < sizeof full) {
+      memcpy(full, dlen ? p : ".", dlen ? dlen : 1);
+      size_t at = dlen ? dlen : 1;
+      full[at++] = '/';
+      memcpy(full + at, file, flen + 1);
+      if (try_one(full, ctx) == 0) return 0;
+      if (errno != ENOENT && errno != ENOTDIR) last_err = errno;
+    }
+    if (!colon) break;
+    p = colon + 1;
+  }
+  return -last_err;
+}
+
+struct exec_args { char **argv, **envp; };
+
+static int try_execve(const char *path, void *ctx) {
+  struct exec_args *a = ctx;
+  execve(path, a->argv, a->envp);
+  return -1;
+}
+
+static int try_access(const char *path, void *ctx) {
+  (void)ctx;
+  struct stat st;
+  if (stat(path, &st) < 0) return -1;
+  if (S_ISDIR(st.st_mode)) { errno = EACCES; return -1; }
+  return access(path, X_OK);
+}
+
+static int step_exec(const struct step *s, int index, int check_only) {
   int argc = (int)s->ints[0], envc = (int)s->ints[1];
   int has_path = s->n_int > 2 && s->ints[2] == 1;
   if (argc < 1 || argc > 4096 || argc + envc + has_path != s->n_str) { errno = EINVAL; FAIL("plan"); }
@@ -526,7 +571,13 @@ static int step_exec(const struct step *s, int index) {
   char *argv[argc + 1];
   for (int i = 0; i < argc; i++) argv[i] = strs[i];
   argv[argc] = NULL;
-  char **envp_buf = strs + argc;
+  struct exec_args a = {argv, strs + argc};
+  const char *file = has_path ? s->strs[0] : argv[0];
+  if (check_only) {
+    int rc = search_program(file, a.envp, try_access, NULL);
+    if (rc < 0) { errno = -rc; FAIL("access"); }
+    return 0;
+  }
   /* Undo what Node did to the descriptors we pass on: it marks its stdio close-on-exec (the
    * container would start with no stdin/stdout/stderr) and libuv may have made them non-blocking. */
   for (int fd = 0; fd < 3; fd++) {
@@ -539,33 +590,8 @@ static int step_exec(const struct step *s, int index) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   send_report(TSRUN_REPORT_EXEC, index, 0, 0, now_ns(), 0, -1);
-  const char *file = has_path ? s->strs[0] : argv[0];
-  if (strchr(file, '/')) {
-    execve(file, argv, envp_buf);
-    FAIL("execve");
-  }
-  const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  for (int i = 0; i < envc; i++)
-    if (strncmp(envp_buf[i], "PATH=", 5) == 0) path = envp_buf[i] + 5;
-  int last_err = ENOENT;
-  char full[4096];
-  for (const char *p = path;; ) {
-    const char *colon = strchr(p, ':');
-    size_t dlen = colon ? (size_t)(colon - p) : strlen(p);
-    size_t flen = strlen(file);
-    if (dlen + flen + 2 < sizeof full) {
-      memcpy(full, dlen ? p : ".", dlen ? dlen : 1);
-      size_t at = dlen ? dlen : 1;
-      full[at++] = '/';
-      memcpy(full + at, file, flen + 1);
-      execve(full, argv, envp_buf);
-      /* Remember the most telling error: a found-but-not-executable file beats ENOENT. */
-      if (errno != ENOENT && errno != ENOTDIR) last_err = errno;
-    }
-    if (!colon) break;
-    p = colon + 1;
-  }
-  errno = last_err;
+  int rc = search_program(file, a.envp, try_execve, &a);
+  errno = -rc;
   FAIL("execve");
 }
 
@@ -657,7 +683,8 @@ static int run_step(const struct step *s, int index) {
   case TSRUN_OP_UMASK:
     umask((mode_t)s->ints[0]);
     return 0;
-  case TSRUN_OP_EXEC: return step_exec(s, index);
+  case TSRUN_OP_EXEC: return step_exec(s, index, 0);
+  case TSRUN_OP_CHECK_EXEC: return step_exec(s, index, 1);
   case TSRUN_OP_CHOWN: return step_chown_chmod(s, 1);
   case TSRUN_OP_CHMOD: return step_chown_chmod(s, 0);
   case TSRUN_OP_WAIT_PARENT:

@@ -4,7 +4,7 @@
 import { ConfigError } from '../errors.js';
 import type { Resources, Spec } from '../oci/types.js';
 import { CONVERTERS } from './controllers/index.js';
-import { DEFAULT_ALLOWED_DEVICES, allowsEverything, normaliseRule, rulesForDevices } from './devices/rules.js';
+import { DEFAULT_ALLOWED_DEVICES, allowsEverything, normaliseRule } from './devices/rules.js';
 import { resolveCgroupPath } from './path.js';
 import type { CgroupHost, CgroupPlan, DeviceRule, FileWrite } from './types.js';
 
@@ -53,12 +53,13 @@ function checkControllerAvailable(write: FileWrite, host: CgroupHost): void {
 }
 
 /**
- * The rules the device program enforces, in evaluation order: the config's, then allow rules for the
- * nodes in linux.devices, then tsrun's defaults. Null when no rule denies anything (no program needed).
+ * The rules the device program enforces, in evaluation order: the config's, then tsrun's defaults.
+ * A node in linux.devices is only created, not allowed: access needs a linux.resources.devices rule
+ * (what runc does — checked side by side on these hosts). Null when no rule denies anything.
  */
 export function planDeviceRules(spec: Spec): DeviceRule[] | null {
   const configured = (spec.linux?.resources?.devices ?? []).map((r, i) => normaliseRule(r, `${PREFIX}.devices[${i}]`));
-  const rules = [...configured, ...rulesForDevices(spec.linux?.devices ?? []), ...DEFAULT_ALLOWED_DEVICES.map((d) => d.rule)];
+  const rules = [...configured, ...DEFAULT_ALLOWED_DEVICES.map((d) => d.rule)];
   return allowsEverything(rules) ? null : rules;
 }
 

@@ -47,7 +47,12 @@ function withExecFifo(plan: Plan, fifo: string): Plan {
   const open: Step = { op: 'openKeep', path: fifo, flags: constants.O_RDWR, slot: FIFO_SLOT, why: 'open the exec fifo while its host path is still reachable; `tsrun start` writes into it' };
   const wait: Step = { op: 'waitRead', slot: FIFO_SLOT, why: 'the container is created: block until `tsrun start`, then exec' };
   const steps = [...plan.steps];
-  steps.splice(steps.length - 1, 0, wait);
+  const exec = steps[steps.length - 1]!;
+  // A program that cannot be run is a create-time error (as runc does), not a silent stop after start.
+  const check: Step[] = exec.op === 'exec'
+    ? [{ op: 'checkExec', args: exec.args, env: exec.env, field: 'process.args', why: 'fail at create, not after start, when the program cannot be found or run' }]
+    : [];
+  steps.splice(steps.length - 1, 0, ...check, wait);
   return { ...plan, steps: [open, ...steps] };
 }
 
@@ -93,8 +98,13 @@ function planContainerCgroup(spec: Spec, id: string, warn: (m: string) => void):
 function writePidFile(path: string, pid: number): void {
   // temp + rename: whoever watches the pid file never reads it half-written.
   const tmp = join(dirname(path), `.${process.pid}.pid.tmp`);
-  writeFileSync(tmp, String(pid));
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, String(pid));
+    renameSync(tmp, path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new TsrunError(`cannot write the pid file ${path}: ${code ?? (err as Error).message}`, { file: path, ...(code ? { errno: code } : {}) });
+  }
 }
 
 export async function createContainer(opts: CreateOptions): Promise<CreatedContainer> {

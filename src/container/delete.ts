@@ -1,6 +1,8 @@
 // `tsrun delete [--force] ID`: remove a stopped container's cgroup and state. A created or running
 // container is refused without --force (and left untouched); with it, everything in the container
 // is killed first — cgroup.kill when there is a cgroup — and the init's exit is awaited on a pidfd.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { loadCgroup } from '../cgroups/index.js';
 import { waitForExit } from '../process/exit-wait.js';
@@ -11,13 +13,11 @@ import { OCI_VERSION } from '../version.js';
 
 /** Removes the cgroup and state of a container whose processes are gone, then runs poststop hooks. */
 export async function removeContainer(store: StateStore, record: ContainerRecord, warn: (m: string) => void = () => {}): Promise<void> {
-  if (record.cgroupDir) {
-    try {
-      await loadCgroup(record.cgroupDir, record.cgroupOwnedRoot).destroy();
-    } catch (err) {
-      // A cgroup that is already gone is fine; anything else must be reported, not left silently.
-      if (!/not a cgroup v2 directory/.test((err as Error).message)) throw err;
-    }
+  if (record.cgroupDir && existsSync(join(record.cgroupDir, 'cgroup.procs'))) {
+    const cgroup = loadCgroup(record.cgroupDir, record.cgroupOwnedRoot);
+    // Without a PID namespace the init's death does not end its children: kill what is left.
+    if (cgroup.populated()) await cgroup.kill();
+    await cgroup.destroy();
   }
   store.remove(record.id);
   if (record.config.hooks?.poststop?.length) {

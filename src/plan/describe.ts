@@ -18,6 +18,7 @@ export function stepSyscall(s: Step): string {
     case 'bounding': case 'ambient': return 'prctl';
     case 'console': return 'ioctl_tty';
     case 'exec': return 'execve';
+    case 'checkExec': return 'access';
     case 'waitParent': case 'waitRead': return 'read';
     case 'stdinFrom': return 'dup2';
     case 'mask': return 'mount';
@@ -80,6 +81,7 @@ export function describeStep(s: Step): string {
     case 'chmod': return `chmod ${s.path} ${octal(s.mode)}`;
     case 'waitParent': return 'wait for the parent';
     case 'openKeep': return `open ${s.path} and keep it (slot ${s.slot})`;
+    case 'checkExec': return `find ${JSON.stringify(s.args[0])} in the container (PATH, executable)`;
     case 'stdinFrom': return `dup2 fd ${s.fd} (${s.path}) to stdin`;
     case 'waitRead': return `wait for \`tsrun start\` (read slot ${s.slot})`;
     case 'setns': return `setns ${s.type} ${s.path}`;

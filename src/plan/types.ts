@@ -37,6 +37,7 @@ export type StepOp =
   | { op: 'openKeep'; path: string; flags: number; slot: number }
   | { op: 'waitRead'; slot: number }
   | { op: 'stdinFrom'; fd: number; path: string }
+  | { op: 'checkExec'; args: string[]; env: string[] }
   | { op: 'setns'; path: string; nstype: number; type: NamespaceType };
 
 export type Step = StepOp & {

@@ -96,9 +96,10 @@ export class StateStore {
    * tsrun dies, so a crash never leaves a container locked.
    */
   async withLock<T>(id: string, fn: () => Promise<T> | T): Promise<T> {
+    const dir = this.dir(id); // an invalid id is reported as such, not as "does not exist"
     let fd: number;
     try {
-      fd = openSync(this.dir(id), 'r');
+      fd = openSync(dir, 'r');
     } catch {
       throw new TsrunError(`container ${id} does not exist`, { field: 'id' });
     }

@@ -68,14 +68,6 @@ export function normaliseRule(rule: DeviceCgroup, field: string): DeviceRule {
   };
 }
 
-/** Rules allowing the nodes listed in linux.devices: a config that asks for a device wants to use it. */
-export function rulesForDevices(devices: readonly Device[]): DeviceRule[] {
-  // 'u' (unbuffered) is a character device to the kernel; fifos ('p') need no device access at all.
-  return devices
-    .filter((d) => d.type !== 'p')
-    .map((d) => ({ allow: true, type: d.type === 'b' ? 'b' : 'c', major: d.major ?? null, minor: d.minor ?? null, access: 'rwm' }));
-}
-
 /** True when a rule matches every device with every access (deny-all / allow-all). */
 export function isCatchAll(rule: DeviceRule): boolean {
   return rule.type === 'a' && rule.major === null && rule.minor === null && rule.access === 'rwm';

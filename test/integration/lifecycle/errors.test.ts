@@ -199,7 +199,7 @@ describe.skipIf(skip !== undefined)(`lifecycle errors${skip ? ` [skipped: ${skip
     const bundle = scriptBundle('unused', (spec) => { spec.process!.args = ['/no-such-program']; });
     const r = await tsrun(root, ['run', '--bundle', bundle.dir, id]);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^tsrun: execve \["\/no-such-program"\].*ENOENT/);
+    expect(r.stderr).toMatch(/^tsrun: find "\/no-such-program" in the container .*\(step \d+, process\.args\): ENOENT/);
     expect(r.exitCode).not.toBe(0);
     expect(rootEntries(root)).toEqual([]);
     if (hasCgroup2) expect(existsSync(defaultCgroupDir(id))).toBe(false);

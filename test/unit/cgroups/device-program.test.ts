@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ACCESS_BIT, DEV_TYPE, OP, deviceProgram } from '../../../src/cgroups/devices/program.js';
-import { DEFAULT_ALLOWED_DEVICES, normaliseRule, rulesForDevices } from '../../../src/cgroups/devices/rules.js';
+import { DEFAULT_ALLOWED_DEVICES, normaliseRule } from '../../../src/cgroups/devices/rules.js';
 import type { DeviceRule } from '../../../src/cgroups/types.js';
 
 /** Decodes 8-byte instructions the way the kernel reads struct bpf_insn on little-endian machines. */
@@ -148,14 +148,6 @@ describe('device rule normalisation', () => {
   it('fills OCI defaults: type a, any major/minor, access rwm; -1 means any', () => {
     expect(normaliseRule({ allow: false }, 'f')).toEqual(DENY_ALL);
     expect(normaliseRule({ allow: true, type: 'c', major: 1, minor: -1, access: 'wr' }, 'f')).toEqual(rule(true, 'c', 1, null, 'rw'));
-  });
-  it('allows the nodes of linux.devices: u as a char device, fifos need no rule', () => {
-    expect(rulesForDevices([
-      { type: 'c', path: '/dev/fuse', major: 10, minor: 229 },
-      { type: 'u', path: '/dev/x', major: 4, minor: 1 },
-      { type: 'p', path: '/dev/fifo' },
-      { type: 'b', path: '/dev/sdz', major: 8, minor: 0 },
-    ])).toEqual([rule(true, 'c', 10, 229), rule(true, 'c', 4, 1), rule(true, 'b', 8, 0)]);
   });
   it('refuses device numbers the program cannot compare', () => {
     expect(() => normaliseRule({ allow: true, major: 2 ** 31 }, 'f')).toThrow('f.major: must be a device number or omitted, got 2147483648');
