@@ -11,7 +11,7 @@ export type { CgroupStats, IoDeviceStats } from './stats.js';
 export { CgroupError } from './errors.js';
 export { detectCgroupHost } from './host.js';
 export { planCgroup, planDeviceRules, describeHost } from './plan.js';
-export { applyCgroup, loadCgroup, attachDeviceRules, replaceDeviceRules } from './manager.js';
+export { applyCgroup, loadCgroup, attachDeviceRules, replaceDeviceRules, type CgroupWriteObserver } from './manager.js';
 export { DEFAULT_ALLOWED_DEVICES, type DefaultDevice } from './devices/rules.js';
 export { deviceProgram } from './devices/program.js';
 export { resolveCgroupPath, TSRUN_SUBTREE } from './path.js';

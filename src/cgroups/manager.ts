@@ -42,7 +42,10 @@ export interface CgroupHandle {
  * Creates the cgroup, enables controllers, writes every limit and attaches the device program. On any
  * failure, what this call created is removed again before the error (naming file and errno) is thrown.
  */
-export function applyCgroup(plan: CgroupPlan): CgroupHandle {
+/** Told about every file write of applyCgroup, for --trace. */
+export type CgroupWriteObserver = (write: { file: string; value: string; field: string }, durationMs: number, result: string) => void;
+
+export function applyCgroup(plan: CgroupPlan, observe?: CgroupWriteObserver): CgroupHandle {
   const chain = pathChain(plan.mountPoint, plan.dir);
   const created = makeChain(chain);
   const preexisting = !created.includes(plan.dir);
@@ -53,7 +56,14 @@ export function applyCgroup(plan: CgroupPlan): CgroupHandle {
     enableControllers(plan.mountPoint, chain, plan.controllers);
     for (const w of plan.writes) {
       if (w.optional === true && !cgroupFileExists(plan.dir, w.file)) continue;
-      writeCgroupFile(plan.dir, w.file, w.value, w.field);
+      const t0 = performance.now();
+      try {
+        writeCgroupFile(plan.dir, w.file, w.value, w.field);
+      } catch (err) {
+        observe?.(w, performance.now() - t0, errnoOf(err) ?? 'error');
+        throw err;
+      }
+      observe?.(w, performance.now() - t0, 'ok');
     }
     // A cgroup left over from an earlier run may still carry device programs; with ALLOW_MULTI they would
     // keep applying next to ours, so they are replaced.

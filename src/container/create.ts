@@ -124,7 +124,13 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   let proc: ContainerProcess | undefined;
   try {
     shim.mkfifo(store.fifoPath(opts.id), 0o600);
-    cgroup = cgroupPlan ? applyCgroup(cgroupPlan) : undefined;
+    cgroup = cgroupPlan ? applyCgroup(cgroupPlan, (w, ms, result) => trace.event({
+      who: 'parent', group: 'cgroup', syscall: 'write', title: `write ${JSON.stringify(w.value)} to ${cgroupPlan.dir}/${w.file}`,
+      field: w.field, why: 'a limit is written before the process exists, so even its set-up is accounted', result, durationMs: ms,
+    })) : undefined;
+    if (cgroup && cgroupPlan) {
+      trace.event({ who: 'parent', group: 'cgroup', syscall: 'cgroups', title: `cgroup ${cgroup.dir}${cgroupPlan.deviceRules ? ` with a device program of ${cgroupPlan.deviceRules.length} rules` : ''}`, why: 'clone3(CLONE_INTO_CGROUP) makes the process be born inside it', result: 'ok', ...(cgroupPlan.deviceRules ? { field: 'linux.resources.devices' } : {}) });
+    }
     const cgroupFd = cgroup ? cgroup.openDirFd() : -1;
     const recordFor = (pid: number): ContainerRecord => ({
       ociVersion: OCI_VERSION, id: opts.id, pid, pidStartTime: readProcStat(pid)?.startTime ?? '',
