@@ -50,12 +50,13 @@ export function unpackBundle(storeDir: string, ref: string, bundleDir: string, a
   const rec = new ImageStore(storeDir).get(ref);
   const { lowerDirs, imageConfig } = rootfsOfRecord(rec, storeDir);
   const rootfs = `${bundleDir}/rootfs`;
+  const config = `${bundleDir}/config.json`;
   if (existsSync(rootfs) && readdirSync(rootfs).length > 0) throw new TsrunError(`${rootfs} exists and is not empty`, { file: rootfs });
+  if (existsSync(config)) throw new TsrunError(`${config} already exists; remove it first`, { file: config });
   mkdirSync(rootfs, { recursive: true });
   flattenLayers(lowerDirs, rootfs);
   const spec = specFromImage(imageConfig, defaultSpec({ terminal: false }), { ...(args?.length ? { args } : {}), lowerDirs: [rootfs] });
   spec.root = { path: 'rootfs', readonly: false };
-  const config = `${bundleDir}/config.json`;
-  writeFileSync(config, JSON.stringify(spec, null, 2) + '\n');
+  writeFileSync(config, JSON.stringify(spec, null, 2) + '\n', { flag: 'wx' });
   return { config, rootfs };
 }
