@@ -20,6 +20,9 @@ for tool in hyperfine umoci tar node; do
   command -v "$tool" >/dev/null || { echo "image-import.sh: $tool is missing (make deps)" >&2; exit 1; }
 done
 [ -f "$repo/dist/tsrun.js" ] || { echo "image-import.sh: run 'make build' first" >&2; exit 1; }
+# The installed launcher (V8 start-up snapshot) when there is one, else the plain bundle.
+tsrun=$repo/bin/tsrun
+[ -x "$tsrun" ] || tsrun=$repo/bin/tsrun.js
 
 if [ "${BENCH_TMPFS:-}" = 1 ] && [ -z "${BENCH_IN_NS:-}" ]; then
   # Re-run inside a private mount namespace with a tmpfs on the work dir: the mount dies with it.
@@ -71,7 +74,7 @@ hyperfine --runs "$runs" --warmup 1 --export-json results.json --style basic \
   --prepare "rm -rf $work/out-umoci && sync" \
   -n 'umoci unpack' "umoci unpack --image $work/layout:bench $work/out-umoci" \
   --prepare "rm -rf $work/store && sync" \
-  -n 'tsrun image import' "$repo/bin/tsrun.js image import --quiet --store $work/store $work/layout:bench"
+  -n 'tsrun image import' "$tsrun image import --quiet --store $work/store $work/layout:bench"
 
 node - "$work/results.json" <<'EOF'
 const r = JSON.parse(require('node:fs').readFileSync(process.argv[2], 'utf8')).results;
