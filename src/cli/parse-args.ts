@@ -78,6 +78,10 @@ export function parseCommandArgs<A>(mod: CommandModule<A>, tokens: string[], whe
     tail = tokens.slice(cut);
     tokens = tokens.slice(0, cut);
     if (tail[0] === '--') tail = tail.slice(1);
+  } else if (tokens.includes('--')) {
+    // Everything after `--` belongs to the variadic positional (`run --image I ID -- cmd -c …`).
+    tail = tokens.slice(tokens.indexOf('--') + 1);
+    tokens = tokens.slice(0, tokens.indexOf('--'));
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -91,14 +95,15 @@ export function parseCommandArgs<A>(mod: CommandModule<A>, tokens: string[], whe
     const value = raw === undefined ? spec.default : convert(name, spec, raw, where);
     if (value !== undefined) out[camel(name)] = value;
   }
-  const rest = [...parsed.positionals, ...tail];
+  const dashdash = mod.optionsEndAfterPositionals === undefined;
+  const rest = dashdash ? [...parsed.positionals] : [...parsed.positionals, ...tail];
   for (const p of mod.positionals ?? []) {
-    if (p.variadic) { out[camel(p.name)] = rest.splice(0); continue; }
+    if (p.variadic) { out[camel(p.name)] = [...rest.splice(0), ...(dashdash ? tail.splice(0) : [])]; continue; }
     const v = rest.shift();
     if (v === undefined && p.required && !out.help) throw new UsageError(`missing ${p.name.toUpperCase()}`, where);
     if (v !== undefined) out[camel(p.name)] = v;
   }
-  if (rest.length > 0 && !out.help) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`, where);
+  if ((rest.length > 0 || tail.length > 0 && dashdash) && !out.help) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0] ?? tail[0])}`, where);
   out._ = rest;
   // The declarations above are the only source of these keys and their types.
   return out as A & GlobalArgs & { _: string[]; help: boolean };

@@ -18,10 +18,13 @@ import { StateStore, type ContainerRecord } from '../state/store.js';
 import { readProcStat } from '../state/status.js';
 import { OCI_VERSION } from '../version.js';
 import { hasCreateHooks, runHooks } from './hooks.js';
+import { prepareImageBundle, type ImageRunOptions } from './image-bundle.js';
 
 export interface CreateOptions {
   id: string;
-  bundle: string;
+  /** Bundle directory; or `image` to run an image (its bundle is made in the state dir). */
+  bundle?: string;
+  image?: ImageRunOptions;
   /** State root (`--root`). */
   root: string;
   pidFile?: string;
@@ -68,7 +71,16 @@ function withHookPause(plan: Plan): Plan {
   return { ...plan, steps };
 }
 
-export function planContainer(bundle: Bundle, opts: { foreground: boolean; fifo: string }): Plan {
+/** Steps that make the rootfs itself (an image's overlay) go right after mounts are made private. */
+function withRootfsSteps(plan: Plan, rootfsSteps: Step[]): Plan {
+  if (rootfsSteps.length === 0) return plan;
+  const steps = [...plan.steps];
+  const i = steps.findIndex((s) => s.op === 'mount' && s.target === '/' && s.source === '');
+  steps.splice(i + 1, 0, ...rootfsSteps);
+  return { ...plan, steps };
+}
+
+export function planContainer(bundle: Bundle, opts: { foreground: boolean; fifo: string; rootfsSteps?: Step[] }): Plan {
   const consoleSize = bundle.spec.process?.terminal ? terminalSize() : undefined;
   const cgroup2 = hostCgroup2Mount();
   const plan = buildPlan(bundle.spec, {
@@ -77,7 +89,8 @@ export function planContainer(bundle: Bundle, opts: { foreground: boolean; fifo:
     ...(cgroup2 ? { cgroup2Mount: cgroup2 } : {}),
     ...(consoleSize ? { consoleSize } : {}),
   });
-  return withExecFifo(hasCreateHooks(bundle.spec) ? withHookPause(plan) : plan, opts.fifo);
+  const withRootfs = withRootfsSteps(plan, opts.rootfsSteps ?? []);
+  return withExecFifo(hasCreateHooks(bundle.spec) ? withHookPause(withRootfs) : withRootfs, opts.fifo);
 }
 
 /** Plans the cgroup; a limit the host cannot apply is refused here, before anything is created. */
@@ -112,17 +125,24 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   const trace = opts.trace ?? noTrace;
   const store = new StateStore(opts.root);
   store.dir(opts.id); // validates the id before anything else
-  const bundle = loadBundle(opts.bundle);
-  const spec = bundle.spec;
-  if (spec.process?.terminal && !opts.foreground && !opts.consoleSocket) {
-    throw new TsrunError('process.terminal is true: give --console-socket to receive the pty (or set terminal to false)', { field: 'process.terminal' });
-  }
-  const cgroupPlan = planContainerCgroup(spec, opts.id, warn);
-  const plan = planContainer(bundle, { foreground: opts.foreground ?? false, fifo: store.fifoPath(opts.id) });
-  store.createDir(opts.id);
   let cgroup: CgroupHandle | undefined;
   let proc: ContainerProcess | undefined;
+  // An image's bundle lives in the state dir, so that dir comes first; a bundle on disk is checked first.
+  const fromImage = opts.image !== undefined;
+  const early = fromImage ? undefined : loadBundle(opts.bundle ?? '.');
+  // Only a directory this call created may be removed on failure: never a same-named container's.
+  let ownsDir = false;
+  if (fromImage) { store.createDir(opts.id); ownsDir = true; }
   try {
+    const image = opts.image ? await prepareImageBundle(opts.image, store.dir(opts.id)) : undefined;
+    const bundle = image?.bundle ?? early!;
+    const spec = bundle.spec;
+    if (spec.process?.terminal && !opts.foreground && !opts.consoleSocket) {
+      throw new TsrunError('process.terminal is true: give --console-socket to receive the pty (or set terminal to false)', { field: 'process.terminal' });
+    }
+    const cgroupPlan = planContainerCgroup(spec, opts.id, warn);
+    const plan = planContainer(bundle, { foreground: opts.foreground ?? false, fifo: store.fifoPath(opts.id), ...(image ? { rootfsSteps: image.rootfsSteps } : {}) });
+    if (!fromImage) { store.createDir(opts.id); ownsDir = true; }
     shim.mkfifo(store.fifoPath(opts.id), 0o600);
     cgroup = cgroupPlan ? applyCgroup(cgroupPlan, (w, ms, result) => trace.event({
       who: 'parent', group: 'cgroup', syscall: 'write', title: `write ${JSON.stringify(w.value)} to ${cgroupPlan.dir}/${w.file}`,
@@ -170,7 +190,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
       await shim.waitPid(proc.pid).catch(() => 0);
     }
     await cgroup?.destroy().catch(() => undefined);
-    store.remove(opts.id);
+    if (ownsDir) store.remove(opts.id);
     throw err;
   }
 }

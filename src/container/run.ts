@@ -13,9 +13,12 @@ import type { TraceSink } from '../process/trace.js';
 import { createContainer } from './create.js';
 import { removeContainer } from './delete.js';
 import { startCreated } from './start.js';
+import type { ImageRunOptions } from './image-bundle.js';
 
 export interface RunOptions {
-  bundle: string;
+  /** Bundle directory, or `image` (run an image without making a bundle first). */
+  bundle?: string;
+  image?: ImageRunOptions;
   id?: string;
   /** State root (`--root`), default /run/tsrun. */
   root?: string;
@@ -37,18 +40,19 @@ export interface RunResult {
 }
 
 /** A unique id for `tsrun run <bundle>` without one: the bundle's name plus a random suffix. */
-export function generatedId(bundle: string): string {
-  const base = basename(resolve(bundle)).replace(/[^A-Za-z0-9_.+-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'tsrun';
+export function generatedId(bundleOrImage: string): string {
+  const base = basename(resolve(bundleOrImage.replace(/:[^/:]*$/, ''))).replace(/[^A-Za-z0-9_.+-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'tsrun';
   return `${base}-${randomBytes(4).toString('hex')}`;
 }
 
 export async function runContainer(opts: RunOptions): Promise<RunResult> {
-  const id = opts.id ?? generatedId(opts.bundle);
+  const id = opts.id ?? generatedId(opts.image?.ref ?? opts.bundle ?? '.');
   const signals = opts.detach ? undefined : forwardSignals();
   let created;
   try {
     created = await createContainer({
-    id, bundle: opts.bundle, root: opts.root ?? '/run/tsrun', foreground: !opts.detach,
+    id, root: opts.root ?? '/run/tsrun', foreground: !opts.detach,
+    ...(opts.image ? { image: opts.image } : { bundle: opts.bundle ?? '.' }),
     ...(opts.pidFile ? { pidFile: opts.pidFile } : {}),
     ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
     ...(opts.trace ? { trace: opts.trace } : {}),

@@ -3,10 +3,15 @@ import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
 import { resolveBundleAndId } from '../bundle-arg.js';
 import { traceReporter } from '../reporters/trace.js';
+import { UsageError } from '../parse-args.js';
 
 interface RunArgs {
   target?: string;
+  command: string[];
   bundle?: string;
+  image?: string;
+  store?: string;
+  tty: boolean;
   detach: boolean;
   pidFile?: string;
   consoleSocket?: string;
@@ -17,9 +22,15 @@ interface RunArgs {
 const command: CommandModule<RunArgs> = {
   command: 'run',
   describe: 'create and run a container in the foreground; exits with its exit code',
-  positionals: [{ name: 'target', describe: 'container id, or the bundle directory when --bundle is not given' }],
+  positionals: [
+    { name: 'target', describe: 'container id, or the bundle directory when neither --bundle nor --image is given' },
+    { name: 'command', describe: 'with --image, after `--`: the command instead of the image\'s Cmd', variadic: true },
+  ],
   options: {
     bundle: { type: 'string', short: 'b', describe: 'bundle directory (config.json + rootfs)' },
+    image: { type: 'string', short: 'i', describe: 'run an image: OCI layout LAYOUT[:TAG], a docker archive, or an imported image\'s name' },
+    store: { type: 'string', describe: 'image and layer store (default /var/lib/tsrun)' },
+    tty: { type: 'boolean', short: 't', default: false, describe: 'with --image: give the container a terminal' },
     detach: { type: 'boolean', short: 'd', default: false, describe: 'return once the container has started (runc run -d)' },
     'pid-file': { type: 'string', describe: 'write the container init\'s host pid to this file' },
     'console-socket': { type: 'string', describe: 'unix socket that receives the pty master when process.terminal is true' },
@@ -27,14 +38,18 @@ const command: CommandModule<RunArgs> = {
     'dry-run': { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' },
   },
   async handler(args) {
-    const { bundle, id } = resolveBundleAndId(args.bundle, args.target);
+    if (args.command.length > 0 && !args.image) throw new UsageError('a command after `--` needs --image (a bundle has its own process.args)', 'run');
+    const { bundle, id } = args.image ? { bundle: '.', ...(args.target ? { id: args.target } : {}) } : resolveBundleAndId(args.bundle, args.target);
     if (args.dryRun) {
       const { explainBundle } = await import('../explain-output.js');
       return explainBundle(bundle, args.logFormat, { root: args.root, ...(id ? { id } : {}) });
     }
     const { runContainer } = await import('../../container/run.js');
     const result = await runContainer({
-      bundle, root: args.root, detach: args.detach,
+      root: args.root, detach: args.detach,
+      ...(args.image
+        ? { image: { ref: args.image, tty: args.tty, ...(args.command.length ? { args: args.command } : {}), ...(args.store ? { store: args.store } : {}) } }
+        : { bundle }),
       ...(id ? { id } : {}),
       ...(args.pidFile ? { pidFile: args.pidFile } : {}),
       ...(args.consoleSocket ? { consoleSocket: args.consoleSocket } : {}),

@@ -1,0 +1,54 @@
+// `run --image`: turns an image into a bundle inside the container's state directory — config.json
+// generated from the image config over the default spec, and rootfs/ as the mount point of an
+// overlay of the image's layers plus a writable upper layer. The overlay is mounted by the
+// container's own first steps, inside its mount namespace, so it vanishes with the container and
+// the host's mount table never sees it.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { imageRootfs } from '../image/rootfs.js';
+import { overlayForContainer } from '../image/overlay.js';
+import { specFromImage } from '../image/spec-from-image.js';
+import type { Bundle } from '../oci/bundle.js';
+import { defaultSpec } from '../oci/default-spec.js';
+import { validateSpec } from '../oci/validate.js';
+import type { Step } from '../plan/types.js';
+
+export interface ImageRunOptions {
+  /** `LAYOUT[:TAG]`, a docker archive, or the name/id of an image in the store. */
+  ref: string;
+  /** Replaces the image's Cmd (after `--`). */
+  args?: string[];
+  store?: string;
+  tty?: boolean;
+}
+
+export interface ImageBundle {
+  bundle: Bundle;
+  /** Steps that mount the overlay on bundle.rootfs; they run right after mounts are made private. */
+  rootfsSteps: Step[];
+}
+
+export async function prepareImageBundle(image: ImageRunOptions, stateDir: string): Promise<ImageBundle> {
+  const rootfs = await imageRootfs(image.ref, image.store ? { store: image.store } : {});
+  const spec = specFromImage(rootfs.imageConfig, defaultSpec({ terminal: image.tty ?? false }), {
+    lowerDirs: rootfs.lowerDirs, ...(image.args?.length ? { args: image.args } : {}),
+  });
+  spec.root = { path: 'rootfs' };
+  const dir = join(stateDir, 'bundle');
+  const configPath = join(dir, 'config.json');
+  mkdirSync(join(dir, 'rootfs'), { recursive: true });
+  writeFileSync(configPath, JSON.stringify(spec, null, 2));
+  const overlay = overlayForContainer(rootfs, stateDir);
+  const target = join(dir, 'rootfs');
+  return {
+    bundle: { dir, configPath, spec: validateSpec(spec, configPath), rootfs: target },
+    rootfsSteps: [
+      { op: 'chdir', path: overlay.chdir, why: 'lowerdir names are short links relative to the layer store: mount data is limited to one page' },
+      {
+        op: 'mount', source: 'overlay', target, fstype: 'overlay', data: overlay.data, flags: 0,
+        why: 'the image\'s layers (top first) merged under a writable upper layer of this container: the rootfs', field: 'image',
+      },
+      { op: 'chdir', path: '/', why: 'back from the layer store' },
+    ],
+  };
+}
