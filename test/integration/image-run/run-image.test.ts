@@ -1,0 +1,68 @@
+// `tsrun run --image`: the sample two-layer image (rootfs-samples/image.sh) run without a bundle.
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, cannotRunContainers, mountPoints, mountDiff, runTsrun } from '../../helpers/bundle.js';
+
+const LAYOUT = join(REPO, 'rootfs-samples/build/busybox-layers');
+const ARCHIVE = join(REPO, 'rootfs-samples/build/busybox-layers.docker.tar');
+const skip = cannotRunContainers() ?? (existsSync(join(LAYOUT, 'index.json')) ? undefined : 'no sample image: run `make samples`');
+
+describe.skipIf(skip !== undefined)(`tsrun run --image${skip ? ` [skipped: ${skip}]` : ''}`, () => {
+  let store: string;
+  let root: string;
+  let before: string[];
+  beforeAll(() => {
+    store = mkdtempSync(join(tmpdir(), 'tsrun-it-store-'));
+    root = mkdtempSync(join(tmpdir(), 'tsrun-it-root-'));
+    before = mountPoints();
+  });
+  afterAll(() => {
+    expect(mountDiff(before, mountPoints())).toEqual([]);
+    rmSync(store, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
+  });
+  const run = (args: string[]) => runTsrun(['--root', root, 'run', '--store', store, ...args]);
+
+  it('runs the image\'s Entrypoint with the command after --, as the image\'s user, on an overlay root', async () => {
+    const r = await run(['--image', LAYOUT, '--', 'id -un; pwd; echo $SAMPLE; grep " / / " /proc/self/mountinfo | grep -o "overlay overlay"']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('app\n/home/app\nbusybox-layers\noverlay overlay\n');
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('shows the top layer\'s whiteouts: deleted files are gone, the opaque directory has only the new content', async () => {
+    // rootfs-samples/image.sh: the top layer deletes /etc/motd and replaces /data opaquely.
+    const r = await run(['--image', LAYOUT, '--', 'test -e /etc/motd && echo motd-present || echo motd-gone; ls -A /data']);
+    expect(r.stdout).toBe('motd-gone\nnew\n');
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('writes go to the container\'s upper layer, never into the shared layers', async () => {
+    const w = await run(['--image', LAYOUT, '--', 'echo changed > /home/app/new-file && echo ok']);
+    expect(w.stdout).toBe('ok\n');
+    const r = await run(['--image', LAYOUT, '--', 'test -e /home/app/new-file && echo leaked || echo clean']);
+    expect(r.stdout).toBe('clean\n');
+  });
+
+  it('runs the same image from a docker archive, and leaves no state, overlay or container behind', async () => {
+    const r = await run(['--image', ARCHIVE, 'img-archive-1', '--', 'echo from-archive']);
+    expect(r.stdout).toBe('from-archive\n');
+    expect(r.exitCode).toBe(0);
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('a missing image names it and leaves nothing', async () => {
+    const r = await run(['--image', join(store, 'no-such-layout'), '--', 'true']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/no-such-layout/);
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('refuses a command after -- without --image', async () => {
+    const r = await runTsrun(['--root', root, 'run', '--bundle', LAYOUT, '--', 'true']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/needs --image/);
+  });
+});
