@@ -7,7 +7,7 @@ import { deviceProgram } from './devices/program.js';
 import { CgroupError, cgroupFsError, errnoOf } from './errors.js';
 import { waitForEvent, readEvents } from './events.js';
 import { cgroupFileExists, parseFlatKeyed, readCgroupFile, writeCgroupFile } from './files.js';
-import { parseMountInfo } from './mount.js';
+import { parseMountInfo } from '../host/mountinfo.js';
 import { ownedRootOf } from './path.js';
 import { readStats, type CgroupStats } from './stats.js';
 import { enableControllers, makeChain, pathChain, removeDirs } from './tree.js';

@@ -1,38 +1,7 @@
 // Finds the cgroup v2 hierarchy in /proc/self/mountinfo. On pure-v2 hosts it is /sys/fs/cgroup; on hybrid
 // hosts (v1 controllers mounted alongside) systemd puts it at /sys/fs/cgroup/unified; inside containers it
 // can be anywhere. So it is never hard-coded.
-
-export interface MountInfoEntry {
-  mountPoint: string;
-  /** The path inside the filesystem that is mounted here ("/" unless a subtree is bind-mounted). */
-  root: string;
-  fsType: string;
-  /** Per-mount options (`rw`, `nosuid` …). */
-  options: string[];
-}
-
-/** mountinfo escapes space, tab, newline and backslash as \040, \011, \012, \134. */
-function unescape(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
-/** Parses mountinfo text (see proc(5)); lines it cannot read are skipped rather than fatal. */
-export function parseMountInfo(text: string): MountInfoEntry[] {
-  const entries: MountInfoEntry[] = [];
-  for (const line of text.split('\n')) {
-    const fields = line.split(' ');
-    const dash = fields.indexOf('-');
-    // Before "-": id, parent, major:minor, root, mount point, options, optional fields…; after: fstype, source, super options.
-    if (dash < 6 || fields.length < dash + 2) continue;
-    entries.push({
-      root: unescape(fields[3] ?? ''),
-      mountPoint: unescape(fields[4] ?? ''),
-      options: (fields[5] ?? '').split(','),
-      fsType: fields[dash + 1] ?? '',
-    });
-  }
-  return entries;
-}
+import { parseMountInfo } from '../host/mountinfo.js';
 
 export interface CgroupMounts {
   /** The cgroup2 mount point, or undefined when the v2 hierarchy is not mounted at all. */

@@ -1,7 +1,7 @@
 // Works out the cgroup layout from the mount table. cgroup v1 mounts one hierarchy per controller (or
 // group of controllers), and a controller can belong to one hierarchy only; cgroup v2 is a single
 // hierarchy whose controllers are whatever v1 has not claimed. "Hybrid" hosts mount both.
-import type { MountInfoEntry } from './mountinfo.js';
+import type { MountInfoEntry } from '../host/mountinfo.js';
 
 export type CgroupLayout = 'v2' | 'v1' | 'hybrid' | 'none';
 

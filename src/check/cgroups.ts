@@ -3,7 +3,7 @@
 import { fixForMissing, parseProcCgroups, UNIFY_FIX } from './cgroup-controllers.js';
 import { findCgroupLayout, parseControllerList, v1Controllers, type CgroupLayoutInfo } from './cgroup-layout.js';
 import { kernelAtLeast, parseKernelRelease } from './kernel.js';
-import { parseMountInfo } from './mountinfo.js';
+import { parseMountInfo } from '../host/mountinfo.js';
 import { item, withFacts, type CheckItem, type ItemFact } from './report.js';
 
 export interface CgroupInputs {

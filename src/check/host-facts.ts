@@ -4,7 +4,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { findCgroup2Mount } from './cgroup-layout.js';
-import { parseMountInfo } from './mountinfo.js';
+import { parseMountInfo } from '../host/mountinfo.js';
 import { NAMESPACE_TYPES, type NamespaceType } from './namespaces.js';
 import type { DeviceNode } from './pty.js';
 

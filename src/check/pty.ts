@@ -1,7 +1,7 @@
 // Pseudo-terminals, for `process.terminal: true`. Opening /dev/ptmx creates a new pty pair; the
 // other end appears in a devpts filesystem. Each container mounts its own devpts instance, so it
 // sees only its own ptys, numbered from 0.
-import { parseMountInfo } from './mountinfo.js';
+import { parseMountInfo } from '../host/mountinfo.js';
 import { parseFilesystems } from './proc-filesystems.js';
 import { item, type CheckItem } from './report.js';
 

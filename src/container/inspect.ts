@@ -4,6 +4,7 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { capabilityNames } from '../process/capabilities.js';
+import { parseMountInfo } from '../host/mountinfo.js';
 import { StateStore } from '../state/store.js';
 import { containerStatus } from '../state/status.js';
 import { containerCgroup } from './pause.js';
@@ -38,12 +39,9 @@ function capabilities(pid: number): Inspection['capabilities'] {
 }
 
 function mounts(pid: number): Inspection['mounts'] {
-  return lines(`/proc/${pid}/mountinfo`).map((l) => {
-    const [left = '', right = ''] = l.split(' - ');
-    const f = left.split(' ');
-    const [fsType = '', source = ''] = right.split(' ');
-    return { mountPoint: f[4] ?? '', fsType, source, options: f[5] ?? '' };
-  });
+  let text = '';
+  try { text = readFileSync(`/proc/${pid}/mountinfo`, 'utf8'); } catch { /* the process is gone */ }
+  return parseMountInfo(text).map((m) => ({ mountPoint: m.mountPoint, fsType: m.fsType, source: m.source, options: m.mountOptions.join(',') }));
 }
 
 export function inspectContainer(root: string, id: string): Inspection {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findCgroupMounts, parseMountInfo } from '../../../src/cgroups/mount.js';
+import { findCgroupMounts } from '../../../src/cgroups/mount.js';
 import { resolveCgroupPath } from '../../../src/cgroups/path.js';
 import { ConfigError } from '../../../src/errors.js';
 
@@ -33,9 +33,8 @@ describe('mountinfo', () => {
 `;
     expect(findCgroupMounts(text).v2).toBe('/sys/fs/cgroup');
   });
-  it('unescapes octal escapes in mount points and skips malformed lines', () => {
-    const entries = parseMountInfo('garbage\n35 24 0:30 / /mnt/my\\040cgroups rw - cgroup2 cgroup2 rw\n');
-    expect(entries).toEqual([{ root: '/', mountPoint: '/mnt/my cgroups', fsType: 'cgroup2', options: ['rw'] }]);
+  it('finds a cgroup2 mount point with octal escapes, skipping malformed lines', () => {
+    expect(findCgroupMounts('garbage\n35 24 0:30 / /mnt/my\\040cgroups rw - cgroup2 cgroup2 rw\n')).toEqual({ v2: '/mnt/my cgroups', hasV1: false });
   });
 });
 

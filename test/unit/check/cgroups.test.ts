@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findCgroupLayout, parseControllerList, v1Controllers } from '../../../src/check/cgroup-layout.js';
 import { probeCgroups } from '../../../src/check/cgroups.js';
-import { parseMountInfo } from '../../../src/check/mountinfo.js';
+import { parseMountInfo } from '../../../src/host/mountinfo.js';
 import type { CheckItem } from '../../../src/check/report.js';
 import {
   HYBRID_V2_CONTROLLERS, MOUNTINFO_HYBRID, MOUNTINFO_NO_CGROUPS, MOUNTINFO_SYSTEMD_HYBRID, MOUNTINFO_V1,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseMountInfo, parseMountInfoLine, unescapeMountPath } from '../../../src/check/mountinfo.js';
-import { MOUNTINFO_HYBRID, MOUNTINFO_V1, MOUNTINFO_V2_BIND_FIRST } from './samples.js';
+import { parseMountInfo, parseMountInfoLine, unescapeMountPath } from '../../../src/host/mountinfo.js';
+import { MOUNTINFO_HYBRID, MOUNTINFO_V1, MOUNTINFO_V2_BIND_FIRST } from '../check/samples.js';
 
 describe('parseMountInfoLine', () => {
   it('splits the fields before and after the " - " separator', () => {
