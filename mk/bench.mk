@@ -1,11 +1,16 @@
 # Run-time benchmarks: `make bench-run` times `tsrun run` of /bin/true against runc, crun and
 # `node -e 0` with hyperfine (RUNS=N, default 30) and prints medians, ratios and a README summary;
 # `make bench-profile` shows where one run's time goes (cpu profile, --trace, strace markers).
+# `make bench-lifecycle` times create/start/delete -f (and the cycle) and PARALLEL=N (default 50)
+# parallel `run -d` / `delete -f` (one by one and at once) for tsrun, runc and crun (RUNS, ROUNDS).
 # Results land in bench/results/ (gitignored).
-.PHONY: bench-run bench-profile
+.PHONY: bench-run bench-profile bench-lifecycle
 
 bench-run: deb-deps build samples
 	$(if $(RUNS),RUNS=$(RUNS) )bench/run-bench.sh
 
 bench-profile: deb-deps build samples
 	$(if $(RUNS),RUNS=$(RUNS) )bench/run-profile.sh
+
+bench-lifecycle: deb-deps build samples
+	$(if $(RUNS),RUNS=$(RUNS) )$(if $(ROUNDS),ROUNDS=$(ROUNDS) )$(if $(PARALLEL),PARALLEL=$(PARALLEL) )bench/lifecycle-bench.sh
