@@ -30,48 +30,71 @@ export function verifyBuffer(data: Buffer, digest: string, size?: number): void 
 export const OFF_THREAD_BYTES = 16 << 20;
 
 /**
- * A pass-through stream that hashes what flows through it and fails at the end if the digest (or
- * size) differs. The error comes before the stream ends, so consumers never see a clean end.
+ * Hashes a blob's chunks in order and checks the total against its digest (and size, when known).
+ * Big blobs are hashed on a worker thread; there update() may ask the caller to wait (`ready`).
  */
-export class DigestCheck extends Transform {
+export class BlobCheck {
   private readonly hash?: Hash;
   private readonly worker?: WorkerHash;
   bytes = 0;
 
-  constructor(readonly digest: string, readonly size?: number, readonly what = 'blob', readonly onBytes?: (n: number) => void, offThread = false) {
-    super({ highWaterMark: 1 << 20 });
+  constructor(readonly digest: string, readonly size?: number, readonly what = 'blob', offThread = false) {
     digestHex(digest, what);
     if (offThread) this.worker = new WorkerHash();
     else this.hash = createHash('sha256');
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  /** Takes a chunk (copied or hashed before `ready` runs, so the caller may then reuse it). */
+  update(chunk: Buffer, ready: (err?: TsrunError) => void): void {
     this.bytes += chunk.length;
     if (this.size !== undefined && this.bytes > this.size) {
-      cb(new TsrunError(`${this.what} ${this.digest}: longer than its declared size ${this.size}`, { file: this.digest }));
+      ready(new TsrunError(`${this.what} ${this.digest}: longer than its declared size ${this.size}`, { file: this.digest }));
       return;
     }
-    this.onBytes?.(chunk.length);
-    if (this.worker) this.worker.update(chunk, () => cb(null, chunk));
-    else { this.hash!.update(chunk); cb(null, chunk); }
+    if (this.worker) this.worker.update(chunk, () => ready());
+    else { this.hash!.update(chunk); ready(); }
+  }
+
+  /** Resolves if all chunks matched the digest and size; rejects with a TsrunError naming the blob. */
+  async verify(): Promise<void> {
+    if (this.size !== undefined && this.bytes !== this.size) {
+      throw new TsrunError(`${this.what} ${this.digest}: ${this.bytes} bytes, expected ${this.size}`, { file: this.digest });
+    }
+    const got = 'sha256:' + (this.worker ? await this.worker.digest() : this.hash!.digest('hex'));
+    if (got !== this.digest) throw new TsrunError(`${this.what} ${this.digest}: digest mismatch (content is ${got})`, { file: this.digest });
+  }
+
+  close(): void { this.worker?.close(); }
+}
+
+/**
+ * A pass-through stream that hashes what flows through it and fails at the end if the digest (or
+ * size) differs. The error comes before the stream ends, so consumers never see a clean end.
+ */
+export class DigestCheck extends Transform {
+  private readonly check: BlobCheck;
+
+  constructor(readonly digest: string, size?: number, what = 'blob', readonly onBytes?: (n: number) => void, offThread = false) {
+    super({ highWaterMark: 1 << 20 });
+    this.check = new BlobCheck(digest, size, what, offThread);
+  }
+
+  get bytes(): number { return this.check.bytes; }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.check.update(chunk, (err) => {
+      if (err) { cb(err); return; }
+      this.onBytes?.(chunk.length);
+      cb(null, chunk);
+    });
   }
 
   override _flush(cb: TransformCallback): void {
-    if (this.size !== undefined && this.bytes !== this.size) {
-      cb(new TsrunError(`${this.what} ${this.digest}: ${this.bytes} bytes, expected ${this.size}`, { file: this.digest }));
-      return;
-    }
-    const check = (hex: string): void => {
-      const got = 'sha256:' + hex;
-      if (got !== this.digest) cb(new TsrunError(`${this.what} ${this.digest}: digest mismatch (content is ${got})`, { file: this.digest }));
-      else cb();
-    };
-    if (this.worker) this.worker.digest().then(check, (e: Error) => cb(e));
-    else check(this.hash!.digest('hex'));
+    this.check.verify().then(() => cb(), (e: Error) => cb(e));
   }
 
   override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
-    this.worker?.close();
+    this.check.close();
     cb(err);
   }
 }

@@ -99,6 +99,7 @@ export async function openDockerArchive(file: string, scratchDir: string, tag?: 
         diffId,
         ...(digest && name.startsWith('blobs/') ? { digest } : {}),
         size: m.size,
+        file: { path: tarPath, start: m.offset, length: m.size },
         mediaType: 'docker-archive layer',
         compression: 'detect',
         // createReadStream cannot express an empty range (end < start).

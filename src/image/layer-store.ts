@@ -3,12 +3,13 @@
 // A layer is unpacked into `<store>/tmp/<pid>-…` and renamed into place only when complete (its
 // layer.json written last inside it), so a crash never leaves a half layer that looks whole.
 import {
-  existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync,
+  closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync,
+  symlinkSync, writeFileSync,
 } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { TsrunError } from '../errors.js';
-import { DigestCheck, digestHex, OFF_THREAD_BYTES } from './digest.js';
+import { BlobCheck, DigestCheck, digestHex, OFF_THREAD_BYTES } from './digest.js';
 import { decompressor, sniffCompression } from './decompress.js';
 import { unpackLayer, type UnpackOptions } from './layer-unpack.js';
 import type { LayerSource } from './source.js';
@@ -44,6 +45,59 @@ async function peek(src: Readable): Promise<{ head: Buffer; stream: Readable }> 
   src.pipe(out);
   src.once('error', (e) => out.destroy(e));
   return { head, stream: out };
+}
+
+const READ_CHUNK = 1 << 20;
+
+function sniffFile(file: { path: string; start: number; length: number }): Compression {
+  const head = Buffer.alloc(4);
+  const fd = openSync(file.path, 'r');
+  try {
+    const n = readSync(fd, head, 0, Math.min(4, file.length), file.start);
+    return sniffCompression(head.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * An uncompressed layer lying in a file: read synchronously into one reused buffer, each chunk
+ * hashed (its blob digest is its diff-id) and then unpacked before the next read. No stream, no
+ * fresh buffer per chunk, no thread-pool hop per read.
+ */
+async function unpackUncompressedFile(
+  src: LayerSource, file: { path: string; start: number; length: number }, root: string,
+  onBytes: ((n: number) => void) | undefined, unpack: UnpackOptions,
+): Promise<{ entries: number; bytes: number }> {
+  if (src.digest && src.digest !== src.diffId) {
+    throw new TsrunError(`blob ${src.digest}: an uncompressed layer whose digest is not its diff_id ${src.diffId}`, { file: src.digest });
+  }
+  const check = new BlobCheck(src.diffId, file.length, 'layer diff_id', file.length >= OFF_THREAD_BYTES);
+  async function* chunks(): AsyncGenerator<Buffer> {
+    const fd = openSync(file.path, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(READ_CHUNK);
+      for (let pos = file.start, left = file.length; left > 0;) {
+        const n = readSync(fd, buf, 0, Math.min(buf.length, left), pos);
+        if (n === 0) throw new TsrunError(`blob ${src.digest ?? src.diffId}: file ends early`, { file: file.path });
+        pos += n;
+        left -= n;
+        const chunk = buf.subarray(0, n);
+        await new Promise<void>((resolve, reject) => check.update(chunk, (err) => (err ? reject(err) : resolve())));
+        onBytes?.(n);
+        yield chunk;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+  try {
+    const res = await unpackLayer(chunks(), root, unpack);
+    await check.verify(); // before the caller moves the layer into place
+    return res;
+  } finally {
+    check.close();
+  }
 }
 
 function pidAlive(pid: number): boolean {
@@ -119,6 +173,10 @@ export class LayerStore {
     const tmp = this.makeTmp();
     try {
       mkdirSync(`${tmp}/root`);
+      if (src.file && (src.compression === 'none' || (src.compression === 'detect' && sniffFile(src.file) === 'none'))) {
+        const res = await unpackUncompressedFile(src, src.file, `${tmp}/root`, onBytes, unpack);
+        return this.commit(src, tmp, res);
+      }
       let raw: Readable = src.open();
       let compression: Compression;
       if (src.compression === 'detect') {
@@ -136,24 +194,31 @@ export class LayerStore {
       const stages = [raw, ...(blobCheck ? [blobCheck] : []), decompressor(compression), diffCheck] as const;
       const flowing = pipeline(stages as unknown as [Readable, ...NodeJS.ReadWriteStream[]]);
       const [res] = await Promise.all([unpackLayer(diffCheck, `${tmp}/root`, unpack), flowing]);
-      const info: LayerInfo = { diffId: src.diffId, entries: res.entries, bytes: res.bytes, importedAt: new Date().toISOString() };
-      writeFileSync(`${tmp}/layer.json`, JSON.stringify(info));
-      try {
-        renameSync(tmp, this.layerDir(src.diffId));
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !this.has(src.diffId)) throw e;
-        rmSync(tmp, { recursive: true, force: true }); // another importer finished it first
-      }
-      this.shortName(src.diffId);
-      return info;
+      return this.commit(src, tmp, res);
     } catch (e) {
       rmSync(tmp, { recursive: true, force: true });
-      if (e instanceof TsrunError) throw e;
-      // zlib/zstd/tar errors ("incorrect data check") say nothing of which blob was bad.
+      // zlib/zstd/tar errors ("incorrect data check", a refused entry) must say which blob was bad.
       const blob = src.digest ?? src.diffId;
-      throw new TsrunError(`blob ${blob} (layer ${src.diffId}): ${(e as Error).message}`, { file: blob, cause: e });
+      const message = (e as Error).message;
+      if (e instanceof TsrunError && (message.includes(blob) || message.includes(src.diffId))) throw e;
+      const details = e instanceof TsrunError ? e.details : {};
+      throw new TsrunError(`blob ${blob} (layer ${src.diffId}): ${message}`, { ...details, file: blob, cause: e });
     }
+  }
+
+  /** Moves a complete, verified layer from its scratch dir into place (layer.json last inside it). */
+  private commit(src: LayerSource, tmp: string, res: { entries: number; bytes: number }): LayerInfo {
+    const info: LayerInfo = { diffId: src.diffId, entries: res.entries, bytes: res.bytes, importedAt: new Date().toISOString() };
+    writeFileSync(`${tmp}/layer.json`, JSON.stringify(info));
+    try {
+      renameSync(tmp, this.layerDir(src.diffId));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !this.has(src.diffId)) throw e;
+      rmSync(tmp, { recursive: true, force: true }); // another importer finished it first
+    }
+    this.shortName(src.diffId);
+    return info;
   }
 
   /** Deletes a layer: renamed away first, so it stops looking complete before its files go. */

@@ -259,10 +259,12 @@ function applyEntry(w: LayerWriter, h: Header): string | undefined {
 }
 
 /**
- * Unpacks an (uncompressed) layer tar stream into `root`, which must exist and be empty.
- * Rejects with a TsrunError on a hostile or broken archive; `root` is then left for the caller to remove.
+ * Unpacks an (uncompressed) layer tar, given as a stream or any async iterable of chunks (each chunk
+ * is consumed before the next is asked for, so a reader may reuse its buffer), into `root`, which
+ * must exist and be empty. Rejects with a TsrunError on a hostile or broken archive; `root` is then
+ * left for the caller to remove.
  */
-export async function unpackLayer(tar: Readable, root: string, options: UnpackOptions = {}): Promise<{ entries: number; bytes: number }> {
+export async function unpackLayer(tar: Readable | AsyncIterable<Buffer>, root: string, options: UnpackOptions = {}): Promise<{ entries: number; bytes: number }> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const w = new LayerWriter(root, limits, options.opaqueXattr ?? 'trusted.overlay.opaque');
   let fd = -1;
@@ -293,7 +295,7 @@ export async function unpackLayer(tar: Readable, root: string, options: UnpackOp
     w.finish();
   } catch (e) {
     if (fd >= 0) closeSync(fd);
-    tar.destroy();
+    if ('destroy' in tar) tar.destroy();
     throw e;
   } finally {
     if (umask !== undefined) process.umask(umask);

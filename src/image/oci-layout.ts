@@ -1,7 +1,7 @@
 // Reading an OCI image layout directory: `oci-layout`, `index.json`, `blobs/sha256/<hex>`.
 // A tag selects a manifest by its `org.opencontainers.image.ref.name` annotation; image indexes are
 // followed to the linux/amd64 manifest. Every blob read is checked against its descriptor.
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { TsrunError } from '../errors.js';
@@ -104,8 +104,11 @@ function layerSource(dir: string, d: Descriptor, diffId: string): LayerSource {
   const compression = LAYER_MEDIA_TYPES[d.mediaType];
   if (compression === undefined) throw new TsrunError(`blob ${d.digest}: unknown layer media type ${d.mediaType}`, { file: d.digest });
   const path = blobPath(dir, d.digest);
+  // Read in place only if the file is exactly as long as declared: a longer one must fail its check.
+  const exact = (() => { try { return statSync(path).size === d.size; } catch { return false; } })();
   return {
     diffId, digest: d.digest, size: d.size, mediaType: d.mediaType, compression,
+    ...(exact ? { file: { path, start: 0, length: d.size } } : {}),
     open(): Readable {
       // Checked here so the error names the blob rather than a raw path.
       if (!existsSync(path)) throw new TsrunError(`blob ${d.digest} is missing from the layout ${dir}`, { file: d.digest });

@@ -13,6 +13,11 @@ export interface LayerSource {
   /** 'detect' when the source does not say (docker archives): sniffed from the first bytes. */
   compression: Compression | 'detect';
   open(): Readable;
+  /**
+   * Where the blob lies in a file, when it does: an uncompressed one is then read synchronously into
+   * one reused buffer (no stream, no fresh buffer per chunk).
+   */
+  file?: { path: string; start: number; length: number };
 }
 
 export interface ResolvedImage {

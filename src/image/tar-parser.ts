@@ -24,6 +24,7 @@ export interface TarHeader {
   xattrs?: Map<string, Buffer>;
 }
 
+/** Data handed to a sink is only valid during the call: the chunk's buffer may be reused after. */
 export interface TarHandler {
   /** Called per entry; return a sink for a regular file's data (called zero or more times). */
   entry(h: TarHeader): ((data: Buffer) => void) | undefined;
@@ -138,7 +139,9 @@ export class TarParser {
       // Gather a header block, or a whole PAX / long-name record.
       const need = this.meta ? this.meta.size : BLOCK;
       const take = Math.min(need - this.pendingBytes, chunk.length - at);
-      this.pending.push(chunk.subarray(at, at + take));
+      // A piece left waiting for the next chunk is copied: callers may reuse their chunk buffers.
+      const piece = chunk.subarray(at, at + take);
+      this.pending.push(this.pendingBytes + take < need ? Buffer.from(piece) : piece);
       this.pendingBytes += take;
       at += take;
       this.offset += take;

@@ -86,6 +86,27 @@ describe('digest verification', () => {
     expectNoLayers(store);
   });
 
+  it('checks uncompressed layers read in place: corrupted or longer than declared', async () => {
+    const tar = 'application/vnd.oci.image.layer.v1.tar';
+    const good = tmp();
+    writeLayout(good, [await base()], { mediaType: tar });
+    const store = tmp();
+    await importImage(good, { store });
+    expect(readFileSync(`${new LayerStore(store).rootOf(sha(await base()))}/etc/hostname`, 'utf8')).toBe('base\n');
+
+    for (const damage of ['flip', 'append'] as const) {
+      const dir = tmp();
+      const d = writeLayout(dir, [await base()], { mediaType: tar });
+      const path = `${dir}/blobs/sha256/${d.layers[0]!.slice(7)}`;
+      const blob = readFileSync(path);
+      if (damage === 'flip') blob[700]! ^= 0x01; // inside the first file's data
+      writeFileSync(path, damage === 'append' ? Buffer.concat([blob, Buffer.alloc(512)]) : blob);
+      const s = tmp();
+      await expect(importImage(dir, { store: s })).rejects.toThrow(new RegExp(d.layers[0]!.slice(7)));
+      expectNoLayers(s);
+    }
+  });
+
   it('refuses a manifest blob that was swapped', async () => {
     const dir = tmp();
     const d = writeLayout(dir, [await base()]);
