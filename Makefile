@@ -14,6 +14,10 @@ DEB_PACKAGES := build-essential busybox-static runc crun hyperfine strace umoci 
 
 .PHONY: deps deb-deps npm-deps build native bundle typecheck test test-unit test-integration demo clean
 
+# Fragments per concern (samples, images, VM lane, benchmarks, conformance). Included before the rules
+# below because `test` names variables they define (TEST_VM_TARGET) as prerequisites.
+include $(sort $(wildcard mk/*.mk))
+
 deps: deb-deps npm-deps
 
 deb-deps:
@@ -69,4 +73,3 @@ demo: deps build samples
 clean:
 	rm -rf dist native-bindings/build rootfs-samples/build test-results
 
--include mk/*.mk

@@ -17,3 +17,15 @@ test-vm: deps build samples vm-image
 
 vm-clean:
 	rm -rf --one-file-system vm/build
+
+# For `make test`: the vm project with a JSON report copied back to test-results/vm.json, so the one
+# closing summary line counts the tests run in the VM too.
+TEST_VM_TARGET := test-vm-report
+TEST_VM_RESULTS := test-results/vm.json
+.PHONY: test-vm-report
+test-vm-report: deps build samples vm-image
+	@mkdir -p test-results
+	vm/run.sh --keep --timeout $(VM_TIMEOUT) -- sh -c './node_modules/.bin/vitest run --project vm --reporter=default --reporter=json --outputFile.json="$$TSRUN_VM_RESULTS/vm.json"'; \
+	  rc=$$?; run=$$(ls -td vm/build/runs/*/ | head -1); \
+	  cp "$$run/shared/vm.json" $(TEST_VM_RESULTS) 2>/dev/null || echo "test-vm-report: no report from the VM run" >&2; \
+	  rm -rf --one-file-system "$$run"; exit $$rc
