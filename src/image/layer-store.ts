@@ -9,7 +9,7 @@ import {
 import { pipeline } from 'node:stream/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { TsrunError } from '../errors.js';
-import { BlobCheck, DigestCheck, digestHex, OFF_THREAD_BYTES } from './digest.js';
+import { BlobCheck, DigestCheck, digestHex, hashOffThread } from './digest.js';
 import { decompressor, sniffCompression } from './decompress.js';
 import { unpackLayer, type UnpackOptions } from './layer-unpack.js';
 import type { LayerSource } from './source.js';
@@ -72,7 +72,7 @@ async function unpackUncompressedFile(
   if (src.digest && src.digest !== src.diffId) {
     throw new TsrunError(`blob ${src.digest}: an uncompressed layer whose digest is not its diff_id ${src.diffId}`, { file: src.digest });
   }
-  const check = new BlobCheck(src.diffId, file.length, 'layer diff_id', file.length >= OFF_THREAD_BYTES);
+  const check = new BlobCheck(src.diffId, file.length, 'layer diff_id', hashOffThread(file.length));
   async function* chunks(): AsyncGenerator<Buffer> {
     const fd = openSync(file.path, 'r');
     try {
@@ -188,7 +188,7 @@ export class LayerStore {
       }
       // An uncompressed blob is its own diff: hashing it twice would only double the cost.
       const sameBytes = compression === 'none' && src.digest === src.diffId;
-      const big = src.size === undefined || src.size >= OFF_THREAD_BYTES;
+      const big = hashOffThread(src.size);
       const blobCheck = src.digest && !sameBytes ? new DigestCheck(src.digest, src.size, 'blob', onBytes, big) : undefined;
       const diffCheck = new DigestCheck(src.diffId, sameBytes ? src.size : undefined, 'layer diff_id', blobCheck ? undefined : onBytes, big);
       const stages = [raw, ...(blobCheck ? [blobCheck] : []), decompressor(compression), diffCheck] as const;
