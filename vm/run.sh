@@ -181,7 +181,10 @@ qemu=(qemu-system-x86_64
 )
 start=$(date +%s.%N)
 # timeout(1) (not a background sleep, which would keep our stdout open) sends TERM, then KILL 5 s later.
-timeout --foreground -k 5 "$timeout" "${qemu[@]}" 2>"$RUN/qemu.log" &
+# Background jobs of a script get /dev/null as stdin; with --console qemu needs ours (the serial console).
+exec 3<&0
+timeout --foreground -k 5 "$timeout" "${qemu[@]}" <&3 3<&- 2>"$RUN/qemu.log" &
+exec 3<&-
 qpid=$!
 
 qrc=0
