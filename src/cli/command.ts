@@ -2,7 +2,6 @@
 // (node:util parseArgs, no start-up cost) reads them for every invocation, and yargs renders --help
 // from the same declarations, loaded only when help is asked for. The CLI layer only parses and
 // prints; the work is done by the library API under src/ (container/, image/, cgroups/ …).
-import type { Argv } from 'yargs';
 
 /** Options every command accepts (runc's global flags). */
 export interface GlobalArgs {
@@ -49,8 +48,6 @@ export interface CommandModule<A = Record<string, unknown>> {
   subcommands?: CommandModule<any>[];
   /** Returns the process exit code. Throw a TsrunError for a reported failure. */
   handler: (args: ParsedArgs<A>) => Promise<number>;
-  /** Transitional: a module still written against yargs' builder API is parsed by yargs. */
-  builder?: (y: Argv<GlobalArgs>) => Argv<any>;
 }
 
 export interface CommandEntry {

@@ -31,7 +31,8 @@ function describeCommand(y: Argv, mod: CommandModule<any>): Argv {
 }
 
 export async function renderHelp(table: CommandEntry[], path: CommandModule<any>[]): Promise<string> {
-  let y: Argv = yargs([]).scriptName('tsrun').wrap(Math.min(100, process.stdout.columns || 100)).version(false).help(false);
+  // Subcommands are listed under the full command path (`tsrun image import`).
+  let y: Argv = yargs([]).scriptName(['tsrun', ...path.map((m) => m.command)].join(' ')).wrap(Math.min(100, process.stdout.columns || 100)).version(false).help(false);
   for (const [name, spec] of Object.entries(GLOBAL_OPTIONS)) y = y.option(name, toYargsOption(spec));
   if (path.length === 0) {
     for (const e of table) y = y.command(e.name, e.describe);

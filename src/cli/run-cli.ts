@@ -85,11 +85,6 @@ export async function runCli(argv: string[], table: CommandEntry[]): Promise<voi
       return;
     }
     const mod = resolved.path[resolved.path.length - 1]!;
-    if (mod.builder) {
-      const { runWithYargs } = await import('./yargs-compat.js');
-      process.exitCode = await runWithYargs(mod, argv);
-      return;
-    }
     const where = resolved.path.map((m) => m.command).join(' ');
     const args = parseCommandArgs(mod, resolved.tokens, where);
     if (args.help) {
