@@ -83,9 +83,15 @@ if [ "$force" = 1 ] || [ ! -s "$BUILD/vmlinux" ] || [ ! -s "$BUILD/kernel-versio
   rm -rf "$BUILD/dl" "$BUILD/kernel" "$BUILD/vmlinux" "$BUILD/kernel-version"
   mkdir -p "$BUILD/dl"
   # apt-get download drops privileges to _apt when it can; in a root-owned dir it warns and goes on.
-  (cd "$BUILD/dl" && apt-get download -q "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2) ||
-    die "apt-get download $pkg failed"
-  deb=$(ls "$BUILD"/dl/*.deb)
+  # Stale package lists can name a file the mirror no longer has: update them and retry once.
+  download() { (cd "$BUILD/dl" && apt-get download -q "$pkg") > "$BUILD/dl/apt.log" 2>&1; }
+  if ! download; then
+    log "apt-get download $pkg failed; updating the package lists and retrying"
+    apt-get update -qq && download ||
+      { cat "$BUILD/dl/apt.log" >&2; die "apt-get download $pkg failed"; }
+  fi
+  grep -v '^W: Download is performed unsandboxed' "$BUILD/dl/apt.log" | grep -v '^Get:' >&2 || true
+  deb=$(ls "$BUILD"/dl/*.deb) || die "apt-get download $pkg produced no .deb"
   dpkg -x "$deb" "$BUILD/kernel"
   kver=$(ls "$BUILD/kernel/lib/modules")
   [ -f "$BUILD/kernel/boot/vmlinuz-$kver" ] || die "no vmlinuz-$kver in $deb"
