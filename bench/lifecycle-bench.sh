@@ -160,6 +160,11 @@ out_json="$results_dir/lifecycle-$stamp.json"
 par_out="$tmp/parallel.txt"
 : >"$par_out"
 
+# A `make build` by someone else while we measure swaps dist/ under tsrun's feet (a command that
+# loads a chunk the new build removed fails with "Cannot find module"): note it if it happens.
+build_mark() { stat -c %Y "$repo/dist/tsrun.js" "$repo/dist/tsrun.blob" 2>/dev/null | tr '\n' ' '; }
+build_before=$(build_mark)
+
 load_before=$(idle_load)
 loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)
 note "other processes use $load_before of $(nproc) cores before the run (load average $loadavg_before)"
@@ -201,17 +206,25 @@ for rt in "${runtimes[@]}"; do
   [[ -z $left ]] || { note "$rt left containers: $(echo "$left" | tr '\n' ' ')"; leftovers=found; }
 done
 check_leftovers || leftovers=found
+rebuilt=0
+if [[ $(build_mark) != "$build_before" ]]; then
+  rebuilt=1
+  note "WARNING: dist/ was rebuilt during the run (make build elsewhere): tsrun's figures mix two builds, and a command caught mid-swap may have failed"
+fi
+# Whatever the runtimes said on stderr is kept next to the results (the temp dir goes).
 stderr_notes=""
 for rt in "${runtimes[@]}"; do
   if [[ -s $tmp/lc-$rt/stderr.txt ]]; then
-    note "$rt wrote to stderr during the runs (first lines):"; head -5 "$tmp/lc-$rt/stderr.txt" >&2
-    stderr_notes+="$rt: $(head -3 "$tmp/lc-$rt/stderr.txt" | tr '\n' ' ')"$'\n'
+    cp "$tmp/lc-$rt/stderr.txt" "$results_dir/lifecycle-$stamp.$rt.stderr.txt"
+    note "$rt wrote to stderr during the runs (bench/results/lifecycle-$stamp.$rt.stderr.txt), first lines:"
+    head -8 "$tmp/lc-$rt/stderr.txt" >&2
+    stderr_notes+="$rt ($(wc -l <"$tmp/lc-$rt/stderr.txt") lines, bench/results/lifecycle-$stamp.$rt.stderr.txt): $(grep -m2 -E 'Error|error|failed|cannot' "$tmp/lc-$rt/stderr.txt" | tr '\n' ' ')"$'\n'
   fi
 done
 
 # shellcheck disable=SC2155  # a failing version probe must not stop the report
 export LC_TMP="$tmp" LC_OUT="$out_json" LC_PAR="$par_out" LC_STAMP="$stamp" LC_RUNS="$runs" \
-  LC_WARMUP="$warmup" LC_ROUNDS="$rounds" LC_N="$par" LC_LEFTOVERS="$leftovers" LC_HYBRID="$unified_was_mounted" \
+  LC_WARMUP="$warmup" LC_ROUNDS="$rounds" LC_N="$par" LC_LEFTOVERS="$leftovers" LC_REBUILT="$rebuilt" LC_HYBRID="$unified_was_mounted" \
   LC_LOAD_BEFORE="$load_before" LC_LOAD_DURING="$load_during" LC_LOAD_AFTER="$load_after" \
   LC_LOADAVG_BEFORE="$loadavg_before" LC_LOADAVG_AFTER="$loadavg_after" LC_STDERR="$stderr_notes" \
   LC_GIT="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet HEAD -- src native-bindings 2>/dev/null || echo '+dirty')" \

@@ -57,7 +57,7 @@ const meta = {
   date: env.LC_STAMP, runs: +env.LC_RUNS, warmup: +env.LC_WARMUP, rounds: +env.LC_ROUNDS, parallel: N,
   git: env.LC_GIT, tsrun: env.LC_TSRUN, node: env.LC_NODE, runc: env.LC_RUNC, crun: env.LC_CRUN,
   hyperfine: env.LC_HYPERFINE, kernel: env.LC_KERNEL, cpus: +env.LC_CPUS, cpu: env.LC_CPU,
-  hybridCgroups: hybrid, leftovers: env.LC_LEFTOVERS,
+  hybridCgroups: hybrid, leftovers: env.LC_LEFTOVERS, distRebuiltDuringRun: env.LC_REBUILT === '1',
   otherCpuCores: { before: +env.LC_LOAD_BEFORE, during: +env.LC_LOAD_DURING, after: +env.LC_LOAD_AFTER },
   loadavg: { before: env.LC_LOADAVG_BEFORE, after: env.LC_LOADAVG_AFTER },
   stderr: env.LC_STDERR || null,
@@ -109,6 +109,7 @@ out.push(`delete -f one by one, per container: ${serialPer} ms`);
 out.push(`samples: ${meta.runs} hyperfine runs per step; ${meta.rounds} round(s) of the parallel phases (run -d twice per round)`);
 const failed = RTS.filter((rt) => summary.failures[rt] > 0);
 if (failed.length) out.push(`FAILURES in the parallel phases: ${failed.map((rt) => `${rt} ${summary.failures[rt]}`).join(', ')} (see stderr above)`);
+if (meta.distRebuiltDuringRun) out.push('WARNING: dist/ was rebuilt during the run (make build elsewhere): tsrun figures mix two builds; re-run');
 if (meta.stderr) out.push(`runtimes wrote to stderr: ${meta.stderr.trim().replace(/\n/g, ' | ')}`);
 out.push(`${busy ? 'WARNING: ' : ''}${loadNote}`);
 if (meta.nodeExtraCaCerts) out.push(`NODE_EXTRA_CA_CERTS=${meta.nodeExtraCaCerts} was set: each tsrun command (each Node start) loaded it first; UNSET_NODE_EXTRA_CA_CERTS=1 measures without`);
