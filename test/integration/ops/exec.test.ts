@@ -1,0 +1,155 @@
+// `tsrun exec` into a `run -d` container: the exec'd process joins the init's namespaces (pid, uts,
+// mount, ipc, net) and its cgroup; exit codes, --user/--env/--cwd, --process, -d with --pid-file,
+// stdin, and the errors (missing program, stopped or unknown container).
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cannotRunContainers, containerTestHooks, type TestBundle } from '../../helpers/bundle.js';
+import {
+  cleanupLifecycle, makeRoot, procState, runDetachedIn, scriptBundle, stateOf, tsrun, tsrunToFiles, uniqueId, v2CgroupOf,
+  waitForDeath, waitForStatus,
+} from '../../helpers/lifecycle.js';
+
+const skip = cannotRunContainers();
+const NS = ['pid', 'mnt', 'uts', 'ipc', 'net'] as const;
+
+describe.skipIf(skip !== undefined)(`ops: exec${skip ? ` [skipped: ${skip}]` : ''}`, () => {
+  containerTestHooks({ beforeEach, afterEach });
+  afterEach(cleanupLifecycle);
+
+  /** A running container (sleeping init) with a recognisable hostname and a marker file in its rootfs. */
+  async function running(): Promise<{ root: string; id: string; pid: number; bundle: TestBundle }> {
+    const root = makeRoot();
+    const id = uniqueId('exec');
+    const bundle = scriptBundle('sleep 100000 & wait', (spec) => { spec.hostname = 'ops-exec-host'; });
+    writeFileSync(join(bundle.rootfs, 'only-in-this-rootfs'), `${bundle.marker}\n`);
+    const r = await runDetachedIn(root, bundle, id);
+    if (r.exitCode !== 0) throw new Error(`run -d exited ${r.exitCode}: ${r.stderr()}`);
+    const st = await stateOf(root, id);
+    expect(st.status).toBe('running');
+    return { root, id, pid: st.pid, bundle };
+  }
+
+  it('joins the init\'s pid, uts, mount, ipc and net namespaces and its cgroup; the exit code passes through', async () => {
+    const { root, id, pid, bundle } = await running();
+    const script = [
+      'echo "pid=$$"',
+      'echo "host=$(hostname)"',
+      ...NS.map((n) => `echo "ns-${n}=$(readlink /proc/self/ns/${n})"`),
+      'echo "cg=$(grep ^0:: /proc/self/cgroup)"',
+      'echo "file=$(cat /only-in-this-rootfs)"',
+      'ps',
+      'exit 7',
+    ].join('; ');
+    const r = await tsrun(root, ['exec', id, 'sh', '-c', script]);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(7);
+    const out = r.stdout;
+    const get = (k: string): string | undefined => new RegExp(`^${k}=(.*)$`, 'm').exec(out)?.[1];
+    // Inside the container's PID namespace, but not its init.
+    expect(get('pid')).toMatch(/^[0-9]+$/);
+    expect(Number(get('pid'))).toBeGreaterThan(1);
+    // `ps` (reading the container's /proc) shows the init as PID 1, with the marker in its argv.
+    expect(out).toMatch(new RegExp(`^\\s*1\\s+root\\s+sh -c .*${bundle.marker}`, 'm'));
+    expect(get('host')).toBe('ops-exec-host');
+    for (const n of NS) {
+      expect(get(`ns-${n}`), `namespace ${n}`).toBe(readlinkSync(`/proc/${pid}/ns/${n}`));
+      expect(get(`ns-${n}`), `namespace ${n} differs from the host's`).not.toBe(readlinkSync(`/proc/self/ns/${n}`));
+    }
+    // The container's / (its rootfs), not the host's.
+    expect(get('file')).toBe(bundle.marker);
+    // The init's cgroup.
+    const initCg = v2CgroupOf(pid);
+    if (initCg !== undefined) {
+      expect(initCg).toMatch(new RegExp(`/${id}$`));
+      expect(get('cg')).toBe(`0::${initCg}`);
+    }
+    // The container keeps running after the exec'd process exited.
+    expect((await stateOf(root, id)).status).toBe('running');
+  });
+
+  it('--user 1000:1000, --env A=1 and --cwd /tmp apply to the exec\'d process', async () => {
+    const { root, id } = await running();
+    const r = await tsrun(root, ['exec', '--user', '1000:1000', '--env', 'A=1', '--cwd', '/tmp', id, 'sh', '-c', 'echo "id=$(id -u):$(id -g)"; echo "A=$A"; echo "cwd=$(pwd)"']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('id=1000:1000\nA=1\ncwd=/tmp\n');
+  });
+
+  it('--process process.json runs that runtime-spec process (args, env, cwd, user)', async () => {
+    const { root, id, bundle } = await running();
+    const processFile = join(bundle.dir, 'process.json');
+    writeFileSync(processFile, JSON.stringify({
+      terminal: false,
+      user: { uid: 2, gid: 3 },
+      args: ['sh', '-c', 'echo "from-process $FOO $(id -u) $(id -g) $(pwd)"; exit 3'],
+      env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'FOO=bar'],
+      cwd: '/etc',
+    }));
+    const r = await tsrun(root, ['exec', '--process', processFile, id]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('from-process bar 2 3 /etc\n');
+    expect(r.exitCode).toBe(3);
+  });
+
+  it('stdin passes through (echo hi | tsrun exec ID cat)', async () => {
+    const { root, id } = await running();
+    const r = await tsrun(root, ['exec', id, 'cat'], { input: 'hi\nthere\n' });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('hi\nthere\n');
+  });
+
+  it('-d returns at once and --pid-file holds the host pid of the process, which runs in the container\'s cgroup', async () => {
+    const { root, id, pid, bundle } = await running();
+    const pidFile = join(bundle.dir, 'exec.pid');
+    const r = await tsrunToFiles(root, ['exec', '-d', '--pid-file', pidFile, id, 'sleep', '4321'], bundle.dir);
+    expect(r.stderr()).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.ms).toBeLessThan(4_000); // not the 4321 s of the sleep
+    const text = readFileSync(pidFile, 'utf8');
+    expect(text).toMatch(/^[1-9][0-9]*\n?$/);
+    const execPid = Number(text.trim());
+    expect(execPid).not.toBe(pid);
+    expect(procState(execPid)).toMatch(/^alive/);
+    expect(readFileSync(`/proc/${execPid}/cmdline`, 'utf8')).toBe('sleep\x004321\x00');
+    expect(readlinkSync(`/proc/${execPid}/ns/pid`)).toBe(readlinkSync(`/proc/${pid}/ns/pid`));
+    const cg = v2CgroupOf(pid);
+    if (cg !== undefined) expect(v2CgroupOf(execPid)).toBe(cg);
+    const ps = await tsrun(root, ['ps', '--format', 'json', id]);
+    expect(ps.exitCode).toBe(0);
+    expect(JSON.parse(ps.stdout)).toEqual(expect.arrayContaining([pid, execPid]));
+    // Killing the container ends the detached process too.
+    const del = await tsrun(root, ['delete', '--force', id]);
+    expect(del.exitCode).toBe(0);
+    expect(await waitForDeath(execPid)).not.toMatch(/^alive/);
+  });
+
+  it('a missing program fails non-zero with a message naming it', async () => {
+    const { root, id } = await running();
+    const r = await tsrun(root, ['exec', id, 'no-such-program-xyz', 'arg']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/no-such-program-xyz/);
+    expect(r.stderr).toMatch(/ENOENT/);
+    expect((await stateOf(root, id)).status).toBe('running');
+  });
+
+  it('exec into a stopped container and into an unknown one is an error', async () => {
+    const root = makeRoot();
+    const id = uniqueId('exec-stopped');
+    const bundle = scriptBundle('exit 0');
+    const r = await runDetachedIn(root, bundle, id);
+    expect(r.exitCode).toBe(0);
+    await waitForStatus(root, id, 'stopped');
+    const stopped = await tsrun(root, ['exec', id, 'true']);
+    expect(stopped.exitCode).not.toBe(0);
+    expect(stopped.stdout).toBe('');
+    expect(stopped.stderr).toMatch(new RegExp(`cannot exec in container ${id}: it is stopped`));
+
+    const unknown = uniqueId('exec-unknown');
+    const u = await tsrun(root, ['exec', unknown, 'true']);
+    expect(u.exitCode).not.toBe(0);
+    expect(u.stdout).toBe('');
+    expect(u.stderr).toMatch(new RegExp(`container ${unknown} does not exist`));
+  });
+});
