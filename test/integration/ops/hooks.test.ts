@@ -1,0 +1,186 @@
+// OCI hooks: order, the status each hook reads from the state JSON on its stdin, and which mount
+// namespace it runs in (createContainer and startContainer in the container's, the rest in the
+// host's); `create` runs only the first three, `start` the next two; a failing prestart fails create
+// and leaves nothing; a failing poststart is a warning; a hook timeout fails.
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Hook, Hooks } from '../../../src/oci/types.js';
+import { cannotRunContainers, containerTestHooks, processesMatching, type TestBundle } from '../../helpers/bundle.js';
+import {
+  cgroup2Mount, cleanupLifecycle, createIn, defaultCgroupDir, makeRoot, parseJsonLines, rootEntries, scriptBundle, stateOf, tsrun,
+  tsrunToFiles, uniqueId, waitForStatus,
+} from '../../helpers/lifecycle.js';
+
+const skip = cannotRunContainers();
+const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const HOST_MNT = readlinkSync('/proc/self/ns/mnt');
+
+// Appends "<phase> <status> <mnt ns of itself>" to the log given as $2. Runs under the host's sh and
+// (as a copy in the rootfs) under the container's busybox sh.
+const HOOK_SCRIPT = `#!/bin/sh
+status=$(sed -n 's/.*"status":"\\([a-z]*\\)".*/\\1/p')
+echo "$1 $status $(readlink /proc/self/ns/mnt)" >> "$2"
+`;
+
+const hostDirs: string[] = [];
+function hostDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'tsrun-ops-hooks-'));
+  chmodSync(d, 0o755);
+  hostDirs.push(d);
+  return d;
+}
+
+interface HookSetup { bundle: TestBundle; log: string; hostScript: string }
+
+/**
+ * A bundle with one hook per phase. The log lives in a host temp dir bound into the container at
+ * /hooklog; createContainer runs before pivot_root (host paths still visible in the container's
+ * mount namespace), startContainer after it, so its script is a copy inside the rootfs.
+ */
+function hookBundle(script: string, extra: (h: Hooks, hostScript: string, log: string) => void = () => {}): HookSetup {
+  const dir = hostDir();
+  const log = join(dir, 'log');
+  writeFileSync(log, '');
+  const hostScript = join(dir, 'hook.sh');
+  writeFileSync(hostScript, HOOK_SCRIPT, { mode: 0o755 });
+  const bundle = scriptBundle(script, (spec, b) => {
+    mkdirSync(join(b.rootfs, 'hooklog'));
+    writeFileSync(join(b.rootfs, 'hook-start.sh'), HOOK_SCRIPT, { mode: 0o755 });
+    spec.mounts = [...(spec.mounts ?? []), { destination: '/hooklog', type: 'bind', source: dir, options: ['rbind', 'rw'] }];
+    const h = (phase: string, path = hostScript, logPath = log): Hook => ({ path, args: ['hook.sh', phase, logPath], env: [PATH] });
+    const hooks: Hooks = {
+      prestart: [h('prestart')],
+      createRuntime: [h('createRuntime')],
+      createContainer: [h('createContainer')],
+      startContainer: [h('startContainer', '/hook-start.sh', '/hooklog/log')],
+      poststart: [h('poststart')],
+      poststop: [h('poststop')],
+    };
+    extra(hooks, hostScript, log);
+    spec.hooks = hooks;
+  });
+  return { bundle, log, hostScript };
+}
+
+const logLines = (log: string): string[][] => readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' '));
+
+describe.skipIf(skip !== undefined)(`ops: hooks${skip ? ` [skipped: ${skip}]` : ''}`, () => {
+  containerTestHooks({ beforeEach, afterEach });
+  afterEach(cleanupLifecycle);
+  afterEach(() => { for (const d of hostDirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+
+  it('run: all six phases in order, with their statuses, container-namespace hooks in the container\'s mount namespace', async () => {
+    const { bundle, log } = hookBundle('echo "ctr-mnt $(readlink /proc/self/ns/mnt)" >> /hooklog/log');
+    const root = makeRoot();
+    const id = uniqueId('hooks-run');
+    const r = await tsrun(root, ['run', '--bundle', bundle.dir, id]);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const lines = logLines(log);
+    const ctrLine = lines.find((l) => l[0] === 'ctr-mnt');
+    expect(ctrLine, 'the container process wrote its line').toBeDefined();
+    const ctrMnt = ctrLine![1]!;
+    expect(ctrMnt).not.toBe(HOST_MNT);
+    const hooks = lines.filter((l) => l[0] !== 'ctr-mnt');
+    expect(hooks.map((l) => `${l[0]} ${l[1]}`)).toEqual([
+      'prestart creating', 'createRuntime creating', 'createContainer creating', 'startContainer created', 'poststart running', 'poststop stopped',
+    ]);
+    const mntOf = (phase: string): string | undefined => hooks.find((l) => l[0] === phase)?.[2];
+    expect(mntOf('createContainer')).toBe(ctrMnt);
+    expect(mntOf('startContainer')).toBe(ctrMnt);
+    for (const phase of ['prestart', 'createRuntime', 'poststart', 'poststop']) expect(mntOf(phase), phase).toBe(HOST_MNT);
+  });
+
+  it('create runs prestart, createRuntime, createContainer only; start runs startContainer and poststart; delete runs poststop', async () => {
+    const { bundle, log } = hookBundle('sleep 100000 & wait');
+    const root = makeRoot();
+    const id = uniqueId('hooks-split');
+    const c = await createIn(root, bundle, id);
+    expect(c.stderr()).toBe('');
+    expect(c.exitCode).toBe(0);
+    const st = await stateOf(root, id);
+    expect(st.status).toBe('created');
+    const ctrMnt = readlinkSync(`/proc/${st.pid}/ns/mnt`);
+    expect(logLines(log)).toEqual([
+      ['prestart', 'creating', HOST_MNT], ['createRuntime', 'creating', HOST_MNT], ['createContainer', 'creating', ctrMnt],
+    ]);
+    const s = await tsrun(root, ['start', id]);
+    expect(s.stderr).toBe('');
+    expect(s.exitCode).toBe(0);
+    expect(logLines(log).slice(3)).toEqual([['startContainer', 'created', ctrMnt], ['poststart', 'running', HOST_MNT]]);
+    expect((await stateOf(root, id)).status).toBe('running');
+    const k = await tsrun(root, ['kill', id, 'KILL']);
+    expect(k.exitCode).toBe(0);
+    await waitForStatus(root, id, 'stopped');
+    expect(logLines(log)).toHaveLength(5);
+    const d = await tsrun(root, ['delete', id]);
+    expect(d.stderr).toBe('');
+    expect(d.exitCode).toBe(0);
+    expect(logLines(log).slice(5)).toEqual([['poststop', 'stopped', HOST_MNT]]);
+  });
+
+  it('a failing prestart hook (exit 1) fails create with an error for hooks.prestart[0] and leaves nothing', async () => {
+    const { bundle, log } = hookBundle('sleep 100000 & wait', (h) => {
+      h.prestart = [{ path: '/bin/sh', args: ['sh', '-c', 'echo prestart-said-no >&2; exit 1'] }];
+    });
+    const root = makeRoot();
+    const id = uniqueId('hooks-fail');
+    const c = await tsrunToFiles(root, ['--log-format', 'json', 'create', '--bundle', bundle.dir, id], bundle.dir);
+    expect(c.exitCode).not.toBe(0);
+    const records = parseJsonLines(c.stderr()) as { level: string; msg: string; field?: string }[];
+    const err = records.find((r) => r.level === 'error');
+    expect(err, c.stderr()).toBeDefined();
+    expect(err!.field).toBe('hooks.prestart[0]');
+    expect(err!.msg).toMatch(/prestart hook 0 \(\/bin\/sh\) exited with status 1/);
+    expect(err!.msg).toMatch(/prestart-said-no/);
+    // Text format: the same message.
+    const id2 = uniqueId('hooks-fail-text');
+    const c2 = await createIn(root, bundle, id2);
+    expect(c2.exitCode).not.toBe(0);
+    expect(c2.stderr()).toMatch(/^tsrun: prestart hook 0 \(\/bin\/sh\) exited with status 1/);
+    // Nothing left: no state, no cgroup, no process, no later hook ran.
+    expect(rootEntries(root)).toEqual([]);
+    if (cgroup2Mount()) {
+      expect(existsSync(defaultCgroupDir(id))).toBe(false);
+      expect(existsSync(defaultCgroupDir(id2))).toBe(false);
+    }
+    expect(processesMatching(bundle.marker)).toEqual([]);
+    expect(readFileSync(log, 'utf8')).toBe('');
+    const st = await tsrun(root, ['state', id]);
+    expect(st.exitCode).not.toBe(0);
+  });
+
+  it('a failing poststart hook is only a warning: run succeeds and poststop still runs', async () => {
+    const { bundle, log } = hookBundle('echo container-ran', (h, hostScript, logPath) => {
+      h.poststart = [
+        { path: '/bin/sh', args: ['sh', '-c', 'exit 3'] },
+        { path: hostScript, args: ['hook.sh', 'poststart-second', logPath], env: [PATH] },
+      ];
+    });
+    const root = makeRoot();
+    const r = await tsrun(root, ['run', '--bundle', bundle.dir, uniqueId('hooks-poststart')]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('container-ran\n');
+    expect(rootEntries(root)).toEqual([]);
+    expect(r.stderr).toMatch(/warning: poststart hook 0 \(\/bin\/sh\) exited with status 3/);
+    const phases = logLines(log).map((l) => l[0]);
+    expect(phases).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart-second', 'poststop']);
+  });
+
+  it('a prestart hook that outlives its timeout (timeout 1, sleep 5) fails create promptly and leaves nothing', async () => {
+    const { bundle, log } = hookBundle('sleep 100000 & wait', (h) => {
+      h.prestart = [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 5'], timeout: 1 }];
+    });
+    const root = makeRoot();
+    const id = uniqueId('hooks-timeout');
+    const c = await createIn(root, bundle, id);
+    expect(c.exitCode).not.toBe(0);
+    expect(c.stderr()).toMatch(/prestart hook 0 \(\/bin\/sh\) timed out after 1 s/);
+    expect(c.ms).toBeLessThan(4_500);
+    expect(rootEntries(root)).toEqual([]);
+    if (cgroup2Mount()) expect(existsSync(defaultCgroupDir(id))).toBe(false);
+    expect(readFileSync(log, 'utf8')).toBe('');
+  });
+});
