@@ -126,6 +126,16 @@ step "run --rm: exit code of the container"
 rc=0; pm run --rm "${RUN_ARGS[@]}" "$IMAGE" sh -c 'exit 7' || rc=$?
 expect_eq "exit code" 7 "$rc"
 
+ARCHIVE=$REPO/rootfs-samples/build/busybox-layers.docker.tar
+if [ -f "$ARCHIVE" ]; then
+  step "load docker archive: Entrypoint sh -c, user app, workdir"
+  pm load -q -i "$ARCHIVE" >/dev/null
+  out=$(pm run --rm --cidfile "$T/cid-layers" "${RUN_ARGS[@]}" busybox-layers 'id -un; pwd' 2>&1) || true
+  IDS+=("$(cat "$T/cid-layers" 2>/dev/null)")
+  expect_eq "run" "app
+/home/app" "$out"
+fi
+
 step "run -d sleep"
 cid=$(pm run -d --name tsrun-smoke "${RUN_ARGS[@]}" "$IMAGE" sleep 1000 2>"$T/err") || true
 IDS+=("$cid")

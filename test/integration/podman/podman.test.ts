@@ -22,6 +22,7 @@ import { cgroup2Mount } from '../../helpers/lifecycle.js';
 const RUNTIME = process.env.TSRUN_PODMAN_RUNTIME ?? join(REPO, 'bin/tsrun');
 const STATE_ROOT = '/run/tsrun';
 const IMAGE = 'localhost/tsrun-it-busybox';
+const ARCHIVE = join(REPO, 'rootfs-samples/build/busybox-layers.docker.tar');
 const RUN_FLAGS = ['--network', 'none', '--cgroups', 'no-conmon', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
 
 function onPath(cmd: string): boolean {
@@ -127,6 +128,18 @@ describe.skipIf(skip !== undefined)(`podman --runtime tsrun${skip ? ` [skipped: 
     const r = await podman(['run', '--rm', ...RUN_FLAGS, IMAGE, 'sh', '-c', 'exit 7']);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(7);
+  }, 90_000);
+
+  it.skipIf(!existsSync(ARCHIVE))('podman load of the sample docker archive: its Entrypoint, user and workdir apply', async () => {
+    const loaded = await podman(['load', '-q', '-i', ARCHIVE]);
+    expect(loaded.exitCode).toBe(0);
+    const cidfile = join(dir, 'cid-layers');
+    // Entrypoint ["/bin/sh", "-c"], User app, WorkingDir /home/app (rootfs-samples/image.sh).
+    const r = await podman(['run', '--rm', '--cidfile', cidfile, ...RUN_FLAGS, 'busybox-layers', 'id -un; pwd']);
+    if (existsSync(cidfile)) ids.push(readFileSync(cidfile, 'utf8').trim());
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('app\n/home/app');
+    expect(r.exitCode).toBe(0);
   }, 90_000);
 
   it('run -d, exec (output, exit code, -i, -t, --user/--workdir/--env), stop, rm', async () => {
