@@ -10,7 +10,7 @@ import type { Hook, Hooks } from '../../../src/oci/types.js';
 import { cannotRunContainers, containerTestHooks, processesMatching, type TestBundle } from '../../helpers/bundle.js';
 import {
   cgroup2Mount, cleanupLifecycle, createIn, defaultCgroupDir, makeRoot, parseJsonLines, rootEntries, scriptBundle, stateOf, tsrun,
-  tsrunToFiles, uniqueId, waitForStatus,
+  tsrunToFiles, uniqueId, waitForDeath, waitForStatus,
 } from '../../helpers/lifecycle.js';
 
 const skip = cannotRunContainers();
@@ -183,4 +183,93 @@ describe.skipIf(skip !== undefined)(`ops: hooks${skip ? ` [skipped: ${skip}]` : 
     if (cgroup2Mount()) expect(existsSync(defaultCgroupDir(id))).toBe(false);
     expect(readFileSync(log, 'utf8')).toBe('');
   });
+
+  it('every hook reads the state JSON on stdin: id, bundle, the init\'s host pid (not for poststop), ociVersion', async () => {
+    const dir = hostDir();
+    const save = (phase: string, to = join(dir, `${phase}.json`)): Hook => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${to}`], env: [PATH] });
+    const bundle = scriptBundle('sleep 100000 & wait', (spec, b) => {
+      mkdirSync(join(b.rootfs, 'hooklog'));
+      spec.mounts = [...(spec.mounts ?? []), { destination: '/hooklog', type: 'bind', source: dir, options: ['rbind', 'rw'] }];
+      spec.annotations = { 'org.example.ops': 'yes' };
+      spec.hooks = {
+        prestart: [save('prestart')], createRuntime: [save('createRuntime')], createContainer: [save('createContainer')],
+        startContainer: [save('startContainer', '/hooklog/startContainer.json')], poststart: [save('poststart')], poststop: [save('poststop')],
+      };
+    });
+    const root = makeRoot();
+    const id = uniqueId('hooks-state');
+    const c = await createIn(root, bundle, id);
+    expect(c.stderr()).toBe('');
+    expect(c.exitCode).toBe(0);
+    const { pid } = await stateOf(root, id);
+    const s = await tsrun(root, ['start', id]);
+    expect(s.exitCode).toBe(0);
+    const d = await tsrun(root, ['delete', '--force', id]);
+    expect(d.exitCode).toBe(0);
+    const read = (phase: string): Record<string, unknown> => JSON.parse(readFileSync(join(dir, `${phase}.json`), 'utf8')) as Record<string, unknown>;
+    const expected: [string, string][] = [['prestart', 'creating'], ['createRuntime', 'creating'], ['createContainer', 'creating'], ['startContainer', 'created'], ['poststart', 'running']];
+    for (const [phase, status] of expected) {
+      expect(read(phase), phase).toMatchObject({ id, status, pid, bundle: bundle.dir, annotations: { 'org.example.ops': 'yes' } });
+      expect(read(phase).ociVersion, phase).toMatch(/^1\.\d+\.\d+/);
+    }
+    expect(read('poststop')).toMatchObject({ id, status: 'stopped', bundle: bundle.dir });
+  });
+
+  it('a failing createContainer hook (run in the container) fails create naming hooks.createContainer[0] and leaves nothing', async () => {
+    const { bundle, log } = hookBundle('sleep 100000 & wait', (h) => {
+      h.createContainer = [{ path: '/bin/sh', args: ['sh', '-c', 'exit 2'] }];
+    });
+    const root = makeRoot();
+    const id = uniqueId('hooks-cc-fail');
+    const c = await tsrunToFiles(root, ['--log-format', 'json', 'create', '--bundle', bundle.dir, id], bundle.dir);
+    expect(c.exitCode).not.toBe(0);
+    const err = (parseJsonLines(c.stderr()) as { level: string; msg: string; field?: string }[]).find((r) => r.level === 'error');
+    expect(err?.field, c.stderr()).toBe('hooks.createContainer[0]');
+    expect(err?.msg).toMatch(/createContainer hook 0 \(\/bin\/sh\) exited with status 2/);
+    expect(rootEntries(root)).toEqual([]);
+    if (cgroup2Mount()) expect(existsSync(defaultCgroupDir(id))).toBe(false);
+    expect(processesMatching(bundle.marker)).toEqual([]);
+    // The two hooks before it ran; nothing after it.
+    expect(logLines(log).map((l) => l[0])).toEqual(['prestart', 'createRuntime']);
+  });
+
+  it('a createContainer hook past its timeout (timeout 1, sleep 5) fails create promptly and leaves nothing', async () => {
+    const { bundle } = hookBundle('sleep 100000 & wait', (h) => {
+      h.createContainer = [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 5'], timeout: 1 }];
+    });
+    const root = makeRoot();
+    const id = uniqueId('hooks-cc-timeout');
+    const c = await createIn(root, bundle, id);
+    expect(c.exitCode).not.toBe(0);
+    expect(c.stderr()).toMatch(/createContainer hook 0 \(\/bin\/sh\) timed out/);
+    expect(c.ms).toBeLessThan(4_500);
+    expect(rootEntries(root)).toEqual([]);
+    if (cgroup2Mount()) expect(existsSync(defaultCgroupDir(id))).toBe(false);
+    expect(processesMatching(bundle.marker)).toEqual([]);
+  });
+
+  it('a failing startContainer hook fails start naming hooks.startContainer[0]: the container is destroyed, poststart skipped, poststop run', async () => {
+    const { bundle, log } = hookBundle('sleep 100000 & wait', (h) => {
+      h.startContainer = [{ path: '/bin/sh', args: ['sh', '-c', 'exit 4'] }];
+    });
+    const root = makeRoot();
+    const id = uniqueId('hooks-sc-fail');
+    const c = await createIn(root, bundle, id);
+    expect(c.exitCode).toBe(0);
+    const { pid } = await stateOf(root, id);
+    const s = await tsrun(root, ['--log-format', 'json', 'start', id]);
+    expect(s.exitCode).not.toBe(0);
+    const err = (parseJsonLines(s.stderr) as { level: string; msg: string; field?: string }[]).find((r) => r.level === 'error');
+    expect(err?.field, s.stderr).toBe('hooks.startContainer[0]');
+    expect(err?.msg).toMatch(/startContainer hook 0 \(\/bin\/sh\) exited with status 4/);
+    expect(await waitForDeath(pid)).not.toMatch(/^alive/);
+    const st = await tsrun(root, ['state', id]);
+    expect(st.stderr).toMatch(/does not exist/);
+    expect(rootEntries(root)).toEqual([]);
+    if (cgroup2Mount()) expect(existsSync(defaultCgroupDir(id))).toBe(false);
+    // The user process never ran: its argv (with the marker) never appeared.
+    expect(processesMatching(bundle.marker)).toEqual([]);
+    expect(logLines(log).map((l) => l[0])).toEqual(['prestart', 'createRuntime', 'createContainer', 'poststop']);
+  });
+
 });
