@@ -8,14 +8,16 @@
 #   --env NAME=VAL  extra environment variable for CMD (repeatable)
 #   --mem MiB       guest memory (default 4096)     --cpus N   vCPUs (default 2)
 #   --bzimage       boot the compressed bzImage instead of the extracted vmlinux (for measurements)
+#   --results DIR   copy what CMD wrote to $TSRUN_VM_OUT (/run/tsrun-vm/out) into DIR on the host
 #   --keep          keep the run directory (vm/build/runs/*: console.log, logs, results share)
 #   --quiet         no timing summary on stderr
 #
 # CMD runs as root in the guest, in the current directory (the host's / is the guest's read-only lower
 # layer with a tmpfs on top, so the path is the same), with the host's PATH and HOME and the env vars
 # TSRUN_VM=1, TSRUN_VM_KERNEL, TSRUN_VM_SCRATCH_DEV (major:minor of an empty 1 GiB virtio disk) and
-# TSRUN_VM_SCRATCH_DISK (/dev/vdX), TSRUN_VM_RESULTS (a directory shared read-write with the host; files
-# written there are in vm/build/runs/<id>/shared with --keep). Its stdout+stderr stream to our stdout.
+# TSRUN_VM_SCRATCH_DISK (/dev/vdX), TSRUN_VM_OUT (/run/tsrun-vm/out: files for the host, see --results),
+# TSRUN_VM_RESULTS (/run/tsrun-vm, the directory shared read-write with the host; vm/build/runs/<id>/shared
+# with --keep). Its stdout+stderr stream to our stdout.
 # Exit status: CMD's; 124 on timeout; 125 if the VM failed (boot error; the console log tail is printed).
 set -euo pipefail
 
@@ -23,9 +25,9 @@ VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BUILD=$VM_DIR/build
 VIRTIOFSD=/usr/lib/qemu/virtiofsd
 
-timeout=600 console=0 keep=0 quiet=0 mem=4096 cpus=2 bzimage=0
+timeout=600 console=0 keep=0 quiet=0 mem=4096 cpus=2 bzimage=0 results=""
 extra_env=()
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
     --cpus) cpus=${2:?}; shift 2 ;;
     --bzimage) bzimage=1; shift ;;
     --keep) keep=1; shift ;;
+    --results) results=${2:?--results needs a directory}; shift 2 ;;
     --quiet) quiet=1; shift ;;
     --) shift; break ;;
     -h|--help) usage ;;
@@ -56,7 +59,7 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (v
 cwd=$PWD
 mkdir -p "$BUILD/runs"
 RUN=$(mktemp -d "$BUILD/runs/XXXXXX")
-mkdir -p "$RUN/root" "$RUN/shared"
+mkdir -p "$RUN/root" "$RUN/shared/out"
 [ ${#RUN} -lt 90 ] || die "run directory path too long for a unix socket: $RUN"
 
 pids=() qpid=""
@@ -107,7 +110,7 @@ trap 'exit 143' TERM
     [ -n "${!v+x}" ] && printf 'export %s=%q\n' "$v" "${!v}"
   done
   for e in "${extra_env[@]}"; do printf 'export %q\n' "$e"; done
-  echo 'export TSRUN_VM_RESULTS=/run/tsrun-vm'
+  echo 'export TSRUN_VM_RESULTS=/run/tsrun-vm TSRUN_VM_OUT=/run/tsrun-vm/out'
   # The guest has no network: keep npm/npx from waiting for the registry (npx took 38 s otherwise).
   echo 'export npm_config_offline=true npm_config_update_notifier=false npm_config_audit=false npm_config_fund=false'
   printf ': > /run/tsrun-vm/started\n'
@@ -198,6 +201,10 @@ show_console() {
   if [ -s "$RUN/console.log" ]; then echo "--- guest console (last 40 lines) ---" >&2; tail -n 40 "$RUN/console.log" >&2; fi
   if [ -s "$RUN/shared/stage2-error" ]; then echo "--- stage 2 error ---" >&2; cat "$RUN/shared/stage2-error" >&2; fi
 }
+if [ -n "$results" ]; then
+  mkdir -p "$results" && cp -a "$RUN/shared/out/." "$results/" ||
+    echo "vm/run.sh: warning: could not copy the command's results to $results" >&2
+fi
 if [ -e "$RUN/timed-out" ]; then
   show_console
   echo "vm/run.sh: timed out after ${timeout}s; VM killed (use --timeout S, --console to watch the boot)" >&2
