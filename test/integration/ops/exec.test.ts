@@ -1,16 +1,18 @@
 // `tsrun exec` into a `run -d` container: the exec'd process joins the init's namespaces (pid, uts,
 // mount, ipc, net) and its cgroup; exit codes, --user/--env/--cwd, --process, -d with --pid-file,
 // stdin, and the errors (missing program, stopped or unknown container).
-import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cannotRunContainers, containerTestHooks, type TestBundle } from '../../helpers/bundle.js';
+import { cannotRunContainers, containerTestHooks, REPO, type TestBundle } from '../../helpers/bundle.js';
 import {
   cleanupLifecycle, makeRoot, procState, runDetachedIn, scriptBundle, stateOf, tsrun, tsrunToFiles, uniqueId, v2CgroupOf,
   waitForDeath, waitForStatus,
 } from '../../helpers/lifecycle.js';
 
 const skip = cannotRunContainers();
+const LAUNCHER = join(REPO, 'bin/tsrun');
 const NS = ['pid', 'mnt', 'uts', 'ipc', 'net'] as const;
 
 describe.skipIf(skip !== undefined)(`ops: exec${skip ? ` [skipped: ${skip}]` : ''}`, () => {
@@ -152,4 +154,52 @@ describe.skipIf(skip !== undefined)(`ops: exec${skip ? ` [skipped: ${skip}]` : '
     expect(u.stdout).toBe('');
     expect(u.stderr).toMatch(new RegExp(`container ${unknown} does not exist`));
   });
+
+  it('a process killed by a signal exits 128+N; --env overrides a config variable (once); a missing --cwd is named; a paused container is refused', async () => {
+    const { root, id } = await running();
+    const killed = await tsrun(root, ['exec', id, 'sh', '-c', 'kill -9 $$']);
+    expect(killed.exitCode).toBe(137);
+    // The sample config sets TERM=xterm: --env TERM=dumb replaces it instead of adding a second TERM.
+    const env = await tsrun(root, ['exec', '--env', 'TERM=dumb', id, 'sh', '-c', 'echo "TERM=$TERM"; env | grep -c "^TERM="']);
+    expect(env.stderr).toBe('');
+    expect(env.stdout).toBe('TERM=dumb\n1\n');
+    const cwd = await tsrun(root, ['exec', '--cwd', '/no-such-dir-xyz', id, 'true']);
+    expect(cwd.exitCode).not.toBe(0);
+    expect(cwd.stderr).toMatch(/\/no-such-dir-xyz/);
+    expect(cwd.stderr).toMatch(/ENOENT/);
+    const paused = await tsrun(root, ['pause', id]);
+    if (paused.exitCode === 0) {
+      const r = await tsrun(root, ['exec', id, 'true']);
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`cannot exec in container ${id}: it is paused`));
+      expect((await tsrun(root, ['resume', id])).exitCode).toBe(0);
+    }
+  });
+
+  // bin/tsrun is the launcher users run: it starts node from the V8 startup snapshot
+  // (dist/tsrun.blob). Code in the snapshot cannot use a dynamic import().
+  it.skipIf(!existsSync(LAUNCHER))('through the bin/tsrun launcher (V8 snapshot): exec -d --pid-file succeeds and writes the pid', async () => {
+    const { root, id, pid, bundle } = await running();
+    const pidFile = join(bundle.dir, 'launcher-exec.pid');
+    // stdio to files: the detached process keeps them (a pipe would never reach EOF).
+    const errFile = join(bundle.dir, 'launcher.err');
+    const errFd = openSync(errFile, 'w');
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(LAUNCHER, ['--root', root, 'exec', '-d', '--pid-file', pidFile, id, 'sleep', '7777'], { cwd: REPO, stdio: ['ignore', 'ignore', errFd] });
+      closeSync(errFd);
+      const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('bin/tsrun exec -d did not exit within 15 s')); }, 15_000);
+      child.on('error', (e) => { clearTimeout(timer); reject(e); });
+      child.on('exit', (c) => { clearTimeout(timer); resolve(c); });
+    });
+    const r = { exitCode: code, stderr: readFileSync(errFile, 'utf8') };
+    // Whatever happened, the process tsrun started must be accounted for (ps lists it while it runs).
+    const ps = await tsrun(root, ['ps', '--format', 'json', id]);
+    const pids = JSON.parse(ps.stdout) as number[];
+    const others = pids.filter((p) => p !== pid && readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\x007777\x00');
+    expect(String(r.stderr)).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(existsSync(pidFile)).toBe(true);
+    expect(readFileSync(pidFile, 'utf8').trim()).toBe(String(others[0]));
+  });
+
 });
