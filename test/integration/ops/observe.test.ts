@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cannotRunContainers, containerTestHooks, runTsrun, type TestBundle } from '../../helpers/bundle.js';
 import {
-  cgroup2Mount, cleanupLifecycle, makeRoot, parseJsonLines, rootEntries, runDetachedIn, scriptBundle, stateOf, tsrun, tsrunJson,
-  uniqueId, waitForFile,
+  cgroup2Mount, cleanupLifecycle, createIn, defaultCgroupDir, makeRoot, parseJsonLines, rootEntries, runDetachedIn, scriptBundle, stateOf,
+  tsrun, tsrunJson, uniqueId, waitForDeath, waitForFile, waitForStatus,
 } from '../../helpers/lifecycle.js';
 
 const skip = cannotRunContainers();
@@ -159,4 +159,74 @@ describe.skipIf(skip !== undefined)(`ops: ps, pause/resume, events, features, in
     expect(bySyscall('execve')?.man).toBe('https://man7.org/linux/man-pages/man2/execve.2.html');
     expect(rootEntries(root)).toEqual([]);
   });
+
+  it.skipIf(!hasCgroup2)('pause of a created container: state says paused and resume thaws it back to created (as runc)', async () => {
+    const root = makeRoot();
+    const id = uniqueId('obs-pause-created');
+    const bundle = scriptBundle('sleep 100000 & wait');
+    const c = await createIn(root, bundle, id);
+    expect(c.exitCode).toBe(0);
+    const st = await stateOf(root, id);
+    expect(st.status).toBe('created');
+    const p = await tsrun(root, ['pause', id]);
+    expect(p.stderr).toBe('');
+    expect(p.exitCode).toBe(0);
+    // The freezer took it: cgroup.freeze is 1 ...
+    expect(readFileSync(join(defaultCgroupDir(id), 'cgroup.freeze'), 'utf8').trim()).toBe('1');
+    // ... so the container is paused, and resume must be able to thaw it.
+    expect((await stateOf(root, id)).status).toBe('paused');
+    const r = await tsrun(root, ['resume', id]);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(readFileSync(join(defaultCgroupDir(id), 'cgroup.freeze'), 'utf8').trim()).toBe('0');
+    expect((await stateOf(root, id)).status).toBe('created');
+  });
+
+  it.skipIf(!hasCgroup2)('delete --force of a paused container kills it promptly and leaves nothing', async () => {
+    const { root, id, pid } = await running();
+    expect((await tsrun(root, ['pause', id])).exitCode).toBe(0);
+    expect((await stateOf(root, id)).status).toBe('paused');
+    const t0 = Date.now();
+    const d = await tsrun(root, ['delete', '--force', id]);
+    expect(d.stderr).toBe('');
+    expect(d.exitCode).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(await waitForDeath(pid)).not.toMatch(/^alive/);
+    expect(rootEntries(root)).toEqual([]);
+    expect(existsSync(defaultCgroupDir(id))).toBe(false);
+  });
+
+  it.skipIf(!hasCgroup2)('events (streaming, --interval 1) prints stats lines while the container runs and exits 0 when it stops', async () => {
+    const { root, id } = await running('sleep 2');
+    const r = await tsrun(root, ['events', '--interval', '1', id], { timeout: 15_000 });
+    expect(r.timedOut).toBe(false);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; id: string });
+    expect(events.length).toBeGreaterThanOrEqual(1);
+    for (const e of events) expect(e).toMatchObject({ type: 'stats', id });
+    expect((await stateOf(root, id)).status).toBe('stopped');
+  });
+
+  it('ps, inspect, pause and events --stats of an unknown container fail naming it; inspect and pause of a stopped one fail', async () => {
+    const root = makeRoot();
+    const unknown = uniqueId('obs-unknown');
+    for (const args of [['ps', unknown], ['inspect', unknown], ['pause', unknown], ['resume', unknown], ['events', '--stats', unknown]]) {
+      const r = await tsrun(root, args);
+      expect(r.exitCode, args.join(' ')).not.toBe(0);
+      expect(r.stdout, args.join(' ')).toBe('');
+      expect(r.stderr, args.join(' ')).toMatch(new RegExp(`container ${unknown} does not exist`));
+    }
+    const id = uniqueId('obs-stopped');
+    const bundle = scriptBundle('exit 0');
+    expect((await runDetachedIn(root, bundle, id)).exitCode).toBe(0);
+    await waitForStatus(root, id, 'stopped');
+    const i = await tsrun(root, ['inspect', id]);
+    expect(i.exitCode).not.toBe(0);
+    expect(i.stderr).toMatch(new RegExp(`container ${id} is stopped`));
+    const p = await tsrun(root, ['pause', id]);
+    expect(p.exitCode).not.toBe(0);
+    expect(p.stderr).toMatch(new RegExp(`cannot pause container ${id} in state stopped`));
+  });
+
 });
