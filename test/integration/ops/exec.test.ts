@@ -2,13 +2,13 @@
 // mount, ipc, net) and its cgroup; exit codes, --user/--env/--cwd, --process, -d with --pid-file,
 // stdin, and the errors (missing program, stopped or unknown container).
 import { closeSync, existsSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cannotRunContainers, containerTestHooks, REPO, type TestBundle } from '../../helpers/bundle.js';
+import { cannotRunContainers, containerTestHooks, REPO, TSRUN, type TestBundle } from '../../helpers/bundle.js';
 import {
   cleanupLifecycle, makeRoot, procState, runDetachedIn, scriptBundle, stateOf, tsrun, tsrunToFiles, uniqueId, v2CgroupOf,
-  waitForDeath, waitForStatus,
+  waitForDeath, waitForFile, waitForStatus,
 } from '../../helpers/lifecycle.js';
 
 const skip = cannotRunContainers();
@@ -200,6 +200,78 @@ describe.skipIf(skip !== undefined)(`ops: exec${skip ? ` [skipped: ${skip}]` : '
     expect(r.exitCode).toBe(0);
     expect(existsSync(pidFile)).toBe(true);
     expect(readFileSync(pidFile, 'utf8').trim()).toBe(String(others[0]));
+  });
+
+
+  it('a user-namespaced container (root = 100000 outside): exec joins the user namespace first and is root inside', async () => {
+    const root = makeRoot();
+    const id = uniqueId('exec-userns');
+    const bundle = scriptBundle('sleep 100000 & wait', (spec, b) => {
+      execFileSync('chown', ['-R', '-h', '100000:100000', b.rootfs]);
+      spec.linux!.namespaces!.push({ type: 'user' });
+      spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    });
+    const run = await runDetachedIn(root, bundle, id);
+    expect(run.stderr()).toBe('');
+    expect(run.exitCode).toBe(0);
+    const { pid } = await stateOf(root, id);
+    const r = await tsrun(root, ['exec', id, 'sh', '-c', 'id -u; id -g; cat /proc/self/uid_map; readlink /proc/self/ns/user']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('0');
+    expect(lines[1]).toBe('0');
+    expect(lines[2]!.trim().split(/\s+/)).toEqual(['0', '100000', '65536']);
+    expect(lines[3]).toBe(readlinkSync(`/proc/${pid}/ns/user`));
+    expect(lines[3]).not.toBe(readlinkSync('/proc/self/ns/user'));
+    // Seen from the host, the exec'd process runs as 100000 + uid.
+    const u = await tsrunToFiles(root, ['exec', '-d', '--user', '1000:1000', id, 'sleep', '5555'], bundle.dir);
+    expect(u.stderr()).toBe('');
+    expect(u.exitCode).toBe(0);
+    const ps = JSON.parse((await tsrun(root, ['ps', '--format', 'json', id])).stdout) as number[];
+    const sleeper = ps.find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\x005555\x00');
+    expect(sleeper).toBeDefined();
+    expect(readFileSync(`/proc/${sleeper}/status`, 'utf8')).toMatch(/^Uid:\s+101000\s+101000\s+101000\s+101000$/m);
+  });
+
+  it('tsrun exec forwards SIGTERM to the process; its trap\'s exit code comes back', async () => {
+    const { root, id, bundle } = await running();
+    const outFile = join(bundle.dir, 'fwd.out');
+    const out = openSync(outFile, 'w');
+    const child = spawn('node', [TSRUN, '--root', root, 'exec', id, 'sh', '-c', 'trap "echo got-term; exit 5" TERM; echo ready; while :; do sleep 0.1; done'], { cwd: REPO, stdio: ['ignore', out, out] });
+    closeSync(out);
+    const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    await waitForFile(outFile, 'ready\n', 10_000);
+    child.kill('SIGTERM');
+    const code = await exited;
+    expect(readFileSync(outFile, 'utf8')).toBe('ready\ngot-term\n');
+    expect(code).toBe(5);
+  });
+
+
+  // The order of linux.namespaces is the config's: exec must join them all whatever it is. Once the
+  // mount namespace is joined, /proc is the container's (its own PID namespace), where the init's
+  // host pid does not exist: a /proc/<host pid>/ns/* path opened after that setns is not found.
+  it.each([
+    ['cgroup listed after mount', (ns: { type: string }[]) => [...ns, { type: 'cgroup' }]],
+    ['mount listed first', (ns: { type: string }[]) => [...ns.filter((n) => n.type === 'mount'), ...ns.filter((n) => n.type !== 'mount')]],
+  ])('exec joins every namespace whatever their order in the config (%s)', async (_what, reorder) => {
+    const root = makeRoot();
+    const id = uniqueId('exec-nsorder');
+    const bundle = scriptBundle('sleep 100000 & wait', (spec) => {
+      spec.linux!.namespaces = reorder(spec.linux!.namespaces!) as typeof spec.linux.namespaces;
+    });
+    const run = await runDetachedIn(root, bundle, id);
+    expect(run.stderr()).toBe('');
+    expect(run.exitCode).toBe(0);
+    const { pid } = await stateOf(root, id);
+    const types = bundle.spec.linux!.namespaces!.map((n) => n.type);
+    const files = types.map((t) => ({ mount: 'mnt', network: 'net' } as Record<string, string>)[t] ?? t);
+    const r = await tsrun(root, ['exec', id, 'sh', '-c', files.map((f) => `readlink /proc/self/ns/${f}`).join('; ')]);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual(files.map((f) => readlinkSync(`/proc/${pid}/ns/${f}`)));
   });
 
 });
