@@ -274,4 +274,21 @@ describe.skipIf(skip !== undefined)(`ops: exec${skip ? ` [skipped: ${skip}]` : '
     expect(r.stdout.split('\n').filter(Boolean)).toEqual(files.map((f) => readlinkSync(`/proc/${pid}/ns/${f}`)));
   });
 
+
+  it('exec -d with an unwritable --pid-file fails with a message (no stack trace) and leaves no process behind', async () => {
+    const { root, id, pid, bundle } = await running();
+    const before = JSON.parse((await tsrun(root, ['ps', '--format', 'json', id])).stdout) as number[];
+    const pidFile = join(bundle.dir, 'no-such-dir', 'exec.pid');
+    const r = await tsrunToFiles(root, ['exec', '-d', '--pid-file', pidFile, id, 'sleep', '3333'], bundle.dir);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr()).toMatch(/pid file/);
+    expect(r.stderr()).toContain(pidFile);
+    expect(r.stderr()).not.toMatch(/\n\s+at /); // a TsrunError message, not a Node stack trace
+    await new Promise((res) => setTimeout(res, 300));
+    const after = JSON.parse((await tsrun(root, ['ps', '--format', 'json', id])).stdout) as number[];
+    const leaked = after.filter((p) => !before.includes(p)).map((p) => `${p}: ${readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ')}`);
+    expect(leaked).toEqual([]);
+    expect(after).toContain(pid);
+  });
+
 });

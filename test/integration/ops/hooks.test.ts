@@ -272,4 +272,24 @@ describe.skipIf(skip !== undefined)(`ops: hooks${skip ? ` [skipped: ${skip}]` : 
     expect(logLines(log).map((l) => l[0])).toEqual(['prestart', 'createRuntime', 'createContainer', 'poststop']);
   });
 
+
+  it('createContainer and startContainer run in the container\'s namespaces also when the config lists cgroup after mount', async () => {
+    const { bundle, log } = hookBundle('sleep 100000 & wait');
+    bundle.rewrite((spec) => { spec.linux!.namespaces = [...spec.linux!.namespaces!, { type: 'cgroup' }]; });
+    const root = makeRoot();
+    const id = uniqueId('hooks-nsorder');
+    const c = await createIn(root, bundle, id);
+    expect(c.stderr()).toBe('');
+    expect(c.exitCode).toBe(0);
+    const { pid } = await stateOf(root, id);
+    expect(logLines(log)).toEqual([
+      ['prestart', 'creating', HOST_MNT], ['createRuntime', 'creating', HOST_MNT], ['createContainer', 'creating', readlinkSync(`/proc/${pid}/ns/mnt`)],
+    ]);
+    // startContainer runs after pivot_root: the container's /proc is then its own.
+    const s = await tsrun(root, ['start', id]);
+    expect(s.stderr).toBe('');
+    expect(s.exitCode).toBe(0);
+    expect(logLines(log).slice(3)).toEqual([['startContainer', 'created', readlinkSync(`/proc/${pid}/ns/mnt`)], ['poststart', 'running', HOST_MNT]]);
+  });
+
 });
