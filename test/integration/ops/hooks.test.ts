@@ -140,16 +140,18 @@ describe.skipIf(skip !== undefined)(`ops: hooks${skip ? ` [skipped: ${skip}]` : 
     const c2 = await createIn(root, bundle, id2);
     expect(c2.exitCode).not.toBe(0);
     expect(c2.stderr()).toMatch(/^tsrun: prestart hook 0 \(\/bin\/sh\) exited with status 1/);
-    // Nothing left: no state, no cgroup, no process, no later hook ran.
+    // Nothing left: no state, no cgroup, no process.
     expect(rootEntries(root)).toEqual([]);
     if (cgroup2Mount()) {
       expect(existsSync(defaultCgroupDir(id))).toBe(false);
       expect(existsSync(defaultCgroupDir(id2))).toBe(false);
     }
     expect(processesMatching(bundle.marker)).toEqual([]);
-    expect(readFileSync(log, 'utf8')).toBe('');
     const st = await tsrun(root, ['state', id]);
     expect(st.exitCode).not.toBe(0);
+    // runtime-spec lifecycle: a failing prestart hook → "stop the container, and continue the lifecycle at step 12"
+    // (destroy), then step 13: the poststop hooks MUST be invoked. No other hook ran.
+    expect(logLines(log), 'poststop must run after the failed create').toEqual([['poststop', 'stopped', HOST_MNT], ['poststop', 'stopped', HOST_MNT]]);
   });
 
   it('a failing poststart hook is only a warning: run succeeds and poststop still runs', async () => {
@@ -181,7 +183,9 @@ describe.skipIf(skip !== undefined)(`ops: hooks${skip ? ` [skipped: ${skip}]` : 
     expect(c.ms).toBeLessThan(4_500);
     expect(rootEntries(root)).toEqual([]);
     if (cgroup2Mount()) expect(existsSync(defaultCgroupDir(id))).toBe(false);
-    expect(readFileSync(log, 'utf8')).toBe('');
+    // runtime-spec lifecycle: a failing prestart (timed out) hook → "stop the container, and continue the lifecycle at step 12"
+    // (destroy), then step 13: the poststop hooks MUST be invoked. No other hook ran.
+    expect(logLines(log), 'poststop must run after the failed create').toEqual([['poststop', 'stopped', HOST_MNT]]);
   });
 
   it('every hook reads the state JSON on stdin: id, bundle, the init\'s host pid (not for poststop), ociVersion', async () => {
@@ -229,12 +233,12 @@ describe.skipIf(skip !== undefined)(`ops: hooks${skip ? ` [skipped: ${skip}]` : 
     expect(rootEntries(root)).toEqual([]);
     if (cgroup2Mount()) expect(existsSync(defaultCgroupDir(id))).toBe(false);
     expect(processesMatching(bundle.marker)).toEqual([]);
-    // The two hooks before it ran; nothing after it.
-    expect(logLines(log).map((l) => l[0])).toEqual(['prestart', 'createRuntime']);
+    // The two hooks before it ran; then (runtime-spec lifecycle steps 12-13) poststop.
+    expect(logLines(log).map((l) => l[0]), 'poststop must run after the failed create').toEqual(['prestart', 'createRuntime', 'poststop']);
   });
 
   it('a createContainer hook past its timeout (timeout 1, sleep 5) fails create promptly and leaves nothing', async () => {
-    const { bundle } = hookBundle('sleep 100000 & wait', (h) => {
+    const { bundle, log } = hookBundle('sleep 100000 & wait', (h) => {
       h.createContainer = [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 5'], timeout: 1 }];
     });
     const root = makeRoot();
@@ -246,6 +250,7 @@ describe.skipIf(skip !== undefined)(`ops: hooks${skip ? ` [skipped: ${skip}]` : 
     expect(rootEntries(root)).toEqual([]);
     if (cgroup2Mount()) expect(existsSync(defaultCgroupDir(id))).toBe(false);
     expect(processesMatching(bundle.marker)).toEqual([]);
+    expect(logLines(log).map((l) => l[0]), 'poststop must run after the failed create').toEqual(['prestart', 'createRuntime', 'poststop']);
   });
 
   it('a failing startContainer hook fails start naming hooks.startContainer[0]: the container is destroyed, poststart skipped, poststop run', async () => {
