@@ -131,4 +131,51 @@ describe.skipIf(skip !== undefined)(`ops: --console-socket${skip ? ` [skipped: $
     if (cgroup2Mount()) expect(existsSync(defaultCgroupDir(id))).toBe(false);
     expect(processesMatching(bundle.marker)).toEqual([]);
   });
+
+  /** Starts the python receiver on a socket in the bundle dir; resolves with a getter of its output. */
+  async function receiver(bundle: TestBundle): Promise<{ sock: string; out: () => string }> {
+    const sock = join(bundle.dir, `console-${Math.random().toString(36).slice(2, 8)}.sock`);
+    const receiverPath = join(bundle.dir, 'receiver.py');
+    writeFileSync(receiverPath, RECEIVER);
+    const py = execa('/usr/bin/python3', [receiverPath, sock], { reject: false, timeout: 30_000, killSignal: 'SIGKILL', stdin: 'ignore' });
+    children.push(py);
+    let out = '';
+    py.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    await poll(() => (out.includes('listening') ? true : undefined), 5_000, `the python receiver to listen (got ${JSON.stringify(out)})`);
+    return { sock, out: () => out };
+  }
+
+  it.skipIf(!hasPython)('run -d --console-socket: the container runs on the pty whose master the socket received', async () => {
+    const root = makeRoot();
+    const id = uniqueId('console-run');
+    const bundle = terminalBundle('echo "tty=$(tty)"; sleep 100000');
+    const rx = await receiver(bundle);
+    const r = await tsrunToFiles(root, ['run', '-d', '--console-socket', rx.sock, '--bundle', bundle.dir, id], bundle.dir);
+    expect(r.stderr()).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect((await stateOf(root, id)).status).toBe('running');
+    await poll(() => (rx.out().includes('tty=') ? true : undefined), 5_000, 'the container output on the pty');
+    expect(rx.out()).toContain('payload=/dev/ptmx\nfds=1\n');
+    expect(rx.out().replace(/pty:/g, '')).toMatch(/tty=\/dev\/pts\/0\n/);
+  });
+
+  it.skipIf(!hasPython)('exec -t -d --console-socket: the exec\'d process gets a pty whose master the socket received', async () => {
+    const root = makeRoot();
+    const id = uniqueId('console-exec');
+    const bundle = scriptBundle('sleep 100000 & wait');
+    const run = await tsrunToFiles(root, ['run', '-d', '--bundle', bundle.dir, id], bundle.dir);
+    expect(run.exitCode).toBe(0);
+    const rx = await receiver(bundle);
+    const r = await tsrunToFiles(root, ['exec', '-t', '-d', '--console-socket', rx.sock, id, 'sh', '-c', 'echo "exec-tty=$(tty)"; sleep 3'], bundle.dir);
+    expect(r.stderr()).toBe('');
+    expect(r.exitCode).toBe(0);
+    await poll(() => (rx.out().includes('exec-tty=') ? true : undefined), 5_000, `the exec output on the pty (got ${JSON.stringify(rx.out())})`);
+    expect(rx.out()).toContain('payload=/dev/ptmx\nfds=1\n');
+    expect(rx.out().replace(/pty:/g, '')).toMatch(/exec-tty=\/dev\/pts\/\d+\n/);
+    // -t -d without a socket has nowhere to send the pty: refused.
+    const noSock = await tsrunToFiles(root, ['exec', '-t', '-d', id, 'true'], bundle.dir);
+    expect(noSock.exitCode).not.toBe(0);
+    expect(noSock.stderr()).toMatch(/--console-socket/);
+  });
+
 });
