@@ -5,6 +5,7 @@ import { closeSync, existsSync, openSync, readFileSync, readlinkSync, writeFileS
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Spec } from '../../../src/oci/types.js';
 import { cannotRunContainers, containerTestHooks, REPO, TSRUN, type TestBundle } from '../../helpers/bundle.js';
 import {
   cleanupLifecycle, makeRoot, procState, runDetachedIn, scriptBundle, stateOf, tsrun, tsrunToFiles, uniqueId, v2CgroupOf,
@@ -253,14 +254,15 @@ describe.skipIf(skip !== undefined)(`ops: exec${skip ? ` [skipped: ${skip}]` : '
   // The order of linux.namespaces is the config's: exec must join them all whatever it is. Once the
   // mount namespace is joined, /proc is the container's (its own PID namespace), where the init's
   // host pid does not exist: a /proc/<host pid>/ns/* path opened after that setns is not found.
+  type Namespaces = NonNullable<NonNullable<Spec['linux']>['namespaces']>;
   it.each([
-    ['cgroup listed after mount', (ns: { type: string }[]) => [...ns, { type: 'cgroup' }]],
-    ['mount listed first', (ns: { type: string }[]) => [...ns.filter((n) => n.type === 'mount'), ...ns.filter((n) => n.type !== 'mount')]],
-  ])('exec joins every namespace whatever their order in the config (%s)', async (_what, reorder) => {
+    ['cgroup listed after mount', (ns: Namespaces): Namespaces => [...ns, { type: 'cgroup' }]],
+    ['mount listed first', (ns: Namespaces): Namespaces => [...ns.filter((n) => n.type === 'mount'), ...ns.filter((n) => n.type !== 'mount')]],
+  ] as const)('exec joins every namespace whatever their order in the config (%s)', async (_what, reorder) => {
     const root = makeRoot();
     const id = uniqueId('exec-nsorder');
     const bundle = scriptBundle('sleep 100000 & wait', (spec) => {
-      spec.linux!.namespaces = reorder(spec.linux!.namespaces!) as typeof spec.linux.namespaces;
+      spec.linux!.namespaces = reorder(spec.linux!.namespaces!);
     });
     const run = await runDetachedIn(root, bundle, id);
     expect(run.stderr()).toBe('');
