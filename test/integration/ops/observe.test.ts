@@ -229,4 +229,33 @@ describe.skipIf(skip !== undefined)(`ops: ps, pause/resume, events, features, in
     expect(p.stderr).toMatch(new RegExp(`cannot pause container ${id} in state stopped`));
   });
 
+
+  it('run --trace (text, not a terminal): aligned lines with results, man page references, no escape codes', async () => {
+    const root = makeRoot();
+    const id = uniqueId('trace-text');
+    const bundle = scriptBundle('echo traced');
+    const r = await tsrun(root, ['run', '--trace', '--bundle', bundle.dir, id]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('traced\n');
+    expect(r.stderr).not.toMatch(/\x1b/);
+    const lines = r.stderr.split('\n');
+    expect(lines).toContainEqual(expect.stringMatching(/^trace step\s+\d+ ok\s+.*pivot_root.*pivot_root\(2\)$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^trace .*execve\(2\)$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^── namespaces ─+$/));
+  });
+
+  it('inspect (text): each namespace marked isolated or shared with the host, the cgroup, the mounts and capabilities', async () => {
+    const { root, id, pid } = await running();
+    const r = await tsrun(root, ['inspect', id]);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^container ${id}: init pid ${pid} \\(host\\), running$`, 'm'));
+    expect(r.stdout).toMatch(/^ {2}pid {5}pid:\[\d+\]\s+isolated {2}\(host pid:\[\d+\]\)$/m);
+    expect(r.stdout).toMatch(/^ {2}user {4}user:\[\d+\]\s+shared with the host {2}\(host user:\[\d+\]\)$/m);
+    if (hasCgroup2) expect(r.stdout).toMatch(new RegExp(`^cgroup .*/${id}$`, 'm'));
+    expect(r.stdout).toMatch(/^ {2}\/proc\s+proc\s/m);
+    const bounding = /^ {2}bounding\s+(.*)$/m.exec(r.stdout)?.[1];
+    expect(bounding?.split(' ').sort()).toEqual(['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE']);
+  });
+
 });
