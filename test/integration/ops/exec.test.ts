@@ -156,14 +156,10 @@ describe.skipIf(skip !== undefined)(`ops: exec${skip ? ` [skipped: ${skip}]` : '
     expect(u.stderr).toMatch(new RegExp(`container ${unknown} does not exist`));
   });
 
-  it('a process killed by a signal exits 128+N; --env overrides a config variable (once); a missing --cwd is named; a paused container is refused', async () => {
+  it('a process killed by a signal exits 128+N; a missing --cwd is named; a paused container is refused', async () => {
     const { root, id } = await running();
     const killed = await tsrun(root, ['exec', id, 'sh', '-c', 'kill -9 $$']);
     expect(killed.exitCode).toBe(137);
-    // The sample config sets TERM=xterm: --env TERM=dumb replaces it instead of adding a second TERM.
-    const env = await tsrun(root, ['exec', '--env', 'TERM=dumb', id, 'sh', '-c', 'echo "TERM=$TERM"; env | grep -c "^TERM="']);
-    expect(env.stderr).toBe('');
-    expect(env.stdout).toBe('TERM=dumb\n1\n');
     const cwd = await tsrun(root, ['exec', '--cwd', '/no-such-dir-xyz', id, 'true']);
     expect(cwd.exitCode).not.toBe(0);
     expect(cwd.stderr).toMatch(/\/no-such-dir-xyz/);
@@ -291,6 +287,29 @@ describe.skipIf(skip !== undefined)(`ops: exec${skip ? ` [skipped: ${skip}]` : '
     const leaked = after.filter((p) => !before.includes(p)).map((p) => `${p}: ${readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ')}`);
     expect(leaked).toEqual([]);
     expect(after).toContain(pid);
+  });
+
+
+  it('--env KEY=V replaces the config\'s KEY in the environment the program is executed with (no duplicate)', async () => {
+    const { root, id } = await running();
+    // cat is the exec'd program itself: /proc/self/environ is exactly its execve environment (a shell
+    // would hide duplicates, but getenv(3) in a C program returns the first TERM, the config's).
+    const r = await tsrun(root, ['exec', '--env', 'TERM=dumb', '--env', 'NEW=1', id, 'cat', '/proc/self/environ']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const env = r.stdout.split('\0').filter(Boolean);
+    expect(env.filter((e) => e.startsWith('TERM='))).toEqual(['TERM=dumb']);
+    expect(env).toContain('NEW=1');
+    expect(env.filter((e) => e.startsWith('PATH='))).toHaveLength(1);
+  });
+
+  it('--user UID without a gid keeps the config\'s gid (runc: only UID:GID sets the gid)', async () => {
+    const { root, id } = await running();
+    // The sample's process.user is 0:0.
+    const r = await tsrun(root, ['exec', '--user', '1000', id, 'sh', '-c', 'echo "$(id -u):$(id -g)"']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('1000:0\n');
   });
 
 });
