@@ -121,7 +121,7 @@ describe.skipIf(skip !== undefined)(`ops: hooks${skip ? ` [skipped: ${skip}]` : 
     expect(logLines(log).slice(5)).toEqual([['poststop', 'stopped', HOST_MNT]]);
   });
 
-  it('a failing prestart hook (exit 1) fails create with an error for hooks.prestart[0] and leaves nothing', async () => {
+  it('a failing prestart hook (exit 1) fails create with an error for hooks.prestart[0], leaves nothing, and runs poststop', async () => {
     const { bundle, log } = hookBundle('sleep 100000 & wait', (h) => {
       h.prestart = [{ path: '/bin/sh', args: ['sh', '-c', 'echo prestart-said-no >&2; exit 1'] }];
     });
@@ -171,7 +171,7 @@ describe.skipIf(skip !== undefined)(`ops: hooks${skip ? ` [skipped: ${skip}]` : 
     expect(phases).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart-second', 'poststop']);
   });
 
-  it('a prestart hook that outlives its timeout (timeout 1, sleep 5) fails create promptly and leaves nothing', async () => {
+  it('a prestart hook that outlives its timeout (timeout 1, sleep 5) fails create promptly, leaves nothing, and runs poststop', async () => {
     const { bundle, log } = hookBundle('sleep 100000 & wait', (h) => {
       h.prestart = [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 5'], timeout: 1 }];
     });
@@ -219,7 +219,7 @@ describe.skipIf(skip !== undefined)(`ops: hooks${skip ? ` [skipped: ${skip}]` : 
     expect(read('poststop')).toMatchObject({ id, status: 'stopped', bundle: bundle.dir });
   });
 
-  it('a failing createContainer hook (run in the container) fails create naming hooks.createContainer[0] and leaves nothing', async () => {
+  it('a failing createContainer hook (run in the container) fails create naming hooks.createContainer[0], leaves nothing, and runs poststop', async () => {
     const { bundle, log } = hookBundle('sleep 100000 & wait', (h) => {
       h.createContainer = [{ path: '/bin/sh', args: ['sh', '-c', 'exit 2'] }];
     });
@@ -237,7 +237,7 @@ describe.skipIf(skip !== undefined)(`ops: hooks${skip ? ` [skipped: ${skip}]` : 
     expect(logLines(log).map((l) => l[0]), 'poststop must run after the failed create').toEqual(['prestart', 'createRuntime', 'poststop']);
   });
 
-  it('a createContainer hook past its timeout (timeout 1, sleep 5) fails create promptly and leaves nothing', async () => {
+  it('a createContainer hook past its timeout (timeout 1, sleep 5) fails create promptly, leaves nothing, and runs poststop', async () => {
     const { bundle, log } = hookBundle('sleep 100000 & wait', (h) => {
       h.createContainer = [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 5'], timeout: 1 }];
     });
