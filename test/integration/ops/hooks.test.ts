@@ -297,4 +297,27 @@ describe.skipIf(skip !== undefined)(`ops: hooks${skip ? ` [skipped: ${skip}]` : 
     expect(logLines(log).slice(3)).toEqual([['startContainer', 'created', readlinkSync(`/proc/${pid}/ns/mnt`)], ['poststart', 'running', HOST_MNT]]);
   });
 
+
+  // A hook may start a background helper (a network set-up daemon…) and exit 0 at once. The hook is
+  // done when it exits: tsrun must not wait until every descendant has closed the hook's stdout/stderr
+  // (and must certainly not report a hook that exited 0 within its timeout as timed out).
+  it('a prestart hook that exits 0 at once, leaving a background child, is done when it exits (not when the child closes its stdio)', async () => {
+    const dir = hostDir();
+    const childPidFile = join(dir, 'child.pid');
+    const bundle = scriptBundle('sleep 100000 & wait', (spec) => {
+      spec.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `sleep 8 & echo $! > ${childPidFile}; exit 0`], timeout: 3 }] };
+    });
+    const root = makeRoot();
+    const id = uniqueId('hooks-bg');
+    try {
+      const c = await createIn(root, bundle, id);
+      expect(c.stderr()).toBe('');
+      expect(c.exitCode).toBe(0);
+      expect(c.ms).toBeLessThan(2_500);
+      expect((await stateOf(root, id)).status).toBe('created');
+    } finally {
+      try { process.kill(Number(readFileSync(childPidFile, 'utf8').trim()), 'SIGKILL'); } catch { /* gone */ }
+    }
+  });
+
 });
