@@ -331,4 +331,32 @@ describe.skipIf(skip !== undefined)(`ops: exec${skip ? ` [skipped: ${skip}]` : '
     expect(r.stdout).toContain('list-fds=no\n');
   });
 
+
+  it('exec --process with a missing file: an error message naming the file, not a stack trace', async () => {
+    const { root, id, bundle } = await running();
+    const missing = join(bundle.dir, 'no-such-process.json');
+    const m = await tsrun(root, ['exec', '--process', missing, id]);
+    expect(m.exitCode).not.toBe(0);
+    expect(m.stderr).toContain(missing);
+    expect(m.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('exec --process with a file that is not JSON: an error message naming the file, not a stack trace', async () => {
+    const { root, id, bundle } = await running();
+    const invalid = join(bundle.dir, 'invalid-process.json');
+    writeFileSync(invalid, '{not json');
+    const i = await tsrun(root, ['exec', '--process', invalid, id]);
+    expect(i.exitCode).not.toBe(0);
+    expect(i.stderr).toContain(invalid);
+    expect(i.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('exec --cap with an unknown capability is refused (as runc), not silently ignored', async () => {
+    const { root, id } = await running();
+    const cap = await tsrun(root, ['exec', '--cap', 'CAP_NOPE', id, 'echo', 'ran']);
+    expect(cap.stdout).toBe('');
+    expect(cap.exitCode).not.toBe(0);
+    expect(cap.stderr).toMatch(/CAP_NOPE/);
+    expect(cap.stderr).not.toMatch(/\n\s+at /);
+  });
 });
