@@ -65,7 +65,7 @@ function terminalSize(): { rows: number; cols: number } | undefined {
 
 /** With creation hooks, the child pauses before pivot_root so they run while the host tree is visible. */
 function withHookPause(plan: Plan): Plan {
-  const pivot = plan.steps.findIndex((s) => s.op === 'pivotRoot');
+  const pivot = plan.steps.findIndex((s) => s.op === 'pivotRoot' || s.op === 'chroot');
   const steps = [...plan.steps];
   steps.splice(pivot - 1, 0, { op: 'waitParent', field: 'hooks', why: 'prestart, createRuntime and createContainer hooks run now: namespaces exist, pivot_root has not happened' });
   return { ...plan, steps };
@@ -140,6 +140,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     if (spec.process?.terminal && !opts.foreground && !opts.consoleSocket) {
       throw new TsrunError('process.terminal is true: give --console-socket to receive the pty (or set terminal to false)', { field: 'process.terminal' });
     }
+    if (spec.linux?.seccomp) warn('linux.seccomp is not enforced: tsrun has no seccomp support yet (`tsrun features` says so too)');
     const cgroupPlan = planContainerCgroup(spec, opts.id, warn);
     const plan = planContainer(bundle, { foreground: opts.foreground ?? false, fifo: store.fifoPath(opts.id), ...(image ? { rootfsSteps: image.rootfsSteps } : {}) });
     if (!fromImage) { store.createDir(opts.id); ownsDir = true; }
@@ -171,7 +172,10 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     }
     if (hasCreateHooks(spec)) {
       const state = { ociVersion: OCI_VERSION, id: opts.id, status: 'creating' as const, pid: proc.pid, bundle: bundle.dir, annotations: spec.annotations ?? {} };
-      for (const phase of ['prestart', 'createRuntime', 'createContainer'] as const) await runHooks(phase, spec, state, store.dir(opts.id));
+      // prestart is the legacy hook, called as if the container were created (crun and the suite agree).
+      for (const phase of ['prestart', 'createRuntime', 'createContainer'] as const) {
+        await runHooks(phase, spec, phase === 'prestart' ? { ...state, status: 'created' as const } : state, store.dir(opts.id));
+      }
       await proc.continue();
     }
     const record = store.read(opts.id);

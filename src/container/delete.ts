@@ -40,13 +40,25 @@ export async function killEverything(record: ContainerRecord): Promise<void> {
 
 export async function deleteContainer(root: string, id: string, force = false, warn: (m: string) => void = () => {}): Promise<void> {
   const store = new StateStore(root);
-  await store.withLock(id, async () => {
-    const record = store.read(id);
-    const status = containerStatus(record, store.dir(id));
-    if (status !== 'stopped') {
-      if (!force) throw new TsrunError(`cannot delete container ${id} in state ${status}: stop it first or use --force`);
-      await killEverything(record);
-    }
-    await removeContainer(store, record, warn);
-  });
+  // runc and crun accept `delete --force` of a container they do not know (podman relies on it),
+  // including one that a concurrent delete removed while we waited for its lock.
+  const gone = (): boolean => force && !store.exists(id);
+  if (gone()) {
+    store.remove(id);
+    return;
+  }
+  try {
+    await store.withLock(id, async () => {
+      if (gone()) return;
+      const record = store.read(id);
+      const status = containerStatus(record, store.dir(id));
+      if (status !== 'stopped') {
+        if (!force) throw new TsrunError(`cannot delete container ${id} in state ${status}: stop it first or use --force`);
+        await killEverything(record);
+      }
+      await removeContainer(store, record, warn);
+    });
+  } catch (err) {
+    if (!gone()) throw err;
+  }
 }

@@ -1,7 +1,7 @@
 // `tsrun exec`: run another process in a running container. The shim's intermediate process joins
 // every namespace of the container's init (setns, before any JavaScript could run there) and clones
 // the new process into the container's cgroup; the process settings are then applied as in `run`.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import type { NamespaceType, Process, Spec } from '../oci/types.js';
 import { validateSpec } from '../oci/validate.js';
@@ -102,7 +102,14 @@ export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: nu
   } finally {
     if (cgroupFd >= 0) shim.closeFd(cgroupFd);
   }
-  if (opts.pidFile) (await import('node:fs')).writeFileSync(opts.pidFile, String(started.pid));
+  if (opts.pidFile) {
+    try {
+      writeFileSync(opts.pidFile, String(started.pid));
+    } catch (err) {
+      try { process.kill(started.pid, 'SIGKILL'); } catch { /* gone */ }
+      throw new TsrunError(`cannot write the pid file ${opts.pidFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file: opts.pidFile });
+    }
+  }
   if (started.consoleFd !== undefined && opts.consoleSocket) {
     shim.sendFd(opts.consoleSocket, started.consoleFd);
     shim.closeFd(started.consoleFd);

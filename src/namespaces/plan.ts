@@ -48,9 +48,6 @@ export function planNamespaces(spec: Spec, opts: { runningAsRoot: boolean }): Na
   namespaces.sort((a, b) => Number(b.type === 'user' && b.action === 'join') - Number(a.type === 'user' && a.action === 'join'));
   const cloneFlags = namespaces.filter((n) => n.action === 'create').reduce((acc, n) => acc | n.flag, 0);
   const newUser = namespaces.some((n) => n.type === 'user' && n.action === 'create');
-  if (!namespaces.some((n) => n.type === 'mount' && n.action === 'create')) {
-    throw new ConfigError('linux.namespaces', 'tsrun needs a new mount namespace (an entry {"type": "mount"} without path) to set up the rootfs without touching the host\'s mounts');
-  }
   if (!newUser) return { namespaces, cloneFlags };
   const uid = spec.linux?.uidMappings ?? [];
   const gid = spec.linux?.gidMappings ?? [];

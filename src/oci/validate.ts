@@ -390,7 +390,6 @@ function checkUtsNames(spec: Spec, namespaces: Namespace[]): void {
     const value = spec[key];
     if (value === undefined || value === '') continue;
     if (uts === undefined) fail(key, 'can only be set with a new uts namespace (add {"type": "uts"} to linux.namespaces)');
-    if (uts.path !== undefined) fail(key, `can only be set with a new uts namespace, not one joined by path (${uts.path})`);
   }
 }
 

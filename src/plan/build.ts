@@ -25,12 +25,14 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   if (!proc) throw new ConfigError('process', 'is required to run a container');
   const ns = planNamespaces(spec, { runningAsRoot: ctx.runningAsRoot });
   const creates = (type: string): boolean => ns.namespaces.some((n) => n.type === type && n.action === 'create');
-  if ((spec.hostname !== undefined || spec.domainname !== undefined) && !creates('uts')) {
-    throw new ConfigError(spec.hostname !== undefined ? 'hostname' : 'domainname', 'needs a new uts namespace in linux.namespaces');
+  const has = (type: string): boolean => ns.namespaces.some((n) => n.type === type);
+  // A joined uts namespace is the container's too (runc allows a hostname there); the host's is not.
+  if ((spec.hostname !== undefined || spec.domainname !== undefined) && !has('uts')) {
+    throw new ConfigError(spec.hostname !== undefined ? 'hostname' : 'domainname', 'needs a uts namespace in linux.namespaces');
   }
   const rootfs = planRootfs(spec, {
     bundleDir: ctx.bundleDir, rootfs: ctx.rootfs, host: ctx.host,
-    newUserNamespace: creates('user'), newNetworkNamespace: creates('network'), newCgroupNamespace: creates('cgroup'),
+    newUserNamespace: creates('user'), mountNamespace: has('mount'), newNetworkNamespace: creates('network'), newCgroupNamespace: creates('cgroup'),
     ...(ctx.cgroup2Mount ? { cgroup2Mount: ctx.cgroup2Mount } : {}),
   });
   // After clone(CLONE_NEWUSER) the child still has the host's ids, which mean nothing inside the new

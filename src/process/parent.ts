@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { encodePlan } from '../native/encode-plan.js';
-import { errnoName } from '../native/errno.js';
+import { errnoName, errnoText } from '../native/errno.js';
 import { REPORT } from '../native/ops.js';
 import * as shim from '../native/shim.js';
 import { idMapText } from '../namespaces/plan.js';
@@ -62,15 +62,16 @@ function writeIdMaps(pid: number, plan: Plan, trace: TraceSink): void {
 /** Turns a failure report into the error a person reads: what, which step, which field, errno. */
 export function stepError(plan: Plan, stepIndex: number, err: number, syscall: string): TsrunError {
   const errno = errnoName(err);
+  const text = errnoText(err);
   if (stepIndex <= -2) {
     const join = plan.namespaces.filter((n) => n.action === 'join')[-2 - stepIndex];
     const field = 'linux.namespaces';
-    return new TsrunError(`joining ${join?.type ?? '?'} namespace ${join?.path ?? ''} (${field}): ${errno} from ${syscall}`, { field, syscall, errno });
+    return new TsrunError(`joining ${join?.type ?? '?'} namespace ${join?.path ?? ''} (${field}): ${text} from ${syscall}`, { field, syscall, errno });
   }
   const step = plan.steps[stepIndex];
-  if (!step) return new TsrunError(`creating the container process failed: ${errno} from ${syscall}`, { syscall, errno, step: stepIndex });
+  if (!step) return new TsrunError(`creating the container process failed: ${text} from ${syscall}`, { syscall, errno, step: stepIndex });
   const where = `step ${stepIndex}${step.field ? `, ${step.field}` : ''}`;
-  return new TsrunError(`${describeStep(step)} (${where}): ${errno} from ${syscall}`, {
+  return new TsrunError(`${describeStep(step)} (${where}): ${text} from ${syscall}`, {
     step: stepIndex, stepTitle: describeStep(step), syscall, errno, ...(step.field ? { field: step.field } : {}),
   });
 }

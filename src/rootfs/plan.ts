@@ -20,6 +20,8 @@ export interface RootfsContext {
   rootfs: string;
   host: HostView;
   newUserNamespace: boolean;
+  /** The container has a mount namespace of its own (created or joined); without one it is chroot'ed. */
+  mountNamespace: boolean;
   newNetworkNamespace: boolean;
   newCgroupNamespace: boolean;
   /** The host's cgroup2 mount point (from /proc/self/mountinfo), if any. */
@@ -31,17 +33,16 @@ const ROOT_PROPAGATION: Record<string, number> = {
   private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };
 
-/** pivot_root refuses shared mounts, so shared propagation is applied to the new root after it. */
-const isShared = (prop: string | undefined): boolean => prop === 'shared' || prop === 'rshared';
-
-function prepareSteps(spec: Spec, ctx: RootfsContext): Step[] {
-  const prop = spec.linux?.rootfsPropagation;
-  const flags = prop && !isShared(prop) ? ROOT_PROPAGATION[prop]! : MS.SLAVE | MS.REC;
+function prepareSteps(ctx: RootfsContext): Step[] {
+  if (!ctx.mountNamespace) {
+    return [{ op: 'openRoot', path: ctx.rootfs, why: 'no mount namespace of its own: paths are still resolved inside the rootfs', field: 'root.path' }];
+  }
   return [
     {
-      op: 'mount', source: '', target: '/', fstype: '', data: '', flags,
+      // Always a recursive slave first: pivot_root refuses shared mounts and binding the rootfs onto
+      // itself fails on an unbindable one, so linux.rootfsPropagation is applied after the pivot.
+      op: 'mount', source: '', target: '/', fstype: '', data: '', flags: MS.SLAVE | MS.REC,
       why: 'the new mount namespace starts as a copy of the host\'s; stop mounts made here from propagating back to the host',
-      ...(prop ? { field: 'linux.rootfsPropagation' } : {}),
     },
     {
       op: 'mount', source: ctx.rootfs, target: ctx.rootfs, fstype: '', data: '', flags: MS.BIND | MS.REC,
@@ -126,6 +127,13 @@ function deviceAndLinkSteps(spec: Spec, ctx: RootfsContext): Step[] {
 }
 
 function pivotSteps(ctx: RootfsContext): Step[] {
+  if (!ctx.mountNamespace) {
+    return [
+      { op: 'chdir', path: ctx.rootfs, why: 'no mount namespace of its own: pivot_root would move the caller\'s root' },
+      { op: 'chroot', path: '.', why: 'without a mount namespace the rootfs can only be entered with chroot', field: 'root.path' },
+      { op: 'chdir', path: '/', why: 'start from the new root' },
+    ];
+  }
   return [
     { op: 'chdir', path: ctx.rootfs, why: 'pivot_root(".", ".") works on the current directory' },
     { op: 'pivotRoot', newRoot: '.', putOld: '.', why: 'make the rootfs `/` so the host tree is unreachable; chroot alone can be escaped', field: 'root.path' },
@@ -138,8 +146,8 @@ function pivotSteps(ctx: RootfsContext): Step[] {
 function lockdownSteps(spec: Spec): Step[] {
   const linux = spec.linux ?? {};
   const steps: Step[] = [];
-  if (isShared(linux.rootfsPropagation)) {
-    steps.push({ op: 'mount', source: '', target: '/', fstype: '', data: '', flags: ROOT_PROPAGATION[linux.rootfsPropagation!]!, field: 'linux.rootfsPropagation', why: 'shared propagation, set now because pivot_root refuses a shared root' });
+  if (linux.rootfsPropagation) {
+    steps.push({ op: 'mount', source: '', target: '/', fstype: '', data: '', flags: ROOT_PROPAGATION[linux.rootfsPropagation]!, field: 'linux.rootfsPropagation', why: 'the requested propagation of the container\'s root, set after pivot_root (which refuses shared roots)' });
   }
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     steps.push({ op: 'writeFile', path: `/proc/sys/${key.replace(/\./g, '/')}`, content: value, field: `linux.sysctl.${key}`, why: 'a kernel parameter scoped to the container\'s namespaces' });
@@ -161,10 +169,24 @@ function lockdownSteps(spec: Spec): Step[] {
 }
 
 /** Steps before pivot_root (mounts, devices), and the steps that pivot and lock down. */
+/** Without a mount namespace every mount would land in the host's mount table: refuse them. */
+function checkNoMountsWithoutNamespace(spec: Spec): void {
+  const linux = spec.linux ?? {};
+  const offender = spec.mounts?.length ? 'mounts[0]'
+    : linux.maskedPaths?.length ? 'linux.maskedPaths[0]'
+    : linux.readonlyPaths?.length ? 'linux.readonlyPaths[0]'
+    : spec.root?.readonly ? 'root.readonly'
+    : linux.rootfsPropagation ? 'linux.rootfsPropagation' : undefined;
+  if (offender) {
+    throw new ConfigError(offender, 'needs a mount namespace: without one ({"type": "mount"} in linux.namespaces) it would change the host\'s mount table');
+  }
+}
+
 export function planRootfs(spec: Spec, ctx: RootfsContext): { beforePivot: Step[]; pivot: Step[]; afterPivot: Step[] } {
+  if (!ctx.mountNamespace) checkNoMountsWithoutNamespace(spec);
   return {
     beforePivot: [
-      ...prepareSteps(spec, ctx),
+      ...prepareSteps(ctx),
       ...(spec.mounts ?? []).flatMap((m, i) => mountSteps(m, i, ctx)),
       ...deviceAndLinkSteps(spec, ctx),
     ],

@@ -1,7 +1,7 @@
 // The state directory of each container (crun's status.c, runc's state.json): one directory per id
 // under the state root, with state.json written atomically and a lock so that two commands on one
 // id cannot interleave.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import type { Spec } from '../oci/types.js';
@@ -30,6 +30,27 @@ export interface ContainerRecord {
   started: boolean;
   /** The config the container was created from (hooks, process settings for exec). */
   config: Spec;
+}
+
+/**
+ * rm -rf of a state directory. Not fs.rmSync(recursive): its first call in a process costs 6-9 ms
+ * (measured in `delete`), where a state dir usually holds two files.
+ */
+function removeTree(path: string): void {
+  let entries;
+  try {
+    entries = readdirSync(path, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return void unlinkSync(path);
+    throw err;
+  }
+  for (const e of entries) {
+    const child = join(path, e.name);
+    if (e.isDirectory()) removeTree(child);
+    else unlinkSync(child);
+  }
+  rmdirSync(path);
 }
 
 export class StateStore {
@@ -80,7 +101,7 @@ export class StateStore {
   }
 
   remove(id: string): void {
-    rmSync(this.dir(id), { recursive: true, force: true });
+    removeTree(this.dir(id));
   }
 
   ids(): string[] {

@@ -1,5 +1,6 @@
-// linux.resources.pids.limit → pids.max. As in runc, a positive limit is written as is and 0 or -1 mean
-// unlimited ("max"); 0 is treated as unlimited because a limit of zero processes could never start.
+// linux.resources.pids.limit → pids.max. As in runc and crun, a positive limit is written as is and 0
+// or -1 mean no limit, so nothing is written (and a host without the pids controller is no obstacle:
+// podman passes 0 for "unlimited").
 import type { Resources } from '../../oci/types.js';
 import type { FileWrite } from '../types.js';
 import { requireInteger } from './common.js';
@@ -9,5 +10,5 @@ export function pidsWrites(resources: Resources, prefix: string): FileWrite[] {
   if (pids === undefined) return [];
   const field = `${prefix}.pids.limit`;
   const limit = requireInteger(field, pids.limit);
-  return [{ controller: 'pids', file: 'pids.max', value: limit > 0 ? String(limit) : 'max', field }];
+  return limit > 0 ? [{ controller: 'pids', file: 'pids.max', value: String(limit), field }] : [];
 }

@@ -115,7 +115,7 @@ describe.skipIf(skip !== undefined)(`lifecycle: concurrency${skip ? ` [skipped: 
   containerTestHooks({ beforeEach, afterEach });
   afterEach(cleanupLifecycle);
 
-  it('two delete --force of one id at once: one succeeds, the other fails cleanly ("does not exist"), nothing left (3 rounds)', async () => {
+  it('two delete --force of one id at once: both succeed (an unknown id is fine with --force), nothing left (3 rounds)', async () => {
     const root = makeRoot();
     const bundle = scriptBundle('echo "up $0"; while :; do sleep 0.1; done');
     for (let round = 0; round < 3; round++) {
@@ -123,13 +123,7 @@ describe.skipIf(skip !== undefined)(`lifecycle: concurrency${skip ? ` [skipped: 
       const { pid, created } = await mustCreateAndStart(root, bundle, id);
       await waitForFile(created.stdoutFile, 'up ');
       const results = await Promise.all([tsrun(root, ['delete', '--force', id]), tsrun(root, ['delete', '--force', id])]);
-      const codes = results.map((r) => r.exitCode);
-      const ok = results.filter((r) => r.exitCode === 0);
-      const failed = results.filter((r) => r.exitCode !== 0);
-      expect({ round, codes, ok: ok.length }).toEqual({ round, codes, ok: 1 });
-      expect(ok[0]!.stderr).toBe('');
-      expect(failed[0]!.exitCode).toBe(1);
-      expect(failed[0]!.stderr).toBe(`tsrun: container ${id} does not exist\n`);
+      expect(results.map((r) => [r.exitCode, r.stderr])).toEqual([[0, ''], [0, '']]);
       await expectGone(root, id, [pid]);
     }
     expect(rootEntries(root)).toEqual([]);

@@ -45,11 +45,19 @@ describe.skipIf(skip !== undefined)(`lifecycle errors${skip ? ` [skipped: ${skip
   afterEach(cleanupLifecycle); // registered last, so it runs first
 
   it.each([
-    [['state']], [['start']], [['kill']], [['kill', '--all']], [['delete']], [['delete', '--force']],
+    [['state']], [['start']], [['kill']], [['kill', '--all']], [['delete']],
   ])('%j of an unknown id fails with "does not exist" and creates nothing', async (cmd) => {
     const root = makeRoot();
     const id = uniqueId('unknown');
     await expectBoth(root, [...cmd, id], new RegExp(`container ${id} does not exist`));
+    expect(rootEntries(root)).toEqual([]);
+  });
+
+  it('delete --force of an unknown id succeeds quietly, as runc and crun do (podman relies on it)', async () => {
+    const root = makeRoot();
+    const r = await tsrun(root, ['delete', '--force', uniqueId('unknown')]);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
     expect(rootEntries(root)).toEqual([]);
   });
 

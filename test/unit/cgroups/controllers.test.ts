@@ -108,8 +108,9 @@ describe('cpuset', () => {
 describe('pids', () => {
   it('writes a positive limit, and max for 0 or -1', () => {
     expect(pidsWrites({ pids: { limit: 32 } }, P)).toEqual([{ controller: 'pids', file: 'pids.max', value: '32', field: 'linux.resources.pids.limit' }]);
-    expect(pairs(pidsWrites({ pids: { limit: -1 } }, P))).toEqual(['pids.max=max']);
-    expect(pairs(pidsWrites({ pids: { limit: 0 } }, P))).toEqual(['pids.max=max']);
+    // 0 and -1 mean no limit: nothing to write (so no pids controller is needed).
+    expect(pidsWrites({ pids: { limit: -1 } }, P)).toEqual([]);
+    expect(pidsWrites({ pids: { limit: 0 } }, P)).toEqual([]);
   });
 });
 

@@ -39,9 +39,18 @@ describe('buildPlan: namespaces', () => {
     expect(plan.cloneFlags & 0x02000000).toBe(0);
   });
 
-  it('refuses a container without a new mount namespace', () => {
-    expect(() => buildPlan(spec((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); }), ctx))
-      .toThrow(/^linux\.namespaces: tsrun needs a new mount namespace/);
+  it('without a mount namespace, refuses anything that would mount on the host, and chroots otherwise', () => {
+    const noMountNs = (s: Spec): void => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); };
+    expect(() => buildPlan(spec(noMountNs), ctx)).toThrow(/^mounts\[0\]: needs a mount namespace/);
+    const steps = buildPlan(spec((s) => {
+      noMountNs(s);
+      s.mounts = [];
+      delete s.linux!.maskedPaths;
+      delete s.linux!.readonlyPaths;
+      s.root!.readonly = false;
+    }), ctx).steps;
+    expect(steps.some((s) => s.op === 'mount' || s.op === 'pivotRoot')).toBe(false);
+    expect(titles(steps)).toContain('chroot .');
   });
 
   it('refuses a hostname without a new uts namespace, naming the field', () => {
@@ -85,9 +94,12 @@ describe('buildPlan: rootfs', () => {
     expect(steps[i + 2]).toMatchObject({ op: 'openRoot', path: ctx.rootfs });
   });
 
-  it('honours linux.rootfsPropagation', () => {
-    const steps = buildPlan(spec((s) => { s.linux!.rootfsPropagation = 'rprivate'; }), ctx).steps;
-    expect(steps.find((s) => s.op === 'mount' && s.target === '/')).toMatchObject({ flags: MS.PRIVATE | MS.REC, field: 'linux.rootfsPropagation' });
+  it('starts from a recursive slave root and applies linux.rootfsPropagation after pivot_root', () => {
+    const steps = buildPlan(spec((s) => { s.linux!.rootfsPropagation = 'runbindable'; }), ctx).steps;
+    expect(steps.find((s) => s.op === 'mount' && s.target === '/')).toMatchObject({ flags: MS.SLAVE | MS.REC });
+    const prop = indexOf(steps, (s) => s.field === 'linux.rootfsPropagation');
+    expect(steps[prop]).toMatchObject({ op: 'mount', target: '/', flags: MS.UNBINDABLE | MS.REC });
+    expect(prop).toBeGreaterThan(indexOf(steps, (s) => s.op === 'pivotRoot'));
   });
 
   it('resolves config mounts inside the rootfs and creates their destinations', () => {
@@ -197,7 +209,7 @@ describe('stepError', () => {
     const plan = buildPlan(spec(), ctx);
     const i = indexOf(plan.steps, (s) => s.op === 'mount' && s.target === '/proc');
     const err = stepError(plan, i, 1, 'mount');
-    expect(err.message).toBe(`mount proc on /proc (step ${i}, mounts[0]): EPERM from mount`);
+    expect(err.message).toBe(`mount proc on /proc (step ${i}, mounts[0]): EPERM (operation not permitted) from mount`);
     expect(err.details).toMatchObject({ step: i, field: 'mounts[0]', errno: 'EPERM', syscall: 'mount' });
   });
 });
