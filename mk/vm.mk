@@ -4,7 +4,7 @@
 .PHONY: vm-image test-vm test-vm-report vm-clean
 
 # Seconds before the VM is killed (vm/run.sh exits 124).
-VM_TIMEOUT ?= 900
+VM_TIMEOUT ?= 1200
 # Extra vitest arguments, e.g. make test-vm VM_VITEST_ARGS='-t freeze'
 VM_VITEST_ARGS ?=
 
