@@ -724,6 +724,9 @@ static void reset_signals(void) {
 
 static _Noreturn void child_main(struct plan *pl) {
   reset_signals();
+  /* Until it execs, this process is a copy of tsrun: nothing in the container may open its
+   * /proc/<pid>/exe (the host's node binary) or fds (CVE-2019-5736 class). execve resets the flag. */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   g_pdeathsig = (pl->flags & TSRUN_PLAN_PDEATHSIG) != 0;
   if (g_pdeathsig) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   /* Nothing the Node process had open may leak into the container (CVE-2016-9962 class). */
@@ -778,15 +781,24 @@ static _Noreturn void intermediate_main(struct plan *pl, int cgroup_fd) {
    * /proc/<pid>/exe (the host's node binary), mem or fds of this copy of tsrun (CVE-2019-5736 class).
    * The flag is inherited by the container process and reset by its execve. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  g_syscall = "setns";
+  /* Open every namespace first: once the mount namespace is joined, /proc is the container's and
+   * the /proc/<host pid>/ns/ paths no longer resolve. */
+  int fds[16];
   for (uint32_t i = 0; i < pl->n_joins; i++) {
-    int fd = open(pl->joins[i].path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || setns(fd, (int)pl->joins[i].nstype) < 0) {
-      g_syscall = fd < 0 ? "open(namespace)" : "setns";
+    fds[i] = open(pl->joins[i].path, O_RDONLY | O_CLOEXEC);
+    if (fds[i] < 0) {
+      g_syscall = "open(namespace)";
       send_report(TSRUN_REPORT_STEP_FAILED, -2 - (int)i, errno, 0, 0, 0, -1);
       _exit(127);
     }
-    close(fd);
+  }
+  for (uint32_t i = 0; i < pl->n_joins; i++) {
+    if (setns(fds[i], (int)pl->joins[i].nstype) < 0) {
+      g_syscall = "setns";
+      send_report(TSRUN_REPORT_STEP_FAILED, -2 - (int)i, errno, 0, 0, 0, -1);
+      _exit(127);
+    }
+    close(fds[i]);
   }
   pid_t pid = clone_child(pl->clone_flags | CLONE_PARENT, cgroup_fd);
   if (pid == 0) child_main(pl);

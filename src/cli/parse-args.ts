@@ -95,7 +95,9 @@ export function parseCommandArgs<A>(mod: CommandModule<A>, tokens: string[], whe
     const value = raw === undefined ? spec.default : convert(name, spec, raw, where);
     if (value !== undefined) out[camel(name)] = value;
   }
-  const dashdash = mod.optionsEndAfterPositionals === undefined;
+  // After `--`, words go to the variadic positional when there is one (`run --image I ID -- cmd`);
+  // otherwise `--` only ends the options and the words fill the positionals (`create -- -x`).
+  const dashdash = mod.optionsEndAfterPositionals === undefined && (mod.positionals ?? []).some((p) => p.variadic);
   const rest = dashdash ? [...parsed.positionals] : [...parsed.positionals, ...tail];
   for (const p of mod.positionals ?? []) {
     if (p.variadic) { out[camel(p.name)] = [...rest.splice(0), ...(dashdash ? tail.splice(0) : [])]; continue; }

@@ -17,7 +17,7 @@ import { applyCgroup, detectCgroupHost, planCgroup, type CgroupHandle } from '..
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import { readProcStat } from '../state/status.js';
 import { OCI_VERSION } from '../version.js';
-import { hasCreateHooks, runHooks } from './hooks.js';
+import { hasCreateHooks, runHooks, runHooksWarning } from './hooks.js';
 import { prepareImageBundle, type ImageRunOptions } from './image-bundle.js';
 
 export interface CreateOptions {
@@ -132,11 +132,13 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   const early = fromImage ? undefined : loadBundle(opts.bundle ?? '.');
   // Only a directory this call created may be removed on failure: never a same-named container's.
   let ownsDir = false;
+  let createdSpec: Spec | undefined;
   if (fromImage) { store.createDir(opts.id); ownsDir = true; }
   try {
     const image = opts.image ? await prepareImageBundle(opts.image, store.dir(opts.id)) : undefined;
     const bundle = image?.bundle ?? early!;
     const spec = bundle.spec;
+    createdSpec = spec;
     if (spec.process?.terminal && !opts.foreground && !opts.consoleSocket) {
       throw new TsrunError('process.terminal is true: give --console-socket to receive the pty (or set terminal to false)', { field: 'process.terminal' });
     }
@@ -195,6 +197,11 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     }
     await cgroup?.destroy().catch(() => undefined);
     if (ownsDir) store.remove(opts.id);
+    // runtime-spec: a failed create hook destroys the container, then poststop hooks still run.
+    if (proc && createdSpec?.hooks?.poststop?.length) {
+      const state = { ociVersion: OCI_VERSION, id: opts.id, status: 'stopped' as const, bundle: opts.bundle ?? store.dir(opts.id), annotations: createdSpec.annotations ?? {} };
+      await runHooksWarning('poststop', createdSpec, state, warn);
+    }
     throw err;
   }
 }

@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import type { NamespaceType, Process, Spec } from '../oci/types.js';
 import { validateSpec } from '../oci/validate.js';
+import { isCapabilityName } from '../oci/capabilities.js';
 import { NAMESPACE_FLAGS } from '../namespaces/plan.js';
 import { processSteps } from '../process/plan.js';
 import { decodeWaitStatus } from '../native/errno.js';
@@ -27,7 +28,7 @@ export interface ExecOptions {
   args?: string[];
   env?: string[];
   cwd?: string;
-  user?: { uid: number; gid: number };
+  user?: { uid: number; gid?: number };
   caps?: string[];
   noNewPrivs?: boolean;
   tty?: boolean;
@@ -48,9 +49,25 @@ export function joinPlan(config: Spec, initPid: number): NamespacePlan[] {
   return joins.sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
 }
 
+/** KEY=VALUE lists: a later KEY replaces an earlier one, so getenv sees the value asked for. */
+function mergeEnv(base: string[], extra: string[]): string[] {
+  const key = (e: string): string => (e.includes('=') ? e.slice(0, e.indexOf('=')) : e);
+  const replaced = new Set(extra.map(key));
+  return [...base.filter((e) => !replaced.has(key(e))), ...extra];
+}
+
 export function execProcess(config: Spec, opts: ExecOptions): Process {
+  for (const cap of opts.caps ?? []) {
+    if (!isCapabilityName(cap)) throw new TsrunError(`--cap ${cap}: not a capability name (such as CAP_NET_ADMIN)`, { field: 'cap' });
+  }
   if (opts.processFile) {
-    const raw = JSON.parse(readFileSync(opts.processFile, 'utf8')) as unknown;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(opts.processFile, 'utf8'));
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new TsrunError(`--process ${opts.processFile}: ${why}`, { file: opts.processFile });
+    }
     // Validate it as the `process` of the container's config, so errors name process.* fields.
     return validateSpec({ ...config, process: raw }, opts.processFile).process!;
   }
@@ -62,10 +79,10 @@ export function execProcess(config: Spec, opts: ExecOptions): Process {
   return {
     ...base,
     args: opts.args,
-    env: [...(base.env ?? []), ...(opts.env ?? [])],
+    env: mergeEnv(base.env ?? [], opts.env ?? []),
     cwd: opts.cwd ?? base.cwd,
     terminal: opts.tty ?? false,
-    user: opts.user ? { ...base.user, uid: opts.user.uid, gid: opts.user.gid } : base.user,
+    user: opts.user ? { ...base.user, uid: opts.user.uid, gid: opts.user.gid ?? base.user.gid } : base.user,
     noNewPrivileges: opts.noNewPrivs ?? base.noNewPrivileges ?? false,
     ...(caps ? { capabilities: { ...caps, bounding: addCaps(caps.bounding), effective: addCaps(caps.effective), permitted: addCaps(caps.permitted) } } : {}),
   };

@@ -34,7 +34,8 @@ function runHostHook(phase: HookPhase, i: number, hook: Hook, state: State): Pro
     child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
     const timer = hook.timeout ? setTimeout(() => { child.kill('SIGKILL'); reject(hookError(phase, i, hook, `timed out after ${hook.timeout} s`, output)); }, hook.timeout * 1000) : undefined;
     child.on('error', (err) => { clearTimeout(timer); reject(hookError(phase, i, hook, `could not start: ${(err as NodeJS.ErrnoException).code ?? err.message}`)); });
-    child.on('close', (code, signal) => {
+    // 'exit', not 'close': a hook may leave a background child holding its stdout open.
+    child.on('exit', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve();
       else reject(hookError(phase, i, hook, signal ? `was killed by ${signal}` : `exited with status ${code}`, output));

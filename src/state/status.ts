@@ -27,8 +27,9 @@ export function initAlive(record: ContainerRecord): boolean {
 
 export function containerStatus(record: ContainerRecord, stateDir: string): Status {
   if (!initAlive(record)) return 'stopped';
-  if (!record.started && existsSync(join(stateDir, 'exec.fifo'))) return 'created';
+  // Frozen wins: a created container can be paused too, and resumes to created (as runc).
   if (record.cgroupDir && isFrozen(record.cgroupDir)) return 'paused';
+  if (!record.started && existsSync(join(stateDir, 'exec.fifo'))) return 'created';
   return 'running';
 }
 

@@ -8,10 +8,11 @@ interface ExecArgs {
   env?: string[]; cwd?: string; user?: string; cap?: string[]; noNewPrivs: boolean; trace: boolean;
 }
 
-function parseUser(spec: string): { uid: number; gid: number } {
+/** UID[:GID]; without a GID the container's gid stays (as runc). */
+function parseUser(spec: string): { uid: number; gid?: number } {
   const m = /^(\d+)(?::(\d+))?$/.exec(spec);
   if (!m) throw new UsageError(`--user takes UID[:GID] as numbers, got ${JSON.stringify(spec)}`, 'exec');
-  return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
+  return m[2] === undefined ? { uid: Number(m[1]) } : { uid: Number(m[1]), gid: Number(m[2]) };
 }
 
 const command: CommandModule<ExecArgs> = {

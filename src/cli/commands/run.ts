@@ -38,8 +38,13 @@ const command: CommandModule<RunArgs> = {
     'dry-run': { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' },
   },
   async handler(args) {
-    if (args.command.length > 0 && !args.image) throw new UsageError('a command after `--` needs --image (a bundle has its own process.args)', 'run');
-    const { bundle, id } = args.image ? { bundle: '.', ...(args.target ? { id: args.target } : {}) } : resolveBundleAndId(args.bundle, args.target);
+    // Without --image, `--` only ends the options (runc's `run -- ID`): its one word is the id.
+    let target = args.target;
+    if (!args.image && args.command.length > 0) {
+      if (target !== undefined || args.command.length > 1) throw new UsageError('a command after `--` needs --image (a bundle has its own process.args)', 'run');
+      target = args.command[0];
+    }
+    const { bundle, id } = args.image ? { bundle: '.', ...(target ? { id: target } : {}) } : resolveBundleAndId(args.bundle, target);
     if (args.dryRun) {
       const { explainBundle } = await import('../explain-output.js');
       return explainBundle(bundle, args.logFormat, { root: args.root, ...(id ? { id } : {}) });

@@ -61,7 +61,7 @@ describe.skipIf(skip !== undefined)(`tsrun run --image${skip ? ` [skipped: ${ski
   });
 
   it('refuses a command after -- without --image', async () => {
-    const r = await runTsrun(['--root', root, 'run', '--bundle', LAYOUT, '--', 'true']);
+    const r = await runTsrun(['--root', root, 'run', '--bundle', LAYOUT, 'some-id', '--', 'true']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/needs --image/);
   });
