@@ -3,6 +3,8 @@ import { writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBundle } from '../oci/bundle.js';
 import { planContainer } from '../container/create.js';
+import { detectCgroupHost, planCgroup } from '../cgroups/index.js';
+import type { Spec } from '../oci/types.js';
 import { describeStep } from '../plan/describe.js';
 import { NAMESPACE_ISOLATES, idMapText } from '../namespaces/plan.js';
 import type { Plan } from '../plan/types.js';
@@ -15,8 +17,21 @@ export function planForBundle(dir: string, where: { root: string; id?: string })
 
 const bigintToString = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v);
 
-export function formatPlanText(plan: Plan): string {
-  const lines: string[] = ['namespaces:'];
+/** The cgroup files `run` would write, or why it would refuse (a controller this host lacks). */
+function cgroupLines(spec: Spec): string[] {
+  try {
+    const plan = planCgroup(spec, '<id>', detectCgroupHost());
+    const lines = [`cgroup ${plan.dir} (made by the parent before clone; the process is born inside it):`];
+    for (const w of plan.writes) lines.push(`  write ${JSON.stringify(w.value)} to ${w.file}  [${w.field}]`);
+    if (plan.deviceRules) lines.push(`  attach a device program of ${plan.deviceRules.length} rules  [linux.resources.devices]`);
+    return lines;
+  } catch (err) {
+    return [`cgroup: run would refuse this config: ${(err as Error).message}`];
+  }
+}
+
+export function formatPlanText(plan: Plan, spec?: Spec): string {
+  const lines: string[] = [...(spec ? cgroupLines(spec) : []), 'namespaces:'];
   for (const n of plan.namespaces) {
     lines.push(`  ${n.action === 'create' ? 'new ' : 'join'} ${n.type.padEnd(8)}${n.path ? ` ${n.path}` : ''}  — isolates ${NAMESPACE_ISOLATES[n.type]}`);
   }
@@ -35,9 +50,10 @@ export function formatPlanText(plan: Plan): string {
 
 export function explainBundle(dir: string, format: 'text' | 'json', where: { root: string; id?: string }): number {
   const plan = planForBundle(dir, where);
+  const spec = loadBundle(dir).spec;
   const out = format === 'json'
     ? JSON.stringify({ ...plan, steps: plan.steps.map((s) => ({ title: describeStep(s), ...s })) }, bigintToString, 2) + '\n'
-    : formatPlanText(plan);
+    : formatPlanText(plan, spec);
   writeSync(1, out);
   return 0;
 }

@@ -61,7 +61,11 @@ const command: CommandModule<RunArgs> = {
       ...(args.trace ? { trace: traceReporter(args.logFormat) } : {}),
       warn: (m) => void writeSync(2, `tsrun: warning: ${m}\n`),
     });
-    if (result.oomKilled) writeSync(2, `tsrun: container ${result.id} was killed by the OOM killer (memory.events oom_kill > 0: linux.resources.memory.limit reached)\n`);
+    if (result.oomKilled) {
+      // memory.events counts any process of the container; only a SIGKILLed init means the container died of it.
+      const who = result.signal === 'SIGKILL' ? `container ${result.id} was killed` : `a process of container ${result.id} was killed`;
+      writeSync(2, `tsrun: ${who} by the OOM killer (memory.events oom_kill > 0: linux.resources.memory.limit reached)\n`);
+    }
     return result.exitCode;
   },
 };
