@@ -36,7 +36,8 @@ par=${PARALLEL:-50}
 [[ $rounds =~ ^[0-9]+$ && $rounds -ge 1 ]] || die "ROUNDS must be a number >= 1 (got '$rounds')"
 [[ $par =~ ^[0-9]+$ && $par -ge 1 && $par -le 99 ]] || die "PARALLEL must be 1…99 (got '$par')"
 
-if [[ ${UNSET_NODE_EXTRA_CA_CERTS:-0} == 1 ]]; then
+# bin/tsrun unsets it itself (tsrun makes no TLS connections), so measure the others the same way.
+if [[ ${UNSET_NODE_EXTRA_CA_CERTS:-1} == 1 ]]; then
   unset NODE_EXTRA_CA_CERTS
 elif [[ -n ${NODE_EXTRA_CA_CERTS:-} ]]; then
   note "NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS is set: every tsrun command pays for loading it at Node's start (UNSET_NODE_EXTRA_CA_CERTS=1 to measure without)"

@@ -14,6 +14,10 @@ set -euo pipefail
 # shellcheck source=bench/run-common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/run-common.sh"
 
+# bin/tsrun unsets NODE_EXTRA_CA_CERTS (tsrun makes no TLS connections); where the environment sets
+# it, every Node start parses a CA bundle (~37 ms here). Compare like with like: `node -e 0` without it.
+unset NODE_EXTRA_CA_CERTS
+
 runs=${RUNS:-30}
 warmup=${WARMUP:-3}
 [[ $runs =~ ^[0-9]+$ && $runs -ge 2 ]] || die "RUNS must be a number >= 2 (got '$runs')"
