@@ -108,6 +108,19 @@ function planContainerCgroup(spec: Spec, id: string, warn: (m: string) => void):
   return plan;
 }
 
+/** clone3 or CLONE_INTO_CGROUP is missing (kernels before 5.7, or a seccomp filter refusing clone3). */
+function clone3Unsupported(err: unknown): boolean {
+  const d = err instanceof TsrunError ? err.details : {};
+  return d.syscall === 'clone3' && (d.errno === 'ENOSYS' || d.errno === 'E2BIG' || d.errno === 'EINVAL' || d.errno === 'EPERM');
+}
+
+/** The fallback placement: the child waits for the go-ahead, so writing its pid to cgroup.procs first
+ * still puts every step of its set-up inside the cgroup. */
+function startInCgroupByPid(start: (fd: number, place?: (pid: number) => void) => Promise<ContainerProcess>, cgroup: CgroupHandle, warn: (m: string) => void): Promise<ContainerProcess> {
+  if (!process.env.TSRUN_NO_CLONE3) warn('clone3(CLONE_INTO_CGROUP) is not available: placing the container through cgroup.procs');
+  return start(-1, (pid) => cgroup.addProcess(pid));
+}
+
 function writePidFile(path: string, pid: number): void {
   // temp + rename: whoever watches the pid file never reads it half-written.
   const tmp = join(dirname(path), `.${process.pid}.pid.tmp`);
@@ -152,7 +165,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
       field: w.field, why: 'a limit is written before the process exists, so even its set-up is accounted', result, durationMs: ms,
     })) : undefined;
     if (cgroup && cgroupPlan) {
-      trace.event({ who: 'parent', group: 'cgroup', syscall: 'cgroups', title: `cgroup ${cgroup.dir}${cgroupPlan.deviceRules ? ` with a device program of ${cgroupPlan.deviceRules.length} rules` : ''}`, why: 'clone3(CLONE_INTO_CGROUP) makes the process be born inside it', result: 'ok', ...(cgroupPlan.deviceRules ? { field: 'linux.resources.devices' } : {}) });
+      trace.event({ who: 'parent', group: 'cgroup', syscall: 'cgroups', title: `cgroup ${cgroup.dir}${cgroupPlan.deviceRules ? ` with a device program of ${cgroupPlan.deviceRules.length} rules` : ''}`, why: 'the process is born inside it (clone3 CLONE_INTO_CGROUP), or is placed in it through cgroup.procs before its first step', result: 'ok', ...(cgroupPlan.deviceRules ? { field: 'linux.resources.devices' } : {}) });
     }
     const cgroupFd = cgroup ? cgroup.openDirFd() : -1;
     const recordFor = (pid: number): ContainerRecord => ({
@@ -162,13 +175,25 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
       ...(cgroup ? { cgroupDir: cgroup.dir, cgroupOwnedRoot: cgroupPlan!.ownedRoot } : {}),
       started: false, config: spec,
     });
+    // Recorded before the child runs its plan: if tsrun dies during set-up, `delete -f` can still
+    // find the process and its cgroup.
+    const start = (fd: number, place?: (pid: number) => void): Promise<ContainerProcess> => startProcess(plan, {
+      trace, traceSteps: opts.trace !== undefined, cgroupFd: fd,
+      beforeGo: (pid) => { place?.(pid); store.write(recordFor(pid)); },
+    });
     try {
-      proc = await startProcess(plan, {
-        trace, traceSteps: opts.trace !== undefined, cgroupFd,
-        // Recorded before the child runs its plan: if tsrun dies during set-up, `delete -f` can still
-        // find the process and its cgroup.
-        beforeGo: (pid) => store.write(recordFor(pid)),
-      });
+      if (!cgroup) {
+        proc = await start(-1);
+      } else if (process.env.TSRUN_NO_CLONE3) {
+        proc = await startInCgroupByPid(start, cgroup, warn);
+      } else {
+        try {
+          proc = await start(cgroupFd);
+        } catch (err) {
+          if (!clone3Unsupported(err)) throw err;
+          proc = await startInCgroupByPid(start, cgroup, warn);
+        }
+      }
     } finally {
       if (cgroupFd >= 0) shim.closeFd(cgroupFd);
     }

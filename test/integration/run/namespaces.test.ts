@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Spec } from '../../../src/oci/types.js';
 import { cannotRunContainers, containerTestHooks, poll, runScript } from '../../helpers/bundle.js';
 
 const skip = cannotRunContainers();
@@ -119,6 +120,17 @@ describe.skipIf(skip !== undefined)(`tsrun run: namespaces${skip ? ` [skipped: $
     const r = await runScript('ls -A /dev/mqueue | wc -l; grep " /dev/mqueue " /proc/self/mountinfo | sed "s/.* - //" | cut -d" " -f1');
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('0\nmqueue\n');
+  });
+
+  it('without clone3 (TSRUN_NO_CLONE3=1) the process is placed through cgroup.procs before its first step: same cgroup', async () => {
+    const noCgroupNs = (s: Spec): void => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'cgroup'); };
+    const r = await runScript('tail -1 /proc/self/cgroup', { env: { TSRUN_NO_CLONE3: '1' }, extraArgs: ['--trace'], mutate: noCgroupNs });
+    expect(r.stdout).toMatch(/^0::\/tsrun\/[^/\n]+\n$/);
+    expect(r.exitCode).toBe(0);
+    // The clone line names its syscall: clone(2) here, clone3(2) normally.
+    expect(r.stderr).toMatch(/^trace parent .* clone\(CLONE_NEW.*→ pid \d+ +clone\(2\)$/m);
+    const normal = await runScript('true', { extraArgs: ['--trace'], mutate: noCgroupNs });
+    expect(normal.stderr).toMatch(/→ pid \d+ +clone3\(2\)$/m);
   });
 
   it('a new cgroup namespace: the container\'s cgroup is its root ("0::/"), cgroup.procs lists only its processes', async () => {
