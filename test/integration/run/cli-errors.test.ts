@@ -124,7 +124,8 @@ describe.skipIf(skip !== undefined)(`tsrun run: errors, --dry-run, --trace${skip
       const r = await runBundle(bundle, ['--dry-run']);
       expect(r.stderr).toBe('');
       expect(r.exitCode).toBe(0);
-      expect(r.stdout).toMatch(/^namespaces:\n\s+new\s+pid/);
+      // The cgroup section (its writes, or the refusal) comes first, then the namespaces.
+      expect(r.stdout).toMatch(/^cgroup[ :][^\n]*\n(  [^\n]*\n)*namespaces:\n\s+new\s+pid/);
       expect(r.stdout).toMatch(/^steps/m);
       expect(r.stdout).toMatch(/^\s*\d+\s+sethostname "tsrun"\s+\[hostname\]$/m);
       expect(r.stdout).toMatch(/^\s*\d+\s+mount tmpfs on \/created-by-run\s+\[mounts\[7\]\]$/m);
