@@ -691,6 +691,10 @@ static int run_step(const struct step *s, int index) {
     send_report(TSRUN_REPORT_WAITING, index, 0, 0, now_ns(), 0, -1);
     return wait_parent();
   case TSRUN_OP_OPEN_KEEP: return step_open_keep(s);
+  case TSRUN_OP_NEW_KEYRING:
+    /* KEYCTL_JOIN_SESSION_KEYRING (1). ENOSYS: a kernel without keys, nothing to isolate. */
+    if (syscall(SYS_keyctl, 1, s->strs[0]) < 0 && errno != ENOSYS) FAIL("keyctl(KEYCTL_JOIN_SESSION_KEYRING)");
+    return 0;
   case TSRUN_OP_STDIN_FROM:
     /* The parent opened the file before any namespace was joined, so its path need not be visible
      * here; dup2 clears close-on-exec on fd 0 only. */

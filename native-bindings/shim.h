@@ -66,7 +66,8 @@ enum tsrun_op {
   TSRUN_OP_WAIT_READ = 31,   /* int: slot — report WAITING, block until a byte can be read from the slot */
   TSRUN_OP_STDIN_FROM = 32,  /* int: fd inherited from the parent — make it fd 0 (a hook's state JSON) */
   TSRUN_OP_CHECK_EXEC = 33,  /* as EXEC, but only finds the program (PATH, X_OK) — fail early at create */
-  TSRUN_OP_MAX = 34
+  TSRUN_OP_NEW_KEYRING = 34, /* str: name — join a new session keyring (keys are not shared with the caller) */
+  TSRUN_OP_MAX = 35
 };
 
 /* Child → parent reports over the sync socket (SOCK_SEQPACKET, one report per message). */

@@ -12,7 +12,7 @@ import type { Plan } from '../plan/types.js';
 /** The exact plan `run` would execute (exec fifo and hook pause included), so step numbers match. */
 export function planForBundle(dir: string, where: { root: string; id?: string }): Plan {
   const bundle = loadBundle(dir);
-  return planContainer(bundle, { foreground: true, fifo: join(where.root, where.id ?? '<id>', 'exec.fifo') });
+  return planContainer(bundle, { foreground: true, fifo: join(where.root, where.id ?? '<id>', 'exec.fifo'), keyring: where.id ?? '<id>' });
 }
 
 const bigintToString = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v);

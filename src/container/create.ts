@@ -32,6 +32,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** Foreground `run`: the container dies with tsrun, and tsrun relays its pty. */
   foreground?: boolean;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
   trace?: TraceSink;
   warn?: (message: string) => void;
 }
@@ -80,12 +82,13 @@ function withRootfsSteps(plan: Plan, rootfsSteps: Step[]): Plan {
   return { ...plan, steps };
 }
 
-export function planContainer(bundle: Bundle, opts: { foreground: boolean; fifo: string; rootfsSteps?: Step[] }): Plan {
+export function planContainer(bundle: Bundle, opts: { foreground: boolean; fifo: string; rootfsSteps?: Step[]; noPivot?: boolean; keyring?: string }): Plan {
   const consoleSize = bundle.spec.process?.terminal ? terminalSize() : undefined;
   const cgroup2 = hostCgroup2Mount();
   const plan = buildPlan(bundle.spec, {
     bundleDir: bundle.dir, rootfs: bundle.rootfs, host: realHost,
     runningAsRoot: process.getuid?.() === 0, dieWithParent: opts.foreground,
+    ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.keyring !== undefined ? { newKeyring: opts.keyring } : {}),
     ...(cgroup2 ? { cgroup2Mount: cgroup2 } : {}),
     ...(consoleSize ? { consoleSize } : {}),
   });
@@ -157,7 +160,10 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     }
     if (spec.linux?.seccomp) warn('linux.seccomp is not enforced: tsrun has no seccomp support yet (`tsrun features` says so too)');
     const cgroupPlan = planContainerCgroup(spec, opts.id, warn);
-    const plan = planContainer(bundle, { foreground: opts.foreground ?? false, fifo: store.fifoPath(opts.id), ...(image ? { rootfsSteps: image.rootfsSteps } : {}) });
+    const plan = planContainer(bundle, {
+      foreground: opts.foreground ?? false, fifo: store.fifoPath(opts.id), ...(image ? { rootfsSteps: image.rootfsSteps } : {}),
+      ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? {} : { keyring: opts.id }),
+    });
     if (!fromImage) { store.createDir(opts.id); ownsDir = true; }
     shim.mkfifo(store.fifoPath(opts.id), 0o600);
     cgroup = cgroupPlan ? applyCgroup(cgroupPlan, (w, ms, result) => trace.event({

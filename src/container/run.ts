@@ -23,6 +23,8 @@ export interface RunOptions {
   /** State root (`--root`), default /run/tsrun. */
   root?: string;
   detach?: boolean;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
   pidFile?: string;
   consoleSocket?: string;
   trace?: TraceSink;
@@ -52,6 +54,7 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
   try {
     created = await createContainer({
     id, root: opts.root ?? '/run/tsrun', foreground: !opts.detach,
+    ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
     ...(opts.image ? { image: opts.image } : { bundle: opts.bundle ?? '.' }),
     ...(opts.pidFile ? { pidFile: opts.pidFile } : {}),
     ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),

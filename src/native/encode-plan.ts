@@ -60,6 +60,7 @@ function operands(s: Step): Pick<WireStep, 'ints' | 'strs'> {
     case 'chmod': return { ints: [big(s.mode)], strs: [s.path] };
     case 'openKeep': return { ints: [big(s.flags), big(s.slot)], strs: [s.path] };
     case 'waitRead': return { ints: [big(s.slot)], strs: [] };
+    case 'newKeyring': return { ints: [], strs: [s.name] };
     case 'checkExec': return { ints: [big(s.args.length), big(s.env.length)], strs: [...s.args, ...s.env] };
     case 'stdinFrom': return { ints: [big(s.fd)], strs: [] };
     case 'setns': return { ints: [big(s.nstype)], strs: [s.path] };

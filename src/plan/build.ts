@@ -18,6 +18,10 @@ export interface PlanContext {
   /** Kill the container if tsrun dies during set-up (foreground run). */
   dieWithParent?: boolean;
   preserveFds?: number;
+  /** runc's --no-pivot. */
+  noPivot?: boolean;
+  /** Give the container a new session keyring (runc's default; --no-new-keyring turns it off). */
+  newKeyring?: string;
 }
 
 export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
@@ -32,7 +36,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   }
   const rootfs = planRootfs(spec, {
     bundleDir: ctx.bundleDir, rootfs: ctx.rootfs, host: ctx.host,
-    newUserNamespace: creates('user'), mountNamespace: has('mount'), newNetworkNamespace: creates('network'), newCgroupNamespace: creates('cgroup'),
+    newUserNamespace: creates('user'), mountNamespace: has('mount'), ...(ctx.noPivot ? { noPivot: true } : {}), newNetworkNamespace: creates('network'), newCgroupNamespace: creates('cgroup'),
     ...(ctx.cgroup2Mount ? { cgroup2Mount: ctx.cgroup2Mount } : {}),
   });
   // After clone(CLONE_NEWUSER) the child still has the host's ids, which mean nothing inside the new
@@ -42,8 +46,12 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
     { op: 'setresgid', gid: 0, field: 'linux.gidMappings', why: 'become gid 0 of the new user namespace (mapped by the parent)' },
     { op: 'setresuid', uid: 0, field: 'linux.uidMappings', why: 'become uid 0 of the new user namespace: full capabilities inside it, none outside' },
   ] : [];
+  const keyring: Plan['steps'] = ctx.newKeyring !== undefined
+    ? [{ op: 'newKeyring', name: ctx.newKeyring, why: 'a session keyring of its own: the container cannot use the caller\'s keys (runc does the same; --no-new-keyring keeps the caller\'s)' }]
+    : [];
   const steps = [
     ...becomeNamespaceRoot,
+    ...keyring,
     ...identitySteps(spec),
     ...earlyProcessSteps(proc),
     ...rootfs.beforePivot,

@@ -19,6 +19,7 @@ export function stepSyscall(s: Step): string {
     case 'console': return 'ioctl_tty';
     case 'exec': return 'execve';
     case 'checkExec': return 'access';
+    case 'newKeyring': return 'keyctl';
     case 'waitParent': case 'waitRead': return 'read';
     case 'stdinFrom': return 'dup2';
     case 'mask': return 'mount';
@@ -81,6 +82,7 @@ export function describeStep(s: Step): string {
     case 'chmod': return `chmod ${s.path} ${octal(s.mode)}`;
     case 'waitParent': return 'wait for the parent';
     case 'openKeep': return `open ${s.path} and keep it (slot ${s.slot})`;
+    case 'newKeyring': return 'join a new session keyring';
     case 'checkExec': return `find ${JSON.stringify(s.args[0])} in the container (PATH, executable)`;
     case 'stdinFrom': return `dup2 fd ${s.fd} (${s.path}) to stdin`;
     case 'waitRead': return `wait for \`tsrun start\` (read slot ${s.slot})`;

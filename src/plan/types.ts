@@ -38,6 +38,7 @@ export type StepOp =
   | { op: 'waitRead'; slot: number }
   | { op: 'stdinFrom'; fd: number; path: string }
   | { op: 'checkExec'; args: string[]; env: string[] }
+  | { op: 'newKeyring'; name: string }
   | { op: 'setns'; path: string; nstype: number; type: NamespaceType };
 
 export type Step = StepOp & {

@@ -22,6 +22,8 @@ export interface RootfsContext {
   newUserNamespace: boolean;
   /** The container has a mount namespace of its own (created or joined); without one it is chroot'ed. */
   mountNamespace: boolean;
+  /** runc's --no-pivot: MS_MOVE the rootfs onto / and chroot (for roots pivot_root refuses, e.g. initramfs). */
+  noPivot?: boolean;
   newNetworkNamespace: boolean;
   newCgroupNamespace: boolean;
   /** The host's cgroup2 mount point (from /proc/self/mountinfo), if any. */
@@ -127,6 +129,14 @@ function deviceAndLinkSteps(spec: Spec, ctx: RootfsContext): Step[] {
 }
 
 function pivotSteps(ctx: RootfsContext): Step[] {
+  if (ctx.noPivot && ctx.mountNamespace) {
+    return [
+      { op: 'chdir', path: ctx.rootfs, why: '--no-pivot: work from the rootfs' },
+      { op: 'mount', source: '.', target: '/', fstype: '', data: '', flags: MS.MOVE, why: '--no-pivot: move the rootfs mount over / (the old tree stays underneath, in this mount namespace only)', field: 'root.path' },
+      { op: 'chroot', path: '.', why: '--no-pivot: enter it with chroot; weaker than pivot_root, which is why it is not the default' },
+      { op: 'chdir', path: '/', why: 'start from the new root' },
+    ];
+  }
   if (!ctx.mountNamespace) {
     return [
       { op: 'chdir', path: ctx.rootfs, why: 'no mount namespace of its own: pivot_root would move the caller\'s root' },

@@ -13,6 +13,8 @@ interface RunArgs {
   store?: string;
   tty: boolean;
   detach: boolean;
+  noPivot: boolean;
+  noNewKeyring: boolean;
   pidFile?: string;
   consoleSocket?: string;
   trace: boolean;
@@ -33,6 +35,8 @@ const command: CommandModule<RunArgs> = {
     tty: { type: 'boolean', short: 't', default: false, describe: 'with --image: give the container a terminal' },
     detach: { type: 'boolean', short: 'd', default: false, describe: 'return once the container has started (runc run -d)' },
     'pid-file': { type: 'string', describe: 'write the container init\'s host pid to this file' },
+    'no-pivot': { type: 'boolean', default: false, describe: 'move the rootfs onto / and chroot instead of pivot_root' },
+    'no-new-keyring': { type: 'boolean', default: false, describe: 'keep the caller\'s session keyring' },
     'console-socket': { type: 'string', describe: 'unix socket that receives the pty master when process.terminal is true' },
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
     'dry-run': { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' },
@@ -51,7 +55,7 @@ const command: CommandModule<RunArgs> = {
     }
     const { runContainer } = await import('../../container/run.js');
     const result = await runContainer({
-      root: args.root, detach: args.detach,
+      root: args.root, detach: args.detach, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring,
       ...(args.image
         ? { image: { ref: args.image, tty: args.tty, ...(args.command.length ? { args: args.command } : {}), ...(args.store ? { store: args.store } : {}) } }
         : { bundle }),

@@ -133,6 +133,14 @@ describe.skipIf(skip !== undefined)(`tsrun run: namespaces${skip ? ` [skipped: $
     expect(normal.stderr).toMatch(/→ pid \d+ +clone3\(2\)$/m);
   });
 
+  it('--no-pivot: the rootfs is moved over / and chroot\'ed; the container runs and the host is untouched', async () => {
+    const r = await runScript('ls /; cat /proc/self/mountinfo | wc -l', { extraArgs: ['--no-pivot', '--trace'] });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.split('\n')).toContain('bin');
+    expect(r.stderr).toMatch(/mount \. on \/ \(move\)/);
+    expect(r.stderr).not.toMatch(/pivot_root \. \./);
+  });
+
   it('a new cgroup namespace: the container\'s cgroup is its root ("0::/"), cgroup.procs lists only its processes', async () => {
     const r = await runScript('grep "^0::" /proc/self/cgroup; cat /sys/fs/cgroup/cgroup.procs | tr "\\n" " "', {
       mutate: (s) => { s.linux!.namespaces!.push({ type: 'cgroup' }); },

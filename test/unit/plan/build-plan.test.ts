@@ -165,6 +165,20 @@ describe('buildPlan: rootfs', () => {
   });
 });
 
+describe('buildPlan: runc options', () => {
+  it('--no-pivot moves the rootfs over / and chroots instead of pivot_root', () => {
+    const steps = buildPlan(spec(), { ...ctx, noPivot: true }).steps;
+    expect(steps.some((s) => s.op === 'pivotRoot')).toBe(false);
+    const move = indexOf(steps, (s) => s.op === 'mount' && s.flags === MS.MOVE);
+    expect(steps[move]).toMatchObject({ source: '.', target: '/' });
+    expect(steps[move + 1]).toMatchObject({ op: 'chroot', path: '.' });
+  });
+  it('joins a new session keyring first when asked (runc\'s default), none otherwise', () => {
+    expect(buildPlan(spec(), { ...ctx, newKeyring: 'c1' }).steps[0]).toMatchObject({ op: 'newKeyring', name: 'c1' });
+    expect(buildPlan(spec(), ctx).steps.some((s) => s.op === 'newKeyring')).toBe(false);
+  });
+});
+
 describe('buildPlan: process', () => {
   it('drops privileges in the only order that works and execs last', () => {
     const steps = buildPlan(spec((s) => { s.process!.user = { uid: 1000, gid: 1000, additionalGids: [5] }; }), ctx).steps;
