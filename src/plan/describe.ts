@@ -66,7 +66,7 @@ export function describeStep(s: Step): string {
     case 'prctl': return `prctl ${s.name} ${s.args[0] ?? ''}`.trimEnd();
     case 'bounding': {
       const dropped = capabilityNames(~s.keep & ((1n << 41n) - 1n));
-      return `drop ${dropped.length} capabilities from the bounding set, keep [${s.keepNames.join(' ')}]`;
+      return `drop from the bounding set [${dropped.join(' ')}], keep [${s.keepNames.join(' ')}]`;
     }
     case 'capset': return `capset effective=${hex(s.effective)} permitted=${hex(s.permitted)} inheritable=${hex(s.inheritable)}`;
     case 'ambient': return `raise ambient [${s.names.join(' ')}]`;
