@@ -10,7 +10,7 @@ BUNDLE := dist/tsrun.js
 SNAPSHOT := dist/tsrun.blob
 
 # Debian packages the project needs at build/test time (installed only when missing).
-DEB_PACKAGES := build-essential busybox-static runc crun hyperfine strace umoci skopeo util-linux iproute2 podman conmon
+DEB_PACKAGES := build-essential busybox-static runc crun hyperfine strace umoci skopeo util-linux iproute2 podman conmon jq python3
 
 .PHONY: deps deb-deps npm-deps build native bundle typecheck test test-unit test-integration demo clean
 
