@@ -1,7 +1,7 @@
 // Prints a bundle's plan without running it: namespaces, id maps, and every step with its reason.
 import { writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadBundle } from '../oci/bundle.js';
+import { loadBundle, type Bundle } from '../oci/bundle.js';
 import { planContainer } from '../container/create.js';
 import { detectCgroupHost, planCgroup } from '../cgroups/index.js';
 import type { Spec } from '../oci/types.js';
@@ -10,8 +10,7 @@ import { NAMESPACE_ISOLATES, idMapText } from '../namespaces/plan.js';
 import type { Plan } from '../plan/types.js';
 
 /** The exact plan `run` would execute (exec fifo and hook pause included), so step numbers match. */
-export function planForBundle(dir: string, where: { root: string; id?: string }): Plan {
-  const bundle = loadBundle(dir);
+export function planForBundle(bundle: Bundle, where: { root: string; id?: string }): Plan {
   return planContainer(bundle, { foreground: true, fifo: join(where.root, where.id ?? '<id>', 'exec.fifo'), keyring: where.id ?? '<id>' });
 }
 
@@ -49,8 +48,9 @@ export function formatPlanText(plan: Plan, spec?: Spec): string {
 }
 
 export function explainBundle(dir: string, format: 'text' | 'json', where: { root: string; id?: string }): number {
-  const plan = planForBundle(dir, where);
-  const spec = loadBundle(dir).spec;
+  const bundle = loadBundle(dir);
+  const plan = planForBundle(bundle, where);
+  const spec = bundle.spec;
   const out = format === 'json'
     ? JSON.stringify({ ...plan, steps: plan.steps.map((s) => ({ title: describeStep(s), ...s })) }, bigintToString, 2) + '\n'
     : formatPlanText(plan, spec);

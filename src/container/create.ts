@@ -11,7 +11,8 @@ import { buildPlan } from '../plan/build.js';
 import type { Plan, Step } from '../plan/types.js';
 import { hostCgroup2Mount, realHost } from '../rootfs/host-view.js';
 import * as shim from '../native/shim.js';
-import { startProcess, type ContainerProcess } from '../process/parent.js';
+import { handOverConsole, startProcess, type ContainerProcess } from '../process/parent.js';
+import { callerTerminalSize } from '../process/terminal.js';
 import { noTrace, type TraceSink } from '../process/trace.js';
 import { applyCgroup, detectCgroupHost, planCgroup, type CgroupHandle } from '../cgroups/index.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
@@ -61,10 +62,6 @@ function withExecFifo(plan: Plan, fifo: string): Plan {
   return { ...plan, steps: [open, ...steps] };
 }
 
-function terminalSize(): { rows: number; cols: number } | undefined {
-  return process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
-}
-
 /** With creation hooks, the child pauses before pivot_root so they run while the host tree is visible. */
 function withHookPause(plan: Plan): Plan {
   const pivot = plan.steps.findIndex((s) => s.op === 'pivotRoot' || s.op === 'chroot');
@@ -83,7 +80,7 @@ function withRootfsSteps(plan: Plan, rootfsSteps: Step[]): Plan {
 }
 
 export function planContainer(bundle: Bundle, opts: { foreground: boolean; fifo: string; rootfsSteps?: Step[]; noPivot?: boolean; keyring?: string }): Plan {
-  const consoleSize = bundle.spec.process?.terminal ? terminalSize() : undefined;
+  const consoleSize = bundle.spec.process?.terminal ? callerTerminalSize() : undefined;
   const cgroup2 = hostCgroup2Mount();
   const plan = buildPlan(bundle.spec, {
     bundleDir: bundle.dir, rootfs: bundle.rootfs, host: realHost,
@@ -213,11 +210,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     }
     const record = store.read(opts.id);
     if (opts.pidFile) writePidFile(opts.pidFile, proc.pid);
-    if (proc.consoleFd !== undefined && opts.consoleSocket) {
-      shim.sendFd(opts.consoleSocket, proc.consoleFd);
-      shim.closeFd(proc.consoleFd);
-      delete proc.consoleFd;
-    }
+    if (opts.consoleSocket) handOverConsole(proc, opts.consoleSocket);
     return { record, store, process: proc, ...(cgroup ? { cgroup } : {}) };
   } catch (err) {
     // Nothing half-made stays: the process (if any) is gone, then its cgroup and state.

@@ -8,13 +8,12 @@ import { validateSpec } from '../oci/validate.js';
 import { isCapabilityName } from '../oci/capabilities.js';
 import { NAMESPACE_FLAGS } from '../namespaces/plan.js';
 import { processSteps } from '../process/plan.js';
-import { decodeWaitStatus } from '../native/errno.js';
 import * as shim from '../native/shim.js';
 import type { NamespacePlan, Plan } from '../plan/types.js';
-import { startProcess } from '../process/parent.js';
+import { handOverConsole, startProcess } from '../process/parent.js';
 import { forwardSignals } from '../process/signals.js';
-import { signalName } from '../process/signal-names.js';
-import { relayTerminal } from '../process/terminal.js';
+import { waitForeground } from '../process/foreground.js';
+import { callerTerminalSize } from '../process/terminal.js';
 import type { TraceSink } from '../process/trace.js';
 import { loadCgroup } from '../cgroups/index.js';
 import { StateStore } from '../state/store.js';
@@ -103,7 +102,7 @@ export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: nu
   if (status !== 'running' && status !== 'created') throw new TsrunError(`cannot exec in container ${opts.id}: it is ${status}`);
   const proc = execProcess(record.config, opts);
   if (proc.terminal && opts.detach && !opts.consoleSocket) throw new TsrunError('exec -t -d needs --console-socket to receive the pty');
-  const consoleSize = proc.terminal && process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
+  const consoleSize = proc.terminal ? callerTerminalSize() : undefined;
   const plan: Plan = {
     namespaces: joinPlan(record.config, record.pid),
     cloneFlags: 0,
@@ -127,24 +126,14 @@ export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: nu
       throw new TsrunError(`cannot write the pid file ${opts.pidFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file: opts.pidFile });
     }
   }
-  if (started.consoleFd !== undefined && opts.consoleSocket) {
-    shim.sendFd(opts.consoleSocket, started.consoleFd);
-    shim.closeFd(started.consoleFd);
-    delete started.consoleFd;
-  }
+  if (opts.consoleSocket) handOverConsole(started, opts.consoleSocket);
   await started.untilExec();
   if (opts.detach) return { exitCode: 0, pid: started.pid };
   const signals = forwardSignals();
   signals.target(started.pid);
-  const relay = started.consoleFd !== undefined ? relayTerminal(started.consoleFd) : undefined;
   try {
-    const wait = decodeWaitStatus(await shim.waitPid(started.pid));
-    if (relay) await Promise.race([relay.drained, new Promise((r) => setTimeout(r, 500))]);
-    return wait.signal !== undefined
-      ? { exitCode: 128 + wait.signal, signal: signalName(wait.signal), pid: started.pid }
-      : { exitCode: wait.exitCode ?? 0, pid: started.pid };
+    return { ...(await waitForeground(started.pid, started.consoleFd)), pid: started.pid };
   } finally {
     signals.stop();
-    relay?.stop();
   }
 }

@@ -4,11 +4,8 @@
 // start, like runc's `run -d`.
 import { randomBytes } from 'node:crypto';
 import { basename, resolve } from 'node:path';
-import { decodeWaitStatus } from '../native/errno.js';
-import * as shim from '../native/shim.js';
 import { forwardSignals } from '../process/signals.js';
-import { signalName } from '../process/signal-names.js';
-import { relayTerminal } from '../process/terminal.js';
+import { waitForeground } from '../process/foreground.js';
 import type { TraceSink } from '../process/trace.js';
 import { createContainer } from './create.js';
 import { removeContainer } from './delete.js';
@@ -79,19 +76,14 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
     return { id, exitCode: 0 };
   }
   signals.target(proc.pid);
-  const relay = proc.consoleFd !== undefined ? relayTerminal(proc.consoleFd) : undefined;
   try {
     // A failing exec (program not found…) is reported here with its step, then the init is gone.
     await proc.untilExec();
-    const status = await shim.waitPid(proc.pid);
-    if (relay) await Promise.race([relay.drained, new Promise((r) => setTimeout(r, 500))]);
-    const { exitCode, signal } = decodeWaitStatus(status);
+    const exit = await waitForeground(proc.pid, proc.consoleFd);
     const oomKilled = cgroup?.oomKilled() ?? false;
-    if (signal !== undefined) return { id, exitCode: 128 + signal, signal: signalName(signal), ...(oomKilled ? { oomKilled } : {}) };
-    return { id, exitCode: exitCode ?? 0, ...(oomKilled ? { oomKilled } : {}) };
+    return { id, ...exit, ...(oomKilled ? { oomKilled } : {}) };
   } finally {
     signals.stop();
-    relay?.stop();
     await removeContainer(store, store.read(id), warn);
   }
 }

@@ -124,6 +124,14 @@ async function follow(plan: Plan, syncFd: number, trace: TraceSink, proc: { cons
   }
 }
 
+/** --console-socket: the pty master goes to whoever listens there, and tsrun keeps no copy. */
+export function handOverConsole(proc: ContainerProcess, socketPath: string): void {
+  if (proc.consoleFd === undefined) return;
+  shim.sendFd(socketPath, proc.consoleFd);
+  shim.closeFd(proc.consoleFd);
+  delete proc.consoleFd;
+}
+
 async function killAndReap(pid: number): Promise<void> {
   try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
   await shim.waitPid(pid).catch(() => 0);

@@ -3,6 +3,11 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import * as shim from '../native/shim.js';
 
+/** The size of tsrun's own terminal, which a container pty starts with; undefined when not on a TTY. */
+export function callerTerminalSize(): { rows: number; cols: number } | undefined {
+  return process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
+}
+
 export interface TerminalRelay {
   /** Resolves when the container side of the pty is closed and all output is written. */
   drained: Promise<void>;
