@@ -15,6 +15,7 @@ import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, r
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const LABS_DIR = join(REPO, 'docs/labs');
@@ -315,4 +316,18 @@ const BUILD_RACE = /ERR_MODULE_NOT_FOUND[\s\S]*dist\/|Cannot find module '[^']*\
 async function waitForBuild(): Promise<void> {
   const end = Date.now() + 15_000;
   while (!existsSync(join(REPO, 'dist/tsrun.js')) && Date.now() < end) await new Promise((r) => setTimeout(r, 250));
+}
+
+/** One test per lab: run its blocks and check the promised output; skipped with the reason where the
+ * host cannot run it (labs that need cgroup v2 controllers run in the VM lane). */
+export function labTests(labs: readonly Lab[], timeoutMs: number): void {
+  for (const lab of labs) {
+    const reason = labSkipReason(lab);
+    const title = `${lab.name}: ${lab.title}${reason ? ` (skipped: ${reason})` : ''}`;
+    it.skipIf(reason !== null)(title, async () => {
+      const r = await runLab(lab);
+      if (r.failures.length) console.log(r.transcript);
+      expect(r.failures.join('\n\n')).toBe('');
+    }, timeoutMs);
+  }
 }

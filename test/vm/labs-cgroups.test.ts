@@ -3,7 +3,7 @@
 // are checked against the output they promise. On a host without those v2 controllers (the hybrid
 // development hosts) each is skipped with the reason.
 import { describe, expect, it } from 'vitest';
-import { labSkipReason, loadLabs, runLab } from '../helpers/labs.js';
+import { labTests, loadLabs } from '../helpers/labs.js';
 
 const labs = loadLabs().filter((l) => l.lane === 'vm');
 
@@ -12,13 +12,5 @@ describe('docs/labs in the VM lane (cgroup v2)', () => {
     expect(labs.map((l) => l.name.slice(0, 2))).toEqual(['07', '08', '09']);
   });
 
-  for (const lab of labs) {
-    const reason = labSkipReason(lab);
-    const title = `${lab.name}: ${lab.title}${reason ? ` (skipped: ${reason})` : ''}`;
-    it.skipIf(reason !== null)(title, async () => {
-      const r = await runLab(lab);
-      if (r.failures.length) console.log(r.transcript);
-      expect(r.failures.join('\n\n')).toBe('');
-    }, 170_000);
-  }
+  labTests(labs, 170_000);
 });

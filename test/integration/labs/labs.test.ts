@@ -2,7 +2,7 @@
 // cannot rot. Labs that need cgroup v2 controllers (lane=vm) are skipped here with the reason when this
 // host lacks them (hybrid hosts); test/vm/labs-cgroups.test.ts runs them in the VM lane.
 import { describe, expect, it } from 'vitest';
-import { labSkipReason, loadLabs, runLab } from '../../helpers/labs.js';
+import { labTests, loadLabs } from '../../helpers/labs.js';
 
 const labs = loadLabs();
 
@@ -13,13 +13,5 @@ describe('docs/labs', () => {
     );
   });
 
-  for (const lab of labs) {
-    const reason = labSkipReason(lab);
-    const title = `${lab.name}: ${lab.title}${reason ? ` (skipped: ${reason})` : ''}`;
-    it.skipIf(reason !== null)(title, async () => {
-      const r = await runLab(lab);
-      if (r.failures.length) console.log(r.transcript);
-      expect(r.failures.join('\n\n')).toBe('');
-    }, 120_000);
-  }
+  labTests(labs, 120_000);
 });
