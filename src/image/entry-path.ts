@@ -30,3 +30,8 @@ export function parentOf(rel: string): string {
 export function baseOf(rel: string): string {
   return rel.slice(rel.lastIndexOf('/') + 1);
 }
+
+/** `dir/base` for a relative `dir` ('' is the layer root). */
+export function childOf(dir: string, base: string): string {
+  return dir === '' ? base : `${dir}/${base}`;
+}

@@ -12,7 +12,8 @@ import {
 import type { Readable } from 'node:stream';
 import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../native/fs-ext.js';
 import { TsrunError } from '../errors.js';
-import { baseOf, entryPath, hostile, parentOf } from './entry-path.js';
+import { baseOf, childOf, entryPath, hostile, parentOf } from './entry-path.js';
+import { LayerDirs } from './layer-dirs.js';
 import { TarParser, type TarHeader as Header } from './tar-parser.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
@@ -45,44 +46,28 @@ const FORBIDDEN_XATTR = /^(trusted|user)\.overlay\./;
 
 interface DirTimes { path: string; atime: number; mtime: number }
 
-/** One layer being written. Keeps the directories known to be real (not symlinks) inside `root`. */
+/**
+ * One layer being written. Every method takes the entry's path with its parent already resolved
+ * (LayerDirs.resolve): symlink-free, inside `root`, the parent an existing directory.
+ */
 class LayerWriter {
-  private readonly knownDirs = new Set<string>(['']);
+  readonly dirs: LayerDirs;
   readonly dirTimes: DirTimes[] = [];
   private readonly asRoot = process.getuid?.() === 0;
   // A new file is owned by our effective ids unless its directory is setgid; then fchown is a no-op.
   private readonly euid = process.geteuid?.() ?? -1;
   private readonly egid = process.getegid?.() ?? -1;
-  private readonly setgidDirs = new Set<string>();
   /** True while the umask is 0, so open() applies the exact permission bits. */
   exactModes = true;
   entries = 0;
   bytes = 0;
 
-  constructor(readonly root: string, readonly limits: UnpackLimits, readonly opaqueXattr: string) {}
-
-  abs(rel: string): string {
-    return rel === '' ? this.root : `${this.root}/${rel}`;
+  constructor(readonly root: string, readonly limits: UnpackLimits, readonly opaqueXattr: string) {
+    this.dirs = new LayerDirs(root);
   }
 
-  /** Makes sure `rel` is a real directory of the layer, creating missing ones; never through a symlink. */
-  ensureDir(rel: string, entryName: string): void {
-    if (this.knownDirs.has(rel)) return;
-    this.ensureDir(parentOf(rel), entryName);
-    const p = this.abs(rel);
-    let st;
-    try {
-      st = lstatSync(p);
-    } catch {
-      mkdirSync(p, 0o755);
-      this.knownDirs.add(rel);
-      // The kernel makes a directory created in a setgid one setgid too (and gives it its group).
-      if (this.setgidDirs.has(parentOf(rel))) this.setgidDirs.add(rel);
-      return;
-    }
-    if (st.isSymbolicLink()) throw hostile(entryName, `'${rel}' is a symlink; refusing to write through it`);
-    if (!st.isDirectory()) throw hostile(entryName, `'${rel}' is not a directory`);
-    this.knownDirs.add(rel);
+  abs(rel: string): string {
+    return this.dirs.abs(rel);
   }
 
   /** Removes whatever is at `rel` so a new entry can take its place (tar semantics: last one wins). */
@@ -95,9 +80,9 @@ class LayerWriter {
       if (code === 'ENOENT') return;
       if (code !== 'EISDIR' && code !== 'EPERM') throw e;
       rmSync(p, { recursive: true, force: true });
-      this.knownDirs.clear();
-      this.knownDirs.add('');
     }
+    // A directory or a symlink may have gone: cached resolutions through it are stale.
+    this.dirs.forget();
   }
 
   /** Runs `create`, and if the name is taken removes the old entry and runs it once more. */
@@ -112,9 +97,8 @@ class LayerWriter {
   }
 
   directory(rel: string, h: Header): void {
-    if (rel !== '') this.ensureDir(parentOf(rel), h.name);
     const p = this.abs(rel);
-    if (!this.knownDirs.has(rel)) {
+    if (!this.dirs.isKnown(rel)) {
       try {
         mkdirSync(p, 0o700);
       } catch (e) {
@@ -122,11 +106,11 @@ class LayerWriter {
         const st = lstatSync(p);
         if (!st.isDirectory()) { this.clear(rel); mkdirSync(p, 0o700); }
       }
-      this.knownDirs.add(rel);
+      this.dirs.markKnown(rel);
     }
     this.ownAndMode(p, h);
-    if (h.mode & 0o2000) this.setgidDirs.add(rel);
-    else this.setgidDirs.delete(rel);
+    if (h.mode & 0o2000) this.dirs.setgid.add(rel);
+    else this.dirs.setgid.delete(rel);
     this.xattrs(rel, h);
     this.dirTimes.push({ path: p, atime: h.atime, mtime: h.mtime });
   }
@@ -137,7 +121,6 @@ class LayerWriter {
    */
   openFile(rel: string, h: Header): number {
     this.checkSize(h);
-    this.ensureDir(parentOf(rel), h.name);
     return this.createReplacing(rel, () => openSync(this.abs(rel), CREATE_FLAGS, h.mode & 0o777));
   }
 
@@ -147,7 +130,7 @@ class LayerWriter {
    */
   finishFile(fd: number, rel: string, h: Header): void {
     try {
-      const chown = this.asRoot && (h.uid !== this.euid || h.gid !== this.egid || this.setgidDirs.has(parentOf(rel)));
+      const chown = this.asRoot && (h.uid !== this.euid || h.gid !== this.egid || this.dirs.setgid.has(parentOf(rel)));
       if (chown) fchownSync(fd, h.uid, h.gid);
       if (h.mode & 0o7000 || !this.exactModes) fchmodSync(fd, h.mode); // after fchown, which clears setuid/setgid
       futimesSync(fd, h.atime, h.mtime);
@@ -158,7 +141,6 @@ class LayerWriter {
   }
 
   symlink(rel: string, h: Header): void {
-    this.ensureDir(parentOf(rel), h.name);
     const p = this.abs(rel);
     // The target is stored as-is and never followed here: it is resolved later, inside the container.
     this.createReplacing(rel, () => symlinkSync(h.linkname, p));
@@ -170,9 +152,9 @@ class LayerWriter {
   hardlink(rel: string, h: Header): void {
     const target = entryPath(h.linkname, 'hard link target');
     if (target === '') throw hostile(h.name, 'hard link to the layer root');
-    this.ensureDir(parentOf(rel), h.name);
-    this.ensureDir(parentOf(target), h.name);
-    const targetPath = this.abs(target);
+    // The target's parent is resolved like an entry's (never created); the target itself is not
+    // followed: link(2) links a symlink, not what it points to.
+    const targetPath = this.abs(childOf(this.dirs.resolve(parentOf(target), h.name, false), baseOf(target)));
     try {
       lstatSync(targetPath);
     } catch {
@@ -182,7 +164,6 @@ class LayerWriter {
   }
 
   node(rel: string, h: Header, type: number): void {
-    this.ensureDir(parentOf(rel), h.name);
     const p = this.abs(rel);
     this.createReplacing(rel, () => mknod(p, type | 0o600, h.devmajor ?? 0, h.devminor ?? 0));
     this.ownAndMode(p, h);
@@ -193,14 +174,12 @@ class LayerWriter {
   /** `.wh.NAME`: overlayfs hides NAME of the layers below when it sees a 0/0 character device. */
   whiteout(dirRel: string, hidden: string, h: Header): void {
     if (hidden === '' || hidden === '.' || hidden === '..') throw hostile(h.name, 'whiteout of no name');
-    const rel = dirRel === '' ? hidden : `${dirRel}/${hidden}`;
-    this.ensureDir(dirRel, h.name);
+    const rel = childOf(dirRel, hidden);
     this.createReplacing(rel, () => mknod(this.abs(rel), S_IFCHR | 0o600, 0, 0));
   }
 
   /** `.wh..wh..opq`: the directory hides everything of the layers below it. */
-  opaque(dirRel: string, h: Header): void {
-    this.ensureDir(dirRel, h.name);
+  opaque(dirRel: string): void {
     lsetxattr(this.abs(dirRel), this.opaqueXattr, Buffer.from('y'));
   }
 
@@ -236,12 +215,14 @@ class LayerWriter {
 /** Applies an entry; for a regular file (whose data follows) only returns its path in the layer. */
 function applyEntry(w: LayerWriter, h: Header): string | undefined {
   if (++w.entries > w.limits.maxEntries) throw hostile(h.name, `more than ${w.limits.maxEntries} entries`);
-  const rel = entryPath(h.name);
-  if (rel === '' && h.type !== 'directory') throw hostile(h.name, 'only a directory can be the layer root');
-  const base = baseOf(rel);
+  const name = entryPath(h.name);
+  if (name === '' && h.type !== 'directory') throw hostile(h.name, 'only a directory can be the layer root');
+  // The parent as the container will see it; the last component itself is never followed.
+  const dir = name === '' ? '' : w.dirs.resolve(parentOf(name), h.name);
+  const base = baseOf(name);
+  const rel = name === '' ? '' : childOf(dir, base);
   if (base.startsWith(WHITEOUT_PREFIX)) {
-    const dir = parentOf(rel);
-    if (base === OPAQUE_MARKER) w.opaque(dir, h);
+    if (base === OPAQUE_MARKER) w.opaque(dir);
     else if (!base.startsWith(WHITEOUT_PREFIX + WHITEOUT_PREFIX)) w.whiteout(dir, base.slice(WHITEOUT_PREFIX.length), h);
     // Other `.wh..wh.*` names are aufs bookkeeping (e.g. `.wh..wh.plnk`) with no meaning here.
     return undefined;

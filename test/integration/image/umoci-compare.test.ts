@@ -11,6 +11,7 @@ import { imageRootfs } from '../../../src/image/rootfs.js';
 import { overlayForContainer, removeContainerOverlay } from '../../../src/image/overlay.js';
 import { flattenLayers } from '../../../src/image/flatten.js';
 import { LayerStore } from '../../../src/image/layer-store.js';
+import { makeTar, writeLayout } from '../../unit/image/fixtures.js';
 
 const REPO = new URL('../../../', import.meta.url).pathname;
 
@@ -24,6 +25,20 @@ cat "$2.meta" "$2.sums" "$2.dev"
 
 function listTree(dir: string, out: string): string {
   return execFileSync('sh', ['-c', LIST_TREE, 'list', dir, out], { encoding: 'utf8' });
+}
+
+/** The merged overlay view of an imported layout, listed by LIST_TREE inside a private mount namespace. */
+async function mergedTree(layoutRef: string, store: string, name: string): Promise<string> {
+  const rootfs = await imageRootfs(layoutRef, { store });
+  const c = `${work}/${name}`;
+  mkdirSync(`${c}/merged`, { recursive: true });
+  const m = overlayForContainer(rootfs, c);
+  const script = `cd "$1" && mount -t overlay overlay -o "$2" "$3" && sh -c '${LIST_TREE.replace(/'/g, `'\\''`)}' list "$3" "$4"`;
+  try {
+    return execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', m.chdir, m.data, `${c}/merged`, `${work}/${name}-list`], { encoding: 'utf8' });
+  } finally {
+    removeContainerOverlay(c);
+  }
 }
 
 let work: string;
@@ -51,17 +66,37 @@ describe('imported sample image vs umoci unpack', () => {
   it('overlay of the imported layers equals umoci rootfs', async () => {
     const store = `${work}/store`;
     await importImage(layout, { store });
-    const rootfs = await imageRootfs(`${layout}:latest`, { store });
-    const c = `${work}/container`;
-    mkdirSync(`${c}/merged`, { recursive: true });
-    const m = overlayForContainer(rootfs, c);
-    expect(m.data).toMatch(/^lowerdir=[0-9a-f]{12}:[0-9a-f]{12},upperdir=/);
-    const script = `cd "$1" && mount -t overlay overlay -o "$2" "$3" && sh -c '${LIST_TREE.replace(/'/g, `'\\''`)}' list "$3" "$4"`;
-    const merged = execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', m.chdir, m.data, `${c}/merged`, `${work}/merged-list`], { encoding: 'utf8' });
-    expect(merged).toBe(umociTree);
+    expect(await mergedTree(`${layout}:latest`, store, 'container')).toBe(umociTree);
     // The mount lived only in the namespace.
-    expect(execFileSync('findmnt', ['-rn', '-o', 'TARGET'], { encoding: 'utf8' })).not.toContain(`${c}/merged`);
-    removeContainerOverlay(c);
+    expect(execFileSync('findmnt', ['-rn', '-o', 'TARGET'], { encoding: 'utf8' })).not.toContain(`${work}/container/merged`);
+  });
+
+  it('a layer writing through its own symlinks (relative, absolute, chained, to a missing dir) gives umoci\'s tree', async () => {
+    const base = await makeTar([
+      { name: 'usr/', type: 'directory' }, { name: 'usr/lib/', type: 'directory' }, { name: 'usr/share/', type: 'directory' },
+      { name: 'usr/lib/libc.so', data: 'libc' },
+    ]);
+    const top = await makeTar([
+      { name: 'lib', type: 'symlink', linkname: 'usr/lib' }, // usrmerge
+      { name: 'lib/foo.so', data: 'foo' },
+      { name: 'share', type: 'symlink', linkname: '/usr/share' }, // absolute: the layer root, not the host's
+      { name: 'share/doc/', type: 'directory', mode: 0o750 },
+      { name: 'share/doc/readme', data: 'readme' },
+      { name: 'c1', type: 'symlink', linkname: 'c2' },
+      { name: 'c2', type: 'symlink', linkname: '/usr/../usr/lib/../lib' },
+      { name: 'c1/bar', data: 'bar' },
+      { name: 'opt2', type: 'symlink', linkname: '/opt/new' }, // a target not made yet: its directories are
+      { name: 'opt2/file', data: 'new' },
+    ]);
+    const dir = `${work}/symlink-layout`;
+    writeLayout(dir, [base, top]);
+    execFileSync('umoci', ['unpack', '--image', `${dir}:latest`, `${work}/symlink-umoci`], { stdio: 'pipe' });
+    const expected = listTree(`${work}/symlink-umoci/rootfs`, `${work}/symlink-umoci-list`);
+    expect(expected).toContain('./usr/lib/foo.so f 644');
+    expect(expected).toContain('./usr/share/doc/readme f');
+    expect(expected).toContain('./usr/lib/bar f');
+    expect(expected).toContain('./opt/new/file f');
+    expect(await mergedTree(`${dir}:latest`, `${work}/symlink-store`, 'symlink-container')).toBe(expected);
   });
 
   it('runs the image command in the merged view: the whiteout and opaque dir at work', async () => {

@@ -88,15 +88,25 @@ describe('unpackLayer: hostile archives are refused', () => {
 
   it('refuses a .. component', () => refuse([{ name: 'a/../../escape', data: 'x' }], /'\.\.' component/));
   it('refuses an absolute path', () => refuse([{ name: '/etc/passwd', data: 'x' }], /absolute path/));
-  it('refuses to write through a symlink out of the layer', async () => {
+  it('refuses to write through a symlink that leads above the layer root', async () => {
     const t = tempDir();
     cleanups.push(t.cleanup);
-    await expect(unpack([{ name: 'evil', type: 'symlink', linkname: t.dir }, { name: 'evil/planted', data: 'x' }])).rejects.toThrow(/symlink/);
+    const up = '../'.repeat(20) + t.dir.slice(1); // from the layer root up to / and down to t.dir
+    await expect(unpack([{ name: 'evil', type: 'symlink', linkname: up }, { name: 'evil/planted', data: 'x' }]))
+      .rejects.toThrow(/refusing layer entry 'evil\/planted': symlink 'evil' leads above the layer root/);
     expect(existsSync(`${t.dir}/planted`)).toBe(false);
+    // One level too many, hidden behind an inside-pointing link.
+    await expect(unpack([{ name: 'a/', type: 'directory' }, { name: 'a/up', type: 'symlink', linkname: '../..' }, { name: 'a/up/x', data: 'x' }]))
+      .rejects.toThrow(/symlink 'a\/up' leads above the layer root/);
   });
   it('refuses a hard link pointing outside (..)', () => refuse([{ name: 'h', type: 'link', linkname: '../../etc/passwd' }], /'\.\.' component/));
   it('refuses a hard link pointing outside (absolute)', () => refuse([{ name: 'h', type: 'link', linkname: '/etc/passwd' }], /absolute path/));
-  it('refuses a hard link through a symlink', () => refuse([{ name: 's', type: 'symlink', linkname: '/etc' }, { name: 'h', type: 'link', linkname: 's/passwd' }], /symlink/));
+  it('refuses a hard link whose target, resolved through a symlink, is not in the layer', () =>
+    refuse([{ name: 's', type: 'symlink', linkname: '/etc' }, { name: 'h', type: 'link', linkname: 's/passwd' }], /'etc' \(resolving 's'\) is not in this layer/));
+  it('refuses a symlink loop and a parent that is a file', async () => {
+    await refuse([{ name: 'a', type: 'symlink', linkname: 'b' }, { name: 'b', type: 'symlink', linkname: 'a' }, { name: 'a/x', data: 'x' }], /more than 40 symlinks/);
+    await refuse([{ name: 'f', data: 'file' }, { name: 's', type: 'symlink', linkname: 'f' }, { name: 's/x', data: 'x' }], /'f' is not a directory/);
+  });
   it('refuses a whiteout of ..', () => refuse([{ name: 'a/.wh...', data: '' }], /whiteout of no name/));
   it('refuses a file in place of the layer root', () => refuse([{ name: './', data: 'x', type: 'file' }], /layer root/));
   it('refuses overlayfs xattrs planted by the image', () => refuse([{ name: 'd/', type: 'directory', pax: { 'SCHILY.xattr.trusted.overlay.redirect': '/x' } }], /overlayfs' own xattr/));
@@ -125,5 +135,68 @@ describe.skipIf(!isRoot)('unpackLayer: ownership in setgid directories', () => {
     expect(lstatSync(`${root}/shared/file`).gid).toBe(0);
     expect(lstatSync(`${root}/shared/implicit/file`).gid).toBe(0);
     expect(lstatSync(`${root}/shared`).mode & 0o7777).toBe(0o2775);
+  });
+});
+
+describe('unpackLayer: symlinks in an entry\'s parent path resolve inside the layer', () => {
+  it('follows a relative symlink that points inside (usrmerge: lib -> usr/lib)', async () => {
+    const root = await unpack([
+      { name: 'usr/', type: 'directory' }, { name: 'usr/lib/', type: 'directory' },
+      { name: 'lib', type: 'symlink', linkname: 'usr/lib' },
+      { name: 'lib/foo.so', data: 'foo' },
+    ]);
+    expect(readFileSync(`${root}/usr/lib/foo.so`, 'utf8')).toBe('foo');
+    expect(readlinkSync(`${root}/lib`)).toBe('usr/lib'); // still a symlink
+  });
+
+  it('takes an absolute target as relative to the layer root, never the host', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const root = await unpack([
+      { name: 'share', type: 'symlink', linkname: '/usr/share' },
+      { name: 'share/doc', data: 'doc' },
+      { name: 'host', type: 'symlink', linkname: t.dir },
+      { name: 'host/planted', data: 'x' },
+    ]);
+    expect(readFileSync(`${root}/usr/share/doc`, 'utf8')).toBe('doc'); // missing directories made, as umoci does
+    expect(lstatSync(`${root}/usr/share`).mode & 0o7777).toBe(0o755);
+    expect(readFileSync(`${root}${t.dir}/planted`, 'utf8')).toBe('x');
+    expect(existsSync(`${t.dir}/planted`)).toBe(false);
+  });
+
+  it('follows a chain of symlinks (relative, absolute, with .. that stays inside)', async () => {
+    const root = await unpack([
+      { name: 'usr/', type: 'directory' }, { name: 'usr/lib/', type: 'directory' }, { name: 'usr/lib/x86_64/', type: 'directory' },
+      { name: 'c1', type: 'symlink', linkname: 'c2' },
+      { name: 'c2', type: 'symlink', linkname: '/usr/../usr/lib/arch' },
+      { name: 'usr/lib/arch', type: 'symlink', linkname: './x86_64' },
+      { name: 'c1/bar', data: 'bar' },
+      { name: 'c1/.wh.gone', data: '' }, // whiteouts and hard links resolve their parent the same way
+      { name: 'c2/bar2', type: 'link', linkname: 'c1/bar' },
+    ]);
+    expect(readFileSync(`${root}/usr/lib/x86_64/bar`, 'utf8')).toBe('bar');
+    expect(lstatSync(`${root}/usr/lib/x86_64/bar2`).ino).toBe(lstatSync(`${root}/usr/lib/x86_64/bar`).ino);
+    if (isRoot) expect(lstatSync(`${root}/usr/lib/x86_64/gone`).isCharacterDevice()).toBe(true);
+  });
+
+  it('never follows the last component: an entry replaces a symlink of its own name', async () => {
+    const root = await unpack([
+      { name: 'usr/', type: 'directory' }, { name: 'usr/lib/', type: 'directory' },
+      { name: 'lib', type: 'symlink', linkname: 'usr/lib' },
+      { name: 'lib/a', data: 'a' },
+      { name: 'lib/', type: 'directory' }, // a real directory now: later entries go into it
+      { name: 'lib/b', data: 'b' },
+    ]);
+    expect(lstatSync(`${root}/lib`).isDirectory()).toBe(true);
+    expect(readFileSync(`${root}/lib/b`, 'utf8')).toBe('b');
+    expect(existsSync(`${root}/usr/lib/b`)).toBe(false);
+    expect(readFileSync(`${root}/usr/lib/a`, 'utf8')).toBe('a');
+  });
+
+  it('sees only this layer\'s symlinks: a parent absent from the layer is made as a directory', async () => {
+    // `lib -> usr/lib` of a lower layer is invisible here; the entry is unpacked literally.
+    const root = await unpack([{ name: 'lib/foo.so', data: 'foo' }]);
+    expect(lstatSync(`${root}/lib`).isDirectory()).toBe(true);
+    expect(readFileSync(`${root}/lib/foo.so`, 'utf8')).toBe('foo');
   });
 });
