@@ -4,11 +4,24 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, relative } from 'node:path';
 
 rmSync('dist', { recursive: true, force: true });
 const common = {
   bundle: true, platform: 'node', target: 'node20', external: ['koffi'], logLevel: 'warning',
+  define: { TSRUN_KOFFI_ADDON: JSON.stringify(koffiAddon()) },
 };
+
+// The native addon koffi's own entry loads on this machine, relative to the package root, and its
+// version: src/native/koffi.ts opens it directly (its entry's resolution costs 4-6 ms per command).
+function koffiAddon() {
+  const req = createRequire(join(process.cwd(), 'package.json'));
+  const koffi = req('koffi');
+  const addon = Object.keys(req.cache).find((p) => p.endsWith('.node') && req.cache[p].exports?.version === koffi.version);
+  if (!addon) throw new Error('bundle: cannot find the native addon koffi loaded');
+  return { path: relative(process.cwd(), addon), version: koffi.version };
+}
 await build({
   ...common,
   entryPoints: { tsrun: 'src/cli/main.ts' },
@@ -27,7 +40,7 @@ await build({
   entryPoints: ['src/cli/snapshot-main.ts'],
   outfile: 'dist/snapshot/tsrun.cjs',
   format: 'cjs',
-  define: { 'import.meta.url': '"file:///tsrun-snapshot/"' },
+  define: { ...common.define, 'import.meta.url': '"file:///tsrun-snapshot/"' },
   logOverride: { 'empty-import-meta': 'silent' },
 });
 execFileSync(process.execPath, ['--snapshot-blob', 'dist/tsrun.blob', '--build-snapshot', 'dist/snapshot/tsrun.cjs'], { stdio: 'inherit' });

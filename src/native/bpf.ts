@@ -49,9 +49,15 @@ function errnoName(code: number): string {
 function bpf(cmd: number, name: string, attr: Buffer, log?: () => string): number {
   const nr = SYS_BPF[process.arch];
   if (nr === undefined) throw new BpfError(name, `unsupported architecture ${process.arch}`);
-  const ret = sys()(nr, 'int', cmd, 'void *', attr, 'unsigned int', attr.length);
-  if (ret < 0) throw new BpfError(name, errnoName(loadKoffi().errno()), log?.());
-  return ret;
+  // The verifier gives up with EAGAIN when a signal arrives while it works (a profiler's SIGPROF,
+  // a forwarded signal): the load is simply retried, as libbpf does.
+  for (let attempt = 1; ; attempt++) {
+    const ret = sys()(nr, 'int', cmd, 'void *', attr, 'unsigned int', attr.length);
+    if (ret >= 0) return ret;
+    const code = loadKoffi().errno();
+    if (cmd === BPF_PROG_LOAD && code === constants.errno.EAGAIN && attempt < 5) continue;
+    throw new BpfError(name, errnoName(code), log?.());
+  }
 }
 
 /** Native memory that does not move, for the pointers inside bpf_attr. Freed by the caller. */
