@@ -981,3 +981,33 @@ int tsrun_flock(int fd, int op) {
 int tsrun_pidfd_send_signal(int pidfd, int sig) {
   return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
 }
+
+/*
+ * Unmounts (MNT_DETACH) the mount at `path` only if the topmost mount there is mount `mount_id` (the
+ * first field of /proc/self/mountinfo). Which mounts to remove, and in which order, is the caller's
+ * business; this only makes the removal exact: the path is resolved without following any symlink,
+ * so a link planted in a container's rootfs cannot redirect it at another mount, and the unmount
+ * goes through the checked fd (/proc/self/fd/N), so it hits the mount that was checked, not whatever
+ * the path names a moment later.
+ * Returns 0; -ENOENT: nothing at the path; -ESTALE: the topmost mount there is another one;
+ * -ELOOP: a component is a symlink; or -errno of openat2, statx or umount2.
+ */
+int tsrun_umount_mount(const char *path, int mount_id) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+  if (fd < 0) return -errno;
+  struct statx stx;
+  int rc = statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx);
+  if (rc < 0) rc = -errno;
+  else if (!(stx.stx_mask & STATX_MNT_ID) || stx.stx_mnt_id != (uint64_t)mount_id) rc = -ESTALE;
+  else {
+    char fdp[32];
+    fd_path(fdp, fd);
+    rc = umount2(fdp, MNT_DETACH) < 0 ? -errno : 0;
+  }
+  close(fd);
+  return rc;
+}

@@ -111,6 +111,7 @@ int tsrun_pidfd_open(int pid);
 int tsrun_poll_readable(int fd, int timeout_ms);
 int tsrun_pidfd_send_signal(int pidfd, int sig);
 int tsrun_flock(int fd, int op);
+int tsrun_umount_mount(const char *path, int mount_id);
 int tsrun_tty_make_raw(int fd, uint8_t *saved, int saved_len);
 int tsrun_tty_restore(int fd, const uint8_t *saved, int saved_len);
 

@@ -10,12 +10,14 @@ import type { Spec } from '../oci/types.js';
 import { buildPlan } from '../plan/build.js';
 import type { Plan, Step } from '../plan/types.js';
 import { hostCgroup2Mount, realHost } from '../rootfs/host-view.js';
+import { beginCallerMounts, finishCallerMounts, removeCallerMounts } from '../rootfs/caller-mounts-host.js';
 import * as shim from '../native/shim.js';
 import { handOverConsole, startProcess, type ContainerProcess } from '../process/parent.js';
 import { callerTerminalSize } from '../process/terminal.js';
 import { noTrace, type TraceSink } from '../process/trace.js';
 import { applyCgroup, detectCgroupHost, planCgroup, type CgroupHandle } from '../cgroups/index.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
+import type { CallerMounts } from '../rootfs/caller-mounts.js';
 import { readProcStat } from '../state/status.js';
 import { OCI_VERSION } from '../version.js';
 import { hasCreateHooks, runHooks, runHooksWarning } from './hooks.js';
@@ -146,6 +148,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   // Only a directory this call created may be removed on failure: never a same-named container's.
   let ownsDir = false;
   let createdSpec: Spec | undefined;
+  let callerMounts: CallerMounts | undefined;
   if (fromImage) { store.createDir(opts.id); ownsDir = true; }
   try {
     const image = opts.image ? await prepareImageBundle(opts.image, store.dir(opts.id)) : undefined;
@@ -162,6 +165,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
       ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? {} : { keyring: opts.id }),
     });
     if (!fromImage) { store.createDir(opts.id); ownsDir = true; }
+    const tracked = beginCallerMounts(plan, bundle.rootfs, warn);
     shim.mkfifo(store.fifoPath(opts.id), 0o600);
     cgroup = cgroupPlan ? applyCgroup(cgroupPlan, (w, ms, result) => trace.event({
       who: 'parent', group: 'cgroup', syscall: 'write', title: `write ${JSON.stringify(w.value)} to ${cgroupPlan.dir}/${w.file}`,
@@ -176,13 +180,15 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
       bundle: bundle.dir, rootfs: bundle.rootfs, created: new Date().toISOString(), owner: userInfo().username,
       ...(spec.annotations ? { annotations: spec.annotations } : {}),
       ...(cgroup ? { cgroupDir: cgroup.dir, cgroupOwnedRoot: cgroupPlan!.ownedRoot } : {}),
+      ...(tracked ? { callerMounts: tracked } : {}),
       started: false, config: spec,
     });
     // Recorded before the child runs its plan: if tsrun dies during set-up, `delete -f` can still
     // find the process and its cgroup.
     const start = (fd: number, place?: (pid: number) => void): Promise<ContainerProcess> => startProcess(plan, {
       trace, traceSteps: opts.trace !== undefined, cgroupFd: fd,
-      beforeGo: (pid) => { place?.(pid); store.write(recordFor(pid)); },
+      // From the go-ahead on, a failure must undo whatever the plan mounted in the caller's table.
+      beforeGo: (pid) => { place?.(pid); callerMounts = tracked; store.write(recordFor(pid)); },
     });
     try {
       if (!cgroup) {
@@ -208,6 +214,10 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
       }
       await proc.continue();
     }
+    if (callerMounts) {
+      callerMounts = finishCallerMounts(callerMounts);
+      store.write({ ...store.read(opts.id), callerMounts });
+    }
     const record = store.read(opts.id);
     if (opts.pidFile) writePidFile(opts.pidFile, proc.pid);
     if (opts.consoleSocket) handOverConsole(proc, opts.consoleSocket);
@@ -218,6 +228,9 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
       try { process.kill(proc.pid, 'SIGKILL'); } catch { /* gone */ }
       proc.release();
       await shim.waitPid(proc.pid).catch(() => 0);
+    }
+    if (callerMounts) {
+      try { removeCallerMounts(callerMounts, warn); } catch (e) { warn(`after the failed create: ${(e as Error).message}`); }
     }
     await cgroup?.destroy().catch(() => undefined);
     if (ownsDir) store.remove(opts.id);

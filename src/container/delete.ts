@@ -5,13 +5,17 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { loadCgroup } from '../cgroups/index.js';
+import { removeCallerMounts } from '../rootfs/caller-mounts-host.js';
 import { waitForExit } from '../process/exit-wait.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import { containerStatus } from '../state/status.js';
 import { runHooksWarning } from './hooks.js';
 import { OCI_VERSION } from '../version.js';
 
-/** Removes the cgroup and state of a container whose processes are gone, then runs poststop hooks. */
+/**
+ * Removes the cgroup, the mounts made in the caller's mount table (a config without a mount
+ * namespace) and the state of a container whose init is gone, then runs poststop hooks.
+ */
 export async function removeContainer(store: StateStore, record: ContainerRecord, warn: (m: string) => void = () => {}): Promise<void> {
   if (record.cgroupDir && existsSync(join(record.cgroupDir, 'cgroup.procs'))) {
     const cgroup = loadCgroup(record.cgroupDir, record.cgroupOwnedRoot);
@@ -19,6 +23,8 @@ export async function removeContainer(store: StateStore, record: ContainerRecord
     if (cgroup.populated()) await cgroup.kill();
     await cgroup.destroy();
   }
+  // Before the state goes: if an unmount fails, `delete` can be run again.
+  if (record.callerMounts) removeCallerMounts(record.callerMounts, warn);
   store.remove(record.id);
   if (record.config.hooks?.poststop?.length) {
     const state = { ociVersion: OCI_VERSION, id: record.id, status: 'stopped' as const, bundle: record.bundle, annotations: record.annotations ?? {} };

@@ -38,6 +38,7 @@ interface ShimFunctions {
   flock: KoffiFunction;
   ttyMakeRaw: (fd: number, saved: Buffer, len: number) => number;
   ttyRestore: (fd: number, saved: Buffer, len: number) => number;
+  umountMount: (path: string, mountId: number) => number;
 }
 
 let shim: ShimFunctions | undefined;
@@ -75,6 +76,7 @@ function load(): ShimFunctions {
     flock: lib.func('int tsrun_flock(int fd, int op)'),
     ttyMakeRaw: lib.func('int tsrun_tty_make_raw(int fd, _Inout_ uint8_t *saved, int saved_len)'),
     ttyRestore: lib.func('int tsrun_tty_restore(int fd, const uint8_t *saved, int saved_len)'),
+    umountMount: lib.func('int tsrun_umount_mount(const char *path, int mount_id)'),
   };
   return shim;
 }
@@ -191,4 +193,17 @@ export function flockExclusive(fd: number): Promise<void> {
 /** Signals through a pidfd, so a pid reused after the process died is never hit. */
 export function pidfdSendSignal(pidfd: number, sig: number): void {
   check(load().pidfdSendSignal(pidfd, sig), 'pidfd_send_signal');
+}
+
+/**
+ * umount2(MNT_DETACH) of the mount at `path` only if it is mount `mountId` (see tsrun_umount_mount):
+ * 'gone' when nothing is there any more, 'other' when the path now holds another mount or a symlink.
+ */
+export function umountMount(path: string, mountId: number): 'unmounted' | 'gone' | 'other' {
+  const rc = load().umountMount(path, mountId);
+  if (rc === 0) return 'unmounted';
+  const errno = errnoName(-rc);
+  if (errno === 'ENOENT') return 'gone';
+  if (errno === 'ESTALE' || errno === 'ELOOP' || errno === 'ENOTDIR') return 'other';
+  throw new TsrunError(`umount2 ${path} (mount ${mountId}): ${errno}`, { syscall: 'umount2', errno, file: path });
 }

@@ -1,6 +1,8 @@
 // The rootfs half of the plan: make mounts private to the container, mount everything config.json
 // asks for inside the rootfs, create /dev, pivot_root into it, then lock it down (masked and
-// read-only paths, read-only root). Pure: host facts come in through `RootfsContext`.
+// read-only paths, read-only root). Without a mount namespace the same mounts go into the caller's
+// mount table and the process enters the rootfs with chroot (caller-mounts.ts undoes the mounts).
+// Pure: host facts come in through `RootfsContext`.
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { Mount, Spec } from '../oci/types.js';
@@ -37,7 +39,10 @@ const ROOT_PROPAGATION: Record<string, number> = {
 
 function prepareSteps(ctx: RootfsContext): Step[] {
   if (!ctx.mountNamespace) {
-    return [{ op: 'openRoot', path: ctx.rootfs, why: 'no mount namespace of its own: paths are still resolved inside the rootfs', field: 'root.path' }];
+    return [{
+      op: 'openRoot', path: ctx.rootfs, field: 'root.path',
+      why: 'no mount namespace of its own: the mounts below go into the caller\'s mount table, resolved inside the rootfs; tsrun records them and `delete` unmounts exactly those',
+    }];
   }
   return [
     {
@@ -178,22 +183,26 @@ function lockdownSteps(spec: Spec): Step[] {
   return steps;
 }
 
-/** Steps before pivot_root (mounts, devices), and the steps that pivot and lock down. */
-/** Without a mount namespace every mount would land in the host's mount table: refuse them. */
-function checkNoMountsWithoutNamespace(spec: Spec): void {
-  const linux = spec.linux ?? {};
-  const offender = spec.mounts?.length ? 'mounts[0]'
-    : linux.maskedPaths?.length ? 'linux.maskedPaths[0]'
-    : linux.readonlyPaths?.length ? 'linux.readonlyPaths[0]'
-    : spec.root?.readonly ? 'root.readonly'
-    : linux.rootfsPropagation ? 'linux.rootfsPropagation' : undefined;
-  if (offender) {
-    throw new ConfigError(offender, 'needs a mount namespace: without one ({"type": "mount"} in linux.namespaces) it would change the host\'s mount table');
+/**
+ * Without a mount namespace the config's mounts go into the caller's mount table, under the rootfs,
+ * and `delete` removes exactly those again (caller-mounts.ts). What acts on mounts tsrun does not
+ * make there, and so could not be undone, is refused.
+ */
+function checkCallerNamespaceLimits(spec: Spec, ctx: RootfsContext): void {
+  if (spec.root?.readonly) {
+    throw new ConfigError('root.readonly', 'needs a mount namespace ({"type": "mount"} in linux.namespaces): without one the remount would make the caller\'s mount that holds the rootfs read-only, for every process and after the container');
+  }
+  if (spec.linux?.rootfsPropagation) {
+    throw new ConfigError('linux.rootfsPropagation', 'needs a mount namespace ({"type": "mount"} in linux.namespaces): without one it would change the propagation of the caller\'s own mounts');
+  }
+  if (ctx.newUserNamespace) {
+    throw new ConfigError('linux.namespaces', 'a new user namespace needs a new mount namespace too: mounting in the caller\'s mount table takes privilege over it, which a new user namespace does not give (mount fails with EPERM)');
   }
 }
 
+/** Steps before pivot_root (mounts, devices), and the steps that pivot and lock down. */
 export function planRootfs(spec: Spec, ctx: RootfsContext): { beforePivot: Step[]; pivot: Step[]; afterPivot: Step[] } {
-  if (!ctx.mountNamespace) checkNoMountsWithoutNamespace(spec);
+  if (!ctx.mountNamespace) checkCallerNamespaceLimits(spec, ctx);
   return {
     beforePivot: [
       ...prepareSteps(ctx),

@@ -5,6 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import type { Spec } from '../oci/types.js';
+import type { CallerMounts } from '../rootfs/caller-mounts.js';
 import { flockExclusive } from '../native/shim.js';
 import { validateId } from './ids.js';
 
@@ -26,6 +27,8 @@ export interface ContainerRecord {
   /** Absolute path of the container's cgroup, if it has one, and the topmost dir tsrun may remove. */
   cgroupDir?: string;
   cgroupOwnedRoot?: string;
+  /** Without a mount namespace: the mounts tsrun made in the caller's mount table (`delete` removes them). */
+  callerMounts?: CallerMounts;
   /** True once `start` has run (the process exec'd). */
   started: boolean;
   /** The config the container was created from (hooks, process settings for exec). */

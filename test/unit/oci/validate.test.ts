@@ -100,6 +100,13 @@ describe('validateSpec: accepted configs', () => {
   it('accepts an empty hostname without a uts namespace', () => {
     expect(() => validateSpec(configWith({ hostname: '', 'linux.namespaces': NO_UTS }))).not.toThrow();
   });
+
+  it('accepts mounts, masked and read-only paths without any namespace (the caller\'s are inherited)', () => {
+    // The suite's linux_ns_itype config: each namespace is the runtime's; mounts go into its mount table.
+    const config = configWith({ hostname: undefined, 'linux.namespaces': [] });
+    expect((config.mounts as unknown[]).length).toBeGreaterThan(0);
+    expect(() => validateSpec(config)).not.toThrow();
+  });
 });
 
 describe('validateSpec: error reporting', () => {

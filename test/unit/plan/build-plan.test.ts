@@ -39,20 +39,6 @@ describe('buildPlan: namespaces', () => {
     expect(plan.cloneFlags & 0x02000000).toBe(0);
   });
 
-  it('without a mount namespace, refuses anything that would mount on the host, and chroots otherwise', () => {
-    const noMountNs = (s: Spec): void => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); };
-    expect(() => buildPlan(spec(noMountNs), ctx)).toThrow(/^mounts\[0\]: needs a mount namespace/);
-    const steps = buildPlan(spec((s) => {
-      noMountNs(s);
-      s.mounts = [];
-      delete s.linux!.maskedPaths;
-      delete s.linux!.readonlyPaths;
-      s.root!.readonly = false;
-    }), ctx).steps;
-    expect(steps.some((s) => s.op === 'mount' || s.op === 'pivotRoot')).toBe(false);
-    expect(titles(steps)).toContain('chroot .');
-  });
-
   it('refuses a hostname without a new uts namespace, naming the field', () => {
     expect(() => buildPlan(spec((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }), ctx))
       .toThrow(ConfigError);
@@ -82,6 +68,66 @@ describe('buildPlan: namespaces', () => {
     }), { ...ctx, runningAsRoot: false });
     expect(plan.idMaps?.setgroups).toBe('deny');
     expect(plan.steps.some((s) => s.op === 'setgroups')).toBe(false);
+  });
+});
+
+describe('buildPlan: no mount namespace (mounts go into the caller\'s mount table)', () => {
+  const noMountNs = (s: Spec): void => {
+    s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount');
+    s.root!.readonly = false;
+  };
+
+  it('keeps every mount, device and lock-down step, resolved inside the rootfs', () => {
+    const steps = buildPlan(spec(noMountNs), ctx).steps;
+    const withNs = buildPlan(spec((s) => { s.root!.readonly = false; }), ctx).steps;
+    const configured = (list: Step[]): string[] => list.filter((s) => s.field?.startsWith('mounts[') || s.field?.startsWith('linux.')).map(describeStep);
+    expect(configured(steps)).toEqual(configured(withNs));
+    expect(steps.filter((s) => s.op === 'mount' && s.field?.startsWith('mounts[')).every((s) => s.op === 'mount' && s.inRoot)).toBe(true);
+    expect(steps.find((s) => s.op === 'mount' && s.target === '/proc')).toMatchObject({ fstype: 'proc', field: 'mounts[0]' });
+    expect(steps.filter((s) => s.op === 'mask')).toHaveLength(spec().linux!.maskedPaths!.length);
+  });
+
+  it('never touches / nor binds the rootfs onto itself: it opens the rootfs, mounts, then chroots', () => {
+    const steps = buildPlan(spec(noMountNs), ctx).steps;
+    expect(steps.some((s) => s.op === 'mount' && (s.target === '/' || s.target === ctx.rootfs) && !s.inRoot)).toBe(false);
+    const open = indexOf(steps, (s) => s.op === 'openRoot');
+    expect(steps[open]?.why).toMatch(/caller's mount table/);
+    expect(open).toBeLessThan(indexOf(steps, (s) => s.op === 'mount'));
+    expect(steps.some((s) => s.op === 'pivotRoot' || s.op === 'umount')).toBe(false);
+    const chroot = indexOf(steps, (s) => s.op === 'chroot');
+    expect(titles(steps.slice(chroot - 1, chroot + 2))).toEqual([`chdir ${ctx.rootfs}`, 'chroot .', 'chdir /']);
+    const lastConfigMount = steps.findLastIndex((s) => s.op === 'mount' && s.field?.startsWith('mounts['));
+    expect(lastConfigMount).toBeLessThan(chroot);
+    expect(indexOf(steps, (s) => s.op === 'mask')).toBeGreaterThan(chroot);
+    expect(indexOf(steps, (s) => s.field === 'linux.readonlyPaths[0]')).toBeGreaterThan(chroot);
+  });
+
+  it('chroots with --no-pivot too (MS_MOVE needs a mount namespace)', () => {
+    const steps = buildPlan(spec(noMountNs), { ...ctx, noPivot: true }).steps;
+    expect(steps.some((s) => s.op === 'mount' && s.flags === MS.MOVE)).toBe(false);
+    expect(titles(steps)).toContain('chroot .');
+  });
+
+  it('refuses what would change mounts tsrun does not make there, naming the field', () => {
+    expect(() => buildPlan(spec((s) => { noMountNs(s); s.root!.readonly = true; }), ctx)).toThrow(/^root\.readonly: needs a mount namespace/);
+    expect(() => buildPlan(spec((s) => { noMountNs(s); s.linux!.rootfsPropagation = 'shared'; }), ctx)).toThrow(/^linux\.rootfsPropagation: needs a mount namespace/);
+    expect(() => buildPlan(spec((s) => {
+      noMountNs(s);
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    }), ctx)).toThrow(/^linux\.namespaces: a new user namespace needs a new mount namespace too/);
+  });
+
+  it('plans nothing but the chroot when the config has no mounts either', () => {
+    const steps = buildPlan(spec((s) => {
+      noMountNs(s);
+      s.mounts = [];
+      delete s.linux!.maskedPaths;
+      delete s.linux!.readonlyPaths;
+    }), ctx).steps;
+    expect(steps.some((s) => s.op === 'mount' || s.op === 'pivotRoot')).toBe(false);
+    expect(titles(steps)).toContain('chroot .');
   });
 });
 
