@@ -33,14 +33,35 @@ await build({
   // Some CommonJS dependencies call require(); give the ESM chunks one.
   banner: { js: "import { createRequire as __tsrunCreateRequire } from 'node:module'; const require = __tsrunCreateRequire(import.meta.url);" },
 });
-// The snapshot is built from one CommonJS file (a startup snapshot cannot load ES modules). It has
-// no reliable location of its own: bin/tsrun passes the package root in TSRUN_PACKAGE_ROOT.
-await build({
+// The startup snapshot is built from one CommonJS file (a snapshot cannot load ES modules) holding
+// only the hot commands (src/cli/hot-table.ts); everything else runs from full.cjs, the whole CLI as
+// one CommonJS file that the snapshot require()s (src/cli/snapshot-route.ts says why). Neither has a
+// reliable location of its own: bin/tsrun passes the package root in TSRUN_PACKAGE_ROOT.
+const cjs = {
   ...common,
-  entryPoints: ['src/cli/snapshot-main.ts'],
-  outfile: 'dist/snapshot/tsrun.cjs',
   format: 'cjs',
   define: { ...common.define, 'import.meta.url': '"file:///tsrun-snapshot/"' },
   logOverride: { 'empty-import-meta': 'silent' },
+};
+await build({ ...cjs, entryPoints: ['src/cli/full-entry.ts'], outfile: 'dist/snapshot/full.cjs' });
+
+// Modules the hot commands reach only through a dynamic import() for work the snapshot routes to the
+// full bundle (--help, --image). In the snapshot they are replaced by a module that says so if it is
+// ever loaded; the check after the build keeps heavy code from creeping back in.
+const notInSnapshot = /[/\\](help|image-bundle)\.js$/;
+const outsideSnapshot = {
+  name: 'outside-snapshot',
+  setup(b) {
+    b.onResolve({ filter: notInSnapshot }, (a) => ({ path: a.path, namespace: 'outside-snapshot' }));
+    b.onLoad({ filter: /.*/, namespace: 'outside-snapshot' }, (a) => ({
+      contents: `throw new Error(${JSON.stringify(`${a.path} is not in the startup snapshot: bin/tsrun runs such commands from dist/snapshot/full.cjs (src/cli/snapshot-route.ts)`)});`,
+      loader: 'js',
+    }));
+  },
+};
+const snapshot = await build({
+  ...cjs, entryPoints: ['src/cli/snapshot-main.ts'], outfile: 'dist/snapshot/tsrun.cjs', plugins: [outsideSnapshot], metafile: true,
 });
+const heavy = Object.keys(snapshot.metafile.inputs).filter((p) => /node_modules[/\\](yargs|tar-stream|fzstd|execa)|^src[/\\](image|check)[/\\]/.test(p));
+if (heavy.length) throw new Error(`bundle: the startup snapshot must not contain ${heavy.join(', ')} (see src/cli/snapshot-route.ts)`);
 execFileSync(process.execPath, ['--snapshot-blob', 'dist/tsrun.blob', '--build-snapshot', 'dist/snapshot/tsrun.cjs'], { stdio: 'inherit' });

@@ -46,6 +46,11 @@ export interface CommandModule<A = Record<string, unknown>> {
   optionsEndAfterPositionals?: number;
   /** Commands with subcommands (`tsrun image import …`) list them here. */
   subcommands?: CommandModule<any>[];
+  /**
+   * Options whose code is not in tsrun's startup snapshot (run/create `--image` load the image store):
+   * an invocation with one of them is handed to the full bundle (src/cli/snapshot-route.ts).
+   */
+  fullBundleOptions?: (keyof A & string)[];
   /** Returns the process exit code. Throw a TsrunError for a reported failure. */
   handler: (args: ParsedArgs<A>) => Promise<number>;
 }

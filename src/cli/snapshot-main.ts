@@ -1,17 +1,32 @@
-// Entry of tsrun's V8 startup snapshot (dist/tsrun.blob). At build time every command module is
-// loaded and the hot path of `run` is exercised once on a throwaway plan, so a snapshot start finds
-// the CLI's code already in the heap, compiled, instead of loading and compiling it (measured: see
-// the README's benchmark section). Native code (koffi) is loaded at run time; nothing here touches
-// the host.
+// Entry of tsrun's V8 startup snapshot (dist/tsrun.blob). At build time the hot commands and the
+// container code behind them are loaded (their module code has run), and the hot path of `run` is
+// exercised once on a throwaway plan, so a snapshot start finds that code in the heap, compiled,
+// instead of loading and compiling it. What the snapshot leaves out runs from the full bundle
+// (snapshot-route.ts). Native code (koffi) is loaded at run time; nothing here touches the host.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { startupSnapshot } from 'node:v8';
-import { commandTable } from './table.js';
-import { runCli } from './run-cli.js';
+import { hotTable } from './hot-table.js';
+import { reportError, runCli } from './run-cli.js';
+import { servedBySnapshot } from './snapshot-route.js';
 import { parseCommandArgs } from './parse-args.js';
+import { packageRoot } from '../package-root.js';
 import { defaultSpec } from '../oci/default-spec.js';
 import { validateSpec } from '../oci/validate.js';
 import { buildPlan } from '../plan/build.js';
 import { encodePlan } from '../native/encode-plan.js';
 import { describeStep } from '../plan/describe.js';
+// The hot commands import these lazily (a plain `node dist/tsrun.js` start loads only what it runs);
+// here they are imported up front so that their module code has already run in the snapshot.
+import '../container/run.js';
+import '../container/create.js';
+import '../container/start.js';
+import '../container/state.js';
+import '../container/kill.js';
+import '../container/delete.js';
+import '../container/exec.js';
+import '../container/ps.js';
+import '../container/pause.js';
 
 function warmUp(): void {
   const spec = validateSpec(JSON.parse(JSON.stringify(defaultSpec({ terminal: false }))));
@@ -23,12 +38,21 @@ function warmUp(): void {
   plan.steps.forEach(describeStep);
 }
 
-void Promise.all(commandTable.map((entry) => entry.load())).then(async () => {
-  const run = await commandTable.find((e) => e.name === 'run')!.load();
+void hotTable.find((e) => e.name === 'run')!.load().then((run) => {
   parseCommandArgs(run, ['--bundle', '/warm-up', 'id'], 'run');
   warmUp();
 });
+
+function runFullBundle(argv: string[]): Promise<void> {
+  const full = createRequire(join(packageRoot(), 'package.json'))('./dist/snapshot/full.cjs') as { runFullCli(argv: string[]): Promise<void> };
+  return full.runFullCli(argv);
+}
+
 startupSnapshot.setDeserializeMainFunction(() => {
   // `node --snapshot-blob B -- args…`: there is no script path in argv.
-  void runCli(process.argv.slice(1), commandTable).then(() => process.exit());
+  const argv = process.argv.slice(1);
+  void servedBySnapshot(argv, hotTable)
+    .then((hot) => (hot ? runCli(argv, hotTable) : runFullBundle(argv)))
+    .catch((err: unknown) => { process.exitCode = reportError(err, 'text'); }) // e.g. full.cjs missing
+    .then(() => process.exit());
 });

@@ -21,7 +21,7 @@ import type { CallerMounts } from '../rootfs/caller-mounts.js';
 import { readProcStat } from '../state/status.js';
 import { OCI_VERSION } from '../version.js';
 import { hasCreateHooks, runHooks, runHooksWarning } from './hooks.js';
-import { prepareImageBundle, type ImageRunOptions } from './image-bundle.js';
+import type { ImageRunOptions } from './image-bundle.js';
 
 export interface CreateOptions {
   id: string;
@@ -151,7 +151,8 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   let callerMounts: CallerMounts | undefined;
   if (fromImage) { store.createDir(opts.id); ownsDir = true; }
   try {
-    const image = opts.image ? await prepareImageBundle(opts.image, store.dir(opts.id)) : undefined;
+    // Loaded only for an image: a plain bundle never pays for the image code (nor does the snapshot).
+    const image = opts.image ? await (await import('./image-bundle.js')).prepareImageBundle(opts.image, store.dir(opts.id)) : undefined;
     const bundle = image?.bundle ?? early!;
     const spec = bundle.spec;
     createdSpec = spec;

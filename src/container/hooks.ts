@@ -2,7 +2,6 @@
 // on stdin. Hooks of the runtime namespace (prestart, createRuntime, poststart, poststop) run as
 // ordinary children of tsrun; hooks of the container namespace (createContainer, startContainer) are
 // spawned through the shim, which joins the container's namespaces first — as `exec` does.
-import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
@@ -16,33 +15,9 @@ import { joinPlan } from './exec.js';
 
 export type HookPhase = keyof Hooks;
 
-const envObject = (env: string[] = []): Record<string, string> =>
-  Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
-
-function hookError(phase: HookPhase, i: number, hook: Hook, problem: string, output = ''): TsrunError {
+export function hookError(phase: HookPhase, i: number, hook: Hook, problem: string, output = ''): TsrunError {
   const tail = output.trim() ? `: ${output.trim().split('\n').slice(-3).join(' | ')}` : '';
   return new TsrunError(`${phase} hook ${i} (${hook.path}) ${problem}${tail}`, { field: `hooks.${phase}[${i}]` });
-}
-
-function runHostHook(phase: HookPhase, i: number, hook: Hook, state: State): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(hook.path, (hook.args ?? [hook.path]).slice(1), {
-      argv0: hook.args?.[0] ?? hook.path, env: envObject(hook.env), stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
-    const timer = hook.timeout ? setTimeout(() => { child.kill('SIGKILL'); reject(hookError(phase, i, hook, `timed out after ${hook.timeout} s`, output)); }, hook.timeout * 1000) : undefined;
-    child.on('error', (err) => { clearTimeout(timer); reject(hookError(phase, i, hook, `could not start: ${(err as NodeJS.ErrnoException).code ?? err.message}`)); });
-    // 'exit', not 'close': a hook may leave a background child holding its stdout open.
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(hookError(phase, i, hook, signal ? `was killed by ${signal}` : `exited with status ${code}`, output));
-    });
-    child.stdin.on('error', () => { /* a hook need not read its stdin */ });
-    child.stdin.end(JSON.stringify(state));
-  });
 }
 
 async function runContainerHook(phase: HookPhase, i: number, hook: Hook, state: State, config: Spec, stateDir: string): Promise<void> {
@@ -77,13 +52,15 @@ export async function runHooks(phase: HookPhase, config: Spec, state: State, sta
   const hooks = config.hooks?.[phase] ?? [];
   for (const [i, hook] of hooks.entries()) {
     if (IN_CONTAINER.includes(phase)) await runContainerHook(phase, i, hook, state, config, stateDir);
-    else await runHostHook(phase, i, hook, state);
+    else await (await import('./host-hook.js')).runHostHook(phase, i, hook, state);
   }
 }
 
 /** poststart and poststop: a failure is a warning, and the remaining hooks still run. */
 export async function runHooksWarning(phase: HookPhase, config: Spec, state: State, warn: (m: string) => void): Promise<void> {
   const hooks = config.hooks?.[phase] ?? [];
+  if (hooks.length === 0) return;
+  const { runHostHook } = await import('./host-hook.js');
   for (const [i, hook] of hooks.entries()) {
     try {
       await runHostHook(phase, i, hook, state);

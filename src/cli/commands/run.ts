@@ -41,6 +41,7 @@ const command: CommandModule<RunArgs> = {
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
     'dry-run': { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' },
   },
+  fullBundleOptions: ['image'],
   async handler(args) {
     // Without --image, `--` only ends the options (runc's `run -- ID`): its one word is the id.
     let target = args.target;

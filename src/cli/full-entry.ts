@@ -1,0 +1,8 @@
+// The whole CLI as one CommonJS file (dist/snapshot/full.cjs), for the invocations the startup
+// snapshot leaves out (see snapshot-route.ts). bin/tsrun's snapshot loads it with require().
+import { commandTable } from './table.js';
+import { runCli } from './run-cli.js';
+
+export function runFullCli(argv: string[]): Promise<void> {
+  return runCli(argv, commandTable);
+}

@@ -1,0 +1,68 @@
+// bin/tsrun, the command users run, starts node from the V8 startup snapshot (dist/tsrun.blob). The
+// snapshot holds only the hot commands; help, the image store and the teaching commands run from
+// dist/snapshot/full.cjs (src/cli/snapshot-route.ts). Both paths, through the real launcher.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { REPO, cannotRunContainers, containerTestHooks, makeBundle, sh } from '../../helpers/bundle.js';
+
+const LAUNCHER = join(REPO, 'bin/tsrun');
+const SAMPLE_LAYOUT = join(REPO, 'rootfs-samples/build/busybox-layers');
+const skip = cannotRunContainers() ?? (existsSync(join(REPO, 'dist/tsrun.blob')) ? undefined : 'dist/tsrun.blob not built');
+
+const launch = (args: string[]) => execa(LAUNCHER, args, { reject: false, stdin: 'ignore', timeout: 20_000, cwd: REPO });
+
+describe.skipIf(skip !== undefined)(`bin/tsrun (startup snapshot)${skip ? ` [skipped: ${skip}]` : ''}`, () => {
+  containerTestHooks({ beforeEach, afterEach });
+
+  it('runs a container from the snapshot and passes its output and exit code through', async () => {
+    const bundle = makeBundle({ mutate: (s, b) => { s.process!.args = sh('echo from-snapshot; exit 7', b.marker); } });
+    const r = await launch(['run', '--bundle', bundle.dir]);
+    expect(r.stdout).toContain('from-snapshot');
+    expect(r.exitCode).toBe(7);
+  });
+
+  it('hands --help, `image` and `check` to the full bundle', async () => {
+    const help = await launch(['--help']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toMatch(/Usage: tsrun/);
+    const runHelp = await launch(['run', '--help']);
+    expect(runHelp.exitCode).toBe(0);
+    expect(runHelp.stdout).toMatch(/--image/);
+    const store = mkdtempSync(join(tmpdir(), 'tsrun-launcher-store-'));
+    try {
+      const ls = await launch(['image', 'ls', '--store', store]);
+      expect(ls.stderr).toBe('');
+      expect(ls.exitCode).toBe(0);
+      expect(ls.stdout).toMatch(/NAME/);
+    } finally {
+      rmSync(store, { recursive: true, force: true });
+    }
+    const check = await launch(['check', '--format', 'json']);
+    expect(() => JSON.parse(check.stdout) as unknown).not.toThrow();
+  });
+
+  it.skipIf(!existsSync(SAMPLE_LAYOUT))('runs `run --image` from the full bundle (the image code is not in the snapshot)', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'tsrun-launcher-store-'));
+    try {
+      // The sample image's entrypoint is `sh -c`: the command is one script.
+      const r = await launch(['run', '--store', store, '--image', SAMPLE_LAYOUT, `launcher-image-${process.pid}`, '--', 'echo from-image']);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('from-image');
+      expect(r.exitCode).toBe(0);
+    } finally {
+      rmSync(store, { recursive: true, force: true });
+    }
+  });
+
+  it('reports usage errors the same way on both paths', async () => {
+    const hot = await launch(['run', '--no-such-flag']);
+    const cold = await launch(['image', '--no-such-flag']);
+    expect(hot.exitCode).toBe(2);
+    expect(hot.stderr).toMatch(/^tsrun: .*--no-such-flag.*\(see tsrun run --help\)/);
+    expect(cold.exitCode).toBe(2);
+    expect(cold.stderr).toMatch(/^tsrun: .*--no-such-flag/);
+  });
+});
