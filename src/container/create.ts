@@ -21,6 +21,7 @@ import type { CallerMounts } from '../rootfs/caller-mounts.js';
 import { readProcStat } from '../state/status.js';
 import { OCI_VERSION } from '../version.js';
 import { hasCreateHooks, runHooks, runHooksWarning } from './hooks.js';
+import { releaseImageBundle } from './image-release.js';
 import type { ImageRunOptions } from './image-bundle.js';
 
 export interface CreateOptions {
@@ -234,7 +235,10 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
       try { removeCallerMounts(callerMounts, warn); } catch (e) { warn(`after the failed create: ${(e as Error).message}`); }
     }
     await cgroup?.destroy().catch(() => undefined);
-    if (ownsDir) store.remove(opts.id);
+    if (ownsDir) {
+      if (fromImage) releaseImageBundle(store.dir(opts.id));
+      store.remove(opts.id);
+    }
     // runtime-spec: a failed create hook destroys the container, then poststop hooks still run.
     if (proc && createdSpec?.hooks?.poststop?.length) {
       const state = { ociVersion: OCI_VERSION, id: opts.id, status: 'stopped' as const, bundle: opts.bundle ?? store.dir(opts.id), annotations: createdSpec.annotations ?? {} };

@@ -10,6 +10,7 @@ import { waitForExit } from '../process/exit-wait.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import { containerStatus } from '../state/status.js';
 import { runHooksWarning } from './hooks.js';
+import { releaseImageBundle } from './image-release.js';
 import { OCI_VERSION } from '../version.js';
 
 /**
@@ -25,6 +26,7 @@ export async function removeContainer(store: StateStore, record: ContainerRecord
   }
   // Before the state goes: if an unmount fails, `delete` can be run again.
   if (record.callerMounts) removeCallerMounts(record.callerMounts, warn);
+  releaseImageBundle(store.dir(record.id)); // its reference in the image store, if from an image
   store.remove(record.id);
   if (record.config.hooks?.poststop?.length) {
     const state = { ociVersion: OCI_VERSION, id: record.id, status: 'stopped' as const, bundle: record.bundle, annotations: record.annotations ?? {} };

@@ -3,8 +3,14 @@
 // overlay of the image's layers plus a writable upper layer. The overlay is mounted by the
 // container's own first steps, inside its mount namespace, so it vanishes with the container and
 // the host's mount table never sees it.
+//
+// The container also takes a reference in the image store (image/container-refs.ts) so that
+// `image rm` + `image prune` cannot delete the layers under it; `image.json` in the state dir says
+// where that reference is, and `delete` drops it (image-release.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { containerRefPath } from '../image/container-refs.js';
+import { DEFAULT_STORE } from '../image/layer-store.js';
 import { imageRootfs } from '../image/rootfs.js';
 import { overlayForContainer } from '../image/overlay.js';
 import { specFromImage } from '../image/spec-from-image.js';
@@ -12,6 +18,7 @@ import type { Bundle } from '../oci/bundle.js';
 import { defaultSpec } from '../oci/default-spec.js';
 import { validateSpec } from '../oci/validate.js';
 import type { Step } from '../plan/types.js';
+import { IMAGE_STATE_FILE, type ImageState } from './image-release.js';
 
 export interface ImageRunOptions {
   /** `LAYOUT[:TAG]`, a docker archive, or the name/id of an image in the store. */
@@ -28,8 +35,14 @@ export interface ImageBundle {
   rootfsSteps: Step[];
 }
 
+/** `stateDir` is the container's new, empty state directory (`<root>/<id>`). */
 export async function prepareImageBundle(image: ImageRunOptions, stateDir: string): Promise<ImageBundle> {
-  const rootfs = await imageRootfs(image.ref, image.store ? { store: image.store } : {});
+  const store = resolve(image.store ?? DEFAULT_STORE);
+  const absState = resolve(stateDir);
+  // Written before the reference exists: whatever happens after, delete can find it and drop it.
+  const state: ImageState = { store, ref: containerRefPath(store, absState) };
+  writeFileSync(join(stateDir, IMAGE_STATE_FILE), JSON.stringify(state) + '\n');
+  const rootfs = await imageRootfs(image.ref, { store, container: { stateDir: absState, id: basename(absState) } });
   const spec = specFromImage(rootfs.imageConfig, defaultSpec({ terminal: image.tty ?? false }), {
     lowerDirs: rootfs.lowerDirs, ...(image.args?.length ? { args: image.args } : {}),
   });

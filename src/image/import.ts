@@ -8,6 +8,7 @@ import { openDockerArchive } from './docker-archive.js';
 import { ImageStore, type ImageRecord } from './image-store.js';
 import { DEFAULT_STORE, LayerStore } from './layer-store.js';
 import { isOciLayout, openOciLayout } from './oci-layout.js';
+import { withStoreLock } from './store-lock.js';
 import type { ResolvedImage } from './source.js';
 import type { UnpackLimits } from './layer-unpack.js';
 
@@ -64,6 +65,12 @@ function unchanged(rec: ImageRecord, path: string, tag: string | undefined, laye
 
 /** Imports `PATH[:TAG]` into the store (default /var/lib/tsrun) and returns its record. */
 export async function importImage(arg: string, opts: ImportOptions = {}): Promise<ImageRecord> {
+  const storeDir = opts.store ?? DEFAULT_STORE;
+  return withStoreLock(storeDir, () => importWithLockHeld(arg, { ...opts, store: storeDir }), { create: true });
+}
+
+/** importImage for a caller that holds the store lock (store-lock.ts). */
+export async function importWithLockHeld(arg: string, opts: ImportOptions = {}): Promise<ImageRecord> {
   const storeDir = opts.store ?? DEFAULT_STORE;
   const layers = new LayerStore(storeDir);
   const images = new ImageStore(storeDir);

@@ -2,61 +2,79 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { defaultSpec } from '../oci/default-spec.js';
+import { liveContainerRefs } from './container-refs.js';
 import { flattenLayers } from './flatten.js';
 import { ImageStore, type ImageRecord } from './image-store.js';
 import { LayerStore } from './layer-store.js';
 import { rootfsOfRecord } from './rootfs.js';
 import { specFromImage } from './spec-from-image.js';
+import { withStoreLock } from './store-lock.js';
 
 export function listImages(storeDir: string): ImageRecord[] {
   return new ImageStore(storeDir).list();
 }
 
 /**
- * Removes an image record; its layers stay until `prune` (another image may share them). Named by one
- * of several names, the image only loses that name (like `docker rmi`), and `untagged` says so.
+ * Removes an image record; its layers stay until `prune` (another image, or a container, may use
+ * them). Named by one of several names, the image only loses that name (like `docker rmi`), and
+ * `untagged` says so.
  */
-export function removeImage(storeDir: string, ref: string): { record: ImageRecord; untagged?: string } {
-  const images = new ImageStore(storeDir);
-  const rec = images.get(ref);
-  const name = rec.names.find((n) => n === ref || n === `${ref}:latest`);
-  if (name && rec.names.length > 1) {
-    images.save({ ...rec, names: rec.names.filter((n) => n !== name) });
-    return { record: rec, untagged: name };
-  }
-  images.remove(rec.id);
-  return { record: rec };
+export function removeImage(storeDir: string, ref: string): Promise<{ record: ImageRecord; untagged?: string }> {
+  // Under the lock: an import saving another record rewrites records that lose a name to it.
+  return withStoreLock(storeDir, () => {
+    const images = new ImageStore(storeDir);
+    const rec = images.get(ref);
+    const name = rec.names.find((n) => n === ref || n === `${ref}:latest`);
+    if (name && rec.names.length > 1) {
+      images.save({ ...rec, names: rec.names.filter((n) => n !== name) });
+      return { record: rec, untagged: name };
+    }
+    images.remove(rec.id);
+    return { record: rec };
+  });
 }
 
-/** Deletes every layer no image record references, and scratch dirs of dead importers. */
-export function pruneLayers(storeDir: string): string[] {
-  const layers = new LayerStore(storeDir);
-  layers.cleanTmp();
-  const used = new Set(new ImageStore(storeDir).list().flatMap((r) => r.layers.map((l) => l.diffId)));
-  const removed: string[] = [];
-  for (const d of layers.list()) {
-    if (used.has(d)) continue;
-    layers.remove(d);
-    removed.push(d);
-  }
-  return removed;
+/**
+ * Deletes every layer that neither an image record nor a live container (container-refs.ts)
+ * references, and scratch dirs of dead importers. Waits for a running import: its layers are
+ * recorded only at its end.
+ */
+export function pruneLayers(storeDir: string): Promise<string[]> {
+  return withStoreLock(storeDir, () => {
+    const layers = new LayerStore(storeDir);
+    layers.cleanTmp();
+    const used = new Set([
+      ...new ImageStore(storeDir).list().flatMap((r) => r.layers.map((l) => l.diffId)),
+      ...liveContainerRefs(storeDir).flatMap((c) => c.diffIds),
+    ]);
+    const removed: string[] = [];
+    for (const d of layers.list()) {
+      if (used.has(d)) continue;
+      layers.remove(d);
+      removed.push(d);
+    }
+    return removed;
+  });
 }
 
 /**
  * Writes an OCI bundle: `rootfs/` holding the image's layers flattened into plain files (no
- * overlay needed to run it) and a `config.json` generated from the image config.
+ * overlay needed to run it) and a `config.json` generated from the image config. Holds the store
+ * lock while it reads the layers.
  */
-export function unpackBundle(storeDir: string, ref: string, bundleDir: string, args?: string[]): { config: string; rootfs: string } {
-  const rec = new ImageStore(storeDir).get(ref);
-  const { lowerDirs, imageConfig } = rootfsOfRecord(rec, storeDir);
-  const rootfs = `${bundleDir}/rootfs`;
-  const config = `${bundleDir}/config.json`;
-  if (existsSync(rootfs) && readdirSync(rootfs).length > 0) throw new TsrunError(`${rootfs} exists and is not empty`, { file: rootfs });
-  if (existsSync(config)) throw new TsrunError(`${config} already exists; remove it first`, { file: config });
-  mkdirSync(rootfs, { recursive: true });
-  flattenLayers(lowerDirs, rootfs);
-  const spec = specFromImage(imageConfig, defaultSpec({ terminal: false }), { ...(args?.length ? { args } : {}), lowerDirs: [rootfs] });
-  spec.root = { path: 'rootfs', readonly: false };
-  writeFileSync(config, JSON.stringify(spec, null, 2) + '\n', { flag: 'wx' });
-  return { config, rootfs };
+export function unpackBundle(storeDir: string, ref: string, bundleDir: string, args?: string[]): Promise<{ config: string; rootfs: string }> {
+  return withStoreLock(storeDir, () => {
+    const rec = new ImageStore(storeDir).get(ref);
+    const { lowerDirs, imageConfig } = rootfsOfRecord(rec, storeDir);
+    const rootfs = `${bundleDir}/rootfs`;
+    const config = `${bundleDir}/config.json`;
+    if (existsSync(rootfs) && readdirSync(rootfs).length > 0) throw new TsrunError(`${rootfs} exists and is not empty`, { file: rootfs });
+    if (existsSync(config)) throw new TsrunError(`${config} already exists; remove it first`, { file: config });
+    mkdirSync(rootfs, { recursive: true });
+    flattenLayers(lowerDirs, rootfs);
+    const spec = specFromImage(imageConfig, defaultSpec({ terminal: false }), { ...(args?.length ? { args } : {}), lowerDirs: [rootfs] });
+    spec.root = { path: 'rootfs', readonly: false };
+    writeFileSync(config, JSON.stringify(spec, null, 2) + '\n', { flag: 'wx' });
+    return { config, rootfs };
+  });
 }

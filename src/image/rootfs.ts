@@ -1,9 +1,11 @@
 // What `tsrun run --image` needs: the image imported (if it is a layout or archive on disk) or found
 // in the store, as a list of layer directories and its config.
 import { TsrunError } from '../errors.js';
+import { addContainerRef } from './container-refs.js';
 import { ImageStore, type ImageRecord } from './image-store.js';
-import { importImage, isImageSource, type ImportOptions } from './import.js';
+import { importWithLockHeld, isImageSource, type ImportOptions } from './import.js';
 import { DEFAULT_STORE, LayerStore } from './layer-store.js';
+import { withStoreLock } from './store-lock.js';
 import type { ImageConfig } from './types.js';
 
 export interface ImageRootfs {
@@ -31,12 +33,24 @@ export function rootfsOfRecord(rec: ImageRecord, storeDir: string): ImageRootfs 
   };
 }
 
+export interface ImageRootfsOptions extends ImportOptions {
+  /** The container that will mount the layers: recorded in the store (container-refs.ts) so prune keeps them. */
+  container?: { stateDir: string; id: string };
+}
+
 /**
  * `ref` is `LAYOUT[:TAG]` or a docker archive on disk (imported if needed: an unchanged source costs
- * a stat), or the name or id of an image already in the store.
+ * a stat), or the name or id of an image already in the store. Finding the layers and recording the
+ * container that uses them happen under one store lock, so no prune can come in between.
  */
-export async function imageRootfs(ref: string, options: ImportOptions = {}): Promise<ImageRootfs> {
+export async function imageRootfs(ref: string, options: ImageRootfsOptions = {}): Promise<ImageRootfs> {
   const storeDir = options.store ?? DEFAULT_STORE;
-  const rec = isImageSource(ref) ? await importImage(ref, { ...options, store: storeDir }) : new ImageStore(storeDir).get(ref);
-  return rootfsOfRecord(rec, storeDir);
+  const source = isImageSource(ref);
+  return withStoreLock(storeDir, async () => {
+    const rec = source ? await importWithLockHeld(ref, { ...options, store: storeDir }) : new ImageStore(storeDir).get(ref);
+    const rootfs = rootfsOfRecord(rec, storeDir);
+    const c = options.container;
+    if (c) addContainerRef(storeDir, { stateDir: c.stateDir, id: c.id, image: rec.id, diffIds: rootfs.diffIds, created: new Date().toISOString() });
+    return rootfs;
+  }, { create: source });
 }

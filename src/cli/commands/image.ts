@@ -73,14 +73,14 @@ const inspectCmd: CommandModule<StoreArgs & { image: string }> = {
 
 const rmCmd: CommandModule<StoreArgs & { images: string[] }> = {
   command: 'rm',
-  describe: 'remove images from the store (their layers go with the next prune)',
+  describe: 'remove images from the store (their layers go with the next prune, once no container uses them)',
   positionals: [{ name: 'images', describe: 'image names or ids', variadic: true }],
   options: { ...store },
   handler: async (args) => {
     if (args.images.length === 0) throw new UsageError('name an image to remove', 'image rm');
     const { removeImage } = await import('../../image/manage.js');
     for (const ref of args.images) {
-      const r = removeImage(args.store, ref);
+      const r = await removeImage(args.store, ref);
       process.stdout.write(r.untagged ? `untagged ${r.untagged}\n` : `deleted ${r.record.id}\n`);
     }
     return 0;
@@ -89,11 +89,11 @@ const rmCmd: CommandModule<StoreArgs & { images: string[] }> = {
 
 const pruneCmd: CommandModule<StoreArgs> = {
   command: 'prune',
-  describe: 'delete layers no image references',
+  describe: 'delete layers that no image and no existing container uses',
   options: { ...store },
   handler: async (args) => {
     const { pruneLayers } = await import('../../image/manage.js');
-    for (const d of pruneLayers(args.store)) process.stdout.write(`${d}\n`);
+    for (const d of await pruneLayers(args.store)) process.stdout.write(`${d}\n`);
     return 0;
   },
 };
@@ -116,7 +116,7 @@ const unpackCmd: CommandModule<StoreArgs & { image: string; bundle: string; args
       const progress = args.quiet ? undefined : terminalProgress(process.stderr);
       ref = (await importImage(ref, { store: args.store, ...(progress ? { progress } : {}) })).id;
     }
-    unpackBundle(args.store, ref, resolve(args.bundle), args.args);
+    await unpackBundle(args.store, ref, resolve(args.bundle), args.args);
     return 0;
   },
 };

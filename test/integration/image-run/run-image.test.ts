@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, cannotRunContainers, mountPoints, mountDiff, runTsrun } from '../../helpers/bundle.js';
+import { tsrunToFiles } from '../../helpers/lifecycle.js';
 
 const LAYOUT = join(REPO, 'rootfs-samples/build/busybox-layers');
 const ARCHIVE = join(REPO, 'rootfs-samples/build/busybox-layers.docker.tar');
@@ -58,6 +59,32 @@ describe.skipIf(skip !== undefined)(`tsrun run --image${skip ? ` [skipped: ${ski
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toMatch(/no-such-layout/);
     expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('image rm + prune keep the layers of a container still using them; delete lets them go', async () => {
+    const s = mkdtempSync(join(tmpdir(), 'tsrun-it-store-'));
+    try {
+      const tsrun = (args: string[]) => runTsrun(['--root', root, ...args]);
+      // run -d: the container keeps tsrun's stdout and stderr, so they go to files.
+      const d = await tsrunToFiles(root, ['run', '-d', '--store', s, '--image', LAYOUT, 'img-ref-1', '--', 'sleep 60'], s);
+      expect([d.exitCode, d.stderr()]).toEqual([0, '']);
+      const layers = readdirSync(join(s, 'layers')).sort();
+      expect(layers.length).toBe(2);
+      expect((await tsrun(['image', 'rm', '--store', s, 'busybox-layers:latest'])).exitCode).toBe(0);
+      const kept = await tsrun(['image', 'prune', '--store', s]);
+      expect(kept.stdout).toBe('');
+      expect(readdirSync(join(s, 'layers')).sort()).toEqual(layers);
+      // The container still reads its layers through its overlay.
+      expect((await tsrun(['exec', 'img-ref-1', '--', 'cat', '/etc/hostname'])).stdout).toBe('top\n');
+      expect((await tsrun(['delete', '-f', 'img-ref-1'])).exitCode).toBe(0);
+      expect(readdirSync(join(s, 'containers'))).toEqual([]);
+      const pruned = await tsrun(['image', 'prune', '--store', s]);
+      expect(pruned.stdout.trim().split('\n').length).toBe(2);
+      expect(readdirSync(join(s, 'layers'))).toEqual([]);
+    } finally {
+      await runTsrun(['--root', root, 'delete', '-f', 'img-ref-1']);
+      rmSync(s, { recursive: true, force: true });
+    }
   });
 
   it('refuses a command after -- without --image', async () => {

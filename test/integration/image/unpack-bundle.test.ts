@@ -22,13 +22,13 @@ describe('tsrun image unpack', () => {
   it('writes a bundle whose config comes from the image', async () => {
     const store = `${work}/store`;
     const rec = await importImage(`${work}/samples/busybox-layers:latest`, { store });
-    unpackBundle(store, rec.id, `${work}/bundle`);
+    await unpackBundle(store, rec.id, `${work}/bundle`);
     const spec = JSON.parse(readFileSync(`${work}/bundle/config.json`, 'utf8')) as Spec;
     expect(spec.process!.args).toEqual(['/bin/sh', '-c', 'cat /etc/hostname; ls /data']);
     expect(spec.process!.user).toEqual({ uid: 1000, gid: 50 });
     expect(spec.process!.cwd).toBe('/home/app');
     expect(spec.root).toEqual({ path: 'rootfs', readonly: false });
-    expect(() => unpackBundle(store, rec.id, `${work}/bundle`)).toThrow(/not empty/);
+    await expect(unpackBundle(store, rec.id, `${work}/bundle`)).rejects.toThrow(/not empty/);
   });
 
   it('runc runs it', () => {

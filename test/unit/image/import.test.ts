@@ -129,10 +129,10 @@ describe('layer store and image records', () => {
     expect(readFileSync(`${layers.rootOf(sha(t))}/etc/hostname`, 'utf8')).toBe('top\n');
     expect(new ImageStore(store).list().map((r) => r.id).sort()).toEqual([r1.id, r2.id].sort());
     const named = await importImage(two, { store, name: 'extra:1' });
-    expect(removeImage(store, 'extra:1').untagged).toBe('extra:1'); // another name remains: untag only
+    expect((await removeImage(store, 'extra:1')).untagged).toBe('extra:1'); // another name remains: untag only
     expect(new ImageStore(store).get(named.id).names).not.toContain('extra:1');
-    removeImage(store, r2.id);
-    expect(pruneLayers(store)).toEqual([sha(t)]);
+    await removeImage(store, r2.id);
+    expect(await pruneLayers(store)).toEqual([sha(t)]);
     expect(layers.list()).toEqual([sha(b)]);
   });
 

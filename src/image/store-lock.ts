@@ -1,0 +1,38 @@
+// The image store's lock: an exclusive flock on the store directory itself, taken by everything
+// that adds to the store or takes from it — `image import`, `image rm`, `image prune`, `image unpack`,
+// and a container's start from an image (find or import it, then record that the container uses its
+// layers). Without it a prune could delete a layer an import had just unpacked but not yet recorded,
+// or the layers of an image a container was about to mount.
+//
+// One exclusive lock rather than shared/exclusive: readers (`image ls`, `inspect`) need none (every
+// record is replaced by rename), and the writers are short except an import that unpacks, which a
+// `run --image` then waits for. The kernel drops the lock if tsrun dies, so a crash never leaves the
+// store locked. flock(2) locks belong to an open file description: a second lock taken by the same
+// process on the store waits for the first, so functions that run under the lock call each other's
+// `…WithLockHeld` variants, never the locking ones.
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { TsrunError } from '../errors.js';
+import { flockExclusive } from '../native/shim.js';
+
+export interface StoreLockOptions {
+  /** Make the store directory if missing (import). Otherwise a missing store runs `fn` unlocked: there is nothing in it to protect. */
+  create?: boolean;
+}
+
+export async function withStoreLock<T>(storeDir: string, fn: () => Promise<T> | T, opts: StoreLockOptions = {}): Promise<T> {
+  if (opts.create) mkdirSync(storeDir, { recursive: true, mode: 0o700 });
+  let fd: number;
+  try {
+    fd = openSync(storeDir, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !opts.create) return fn();
+    throw new TsrunError(`cannot open the image store ${storeDir} to lock it: ${code ?? (e as Error).message}`, { file: storeDir, ...(code ? { errno: code } : {}) });
+  }
+  try {
+    await flockExclusive(fd);
+    return await fn();
+  } finally {
+    closeSync(fd);
+  }
+}
