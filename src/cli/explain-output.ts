@@ -11,7 +11,8 @@ import type { Plan } from '../plan/types.js';
 
 /** The exact plan `run` would execute (exec fifo and hook pause included), so step numbers match. */
 export function planForBundle(bundle: Bundle, where: { root: string; id?: string }): Plan {
-  return planContainer(bundle, { foreground: true, fifo: join(where.root, where.id ?? '<id>', 'exec.fifo'), keyring: where.id ?? '<id>' });
+  // The plan of `tsrun run`, which starts the container itself (no exec fifo).
+  return planContainer(bundle, { foreground: true, startGate: 'caller', keyring: where.id ?? '<id>' });
 }
 
 const bigintToString = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v);

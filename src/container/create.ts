@@ -36,6 +36,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** Foreground `run`: the container dies with tsrun, and tsrun relays its pty. */
   foreground?: boolean;
+  /** `run`: the caller starts the container through the sync socket (see StartGate), not `tsrun start`. */
+  startedByCaller?: boolean;
   noPivot?: boolean;
   noNewKeyring?: boolean;
   trace?: TraceSink;
@@ -51,10 +53,18 @@ export interface CreatedContainer {
 
 const FIFO_SLOT = 0;
 
-/** The exec fifo is opened before pivot_root hides its path, and waited on just before exec. */
-function withExecFifo(plan: Plan, fifo: string): Plan {
-  const open: Step = { op: 'openKeep', path: fifo, flags: constants.O_RDWR, slot: FIFO_SLOT, why: 'open the exec fifo while its host path is still reachable; `tsrun start` writes into it' };
-  const wait: Step = { op: 'waitRead', slot: FIFO_SLOT, why: 'the container is created: block until `tsrun start`, then exec' };
+/**
+ * Where the created init waits for `start`, just before exec. `create` leaves it blocked on the exec
+ * fifo (opened before pivot_root hides its path), which a later `tsrun start` writes. `run` starts
+ * the container itself and still holds the sync socket, so the init waits for one byte there:
+ * no fifo to make, open, write and remove (~1 ms of `run`).
+ */
+export type StartGate = { fifo: string } | 'caller';
+
+function withStartGate(plan: Plan, gate: StartGate): Plan {
+  const wait: Step = gate === 'caller'
+    ? { op: 'waitParent', why: 'the container is created: block until tsrun has started it (startContainer hooks, state), then exec' }
+    : { op: 'waitRead', slot: FIFO_SLOT, why: 'the container is created: block until `tsrun start`, then exec' };
   const steps = [...plan.steps];
   const exec = steps[steps.length - 1]!;
   // A program that cannot be run is a create-time error (as runc does), not a silent stop after start.
@@ -62,6 +72,8 @@ function withExecFifo(plan: Plan, fifo: string): Plan {
     ? [{ op: 'checkExec', args: exec.args, env: exec.env, field: 'process.args', why: 'fail at create, not after start, when the program cannot be found or run' }]
     : [];
   steps.splice(steps.length - 1, 0, ...check, wait);
+  if (gate === 'caller') return { ...plan, steps };
+  const open: Step = { op: 'openKeep', path: gate.fifo, flags: constants.O_RDWR, slot: FIFO_SLOT, why: 'open the exec fifo while its host path is still reachable; `tsrun start` writes into it' };
   return { ...plan, steps: [open, ...steps] };
 }
 
@@ -82,7 +94,7 @@ function withRootfsSteps(plan: Plan, rootfsSteps: Step[]): Plan {
   return { ...plan, steps };
 }
 
-export function planContainer(bundle: Bundle, opts: { foreground: boolean; fifo: string; rootfsSteps?: Step[]; noPivot?: boolean; keyring?: string }): Plan {
+export function planContainer(bundle: Bundle, opts: { foreground: boolean; startGate: StartGate; rootfsSteps?: Step[]; noPivot?: boolean; keyring?: string }): Plan {
   const consoleSize = bundle.spec.process?.terminal ? callerTerminalSize() : undefined;
   const cgroup2 = hostCgroup2Mount();
   const plan = buildPlan(bundle.spec, {
@@ -93,7 +105,7 @@ export function planContainer(bundle: Bundle, opts: { foreground: boolean; fifo:
     ...(consoleSize ? { consoleSize } : {}),
   });
   const withRootfs = withRootfsSteps(plan, opts.rootfsSteps ?? []);
-  return withExecFifo(hasCreateHooks(bundle.spec) ? withHookPause(withRootfs) : withRootfs, opts.fifo);
+  return withStartGate(hasCreateHooks(bundle.spec) ? withHookPause(withRootfs) : withRootfs, opts.startGate);
 }
 
 /** Plans the cgroup; a limit the host cannot apply is refused here, before anything is created. */
@@ -163,12 +175,12 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     if (spec.linux?.seccomp) warn('linux.seccomp is not enforced: tsrun has no seccomp support yet (`tsrun features` says so too)');
     const cgroupPlan = planContainerCgroup(spec, opts.id, warn);
     const plan = planContainer(bundle, {
-      foreground: opts.foreground ?? false, fifo: store.fifoPath(opts.id), ...(image ? { rootfsSteps: image.rootfsSteps } : {}),
+      foreground: opts.foreground ?? false, startGate: opts.startedByCaller ? 'caller' : { fifo: store.fifoPath(opts.id) }, ...(image ? { rootfsSteps: image.rootfsSteps } : {}),
       ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? {} : { keyring: opts.id }),
     });
     if (!fromImage) { store.createDir(opts.id); ownsDir = true; }
     const tracked = beginCallerMounts(plan, bundle.rootfs, warn);
-    shim.mkfifo(store.fifoPath(opts.id), 0o600);
+    if (!opts.startedByCaller) shim.mkfifo(store.fifoPath(opts.id), 0o600);
     cgroup = cgroupPlan ? applyCgroup(cgroupPlan, (w, ms, result) => trace.event({
       who: 'parent', group: 'cgroup', syscall: 'write', title: `write ${JSON.stringify(w.value)} to ${cgroupPlan.dir}/${w.file}`,
       field: w.field, why: 'a limit is written before the process exists, so even its set-up is accounted', result, durationMs: ms,

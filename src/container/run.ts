@@ -50,7 +50,7 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
   let created;
   try {
     created = await createContainer({
-    id, root: opts.root ?? '/run/tsrun', foreground: !opts.detach,
+    id, root: opts.root ?? '/run/tsrun', foreground: !opts.detach, startedByCaller: true,
     ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
     ...(opts.image ? { image: opts.image } : { bundle: opts.bundle ?? '.' }),
     ...(opts.pidFile ? { pidFile: opts.pidFile } : {}),
@@ -65,7 +65,7 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
   const { store, record, process: proc, cgroup } = created;
   const warn = opts.warn ?? (() => {});
   try {
-    await startCreated(store, record, warn);
+    await startCreated(store, record, warn, () => proc.go());
   } catch (err) {
     signals?.stop();
     proc.release();

@@ -29,9 +29,10 @@ export function releaseInit(store: StateStore, record: ContainerRecord): void {
 
 /**
  * The start sequence shared by `start` and `run`: startContainer hooks inside the container (a
- * failure destroys the container, leaving nothing behind), release the init, poststart hooks.
+ * failure destroys the container, leaving nothing behind), release the init (through the exec fifo,
+ * or `goAhead` when the caller holds the init's sync socket), poststart hooks.
  */
-export async function startCreated(store: StateStore, record: ContainerRecord, warn: (m: string) => void): Promise<void> {
+export async function startCreated(store: StateStore, record: ContainerRecord, warn: (m: string) => void, goAhead?: () => void): Promise<void> {
   if (record.config.hooks?.startContainer?.length) {
     try {
       await runHooks('startContainer', record.config, { ...stateOf(store, record), status: 'created' }, store.dir(record.id));
@@ -41,7 +42,13 @@ export async function startCreated(store: StateStore, record: ContainerRecord, w
       throw err;
     }
   }
-  releaseInit(store, record);
+  if (goAhead) {
+    // `run` created the init with a 'caller' start gate: one byte on the sync socket it still holds.
+    goAhead();
+    store.write({ ...record, started: true });
+  } else {
+    releaseInit(store, record);
+  }
   if (record.config.hooks?.poststart?.length) {
     await runHooksWarning('poststart', record.config, { ...stateOf(store, record), status: 'running' }, warn);
   }

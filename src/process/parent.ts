@@ -95,6 +95,8 @@ export interface ContainerProcess {
   untilExec(): Promise<void>;
   /** Lets a child blocked in a waitParent step go on, and follows it to its next wait (or exec). */
   continue(): Promise<void>;
+  /** Lets a child blocked in a waitParent step go on; its reports are read by untilExec. */
+  go(): void;
   /** Closes tsrun's end of the sync socket (the child keeps running). */
   release(): void;
 }
@@ -173,6 +175,7 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
       shim.sendByte(syncFd);
       await follow(plan, syncFd, trace, proc, true);
     },
+    go: () => shim.sendByte(syncFd),
   };
   try {
     if (plan.namespaces.some((n) => n.action === 'join')) {

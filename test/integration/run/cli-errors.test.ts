@@ -17,7 +17,8 @@ describe.skipIf(skip !== undefined)(`tsrun run: errors, --dry-run, --trace${skip
       ['second rlimit unknown', (s) => { s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 10 }, { type: 'RLIMIT_NOPE', soft: 1, hard: 1 }]; }, /process\.rlimits\[1\]\.type/],
       ['empty process.args', (s) => { s.process!.args = []; }, /process\.args/],
       ['hostname without a uts namespace', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }, /hostname/],
-      ['no mount namespace', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); }, /linux\.namespaces/],
+      // Without a mount namespace the rootfs would have to be remounted read-only in the caller's own table.
+      ['readonly root without a mount namespace', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); s.root!.readonly = true; }, /root\.readonly/],
       ['user namespace without uidMappings', (s) => { s.linux!.namespaces!.push({ type: 'user' }); }, /linux\.uidMappings/],
       ['mount without destination type', (s) => { s.mounts!.push({ destination: '/x' }); }, /mounts\[7\]/],
       ['unknown capability', (s) => { s.process!.capabilities!.bounding = ['CAP_NOT_A_THING']; }, /process\.capabilities\.bounding\[0\]|CAP_NOT_A_THING/],
