@@ -16,6 +16,8 @@ import { validateSpec } from '../oci/validate.js';
 import { buildPlan } from '../plan/build.js';
 import { encodePlan } from '../native/encode-plan.js';
 import { describeStep } from '../plan/describe.js';
+import { planDeviceRules } from '../cgroups/plan.js';
+import { deviceProgram } from '../cgroups/devices/program.js';
 // The hot commands import these lazily (a plain `node dist/tsrun.js` start loads only what it runs);
 // here they are imported up front so that their module code has already run in the snapshot.
 import '../container/run.js';
@@ -35,6 +37,8 @@ function warmUp(): void {
     host: { kind: () => 'dir' },
   });
   encodePlan(plan, { trace: false });
+  const rules = planDeviceRules(spec);
+  if (rules) deviceProgram(rules); // compiled once here, reused by every run of a default-like config
   plan.steps.forEach(describeStep);
 }
 

@@ -2,7 +2,6 @@
 // foreground tsrun is the container init's parent: it relays the pty and signals, waits with
 // waitpid, and removes the container (cgroup, state) when it exits. With `detach` it returns after
 // start, like runc's `run -d`.
-import { randomBytes } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import { forwardSignals } from '../process/signals.js';
 import { waitForeground } from '../process/foreground.js';
@@ -41,7 +40,8 @@ export interface RunResult {
 /** A unique id for `tsrun run <bundle>` without one: the bundle's name plus a random suffix. */
 export function generatedId(bundleOrImage: string): string {
   const base = basename(resolve(bundleOrImage.replace(/:[^/:]*$/, ''))).replace(/[^A-Za-z0-9_.+-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'tsrun';
-  return `${base}-${randomBytes(4).toString('hex')}`;
+  // Web Crypto's global, loaded on first use: importing node:crypto would put it in the startup snapshot.
+  return `${base}-${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString('hex')}`;
 }
 
 export async function runContainer(opts: RunOptions): Promise<RunResult> {
