@@ -248,7 +248,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     }
     await cgroup?.destroy().catch(() => undefined);
     if (ownsDir) {
-      if (fromImage) releaseImageBundle(store.dir(opts.id));
+      if (fromImage) releaseImageBundle(store.dir(opts.id), { keepUpper: false });
       store.remove(opts.id);
     }
     // runtime-spec: a failed create hook destroys the container, then poststop hooks still run.

@@ -17,7 +17,7 @@ import { OCI_VERSION } from '../version.js';
  * Removes the cgroup, the mounts made in the caller's mount table (a config without a mount
  * namespace) and the state of a container whose init is gone, then runs poststop hooks.
  */
-export async function removeContainer(store: StateStore, record: ContainerRecord, warn: (m: string) => void = () => {}): Promise<void> {
+export async function removeContainer(store: StateStore, record: ContainerRecord, warn: (m: string) => void = () => {}, note: (m: string) => void = warn): Promise<void> {
   if (record.cgroupDir && existsSync(join(record.cgroupDir, 'cgroup.procs'))) {
     const cgroup = loadCgroup(record.cgroupDir, record.cgroupOwnedRoot);
     // Without a PID namespace the init's death does not end its children: kill what is left.
@@ -26,8 +26,9 @@ export async function removeContainer(store: StateStore, record: ContainerRecord
   }
   // Before the state goes: if an unmount fails, `delete` can be run again.
   if (record.callerMounts) removeCallerMounts(record.callerMounts, warn);
-  releaseImageBundle(store.dir(record.id)); // its reference in the image store, if from an image
+  const keptUpper = releaseImageBundle(store.dir(record.id)); // its reference in the image store, if from an image
   store.remove(record.id);
+  if (keptUpper) note(`the upper layer of container ${record.id} is kept in ${keptUpper}`);
   if (record.config.hooks?.poststop?.length) {
     const state = { ociVersion: OCI_VERSION, id: record.id, status: 'stopped' as const, bundle: record.bundle, annotations: record.annotations ?? {} };
     await runHooksWarning('poststop', record.config, state, warn);
@@ -46,7 +47,7 @@ export async function killEverything(record: ContainerRecord): Promise<void> {
   }
 }
 
-export async function deleteContainer(root: string, id: string, force = false, warn: (m: string) => void = () => {}): Promise<void> {
+export async function deleteContainer(root: string, id: string, force = false, warn: (m: string) => void = () => {}, note: (m: string) => void = warn): Promise<void> {
   const store = new StateStore(root);
   // runc and crun accept `delete --force` of a container they do not know (podman relies on it),
   // including one that a concurrent delete removed while we waited for its lock.
@@ -64,7 +65,7 @@ export async function deleteContainer(root: string, id: string, force = false, w
         if (!force) throw new TsrunError(`cannot delete container ${id} in state ${status}: stop it first or use --force`);
         await killEverything(record);
       }
-      await removeContainer(store, record, warn);
+      await removeContainer(store, record, warn, note);
     });
   } catch (err) {
     if (!gone()) throw err;

@@ -6,11 +6,13 @@
 //
 // The container also takes a reference in the image store (image/container-refs.ts) so that
 // `image rm` + `image prune` cannot delete the layers under it; `image.json` in the state dir says
-// where that reference is, and `delete` drops it (image-release.ts).
+// where that reference is, and `delete` drops it (image-release.ts). With `keepUpper` the upper
+// and work dirs are made in the store instead of the state dir, and delete keeps the upper one.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { containerRefPath } from '../image/container-refs.js';
 import { DEFAULT_STORE } from '../image/layer-store.js';
+import { makeKeptUpperDir } from '../image/kept-uppers.js';
 import { imageRootfs } from '../image/rootfs.js';
 import { overlayForContainer } from '../image/overlay.js';
 import { specFromImage } from '../image/spec-from-image.js';
@@ -27,6 +29,8 @@ export interface ImageRunOptions {
   args?: string[];
   store?: string;
   tty?: boolean;
+  /** Put the upper layer in the store, where delete leaves it (image/kept-uppers.ts). */
+  keepUpper?: boolean;
 }
 
 export interface ImageBundle {
@@ -51,7 +55,12 @@ export async function prepareImageBundle(image: ImageRunOptions, stateDir: strin
   const configPath = join(dir, 'config.json');
   mkdirSync(join(dir, 'rootfs'), { recursive: true });
   writeFileSync(configPath, JSON.stringify(spec, null, 2));
-  const overlay = overlayForContainer(rootfs, stateDir);
+  let upperParent = stateDir;
+  if (image.keepUpper) {
+    upperParent = makeKeptUpperDir(store, basename(absState), rootfs);
+    writeFileSync(join(stateDir, IMAGE_STATE_FILE), JSON.stringify({ ...state, keptUpper: upperParent }) + '\n');
+  }
+  const overlay = overlayForContainer(rootfs, upperParent);
   const target = join(dir, 'rootfs');
   return {
     bundle: { dir, configPath, spec: validateSpec(spec, configPath), rootfs: target },

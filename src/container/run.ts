@@ -26,6 +26,8 @@ export interface RunOptions {
   trace?: TraceSink;
   /** Warnings for the user (not errors). */
   warn?: (message: string) => void;
+  /** Notices for the user: where an upper layer was kept (--keep-upper). Default: warn. */
+  note?: (message: string) => void;
 }
 
 export interface RunResult {
@@ -84,6 +86,6 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
     return { id, ...exit, ...(oomKilled ? { oomKilled } : {}) };
   } finally {
     signals.stop();
-    await removeContainer(store, store.read(id), warn);
+    await removeContainer(store, store.read(id), warn, opts.note);
   }
 }

@@ -49,7 +49,8 @@ export interface ContainerOverlay extends OverlayMountData {
 
 /**
  * Creates `<containerDir>/upper` and `<containerDir>/work` and returns the mount data for a
- * container's rootfs. The upper dir takes the owner and mode of the image's top layer root: the
+ * container's rootfs. `containerDir` is the container's state dir, or with --keep-upper its
+ * directory in the store (kept-uppers.ts). The upper dir takes the owner and mode of the image's top layer root: the
  * merged root directory shows the upper dir's, and `/` should look as the image made it.
  */
 export function overlayForContainer(rootfs: { storeDir: string; diffIds: string[]; lowerDirs: string[] }, containerDir: string): ContainerOverlay {

@@ -1,9 +1,13 @@
-// tsrun create [--bundle DIR] [--pid-file F] [--console-socket SOCK] ID
+// tsrun create [--bundle DIR | --image IMG [--keep-upper]] [--pid-file F] [--console-socket SOCK] ID
 import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
 import { traceReporter } from '../reporters/trace.js';
+import { UsageError } from '../parse-args.js';
 
-interface CreateArgs { id: string; bundle: string; pidFile?: string; consoleSocket?: string; noPivot: boolean; noNewKeyring: boolean; trace: boolean }
+interface CreateArgs {
+  id: string; bundle: string; image?: string; store?: string; keepUpper: boolean;
+  pidFile?: string; consoleSocket?: string; noPivot: boolean; noNewKeyring: boolean; trace: boolean;
+}
 
 const command: CommandModule<CreateArgs> = {
   command: 'create',
@@ -11,16 +15,22 @@ const command: CommandModule<CreateArgs> = {
   positionals: [{ name: 'id', describe: 'container id', required: true }],
   options: {
     bundle: { type: 'string', short: 'b', default: '.', describe: 'bundle directory (config.json + rootfs)' },
+    image: { type: 'string', short: 'i', describe: 'create from an image instead: OCI layout LAYOUT[:TAG], a docker archive, or an imported image\'s name (its Cmd runs)' },
+    store: { type: 'string', describe: 'image and layer store (default /var/lib/tsrun)' },
+    'keep-upper': { type: 'boolean', default: false, describe: 'with --image: keep the container\'s upper layer (what it changed) in the store after delete, at <store>/uppers/<id>-<time>/upper' },
     'pid-file': { type: 'string', describe: 'write the container init\'s host pid to this file' },
     'console-socket': { type: 'string', describe: 'unix socket that receives the pty master when process.terminal is true' },
     'no-pivot': { type: 'boolean', default: false, describe: 'move the rootfs onto / and chroot instead of pivot_root (for roots pivot_root refuses)' },
     'no-new-keyring': { type: 'boolean', default: false, describe: 'keep the caller\'s session keyring instead of a new one for the container' },
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
   },
+  fullBundleOptions: ['image'],
   async handler(args) {
+    if (args.keepUpper && !args.image) throw new UsageError('--keep-upper needs --image (a bundle\'s rootfs is a directory of its own, with no upper layer)', 'create');
     const { createContainer } = await import('../../container/create.js');
     const created = await createContainer({
-      id: args.id, bundle: args.bundle, root: args.root, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring,
+      id: args.id, root: args.root, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring,
+      ...(args.image ? { image: { ref: args.image, keepUpper: args.keepUpper, ...(args.store ? { store: args.store } : {}) } } : { bundle: args.bundle }),
       ...(args.pidFile ? { pidFile: args.pidFile } : {}),
       ...(args.consoleSocket ? { consoleSocket: args.consoleSocket } : {}),
       ...(args.trace ? { trace: traceReporter(args.logFormat) } : {}),

@@ -1,4 +1,4 @@
-// tsrun run [--bundle DIR] [--trace] [--dry-run] [ID | BUNDLE]
+// tsrun run [--bundle DIR | --image IMG [--keep-upper]] [--trace] [--dry-run] [ID | BUNDLE]
 import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
 import { resolveBundleAndId } from '../bundle-arg.js';
@@ -11,6 +11,7 @@ interface RunArgs {
   bundle?: string;
   image?: string;
   store?: string;
+  keepUpper: boolean;
   tty: boolean;
   detach: boolean;
   noPivot: boolean;
@@ -32,6 +33,7 @@ const command: CommandModule<RunArgs> = {
     bundle: { type: 'string', short: 'b', describe: 'bundle directory (config.json + rootfs)' },
     image: { type: 'string', short: 'i', describe: 'run an image: OCI layout LAYOUT[:TAG], a docker archive, or an imported image\'s name' },
     store: { type: 'string', describe: 'image and layer store (default /var/lib/tsrun)' },
+    'keep-upper': { type: 'boolean', default: false, describe: 'with --image: keep the container\'s upper layer (what it changed) in the store after delete, at <store>/uppers/<id>-<time>/upper' },
     tty: { type: 'boolean', short: 't', default: false, describe: 'with --image: give the container a terminal' },
     detach: { type: 'boolean', short: 'd', default: false, describe: 'return once the container has started (runc run -d)' },
     'pid-file': { type: 'string', describe: 'write the container init\'s host pid to this file' },
@@ -49,6 +51,7 @@ const command: CommandModule<RunArgs> = {
       if (target !== undefined || args.command.length > 1) throw new UsageError('a command after `--` needs --image (a bundle has its own process.args)', 'run');
       target = args.command[0];
     }
+    if (args.keepUpper && !args.image) throw new UsageError('--keep-upper needs --image (a bundle\'s rootfs is a directory of its own, with no upper layer)', 'run');
     const { bundle, id } = args.image ? { bundle: '.', ...(target ? { id: target } : {}) } : resolveBundleAndId(args.bundle, target);
     if (args.dryRun) {
       const { explainBundle } = await import('../explain-output.js');
@@ -58,13 +61,14 @@ const command: CommandModule<RunArgs> = {
     const result = await runContainer({
       root: args.root, detach: args.detach, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring,
       ...(args.image
-        ? { image: { ref: args.image, tty: args.tty, ...(args.command.length ? { args: args.command } : {}), ...(args.store ? { store: args.store } : {}) } }
+        ? { image: { ref: args.image, tty: args.tty, keepUpper: args.keepUpper, ...(args.command.length ? { args: args.command } : {}), ...(args.store ? { store: args.store } : {}) } }
         : { bundle }),
       ...(id ? { id } : {}),
       ...(args.pidFile ? { pidFile: args.pidFile } : {}),
       ...(args.consoleSocket ? { consoleSocket: args.consoleSocket } : {}),
       ...(args.trace ? { trace: traceReporter(args.logFormat) } : {}),
       warn: (m) => void writeSync(2, `tsrun: warning: ${m}\n`),
+      note: (m) => void writeSync(2, `tsrun: ${m}\n`),
     });
     if (result.oomKilled) {
       // memory.events counts any process of the container; only a SIGKILLed init means the container died of it.

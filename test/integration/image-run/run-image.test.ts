@@ -1,9 +1,9 @@
 // `tsrun run --image`: the sample two-layer image (rootfs-samples/image.sh) run without a bundle.
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, cannotRunContainers, mountPoints, mountDiff, runTsrun } from '../../helpers/bundle.js';
+import { REPO, cannotRunContainers, mountPoints, mountDiff, poll, runTsrun } from '../../helpers/bundle.js';
 import { tsrunToFiles } from '../../helpers/lifecycle.js';
 
 const LAYOUT = join(REPO, 'rootfs-samples/build/busybox-layers');
@@ -85,6 +85,60 @@ describe.skipIf(skip !== undefined)(`tsrun run --image${skip ? ` [skipped: ${ski
       await runTsrun(['--root', root, 'delete', '-f', 'img-ref-1']);
       rmSync(s, { recursive: true, force: true });
     }
+  });
+
+  it('--keep-upper: what the container changed stays in <store>/uppers/<id>-<time>/upper, whose path is printed', async () => {
+    // The image's user (app) owns /home/app: a new file, and a deleted file of the image (a whiteout).
+    const r = await run(['--keep-upper', '--image', LAYOUT, 'img-keep-1', '--', 'echo changed > /home/app/new-file; rm /home/app/greeting; echo ok']);
+    expect(r.stdout).toBe('ok\n');
+    expect(r.exitCode).toBe(0);
+    const m = /^tsrun: the upper layer of container img-keep-1 is kept in (\S+)\n$/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    const upper = m![1]!;
+    expect(upper).toMatch(new RegExp(`^${store}/uppers/img-keep-1-\\d{8}T\\d{6}Z/upper$`));
+    expect(readFileSync(join(upper, 'home/app/new-file'), 'utf8')).toBe('changed\n');
+    const wh = lstatSync(join(upper, 'home/app/greeting'));
+    expect(wh.isCharacterDevice() && wh.rdev === 0).toBe(true);
+    expect(readdirSync(join(upper, '..')).sort()).toEqual(['upper', 'upper.json']); // overlayfs' work dir is gone
+    expect(JSON.parse(readFileSync(join(upper, '../upper.json'), 'utf8')).container).toBe('img-keep-1');
+    expect(readdirSync(root)).toEqual([]);
+    rmSync(join(upper, '..'), { recursive: true });
+  });
+
+  it('--keep-upper with create/start/delete: delete prints the kept path; without the flag nothing is kept', async () => {
+    const tsrun = (args: string[]) => runTsrun(['--root', root, ...args]);
+    const out = mkdtempSync(join(tmpdir(), 'tsrun-it-out-'));
+    try {
+      const c = await tsrunToFiles(root, ['create', '--store', store, '--keep-upper', '--image', LAYOUT, 'img-keep-2'], out);
+      expect([c.exitCode, c.stderr()]).toEqual([0, '']);
+      expect((await tsrun(['start', 'img-keep-2'])).exitCode).toBe(0);
+      await poll(() => (readFileSync(c.stdoutFile, 'utf8') === 'top\nnew\n' ? true : undefined), 5_000, 'the image command\'s output');
+      const d = await tsrun(['delete', '-f', 'img-keep-2']);
+      expect(d.exitCode).toBe(0);
+      expect(d.stderr).toMatch(new RegExp(`^tsrun: the upper layer of container img-keep-2 is kept in ${store}/uppers/img-keep-2-\\S+/upper\n$`));
+      rmSync(join(store, 'uppers'), { recursive: true });
+
+      const plain = await tsrunToFiles(root, ['run', '-d', '--store', store, '--image', LAYOUT, 'img-keep-3', '--', 'sleep 30'], out);
+      expect(plain.exitCode).toBe(0);
+      const d3 = await tsrun(['delete', '-f', 'img-keep-3']);
+      expect([d3.exitCode, d3.stderr]).toEqual([0, '']);
+      expect(existsSync(join(store, 'uppers'))).toBe(false);
+    } finally {
+      await tsrun(['delete', '-f', 'img-keep-2']);
+      await tsrun(['delete', '-f', 'img-keep-3']);
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('--keep-upper: a failed create keeps nothing; without --image it is refused', async () => {
+    const r = await run(['--keep-upper', '--image', LAYOUT, '--pid-file', join(store, 'no/such/dir/pid'), 'img-keep-4', '--', 'true']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/pid file/);
+    expect(existsSync(join(store, 'uppers')) ? readdirSync(join(store, 'uppers')) : []).toEqual([]);
+    expect(readdirSync(join(store, 'containers'))).toEqual([]);
+    expect(readdirSync(root)).toEqual([]);
+    const u = await runTsrun(['--root', root, 'create', '--keep-upper', 'img-keep-5']);
+    expect([u.exitCode, u.stderr]).toEqual([2, 'tsrun: --keep-upper needs --image (a bundle\'s rootfs is a directory of its own, with no upper layer) (see tsrun create --help)\n']);
   });
 
   it('refuses a command after -- without --image', async () => {
