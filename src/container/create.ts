@@ -3,7 +3,6 @@
 // made and every limit written before the process exists; the process is born inside it.
 import { constants, writeFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { userInfo } from 'node:os';
 import { TsrunError } from '../errors.js';
 import { loadBundle, type Bundle } from '../oci/bundle.js';
 import type { Spec } from '../oci/types.js';
@@ -19,6 +18,7 @@ import { applyCgroup, detectCgroupHost, planCgroup, type CgroupHandle } from '..
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import type { CallerMounts } from '../rootfs/caller-mounts.js';
 import { readProcStat } from '../state/status.js';
+import { utcTimestamp } from '../state/timestamp.js';
 import { OCI_VERSION } from '../version.js';
 import { hasCreateHooks, runHooks, runHooksWarning } from './hooks.js';
 import { releaseImageBundle } from './image-release.js';
@@ -191,7 +191,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     const cgroupFd = cgroup ? cgroup.openDirFd() : -1;
     const recordFor = (pid: number): ContainerRecord => ({
       ociVersion: OCI_VERSION, id: opts.id, pid, pidStartTime: readProcStat(pid)?.startTime ?? '',
-      bundle: bundle.dir, rootfs: bundle.rootfs, created: new Date().toISOString(), owner: userInfo().username,
+      bundle: bundle.dir, rootfs: bundle.rootfs, created: utcTimestamp(),
       ...(spec.annotations ? { annotations: spec.annotations } : {}),
       ...(cgroup ? { cgroupDir: cgroup.dir, cgroupOwnedRoot: cgroupPlan!.ownedRoot } : {}),
       ...(tracked ? { callerMounts: tracked } : {}),

@@ -1,4 +1,6 @@
 // `tsrun state` and `tsrun list`: the runtime-spec state object, with the status read from the kernel.
+import { readFileSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import type { State } from '../oci/types.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import { containerStatus, type Status } from '../state/status.js';
@@ -8,6 +10,21 @@ export interface ContainerState extends Omit<State, 'status'> {
   rootfs: string;
   created: string;
   owner: string;
+}
+
+/**
+ * runc's "owner": the user owning the container's state dir (whoever created it), named when asked
+ * rather than at create, where the passwd lookup would cost every `run` ~0.3 ms.
+ */
+function ownerOf(dir: string): string {
+  let uid: number;
+  try { uid = statSync(dir).uid; } catch { return ''; }
+  if (uid === process.getuid?.()) return userInfo().username;
+  try {
+    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
+    if (line) return line.split(':')[0]!;
+  } catch { /* no passwd file: the number will do */ }
+  return String(uid);
 }
 
 export function stateOf(store: StateStore, record: ContainerRecord): ContainerState {
@@ -21,7 +38,7 @@ export function stateOf(store: StateStore, record: ContainerRecord): ContainerSt
     bundle: record.bundle,
     rootfs: record.rootfs,
     created: record.created,
-    owner: record.owner,
+    owner: record.owner ?? ownerOf(store.dir(record.id)),
     annotations: record.annotations ?? {},
   };
 }

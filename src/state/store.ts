@@ -21,8 +21,8 @@ export interface ContainerRecord {
   rootfs: string;
   /** RFC 3339 creation time. */
   created: string;
-  /** User who created the container (runc's "owner"). */
-  owner: string;
+  /** Written by earlier versions; `state` now names the owner of the state dir, as runc does. */
+  owner?: string;
   annotations?: Record<string, string>;
   /** Absolute path of the container's cgroup, if it has one, and the topmost dir tsrun may remove. */
   cgroupDir?: string;
