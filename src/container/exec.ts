@@ -1,7 +1,9 @@
 // `tsrun exec`: run another process in a running container. The shim's intermediate process joins
 // every namespace of the container's init (setns, before any JavaScript could run there) and clones
 // the new process into the container's cgroup; the process settings are then applied as in `run`.
-import { readFileSync, writeFileSync } from 'node:fs';
+// A container without a mount namespace of its own has a chroot for a root, which no namespace
+// carries: the exec'd process enters the init's root itself, as the init did.
+import { closeSync, constants, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import type { NamespaceType, Process, Spec } from '../oci/types.js';
 import { validateSpec } from '../oci/validate.js';
@@ -9,14 +11,14 @@ import { isCapabilityName } from '../oci/capabilities.js';
 import { NAMESPACE_FLAGS } from '../namespaces/plan.js';
 import { processSteps } from '../process/plan.js';
 import * as shim from '../native/shim.js';
-import type { NamespacePlan, Plan } from '../plan/types.js';
+import type { NamespacePlan, Plan, Step } from '../plan/types.js';
 import { handOverConsole, startProcess } from '../process/parent.js';
 import { forwardSignals } from '../process/signals.js';
 import { waitForeground } from '../process/foreground.js';
 import { callerTerminalSize } from '../process/terminal.js';
 import type { TraceSink } from '../process/trace.js';
 import { loadCgroup } from '../cgroups/index.js';
-import { StateStore } from '../state/store.js';
+import { StateStore, type ContainerRecord } from '../state/store.js';
 import { containerStatus } from '../state/status.js';
 
 export interface ExecOptions {
@@ -46,6 +48,49 @@ export function joinPlan(config: Spec, initPid: number): NamespacePlan[] {
   const types = (config.linux?.namespaces ?? []).map((n) => n.type);
   const joins = types.map((type): NamespacePlan => ({ type, flag: NAMESPACE_FLAGS[type], action: 'join', path: `/proc/${initPid}/ns/${NS_FILE[type]}` }));
   return joins.sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
+}
+
+/** The container shares the caller's mount namespace: its root is a chroot, not a namespace's root. */
+export function sharesCallerMountNamespace(config: Spec): boolean {
+  return !(config.linux?.namespaces ?? []).some((n) => n.type === 'mount');
+}
+
+/**
+ * setns into a mount namespace also moves the process to that namespace's root (the container's,
+ * after pivot_root). A container without one entered its rootfs with chroot, which setns cannot
+ * give: the exec'd process chroots into the init's root (`initRoot`: a path naming that directory),
+ * while still privileged, as the init did. process.cwd follows in processSteps, after the user switch.
+ */
+function enterInitRootSteps(initRoot: string): Step[] {
+  return [
+    { op: 'chdir', path: initRoot, field: 'root.path', why: 'no mount namespace of its own: the container\'s root is the init\'s chroot, held open by tsrun as /proc/<init>/root' },
+    { op: 'chroot', path: '.', field: 'root.path', why: 'enter the same root as the container\'s init; joining its namespaces does not change the root' },
+    { op: 'chdir', path: '/', why: 'start from the new root' },
+  ];
+}
+
+/**
+ * An fd of the init's root directory (/proc/PID/root), for a container without a mount namespace.
+ * Opened from the host, before any namespace is joined, and checked *after* opening: if the pid still
+ * names the init (same start time) now, the fd is the init's root and not that of a process that
+ * reused the pid. No path string of the rootfs is resolved again, so a symlink or directory swapped
+ * into the bundle's path since create cannot redirect the exec. libuv opens it O_CLOEXEC.
+ */
+function openInitRoot(record: ContainerRecord, stateDir: string, id: string): number {
+  let fd = -1;
+  let why = '';
+  try {
+    fd = openSync(`/proc/${record.pid}/root`, constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch (err) {
+    why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  }
+  const status = containerStatus(record, stateDir);
+  if (status !== 'running' && status !== 'created') {
+    if (fd >= 0) closeSync(fd);
+    throw new TsrunError(`cannot exec in container ${id}: it is ${status}`);
+  }
+  if (fd < 0) throw new TsrunError(`cannot exec in container ${id}: cannot open the root of its init (/proc/${record.pid}/root): ${why}`);
+  return fd;
 }
 
 /** KEY=VALUE lists: a later KEY replaces an earlier one, so getenv sees the value asked for. */
@@ -87,6 +132,35 @@ export function execProcess(config: Spec, opts: ExecOptions): Process {
   };
 }
 
+export interface ExecPlanContext {
+  /** Host pid of the container's init, whose namespaces are joined. */
+  initPid: number;
+  /** A path naming the init's root directory; required when the container has no mount namespace. */
+  initRoot?: string;
+  setgroupsAllowed: boolean;
+  detach: boolean;
+  consoleSize?: { rows: number; cols: number };
+}
+
+/** The plan of an exec'd process: join the init's namespaces, enter its root if no namespace gives it, then `process`. */
+export function execPlan(config: Spec, proc: Process, ctx: ExecPlanContext): Plan {
+  const enterRoot = sharesCallerMountNamespace(config);
+  if (enterRoot && ctx.initRoot === undefined) {
+    throw new TsrunError('exec: the container has no mount namespace, so the plan needs the init\'s root to enter');
+  }
+  return {
+    namespaces: joinPlan(config, ctx.initPid),
+    cloneFlags: 0,
+    waitForParent: true,
+    dieWithParent: !ctx.detach,
+    preserveFds: 0,
+    steps: [
+      ...(enterRoot ? enterInitRootSteps(ctx.initRoot!) : []),
+      ...processSteps(proc, { setgroupsAllowed: ctx.setgroupsAllowed, ...(ctx.consoleSize ? { consoleSize: ctx.consoleSize } : {}) }),
+    ],
+  };
+}
+
 function setgroupsAllowed(pid: number): boolean {
   try {
     return readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'allow';
@@ -103,20 +177,22 @@ export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: nu
   const proc = execProcess(record.config, opts);
   if (proc.terminal && opts.detach && !opts.consoleSocket) throw new TsrunError('exec -t -d needs --console-socket to receive the pty');
   const consoleSize = proc.terminal ? callerTerminalSize() : undefined;
-  const plan: Plan = {
-    namespaces: joinPlan(record.config, record.pid),
-    cloneFlags: 0,
-    waitForParent: true,
-    dieWithParent: !opts.detach,
-    preserveFds: 0,
-    steps: processSteps(proc, { setgroupsAllowed: setgroupsAllowed(record.pid), ...(consoleSize ? { consoleSize } : {}) }),
-  };
-  const cgroupFd = record.cgroupDir ? loadCgroup(record.cgroupDir, record.cgroupOwnedRoot).openDirFd() : -1;
+  const rootFd = sharesCallerMountNamespace(record.config) ? openInitRoot(record, store.dir(opts.id), opts.id) : -1;
   let started;
   try {
-    started = await startProcess(plan, { trace: opts.trace ?? { event: () => {} }, traceSteps: opts.trace !== undefined, cgroupFd });
+    const plan = execPlan(record.config, proc, {
+      initPid: record.pid, setgroupsAllowed: setgroupsAllowed(record.pid), detach: opts.detach ?? false,
+      // The child inherits the fd (clone copies the fd table) and reaches it through its own /proc/self.
+      ...(rootFd >= 0 ? { initRoot: `/proc/self/fd/${rootFd}` } : {}), ...(consoleSize ? { consoleSize } : {}),
+    });
+    const cgroupFd = record.cgroupDir ? loadCgroup(record.cgroupDir, record.cgroupOwnedRoot).openDirFd() : -1;
+    try {
+      started = await startProcess(plan, { trace: opts.trace ?? { event: () => {} }, traceSteps: opts.trace !== undefined, cgroupFd });
+    } finally {
+      if (cgroupFd >= 0) shim.closeFd(cgroupFd);
+    }
   } finally {
-    if (cgroupFd >= 0) shim.closeFd(cgroupFd);
+    if (rootFd >= 0) closeSync(rootFd);
   }
   if (opts.pidFile) {
     try {

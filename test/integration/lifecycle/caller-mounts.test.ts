@@ -3,9 +3,10 @@
 // `create` — never a mount of the user's under the rootfs. Each test plays the caller in a private
 // mount namespace of its own (`unshare -m`, held by a sleep), so the host's table never changes; the
 // last test makes the rootfs's mount shared and checks that peer and slave namespaces get the mounts
-// and lose them again.
+// and lose them again. `exec` into such a container enters the init's root (a chroot, which joining
+// namespaces does not give).
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmdirSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -34,6 +35,11 @@ async function hold(prefix: string[], script: string, args: string[] = []): Prom
     try { return readFileSync(`/proc/${pid}/comm`, 'utf8') === 'sleep\n' ? true : undefined; } catch { return undefined; }
   }, 5_000, `namespace holder ${pid}`);
   return pid;
+}
+
+/** The sample's namespaces less the mount namespace: pid, network, ipc and uts stay. */
+function noMountNamespace(spec: Spec): void {
+  spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'mount');
 }
 
 /** A private mount namespace (a copy of the host's), where `script` runs first. */
@@ -126,6 +132,60 @@ describe.skipIf(skip !== undefined)(`no mount namespace: mounts in the caller's 
     expect(c.stderr).toMatch(/mount nosuchfs none on \/data \(step \d+, mounts\[7\]\): ENODEV/);
     expect(mountsUnder(ns, bundle.rootfs)).toEqual([]);
     expect(rootEntries(root)).toEqual([]);
+  });
+
+  /** A running container (sleeping init, process.cwd /etc) with a file only its rootfs has; started in a private mount namespace. */
+  async function runningWithoutMountNamespace(mutate: (spec: Spec) => void): Promise<{ ns: number; root: string; id: string; bundle: ReturnType<typeof scriptBundle> }> {
+    const bundle = scriptBundle('sleep 1000', (spec) => { mutate(spec); spec.process!.cwd = '/etc'; });
+    writeFileSync(join(bundle.rootfs, 'etc/tsrun-exec-marker'), `${bundle.marker}\n`);
+    const ns = await privateNamespace();
+    const root = makeRoot();
+    const id = uniqueId('callerexec');
+    const r = await tsrunIn(ns, root, ['run', '-d', '--bundle', bundle.dir, id], bundle.dir);
+    expect(r.stderr).toMatch(WARNING);
+    expect(r.exitCode).toBe(0);
+    return { ns, root, id, bundle };
+  }
+
+  const rootListing = (rootfs: string): string[] => readdirSync(rootfs).filter((n) => !n.startsWith('.')).sort();
+
+  it.each([
+    ['pid, network, ipc and uts namespaces', noMountNamespace],
+    ['no namespaces at all', noNamespaces],
+  ])('exec (%s) sees the container\'s rootfs as /, starts in process.cwd, and drops privileges after entering it', async (_what, mutate) => {
+    const { ns, root, id, bundle } = await runningWithoutMountNamespace(mutate);
+    const a = await tsrunIn(ns, root, ['exec', id, 'sh', '-c', 'cat /etc/tsrun-exec-marker && pwd && ls /'], bundle.dir);
+    expect(a.stderr).toBe('');
+    expect(a.exitCode).toBe(0);
+    expect(a.stdout.trim().split('\n')).toEqual([bundle.marker, '/etc', ...rootListing(bundle.rootfs)]);
+    // The user switch comes after the chroot (an unprivileged process could not chroot); --cwd applies inside the rootfs.
+    const b = await tsrunIn(ns, root, ['exec', '--user', '1000:1000', '--cwd', '/tmp', id, 'sh', '-c', 'id -u && pwd && cat /etc/tsrun-exec-marker'], bundle.dir);
+    expect(b.stderr).toBe('');
+    expect(b.exitCode).toBe(0);
+    expect(b.stdout).toBe(`1000\n/tmp\n${bundle.marker}\n`);
+    const d = await tsrunIn(ns, root, ['delete', '--force', id], bundle.dir);
+    expect(d.exitCode).toBe(0);
+    expect(mountsUnder(ns, bundle.rootfs)).toEqual([]);
+  });
+
+  it('exec enters the init\'s root, not whatever the rootfs path names now', async () => {
+    const { ns, root, id, bundle } = await runningWithoutMountNamespace(noMountNamespace);
+    // Another directory at the rootfs's path after create: the container's root is still the old one.
+    const moved = `${bundle.rootfs}.moved`;
+    renameSync(bundle.rootfs, moved);
+    mkdirSync(bundle.rootfs);
+    try {
+      const r = await tsrunIn(ns, root, ['exec', id, 'cat', '/etc/tsrun-exec-marker'], bundle.dir);
+      expect(r.stderr).toBe('');
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toBe(`${bundle.marker}\n`);
+    } finally {
+      rmdirSync(bundle.rootfs);
+      renameSync(moved, bundle.rootfs);
+    }
+    const d = await tsrunIn(ns, root, ['delete', '--force', id], bundle.dir);
+    expect(d.exitCode).toBe(0);
+    expect(mountsUnder(ns, bundle.rootfs)).toEqual([]);
   });
 
   it('under a shared mount the mounts propagate to peer and slave namespaces, and so does their removal', async () => {
