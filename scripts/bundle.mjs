@@ -3,7 +3,7 @@
 // start-up). koffi stays external: it loads its native addon from a path computed at run time.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 
@@ -64,6 +64,10 @@ const snapshot = await build({
 });
 const heavy = Object.keys(snapshot.metafile.inputs).filter((p) => /node_modules[/\\](yargs|tar-stream|fzstd|execa)|^src[/\\]check[/\\]|^src[/\\]image[/\\](import|layer-unpack|tar-parser|zstd|decompress|oci-layout|docker-archive)\.ts$/.test(p));
 if (heavy.length) throw new Error(`bundle: the startup snapshot must not contain ${heavy.join(', ')}: import it lazily from the hot path (see src/cli/snapshot-route.ts)`);
+// V8 keeps a script's source in the heap, as UTF-16 when it has one non-ASCII character: twice the
+// bytes to deserialize at every start. esbuild escapes strings; a comment it keeps could still do it.
+const nonAscii = readFileSync('dist/snapshot/tsrun.cjs', 'latin1').search(/[^\x00-\x7f]/);
+if (nonAscii >= 0) throw new Error(`bundle: dist/snapshot/tsrun.cjs has a non-ASCII character at offset ${nonAscii} (a comment?): V8 would store the whole source as UTF-16`);
 // A budget rather than a list: the snapshot's cost grows with its size (~3-4 ms per MB of heap).
 const snapshotBytes = Object.values(snapshot.metafile.outputs)[0].bytes;
 if (snapshotBytes > 320 * 1024) throw new Error(`bundle: the startup snapshot's code is ${snapshotBytes} bytes, over its 320 KiB budget: keep cold code out of the hot commands (see src/cli/snapshot-route.ts)`);

@@ -119,7 +119,7 @@ export class JsonSyntaxScanner {
     this.fail();
   }
 
-  /** Consumes `{…}` or `[…]`: elements separated by commas, then the closing bracket. */
+  /** Consumes `{...}` or `[...]`: elements separated by commas, then the closing bracket. */
   private sequence(close: '}' | ']', element: () => void): void {
     this.i++;
     this.skipWhitespace();
