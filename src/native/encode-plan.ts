@@ -6,11 +6,9 @@ import { OP, PLAN_FLAG, PLAN_MAGIC, PLAN_VERSION, STEP_FLAG } from './ops.js';
 interface WireStep {
   op: number;
   flags: number;
-  ints: bigint[];
+  ints: (number | bigint)[];
   strs: string[];
 }
-
-const big = (n: number | bigint): bigint => (typeof n === 'bigint' ? n : BigInt(n));
 
 function stepFlags(s: Step): number {
   let f = 0;
@@ -28,42 +26,42 @@ function operands(s: Step): Pick<WireStep, 'ints' | 'strs'> {
   switch (s.op) {
     case 'mount': {
       const mkdir = s.mkdir === 'dir' ? 1 : s.mkdir === 'file' ? 2 : 0;
-      return { ints: [big(s.flags), big(mkdir)], strs: [s.source, s.target, s.fstype, s.data] };
+      return { ints: [s.flags, mkdir], strs: [s.source, s.target, s.fstype, s.data] };
     }
-    case 'umount': return { ints: [big(s.flags)], strs: [s.target] };
+    case 'umount': return { ints: [s.flags], strs: [s.target] };
     case 'openRoot': return { ints: [], strs: [s.path] };
-    case 'mkdir': return { ints: [big(s.mode)], strs: [s.path] };
+    case 'mkdir': return { ints: [s.mode], strs: [s.path] };
     case 'mknod':
-      return { ints: [big(S_IF[s.type] | s.mode), big(s.major), big(s.minor), big(s.uid), big(s.gid)], strs: [s.path] };
+      return { ints: [S_IF[s.type] | s.mode, s.major, s.minor, s.uid, s.gid], strs: [s.path] };
     case 'symlink': return { ints: [], strs: [s.target, s.linkpath] };
     case 'chdir': case 'chroot': return { ints: [], strs: [s.path] };
     case 'pivotRoot': return { ints: [], strs: [s.newRoot, s.putOld] };
     case 'sethostname': case 'setdomainname': return { ints: [], strs: [s.name] };
     case 'writeFile': return { ints: [], strs: [s.path, s.content] };
-    case 'setrlimit': return { ints: [big(s.resource), s.soft, s.hard], strs: [] };
-    case 'prctl': return { ints: [s.option, ...s.args].map(big), strs: [] };
+    case 'setrlimit': return { ints: [s.resource, s.soft, s.hard], strs: [] };
+    case 'prctl': return { ints: [s.option, ...s.args], strs: [] };
     case 'bounding': return { ints: [s.keep], strs: [] };
     case 'capset': return { ints: [s.effective, s.permitted, s.inheritable], strs: [] };
     case 'ambient': return { ints: [s.raise], strs: [] };
-    case 'setgroups': return { ints: s.gids.map(big), strs: [] };
-    case 'setresgid': return { ints: [big(s.gid)], strs: [] };
-    case 'setresuid': return { ints: [big(s.uid)], strs: [] };
+    case 'setgroups': return { ints: s.gids, strs: [] };
+    case 'setresgid': return { ints: [s.gid], strs: [] };
+    case 'setresuid': return { ints: [s.uid], strs: [] };
     case 'mask': return { ints: [], strs: [s.path] };
-    case 'console': return { ints: [s.rows, s.cols, s.uid, s.gid].map(big), strs: [] };
+    case 'console': return { ints: [s.rows, s.cols, s.uid, s.gid], strs: [] };
     case 'setsid': case 'waitParent': return { ints: [], strs: [] };
-    case 'umask': return { ints: [big(s.mask)], strs: [] };
+    case 'umask': return { ints: [s.mask], strs: [] };
     case 'exec':
       return s.path === undefined
-        ? { ints: [big(s.args.length), big(s.env.length)], strs: [...s.args, ...s.env] }
-        : { ints: [big(s.args.length), big(s.env.length), 1n], strs: [s.path, ...s.args, ...s.env] };
-    case 'chown': return { ints: [big(s.uid), big(s.gid)], strs: [s.path] };
-    case 'chmod': return { ints: [big(s.mode)], strs: [s.path] };
-    case 'openKeep': return { ints: [big(s.flags), big(s.slot)], strs: [s.path] };
-    case 'waitRead': return { ints: [big(s.slot)], strs: [] };
+        ? { ints: [s.args.length, s.env.length], strs: [...s.args, ...s.env] }
+        : { ints: [s.args.length, s.env.length, 1n], strs: [s.path, ...s.args, ...s.env] };
+    case 'chown': return { ints: [s.uid, s.gid], strs: [s.path] };
+    case 'chmod': return { ints: [s.mode], strs: [s.path] };
+    case 'openKeep': return { ints: [s.flags, s.slot], strs: [s.path] };
+    case 'waitRead': return { ints: [s.slot], strs: [] };
     case 'newKeyring': return { ints: [], strs: [s.name] };
-    case 'checkExec': return { ints: [big(s.args.length), big(s.env.length)], strs: [...s.args, ...s.env] };
-    case 'stdinFrom': return { ints: [big(s.fd)], strs: [] };
-    case 'setns': return { ints: [big(s.nstype)], strs: [s.path] };
+    case 'checkExec': return { ints: [s.args.length, s.env.length], strs: [...s.args, ...s.env] };
+    case 'stdinFrom': return { ints: [s.fd], strs: [] };
+    case 'setns': return { ints: [s.nstype], strs: [s.path] };
   }
 }
 
@@ -79,7 +77,16 @@ class Writer {
   }
   u16(v: number): void { this.room(2); this.at = this.buf.writeUInt16LE(v, this.at); }
   u32(v: number): void { this.room(4); this.at = this.buf.writeUInt32LE(v >>> 0, this.at); }
-  i64(v: bigint): void { this.room(8); this.at = this.buf.writeBigUInt64LE(BigInt.asUintN(64, v), this.at); }
+  i64(v: number | bigint): void {
+    this.room(8);
+    if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) {
+      // Most operands are small non-negative numbers: two u32 halves, no BigInt on the way.
+      this.at = this.buf.writeUInt32LE(v % 0x1_0000_0000, this.at);
+      this.at = this.buf.writeUInt32LE(Math.floor(v / 0x1_0000_0000), this.at);
+    } else {
+      this.at = this.buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), this.at);
+    }
+  }
   str(s: string): void {
     if (s.includes('\0')) throw new Error(`string with a NUL byte cannot be passed to a syscall: ${JSON.stringify(s)}`);
     const n = Buffer.byteLength(s, 'utf8');
@@ -98,7 +105,7 @@ export function encodePlan(plan: Plan, opts: EncodeOptions): Buffer {
   const w = new Writer();
   w.u32(PLAN_MAGIC);
   w.u32(PLAN_VERSION);
-  w.i64(BigInt(plan.cloneFlags));
+  w.i64(plan.cloneFlags);
   let flags = 0;
   if (plan.waitForParent) flags |= PLAN_FLAG.WAIT_GO;
   if (opts.trace) flags |= PLAN_FLAG.TRACE;
