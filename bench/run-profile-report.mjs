@@ -189,7 +189,7 @@ for (const [id, ms] of self) {
 const top = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
 result.cpuProfile = { spanMs, selfByGroup: Object.fromEntries(top(groups, 100)), inclusiveByGroup: Object.fromEntries(top(incl, 100)), topFunctions: Object.fromEntries(top(funcs, 25)) };
 out.push('');
-out.push(`### node --cpu-prof (one run, 100 µs sampling): ${f1(spanMs)} ms profiled (from after Node's bootstrap to exit)`);
+out.push(`### node --cpu-prof (one run, 500 µs sampling): ${f1(spanMs)} ms profiled (from after Node's bootstrap to exit)`);
 out.push('');
 out.push('by origin      self   (%)   incl. (stack contains it)');
 for (const [g, ms] of top(groups, 16)) out.push(`  ${f1(ms).padStart(9)} ms  ${(100 * ms / spanMs).toFixed(0).padStart(3)}%  ${f1(incl.get(g) ?? 0).padStart(6)} ms  ${g}`);

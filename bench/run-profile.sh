@@ -70,8 +70,10 @@ for ((i = 0; i < runs; i++)); do
 done
 cp "$tmp/strace-tsrun.$((runs - 1))" "$base.strace.txt"
 
-# 4. CPU profile of one run (100 µs sampling)
-node --cpu-prof --cpu-prof-dir="$results_dir" --cpu-prof-name="${base##*/}.cpuprofile" --cpu-prof-interval 100 \
+# 4. CPU profile of one run (500 µs sampling)
+# 500 µs, not 100: bpf(BPF_PROG_LOAD) gives up with EAGAIN when a signal (the profiler's SIGPROF)
+# keeps arriving while the verifier works, and tsrun retries it only a few times.
+node --cpu-prof --cpu-prof-dir="$results_dir" --cpu-prof-name="${base##*/}.cpuprofile" --cpu-prof-interval 500 \
   "$repo/bin/tsrun.js" run --bundle "$tmp/tsrun" "$tsrun_id" </dev/null >/dev/null 2>&1 || die "tsrun run --cpu-prof failed"
 
 others=$(cpu_others)
