@@ -35,7 +35,7 @@ await build({
 });
 // The startup snapshot is built from one CommonJS file (a snapshot cannot load ES modules) holding
 // only the hot commands (src/cli/hot-table.ts); everything else runs from full.cjs, the whole CLI as
-// one CommonJS file that the snapshot require()s (src/cli/snapshot-route.ts says why). Neither has a
+// one CommonJS file that the snapshot require()s (src/cli/snapshot-main.ts says why). Neither has a
 // reliable location of its own: bin/tsrun passes the package root in TSRUN_PACKAGE_ROOT.
 const cjs = {
   ...common,
@@ -54,7 +54,7 @@ const outsideSnapshot = {
   setup(b) {
     b.onResolve({ filter: notInSnapshot }, (a) => ({ path: a.path, namespace: 'outside-snapshot' }));
     b.onLoad({ filter: /.*/, namespace: 'outside-snapshot' }, (a) => ({
-      contents: `throw new Error(${JSON.stringify(`${a.path} is not in the startup snapshot: bin/tsrun runs such commands from dist/snapshot/full.cjs (src/cli/snapshot-route.ts)`)});`,
+      contents: `throw new Error(${JSON.stringify(`${a.path} is not in the startup snapshot: bin/tsrun runs such commands from dist/snapshot/full.cjs (src/cli/snapshot-main.ts)`)});`,
       loader: 'js',
     }));
   },
@@ -66,12 +66,12 @@ const snapshot = await build({
   minifyWhitespace: true, minifySyntax: true,
 });
 const heavy = Object.keys(snapshot.metafile.inputs).filter((p) => /node_modules[/\\](yargs|tar-stream|fzstd|execa)|^src[/\\]check[/\\]|^src[/\\]image[/\\](import|layer-unpack|tar-parser|zstd|decompress|oci-layout|docker-archive)\.ts$/.test(p));
-if (heavy.length) throw new Error(`bundle: the startup snapshot must not contain ${heavy.join(', ')}: import it lazily from the hot path (see src/cli/snapshot-route.ts)`);
+if (heavy.length) throw new Error(`bundle: the startup snapshot must not contain ${heavy.join(', ')}: import it lazily from the hot path (see src/cli/snapshot-main.ts)`);
 // V8 keeps a script's source in the heap, as UTF-16 when it has one non-ASCII character: twice the
 // bytes to deserialize at every start. esbuild escapes strings; a comment it keeps could still do it.
 const nonAscii = readFileSync('dist/snapshot/tsrun.cjs', 'latin1').search(/[^\x00-\x7f]/);
 if (nonAscii >= 0) throw new Error(`bundle: dist/snapshot/tsrun.cjs has a non-ASCII character at offset ${nonAscii} (a comment?): V8 would store the whole source as UTF-16`);
 // A budget rather than a list: the snapshot's cost grows with its size (~3-4 ms per MB of heap).
 const snapshotBytes = Object.values(snapshot.metafile.outputs)[0].bytes;
-if (snapshotBytes > 320 * 1024) throw new Error(`bundle: the startup snapshot's code is ${snapshotBytes} bytes, over its 320 KiB budget: keep cold code out of the hot commands (see src/cli/snapshot-route.ts)`);
+if (snapshotBytes > 320 * 1024) throw new Error(`bundle: the startup snapshot's code is ${snapshotBytes} bytes, over its 320 KiB budget: keep cold code out of the hot commands (see src/cli/snapshot-main.ts)`);
 execFileSync(process.execPath, ['--snapshot-blob', 'dist/tsrun.blob', '--build-snapshot', 'dist/snapshot/tsrun.cjs'], { stdio: 'inherit' });

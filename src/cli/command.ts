@@ -48,7 +48,7 @@ export interface CommandModule<A = Record<string, unknown>> {
   subcommands?: CommandModule<any>[];
   /**
    * Options whose code is not in tsrun's startup snapshot (run/create `--image` load the image store):
-   * an invocation with one of them is handed to the full bundle (src/cli/snapshot-route.ts).
+   * an invocation with one of them is handed to the full bundle (src/cli/snapshot-main.ts).
    */
   fullBundleOptions?: (keyof A & string)[];
   /** Returns the process exit code. Throw a TsrunError for a reported failure. */

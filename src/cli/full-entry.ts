@@ -1,5 +1,5 @@
 // The whole CLI as one CommonJS file (dist/snapshot/full.cjs), for the invocations the startup
-// snapshot leaves out (see snapshot-route.ts). bin/tsrun's snapshot loads it with require().
+// snapshot leaves out (see snapshot-main.ts). bin/tsrun's snapshot loads it with require().
 import { commandTable } from './table.js';
 import { runCli } from './run-cli.js';
 

@@ -1,7 +1,7 @@
 // The commands tsrun's V8 startup snapshot runs itself: the container lifecycle that podman, CI
 // scripts and `tsrun run` call many times a second. Imported statically, so their code is in the
 // snapshot heap. The rest (help, image, check, inspect, explain, events) live only in the full
-// bundle; see snapshot-route.ts for why and how an invocation is routed.
+// bundle; see snapshot-main.ts for why, and runCli's `fallback` for how an invocation is routed.
 import type { CommandEntry, CommandModule } from './command.js';
 import run from './commands/run.js';
 import create from './commands/create.js';

@@ -71,12 +71,26 @@ async function resolveCommand(argv: string[], table: CommandEntry[]): Promise<{ 
   }
 }
 
-export async function runCli(argv: string[], table: CommandEntry[]): Promise<void> {
+export interface CliOptions {
+  /**
+   * Runs an invocation `table` cannot serve: help, a command missing from it, or a command given one
+   * of its `fullBundleOptions`. The V8 startup snapshot's CLI holds only the hot commands and hands
+   * the rest to the full bundle this way (see snapshot-main.ts); without it, `table` must be complete.
+   */
+  fallback?: (argv: string[]) => Promise<void>;
+}
+
+export async function runCli(argv: string[], table: CommandEntry[], options: CliOptions = {}): Promise<void> {
   const guessed = guessGlobals(argv);
+  const { fallback } = options;
   try {
     if (argv.includes('--version') || argv.includes('-v')) {
       writeSync(1, `tsrun version ${VERSION}\n`);
       return;
+    }
+    if (fallback) {
+      const i = findCommandIndex(argv);
+      if (i < 0 || !table.some((e) => e.name === argv[i] || e.aliases?.includes(argv[i]!))) return await fallback(argv);
     }
     const resolved = await resolveCommand(argv, table);
     if (!resolved) {
@@ -87,6 +101,9 @@ export async function runCli(argv: string[], table: CommandEntry[]): Promise<voi
     const mod = resolved.path[resolved.path.length - 1]!;
     const where = resolved.path.map((m) => m.command).join(' ');
     const args = parseCommandArgs(mod, resolved.tokens, where);
+    if (fallback && (args.help || (mod.fullBundleOptions ?? []).some((o: string) => (args as Record<string, unknown>)[o] !== undefined))) {
+      return await fallback(argv);
+    }
     if (args.help) {
       process.exitCode = await showHelp(table, resolved.path);
       return;

@@ -1,14 +1,19 @@
 // Entry of tsrun's V8 startup snapshot (dist/tsrun.blob). At build time the hot commands and the
 // container code behind them are loaded (their module code has run), and the hot path of `run` is
 // exercised once on a throwaway plan, so a snapshot start finds that code in the heap, compiled,
-// instead of loading and compiling it. What the snapshot leaves out runs from the full bundle
-// (snapshot-route.ts). Native code (koffi) is loaded at run time; nothing here touches the host.
+// instead of loading and compiling it. What the snapshot leaves out runs from the full bundle.
+//
+// Why leave anything out: every command pays for deserializing the snapshot, and its cost grows with
+// its size (~4 ms per MB here). With the whole CLI inside (yargs for --help, the image store, tar and
+// zstd, the host checks) it was 6.3 MB and started ~6 ms later than Node's own. So it holds the hot
+// commands (hot-table.ts); help, `image`, `check`, `inspect`, `explain`, `events` and `run --image`
+// load dist/snapshot/full.cjs instead, the same code as one CommonJS file, which costs them the
+// ~20 ms of compiling it: fine for commands a person types, not for ones a tool calls in a loop. Native code (koffi) is loaded at run time; nothing here touches the host.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { startupSnapshot } from 'node:v8';
 import { hotTable } from './hot-table.js';
-import { reportError, runCli } from './run-cli.js';
-import { servedBySnapshot } from './snapshot-route.js';
+import { runCli } from './run-cli.js';
 import { parseCommandArgs } from './parse-args.js';
 import { packageRoot } from '../package-root.js';
 import { defaultSpec } from '../oci/default-spec.js';
@@ -55,8 +60,5 @@ function runFullBundle(argv: string[]): Promise<void> {
 startupSnapshot.setDeserializeMainFunction(() => {
   // `node --snapshot-blob B -- args…`: there is no script path in argv.
   const argv = process.argv.slice(1);
-  void servedBySnapshot(argv, hotTable)
-    .then((hot) => (hot ? runCli(argv, hotTable) : runFullBundle(argv)))
-    .catch((err: unknown) => { process.exitCode = reportError(err, 'text'); }) // e.g. full.cjs missing
-    .then(() => process.exit());
+  void runCli(argv, hotTable, { fallback: runFullBundle }).then(() => process.exit());
 });
