@@ -185,10 +185,28 @@ export interface Resources {
   unified?: Record<string, string>;
 }
 
+export interface SeccompArg {
+  index: number;
+  value: number;
+  valueTwo?: number;
+  op: string;
+}
+
+export interface SeccompSyscall {
+  names: string[];
+  action: string;
+  errnoRet?: number;
+  args?: SeccompArg[];
+}
+
 export interface Seccomp {
   defaultAction: string;
+  defaultErrnoRet?: number;
   architectures?: string[];
-  syscalls?: unknown[];
+  flags?: string[];
+  listenerPath?: string;
+  listenerMetadata?: string;
+  syscalls?: SeccompSyscall[];
 }
 
 export interface Linux {

@@ -307,7 +307,13 @@ const resources = shape({
   unified: recordOf(str),
 });
 
-const seccomp = shape({ defaultAction: nonEmptyString, architectures: arrayOf(str), syscalls: arrayOf(anyObject) }, ['defaultAction']);
+// Shapes only: which actions, operators, architectures and flags tsrun supports is src/seccomp's call.
+const seccompArg = shape({ index: uint32, value: uint64, valueTwo: uint64, op: nonEmptyString }, ['index', 'value', 'op']);
+const seccompSyscall = shape({ names: arrayOf(str, { nonEmpty: true }), action: nonEmptyString, errnoRet: uint32, args: arrayOf(seccompArg) }, ['names', 'action']);
+const seccomp = shape({
+  defaultAction: nonEmptyString, defaultErrnoRet: uint32, architectures: arrayOf(str), flags: arrayOf(str),
+  listenerPath: str, listenerMetadata: str, syscalls: arrayOf(seccompSyscall),
+}, ['defaultAction']);
 
 const linux = shape({
   namespaces: arrayOf(namespace),
