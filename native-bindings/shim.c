@@ -29,6 +29,8 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -623,6 +625,28 @@ static int step_wait_read(const struct step *s, int index) {
   return 0;
 }
 
+/*
+ * Installs the seccomp filter the plan carries: ints[0] is the flags, each later int one instruction.
+ * The ints are this child's private copy, and a struct sock_filter is 8 bytes like an int64, so the
+ * program is unpacked in place. seccomp(2) first; prctl(PR_SET_SECCOMP) on kernels without it.
+ */
+static int step_seccomp(const struct step *s) {
+  if (s->n_int < 2 || s->n_int - 1 > BPF_MAXINSNS) { errno = EINVAL; FAIL("plan"); }
+  unsigned n = s->n_int - 1u;
+  struct sock_filter *prog = (struct sock_filter *)(void *)(s->ints + 1);
+  for (unsigned i = 0; i < n; i++) {
+    uint64_t v = (uint64_t)s->ints[1 + i];
+    struct sock_filter insn = {(uint16_t)v, (uint8_t)(v >> 16), (uint8_t)(v >> 24), (uint32_t)(v >> 32)};
+    memcpy(&prog[i], &insn, sizeof insn);
+  }
+  struct sock_fprog fprog = {(unsigned short)n, prog};
+  unsigned flags = (unsigned)s->ints[0];
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog) == 0) return 0;
+  if (errno != ENOSYS || flags != 0) FAIL("seccomp");
+  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0) FAIL("prctl(PR_SET_SECCOMP)");
+  return 0;
+}
+
 static int run_step(const struct step *s, int index) {
   switch (s->op) {
   case TSRUN_OP_MOUNT: return step_mount(s);
@@ -701,6 +725,7 @@ static int run_step(const struct step *s, int index) {
     if (dup2((int)s->ints[0], 0) < 0) FAIL("dup2");
     return 0;
   case TSRUN_OP_WAIT_READ: return step_wait_read(s, index);
+  case TSRUN_OP_SECCOMP: return step_seccomp(s);
   case TSRUN_OP_SETNS: {
     int fd = open(s->strs[0], O_RDONLY | O_CLOEXEC);
     if (fd < 0) FAIL("open");

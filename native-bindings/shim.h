@@ -11,6 +11,9 @@
  *           u32 preserve_fds, u32 n_joins, { u32 nstype, str path } * n_joins, u32 n_steps
  *   step:   u16 op, u16 flags (TSRUN_STEP_*), u16 n_int, u16 n_str, i64 * n_int, str * n_str
  *   str:    u32 length, bytes (no NUL)
+ * Binary data travels as ints, never as strings: TSRUN_OP_SECCOMP sends its BPF program as one i64
+ * per struct sock_filter, whose 8 little-endian bytes are the instruction as the kernel lays it out
+ * (u16 code, u8 jt, u8 jf, u32 k: value = code | jt << 16 | jf << 24 | k << 32).
  * Keep the op numbers in sync with src/native/ops.ts.
  */
 #ifndef TSRUN_SHIM_H
@@ -67,7 +70,8 @@ enum tsrun_op {
   TSRUN_OP_STDIN_FROM = 32,  /* int: fd inherited from the parent — make it fd 0 (a hook's state JSON) */
   TSRUN_OP_CHECK_EXEC = 33,  /* as EXEC, but only finds the program (PATH, X_OK) — fail early at create */
   TSRUN_OP_NEW_KEYRING = 34, /* str: name — join a new session keyring (keys are not shared with the caller) */
-  TSRUN_OP_MAX = 35
+  TSRUN_OP_SECCOMP = 35,    /* int: seccomp(2) flags, then one int per BPF instruction — install the filter */
+  TSRUN_OP_MAX = 36
 };
 
 /* Child → parent reports over the sync socket (SOCK_SEQPACKET, one report per message). */

@@ -172,7 +172,6 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     if (spec.process?.terminal && !opts.foreground && !opts.consoleSocket) {
       throw new TsrunError('process.terminal is true: give --console-socket to receive the pty (or set terminal to false)', { field: 'process.terminal' });
     }
-    if (spec.linux?.seccomp) warn('linux.seccomp is not enforced: tsrun has no seccomp support yet (`tsrun features` says so too)');
     const cgroupPlan = planContainerCgroup(spec, opts.id, warn);
     const plan = planContainer(bundle, {
       foreground: opts.foreground ?? false, startGate: opts.startedByCaller ? 'caller' : { fifo: store.fifoPath(opts.id) }, ...(image ? { rootfsSteps: image.rootfsSteps } : {}),

@@ -156,7 +156,7 @@ export function execPlan(config: Spec, proc: Process, ctx: ExecPlanContext): Pla
     preserveFds: 0,
     steps: [
       ...(enterRoot ? enterInitRootSteps(ctx.initRoot!) : []),
-      ...processSteps(proc, { setgroupsAllowed: ctx.setgroupsAllowed, ...(ctx.consoleSize ? { consoleSize: ctx.consoleSize } : {}) }),
+      ...processSteps(proc, { setgroupsAllowed: ctx.setgroupsAllowed, ...(ctx.consoleSize ? { consoleSize: ctx.consoleSize } : {}), ...(config.linux?.seccomp ? { seccomp: config.linux.seccomp } : {}) }),
     ],
   };
 }

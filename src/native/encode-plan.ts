@@ -8,6 +8,8 @@ interface WireStep {
   flags: number;
   ints: (number | bigint)[];
   strs: string[];
+  /** Binary data sent as more ints: 8-byte little-endian words appended after `ints` (n_int counts them). */
+  words?: Buffer;
 }
 
 function stepFlags(s: Step): number {
@@ -22,7 +24,7 @@ function stepFlags(s: Step): number {
 }
 
 /** ints and strings of one step, in the order shim.h documents for its op. */
-function operands(s: Step): Pick<WireStep, 'ints' | 'strs'> {
+function operands(s: Step): Pick<WireStep, 'ints' | 'strs' | 'words'> {
   switch (s.op) {
     case 'mount': {
       const mkdir = s.mkdir === 'dir' ? 1 : s.mkdir === 'file' ? 2 : 0;
@@ -62,6 +64,8 @@ function operands(s: Step): Pick<WireStep, 'ints' | 'strs'> {
     case 'checkExec': return { ints: [s.args.length, s.env.length], strs: [...s.args, ...s.env] };
     case 'stdinFrom': return { ints: [s.fd], strs: [] };
     case 'setns': return { ints: [s.nstype], strs: [s.path] };
+    // One int per struct sock_filter: its 8 bytes read as a little-endian u64 (code | jt<<16 | jf<<24 | k<<32).
+    case 'seccomp': return { ints: [s.flags], strs: [], words: Buffer.from(s.program, 'base64') };
   }
 }
 
@@ -94,6 +98,8 @@ class Writer {
     this.room(n);
     this.at += this.buf.write(s, this.at, n, 'utf8');
   }
+  /** Bytes as they are (a multiple of 8: each 8 bytes is one i64 operand). */
+  raw(b: Buffer): void { this.room(b.length); this.at += b.copy(this.buf, this.at); }
   done(): Buffer { return Buffer.from(this.buf.subarray(0, this.at)); }
 }
 
@@ -117,12 +123,15 @@ export function encodePlan(plan: Plan, opts: EncodeOptions): Buffer {
   for (const j of joins) { w.u32(j.flag); w.str(j.path ?? ''); }
   w.u32(plan.steps.length);
   for (const s of plan.steps) {
-    const { ints, strs } = operands(s);
+    const { ints, strs, words } = operands(s);
+    const nWords = words ? words.length / 8 : 0;
+    if (!Number.isInteger(nWords) || ints.length + nWords > 0xffff) throw new Error(`step ${s.op}: ${ints.length + nWords} int operands do not fit the wire format`);
     w.u16(OP[s.op]);
     w.u16(stepFlags(s));
-    w.u16(ints.length);
+    w.u16(ints.length + nWords);
     w.u16(strs.length);
     for (const i of ints) w.i64(i);
+    if (words) w.raw(words);
     for (const t of strs) w.str(t);
   }
   return w.done();

@@ -59,6 +59,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
     ...rootfs.afterPivot,
     ...processSteps(proc, {
       setgroupsAllowed: !ns.idMaps || ns.idMaps.setgroups === 'allow',
+      ...(spec.linux?.seccomp ? { seccomp: spec.linux.seccomp } : {}),
       ...(ctx.consoleSize ? { consoleSize: ctx.consoleSize } : {}),
     }),
   ];

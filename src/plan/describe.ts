@@ -23,6 +23,7 @@ export function stepSyscall(s: Step): string {
     case 'waitParent': case 'waitRead': return 'read';
     case 'stdinFrom': return 'dup2';
     case 'mask': return 'mount';
+    case 'seccomp': return 'seccomp';
     default: return s.op.toLowerCase();
   }
 }
@@ -37,6 +38,7 @@ export function stepGroup(s: Step): string {
     case 'setrlimit': case 'console': case 'setsid': case 'umask': return 'process';
     case 'bounding': case 'prctl': case 'capset': case 'ambient': case 'setgroups': case 'setresgid': case 'setresuid': return 'privileges';
     case 'exec': case 'waitRead': case 'waitParent': case 'openKeep': return 'start';
+    case 'seccomp': return 'lock down';
     default: return s.field?.startsWith('linux.readonlyPaths') || s.field?.startsWith('linux.sysctl') || s.field === 'root.readonly' ? 'lock down' : 'rootfs';
   }
 }
@@ -87,6 +89,7 @@ export function describeStep(s: Step): string {
     case 'stdinFrom': return `dup2 fd ${s.fd} (${s.path}) to stdin`;
     case 'waitRead': return `wait for \`tsrun start\` (read slot ${s.slot})`;
     case 'setns': return `setns ${s.type} ${s.path}`;
+    case 'seccomp': return `install seccomp filter: ${s.syscalls} syscalls, default ${s.defaultAction}, ${s.instructions} instructions${s.flags ? ` (flags 0x${s.flags.toString(16)})` : ''}`;
   }
 }
 

@@ -39,7 +39,9 @@ export type StepOp =
   | { op: 'stdinFrom'; fd: number; path: string }
   | { op: 'checkExec'; args: string[]; env: string[] }
   | { op: 'newKeyring'; name: string }
-  | { op: 'setns'; path: string; nstype: number; type: NamespaceType };
+  | { op: 'setns'; path: string; nstype: number; type: NamespaceType }
+  | { op: 'seccomp'; /** seccomp(2) flags */ flags: number; /** struct sock_filter[], base64 (plain data for explain --log-format json) */ program: string;
+      instructions: number; /** syscall names with a rule on this machine's ABI */ syscalls: number; defaultAction: string };
 
 export type Step = StepOp & {
   /** One line for a learner: why a runtime does this. */

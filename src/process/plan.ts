@@ -2,10 +2,11 @@
 // the only order that works — bounding set while still privileged, keep capabilities across the uid
 // change, switch groups and user, set the final capability sets, no_new_privs — then exec.
 import { ConfigError } from '../errors.js';
-import type { Process, Spec } from '../oci/types.js';
+import type { Process, Seccomp, Spec } from '../oci/types.js';
 import { RLIMITS } from '../oci/rlimits.js';
 import { PR, RLIM_INFINITY } from '../native/constants.js';
 import type { Step } from '../plan/types.js';
+import { seccompStep } from '../seccomp/step.js';
 import { capabilityMask, capabilityNames } from './capabilities.js';
 
 export interface ProcessContext {
@@ -13,6 +14,8 @@ export interface ProcessContext {
   consoleSize?: { rows: number; cols: number };
   /** setgroups(2) is allowed (false in an unprivileged user namespace, where it is denied). */
   setgroupsAllowed: boolean;
+  /** linux.seccomp of the container (exec'd processes get it too, as with runc). */
+  seccomp?: Seccomp;
 }
 
 /** rlimit values above 2^63 (e.g. 18446744073709551615 in JSON) mean "unlimited". */
@@ -55,6 +58,8 @@ function terminalSteps(proc: Process, ctx: ProcessContext): Step[] {
 function privilegeSteps(proc: Process, ctx: ProcessContext): Step[] {
   const caps = proc.capabilities;
   const steps: Step[] = [];
+  // Without no_new_privs only a process with CAP_SYS_ADMIN may install a filter: do it while it has it.
+  if (ctx.seccomp && !proc.noNewPrivileges) steps.push(seccompStep(ctx.seccomp, { beforePrivilegeDrop: true }));
   if (caps) {
     const keep = capabilityMask(caps.bounding);
     steps.push({ op: 'bounding', keep, keepNames: capabilityNames(keep), field: 'process.capabilities.bounding', why: 'the bounding set caps what any later exec can ever gain: drop the rest while still privileged' });
@@ -105,6 +110,7 @@ export function processSteps(proc: Process, ctx: ProcessContext): Step[] {
     ...privilegeSteps(proc, ctx),
     { op: 'umask', mask: proc.user.umask ?? 0o022, field: 'process.user.umask', why: 'set-up ran with umask 0; the process gets the configured one' },
     { op: 'chdir', path: proc.cwd, field: 'process.cwd', why: 'after the user switch, so the directory is checked with the user\'s permissions' },
+    ...(ctx.seccomp && proc.noNewPrivileges ? [seccompStep(ctx.seccomp, { beforePrivilegeDrop: false })] : []),
     { op: 'exec', args: proc.args, env: proc.env ?? [], field: 'process.args', why: 'replace the set-up process with the container\'s program; the sync socket closes on exec' },
   ];
 }

@@ -4,6 +4,9 @@ import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
 import { OCI_VERSION } from '../../version.js';
 import { CAPABILITY_NAMES } from '../../oci/capabilities.js';
+import { SECCOMP_ACTIONS, SECCOMP_OPERATORS } from '../../seccomp/profile.js';
+import { ARCHES } from '../../seccomp/syscalls.js';
+import { FILTER_FLAGS } from '../../seccomp/constants.js';
 
 export function features(): Record<string, unknown> {
   return {
@@ -17,7 +20,11 @@ export function features(): Record<string, unknown> {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'],
       capabilities: CAPABILITY_NAMES,
       cgroup: { v1: false, v2: true, systemd: false, systemdUser: false, rdma: false },
-      seccomp: { enabled: false },
+      // SCMP_ACT_NOTIFY (a listener) is not supported; archs are those with a syscall table.
+      seccomp: {
+        enabled: true, actions: [...SECCOMP_ACTIONS], operators: [...SECCOMP_OPERATORS], archs: Object.keys(ARCHES),
+        knownFlags: Object.keys(FILTER_FLAGS), supportedFlags: Object.keys(FILTER_FLAGS),
+      },
       apparmor: { enabled: false },
       selinux: { enabled: false },
     },

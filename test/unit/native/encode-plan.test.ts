@@ -79,3 +79,20 @@ describe('encodePlan', () => {
     expect(b.readBigUInt64LE(b.length - 8)).toBe(0xffff_ffff_ffff_ffffn);
   });
 });
+
+describe('encodePlan: seccomp', () => {
+  it('sends the BPF program binary-safe, as one i64 per struct sock_filter after the flags', () => {
+    // Two instructions with NUL and 0xff bytes: LD arch; RET ALLOW.
+    const prog = Buffer.from([0x20, 0, 0, 0, 4, 0, 0, 0, 0x06, 0, 0, 0, 0, 0, 0xff, 0x7f]);
+    const b = encodePlan(basePlan([{ op: 'seccomp', flags: 2, program: prog.toString('base64'), instructions: 2, syscalls: 0, defaultAction: 'SCMP_ACT_ALLOW', why: '' }]), { trace: false });
+    let o = 36 + 14 + 4;
+    expect([b.readUInt16LE(o), b.readUInt16LE(o + 2), b.readUInt16LE(o + 4), b.readUInt16LE(o + 6)]).toEqual([OP.seccomp, 0, 3, 0]);
+    o += 8;
+    expect(b.readBigInt64LE(o)).toBe(2n);
+    // Each word read as a u64 is code | jt << 16 | jf << 24 | k << 32, as shim.h documents.
+    expect(b.readBigUInt64LE(o + 8)).toBe(0x20n | (4n << 32n));
+    expect(b.readBigUInt64LE(o + 16)).toBe(0x06n | (0x7fff0000n << 32n));
+    expect(b.subarray(o + 8)).toEqual(prog);
+    expect(header).toMatch(/TSRUN_OP_SECCOMP = 35, +\/\* int: seccomp\(2\) flags, then one int per BPF instruction/);
+  });
+});

@@ -7,18 +7,10 @@ import { describeStep } from '../../../src/plan/describe.js';
 import type { Step } from '../../../src/plan/types.js';
 import { MS } from '../../../src/native/constants.js';
 import { stepError } from '../../../src/process/parent.js';
+import { planContext, planSpec } from '../../helpers/plan-context.js';
 
-const ctx: PlanContext = {
-  bundleDir: '/bundles/b', rootfs: '/bundles/b/rootfs', runningAsRoot: true, cgroup2Mount: '/sys/fs/cgroup/unified',
-  host: { kind: (p) => (p.endsWith('.conf') ? 'file' : p.startsWith('/missing') ? undefined : 'dir') },
-};
-
-function spec(mutate: (s: Spec) => void = () => {}): Spec {
-  const s = defaultSpec();
-  s.process!.terminal = false;
-  mutate(s);
-  return s;
-}
+const ctx: PlanContext = planContext;
+const spec = planSpec;
 const titles = (steps: Step[]): string[] => steps.map(describeStep);
 const indexOf = (steps: Step[], pred: (s: Step) => boolean): number => steps.findIndex(pred);
 
