@@ -124,6 +124,13 @@ describe.skipIf(skip !== undefined)(`podman --runtime tsrun${skip ? ` [skipped: 
     ]);
   }, 90_000);
 
+  it('run --rm: the seccomp profile podman passes is enforced (Seccomp: 2, filter mode)', async () => {
+    const r = await podman(['run', '--rm', ...RUN_FLAGS, IMAGE, 'grep', '^Seccomp:', '/proc/self/status']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^Seccomp:\s+2$/);
+    expect(r.exitCode).toBe(0);
+  }, 90_000);
+
   it('run --rm: the container\'s exit code is podman\'s', async () => {
     const r = await podman(['run', '--rm', ...RUN_FLAGS, IMAGE, 'sh', '-c', 'exit 7']);
     expect(r.stderr).toBe('');
