@@ -57,7 +57,20 @@ export class BlobCheck {
     else this.hash = createHash('sha256');
   }
 
-  /** Takes a chunk (copied or hashed before `ready` runs, so the caller may then reuse it). */
+  /** True when hashing runs on the worker thread. */
+  get offThread(): boolean { return this.worker !== undefined; }
+
+  /**
+   * With hashing on the worker, a slot of its shared ring (SLOT bytes) to read the next chunk into:
+   * update() of a part of it then copies nothing. Undefined when hashing in-thread. Take the next one
+   * only after this one went through update() and the chunk is done with.
+   */
+  borrow(): Promise<Buffer> | undefined {
+    const w = this.worker;
+    return w && new Promise((resolve) => w.take(resolve));
+  }
+
+  /** Takes a chunk (copied or hashed before `ready` runs, so the caller may then reuse it, unless it was borrowed). */
   update(chunk: Buffer, ready: (err?: TsrunError) => void): void {
     this.bytes += chunk.length;
     if (this.size !== undefined && this.bytes > this.size) {

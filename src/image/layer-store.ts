@@ -61,9 +61,10 @@ function sniffFile(file: { path: string; start: number; length: number }): Compr
 }
 
 /**
- * An uncompressed layer lying in a file: read synchronously into one reused buffer, each chunk
- * hashed (its blob digest is its diff-id) and then unpacked before the next read. No stream, no
- * fresh buffer per chunk, no thread-pool hop per read.
+ * An uncompressed layer lying in a file: read synchronously, each chunk hashed (its blob digest is its
+ * diff-id) and then unpacked before the next read. No stream, no fresh buffer per chunk, no thread-pool
+ * hop per read. With hashing on the worker, each chunk is read straight into a slot of its shared ring,
+ * which the worker hashes while the unpacker parses it: the layer is copied once, by read(2).
  */
 async function unpackUncompressedFile(
   src: LayerSource, file: { path: string; start: number; length: number }, root: string,
@@ -76,8 +77,9 @@ async function unpackUncompressedFile(
   async function* chunks(): AsyncGenerator<Buffer> {
     const fd = openSync(file.path, 'r');
     try {
-      const buf = Buffer.allocUnsafe(READ_CHUNK);
+      const own = check.offThread ? undefined : Buffer.allocUnsafe(READ_CHUNK);
       for (let pos = file.start, left = file.length; left > 0;) {
+        const buf = own ?? await check.borrow()!;
         const n = readSync(fd, buf, 0, Math.min(buf.length, left), pos);
         if (n === 0) throw new TsrunError(`blob ${src.digest ?? src.diffId}: file ends early`, { file: file.path });
         pos += n;

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { DigestCheck, digestHex } from '../../../src/image/digest.js';
+import { BlobCheck, DigestCheck, digestHex } from '../../../src/image/digest.js';
 import { sha } from './fixtures.js';
 
 const sink = () => new Writable({ write(_c, _e, cb) { cb(); } });
@@ -21,6 +21,27 @@ describe('DigestCheck', () => {
         .rejects.toThrow(`blob ${want}: digest mismatch`);
     });
   }
+  it('hashes chunks read into borrowed ring slots in place, reusing the slots (worker thread)', async () => {
+    // More chunks than slots: a slot handed out again before the worker hashed it would change the digest.
+    const parts = Array.from({ length: 40 }, (_, i) => Buffer.alloc(700_000 + i * 1000, i * 7 + 1));
+    for (const corrupt of [false, true]) {
+      const check = new BlobCheck(sha(Buffer.concat(parts)), undefined, 'blob', true);
+      try {
+        expect(check.offThread).toBe(true);
+        for (const [i, p] of parts.entries()) {
+          const slot = await check.borrow()!;
+          expect(slot.buffer).toBeInstanceOf(SharedArrayBuffer);
+          p.copy(slot);
+          if (corrupt && i === 33) slot[5] ^= 1;
+          await new Promise<void>((resolve, reject) => check.update(slot.subarray(0, p.length), (e) => (e ? reject(e) : resolve())));
+        }
+        if (corrupt) await expect(check.verify()).rejects.toThrow(/digest mismatch/);
+        else await check.verify();
+      } finally {
+        check.close();
+      }
+    }
+  });
   it('fails content longer or shorter than declared', async () => {
     const data = Buffer.from('abc');
     await expect(pipeline(Readable.from([data]), new DigestCheck(sha(data), 2), sink())).rejects.toThrow(/longer than its declared size/);

@@ -107,6 +107,27 @@ describe('digest verification', () => {
     }
   });
 
+  it('checks a big uncompressed layer read in place (hashed on the worker): content intact, a flipped byte refused', async () => {
+    // > 16 MiB, so hashed off-thread from the ring slots the layer is read into (more chunks than slots).
+    const files = Array.from({ length: 24 }, (_, i) => ({ name: `d/f${i}`, data: Buffer.alloc((1 << 20) - 100 + i * 37, i + 1) }));
+    const big = await makeTar(files);
+    const tar = 'application/vnd.oci.image.layer.v1.tar';
+    const dir = tmp();
+    const d = writeLayout(dir, [big], { mediaType: tar });
+    const store = tmp();
+    await importImage(dir, { store });
+    const root = new LayerStore(store).rootOf(sha(big));
+    for (const f of files) expect(readFileSync(`${root}/${f.name}`).equals(f.data)).toBe(true);
+
+    const path = `${dir}/blobs/sha256/${d.layers[0]!.slice(7)}`;
+    const blob = readFileSync(path);
+    blob[20 << 20]! ^= 0x01; // in a file's data, in the 21st chunk
+    writeFileSync(path, blob);
+    const s = tmp();
+    await expect(importImage(dir, { store: s })).rejects.toThrow(new RegExp(`${d.layers[0]!.slice(7)}: digest mismatch`));
+    expectNoLayers(s);
+  });
+
   it('refuses a manifest blob that was swapped', async () => {
     const dir = tmp();
     const d = writeLayout(dir, [await base()]);
