@@ -1,7 +1,7 @@
 // sha256 digests: parsing (the hex becomes a file name, so it is validated strictly) and checking
 // while a blob streams, so a corrupt or substituted blob is caught before anything built from it is kept.
 import { createHash, type Hash } from 'node:crypto';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import { TsrunError } from '../errors.js';
 import { WorkerHash } from './hash-worker.js';
@@ -31,15 +31,23 @@ export function verifyBuffer(data: Buffer, digest: string, size?: number): void 
 export const OFF_THREAD_BYTES = 16 << 20;
 
 /**
- * Whether to hash a blob of `size` bytes on a worker thread. Only when a core is idle: the worker
- * overlaps hashing with unpacking, but costs CPU of its own (copies into shared memory, messages).
- * Measured on an 813 MiB layer: 2.0 s of CPU with the worker against 1.6 s without — with every core
- * busy, the worker made the import slower (3.3–5.3 s against 3.0–4.3 s).
+ * Whether to hash a blob of `size` bytes on a worker thread: on two cores or more, always (the same
+ * answer from one run to the next). The worker now hashes the memory the unpacker reads from (an
+ * uncompressed layer in a file is read straight into its ring: no copy on the main thread), so what
+ * it adds is its start-up and the data crossing between cores: ~0.25 s of CPU per 814 MiB, none of it
+ * on the main thread. Measured on tmpfs, 2 cores, an 814 MiB / 76k-entry layer (medians of 5-7):
+ *   uncompressed, quiet machine:        worker 1.25 s, in-thread 1.64 s (CPU 1.90 s / 1.70 s);
+ *   uncompressed, both cores busy with
+ *     two other busy loops:             worker 2.44 s, in-thread 2.62 s;
+ *   zstd (260 MiB blob):                worker 2.14 s, in-thread 2.29 s;
+ *   gzip (314 MiB blob; gunzip on the
+ *     thread pool is the bottleneck):   worker 3.15 s, in-thread 3.08 s.
+ * It used to follow the 1-minute load average, which an import itself pushes over 1 on 2 cores, so
+ * consecutive imports flipped between the two (bimodal timings).
  */
 export function hashOffThread(size: number | undefined): boolean {
   if (size !== undefined && size < OFF_THREAD_BYTES) return false;
-  const cores = availableParallelism();
-  return cores >= 2 && loadavg()[0]! < cores - 1;
+  return availableParallelism() >= 2;
 }
 
 /**

@@ -14,8 +14,8 @@ export interface LayerSource {
   compression: Compression | 'detect';
   open(): Readable;
   /**
-   * Where the blob lies in a file, when it does: an uncompressed one is then read synchronously into
-   * one reused buffer (no stream, no fresh buffer per chunk).
+   * Where the blob lies in a file, when it does: an uncompressed one is then read synchronously, into
+   * the hash worker's ring slots or one reused buffer (no stream, no fresh buffer per chunk).
    */
   file?: { path: string; start: number; length: number };
 }

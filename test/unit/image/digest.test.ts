@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { BlobCheck, DigestCheck, digestHex } from '../../../src/image/digest.js';
+import { availableParallelism } from 'node:os';
+import { BlobCheck, DigestCheck, digestHex, hashOffThread, OFF_THREAD_BYTES } from '../../../src/image/digest.js';
 import { sha } from './fixtures.js';
 
 const sink = () => new Writable({ write(_c, _e, cb) { cb(); } });
@@ -32,7 +33,7 @@ describe('DigestCheck', () => {
           const slot = await check.borrow()!;
           expect(slot.buffer).toBeInstanceOf(SharedArrayBuffer);
           p.copy(slot);
-          if (corrupt && i === 33) slot[5] ^= 1;
+          if (corrupt && i === 33) slot[5]! ^= 1;
           await new Promise<void>((resolve, reject) => check.update(slot.subarray(0, p.length), (e) => (e ? reject(e) : resolve())));
         }
         if (corrupt) await expect(check.verify()).rejects.toThrow(/digest mismatch/);
@@ -46,6 +47,11 @@ describe('DigestCheck', () => {
     const data = Buffer.from('abc');
     await expect(pipeline(Readable.from([data]), new DigestCheck(sha(data), 2), sink())).rejects.toThrow(/longer than its declared size/);
     await expect(pipeline(Readable.from([data]), new DigestCheck(sha(data), 4), sink())).rejects.toThrow(/3 bytes, expected 4/);
+  });
+  it('hashes big blobs off-thread whenever there are two cores, whatever the load', () => {
+    expect(hashOffThread(OFF_THREAD_BYTES - 1)).toBe(false);
+    expect(hashOffThread(OFF_THREAD_BYTES)).toBe(availableParallelism() >= 2);
+    expect(hashOffThread(undefined)).toBe(availableParallelism() >= 2);
   });
   it('refuses malformed digests (they become file names)', () => {
     expect(() => digestHex('sha256:../../etc/passwd')).toThrow(/malformed/);
