@@ -4,13 +4,18 @@
 //
 // Speed: every entry costs a handful of syscalls, so they are made synchronously from the parser's
 // callbacks through file descriptors (open, write, fchown, fchmod, futimes, close): no promise or
-// thread-pool hop per call, and no path lookup after the open. Reading and gunzip stay asynchronous.
+// thread-pool hop per call, and no path lookup after the open. Entries are created relative to an fd
+// of the layer root (openat, mkdirat, symlinkat, fchownat, utimensat…), as GNU tar creates them
+// relative to its directory: the kernel walks `usr/share/doc/x`, not `/var/lib/tsrun/tmp/…/root/usr/…`
+// (~1 µs per open on tmpfs). Reading and gunzip stay asynchronous.
 import {
-  closeSync, constants as C, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync,
-  lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, utimesSync, chmodSync, chownSync, writeSync,
+  closeSync, constants as C, fchmodSync, fchownSync, futimesSync, linkSync, lstatSync, openSync, rmSync,
+  unlinkSync, writeSync,
 } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../native/fs-ext.js';
+import {
+  AT_SYMLINK_NOFOLLOW, fchmodat, fchownat, lsetxattr, mkdirat, mknod, openat, S_IFBLK, S_IFCHR, S_IFIFO, symlinkat, utimensat,
+} from '../native/fs-ext.js';
 import { TsrunError } from '../errors.js';
 import { baseOf, childOf, entryPath, hostile, parentOf } from './entry-path.js';
 import { LayerDirs } from './layer-dirs.js';
@@ -44,7 +49,7 @@ const CREATE_FLAGS = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
 // overlayfs keeps its own state in these; an image must not be able to plant them.
 const FORBIDDEN_XATTR = /^(trusted|user)\.overlay\./;
 
-interface DirTimes { path: string; atime: number; mtime: number }
+interface DirTimes { rel: string; atime: number; mtime: number }
 
 /**
  * One layer being written. Every method takes the entry's path with its parent already resolved
@@ -52,7 +57,7 @@ interface DirTimes { path: string; atime: number; mtime: number }
  */
 class LayerWriter {
   readonly dirs: LayerDirs;
-  readonly dirTimes: DirTimes[] = [];
+  dirTimes: DirTimes[] = [];
   private readonly asRoot = process.getuid?.() === 0;
   // A new file is owned by our effective ids unless its directory is setgid; then fchown is a no-op.
   private readonly euid = process.geteuid?.() ?? -1;
@@ -62,13 +67,19 @@ class LayerWriter {
   entries = 0;
   bytes = 0;
 
+  /** The layer root, opened once: entries are created relative to it. */
+  readonly rootFd: number;
+
   constructor(readonly root: string, readonly limits: UnpackLimits, readonly opaqueXattr: string) {
     this.dirs = new LayerDirs(root);
+    this.rootFd = openSync(root, C.O_RDONLY | C.O_DIRECTORY);
   }
 
   abs(rel: string): string {
     return this.dirs.abs(rel);
   }
+
+  close(): void { closeSync(this.rootFd); }
 
   /** Removes whatever is at `rel` so a new entry can take its place (tar semantics: last one wins). */
   clear(rel: string): void {
@@ -81,8 +92,11 @@ class LayerWriter {
       if (code !== 'EISDIR' && code !== 'EPERM') throw e;
       rmSync(p, { recursive: true, force: true });
     }
-    // A directory or a symlink may have gone: cached resolutions through it are stale.
+    // A directory or a symlink may have gone: cached resolutions through it are stale. Directories
+    // that were in it get no times at the end: another entry (a symlink?) may hold their path now.
     this.dirs.forget();
+    const under = `${rel}/`;
+    this.dirTimes = this.dirTimes.filter((d) => d.rel !== rel && !d.rel.startsWith(under));
   }
 
   /** Runs `create`, and if the name is taken removes the old entry and runs it once more. */
@@ -97,22 +111,20 @@ class LayerWriter {
   }
 
   directory(rel: string, h: Header): void {
-    const p = this.abs(rel);
     if (!this.dirs.isKnown(rel)) {
       try {
-        mkdirSync(p, 0o700);
+        mkdirat(this.rootFd, rel, 0o700, this.root);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const st = lstatSync(p);
-        if (!st.isDirectory()) { this.clear(rel); mkdirSync(p, 0o700); }
+        if (!(e instanceof TsrunError && e.details.errno === 'EEXIST')) throw e;
+        if (!lstatSync(this.abs(rel)).isDirectory()) { this.clear(rel); mkdirat(this.rootFd, rel, 0o700, this.root); }
       }
       this.dirs.markKnown(rel);
     }
-    this.ownAndMode(p, h);
+    this.ownAndMode(rel, h);
     if (h.mode & 0o2000) this.dirs.setgid.add(rel);
     else this.dirs.setgid.delete(rel);
     this.xattrs(rel, h);
-    this.dirTimes.push({ path: p, atime: h.atime, mtime: h.mtime });
+    this.dirTimes.push({ rel, atime: h.atime, mtime: h.mtime });
   }
 
   /**
@@ -121,7 +133,7 @@ class LayerWriter {
    */
   openFile(rel: string, h: Header): number {
     this.checkSize(h);
-    return this.createReplacing(rel, () => openSync(this.abs(rel), CREATE_FLAGS, h.mode & 0o777));
+    return this.createReplacing(rel, () => openat(this.rootFd, rel, CREATE_FLAGS, h.mode & 0o777, this.root));
   }
 
   /**
@@ -141,11 +153,10 @@ class LayerWriter {
   }
 
   symlink(rel: string, h: Header): void {
-    const p = this.abs(rel);
     // The target is stored as-is and never followed here: it is resolved later, inside the container.
-    this.createReplacing(rel, () => symlinkSync(h.linkname, p));
-    if (this.asRoot) lchownSync(p, h.uid, h.gid);
-    lutimesSync(p, h.atime, h.mtime);
+    this.createReplacing(rel, () => symlinkat(h.linkname, this.rootFd, rel, this.root));
+    if (this.asRoot) fchownat(this.rootFd, rel, h.uid, h.gid, AT_SYMLINK_NOFOLLOW, this.root);
+    utimensat(this.rootFd, rel, h.atime, h.mtime, AT_SYMLINK_NOFOLLOW, this.root);
     this.xattrs(rel, h);
   }
 
@@ -164,10 +175,9 @@ class LayerWriter {
   }
 
   node(rel: string, h: Header, type: number): void {
-    const p = this.abs(rel);
-    this.createReplacing(rel, () => mknod(p, type | 0o600, h.devmajor ?? 0, h.devminor ?? 0));
-    this.ownAndMode(p, h);
-    utimesSync(p, h.atime, h.mtime);
+    this.createReplacing(rel, () => mknod(this.abs(rel), type | 0o600, h.devmajor ?? 0, h.devminor ?? 0));
+    this.ownAndMode(rel, h);
+    utimensat(this.rootFd, rel, h.atime, h.mtime, AT_SYMLINK_NOFOLLOW, this.root);
     this.xattrs(rel, h);
   }
 
@@ -183,9 +193,11 @@ class LayerWriter {
     lsetxattr(this.abs(dirRel), this.opaqueXattr, Buffer.from('y'));
   }
 
-  private ownAndMode(p: string, h: Header): void {
-    if (this.asRoot) chownSync(p, h.uid, h.gid);
-    chmodSync(p, h.mode);
+  /** Of a directory or node just made (never a symlink: fchmodat would follow it). */
+  private ownAndMode(rel: string, h: Header): void {
+    const at = rel === '' ? '.' : rel;
+    if (this.asRoot) fchownat(this.rootFd, at, h.uid, h.gid, AT_SYMLINK_NOFOLLOW, this.root);
+    fchmodat(this.rootFd, at, h.mode, this.root);
   }
 
   private xattrs(rel: string, h: Header): void {
@@ -207,7 +219,7 @@ class LayerWriter {
   finish(): void {
     for (let i = this.dirTimes.length - 1; i >= 0; i--) {
       const d = this.dirTimes[i]!;
-      utimesSync(d.path, d.atime, d.mtime);
+      utimensat(this.rootFd, d.rel === '' ? '.' : d.rel, d.atime, d.mtime, AT_SYMLINK_NOFOLLOW, this.root);
     }
   }
 }
@@ -280,6 +292,7 @@ export async function unpackLayer(tar: Readable | AsyncIterable<Buffer>, root: s
     throw e;
   } finally {
     if (umask !== undefined) process.umask(umask);
+    w.close();
   }
   return { entries: w.entries, bytes: w.bytes };
 }

@@ -1,6 +1,8 @@
 // File-system syscalls Node's `fs` lacks, called in libc through koffi: extended attributes on the
-// link itself (l*xattr, so a symlink in an image never redirects us) and mknod for device nodes,
-// fifos and overlay whiteouts. Bound lazily so commands that never unpack an image never load libc.
+// link itself (l*xattr, so a symlink in an image never redirects us), mknod for device nodes,
+// fifos and overlay whiteouts, and the *at() calls that create and change entries relative to an
+// open directory (the kernel then walks only the relative part of a path, not the directory's own
+// path again). Bound lazily so commands that never unpack an image never load libc.
 import { loadKoffi } from './koffi.js';
 import { TsrunError } from '../errors.js';
 
@@ -13,6 +15,12 @@ interface LibcFs {
   lgetxattr: (path: string, name: string, value: Buffer | null, size: number) => number;
   llistxattr: (path: string, list: Buffer | null, size: number) => number;
   mknod: (path: string, mode: number, dev: bigint) => number;
+  openat: (dirfd: number, path: string, flags: number, ...mode: unknown[]) => number;
+  mkdirat: (dirfd: number, path: string, mode: number) => number;
+  symlinkat: (target: string, dirfd: number, path: string) => number;
+  fchownat: (dirfd: number, path: string, uid: number, gid: number, flags: number) => number;
+  fchmodat: (dirfd: number, path: string, mode: number, flags: number) => number;
+  utimensat: (dirfd: number, path: string, times: Buffer, flags: number) => number;
 }
 
 let libc: LibcFs | undefined;
@@ -25,6 +33,12 @@ function bind(): LibcFs {
     lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
     llistxattr: lib.func('intptr_t llistxattr(const char *path, _Out_ char *list, size_t size)'),
     mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+    openat: lib.func('int openat(int dirfd, const char *path, int flags, ...)'), // variadic in libc
+    mkdirat: lib.func('int mkdirat(int dirfd, const char *path, uint32_t mode)'),
+    symlinkat: lib.func('int symlinkat(const char *target, int dirfd, const char *path)'),
+    fchownat: lib.func('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)'),
+    fchmodat: lib.func('int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)'),
+    utimensat: lib.func('int utimensat(int dirfd, const char *path, const void *times, int flags)'),
   };
   return libc;
 }
@@ -82,4 +96,56 @@ export function lgetxattr(path: string, name: string): Buffer | undefined {
   const got = size === 0 ? 0 : c.lgetxattr(path, name, buf, size);
   if (got < 0) fail('lgetxattr', path, ` (${name})`);
   return buf.subarray(0, got);
+}
+
+/** Do not follow a final symlink (fchownat, utimensat). */
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+
+// In errors a path relative to a directory fd is shown under the directory's own path (`dir`).
+const shown = (dir: string | undefined, path: string): string => (dir === undefined ? path : path === '.' ? dir : `${dir}/${path}`);
+
+/** openat(2) with O_CREAT's mode; returns the fd. */
+export function openat(dirfd: number, path: string, flags: number, mode: number, dir?: string): number {
+  const fd = bind().openat(dirfd, path, flags, 'uint32_t', mode);
+  if (fd < 0) fail('openat', shown(dir, path));
+  return fd;
+}
+
+/** mkdirat(2). Subject to the umask. */
+export function mkdirat(dirfd: number, path: string, mode: number, dir?: string): void {
+  if (bind().mkdirat(dirfd, path, mode) !== 0) fail('mkdirat', shown(dir, path));
+}
+
+/** symlinkat(2): `path` (relative to `dirfd`) becomes a symlink holding `target`, which is not looked at. */
+export function symlinkat(target: string, dirfd: number, path: string, dir?: string): void {
+  if (bind().symlinkat(target, dirfd, path) !== 0) fail('symlinkat', shown(dir, path));
+}
+
+/** fchownat(2); with AT_SYMLINK_NOFOLLOW it changes a final symlink itself. */
+export function fchownat(dirfd: number, path: string, uid: number, gid: number, flags: number, dir?: string): void {
+  if (bind().fchownat(dirfd, path, uid, gid, flags) !== 0) fail('fchownat', shown(dir, path));
+}
+
+/** fchmodat(2) (follows a final symlink: Linux cannot change a symlink's mode). */
+export function fchmodat(dirfd: number, path: string, mode: number, dir?: string): void {
+  if (bind().fchmodat(dirfd, path, mode, 0) !== 0) fail('fchmodat', shown(dir, path));
+}
+
+const times = Buffer.alloc(32); // struct timespec[2]: access, modification
+
+/** Seconds as libuv passes them to utimensat (what fs.utimesSync sets): microseconds kept, the rest dropped. */
+function putTimespec(at: number, t: number): void {
+  let sec = Math.trunc(t);
+  let nsec = Math.trunc((t - sec) * 1e9);
+  nsec -= nsec % 1000;
+  if (nsec < 0) { nsec += 1e9; sec -= 1; }
+  times.writeBigInt64LE(BigInt(sec), at);
+  times.writeBigInt64LE(BigInt(nsec), at + 8);
+}
+
+/** utimensat(2) with times in seconds since the epoch, as fs.utimesSync takes them. */
+export function utimensat(dirfd: number, path: string, atime: number, mtime: number, flags: number, dir?: string): void {
+  putTimespec(0, atime);
+  putTimespec(16, mtime);
+  if (bind().utimensat(dirfd, path, times, flags) !== 0) fail('utimensat', shown(dir, path));
 }

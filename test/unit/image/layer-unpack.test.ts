@@ -66,6 +66,15 @@ describe('unpackLayer: file kinds and metadata', () => {
   });
 });
 
+describe('unpackLayer: errors from the kernel', () => {
+  it('name the entry\'s path and the errno', async () => {
+    const long = 'n'.repeat(300); // longer than NAME_MAX
+    for (const spec of [{ name: `d/${long}`, data: 'x' }, { name: `d/${long}/`, type: 'directory' as const }, { name: `d/${long}`, type: 'symlink' as const, linkname: 'x' }]) {
+      await expect(unpack([{ name: 'd/', type: 'directory' }, spec])).rejects.toThrow(new RegExp(`/root/d/${long}: ENAMETOOLONG`));
+    }
+  });
+});
+
 describe.skipIf(!isRoot)('unpackLayer: whiteouts', () => {
   it('turns .wh.NAME into a 0/0 character device and .wh..wh..opq into the opaque xattr', async () => {
     const root = await unpack([
@@ -98,6 +107,19 @@ describe('unpackLayer: hostile archives are refused', () => {
     // One level too many, hidden behind an inside-pointing link.
     await expect(unpack([{ name: 'a/', type: 'directory' }, { name: 'a/up', type: 'symlink', linkname: '../..' }, { name: 'a/up/x', data: 'x' }]))
       .rejects.toThrow(/symlink 'a\/up' leads above the layer root/);
+  });
+  it('never sets directory times through a directory that a later entry replaced by a symlink', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    mkdirSync(`${t.dir}/y`);
+    const before = [lstatSync(t.dir).mtimeMs, lstatSync(`${t.dir}/y`).mtimeMs];
+    const root = await unpack([
+      { name: 'x/', type: 'directory' },
+      { name: 'x/y/', type: 'directory', mtime: new Date(1_000_000_000_000) },
+      { name: 'x', type: 'symlink', linkname: t.dir }, // the directory times are applied at the end
+    ]);
+    expect(readlinkSync(`${root}/x`)).toBe(t.dir);
+    expect([lstatSync(t.dir).mtimeMs, lstatSync(`${t.dir}/y`).mtimeMs]).toEqual(before);
   });
   it('refuses a hard link pointing outside (..)', () => refuse([{ name: 'h', type: 'link', linkname: '../../etc/passwd' }], /'\.\.' component/));
   it('refuses a hard link pointing outside (absolute)', () => refuse([{ name: 'h', type: 'link', linkname: '/etc/passwd' }], /absolute path/));
