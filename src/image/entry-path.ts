@@ -3,8 +3,13 @@
 // cleaned name would silently land somewhere the image author did not write.
 import { TsrunError } from '../errors.js';
 
+// Anything to clean or refuse: a NUL, a leading '/', an empty, '.' or '..' component.
+const UNCLEAN = /\0|^\/|\/\/|(?:^|\/)\.\.?(?:\/|$)/;
+
 /** Returns the entry's path relative to the layer root ('' for the root itself), without `./`. */
 export function entryPath(name: string, what = 'entry'): string {
+  // Most names are clean already (`usr/share/x`, `etc/`): no splitting and joining (~40k per second).
+  if (!UNCLEAN.test(name)) return name.endsWith('/') ? name.slice(0, -1) : name;
   if (name.includes('\0')) throw hostile(name, `${what} name contains a NUL byte`);
   if (name.startsWith('/')) throw hostile(name, `${what} has an absolute path`);
   const parts: string[] = [];

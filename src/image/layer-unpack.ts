@@ -142,7 +142,7 @@ class LayerWriter {
    */
   finishFile(fd: number, rel: string, h: Header): void {
     try {
-      const chown = this.asRoot && (h.uid !== this.euid || h.gid !== this.egid || this.dirs.setgid.has(parentOf(rel)));
+      const chown = this.asRoot && (h.uid !== this.euid || h.gid !== this.egid || (this.dirs.setgid.size > 0 && this.dirs.setgid.has(parentOf(rel))));
       if (chown) fchownSync(fd, h.uid, h.gid);
       if (h.mode & 0o7000 || !this.exactModes) fchmodSync(fd, h.mode); // after fchown, which clears setuid/setgid
       futimesSync(fd, h.atime, h.mtime);
@@ -230,9 +230,10 @@ function applyEntry(w: LayerWriter, h: Header): string | undefined {
   const name = entryPath(h.name);
   if (name === '' && h.type !== 'directory') throw hostile(h.name, 'only a directory can be the layer root');
   // The parent as the container will see it; the last component itself is never followed.
-  const dir = name === '' ? '' : w.dirs.resolve(parentOf(name), h.name);
+  const parent = parentOf(name);
+  const dir = name === '' ? '' : w.dirs.resolve(parent, h.name);
   const base = baseOf(name);
-  const rel = name === '' ? '' : childOf(dir, base);
+  const rel = name === '' ? '' : dir === parent ? name : childOf(dir, base);
   if (base.startsWith(WHITEOUT_PREFIX)) {
     if (base === OPAQUE_MARKER) w.opaque(dir);
     else if (!base.startsWith(WHITEOUT_PREFIX + WHITEOUT_PREFIX)) w.whiteout(dir, base.slice(WHITEOUT_PREFIX.length), h);

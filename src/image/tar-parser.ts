@@ -21,7 +21,7 @@ export interface TarHeader {
   atime: number;
   devmajor: number;
   devminor: number;
-  xattrs?: Map<string, Buffer>;
+  xattrs: Map<string, Buffer> | undefined;
 }
 
 /** Data handed to a sink is only valid during the call: the chunk's buffer may be reused after. */
@@ -70,10 +70,42 @@ function num(b: Buffer, at: number, len: number, what: string): number {
   return v;
 }
 
-function checksumOk(h: Buffer): boolean {
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
-  return sum === num(h, 148, 8, 'checksum');
+/**
+ * The header at `b[at…at+512)` has the checksum it claims: the sum of its bytes, the checksum field
+ * counted as spaces. With `words` (a 32-bit view of `b`, `at` a multiple of 4) four bytes are added
+ * per step, two 16-bit lanes at a time (128 words cannot overflow a lane): ~3x faster than bytewise,
+ * which over 76k headers was ~25 ms.
+ */
+function checksumOk(b: Buffer, at: number, words: Uint32Array | undefined): boolean {
+  let sum = 8 * 0x20;
+  if (words) {
+    let lanes = 0;
+    for (let i = at >> 2, end = i + BLOCK / 4; i < end; i++) {
+      const w = words[i]!;
+      lanes += (w & 0x00ff00ff) + ((w >>> 8) & 0x00ff00ff);
+    }
+    sum += (lanes & 0xffff) + (lanes >>> 16);
+    for (let i = at + 148; i < at + 156; i++) sum -= b[i]!;
+  } else {
+    for (let i = at; i < at + 148; i++) sum += b[i]!;
+    for (let i = at + 156; i < at + BLOCK; i++) sum += b[i]!;
+  }
+  return sum === num(b, at + 148, 8, 'checksum');
+}
+
+/** A 32-bit view of a chunk, when it is aligned for one. */
+function wordsOf(b: Buffer): Uint32Array | undefined {
+  return (b.byteOffset & 3) === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.length >> 2) : undefined;
+}
+
+/** The 6 bytes of POSIX ustar's magic, "ustar\0" (GNU's "ustar  " has no name prefix field). */
+function isUstar(b: Buffer, at: number): boolean {
+  return b[at + 257] === 0x75 && b[at + 258] === 0x73 && b[at + 259] === 0x74 && b[at + 260] === 0x61 && b[at + 261] === 0x72 && b[at + 262] === 0;
+}
+
+function allZero(b: Buffer, at: number): boolean {
+  for (let i = at; i < at + BLOCK; i++) if (b[i] !== 0) return false;
+  return true;
 }
 
 interface Pax { fields: Map<string, string>; xattrs: Map<string, Buffer> }
@@ -108,8 +140,8 @@ export class TarParser {
   private sink: ((d: Buffer) => void) | undefined;
   private current: TarHeader | undefined;
   private meta: { type: string; size: number } | undefined;
-  private pax: Pax = emptyPax();
-  private globalPax: Pax = emptyPax();
+  private pax: Pax | undefined;
+  private globalPax: Pax | undefined;
   private longName: string | undefined;
   private longLink: string | undefined;
   private ended = false;
@@ -119,6 +151,7 @@ export class TarParser {
 
   push(chunk: Buffer): void {
     let at = 0;
+    let words: Uint32Array | undefined; // of the chunk, made when a header is read in place
     while (at < chunk.length && !this.ended) {
       if (this.dataLeft > 0) {
         const n = Math.min(this.dataLeft, chunk.length - at);
@@ -136,6 +169,14 @@ export class TarParser {
         this.offset += n;
         continue;
       }
+      // A header block that lies whole in this chunk is read in place.
+      if (!this.meta && this.pendingBytes === 0 && chunk.length - at >= BLOCK) {
+        words ??= wordsOf(chunk);
+        at += BLOCK;
+        this.offset += BLOCK;
+        this.header(chunk, at - BLOCK, (at & 3) === 0 ? words : undefined);
+        continue;
+      }
       // Gather a header block, or a whole PAX / long-name record.
       const need = this.meta ? this.meta.size : BLOCK;
       const take = Math.min(need - this.pendingBytes, chunk.length - at);
@@ -150,7 +191,7 @@ export class TarParser {
       this.pending = [];
       this.pendingBytes = 0;
       if (this.meta) this.finishMeta(block);
-      else this.header(block);
+      else this.header(block, 0, wordsOf(block));
     }
   }
 
@@ -159,11 +200,12 @@ export class TarParser {
     if (this.dataLeft > 0 || this.meta || this.pendingBytes > 0 || this.current) throw broken('archive is truncated');
   }
 
-  private header(h: Buffer): void {
-    if (h.every((b) => b === 0)) { this.ended = true; return; } // end-of-archive marker
-    if (!checksumOk(h)) throw broken(`bad header checksum at offset ${this.offset - BLOCK}`);
-    const flag = String.fromCharCode(h[156]!);
-    const size = num(h, 124, 12, 'size');
+  /** The header block at `h[at…at+512)`; `words` a 32-bit view of `h` for the checksum, when aligned. */
+  private header(h: Buffer, at: number, words: Uint32Array | undefined): void {
+    if (h[at] === 0 && allZero(h, at)) { this.ended = true; return; } // end-of-archive marker
+    if (!checksumOk(h, at, words)) throw broken(`bad header checksum at offset ${this.offset - BLOCK}`);
+    const flag = String.fromCharCode(h[at + 156]!);
+    const size = num(h, at + 124, 12, 'size');
     if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
       if (size > MAX_META) throw broken(`${size}-byte metadata record`);
       this.meta = { type: flag, size };
@@ -173,28 +215,41 @@ export class TarParser {
     }
     const type = TYPES[flag];
     if (!type) throw broken(`unsupported entry type '${flag}' at offset ${this.offset - BLOCK}`);
-    const ustar = h.toString('latin1', 257, 263) === 'ustar\0';
-    const prefix = ustar ? str(h, 345, 155) : '';
-    const pax = mergePax(this.globalPax, this.pax);
-    const f = pax.fields;
-    const name = f.get('path') ?? this.longName ?? (prefix ? `${prefix}/${str(h, 0, 100)}` : str(h, 0, 100));
-    const realSize = f.has('size') ? Number(f.get('size')) : size;
+    const prefix = isUstar(h, at) ? str(h, at + 345, 155) : '';
+    let name = this.longName ?? (prefix ? `${prefix}/${str(h, at, 100)}` : str(h, at, 100));
+    let linkname = this.longLink ?? str(h, at + 157, 100);
+    let mtime = num(h, at + 136, 12, 'mtime');
+    let uid = num(h, at + 108, 8, 'uid');
+    let gid = num(h, at + 116, 8, 'gid');
+    let realSize = size;
+    let atime: number | undefined;
+    let xattrs: Map<string, Buffer> | undefined;
+    // Most entries have no PAX record: the maps are only looked at (and merged) when there is one.
+    const pax = this.globalPax ? mergePax(this.globalPax, this.pax) : this.pax;
+    if (pax) {
+      const f = pax.fields;
+      name = f.get('path') ?? name;
+      linkname = f.get('linkpath') ?? linkname;
+      if (f.has('size')) realSize = Number(f.get('size'));
+      if (f.has('mtime')) mtime = Number(f.get('mtime'));
+      if (f.has('atime')) atime = Number(f.get('atime'));
+      if (f.has('uid')) uid = Number(f.get('uid'));
+      if (f.has('gid')) gid = Number(f.get('gid'));
+      if (pax.xattrs.size > 0) xattrs = pax.xattrs;
+    }
     if (!Number.isSafeInteger(realSize) || realSize < 0) throw broken(`bad size for ${name}`);
-    const mtime = f.has('mtime') ? Number(f.get('mtime')) : num(h, 136, 12, 'mtime');
     const entry: TarHeader = {
-      name, type,
-      linkname: f.get('linkpath') ?? this.longLink ?? str(h, 157, 100),
-      mode: num(h, 100, 8, 'mode') & 0o7777,
-      uid: f.has('uid') ? Number(f.get('uid')) : num(h, 108, 8, 'uid'),
-      gid: f.has('gid') ? Number(f.get('gid')) : num(h, 116, 8, 'gid'),
+      name, type, linkname,
+      mode: num(h, at + 100, 8, 'mode') & 0o7777,
+      uid, gid,
       size: type === 'file' ? realSize : 0,
       mtime,
-      atime: f.has('atime') ? Number(f.get('atime')) : mtime,
-      devmajor: num(h, 329, 8, 'devmajor'),
-      devminor: num(h, 337, 8, 'devminor'),
-      ...(pax.xattrs.size > 0 ? { xattrs: pax.xattrs } : {}),
+      atime: atime ?? mtime,
+      devmajor: num(h, at + 329, 8, 'devmajor'),
+      devminor: num(h, at + 337, 8, 'devminor'),
+      xattrs, // always present (maybe undefined): one object shape for every entry
     };
-    this.pax = emptyPax();
+    this.pax = undefined;
     this.longName = undefined;
     this.longLink = undefined;
     this.current = entry;
@@ -215,14 +270,14 @@ export class TarParser {
     const { type, size } = this.meta!;
     this.meta = undefined;
     this.padLeft = (BLOCK - (size % BLOCK)) % BLOCK;
-    if (type === 'x') parsePax(b, this.pax);
-    else if (type === 'g') parsePax(b, this.globalPax);
+    if (type === 'x') parsePax(b, (this.pax ??= emptyPax()));
+    else if (type === 'g') parsePax(b, (this.globalPax ??= emptyPax()));
     else if (type === 'L') this.longName = str(b, 0, b.length);
     else this.longLink = str(b, 0, b.length);
   }
 }
 
-function mergePax(global: Pax, local: Pax): Pax {
-  if (global.fields.size === 0 && global.xattrs.size === 0) return local;
+function mergePax(global: Pax, local: Pax | undefined): Pax {
+  if (!local) return global;
   return { fields: new Map([...global.fields, ...local.fields]), xattrs: new Map([...global.xattrs, ...local.xattrs]) };
 }

@@ -39,6 +39,17 @@ describe('TarParser', () => {
     }
   });
 
+  it('checks header checksums the same in aligned and unaligned chunks', async () => {
+    const tar = await makeTar([{ name: 'a', data: 'x'.repeat(700) }, { name: 'b/', type: 'directory' }, { name: 'b/c', data: '\u00ff'.repeat(300) }]);
+    const at = (b: Buffer, offset: number): Buffer => Buffer.concat([Buffer.alloc(offset), b]).subarray(offset);
+    for (const offset of [0, 1, 2, 4]) {
+      expect(parse(at(tar, offset)).map((e) => [e.h.name, e.data.length])).toEqual([['a', 700], ['b/', 0], ['b/c', 300]]);
+      const bad = Buffer.from(tar);
+      bad[2048 + 2]! ^= 0x10; // in the third header's name (after a's header and 700 bytes, and b/'s header)
+      expect(() => parse(at(bad, offset))).toThrow(/bad header checksum at offset 2048/);
+    }
+  });
+
   it('reads PAX mtimes with sub-second precision and uid/gid overrides', async () => {
     const tar = await makeTar([{ name: 'f', data: 'x', pax: { mtime: '1700000000.25', uid: '3000000', gid: '7' } }]);
     const [e] = parse(tar);
