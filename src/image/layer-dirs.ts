@@ -29,6 +29,8 @@ export class LayerDirs {
   private readonly viaLinks = new Map<string, string>();
   /** Directories that are setgid: a file created in them gets their group, not ours. */
   readonly setgid = new Set<string>();
+  /** The last resolution: entries come directory by directory, so most share their parent with the one before. */
+  private last: { rel: string; dir: string } | undefined;
 
   constructor(readonly root: string) {}
 
@@ -41,6 +43,7 @@ export class LayerDirs {
 
   /** After something was removed or replaced, nothing cached about the tree can be trusted. */
   forget(): void {
+    this.last = undefined;
     this.known.clear();
     this.known.add('');
     this.viaLinks.clear();
@@ -52,6 +55,13 @@ export class LayerDirs {
    * is an error: the caller names what it looked for).
    */
   resolve(rel: string, entryName: string, create = true): string {
+    if (this.last?.rel === rel) return this.last.dir;
+    const dir = this.walk(rel, entryName, create);
+    this.last = { rel, dir };
+    return dir;
+  }
+
+  private walk(rel: string, entryName: string, create: boolean): string {
     if (this.known.has(rel)) return rel;
     const cached = this.viaLinks.get(rel);
     if (cached !== undefined) return cached;

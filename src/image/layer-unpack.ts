@@ -8,13 +8,11 @@
 // of the layer root (openat, mkdirat, symlinkat, fchownat, utimensat…), as GNU tar creates them
 // relative to its directory: the kernel walks `usr/share/doc/x`, not `/var/lib/tsrun/tmp/…/root/usr/…`
 // (~1 µs per open on tmpfs). Reading and gunzip stay asynchronous.
-import {
-  closeSync, constants as C, fchmodSync, fchownSync, futimesSync, linkSync, lstatSync, openSync, rmSync,
-  unlinkSync, writeSync,
-} from 'node:fs';
+import { closeSync, constants as C, fchmodSync, fchownSync, linkSync, lstatSync, openSync, rmSync, unlinkSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import {
-  AT_SYMLINK_NOFOLLOW, fchmodat, fchownat, lsetxattr, mkdirat, mknod, openat, S_IFBLK, S_IFCHR, S_IFIFO, symlinkat, utimensat,
+  AT_SYMLINK_NOFOLLOW, close, fchmodat, fchownat, futimens, lsetxattr, mkdirat, mknod, openat, S_IFBLK, S_IFCHR, S_IFIFO,
+  symlinkat, utimensat, writeAll,
 } from '../native/fs-ext.js';
 import { TsrunError } from '../errors.js';
 import { baseOf, childOf, entryPath, hostile, parentOf } from './entry-path.js';
@@ -145,9 +143,9 @@ class LayerWriter {
       const chown = this.asRoot && (h.uid !== this.euid || h.gid !== this.egid || (this.dirs.setgid.size > 0 && this.dirs.setgid.has(parentOf(rel))));
       if (chown) fchownSync(fd, h.uid, h.gid);
       if (h.mode & 0o7000 || !this.exactModes) fchmodSync(fd, h.mode); // after fchown, which clears setuid/setgid
-      futimesSync(fd, h.atime, h.mtime);
+      futimens(fd, h.atime, h.mtime, rel, this.root);
     } finally {
-      closeSync(fd);
+      close(fd, rel, this.root);
     }
     this.xattrs(rel, h);
   }
@@ -269,9 +267,7 @@ export async function unpackLayer(tar: Readable | AsyncIterable<Buffer>, root: s
       if (file === undefined) return undefined;
       rel = file;
       fd = w.openFile(rel, h);
-      return (data) => {
-        for (let off = 0; off < data.length;) off += writeSync(fd, data, off);
-      };
+      return (data) => writeAll(fd, data, rel, root);
     },
     entryEnd(h) {
       const f = fd;

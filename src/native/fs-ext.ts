@@ -21,6 +21,9 @@ interface LibcFs {
   fchownat: (dirfd: number, path: string, uid: number, gid: number, flags: number) => number;
   fchmodat: (dirfd: number, path: string, mode: number, flags: number) => number;
   utimensat: (dirfd: number, path: string, times: Buffer, flags: number) => number;
+  futimens: (fd: number, times: Buffer) => number;
+  write: (fd: number, data: Buffer, size: number) => number;
+  close: (fd: number) => number;
 }
 
 let libc: LibcFs | undefined;
@@ -39,6 +42,9 @@ function bind(): LibcFs {
     fchownat: lib.func('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)'),
     fchmodat: lib.func('int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)'),
     utimensat: lib.func('int utimensat(int dirfd, const char *path, const void *times, int flags)'),
+    futimens: lib.func('int futimens(int fd, const void *times)'),
+    write: lib.func('intptr_t write(int fd, const void *data, size_t size)'),
+    close: lib.func('int close(int fd)'),
   };
   return libc;
 }
@@ -139,8 +145,10 @@ function putTimespec(at: number, t: number): void {
   let nsec = Math.trunc((t - sec) * 1e9);
   nsec -= nsec % 1000;
   if (nsec < 0) { nsec += 1e9; sec -= 1; }
-  times.writeBigInt64LE(BigInt(sec), at);
-  times.writeBigInt64LE(BigInt(nsec), at + 8);
+  times.writeUInt32LE(sec >>> 0, at); // int64 as two halves: no BigInt per call
+  times.writeInt32LE(Math.floor(sec / 2 ** 32), at + 4);
+  times.writeUInt32LE(nsec, at + 8);
+  times.writeUInt32LE(0, at + 12);
 }
 
 /** utimensat(2) with times in seconds since the epoch, as fs.utimesSync takes them. */
@@ -148,4 +156,31 @@ export function utimensat(dirfd: number, path: string, atime: number, mtime: num
   putTimespec(0, atime);
   putTimespec(16, mtime);
   if (bind().utimensat(dirfd, path, times, flags) !== 0) fail('utimensat', shown(dir, path));
+}
+
+// For the fd calls below, `path` (under `dir`) only names the file in errors.
+
+/** futimens(2) with times in seconds, as fs.futimesSync takes them. */
+export function futimens(fd: number, atime: number, mtime: number, path: string, dir?: string): void {
+  putTimespec(0, atime);
+  putTimespec(16, mtime);
+  if (bind().futimens(fd, times) !== 0) fail('futimens', shown(dir, path));
+}
+
+/** write(2) of all of `data` (which may lie in shared memory). */
+export function writeAll(fd: number, data: Buffer, path: string, dir?: string): void {
+  const c = bind();
+  for (let off = 0; off < data.length;) {
+    const n = c.write(fd, off === 0 ? data : data.subarray(off), data.length - off);
+    if (n < 0) {
+      if (errnoName() === 'EINTR') continue;
+      fail('write', shown(dir, path));
+    }
+    off += n;
+  }
+}
+
+/** close(2). */
+export function close(fd: number, path: string, dir?: string): void {
+  if (bind().close(fd) !== 0) fail('close', shown(dir, path));
 }
