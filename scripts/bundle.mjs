@@ -46,9 +46,9 @@ const cjs = {
 await build({ ...cjs, entryPoints: ['src/cli/full-entry.ts'], outfile: 'dist/snapshot/full.cjs' });
 
 // Modules the hot commands reach only through a dynamic import() for work the snapshot routes to the
-// full bundle (--help, --image). In the snapshot they are replaced by a module that says so if it is
+// full bundle (--help; --image of an image that must be imported first). In the snapshot they are replaced by a module that says so if it is
 // ever loaded; the check after the build keeps heavy code from creeping back in.
-const notInSnapshot = /[/\\](help|image-bundle)\.js$/;
+const notInSnapshot = /[/\\](help|import)\.js$/;
 const outsideSnapshot = {
   name: 'outside-snapshot',
   setup(b) {

@@ -47,10 +47,11 @@ export interface CommandModule<A = Record<string, unknown>> {
   /** Commands with subcommands (`tsrun image import …`) list them here. */
   subcommands?: CommandModule<any>[];
   /**
-   * Options whose code is not in tsrun's startup snapshot (run/create `--image` load the image store):
-   * an invocation with one of them is handed to the full bundle (src/cli/snapshot-main.ts).
+   * True when this invocation needs code that tsrun's startup snapshot leaves out (`run --image` of
+   * a layout or archive not imported yet needs the import code): it is then handed to the full
+   * bundle (src/cli/snapshot-main.ts). Must be cheap: it runs before every snapshot-served command.
    */
-  fullBundleOptions?: (keyof A & string)[];
+  needsFullBundle?: (args: ParsedArgs<A>) => boolean;
   /** Returns the process exit code. Throw a TsrunError for a reported failure. */
   handler: (args: ParsedArgs<A>) => Promise<number>;
 }

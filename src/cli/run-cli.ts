@@ -73,8 +73,8 @@ async function resolveCommand(argv: string[], table: CommandEntry[]): Promise<{ 
 
 export interface CliOptions {
   /**
-   * Runs an invocation `table` cannot serve: help, a command missing from it, or a command given one
-   * of its `fullBundleOptions`. The V8 startup snapshot's CLI holds only the hot commands and hands
+   * Runs an invocation `table` cannot serve: help, a command missing from it, or one whose module
+   * says it `needsFullBundle`. The V8 startup snapshot's CLI holds only the hot commands and hands
    * the rest to the full bundle this way (see snapshot-main.ts); without it, `table` must be complete.
    */
   fallback?: (argv: string[]) => Promise<void>;
@@ -101,7 +101,7 @@ export async function runCli(argv: string[], table: CommandEntry[], options: Cli
     const mod = resolved.path[resolved.path.length - 1]!;
     const where = resolved.path.map((m) => m.command).join(' ');
     const args = parseCommandArgs(mod, resolved.tokens, where);
-    if (fallback && (args.help || (mod.fullBundleOptions ?? []).some((o: string) => (args as Record<string, unknown>)[o] !== undefined))) {
+    if (fallback && (args.help || mod.needsFullBundle?.(args))) {
       return await fallback(argv);
     }
     if (args.help) {

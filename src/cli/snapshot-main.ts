@@ -6,8 +6,8 @@
 // Why leave anything out: every command pays for deserializing the snapshot, and its cost grows with
 // its size (~4 ms per MB here). With the whole CLI inside (yargs for --help, the image store, tar and
 // zstd, the host checks) it was 6.3 MB and started ~6 ms later than Node's own. So it holds the hot
-// commands (hot-table.ts); help, `image`, `check`, `inspect`, `explain`, `events` and `run --image`
-// load dist/snapshot/full.cjs instead, the same code as one CommonJS file, which costs them the
+// commands (hot-table.ts), including `run --image` of an imported image; help, `image`, `check`,
+// `inspect`, `explain`, `events` and a `run --image` that must import first load dist/snapshot/full.cjs instead, the same code as one CommonJS file, which costs them the
 // ~20 ms of compiling it: fine for commands a person types, not for ones a tool calls in a loop. Native code (koffi) is loaded at run time; nothing here touches the host.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -34,6 +34,7 @@ import '../container/delete.js';
 import '../container/exec.js';
 import '../container/ps.js';
 import '../container/pause.js';
+import '../container/image-bundle.js';
 
 function warmUp(): void {
   const spec = validateSpec(JSON.parse(JSON.stringify(defaultSpec({ terminal: false }))));
@@ -53,6 +54,8 @@ void hotTable.find((e) => e.name === 'run')!.load().then((run) => {
 });
 
 function runFullBundle(argv: string[]): Promise<void> {
+  // --debug says which path served the command (tests check the routing with it).
+  if (argv.includes('--debug')) process.stderr.write('tsrun: debug: not in the startup snapshot, running dist/snapshot/full.cjs\n');
   const full = createRequire(join(packageRoot(), 'package.json'))('./dist/snapshot/full.cjs') as { runFullCli(argv: string[]): Promise<void> };
   return full.runFullCli(argv);
 }

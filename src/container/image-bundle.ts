@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { containerRefPath } from '../image/container-refs.js';
-import { DEFAULT_STORE } from '../image/layer-store.js';
+import { DEFAULT_STORE } from '../image/store-paths.js';
 import { makeKeptUpperDir } from '../image/kept-uppers.js';
 import { imageRootfs } from '../image/rootfs.js';
 import { overlayForContainer } from '../image/overlay.js';

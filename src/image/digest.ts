@@ -6,14 +6,9 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { TsrunError } from '../errors.js';
 import { WorkerHash } from './hash-worker.js';
 
-const SHA256 = /^sha256:([a-f0-9]{64})$/;
+import { digestHex } from './digest-hex.js';
 
-/** The hex part of a `sha256:` digest; anything else (other algorithms, odd characters) is refused. */
-export function digestHex(digest: string, what = 'blob'): string {
-  const m = SHA256.exec(digest);
-  if (!m) throw new TsrunError(`${what} ${JSON.stringify(digest)}: unsupported or malformed digest (want sha256:<64 hex>)`, { file: digest });
-  return m[1]!;
-}
+export { digestHex };
 
 export function sha256(data: Buffer | string): string {
   return 'sha256:' + createHash('sha256').update(data).digest('hex');

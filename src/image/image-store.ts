@@ -2,7 +2,7 @@
 // Records are written to a temp file and renamed, so a reader never sees half a record.
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
-import { digestHex } from './digest.js';
+import { digestHex } from './digest-hex.js';
 import type { ImageConfig } from './types.js';
 
 export interface ImageRecord {

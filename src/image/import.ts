@@ -1,11 +1,13 @@
 // Importing an image: open the source (OCI layout or docker archive), unpack the layers the store
 // lacks (verified while streaming), then write the image record. Importing the same unchanged
 // source again reads nothing but a stat, which keeps `run --image` of a known image cheap.
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { statSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
+import { findImported, parseImageArg, sourceStamp } from './image-arg.js';
 import { openDockerArchive } from './docker-archive.js';
 import { ImageStore, type ImageRecord } from './image-store.js';
+
+export { isImageSource, parseImageArg } from './image-arg.js';
 import { DEFAULT_STORE, LayerStore } from './layer-store.js';
 import { isOciLayout, openOciLayout } from './oci-layout.js';
 import { withStoreLock } from './store-lock.js';
@@ -27,26 +29,6 @@ export interface ImportOptions {
   limits?: Partial<UnpackLimits>;
 }
 
-/** Splits `PATH[:TAG]`: a path that exists as written wins over a tag split. */
-export function parseImageArg(arg: string): { path: string; tag?: string } {
-  if (existsSync(arg)) return { path: resolve(arg) };
-  const i = arg.lastIndexOf(':');
-  if (i > 0 && !arg.slice(i + 1).includes('/') && existsSync(arg.slice(0, i))) {
-    return { path: resolve(arg.slice(0, i)), tag: arg.slice(i + 1) };
-  }
-  throw new TsrunError(`${arg}: no such OCI layout or docker archive`, { file: arg });
-}
-
-/** True if `arg` names an image source on disk (as opposed to an image already in the store). */
-export function isImageSource(arg: string): boolean {
-  try { parseImageArg(arg); return true; } catch { return false; }
-}
-
-function sourceStamp(path: string): { size: number; mtimeMs: number } {
-  const st = statSync(statSync(path).isDirectory() ? `${path}/index.json` : path);
-  return { size: st.size, mtimeMs: st.mtimeMs };
-}
-
 export async function openSource(path: string, tag: string | undefined, layers: LayerStore): Promise<ResolvedImage> {
   if (statSync(path).isDirectory()) {
     if (!isOciLayout(path)) throw new TsrunError(`${path}: a directory but not an OCI image layout`, { file: path });
@@ -54,13 +36,6 @@ export async function openSource(path: string, tag: string | undefined, layers: 
   }
   layers.cleanTmp();
   return openDockerArchive(path, layers.makeTmp(), tag);
-}
-
-function unchanged(rec: ImageRecord, path: string, tag: string | undefined, layers: LayerStore): boolean {
-  const s = rec.source;
-  if (!s || s.path !== path || s.tag !== tag) return false;
-  const now = sourceStamp(path);
-  return now.size === s.size && now.mtimeMs === s.mtimeMs && rec.layers.every((l) => layers.has(l.diffId));
 }
 
 /** Imports `PATH[:TAG]` into the store (default /var/lib/tsrun) and returns its record. */
@@ -74,10 +49,9 @@ export async function importWithLockHeld(arg: string, opts: ImportOptions = {}):
   const storeDir = opts.store ?? DEFAULT_STORE;
   const layers = new LayerStore(storeDir);
   const images = new ImageStore(storeDir);
+  const known = findImported(arg, storeDir, opts.name);
+  if (known) return known;
   const { path, tag } = parseImageArg(arg);
-  const known = images.list().find((r) => unchanged(r, path, tag, layers));
-  if (known && (!opts.name || known.names.includes(opts.name))) return known;
-
   const stamp = sourceStamp(path);
   const img = await openSource(path, tag, layers);
   try {

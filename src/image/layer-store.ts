@@ -9,21 +9,14 @@ import {
 import { pipeline } from 'node:stream/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { TsrunError } from '../errors.js';
+import { LayerPaths, SHORT_MIN, type LayerInfo } from './store-paths.js';
 import { BlobCheck, DigestCheck, digestHex, hashOffThread } from './digest.js';
 import { decompressor, sniffCompression } from './decompress.js';
 import { unpackLayer, type UnpackOptions } from './layer-unpack.js';
 import type { LayerSource } from './source.js';
 import type { Compression } from './types.js';
 
-export const DEFAULT_STORE = '/var/lib/tsrun';
-const SHORT_MIN = 12;
-
-export interface LayerInfo {
-  diffId: string;
-  entries: number;
-  bytes: number;
-  importedAt: string;
-}
+export { DEFAULT_STORE, type LayerInfo } from './store-paths.js';
 
 /** Waits for the first chunk of a stream, to sniff its compression, and hands back an equivalent stream. */
 async function peek(src: Readable): Promise<{ head: Buffer; stream: Readable }> {
@@ -106,26 +99,7 @@ function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
-export class LayerStore {
-  constructor(readonly dir: string) {}
-
-  private layerDir(diffId: string): string { return `${this.dir}/layers/${digestHex(diffId, 'diff_id')}`; }
-  /** Absolute path of a layer's unpacked root. */
-  rootOf(diffId: string): string { return `${this.layerDir(diffId)}/root`; }
-  has(diffId: string): boolean { return existsSync(`${this.layerDir(diffId)}/layer.json`); }
-  get linkDir(): string { return `${this.dir}/l`; }
-
-  info(diffId: string): LayerInfo {
-    return JSON.parse(readFileSync(`${this.layerDir(diffId)}/layer.json`, 'utf8')) as LayerInfo;
-  }
-
-  /** diff-ids of every complete layer. */
-  list(): string[] {
-    let names: string[];
-    try { names = readdirSync(`${this.dir}/layers`); } catch { return []; }
-    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`).filter((d) => this.has(d));
-  }
-
+export class LayerStore extends LayerPaths {
   private ensureDirs(): void {
     for (const d of ['layers', 'l', 'tmp', 'images']) mkdirSync(`${this.dir}/${d}`, { recursive: true, mode: 0o700 });
   }
@@ -144,26 +118,6 @@ export class LayerStore {
       const pid = Number(n.split('-')[0]);
       if (pid !== process.pid && !(pid > 0 && pidAlive(pid))) rmSync(`${this.dir}/tmp/${n}`, { recursive: true, force: true });
     }
-  }
-
-  /**
-   * The layer's short link name, created if missing: the shortest unused prefix of the hex
-   * (at least 12) so that lowerdir=… stays short. Collisions get a longer prefix, never a shared one.
-   */
-  shortName(diffId: string): string {
-    const hex = digestHex(diffId, 'diff_id');
-    const target = `../layers/${hex}/root`;
-    for (let n = SHORT_MIN; n <= hex.length; n++) {
-      const link = `${this.linkDir}/${hex.slice(0, n)}`;
-      try {
-        symlinkSync(target, link);
-        return hex.slice(0, n);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        if (readlinkSync(link) === target) return hex.slice(0, n);
-      }
-    }
-    throw new TsrunError(`layer ${diffId}: no free short name`);
   }
 
   /**

@@ -6,8 +6,9 @@ import { lgetxattr } from '../native/fs-ext.js';
 
 const isWhiteout = (st: Stats): boolean => st.isCharacterDevice() && st.rdev === 0;
 
+// A missing path is the common case here (most layers lack most files): no exception for it.
 function lstat(p: string): Stats | undefined {
-  try { return lstatSync(p); } catch { return undefined; }
+  return lstatSync(p, { throwIfNoEntry: false });
 }
 
 /**

@@ -3,7 +3,7 @@
 // before mounting — rather than by 90-byte absolute paths: a few hundred layers fit.
 import { chmodSync, chownSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
-import { LayerStore } from './layer-store.js';
+import { LayerPaths } from './store-paths.js';
 
 export const MOUNT_DATA_MAX = 4095; // one page, less the terminating NUL
 
@@ -27,7 +27,7 @@ function checkPath(p: string, what: string): string {
  */
 export function overlayMountData(storeDir: string, diffIds: string[], upper?: { upperDir: string; workDir: string }, extraOptions: string[] = []): OverlayMountData {
   if (diffIds.length === 0) throw new TsrunError('an image with no layers cannot be mounted');
-  const store = new LayerStore(storeDir);
+  const store = new LayerPaths(storeDir);
   const lowers = [...diffIds].reverse().map((d) => {
     if (!store.has(d)) throw new TsrunError(`layer ${d} is not in the store ${storeDir}: import the image again`, { file: d });
     return store.shortName(d);

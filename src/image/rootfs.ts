@@ -3,8 +3,10 @@
 import { TsrunError } from '../errors.js';
 import { addContainerRef } from './container-refs.js';
 import { ImageStore, type ImageRecord } from './image-store.js';
-import { importWithLockHeld, isImageSource, type ImportOptions } from './import.js';
-import { DEFAULT_STORE, LayerStore } from './layer-store.js';
+import { findImported, isImageSource } from './image-arg.js';
+import type { ImportOptions } from './import.js';
+import { DEFAULT_STORE, LayerPaths } from './store-paths.js';
+import { utcTimestamp } from '../state/timestamp.js';
 import { withStoreLock } from './store-lock.js';
 import type { ImageConfig } from './types.js';
 
@@ -20,7 +22,7 @@ export interface ImageRootfs {
 }
 
 export function rootfsOfRecord(rec: ImageRecord, storeDir: string): ImageRootfs {
-  const layers = new LayerStore(storeDir);
+  const layers = new LayerPaths(storeDir);
   for (const l of rec.layers) {
     if (!layers.has(l.diffId)) throw new TsrunError(`image ${rec.names[0] ?? rec.id}: layer ${l.diffId} is missing from the store; import it again`, { file: l.diffId });
   }
@@ -47,10 +49,13 @@ export async function imageRootfs(ref: string, options: ImageRootfsOptions = {})
   const storeDir = options.store ?? DEFAULT_STORE;
   const source = isImageSource(ref);
   return withStoreLock(storeDir, async () => {
-    const rec = source ? await importWithLockHeld(ref, { ...options, store: storeDir }) : new ImageStore(storeDir).get(ref);
+    // An unchanged source that is already imported costs a stat; only a real import loads the import
+    // code (which the startup snapshot leaves out: bin/tsrun routes such a run to the full bundle).
+    const rec = !source ? new ImageStore(storeDir).get(ref)
+      : findImported(ref, storeDir, options.name) ?? await (await import('./import.js')).importWithLockHeld(ref, { ...options, store: storeDir });
     const rootfs = rootfsOfRecord(rec, storeDir);
     const c = options.container;
-    if (c) addContainerRef(storeDir, { stateDir: c.stateDir, id: c.id, image: rec.id, diffIds: rootfs.diffIds, created: new Date().toISOString() });
+    if (c) addContainerRef(storeDir, { stateDir: c.stateDir, id: c.id, image: rec.id, diffIds: rootfs.diffIds, created: utcTimestamp() });
     return rootfs;
   }, { create: source });
 }

@@ -3,7 +3,7 @@
 // fifos and overlay whiteouts, and the *at() calls that create and change entries relative to an
 // open directory (the kernel then walks only the relative part of a path, not the directory's own
 // path again). Bound lazily so commands that never unpack an image never load libc.
-import { loadKoffi } from './koffi.js';
+import { lazyFunctions, loadKoffi } from './koffi.js';
 import { TsrunError } from '../errors.js';
 
 export const S_IFIFO = 0o010000;
@@ -31,21 +31,21 @@ let libc: LibcFs | undefined;
 function bind(): LibcFs {
   if (libc) return libc;
   const lib = loadKoffi().load('libc.so.6');
-  libc = {
-    lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
-    lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
-    llistxattr: lib.func('intptr_t llistxattr(const char *path, _Out_ char *list, size_t size)'),
-    mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
-    openat: lib.func('int openat(int dirfd, const char *path, int flags, ...)'), // variadic in libc
-    mkdirat: lib.func('int mkdirat(int dirfd, const char *path, uint32_t mode)'),
-    symlinkat: lib.func('int symlinkat(const char *target, int dirfd, const char *path)'),
-    fchownat: lib.func('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)'),
-    fchmodat: lib.func('int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)'),
-    utimensat: lib.func('int utimensat(int dirfd, const char *path, const void *times, int flags)'),
-    futimens: lib.func('int futimens(int fd, const void *times)'),
-    write: lib.func('intptr_t write(int fd, const void *data, size_t size)'),
-    close: lib.func('int close(int fd)'),
-  };
+  libc = lazyFunctions<LibcFs>(lib, {
+    lsetxattr: 'int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)',
+    lgetxattr: 'intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)',
+    llistxattr: 'intptr_t llistxattr(const char *path, _Out_ char *list, size_t size)',
+    mknod: 'int mknod(const char *path, uint32_t mode, uint64_t dev)',
+    openat: 'int openat(int dirfd, const char *path, int flags, ...)', // variadic in libc
+    mkdirat: 'int mkdirat(int dirfd, const char *path, uint32_t mode)',
+    symlinkat: 'int symlinkat(const char *target, int dirfd, const char *path)',
+    fchownat: 'int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)',
+    fchmodat: 'int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)',
+    utimensat: 'int utimensat(int dirfd, const char *path, const void *times, int flags)',
+    futimens: 'int futimens(int fd, const void *times)',
+    write: 'intptr_t write(int fd, const void *data, size_t size)',
+    close: 'int close(int fd)',
+  });
   return libc;
 }
 

@@ -34,3 +34,24 @@ function loadRecordedAddon(): Koffi | undefined {
   }
   return mod.exports.version === TSRUN_KOFFI_ADDON.version ? (mod.exports as Koffi) : undefined;
 }
+
+type Library = ReturnType<Koffi['load']>;
+
+/**
+ * Functions of a loaded library, each declared on first use: koffi parses a prototype in ~20 us, and
+ * a command usually calls only a few of the functions a binding lists.
+ */
+export function lazyFunctions<T extends object>(lib: Library, prototypes: Record<keyof T, string>): T {
+  const fns = {} as T;
+  for (const [name, prototype] of Object.entries(prototypes) as [string, string][]) {
+    Object.defineProperty(fns, name, {
+      configurable: true,
+      get() {
+        const fn: unknown = lib.func(prototype);
+        Object.defineProperty(fns, name, { value: fn });
+        return fn;
+      },
+    });
+  }
+  return fns;
+}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../package-root.js';
 import { TsrunError } from '../errors.js';
 import { errnoName } from './errno.js';
-import { loadKoffi } from './koffi.js';
+import { lazyFunctions, loadKoffi } from './koffi.js';
 
 export interface SpawnResult { pid: number; syncFd: number }
 export interface Report {
@@ -35,7 +35,7 @@ interface ShimFunctions {
   pidfdOpen: (pid: number) => number;
   pollReadable: KoffiFunction;
   pidfdSendSignal: (pidfd: number, sig: number) => number;
-  flock: KoffiFunction;
+  flock: KoffiFunction & ((fd: number, op: number) => number);
   ttyMakeRaw: (fd: number, saved: Buffer, len: number) => number;
   ttyRestore: (fd: number, saved: Buffer, len: number) => number;
   umountMount: (path: string, mountId: number) => number;
@@ -79,20 +79,7 @@ function load(): ShimFunctions {
     kind: 'uint32_t', step: 'int32_t', err: 'int32_t', value: 'int32_t',
     start_ns: 'uint64_t', end_ns: 'uint64_t', syscall: koffi.array('char', 32),
   });
-  // Each function is declared on first use: parsing a prototype costs ~20 us, and `run` calls
-  // fewer than half of them.
-  const fns = {} as ShimFunctions;
-  for (const [name, prototype] of Object.entries(PROTOTYPES)) {
-    Object.defineProperty(fns, name, {
-      configurable: true,
-      get() {
-        const fn: unknown = lib.func(prototype);
-        Object.defineProperty(fns, name, { value: fn });
-        return fn;
-      },
-    });
-  }
-  shim = fns;
+  shim = lazyFunctions<ShimFunctions>(lib, PROTOTYPES);
   return shim;
 }
 
@@ -194,8 +181,15 @@ export function makeRaw(fd: number): () => void {
   return () => void load().ttyRestore(fd, saved, saved.length);
 }
 
-/** flock(LOCK_EX) on a worker thread: waits for another tsrun holding the lock without blocking Node. */
-export function flockExclusive(fd: number): Promise<void> {
+/**
+ * flock(LOCK_EX). Tried without blocking first (the usual case: nobody holds it), which saves a trip
+ * through a worker thread; if another tsrun holds the lock, waits on a worker thread so Node's event
+ * loop keeps running (signals).
+ */
+export async function flockExclusive(fd: number): Promise<void> {
+  const rc = load().flock(fd, 2 /* LOCK_EX */ | 4 /* LOCK_NB */) as number;
+  if (rc === 0) return;
+  if (errnoName(-rc) !== 'EWOULDBLOCK' && errnoName(-rc) !== 'EAGAIN') throw new TsrunError(`flock: ${errnoName(-rc)}`, { syscall: 'flock', errno: errnoName(-rc) });
   return new Promise((resolve, reject) => {
     load().flock.async(fd, 2 /* LOCK_EX */, (err: unknown, rc: number) => {
       if (err) return reject(err);

@@ -57,6 +57,25 @@ describe.skipIf(skip !== undefined)(`bin/tsrun (startup snapshot)${skip ? ` [ski
     }
   });
 
+  it.skipIf(!existsSync(SAMPLE_LAYOUT))('serves `run --image` of an imported image from the snapshot; one that must be imported first from the full bundle', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'tsrun-launcher-store-'));
+    const FULL = /not in the startup snapshot, running dist\/snapshot\/full\.cjs/;
+    try {
+      const first = await launch(['--debug', 'run', '--store', store, '--image', SAMPLE_LAYOUT, `launcher-first-${process.pid}`, '--', 'echo first']);
+      expect(first.stdout).toBe('first');
+      expect(first.stderr).toMatch(FULL);
+      const again = await launch(['--debug', 'run', '--store', store, '--image', SAMPLE_LAYOUT, `launcher-again-${process.pid}`, '--', 'echo again']);
+      expect(again.stdout).toBe('again');
+      expect(again.stderr).not.toMatch(FULL);
+      const byName = await launch(['--debug', 'run', '--store', store, '--image', 'busybox-layers', `launcher-name-${process.pid}`, '--', 'echo by-name']);
+      expect(byName.stdout).toBe('by-name');
+      expect(byName.stderr).not.toMatch(FULL);
+      expect(byName.exitCode).toBe(0);
+    } finally {
+      rmSync(store, { recursive: true, force: true });
+    }
+  });
+
   it('reports usage errors the same way on both paths', async () => {
     const hot = await launch(['run', '--no-such-flag']);
     const cold = await launch(['image', '--no-such-flag']);

@@ -14,7 +14,7 @@ function fixture(): { table: CommandEntry[]; ran: string[][]; handed: string[][]
     describe: 'run',
     positionals: [{ name: 'target', describe: 'id' }],
     options: { image: { type: 'string', short: 'i', describe: 'image' } },
-    fullBundleOptions: ['image'],
+    needsFullBundle: (args) => args.image !== undefined,
     handler: async (args) => { ran.push(['run', args.target ?? '']); return 0; },
   };
   return { table: [{ name: 'run', describe: 'run', load: async () => run }], ran, handed };
@@ -34,7 +34,7 @@ describe('runCli with a fallback (the startup snapshot)', () => {
     expect(await cli(['--root', '/tmp/x', 'run', '--', 'c2'])).toEqual({ ran: [['run', 'c2']], handed: [] });
   });
 
-  it('hands over help, unknown commands and fullBundleOptions, with argv unchanged', async () => {
+  it('hands over help, unknown commands and what needsFullBundle says, with argv unchanged', async () => {
     for (const argv of [[], ['--help'], ['run', '--help'], ['run', '-h', 'c'], ['image', 'ls'], ['check'],
       ['run', '--image', 'layout:tag', 'c'], ['run', '-i', 'layout'], ['run', '--image=l', 'c']]) {
       expect(await cli(argv), argv.join(' ')).toEqual({ ran: [], handed: [argv] });

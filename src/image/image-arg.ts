@@ -1,0 +1,44 @@
+// An image named on the command line: a source on disk (`LAYOUT[:TAG]` or a docker archive) or an
+// image in the store, and whether a source was already imported unchanged. Light on purpose: the
+// second container of an image runs from the V8 startup snapshot without the import code.
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { TsrunError } from '../errors.js';
+import { ImageStore, type ImageRecord } from './image-store.js';
+import { LayerPaths } from './store-paths.js';
+
+/** Splits `PATH[:TAG]`: a path that exists as written wins over a tag split. */
+export function parseImageArg(arg: string): { path: string; tag?: string } {
+  if (existsSync(arg)) return { path: resolve(arg) };
+  const i = arg.lastIndexOf(':');
+  if (i > 0 && !arg.slice(i + 1).includes('/') && existsSync(arg.slice(0, i))) {
+    return { path: resolve(arg.slice(0, i)), tag: arg.slice(i + 1) };
+  }
+  throw new TsrunError(`${arg}: no such OCI layout or docker archive`, { file: arg });
+}
+
+/** True if `arg` names an image source on disk (as opposed to an image already in the store). */
+export function isImageSource(arg: string): boolean {
+  try { parseImageArg(arg); return true; } catch { return false; }
+}
+
+export function sourceStamp(path: string): { size: number; mtimeMs: number } {
+  const st = statSync(statSync(path).isDirectory() ? `${path}/index.json` : path);
+  return { size: st.size, mtimeMs: st.mtimeMs };
+}
+
+function unchanged(rec: ImageRecord, path: string, tag: string | undefined, layers: LayerPaths): boolean {
+  const s = rec.source;
+  if (!s || s.path !== path || s.tag !== tag) return false;
+  const now = sourceStamp(path);
+  return now.size === s.size && now.mtimeMs === s.mtimeMs && rec.layers.every((l) => layers.has(l.diffId));
+}
+
+/** The record of `arg` (a source on disk) if it was imported and neither it nor its layers changed since. */
+export function findImported(arg: string, storeDir: string, name?: string): ImageRecord | undefined {
+  if (!isImageSource(arg)) return undefined;
+  const { path, tag } = parseImageArg(arg);
+  const layers = new LayerPaths(storeDir);
+  const known = new ImageStore(storeDir).list().find((r) => unchanged(r, path, tag, layers));
+  return known && (!name || known.names.includes(name)) ? known : undefined;
+}

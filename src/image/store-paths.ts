@@ -1,0 +1,58 @@
+// Where the image store keeps layers: `<store>/layers/<hex>/root` by diff-id, and a short symlink
+// `<store>/l/<prefix>` to it so a mount can name many layers within one page. What starting a
+// container from an image needs, apart from layer-store.ts (unpacking, digests, streams), so that
+// `run --image` of an imported image runs from the V8 startup snapshot without that code.
+import { existsSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
+import { TsrunError } from '../errors.js';
+import { digestHex } from './digest-hex.js';
+
+export const DEFAULT_STORE = '/var/lib/tsrun';
+export const SHORT_MIN = 12;
+
+export interface LayerInfo {
+  diffId: string;
+  entries: number;
+  bytes: number;
+  importedAt: string;
+}
+
+export class LayerPaths {
+  constructor(readonly dir: string) {}
+
+  protected layerDir(diffId: string): string { return `${this.dir}/layers/${digestHex(diffId, 'diff_id')}`; }
+  /** Absolute path of a layer's unpacked root. */
+  rootOf(diffId: string): string { return `${this.layerDir(diffId)}/root`; }
+  has(diffId: string): boolean { return existsSync(`${this.layerDir(diffId)}/layer.json`); }
+  get linkDir(): string { return `${this.dir}/l`; }
+
+  info(diffId: string): LayerInfo {
+    return JSON.parse(readFileSync(`${this.layerDir(diffId)}/layer.json`, 'utf8')) as LayerInfo;
+  }
+
+  /** diff-ids of every complete layer. */
+  list(): string[] {
+    let names: string[];
+    try { names = readdirSync(`${this.dir}/layers`); } catch { return []; }
+    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`).filter((d) => this.has(d));
+  }
+
+  /**
+   * The layer's short link name, created if missing: the shortest unused prefix of the hex
+   * (at least 12) so that lowerdir=… stays short. Collisions get a longer prefix, never a shared one.
+   */
+  shortName(diffId: string): string {
+    const hex = digestHex(diffId, 'diff_id');
+    const target = `../layers/${hex}/root`;
+    for (let n = SHORT_MIN; n <= hex.length; n++) {
+      const link = `${this.linkDir}/${hex.slice(0, n)}`;
+      try {
+        symlinkSync(target, link);
+        return hex.slice(0, n);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        if (readlinkSync(link) === target) return hex.slice(0, n);
+      }
+    }
+    throw new TsrunError(`layer ${diffId}: no free short name`);
+  }
+}
