@@ -42,3 +42,8 @@ export function findImported(arg: string, storeDir: string, name?: string): Imag
   const known = new ImageStore(storeDir).list().find((r) => unchanged(r, path, tag, layers));
   return known && (!name || known.names.includes(name)) ? known : undefined;
 }
+
+/** True if running `ref` must import it first: a source on disk not imported yet (or changed since). */
+export function needsImport(ref: string | undefined, storeDir: string): boolean {
+  return ref !== undefined && isImageSource(ref) && !findImported(ref, storeDir);
+}

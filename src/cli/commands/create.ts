@@ -1,7 +1,7 @@
 // tsrun create [--bundle DIR | --image IMG [--keep-upper]] [--pid-file F] [--console-socket SOCK] ID
 import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
-import { findImported, isImageSource } from '../../image/image-arg.js';
+import { needsImport } from '../../image/image-arg.js';
 import { DEFAULT_STORE } from '../../image/store-paths.js';
 import { traceReporter } from '../reporters/trace.js';
 import { UsageError } from '../parse-args.js';
@@ -27,7 +27,7 @@ const command: CommandModule<CreateArgs> = {
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
   },
   // An image on disk that is not imported yet needs the import code, which the startup snapshot leaves out.
-  needsFullBundle: (args) => args.image !== undefined && isImageSource(args.image) && !findImported(args.image, args.store ?? DEFAULT_STORE),
+  needsFullBundle: (args) => needsImport(args.image, args.store ?? DEFAULT_STORE),
   async handler(args) {
     if (args.keepUpper && !args.image) throw new UsageError('--keep-upper needs --image (a bundle\'s rootfs is a directory of its own, with no upper layer)', 'create');
     const { createContainer } = await import('../../container/create.js');

@@ -1,7 +1,7 @@
 // tsrun run [--bundle DIR | --image IMG [--keep-upper]] [--trace] [--dry-run] [ID | BUNDLE]
 import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
-import { findImported, isImageSource } from '../../image/image-arg.js';
+import { needsImport } from '../../image/image-arg.js';
 import { DEFAULT_STORE } from '../../image/store-paths.js';
 import { resolveBundleAndId } from '../bundle-arg.js';
 import { traceReporter } from '../reporters/trace.js';
@@ -46,7 +46,7 @@ const command: CommandModule<RunArgs> = {
     'dry-run': { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' },
   },
   // An image on disk that is not imported yet needs the import code, which the startup snapshot leaves out.
-  needsFullBundle: (args) => args.image !== undefined && isImageSource(args.image) && !findImported(args.image, args.store ?? DEFAULT_STORE),
+  needsFullBundle: (args) => needsImport(args.image, args.store ?? DEFAULT_STORE),
   async handler(args) {
     // Without --image, `--` only ends the options (runc's `run -- ID`): its one word is the id.
     let target = args.target;
