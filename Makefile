@@ -9,8 +9,9 @@ BUNDLE := dist/tsrun.js
 # bin/tsrun starts from this V8 startup snapshot of the CLI (see scripts/bundle.mjs).
 SNAPSHOT := dist/tsrun.blob
 
-# Debian packages the project needs at build/test time (installed only when missing).
-DEB_PACKAGES := build-essential busybox-static runc crun hyperfine strace umoci skopeo util-linux iproute2 podman conmon jq python3
+# Debian packages the project needs at build/test time (installed only when missing). zstd: the zstd
+# layer tests compress with its CLI; procps: tests use pgrep.
+DEB_PACKAGES := build-essential busybox-static runc crun hyperfine strace umoci skopeo util-linux iproute2 podman conmon jq python3 zstd procps
 
 .PHONY: deps deb-deps npm-deps build native bundle typecheck test test-unit test-integration demo clean
 
