@@ -4,6 +4,7 @@
 // include/uapi/linux/bpf.h; trailing bytes stay zero, which the kernel requires of fields it knows.
 import { closeSync } from 'node:fs';
 import { constants } from 'node:os';
+import { errnoName } from './errno.js';
 import { loadKoffi } from './koffi.js';
 
 const SYS_BPF: Partial<Record<string, number>> = { x64: 321, arm64: 280, riscv64: 280, ppc64: 361, s390x: 351 };
@@ -41,10 +42,6 @@ function sys(): SyscallFn {
   return syscallFn;
 }
 
-function errnoName(code: number): string {
-  const entry = Object.entries(constants.errno).find(([, v]) => v === code);
-  return entry?.[0] ?? `errno ${code}`;
-}
 
 function bpf(cmd: number, name: string, attr: Buffer, log?: () => string): number {
   const nr = SYS_BPF[process.arch];

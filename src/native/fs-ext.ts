@@ -5,6 +5,7 @@
 // path again). Bound lazily so commands that never unpack an image never load libc.
 import { lazyFunctions, loadKoffi } from './koffi.js';
 import { TsrunError } from '../errors.js';
+import { errnoName } from './errno.js';
 
 export const S_IFIFO = 0o010000;
 export const S_IFCHR = 0o020000;
@@ -50,14 +51,10 @@ function bind(): LibcFs {
 }
 
 /** errno name (`EPERM`) for the errno koffi saved after the last call. */
-function errnoName(): string {
-  const code = loadKoffi().errno();
-  for (const [name, value] of Object.entries(loadKoffi().os.errno)) if (value === code) return name;
-  return `errno ${code}`;
-}
+const lastErrno = (): string => errnoName(loadKoffi().errno());
 
 function fail(syscall: string, path: string, extra = ''): never {
-  const errno = errnoName();
+  const errno = lastErrno();
   throw new TsrunError(`${syscall} ${path}${extra}: ${errno}`, { syscall, errno, file: path });
 }
 
@@ -95,7 +92,7 @@ export function lgetxattr(path: string, name: string): Buffer | undefined {
   const c = bind();
   const size = c.lgetxattr(path, name, null, 0);
   if (size < 0) {
-    if (errnoName() === 'ENODATA') return undefined;
+    if (lastErrno() === 'ENODATA') return undefined;
     fail('lgetxattr', path, ` (${name})`);
   }
   const buf = Buffer.alloc(size);
@@ -173,7 +170,7 @@ export function writeAll(fd: number, data: Buffer, path: string, dir?: string): 
   for (let off = 0; off < data.length;) {
     const n = c.write(fd, off === 0 ? data : data.subarray(off), data.length - off);
     if (n < 0) {
-      if (errnoName() === 'EINTR') continue;
+      if (lastErrno() === 'EINTR') continue;
       fail('write', shown(dir, path));
     }
     off += n;
