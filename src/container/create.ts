@@ -94,9 +94,10 @@ function withRootfsSteps(plan: Plan, rootfsSteps: Step[]): Plan {
   return { ...plan, steps };
 }
 
-export function planContainer(bundle: Bundle, opts: { foreground: boolean; startGate: StartGate; rootfsSteps?: Step[]; noPivot?: boolean; keyring?: string }): Plan {
+export function planContainer(bundle: Bundle, opts: { foreground: boolean; startGate: StartGate; rootfsSteps?: Step[]; noPivot?: boolean; keyring?: string; cgroup2Mount?: string }): Plan {
   const consoleSize = bundle.spec.process?.terminal ? callerTerminalSize() : undefined;
-  const cgroup2 = hostCgroup2Mount();
+  // create knows it from planning the cgroup; read mountinfo only when nobody did.
+  const cgroup2 = opts.cgroup2Mount ?? hostCgroup2Mount();
   const plan = buildPlan(bundle.spec, {
     bundleDir: bundle.dir, rootfs: bundle.rootfs, host: realHost,
     runningAsRoot: process.getuid?.() === 0, dieWithParent: opts.foreground,
@@ -174,7 +175,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     }
     const cgroupPlan = planContainerCgroup(spec, opts.id, warn);
     const plan = planContainer(bundle, {
-      foreground: opts.foreground ?? false, startGate: opts.startedByCaller ? 'caller' : { fifo: store.fifoPath(opts.id) }, ...(image ? { rootfsSteps: image.rootfsSteps } : {}),
+      foreground: opts.foreground ?? false, startGate: opts.startedByCaller ? 'caller' : { fifo: store.fifoPath(opts.id) }, ...(cgroupPlan ? { cgroup2Mount: cgroupPlan.mountPoint } : {}), ...(image ? { rootfsSteps: image.rootfsSteps } : {}),
       ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? {} : { keyring: opts.id }),
     });
     if (!fromImage) { store.createDir(opts.id); ownsDir = true; }

@@ -3,8 +3,7 @@
 // A layer is unpacked into `<store>/tmp/<pid>-…` and renamed into place only when complete (its
 // layer.json written last inside it), so a crash never leaves a half layer that looks whole.
 import {
-  closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync,
-  symlinkSync, writeFileSync,
+  closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, readSync, renameSync, rmSync, writeFileSync,
 } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough, type Readable } from 'node:stream';
