@@ -51,12 +51,15 @@ async function showHelp(table: CommandEntry[], path: CommandModule<any>[]): Prom
   return 0;
 }
 
+const entryNamed = (table: CommandEntry[], name: string): CommandEntry | undefined =>
+  table.find((e) => e.name === name || e.aliases?.includes(name));
+
 /** The command module and its subcommand chain named by argv, and the tokens left for its options. */
 async function resolveCommand(argv: string[], table: CommandEntry[]): Promise<{ path: CommandModule<any>[]; tokens: string[] } | undefined> {
   const i = findCommandIndex(argv);
   if (i < 0) return undefined;
   const name = argv[i]!;
-  const entry = table.find((e) => e.name === name || e.aliases?.includes(name));
+  const entry = entryNamed(table, name);
   if (!entry) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
   const path = [await entry.load()];
   let tokens = [...argv.slice(0, i), ...argv.slice(i + 1)];
@@ -90,7 +93,7 @@ export async function runCli(argv: string[], table: CommandEntry[], options: Cli
     }
     if (fallback) {
       const i = findCommandIndex(argv);
-      if (i < 0 || !table.some((e) => e.name === argv[i] || e.aliases?.includes(argv[i]!))) return await fallback(argv);
+      if (i < 0 || !entryNamed(table, argv[i]!)) return await fallback(argv);
     }
     const resolved = await resolveCommand(argv, table);
     if (!resolved) {
