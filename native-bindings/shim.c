@@ -28,6 +28,7 @@
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <linux/bpf.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -911,6 +912,21 @@ int tsrun_recv_report(int fd, struct tsrun_report *out, int *passed_fd) {
   return n == (ssize_t)sizeof *out ? 1 : -EPROTO;
 }
 
+/* As tsrun_recv_report, but gives up with -ETIMEDOUT when nothing arrives within timeout_ms: the
+ * parent reads the child's first reports on its own thread (no worker-thread hop for a set-up that
+ * takes about a millisecond) and falls back to a blocking read on a worker when the child is slow. */
+int tsrun_recv_report_within(int fd, int timeout_ms, struct tsrun_report *out, int *passed_fd) {
+  struct pollfd p = {fd, POLLIN, 0};
+  int rc;
+  while ((rc = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR) {}
+  if (rc < 0) return -errno;
+  if (rc == 0) {
+    *passed_fd = -1;
+    return -ETIMEDOUT;
+  }
+  return tsrun_recv_report(fd, out, passed_fd);
+}
+
 int tsrun_send_byte(int fd, int byte) {
   char b = (char)byte;
   ssize_t n;
@@ -921,6 +937,13 @@ int tsrun_send_byte(int fd, int byte) {
 int tsrun_wait(int pid, int *status) {
   int rc;
   while ((rc = waitpid(pid, status, __WALL)) < 0 && errno == EINTR) {}
+  return rc < 0 ? -errno : rc;
+}
+
+/* waitpid(WNOHANG): the pid when it was reaped (status filled in), 0 while it still runs. */
+int tsrun_wait_nohang(int pid, int *status) {
+  int rc;
+  while ((rc = waitpid(pid, status, __WALL | WNOHANG)) < 0 && errno == EINTR) {}
   return rc < 0 ? -errno : rc;
 }
 
@@ -1035,4 +1058,64 @@ int tsrun_umount_mount(const char *path, int mount_id) {
   }
   close(fd);
   return rc;
+}
+
+/* ------------------------------------------------------------------ bpf(2) */
+
+/* glibc has no bpf() wrapper; these take plain buffers so the caller needs no pinned native memory.
+ * Layouts are the kernel's (linux/bpf.h); what the cgroup driver builds from them is its business. */
+
+/* BPF_PROG_LOAD: returns the program fd or -errno. log may be NULL (log_size 0); with a log the
+ * verifier explains a refusal there. */
+int tsrun_bpf_prog_load(uint32_t prog_type, uint32_t expected_attach_type, const uint8_t *insns, uint32_t insn_cnt,
+                        const char *license, const char *name, char *log, uint32_t log_size) {
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.prog_type = prog_type;
+  attr.expected_attach_type = expected_attach_type;
+  attr.insns = (uint64_t)(uintptr_t)insns;
+  attr.insn_cnt = insn_cnt;
+  attr.license = (uint64_t)(uintptr_t)license;
+  if (log && log_size > 0) {
+    attr.log_level = 1;
+    attr.log_buf = (uint64_t)(uintptr_t)log;
+    attr.log_size = log_size;
+    log[0] = '\0';
+  }
+  strncpy(attr.prog_name, name, sizeof attr.prog_name - 1);
+  int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof attr);
+  return fd < 0 ? -errno : fd;
+}
+
+/* BPF_PROG_ATTACH (attach 1) or BPF_PROG_DETACH (attach 0) of prog_fd on target_fd. */
+int tsrun_bpf_prog_attach(int attach, int target_fd, int prog_fd, uint32_t attach_type, uint32_t flags) {
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.target_fd = (uint32_t)target_fd;
+  attr.attach_bpf_fd = (uint32_t)prog_fd;
+  attr.attach_type = attach_type;
+  attr.attach_flags = attach ? flags : 0;
+  return syscall(SYS_bpf, attach ? BPF_PROG_ATTACH : BPF_PROG_DETACH, &attr, sizeof attr) < 0 ? -errno : 0;
+}
+
+/* BPF_PROG_QUERY: ids of the programs attached directly to target_fd; returns their count (which may
+ * exceed max: only max ids are stored) or -errno. */
+int tsrun_bpf_prog_query(int target_fd, uint32_t attach_type, uint32_t *ids, uint32_t max) {
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.query.target_fd = (uint32_t)target_fd;
+  attr.query.attach_type = attach_type;
+  attr.query.prog_ids = (uint64_t)(uintptr_t)ids;
+  attr.query.prog_cnt = max;
+  if (syscall(SYS_bpf, BPF_PROG_QUERY, &attr, sizeof attr) < 0) return -errno;
+  return (int)attr.query.prog_cnt;
+}
+
+/* BPF_PROG_GET_FD_BY_ID: an fd of an already-loaded program, or -errno. */
+int tsrun_bpf_prog_fd_by_id(uint32_t id) {
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.prog_id = id;
+  int fd = (int)syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &attr, sizeof attr);
+  return fd < 0 ? -errno : fd;
 }

@@ -105,8 +105,10 @@ struct tsrun_spawn_result {
 
 int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, struct tsrun_spawn_result *out);
 int tsrun_recv_report(int fd, struct tsrun_report *out, int *passed_fd);
+int tsrun_recv_report_within(int fd, int timeout_ms, struct tsrun_report *out, int *passed_fd);
 int tsrun_send_byte(int fd, int byte);
 int tsrun_wait(int pid, int *status);
+int tsrun_wait_nohang(int pid, int *status);
 int tsrun_set_winsize(int fd, int rows, int cols);
 int tsrun_send_fd(const char *socket_path, int fd);
 int tsrun_close(int fd);
@@ -118,5 +120,10 @@ int tsrun_flock(int fd, int op);
 int tsrun_umount_mount(const char *path, int mount_id);
 int tsrun_tty_make_raw(int fd, uint8_t *saved, int saved_len);
 int tsrun_tty_restore(int fd, const uint8_t *saved, int saved_len);
+int tsrun_bpf_prog_load(uint32_t prog_type, uint32_t expected_attach_type, const uint8_t *insns, uint32_t insn_cnt,
+                        const char *license, const char *name, char *log, uint32_t log_size);
+int tsrun_bpf_prog_attach(int attach, int target_fd, int prog_fd, uint32_t attach_type, uint32_t flags);
+int tsrun_bpf_prog_query(int target_fd, uint32_t attach_type, uint32_t *ids, uint32_t max);
+int tsrun_bpf_prog_fd_by_id(uint32_t id);
 
 #endif

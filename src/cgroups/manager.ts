@@ -2,7 +2,7 @@
 // holds on to for placement (clone3 fd / cgroup.procs), freeze, kill, stats and removal.
 import { closeSync, constants, openSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { BpfError, detachDeviceProgram, installDeviceProgram, programFdById, queryDevicePrograms } from '../native/bpf.js';
+import { BpfError, attachDeviceProgram, detachDeviceProgram, loadDeviceProgram, programFdById, queryDevicePrograms } from '../native/bpf.js';
 import { deviceProgram } from './devices/program.js';
 import { CgroupError, cgroupFsError, errnoOf } from './errors.js';
 import { waitForEvent, readEvents } from './events.js';
@@ -34,6 +34,13 @@ export interface CgroupHandle {
   oomKilled(): boolean;
   /** Replaces the device rules (`tsrun update`); null removes the program, allowing every device. */
   setDeviceRules(rules: readonly DeviceRule[] | null): void;
+  /**
+   * With applyCgroup's `deferDevices`: loads the planned device program now (the verifier's work,
+   * with no effect yet), so that it can run while the container process sets itself up.
+   */
+  loadDevices(): void;
+  /** With `deferDevices`: attaches the planned device program (loading it if loadDevices did not). */
+  attachDevices(): void;
   /** Removes the cgroup (waiting for exiting processes to leave) and the empty parents tsrun owns. */
   destroy(timeoutMs?: number): Promise<void>;
 }
@@ -45,7 +52,16 @@ export interface CgroupHandle {
 /** Told about every file write of applyCgroup, for --trace. */
 export type CgroupWriteObserver = (write: { file: string; value: string; field: string }, durationMs: number, result: string) => void;
 
-export function applyCgroup(plan: CgroupPlan, observe?: CgroupWriteObserver): CgroupHandle {
+export interface ApplyOptions {
+  /**
+   * Leave the device program to loadDevices/attachDevices. runc attaches device rules once the init
+   * has made its rootfs (mknod included), just before it execs; create does the same, and loads the
+   * program while the init sets up. Without it the program is attached here, before any process.
+   */
+  deferDevices?: boolean;
+}
+
+export function applyCgroup(plan: CgroupPlan, observe?: CgroupWriteObserver, opts: ApplyOptions = {}): CgroupHandle {
   const chain = pathChain(plan.mountPoint, plan.dir);
   const created = makeChain(chain);
   const preexisting = !created.includes(plan.dir);
@@ -67,13 +83,14 @@ export function applyCgroup(plan: CgroupPlan, observe?: CgroupWriteObserver): Cg
     }
     // A cgroup left over from an earlier run may still carry device programs; with ALLOW_MULTI they would
     // keep applying next to ours, so they are replaced.
-    if (plan.deviceRules !== null || preexisting) replaceDeviceRules(plan.dir, plan.deviceRules, preexisting);
+    if (!opts.deferDevices && (plan.deviceRules !== null || preexisting)) replaceDeviceRules(plan.dir, plan.deviceRules, preexisting);
   } catch (err) {
     removeDirs(created);
     throw err;
   }
+  const deferred = opts.deferDevices && (plan.deviceRules !== null || preexisting) ? { rules: plan.deviceRules, replace: preexisting } : undefined;
   // Created parents outside ownedRoot (absolute paths) are ours too, but only this handle knows it.
-  return new Cgroup(plan.dir, plan.ownedRoot, created);
+  return new Cgroup(plan.dir, plan.ownedRoot, created, deferred);
 }
 
 /**
@@ -104,38 +121,89 @@ export function attachDeviceRules(dir: string, rules: readonly DeviceRule[]): vo
  * programs that were there before. The new one is attached first, so there is no moment without rules.
  */
 export function replaceDeviceRules(dir: string, rules: readonly DeviceRule[] | null, replace = true): void {
+  const progFd = rules !== null ? loadDeviceRules(dir, rules) : -1;
+  try {
+    attachLoadedRules(dir, progFd, replace);
+  } finally {
+    if (progFd >= 0) closeSync(progFd);
+  }
+}
+
+function deviceRulesError(dir: string, err: unknown): unknown {
+  if (!(err instanceof BpfError)) return err;
+  return new CgroupError(`cgroup: attaching the device rules program to ${dir} failed: ${err.message}`, {
+    file: dir,
+    field: 'linux.resources.devices',
+    syscall: `bpf(${err.command})`,
+    errno: err.errno,
+    cause: err,
+  });
+}
+
+/** The fd of a loaded (not yet attached) program for `rules`. */
+function loadDeviceRules(dir: string, rules: readonly DeviceRule[]): number {
+  try {
+    return loadDeviceProgram(deviceProgram(rules));
+  } catch (err) {
+    throw deviceRulesError(dir, err);
+  }
+}
+
+/**
+ * Attaches the loaded program progFd (none when -1) to the cgroup at dir and, if `replace`, detaches
+ * the device programs that were there before. The new one goes first: no moment without rules.
+ */
+function attachLoadedRules(dir: string, progFd: number, replace: boolean): void {
   const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
     const old = replace ? queryDevicePrograms(fd) : [];
-    if (rules !== null) installDeviceProgram(fd, deviceProgram(rules));
+    if (progFd >= 0) attachDeviceProgram(fd, progFd);
     for (const id of old) {
-      const progFd = programFdById(id);
+      const oldFd = programFdById(id);
       try {
-        detachDeviceProgram(fd, progFd);
+        detachDeviceProgram(fd, oldFd);
       } finally {
-        closeSync(progFd);
+        closeSync(oldFd);
       }
     }
   } catch (err) {
-    if (!(err instanceof BpfError)) throw err;
-    throw new CgroupError(`cgroup: attaching the device rules program to ${dir} failed: ${err.message}`, {
-      file: dir,
-      field: 'linux.resources.devices',
-      syscall: `bpf(${err.command})`,
-      errno: err.errno,
-      cause: err,
-    });
+    throw deviceRulesError(dir, err);
   } finally {
     closeSync(fd);
   }
 }
 
 class Cgroup implements CgroupHandle {
+  /** A loaded device program waiting for attachDevices, or -1. */
+  private loadedFd = -1;
+
   constructor(
     readonly dir: string,
     private readonly ownedRoot: string,
     private readonly created: string[],
+    /** Device rules deferred by applyCgroup, until attachDevices. */
+    private pending?: { rules: readonly DeviceRule[] | null; replace: boolean },
   ) {}
+
+  loadDevices(): void {
+    if (this.pending?.rules && this.loadedFd < 0) this.loadedFd = loadDeviceRules(this.dir, this.pending.rules);
+  }
+
+  attachDevices(): void {
+    if (!this.pending) return;
+    this.loadDevices();
+    try {
+      attachLoadedRules(this.dir, this.loadedFd, this.pending.replace);
+    } finally {
+      this.dropLoaded();
+    }
+    this.pending = undefined;
+  }
+
+  private dropLoaded(): void {
+    if (this.loadedFd >= 0) closeSync(this.loadedFd);
+    this.loadedFd = -1;
+  }
 
   openDirFd(): number {
     // libuv adds O_CLOEXEC to every open(), so the fd never leaks into the container.
@@ -199,6 +267,7 @@ class Cgroup implements CgroupHandle {
   }
 
   async destroy(timeoutMs = 10_000): Promise<void> {
+    this.dropLoaded();
     for (const dir of subtree(this.dir).reverse()) await rmdirWhenEmpty(dir, timeoutMs);
     removeDirs(this.ownedParents());
   }

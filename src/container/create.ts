@@ -137,6 +137,16 @@ function startInCgroupByPid(start: (fd: number, place?: (pid: number) => void) =
   return start(-1, (pid) => cgroup.addProcess(pid));
 }
 
+/** Device rules take effect once the init has made its rootfs and waits to exec, as in runc. */
+function attachDevices(cgroup: CgroupHandle, rules: number, trace: TraceSink): void {
+  const t0 = performance.now();
+  cgroup.attachDevices();
+  trace.event({
+    who: 'parent', group: 'cgroup', syscall: 'bpf', title: `attach the device program (${rules} rules) to ${cgroup.dir}`, field: 'linux.resources.devices',
+    why: 'the set-up (mknod included) is done and the process has not exec\'d: from here on every device access is checked, as runc does', result: 'ok', durationMs: performance.now() - t0,
+  });
+}
+
 function writePidFile(path: string, pid: number): void {
   // temp + rename: whoever watches the pid file never reads it half-written.
   const tmp = join(dirname(path), `.${process.pid}.pid.tmp`);
@@ -184,7 +194,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     cgroup = cgroupPlan ? applyCgroup(cgroupPlan, (w, ms, result) => trace.event({
       who: 'parent', group: 'cgroup', syscall: 'write', title: `write ${JSON.stringify(w.value)} to ${cgroupPlan.dir}/${w.file}`,
       field: w.field, why: 'a limit is written before the process exists, so even its set-up is accounted', result, durationMs: ms,
-    })) : undefined;
+    }), { deferDevices: true }) : undefined;
     if (cgroup && cgroupPlan) {
       trace.event({ who: 'parent', group: 'cgroup', syscall: 'cgroups', title: `cgroup ${cgroup.dir}${cgroupPlan.deviceRules ? ` with a device program of ${cgroupPlan.deviceRules.length} rules` : ''}`, why: 'the process is born inside it (clone3 CLONE_INTO_CGROUP), or is placed in it through cgroup.procs before its first step', result: 'ok', ...(cgroupPlan.deviceRules ? { field: 'linux.resources.devices' } : {}) });
     }
@@ -201,8 +211,12 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     // find the process and its cgroup.
     const start = (fd: number, place?: (pid: number) => void): Promise<ContainerProcess> => startProcess(plan, {
       trace, traceSteps: opts.trace !== undefined, cgroupFd: fd,
+      // A foreground run of a container born in its cgroup (or without one) sets up while tsrun
+      // writes its state and loads the device program: two cores at work instead of one.
+      early: place === undefined && (opts.foreground ?? false) && tracked === undefined,
       // From the go-ahead on, a failure must undo whatever the plan mounted in the caller's table.
-      beforeGo: (pid) => { place?.(pid); callerMounts = tracked; store.write(recordFor(pid)); },
+      beforeGo: (pid) => { place?.(pid); callerMounts = tracked; store.write(recordFor(pid)); cgroup?.loadDevices(); },
+      atWaiting: () => { if (cgroup && cgroupPlan?.deviceRules) attachDevices(cgroup, cgroupPlan.deviceRules.length, trace); else cgroup?.attachDevices(); },
     });
     try {
       if (!cgroup) {

@@ -2,6 +2,7 @@
 // process (spec, explain, state) do not pay for loading a native library.
 import type { LibraryHandle } from 'koffi';
 import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../package-root.js';
 import { TsrunError } from '../errors.js';
@@ -26,8 +27,10 @@ type KoffiFunction = ReturnType<LibraryHandle['func']>;
 interface ShimFunctions {
   spawn: (plan: Buffer, len: number, cgroupFd: number, out: Record<string, unknown>) => number;
   recvReport: KoffiFunction;
+  recvReportWithin: (fd: number, timeoutMs: number, out: Record<string, unknown>, passedFd: number[]) => number;
   sendByte: (fd: number, byte: number) => number;
   wait: KoffiFunction;
+  waitNohang: (pid: number, status: number[]) => number;
   setWinsize: (fd: number, rows: number, cols: number) => number;
   sendFd: (socketPath: string, fd: number) => number;
   close: (fd: number) => number;
@@ -39,13 +42,19 @@ interface ShimFunctions {
   ttyMakeRaw: (fd: number, saved: Buffer, len: number) => number;
   ttyRestore: (fd: number, saved: Buffer, len: number) => number;
   umountMount: (path: string, mountId: number) => number;
+  bpfProgLoad: (progType: number, attachType: number, insns: Buffer, insnCount: number, license: string, name: string, log: Buffer | null, logSize: number) => number;
+  bpfProgAttach: (attach: number, targetFd: number, progFd: number, attachType: number, flags: number) => number;
+  bpfProgQuery: (targetFd: number, attachType: number, ids: Uint32Array, max: number) => number;
+  bpfProgFdById: (id: number) => number;
 }
 
 const PROTOTYPES: Record<keyof ShimFunctions, string> = {
   spawn: 'int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, _Out_ tsrun_spawn_result *out)',
   recvReport: 'int tsrun_recv_report(int fd, _Out_ tsrun_report *out, _Out_ int *passed_fd)',
+  recvReportWithin: 'int tsrun_recv_report_within(int fd, int timeout_ms, _Out_ tsrun_report *out, _Out_ int *passed_fd)',
   sendByte: 'int tsrun_send_byte(int fd, int byte)',
   wait: 'int tsrun_wait(int pid, _Out_ int *status)',
+  waitNohang: 'int tsrun_wait_nohang(int pid, _Out_ int *status)',
   setWinsize: 'int tsrun_set_winsize(int fd, int rows, int cols)',
   sendFd: 'int tsrun_send_fd(const char *socket_path, int fd)',
   close: 'int tsrun_close(int fd)',
@@ -57,6 +66,10 @@ const PROTOTYPES: Record<keyof ShimFunctions, string> = {
   ttyMakeRaw: 'int tsrun_tty_make_raw(int fd, _Inout_ uint8_t *saved, int saved_len)',
   ttyRestore: 'int tsrun_tty_restore(int fd, const uint8_t *saved, int saved_len)',
   umountMount: 'int tsrun_umount_mount(const char *path, int mount_id)',
+  bpfProgLoad: 'int tsrun_bpf_prog_load(uint32_t prog_type, uint32_t attach_type, const uint8_t *insns, uint32_t insn_cnt, const char *license, const char *name, _Inout_ uint8_t *log, uint32_t log_size)',
+  bpfProgAttach: 'int tsrun_bpf_prog_attach(int attach, int target_fd, int prog_fd, uint32_t attach_type, uint32_t flags)',
+  bpfProgQuery: 'int tsrun_bpf_prog_query(int target_fd, uint32_t attach_type, _Inout_ uint32_t *ids, uint32_t max)',
+  bpfProgFdById: 'int tsrun_bpf_prog_fd_by_id(uint32_t id)',
 };
 
 let shim: ShimFunctions | undefined;
@@ -101,6 +114,16 @@ export function spawn(plan: Buffer, cgroupFd = -1): SpawnResult {
   return { pid: Number(out.pid), syncFd: Number(out.sync_fd) };
 }
 
+function toReport(rc: number, out: Record<string, unknown>, passedFd: number): Report | undefined {
+  if (rc < 0) throw new TsrunError(`reading the container's sync socket: ${errnoName(-rc)}`);
+  if (rc === 0) return undefined;
+  return {
+    kind: Number(out.kind), step: Number(out.step), err: Number(out.err), value: Number(out.value),
+    startNs: BigInt(out.start_ns as number | bigint), endNs: BigInt(out.end_ns as number | bigint),
+    syscall: String(out.syscall ?? ''), fd: passedFd,
+  };
+}
+
 /** Next report from the child, or undefined at EOF (it exec'd or died). Runs on a worker thread. */
 export function recvReport(syncFd: number): Promise<Report | undefined> {
   return new Promise((resolve, reject) => {
@@ -108,16 +131,24 @@ export function recvReport(syncFd: number): Promise<Report | undefined> {
     const fdOut = [-1];
     load().recvReport.async(syncFd, out, fdOut, (err: unknown, rc: number) => {
       if (err) return reject(err);
-      if (rc < 0) return reject(new TsrunError(`reading the container's sync socket: ${errnoName(-rc)}`));
-      if (rc === 0) return resolve(undefined);
-      resolve({
-        kind: Number(out.kind), step: Number(out.step), err: Number(out.err), value: Number(out.value),
-        startNs: BigInt(out.start_ns as number | bigint), endNs: BigInt(out.end_ns as number | bigint),
-        syscall: String(out.syscall ?? ''), fd: fdOut[0] ?? -1,
-      });
+      try { resolve(toReport(rc, out, fdOut[0] ?? -1)); } catch (e) { reject(e); }
     });
   });
 }
+
+/**
+ * Next report as recvReport, but read on this thread when it arrives within `timeoutMs`; 'timeout'
+ * otherwise. A container's set-up takes about a millisecond: waiting for it here saves the hop to a
+ * worker thread (and starting libuv's thread pool, ~1 ms); a slow child is then read by recvReport.
+ */
+export function recvReportWithin(syncFd: number, timeoutMs: number): Report | undefined | 'timeout' {
+  const out: Record<string, unknown> = {};
+  const fdOut = [-1];
+  const rc = load().recvReportWithin(syncFd, timeoutMs, out, fdOut);
+  if (rc === -osConstants.errno.ETIMEDOUT) return 'timeout';
+  return toReport(rc, out, fdOut[0] ?? -1);
+}
+
 
 export function sendByte(syncFd: number, byte = 1): void {
   check(load().sendByte(syncFd, byte), 'send(sync socket)');
@@ -134,6 +165,25 @@ export function waitPid(pid: number): Promise<number> {
     });
   });
 }
+
+/** waitpid(WNOHANG): the wait status once `pid` has been reaped, undefined while it runs. */
+export function waitPidNohang(pid: number): number | undefined {
+  const status = [0];
+  const rc = load().waitNohang(pid, status);
+  if (rc < 0) throw new TsrunError(`waitpid(${pid}): ${errnoName(-rc)}`, { syscall: 'waitpid', errno: errnoName(-rc) });
+  return rc === 0 ? undefined : (status[0] ?? 0);
+}
+
+/** bpf(2) commands (native-bindings/shim.c): each returns what the kernel returned, or -errno. */
+export const bpfCalls = {
+  progLoad: (progType: number, attachType: number, insns: Buffer, license: string, name: string, log: Buffer | null): number =>
+    load().bpfProgLoad(progType, attachType, insns, insns.length / 8, license, name, log, log?.length ?? 0),
+  progAttach: (attach: boolean, targetFd: number, progFd: number, attachType: number, flags: number): number =>
+    load().bpfProgAttach(attach ? 1 : 0, targetFd, progFd, attachType, flags),
+  progQuery: (targetFd: number, attachType: number, ids: Uint32Array): number =>
+    load().bpfProgQuery(targetFd, attachType, ids, ids.length),
+  progFdById: (id: number): number => load().bpfProgFdById(id),
+};
 
 export function setWinsize(fd: number, rows: number, cols: number): void {
   check(load().setWinsize(fd, rows, cols), 'ioctl(TIOCSWINSZ)');

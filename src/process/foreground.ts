@@ -1,7 +1,7 @@
 // Waiting for a container process in the foreground (`run`, `exec`): relay its pty while it runs,
 // reap it, and turn its wait status into the shell's exit code convention.
 import { decodeWaitStatus } from '../native/errno.js';
-import * as shim from '../native/shim.js';
+import { waitChild } from './child-exit.js';
 import { signalName } from './signal-names.js';
 import { relayTerminal } from './terminal.js';
 
@@ -17,7 +17,7 @@ const PTY_DRAIN_MS = 500;
 export async function waitForeground(pid: number, consoleFd?: number): Promise<ProcessExit> {
   const relay = consoleFd !== undefined ? relayTerminal(consoleFd) : undefined;
   try {
-    const status = decodeWaitStatus(await shim.waitPid(pid));
+    const status = decodeWaitStatus(await waitChild(pid));
     if (relay) await Promise.race([relay.drained, new Promise((r) => setTimeout(r, PTY_DRAIN_MS))]);
     return status.signal !== undefined
       ? { exitCode: 128 + status.signal, signal: signalName(status.signal) }

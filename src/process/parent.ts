@@ -20,8 +20,17 @@ export interface StartOptions {
   traceSteps: boolean;
   /** O_DIRECTORY fd of the container's cgroup for clone3(CLONE_INTO_CGROUP), or -1. */
   cgroupFd?: number;
-  /** Called with the pid while the child still waits: e.g. to write cgroup.procs. */
+  /**
+   * The child needs nothing from tsrun before its first step (no id maps to write, no cgroup.procs
+   * placement): it runs its plan right away, while beforeGo does tsrun's share (state, the device
+   * program) on the other core. Only with a start gate and a parent-death signal, so that a tsrun
+   * that dies meanwhile takes the half-made container with it.
+   */
+  early?: boolean;
+  /** Called with the pid as soon as it is known; unless `early`, the child waits until it returns. */
   beforeGo?: (pid: number) => void;
+  /** Called once the child has finished its set-up and waits (start gate or hook pause). */
+  atWaiting?: () => void;
 }
 
 const ns = (start: bigint, end: bigint): number => Number(end - start) / 1e6;
@@ -107,7 +116,8 @@ export interface ContainerProcess {
  */
 async function follow(plan: Plan, syncFd: number, trace: TraceSink, proc: { consoleFd?: number }, stopAtWaiting: boolean): Promise<void> {
   for (;;) {
-    const r = await shim.recvReport(syncFd);
+    const quick = shim.recvReportWithin(syncFd, quickReportMs());
+    const r = quick === 'timeout' ? await shim.recvReport(syncFd) : quick;
     if (!r) return;
     switch (r.kind) {
       case REPORT.STEP_OK: trace.event(childEvent(plan, r, 'ok')); break;
@@ -124,6 +134,19 @@ async function follow(plan: Plan, syncFd: number, trace: TraceSink, proc: { cons
       default: break;
     }
   }
+}
+
+/**
+ * How long the event loop may block reading the child's next report before a worker thread takes
+ * over. A set-up step takes microseconds to a few milliseconds; signals arriving meanwhile are held by
+ * libuv and handled right after (tsrun holds them until the container exists anyway).
+ */
+const QUICK_REPORT_MS = 50;
+
+/** TSRUN_QUICK_REPORT_MS=0 sends every read to the worker thread (the tests check both ways). */
+function quickReportMs(): number {
+  const v = Number(process.env.TSRUN_QUICK_REPORT_MS);
+  return Number.isInteger(v) && v >= 0 ? v : QUICK_REPORT_MS;
 }
 
 /** --console-socket: the pty master goes to whoever listens there, and tsrun keeps no copy. */
@@ -145,7 +168,9 @@ async function killAndReap(pid: number): Promise<void> {
  */
 export async function startProcess(plan: Plan, opts: StartOptions): Promise<ContainerProcess> {
   const { trace } = opts;
-  const encoded = encodePlan(plan, { trace: opts.traceSteps });
+  const joins = plan.namespaces.some((n) => n.action === 'join');
+  const early = opts.early === true && !plan.idMaps && !joins && plan.dieWithParent;
+  const encoded = encodePlan(early ? { ...plan, waitForParent: false } : plan, { trace: opts.traceSteps });
   shim.preload();
   const t0 = process.hrtime.bigint();
   const spawned = shim.spawn(encoded, opts.cgroupFd ?? -1);
@@ -178,7 +203,7 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
     go: () => shim.sendByte(syncFd),
   };
   try {
-    if (plan.namespaces.some((n) => n.action === 'join')) {
+    if (joins) {
       // Two-stage spawn: the intermediate reports the container's pid (or a failed setns) and exits.
       const r = await shim.recvReport(syncFd);
       await shim.waitPid(pid);
@@ -189,8 +214,9 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
     }
     writeIdMaps(pid, plan, trace);
     opts.beforeGo?.(pid);
-    shim.sendByte(syncFd);
+    if (!early) shim.sendByte(syncFd);
     await follow(plan, syncFd, trace, proc, true);
+    opts.atWaiting?.();
     return proc;
   } catch (err) {
     await killAndReap(pid);

@@ -3,7 +3,8 @@
 import { closeSync, existsSync, openSync, constants } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BpfError, loadDeviceProgram, queryDevicePrograms } from '../../../src/native/bpf.js';
-import { cannotRun, cleanUp, makeCgroup, shellIn, skipNote } from './support.js';
+import { cannotRun, cleanUp, host, makeCgroup, shellIn, skipNote, specWith, testName, track } from './support.js';
+import { applyCgroup, planCgroup } from '../../../src/cgroups/index.js';
 import type { CgroupHandle } from '../../../src/cgroups/index.js';
 
 afterEach(cleanUp);
@@ -111,6 +112,29 @@ describe.skipIf(cannotRun() || CANDIDATES.length === 0)(`device rules via BPF_PR
       closeSync(fd);
     }
     expect((await tryOpen(second, [target.path])).stdout).toBe(`${target.path} ok\n`);
+  });
+
+  it('with deferDevices, the program is loaded by loadDevices and takes effect only at attachDevices', async () => {
+    const deny = { allow: false, type: 'c' as const, major: target.major, minor: target.minor, access: 'rwm' };
+    const old = makeCgroup('dev-defer', {}); // a reused cgroup that still carries a program
+    old.setDeviceRules([{ allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }]);
+    const spec = specWith({ devices: [deny] }, { cgroupsPath: `/${testName('dev-defer')}` });
+    const cg = track(applyCgroup(planCgroup(spec, testName('dev-defer'), host!), undefined, { deferDevices: true }));
+    const attached = (): number[] => {
+      const fd = cg.openDirFd();
+      try { return queryDevicePrograms(fd); } finally { closeSync(fd); }
+    };
+    const before = attached();
+    expect(before).toHaveLength(1); // only the old one: nothing of ours yet
+    cg.loadDevices();
+    expect(attached()).toEqual(before);
+    expect((await tryOpen(cg, [target.path])).stdout).toBe(`${target.path} ok\n`);
+    cg.attachDevices();
+    const after = attached();
+    expect(after).toHaveLength(1);
+    expect(after).not.toEqual(before); // ours replaced the old one, which is detached
+    const { stdout } = await tryOpen(cg, [target.path, '/dev/null']);
+    expect(stdout).toBe(`${target.path} denied\n/dev/null ok\n`);
   });
 
   it('reports the verifier\'s reason when the kernel refuses a program', () => {

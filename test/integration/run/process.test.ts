@@ -186,6 +186,21 @@ describe.skipIf(skip !== undefined)(`tsrun run: the container process${skip ? ` 
       expect(r.exitCode).toBe(3);
     });
 
+    // tsrun reads the child's set-up reports on its own thread when they come quickly (the usual
+    // case) and on a worker thread otherwise; TSRUN_QUICK_REPORT_MS=0 takes the worker path for each.
+    it('set-up reports read on a worker thread (a slow child): output, trace and exit code as usual', async () => {
+      const r = await runScript('echo slow-path; exit 5', { env: { TSRUN_QUICK_REPORT_MS: '0' }, extraArgs: ['--trace'] });
+      expect(r.stdout).toBe('slow-path\n');
+      expect(r.stderr).toMatch(/trace step +\d+ +ok .*pivot_root/);
+      expect(r.exitCode).toBe(5);
+    });
+
+    it('a failing step is reported on the worker path too', async () => {
+      const r = await runScript('true', { env: { TSRUN_QUICK_REPORT_MS: '0' }, mutate: (s) => { s.process!.cwd = '/no/such/dir'; } });
+      expect(r.stderr).toMatch(/process\.cwd.*ENOENT|ENOENT.*process\.cwd/);
+      expect(r.exitCode).not.toBe(0);
+    });
+
     it('the exit code of the last command of a pipeline', async () => {
       const r = await runScript('false | true; echo $?; true | false');
       expect(r.stdout).toBe('0\n');
