@@ -5,6 +5,7 @@ SHELL := /bin/bash
 
 NODE_MODULES := node_modules/.package-lock.json
 SHIM := native-bindings/build/libtsrun-shim.so
+INIT := native-bindings/build/tsrun-init
 BUNDLE := dist/tsrun.js
 # bin/tsrun starts from this V8 startup snapshot of the CLI (see scripts/bundle.mjs).
 SNAPSHOT := dist/tsrun.blob
@@ -35,10 +36,15 @@ $(NODE_MODULES): package.json package-lock.json
 
 build: native bundle
 
-native: $(SHIM)
+native: $(SHIM) $(INIT)
 $(SHIM): native-bindings/shim.c native-bindings/shim.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -Werror -fPIC -shared -D_GNU_SOURCE -o $@ native-bindings/shim.c
+# The same code as a static program: the container's first process execs it right after the clone
+# (see spawn_init in shim.c). Static, so it starts without the dynamic loader.
+$(INIT): native-bindings/shim.c native-bindings/shim.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -static -Wall -Wextra -Werror -D_GNU_SOURCE -DTSRUN_INIT_PROGRAM -o $@ native-bindings/shim.c
 
 bundle: $(BUNDLE)
 $(BUNDLE) $(SNAPSHOT) &: $(NODE_MODULES) $(shell find src -name '*.ts' 2>/dev/null) scripts/bundle.mjs

@@ -15,7 +15,9 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -841,13 +843,117 @@ static _Noreturn void intermediate_main(struct plan *pl, int cgroup_fd) {
   _exit(0);
 }
 
+/*
+ * The usual path: clone3(CLONE_VM|CLONE_VFORK) and exec tsrun-init (this file built as a static
+ * program) right away, as posix_spawn does. A fork of Node would copy the page tables of its ~50 MB
+ * and turn every page either process writes afterwards into a copy-on-write fault (~1-2 ms of `run`,
+ * on both sides); here the child borrows Node's memory only until its execve, while Node waits.
+ * clone3 keeps CLONE_INTO_CGROUP (writing cgroup.procs instead costs an RCU grace period, ~10 ms).
+ * tsrun-init reads the plan from a memfd and runs child_main as a forked child would.
+ * Not for plans that join namespaces (setns needs the intermediate) or make a user namespace (an
+ * execve there before the parent writes uid_map would drop every capability), and only where the
+ * trampoline below exists (x86-64): elsewhere the child is forked as before.
+ */
+struct init_exec {
+  const char *path;
+  char **argv;
+  int fds[5];   /* passed on: close-on-exec cleared in the child's own fd table */
+  int n_fds;
+  int err;      /* set by the child when execve fails (the memory is shared until then) */
+};
+
+/* The child's stack between clone3 and execve (Node's main thread is suspended meanwhile). */
+static char g_vfork_stack[64 * 1024] __attribute__((aligned(16)));
+
+/* Runs in the child on g_vfork_stack; only syscalls, nothing that touches Node's state. */
+__attribute__((used, noinline, noreturn)) static void exec_init_child(struct init_exec *x) {
+  for (int i = 0; i < x->n_fds; i++) {
+    int fl = fcntl(x->fds[i], F_GETFD);
+    if (fl >= 0 && (fl & FD_CLOEXEC)) fcntl(x->fds[i], F_SETFD, fl & ~FD_CLOEXEC);
+  }
+  char *envp[] = {NULL};
+  execve(x->path, x->argv, envp);
+  x->err = errno ? errno : ENOEXEC;
+  _exit(127);
+}
+
+#if defined(__x86_64__)
+#define TSRUN_HAVE_VFORK_EXEC 1
+/* clone3 with a stack of its own: the child starts on g_vfork_stack and calls exec_init_child, so it
+ * never returns into (and overwrites) the frames of the suspended parent. Returns -errno on failure. */
+static long clone3_exec(struct clone_args *args, struct init_exec *x) {
+  long ret;
+  register struct init_exec *arg __asm__("r12") = x;
+  __asm__ volatile(
+      "syscall\n\t"
+      "test %%rax, %%rax\n\t"
+      "jnz 1f\n\t"
+      "xor %%ebp, %%ebp\n\t"
+      "mov %%r12, %%rdi\n\t"
+      "call exec_init_child\n\t"
+      "ud2\n"
+      "1:"
+      : "=a"(ret)
+      : "a"((long)SYS_clone3), "D"(args), "S"(sizeof *args), "r"(arg)
+      : "rcx", "r11", "memory");
+  return ret;
+}
+#else
+#define TSRUN_HAVE_VFORK_EXEC 0
+#endif
+
+#if TSRUN_HAVE_VFORK_EXEC
+/* A memfd holding the plan, for tsrun-init to read; -errno on failure. */
+static int plan_memfd(const uint8_t *buf, uint32_t len) {
+  int fd = (int)syscall(SYS_memfd_create, "tsrun-plan", MFD_CLOEXEC);
+  if (fd < 0) return -errno;
+  for (uint32_t done = 0; done < len;) {
+    ssize_t n = write(fd, buf + done, len - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) { int e = n < 0 ? errno : EIO; close(fd); return -e; }
+    done += (uint32_t)n;
+  }
+  return fd;
+}
+
+/* clone3 + execve of tsrun-init: its pid, or -1 with errno (and *what naming the failed call). */
+static pid_t spawn_init(const char *init_path, uint64_t clone_flags, const uint8_t *buf, uint32_t len, int sync_fd, int cgroup_fd, const char **what) {
+  int plan_fd = plan_memfd(buf, len);
+  if (plan_fd < 0) { *what = "memfd_create"; errno = -plan_fd; return -1; }
+  char a_sync[16], a_plan[16];
+  snprintf(a_sync, sizeof a_sync, "%d", sync_fd);
+  snprintf(a_plan, sizeof a_plan, "%d", plan_fd);
+  char *argv[] = {"tsrun-init", a_sync, a_plan, NULL};
+  struct init_exec x = {init_path, argv, {0, 1, 2, sync_fd, plan_fd}, 5, 0};
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.flags = clone_flags | CLONE_VM | CLONE_VFORK | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
+  args.exit_signal = SIGCHLD;
+  args.stack = (uint64_t)(uintptr_t)g_vfork_stack;
+  args.stack_size = sizeof g_vfork_stack;
+  if (cgroup_fd >= 0) args.cgroup = (uint64_t)cgroup_fd;
+  long rc = clone3_exec(&args, &x);
+  close(plan_fd);
+  if (rc < 0) { *what = "clone3"; errno = (int)-rc; return -1; }
+  pid_t pid = (pid_t)rc;
+  if (x.err) {
+    int status;
+    while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {}
+    *what = "execve tsrun-init";
+    errno = x.err;
+    return -1;
+  }
+  return pid;
+}
+#endif
+
 static int parent_fail(struct tsrun_spawn_result *out, const char *what, int err) {
   out->err = err;
   copy_name(out->what, what, sizeof out->what);
   return -err;
 }
 
-int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, struct tsrun_spawn_result *out) {
+int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, const char *init_path, struct tsrun_spawn_result *out) {
   memset(out, 0, sizeof *out);
   out->pid = -1;
   out->sync_fd = -1;
@@ -871,7 +977,17 @@ int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, struct tsrun_sp
   pthread_sigmask(SIG_SETMASK, &all, &old);
   g_sync_fd = sv[1];
   pid_t pid;
-  if (pl.n_joins > 0) {
+  const char *what = cgroup_fd >= 0 && pl.n_joins == 0 ? "clone3" : "clone";
+  int use_init = TSRUN_HAVE_VFORK_EXEC && init_path && init_path[0] && pl.n_joins == 0 && !(pl.clone_flags & CLONE_NEWUSER);
+#if TSRUN_HAVE_VFORK_EXEC
+  if (use_init) {
+    pid = spawn_init(init_path, pl.clone_flags, buf, len, sv[1], cgroup_fd, &what);
+    if (pid < 0 && errno == ENOSYS) use_init = 0; /* a kernel without clone3 (before 5.3): fork below */
+  }
+#endif
+  if (use_init) {
+    /* spawned (or failed) above */
+  } else if (pl.n_joins > 0) {
     pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0, 0, 0, 0);
     if (pid == 0) intermediate_main(&pl, cgroup_fd);
   } else {
@@ -879,7 +995,6 @@ int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, struct tsrun_sp
     if (pid == 0) child_main(&pl);
   }
   int clone_err = errno;
-  const char *what = cgroup_fd >= 0 && pl.n_joins == 0 ? "clone3" : "clone";
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   close(sv[1]);
   free_plan(&pl);
@@ -889,6 +1004,7 @@ int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, struct tsrun_sp
   }
   out->pid = pid;
   out->sync_fd = sv[0];
+  out->exec_init = use_init;
   return 0;
 }
 
@@ -1119,3 +1235,45 @@ int tsrun_bpf_prog_fd_by_id(uint32_t id) {
   int fd = (int)syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &attr, sizeof attr);
   return fd < 0 ? -errno : fd;
 }
+
+/* ------------------------------------------------------------------ tsrun-init (the exec'd child) */
+
+#ifdef TSRUN_INIT_PROGRAM
+/* Reports a failure before the first step (step -1: "creating the container process failed"). */
+static _Noreturn void init_fail(const char *what, int err) {
+  g_syscall = what;
+  send_report(TSRUN_REPORT_STEP_FAILED, -1, err, 0, 0, 0, -1);
+  _exit(127);
+}
+
+/* tsrun-init SYNC_FD PLAN_FD: started by tsrun_spawn (above) in the container's namespaces and
+ * cgroup, never by hand. */
+int main(int argc, char **argv) {
+  if (argc != 3) {
+    static const char msg[] = "tsrun-init: started by tsrun for a container's set-up, not by hand\n";
+    if (write(2, msg, sizeof msg - 1) < 0) {}
+    return 2;
+  }
+  int sync_fd = atoi(argv[1]), plan_fd = atoi(argv[2]);
+  g_sync_fd = sync_fd;
+  /* EOF on this socket tells tsrun that the container process exec'd. */
+  if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0) _exit(126);
+  struct stat st;
+  if (fstat(plan_fd, &st) < 0) init_fail("fstat(plan)", errno);
+  uint8_t *buf = malloc((size_t)st.st_size + 1);
+  if (!buf) init_fail("malloc(plan)", ENOMEM);
+  for (off_t done = 0; done < st.st_size;) {
+    ssize_t n = pread(plan_fd, buf + done, (size_t)(st.st_size - done), done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) init_fail("read(plan)", n < 0 ? errno : EIO);
+    done += n;
+  }
+  close(plan_fd);
+  struct plan pl;
+  int bad_step;
+  int rc = decode_plan(buf, (uint32_t)st.st_size, &pl, &bad_step);
+  free(buf);
+  if (rc < 0) init_fail("decode plan", -rc);
+  child_main(&pl);
+}
+#endif

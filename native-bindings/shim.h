@@ -4,7 +4,9 @@
  * Why it exists: Node is multi-threaded, so it may not unshare(CLONE_NEWUSER) or setns() into a
  * mount/user namespace, and a forked copy of V8 cannot run JavaScript safely. TypeScript computes a
  * *plan* (an ordered list of small steps); this library clones a child that runs the plan with raw
- * syscalls and then execs. It knows nothing about OCI or JSON.
+ * syscalls and then execs. It knows nothing about OCI or JSON. Built twice: libtsrun-shim.so (loaded
+ * by Node through koffi) and tsrun-init (static, -DTSRUN_INIT_PROGRAM), which a new container process
+ * execs right after a vfork-style clone3 and which then runs the same child code (see spawn_init).
  *
  * Wire format of a plan (little endian), built by src/native/encode-plan.ts:
  *   header: u32 magic 'TSRN', u32 version, u64 clone_flags, u32 flags (TSRUN_PLAN_*),
@@ -101,9 +103,11 @@ struct tsrun_spawn_result {
   int32_t err;     /* errno of the parent-side failure, 0 on success */
   int32_t step;    /* -1, or the step a decode error is about */
   char what[64];   /* which parent-side call failed */
+  int32_t exec_init; /* 1: the child exec'd tsrun-init right after clone3; 0: it is a fork of the caller */
 };
 
-int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, struct tsrun_spawn_result *out);
+/* init_path: tsrun-init, exec'd by the child right after a vfork-style clone; NULL or "" to fork. */
+int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, const char *init_path, struct tsrun_spawn_result *out);
 int tsrun_recv_report(int fd, struct tsrun_report *out, int *passed_fd);
 int tsrun_recv_report_within(int fd, int timeout_ms, struct tsrun_report *out, int *passed_fd);
 int tsrun_send_byte(int fd, int byte);

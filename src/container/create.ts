@@ -210,7 +210,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     // Recorded before the child runs its plan: if tsrun dies during set-up, `delete -f` can still
     // find the process and its cgroup.
     const start = (fd: number, place?: (pid: number) => void): Promise<ContainerProcess> => startProcess(plan, {
-      trace, traceSteps: opts.trace !== undefined, cgroupFd: fd,
+      trace, traceSteps: opts.trace !== undefined, cgroupFd: fd, execInit: true,
       // A foreground run of a container born in its cgroup (or without one) sets up while tsrun
       // writes its state and loads the device program: two cores at work instead of one.
       early: place === undefined && (opts.foreground ?? false) && tracked === undefined,

@@ -9,7 +9,12 @@ import { TsrunError } from '../errors.js';
 import { errnoName } from './errno.js';
 import { lazyFunctions, loadKoffi } from './koffi.js';
 
-export interface SpawnResult { pid: number; syncFd: number }
+export interface SpawnResult {
+  pid: number;
+  syncFd: number;
+  /** The child exec'd tsrun-init right after clone3 (not a fork of Node). */
+  execInit: boolean;
+}
 export interface Report {
   kind: number;
   step: number;
@@ -25,7 +30,7 @@ export interface Report {
 type KoffiFunction = ReturnType<LibraryHandle['func']>;
 
 interface ShimFunctions {
-  spawn: (plan: Buffer, len: number, cgroupFd: number, out: Record<string, unknown>) => number;
+  spawn: (plan: Buffer, len: number, cgroupFd: number, initPath: string, out: Record<string, unknown>) => number;
   recvReport: KoffiFunction;
   recvReportWithin: (fd: number, timeoutMs: number, out: Record<string, unknown>, passedFd: number[]) => number;
   sendByte: (fd: number, byte: number) => number;
@@ -49,7 +54,7 @@ interface ShimFunctions {
 }
 
 const PROTOTYPES: Record<keyof ShimFunctions, string> = {
-  spawn: 'int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, _Out_ tsrun_spawn_result *out)',
+  spawn: 'int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, const char *init_path, _Out_ tsrun_spawn_result *out)',
   recvReport: 'int tsrun_recv_report(int fd, _Out_ tsrun_report *out, _Out_ int *passed_fd)',
   recvReportWithin: 'int tsrun_recv_report_within(int fd, int timeout_ms, _Out_ tsrun_report *out, _Out_ int *passed_fd)',
   sendByte: 'int tsrun_send_byte(int fd, int byte)',
@@ -86,7 +91,7 @@ function load(): ShimFunctions {
   const koffi = loadKoffi();
   const lib = koffi.load(libraryPath());
   koffi.struct('tsrun_spawn_result', {
-    pid: 'int32_t', sync_fd: 'int32_t', err: 'int32_t', step: 'int32_t', what: koffi.array('char', 64),
+    pid: 'int32_t', sync_fd: 'int32_t', err: 'int32_t', step: 'int32_t', what: koffi.array('char', 64), exec_init: 'int32_t',
   });
   koffi.struct('tsrun_report', {
     kind: 'uint32_t', step: 'int32_t', err: 'int32_t', value: 'int32_t',
@@ -101,17 +106,36 @@ function check(rc: number, what: string): number {
   return rc;
 }
 
-/** clone()s the container process, which then waits for its plan's first step. */
-export function spawn(plan: Buffer, cgroupFd = -1): SpawnResult {
+/**
+ * native-bindings/build/tsrun-init, which a new container process execs right after its clone (see
+ * spawn_init in shim.c); '' when it was not built, and the shim then forks as before. TSRUN_INIT=''
+ * forces the fork (the tests run both).
+ */
+let initPath: string | undefined;
+function initProgram(): string {
+  if (initPath === undefined) {
+    // TSRUN_NO_CLONE3 stands for a kernel without clone3, where the exec'd path cannot work either.
+    const path = process.env.TSRUN_NO_CLONE3 ? '' : process.env.TSRUN_INIT ?? join(packageRoot(), 'native-bindings', 'build', 'tsrun-init');
+    initPath = path !== '' && existsSync(path) ? path : '';
+  }
+  return initPath;
+}
+
+/**
+ * clone()s the container process, which then runs its plan (or waits for the go-ahead first).
+ * `execInit`: it may exec tsrun-init first instead of being a fork of Node, for plans that use no fd
+ * of tsrun's (exec's root fd and a hook's stdin are close-on-exec in Node: they need the fork).
+ */
+export function spawn(plan: Buffer, cgroupFd = -1, execInit = false): SpawnResult {
   const out: Record<string, unknown> = {};
-  const rc = load().spawn(plan, plan.length, cgroupFd, out);
+  const rc = load().spawn(plan, plan.length, cgroupFd, execInit ? initProgram() : '', out);
   if (rc < 0) {
     const what = String(out.what ?? 'spawn');
     const step = Number(out.step ?? -1);
     const where = step >= 0 ? ` (plan step ${step})` : '';
     throw new TsrunError(`${what}${where}: ${errnoName(-rc)}`, { syscall: what, errno: errnoName(-rc) });
   }
-  return { pid: Number(out.pid), syncFd: Number(out.sync_fd) };
+  return { pid: Number(out.pid), syncFd: Number(out.sync_fd), execInit: Number(out.exec_init) === 1 };
 }
 
 function toReport(rc: number, out: Record<string, unknown>, passedFd: number): Report | undefined {

@@ -31,6 +31,8 @@ export interface StartOptions {
   beforeGo?: (pid: number) => void;
   /** Called once the child has finished its set-up and waits (start gate or hook pause). */
   atWaiting?: () => void;
+  /** The plan uses no fd of tsrun's: the child may exec tsrun-init instead of being a fork of Node. */
+  execInit?: boolean;
 }
 
 const ns = (start: bigint, end: bigint): number => Number(end - start) / 1e6;
@@ -173,9 +175,17 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
   const encoded = encodePlan(early ? { ...plan, waitForParent: false } : plan, { trace: opts.traceSteps });
   shim.preload();
   const t0 = process.hrtime.bigint();
-  const spawned = shim.spawn(encoded, opts.cgroupFd ?? -1);
+  const spawned = shim.spawn(encoded, opts.cgroupFd ?? -1, opts.execInit === true);
   const flags = plan.namespaces.filter((n) => n.action === 'create').map((n) => n.type);
-  trace.event({ who: 'parent', group: 'namespaces', syscall: opts.cgroupFd !== undefined && opts.cgroupFd >= 0 ? 'clone3' : 'clone', title: `clone(${flags.map((f) => `CLONE_NEW${f === 'network' ? 'NET' : f === 'mount' ? 'NS' : f.toUpperCase()}`).join('|') || '0'}) → pid ${spawned.pid}`, why: 'create the container process in new namespaces, already inside its cgroup', result: 'ok', durationMs: ns(t0, process.hrtime.bigint()) });
+  const cloneFlags = flags.map((f) => `CLONE_NEW${f === 'network' ? 'NET' : f === 'mount' ? 'NS' : f.toUpperCase()}`).join('|') || '0';
+  trace.event({
+    who: 'parent', group: 'namespaces', syscall: spawned.execInit || (opts.cgroupFd !== undefined && opts.cgroupFd >= 0) ? 'clone3' : 'clone',
+    title: spawned.execInit ? `clone(CLONE_VM|CLONE_VFORK|${cloneFlags}) → pid ${spawned.pid}, which execs tsrun-init` : `clone(${cloneFlags}) → pid ${spawned.pid}`,
+    why: spawned.execInit
+      ? 'create the container process in new namespaces, already inside its cgroup; it borrows tsrun\'s memory only until it execs the small tsrun-init program (no copy of Node), which runs the steps below'
+      : 'create the container process in new namespaces, already inside its cgroup',
+    result: 'ok', durationMs: ns(t0, process.hrtime.bigint()),
+  });
   for (const n of plan.namespaces) {
     trace.event({ who: 'parent', group: 'namespaces', syscall: n.action === 'create' ? 'namespaces' : 'setns', title: `${n.action === 'create' ? 'new' : 'joined'} ${n.type} namespace${n.path ? ` ${n.path}` : ''}`, why: `isolates ${NAMESPACE_ISOLATES[n.type]}`, result: 'ok' });
   }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Spec } from '../../../src/oci/types.js';
-import { cannotRunContainers, containerTestHooks, poll, runScript } from '../../helpers/bundle.js';
+import { REPO, cannotRunContainers, containerTestHooks, poll, runScript } from '../../helpers/bundle.js';
 
 const skip = cannotRunContainers();
 
@@ -130,7 +130,49 @@ describe.skipIf(skip !== undefined)(`tsrun run: namespaces${skip ? ` [skipped: $
     // The clone line names its syscall: clone(2) here, clone3(2) normally.
     expect(r.stderr).toMatch(/^trace parent .* clone\(CLONE_NEW.*→ pid \d+ +clone\(2\)$/m);
     const normal = await runScript('true', { extraArgs: ['--trace'], mutate: noCgroupNs });
-    expect(normal.stderr).toMatch(/→ pid \d+ +clone3\(2\)$/m);
+    expect(normal.stderr).toMatch(/→ pid \d+(, which execs tsrun-init)? +clone3\(2\)$/m);
+  });
+
+  describe('the first process execs tsrun-init right after clone3 (CLONE_VM|CLONE_VFORK), instead of being a fork of Node', () => {
+    const probe = 'echo "pid=$$"; hostname; tail -1 /proc/self/cgroup; ls /proc | grep -c "^[0-9]"';
+
+    it('gives the same container as the fork (TSRUN_INIT="" forks): PID 1, hostname, cgroup, its own /proc', async () => {
+      const viaInit = await runScript(probe, { extraArgs: ['--trace'] });
+      const forked = await runScript(probe, { extraArgs: ['--trace'], env: { TSRUN_INIT: '' } });
+      expect(viaInit.exitCode).toBe(0);
+      expect(forked.exitCode).toBe(0);
+      expect(viaInit.stdout).toMatch(/^pid=1\n[^\n]+\n0::\/tsrun\/[^\n]+\n\d+\n$/);
+      expect(viaInit.stdout.replace(/0::\/tsrun\/[^\n]+/, 'CGROUP')).toBe(forked.stdout.replace(/0::\/tsrun\/[^\n]+/, 'CGROUP'));
+      expect(viaInit.stderr).toMatch(/clone\(CLONE_VM\|CLONE_VFORK\|CLONE_NEW.*→ pid \d+, which execs tsrun-init +clone3\(2\)$/m);
+      expect(forked.stderr).not.toMatch(/tsrun-init/);
+    });
+
+    it('a tsrun-init that cannot be executed: the error names execve tsrun-init and EACCES; nothing is left', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tsrun-init-'));
+      try {
+        const fake = join(dir, 'tsrun-init');
+        writeFileSync(fake, '#!/bin/sh\n', { mode: 0o644 });
+        const r = await runScript('echo should-not-run', { env: { TSRUN_INIT: fake } });
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toMatch(/^tsrun: execve tsrun-init: EACCES/m);
+        expect(r.exitCode).not.toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('tsrun-init run by hand refuses with a message (exit 2)', () => {
+      let status = 0;
+      let stderr = '';
+      try {
+        execFileSync(join(REPO, 'native-bindings/build/tsrun-init'), [], { stdio: 'pipe' });
+      } catch (err) {
+        status = (err as { status: number }).status;
+        stderr = String((err as { stderr: Buffer }).stderr);
+      }
+      expect(status).toBe(2);
+      expect(stderr).toMatch(/started by tsrun .* not by hand/);
+    });
   });
 
   it('--no-pivot: the rootfs is moved over / and chroot\'ed; the container runs and the host is untouched', async () => {
