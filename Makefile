@@ -6,6 +6,8 @@ SHELL := /bin/bash
 NODE_MODULES := node_modules/.package-lock.json
 SHIM := native-bindings/build/libtsrun-shim.so
 INIT := native-bindings/build/tsrun-init
+# The command users run: a small static program that execs node on the snapshot (native-bindings/launcher.c).
+LAUNCHER := bin/tsrun
 BUNDLE := dist/tsrun.js
 # bin/tsrun starts from this V8 startup snapshot of the CLI (see scripts/bundle.mjs).
 SNAPSHOT := dist/tsrun.blob
@@ -36,7 +38,7 @@ $(NODE_MODULES): package.json package-lock.json
 
 build: native bundle
 
-native: $(SHIM) $(INIT)
+native: $(SHIM) $(INIT) $(LAUNCHER)
 $(SHIM): native-bindings/shim.c native-bindings/shim.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -Werror -fPIC -shared -D_GNU_SOURCE -o $@ native-bindings/shim.c
@@ -45,6 +47,12 @@ $(SHIM): native-bindings/shim.c native-bindings/shim.h
 $(INIT): native-bindings/shim.c native-bindings/shim.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -static -Wall -Wextra -Werror -D_GNU_SOURCE -DTSRUN_INIT_PROGRAM -o $@ native-bindings/shim.c
+
+# A shell script did this before: starting a shell, its PATH walk and a second execve cost ~1 ms of
+# every command (see the comment at the top of launcher.c).
+$(LAUNCHER): native-bindings/launcher.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -static -Wall -Wextra -Werror -o $@ native-bindings/launcher.c
 
 bundle: $(BUNDLE)
 $(BUNDLE) $(SNAPSHOT) &: $(NODE_MODULES) $(shell find src -name '*.ts' 2>/dev/null) scripts/bundle.mjs
@@ -78,5 +86,5 @@ demo: deps build samples
 	  'echo "my mounts:"; cat /proc/self/mounts | cut -d" " -f1-3' | ./bin/tsrun run --bundle rootfs-samples/build/busybox
 
 clean:
-	rm -rf dist native-bindings/build rootfs-samples/build test-results
+	rm -rf dist native-bindings/build rootfs-samples/build test-results $(LAUNCHER)
 

@@ -1,7 +1,7 @@
 // bin/tsrun, the command users run, starts node from the V8 startup snapshot (dist/tsrun.blob). The
 // snapshot holds only the hot commands; help, the image store and the teaching commands run from
 // dist/snapshot/full.cjs (src/cli/snapshot-main.ts). Both paths, through the real launcher.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -74,6 +74,54 @@ describe.skipIf(skip !== undefined)(`bin/tsrun (startup snapshot)${skip ? ` [ski
     } finally {
       rmSync(store, { recursive: true, force: true });
     }
+  });
+
+  describe('the launcher itself (native-bindings/launcher.c)', () => {
+    /** A package root of its own: a copy of the launcher, the real bundle, and `blob` as dist/tsrun.blob. */
+    function packageWith(blob: { content: string; mtime: Date }): { root: string; launcher: string } {
+      const root = mkdtempSync(join(tmpdir(), 'tsrun-launcher-pkg-'));
+      mkdirSync(join(root, 'bin'));
+      mkdirSync(join(root, 'dist'));
+      copyFileSync(LAUNCHER, join(root, 'bin/tsrun'));
+      symlinkSync(join(REPO, 'dist/tsrun.js'), join(root, 'dist/tsrun.js'));
+      writeFileSync(join(root, 'dist/tsrun.blob'), blob.content);
+      utimesSync(join(root, 'dist/tsrun.blob'), blob.mtime, blob.mtime);
+      return { root, launcher: join(root, 'bin/tsrun') };
+    }
+
+    it('runs the plain bundle when the snapshot is older than node (an upgraded node), the snapshot otherwise', async () => {
+      // Not a real snapshot: node refuses it, which shows which way the launcher went.
+      const stale = packageWith({ content: 'not a snapshot', mtime: new Date('2000-01-01') });
+      const fresh = packageWith({ content: 'not a snapshot', mtime: new Date(Date.now() + 60_000) });
+      try {
+        const a = await execa(stale.launcher, ['--version'], { reject: false });
+        expect(a.stdout).toMatch(/^tsrun version /);
+        expect(a.exitCode).toBe(0);
+        const b = await execa(fresh.launcher, ['--version'], { reject: false });
+        expect(b.stdout).not.toMatch(/tsrun version/);
+        expect(b.exitCode).not.toBe(0);
+      } finally {
+        rmSync(stale.root, { recursive: true, force: true });
+        rmSync(fresh.root, { recursive: true, force: true });
+      }
+    });
+
+    it('finds its package through a symlink (e.g. /usr/local/bin/tsrun -> bin/tsrun)', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tsrun-launcher-link-'));
+      try {
+        symlinkSync(LAUNCHER, join(dir, 'tsrun'));
+        const r = await execa(join(dir, 'tsrun'), ['state', 'no-such-container'], { reject: false });
+        expect(r.stderr).toMatch(/container no-such-container does not exist/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('without node on PATH: a message and exit 127', async () => {
+      const r = await execa(LAUNCHER, ['--version'], { reject: false, env: { PATH: '/nonexistent' }, extendEnv: false });
+      expect(r.stderr).toBe('tsrun: node (>= 20) is not on PATH');
+      expect(r.exitCode).toBe(127);
+    });
   });
 
   it('reports usage errors the same way on both paths', async () => {
