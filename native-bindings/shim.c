@@ -1101,6 +1101,9 @@ int tsrun_send_fd(const char *socket_path, int fd) {
 
 int tsrun_close(int fd) { return close(fd) < 0 ? -errno : 0; }
 
+/* _exit(2): ends tsrun without libc's atexit work (OpenSSL's and ICU's clean-ups, Node's teardown). */
+void tsrun_exit_now(int code) { _exit(code); }
+
 /* The caller's terminal in raw mode for a container pty. libuv's raw mode keeps output processing
  * (ONLCR), which would turn the pty's \r\n into \r\r\n; cfmakeraw turns it off as runc does. */
 int tsrun_tty_make_raw(int fd, uint8_t *saved, int saved_len) {

@@ -116,6 +116,7 @@ int tsrun_wait_nohang(int pid, int *status);
 int tsrun_set_winsize(int fd, int rows, int cols);
 int tsrun_send_fd(const char *socket_path, int fd);
 int tsrun_close(int fd);
+void tsrun_exit_now(int code);
 int tsrun_mkfifo(const char *path, int mode);
 int tsrun_pidfd_open(int pid);
 int tsrun_poll_readable(int fd, int timeout_ms);

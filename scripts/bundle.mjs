@@ -74,8 +74,9 @@ if (nonAscii >= 0) throw new Error(`bundle: dist/snapshot/tsrun.cjs has a non-AS
 // A budget rather than a list: the snapshot's cost grows with its size (~3-4 ms per MB of heap).
 const snapshotBytes = Object.values(snapshot.metafile.outputs)[0].bytes;
 if (snapshotBytes > 320 * 1024) throw new Error(`bundle: the startup snapshot's code is ${snapshotBytes} bytes, over its 320 KiB budget: keep cold code out of the hot commands (see src/cli/snapshot-main.ts)`);
-// --predictable (single-threaded V8, fixed GC schedule) makes the blob the same at every build: without
-// it, background GC and compilation threads left either ~4.69 or ~4.83 MB depending on timing, and the
-// larger one started every command ~0.7 ms later (A/B, 60 alternating runs). Only the build runs so:
-// V8 still rehashes the snapshot's strings with a fresh random seed at every start (--rehash-snapshot).
-execFileSync(process.execPath, ['--predictable', '--snapshot-blob', 'dist/tsrun.blob', '--build-snapshot', 'dist/snapshot/tsrun.cjs'], { stdio: 'inherit' });
+// --no-warnings: building prints notices that some built-in modules are "not yet fully verified" in
+// snapshots, and printing them makes Node create process.stderr, whose stream (net.Socket when stderr
+// is a pipe) and helpers then sit in the snapshot: 4.83 MB instead of 4.65, and every command started
+// ~0.7 ms later (A/B, 60 alternating runs). Errors still print, and the blob no longer depends on what
+// the build's stderr is.
+execFileSync(process.execPath, ['--no-warnings', '--snapshot-blob', 'dist/tsrun.blob', '--build-snapshot', 'dist/snapshot/tsrun.cjs'], { stdio: 'inherit' });

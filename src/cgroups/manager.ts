@@ -43,6 +43,8 @@ export interface CgroupHandle {
   attachDevices(): void;
   /** Removes the cgroup (waiting for exiting processes to leave) and the empty parents tsrun owns. */
   destroy(timeoutMs?: number): Promise<void>;
+  /** As destroy, in one rmdir, when the cgroup is empty and has no children; false (nothing done) otherwise. */
+  removeIfEmpty(): boolean;
 }
 
 /**
@@ -267,9 +269,17 @@ class Cgroup implements CgroupHandle {
   }
 
   async destroy(timeoutMs = 10_000): Promise<void> {
-    this.dropLoaded();
+    if (this.removeIfEmpty()) return;
     for (const dir of subtree(this.dir).reverse()) await rmdirWhenEmpty(dir, timeoutMs);
     removeDirs(this.ownedParents());
+  }
+
+  removeIfEmpty(): boolean {
+    this.dropLoaded();
+    // EBUSY (processes, or sub-cgroups) leaves it to destroy's walk; ENOENT: someone removed it.
+    if (!tryRmdir(this.dir)) return false;
+    removeDirs(this.ownedParents());
+    return true;
   }
 
   /**
@@ -296,6 +306,16 @@ function subtree(dir: string): string[] {
     if (errnoOf(err) !== 'ENOENT') throw err;
   }
   return out;
+}
+
+/** True when dir was removed or was already gone. */
+function tryRmdir(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch (err) {
+    return errnoOf(err) === 'ENOENT';
+  }
 }
 
 /** rmdir, waiting out EBUSY while killed processes finish leaving the cgroup. */

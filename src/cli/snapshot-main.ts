@@ -23,6 +23,7 @@ import { encodePlan } from '../native/encode-plan.js';
 import { describeStep } from '../plan/describe.js';
 import { planDeviceRules } from '../cgroups/plan.js';
 import { deviceProgram } from '../cgroups/devices/program.js';
+import { exitNow, isLoaded as shimLoaded } from '../native/shim.js';
 // The hot commands import these lazily (a plain `node dist/tsrun.js` start loads only what it runs);
 // here they are imported up front so that their module code has already run in the snapshot.
 import '../container/run.js';
@@ -63,5 +64,15 @@ function runFullBundle(argv: string[]): Promise<void> {
 startupSnapshot.setDeserializeMainFunction(() => {
   // `node --snapshot-blob B -- args…`: there is no script path in argv.
   const argv = process.argv.slice(1);
-  void runCli(argv, hotTable, { fallback: runFullBundle }).then(() => process.exit());
+  void runCli(argv, hotTable, { fallback: runFullBundle }).then(leave);
 });
+
+/** process.exit(), or the same through _exit when a command has loaded the native shim (see exitNow). */
+function leave(): void {
+  const code = Number(process.exitCode ?? 0);
+  if (shimLoaded()) {
+    process.emit('exit', code);
+    exitNow(code);
+  }
+  process.exit(code);
+}

@@ -20,9 +20,12 @@ import { OCI_VERSION } from '../version.js';
 export async function removeContainer(store: StateStore, record: ContainerRecord, warn: (m: string) => void = () => {}, note: (m: string) => void = warn): Promise<void> {
   if (record.cgroupDir && existsSync(join(record.cgroupDir, 'cgroup.procs'))) {
     const cgroup = loadCgroup(record.cgroupDir, record.cgroupOwnedRoot);
-    // Without a PID namespace the init's death does not end its children: kill what is left.
-    if (cgroup.populated()) await cgroup.kill();
-    await cgroup.destroy();
+    // The usual case, an empty cgroup, goes with one rmdir. Otherwise: without a PID namespace the
+    // init's death does not end its children, so what is left is killed first.
+    if (!cgroup.removeIfEmpty()) {
+      if (cgroup.populated()) await cgroup.kill();
+      await cgroup.destroy();
+    }
   }
   // Before the state goes: if an unmount fails, `delete` can be run again.
   if (record.callerMounts) removeCallerMounts(record.callerMounts, warn);

@@ -86,6 +86,7 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
     return { id, ...exit, ...(oomKilled ? { oomKilled } : {}) };
   } finally {
     signals.stop();
-    await removeContainer(store, store.read(id), warn, opts.note);
+    // The record as create left it, started: nothing else writes a running container's state.
+    await removeContainer(store, { ...record, started: true }, warn, opts.note);
   }
 }

@@ -18,6 +18,7 @@ export interface MountInfoEntry {
 
 /** Paths in mountinfo escape space, tab, newline and backslash as three octal digits (`\040`). */
 export function unescapeMountPath(path: string): string {
+  if (!path.includes('\\')) return path; // nearly every path: no regex run per field
   return path.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }
 

@@ -33,8 +33,11 @@ describe.skipIf(reason !== null)(`tsrun limits on cgroup v2${reason ? ` — skip
   });
 
   const tsrun = (args: string[], input?: string): Result => {
-    const r = spawnSync(TSRUN, ['--root', root, ...args], { encoding: 'utf8', input: input ?? '', timeout: 120_000 });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    // A detached container keeps the stdio tsrun gave it, and spawnSync waits for its pipes to close:
+    // `run -d` gets none (it ran into the 120 s timeout with a container that runs on).
+    const detached = args[0] === 'run' && args.includes('-d');
+    const r = spawnSync(TSRUN, ['--root', root, ...args], { encoding: 'utf8', timeout: 120_000, ...(detached ? { stdio: 'ignore' } : { input: input ?? '' }) });
+    return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   };
 
   /** A bundle using the sample rootfs in place (read-only), with a cgroup namespace and `resources`. */
