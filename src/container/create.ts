@@ -137,10 +137,14 @@ function startInCgroupByPid(start: (fd: number, place?: (pid: number) => void) =
   return start(-1, (pid) => cgroup.addProcess(pid));
 }
 
-/** Device rules take effect once the init has made its rootfs and waits to exec, as in runc. */
-function attachDevices(cgroup: CgroupHandle, rules: number, trace: TraceSink): void {
+/**
+ * Device rules take effect once the init has made its rootfs and waits to exec, as in runc (this also
+ * detaches programs a reused cgroup still carried). `rules`: how many the program has, if there is one.
+ */
+function attachDevices(cgroup: CgroupHandle, rules: number | undefined, trace: TraceSink): void {
   const t0 = performance.now();
   cgroup.attachDevices();
+  if (rules === undefined) return;
   trace.event({
     who: 'parent', group: 'cgroup', syscall: 'bpf', title: `attach the device program (${rules} rules) to ${cgroup.dir}`, field: 'linux.resources.devices',
     why: 'the set-up (mknod included) is done and the process has not exec\'d: from here on every device access is checked, as runc does', result: 'ok', durationMs: performance.now() - t0,
@@ -216,7 +220,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
       early: place === undefined && (opts.foreground ?? false) && tracked === undefined,
       // From the go-ahead on, a failure must undo whatever the plan mounted in the caller's table.
       beforeGo: (pid) => { place?.(pid); callerMounts = tracked; store.write(recordFor(pid)); cgroup?.loadDevices(); },
-      atWaiting: () => { if (cgroup && cgroupPlan?.deviceRules) attachDevices(cgroup, cgroupPlan.deviceRules.length, trace); else cgroup?.attachDevices(); },
+      atWaiting: () => { if (cgroup) attachDevices(cgroup, cgroupPlan?.deviceRules?.length, trace); },
     });
     try {
       if (!cgroup) {
