@@ -854,6 +854,9 @@ static _Noreturn void intermediate_main(struct plan *pl, int cgroup_fd) {
  * execve there before the parent writes uid_map would drop every capability), and only where the
  * trampoline below exists (x86-64): elsewhere the child is forked as before.
  */
+#if defined(__x86_64__)
+#define TSRUN_HAVE_VFORK_EXEC 1
+
 struct init_exec {
   const char *path;
   char **argv;
@@ -877,8 +880,6 @@ __attribute__((used, noinline, noreturn)) static void exec_init_child(struct ini
   _exit(127);
 }
 
-#if defined(__x86_64__)
-#define TSRUN_HAVE_VFORK_EXEC 1
 /* clone3 with a stack of its own: the child starts on g_vfork_stack and calls exec_init_child, so it
  * never returns into (and overwrites) the frames of the suspended parent. Returns -errno on failure. */
 static long clone3_exec(struct clone_args *args, struct init_exec *x) {
@@ -898,11 +899,7 @@ static long clone3_exec(struct clone_args *args, struct init_exec *x) {
       : "rcx", "r11", "memory");
   return ret;
 }
-#else
-#define TSRUN_HAVE_VFORK_EXEC 0
-#endif
 
-#if TSRUN_HAVE_VFORK_EXEC
 /* A memfd holding the plan, for tsrun-init to read; -errno on failure. */
 static int plan_memfd(const uint8_t *buf, uint32_t len) {
   int fd = (int)syscall(SYS_memfd_create, "tsrun-plan", MFD_CLOEXEC);
@@ -945,6 +942,8 @@ static pid_t spawn_init(const char *init_path, uint64_t clone_flags, const uint8
   }
   return pid;
 }
+#else
+#define TSRUN_HAVE_VFORK_EXEC 0
 #endif
 
 static int parent_fail(struct tsrun_spawn_result *out, const char *what, int err) {

@@ -1,7 +1,6 @@
 // bpf(2), just the commands the cgroup driver needs: load a CGROUP_DEVICE program, attach/detach it
 // to a cgroup, list what is attached. glibc has no bpf() wrapper, so the shim (native-bindings/shim.c)
 // fills in union bpf_attr from plain arguments: no native memory to pin for the pointers inside it.
-import { closeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { errnoName } from './errno.js';
 import { bpfCalls } from './shim.js';
@@ -71,14 +70,4 @@ export function queryDevicePrograms(cgroupFd: number): number[] {
 /** An fd for an already-loaded program, from its id (as BPF_PROG_QUERY lists them), e.g. to detach it. */
 export function programFdById(id: number): number {
   return check('BPF_PROG_GET_FD_BY_ID', bpfCalls.progFdById(id));
-}
-
-/** Loads the program, attaches it to the cgroup behind cgroupFd, and drops our fd (the attachment keeps it). */
-export function installDeviceProgram(cgroupFd: number, instructions: Buffer): void {
-  const progFd = loadDeviceProgram(instructions);
-  try {
-    attachDeviceProgram(cgroupFd, progFd);
-  } finally {
-    closeSync(progFd);
-  }
 }

@@ -175,7 +175,6 @@ export function recvReportWithin(syncFd: number, timeoutMs: number): Report | un
   return toReport(rc, out, fdOut[0] ?? -1);
 }
 
-
 export function sendByte(syncFd: number, byte = 1): void {
   check(load().sendByte(syncFd, byte), 'send(sync socket)');
 }
