@@ -14,15 +14,8 @@ import { join } from 'node:path';
 import { startupSnapshot } from 'node:v8';
 import { hotTable } from './hot-table.js';
 import { runCli } from './run-cli.js';
-import { parseCommandArgs } from './parse-args.js';
+import { warmUp } from './snapshot-warm-up.js';
 import { packageRoot } from '../package-root.js';
-import { defaultSpec } from '../oci/default-spec.js';
-import { validateSpec } from '../oci/validate.js';
-import { buildPlan } from '../plan/build.js';
-import { encodePlan } from '../native/encode-plan.js';
-import { describeStep } from '../plan/describe.js';
-import { planDeviceRules } from '../cgroups/plan.js';
-import { deviceProgram } from '../cgroups/devices/program.js';
 import { exitNow, isLoaded as shimLoaded } from '../native/shim.js';
 // The hot commands import these lazily (a plain `node dist/tsrun.js` start loads only what it runs);
 // here they are imported up front so that their module code has already run in the snapshot.
@@ -37,22 +30,7 @@ import '../container/ps.js';
 import '../container/pause.js';
 import '../container/image-bundle.js';
 
-function warmUp(): void {
-  const spec = validateSpec(JSON.parse(JSON.stringify(defaultSpec({ terminal: false }))));
-  const plan = buildPlan(spec, {
-    bundleDir: '/warm-up', rootfs: '/warm-up/rootfs', runningAsRoot: true, cgroup2Mount: '/sys/fs/cgroup',
-    host: { kind: () => 'dir' },
-  });
-  encodePlan(plan, { trace: false });
-  const rules = planDeviceRules(spec);
-  if (rules) deviceProgram(rules); // compiled once here, reused by every run of a default-like config
-  plan.steps.forEach(describeStep);
-}
-
-void hotTable.find((e) => e.name === 'run')!.load().then((run) => {
-  parseCommandArgs(run, ['--bundle', '/warm-up', 'id'], 'run');
-  warmUp();
-});
+void hotTable.find((e) => e.name === 'run')!.load().then(warmUp);
 
 function runFullBundle(argv: string[]): Promise<void> {
   // --debug says which path served the command (tests check the routing with it).

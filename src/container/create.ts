@@ -14,7 +14,7 @@ import * as shim from '../native/shim.js';
 import { handOverConsole, startProcess, type ContainerProcess } from '../process/parent.js';
 import { callerTerminalSize } from '../process/terminal.js';
 import { noTrace, type TraceSink } from '../process/trace.js';
-import { applyCgroup, detectCgroupHost, planCgroup, type CgroupHandle } from '../cgroups/index.js';
+import { applyCgroup, detectCgroupHost, planCgroup, type CgroupHandle, type CgroupHost } from '../cgroups/index.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import type { CallerMounts } from '../rootfs/caller-mounts.js';
 import { readProcStat } from '../state/status.js';
@@ -110,8 +110,8 @@ export function planContainer(bundle: Bundle, opts: { foreground: boolean; start
 }
 
 /** Plans the cgroup; a limit the host cannot apply is refused here, before anything is created. */
-function planContainerCgroup(spec: Spec, id: string, warn: (m: string) => void): ReturnType<typeof planCgroup> | undefined {
-  const host = (() => { try { return detectCgroupHost(); } catch { return undefined; } })();
+export function planContainerCgroup(spec: Spec, id: string, warn: (m: string) => void, detect: () => CgroupHost = detectCgroupHost): ReturnType<typeof planCgroup> | undefined {
+  const host = (() => { try { return detect(); } catch { return undefined; } })();
   if (!host) {
     if (spec.linux?.resources && Object.keys(spec.linux.resources).length > 0) {
       throw new TsrunError('linux.resources: this host has no cgroup v2 hierarchy mounted, so no limit can be applied', { field: 'linux.resources' });
