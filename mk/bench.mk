@@ -14,3 +14,8 @@ bench-profile: deb-deps build samples
 
 bench-lifecycle: deb-deps build samples
 	$(if $(RUNS),RUNS=$(RUNS) )$(if $(ROUNDS),ROUNDS=$(ROUNDS) )$(if $(PARALLEL),PARALLEL=$(PARALLEL) )bench/lifecycle-bench.sh
+
+# `make bench-lazy`: the functions one `tsrun run` still compiles at run time (not in the snapshot).
+.PHONY: bench-lazy
+bench-lazy: build samples
+	bench/lazy-functions.sh

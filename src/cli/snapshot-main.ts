@@ -45,10 +45,13 @@ startupSnapshot.setDeserializeMainFunction(() => {
   void runCli(argv, hotTable, { fallback: runFullBundle }).then(leave);
 });
 
-/** process.exit(), or the same through _exit when a command has loaded the native shim (see exitNow). */
+/**
+ * process.exit(), or the same through _exit when a command has loaded the native shim (see exitNow).
+ * TSRUN_NODE_EXIT=1 keeps Node's own exit, which flushes V8's --log-* files (bench/lazy-functions.sh).
+ */
 function leave(): void {
   const code = Number(process.exitCode ?? 0);
-  if (shimLoaded()) {
+  if (shimLoaded() && process.env.TSRUN_NODE_EXIT !== '1') {
     process.emit('exit', code);
     exitNow(code);
   }

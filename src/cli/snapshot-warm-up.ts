@@ -1,16 +1,22 @@
-// Runs the hot path of `tsrun run` once while the startup snapshot is built, on throwaway inputs in a
-// temporary directory, so that V8 compiles those functions then and the snapshot keeps their bytecode.
+// Rehearses `tsrun run` once while the startup snapshot is built, so that V8 compiles its code then
+// and the snapshot keeps the bytecode.
 //
 // Why: V8 compiles a function the first time it is called. A function the build never called is
-// parsed and compiled again by every `tsrun` start (~15-25 µs each; `run` called ~150 of them, about
-// 2 ms of each run). bench/lazy-functions.sh lists what a run still compiles.
+// parsed and compiled again by every `tsrun` start: before this rehearsal a run of /bin/true compiled
+// ~150 of tsrun's functions and ~100 of Node's (fs, timers), several ms of each run.
+// `bench/lazy-functions.sh` lists what a run still compiles.
 //
-// The rule: nothing here may leave state behind in the heap that a later start would inherit (a
-// cached path, a loaded library, a listener, a timer), nor touch the machine outside its temp dir.
-// So it stops where the real path makes a syscall through the shim (clone, bpf), reads the host
-// (/proc/self/mountinfo, the real cgroup tree) or arms a signal or timer; those parts compile at
-// run time. Module-level caches filled here (packageRoot) must not be: packageRoot is never called.
-import { closeSync, mkdirSync, mkdtempSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+// The rehearsal is the real code (router, bundle, planning, cgroup, state, parent side of the spawn,
+// wait, removal) on a throwaway bundle, state root and cgroup tree in a temporary directory, with a
+// stand-in for the native shim that plays the kernel's part (src/native/rehearsal-shim.ts). The
+// rule: nothing may stay behind in the heap that a later start would inherit (a cached path, a
+// loaded library, a listener), nor on the machine outside the temp dir. So koffi and the shim are
+// never loaded, /proc/self/mountinfo and the real cgroup tree are never read, packageRoot() is never
+// called (it caches), and no timer or immediate is armed: Node's timer list keeps its next expiry in
+// the heap, in build-time clock units, and a start whose first timer expires later than that never
+// starts libuv's timer (a foreground wait of a slow command then ended at once). withoutTimers makes
+// that a build error.
+import { existsSync, mkdirSync, mkdtempSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandEntry, CommandModule } from './command.js';
@@ -19,80 +25,94 @@ import { parseCommandArgs } from './parse-args.js';
 import { resolveBundleAndId } from './bundle-arg.js';
 import { defaultSpec } from '../oci/default-spec.js';
 import { loadBundle } from '../oci/bundle.js';
-import { encodePlan } from '../native/encode-plan.js';
-import { decodeWaitStatus } from '../native/errno.js';
 import { describeStep } from '../plan/describe.js';
-import { applyCgroup, detectCgroupHost } from '../cgroups/index.js';
-import { deviceProgram } from '../cgroups/devices/program.js';
-import { planContainer, planContainerCgroup } from '../container/create.js';
-import { removeContainer } from '../container/delete.js';
-import { StateStore, type ContainerRecord } from '../state/store.js';
-import { readProcStat } from '../state/status.js';
-import { utcTimestamp } from '../state/timestamp.js';
-import { OCI_VERSION } from '../version.js';
+import { detectCgroupHost, loadCgroup } from '../cgroups/index.js';
+import { runContainer } from '../container/run.js';
+import { planContainer } from '../container/create.js';
+import { substitute } from '../native/shim.js';
+import { rehearsalShim } from '../native/rehearsal-shim.js';
 
-/** A mountinfo of a hybrid host whose cgroup2 mount is `cgroupRoot`. */
-function fakeMountInfo(cgroupRoot: string): string {
+const ID = 'warm-up';
+
+/** A hybrid host's mountinfo, with its cgroup2 mount at `cgroupRoot`. */
+function mountInfoWithCgroup2At(cgroupRoot: string): string {
   return [
     '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw',
-    '30 22 0:26 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755',
+    '30 22 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755',
     `31 30 0:27 / ${cgroupRoot} rw,nosuid,nodev,noexec,relatime shared:10 - cgroup2 cgroup2 rw,nsdelegate`,
-    '32 30 0:28 / /sys/fs/cgroup/pids rw,nosuid shared:11 - cgroup cgroup rw,pids',
+    '32 30 0:28 / /sys/fs/cgroup/pids rw,nosuid,nodev,noexec,relatime shared:11 - cgroup cgroup rw,pids',
   ].join('\n');
 }
 
-async function warmCli(run: CommandModule<any>, root: string): Promise<void> {
-  parseCommandArgs(run, ['--bundle', '/warm-up', 'id'], 'run');
-  resolveBundleAndId(undefined, join(root, 'bundle'));
-  // The router, with a table whose one command does nothing.
-  const noop: CommandModule<any> = { ...run, handler: async () => 0 };
-  const table: CommandEntry[] = [{ name: 'run', describe: '', load: async () => noop }];
-  await runCli(['--root', join(root, 'state'), 'run', '--bundle', join(root, 'bundle'), 'warm-up'], table);
+/** The router and the option parser, with a table whose one command does nothing. */
+async function warmCli(run: CommandModule<any>, root: string, bundleDir: string): Promise<void> {
+  resolveBundleAndId(undefined, bundleDir);
+  const args = parseCommandArgs(run, ['--bundle', bundleDir, ID], 'run');
+  run.needsFullBundle?.(args);
+  const table: CommandEntry[] = [{ name: 'run', describe: '', load: async () => ({ ...run, handler: async () => 0 }) }];
+  await runCli(['--root', join(root, 'state'), 'run', '--bundle', bundleDir, ID], table);
   process.exitCode = undefined;
 }
 
-async function warmContainer(root: string, bundleDir: string): Promise<void> {
-  const bundle = loadBundle(bundleDir);
-  const spec = bundle.spec;
-
+/** `run` of the bundle against the stand-in shim, with a cgroup v2 "hierarchy" that is a plain directory. */
+async function rehearseRun(root: string, bundleDir: string): Promise<void> {
   const cgroupRoot = join(root, 'cgroup');
   mkdirSync(cgroupRoot);
   writeFileSync(join(cgroupRoot, 'cgroup.controllers'), 'hugetlb\n');
-  const host = detectCgroupHost(fakeMountInfo(cgroupRoot));
-  const cgroupPlan = planContainerCgroup(spec, 'warm-up', () => {}, () => host)!;
-  const plan = planContainer(bundle, { foreground: true, startGate: 'caller', cgroup2Mount: cgroupRoot, keyring: 'warm-up' });
-  encodePlan({ ...plan, waitForParent: false }, { trace: false });
-  plan.steps.forEach(describeStep);
-  if (cgroupPlan.deviceRules) deviceProgram(cgroupPlan.deviceRules); // compiled once here, reused by every run of a default-like config
-
-  const cgroup = applyCgroup(cgroupPlan, undefined, { deferDevices: true });
-  closeSync(cgroup.openDirFd());
+  const host = detectCgroupHost(mountInfoWithCgroup2At(cgroupRoot));
+  const restore = substitute(rehearsalShim());
+  const init = process.env.TSRUN_INIT;
+  process.env.TSRUN_INIT = ''; // spawn would look for tsrun-init in the package (packageRoot caches)
+  try {
+    const result = await runContainer({ id: ID, root: join(root, 'state'), bundle: bundleDir, cgroupHost: () => host, warn: () => {} });
+    if (result.exitCode !== 0) throw new Error(`snapshot warm-up: the rehearsed run exited ${result.exitCode}`);
+  } finally {
+    if (init === undefined) delete process.env.TSRUN_INIT;
+    else process.env.TSRUN_INIT = init;
+    restore();
+  }
+  // A plain directory is no cgroup: removeContainer found no cgroup.procs and left it. This is the
+  // part it skipped (a real cgroup's files go with its rmdir; these must go first).
+  const dir = join(cgroupRoot, 'tsrun', ID);
+  writeFileSync(join(dir, 'cgroup.procs'), '');
+  const cgroup = loadCgroup(dir, join(cgroupRoot, 'tsrun'));
   cgroup.oomKilled();
-
-  const store = new StateStore(join(root, 'state'));
-  store.createDir('warm-up');
-  const record: ContainerRecord = {
-    ociVersion: OCI_VERSION, id: 'warm-up', pid: process.pid, pidStartTime: readProcStat(process.pid)?.startTime ?? '',
-    bundle: bundle.dir, rootfs: bundle.rootfs, created: utcTimestamp(), started: false, config: spec,
-  };
-  store.write(record);
-  store.read('warm-up');
-  decodeWaitStatus(0);
-  cgroup.removeIfEmpty();
-  await removeContainer(store, { ...record, started: true });
-  rmdirSync(store.root);
+  unlinkSync(join(dir, 'cgroup.procs'));
+  // Removes the container's directory and the parent tsrun made for it.
+  if (!cgroup.removeIfEmpty() || existsSync(join(cgroupRoot, 'tsrun'))) throw new Error(`snapshot warm-up: ${dir} and its parent were not removed`);
   unlinkSync(join(cgroupRoot, 'cgroup.controllers'));
   rmdirSync(cgroupRoot);
+  rmdirSync(join(root, 'state'));
+}
+
+/** Runs fn with setTimeout, setInterval and setImmediate throwing (see the top of this file). */
+async function withoutTimers(fn: () => Promise<void>): Promise<void> {
+  const saved = { setTimeout, setInterval, setImmediate };
+  const refuse = (name: string) => (): never => {
+    throw new Error(`snapshot warm-up: ${name} called while the snapshot is built; Node's timer state would go into it (see src/cli/snapshot-warm-up.ts)`);
+  };
+  Object.assign(globalThis, { setTimeout: refuse('setTimeout'), setInterval: refuse('setInterval'), setImmediate: refuse('setImmediate') });
+  try {
+    await fn();
+  } finally {
+    Object.assign(globalThis, saved);
+  }
 }
 
 export async function warmUp(run: CommandModule<any>): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'tsrun-snapshot-'));
   const bundleDir = join(root, 'bundle');
   mkdirSync(join(bundleDir, 'rootfs'), { recursive: true });
-  writeFileSync(join(bundleDir, 'config.json'), JSON.stringify(defaultSpec({ terminal: false })));
+  // An absolute cgroupsPath, as podman gives, takes the longer way through resolveCgroupPath.
+  const spec = defaultSpec({ terminal: false });
+  writeFileSync(join(bundleDir, 'config.json'), JSON.stringify({ ...spec, linux: { ...spec.linux, cgroupsPath: `/tsrun/${ID}` } }));
   try {
-    await warmCli(run, root);
-    await warmContainer(root, bundleDir);
+    await withoutTimers(async () => {
+      await warmCli(run, root, bundleDir);
+      await rehearseRun(root, bundleDir);
+    });
+    // Error messages and --trace describe steps; the rehearsal described none.
+    planContainer(loadBundle(bundleDir), { foreground: true, startGate: 'caller', cgroup2Mount: '/sys/fs/cgroup' }).steps.forEach(describeStep);
   } finally {
     unlinkSync(join(bundleDir, 'config.json'));
     rmdirSync(join(bundleDir, 'rootfs'));

@@ -42,6 +42,8 @@ export interface CreateOptions {
   noNewKeyring?: boolean;
   trace?: TraceSink;
   warn?: (message: string) => void;
+  /** Where the cgroup v2 hierarchy is and what it offers; default: this machine's (detectCgroupHost). */
+  cgroupHost?: () => CgroupHost;
 }
 
 export interface CreatedContainer {
@@ -110,7 +112,7 @@ export function planContainer(bundle: Bundle, opts: { foreground: boolean; start
 }
 
 /** Plans the cgroup; a limit the host cannot apply is refused here, before anything is created. */
-export function planContainerCgroup(spec: Spec, id: string, warn: (m: string) => void, detect: () => CgroupHost = detectCgroupHost): ReturnType<typeof planCgroup> | undefined {
+function planContainerCgroup(spec: Spec, id: string, warn: (m: string) => void, detect: () => CgroupHost = detectCgroupHost): ReturnType<typeof planCgroup> | undefined {
   const host = (() => { try { return detect(); } catch { return undefined; } })();
   if (!host) {
     if (spec.linux?.resources && Object.keys(spec.linux.resources).length > 0) {
@@ -187,7 +189,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     if (spec.process?.terminal && !opts.foreground && !opts.consoleSocket) {
       throw new TsrunError('process.terminal is true: give --console-socket to receive the pty (or set terminal to false)', { field: 'process.terminal' });
     }
-    const cgroupPlan = planContainerCgroup(spec, opts.id, warn);
+    const cgroupPlan = planContainerCgroup(spec, opts.id, warn, opts.cgroupHost);
     const plan = planContainer(bundle, {
       foreground: opts.foreground ?? false, startGate: opts.startedByCaller ? 'caller' : { fifo: store.fifoPath(opts.id) }, ...(cgroupPlan ? { cgroup2Mount: cgroupPlan.mountPoint } : {}), ...(image ? { rootfsSteps: image.rootfsSteps } : {}),
       ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? {} : { keyring: opts.id }),

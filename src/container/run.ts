@@ -6,6 +6,7 @@ import { basename, resolve } from 'node:path';
 import { forwardSignals } from '../process/signals.js';
 import { waitForeground } from '../process/foreground.js';
 import type { TraceSink } from '../process/trace.js';
+import type { CgroupHost } from '../cgroups/index.js';
 import { createContainer } from './create.js';
 import { removeContainer } from './delete.js';
 import { startCreated } from './start.js';
@@ -28,6 +29,8 @@ export interface RunOptions {
   warn?: (message: string) => void;
   /** Notices for the user: where an upper layer was kept (--keep-upper). Default: warn. */
   note?: (message: string) => void;
+  /** Where the cgroup v2 hierarchy is and what it offers; default: this machine's. */
+  cgroupHost?: () => CgroupHost;
 }
 
 export interface RunResult {
@@ -59,6 +62,7 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
     ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
     ...(opts.trace ? { trace: opts.trace } : {}),
     ...(opts.warn ? { warn: opts.warn } : {}),
+    ...(opts.cgroupHost ? { cgroupHost: opts.cgroupHost } : {}),
     });
   } catch (err) {
     signals?.stop();

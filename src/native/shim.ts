@@ -27,9 +27,10 @@ export interface Report {
   fd: number;
 }
 
-type KoffiFunction = ReturnType<LibraryHandle['func']>;
+export type KoffiFunction = ReturnType<LibraryHandle['func']>;
 
-interface ShimFunctions {
+/** The library's functions as koffi binds them (PROTOTYPES): what a stand-in must provide. */
+export interface ShimFunctions {
   spawn: (plan: Buffer, len: number, cgroupFd: number, initPath: string, out: Record<string, unknown>) => number;
   recvReport: KoffiFunction;
   recvReportWithin: (fd: number, timeoutMs: number, out: Record<string, unknown>, passedFd: number[]) => number;
@@ -216,6 +217,20 @@ export function setWinsize(fd: number, rows: number, cols: number): void {
 
 export function sendFd(socketPath: string, fd: number): void {
   check(load().sendFd(socketPath, fd), `sending the console to ${socketPath}`);
+}
+
+/**
+ * Puts `standIn` in place of the native library until the returned function is called. The snapshot
+ * warm-up rehearses `run` against one (src/native/rehearsal-shim.ts) so that V8 compiles this code at
+ * build time; the restore forgets what the rehearsal cached here, so no start inherits it.
+ */
+export function substitute(standIn: ShimFunctions): () => void {
+  if (shim) throw new Error('substitute: the native shim is already loaded');
+  shim = standIn;
+  return () => {
+    shim = undefined;
+    initPath = undefined;
+  };
 }
 
 /** Loads the library now, e.g. so a trace does not count its loading as part of clone(). */

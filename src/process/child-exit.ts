@@ -8,27 +8,33 @@ import * as shim from '../native/shim.js';
 /** Resolves with the wait status of child `pid` once it has exited (and is reaped). */
 export function waitChild(pid: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    // A signal listener does not keep Node's event loop alive; this timer does, until the child exits.
-    const alive = setInterval(() => {}, 2 ** 31 - 1);
-    const done = (): void => {
-      process.off('SIGCHLD', check);
-      clearInterval(alive);
-    };
-    const check = (): void => {
+    let alive: ReturnType<typeof setInterval> | undefined;
+    const check = (): boolean => {
       let status: number | undefined;
       try {
         status = shim.waitPidNohang(pid);
       } catch (err) {
         done();
         reject(err);
-        return;
+        return true;
       }
-      if (status === undefined) return;
+      if (status === undefined) return false;
       done();
       resolve(status);
+      return true;
     };
-    process.on('SIGCHLD', check);
-    // It may have exited before the handler was there: its SIGCHLD is gone, but not its zombie.
+    const onSigchld = (): void => void check();
+    const done = (): void => {
+      process.off('SIGCHLD', onSigchld);
+      if (alive) clearInterval(alive);
+    };
+    // A process that has already exited needs no timer (the snapshot warm-up relies on it: a timer
+    // armed while the snapshot is built leaves Node's timer list in a state later timers trip on).
+    if (check()) return;
+    process.on('SIGCHLD', onSigchld);
+    // A signal listener does not keep Node's event loop alive; this timer does, until the child exits.
+    alive = setInterval(() => {}, 2 ** 31 - 1);
+    // It may have exited between the first look and the listener: its SIGCHLD is gone, not its zombie.
     check();
   });
 }

@@ -47,11 +47,14 @@ describe.skipIf(skip !== undefined)(`bin/tsrun (startup snapshot)${skip ? ` [ski
   it.skipIf(!existsSync(SAMPLE_LAYOUT))('runs `run --image` from the full bundle (the image code is not in the snapshot)', async () => {
     const store = mkdtempSync(join(tmpdir(), 'tsrun-launcher-store-'));
     try {
-      // The sample image's entrypoint is `sh -c`: the command is one script.
-      const r = await launch(['run', '--store', store, '--image', SAMPLE_LAYOUT, `launcher-image-${process.pid}`, '--', 'echo from-image']);
+      // The sample image's entrypoint is `sh -c`: the command is one script. It outlives tsrun's
+      // set-up, so tsrun must really wait for it (a broken wait once left it, and its state, behind).
+      const id = `launcher-image-${process.pid}`;
+      const r = await launch(['run', '--store', store, '--image', SAMPLE_LAYOUT, id, '--', 'sleep 0.3; echo from-image']);
       expect(r.stderr).toBe('');
       expect(r.stdout).toBe('from-image');
       expect(r.exitCode).toBe(0);
+      expect(existsSync(join('/run/tsrun', id))).toBe(false);
     } finally {
       rmSync(store, { recursive: true, force: true });
     }
@@ -61,9 +64,10 @@ describe.skipIf(skip !== undefined)(`bin/tsrun (startup snapshot)${skip ? ` [ski
     const store = mkdtempSync(join(tmpdir(), 'tsrun-launcher-store-'));
     const FULL = /not in the startup snapshot, running dist\/snapshot\/full\.cjs/;
     try {
-      const first = await launch(['--debug', 'run', '--store', store, '--image', SAMPLE_LAYOUT, `launcher-first-${process.pid}`, '--', 'echo first']);
+      const first = await launch(['--debug', 'run', '--store', store, '--image', SAMPLE_LAYOUT, `launcher-first-${process.pid}`, '--', 'sleep 0.3; echo first']);
       expect(first.stdout).toBe('first');
       expect(first.stderr).toMatch(FULL);
+      expect(existsSync(join('/run/tsrun', `launcher-first-${process.pid}`))).toBe(false);
       const again = await launch(['--debug', 'run', '--store', store, '--image', SAMPLE_LAYOUT, `launcher-again-${process.pid}`, '--', 'echo again']);
       expect(again.stdout).toBe('again');
       expect(again.stderr).not.toMatch(FULL);
