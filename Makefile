@@ -48,11 +48,13 @@ $(INIT): native-bindings/shim.c native-bindings/shim.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -static -Wall -Wextra -Werror -D_GNU_SOURCE -DTSRUN_INIT_PROGRAM -o $@ native-bindings/shim.c
 
-# A shell script did this before: starting a shell, its PATH walk and a second execve cost ~1 ms of
-# every command (see the comment at the top of launcher.c).
+# Its start is paid by every command, so it is built without libc where launcher.c has a _start for
+# the CPU (see the comment at its top); elsewhere on libc's syscall(2). -fno-tree-loop-distribute-patterns:
+# gcc would otherwise turn the loop of its own memcpy into a call to memcpy.
+LAUNCHER_CFLAGS := $(if $(filter x86_64 aarch64,$(shell uname -m)),-nostdlib -ffreestanding -fno-stack-protector -fno-tree-loop-distribute-patterns,-DTSRUN_LAUNCHER_LIBC)
 $(LAUNCHER): native-bindings/launcher.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -static -Wall -Wextra -Werror -o $@ native-bindings/launcher.c
+	$(CC) -O2 -static $(LAUNCHER_CFLAGS) -Wall -Wextra -Werror -o $@ native-bindings/launcher.c
 
 bundle: $(BUNDLE)
 $(BUNDLE) $(SNAPSHOT) &: $(NODE_MODULES) $(shell find src -name '*.ts' 2>/dev/null) scripts/bundle.mjs

@@ -110,6 +110,22 @@ describe.skipIf(skip !== undefined)(`bin/tsrun (startup snapshot)${skip ? ` [ski
       }
     });
 
+    it('passes the arguments on, and drops NODE_EXTRA_CA_CERTS and an inherited TSRUN_PACKAGE_ROOT from the environment', async () => {
+      // A stale snapshot: the launcher runs dist/tsrun.js, here a script that shows what it got.
+      const pkg = packageWith({ content: 'not a snapshot', mtime: new Date('2000-01-01') });
+      try {
+        rmSync(join(pkg.root, 'dist/tsrun.js'));
+        writeFileSync(join(pkg.root, 'dist/tsrun.js'), 'console.log(JSON.stringify({ args: process.argv.slice(2), ca: process.env.NODE_EXTRA_CA_CERTS ?? null, root: process.env.TSRUN_PACKAGE_ROOT ?? null, keep: process.env.KEEP_ME }));\n');
+        const r = await execa(pkg.launcher, ['run', '--bundle', 'a b', '', '--x=1'], {
+          reject: false, env: { NODE_EXTRA_CA_CERTS: '/etc/ssl/extra.pem', TSRUN_PACKAGE_ROOT: '/elsewhere', KEEP_ME: 'yes' },
+        });
+        expect(r.stderr).toBe('');
+        expect(JSON.parse(r.stdout)).toEqual({ args: ['run', '--bundle', 'a b', '', '--x=1'], ca: null, root: null, keep: 'yes' });
+      } finally {
+        rmSync(pkg.root, { recursive: true, force: true });
+      }
+    });
+
     it('finds its package through a symlink (e.g. /usr/local/bin/tsrun -> bin/tsrun)', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'tsrun-launcher-link-'));
       try {
