@@ -51,7 +51,7 @@ $(INIT): native-bindings/shim.c native-bindings/shim.h
 # Its start is paid by every command, so it is built without libc where launcher.c has a _start for
 # the CPU (see the comment at its top); elsewhere on libc's syscall(2). -fno-tree-loop-distribute-patterns:
 # gcc would otherwise turn the loop of its own memcpy into a call to memcpy.
-LAUNCHER_CFLAGS := $(if $(filter x86_64 aarch64,$(shell uname -m)),-nostdlib -ffreestanding -fno-stack-protector -fno-tree-loop-distribute-patterns,-DTSRUN_LAUNCHER_LIBC)
+LAUNCHER_CFLAGS := $(if $(filter x86_64,$(shell uname -m)),-nostdlib -ffreestanding -fno-stack-protector -fno-tree-loop-distribute-patterns,-DTSRUN_LAUNCHER_LIBC)
 $(LAUNCHER): native-bindings/launcher.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -static $(LAUNCHER_CFLAGS) -Wall -Wextra -Werror -o $@ native-bindings/launcher.c

@@ -13,9 +13,9 @@
 // Why it is written against system calls, without a C library: every tsrun command pays for this
 // program's own start before Node's. It was a /bin/sh script (~1.1 ms, A/B of `tsrun --version`),
 // then a static glibc program (~0.8 ms: the exec of a 760 KB binary and libc's start-up); without
-// libc it is a few KB and ~0.2 ms (A/B, 150 alternating runs of each). On x86-64 and aarch64 it is
-// freestanding (`_start` below); elsewhere, or with -DTSRUN_LAUNCHER_LIBC, the same code runs on
-// libc's syscall(2).
+// libc it is 10 KB and ~0.15 ms (A/B, 150 alternating runs of each). On x86-64 it is freestanding
+// (`sys` and `_start` below); elsewhere, or with -DTSRUN_LAUNCHER_LIBC, the same code runs on libc's
+// syscall(2) (other CPUs need only those two pieces, written and tested on one).
 
 #include <asm/unistd.h>
 #include <linux/fcntl.h>
@@ -32,26 +32,15 @@
 #define ENAMETOOLONG_ 36
 #define ELOOP_ 40
 
-#if (defined(__x86_64__) || defined(__aarch64__)) && !defined(TSRUN_LAUNCHER_LIBC)
+#if defined(__x86_64__) && !defined(TSRUN_LAUNCHER_LIBC)
 #define FREESTANDING 1
 /** A system call: the kernel's result, -errno on failure. */
 static long sys(long n, long a, long b, long c, long d, long e) {
-#if defined(__x86_64__)
   register long r10 __asm__("r10") = d;
   register long r8 __asm__("r8") = e;
   long ret;
   __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8) : "rcx", "r11", "memory");
   return ret;
-#else
-  register long x8 __asm__("x8") = n;
-  register long x0 __asm__("x0") = a;
-  register long x1 __asm__("x1") = b;
-  register long x2 __asm__("x2") = c;
-  register long x3 __asm__("x3") = d;
-  register long x4 __asm__("x4") = e;
-  __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4) : "memory");
-  return x0;
-#endif
 }
 
 // The compiler may call these for array copies and initialisers; there is no libc to provide them.
@@ -243,11 +232,7 @@ __attribute__((noreturn, used)) void launcher_start(long *sp) {
   char **argv = (char **)(sp + 1);
   quit(launch(argc, argv, argv + argc + 1));
 }
-#if defined(__x86_64__)
 __asm__(".text\n.global _start\n_start:\n  xor %rbp, %rbp\n  mov %rsp, %rdi\n  and $-16, %rsp\n  call launcher_start\n");
-#else
-__asm__(".text\n.global _start\n_start:\n  mov x29, #0\n  mov x0, sp\n  and sp, x0, #-16\n  bl launcher_start\n");
-#endif
 #else
 int main(int argc, char **argv, char **envp) { return launch(argc, argv, envp); }
 #endif

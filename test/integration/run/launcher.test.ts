@@ -110,10 +110,14 @@ describe.skipIf(skip !== undefined)(`bin/tsrun (startup snapshot)${skip ? ` [ski
       }
     });
 
-    it('passes the arguments on, and drops NODE_EXTRA_CA_CERTS and an inherited TSRUN_PACKAGE_ROOT from the environment', async () => {
+    // x86-64 builds the launcher without libc; other CPUs get the libc build, checked here too.
+    it.each(['as built', 'built on libc (other CPUs)'])('passes the arguments on, and drops NODE_EXTRA_CA_CERTS and an inherited TSRUN_PACKAGE_ROOT from the environment (%s)', async (variant) => {
       // A stale snapshot: the launcher runs dist/tsrun.js, here a script that shows what it got.
       const pkg = packageWith({ content: 'not a snapshot', mtime: new Date('2000-01-01') });
       try {
+        if (variant !== 'as built') {
+          await execa('cc', ['-O2', '-static', '-DTSRUN_LAUNCHER_LIBC', '-Wall', '-Wextra', '-Werror', '-o', pkg.launcher, join(REPO, 'native-bindings/launcher.c')]);
+        }
         rmSync(join(pkg.root, 'dist/tsrun.js'));
         writeFileSync(join(pkg.root, 'dist/tsrun.js'), 'console.log(JSON.stringify({ args: process.argv.slice(2), ca: process.env.NODE_EXTRA_CA_CERTS ?? null, root: process.env.TSRUN_PACKAGE_ROOT ?? null, keep: process.env.KEEP_ME }));\n');
         const r = await execa(pkg.launcher, ['run', '--bundle', 'a b', '', '--x=1'], {
