@@ -8,7 +8,7 @@ import { REPORT } from './ops.js';
 import type { KoffiFunction, ShimFunctions } from './shim.js';
 
 /** Above any pid_max: a stray kill() of it fails with ESRCH instead of hitting a real process. */
-export const REHEARSAL_PID = 2 ** 31 - 1;
+const REHEARSAL_PID = 2 ** 31 - 1;
 /** Not an fd: the sync socket exists only in this script. */
 const SYNC_FD = -2;
 
