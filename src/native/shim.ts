@@ -180,13 +180,17 @@ export function sendByte(syncFd: number, byte = 1): void {
   check(load().sendByte(syncFd, byte), 'send(sync socket)');
 }
 
+function waitpidError(pid: number, rc: number): TsrunError {
+  return new TsrunError(`waitpid(${pid}): ${errnoName(-rc)}`, { syscall: 'waitpid', errno: errnoName(-rc) });
+}
+
 /** waitpid() on a worker thread, so Node's event loop keeps forwarding signals meanwhile. */
 export function waitPid(pid: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const status = [0];
     load().wait.async(pid, status, (err: unknown, rc: number) => {
       if (err) return reject(err);
-      if (rc < 0) return reject(new TsrunError(`waitpid(${pid}): ${errnoName(-rc)}`, { syscall: 'waitpid', errno: errnoName(-rc) }));
+      if (rc < 0) return reject(waitpidError(pid, rc));
       resolve(status[0] ?? 0);
     });
   });
@@ -196,7 +200,7 @@ export function waitPid(pid: number): Promise<number> {
 export function waitPidNohang(pid: number): number | undefined {
   const status = [0];
   const rc = load().waitNohang(pid, status);
-  if (rc < 0) throw new TsrunError(`waitpid(${pid}): ${errnoName(-rc)}`, { syscall: 'waitpid', errno: errnoName(-rc) });
+  if (rc < 0) throw waitpidError(pid, rc);
   return rc === 0 ? undefined : (status[0] ?? 0);
 }
 
