@@ -51,9 +51,18 @@ function removeTree(path: string): void {
   for (const e of entries) {
     const child = join(path, e.name);
     if (e.isDirectory()) removeTree(child);
-    else unlinkSync(child);
+    else unlessGone(() => unlinkSync(child));
   }
-  rmdirSync(path);
+  unlessGone(() => rmdirSync(path));
+}
+
+/** Runs fn, where ENOENT means that a concurrent remover (two `delete -f` of one id) got there first. */
+function unlessGone(fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }
 
 export class StateStore {
