@@ -1,12 +1,11 @@
 // `tsrun image import|ls|inspect|rm|prune|unpack`: the image store from the command line. Parsing and
 // printing only; the work is in src/image/.
-import { resolve } from 'node:path';
 import type { CommandModule, OptionSpec } from '../command.js';
 import { UsageError } from '../parse-args.js';
 import { DEFAULT_STORE } from '../../image/layer-store.js';
 
 const store: Record<string, OptionSpec> = {
-  store: { type: 'string', default: DEFAULT_STORE, describe: 'image and layer store directory' },
+  store: { type: 'string', path: true, default: DEFAULT_STORE, describe: 'image and layer store directory' },
 };
 
 interface StoreArgs { store: string }
@@ -103,7 +102,7 @@ const unpackCmd: CommandModule<StoreArgs & { image: string; bundle: string; args
   describe: 'write a runnable bundle (flattened rootfs/ + config.json) from an image',
   positionals: [
     { name: 'image', describe: 'image name or id, or a layout/archive to import first', required: true },
-    { name: 'bundle', describe: 'bundle directory to create', required: true },
+    { name: 'bundle', describe: 'bundle directory to create', required: true, path: true },
     { name: 'args', describe: 'command replacing the image Cmd', variadic: true },
   ],
   options: { ...store, quiet: { type: 'boolean', short: 'q', default: false, describe: 'no progress output' } },
@@ -116,7 +115,7 @@ const unpackCmd: CommandModule<StoreArgs & { image: string; bundle: string; args
       const progress = args.quiet ? undefined : terminalProgress(process.stderr);
       ref = (await importImage(ref, { store: args.store, ...(progress ? { progress } : {}) })).id;
     }
-    await unpackBundle(args.store, ref, resolve(args.bundle), args.args);
+    await unpackBundle(args.store, ref, args.bundle, args.args);
     return 0;
   },
 };

@@ -31,7 +31,7 @@ const command: CommandModule<SpecArgs> = {
   command: 'spec',
   describe: 'write a default config.json',
   options: {
-    bundle: { type: 'string', short: 'b', default: '.', describe: 'bundle directory to write config.json into' },
+    bundle: { type: 'string', path: true, short: 'b', default: '.', describe: 'bundle directory to write config.json into' },
     rootless: { type: 'boolean', default: false, describe: 'write a config for a container run by an unprivileged user' },
   },
   handler: async (args) => {
