@@ -3,6 +3,7 @@ import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
 import { needsImport } from '../../image/image-arg.js';
 import { DEFAULT_STORE } from '../../image/store-paths.js';
+import { debugImageMatch } from '../image-debug.js';
 import { traceReporter } from '../reporters/trace.js';
 import { UsageError } from '../parse-args.js';
 
@@ -17,7 +18,7 @@ const command: CommandModule<CreateArgs> = {
   positionals: [{ name: 'id', describe: 'container id', required: true }],
   options: {
     bundle: { type: 'string', path: true, short: 'b', default: '.', describe: 'bundle directory (config.json + rootfs)' },
-    image: { type: 'string', short: 'i', describe: 'create from an image instead: OCI layout LAYOUT[:TAG], a docker archive, or an imported image\'s name (its Cmd runs)' },
+    image: { type: 'string', short: 'i', describe: 'create from an image instead: OCI layout LAYOUT[:TAG], a docker or OCI archive, or an imported image\'s name (its Cmd runs)' },
     store: { type: 'string', path: true, describe: 'image and layer store (default /var/lib/tsrun)' },
     'keep-upper': { type: 'boolean', default: false, describe: 'with --image: keep the container\'s upper layer (what it changed) in the store after delete, at <store>/uppers/<id>-<time>/upper' },
     'pid-file': { type: 'string', path: true, describe: 'write the container init\'s host pid to this file' },
@@ -30,6 +31,7 @@ const command: CommandModule<CreateArgs> = {
   needsFullBundle: (args) => needsImport(args.image, args.store ?? DEFAULT_STORE),
   async handler(args) {
     if (args.keepUpper && !args.image) throw new UsageError('--keep-upper needs --image (a bundle\'s rootfs is a directory of its own, with no upper layer)', 'create');
+    if (args.debug && args.image) debugImageMatch(args.image, args.store ?? DEFAULT_STORE);
     const { createContainer } = await import('../../container/create.js');
     const created = await createContainer({
       id: args.id, root: args.root, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring,

@@ -12,8 +12,8 @@ interface StoreArgs { store: string }
 
 const importCmd: CommandModule<StoreArgs & { source: string; name?: string; quiet: boolean }> = {
   command: 'import',
-  describe: 'import an OCI image layout (LAYOUT[:TAG]) or a docker archive into the store',
-  positionals: [{ name: 'source', describe: 'OCI layout directory (optionally :TAG) or docker save archive', required: true }],
+  describe: 'import an OCI image layout (LAYOUT[:TAG]), a docker archive or an OCI archive into the store',
+  positionals: [{ name: 'source', describe: 'OCI layout directory, docker archive (docker save) or OCI archive (skopeo oci-archive:), optionally :TAG', required: true }],
   options: {
     ...store,
     name: { type: 'string', describe: 'also record the image under this name' },
@@ -58,14 +58,14 @@ const lsCmd: CommandModule<StoreArgs & { format: string; quiet: boolean }> = {
 
 const inspectCmd: CommandModule<StoreArgs & { image: string }> = {
   command: 'inspect',
-  describe: 'print an image record (config, layers, names) as JSON',
-  positionals: [{ name: 'image', describe: 'image name or id (prefix)', required: true }],
+  describe: 'print an image record (config, layers, names; matchedName: the name that matched IMAGE) as JSON',
+  positionals: [{ name: 'image', describe: 'image name (myapp:1.0 also finds docker.io/library/myapp:1.0) or id (prefix)', required: true }],
   options: { ...store },
   handler: async (args) => {
     const { ImageStore } = await import('../../image/image-store.js');
     const { rootfsOfRecord } = await import('../../image/rootfs.js');
-    const rec = new ImageStore(args.store).get(args.image);
-    process.stdout.write(JSON.stringify({ ...rec, lowerDirs: rootfsOfRecord(rec, args.store).lowerDirs }, null, 2) + '\n');
+    const { record: rec, name } = new ImageStore(args.store).match(args.image);
+    process.stdout.write(JSON.stringify({ ...rec, ...(name !== undefined ? { matchedName: name } : {}), lowerDirs: rootfsOfRecord(rec, args.store).lowerDirs }, null, 2) + '\n');
     return 0;
   },
 };
@@ -122,7 +122,7 @@ const unpackCmd: CommandModule<StoreArgs & { image: string; bundle: string; args
 
 const command: CommandModule<StoreArgs> = {
   command: 'image',
-  describe: 'manage images: import OCI layouts and docker archives, list, inspect, remove, prune, unpack',
+  describe: 'manage images: import OCI layouts, docker and OCI archives, list, inspect, remove, prune, unpack',
   subcommands: [importCmd, lsCmd, inspectCmd, rmCmd, pruneCmd, unpackCmd],
   handler: async () => {
     throw new UsageError('name an image subcommand: import, ls, inspect, rm, prune, unpack', 'image');

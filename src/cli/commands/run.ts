@@ -3,6 +3,7 @@ import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
 import { needsImport } from '../../image/image-arg.js';
 import { DEFAULT_STORE } from '../../image/store-paths.js';
+import { debugImageMatch } from '../image-debug.js';
 import { resolveBundleAndId } from '../bundle-arg.js';
 import { traceReporter } from '../reporters/trace.js';
 import { UsageError } from '../parse-args.js';
@@ -36,7 +37,7 @@ const command: CommandModule<RunArgs> = {
   ],
   options: {
     bundle: { type: 'string', path: true, short: 'b', describe: 'bundle directory (config.json + rootfs)' },
-    image: { type: 'string', short: 'i', describe: 'run an image: OCI layout LAYOUT[:TAG], a docker archive, or an imported image\'s name' },
+    image: { type: 'string', short: 'i', describe: 'run an image: OCI layout LAYOUT[:TAG], a docker or OCI archive, or an imported image\'s name (myapp:1.0 also finds docker.io/library/myapp:1.0)' },
     store: { type: 'string', path: true, describe: 'image and layer store (default /var/lib/tsrun)' },
     'keep-upper': { type: 'boolean', default: false, describe: 'with --image: keep the container\'s upper layer (what it changed) in the store after delete, at <store>/uppers/<id>-<time>/upper' },
     tty: { type: 'boolean', short: 't', default: false, describe: 'with --image: give the container a terminal' },
@@ -63,6 +64,7 @@ const command: CommandModule<RunArgs> = {
       const { explainBundle } = await import('../explain-output.js');
       return explainBundle(bundle, args.logFormat, { root: args.root, ...(id ? { id } : {}) });
     }
+    if (args.debug && args.image) debugImageMatch(args.image, args.store ?? DEFAULT_STORE);
     const { runContainer } = await import('../../container/run.js');
     const result = await runContainer({
       root: args.root, detach: args.detach, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring,
