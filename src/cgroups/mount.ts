@@ -24,3 +24,16 @@ export function findCgroupMounts(mountInfo: string): CgroupMounts {
   const chosen = v2.find((e) => e.root === '/') ?? v2[0];
   return { v2: chosen?.mountPoint, hasV1: entries.some((e) => e.fsType === 'cgroup' && visible(e)) };
 }
+
+/**
+ * The cgroup2 mount point that holds dir: among the mounts a path lookup reaches, the longest mount
+ * point that is a prefix of dir. A hidden mount's mount point names another filesystem now, so it is
+ * never the answer even when it is the longer prefix.
+ */
+export function cgroup2MountContaining(mountInfo: string, dir: string): string | undefined {
+  const entries = parseMountInfo(mountInfo);
+  const visible = mountVisibility(entries);
+  const holds = (p: string): boolean => dir === p || dir.startsWith(p.endsWith('/') ? p : `${p}/`);
+  const points = entries.filter((e) => e.fsType === 'cgroup2' && visible(e) && holds(e.mountPoint)).map((e) => e.mountPoint);
+  return points.sort((a, b) => b.length - a.length)[0];
+}
