@@ -165,6 +165,9 @@ static int put_cpu(struct text *t) {
   return 1;
 }
 #elif defined(__aarch64__) || defined(TSRUN_LAUNCHER_HWCAP)
+#ifdef FREESTANDING
+#error "-DTSRUN_LAUNCHER_HWCAP reads the hwcaps with libc's getauxval: add -DTSRUN_LAUNCHER_LIBC"
+#endif
 #include <sys/auxv.h>
 /** On arm64 Linux V8 takes every feature it uses from the ELF hwcaps (src/base/cpu.cc). On x86-64,
  * -DTSRUN_LAUNCHER_HWCAP builds this variant for tests only: x86 hwcaps do not hold what V8 reads. */

@@ -25,7 +25,8 @@ const reason = skipReason();
 
 interface Result { status: number | null; stdout: string; stderr: string }
 const run = (file: string, args: string[]): Result => {
-  const r = spawnSync(file, args, { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  // An empty NODE_OPTIONS: with one, the launcher would run the plain bundle for that reason instead.
+  const r = spawnSync(file, args, { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 };
 /** What the launcher said it started (--debug): the snapshot, or the plain bundle and why. */

@@ -17,6 +17,9 @@ const KEY_TOOL = join(REPO, 'native-bindings/build/tsrun-snapshot-key');
 /** The node the launcher finds: the first on PATH. */
 const NODE = execFileSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).trim();
 
+/** An empty NODE_OPTIONS: the launcher starts the snapshot only without one (a CI may set it). */
+const PLAIN_NODE = { NODE_OPTIONS: '' };
+
 interface Package { root: string; launcher: string; blob: string; keyFile: string }
 
 /** The key the key tool prints for `blob` and `node` on this machine (what the build records). */
@@ -151,7 +154,7 @@ describe.skipIf(skip !== undefined)(`bin/tsrun (startup snapshot)${skip ? ` [ski
     const variant = (name: VariantName) => built.get(name)!;
 
     it("uses this build's snapshot on the machine that built it", async () => {
-      const r = await execa(LAUNCHER, ['--debug', '--version'], { reject: false });
+      const r = await execa(LAUNCHER, ['--debug', '--version'], { reject: false, env: PLAIN_NODE });
       expect(decision(r.stderr)).toEqual({ path: join(REPO, 'dist/tsrun.blob'), reason: undefined });
       expect(r.stdout).toMatch(/^tsrun version /);
       expect(r.exitCode).toBe(0);
@@ -174,7 +177,7 @@ describe.skipIf(skip !== undefined)(`bin/tsrun (startup snapshot)${skip ? ` [ski
       for (const [what, content] of [['this machine', key], ...Object.entries(forged)] as [string, string | null][]) {
         rmSync(pkg.keyFile, { force: true });
         if (content !== null) writeFileSync(pkg.keyFile, content);
-        const r = await execa(pkg.launcher, ['--debug', '--version'], { reject: false });
+        const r = await execa(pkg.launcher, ['--debug', '--version'], { reject: false, env: PLAIN_NODE });
         const expected = what === 'this machine' ? { path: pkg.blob, reason: undefined }
           : { path: join(pkg.root, 'dist/tsrun.js'), reason: content === null ? 'no snapshot key (dist/tsrun.blob.key)' : 'the snapshot was built for another node or CPU' };
         expect({ what, ...decision(r.stderr) }).toEqual({ what, ...expected });
@@ -185,11 +188,11 @@ describe.skipIf(skip !== undefined)(`bin/tsrun (startup snapshot)${skip ? ` [ski
     it('trusts a matching key (node then refuses a blob that is no snapshot) and runs the plain bundle without a blob', async () => {
       const pkg = packageWith({ blob: 'not a snapshot' });
       writeFileSync(pkg.keyFile, keyOf(KEY_TOOL, NODE, pkg.blob));
-      const trusted = await execa(pkg.launcher, ['--debug', '--version'], { reject: false });
+      const trusted = await execa(pkg.launcher, ['--debug', '--version'], { reject: false, env: PLAIN_NODE });
       expect(decision(trusted.stderr).path).toBe(pkg.blob);
       expect(trusted.exitCode).not.toBe(0);
       rmSync(pkg.blob);
-      const none = await execa(pkg.launcher, ['--debug', '--version'], { reject: false });
+      const none = await execa(pkg.launcher, ['--debug', '--version'], { reject: false, env: PLAIN_NODE });
       expect(decision(none.stderr)).toEqual({ path: join(pkg.root, 'dist/tsrun.js'), reason: 'no startup snapshot' });
       expect(none.stdout).toMatch(/^tsrun version /);
     });
@@ -221,7 +224,7 @@ describe.skipIf(skip !== undefined)(`bin/tsrun (startup snapshot)${skip ? ` [ski
       /** The launcher's decision with `bin` first on PATH and a key made for `keyNode`. */
       const run = async (bin: string, keyNode: string) => {
         writeFileSync(pkg.keyFile, keyOf(KEY_TOOL, keyNode, pkg.blob));
-        const r = await execa(pkg.launcher, ['--debug', '--version'], { reject: false, env: { PATH: `${bin}:${process.env.PATH}` } });
+        const r = await execa(pkg.launcher, ['--debug', '--version'], { reject: false, env: { ...PLAIN_NODE, PATH: `${bin}:${process.env.PATH}` } });
         expect(r.stdout).toMatch(/^tsrun version /);
         return decision(r.stderr);
       };
