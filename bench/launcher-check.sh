@@ -2,7 +2,8 @@
 # What bin/tsrun's snapshot check costs (issue 13): the launcher of BASE (default: the commit before the
 # check, which compared only mtimes) against the working tree's, A/B interleaved.
 #
-#   bench/launcher-check.sh [BASE]      RUNS=N alternating pairs (default 2000 for the launcher alone,
+#   bench/launcher-check.sh [BASE]      BASE: a commit (default: the one before the key check came);
+#                                       RUNS=N alternating pairs (default 2000 for the launcher alone,
 #                                       RUNS_E2E=N, default 300, for `tsrun --version`)
 #
 # 1. The launcher alone: each build of it execs a stand-in `node` (a 16 MiB static program that exits
@@ -13,7 +14,7 @@
 # Needs `make build`. Leaves nothing behind (one temp dir).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-base=${1:-c397ffa~1}
+base=${1:-$(git -C "$repo" log --format=%H -S'tsrun-snapshot-key 1' -- native-bindings/launcher.c | tail -1)~1}
 runs=${RUNS:-2000}
 runs_e2e=${RUNS_E2E:-300}
 [ -f "$repo/dist/tsrun.blob.key" ] || { echo "launcher-check: run make build first" >&2; exit 2; }
