@@ -341,12 +341,18 @@ static const char *snapshot_unfit(char **envp, const char *node, const char *blo
   return NULL;
 }
 
-/** --debug among the arguments before a "--" (the CLI's own debug output has the same rule). */
+/** --debug among the global options, the words before the command (src/cli/parse-args.ts has the
+ * same rule): after the command it is the command's, and the value of --root/--log/--log-format is a
+ * value, whatever it looks like. */
 static int wants_debug(int argc, char **argv) {
+  static const char *const with_value[] = {"--root", "--log", "--log-format"};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (a[0] == '-' && a[1] == '-' && a[2] == '\0') return 0;
+    if (a[0] != '-' || a[1] == '\0') return 0; // the command (or "-")
+    if (a[1] == '-' && a[2] == '\0') return 0;  // "--"
     if (starts_with(a, "--debug") && a[7] == '\0') return 1;
+    for (size_t v = 0; v < sizeof with_value / sizeof with_value[0]; v++)
+      if (starts_with(a, with_value[v]) && a[len(with_value[v])] == '\0') i++;
   }
   return 0;
 }

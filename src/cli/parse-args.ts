@@ -124,6 +124,13 @@ export function findCommandIndex(argv: readonly string[]): number {
   return -1;
 }
 
+/** Whether a boolean global option (e.g. `--debug`) is among the words before the command. */
+export function hasGlobalFlag(argv: readonly string[], flag: string): boolean {
+  const command = findCommandIndex(argv);
+  const end = command >= 0 ? command : argv.includes('--') ? argv.indexOf('--') : argv.length;
+  return argv.slice(0, end).some((a, i, before) => a === flag && !(i > 0 && GLOBAL_OPTIONS[before[i - 1]!.slice(2)]?.type === 'string'));
+}
+
 /**
  * Parses the global options: the words of argv before the command. Anything else there (an option
  * runc has and tsrun not, `--systemd-cgroup`; a typo) is a usage error naming it.

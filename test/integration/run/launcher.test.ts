@@ -160,6 +160,17 @@ describe.skipIf(skip !== undefined)(`bin/tsrun (startup snapshot)${skip ? ` [ski
       expect(r.exitCode).toBe(0);
     });
 
+    it('--debug is a global option: before the command only, and not when it is the value of --root', async () => {
+      const before = await execa(LAUNCHER, ['--root', '/run/tsrun', '--debug', 'list'], { reject: false, env: PLAIN_NODE });
+      expect(decision(before.stderr)).toBeDefined();
+      // After the command it belongs to the command (which refuses it): the launcher says nothing.
+      const after = await execa(LAUNCHER, ['list', '--debug'], { reject: false, env: PLAIN_NODE });
+      expect(after.stderr).not.toMatch(/debug: launcher/);
+      expect(after.exitCode).not.toBe(0);
+      const asValue = await execa(LAUNCHER, ['--log', '--debug', '--version'], { reject: false, env: PLAIN_NODE });
+      expect(asValue.stderr).not.toMatch(/debug: launcher/);
+    });
+
     it.each(Object.keys(VARIANTS) as VariantName[])('uses the snapshot exactly when the recorded key is this node\'s, this CPU\'s and this blob\'s (%s)', async (name) => {
       const { launcher, keyTool } = variant(name);
       const pkg = packageWith({ launcher });
