@@ -44,7 +44,7 @@ export function startHookState(record: ContainerRecord, status: 'created' | 'run
 export async function startCreated(store: StateStore, record: ContainerRecord, warn: (m: string) => void, goAhead?: () => void): Promise<void> {
   if (record.config.hooks?.startContainer?.length) {
     try {
-      await runHooks('startContainer', record.config, startHookState(record, 'created'), store.dir(record.id));
+      await runHooks('startContainer', record.config, startHookState(record, 'created'), store.dir(record.id), record.cgroupDir);
     } catch (err) {
       await killEverything(record);
       await removeContainer(store, record, warn);
