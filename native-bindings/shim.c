@@ -346,6 +346,20 @@ static int step_mount(const struct step *s) {
   const char *target;
   int rc = step_target(s, s->strs[1], (int)s->ints[1], fdp, &opened, &target);
   if (rc < 0) return rc;
+  if (opened >= 0 && (s->flags & TSRUN_STEP_NO_SYMLINKS)) {
+    /* Made above if it was missing; now the kernel must reach it again without following any symlink
+     * (and it must be a directory), and the mount goes on what it found. */
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    int strict = (int)syscall(SYS_openat2, g_root_fd, s->strs[1], &how, sizeof how);
+    int e = errno;
+    close(opened);
+    opened = strict;
+    if (strict < 0) { errno = e; FAIL("openat2(RESOLVE_NO_SYMLINKS)"); }
+    fd_path(fdp, strict);
+  }
   if ((s->flags & TSRUN_STEP_KEEP_LOCKED) && (flags & MS_REMOUNT)) {
     /* In a user namespace the kernel locks nosuid/nodev/noexec/atime flags of mounts inherited from a
      * more privileged namespace; a remount that drops them gets EPERM, so carry them over. */

@@ -20,6 +20,7 @@ function stepFlags(s: Step): number {
   if ('optional' in s && s.optional) f |= STEP_FLAG.OPTIONAL;
   if ('keepLocked' in s && s.keepLocked) f |= STEP_FLAG.KEEP_LOCKED;
   if ('existOk' in s && s.existOk) f |= STEP_FLAG.EXIST_OK;
+  if ('noSymlinks' in s && s.noSymlinks) f |= STEP_FLAG.NO_SYMLINKS;
   return f;
 }
 

@@ -81,12 +81,16 @@ function mountSteps(m: Mount, i: number, ctx: RootfsContext): Step[] {
   const isBind = opts.bind || type === 'bind' || sysfsAsBind || cgroupAsBind;
   const steps: Step[] = [];
   const dest = m.destination;
+  // procfs and sysfs hold what masked and read-only paths protect. Reached through a symlink of the
+  // image they could land where those paths (and later mounts) do not look: refuse any symlink on the
+  // way (CVE-2019-16884, CVE-2023-27561, CVE-2023-28642; runc requires an ordinary directory too).
+  const kernelFs = type === 'proc' || type === 'sysfs' ? { noSymlinks: true } : {};
   if (isBind) {
     const { source, kind } = sysfsAsBind ? { source: '/sys', kind: 'dir' as const }
       : cgroupAsBind ? { source: ctx.cgroup2Mount!, kind: 'dir' as const } : bindSource(m, i, ctx);
     const recursive = opts.recursive || sysfsAsBind;
     steps.push({
-      op: 'mount', source, target: dest, fstype: '', data: '', flags: MS.BIND | (recursive ? MS.REC : 0), mkdir: kind, inRoot: true, field,
+      op: 'mount', source, target: dest, fstype: '', data: '', flags: MS.BIND | (recursive ? MS.REC : 0), mkdir: kind, inRoot: true, ...kernelFs, field,
       why: sysfsAsBind ? 'sysfs needs the network namespace\'s owner: bind the host\'s /sys instead'
         : cgroupAsBind ? 'the cgroup v2 hierarchy; without a cgroup namespace binding the host\'s cgroup2 mount shows the same tree as a new mount, and is far cheaper'
         : `make ${source} visible at ${dest}`,
@@ -103,7 +107,7 @@ function mountSteps(m: Mount, i: number, ctx: RootfsContext): Step[] {
     if (!type) throw new ConfigError(`mounts[${i}].type`, 'a mount that is not a bind mount needs a type');
     steps.push({
       op: 'mount', source: m.source ?? type, target: dest, fstype: type, data: opts.data.join(','), flags: opts.flags,
-      mkdir: 'dir', inRoot: true, field, why: FS_WHY[type] ?? `mount ${type} at ${dest} as config.json asks`,
+      mkdir: 'dir', inRoot: true, ...kernelFs, field, why: FS_WHY[type] ?? `mount ${type} at ${dest} as config.json asks`,
     });
   }
   if (opts.propagation) {

@@ -1,0 +1,32 @@
+// Which mount steps the planner marks for the shim's symlink and procfs checks (the attacks
+// themselves are in test/integration/security/proc-symlink.test.ts and proc-overmount.test.ts).
+import { describe, expect, it } from 'vitest';
+import { buildPlan } from '../../../src/plan/build.js';
+import type { Step } from '../../../src/plan/types.js';
+import { planContext, planSpec } from '../../helpers/plan-context.js';
+
+type MountStep = Extract<Step, { op: 'mount' }>;
+const mountsOf = (steps: Step[], field: string): MountStep[] => steps.filter((s): s is MountStep => s.op === 'mount' && s.field === field);
+
+describe('proc and sysfs mounts', () => {
+  it('are reached without symlinks; other mounts follow the rootfs\'s symlinks inside it', () => {
+    const spec = planSpec();
+    const plan = buildPlan(spec, planContext);
+    const field = (type: string): string => `mounts[${spec.mounts!.findIndex((m) => m.type === type)}]`;
+    expect(mountsOf(plan.steps, field('proc'))[0]!.noSymlinks).toBe(true);
+    expect(mountsOf(plan.steps, field('sysfs'))[0]!.noSymlinks).toBe(true);
+    expect(mountsOf(plan.steps, field('tmpfs'))[0]!.noSymlinks).toBeUndefined();
+  });
+
+  it('sysfs bound from the host (a user namespace without a network namespace) is marked too', () => {
+    const spec = planSpec((s) => {
+      s.linux!.namespaces = [{ type: 'user' }, { type: 'mount' }, { type: 'pid' }, { type: 'uts' }];
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    });
+    const plan = buildPlan(spec, planContext);
+    const sysfs = mountsOf(plan.steps, `mounts[${spec.mounts!.findIndex((m) => m.type === 'sysfs')}]`)[0]!;
+    expect(sysfs.source).toBe('/sys');
+    expect(sysfs.noSymlinks).toBe(true);
+  });
+});
