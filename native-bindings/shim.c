@@ -26,6 +26,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
@@ -359,6 +361,12 @@ static int step_mount(const struct step *s) {
     opened = strict;
     if (strict < 0) { errno = e; FAIL("openat2(RESOLVE_NO_SYMLINKS)"); }
     fd_path(fdp, strict);
+  }
+  if (opened >= 0 && (s->flags & TSRUN_STEP_NOT_ON_PROCFS)) {
+    /* Checked on the fd the mount goes on, so a symlink swapped in meanwhile cannot get around it. */
+    struct statfs fs;
+    if (fstatfs(opened, &fs) < 0) { int e = errno; close(opened); errno = e; FAIL("fstatfs"); }
+    if (fs.f_type == PROC_SUPER_MAGIC) { close(opened); errno = EXDEV; FAIL("fstatfs(target in procfs)"); }
   }
   if ((s->flags & TSRUN_STEP_KEEP_LOCKED) && (flags & MS_REMOUNT)) {
     /* In a user namespace the kernel locks nosuid/nodev/noexec/atime flags of mounts inherited from a

@@ -21,6 +21,7 @@ function stepFlags(s: Step): number {
   if ('keepLocked' in s && s.keepLocked) f |= STEP_FLAG.KEEP_LOCKED;
   if ('existOk' in s && s.existOk) f |= STEP_FLAG.EXIST_OK;
   if ('noSymlinks' in s && s.noSymlinks) f |= STEP_FLAG.NO_SYMLINKS;
+  if ('notOnProcfs' in s && s.notOnProcfs) f |= STEP_FLAG.NOT_ON_PROCFS;
   return f;
 }
 

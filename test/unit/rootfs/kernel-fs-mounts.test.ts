@@ -30,3 +30,20 @@ describe('proc and sysfs mounts', () => {
     expect(sysfs.noSymlinks).toBe(true);
   });
 });
+
+describe('mounts that must not land on procfs', () => {
+  it('every config mount whose destination is not under /proc; /proc itself and files below it are the config\'s choice', () => {
+    const spec = planSpec((s) => {
+      s.mounts = [...s.mounts!, { destination: '/data', type: 'bind', source: '/srv', options: ['rbind'] },
+        { destination: '/proc/uptime', type: 'bind', source: '/srv/up.conf', options: ['bind'] },
+        { destination: '/proc/../data2', type: 'bind', source: '/srv', options: ['rbind'] }];
+    });
+    const plan = buildPlan(spec, planContext);
+    const first = (dest: string): MountStep => mountsOf(plan.steps, `mounts[${spec.mounts!.findIndex((m) => m.destination === dest)}]`)[0]!;
+    expect(first('/data').notOnProcfs).toBe(true);
+    expect(first('/proc/../data2').notOnProcfs).toBe(true);
+    expect(first('/dev').notOnProcfs).toBe(true);
+    expect(first('/proc').notOnProcfs).toBeUndefined();
+    expect(first('/proc/uptime').notOnProcfs).toBeUndefined();
+  });
+});
