@@ -46,6 +46,26 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+/* The new mount API (Linux 5.2; tsrun needs 5.11): constants as in <linux/mount.h>, for C libraries
+ * whose <sys/mount.h> predates them. */
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
@@ -454,14 +474,41 @@ static int step_write_file(const struct step *s) {
   return 0;
 }
 
+/*
+ * Hides a path: an empty read-only tmpfs over a directory, the null device bound over anything else.
+ * The container's /dev/null is used only once it is known to be the null device (a character device
+ * 1:3 reached without a symlink): with the image's own /dev it could be a link to the very file the
+ * mask should hide, or to one it should not expose (CVE-2025-31133). The bind goes from that fd to
+ * the target's fd (open_tree + move_mount), so neither path is looked up twice. Problems with
+ * /dev/null are ENODEV, never ENOENT, which would let the optional step be skipped silently.
+ */
 static int step_mask(const struct step *s) {
+  int target = open(s->strs[0], O_PATH | O_CLOEXEC);
+  if (target < 0) FAIL("open");
   struct stat st;
-  if (stat(s->strs[0], &st) < 0) FAIL("stat");
+  if (fstat(target, &st) < 0) { int e = errno; close(target); errno = e; FAIL("fstat"); }
   if (S_ISDIR(st.st_mode)) {
+    close(target);
     if (mount("tmpfs", s->strs[0], "tmpfs", MS_RDONLY, "size=0") < 0) FAIL("mount");
-  } else if (mount("/dev/null", s->strs[0], NULL, MS_BIND, NULL) < 0) {
-    FAIL("mount");
+    return 0;
   }
+  int null_fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat nst;
+  if (null_fd < 0 || fstat(null_fd, &nst) < 0 || !S_ISCHR(nst.st_mode) || nst.st_rdev != makedev(1, 3)) {
+    if (null_fd >= 0) close(null_fd);
+    close(target);
+    errno = ENODEV;
+    FAIL("/dev/null: not the null device");
+  }
+  int tree = (int)syscall(SYS_open_tree, null_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  int e = errno;
+  close(null_fd);
+  if (tree < 0) { close(target); errno = e; FAIL("open_tree(/dev/null)"); }
+  int rc = (int)syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  e = errno;
+  close(tree);
+  close(target);
+  if (rc < 0) { errno = e; FAIL("move_mount"); }
   return 0;
 }
 
