@@ -66,6 +66,22 @@
 #ifndef MOVE_MOUNT_T_EMPTY_PATH
 #define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
 #endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NOEXEC 0x00000008
+#endif
+/* struct mount_attr of <linux/mount.h>, under a name of our own (glibc 2.36 declares it too). */
+struct tsrun_mount_attr {
+  uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
@@ -400,6 +416,29 @@ static int step_mount(const struct step *s) {
       if (st.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
       if (st.f_flag & ST_RELATIME) flags |= MS_RELATIME;
     }
+  }
+  if ((flags & (MS_REMOUNT | MS_BIND | MS_REC)) == (MS_REMOUNT | MS_BIND | MS_REC)) {
+    /* mount(2) ignores MS_REC on a remount and changes the top mount only: remount the top with every
+     * flag, then add ro/nosuid/nodev/noexec to the whole tree below the target. Flags are only added
+     * there, so locked ones need no care. */
+    if (mount(src, target, fstype, flags & ~(unsigned long)MS_REC, data) < 0) {
+      int e = errno;
+      if (opened >= 0) close(opened);
+      errno = e;
+      FAIL("mount");
+    }
+    struct tsrun_mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    if (flags & MS_RDONLY) attr.attr_set |= MOUNT_ATTR_RDONLY;
+    if (flags & MS_NOSUID) attr.attr_set |= MOUNT_ATTR_NOSUID;
+    if (flags & MS_NODEV) attr.attr_set |= MOUNT_ATTR_NODEV;
+    if (flags & MS_NOEXEC) attr.attr_set |= MOUNT_ATTR_NOEXEC;
+    rc = opened >= 0 ? (int)syscall(SYS_mount_setattr, opened, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr)
+                     : (int)syscall(SYS_mount_setattr, AT_FDCWD, target, AT_RECURSIVE, &attr, sizeof attr);
+    int e = errno;
+    if (opened >= 0) close(opened);
+    if (rc < 0) { errno = e; FAIL("mount_setattr"); }
+    return 0;
   }
   rc = mount(src, target, fstype, flags, data);
   int e = errno;

@@ -108,10 +108,16 @@ function mountSteps(m: Mount, i: number, ctx: RootfsContext): Step[] {
     });
     const remountFlags = opts.flags & ~MS.REMOUNT;
     if (remountFlags !== 0) {
+      // A recursive bind brings the mounts below its source; "ro" (nosuid, nodev, noexec) must hold
+      // for all of them, not only the top as mount(2) does: the host's /sys bound for sysfs (or an
+      // explicit rbind of /sys, as `spec --rootless` writes) otherwise leaves the host's cgroup
+      // hierarchies writable from the container (CVE-2023-25809). MS_REC on a remount makes the shim
+      // set them on the whole tree (runc keeps plain "ro" to the top and needs "rro" for this).
       steps.push({
-        op: 'mount', source: '', target: dest, fstype: '', data: '', flags: MS.REMOUNT | MS.BIND | remountFlags,
+        op: 'mount', source: '', target: dest, fstype: '', data: '', flags: MS.REMOUNT | MS.BIND | remountFlags | (recursive ? MS.REC : 0),
         inRoot: true, keepLocked: true, field,
-        why: 'a bind mount ignores flags such as ro: they take effect only on a remount of it',
+        why: recursive ? 'a bind mount ignores flags such as ro: they take effect on a remount, here of the bind and every mount below it'
+          : 'a bind mount ignores flags such as ro: they take effect only on a remount of it',
       });
     }
   } else {

@@ -1,7 +1,9 @@
-// Which mount steps the planner marks for the shim's symlink and procfs checks (the attacks
-// themselves are in test/integration/security/proc-symlink.test.ts and proc-overmount.test.ts).
+// Which mount steps the planner marks for the shim's symlink and procfs checks, and the recursive
+// mount attributes (the attacks themselves are in test/integration/security/).
 import { describe, expect, it } from 'vitest';
+import { MS } from '../../../src/native/constants.js';
 import { buildPlan } from '../../../src/plan/build.js';
+import { parseMountOptions } from '../../../src/rootfs/mount-options.js';
 import type { Step } from '../../../src/plan/types.js';
 import { planContext, planSpec } from '../../helpers/plan-context.js';
 
@@ -45,5 +47,13 @@ describe('mounts that must not land on procfs', () => {
     expect(first('/dev').notOnProcfs).toBe(true);
     expect(first('/proc').notOnProcfs).toBeUndefined();
     expect(first('/proc/uptime').notOnProcfs).toBeUndefined();
+  });
+});
+
+describe('recursive mount attributes (runtime-spec 1.1)', () => {
+  it('rro, rnosuid, rnodev and rnoexec are flags of the remount; rrw and idmap are still ignored', () => {
+    expect(parseMountOptions(['rbind', 'rro', 'rnosuid', 'rnodev', 'rnoexec', 'rrw', 'idmap'])).toEqual({
+      flags: MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, propagation: 0, bind: true, recursive: true, data: [],
+    });
   });
 });
