@@ -348,6 +348,19 @@ function checkRules(spec: Spec): void {
   checkUtsNames(spec, namespaces);
   checkSysctls(spec, namespaces);
   checkNoDuplicateRlimits(spec.process?.rlimits ?? []);
+  checkNoLsmConfinement(spec);
+}
+
+// tsrun applies no AppArmor profile and no SELinux label. Accepting one would run the container less
+// confined than its config says (runc refuses them where the LSM is off; tsrun is always in that
+// case). "unconfined" asks for nothing.
+function checkNoLsmConfinement(spec: Spec): void {
+  const profile = spec.process?.apparmorProfile;
+  if (profile !== undefined && profile !== '' && profile !== 'unconfined') {
+    fail('process.apparmorProfile', `tsrun does not apply AppArmor profiles, so the container would run without ${JSON.stringify(profile)}; remove the field (or use "unconfined")`);
+  }
+  if (spec.process?.selinuxLabel) fail('process.selinuxLabel', 'tsrun does not apply SELinux labels, so the container would run without it; remove the field');
+  if (spec.linux?.mountLabel) fail('linux.mountLabel', 'tsrun does not apply SELinux labels, so the container\'s mounts would not get it; remove the field');
 }
 
 function checkNoDuplicateNamespaces(namespaces: Namespace[]): void {
