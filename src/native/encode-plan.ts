@@ -137,6 +137,8 @@ export function encodePlan(plan: Plan, opts: EncodeOptions): Buffer {
     const { ints, strs, words } = operands(s);
     const nWords = words ? words.length / 8 : 0;
     if (!Number.isInteger(nWords) || ints.length + nWords > 0xffff) throw new Error(`step ${s.op}: ${ints.length + nWords} int operands do not fit the wire format`);
+    // A count that wrapped would make the shim read the rest of this step as further steps.
+    if (strs.length > 0xffff) throw new Error(`step ${s.op}${s.field ? ` (${s.field})` : ''}: ${strs.length} strings do not fit the wire format (at most 65535)`);
     w.u16(OP[s.op]);
     w.u16(stepFlags(s));
     w.u16(ints.length + nWords);

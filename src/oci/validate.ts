@@ -349,6 +349,26 @@ function checkRules(spec: Spec): void {
   checkSysctls(spec, namespaces);
   checkNoDuplicateRlimits(spec.process?.rlimits ?? []);
   checkNoLsmConfinement(spec);
+  checkExecStringCounts(spec);
+}
+
+/**
+ * The plan counts a step's strings in 16 bits, and an exec step carries argv and the environment
+ * (and a hook's path): more than that used to wrap, and the shim read the rest as further steps
+ * (CVE-2021-43784 in runc's nsexec). The encoder refuses it too; this names the field first.
+ */
+const MAX_EXEC_STRINGS = 0xffff;
+function checkExecStringCounts(spec: Spec): void {
+  const check = (args: readonly string[] | undefined, env: readonly string[] | undefined, at: string, extra: number): void => {
+    const n = (args?.length ?? 0) + (env?.length ?? 0) + extra;
+    if (n <= MAX_EXEC_STRINGS) return;
+    const field = (env?.length ?? 0) >= (args?.length ?? 0) ? `${at}.env` : `${at}.args`;
+    fail(field, `${at}.args and ${at}.env hold ${n - extra} entries; tsrun passes at most ${MAX_EXEC_STRINGS - extra} (${MAX_EXEC_STRINGS} strings per step)`);
+  };
+  if (spec.process) check(spec.process.args, spec.process.env, 'process', 0);
+  for (const [phase, hooks] of Object.entries(spec.hooks ?? {})) {
+    (hooks ?? []).forEach((h: { args?: string[]; env?: string[] }, i: number) => check(h.args, h.env, `hooks.${phase}[${i}]`, 1));
+  }
 }
 
 // tsrun applies no AppArmor profile and no SELinux label. Accepting one would run the container less
