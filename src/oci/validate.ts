@@ -7,6 +7,7 @@
 import { ConfigError } from '../errors.js';
 import { capabilityNameHint, isCapabilityName } from './capabilities.js';
 import { isRlimitName } from './rlimits.js';
+import { checkSecurityRules } from './security-rules.js';
 import type { Namespace, NamespaceType, Rlimit, Spec } from './types.js';
 
 /** Thrown inside the validator; turned into a ConfigError (with the file name) at the boundary. */
@@ -348,39 +349,7 @@ function checkRules(spec: Spec): void {
   checkUtsNames(spec, namespaces);
   checkSysctls(spec, namespaces);
   checkNoDuplicateRlimits(spec.process?.rlimits ?? []);
-  checkNoLsmConfinement(spec);
-  checkExecStringCounts(spec);
-}
-
-/**
- * The plan counts a step's strings in 16 bits, and an exec step carries argv and the environment
- * (and a hook's path): more than that used to wrap, and the shim read the rest as further steps
- * (CVE-2021-43784 in runc's nsexec). The encoder refuses it too; this names the field first.
- */
-const MAX_EXEC_STRINGS = 0xffff;
-function checkExecStringCounts(spec: Spec): void {
-  const check = (args: readonly string[] | undefined, env: readonly string[] | undefined, at: string, extra: number): void => {
-    const n = (args?.length ?? 0) + (env?.length ?? 0) + extra;
-    if (n <= MAX_EXEC_STRINGS) return;
-    const field = (env?.length ?? 0) >= (args?.length ?? 0) ? `${at}.env` : `${at}.args`;
-    fail(field, `${at}.args and ${at}.env hold ${n - extra} entries; tsrun passes at most ${MAX_EXEC_STRINGS - extra} (${MAX_EXEC_STRINGS} strings per step)`);
-  };
-  if (spec.process) check(spec.process.args, spec.process.env, 'process', 0);
-  for (const [phase, hooks] of Object.entries(spec.hooks ?? {})) {
-    (hooks ?? []).forEach((h: { args?: string[]; env?: string[] }, i: number) => check(h.args, h.env, `hooks.${phase}[${i}]`, 1));
-  }
-}
-
-// tsrun applies no AppArmor profile and no SELinux label. Accepting one would run the container less
-// confined than its config says (runc refuses them where the LSM is off; tsrun is always in that
-// case). "unconfined" asks for nothing.
-function checkNoLsmConfinement(spec: Spec): void {
-  const profile = spec.process?.apparmorProfile;
-  if (profile !== undefined && profile !== '' && profile !== 'unconfined') {
-    fail('process.apparmorProfile', `tsrun does not apply AppArmor profiles, so the container would run without ${JSON.stringify(profile)}; remove the field (or use "unconfined")`);
-  }
-  if (spec.process?.selinuxLabel) fail('process.selinuxLabel', 'tsrun does not apply SELinux labels, so the container would run without it; remove the field');
-  if (spec.linux?.mountLabel) fail('linux.mountLabel', 'tsrun does not apply SELinux labels, so the container\'s mounts would not get it; remove the field');
+  checkSecurityRules(spec, fail);
 }
 
 function checkNoDuplicateNamespaces(namespaces: Namespace[]): void {

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Spec } from '../../../src/oci/types.js';
 import { cannotRunContainers, containerTestHooks, runBundle } from '../../helpers/bundle.js';
 import { cgroup2Mount } from '../../helpers/lifecycle.js';
-import { hostileBundle } from './support.js';
+import { hostileBundle } from './audit-support.js';
 
 const skip = cannotRunContainers() ?? (cgroup2Mount() ? undefined : 'no cgroup v2 mount');
 

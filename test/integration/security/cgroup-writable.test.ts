@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cannotRunContainers, containerTestHooks, runBundle } from '../../helpers/bundle.js';
 import { cgroup2Mount } from '../../helpers/lifecycle.js';
-import { hostileBundle } from './support.js';
+import { hostileBundle } from './audit-support.js';
 import { execFileSync } from 'node:child_process';
 
 const skip = cannotRunContainers() ?? (cgroup2Mount() ? undefined : 'no cgroup v2 mount');

@@ -11,7 +11,7 @@ import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Spec } from '../../../src/oci/types.js';
 import { cannotRunContainers, containerTestHooks, TSRUN, waitForBuild, type TestBundle } from '../../helpers/bundle.js';
-import { entries, hostileBundle, hostScratch, removeScratch } from './support.js';
+import { entries, hostileBundle, hostScratch, removeScratch } from './audit-support.js';
 
 const skip = cannotRunContainers() ?? (existsSync('/usr/bin/script') ? undefined : 'util-linux `script` is not installed');
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Spec } from '../../../src/oci/types.js';
 import { cannotRunContainers, containerTestHooks, runBundle } from '../../helpers/bundle.js';
-import { entries, hostileBundle, hostScratch, removeScratch } from './support.js';
+import { entries, hostileBundle, hostScratch, removeScratch } from './audit-support.js';
 
 const skip = cannotRunContainers();
 

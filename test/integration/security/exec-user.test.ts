@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cannotRunContainers, containerTestHooks } from '../../helpers/bundle.js';
 import { cleanupLifecycle, makeRoot, mustCreateAndStart, tsrun, uniqueId } from '../../helpers/lifecycle.js';
-import { hostileBundle } from './support.js';
+import { hostileBundle } from './audit-support.js';
 
 const skip = cannotRunContainers();
 

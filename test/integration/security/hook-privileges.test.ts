@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cannotRunContainers, containerTestHooks, runBundle } from '../../helpers/bundle.js';
 import { cleanupLifecycle } from '../../helpers/lifecycle.js';
-import { hostileBundle, hostScratch, removeScratch, STATUS_LINES, statusRecord } from './support.js';
+import { hostileBundle, hostScratch, removeScratch, STATUS_LINES, statusRecord } from './audit-support.js';
 
 const skip = cannotRunContainers();
 const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

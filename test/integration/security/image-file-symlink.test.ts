@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cannotRunContainers, containerTestHooks, runTsrun, SAMPLE_ROOTFS } from '../../helpers/bundle.js';
 import { makeTar, writeLayout } from '../../unit/image/fixtures.js';
-import { hostScratch, removeScratch } from './support.js';
+import { hostScratch, removeScratch } from './audit-support.js';
 
 const skip = cannotRunContainers();
 

@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Spec } from '../../../src/oci/types.js';
 import { cannotRunContainers, containerTestHooks, runBundle } from '../../helpers/bundle.js';
 import { cleanupLifecycle, makeRoot, mustCreateAndStart, tsrun, uniqueId } from '../../helpers/lifecycle.js';
-import { hostileBundle, statusRecord } from './support.js';
+import { hostileBundle, statusRecord } from './audit-support.js';
 
 const skip = cannotRunContainers();
 const NET_ADMIN = 1n << 12n;

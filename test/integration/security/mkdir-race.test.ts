@@ -9,7 +9,7 @@ import { symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cannotRunContainers, containerTestHooks, runBundle } from '../../helpers/bundle.js';
-import { entries, hostileBundle, hostScratch, removeScratch, startSwapper } from './support.js';
+import { entries, hostileBundle, hostScratch, removeScratch, startSwapper } from './audit-support.js';
 
 const skip = cannotRunContainers();
 

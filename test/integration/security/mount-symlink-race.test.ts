@@ -10,7 +10,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cannotRunContainers, containerTestHooks, runBundle } from '../../helpers/bundle.js';
-import { entries, hostileBundle, hostScratch, removeScratch, startSwapper } from './support.js';
+import { entries, hostileBundle, hostScratch, removeScratch, startSwapper } from './audit-support.js';
 
 const skip = cannotRunContainers();
 

@@ -10,7 +10,7 @@ import { mkdirSync, rmdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cannotRunContainers, containerTestHooks, runBundle } from '../../helpers/bundle.js';
-import { hostileBundle } from './support.js';
+import { hostileBundle } from './audit-support.js';
 
 const skip = cannotRunContainers();
 

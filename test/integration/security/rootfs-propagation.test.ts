@@ -14,7 +14,7 @@ import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Spec } from '../../../src/oci/types.js';
 import { cannotRunContainers, containerTestHooks, poll, REPO, TSRUN, waitForBuild } from '../../helpers/bundle.js';
-import { hostileBundle, hostScratch, removeScratch } from './support.js';
+import { hostileBundle, hostScratch, removeScratch } from './audit-support.js';
 
 const skip = cannotRunContainers();
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Seccomp } from '../../../src/oci/types.js';
 import { cannotRunContainers, containerTestHooks, runBundle } from '../../helpers/bundle.js';
-import { hostileBundle, hostScratch, removeScratch } from './support.js';
+import { hostileBundle, hostScratch, removeScratch } from './audit-support.js';
 
 const skip = cannotRunContainers();
 

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Spec } from '../../../src/oci/types.js';
 import { cannotRunContainers, containerTestHooks, runBundle } from '../../helpers/bundle.js';
 import { cleanupLifecycle, makeRoot, mustCreateAndStart, rootEntries, tsrun, uniqueId } from '../../helpers/lifecycle.js';
-import { hostileBundle } from './support.js';
+import { hostileBundle } from './audit-support.js';
 
 const skip = cannotRunContainers();
 
