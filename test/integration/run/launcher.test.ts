@@ -167,7 +167,8 @@ describe.skipIf(skip !== undefined)(`bin/tsrun (startup snapshot)${skip ? ` [ski
       const after = await execa(LAUNCHER, ['list', '--debug'], { reject: false, env: PLAIN_NODE });
       expect(after.stderr).not.toMatch(/debug: launcher/);
       expect(after.exitCode).not.toBe(0);
-      const asValue = await execa(LAUNCHER, ['--log', '--debug', '--version'], { reject: false, env: PLAIN_NODE });
+      // (--log's value is a file name: run where that file may be made.)
+      const asValue = await execa(LAUNCHER, ['--log', '--debug', '--version'], { reject: false, env: PLAIN_NODE, cwd: mkdtempSync(join(tmpdir(), 'tsrun-launcher-log-')) });
       expect(asValue.stderr).not.toMatch(/debug: launcher/);
     });
 
