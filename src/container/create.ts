@@ -1,8 +1,7 @@
 // `tsrun create` (and the first half of `run`): everything up to the point where the container's
 // process has finished its set-up and blocks, waiting for `start`, on the exec fifo. The cgroup is
 // made and every limit written before the process exists; the process is born inside it.
-import { constants, writeFileSync, renameSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { constants } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { loadBundle, type Bundle } from '../oci/bundle.js';
 import type { Spec } from '../oci/types.js';
@@ -18,6 +17,7 @@ import { applyCgroup, detectCgroupHost, planCgroup, type CgroupHandle, type Cgro
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import type { CallerMounts } from '../rootfs/caller-mounts.js';
 import { readProcStat } from '../state/status.js';
+import { writePidFile } from '../state/pid-file.js';
 import { utcTimestamp } from '../state/timestamp.js';
 import { OCI_VERSION } from '../version.js';
 import { hasCreateHooks, runHooks, runHooksWarning } from './hooks.js';
@@ -151,18 +151,6 @@ function attachDevices(cgroup: CgroupHandle, rules: number | undefined, trace: T
     who: 'parent', group: 'cgroup', syscall: 'bpf', title: `attach the device program (${rules} rules) to ${cgroup.dir}`, field: 'linux.resources.devices',
     why: 'the set-up (mknod included) is done and the process has not exec\'d: from here on every device access is checked, as runc does', result: 'ok', durationMs: performance.now() - t0,
   });
-}
-
-function writePidFile(path: string, pid: number): void {
-  // temp + rename: whoever watches the pid file never reads it half-written.
-  const tmp = join(dirname(path), `.${process.pid}.pid.tmp`);
-  try {
-    writeFileSync(tmp, String(pid));
-    renameSync(tmp, path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new TsrunError(`cannot write the pid file ${path}: ${code ?? (err as Error).message}`, { file: path, ...(code ? { errno: code } : {}) });
-  }
 }
 
 export async function createContainer(opts: CreateOptions): Promise<CreatedContainer> {

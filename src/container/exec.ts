@@ -3,7 +3,7 @@
 // the new process into the container's cgroup; the process settings are then applied as in `run`.
 // A container without a mount namespace of its own has a chroot for a root, which no namespace
 // carries: the exec'd process enters the init's root itself, as the init did.
-import { closeSync, constants, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import type { NamespaceType, Process, Spec } from '../oci/types.js';
 import { validateSpec } from '../oci/validate.js';
@@ -20,6 +20,7 @@ import type { TraceSink } from '../process/trace.js';
 import { loadCgroup } from '../cgroups/index.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import { containerStatus } from '../state/status.js';
+import { writePidFile } from '../state/pid-file.js';
 
 export interface ExecOptions {
   root: string;
@@ -197,10 +198,10 @@ export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: nu
   }
   if (opts.pidFile) {
     try {
-      writeFileSync(opts.pidFile, String(started.pid));
+      writePidFile(opts.pidFile, started.pid);
     } catch (err) {
       try { process.kill(started.pid, 'SIGKILL'); } catch { /* gone */ }
-      throw new TsrunError(`cannot write the pid file ${opts.pidFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file: opts.pidFile });
+      throw err;
     }
   }
   if (opts.consoleSocket) handOverConsole(started, opts.consoleSocket);
