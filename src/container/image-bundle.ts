@@ -45,7 +45,7 @@ export async function prepareImageBundle(image: ImageRunOptions, stateDir: strin
   const absState = resolve(stateDir);
   // Written before the reference exists: whatever happens after, delete can find it and drop it.
   const state: ImageState = { store, ref: containerRefPath(store, absState) };
-  writeFileSync(join(stateDir, IMAGE_STATE_FILE), JSON.stringify(state) + '\n');
+  writeFileSync(join(stateDir, IMAGE_STATE_FILE), JSON.stringify(state) + '\n', { mode: 0o600 });
   const rootfs = await imageRootfs(image.ref, { store, container: { stateDir: absState, id: basename(absState) } });
   const spec = specFromImage(rootfs.imageConfig, defaultSpec({ terminal: image.tty ?? false }), {
     lowerDirs: rootfs.lowerDirs, ...(image.args?.length ? { args: image.args } : {}),
@@ -54,11 +54,11 @@ export async function prepareImageBundle(image: ImageRunOptions, stateDir: strin
   const dir = join(stateDir, 'bundle');
   const configPath = join(dir, 'config.json');
   mkdirSync(join(dir, 'rootfs'), { recursive: true });
-  writeFileSync(configPath, JSON.stringify(spec, null, 2));
+  writeFileSync(configPath, JSON.stringify(spec, null, 2), { mode: 0o600 }); // its env: as private as state.json
   let upperParent = stateDir;
   if (image.keepUpper) {
     upperParent = makeKeptUpperDir(store, basename(absState), rootfs);
-    writeFileSync(join(stateDir, IMAGE_STATE_FILE), JSON.stringify({ ...state, keptUpper: upperParent }) + '\n');
+    writeFileSync(join(stateDir, IMAGE_STATE_FILE), JSON.stringify({ ...state, keptUpper: upperParent }) + '\n', { mode: 0o600 });
   }
   const overlay = overlayForContainer(rootfs, upperParent);
   const target = join(dir, 'rootfs');

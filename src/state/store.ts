@@ -1,12 +1,16 @@
 // The state directory of each container (crun's status.c, runc's state.json): one directory per id
 // under the state root, with state.json written atomically and a lock so that two commands on one
 // id cannot interleave.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+//
+// state.json holds the whole config, process.env included: the root tsrun makes is 0700, each
+// container's directory 0700 and state.json 0600, as runc does (root 0700, state.json 0600).
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import type { Spec } from '../oci/types.js';
 import type { CallerMounts } from '../rootfs/caller-mounts.js';
 import { flockExclusive } from '../native/shim.js';
+import { writeFileAtomic } from './atomic-file.js';
 import { validateId } from './ids.js';
 
 /** What tsrun remembers about a container between commands. */
@@ -80,17 +84,34 @@ export class StateStore {
     return existsSync(join(this.dir(id), 'state.json'));
   }
 
-  /** Creates the container's directory; fails if the id is taken. */
+  /**
+   * Creates the container's directory (0700); fails if the id is taken. The root is made 0700; an
+   * existing one keeps its mode (the user may have chosen it, as runc leaves it), except the 0711
+   * that tsrun itself made before, under which its containers' state.json files were 0644.
+   */
   createDir(id: string): string {
-    mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    this.makeRoot();
     const dir = this.dir(id);
     try {
-      mkdirSync(dir, { mode: 0o711 });
+      mkdirSync(dir, { mode: 0o700 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new TsrunError(`container ${id} already exists`, { field: 'id' });
       throw err;
     }
     return dir;
+  }
+
+  private makeRoot(): void {
+    try {
+      mkdirSync(this.root, { mode: 0o700 });
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return void mkdirSync(this.root, { recursive: true, mode: 0o700 });
+      if (code !== 'EEXIST') throw err;
+    }
+    const st = statSync(this.root);
+    if ((st.mode & 0o7777) === 0o711 && st.uid === process.geteuid?.()) chmodSync(this.root, 0o700);
   }
 
   read(id: string): ContainerRecord {
@@ -104,12 +125,9 @@ export class StateStore {
     return JSON.parse(text) as ContainerRecord;
   }
 
-  /** temp file + rename: a reader sees the old state or the new one, never half of one. */
+  /** temp file + rename: a reader sees the old state or the new one, never half of one. Mode 0600. */
   write(record: ContainerRecord): void {
-    const dir = this.dir(record.id);
-    const tmp = join(dir, `.state.json.${process.pid}`);
-    writeFileSync(tmp, JSON.stringify(record));
-    renameSync(tmp, join(dir, 'state.json'));
+    writeFileAtomic(join(this.dir(record.id), 'state.json'), JSON.stringify(record), 0o600);
   }
 
   remove(id: string): void {
