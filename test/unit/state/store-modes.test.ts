@@ -16,7 +16,7 @@ afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, f
 const mode = (p: string): number => statSync(p).mode & 0o7777;
 const record = (id: string): ContainerRecord => ({
   ociVersion: '1.2.0', id, pid: 1, pidStartTime: '1', bundle: '/b', rootfs: '/b/rootfs', created: '2024-01-01T00:00:00.000Z', started: false,
-  config: { ociVersion: '1.2.0', process: { cwd: '/', args: ['sh'], env: ['SECRET=1'] } },
+  config: { ociVersion: '1.2.0', process: { cwd: '/', args: ['sh'], env: ['SECRET=1'], user: { uid: 0, gid: 0 } } },
 });
 
 describe('StateStore modes', () => {
