@@ -16,12 +16,13 @@ import { noTrace, type TraceSink } from '../process/trace.js';
 import { applyCgroup, detectCgroupHost, planCgroup, type CgroupHandle, type CgroupHost } from '../cgroups/index.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import type { CallerMounts } from '../rootfs/caller-mounts.js';
-import { readProcStat } from '../state/status.js';
+import { readProcStat, thisProcess } from '../state/status.js';
 import { writePidFile } from '../state/pid-file.js';
 import { utcTimestamp } from '../state/timestamp.js';
 import { OCI_VERSION } from '../version.js';
 import { hasCreateHooks, runHooks, runHooksWarning } from './hooks.js';
 import { releaseImageBundle } from './image-release.js';
+import { quietTrace, quietWarn } from './diagnostics.js';
 import type { ImageRunOptions } from './image-bundle.js';
 
 export interface CreateOptions {
@@ -153,9 +154,24 @@ function attachDevices(cgroup: CgroupHandle, rules: number | undefined, trace: T
   });
 }
 
+/**
+ * The record of a container being created, written before anything else of it exists and rewritten
+ * as things are made: whenever this tsrun is killed, `delete` finds all that it made (creator: see
+ * ContainerRecord). An image's spec is not known when its state dir is made: a bare config stands in.
+ */
+function creatingRecord(id: string, bundle: Bundle | undefined, cgroupPlan?: { dir: string; ownedRoot: string }): ContainerRecord {
+  const spec = bundle?.spec ?? { ociVersion: OCI_VERSION };
+  return {
+    ociVersion: OCI_VERSION, id, pid: 0, pidStartTime: '', bundle: bundle?.dir ?? '', rootfs: bundle?.rootfs ?? '', created: utcTimestamp(),
+    ...(spec.annotations ? { annotations: spec.annotations } : {}),
+    ...(cgroupPlan ? { cgroupDir: cgroupPlan.dir, cgroupOwnedRoot: cgroupPlan.ownedRoot } : {}),
+    started: false, config: spec, creator: thisProcess(),
+  };
+}
+
 export async function createContainer(opts: CreateOptions): Promise<CreatedContainer> {
-  const warn = opts.warn ?? (() => {});
-  const trace = opts.trace ?? noTrace;
+  const warn = quietWarn(opts.warn);
+  const trace = quietTrace(opts.trace ?? noTrace);
   const store = new StateStore(opts.root);
   store.dir(opts.id); // validates the id before anything else
   let cgroup: CgroupHandle | undefined;
@@ -167,7 +183,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   let ownsDir = false;
   let createdSpec: Spec | undefined;
   let callerMounts: CallerMounts | undefined;
-  if (fromImage) { store.createDir(opts.id); ownsDir = true; }
+  if (fromImage) { store.createDir(opts.id, creatingRecord(opts.id, undefined)); ownsDir = true; }
   try {
     // Loaded only for an image: a plain bundle never pays for the image code (nor does the snapshot).
     const image = opts.image ? await (await import('./image-bundle.js')).prepareImageBundle(opts.image, store.dir(opts.id)) : undefined;
@@ -182,7 +198,11 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
       foreground: opts.foreground ?? false, startGate: opts.startedByCaller ? 'caller' : { fifo: store.fifoPath(opts.id) }, ...(cgroupPlan ? { cgroup2Mount: cgroupPlan.mountPoint } : {}), ...(image ? { rootfsSteps: image.rootfsSteps } : {}),
       ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? {} : { keyring: opts.id }),
     });
-    if (!fromImage) { store.createDir(opts.id); ownsDir = true; }
+    // Recorded before the cgroup and the process exist: if tsrun is killed from here on, `delete
+    // --force` finds them (and status says "creating" while this process lives).
+    let record = creatingRecord(opts.id, bundle, cgroupPlan);
+    if (fromImage) store.write(record);
+    else { store.createDir(opts.id, record); ownsDir = true; }
     const tracked = beginCallerMounts(plan, bundle.rootfs, warn);
     if (!opts.startedByCaller) shim.mkfifo(store.fifoPath(opts.id), 0o600);
     cgroup = cgroupPlan ? applyCgroup(cgroupPlan, (w, ms, result) => trace.event({
@@ -194,22 +214,19 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     }
     const cgroupFd = cgroup ? cgroup.openDirFd() : -1;
     const recordFor = (pid: number): ContainerRecord => ({
-      ociVersion: OCI_VERSION, id: opts.id, pid, pidStartTime: readProcStat(pid)?.startTime ?? '',
-      bundle: bundle.dir, rootfs: bundle.rootfs, created: utcTimestamp(),
-      ...(spec.annotations ? { annotations: spec.annotations } : {}),
-      ...(cgroup ? { cgroupDir: cgroup.dir, cgroupOwnedRoot: cgroupPlan!.ownedRoot } : {}),
-      ...(tracked ? { callerMounts: tracked } : {}),
-      started: false, config: spec,
+      ...record, pid, pidStartTime: readProcStat(pid)?.startTime ?? '', ...(tracked ? { callerMounts: tracked } : {}),
     });
-    // Recorded before the child runs its plan: if tsrun dies during set-up, `delete -f` can still
-    // find the process and its cgroup.
+    // The init is recorded before it runs its plan when only its pid could find it later: without a
+    // cgroup (cgroup.kill finds it otherwise), before it mounts in the caller's table, and for hooks
+    // (which may ask `tsrun state`). Otherwise the next write has it: one state.json write less.
+    const recordInitNow = !cgroup || tracked !== undefined || hasCreateHooks(spec);
     const start = (fd: number, place?: (pid: number) => void): Promise<ContainerProcess> => startProcess(plan, {
       trace, traceSteps: opts.trace !== undefined, cgroupFd: fd, execInit: true,
       // A foreground run of a container born in its cgroup (or without one) sets up while tsrun
-      // writes its state and loads the device program: two cores at work instead of one.
+      // loads the device program (and writes its state, if it must now): two cores at work.
       early: place === undefined && (opts.foreground ?? false) && tracked === undefined,
       // From the go-ahead on, a failure must undo whatever the plan mounted in the caller's table.
-      beforeGo: (pid) => { place?.(pid); callerMounts = tracked; store.write(recordFor(pid)); cgroup?.loadDevices(); },
+      beforeGo: (pid) => { place?.(pid); callerMounts = tracked; record = recordFor(pid); if (recordInitNow) store.write(record); cgroup?.loadDevices(); },
       atWaiting: () => { if (cgroup) attachDevices(cgroup, cgroupPlan?.deviceRules?.length, trace); },
     });
     try {
@@ -238,12 +255,16 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     }
     if (callerMounts) {
       callerMounts = finishCallerMounts(callerMounts);
-      store.write({ ...store.read(opts.id), callerMounts });
+      record = { ...record, callerMounts };
+      store.write(record);
     }
-    const record = store.read(opts.id);
     if (opts.pidFile) writePidFile(opts.pidFile, proc.pid);
     if (opts.consoleSocket) handOverConsole(proc, opts.consoleSocket);
-    return { record, store, process: proc, ...(cgroup ? { cgroup } : {}) };
+    // Done: from now on the status comes from the init. `run` writes the record itself as it starts
+    // the container (until then a killed `run` leaves a stopped container, whose init dies with it).
+    const { creator: _done, ...created } = record;
+    if (!opts.startedByCaller) store.write(created);
+    return { record: created, store, process: proc, ...(cgroup ? { cgroup } : {}) };
   } catch (err) {
     // Nothing half-made stays: the process (if any) is gone, then its cgroup and state.
     if (proc) {
@@ -254,10 +275,17 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     if (callerMounts) {
       try { removeCallerMounts(callerMounts, warn); } catch (e) { warn(`after the failed create: ${(e as Error).message}`); }
     }
-    await cgroup?.destroy().catch(() => undefined);
+    if (cgroup) {
+      // A process the failure left in it (one spawned before its handle came back) is killed first.
+      try { if (cgroup.populated()) await cgroup.kill(); } catch { /* destroy says what is wrong */ }
+      await cgroup.destroy().catch((e: unknown) => warn(`after the failed create: ${(e as Error).message}`));
+    }
     if (ownsDir) {
-      if (fromImage) releaseImageBundle(store.dir(opts.id), { keepUpper: false });
-      store.remove(opts.id);
+      try {
+        if (fromImage) releaseImageBundle(store.dir(opts.id), { keepUpper: false });
+      } finally {
+        store.remove(opts.id);
+      }
     }
     // runtime-spec: a failed create hook destroys the container, then poststop hooks still run.
     if (proc && createdSpec?.hooks?.poststop?.length) {

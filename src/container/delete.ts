@@ -1,14 +1,21 @@
 // `tsrun delete [--force] ID`: remove a stopped container's cgroup and state. A created or running
 // container is refused without --force (and left untouched); with it, everything in the container
 // is killed first — cgroup.kill when there is a cgroup — and the init's exit is awaited on a pidfd.
+//
+// A create that was killed half-way left a record naming what it had made (state/store.ts,
+// `creator`): that container is stopped, and delete removes it all, killing its init if it got that
+// far. One still being created is refused without --force; with it, the tsrun creating it is killed
+// first (as runc's delete kills a creating container's init, failing its create), then the rest.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { loadCgroup } from '../cgroups/index.js';
 import { removeCallerMounts } from '../rootfs/caller-mounts-host.js';
 import { waitForExit } from '../process/exit-wait.js';
+import * as shim from '../native/shim.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
-import { containerStatus } from '../state/status.js';
+import { containerStatus, creatorAlive, initAlive, processAlive } from '../state/status.js';
+import { quietWarn } from './diagnostics.js';
 import { runHooksWarning } from './hooks.js';
 import { releaseImageBundle } from './image-release.js';
 import { OCI_VERSION } from '../version.js';
@@ -29,45 +36,89 @@ export async function removeContainer(store: StateStore, record: ContainerRecord
   }
   // Before the state goes: if an unmount fails, `delete` can be run again.
   if (record.callerMounts) removeCallerMounts(record.callerMounts, warn);
-  const keptUpper = releaseImageBundle(store.dir(record.id)); // its reference in the image store, if from an image
+  // Its reference in the image store, if from an image; a create that never finished keeps nothing.
+  const keptUpper = releaseImageBundle(store.dir(record.id), record.creator ? { keepUpper: false } : {});
   store.remove(record.id);
   if (keptUpper) note(`the upper layer of container ${record.id} is kept in ${keptUpper}`);
-  if (record.config.hooks?.poststop?.length) {
+  // As a failed create does: poststop hooks only if the container process was made.
+  if (record.config.hooks?.poststop?.length && record.pid > 0) {
     const state = { ociVersion: OCI_VERSION, id: record.id, status: 'stopped' as const, bundle: record.bundle, annotations: record.annotations ?? {} };
     await runHooksWarning('poststop', record.config, state, warn);
   }
 }
 
 export async function killEverything(record: ContainerRecord): Promise<void> {
-  if (record.cgroupDir) {
+  if (record.cgroupDir && existsSync(join(record.cgroupDir, 'cgroup.procs'))) {
     try {
       await loadCgroup(record.cgroupDir, record.cgroupOwnedRoot).kill();
     } catch { /* fall back to the init: with a PID namespace its death ends the rest */ }
   }
+  // Only the recorded init itself: pid 0 (not made yet) would signal tsrun's own process group,
+  // and a pid whose start time differs belongs to someone else now.
+  if (!initAlive(record)) return;
   try { process.kill(record.pid, 'SIGKILL'); } catch { /* already gone */ }
   if (!(await waitForExit(record.pid, 10_000))) {
     throw new TsrunError(`container ${record.id}: init ${record.pid} did not exit within 10 s of SIGKILL`);
   }
 }
 
-export async function deleteContainer(root: string, id: string, force = false, warn: (m: string) => void = () => {}, note: (m: string) => void = warn): Promise<void> {
+/**
+ * SIGKILLs the tsrun process that is still creating the container and waits for its end. Through a
+ * pidfd opened before the start time is checked again: the signal cannot reach a reuse of its pid.
+ */
+async function killCreator(record: ContainerRecord): Promise<void> {
+  const creator = record.creator;
+  if (!creator) return;
+  const fd = shim.pidfdOpen(creator.pid);
+  if (fd === undefined) return;
+  try {
+    if (!processAlive(creator.pid, creator.startTime)) return;
+    try { shim.pidfdSendSignal(fd, 9); } catch { /* exited meanwhile */ }
+    if (!(await shim.pollReadable(fd, 10_000))) {
+      throw new TsrunError(`container ${record.id}: the tsrun creating it (pid ${creator.pid}) did not exit within 10 s of SIGKILL`);
+    }
+  } finally {
+    shim.closeFd(fd);
+  }
+}
+
+/**
+ * A state dir without state.json: left by a create killed between its mkdir and its first record,
+ * or being removed by a concurrent delete. It holds at most an image's bundle files; its reference
+ * in the image store goes with it.
+ */
+function removeUnrecorded(store: StateStore, id: string): void {
+  try {
+    releaseImageBundle(store.dir(id), { keepUpper: false });
+  } finally {
+    store.remove(id);
+  }
+}
+
+export async function deleteContainer(root: string, id: string, force = false, warnTo: (m: string) => void = () => {}, noteTo: (m: string) => void = warnTo): Promise<void> {
   const store = new StateStore(root);
+  const warn = quietWarn(warnTo);
+  const note = quietWarn(noteTo);
   // runc and crun accept `delete --force` of a container they do not know (podman relies on it),
   // including one that a concurrent delete removed while we waited for its lock.
   const gone = (): boolean => force && !store.exists(id);
   if (gone()) {
-    store.remove(id);
+    removeUnrecorded(store, id);
     return;
   }
   try {
     await store.withLock(id, async () => {
-      if (gone()) return;
-      const record = store.read(id);
-      const status = containerStatus(record, store.dir(id));
-      if (status !== 'stopped') {
-        if (!force) throw new TsrunError(`cannot delete container ${id} in state ${status}: stop it first or use --force`);
-        await killEverything(record);
+      if (gone()) return removeUnrecorded(store, id);
+      let record = store.read(id);
+      if (force && creatorAlive(record)) {
+        await killCreator(record);
+        if (gone()) return removeUnrecorded(store, id);
+        record = store.read(id); // what it had made by the time it died
       }
+      const status = containerStatus(record, store.dir(id));
+      if (status !== 'stopped' && !force) throw new TsrunError(`cannot delete container ${id} in state ${status}: stop it first or use --force`);
+      // An abandoned create's init (if it got that far) is alive though the container is stopped.
+      if (status !== 'stopped' || record.creator) await killEverything(record);
       await removeContainer(store, record, warn, note);
     });
   } catch (err) {

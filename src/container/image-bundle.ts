@@ -57,8 +57,10 @@ export async function prepareImageBundle(image: ImageRunOptions, stateDir: strin
   writeFileSync(configPath, JSON.stringify(spec, null, 2), { mode: 0o600 }); // its env: as private as state.json
   let upperParent = stateDir;
   if (image.keepUpper) {
-    upperParent = makeKeptUpperDir(store, basename(absState), rootfs);
-    writeFileSync(join(stateDir, IMAGE_STATE_FILE), JSON.stringify({ ...state, keptUpper: upperParent }) + '\n', { mode: 0o600 });
+    // Recorded before it is made: a create killed in between leaves nothing that delete cannot find.
+    upperParent = makeKeptUpperDir(store, basename(absState), rootfs, new Date(), (dir) => {
+      writeFileSync(join(stateDir, IMAGE_STATE_FILE), JSON.stringify({ ...state, keptUpper: dir }) + '\n', { mode: 0o600 });
+    });
   }
   const overlay = overlayForContainer(rootfs, upperParent);
   const target = join(dir, 'rootfs');

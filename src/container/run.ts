@@ -11,6 +11,7 @@ import { createContainer } from './create.js';
 import { removeContainer } from './delete.js';
 import { startCreated } from './start.js';
 import type { ImageRunOptions } from './image-bundle.js';
+import { quietWarn } from './diagnostics.js';
 
 export interface RunOptions {
   /** Bundle directory, or `image` (run an image without making a bundle first). */
@@ -51,6 +52,9 @@ export function generatedId(bundleOrImage: string): string {
 
 export async function runContainer(opts: RunOptions): Promise<RunResult> {
   const id = opts.id ?? generatedId(opts.image?.ref ?? opts.bundle ?? '.');
+  // A closed stderr (EPIPE) must not keep the end of the run from removing the container.
+  const warn = quietWarn(opts.warn);
+  const note = opts.note ? quietWarn(opts.note) : warn;
   const signals = opts.detach ? undefined : forwardSignals();
   let created;
   try {
@@ -61,7 +65,7 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
     ...(opts.pidFile ? { pidFile: opts.pidFile } : {}),
     ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
     ...(opts.trace ? { trace: opts.trace } : {}),
-    ...(opts.warn ? { warn: opts.warn } : {}),
+    warn,
     ...(opts.cgroupHost ? { cgroupHost: opts.cgroupHost } : {}),
     });
   } catch (err) {
@@ -69,7 +73,6 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
     throw err;
   }
   const { store, record, process: proc, cgroup } = created;
-  const warn = opts.warn ?? (() => {});
   try {
     await startCreated(store, record, warn, () => proc.go());
   } catch (err) {
@@ -91,6 +94,6 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
   } finally {
     signals.stop();
     // The record as create left it, started: nothing else writes a running container's state.
-    await removeContainer(store, { ...record, started: true }, warn, opts.note);
+    await removeContainer(store, { ...record, started: true }, warn, note);
   }
 }

@@ -8,7 +8,7 @@
 // usually a tmpfs and the store a disk, so a move would be a copy of a possibly big tree, and the
 // container's writes would fill memory meanwhile. `image prune` leaves these alone; remove one with
 // `rm -rf`.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { ImageRootfs } from './rootfs.js';
 
 /** 2024-05-01T12:34:56.789Z → 20240501T123456Z: sorts by time; no ':', which overlayfs options cannot hold. */
@@ -18,13 +18,19 @@ function compactTime(d: Date): string {
 
 /**
  * Makes the kept-upper directory of container `id` and returns it. Never reuses one: a container of
- * the same id created in the same second gets `.2`, `.3`…
+ * the same id created in the same second gets `.2`, `.3`… `claim` is told the name before the
+ * directory is made, so that a create killed at any point has recorded what to remove (no other
+ * process makes a directory for this id meanwhile: ids are unique among existing containers).
  */
-export function makeKeptUpperDir(storeDir: string, id: string, rootfs: ImageRootfs, now = new Date()): string {
+export function makeKeptUpperDir(storeDir: string, id: string, rootfs: ImageRootfs, now = new Date(), claim?: (dir: string) => void): string {
   mkdirSync(`${storeDir}/uppers`, { recursive: true, mode: 0o700 });
   const base = `${storeDir}/uppers/${id}-${compactTime(now)}`;
   for (let n = 1; ; n++) {
     const dir = n === 1 ? base : `${base}.${n}`;
+    if (claim) {
+      if (existsSync(dir)) continue; // an earlier container's: never claimed, even for an instant
+      claim(dir);
+    }
     try {
       mkdirSync(dir, { mode: 0o700 });
     } catch (e) {

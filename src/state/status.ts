@@ -1,9 +1,10 @@
 // A container's status (runtime-spec "state"): derived each time from the kernel, never trusted from
 // a file. The init is alive only if its pid exists, is not a zombie, and has the start time recorded
-// at create (so a reused pid is not mistaken for it).
+// at create (so a reused pid is not mistaken for it); the same goes for the tsrun process that is
+// still creating a container.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ContainerRecord } from './store.js';
+import type { ContainerRecord, Creator } from './store.js';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
@@ -20,12 +21,38 @@ export function readProcStat(pid: number): { state: string; startTime: string } 
   return { state: fields[0] ?? '', startTime: fields[19] ?? '' };
 }
 
+/** True if `pid` runs (not a zombie) and started at `startTime`: the same process, not a reuse of its pid. */
+export function processAlive(pid: number, startTime: string): boolean {
+  if (!(pid > 0)) return false;
+  const stat = readProcStat(pid);
+  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X' && stat.startTime === startTime;
+}
+
 export function initAlive(record: ContainerRecord): boolean {
-  const stat = readProcStat(record.pid);
-  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X' && stat.startTime === record.pidStartTime;
+  return processAlive(record.pid, record.pidStartTime);
+}
+
+/** The calling process as a record's creator. */
+export function thisProcess(): Creator {
+  return { pid: process.pid, startTime: readProcStat(process.pid)?.startTime ?? '' };
+}
+
+/** The tsrun that is creating the container still runs. */
+export function creatorAlive(record: ContainerRecord): boolean {
+  return record.creator !== undefined && processAlive(record.creator.pid, record.creator.startTime);
+}
+
+/**
+ * A record whose creator died before finishing (killed): what it made is left over, and the init,
+ * if any, was never handed over (no device rules attached, no pid file). `delete` removes it all.
+ */
+export function abandoned(record: ContainerRecord): boolean {
+  return record.creator !== undefined && !creatorAlive(record);
 }
 
 export function containerStatus(record: ContainerRecord, stateDir: string): Status {
+  // runtime-spec's "creating": create has not finished. An abandoned create counts as stopped.
+  if (record.creator) return creatorAlive(record) ? 'creating' : 'stopped';
   if (!initAlive(record)) return 'stopped';
   // Frozen wins: a created container can be paused too, and resumes to created (as runc).
   if (record.cgroupDir && isFrozen(record.cgroupDir)) return 'paused';

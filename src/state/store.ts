@@ -13,6 +13,12 @@ import { flockExclusive } from '../native/shim.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { validateId } from './ids.js';
 
+/** The tsrun process that is creating a container: pid and field 22 of its /proc/PID/stat. */
+export interface Creator {
+  pid: number;
+  startTime: string;
+}
+
 /** What tsrun remembers about a container between commands. */
 export interface ContainerRecord {
   ociVersion: string;
@@ -37,6 +43,13 @@ export interface ContainerRecord {
   started: boolean;
   /** The config the container was created from (hooks, process settings for exec). */
   config: Spec;
+  /**
+   * Present from the first record, written before anything else of the container exists, until
+   * create has finished. While that process lives the container is "creating"; once it is gone
+   * without finishing (killed), the record names what it made, for `delete` to remove. Until the
+   * init exists, `pid` is 0.
+   */
+  creator?: Creator;
 }
 
 /**
@@ -85,17 +98,24 @@ export class StateStore {
   }
 
   /**
-   * Creates the container's directory (0700); fails if the id is taken. The root is made 0700; an
+   * Creates the container's directory (0700) and writes its first record into it at once, so that
+   * `delete` finds whatever comes next; fails if the id is taken. The root is made 0700; an
    * existing one keeps its mode (the user may have chosen it, as runc leaves it), except the 0711
    * that tsrun itself made before, under which its containers' state.json files were 0644.
    */
-  createDir(id: string): string {
+  createDir(id: string, first: ContainerRecord): string {
     this.makeRoot();
     const dir = this.dir(id);
     try {
       mkdirSync(dir, { mode: 0o700 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new TsrunError(`container ${id} already exists`, { field: 'id' });
+      throw err;
+    }
+    try {
+      this.write(first);
+    } catch (err) {
+      removeTree(dir); // made here, and nothing else knows of it yet
       throw err;
     }
     return dir;

@@ -23,16 +23,14 @@ describe('StateStore modes', () => {
   it('makes a missing root (and its missing parents) 0700, the container dir 0700 and state.json 0600', () => {
     const root = join(tmp(), 'a', 'root');
     const store = new StateStore(root);
-    store.createDir('c1');
-    store.write(record('c1'));
+    store.createDir('c1', record('c1'));
     expect([mode(join(root, '..')), mode(root), mode(join(root, 'c1')), mode(join(root, 'c1', 'state.json'))]).toEqual([0o700, 0o700, 0o700, 0o600]);
     expect(readdirSync(join(root, 'c1'))).toEqual(['state.json']);
   });
 
   it('rewriting state.json keeps 0600 and leaves no temp file', () => {
     const store = new StateStore(join(tmp(), 'root'));
-    store.createDir('c1');
-    store.write(record('c1'));
+    store.createDir('c1', record('c1'));
     store.write({ ...record('c1'), started: true });
     expect(mode(join(store.root, 'c1', 'state.json'))).toBe(0o600);
     expect(readdirSync(join(store.root, 'c1'))).toEqual(['state.json']);
@@ -43,7 +41,7 @@ describe('StateStore modes', () => {
     const root = join(tmp(), 'root');
     mkdirSync(root);
     chmodSync(root, 0o711);
-    new StateStore(root).createDir('c1');
+    new StateStore(root).createDir('c1', record('c1'));
     expect(mode(root)).toBe(0o700);
   });
 
@@ -52,7 +50,7 @@ describe('StateStore modes', () => {
       const root = join(tmp(), 'root');
       mkdirSync(root);
       chmodSync(root, m);
-      new StateStore(root).createDir('c1');
+      new StateStore(root).createDir('c1', record('c1'));
       expect(mode(root)).toBe(m);
       expect(mode(join(root, 'c1'))).toBe(0o700);
     }
