@@ -40,7 +40,7 @@ function startContainerHookSteps(hook: Hook, config: Spec, pid: number, field: s
 
 async function runContainerHook(phase: HookPhase, i: number, hook: Hook, state: State, config: Spec, stateDir: string, cgroupDir?: string): Promise<void> {
   const stateFile = join(stateDir, `hook-state-${phase}.json`);
-  writeFileSync(stateFile, JSON.stringify(state));
+  writeFileSync(stateFile, JSON.stringify(state), { mode: 0o600 }); // as private as state.json
   const stateFd = openSync(stateFile, 'r');
   const field = `hooks.${phase}[${i}]`;
   const plan: Plan = {

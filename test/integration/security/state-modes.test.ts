@@ -102,4 +102,14 @@ describe.skipIf(skip !== undefined)(`security: state file modes${skip ? ` [skipp
     expectUnreadableByNobody(root, files.slice(0, 3), 'PATH=');
     expect(mode(store) & 0o077).toBe(0);
   });
+
+  it('the state file a container-namespace hook reads (hook-state-*.json) is 0600 too', async () => {
+    const root = makeRoot();
+    const id = uniqueId('modes-hook');
+    const { bundle } = secretBundle();
+    bundle.rewrite((spec) => { spec.hooks = { createContainer: [{ path: '/bin/true' }] }; });
+    await mustCreate(root, bundle, id);
+    const file = join(root, id, 'hook-state-createContainer.json');
+    expect(octal(file)).toBe(`${file}: 0600`);
+  });
 });
