@@ -10,7 +10,7 @@ import { ImageStore, type ImageRecord } from './image-store.js';
 export { isImageSource, parseImageArg } from './image-arg.js';
 import { DEFAULT_STORE, LayerStore } from './layer-store.js';
 import { isOciLayout, openOciLayout } from './oci-layout.js';
-import { withStoreLock } from './store-lock.js';
+import { removeDeadScratch, withStoreLock } from './store-lock.js';
 import type { ResolvedImage } from './source.js';
 import type { UnpackLimits } from './layer-unpack.js';
 
@@ -34,7 +34,6 @@ export async function openSource(path: string, tag: string | undefined, layers: 
     if (!isOciLayout(path)) throw new TsrunError(`${path}: a directory but not an OCI image layout`, { file: path });
     return openOciLayout(path, tag);
   }
-  layers.cleanTmp();
   return openArchive(path, layers.makeTmp(), tag);
 }
 
@@ -47,6 +46,8 @@ export async function importImage(arg: string, opts: ImportOptions = {}): Promis
 /** importImage for a caller that holds the store lock (store-lock.ts). */
 export async function importWithLockHeld(arg: string, opts: ImportOptions = {}): Promise<ImageRecord> {
   const storeDir = opts.store ?? DEFAULT_STORE;
+  // What an importer killed half-way left (up to a partial layer) goes now, whatever the source.
+  removeDeadScratch(storeDir);
   const layers = new LayerStore(storeDir);
   const images = new ImageStore(storeDir);
   const known = findImported(arg, storeDir, opts.name);

@@ -3,7 +3,7 @@
 // A layer is unpacked into `<store>/tmp/<pid>-…` and renamed into place only when complete (its
 // layer.json written last inside it), so a crash never leaves a half layer that looks whole.
 import {
-  closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, readSync, renameSync, rmSync, writeFileSync,
+  closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readlinkSync, readSync, renameSync, rmSync, writeFileSync,
 } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough, type Readable } from 'node:stream';
@@ -94,29 +94,18 @@ async function unpackUncompressedFile(
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-}
-
 export class LayerStore extends LayerPaths {
   private ensureDirs(): void {
     for (const d of ['layers', 'l', 'tmp', 'images']) mkdirSync(`${this.dir}/${d}`, { recursive: true, mode: 0o700 });
   }
 
-  /** A private scratch dir in the store (same file system, so a rename moves it into place). */
+  /**
+   * A private scratch dir in the store (same file system, so a rename moves it into place). Made
+   * and removed under the store lock, which is what tells a dead importer's apart (store-lock.ts).
+   */
   makeTmp(): string {
     this.ensureDirs();
     return mkdtempSync(`${this.dir}/tmp/${process.pid}-`);
-  }
-
-  /** Removes scratch dirs of importers that died. */
-  cleanTmp(): void {
-    let names: string[];
-    try { names = readdirSync(`${this.dir}/tmp`); } catch { return; }
-    for (const n of names) {
-      const pid = Number(n.split('-')[0]);
-      if (pid !== process.pid && !(pid > 0 && pidAlive(pid))) rmSync(`${this.dir}/tmp/${n}`, { recursive: true, force: true });
-    }
   }
 
   /**

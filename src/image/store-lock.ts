@@ -10,7 +10,7 @@
 // store locked. flock(2) locks belong to an open file description: a second lock taken by the same
 // process on the store waits for the first, so functions that run under the lock call each other's
 // `…WithLockHeld` variants, never the locking ones.
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { flockExclusive } from '../native/shim.js';
 
@@ -35,4 +35,17 @@ export async function withStoreLock<T>(storeDir: string, fn: () => Promise<T> | 
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Removes every scratch dir under `<store>/tmp` (a partial layer, an inflated archive, a layer being
+ * deleted). The caller holds the store lock, and every maker of a scratch dir holds that lock for
+ * the dir's whole life (imports, `run --image` importing, prune): whatever is there now belongs to a
+ * process that died holding it. Its pid, in the dir's name, proves nothing either way: the kernel
+ * reuses pids, and a dead importer's may belong to any process by now.
+ */
+export function removeDeadScratch(storeDir: string): void {
+  let names: string[];
+  try { names = readdirSync(`${storeDir}/tmp`); } catch { return; }
+  for (const n of names) rmSync(`${storeDir}/tmp/${n}`, { recursive: true, force: true });
 }
