@@ -1,8 +1,9 @@
 // Issue 12, item 8: an image import killed half-way leaves its scratch dirs (`<store>/tmp/<pid>-…`,
-// up to a partial layer); the next import, of any source kind, removes them and succeeds. Whether a
+// up to a partial layer); the next import, of any source kind (OCI layout, docker archive plain or
+// gzipped, OCI archive, or `run --image` importing), removes them and succeeds. Whether a
 // scratch dir is dead is not guessed from its pid (which the kernel reuses): every maker of one holds
 // the store's flock for the dir's whole life, so a dir found by whoever holds the lock is dead.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +48,8 @@ beforeAll(async () => {
   sources['docker archive'] = join(work, 'image.tar');
   writeFileSync(join(work, 'image.tar.gz'), gzipSync(archive, { level: 1 }));
   sources['gzipped docker archive'] = join(work, 'image.tar.gz');
+  execFileSync('tar', ['-C', join(work, 'layout'), '-cf', join(work, 'image.oci.tar'), 'oci-layout', 'index.json', 'blobs']);
+  sources['OCI archive'] = join(work, 'image.oci.tar');
 }, 120_000);
 
 afterAll(() => { if (work) rmSync(work, { recursive: true, force: true }); });
@@ -66,7 +69,7 @@ async function killedImport(store: string, source: string, atMs: number): Promis
 }
 
 describe.skipIf(skip !== undefined)(`security: a killed image import leaves nothing for long${skip ? ` [skipped: ${skip}]` : ''}`, () => {
-  for (const kind of ['OCI layout (gzip layers)', 'docker archive', 'gzipped docker archive']) {
+  for (const kind of ['OCI layout (gzip layers)', 'docker archive', 'gzipped docker archive', 'OCI archive']) {
     it(`${kind}: killed at several points, the next import removes the scratch dirs and succeeds`, async () => {
       const source = sources[kind]!;
       // How long a whole import takes here, to spread the kills over it.
