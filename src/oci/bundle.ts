@@ -3,6 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, TsrunError } from '../errors.js';
+import { thisProcessNamespaces } from './caller-namespaces.js';
 import type { Spec } from './types.js';
 import { validateSpec } from './validate.js';
 
@@ -19,7 +20,7 @@ export interface Bundle {
 export function loadBundle(dir: string): Bundle {
   const bundleDir = resolve(dir);
   const configPath = join(bundleDir, 'config.json');
-  const spec = validateSpec(parseJson(readConfig(bundleDir, configPath), configPath), configPath);
+  const spec = validateSpec(parseJson(readConfig(bundleDir, configPath), configPath), configPath, { callerNamespaces: thisProcessNamespaces });
   const rootfs = resolve(bundleDir, spec.root?.path ?? '');
   checkRootfsIsDirectory(rootfs, configPath);
   return { dir: bundleDir, configPath, spec, rootfs };

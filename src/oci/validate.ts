@@ -3,8 +3,10 @@
 //  2. rules: cross-field constraints a runtime must enforce (namespaces vs hostname, sysctl, id maps…).
 // The first problem found is thrown as a ConfigError whose field is a JSON path such as
 // `linux.namespaces[2].type`, so a user can find the offending line. Unknown properties are ignored,
-// as the runtime-spec requires.
+// as the runtime-spec requires. Pure, except for what `callerNamespaces` answers (which namespaces
+// joined by path are the caller's own): given by `create`, left out where the config was checked before.
 import { ConfigError } from '../errors.js';
+import type { CallerNamespaces } from './caller-namespaces.js';
 import { capabilityNameHint, isCapabilityName } from './capabilities.js';
 import { isRlimitName } from './rlimits.js';
 import type { Namespace, NamespaceType, Rlimit, Spec } from './types.js';
@@ -16,12 +18,17 @@ class Invalid extends Error {
   }
 }
 
+export interface ValidateOptions {
+  /** Tells which namespaces joined by path are the caller's own; without it, every join counts as private. */
+  callerNamespaces?: CallerNamespaces;
+}
+
 /** Checks the parsed config.json and returns it typed, or throws ConfigError(fieldPath, problem, file). */
-export function validateSpec(raw: unknown, file?: string): Spec {
+export function validateSpec(raw: unknown, file?: string, options: ValidateOptions = {}): Spec {
   try {
     checkSpecShape(raw, '');
     const spec = raw as Spec;
-    checkRules(spec);
+    checkRules(spec, options.callerNamespaces);
     return spec;
   } catch (err) {
     // The document itself has the empty path; name it so the message does not start with ": ".
@@ -341,12 +348,14 @@ const checkSpecShape = shape(
 // ---------------------------------------------------------------------------------------------
 // Rules across fields. The spec's shape is known to be right by now.
 
-function checkRules(spec: Spec): void {
+function checkRules(spec: Spec, callerNamespaces: CallerNamespaces | undefined): void {
   const namespaces = spec.linux?.namespaces ?? [];
   checkNoDuplicateNamespaces(namespaces);
+  const view = namespaceView(namespaces, callerNamespaces);
   checkIdMappings(spec, namespaces);
-  checkUtsNames(spec, namespaces);
-  checkSysctls(spec, namespaces);
+  checkUtsNames(spec, view);
+  checkSysctls(spec, view);
+  checkMountTableChanges(spec, view);
   checkNoDuplicateRlimits(spec.process?.rlimits ?? []);
 }
 
@@ -373,6 +382,50 @@ function findNamespace(namespaces: Namespace[], type: NamespaceType): Namespace 
   return namespaces.find((ns) => ns.type === type);
 }
 
+/**
+ * How the container's namespaces relate to the caller's: for each type, absent (shared), new, or
+ * joined by path — and then whether that path is the caller's own namespace (shared after all).
+ */
+interface NamespaceView {
+  namespaces: Namespace[];
+  /** The entry of `type` and its index, when the config lists one. */
+  entry(type: NamespaceType): { ns: Namespace; index: number } | undefined;
+  /** The entry joins, by path, the namespace the caller is in. */
+  joinsCallers(type: NamespaceType): boolean;
+}
+
+function namespaceView(namespaces: Namespace[], caller: CallerNamespaces | undefined): NamespaceView {
+  const callers = new Set<NamespaceType>();
+  namespaces.forEach((ns, i) => {
+    if (ns.path === undefined || caller === undefined) return;
+    const field = `linux.namespaces[${i}].path`;
+    const joined = caller.identify(ns.type, ns.path);
+    if (joined.kind === 'invalid') fail(field, joined.problem);
+    if (joined.kind !== 'callers') return;
+    // tsrun sets up a mount namespace it was given as the container's own: it makes `/` a slave and
+    // pivot_roots, which in the caller's namespace would move every process in it into the rootfs.
+    if (ns.type === 'mount') fail(field, `${ns.path} is the caller's own mount namespace, which tsrun would pivot_root into the rootfs; leave {"type": "mount"} out to share the caller's mount table`);
+    if (ns.type === 'user') fail(field, `${ns.path} is the caller's own user namespace, which setns(2) cannot join; leave {"type": "user"} out to share it`);
+    callers.add(ns.type);
+  });
+  return {
+    namespaces,
+    entry(type) {
+      const index = namespaces.findIndex((ns) => ns.type === type);
+      return index < 0 ? undefined : { ns: namespaces[index]!, index };
+    },
+    joinsCallers: (type) => callers.has(type),
+  };
+}
+
+/** Why a setting that needs a private `type` namespace cannot have one, or undefined when it has. */
+function sharedNamespaceProblem(view: NamespaceView, type: NamespaceType, what: string): string | undefined {
+  const found = view.entry(type);
+  if (found === undefined) return `requires a private ${type} namespace in linux.namespaces (add {"type": "${type}"}): without one ${what}`;
+  if (view.joinsCallers(type)) return `linux.namespaces[${found.index}] joins the caller's ${type} namespace (${found.ns.path}): ${what}; give the container a ${type} namespace of its own`;
+  return undefined;
+}
+
 // Id maps are written to /proc/<pid>/{uid,gid}_map of a user namespace the runtime creates; without
 // one there is nothing to write them to. A new user namespace without maps would run everything as
 // the overflow id (nobody), which is never what a config means.
@@ -389,13 +442,15 @@ function checkIdMappings(spec: Spec, namespaces: Namespace[]): void {
   }
 }
 
-// Setting hostname/domainname outside a new uts namespace would rename the host (or another container).
-function checkUtsNames(spec: Spec, namespaces: Namespace[]): void {
-  const uts = findNamespace(namespaces, 'uts');
+// Setting hostname/domainname outside a uts namespace of the container's own would rename the host
+// (or another container).
+function checkUtsNames(spec: Spec, view: NamespaceView): void {
   for (const key of ['hostname', 'domainname'] as const) {
     const value = spec[key];
     if (value === undefined || value === '') continue;
-    if (uts === undefined) fail(key, 'can only be set with a new uts namespace (add {"type": "uts"} to linux.namespaces)');
+    if (view.entry('uts') === undefined) fail(key, 'can only be set with a new uts namespace (add {"type": "uts"} to linux.namespaces)');
+    const problem = sharedNamespaceProblem(view, 'uts', `setting ${key} would rename the caller`);
+    if (problem) fail(key, problem);
   }
 }
 
@@ -410,13 +465,32 @@ export function sysctlNamespace(key: string): NamespaceType | undefined {
 }
 
 // A sysctl is only safe to write when it belongs to a namespace the container does not share with
-// the host; any other key would change the whole machine (runc applies the same rules).
-function checkSysctls(spec: Spec, namespaces: Namespace[]): void {
+// the caller; any other key would change the whole machine (runc applies the same rules, and also
+// compares a joined network namespace with its own).
+function checkSysctls(spec: Spec, view: NamespaceView): void {
   for (const key of Object.keys(spec.linux?.sysctl ?? {})) {
     const path = fieldPath('linux.sysctl', key);
     const needed = sysctlNamespace(key);
     if (needed === undefined) fail(path, 'is not isolated by any namespace, so a container may not set it');
-    if (findNamespace(namespaces, needed) === undefined) fail(path, `requires a private ${needed} namespace in linux.namespaces`);
+    const problem = sharedNamespaceProblem(view, needed, 'the value would be written to the caller\'s');
+    if (problem) fail(path, problem);
     if (key.replaceAll('/', '.') === 'kernel.hostname' && spec.hostname) fail(path, 'conflicts with the hostname field; set only one');
   }
+}
+
+// Without a mount namespace of its own the container's mounts go into the caller's mount table, and
+// `delete` removes exactly the new mounts under the rootfs. What would act elsewhere, or on a mount
+// tsrun did not make, could not be undone: masked and read-only paths are applied after chroot, where
+// /proc/<pid>/root/… names the host's files; a remount changes a mount that was there before (runc
+// refuses masked and read-only paths without a mount namespace too).
+function checkMountTableChanges(spec: Spec, view: NamespaceView): void {
+  if (view.entry('mount') !== undefined) return;
+  for (const key of ['maskedPaths', 'readonlyPaths'] as const) {
+    if ((spec.linux?.[key]?.length ?? 0) === 0) continue;
+    fail(`linux.${key}`, 'needs a private mount namespace ({"type": "mount"} in linux.namespaces): without one the paths would be changed in the caller\'s mount table, where /proc/<pid>/root/… reaches the host\'s files, and delete would leave them');
+  }
+  (spec.mounts ?? []).forEach((m, i) => {
+    if (!(m.options ?? []).includes('remount')) return;
+    fail(`mounts[${i}].options`, '"remount" changes a mount tsrun did not make, so it needs a private mount namespace ({"type": "mount"} in linux.namespaces): delete could not undo it in the caller\'s mount table');
+  });
 }
