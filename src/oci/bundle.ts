@@ -1,9 +1,10 @@
 // Loads an OCI bundle: `<dir>/config.json` (read, parsed, validated) and its root filesystem.
 // Synchronous on purpose: it runs once at start-up, before anything else can happen concurrently.
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, TsrunError } from '../errors.js';
 import { thisProcessNamespaces } from './caller-namespaces.js';
+import { MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, tooDeepAt } from './json-limits.js';
 import type { Spec } from './types.js';
 import { validateSpec } from './validate.js';
 
@@ -31,19 +32,55 @@ function errnoOf(err: unknown): string | undefined {
 }
 
 function readConfig(bundleDir: string, configPath: string): string {
+  let fd: number;
   try {
-    return readFileSync(configPath, 'utf8');
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below). Node adds O_CLOEXEC.
+    fd = openSync(configPath, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
-    const errno = errnoOf(err);
-    const details = { file: configPath, cause: err, ...(errno ? { errno } : {}) };
-    if (errno === 'ENOENT' && !isDirectory(bundleDir)) {
-      throw new TsrunError(`bundle directory ${bundleDir} does not exist`, details);
-    }
-    if (errno === 'ENOENT') {
-      throw new TsrunError(`${configPath} does not exist (a bundle needs a config.json; \`tsrun spec\` writes one)`, details);
-    }
-    throw new TsrunError(`cannot read ${configPath}: ${err instanceof Error ? err.message : String(err)}`, details);
+    throw unreadable(err, bundleDir, configPath);
   }
+  try {
+    const st = fstatSync(fd);
+    // A FIFO or /dev/zero would make reading wait or never end.
+    if (!st.isFile()) throw new TsrunError(`${configPath}: is ${fileKind(st)}, not a regular file`, { file: configPath });
+    if (st.size > MAX_CONFIG_BYTES) {
+      throw new TsrunError(`${configPath}: is ${(st.size / 2 ** 20).toFixed(1)} MiB; a config may be at most ${MAX_CONFIG_BYTES / 2 ** 20} MiB`, { file: configPath });
+    }
+    const buf = Buffer.allocUnsafe(st.size);
+    let n = 0;
+    while (n < buf.length) {
+      const got = readSync(fd, buf, n, buf.length - n, n);
+      if (got === 0) break;
+      n += got;
+    }
+    return buf.toString('utf8', 0, n);
+  } catch (err) {
+    if (err instanceof TsrunError) throw err;
+    throw unreadable(err, bundleDir, configPath);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function unreadable(err: unknown, bundleDir: string, configPath: string): TsrunError {
+  const errno = errnoOf(err);
+  const details = { file: configPath, cause: err, ...(errno ? { errno } : {}) };
+  if (errno === 'ENOENT' && !isDirectory(bundleDir)) {
+    return new TsrunError(`bundle directory ${bundleDir} does not exist`, details);
+  }
+  if (errno === 'ENOENT') {
+    return new TsrunError(`${configPath} does not exist (a bundle needs a config.json; \`tsrun spec\` writes one)`, details);
+  }
+  return new TsrunError(`cannot read ${configPath}: ${err instanceof Error ? err.message : String(err)}`, details);
+}
+
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a plain file';
 }
 
 function isDirectory(path: string): boolean {
@@ -51,6 +88,8 @@ function isDirectory(path: string): boolean {
 }
 
 function parseJson(text: string, file: string): unknown {
+  const deep = tooDeepAt(text);
+  if (deep !== undefined) throw new TsrunError(`${file}: nested more than ${MAX_CONFIG_DEPTH} levels deep (${lineAndColumn(text, deep)})`, { file });
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -148,7 +148,7 @@ const rejections: [string, Record<string, unknown>, string, RegExp][] = [
   ['env entry without =', { 'process.env[1]': 'TERM' }, 'process.env[1]', /KEY=VALUE/],
   ['env entry with empty key', { 'process.env[0]': '=x' }, 'process.env[0]', /KEY=VALUE/],
   ['missing user', { 'process.user': undefined }, 'process.user', /is required/],
-  ['negative uid', { 'process.user.uid': -1 }, 'process.user.uid', /between 0 and 4294967295, got -1/],
+  ['negative uid', { 'process.user.uid': -1 }, 'process.user.uid', /between 0 and 4294967294, got -1/],
   ['fractional gid', { 'process.user.gid': 1.5 }, 'process.user.gid', /must be an integer/],
   ['missing gid', { 'process.user.gid': undefined }, 'process.user.gid', /is required/],
   ['negative additional gid', { 'process.user.additionalGids': [5, -3] }, 'process.user.additionalGids[1]', /between 0/],

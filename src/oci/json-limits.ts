@@ -1,0 +1,50 @@
+// Limits on config.json as a document, checked before it is parsed: its size, and how deeply it
+// nests. JSON.parse itself copes with deep nesting, but tsrun later walks and serialises the config
+// recursively (state.json holds it), and 100,000 levels ended in a RangeError stack trace after the
+// container had been cloned. The runtime-spec's own structures nest 7 levels at most
+// (linux.seccomp.syscalls[i].args[j]); 64 leaves room for any extension.
+/** Largest config.json tsrun reads: a podman config with a full seccomp profile is ~100 KB. */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+/** Deepest nesting of objects and arrays; the document itself is level 1. */
+export const MAX_CONFIG_DEPTH = 64;
+
+const OPEN_OBJECT = 0x7b; // {
+const OPEN_ARRAY = 0x5b; // [
+const CLOSE_OBJECT = 0x7d; // }
+const CLOSE_ARRAY = 0x5d; // ]
+const QUOTE = 0x22; // "
+const BACKSLASH = 0x5c;
+
+/** Index just past the string that starts with the quote at `start` (text.length if it never ends). */
+function endOfString(text: string, start: number): number {
+  let i = start + 1;
+  for (;;) {
+    const quote = text.indexOf('"', i);
+    if (quote < 0) return text.length;
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return quote + 1;
+    i = quote + 1;
+  }
+}
+
+/**
+ * The offset of the bracket where the text first nests deeper than `max` levels, or undefined. Only
+ * brackets outside strings count; the text need not be valid JSON (the parser reports that).
+ */
+export function tooDeepAt(text: string, max = MAX_CONFIG_DEPTH): number | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      i = endOfString(text, i) - 1;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      depth++;
+      if (depth > max) return i;
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      depth--;
+    }
+  }
+  return undefined;
+}
