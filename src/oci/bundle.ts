@@ -101,9 +101,13 @@ function parseJson(text: string, file: string): unknown {
 }
 
 // V8 words its messages differently across versions, sometimes with an offset and sometimes with a
-// copy of the whole input; keep only the reason, the position is reported as line and column.
-function conciseJsonReason(message: string): string {
-  return message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');
+// copy of the input (`, "…"… is not valid JSON`, newlines and all); keep only the reason — the
+// position is reported as line and column — and escape what would not print on one line (the token).
+export function conciseJsonReason(message: string): string {
+  const reason = message.replace(/ (in|after) JSON at position \d+.*$/s, (m, word: string) => (word === 'after' ? ' after the JSON value' : ''))
+    .replace(/, ".*$/s, '');
+  // eslint-disable-next-line no-control-regex
+  return reason.replace(/[\x00-\x1f\x7f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** `line 3, column 7` (both 1-based) of a character offset. */

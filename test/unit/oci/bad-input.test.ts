@@ -49,6 +49,19 @@ describe('loadBundle: the document', () => {
     expect(loadError().message).toMatch(new RegExp(`config\\.json: nested more than 64 levels deep \\(line ${config.split('\n').length + 1}, column 72\\)$`));
   });
 
+  it('a syntax error is one printable line, whatever the text holds (V8 quotes the input, newlines and all)', () => {
+    const cases: [string, string][] = [
+      [`/\n\u0001${'x'.repeat(50)}`, "invalid JSON at line 1, column 1: Unexpected token '/'"],
+      ['\u0001', "invalid JSON at line 1, column 1: Unexpected token '\\u0001'"],
+      ['{}x\n', 'invalid JSON at line 1, column 3: Unexpected non-whitespace character after the JSON value'],
+      ['{"a":"\n"}', 'invalid JSON at line 1, column 7: Bad control character in string literal'],
+    ];
+    for (const [text, message] of cases) {
+      writeFileSync(join(dir, 'config.json'), text);
+      expect(loadError().message).toBe(`${join(dir, 'config.json')}: ${message}`);
+    }
+  });
+
   it('refuses a FIFO without waiting for a writer, and a config above 16 MiB without reading it', () => {
     execFileSync('mkfifo', [join(dir, 'config.json')]);
     expect(loadError().message).toBe(`${join(dir, 'config.json')}: is a FIFO, not a regular file`);
