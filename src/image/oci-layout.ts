@@ -8,6 +8,8 @@ import { TsrunError } from '../errors.js';
 import { digestHex, verifyBuffer } from './digest.js';
 import { LAYER_MEDIA_TYPES, MEDIA, REF_NAME_ANNOTATION, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from './types.js';
 import { MAX_JSON_BLOB, type LayerSource, type ResolvedImage } from './source.js';
+import { checkImageConfig, checkIndex, checkManifest } from './document-shapes.js';
+import { MAX_JSON_DEPTH, tooDeepAt } from '../oci/json-limits.js';
 import { basename, resolve } from 'node:path';
 
 const WANT = { os: 'linux', architecture: 'amd64' };
@@ -25,9 +27,12 @@ export function blobPath(dir: string, digest: string): string {
   return `${dir}/blobs/sha256/${digestHex(digest)}`;
 }
 
-function parseJson<T>(buf: Buffer, what: string): T {
+export function parseJson<T>(buf: Buffer, what: string): T {
+  const text = buf.toString('utf8');
+  // Image documents nest a few levels; a deeper one is refused before anything walks or stores it.
+  if (tooDeepAt(text, MAX_JSON_DEPTH) !== undefined) throw new TsrunError(`${what}: JSON nested more than ${MAX_JSON_DEPTH} levels deep`, { file: what });
   try {
-    return JSON.parse(buf.toString('utf8')) as T;
+    return JSON.parse(text) as T;
   } catch (e) {
     throw new TsrunError(`${what}: not valid JSON`, { file: what, cause: e });
   }
@@ -36,9 +41,10 @@ function parseJson<T>(buf: Buffer, what: string): T {
 /** Reads a small blob whole and checks it against its descriptor. */
 export async function readJsonBlob<T>(dir: string, d: Descriptor): Promise<T> {
   if (!(d.size >= 0 && d.size <= MAX_JSON_BLOB)) throw new TsrunError(`blob ${d.digest}: implausible size ${d.size} for a JSON document`, { file: d.digest });
+  const path = blobPath(dir, d.digest); // refuses a malformed digest: not "missing"
   let data: Buffer;
   try {
-    data = await readFile(blobPath(dir, d.digest));
+    data = await readFile(path);
   } catch (e) {
     throw new TsrunError(`blob ${d.digest} is missing from the layout ${dir}`, { file: d.digest, cause: e });
   }
@@ -53,9 +59,7 @@ async function readIndex(dir: string): Promise<ImageIndex> {
   } catch (e) {
     throw new TsrunError(`${dir}: no index.json (not an OCI image layout)`, { file: `${dir}/index.json`, cause: e });
   }
-  const idx = parseJson<ImageIndex>(data, `${dir}/index.json`);
-  if (!Array.isArray(idx.manifests)) throw new TsrunError(`${dir}/index.json: no manifests list`, { file: `${dir}/index.json` });
-  return idx;
+  return checkIndex<ImageIndex>(parseJson(data, `${dir}/index.json`), `${dir}/index.json`);
 }
 
 /** Tags (ref.name annotations) a layout offers. */
@@ -88,15 +92,13 @@ function pickPlatform(idx: ImageIndex, from: string): Descriptor {
 async function resolveManifest(dir: string, d: Descriptor, depth = 0): Promise<{ desc: Descriptor; manifest: ImageManifest }> {
   if (depth > 4) throw new TsrunError(`blob ${d.digest}: image indexes nested too deep`, { file: d.digest });
   if (d.mediaType === MEDIA.ociIndex || d.mediaType === MEDIA.dockerList) {
-    const idx = await readJsonBlob<ImageIndex>(dir, d);
-    if (!Array.isArray(idx.manifests)) throw new TsrunError(`blob ${d.digest}: image index without manifests`, { file: d.digest });
+    const idx = checkIndex<ImageIndex>(await readJsonBlob(dir, d), `blob ${d.digest}`);
     return resolveManifest(dir, pickPlatform(idx, d.digest), depth + 1);
   }
   if (d.mediaType !== MEDIA.ociManifest && d.mediaType !== MEDIA.dockerManifest) {
     throw new TsrunError(`blob ${d.digest}: unknown media type ${d.mediaType}`, { file: d.digest });
   }
-  const manifest = await readJsonBlob<ImageManifest>(dir, d);
-  if (!manifest.config || !Array.isArray(manifest.layers)) throw new TsrunError(`blob ${d.digest}: manifest without config or layers`, { file: d.digest });
+  const manifest = checkManifest<ImageManifest>(await readJsonBlob(dir, d), `blob ${d.digest}`);
   return { desc: d, manifest };
 }
 
@@ -125,8 +127,8 @@ export async function openOciLayout(dir: string, tag?: string): Promise<Resolved
   if (manifest.config.mediaType !== MEDIA.ociConfig && manifest.config.mediaType !== MEDIA.dockerConfig) {
     throw new TsrunError(`blob ${manifest.config.digest}: unknown config media type ${manifest.config.mediaType}`, { file: manifest.config.digest });
   }
-  const config = await readJsonBlob<ImageConfig>(dir, manifest.config);
-  const diffIds = config.rootfs?.diff_ids ?? [];
+  const config = checkImageConfig<ImageConfig>(await readJsonBlob(dir, manifest.config), `blob ${manifest.config.digest}`);
+  const diffIds = config.rootfs.diff_ids;
   if (diffIds.length !== manifest.layers.length) {
     throw new TsrunError(`blob ${manifest.config.digest}: ${diffIds.length} diff_ids for ${manifest.layers.length} layers`, { file: manifest.config.digest });
   }

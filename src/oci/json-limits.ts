@@ -9,6 +9,9 @@ export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 /** Deepest nesting of objects and arrays; the document itself is level 1. */
 export const MAX_CONFIG_DEPTH = 64;
 
+/** The same for an image's JSON documents (index, manifest, config): they nest 5 levels or so. */
+export const MAX_JSON_DEPTH = 64;
+
 const OPEN_OBJECT = 0x7b; // {
 const OPEN_ARRAY = 0x5b; // [
 const CLOSE_OBJECT = 0x7d; // }
