@@ -4,7 +4,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Sta
 import { join, resolve } from 'node:path';
 import { ConfigError, TsrunError } from '../errors.js';
 import { thisProcessNamespaces } from './caller-namespaces.js';
-import { MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, tooDeepAt } from './json-limits.js';
+import { MAX_CONFIG_BYTES } from './json-limits.js';
 import type { Spec } from './types.js';
 import { validateSpec } from './validate.js';
 
@@ -88,8 +88,7 @@ function isDirectory(path: string): boolean {
 }
 
 function parseJson(text: string, file: string): unknown {
-  const deep = tooDeepAt(text);
-  if (deep !== undefined) throw new TsrunError(`${file}: nested more than ${MAX_CONFIG_DEPTH} levels deep (${lineAndColumn(text, deep)})`, { file });
+  // (How deeply the document nests is the validator's business: see checks.ts.)
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -44,7 +44,53 @@ export const bool: Check = (v, path) => {
   if (typeof v !== 'boolean') fail(path, `must be a boolean, got ${jsonKind(v)}`);
 };
 
-export const anyObject: Check = expectObject;
+// ---------------------------------------------------------------------------------------------
+// Depth. JSON.parse copes with any nesting, but tsrun later serialises the config (state.json holds
+// it): 100,000 levels ended in a RangeError stack trace after the container had been cloned. The
+// runtime-spec's own structures nest 7 levels at most (linux.seccomp.syscalls[i].args[j]), and the
+// shapes below bound them; what they do not look into — unknown fields, free-form objects — is
+// walked here, without recursion, down to the limit.
+
+/** The deepest nesting of objects and arrays a document may have; the document itself is level 1. */
+export const MAX_DEPTH = 64;
+
+/** How deep the value at `path` lies: the document is level 1, `a` 2, `a.b[0]` 4 (quoted keys skipped). */
+function depthOf(path: string): number {
+  if (path === '') return 1;
+  let depth = path.startsWith('[') ? 1 : 2;
+  for (let i = 0; i < path.length; i++) {
+    const c = path[i];
+    if (c === '"') { // a quoted key (`a["x.y"]`): skip to its closing quote, past JSON's \" and \\ escapes
+      for (i++; i < path.length && path[i] !== '"'; i += path[i] === '\\' ? 2 : 1);
+      continue;
+    }
+    if (c === '.' || c === '[') depth++;
+  }
+  return depth;
+}
+
+/** Whether `value` (an object or array) holds more than `levels` levels of them, itself included. */
+function nestsDeeperThan(value: object, levels: number): boolean {
+  const stack: [object, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, level] = stack.pop()!;
+    if (level > levels) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (child !== null && typeof child === 'object') stack.push([child as object, level + 1]);
+    }
+  }
+  return false;
+}
+
+function checkDepth(v: object, path: string): void {
+  if (nestsDeeperThan(v, MAX_DEPTH - depthOf(path) + 1)) fail(path, `nested more than ${MAX_DEPTH} levels deep (the document is level 1)`);
+}
+
+/** An object of any content (within the depth limit). */
+export const anyObject: Check = (v, path) => {
+  expectObject(v, path);
+  checkDepth(v, path);
+};
 
 export function integer(min: number, max: number): Check {
   return (v, path) => {
@@ -168,7 +214,10 @@ export function allOf(...checks: Check[]): Check {
   };
 }
 
-/** An object whose listed fields are checked when present; `required` ones must be present. */
+/**
+ * An object whose listed fields are checked when present; `required` ones must be present. Other
+ * fields are ignored (the runtime-spec says so), except for how deeply they nest.
+ */
 export function shape(fields: Record<string, Check>, required: readonly string[] = []): Check {
   return (v, path) => {
     expectObject(v, path);
@@ -177,6 +226,10 @@ export function shape(fields: Record<string, Check>, required: readonly string[]
     }
     for (const [key, check] of Object.entries(fields)) {
       if (v[key] !== undefined) check(v[key], fieldPath(path, key));
+    }
+    for (const key in v) {
+      const child = v[key];
+      if (child !== null && typeof child === 'object' && !Object.hasOwn(fields, key)) checkDepth(child, fieldPath(path, key));
     }
   };
 }

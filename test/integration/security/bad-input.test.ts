@@ -58,12 +58,12 @@ describe.skipIf(skip !== undefined)(`bad input to create: one line, non-zero, no
   describe('the document', () => {
     it('a config nested 100,000 levels deep (in a field tsrun does not know)', async () => {
       const spec = JSON.stringify({ ...sampleSpec(), root: { path: SAMPLE_ROOTFS } });
-      await expectRefused(bundleWithText(`${spec.slice(0, -1)},"vendor":${deep(100_000)}}`), /^tsrun: .*config\.json: nested more than 64 levels deep \(line 1, column \d+\)$/);
+      await expectRefused(bundleWithText(`${spec.slice(0, -1)},"vendor":${deep(100_000)}}`), /^tsrun: vendor: nested more than 64 levels deep \(the document is level 1\)$/);
     });
 
     it('a config nested 65 levels deep (the document is level 1)', async () => {
       const spec = JSON.stringify({ ...sampleSpec(), root: { path: SAMPLE_ROOTFS } });
-      await expectRefused(bundleWithText(`${spec.slice(0, -1)},"vendor":${deep(64)}}`), /^tsrun: .*config\.json: nested more than 64 levels deep \(line 1, column \d+\)$/);
+      await expectRefused(bundleWithText(`${spec.slice(0, -1)},"vendor":${deep(64)}}`), /^tsrun: vendor: nested more than 64 levels deep/);
     });
 
     it('a config.json of 20 MiB', async () => {

@@ -278,12 +278,12 @@ function badDocument(base: string, r: Random): FuzzCase {
     ['JSON that is not an object', () => r.pick(['[]', 'null', '0', '"x"', 'true', '[{}]', '1e999', '-0'])],
     ['a byte-order mark', () => `\ufeff${base}`],
     ['deep nesting', () => { const n = r.chance(0.2) ? 100_000 : r.int(65, 5000); return `${base.slice(0, -1)},"vendor":${'['.repeat(n)}${']'.repeat(n)}}`; }],
-    ['deep nesting in a known field', () => { const n = r.int(65, 3000); return `{"process":${'['.repeat(n)}${']'.repeat(n)},${base.slice(1)}`; }],
+    ['deep nesting under a known field', () => { const n = r.int(63, 3000); return base.replace('"cwd":"/"', `"cwd":"/","vendor":${'['.repeat(n)}${']'.repeat(n)}`); }],
     ['a NUL in a required key', () => base.replace('"ociVersion"', '"ociVersion\\u0000"')],
     ['unbalanced brackets', () => `${base}${r.pick(['}', ']', '{', '['])}`],
   ];
   const [what, make] = r.pick(options);
-  return { what: [what], text: make(), names: ['config.json', 'config', 'ociVersion', 'process'] };
+  return { what: [what], text: make(), names: ['config.json', 'config', 'ociVersion', 'process', 'vendor'] };
 }
 
 /** A generated bad config from the valid `base` object. */
