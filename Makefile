@@ -9,8 +9,12 @@ INIT := native-bindings/build/tsrun-init
 # The command users run: a small static program that execs node on the snapshot (native-bindings/launcher.c).
 LAUNCHER := bin/tsrun
 BUNDLE := dist/tsrun.js
-# bin/tsrun starts from this V8 startup snapshot of the CLI (see scripts/bundle.mjs).
+# bin/tsrun starts from this V8 startup snapshot of the CLI (see scripts/bundle.mjs) when its key (the
+# node, CPU and blob it was made for; printed by the key tool, launcher.c built as a second program)
+# matches this machine.
 SNAPSHOT := dist/tsrun.blob
+SNAPSHOT_KEY := dist/tsrun.blob.key
+SNAPSHOT_KEY_TOOL := native-bindings/build/tsrun-snapshot-key
 
 # Debian packages the project needs at build/test time (installed only when missing). zstd: the zstd
 # layer tests compress with its CLI; procps: tests use pgrep.
@@ -38,7 +42,7 @@ $(NODE_MODULES): package.json package-lock.json
 
 build: native bundle
 
-native: $(SHIM) $(INIT) $(LAUNCHER)
+native: $(SHIM) $(INIT) $(LAUNCHER) $(SNAPSHOT_KEY_TOOL)
 $(SHIM): native-bindings/shim.c native-bindings/shim.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -Werror -fPIC -shared -D_GNU_SOURCE -o $@ native-bindings/shim.c
@@ -55,9 +59,20 @@ LAUNCHER_CFLAGS := $(if $(filter x86_64,$(shell uname -m)),-nostdlib -ffreestand
 $(LAUNCHER): native-bindings/launcher.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -static $(LAUNCHER_CFLAGS) -Wall -Wextra -Werror -o $@ native-bindings/launcher.c
+$(SNAPSHOT_KEY_TOOL): native-bindings/launcher.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -static $(LAUNCHER_CFLAGS) -DTSRUN_SNAPSHOT_KEY_TOOL -Wall -Wextra -Werror -o $@ native-bindings/launcher.c
 
+# The snapshot is also remade when it no longer fits this machine (node upgraded, dist/ made on another
+# CPU): the key tool then prints another key than the recorded one. (bin/tsrun runs the plain bundle
+# meanwhile; this only restores the fast start.)
+SNAPSHOT_STALE := $(shell [ -x $(SNAPSHOT_KEY_TOOL) ] && [ -f $(SNAPSHOT) ] && \
+  { $(SNAPSHOT_KEY_TOOL) "$$(command -v node)" $(SNAPSHOT) 2>/dev/null | cmp -s - $(SNAPSHOT_KEY) || echo snapshot-stale; })
+.PHONY: snapshot-stale
+snapshot-stale:
 bundle: $(BUNDLE)
-$(BUNDLE) $(SNAPSHOT) &: $(NODE_MODULES) $(shell find src -name '*.ts' 2>/dev/null) scripts/bundle.mjs
+$(BUNDLE) $(SNAPSHOT) $(SNAPSHOT_KEY) &: $(NODE_MODULES) $(shell find src -name '*.ts' 2>/dev/null) scripts/bundle.mjs \
+    $(SNAPSHOT_KEY_TOOL) $(SNAPSHOT_STALE)
 	node scripts/bundle.mjs
 
 typecheck: $(NODE_MODULES)

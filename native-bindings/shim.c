@@ -26,6 +26,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
@@ -44,6 +46,42 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+/* The new mount API (Linux 5.2; tsrun needs 5.11): constants as in <linux/mount.h>, for C libraries
+ * whose <sys/mount.h> predates them. */
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NOEXEC 0x00000008
+#endif
+/* struct mount_attr of <linux/mount.h>, under a name of our own (glibc 2.36 declares it too). */
+struct tsrun_mount_attr {
+  uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
@@ -346,6 +384,26 @@ static int step_mount(const struct step *s) {
   const char *target;
   int rc = step_target(s, s->strs[1], (int)s->ints[1], fdp, &opened, &target);
   if (rc < 0) return rc;
+  if (opened >= 0 && (s->flags & TSRUN_STEP_NO_SYMLINKS)) {
+    /* Made above if it was missing; now the kernel must reach it again without following any symlink
+     * (and it must be a directory), and the mount goes on what it found. */
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    int strict = (int)syscall(SYS_openat2, g_root_fd, s->strs[1], &how, sizeof how);
+    int e = errno;
+    close(opened);
+    opened = strict;
+    if (strict < 0) { errno = e; FAIL("openat2(RESOLVE_NO_SYMLINKS)"); }
+    fd_path(fdp, strict);
+  }
+  if (opened >= 0 && (s->flags & TSRUN_STEP_NOT_ON_PROCFS)) {
+    /* Checked on the fd the mount goes on, so a symlink swapped in meanwhile cannot get around it. */
+    struct statfs fs;
+    if (fstatfs(opened, &fs) < 0) { int e = errno; close(opened); errno = e; FAIL("fstatfs"); }
+    if (fs.f_type == PROC_SUPER_MAGIC) { close(opened); errno = EXDEV; FAIL("fstatfs(target in procfs)"); }
+  }
   if ((s->flags & TSRUN_STEP_KEEP_LOCKED) && (flags & MS_REMOUNT)) {
     /* In a user namespace the kernel locks nosuid/nodev/noexec/atime flags of mounts inherited from a
      * more privileged namespace; a remount that drops them gets EPERM, so carry them over. */
@@ -358,6 +416,29 @@ static int step_mount(const struct step *s) {
       if (st.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
       if (st.f_flag & ST_RELATIME) flags |= MS_RELATIME;
     }
+  }
+  if ((flags & (MS_REMOUNT | MS_BIND | MS_REC)) == (MS_REMOUNT | MS_BIND | MS_REC)) {
+    /* mount(2) ignores MS_REC on a remount and changes the top mount only: remount the top with every
+     * flag, then add ro/nosuid/nodev/noexec to the whole tree below the target. Flags are only added
+     * there, so locked ones need no care. */
+    if (mount(src, target, fstype, flags & ~(unsigned long)MS_REC, data) < 0) {
+      int e = errno;
+      if (opened >= 0) close(opened);
+      errno = e;
+      FAIL("mount");
+    }
+    struct tsrun_mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    if (flags & MS_RDONLY) attr.attr_set |= MOUNT_ATTR_RDONLY;
+    if (flags & MS_NOSUID) attr.attr_set |= MOUNT_ATTR_NOSUID;
+    if (flags & MS_NODEV) attr.attr_set |= MOUNT_ATTR_NODEV;
+    if (flags & MS_NOEXEC) attr.attr_set |= MOUNT_ATTR_NOEXEC;
+    rc = opened >= 0 ? (int)syscall(SYS_mount_setattr, opened, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr)
+                     : (int)syscall(SYS_mount_setattr, AT_FDCWD, target, AT_RECURSIVE, &attr, sizeof attr);
+    int e = errno;
+    if (opened >= 0) close(opened);
+    if (rc < 0) { errno = e; FAIL("mount_setattr"); }
+    return 0;
   }
   rc = mount(src, target, fstype, flags, data);
   int e = errno;
@@ -432,14 +513,41 @@ static int step_write_file(const struct step *s) {
   return 0;
 }
 
+/*
+ * Hides a path: an empty read-only tmpfs over a directory, the null device bound over anything else.
+ * The container's /dev/null is used only once it is known to be the null device (a character device
+ * 1:3 reached without a symlink): with the image's own /dev it could be a link to the very file the
+ * mask should hide, or to one it should not expose (CVE-2025-31133). The bind goes from that fd to
+ * the target's fd (open_tree + move_mount), so neither path is looked up twice. Problems with
+ * /dev/null are ENODEV, never ENOENT, which would let the optional step be skipped silently.
+ */
 static int step_mask(const struct step *s) {
+  int target = open(s->strs[0], O_PATH | O_CLOEXEC);
+  if (target < 0) FAIL("open");
   struct stat st;
-  if (stat(s->strs[0], &st) < 0) FAIL("stat");
+  if (fstat(target, &st) < 0) { int e = errno; close(target); errno = e; FAIL("fstat"); }
   if (S_ISDIR(st.st_mode)) {
+    close(target);
     if (mount("tmpfs", s->strs[0], "tmpfs", MS_RDONLY, "size=0") < 0) FAIL("mount");
-  } else if (mount("/dev/null", s->strs[0], NULL, MS_BIND, NULL) < 0) {
-    FAIL("mount");
+    return 0;
   }
+  int null_fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat nst;
+  if (null_fd < 0 || fstat(null_fd, &nst) < 0 || !S_ISCHR(nst.st_mode) || nst.st_rdev != makedev(1, 3)) {
+    if (null_fd >= 0) close(null_fd);
+    close(target);
+    errno = ENODEV;
+    FAIL("/dev/null: not the null device");
+  }
+  int tree = (int)syscall(SYS_open_tree, null_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  int e = errno;
+  close(null_fd);
+  if (tree < 0) { close(target); errno = e; FAIL("open_tree(/dev/null)"); }
+  int rc = (int)syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  e = errno;
+  close(tree);
+  close(target);
+  if (rc < 0) { errno = e; FAIL("move_mount"); }
   return 0;
 }
 

@@ -36,6 +36,8 @@
 #define TSRUN_STEP_OPTIONAL 2u     /* ENOENT on the target is not an error: skip the step */
 #define TSRUN_STEP_KEEP_LOCKED 4u  /* remount: keep nosuid/nodev/noexec/atime flags already set */
 #define TSRUN_STEP_EXIST_OK 8u     /* EEXIST is not an error (symlink, mkdir, mknod) */
+#define TSRUN_STEP_NO_SYMLINKS 16u /* mount: the target must be reached without any symlink (proc, sysfs) */
+#define TSRUN_STEP_NOT_ON_PROCFS 32u /* mount: the target must not lie on procfs (reached by a symlink) */
 
 enum tsrun_op {
   TSRUN_OP_MOUNT = 1,        /* str: source, target, fstype, data; int: flags, mkdir (0 none, 1 dir, 2 file) */

@@ -1,9 +1,9 @@
 // Builds dist/: the ESM bundle (code-split: each command in its own chunk) that `node dist/tsrun.js`
 // runs, and the V8 startup snapshot dist/tsrun.blob that bin/tsrun prefers (same code, ~20 ms less
-// start-up). koffi stays external: it loads its native addon from a path computed at run time.
+// start-up) with dist/tsrun.blob.key, what bin/tsrun checks before it uses the snapshot. koffi stays external: it loads its native addon from a path computed at run time.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 
@@ -78,5 +78,16 @@ if (snapshotBytes > 320 * 1024) throw new Error(`bundle: the startup snapshot's 
 // snapshots, and printing them makes Node create process.stderr, whose stream (net.Socket when stderr
 // is a pipe) and helpers then sit in the snapshot: 4.83 MB instead of 4.65, and every command started
 // ~0.7 ms later (A/B, 60 alternating runs). Errors still print, and the blob no longer depends on what
-// the build's stderr is.
-execFileSync(process.execPath, ['--no-warnings', '--snapshot-blob', 'dist/tsrun.blob', '--build-snapshot', 'dist/snapshot/tsrun.cjs'], { stdio: 'inherit' });
+// the build's stderr is. Without NODE_OPTIONS: a V8 option in it would be part of the blob's V8
+// configuration tag, and node would refuse the blob in every command run without it (bin/tsrun uses
+// the snapshot only then).
+const { NODE_OPTIONS: _ignored, ...env } = process.env;
+execFileSync(process.execPath, ['--no-warnings', '--snapshot-blob', 'dist/tsrun.blob', '--build-snapshot', 'dist/snapshot/tsrun.cjs'], { stdio: 'inherit', env });
+
+// The snapshot's key: this node's identity, the CPU words V8 derives its features from, the blob's
+// size. bin/tsrun computes the same key with the same code (native-bindings/launcher.c, built as
+// this tool) before every start and runs the plain bundle when they differ: node refuses a snapshot
+// made for another node or CPU, and tsrun would not start at all.
+const keyTool = 'native-bindings/build/tsrun-snapshot-key';
+if (!existsSync(keyTool)) throw new Error(`bundle: ${keyTool} is missing: \`make build\` builds it from native-bindings/launcher.c`);
+writeFileSync('dist/tsrun.blob.key', execFileSync(keyTool, [process.execPath, 'dist/tsrun.blob']));

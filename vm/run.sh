@@ -7,6 +7,8 @@
 #                   interactive: e.g. `vm/run.sh --console -- bash`); Ctrl-A x quits qemu
 #   --env NAME=VAL  extra environment variable for CMD (repeatable)
 #   --mem MiB       guest memory (default 4096)     --cpus N   vCPUs (default 2)
+#   --cpu MODEL     qemu CPU model (default max: every feature TCG emulates); e.g. Nehalem or qemu64
+#                   for a CPU with fewer features than the host's (`qemu-system-x86_64 -cpu help`)
 #   --bzimage       boot the compressed bzImage instead of the extracted vmlinux (for measurements)
 #   --results DIR   copy what CMD wrote to $TSRUN_VM_OUT (/run/tsrun-vm/out) into DIR on the host
 #   --keep          keep the run directory (vm/build/runs/*: console.log, logs, results share)
@@ -14,10 +16,10 @@
 #
 # CMD runs as root in the guest, in the current directory (the host's / is the guest's read-only lower
 # layer with a tmpfs on top, so the path is the same), with the host's PATH and HOME and the env vars
-# TSRUN_VM=1, TSRUN_VM_KERNEL, TSRUN_VM_SCRATCH_DEV (major:minor of an empty 1 GiB virtio disk) and
-# TSRUN_VM_SCRATCH_DISK (/dev/vdX), TSRUN_VM_OUT (/run/tsrun-vm/out: files for the host, see --results),
-# TSRUN_VM_RESULTS (/run/tsrun-vm, the directory shared read-write with the host; vm/build/runs/<id>/shared
-# with --keep). Its stdout+stderr stream to our stdout.
+# TSRUN_VM=1, TSRUN_VM_CPU (the --cpu model), TSRUN_VM_KERNEL, TSRUN_VM_SCRATCH_DEV (major:minor of an
+# empty 1 GiB virtio disk) and TSRUN_VM_SCRATCH_DISK (/dev/vdX), TSRUN_VM_OUT (/run/tsrun-vm/out: files
+# for the host, see --results), TSRUN_VM_RESULTS (/run/tsrun-vm, the directory shared read-write with the
+# host; vm/build/runs/<id>/shared with --keep). Its stdout+stderr stream to our stdout.
 # Exit status: CMD's; 124 on timeout; 125 if the VM failed (boot error; the console log tail is printed).
 set -euo pipefail
 
@@ -25,7 +27,7 @@ VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BUILD=$VM_DIR/build
 VIRTIOFSD=/usr/lib/qemu/virtiofsd
 
-timeout=600 console=0 keep=0 quiet=0 mem=4096 cpus=2 bzimage=0 results=""
+timeout=600 console=0 keep=0 quiet=0 mem=4096 cpus=2 cpu=max bzimage=0 results=""
 extra_env=()
 usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
     --env) [[ ${2:-} == *=* ]] || { echo "vm/run.sh: --env needs NAME=VALUE" >&2; exit 2; }; extra_env+=("$2"); shift 2 ;;
     --mem) mem=${2:?}; shift 2 ;;
     --cpus) cpus=${2:?}; shift 2 ;;
+    --cpu) cpu=${2:?--cpu needs a qemu CPU model}; shift 2 ;;
     --bzimage) bzimage=1; shift ;;
     --keep) keep=1; shift ;;
     --results) results=${2:?--results needs a directory}; shift 2 ;;
@@ -111,6 +114,7 @@ trap 'exit 143' TERM
   done
   for e in "${extra_env[@]}"; do printf 'export %q\n' "$e"; done
   echo 'export TSRUN_VM_RESULTS=/run/tsrun-vm TSRUN_VM_OUT=/run/tsrun-vm/out'
+  printf 'export TSRUN_VM_CPU=%q\n' "$cpu"
   # The guest has no network: keep npm/npx from waiting for the registry (npx took 38 s otherwise).
   echo 'export npm_config_offline=true npm_config_update_notifier=false npm_config_audit=false npm_config_fund=false'
   printf ': > /run/tsrun-vm/started\n'
@@ -171,7 +175,7 @@ fi
 
 # shellcheck disable=SC2054,SC2206  # commas are qemu's; TSRUN_VM_QEMU_ARGS is split on purpose
 qemu=(qemu-system-x86_64
-  -accel tcg,thread=multi -cpu max -smp "$cpus" -m "${mem}M"
+  -accel tcg,thread=multi -cpu "$cpu" -smp "$cpus" -m "${mem}M"
   -object "memory-backend-memfd,id=mem,size=${mem}M,share=on" -machine q35,memory-backend=mem
   -kernel "$kernel" -initrd "$BUILD/initramfs.cpio" -append "$append"
   -display none -monitor none "${serial[@]}" -no-reboot -nic none -nodefaults

@@ -7,7 +7,7 @@ import { deviceProgram } from './devices/program.js';
 import { CgroupError, cgroupFsError, errnoOf } from './errors.js';
 import { waitForEvent, readEvents } from './events.js';
 import { cgroupFileExists, parseFlatKeyed, readCgroupFile, writeCgroupFile } from './files.js';
-import { parseMountInfo } from '../host/mountinfo.js';
+import { cgroup2MountContaining } from './mount.js';
 import { ownedRootOf } from './path.js';
 import { readStats, type CgroupStats } from './stats.js';
 import { enableControllers, makeChain, pathChain, removeDirs } from './tree.js';
@@ -106,11 +106,9 @@ export function loadCgroup(dir: string, ownedRoot?: string): CgroupHandle {
   return new Cgroup(dir, ownedRoot ?? ownedRootOf(mountPointOf(dir), dir), []);
 }
 
-/** The cgroup2 mount point that contains dir (from mountinfo: the longest mount point that is a prefix). */
+/** The reachable cgroup2 mount point that contains dir (dir itself when none does). */
 function mountPointOf(dir: string): string {
-  const mounts = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).filter((m) => m.fsType === 'cgroup2');
-  const containing = mounts.map((m) => m.mountPoint).filter((p) => dir === p || dir.startsWith(p.endsWith('/') ? p : `${p}/`));
-  return containing.sort((a, b) => b.length - a.length)[0] ?? dir;
+  return cgroup2MountContaining(readFileSync('/proc/self/mountinfo', 'utf8'), dir) ?? dir;
 }
 
 /** Loads the device program for these rules and attaches it to the cgroup at dir. */

@@ -1,7 +1,7 @@
 // Works out the cgroup layout from the mount table. cgroup v1 mounts one hierarchy per controller (or
 // group of controllers), and a controller can belong to one hierarchy only; cgroup v2 is a single
 // hierarchy whose controllers are whatever v1 has not claimed. "Hybrid" hosts mount both.
-import type { MountInfoEntry } from '../host/mountinfo.js';
+import { visibleMounts, type MountInfoEntry } from '../host/mountinfo.js';
 
 export type CgroupLayout = 'v2' | 'v1' | 'hybrid' | 'none';
 
@@ -36,7 +36,9 @@ export function findCgroup2Mount(mounts: MountInfoEntry[]): MountInfoEntry | und
   return all.find((m) => m.root === '/') ?? all[0];
 }
 
-export function findCgroupLayout(mounts: MountInfoEntry[]): CgroupLayoutInfo {
+/** The layout a path lookup sees: mounts hidden under others are left out, as the planner does. */
+export function findCgroupLayout(allMounts: MountInfoEntry[]): CgroupLayoutInfo {
+  const mounts = visibleMounts(allMounts);
   const v2 = findCgroup2Mount(mounts);
   // The same hierarchy can be mounted twice (bind mounts); list each mount point once.
   const seen = new Set<string>();

@@ -3,7 +3,7 @@
 // from the same declarations, loaded only when help is asked for. The CLI layer only parses and
 // prints; the work is done by the library API under src/ (container/, image/, cgroups/ …).
 
-/** Options every command accepts (runc's global flags). */
+/** runc's global options: given before the command, passed to every command's handler. */
 export interface GlobalArgs {
   root: string;
   log?: string;
@@ -20,6 +20,8 @@ export interface OptionSpec {
   choices?: readonly string[];
   /** May be given several times; the value is an array. */
   multiple?: boolean;
+  /** A file or directory: made absolute (against the working directory) when parsed. */
+  path?: boolean;
 }
 
 export interface PositionalSpec {
@@ -28,6 +30,8 @@ export interface PositionalSpec {
   required?: boolean;
   /** Takes every remaining positional (e.g. the command after `--`). */
   variadic?: boolean;
+  /** A file or directory: made absolute (against the working directory) when parsed. */
+  path?: boolean;
 }
 
 /** Parsed arguments: option names in camelCase, positionals by name, `_` the positionals left over. */
@@ -52,6 +56,13 @@ export interface CommandModule<A = Record<string, unknown>> {
    * bundle (src/cli/snapshot-main.ts). Must be cheap: it runs before every snapshot-served command.
    */
   needsFullBundle?: (args: ParsedArgs<A>) => boolean;
+  /**
+   * The exit status when this command fails (its error is on stderr); without it, the error's own
+   * (1; 2 for a usage error). `run` uses podman's 125/126/127, `exec` runc's 255 (see exit-status.ts).
+   */
+  failureStatus?: (err: unknown) => number;
+  /** Printed at the end of the command's --help (exit statuses, notes). */
+  epilog?: string;
   /** Returns the process exit code. Throw a TsrunError for a reported failure. */
   handler: (args: ParsedArgs<A>) => Promise<number>;
 }

@@ -3,24 +3,10 @@
 import { appendFileSync, writeSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import type { CommandEntry, CommandModule, GlobalArgs } from './command.js';
-import { GLOBAL_OPTIONS, UsageError, parseCommandArgs } from './parse-args.js';
+import { UsageError, findCommandIndex, parseCommandArgs, parseGlobalArgs } from './parse-args.js';
 import { VERSION } from '../version.js';
 
-/** Index of the first positional word of argv, skipping global options (and their values). */
-export function findCommandIndex(argv: string[], from = 0): number {
-  for (let i = from; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') return -1;
-    if (a.startsWith('--') && !a.includes('=')) {
-      const spec = GLOBAL_OPTIONS[a.slice(2)];
-      if (spec && spec.type !== 'boolean') i++;
-      continue;
-    }
-    if (a.startsWith('-')) continue;
-    return i;
-  }
-  return -1;
-}
+export { findCommandIndex } from './parse-args.js';
 
 export function reportError(err: unknown, format: 'text' | 'json', logFile?: string): number {
   const tsErr = err instanceof TsrunError ? err : undefined;
@@ -35,11 +21,16 @@ export function reportError(err: unknown, format: 'text' | 'json', logFile?: str
   return tsErr ? tsErr.exitCode : 1;
 }
 
-/** Until the options are parsed, guess the error format and log file from argv so usage errors honour them. */
+/**
+ * Until the global options are parsed, guess the error format and log file from the words before
+ * the command, so that an error in them still honours the others.
+ */
 function guessGlobals(argv: string[]): { format: 'text' | 'json'; log?: string } {
+  const i = findCommandIndex(argv);
+  const before = i < 0 ? argv : argv.slice(0, i);
   const at = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+    const j = before.indexOf(name);
+    return j >= 0 ? before[j + 1] : before.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
   };
   const log = at('--log');
   return { format: at('--log-format') === 'json' ? 'json' : 'text', ...(log ? { log } : {}) };
@@ -54,23 +45,22 @@ async function showHelp(table: CommandEntry[], path: CommandModule<any>[]): Prom
 const entryNamed = (table: CommandEntry[], name: string): CommandEntry | undefined =>
   table.find((e) => e.name === name || e.aliases?.includes(name));
 
-/** The command module and its subcommand chain named by argv, and the tokens left for its options. */
-async function resolveCommand(argv: string[], table: CommandEntry[]): Promise<{ path: CommandModule<any>[]; tokens: string[] } | undefined> {
-  const i = findCommandIndex(argv);
-  if (i < 0) return undefined;
-  const name = argv[i]!;
+/** The command module and its subcommand chain named by argv[commandIndex…], and the words left for its options. */
+async function resolveCommand(argv: string[], commandIndex: number, table: CommandEntry[]): Promise<{ path: CommandModule<any>[]; tokens: string[] }> {
+  const name = argv[commandIndex]!;
   const entry = entryNamed(table, name);
   if (!entry) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
   const path = [await entry.load()];
-  let tokens = [...argv.slice(0, i), ...argv.slice(i + 1)];
+  let tokens = argv.slice(commandIndex + 1);
   for (;;) {
     const mod = path[path.length - 1]!;
-    if (!mod.subcommands) return { path, tokens };
-    const j = findCommandIndex(tokens);
-    const sub = j >= 0 ? mod.subcommands.find((s) => s.command === tokens[j]) : undefined;
-    if (!sub) return { path, tokens };
+    // A subcommand is the word right after its command (`tsrun image ls --store S`).
+    const word = tokens[0];
+    if (!mod.subcommands || word === undefined || word.startsWith('-')) return { path, tokens };
+    const sub = mod.subcommands.find((s) => s.command === word);
+    if (!sub) throw new UsageError(`unknown ${mod.command} subcommand ${JSON.stringify(word)}`, mod.command);
     path.push(sub);
-    tokens = [...tokens.slice(0, j), ...tokens.slice(j + 1)];
+    tokens = tokens.slice(1);
   }
 }
 
@@ -86,34 +76,41 @@ export interface CliOptions {
 export async function runCli(argv: string[], table: CommandEntry[], options: CliOptions = {}): Promise<void> {
   const guessed = guessGlobals(argv);
   const { fallback } = options;
+  let mod: CommandModule<any> | undefined;
   try {
-    if (argv.includes('--version') || argv.includes('-v')) {
+    const { globals, commandIndex } = parseGlobalArgs(argv);
+    guessed.format = globals.logFormat;
+    if (globals.log !== undefined) guessed.log = globals.log;
+    if (globals.version) {
       writeSync(1, `tsrun version ${VERSION}\n`);
       return;
     }
-    if (fallback) {
-      const i = findCommandIndex(argv);
-      if (i < 0 || !entryNamed(table, argv[i]!)) return await fallback(argv);
-    }
-    const resolved = await resolveCommand(argv, table);
-    if (!resolved) {
+    if (fallback && (commandIndex < 0 || !entryNamed(table, argv[commandIndex]!))) return await fallback(argv);
+    if (commandIndex < 0) {
       process.exitCode = await showHelp(table, []);
-      if (!argv.includes('--help') && !argv.includes('-h')) process.exitCode = 2;
+      if (!globals.help) process.exitCode = 2;
       return;
     }
-    const mod = resolved.path[resolved.path.length - 1]!;
+    const resolved = await resolveCommand(argv, commandIndex, table);
+    mod = resolved.path[resolved.path.length - 1]!;
     const where = resolved.path.map((m) => m.command).join(' ');
-    const args = parseCommandArgs(mod, resolved.tokens, where);
-    if (fallback && (args.help || mod.needsFullBundle?.(args))) {
-      return await fallback(argv);
-    }
-    if (args.help) {
+    const args = parseCommandArgs(mod, resolved.tokens, where, globals);
+    const help = args.help || globals.help;
+    if (fallback && (help || mod.needsFullBundle?.(args))) return await fallback(argv);
+    if (help) {
       process.exitCode = await showHelp(table, resolved.path);
       return;
     }
-    guessed.format = (args as GlobalArgs).logFormat;
-    process.exitCode = await mod.handler(args);
+    process.exitCode = await mod.handler(args as GlobalArgs & typeof args);
   } catch (err) {
-    process.exitCode = reportError(err, guessed.format, guessed.log);
+    const status = reportError(err, guessed.format, guessed.log);
+    process.exitCode = (mod ?? await commandNamedIn(argv, table))?.failureStatus?.(err) ?? status;
   }
+}
+
+/** The module of the command word in argv, when an error came before it was loaded. */
+async function commandNamedIn(argv: string[], table: CommandEntry[]): Promise<CommandModule<any> | undefined> {
+  const i = findCommandIndex(argv);
+  const entry = i < 0 ? undefined : entryNamed(table, argv[i]!);
+  try { return await entry?.load(); } catch { return undefined; }
 }

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { startupSnapshot } from 'node:v8';
 import { hotTable } from './hot-table.js';
 import { runCli } from './run-cli.js';
+import { hasGlobalFlag } from './parse-args.js';
 import { warmUp } from './snapshot-warm-up.js';
 import { packageRoot } from '../package-root.js';
 import { exitNow, isLoaded as shimLoaded } from '../native/shim.js';
@@ -34,7 +35,7 @@ void hotTable.find((e) => e.name === 'run')!.load().then(warmUp);
 
 function runFullBundle(argv: string[]): Promise<void> {
   // --debug says which path served the command (tests check the routing with it).
-  if (argv.includes('--debug')) process.stderr.write('tsrun: debug: not in the startup snapshot, running dist/snapshot/full.cjs\n');
+  if (hasGlobalFlag(argv, '--debug')) process.stderr.write('tsrun: debug: not in the startup snapshot, running dist/snapshot/full.cjs\n');
   const full = createRequire(join(packageRoot(), 'package.json'))('./dist/snapshot/full.cjs') as { runFullCli(argv: string[]): Promise<void> };
   return full.runFullCli(argv);
 }

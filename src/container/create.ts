@@ -244,7 +244,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
       const state = { ociVersion: OCI_VERSION, id: opts.id, status: 'creating' as const, pid: proc.pid, bundle: bundle.dir, annotations: spec.annotations ?? {} };
       // prestart is the legacy hook, called as if the container were created (crun and the suite agree).
       for (const phase of ['prestart', 'createRuntime', 'createContainer'] as const) {
-        await runHooks(phase, spec, phase === 'prestart' ? { ...state, status: 'created' as const } : state, store.dir(opts.id));
+        await runHooks(phase, spec, phase === 'prestart' ? { ...state, status: 'created' as const } : state, store.dir(opts.id), cgroup?.dir);
       }
       await proc.continue();
     }

@@ -161,7 +161,8 @@ export function execPlan(config: Spec, proc: Process, ctx: ExecPlanContext): Pla
   };
 }
 
-function setgroupsAllowed(pid: number): boolean {
+/** Whether the process's user namespace allows setgroups(2) (an exec'd process or hook drops groups then). */
+export function setgroupsAllowed(pid: number): boolean {
   try {
     return readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'allow';
   } catch {

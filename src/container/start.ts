@@ -3,11 +3,11 @@
 // open any more, which means the init died.
 import { closeSync, constants, openSync, rmSync, writeSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
+import type { State } from '../oci/types.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import { containerStatus } from '../state/status.js';
 import { killEverything, removeContainer } from './delete.js';
 import { runHooks, runHooksWarning } from './hooks.js';
-import { stateOf } from './state.js';
 
 export function releaseInit(store: StateStore, record: ContainerRecord): void {
   const fifo = store.fifoPath(record.id);
@@ -28,6 +28,15 @@ export function releaseInit(store: StateStore, record: ContainerRecord): void {
 }
 
 /**
+ * The state a start hook reads on stdin. The pid is the recorded one: the runtime-spec requires it
+ * while the status is created or running, and a short-lived process (/bin/true) has often exited by
+ * the time poststart runs, when `stateOf` (what `tsrun state` prints) would already say pid 0.
+ */
+export function startHookState(record: ContainerRecord, status: 'created' | 'running'): State {
+  return { ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle, annotations: record.annotations ?? {} };
+}
+
+/**
  * The start sequence shared by `start` and `run`: startContainer hooks inside the container (a
  * failure destroys the container, leaving nothing behind), release the init (through the exec fifo,
  * or `goAhead` when the caller holds the init's sync socket), poststart hooks.
@@ -35,7 +44,7 @@ export function releaseInit(store: StateStore, record: ContainerRecord): void {
 export async function startCreated(store: StateStore, record: ContainerRecord, warn: (m: string) => void, goAhead?: () => void): Promise<void> {
   if (record.config.hooks?.startContainer?.length) {
     try {
-      await runHooks('startContainer', record.config, { ...stateOf(store, record), status: 'created' }, store.dir(record.id));
+      await runHooks('startContainer', record.config, startHookState(record, 'created'), store.dir(record.id), record.cgroupDir);
     } catch (err) {
       await killEverything(record);
       await removeContainer(store, record, warn);
@@ -50,7 +59,7 @@ export async function startCreated(store: StateStore, record: ContainerRecord, w
     releaseInit(store, record);
   }
   if (record.config.hooks?.poststart?.length) {
-    await runHooksWarning('poststart', record.config, { ...stateOf(store, record), status: 'running' }, warn);
+    await runHooksWarning('poststart', record.config, startHookState(record, 'running'), warn);
   }
 }
 

@@ -51,3 +51,60 @@ export function parseMountInfo(text: string): MountInfoEntry[] {
   }
   return entries;
 }
+
+/** The directories strictly between `outer` and `inner` (`/a`, `/a/b/c` → `/a/b`), innermost first. */
+function* dirsBetween(inner: string, outer: string): Generator<string> {
+  for (let d = inner.slice(0, inner.lastIndexOf('/')); d.length > outer.length && d.startsWith(outer); d = d.slice(0, d.lastIndexOf('/'))) yield d;
+}
+
+/**
+ * Which mounts a path lookup can reach. A mount is hidden when another is stacked on its mount point
+ * (the kernel makes the newer one its child, at the same mount point), when the mount it sits on is
+ * hidden, or when a mount was made later at a directory between it and the mount it sits on (that
+ * one then has a child whose mount point is above it). For mounts made one after another this is
+ * "the last one in mountinfo order for a mount point, and nothing under a later mount"; parent links
+ * also get right a mount tucked beneath another (propagation, MOVE_MOUNT_BENEATH), which is listed
+ * after the one on top of it. A mount whose parent is not in the table (the root of a chroot or of a
+ * container's view; hand-made tables) is taken as reachable. Linear to build, and each question
+ * costs the depth of the mount's path, so the hot path can ask it about a few entries of a big table.
+ */
+export function mountVisibility(entries: readonly MountInfoEntry[]): (m: MountInfoEntry) => boolean {
+  const byId = new Map(entries.map((e) => [e.mountId, e]));
+  /** Mount points of each mount's children, by the parent's id. */
+  const childPoints = new Map<number, Set<string>>();
+  for (const e of entries) {
+    if (e.parentId === e.mountId) continue;
+    const points = childPoints.get(e.parentId);
+    if (points) points.add(e.mountPoint);
+    else childPoints.set(e.parentId, new Set([e.mountPoint]));
+  }
+  const memo = new Map<number, boolean>();
+  const visible = (m: MountInfoEntry, seen: Set<number>): boolean => {
+    const known = memo.get(m.mountId);
+    if (known !== undefined) return known;
+    if (seen.has(m.mountId)) return false; // a cycle of parent links: no real table has one
+    seen.add(m.mountId);
+    let result = !childPoints.get(m.mountId)?.has(m.mountPoint);
+    if (result) {
+      // Down m's stack (the mounts on its mount point) to the mount the stack sits on.
+      let bottom = m;
+      for (let p = byId.get(m.parentId); p && p.mountPoint === m.mountPoint && !seen.has(p.mountId); p = byId.get(p.parentId)) {
+        seen.add(p.mountId);
+        bottom = p;
+      }
+      const under = bottom.parentId === bottom.mountId ? undefined : byId.get(bottom.parentId);
+      if (under) {
+        const points = childPoints.get(under.mountId)!;
+        result = visible(under, seen) && ![...dirsBetween(m.mountPoint, under.mountPoint)].some((d) => points.has(d));
+      }
+    }
+    memo.set(m.mountId, result);
+    return result;
+  };
+  return (m) => visible(m, new Set());
+}
+
+/** The mounts a path lookup can reach (see mountVisibility), in table order. */
+export function visibleMounts(entries: readonly MountInfoEntry[]): MountInfoEntry[] {
+  return entries.filter(mountVisibility(entries));
+}

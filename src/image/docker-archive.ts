@@ -1,14 +1,14 @@
 // `docker save` archives: a tar (maybe gzipped) holding manifest.json, the image config and one tar
 // per layer. Old docker writes `<id>/layer.tar` + `<config hex>.json`; docker 25+ writes an OCI
-// layout inside (`blobs/sha256/<hex>`). Both are read through the same manifest.json.
-import { createReadStream, createWriteStream, openSync, readSync, closeSync, rmSync } from 'node:fs';
+// layout inside (`blobs/sha256/<hex>`). Both are read through the same manifest.json. archive.ts
+// tells them from OCI archives and opens the tar.
+import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { basename } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { digestHex, verifyBuffer } from './digest.js';
-import { indexTar, type TarMember } from './tar-index.js';
+import type { TarMember } from './tar-index.js';
+import { readMember, type TarFile } from './tar-file.js';
 import type { ImageConfig } from './types.js';
 import { MAX_JSON_BLOB, type LayerSource, type ResolvedImage } from './source.js';
 import { checkDockerManifest, checkImageConfig } from './document-shapes.js';
@@ -18,27 +18,6 @@ interface DockerManifestEntry {
   Config: string;
   RepoTags?: string[] | null;
   Layers: string[];
-}
-
-export function isGzipFile(path: string): boolean {
-  const fd = openSync(path, 'r');
-  try {
-    const b = Buffer.alloc(2);
-    return readSync(fd, b, 0, 2, 0) === 2 && b[0] === 0x1f && b[1] === 0x8b;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function readMember(path: string, m: TarMember): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const b = Buffer.alloc(m.size);
-    readSync(fd, b, 0, m.size, m.offset);
-    return b;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** The sha256 a member's name promises: `blobs/sha256/<hex>` or `<hex>.json`. */
@@ -59,25 +38,14 @@ function pickEntry(entries: DockerManifestEntry[], file: string, tag?: string): 
 }
 
 /**
- * Opens a docker archive. `scratchDir` is an empty private directory, removed by close(); a gzipped
- * archive is inflated into it first.
+ * The image in a docker archive (`tar`, already indexed: tar-file.ts) with a manifest.json; `file`
+ * is the archive as named, for messages and the default name.
  */
-export async function openDockerArchive(file: string, scratchDir: string, tag?: string): Promise<ResolvedImage> {
-  let tarPath = file;
-  const close = async (): Promise<void> => { rmSync(scratchDir, { recursive: true, force: true }); };
+export function readDockerArchive(file: string, tar: TarFile, tag?: string): ResolvedImage {
+  const tarPath = tar.path;
   try {
-    if (isGzipFile(file)) {
-      tarPath = `${scratchDir}/archive.tar`;
-      try {
-        await pipeline(createReadStream(file), createGunzip(), createWriteStream(tarPath));
-      } catch (e) {
-        // zlib's errors ("unexpected end of file", "invalid stored block lengths") name no file.
-        throw new TsrunError(`${file}: broken gzip: ${(e as Error).message}`, { file, cause: e });
-      }
-    }
-    const toc = indexTar(tarPath);
     const member = (name: string): TarMember => {
-      const m = toc.get(name.replace(/^(\.\/)+/, ''));
+      const m = tar.members.get(name.replace(/^(\.\/)+/, ''));
       if (!m) throw new TsrunError(`${file}: ${JSON.stringify(name)} is missing from the archive`, { file: name });
       return m;
     };
@@ -114,9 +82,8 @@ export async function openDockerArchive(file: string, scratchDir: string, tag?: 
       };
     });
     const names = entry.RepoTags?.length ? [...entry.RepoTags] : [`${basename(file).replace(/\.tar(\.gz)?$/, '')}:latest`];
-    return { id: configDigest, configDigest, config, layers, names, close };
+    return { id: configDigest, configDigest, config, layers, names, close: async () => {} };
   } catch (e) {
-    await close();
     if (e instanceof SyntaxError) throw new TsrunError(`${file}: broken JSON in the archive`, { file, cause: e });
     throw e;
   }

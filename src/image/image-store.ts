@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { digestHex } from './digest-hex.js';
+import { normalizeImageName } from './image-name.js';
 import type { ImageConfig } from './types.js';
 
 export interface ImageRecord {
@@ -17,6 +18,15 @@ export interface ImageRecord {
   /** Where it was imported from, so re-importing the unchanged source can be skipped. */
   source?: { path: string; tag?: string; size: number; mtimeMs: number };
 }
+
+/** An image found by lookup, and the recorded name that matched (none when found by id). */
+export interface ImageMatch {
+  record: ImageRecord;
+  name?: string;
+}
+
+/** `sha256:` and the first 12 hex digits, as podman and docker show ids. */
+export const shortId = (id: string): string => `${id.slice(0, 19)}…`;
 
 export class ImageStore {
   constructor(readonly dir: string) {}
@@ -52,23 +62,51 @@ export class ImageStore {
     renameSync(tmp, this.file(rec.id));
   }
 
-  /** Finds an image by name (`busybox:latest`, or `busybox` for `:latest`), full id, or id prefix (≥ 4 hex). */
-  find(ref: string): ImageRecord | undefined {
+  /**
+   * Finds an image by a name it was recorded under (`busybox` also as `busybox:latest`), else by the
+   * same name as podman and docker read names (`myapp:1.0` finds `docker.io/library/myapp:1.0`, and
+   * the other way round; image-name.ts), else by full id or id prefix (≥ 4 hex). Says which recorded
+   * name matched. Like podman, a unique match is silent; several images under one name are an error.
+   */
+  lookup(ref: string): ImageMatch | undefined {
     const all = this.list();
-    const withTag = ref.includes(':') && !ref.startsWith('sha256:') ? ref : `${ref}:latest`;
-    const byName = all.find((r) => r.names.includes(ref) || r.names.includes(withTag));
-    if (byName) return byName;
+    const exact = ref.includes(':') || ref.includes('@') ? [ref] : [ref, `${ref}:latest`];
+    for (const name of exact) {
+      const record = all.find((r) => r.names.includes(name));
+      if (record) return { record, name };
+    }
+    const full = normalizeImageName(ref);
+    if (full !== undefined) {
+      const hits = all.flatMap((record) => {
+        const name = record.names.find((n) => normalizeImageName(n) === full);
+        return name === undefined ? [] : [{ record, name }];
+      });
+      if (hits.length > 1) {
+        throw new TsrunError(`image name '${ref}' matches several images: ${hits.map((h) => `${h.name} (${shortId(h.record.id)})`).join(', ')}; name one in full, or by id`);
+      }
+      if (hits.length === 1) return hits[0];
+    }
     const hex = ref.replace(/^sha256:/, '');
     if (!/^[a-f0-9]{4,64}$/.test(hex)) return undefined;
     const matches = all.filter((r) => r.id.slice(7).startsWith(hex));
     if (matches.length > 1) throw new TsrunError(`image id prefix '${ref}' is ambiguous`);
-    return matches[0];
+    return matches[0] && { record: matches[0] };
+  }
+
+  find(ref: string): ImageRecord | undefined {
+    return this.lookup(ref)?.record;
+  }
+
+  /** lookup, or an error naming the store and the full name that was looked for. */
+  match(ref: string): ImageMatch {
+    const m = this.lookup(ref);
+    if (m) return m;
+    const full = normalizeImageName(ref);
+    throw new TsrunError(`no image '${ref}'${full !== undefined && full !== ref ? ` (${full})` : ''} in ${this.dir} (see tsrun image ls)`);
   }
 
   get(ref: string): ImageRecord {
-    const r = this.find(ref);
-    if (!r) throw new TsrunError(`no image '${ref}' in ${this.dir} (see tsrun image ls)`);
-    return r;
+    return this.match(ref).record;
   }
 
   remove(id: string): void {

@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { findImported, parseImageArg, sourceStamp } from './image-arg.js';
-import { openDockerArchive } from './docker-archive.js';
+import { openArchive } from './archive.js';
 import { ImageStore, type ImageRecord } from './image-store.js';
 
 export { isImageSource, parseImageArg } from './image-arg.js';
@@ -35,7 +35,7 @@ export async function openSource(path: string, tag: string | undefined, layers: 
     return openOciLayout(path, tag);
   }
   layers.cleanTmp();
-  return openDockerArchive(path, layers.makeTmp(), tag);
+  return openArchive(path, layers.makeTmp(), tag);
 }
 
 /** Imports `PATH[:TAG]` into the store (default /var/lib/tsrun) and returns its record. */

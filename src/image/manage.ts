@@ -23,8 +23,7 @@ export function removeImage(storeDir: string, ref: string): Promise<{ record: Im
   // Under the lock: an import saving another record rewrites records that lose a name to it.
   return withStoreLock(storeDir, () => {
     const images = new ImageStore(storeDir);
-    const rec = images.get(ref);
-    const name = rec.names.find((n) => n === ref || n === `${ref}:latest`);
+    const { record: rec, name } = images.match(ref);
     if (name && rec.names.length > 1) {
       images.save({ ...rec, names: rec.names.filter((n) => n !== name) });
       return { record: rec, untagged: name };

@@ -20,6 +20,8 @@ function stepFlags(s: Step): number {
   if ('optional' in s && s.optional) f |= STEP_FLAG.OPTIONAL;
   if ('keepLocked' in s && s.keepLocked) f |= STEP_FLAG.KEEP_LOCKED;
   if ('existOk' in s && s.existOk) f |= STEP_FLAG.EXIST_OK;
+  if ('noSymlinks' in s && s.noSymlinks) f |= STEP_FLAG.NO_SYMLINKS;
+  if ('notOnProcfs' in s && s.notOnProcfs) f |= STEP_FLAG.NOT_ON_PROCFS;
   return f;
 }
 
@@ -135,6 +137,8 @@ export function encodePlan(plan: Plan, opts: EncodeOptions): Buffer {
     const { ints, strs, words } = operands(s);
     const nWords = words ? words.length / 8 : 0;
     if (!Number.isInteger(nWords) || ints.length + nWords > 0xffff) throw new Error(`step ${s.op}: ${ints.length + nWords} int operands do not fit the wire format`);
+    // A count that wrapped would make the shim read the rest of this step as further steps.
+    if (strs.length > 0xffff) throw new Error(`step ${s.op}${s.field ? ` (${s.field})` : ''}: ${strs.length} strings do not fit the wire format (at most 65535)`);
     w.u16(OP[s.op]);
     w.u16(stepFlags(s));
     w.u16(ints.length + nWords);

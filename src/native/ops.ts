@@ -4,7 +4,7 @@ export const PLAN_MAGIC = 0x4e525354; // "TSRN"
 export const PLAN_VERSION = 1;
 
 export const PLAN_FLAG = { WAIT_GO: 1, TRACE: 2, PDEATHSIG: 4 } as const;
-export const STEP_FLAG = { IN_ROOT: 1, OPTIONAL: 2, KEEP_LOCKED: 4, EXIST_OK: 8 } as const;
+export const STEP_FLAG = { IN_ROOT: 1, OPTIONAL: 2, KEEP_LOCKED: 4, EXIST_OK: 8, NO_SYMLINKS: 16, NOT_ON_PROCFS: 32 } as const;
 
 export const OP = {
   mount: 1, umount: 2, openRoot: 3, mkdir: 4, mknod: 5, symlink: 6, chdir: 7, pivotRoot: 8,

@@ -16,6 +16,7 @@ import {
   type Check, type JsonObject,
 } from './checks.js';
 import { isRlimitName } from './rlimits.js';
+import { checkSecurityRules } from './security-rules.js';
 import { MAX_EXEC_STRINGS, checkRules } from './spec-rules.js';
 import type { NamespaceType, Rlimit, Spec } from './types.js';
 
@@ -33,6 +34,7 @@ export function validateSpec(raw: unknown, file?: string, options: ValidateOptio
     checkSpecShape(raw, '');
     const spec = raw as Spec;
     checkRules(spec, options.callerNamespaces);
+    checkSecurityRules(spec, fail);
     return spec;
   } catch (err) {
     // The document itself has the empty path; name it so the message does not start with ": ".

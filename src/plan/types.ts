@@ -6,7 +6,11 @@ import type { IdMapping, NamespaceType } from '../oci/types.js';
 
 export type StepOp =
   | { op: 'mount'; source: string; target: string; fstype: string; data: string; flags: number;
-      mkdir?: 'dir' | 'file'; inRoot?: boolean; keepLocked?: boolean; optional?: boolean }
+      mkdir?: 'dir' | 'file'; inRoot?: boolean; keepLocked?: boolean; optional?: boolean;
+      /** The target must be a directory reached without following any symlink of the rootfs. */
+      noSymlinks?: boolean;
+      /** The target, once resolved inside the rootfs, must not lie on procfs. */
+      notOnProcfs?: boolean }
   | { op: 'umount'; target: string; flags: number }
   | { op: 'openRoot'; path: string }
   | { op: 'mkdir'; path: string; mode: number; inRoot?: boolean; existOk?: boolean }

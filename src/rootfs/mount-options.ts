@@ -18,6 +18,9 @@ const SET: Record<string, number> = {
   remount: MS.REMOUNT, mand: MS.MANDLOCK, dirsync: MS.DIRSYNC, noatime: MS.NOATIME,
   nodiratime: MS.NODIRATIME, relatime: MS.RELATIME, strictatime: MS.STRICTATIME, nosymfollow: MS.NOSYMFOLLOW,
   lazytime: MS.LAZYTIME, silent: MS.SILENT,
+  // runtime-spec 1.1's recursive attributes: a recursive bind's flags already reach every mount below
+  // it (rootfs/plan.ts), so these are the plain flags; a new filesystem has nothing below it yet.
+  rro: MS.RDONLY, rnosuid: MS.NOSUID, rnodev: MS.NODEV, rnoexec: MS.NOEXEC,
 };
 const CLEAR: Record<string, number> = {
   rw: MS.RDONLY, suid: MS.NOSUID, dev: MS.NODEV, exec: MS.NOEXEC, async: MS.SYNCHRONOUS, nomand: MS.MANDLOCK,
@@ -29,8 +32,12 @@ const PROPAGATION: Record<string, number> = {
   slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };
 
-/** Options handled by the runtime itself, not the kernel (accepted and ignored for now). */
-const RUNTIME_ONLY = new Set(['tmpcopyup', 'idmap', 'ridmap', 'rro', 'rrw', 'rnosuid', 'rnodev', 'rnoexec']);
+/**
+ * Options handled by the runtime itself, not the kernel (accepted and ignored for now). None of them
+ * restricts the container: ignoring rrw keeps a mount stricter than asked, and without idmap a
+ * mount's files keep their host owners (unmapped: "nobody" inside a user namespace).
+ */
+const RUNTIME_ONLY = new Set(['tmpcopyup', 'idmap', 'ridmap', 'rrw']);
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
   const out: ParsedMountOptions = { flags: 0, propagation: 0, bind: false, recursive: false, data: [] };

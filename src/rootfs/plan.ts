@@ -3,7 +3,7 @@
 // read-only paths, read-only root). Without a mount namespace the same mounts go into the caller's
 // mount table and the process enters the rootfs with chroot (caller-mounts.ts undoes the mounts).
 // Pure: host facts come in through `RootfsContext`.
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, posix, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { Mount, Spec } from '../oci/types.js';
 import { MNT_DETACH, MS } from '../native/constants.js';
@@ -59,6 +59,12 @@ function prepareSteps(ctx: RootfsContext): Step[] {
   ];
 }
 
+/** The destination names /proc or a path below it (after `.` and `..` are taken out, as the shim does). */
+function underProc(destination: string): boolean {
+  const p = posix.normalize(`/${destination}`);
+  return p === '/proc' || p.startsWith('/proc/');
+}
+
 function bindSource(m: Mount, i: number, ctx: RootfsContext): { source: string; kind: 'dir' | 'file' } {
   if (!m.source) throw new ConfigError(`mounts[${i}].source`, 'a bind mount needs a source');
   const source = isAbsolute(m.source) ? m.source : resolve(ctx.bundleDir, m.source);
@@ -81,29 +87,44 @@ function mountSteps(m: Mount, i: number, ctx: RootfsContext): Step[] {
   const isBind = opts.bind || type === 'bind' || sysfsAsBind || cgroupAsBind;
   const steps: Step[] = [];
   const dest = m.destination;
+  // procfs and sysfs hold what masked and read-only paths protect. Reached through a symlink of the
+  // image they could land where those paths (and later mounts) do not look: refuse any symlink on the
+  // way (CVE-2019-16884, CVE-2023-27561, CVE-2023-28642; runc requires an ordinary directory too).
+  const kernelFs = type === 'proc' || type === 'sysfs' ? { noSymlinks: true } : {};
+  // A destination that is not under /proc in the config must not land on procfs through a symlink
+  // of the image (or of a volume another container swaps): what tsrun writes to /proc afterwards
+  // (sysctls) would go into the mounted files instead (CVE-2019-16884, CVE-2019-19921). A mount the
+  // config itself puts under /proc (lxcfs files) is its own choice.
+  const target = { ...kernelFs, ...(underProc(dest) ? {} : { notOnProcfs: true }) };
   if (isBind) {
     const { source, kind } = sysfsAsBind ? { source: '/sys', kind: 'dir' as const }
       : cgroupAsBind ? { source: ctx.cgroup2Mount!, kind: 'dir' as const } : bindSource(m, i, ctx);
     const recursive = opts.recursive || sysfsAsBind;
     steps.push({
-      op: 'mount', source, target: dest, fstype: '', data: '', flags: MS.BIND | (recursive ? MS.REC : 0), mkdir: kind, inRoot: true, field,
+      op: 'mount', source, target: dest, fstype: '', data: '', flags: MS.BIND | (recursive ? MS.REC : 0), mkdir: kind, inRoot: true, ...target, field,
       why: sysfsAsBind ? 'sysfs needs the network namespace\'s owner: bind the host\'s /sys instead'
         : cgroupAsBind ? 'the cgroup v2 hierarchy; without a cgroup namespace binding the host\'s cgroup2 mount shows the same tree as a new mount, and is far cheaper'
         : `make ${source} visible at ${dest}`,
     });
     const remountFlags = opts.flags & ~MS.REMOUNT;
     if (remountFlags !== 0) {
+      // A recursive bind brings the mounts below its source; "ro" (nosuid, nodev, noexec) must hold
+      // for all of them, not only the top as mount(2) does: the host's /sys bound for sysfs (or an
+      // explicit rbind of /sys, as `spec --rootless` writes) otherwise leaves the host's cgroup
+      // hierarchies writable from the container (CVE-2023-25809). MS_REC on a remount makes the shim
+      // set them on the whole tree (runc keeps plain "ro" to the top and needs "rro" for this).
       steps.push({
-        op: 'mount', source: '', target: dest, fstype: '', data: '', flags: MS.REMOUNT | MS.BIND | remountFlags,
+        op: 'mount', source: '', target: dest, fstype: '', data: '', flags: MS.REMOUNT | MS.BIND | remountFlags | (recursive ? MS.REC : 0),
         inRoot: true, keepLocked: true, field,
-        why: 'a bind mount ignores flags such as ro: they take effect only on a remount of it',
+        why: recursive ? 'a bind mount ignores flags such as ro: they take effect on a remount, here of the bind and every mount below it'
+          : 'a bind mount ignores flags such as ro: they take effect only on a remount of it',
       });
     }
   } else {
     if (!type) throw new ConfigError(`mounts[${i}].type`, 'a mount that is not a bind mount needs a type');
     steps.push({
       op: 'mount', source: m.source ?? type, target: dest, fstype: type, data: opts.data.join(','), flags: opts.flags,
-      mkdir: 'dir', inRoot: true, field, why: FS_WHY[type] ?? `mount ${type} at ${dest} as config.json asks`,
+      mkdir: 'dir', inRoot: true, ...target, field, why: FS_WHY[type] ?? `mount ${type} at ${dest} as config.json asks`,
     });
   }
   if (opts.propagation) {

@@ -3,6 +3,7 @@ import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
 import { needsImport } from '../../image/image-arg.js';
 import { DEFAULT_STORE } from '../../image/store-paths.js';
+import { debugImageMatch } from '../image-debug.js';
 import { traceReporter } from '../reporters/trace.js';
 import { UsageError } from '../parse-args.js';
 
@@ -16,12 +17,12 @@ const command: CommandModule<CreateArgs> = {
   describe: 'create a container: namespaces, rootfs and limits ready, its process waiting for `start`',
   positionals: [{ name: 'id', describe: 'container id', required: true }],
   options: {
-    bundle: { type: 'string', short: 'b', default: '.', describe: 'bundle directory (config.json + rootfs)' },
-    image: { type: 'string', short: 'i', describe: 'create from an image instead: OCI layout LAYOUT[:TAG], a docker archive, or an imported image\'s name (its Cmd runs)' },
-    store: { type: 'string', describe: 'image and layer store (default /var/lib/tsrun)' },
+    bundle: { type: 'string', path: true, short: 'b', default: '.', describe: 'bundle directory (config.json + rootfs)' },
+    image: { type: 'string', short: 'i', describe: 'create from an image instead: OCI layout LAYOUT[:TAG], a docker or OCI archive, or an imported image\'s name (its Cmd runs)' },
+    store: { type: 'string', path: true, describe: 'image and layer store (default /var/lib/tsrun)' },
     'keep-upper': { type: 'boolean', default: false, describe: 'with --image: keep the container\'s upper layer (what it changed) in the store after delete, at <store>/uppers/<id>-<time>/upper' },
-    'pid-file': { type: 'string', describe: 'write the container init\'s host pid to this file' },
-    'console-socket': { type: 'string', describe: 'unix socket that receives the pty master when process.terminal is true' },
+    'pid-file': { type: 'string', path: true, describe: 'write the container init\'s host pid to this file' },
+    'console-socket': { type: 'string', path: true, describe: 'unix socket that receives the pty master when process.terminal is true' },
     'no-pivot': { type: 'boolean', default: false, describe: 'move the rootfs onto / and chroot instead of pivot_root (for roots pivot_root refuses)' },
     'no-new-keyring': { type: 'boolean', default: false, describe: 'keep the caller\'s session keyring instead of a new one for the container' },
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
@@ -30,6 +31,7 @@ const command: CommandModule<CreateArgs> = {
   needsFullBundle: (args) => needsImport(args.image, args.store ?? DEFAULT_STORE),
   async handler(args) {
     if (args.keepUpper && !args.image) throw new UsageError('--keep-upper needs --image (a bundle\'s rootfs is a directory of its own, with no upper layer)', 'create');
+    if (args.debug && args.image) debugImageMatch(args.image, args.store ?? DEFAULT_STORE);
     const { createContainer } = await import('../../container/create.js');
     const created = await createContainer({
       id: args.id, root: args.root, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring,

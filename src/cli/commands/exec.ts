@@ -2,6 +2,7 @@
 import type { CommandModule } from '../command.js';
 import { UsageError } from '../parse-args.js';
 import { traceReporter } from '../reporters/trace.js';
+import { EXEC_EXIT_STATUS_HELP, execFailureStatus } from '../exit-status.js';
 
 interface ExecArgs {
   id: string; command: string[]; process?: string; tty: boolean; detach: boolean; pidFile?: string; consoleSocket?: string;
@@ -18,17 +19,19 @@ function parseUser(spec: string): { uid: number; gid?: number } {
 const command: CommandModule<ExecArgs> = {
   command: 'exec',
   describe: 'run a process in a running container (joins all its namespaces and its cgroup)',
+  epilog: EXEC_EXIT_STATUS_HELP,
+  failureStatus: execFailureStatus,
   positionals: [
     { name: 'id', describe: 'container id', required: true },
     { name: 'command', describe: 'program and arguments', variadic: true },
   ],
   optionsEndAfterPositionals: 1,
   options: {
-    process: { type: 'string', short: 'p', describe: 'process.json with the runtime-spec process to run' },
+    process: { type: 'string', path: true, short: 'p', describe: 'process.json with the runtime-spec process to run' },
     tty: { type: 'boolean', short: 't', default: false, describe: 'allocate a pty' },
     detach: { type: 'boolean', short: 'd', default: false, describe: 'return once the process has started' },
-    'pid-file': { type: 'string', describe: 'write the process\'s host pid to this file' },
-    'console-socket': { type: 'string', describe: 'unix socket that receives the pty master' },
+    'pid-file': { type: 'string', path: true, describe: 'write the process\'s host pid to this file' },
+    'console-socket': { type: 'string', path: true, describe: 'unix socket that receives the pty master' },
     env: { type: 'string', short: 'e', multiple: true, describe: 'add KEY=VALUE to the environment' },
     cwd: { type: 'string', describe: 'working directory inside the container' },
     user: { type: 'string', short: 'u', describe: 'UID[:GID] to run as' },

@@ -1,20 +1,19 @@
 // `tsrun image import|ls|inspect|rm|prune|unpack`: the image store from the command line. Parsing and
 // printing only; the work is in src/image/.
-import { resolve } from 'node:path';
 import type { CommandModule, OptionSpec } from '../command.js';
 import { UsageError } from '../parse-args.js';
 import { DEFAULT_STORE } from '../../image/layer-store.js';
 
 const store: Record<string, OptionSpec> = {
-  store: { type: 'string', default: DEFAULT_STORE, describe: 'image and layer store directory' },
+  store: { type: 'string', path: true, default: DEFAULT_STORE, describe: 'image and layer store directory' },
 };
 
 interface StoreArgs { store: string }
 
 const importCmd: CommandModule<StoreArgs & { source: string; name?: string; quiet: boolean }> = {
   command: 'import',
-  describe: 'import an OCI image layout (LAYOUT[:TAG]) or a docker archive into the store',
-  positionals: [{ name: 'source', describe: 'OCI layout directory (optionally :TAG) or docker save archive', required: true }],
+  describe: 'import an OCI image layout (LAYOUT[:TAG]), a docker archive or an OCI archive into the store',
+  positionals: [{ name: 'source', describe: 'OCI layout directory, docker archive (docker save) or OCI archive (skopeo oci-archive:), optionally :TAG', required: true }],
   options: {
     ...store,
     name: { type: 'string', describe: 'also record the image under this name' },
@@ -59,14 +58,14 @@ const lsCmd: CommandModule<StoreArgs & { format: string; quiet: boolean }> = {
 
 const inspectCmd: CommandModule<StoreArgs & { image: string }> = {
   command: 'inspect',
-  describe: 'print an image record (config, layers, names) as JSON',
-  positionals: [{ name: 'image', describe: 'image name or id (prefix)', required: true }],
+  describe: 'print an image record (config, layers, names; matchedName: the name that matched IMAGE) as JSON',
+  positionals: [{ name: 'image', describe: 'image name (myapp:1.0 also finds docker.io/library/myapp:1.0) or id (prefix)', required: true }],
   options: { ...store },
   handler: async (args) => {
     const { ImageStore } = await import('../../image/image-store.js');
     const { rootfsOfRecord } = await import('../../image/rootfs.js');
-    const rec = new ImageStore(args.store).get(args.image);
-    process.stdout.write(JSON.stringify({ ...rec, lowerDirs: rootfsOfRecord(rec, args.store).lowerDirs }, null, 2) + '\n');
+    const { record: rec, name } = new ImageStore(args.store).match(args.image);
+    process.stdout.write(JSON.stringify({ ...rec, ...(name !== undefined ? { matchedName: name } : {}), lowerDirs: rootfsOfRecord(rec, args.store).lowerDirs }, null, 2) + '\n');
     return 0;
   },
 };
@@ -103,7 +102,7 @@ const unpackCmd: CommandModule<StoreArgs & { image: string; bundle: string; args
   describe: 'write a runnable bundle (flattened rootfs/ + config.json) from an image',
   positionals: [
     { name: 'image', describe: 'image name or id, or a layout/archive to import first', required: true },
-    { name: 'bundle', describe: 'bundle directory to create', required: true },
+    { name: 'bundle', describe: 'bundle directory to create', required: true, path: true },
     { name: 'args', describe: 'command replacing the image Cmd', variadic: true },
   ],
   options: { ...store, quiet: { type: 'boolean', short: 'q', default: false, describe: 'no progress output' } },
@@ -116,14 +115,14 @@ const unpackCmd: CommandModule<StoreArgs & { image: string; bundle: string; args
       const progress = args.quiet ? undefined : terminalProgress(process.stderr);
       ref = (await importImage(ref, { store: args.store, ...(progress ? { progress } : {}) })).id;
     }
-    await unpackBundle(args.store, ref, resolve(args.bundle), args.args);
+    await unpackBundle(args.store, ref, args.bundle, args.args);
     return 0;
   },
 };
 
 const command: CommandModule<StoreArgs> = {
   command: 'image',
-  describe: 'manage images: import OCI layouts and docker archives, list, inspect, remove, prune, unpack',
+  describe: 'manage images: import OCI layouts, docker and OCI archives, list, inspect, remove, prune, unpack',
   subcommands: [importCmd, lsCmd, inspectCmd, rmCmd, pruneCmd, unpackCmd],
   handler: async () => {
     throw new UsageError('name an image subcommand: import, ls, inspect, rm, prune, unpack', 'image');

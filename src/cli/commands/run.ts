@@ -3,9 +3,11 @@ import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
 import { needsImport } from '../../image/image-arg.js';
 import { DEFAULT_STORE } from '../../image/store-paths.js';
+import { debugImageMatch } from '../image-debug.js';
 import { resolveBundleAndId } from '../bundle-arg.js';
 import { traceReporter } from '../reporters/trace.js';
 import { UsageError } from '../parse-args.js';
+import { RUN_EXIT_STATUS_HELP, runFailureStatus } from '../exit-status.js';
 
 interface RunArgs {
   target?: string;
@@ -26,22 +28,24 @@ interface RunArgs {
 
 const command: CommandModule<RunArgs> = {
   command: 'run',
-  describe: 'create and run a container in the foreground; exits with its exit code',
+  describe: 'create and run a container in the foreground; exits with its exit status (125-127: see below)',
+  epilog: RUN_EXIT_STATUS_HELP,
+  failureStatus: runFailureStatus,
   positionals: [
     { name: 'target', describe: 'container id, or the bundle directory when neither --bundle nor --image is given' },
     { name: 'command', describe: 'with --image, after `--`: the command instead of the image\'s Cmd', variadic: true },
   ],
   options: {
-    bundle: { type: 'string', short: 'b', describe: 'bundle directory (config.json + rootfs)' },
-    image: { type: 'string', short: 'i', describe: 'run an image: OCI layout LAYOUT[:TAG], a docker archive, or an imported image\'s name' },
-    store: { type: 'string', describe: 'image and layer store (default /var/lib/tsrun)' },
+    bundle: { type: 'string', path: true, short: 'b', describe: 'bundle directory (config.json + rootfs)' },
+    image: { type: 'string', short: 'i', describe: 'run an image: OCI layout LAYOUT[:TAG], a docker or OCI archive, or an imported image\'s name (myapp:1.0 also finds docker.io/library/myapp:1.0)' },
+    store: { type: 'string', path: true, describe: 'image and layer store (default /var/lib/tsrun)' },
     'keep-upper': { type: 'boolean', default: false, describe: 'with --image: keep the container\'s upper layer (what it changed) in the store after delete, at <store>/uppers/<id>-<time>/upper' },
     tty: { type: 'boolean', short: 't', default: false, describe: 'with --image: give the container a terminal' },
     detach: { type: 'boolean', short: 'd', default: false, describe: 'return once the container has started (runc run -d)' },
-    'pid-file': { type: 'string', describe: 'write the container init\'s host pid to this file' },
+    'pid-file': { type: 'string', path: true, describe: 'write the container init\'s host pid to this file' },
     'no-pivot': { type: 'boolean', default: false, describe: 'move the rootfs onto / and chroot instead of pivot_root' },
     'no-new-keyring': { type: 'boolean', default: false, describe: 'keep the caller\'s session keyring' },
-    'console-socket': { type: 'string', describe: 'unix socket that receives the pty master when process.terminal is true' },
+    'console-socket': { type: 'string', path: true, describe: 'unix socket that receives the pty master when process.terminal is true' },
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
     'dry-run': { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' },
   },
@@ -60,6 +64,7 @@ const command: CommandModule<RunArgs> = {
       const { explainBundle } = await import('../explain-output.js');
       return explainBundle(bundle, args.logFormat, { root: args.root, ...(id ? { id } : {}) });
     }
+    if (args.debug && args.image) debugImageMatch(args.image, args.store ?? DEFAULT_STORE);
     const { runContainer } = await import('../../container/run.js');
     const result = await runContainer({
       root: args.root, detach: args.detach, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring,

@@ -1,5 +1,5 @@
 // `tsrun spec`: writes a starting config.json into a bundle directory, like `runc spec`.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TsrunError } from '../../errors.js';
 import { defaultSpec } from '../../oci/default-spec.js';
@@ -10,18 +10,31 @@ interface SpecArgs {
   rootless: boolean;
 }
 
-/** Writes `<bundleDir>/config.json`; never overwrites one (a config may hold hours of edits). */
+const errnoOf = (err: unknown): string | undefined =>
+  err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+
+/**
+ * Writes `<bundleDir>/config.json`, making bundleDir (and its parents) when missing: unlike `runc
+ * spec --bundle`, which needs an existing directory, since a new bundle is what it is for. Never
+ * overwrites a config.json (one may hold hours of edits).
+ */
 export function writeDefaultSpec(bundleDir: string, rootless: boolean): string {
-  const configPath = join(resolve(bundleDir), 'config.json');
+  const dir = resolve(bundleDir);
+  const configPath = join(dir, 'config.json');
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+  } catch (err) {
+    const errno = errnoOf(err);
+    throw new TsrunError(`cannot make bundle directory ${dir}: ${errno ?? String(err)} from mkdir`, { file: dir, syscall: 'mkdir', cause: err, ...(errno ? { errno } : {}) });
+  }
   // runc indents with tabs; keep the same so the two outputs diff cleanly.
   const text = JSON.stringify(defaultSpec({ rootless }), null, '\t');
   try {
     writeFileSync(configPath, text, { flag: 'wx', mode: 0o666 });
   } catch (err) {
-    const errno = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+    const errno = errnoOf(err);
     const details = { file: configPath, cause: err, ...(errno ? { errno } : {}) };
     if (errno === 'EEXIST') throw new TsrunError(`${configPath} already exists; remove it first`, details);
-    if (errno === 'ENOENT') throw new TsrunError(`bundle directory ${resolve(bundleDir)} does not exist`, details);
     throw new TsrunError(`cannot write ${configPath}: ${err instanceof Error ? err.message : String(err)}`, details);
   }
   return configPath;
@@ -31,7 +44,7 @@ const command: CommandModule<SpecArgs> = {
   command: 'spec',
   describe: 'write a default config.json',
   options: {
-    bundle: { type: 'string', short: 'b', default: '.', describe: 'bundle directory to write config.json into' },
+    bundle: { type: 'string', path: true, short: 'b', default: '.', describe: 'bundle directory to write config.json into (created if missing, with its parents)' },
     rootless: { type: 'boolean', default: false, describe: 'write a config for a container run by an unprivileged user' },
   },
   handler: async (args) => {

@@ -222,6 +222,37 @@ describe.skipIf(skip !== undefined)(`ops: hooks${skip ? ` [skipped: ${skip}]` : 
     expect(read('poststop')).toMatchObject({ id, status: 'stopped', bundle: bundle.dir });
   });
 
+  // runtime-spec: the state passed to a hook carries the pid while the status is created/running.
+  // /bin/true has usually exited by the time poststart runs; the pid must still be the recorded one
+  // (not the 0 that `tsrun state` reports for a stopped container). Repeated: the old code lost the race most times.
+  it('poststart of a container running /bin/true reads the recorded pid, not 0 (create/start and run, 10 times each)', async () => {
+    const dir = hostDir();
+    const bundle = scriptBundle('true', (spec) => {
+      spec.process!.args = ['/bin/true'];
+      spec.hooks = { poststart: [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${join(dir, 'poststart.json')}`], env: [PATH] }] };
+    });
+    const root = makeRoot();
+    const hookPid = (): unknown => (JSON.parse(readFileSync(join(dir, 'poststart.json'), 'utf8')) as { pid?: unknown }).pid;
+    for (let i = 0; i < 10; i++) {
+      const id = uniqueId('hooks-pid');
+      const c = await createIn(root, bundle, id);
+      expect(c.exitCode, c.stderr()).toBe(0);
+      const { pid } = await stateOf(root, id);
+      expect(pid).toBeGreaterThan(0);
+      const s = await tsrun(root, ['start', id]);
+      expect(s.exitCode, s.stderr).toBe(0);
+      expect(hookPid(), `start #${i}`).toBe(pid);
+      expect((await tsrun(root, ['delete', '--force', id])).exitCode).toBe(0);
+    }
+    for (let i = 0; i < 10; i++) {
+      const pidFile = join(dir, 'init.pid');
+      const r = await tsrun(root, ['run', '--pid-file', pidFile, '--bundle', bundle.dir, uniqueId('hooks-pid-run')]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(hookPid(), `run #${i}`).toBe(Number(readFileSync(pidFile, 'utf8').trim()));
+    }
+    expect(rootEntries(root)).toEqual([]);
+  });
+
   it('a failing createContainer hook (run in the container) fails create naming hooks.createContainer[0], leaves nothing, and runs poststop', async () => {
     const { bundle, log } = hookBundle('sleep 100000 & wait', (h) => {
       h.createContainer = [{ path: '/bin/sh', args: ['sh', '-c', 'exit 2'] }];

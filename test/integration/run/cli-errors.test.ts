@@ -1,12 +1,18 @@
 // `tsrun run` as a command: bad configs name their field, failing steps name step and errno, and
 // --dry-run / --trace show the plan. Every failure leaves nothing behind (checked by the hooks).
-import { existsSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Spec } from '../../../src/oci/types.js';
-import { cannotRunContainers, containerTestHooks, makeBundle, runBundle, runScript, sh } from '../../helpers/bundle.js';
+import { REPO, TSRUN, cannotRunContainers, containerTestHooks, makeBundle, mountPoints, runBundle, runScript, sh } from '../../helpers/bundle.js';
 
 const skip = cannotRunContainers();
+const LAUNCHER = join(REPO, 'bin/tsrun');
+const LAYOUT = join(REPO, 'rootfs-samples/build/busybox-layers');
+/** Both ways tsrun is started: the plain bundle (node bin/tsrun.js) and the launcher with its startup snapshot. */
+const STARTS: [string, string, string[]][] = [['node bin/tsrun.js', 'node', [TSRUN]], ['bin/tsrun', LAUNCHER, []]];
 
 describe.skipIf(skip !== undefined)(`tsrun run: errors, --dry-run, --trace${skip ? ` [skipped: ${skip}]` : ''}`, () => {
   containerTestHooks({ beforeEach, afterEach });
@@ -40,7 +46,7 @@ describe.skipIf(skip !== undefined)(`tsrun run: errors, --dry-run, --trace${skip
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/^tsrun: /);
       expect(r.stderr).toMatch(fieldPattern);
-      expect(r.exitCode).not.toBe(0);
+      expect(r.exitCode, 'run: tsrun failed (podman\'s 125)').toBe(125);
       expect(existsSync(join(bundle.rootfs, 'ran'))).toBe(false);
       expect(readdirSync(bundle.rootfs).sort()).toEqual(before);
     });
@@ -53,7 +59,7 @@ describe.skipIf(skip !== undefined)(`tsrun run: errors, --dry-run, --trace${skip
       expect(r.stdout).toBe('');
       expect(r.stderr).toContain(bundle.configPath);
       expect(r.stderr).toMatch(/invalid JSON at line 2/);
-      expect(r.exitCode).not.toBe(0);
+      expect(r.exitCode).toBe(125);
     });
 
     it('a bundle directory without config.json says so', async () => {
@@ -62,7 +68,7 @@ describe.skipIf(skip !== undefined)(`tsrun run: errors, --dry-run, --trace${skip
       rmSync(bundle.configPath);
       const r = await runBundle(bundle);
       expect(r.stderr).toMatch(/config\.json does not exist/);
-      expect(r.exitCode).not.toBe(0);
+      expect(r.exitCode).toBe(125);
     });
   });
 
@@ -76,7 +82,7 @@ describe.skipIf(skip !== undefined)(`tsrun run: errors, --dry-run, --trace${skip
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/mount nosuchfs .* \(step \d+, mounts\[\d+\]\): ENODEV/);
       expect(r.stderr).toMatch(/\(step \d+, mounts\[8\]\)/);
-      expect(r.exitCode).not.toBe(0);
+      expect(r.exitCode).toBe(125);
     });
 
     it('the step index in the message is the one --dry-run shows for that mount', async () => {
@@ -188,5 +194,84 @@ describe.skipIf(skip !== undefined)(`tsrun run: errors, --dry-run, --trace${skip
     const c = await runTsrun(['run', bundle.dir]);
     expect([a.stdout, b.stdout, c.stdout]).toEqual(['ok\n', 'ok\n', 'ok\n']);
     expect([a.exitCode, b.exitCode, c.exitCode]).toEqual([0, 0, 0]);
+  });
+  describe('the command line: global options before the command, paths made absolute (issue 13)', () => {
+    it.each(STARTS)('%s: `run --image IMG -v /tmp:/host -- …` is an error naming -v (125), runs nothing and prints no version', async (_how, cmd, pre) => {
+      const store = mkdtempSync(join(tmpdir(), 'tsrun-it-cli-store-'));
+      try {
+        const r = await execa(cmd, [...pre, 'run', '--store', store, '--image', LAYOUT, '-v', '/tmp:/host', '--', 'echo ran'], { reject: false, stdin: 'ignore', cwd: REPO, timeout: 20_000 });
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toMatch(/^tsrun: -v is a global option \(--version\), given before the command only .*; run has no option -v \(see tsrun run --help\)$/);
+        expect(r.exitCode).toBe(125);
+        expect(readdirSync(store)).toEqual([]);
+      } finally {
+        rmSync(store, { recursive: true, force: true });
+      }
+    });
+
+    it.each(STARTS)('%s: a global option after the command is an error saying where it goes; runc\'s --systemd-cgroup is refused by name', async (_how, cmd, pre) => {
+      const after = await execa(cmd, [...pre, 'state', '--root', '/tmp', 'x'], { reject: false, stdin: 'ignore', cwd: REPO });
+      expect(after.stderr).toMatch(/^tsrun: --root is a global option, given before the command only \(tsrun --root … state …\); state has no option --root/);
+      expect(after.exitCode).toBe(2);
+      const systemd = await execa(cmd, [...pre, '--systemd-cgroup', 'state', 'x'], { reject: false, stdin: 'ignore', cwd: REPO });
+      expect(systemd.stderr).toMatch(/^tsrun: unknown option --systemd-cgroup before the command/);
+      expect(systemd.exitCode).toBe(2);
+    });
+
+    it.skipIf(!existsSync(join(LAYOUT, 'index.json'))).each(STARTS)('%s: relative --root, --store and --pid-file work for `run --image` (resolved against the working directory)', async (_how, cmd, pre) => {
+      const cwd = mkdtempSync(join(tmpdir(), 'tsrun-it-cli-rel-'));
+      const before = mountPoints();
+      try {
+        const r = await execa(cmd, [...pre, '--root', 'state', 'run', '--store', 'store', '--pid-file', 'init.pid', '--image', LAYOUT, '--', 'echo relative-ok'], { reject: false, stdin: 'ignore', cwd, timeout: 30_000 });
+        expect(r.stderr).toBe('');
+        expect(r.stdout).toBe('relative-ok');
+        expect(r.exitCode).toBe(0);
+        expect(Number(readFileSync(join(cwd, 'init.pid'), 'utf8'))).toBeGreaterThan(0);
+        expect(readdirSync(join(cwd, 'state'))).toEqual([]);
+        expect(readdirSync(join(cwd, 'store'))).toContain('layers');
+        expect(mountPoints().filter((m) => !before.includes(m))).toEqual([]);
+      } finally {
+        rmSync(cwd, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('exit statuses of run: the container\'s, or podman\'s 125/126/127 for tsrun\'s own failures (issue 13)', () => {
+    it('the container\'s exit 1 is 1; exit 125 of the container is passed through too', async () => {
+      expect((await runScript('exit 1')).exitCode).toBe(1);
+      expect((await runScript('exit 125')).exitCode).toBe(125);
+    });
+
+    it('a program that does not exist: 127', async () => {
+      const bundle = makeBundle({ mutate: (s) => { s.process!.args = ['/no/such/program']; } });
+      const r = await runBundle(bundle);
+      expect(r.stderr).toMatch(/ENOENT/);
+      expect(r.exitCode).toBe(127);
+    });
+
+    it('a program that cannot be executed (not executable; a directory, as podman\'s test): 126', async () => {
+      const bundle = makeBundle({
+        mutate: (s, b) => {
+          s.root!.readonly = false;
+          writeFileSync(join(b.rootfs, 'not-executable'), '#!/bin/sh\necho ran\n');
+          chmodSync(join(b.rootfs, 'not-executable'), 0o644);
+          s.process!.args = ['/not-executable'];
+        },
+      });
+      const r = await runBundle(bundle);
+      expect(r.stderr).toMatch(/EACCES/);
+      expect(r.exitCode).toBe(126);
+      const dir = makeBundle({ mutate: (s) => { s.process!.args = ['/etc']; } });
+      const d = await runBundle(dir);
+      expect(d.stderr).toMatch(/^tsrun: /);
+      expect(d.exitCode).toBe(126);
+    });
+
+    it('a usage error of run is 125 too (podman run --foobar)', async () => {
+      const { runTsrun } = await import('../../helpers/bundle.js');
+      const r = await runTsrun(['run', '--foobar']);
+      expect(r.stderr).toMatch(/--foobar/);
+      expect(r.exitCode).toBe(125);
+    });
   });
 });

@@ -38,6 +38,13 @@ const basePlan = (steps: Plan['steps']): Plan => ({
 });
 
 describe('encodePlan', () => {
+  it('refuses a step with more than 65535 strings (the count is 16 bits; a wrapped one made the shim read strings as steps)', () => {
+    const env = Array.from({ length: 65_535 }, (_, i) => `E${i}=x`);
+    expect(() => encodePlan(basePlan([{ op: 'exec', args: ['sh'], env, why: 'w', field: 'process.args' }]), { trace: false }))
+      .toThrow(/step exec \(process\.args\): 65536 strings do not fit the wire format/);
+    expect(() => encodePlan(basePlan([{ op: 'exec', args: [], env, why: 'w' }]), { trace: false })).not.toThrow();
+  });
+
   it('writes the header: magic, version, clone flags, flags, preserved fds, joins', () => {
     const b = encodePlan(basePlan([]), { trace: true });
     expect(b.readUInt32LE(0)).toBe(PLAN_MAGIC);

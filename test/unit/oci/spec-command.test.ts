@@ -37,7 +37,7 @@ describe('tsrun spec', () => {
     expect(readFileSync(configPath, 'utf8')).toBe('{"mine": true}');
   });
 
-  it('names a missing bundle directory', () => {
-    expect(() => writeDefaultSpec(join(dir, 'missing'), false)).toThrow(`bundle directory ${join(dir, 'missing')} does not exist`);
+  it('makes a missing bundle directory (issue 13: it used to refuse one)', () => {
+    expect(writeDefaultSpec(join(dir, 'missing'), false)).toBe(join(dir, 'missing', 'config.json'));
   });
 });

@@ -145,11 +145,16 @@ describe('buildPlan: rootfs', () => {
     expect(steps.find((s) => s.op === 'mount' && s.target === '/proc')).toMatchObject({ fstype: 'proc', inRoot: true, mkdir: 'dir', field: 'mounts[0]' });
   });
 
-  it('binds then remounts a read-only bind mount, keeping locked flags', () => {
-    const steps = buildPlan(spec((s) => { s.mounts!.push({ destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind', 'ro', 'nosuid'] }); }), ctx).steps;
+  it('binds then remounts a read-only bind mount, keeping locked flags; an rbind\'s flags reach the mounts below it (MS_REC)', () => {
+    const steps = buildPlan(spec((s) => {
+      s.mounts!.push({ destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind', 'ro', 'nosuid'] });
+      s.mounts!.push({ destination: '/data2', type: 'bind', source: '/srv/data', options: ['bind', 'ro'] });
+    }), ctx).steps;
     const i = indexOf(steps, (s) => s.op === 'mount' && s.target === '/data');
     expect(steps[i]).toMatchObject({ source: '/srv/data', flags: MS.BIND | MS.REC, mkdir: 'dir' });
-    expect(steps[i + 1]).toMatchObject({ target: '/data', flags: MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID, keepLocked: true });
+    expect(steps[i + 1]).toMatchObject({ target: '/data', flags: MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.REC, keepLocked: true });
+    const j = indexOf(steps, (s) => s.op === 'mount' && s.target === '/data2');
+    expect(steps[j + 1]).toMatchObject({ target: '/data2', flags: MS.REMOUNT | MS.BIND | MS.RDONLY, keepLocked: true });
   });
 
   it('resolves a relative bind source against the bundle and creates a file for a file source', () => {
