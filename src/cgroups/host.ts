@@ -1,6 +1,6 @@
 // Reads the facts the planner needs from this machine: where cgroup2 is mounted, which controllers its
 // root offers, and whether v1 hierarchies hold the rest (a hybrid host).
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CgroupError } from './errors.js';
 import { findCgroupMounts } from './mount.js';
@@ -24,5 +24,25 @@ export function detectCgroupHost(mountInfo = readFileSync('/proc/self/mountinfo'
     mountPoint: mounts.v2,
     controllers: parseControllerList(readFileSync(controllersFile, 'utf8')),
     hybrid: mounts.hasV1,
+    hugepageSizes: hugepageSizes(),
   };
+}
+
+/** `hugepages-2048kB` → `2MB`: the names hugetlb gives its files (mm/hugetlb_cgroup.c, mem_fmt). */
+export function hugetlbSizeName(dirName: string): string | undefined {
+  const m = /^hugepages-(\d+)kB$/.exec(dirName);
+  if (!m) return undefined;
+  const kb = Number(m[1]);
+  if (kb >= 1024 * 1024) return `${kb / (1024 * 1024)}GB`;
+  if (kb >= 1024) return `${kb / 1024}MB`;
+  return `${kb}KB`;
+}
+
+/** The sizes in /sys/kernel/mm/hugepages; undefined when it cannot be read (then nothing is checked). */
+function hugepageSizes(): string[] | undefined {
+  try {
+    return readdirSync('/sys/kernel/mm/hugepages').map(hugetlbSizeName).filter((s): s is string => s !== undefined);
+  } catch {
+    return undefined;
+  }
 }

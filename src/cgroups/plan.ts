@@ -18,6 +18,7 @@ export function planCgroup(spec: Spec, id: string, host: CgroupHost): CgroupPlan
   const { dir, ownedRoot } = resolveCgroupPath(host.mountPoint, spec.linux?.cgroupsPath, id);
   const writes = CONVERTERS.flatMap((convert) => convert(resources, PREFIX));
   for (const w of writes) checkControllerAvailable(w, host);
+  checkHugepageSizes(resources, host);
   const controllers = [...new Set(writes.map((w) => w.controller).filter((c) => c !== 'cgroup'))].sort(
     (a, b) => rank(a) - rank(b) || a.localeCompare(b),
   );
@@ -50,6 +51,18 @@ function checkControllerAvailable(write: FileWrite, host: CgroupHost): void {
   // from that one; an optional write alone never blocks a container.
   if (write.optional === true) return;
   throw new ConfigError(write.field, `needs the cgroup v2 "${write.controller}" controller, but ${describeHost(host)}`);
+}
+
+// A size the kernel does not offer has no hugetlb.<size>.max file: writing it would fail only after
+// the cgroup was made.
+function checkHugepageSizes(resources: Resources, host: CgroupHost): void {
+  const sizes = host.hugepageSizes;
+  if (sizes === undefined) return;
+  (resources.hugepageLimits ?? []).forEach((limit, i) => {
+    if (sizes.includes(limit.pageSize)) return;
+    const has = sizes.length === 0 ? 'none' : sizes.join(', ');
+    throw new ConfigError(`${PREFIX}.hugepageLimits[${i}].pageSize`, `this host has no ${limit.pageSize} huge pages (it has ${has})`);
+  });
 }
 
 /**

@@ -30,6 +30,8 @@ export interface CgroupHost {
   controllers: string[];
   /** True when cgroup v1 hierarchies are mounted too (they then own the controllers v2 lacks). */
   hybrid: boolean;
+  /** Huge page sizes the kernel offers, as hugetlb names them (`2MB`, `1GB`); absent: not checked. */
+  hugepageSizes?: string[];
 }
 
 /** A device rule with every OCI default filled in. `null` major/minor means "any". */

@@ -7,6 +7,7 @@ import { forwardSignals } from '../process/signals.js';
 import { waitForeground } from '../process/foreground.js';
 import type { TraceSink } from '../process/trace.js';
 import type { CgroupHost } from '../cgroups/index.js';
+import { MAX_ID_LENGTH } from '../state/ids.js';
 import { createContainer } from './create.js';
 import { removeContainer } from './delete.js';
 import { startCreated } from './start.js';
@@ -45,7 +46,8 @@ export interface RunResult {
 
 /** A unique id for `tsrun run <bundle>` without one: the bundle's name plus a random suffix. */
 export function generatedId(bundleOrImage: string): string {
-  const base = basename(resolve(bundleOrImage.replace(/:[^/:]*$/, ''))).replace(/[^A-Za-z0-9_.+-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'tsrun';
+  // Cut so that the id, with its 9-character suffix, stays within the longest id tsrun accepts.
+  const base = basename(resolve(bundleOrImage.replace(/:[^/:]*$/, ''))).replace(/[^A-Za-z0-9_.+-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, MAX_ID_LENGTH - 9) || 'tsrun';
   // Web Crypto's global, loaded on first use: importing node:crypto would put it in the startup snapshot.
   return `${base}-${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString('hex')}`;
 }

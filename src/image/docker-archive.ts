@@ -11,6 +11,8 @@ import type { TarMember } from './tar-index.js';
 import { readMember, type TarFile } from './tar-file.js';
 import type { ImageConfig } from './types.js';
 import { MAX_JSON_BLOB, type LayerSource, type ResolvedImage } from './source.js';
+import { checkDockerManifest, checkImageConfig } from './document-shapes.js';
+import { parseJson } from './oci-layout.js';
 
 interface DockerManifestEntry {
   Config: string;
@@ -44,13 +46,13 @@ export function readDockerArchive(file: string, tar: TarFile, tag?: string): Res
   try {
     const member = (name: string): TarMember => {
       const m = tar.members.get(name.replace(/^(\.\/)+/, ''));
-      if (!m) throw new TsrunError(`${file}: ${name} is missing from the archive`, { file: name });
+      if (!m) throw new TsrunError(`${file}: ${JSON.stringify(name)} is missing from the archive`, { file: name });
       return m;
     };
     const manifestMember = member('manifest.json');
     if (manifestMember.size > MAX_JSON_BLOB) throw new TsrunError(`${file}: manifest.json is implausibly large`, { file });
-    const entries = JSON.parse(readMember(tarPath, manifestMember).toString('utf8')) as DockerManifestEntry[];
-    if (!Array.isArray(entries) || entries.length === 0) throw new TsrunError(`${file}: manifest.json lists no image`, { file });
+    const entries = checkDockerManifest<DockerManifestEntry[]>(parseJson(readMember(tarPath, manifestMember), `${file}: manifest.json`), `${file}: manifest.json`);
+    if (entries.length === 0) throw new TsrunError(`${file}: manifest.json lists no image`, { file });
     const entry = pickEntry(entries, file, tag);
 
     const cfgMember = member(entry.Config);
@@ -59,8 +61,8 @@ export function readDockerArchive(file: string, tar: TarFile, tag?: string): Res
     const configDigest = digestFromName(entry.Config);
     if (!configDigest) throw new TsrunError(`${file}: config ${entry.Config} is not named by its digest`, { file: entry.Config });
     verifyBuffer(cfgBytes, configDigest);
-    const config = JSON.parse(cfgBytes.toString('utf8')) as ImageConfig;
-    const diffIds = config.rootfs?.diff_ids ?? [];
+    const config = checkImageConfig<ImageConfig>(parseJson(cfgBytes, `blob ${configDigest}`), `blob ${configDigest}`);
+    const diffIds = config.rootfs.diff_ids;
     if (diffIds.length !== entry.Layers.length) throw new TsrunError(`blob ${configDigest}: ${diffIds.length} diff_ids for ${entry.Layers.length} layers`, { file: configDigest });
 
     const layers: LayerSource[] = entry.Layers.map((name, i) => {

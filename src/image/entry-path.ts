@@ -21,8 +21,16 @@ export function entryPath(name: string, what = 'entry'): string {
   return parts.join('/');
 }
 
+/**
+ * The entry's name as an error message quotes it: JSON-escaped (a name may hold a newline or any
+ * control character, and the message must stay one printable line) and cut after 200 characters.
+ */
+export function quoteEntryName(name: string): string {
+  return JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}…` : name);
+}
+
 export function hostile(name: string, problem: string): TsrunError {
-  return new TsrunError(`refusing layer entry '${name}': ${problem}`, { file: name });
+  return new TsrunError(`refusing layer entry ${quoteEntryName(name)}: ${problem}`, { file: name });
 }
 
 /** Parent of a relative path ('' for a top-level name). */

@@ -32,7 +32,11 @@ export class LayerDirs {
   /** The last resolution: entries come directory by directory, so most share their parent with the one before. */
   private last: { rel: string; dir: string } | undefined;
 
-  constructor(readonly root: string) {}
+  /**
+   * `limits`: the longest path and the deepest nesting a directory made here may have (a symlink of
+   * the layer can lead an entry's parent far from its name).
+   */
+  constructor(readonly root: string, private readonly limits: { pathBytes: number; depth: number } = { pathBytes: Infinity, depth: Infinity }) {}
 
   abs(rel: string): string {
     return rel === '' ? this.root : `${this.root}/${rel}`;
@@ -85,6 +89,7 @@ export class LayerDirs {
         st = lstatSync(this.abs(next));
       } catch {
         if (!create) throw hostile(entryName, `'${next}' (resolving '${rel}') is not in this layer`);
+        this.checkLimits(next, entryName);
         mkdirSync(this.abs(next), 0o755);
         // The kernel makes a directory created in a setgid one setgid too (and gives it its group).
         if (this.setgid.has(cur)) this.setgid.add(next);
@@ -106,5 +111,14 @@ export class LayerDirs {
     }
     if (links > 0) this.viaLinks.set(rel, cur);
     return cur;
+  }
+
+  private checkLimits(next: string, entryName: string): void {
+    if (next.length * 3 > this.limits.pathBytes && Buffer.byteLength(next) > this.limits.pathBytes) {
+      throw hostile(entryName, `its parent resolves to a path of ${Buffer.byteLength(next)} bytes in the layer; at most ${this.limits.pathBytes} (PATH_MAX, less the store's own path)`);
+    }
+    if (next.length > 2 * this.limits.depth && next.split('/').length > this.limits.depth) {
+      throw hostile(entryName, `its parent resolves to a directory nested ${next.split('/').length} deep; at most ${this.limits.depth}`);
+    }
   }
 }

@@ -31,6 +31,19 @@ export interface UnpackLimits {
   maxEntries: number;
 }
 
+/**
+ * How deeply a path may nest. Linux sets no limit, but removing a tree is recursive (Node's rmSync,
+ * `image prune`): a layer of 2,000 nested directories made the removal of a failed import overflow
+ * the stack and left it in the store. Real images nest a few dozen levels.
+ */
+export const MAX_PATH_DEPTH = 512;
+
+/**
+ * Headroom for the layer's final place: it is unpacked in `<store>/tmp/<pid>-XXXXXX/root` and moved
+ * to `<store>/layers/<64 hex>/root`, up to ~60 bytes longer.
+ */
+const FINAL_PLACE_HEADROOM = 64;
+
 export const DEFAULT_LIMITS: UnpackLimits = {
   maxEntryBytes: 64 * 2 ** 30,
   maxLayerBytes: 512 * 2 ** 30,
@@ -67,9 +80,15 @@ class LayerWriter {
 
   /** The layer root, opened once: entries are created relative to it. */
   readonly rootFd: number;
+  /**
+   * Longest path of an entry inside the layer: its absolute path, in the store, must stay under
+   * PATH_MAX, or the store could not stat, replace or remove it again by path.
+   */
+  readonly maxPathBytes: number;
 
   constructor(readonly root: string, readonly limits: UnpackLimits, readonly opaqueXattr: string) {
-    this.dirs = new LayerDirs(root);
+    this.maxPathBytes = 4095 - Buffer.byteLength(root) - 1 - FINAL_PLACE_HEADROOM;
+    this.dirs = new LayerDirs(root, { pathBytes: this.maxPathBytes, depth: MAX_PATH_DEPTH });
     this.rootFd = openSync(root, C.O_RDONLY | C.O_DIRECTORY);
   }
 
@@ -222,16 +241,30 @@ class LayerWriter {
   }
 }
 
+/** Refuses a path (the entry's name, or where it resolved to) the store could not handle again. */
+function checkPathSize(w: LayerWriter, h: Header, path: string): void {
+  // Most paths are short: byteLength (and counting components) only when they could matter.
+  if (path.length * 3 > w.maxPathBytes) {
+    const bytes = Buffer.byteLength(path);
+    if (bytes > w.maxPathBytes) throw hostile(h.name, `its path in the layer is ${bytes} bytes; at most ${w.maxPathBytes} (PATH_MAX, less the store's own path)`);
+  }
+  if (path.length > 2 * MAX_PATH_DEPTH && path.split('/').length > MAX_PATH_DEPTH) {
+    throw hostile(h.name, `it is nested ${path.split('/').length} directories deep; at most ${MAX_PATH_DEPTH}`);
+  }
+}
+
 /** Applies an entry; for a regular file (whose data follows) only returns its path in the layer. */
 function applyEntry(w: LayerWriter, h: Header): string | undefined {
   if (++w.entries > w.limits.maxEntries) throw hostile(h.name, `more than ${w.limits.maxEntries} entries`);
   const name = entryPath(h.name);
   if (name === '' && h.type !== 'directory') throw hostile(h.name, 'only a directory can be the layer root');
+  checkPathSize(w, h, name);
   // The parent as the container will see it; the last component itself is never followed.
   const parent = parentOf(name);
   const dir = name === '' ? '' : w.dirs.resolve(parent, h.name);
   const base = baseOf(name);
   const rel = name === '' ? '' : dir === parent ? name : childOf(dir, base);
+  if (rel !== name) checkPathSize(w, h, rel);
   if (base.startsWith(WHITEOUT_PREFIX)) {
     if (base === OPAQUE_MARKER) w.opaque(dir);
     else if (!base.startsWith(WHITEOUT_PREFIX + WHITEOUT_PREFIX)) w.whiteout(dir, base.slice(WHITEOUT_PREFIX.length), h);

@@ -9,6 +9,8 @@ import { TsrunError } from '../errors.js';
 import { digestHex, verifyBuffer } from './digest.js';
 import { LAYER_MEDIA_TYPES, MEDIA, REF_NAME_ANNOTATION, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from './types.js';
 import { MAX_JSON_BLOB, type LayerSource, type ResolvedImage } from './source.js';
+import { checkImageConfig, checkIndex, checkManifest } from './document-shapes.js';
+import { MAX_JSON_DEPTH, tooDeepAt } from '../oci/json-limits.js';
 import { basename, resolve } from 'node:path';
 
 /** Where a layout's files lie: a directory's files, or the members of a tar. */
@@ -51,9 +53,12 @@ export function blobName(digest: string): string {
   return `blobs/sha256/${digestHex(digest)}`;
 }
 
-function parseJson<T>(buf: Buffer, what: string): T {
+export function parseJson<T>(buf: Buffer, what: string): T {
+  const text = buf.toString('utf8');
+  // Image documents nest a few levels; a deeper one is refused before anything walks or stores it.
+  if (tooDeepAt(text, MAX_JSON_DEPTH) !== undefined) throw new TsrunError(`${what}: JSON nested more than ${MAX_JSON_DEPTH} levels deep`, { file: what });
   try {
-    return JSON.parse(buf.toString('utf8')) as T;
+    return JSON.parse(text) as T;
   } catch (e) {
     throw new TsrunError(`${what}: not valid JSON`, { file: what, cause: e });
   }
@@ -76,9 +81,7 @@ async function readIndex(files: LayoutFiles): Promise<ImageIndex> {
   const data = await files.read('index.json');
   if (data === undefined) throw new TsrunError(`${files.where}: no index.json (not an OCI image layout)`, { file: where });
   if (data.length > MAX_JSON_BLOB) throw new TsrunError(`${where}: implausibly large`, { file: where });
-  const idx = parseJson<ImageIndex>(data, where);
-  if (!Array.isArray(idx.manifests)) throw new TsrunError(`${where}: no manifests list`, { file: where });
-  return idx;
+  return checkIndex<ImageIndex>(parseJson(data, where), where);
 }
 
 /** Tags (ref.name annotations) a layout offers. */
@@ -111,15 +114,13 @@ function pickPlatform(idx: ImageIndex, from: string): Descriptor {
 async function resolveManifest(files: LayoutFiles, d: Descriptor, depth = 0): Promise<{ desc: Descriptor; manifest: ImageManifest }> {
   if (depth > 4) throw new TsrunError(`blob ${d.digest}: image indexes nested too deep`, { file: d.digest });
   if (d.mediaType === MEDIA.ociIndex || d.mediaType === MEDIA.dockerList) {
-    const idx = await readJsonBlob<ImageIndex>(files, d);
-    if (!Array.isArray(idx.manifests)) throw new TsrunError(`blob ${d.digest}: image index without manifests`, { file: d.digest });
+    const idx = checkIndex<ImageIndex>(await readJsonBlob(files, d), `blob ${d.digest}`);
     return resolveManifest(files, pickPlatform(idx, d.digest), depth + 1);
   }
   if (d.mediaType !== MEDIA.ociManifest && d.mediaType !== MEDIA.dockerManifest) {
     throw new TsrunError(`blob ${d.digest}: unknown media type ${d.mediaType}`, { file: d.digest });
   }
-  const manifest = await readJsonBlob<ImageManifest>(files, d);
-  if (!manifest.config || !Array.isArray(manifest.layers)) throw new TsrunError(`blob ${d.digest}: manifest without config or layers`, { file: d.digest });
+  const manifest = checkManifest<ImageManifest>(await readJsonBlob(files, d), `blob ${d.digest}`);
   return { desc: d, manifest };
 }
 
@@ -157,8 +158,8 @@ export async function readLayout(files: LayoutFiles, baseName: string, tag?: str
   if (manifest.config.mediaType !== MEDIA.ociConfig && manifest.config.mediaType !== MEDIA.dockerConfig) {
     throw new TsrunError(`blob ${manifest.config.digest}: unknown config media type ${manifest.config.mediaType}`, { file: manifest.config.digest });
   }
-  const config = await readJsonBlob<ImageConfig>(files, manifest.config);
-  const diffIds = config.rootfs?.diff_ids ?? [];
+  const config = checkImageConfig<ImageConfig>(await readJsonBlob(files, manifest.config), `blob ${manifest.config.digest}`);
+  const diffIds = config.rootfs.diff_ids;
   if (diffIds.length !== manifest.layers.length) {
     throw new TsrunError(`blob ${manifest.config.digest}: ${diffIds.length} diff_ids for ${manifest.layers.length} layers`, { file: manifest.config.digest });
   }

@@ -3,6 +3,7 @@
 import { closeSync, createReadStream, createWriteStream, openSync, readSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import { TsrunError } from '../errors.js';
 import { indexTar, type TarMember } from './tar-index.js';
 
 export function isGzipFile(path: string): boolean {
@@ -27,7 +28,12 @@ export async function openTarFile(file: string, scratchDir: string): Promise<Tar
   let path = file;
   if (isGzipFile(file)) {
     path = `${scratchDir}/archive.tar`;
-    await pipeline(createReadStream(file), createGunzip(), createWriteStream(path));
+    try {
+      await pipeline(createReadStream(file), createGunzip(), createWriteStream(path));
+    } catch (e) {
+      // zlib's errors ("unexpected end of file", "invalid stored block lengths") name no file.
+      throw new TsrunError(`${file}: broken gzip: ${(e as Error).message}`, { file, cause: e });
+    }
   }
   return { path, members: indexTar(path) };
 }

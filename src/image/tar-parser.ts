@@ -40,6 +40,14 @@ const TYPES: Record<string, TarEntryType> = {
   '4': 'block-device', '5': 'directory', '6': 'fifo',
 };
 
+/** uid_t and gid_t values, less (uid_t)-1. */
+const isUnixId = (n: number): boolean => Number.isSafeInteger(n) && n >= 0 && n < 0xffffffff;
+
+/** An entry name as a message quotes it: one printable line, at most 200 characters. */
+function quoted(name: string): string {
+  return JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}…` : name);
+}
+
 function broken(problem: string): TsrunError {
   return new TsrunError(`broken layer tar: ${problem}`);
 }
@@ -195,9 +203,15 @@ export class TarParser {
     }
   }
 
-  /** Call at the end of input: a truncated archive is an error. */
+  /**
+   * Call at the end of input: a truncated archive is an error. Input may end where a header would
+   * start (some writers leave out the end-of-archive blocks), but not inside an entry's padding: what
+   * followed it is missing.
+   */
   end(): void {
-    if (this.dataLeft > 0 || this.meta || this.pendingBytes > 0 || this.current) throw broken('archive is truncated');
+    if (this.dataLeft > 0 || this.padLeft > 0 || this.meta || this.pendingBytes > 0 || this.current) throw broken('archive is truncated');
+    // A PAX or long-name record describes the entry after it: ending there, that entry is missing.
+    if (this.pax || this.longName !== undefined || this.longLink !== undefined) throw broken('archive is truncated after an extended header');
   }
 
   /** The header block at `h[at…at+512)`; `words` a 32-bit view of `h` for the checksum, when aligned. */
@@ -237,7 +251,11 @@ export class TarParser {
       if (f.has('gid')) gid = Number(f.get('gid'));
       if (pax.xattrs.size > 0) xattrs = pax.xattrs;
     }
-    if (!Number.isSafeInteger(realSize) || realSize < 0) throw broken(`bad size for ${name}`);
+    if (!Number.isSafeInteger(realSize) || realSize < 0) throw broken(`bad size for ${quoted(name)}`);
+    // PAX values are text: an owner or a time that is no number (or (uid_t)-1, "leave unchanged" to
+    // chown) must not reach a syscall.
+    if (!isUnixId(uid) || !isUnixId(gid)) throw broken(`bad owner ${uid}:${gid} for ${quoted(name)}`);
+    if (!Number.isFinite(mtime) || (atime !== undefined && !Number.isFinite(atime))) throw broken(`bad time for ${quoted(name)}`);
     const entry: TarHeader = {
       name, type, linkname,
       mode: num(h, at + 100, 8, 'mode') & 0o7777,

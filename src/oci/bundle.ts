@@ -1,8 +1,10 @@
 // Loads an OCI bundle: `<dir>/config.json` (read, parsed, validated) and its root filesystem.
 // Synchronous on purpose: it runs once at start-up, before anything else can happen concurrently.
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, TsrunError } from '../errors.js';
+import { thisProcessNamespaces } from './caller-namespaces.js';
+import { MAX_CONFIG_BYTES } from './json-limits.js';
 import type { Spec } from './types.js';
 import { validateSpec } from './validate.js';
 
@@ -19,7 +21,7 @@ export interface Bundle {
 export function loadBundle(dir: string): Bundle {
   const bundleDir = resolve(dir);
   const configPath = join(bundleDir, 'config.json');
-  const spec = validateSpec(parseJson(readConfig(bundleDir, configPath), configPath), configPath);
+  const spec = validateSpec(parseJson(readConfig(bundleDir, configPath), configPath), configPath, { callerNamespaces: thisProcessNamespaces });
   const rootfs = resolve(bundleDir, spec.root?.path ?? '');
   checkRootfsIsDirectory(rootfs, configPath);
   return { dir: bundleDir, configPath, spec, rootfs };
@@ -30,19 +32,55 @@ function errnoOf(err: unknown): string | undefined {
 }
 
 function readConfig(bundleDir: string, configPath: string): string {
+  let fd: number;
   try {
-    return readFileSync(configPath, 'utf8');
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below). Node adds O_CLOEXEC.
+    fd = openSync(configPath, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
-    const errno = errnoOf(err);
-    const details = { file: configPath, cause: err, ...(errno ? { errno } : {}) };
-    if (errno === 'ENOENT' && !isDirectory(bundleDir)) {
-      throw new TsrunError(`bundle directory ${bundleDir} does not exist`, details);
-    }
-    if (errno === 'ENOENT') {
-      throw new TsrunError(`${configPath} does not exist (a bundle needs a config.json; \`tsrun spec\` writes one)`, details);
-    }
-    throw new TsrunError(`cannot read ${configPath}: ${err instanceof Error ? err.message : String(err)}`, details);
+    throw unreadable(err, bundleDir, configPath);
   }
+  try {
+    const st = fstatSync(fd);
+    // A FIFO or /dev/zero would make reading wait or never end.
+    if (!st.isFile()) throw new TsrunError(`${configPath}: is ${fileKind(st)}, not a regular file`, { file: configPath });
+    if (st.size > MAX_CONFIG_BYTES) {
+      throw new TsrunError(`${configPath}: is ${(st.size / 2 ** 20).toFixed(1)} MiB; a config may be at most ${MAX_CONFIG_BYTES / 2 ** 20} MiB`, { file: configPath });
+    }
+    const buf = Buffer.allocUnsafe(st.size);
+    let n = 0;
+    while (n < buf.length) {
+      const got = readSync(fd, buf, n, buf.length - n, n);
+      if (got === 0) break;
+      n += got;
+    }
+    return buf.toString('utf8', 0, n);
+  } catch (err) {
+    if (err instanceof TsrunError) throw err;
+    throw unreadable(err, bundleDir, configPath);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function unreadable(err: unknown, bundleDir: string, configPath: string): TsrunError {
+  const errno = errnoOf(err);
+  const details = { file: configPath, cause: err, ...(errno ? { errno } : {}) };
+  if (errno === 'ENOENT' && !isDirectory(bundleDir)) {
+    return new TsrunError(`bundle directory ${bundleDir} does not exist`, details);
+  }
+  if (errno === 'ENOENT') {
+    return new TsrunError(`${configPath} does not exist (a bundle needs a config.json; \`tsrun spec\` writes one)`, details);
+  }
+  return new TsrunError(`cannot read ${configPath}: ${err instanceof Error ? err.message : String(err)}`, details);
+}
+
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a plain file';
 }
 
 function isDirectory(path: string): boolean {
@@ -50,6 +88,7 @@ function isDirectory(path: string): boolean {
 }
 
 function parseJson(text: string, file: string): unknown {
+  // (How deeply the document nests is the validator's business: see checks.ts.)
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -61,9 +100,13 @@ function parseJson(text: string, file: string): unknown {
 }
 
 // V8 words its messages differently across versions, sometimes with an offset and sometimes with a
-// copy of the whole input; keep only the reason, the position is reported as line and column.
-function conciseJsonReason(message: string): string {
-  return message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');
+// copy of the input (`, "…"… is not valid JSON`, newlines and all); keep only the reason — the
+// position is reported as line and column — and escape what would not print on one line (the token).
+export function conciseJsonReason(message: string): string {
+  const reason = message.replace(/ (in|after) JSON at position \d+.*$/s, (m, word: string) => (word === 'after' ? ' after the JSON value' : ''))
+    .replace(/, ".*$/s, '');
+  // eslint-disable-next-line no-control-regex
+  return reason.replace(/[\x00-\x1f\x7f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** `line 3, column 7` (both 1-based) of a character offset. */

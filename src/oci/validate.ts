@@ -1,151 +1,46 @@
 // Validates a parsed config.json before anything touches the system. Two passes:
-//  1. shape: every field tsrun reads (src/oci/types.ts) has the right JSON type, range and format;
-//  2. rules: cross-field constraints a runtime must enforce (namespaces vs hostname, sysctl, id maps…).
+//  1. shape: every field tsrun reads (src/oci/types.ts) has the right JSON type, range and format,
+//     within what the kernel takes (checks.ts);
+//  2. rules: cross-field constraints a runtime must enforce (spec-rules.ts: namespaces vs hostname,
+//     sysctl, masked paths, id maps, execve's limits…).
 // The first problem found is thrown as a ConfigError whose field is a JSON path such as
 // `linux.namespaces[2].type`, so a user can find the offending line. Unknown properties are ignored,
-// as the runtime-spec requires.
+// as the runtime-spec requires. Pure, except for what `callerNamespaces` answers (which namespaces
+// joined by path are the caller's own): given by `create`, left out where the config was checked before.
 import { ConfigError } from '../errors.js';
+import type { CallerNamespaces } from './caller-namespaces.js';
 import { capabilityNameHint, isCapabilityName } from './capabilities.js';
+import {
+  Invalid, MAX_U32, absolutePath, allOf, anyObject, arrayOf, bool, deviceMajor, deviceMinor, expectString, fail, int64, integer,
+  matching, nonEmptyString, nullable, oneOf, pathString, recordOf, shape, str, uint16, uint32, uint64, unixId,
+  type Check, type JsonObject,
+} from './checks.js';
 import { isRlimitName } from './rlimits.js';
 import { checkSecurityRules } from './security-rules.js';
-import type { Namespace, NamespaceType, Rlimit, Spec } from './types.js';
+import { MAX_EXEC_STRINGS, checkRules } from './spec-rules.js';
+import type { NamespaceType, Rlimit, Spec } from './types.js';
 
-/** Thrown inside the validator; turned into a ConfigError (with the file name) at the boundary. */
-class Invalid extends Error {
-  constructor(readonly field: string, readonly problem: string) {
-    super(`${field}: ${problem}`);
-  }
+export { fieldPath } from './checks.js';
+export { sysctlNamespace } from './spec-rules.js';
+
+export interface ValidateOptions {
+  /** Tells which namespaces joined by path are the caller's own; without it, every join counts as private. */
+  callerNamespaces?: CallerNamespaces;
 }
 
 /** Checks the parsed config.json and returns it typed, or throws ConfigError(fieldPath, problem, file). */
-export function validateSpec(raw: unknown, file?: string): Spec {
+export function validateSpec(raw: unknown, file?: string, options: ValidateOptions = {}): Spec {
   try {
     checkSpecShape(raw, '');
     const spec = raw as Spec;
-    checkRules(spec);
+    checkRules(spec, options.callerNamespaces);
+    checkSecurityRules(spec, fail);
     return spec;
   } catch (err) {
     // The document itself has the empty path; name it so the message does not start with ": ".
     if (err instanceof Invalid) throw new ConfigError(err.field || 'config', err.problem, file);
     throw err;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Small checking combinators. A Check looks at one JSON value found at `path` and throws Invalid.
-
-type Check = (value: unknown, path: string) => void;
-type JsonObject = Record<string, unknown>;
-
-function fail(path: string, problem: string): never {
-  throw new Invalid(path, problem);
-}
-
-function jsonKind(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  return typeof v;
-}
-
-/** `a.b`, or `a["net.ipv4.ip_forward"]` when the key is not a plain identifier. */
-export function fieldPath(parent: string, key: string): string {
-  if (!/^[A-Za-z_$][\w$]*$/.test(key)) return `${parent}[${JSON.stringify(key)}]`;
-  return parent === '' ? key : `${parent}.${key}`;
-}
-
-function expectObject(v: unknown, path: string): asserts v is JsonObject {
-  if (jsonKind(v) !== 'object') fail(path, `must be an object, got ${jsonKind(v)}`);
-}
-
-function expectString(v: unknown, path: string): asserts v is string {
-  if (typeof v !== 'string') fail(path, `must be a string, got ${jsonKind(v)}`);
-}
-
-const str: Check = expectString;
-
-const bool: Check = (v, path) => {
-  if (typeof v !== 'boolean') fail(path, `must be a boolean, got ${jsonKind(v)}`);
-};
-
-const anyObject: Check = expectObject;
-
-function integer(min: number, max: number): Check {
-  return (v, path) => {
-    if (typeof v !== 'number' || !Number.isInteger(v)) fail(path, `must be an integer, got ${JSON.stringify(v)}`);
-    if (v < min || v > max) fail(path, `must be between ${min} and ${max}, got ${v}`);
-  };
-}
-
-const MAX_U32 = 2 ** 32 - 1;
-const uint32 = integer(0, MAX_U32);
-const uint16 = integer(0, 0xffff);
-// 64-bit values (RLIM_INFINITY = 2^64-1) do not survive JSON.parse exactly, so only the sign is checked.
-const uint64 = integer(0, Number.POSITIVE_INFINITY);
-const int64 = integer(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
-
-const nonEmptyString: Check = (v, path) => {
-  expectString(v, path);
-  if (v === '') fail(path, 'must not be empty');
-};
-
-const absolutePath: Check = (v, path) => {
-  expectString(v, path);
-  if (!v.startsWith('/')) fail(path, `must be an absolute path, got ${JSON.stringify(v)}`);
-};
-
-function oneOf(allowed: readonly string[]): Check {
-  return (v, path) => {
-    expectString(v, path);
-    if (!allowed.includes(v)) fail(path, `must be one of ${allowed.join(', ')}; got ${JSON.stringify(v)}`);
-  };
-}
-
-function matching(pattern: RegExp, expected: string): Check {
-  return (v, path) => {
-    expectString(v, path);
-    if (!pattern.test(v)) fail(path, `must be ${expected}, got ${JSON.stringify(v)}`);
-  };
-}
-
-function arrayOf(item: Check, options: { nonEmpty?: boolean } = {}): Check {
-  return (v, path) => {
-    if (!Array.isArray(v)) fail(path, `must be an array, got ${jsonKind(v)}`);
-    if (options.nonEmpty && v.length === 0) fail(path, 'must not be empty');
-    v.forEach((element, i) => item(element, `${path}[${i}]`));
-  };
-}
-
-function recordOf(item: Check): Check {
-  return (v, path) => {
-    expectObject(v, path);
-    for (const [key, value] of Object.entries(v)) item(value, fieldPath(path, key));
-  };
-}
-
-function nullable(check: Check): Check {
-  return (v, path) => {
-    if (v !== null) check(v, path);
-  };
-}
-
-/** Runs checks in order on the same value: typically a shape, then a rule across its fields. */
-function allOf(...checks: Check[]): Check {
-  return (v, path) => {
-    for (const check of checks) check(v, path);
-  };
-}
-
-/** An object whose listed fields are checked when present; `required` ones must be present. */
-function shape(fields: Record<string, Check>, required: readonly string[] = []): Check {
-  return (v, path) => {
-    expectObject(v, path);
-    for (const key of required) {
-      if (v[key] === undefined) fail(fieldPath(path, key), 'is required');
-    }
-    for (const [key, check] of Object.entries(fields)) {
-      if (v[key] !== undefined) check(v[key], fieldPath(path, key));
-    }
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -177,21 +72,31 @@ const utsName: Check = (v, path) => {
   if (Buffer.byteLength(v) > 64) fail(path, 'must be at most 64 bytes (the kernel limit for sethostname)');
 };
 
+// A sysctl key names a file under /proc/sys: dot- or slash-separated names, as sysctl(8) writes them.
+const sysctlKey: Check = (v, path) => {
+  pathString(v, path);
+  if (!/^[^./]+([./][^./]+)*$/.test(v as string)) fail(path, 'must be a sysctl name such as net.ipv4.ip_forward');
+};
+
 // ---------------------------------------------------------------------------------------------
 // Shapes of the runtime-spec objects, leaf first.
 
+// The kernel takes at most 340 lines in uid_map/gid_map (UID_GID_MAP_MAX_EXTENTS).
 const idMapping = shape({ containerID: uint32, hostID: uint32, size: integer(1, MAX_U32) }, ['containerID', 'hostID', 'size']);
+const idMappings = arrayOf(idMapping, { maxItems: 340, limitReason: 'the kernel takes 340 ranges in uid_map and gid_map' });
 
-const root = shape({ path: nonEmptyString, readonly: bool }, ['path']);
+const root = shape({ path: allOf(nonEmptyString, pathString), readonly: bool }, ['path']);
 
 // runtime-spec 1.0 required absolute destinations; 1.1 tolerates relative ones (read against "/") but
 // deprecates them. tsrun refuses them so a typo cannot mount somewhere unexpected.
 const mount = shape(
-  { destination: absolutePath, type: str, source: str, options: arrayOf(str), uidMappings: arrayOf(idMapping), gidMappings: arrayOf(idMapping) },
+  { destination: absolutePath, type: str, source: pathString, options: arrayOf(str), uidMappings: idMappings, gidMappings: idMappings },
   ['destination'],
 );
 
-const user = shape({ uid: uint32, gid: uint32, umask: uint32, additionalGids: arrayOf(uint32), username: str }, ['uid', 'gid']);
+// The plan's setgroups step carries at most 65535 ids (the kernel's NGROUPS_MAX is 65536).
+const additionalGids = arrayOf(unixId, { maxItems: 65535, limitReason: 'setgroups(2) takes 65536; tsrun\'s plan 65535' });
+const user = shape({ uid: unixId, gid: unixId, umask: integer(0, 0o777), additionalGids, username: str }, ['uid', 'gid']);
 
 const capabilitySet = arrayOf(capabilityName);
 const capabilities = shape({ bounding: capabilitySet, effective: capabilitySet, inheritable: capabilitySet, permitted: capabilitySet, ambient: capabilitySet });
@@ -203,17 +108,20 @@ const softNotAboveHard: Check = (v, path) => {
 const rlimit = allOf(shape({ type: rlimitType, hard: uint64, soft: uint64 }, ['type', 'hard', 'soft']), softNotAboveHard);
 
 // The runtime-spec says runtimes MUST ignore consoleSize when terminal is not true, so a consoleSize
-// without a terminal is type-checked but not refused.
-const consoleSize = shape({ height: uint32, width: uint32 }, ['height', 'width']);
+// without a terminal is type-checked but not refused. TIOCSWINSZ takes 16-bit sizes.
+const consoleSize = shape({ height: uint16, width: uint16 }, ['height', 'width']);
+
+// execve's own limits (count, string and total size) are checked across args and env in spec-rules.ts.
+const execStrings = { maxItems: MAX_EXEC_STRINGS, limitReason: 'tsrun passes at most that many strings to execve' };
 
 const processShape = shape(
   {
     terminal: bool,
     consoleSize,
     user,
-    args: arrayOf(str, { nonEmpty: true }),
+    args: arrayOf(str, { nonEmpty: true, ...execStrings }),
     commandLine: str,
-    env: arrayOf(envEntry),
+    env: arrayOf(envEntry, execStrings),
     cwd: absolutePath,
     capabilities,
     rlimits: arrayOf(rlimit),
@@ -226,7 +134,8 @@ const processShape = shape(
   ['user', 'args', 'cwd'],
 );
 
-const hook = shape({ path: absolutePath, args: arrayOf(str), env: arrayOf(envEntry), timeout: integer(1, MAX_U32) }, ['path']);
+// Hooks run under a Node timer, which takes at most 2^31-1 ms: a longer timeout would fire at once.
+const hook = shape({ path: absolutePath, args: arrayOf(str, execStrings), env: arrayOf(envEntry, execStrings), timeout: integer(1, 2147483) }, ['path']);
 const hookList = arrayOf(hook);
 const hooks = shape({
   prestart: hookList,
@@ -247,16 +156,21 @@ const deviceNumbersWhenNeeded: Check = (v, path) => {
     if (device[key] === undefined) fail(`${path}.${key}`, `is required for a device of type "${String(device['type'])}"`);
   }
 };
+// fileMode is the permission bits (07777); mknod(2) takes the file type from `type`.
 const device = allOf(
   shape(
-    { type: oneOf(['c', 'b', 'u', 'p']), path: absolutePath, major: int64, minor: int64, fileMode: uint32, uid: uint32, gid: uint32 },
+    { type: oneOf(['c', 'b', 'u', 'p']), path: absolutePath, major: deviceMajor, minor: deviceMinor, fileMode: integer(0, 0o7777), uid: unixId, gid: unixId },
     ['type', 'path'],
   ),
   deviceNumbersWhenNeeded,
 );
 
+// In a device rule, null or -1 is the wildcard `*`.
 const deviceCgroup = shape(
-  { allow: bool, type: oneOf(['a', 'c', 'b']), major: nullable(int64), minor: nullable(int64), access: matching(/^[rwm]*$/, 'made of the letters r, w, m') },
+  {
+    allow: bool, type: oneOf(['a', 'c', 'b']), major: nullable(integer(-1, 0xfff)), minor: nullable(integer(-1, 0xfffff)),
+    access: matching(/^[rwm]*$/, 'made of the letters r, w, m'),
+  },
   ['allow'],
 );
 
@@ -266,7 +180,7 @@ const memory = shape({
   swap: int64,
   kernel: int64,
   kernelTCP: int64,
-  swappiness: uint64,
+  swappiness: integer(0, 100),
   disableOOMKiller: bool,
   useHierarchy: bool,
   checkBeforeUpdate: bool,
@@ -284,8 +198,8 @@ const cpu = shape({
   idle: int64,
 });
 
-const weightDevice = shape({ major: int64, minor: int64, weight: uint16, leafWeight: uint16 }, ['major', 'minor']);
-const throttleDevice = shape({ major: int64, minor: int64, rate: uint64 }, ['major', 'minor', 'rate']);
+const weightDevice = shape({ major: deviceMajor, minor: deviceMinor, weight: uint16, leafWeight: uint16 }, ['major', 'minor']);
+const throttleDevice = shape({ major: deviceMajor, minor: deviceMinor, rate: uint64 }, ['major', 'minor', 'rate']);
 const blockIO = shape({
   weight: uint16,
   leafWeight: uint16,
@@ -305,7 +219,7 @@ const resources = shape({
   hugepageLimits: arrayOf(shape({ pageSize: nonEmptyString, limit: uint64 }, ['pageSize', 'limit'])),
   network: anyObject,
   rdma: anyObject,
-  unified: recordOf(str),
+  unified: recordOf(str, { maxKeys: 4096, key: pathString }),
 });
 
 // Shapes only: which actions, operators, architectures and flags tsrun supports is src/seccomp's call.
@@ -318,14 +232,14 @@ const seccomp = shape({
 
 const linux = shape({
   namespaces: arrayOf(namespace),
-  uidMappings: arrayOf(idMapping),
-  gidMappings: arrayOf(idMapping),
+  uidMappings: idMappings,
+  gidMappings: idMappings,
   devices: arrayOf(device),
-  cgroupsPath: str,
+  cgroupsPath: pathString,
   resources,
   rootfsPropagation: oneOf(ROOTFS_PROPAGATIONS),
   seccomp,
-  sysctl: recordOf(str),
+  sysctl: recordOf(str, { maxKeys: 4096, key: sysctlKey }),
   maskedPaths: arrayOf(absolutePath),
   readonlyPaths: arrayOf(absolutePath),
   mountLabel: str,
@@ -338,87 +252,3 @@ const checkSpecShape = shape(
   { ociVersion, root, mounts: arrayOf(mount), process: processShape, hostname: utsName, domainname: utsName, hooks, annotations: recordOf(str), linux },
   ['ociVersion', 'root', 'process'],
 );
-
-// ---------------------------------------------------------------------------------------------
-// Rules across fields. The spec's shape is known to be right by now.
-
-function checkRules(spec: Spec): void {
-  const namespaces = spec.linux?.namespaces ?? [];
-  checkNoDuplicateNamespaces(namespaces);
-  checkIdMappings(spec, namespaces);
-  checkUtsNames(spec, namespaces);
-  checkSysctls(spec, namespaces);
-  checkNoDuplicateRlimits(spec.process?.rlimits ?? []);
-  checkSecurityRules(spec, fail);
-}
-
-function checkNoDuplicateNamespaces(namespaces: Namespace[]): void {
-  const firstIndex = new Map<NamespaceType, number>();
-  namespaces.forEach((ns, i) => {
-    const earlier = firstIndex.get(ns.type);
-    if (earlier !== undefined) fail(`linux.namespaces[${i}].type`, `duplicate namespace "${ns.type}" (also linux.namespaces[${earlier}])`);
-    firstIndex.set(ns.type, i);
-  });
-}
-
-function checkNoDuplicateRlimits(rlimits: Rlimit[]): void {
-  const firstIndex = new Map<string, number>();
-  rlimits.forEach((limit, i) => {
-    const earlier = firstIndex.get(limit.type);
-    if (earlier !== undefined) fail(`process.rlimits[${i}].type`, `duplicate rlimit "${limit.type}" (also process.rlimits[${earlier}])`);
-    firstIndex.set(limit.type, i);
-  });
-}
-
-/** The namespace entry of a type, if the config lists one (with or without a path). */
-function findNamespace(namespaces: Namespace[], type: NamespaceType): Namespace | undefined {
-  return namespaces.find((ns) => ns.type === type);
-}
-
-// Id maps are written to /proc/<pid>/{uid,gid}_map of a user namespace the runtime creates; without
-// one there is nothing to write them to. A new user namespace without maps would run everything as
-// the overflow id (nobody), which is never what a config means.
-function checkIdMappings(spec: Spec, namespaces: Namespace[]): void {
-  const userNs = findNamespace(namespaces, 'user');
-  for (const key of ['uidMappings', 'gidMappings'] as const) {
-    const maps = spec.linux?.[key];
-    if (maps !== undefined && maps.length > 0 && userNs === undefined) {
-      fail(`linux.${key}`, 'requires a user namespace in linux.namespaces');
-    }
-    if (userNs !== undefined && userNs.path === undefined && (maps === undefined || maps.length === 0)) {
-      fail(`linux.${key}`, 'is required when a new user namespace is created');
-    }
-  }
-}
-
-// Setting hostname/domainname outside a new uts namespace would rename the host (or another container).
-function checkUtsNames(spec: Spec, namespaces: Namespace[]): void {
-  const uts = findNamespace(namespaces, 'uts');
-  for (const key of ['hostname', 'domainname'] as const) {
-    const value = spec[key];
-    if (value === undefined || value === '') continue;
-    if (uts === undefined) fail(key, 'can only be set with a new uts namespace (add {"type": "uts"} to linux.namespaces)');
-  }
-}
-
-/** The namespace that isolates a sysctl key, or undefined if it is global to the host. */
-export function sysctlNamespace(key: string): NamespaceType | undefined {
-  const name = key.replaceAll('/', '.');
-  if (name.startsWith('kernel.msg') || name.startsWith('kernel.shm') || name === 'kernel.sem' || name === 'kernel.sem_next_id') return 'ipc';
-  if (name.startsWith('fs.mqueue.')) return 'ipc';
-  if (name.startsWith('net.')) return 'network';
-  if (name === 'kernel.hostname' || name === 'kernel.domainname') return 'uts';
-  return undefined;
-}
-
-// A sysctl is only safe to write when it belongs to a namespace the container does not share with
-// the host; any other key would change the whole machine (runc applies the same rules).
-function checkSysctls(spec: Spec, namespaces: Namespace[]): void {
-  for (const key of Object.keys(spec.linux?.sysctl ?? {})) {
-    const path = fieldPath('linux.sysctl', key);
-    const needed = sysctlNamespace(key);
-    if (needed === undefined) fail(path, 'is not isolated by any namespace, so a container may not set it');
-    if (findNamespace(namespaces, needed) === undefined) fail(path, `requires a private ${needed} namespace in linux.namespaces`);
-    if (key.replaceAll('/', '.') === 'kernel.hostname' && spec.hostname) fail(path, 'conflicts with the hostname field; set only one');
-  }
-}

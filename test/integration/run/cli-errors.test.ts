@@ -24,7 +24,9 @@ describe.skipIf(skip !== undefined)(`tsrun run: errors, --dry-run, --trace${skip
       ['empty process.args', (s) => { s.process!.args = []; }, /process\.args/],
       ['hostname without a uts namespace', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }, /hostname/],
       // Without a mount namespace the rootfs would have to be remounted read-only in the caller's own table.
-      ['readonly root without a mount namespace', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); s.root!.readonly = true; }, /root\.readonly/],
+      // (Masked and read-only paths are refused without one too: the config has none.)
+      ['readonly root without a mount namespace', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); delete s.linux!.maskedPaths; delete s.linux!.readonlyPaths; s.root!.readonly = true; }, /root\.readonly/],
+      ['masked paths without a mount namespace', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); }, /linux\.maskedPaths: needs a private mount namespace/],
       ['user namespace without uidMappings', (s) => { s.linux!.namespaces!.push({ type: 'user' }); }, /linux\.uidMappings/],
       ['mount without destination type', (s) => { s.mounts!.push({ destination: '/x' }); }, /mounts\[7\]/],
       ['unknown capability', (s) => { s.process!.capabilities!.bounding = ['CAP_NOT_A_THING']; }, /process\.capabilities\.bounding\[0\]|CAP_NOT_A_THING/],

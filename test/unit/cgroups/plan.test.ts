@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { hugetlbSizeName } from '../../../src/cgroups/host.js';
 import { planCgroup } from '../../../src/cgroups/plan.js';
 import { DEFAULT_ALLOWED_DEVICES } from '../../../src/cgroups/devices/rules.js';
 import type { CgroupHost } from '../../../src/cgroups/types.js';
@@ -31,6 +32,18 @@ describe('planCgroup', () => {
     expect(plan).toMatchObject({ dir: '/sys/fs/cgroup/unified/tsrun/c1', ownedRoot: '/sys/fs/cgroup/unified/tsrun', controllers: ['hugetlb'] });
     expect(plan.writes.map((w) => w.file)).toEqual(['hugetlb.2MB.max', 'hugetlb.2MB.rsvd.max']);
     expect(plan.deviceRules).toBeNull();
+  });
+  it('refuses a huge page size the host does not offer, before anything is made (its .max file would be missing)', () => {
+    const host = { ...HYBRID, hugepageSizes: ['2MB', '1GB'] };
+    expect(() => planCgroup(spec({ hugepageLimits: [{ pageSize: '2MB', limit: 1 }, { pageSize: '3MB', limit: 1 }] }), 'c1', host)).toThrow(
+      'linux.resources.hugepageLimits[1].pageSize: this host has no 3MB huge pages (it has 2MB, 1GB)',
+    );
+    expect(() => planCgroup(spec({ hugepageLimits: [{ pageSize: '2MB', limit: 1 }] }), 'c1', { ...host, hugepageSizes: [] })).toThrow(/\(it has none\)$/);
+    expect(planCgroup(spec({ hugepageLimits: [{ pageSize: '1GB', limit: 1 }] }), 'c1', host).writes[0]?.file).toBe('hugetlb.1GB.max');
+  });
+  it('names huge page sizes as hugetlb does', () => {
+    expect(['hugepages-64kB', 'hugepages-2048kB', 'hugepages-32768kB', 'hugepages-1048576kB', 'hugepages-16777216kB', 'other'].map(hugetlbSizeName))
+      .toEqual(['64KB', '2MB', '32MB', '1GB', '16GB', undefined]);
   });
   it('lists needed controllers in kernel order and writes in converter order, unified last', () => {
     const plan = planCgroup(

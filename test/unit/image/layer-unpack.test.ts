@@ -102,7 +102,7 @@ describe('unpackLayer: hostile archives are refused', () => {
     cleanups.push(t.cleanup);
     const up = '../'.repeat(20) + t.dir.slice(1); // from the layer root up to / and down to t.dir
     await expect(unpack([{ name: 'evil', type: 'symlink', linkname: up }, { name: 'evil/planted', data: 'x' }]))
-      .rejects.toThrow(/refusing layer entry 'evil\/planted': symlink 'evil' leads above the layer root/);
+      .rejects.toThrow(/refusing layer entry "evil\/planted": symlink 'evil' leads above the layer root/);
     expect(existsSync(`${t.dir}/planted`)).toBe(false);
     // One level too many, hidden behind an inside-pointing link.
     await expect(unpack([{ name: 'a/', type: 'directory' }, { name: 'a/up', type: 'symlink', linkname: '../..' }, { name: 'a/up/x', data: 'x' }]))

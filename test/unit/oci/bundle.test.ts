@@ -67,11 +67,11 @@ describe('loadBundle', () => {
     expect(err.details.errno).toBe('ENOENT');
   });
 
-  it('names an unreadable config.json', () => {
+  it('names a config.json that is not a regular file', () => {
     mkdirSync(join(dir, 'config.json'));
     const err = loadError();
-    expect(err.message).toMatch(/^cannot read .*config\.json: .*EISDIR/);
-    expect(err.details.errno).toBe('EISDIR');
+    expect(err.message).toBe(`${join(dir, 'config.json')}: is a directory, not a regular file`);
+    expect(err.details.file).toBe(join(dir, 'config.json'));
   });
 
   it.each([

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { defaultSpec } from '../../../src/oci/default-spec.js';
+import { thisProcessNamespaces, type CallerNamespaces, type JoinedNamespace } from '../../../src/oci/caller-namespaces.js';
 import { fieldPath, sysctlNamespace, validateSpec } from '../../../src/oci/validate.js';
 
 type Json = Record<string, unknown>;
@@ -101,9 +102,9 @@ describe('validateSpec: accepted configs', () => {
     expect(() => validateSpec(configWith({ hostname: '', 'linux.namespaces': NO_UTS }))).not.toThrow();
   });
 
-  it('accepts mounts, masked and read-only paths without any namespace (the caller\'s are inherited)', () => {
+  it('accepts mounts without any namespace (the caller\'s are inherited)', () => {
     // The suite's linux_ns_itype config: each namespace is the runtime's; mounts go into its mount table.
-    const config = configWith({ hostname: undefined, 'linux.namespaces': [] });
+    const config = configWith({ hostname: undefined, 'linux.namespaces': [], 'linux.maskedPaths': [], 'linux.readonlyPaths': undefined });
     expect((config.mounts as unknown[]).length).toBeGreaterThan(0);
     expect(() => validateSpec(config)).not.toThrow();
   });
@@ -147,7 +148,7 @@ const rejections: [string, Record<string, unknown>, string, RegExp][] = [
   ['env entry without =', { 'process.env[1]': 'TERM' }, 'process.env[1]', /KEY=VALUE/],
   ['env entry with empty key', { 'process.env[0]': '=x' }, 'process.env[0]', /KEY=VALUE/],
   ['missing user', { 'process.user': undefined }, 'process.user', /is required/],
-  ['negative uid', { 'process.user.uid': -1 }, 'process.user.uid', /between 0 and 4294967295, got -1/],
+  ['negative uid', { 'process.user.uid': -1 }, 'process.user.uid', /between 0 and 4294967294, got -1/],
   ['fractional gid', { 'process.user.gid': 1.5 }, 'process.user.gid', /must be an integer/],
   ['missing gid', { 'process.user.gid': undefined }, 'process.user.gid', /is required/],
   ['negative additional gid', { 'process.user.additionalGids': [5, -3] }, 'process.user.additionalGids[1]', /between 0/],
@@ -227,6 +228,13 @@ const rejections: [string, Record<string, unknown>, string, RegExp][] = [
   // other linux fields
   ['relative masked path', { 'linux.maskedPaths[2]': 'proc/kcore' }, 'linux.maskedPaths[2]', /absolute path/],
   ['relative readonly path', { 'linux.readonlyPaths[0]': 'proc/bus' }, 'linux.readonlyPaths[0]', /absolute path/],
+  ['masked paths without a mount namespace', { hostname: undefined, 'linux.namespaces': [] }, 'linux.maskedPaths', /needs a private mount namespace/],
+  ['read-only paths without a mount namespace', { hostname: undefined, 'linux.namespaces': [{ type: 'pid' }], 'linux.maskedPaths': undefined }, 'linux.readonlyPaths', /needs a private mount namespace/],
+  [
+    'a remount without a mount namespace',
+    { hostname: undefined, 'linux.namespaces': [], 'linux.maskedPaths': undefined, 'linux.readonlyPaths': undefined, 'mounts[1].options': ['remount', 'ro'] },
+    'mounts[1].options', /"remount" changes a mount tsrun did not make/,
+  ],
   ['unknown rootfsPropagation', { 'linux.rootfsPropagation': 'recursive' }, 'linux.rootfsPropagation', /must be one of shared, slave, private, rshared, rslave, rprivate, unbindable, runbindable/],
   ['seccomp without defaultAction', { 'linux.seccomp': { architectures: [] } }, 'linux.seccomp.defaultAction', /is required/],
   ['cgroupsPath not a string', { 'linux.cgroupsPath': ['a'] }, 'linux.cgroupsPath', /must be a string, got array/],
@@ -241,6 +249,79 @@ const rejections: [string, Record<string, unknown>, string, RegExp][] = [
 describe('validateSpec: rejected configs name the field', () => {
   it.each(rejections)('%s', (_what, changes, field, problem) => {
     expectRejected(configWith(changes), field, problem);
+  });
+});
+
+describe('validateSpec: namespaces joined by path that are the caller\'s own', () => {
+  /** A stand-in for the host: /caller/<type> is the caller's namespace, /other/<type> another one, anything else missing. */
+  const fakeHost: CallerNamespaces = {
+    identify: (_type, path): JoinedNamespace => (path.startsWith('/caller/') ? { kind: 'callers' } : path.startsWith('/other/') ? { kind: 'other' } : { kind: 'invalid', problem: `${path} does not exist` }),
+  };
+  /** The default namespaces with `type` joined at `path`. */
+  const joining = (type: string, path: string, changes: Record<string, unknown> = {}): Json => {
+    const config = configWith(changes);
+    const linux = config.linux as { namespaces: { type: string; path?: string }[] };
+    linux.namespaces = [...linux.namespaces.filter((n) => n.type !== type), { type, path }];
+    return config;
+  };
+  const refusal = (config: Json): ConfigError => {
+    try {
+      validateSpec(config, undefined, { callerNamespaces: fakeHost });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return err as ConfigError;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it.each([
+    ['network', 'net.ipv4.ip_forward'],
+    ['ipc', 'kernel.shmmax'],
+    ['ipc', 'fs.mqueue.msg_max'],
+    ['uts', 'kernel.domainname'],
+  ])('a sysctl of a %s namespace joined from the caller is refused (%s)', (type, key) => {
+    const config = joining(type, `/caller/${type}`, { 'linux.sysctl': { [key]: '1' }, ...(type === 'uts' ? { hostname: undefined } : {}) });
+    const err = refusal(config);
+    expect(err.details.field).toBe(fieldPath('linux.sysctl', key));
+    expect(err.message).toMatch(new RegExp(`linux\\.namespaces\\[\\d\\] joins the caller's ${type} namespace \\(/caller/${type}\\)`));
+  });
+
+  it('hostname and domainname with the caller\'s uts namespace are refused', () => {
+    expect(refusal(joining('uts', '/caller/uts')).details.field).toBe('hostname');
+    expect(refusal(joining('uts', '/caller/uts', { hostname: undefined, domainname: 'x.example' })).details.field).toBe('domainname');
+  });
+
+  it('the caller\'s own mount or user namespace cannot be joined at all', () => {
+    const mount = refusal(joining('mount', '/caller/mount'));
+    expect(mount.details.field).toBe('linux.namespaces[4].path');
+    expect(mount.message).toMatch(/the caller's own mount namespace, which tsrun would pivot_root/);
+    const user = refusal(joining('user', '/caller/user', { 'linux.uidMappings': ID_MAP, 'linux.gidMappings': ID_MAP }));
+    expect(user.message).toMatch(/linux\.namespaces\[5\]\.path: \/caller\/user is the caller's own user namespace/);
+  });
+
+  it('a path that cannot be joined is refused naming it', () => {
+    expect(refusal(joining('pid', '/nowhere')).message).toBe('linux.namespaces[4].path: /nowhere does not exist');
+  });
+
+  it('namespaces joined from elsewhere are private: the same settings are accepted', () => {
+    const config = joining('network', '/other/network', { 'linux.sysctl': { 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '1' } });
+    (config.linux as { namespaces: unknown[] }).namespaces.push({ type: 'user', path: '/other/user' });
+    expect(() => validateSpec(joining('uts', '/other/uts'), undefined, { callerNamespaces: fakeHost })).not.toThrow();
+    expect(() => validateSpec(config, undefined, { callerNamespaces: fakeHost })).not.toThrow();
+    expect(() => validateSpec(joining('mount', '/other/mount'), undefined, { callerNamespaces: fakeHost })).not.toThrow();
+  });
+
+  it('without host facts (exec re-checks a stored config) a join is taken as private', () => {
+    expect(() => validateSpec(joining('network', '/caller/network', { 'linux.sysctl': { 'net.ipv4.ip_forward': '1' } }))).not.toThrow();
+  });
+
+  it('thisProcessNamespaces tells this process\'s namespaces from a file that is not one', () => {
+    expect(thisProcessNamespaces.identify('network', '/proc/self/ns/net')).toEqual({ kind: 'callers' });
+    expect(thisProcessNamespaces.identify('ipc', `/proc/${process.pid}/ns/ipc`)).toEqual({ kind: 'callers' });
+    // Another type's namespace file is on nsfs too, but it is not this process's namespace of that type.
+    expect(thisProcessNamespaces.identify('network', '/proc/self/ns/ipc')).toEqual({ kind: 'other' });
+    expect(thisProcessNamespaces.identify('network', '/proc/self/ns/nothing')).toEqual({ kind: 'invalid', problem: '/proc/self/ns/nothing does not exist' });
+    expect(thisProcessNamespaces.identify('network', '/proc/self/status')).toMatchObject({ kind: 'invalid', problem: expect.stringMatching(/is not a namespace/) });
   });
 });
 
