@@ -152,7 +152,8 @@ export class LayerStore extends LayerPaths {
 
   /** Moves a complete, verified layer from its scratch dir into place (layer.json last inside it). */
   private commit(src: LayerSource, tmp: string, res: { entries: number; bytes: number }): LayerInfo {
-    const info: LayerInfo = { diffId: src.diffId, entries: res.entries, bytes: res.bytes, importedAt: new Date().toISOString() };
+    // The blob digest it came from: the compressed digest → diff-id mapping, for `image inspect` and tools.
+    const info: LayerInfo = { diffId: src.diffId, ...(src.digest && src.digest !== src.diffId ? { digest: src.digest } : {}), entries: res.entries, bytes: res.bytes, importedAt: new Date().toISOString() };
     writeFileSync(`${tmp}/layer.json`, JSON.stringify(info));
     try {
       renameSync(tmp, this.layerDir(src.diffId));

@@ -1,0 +1,120 @@
+// A blob's bytes as one stream, however many connections it took: when a connection breaks or
+// stalls mid-blob, the next request asks for the rest with `Range: bytes=N-` and the stream goes on
+// where it stopped, so the layer being unpacked from it never notices. A registry that ignores
+// Range (200 instead of 206) is read from the start again and the bytes already had are skipped.
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import { RegistryError } from './errors.js';
+
+export interface ResumableBlobOptions {
+  digest: string;
+  size: number;
+  /** Opens the blob from `offset` on (200 or 206 response), or rejects. */
+  open(offset: number): Promise<IncomingMessage>;
+  /** A connection broke at `offset`; the next request resumes there. */
+  onResume?(offset: number, reason: string): void;
+  /** Interruptions tolerated per blob. */
+  maxResumes?: number;
+  /** Wait before resuming (ms), doubled each time. */
+  backoffMs?: number;
+}
+
+/** Where a 206 response starts (`Content-Range: bytes START-END/TOTAL`). */
+function rangeStart(res: IncomingMessage): number | undefined {
+  const m = /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(String(res.headers['content-range'] ?? ''));
+  return m ? Number(m[1]) : undefined;
+}
+
+export class ResumableBlob extends Readable {
+  private res: IncomingMessage | undefined;
+  private opening = false;
+  private received = 0;
+  private resumes = 0;
+
+  constructor(private readonly o: ResumableBlobOptions) {
+    super({ highWaterMark: 1 << 20 });
+  }
+
+  /** Bytes delivered so far. */
+  get bytes(): number { return this.received; }
+
+  override _read(): void {
+    if (this.res) this.res.resume();
+    else if (!this.opening) this.connect();
+  }
+
+  private connect(): void {
+    this.opening = true;
+    const at = this.received;
+    this.o.open(at).then((res) => {
+      this.opening = false;
+      if (this.destroyed) { res.destroy(); return; }
+      this.attach(res, at);
+    }, (e: unknown) => {
+      this.opening = false;
+      this.destroy(e as Error);
+    });
+  }
+
+  private attach(res: IncomingMessage, at: number): void {
+    let skip = 0;
+    if (at > 0) {
+      if (res.statusCode === 200) skip = at;
+      else if (rangeStart(res) !== at) {
+        res.destroy();
+        this.destroy(new RegistryError('protocol', `blob ${this.o.digest}: asked for bytes from ${at}, got ${String(res.headers['content-range'] ?? 'no Content-Range')}`));
+        return;
+      }
+    }
+    this.res = res;
+    let settled = false;
+    const interrupted = (reason: string): void => {
+      if (settled) return;
+      settled = true;
+      this.res = undefined;
+      res.removeAllListeners('data');
+      res.destroy();
+      this.resumeOrFail(reason);
+    };
+    res.on('data', (chunk: Buffer) => {
+      if (skip > 0) {
+        if (chunk.length <= skip) { skip -= chunk.length; return; }
+        chunk = chunk.subarray(skip);
+        skip = 0;
+      }
+      this.received += chunk.length;
+      if (this.received > this.o.size) {
+        settled = true;
+        res.destroy();
+        this.destroy(new RegistryError('integrity', `blob ${this.o.digest}: longer than its declared size ${this.o.size}`));
+        return;
+      }
+      if (!this.push(chunk)) res.pause();
+    });
+    res.once('end', () => {
+      if (settled) return;
+      if (this.received === this.o.size) { settled = true; this.res = undefined; this.push(null); return; }
+      interrupted(`the response ended after ${this.received} of ${this.o.size} bytes`);
+    });
+    res.once('error', (e) => interrupted((e as NodeJS.ErrnoException).code ?? e.message));
+    res.once('aborted', () => interrupted('connection aborted'));
+  }
+
+  private resumeOrFail(reason: string): void {
+    if (this.destroyed) return;
+    const max = this.o.maxResumes ?? 5;
+    if (++this.resumes > max) {
+      this.destroy(new RegistryError('network', `blob ${this.o.digest}: truncated: ${this.received} of ${this.o.size} bytes after ${max} resumed attempts (${reason})`));
+      return;
+    }
+    this.o.onResume?.(this.received, reason);
+    const wait = (this.o.backoffMs ?? 200) * 2 ** (this.resumes - 1);
+    setTimeout(() => { if (!this.destroyed) this.connect(); }, wait);
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    this.res?.destroy();
+    this.res = undefined;
+    cb(err);
+  }
+}

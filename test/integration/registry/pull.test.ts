@@ -1,0 +1,177 @@
+// pullImage against a real registry (Debian's docker-registry on 127.0.0.1, plain HTTP: loopback
+// needs no configuration), filled with skopeo from the sample images.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pullImage, type PullEvent } from '../../../src/image/registry/pull.js';
+import { ImageStore } from '../../../src/image/image-store.js';
+import { LayerStore } from '../../../src/image/layer-store.js';
+import { needsPull } from '../../../src/image/image-arg.js';
+import { buildImages, SAMPLE, type BuiltImages } from './images.js';
+import { startRegistry, type RunningRegistry } from './registry-server.js';
+
+let work: string;
+let reg: RunningRegistry;
+let images: BuiltImages;
+/** No registries.json, no auth.json of the host's: a clean environment for each pull. */
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  work = mkdtempSync(`${tmpdir()}/tsrun-pull-it-`);
+  env = { HOME: `${work}/home`, XDG_CONFIG_HOME: `${work}/config` };
+  images = buildImages(work);
+  reg = await startRegistry();
+  reg.push(`oci:${SAMPLE}:latest`, 'busybox:latest');
+  reg.push(`oci:${images.layout}:latest`, 'multi:latest', ['--all']);
+  reg.push(`oci:${images.layout}:amd64`, 'multi:amd64');
+}, 120_000);
+
+afterAll(async () => {
+  await reg?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+function freshStore(name: string): string {
+  return `${work}/stores/${name}`;
+}
+
+/** Nothing half-made in the store: no scratch dir, no layer without its layer.json. */
+function expectClean(store: string): void {
+  const tmp = `${store}/tmp`;
+  expect(existsSync(tmp) ? readdirSync(tmp) : []).toEqual([]);
+  const layersDir = `${store}/layers`;
+  for (const d of existsSync(layersDir) ? readdirSync(layersDir) : []) expect(existsSync(`${layersDir}/${d}/layer.json`)).toBe(true);
+}
+
+describe('pull from a registry into the layer store', () => {
+  it('by tag: the record names the full reference, every layer is in the store', async () => {
+    const store = freshStore('tag');
+    const events: PullEvent[] = [];
+    const rec = await pullImage(`${reg.host}/busybox:latest`, { store, env, onProgress: (e) => events.push(e) });
+    const manifest = JSON.parse(readFileSync(`${SAMPLE}/index.json`, 'utf8')).manifests[0].digest as string;
+    expect(rec.id).toBe(manifest);
+    expect(rec.names).toEqual([`${reg.host}/busybox:latest`]);
+    expect(rec.pulled).toMatchObject({ repository: `${reg.host}/busybox`, digest: manifest, platform: 'linux/amd64', endpoint: reg.host });
+    const layers = new LayerStore(store);
+    for (const l of rec.layers) expect(layers.has(l.diffId)).toBe(true);
+    // the compressed digest → diff-id mapping is kept with each layer
+    expect(layers.info(rec.layers[0]!.diffId).digest).toBe(rec.layers[0]!.digest);
+    expect(new ImageStore(store).get(`${reg.host}/busybox`).id).toBe(rec.id);
+    const states = events.filter((e) => e.type === 'layer').map((e) => e.type === 'layer' && `${e.index}:${e.state}`);
+    expect(states).toContain('0:done');
+    expect(states).toContain('1:done');
+    expect(events.at(-1)).toMatchObject({ type: 'done', id: rec.id });
+    expect(needsPull(`${reg.host}/busybox:latest`, store)).toBe(false);
+    expect(needsPull(`${reg.host}/busybox:other`, store)).toBe(true);
+    expectClean(store);
+  });
+
+  it('a second pull downloads no layer, and offline finds it without the network', async () => {
+    const store = freshStore('tag');
+    const events: PullEvent[] = [];
+    await pullImage(`${reg.host}/busybox:latest`, { store, env, onProgress: (e) => events.push(e) });
+    const layerStates = events.filter((e) => e.type === 'layer' && e.state !== 'waiting').map((e) => e.type === 'layer' && e.state);
+    expect(layerStates).toEqual(['exists', 'exists']);
+    expect(events.at(-1)).toMatchObject({ type: 'done', downloaded: 0 });
+    const rec = await pullImage(`${reg.host}/busybox:latest`, { store, env: { ...env, TSRUN_OFFLINE: '1' } });
+    expect(rec.names).toContain(`${reg.host}/busybox:latest`);
+  });
+
+  it('offline, an image the store lacks fails at once, naming the reference', async () => {
+    const store = freshStore('offline');
+    await expect(pullImage(`${reg.host}/busybox:latest`, { store, offline: true, env })).rejects.toThrow(
+      `pull ${reg.host}/busybox:latest: not in the image store ${store}, and offline (--offline): nothing is downloaded`);
+    await expect(pullImage('docker.io/library/debian:12', { store, env: { ...env, TSRUN_OFFLINE: '1' } })).rejects.toThrow(/offline \(TSRUN_OFFLINE\)/);
+    expect(existsSync(`${store}/images`)).toBe(false);
+  });
+
+  it('by digest, and an index resolved to linux/amd64 or --platform linux/arm64', async () => {
+    const store = freshStore('index');
+    const byDigest = await pullImage(`${reg.host}/multi@${images.amd64Digest}`, { store, env });
+    expect(byDigest.id).toBe(images.amd64Digest);
+    expect(byDigest.names).toEqual([`${reg.host}/multi@${images.amd64Digest}`]);
+    expect(byDigest.layers).toHaveLength(5);
+    const amd = await pullImage(`${reg.host}/multi:latest`, { store, env });
+    expect(amd.id).toBe(images.amd64Digest);
+    expect(amd.pulled).toMatchObject({ digest: images.indexDigest, platform: 'linux/amd64' });
+    const arm = await pullImage(`${reg.host}/multi:latest`, { store, env, platform: 'linux/arm64' });
+    expect(arm.id).toBe(images.arm64Digest);
+    expect(arm.config.architecture).toBe('arm64');
+    expect(needsPull(`${reg.host}/multi@${images.indexDigest}`, store)).toBe(false);
+    await expect(pullImage(`${reg.host}/multi:latest`, { store, env, platform: 'linux/s390x' })).rejects.toThrow(
+      `pull ${reg.host}/multi:latest: no linux/s390x image in the index (it has linux/amd64, linux/arm64); choose one with --platform`);
+  });
+
+  it('unknown image, unknown tag, unknown digest: one line naming the reference', async () => {
+    const store = freshStore('unknown');
+    await expect(pullImage(`${reg.host}/nosuch:latest`, { store, env })).rejects.toThrow(
+      `pull ${reg.host}/nosuch:latest: image not found: ${reg.host}/nosuch does not exist (or needs a login)`);
+    await expect(pullImage(`${reg.host}/busybox:nosuch`, { store, env })).rejects.toThrow(
+      `pull ${reg.host}/busybox:nosuch: tag 'nosuch' not found in ${reg.host}/busybox (tags: latest)`);
+    const d = `sha256:${'0'.repeat(64)}`;
+    await expect(pullImage(`${reg.host}/busybox@${d}`, { store, env })).rejects.toThrow(`manifest ${d} not found in ${reg.host}/busybox`);
+    expect(existsSync(`${store}/images`)).toBe(false);
+  });
+
+  it('a registry that is not there: connection refused, named', async () => {
+    await expect(pullImage('127.0.0.1:1/busybox', { store: freshStore('refused'), env })).rejects.toThrow(
+      'pull 127.0.0.1:1/busybox:latest: cannot connect to 127.0.0.1:1: connection refused');
+  });
+
+  it('a mirror from registries.json serves the image of a registry that is down', async () => {
+    const config = `${work}/mirror-conf.json`;
+    writeFileSync(config, JSON.stringify({ registries: [{ location: '127.0.0.1:1', mirrors: [{ location: '127.0.0.1:2' }, { location: reg.host }] }] }));
+    const events: PullEvent[] = [];
+    const rec = await pullImage('127.0.0.1:1/busybox:latest', { store: freshStore('mirror'), env: { ...env, TSRUN_REGISTRIES_CONF: config }, onProgress: (e) => events.push(e) });
+    expect(rec.names).toEqual(['127.0.0.1:1/busybox:latest']);
+    expect(rec.pulled?.endpoint).toBe(reg.host);
+    expect(events[0]).toMatchObject({ type: 'manifest', endpoint: reg.host });
+  });
+
+  it('two concurrent pulls of one image share the work: each layer is downloaded once', async () => {
+    const store = freshStore('concurrent');
+    const a: PullEvent[] = [];
+    const b: PullEvent[] = [];
+    const [ra, rb] = await Promise.all([
+      pullImage(`${reg.host}/multi:amd64`, { store, env, onProgress: (e) => a.push(e) }),
+      pullImage(`${reg.host}/multi:amd64`, { store, env, onProgress: (e) => b.push(e) }),
+    ]);
+    expect(ra.id).toBe(rb.id);
+    const done = (ev: PullEvent[]): number[] => ev.flatMap((e) => (e.type === 'layer' && e.state === 'done' ? [e.index] : []));
+    const exists = (ev: PullEvent[]): number[] => ev.flatMap((e) => (e.type === 'layer' && e.state === 'exists' ? [e.index] : []));
+    // every layer downloaded by exactly one of the two, and found by the other
+    expect([...done(a), ...done(b)].sort()).toEqual([0, 1, 2, 3, 4]);
+    expect([...exists(a), ...exists(b)].sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(new ImageStore(store).list()).toHaveLength(1);
+    expectClean(store);
+  });
+
+  it('a corrupted blob in the registry is refused as a digest mismatch, and nothing of it is kept', async () => {
+    const corrupt = `${work}/corrupt`;
+    execFileSync('cp', ['-a', images.layout, corrupt]);
+    reg.push(`oci:${corrupt}:amd64`, 'corrupt:latest');
+    const rec = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/corrupt:latest`], { encoding: 'utf8' })) as { layers: { digest: string }[] };
+    // One byte flipped in the middle of the third layer's blob (gzip) as the registry stores it; the
+    // registry shares blobs between repositories, so it is put back at the end.
+    const layer = rec.layers[2]!.digest;
+    const file = reg.blobFile(layer);
+    const saved = readFileSync(file);
+    const bad = Buffer.from(saved);
+    bad[Math.floor(bad.length / 2)]! ^= 0xff;
+    writeFileSync(file, bad);
+    const store = freshStore('corrupt');
+    try {
+      await expect(pullImage(`${reg.host}/corrupt:latest`, { store, env })).rejects.toThrow(
+        new RegExp(`^pull ${reg.host}/corrupt:latest: blob ${layer}(?: \\(layer sha256:[a-f0-9]{64}\\))?: digest mismatch \\(content is sha256:[a-f0-9]{64}\\)$`));
+      expect(existsSync(`${store}/images`) ? readdirSync(`${store}/images`) : []).toEqual([]);
+      expectClean(store);
+      // a truncated blob: shorter than its descriptor
+      writeFileSync(file, saved.subarray(0, saved.length - 10));
+      await expect(pullImage(`${reg.host}/corrupt:latest`, { store, env, maxResumes: 1 })).rejects.toThrow(new RegExp(`^pull ${reg.host}/corrupt:latest: blob ${layer}.*truncated`));
+      expectClean(store);
+    } finally {
+      writeFileSync(file, saved);
+    }
+  });
+});
