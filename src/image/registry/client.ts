@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { sha256 } from '../digest.js';
 import { MAX_JSON_BLOB } from '../source.js';
 import { parseChallenges } from './challenge.js';
-import { authFiles, type Credentials } from './credentials.js';
+import type { Credentials } from './credentials.js';
 import { describeNetworkError, isNotTls, RegistryError } from './errors.js';
 import { isLoopback } from './reference.js';
 import { readBody, type TlsSettings, type Transport } from './transport.js';
@@ -18,6 +18,8 @@ export interface EndpointSpec {
   insecure: boolean;
   caFiles: string[];
   credentials?: Credentials;
+  /** Where credentials were looked for (for messages). */
+  authFiles: string[];
 }
 
 export const MANIFEST_ACCEPT = [
@@ -110,7 +112,7 @@ export class RegistryClient {
 
   private credentialNote(): string {
     const c = this.ep.credentials;
-    return c ? ` with the credentials from ${c.from}` : ` (no credentials for ${this.ep.host} in ${authFiles().join(', ')})`;
+    return c ? ` with the credentials from ${c.from}` : ` (no credentials for ${this.ep.host} in ${this.ep.authFiles.join(', ')})`;
   }
 
   private basic(c: Credentials): string {

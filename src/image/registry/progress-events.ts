@@ -2,11 +2,11 @@
 // what the CLI draws (progress.ts).
 
 /**
- * waiting: for the layer's lock (another pull may be fetching it); exists: already in the store,
+ * queued: not started yet (every layer is reported so at the start); waiting: for the layer's lock (another pull may be fetching it); exists: already in the store,
  * nothing fetched; downloading: bytes flowing (`bytes` so far, compressed); resuming: the connection
  * broke at `bytes`, a Range request continues from there; done: verified and in the store.
  */
-export type LayerState = 'waiting' | 'exists' | 'downloading' | 'resuming' | 'done';
+export type LayerState = 'queued' | 'waiting' | 'exists' | 'downloading' | 'resuming' | 'done';
 
 export type PullEvent =
   | { type: 'manifest'; reference: string; endpoint: string; digest: string; layers: number }

@@ -20,7 +20,7 @@ import { LAYER_MEDIA_TYPES, MEDIA, type Descriptor, type ImageConfig, type Image
 import { ResumableBlob } from './blob-reader.js';
 import { RegistryClient, type FetchedManifest } from './client.js';
 import { entryFor, loadRegistriesConfig } from './config.js';
-import { findCredentials } from './credentials.js';
+import { authFiles, findCredentials } from './credentials.js';
 import { RegistryError } from './errors.js';
 import { lockLayer } from './layer-lock.js';
 import { DEFAULT_PLATFORM, formatPlatform, offeredPlatforms, parsePlatform, pickPlatform } from './platform.js';
@@ -68,7 +68,7 @@ function candidates(ref: RegistryRef, transport: Transport, env: NodeJS.ProcessE
   const make = (host: string, repository: string, credsRegistry: string, insecure: boolean, mirror: boolean): Candidate => {
     const credentials = findCredentials(credsRegistry, repository, env);
     return {
-      client: new RegistryClient({ host, repository, insecure, caFiles: caFilesFor(host, entry?.ca), ...(credentials ? { credentials } : {}) }, transport),
+      client: new RegistryClient({ host, repository, insecure, caFiles: caFilesFor(host, entry?.ca), authFiles: authFiles(env), ...(credentials ? { credentials } : {}) }, transport),
       label: host, mirror,
     };
   };
@@ -178,6 +178,8 @@ class LayerPuller {
     this.o.onProgress?.({ type: 'layer', index, count: this.count, digest: job.desc.digest, diffId: job.diffId, size: job.desc.size, state, bytes, ...extra });
   }
 
+  queued(job: LayerJob, index: number): void { this.emit(index, job, 'queued', 0); }
+
   /** Stops every download in flight: their scratch dirs go with the failure each then reports. */
   stop(): void {
     this.stopped = true;
@@ -277,6 +279,7 @@ export async function pullImage(reference: string, options: PullOptions = {}): P
     const jobs: LayerJob[] = manifest.layers.map((desc, i) => ({ desc, diffId: diffIds[i]! }));
     layers.cleanTmp();
     const puller = new LayerPuller(storeDir, c.client, jobs.length, options);
+    jobs.forEach((job, i) => puller.queued(job, i));
     const record: ImageRecord = {
       id: digest,
       names: [ref.name],

@@ -22,9 +22,9 @@ beforeAll(async () => {
   env = { HOME: `${work}/home`, XDG_CONFIG_HOME: `${work}/config` };
   images = buildImages(work);
   reg = await startRegistry();
-  reg.push(`oci:${SAMPLE}:latest`, 'busybox:latest');
-  reg.push(`oci:${images.layout}:latest`, 'multi:latest', ['--all']);
-  reg.push(`oci:${images.layout}:amd64`, 'multi:amd64');
+  await reg.push(`oci:${SAMPLE}:latest`, 'busybox:latest');
+  await reg.push(`oci:${images.layout}:latest`, 'multi:latest', ['--all']);
+  await reg.push(`oci:${images.layout}:amd64`, 'multi:amd64');
 }, 120_000);
 
 afterAll(async () => {
@@ -71,7 +71,7 @@ describe('pull from a registry into the layer store', () => {
     const store = freshStore('tag');
     const events: PullEvent[] = [];
     await pullImage(`${reg.host}/busybox:latest`, { store, env, onProgress: (e) => events.push(e) });
-    const layerStates = events.filter((e) => e.type === 'layer' && e.state !== 'waiting').map((e) => e.type === 'layer' && e.state);
+    const layerStates = events.filter((e) => e.type === 'layer' && e.state !== 'waiting' && e.state !== 'queued').map((e) => e.type === 'layer' && e.state);
     expect(layerStates).toEqual(['exists', 'exists']);
     expect(events.at(-1)).toMatchObject({ type: 'done', downloaded: 0 });
     const rec = await pullImage(`${reg.host}/busybox:latest`, { store, env: { ...env, TSRUN_OFFLINE: '1' } });
@@ -150,7 +150,7 @@ describe('pull from a registry into the layer store', () => {
   it('a corrupted blob in the registry is refused as a digest mismatch, and nothing of it is kept', async () => {
     const corrupt = `${work}/corrupt`;
     execFileSync('cp', ['-a', images.layout, corrupt]);
-    reg.push(`oci:${corrupt}:amd64`, 'corrupt:latest');
+    await reg.push(`oci:${corrupt}:amd64`, 'corrupt:latest');
     const rec = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/corrupt:latest`], { encoding: 'utf8' })) as { layers: { digest: string }[] };
     // One byte flipped in the middle of the third layer's blob (gzip) as the registry stores it; the
     // registry shares blobs between repositories, so it is put back at the end.
