@@ -37,7 +37,7 @@ const pullCmd: CommandModule<StoreArgs & { reference: string; platform?: string;
     'or /etc/tsrun/ (see README, "Pulling images"). Credentials: $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,',
     '~/.config/containers/auth.json, ~/.docker/config.json (podman login / docker login). Plain HTTP only on loopback',
     'or for registries marked insecure. TSRUN_OFFLINE=1 works like --offline.',
-  ].join('\n'),
+  ].join(' '),
   positionals: [{ name: 'reference', describe: 'image reference, e.g. localhost:5000/app:1.0, quay.io/org/app@sha256:…, busybox', required: true }],
   options: {
     ...store,

@@ -8,6 +8,7 @@ import { pullImage, type PullEvent } from '../../../src/image/registry/pull.js';
 import { ImageStore } from '../../../src/image/image-store.js';
 import { LayerStore } from '../../../src/image/layer-store.js';
 import { needsPull } from '../../../src/image/image-arg.js';
+import { imageRootfs } from '../../../src/image/rootfs.js';
 import { buildImages, SAMPLE, type BuiltImages } from './images.js';
 import { startRegistry, type RunningRegistry } from './registry-server.js';
 
@@ -76,6 +77,18 @@ describe('pull from a registry into the layer store', () => {
     expect(events.at(-1)).toMatchObject({ type: 'done', downloaded: 0 });
     const rec = await pullImage(`${reg.host}/busybox:latest`, { store, env: { ...env, TSRUN_OFFLINE: '1' } });
     expect(rec.names).toContain(`${reg.host}/busybox:latest`);
+  });
+
+  it('imageRootfs (what run --image uses) pulls a registry reference the store lacks, then finds it', async () => {
+    const store = freshStore('rootfs');
+    const events: PullEvent[] = [];
+    const first = await imageRootfs(`${reg.host}/busybox`, { store, pull: { env, onProgress: (e) => events.push(e) } });
+    expect(events.at(-1)).toMatchObject({ type: 'done' });
+    expect(first.lowerDirs).toHaveLength(2);
+    events.length = 0;
+    const again = await imageRootfs(`${reg.host}/busybox:latest`, { store, pull: { env, offline: true, onProgress: (e) => events.push(e) } });
+    expect(again.id).toBe(first.id);
+    expect(events).toEqual([]);
   });
 
   it('offline, an image the store lacks fails at once, naming the reference', async () => {
