@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { ImageStore, type ImageRecord } from './image-store.js';
 import { LayerPaths } from './store-paths.js';
-import { parseRegistryRef } from './registry/reference.js';
+import { namesRegistry, parseRegistryRef } from './registry/reference.js';
 
 /** Splits `PATH[:TAG]`: a path that exists as written wins over a tag split. */
 export function parseImageArg(arg: string): { path: string; tag?: string } {
@@ -66,7 +66,11 @@ export function findPulled(ref: string, storeDir: string): ImageRecord | undefin
   return rec && rec.layers.every((l) => layers.has(l.diffId)) ? rec : undefined;
 }
 
-/** True if running `ref` must pull it first: an image reference (not a path) that the store lacks. */
+/**
+ * True if running `ref` must pull it first: a reference that names its registry (not a path, not a
+ * short name) and that the store lacks. A short name (`busybox`) is pulled only by `image pull`:
+ * a mistyped name given to `run` must not go looking on docker.io.
+ */
 export function needsPull(ref: string | undefined, storeDir: string): boolean {
-  return ref !== undefined && !isImageSource(ref) && parseRegistryRef(ref) !== undefined && !findPulled(ref, storeDir);
+  return ref !== undefined && namesRegistry(ref) && !isImageSource(ref) && parseRegistryRef(ref) !== undefined && !findPulled(ref, storeDir);
 }

@@ -115,7 +115,8 @@ export class ImageStore {
     const m = this.lookup(ref);
     if (m) return m;
     const full = normalizeImageName(ref);
-    throw new TsrunError(`no image '${ref}'${full !== undefined && full !== ref ? ` (${full})` : ''} in ${this.dir} (see tsrun image ls)`);
+    const pull = full !== undefined && !/^[a-f0-9]{4,64}$/.test(ref) ? `; \`tsrun image pull ${ref}\` fetches it from ${full.slice(0, full.indexOf('/'))}` : '';
+    throw new TsrunError(`no image '${ref}'${full !== undefined && full !== ref ? ` (${full})` : ''} in ${this.dir} (see tsrun image ls${pull})`);
   }
 
   get(ref: string): ImageRecord {

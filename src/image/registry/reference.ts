@@ -36,6 +36,17 @@ export function parseRegistryRef(ref: string): RegistryRef | undefined {
   return { registry, repository: rest, ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}), name: full };
 }
 
+/**
+ * True when `ref` names its registry (`localhost:5000/app`, `docker.io/library/busybox`) rather than
+ * being a short name (`busybox`, `user/app`) that only the docker.io default makes a reference.
+ */
+export function namesRegistry(ref: string): boolean {
+  const slash = ref.indexOf('/');
+  if (slash < 0) return false;
+  const first = ref.slice(0, slash);
+  return /[.:]/.test(first) || first === 'localhost';
+}
+
 /** parseRegistryRef, or an error naming the reference. */
 export function registryRef(ref: string): RegistryRef {
   const r = parseRegistryRef(ref);
