@@ -12,6 +12,12 @@
 #   bench/image-pull.sh                                     # layers from /usr/{include,lib/gcc,bin,share/perl}
 #   BENCH_PATHS="usr/include usr/bin" BENCH_RUNS=3 bench/image-pull.sh
 #   BENCH_TMPFS=1 bench/image-pull.sh                       # stores on a tmpfs (private mount ns): CPU only
+#   BENCH_PREFAULT=0 bench/image-pull.sh                    # no memory touched before each run
+#
+# BENCH_PREFAULT (MiB; default 4000 when 12 GiB are available, else 0): as in image-import.sh, every
+# run starts after writing and freeing that much memory, so that no command pays for faulting back
+# memory this VM's balloon driver handed to the host after the previous command (see
+# bench/README-image.md). The same for all three.
 #
 # Each path becomes one gzip layer (gzip -6: what registries hold; the decompression costs every
 # tool the same). The registry listens on 127.0.0.1 only and is stopped by its pid at the end.
@@ -22,6 +28,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 paths=${BENCH_PATHS:-usr/include usr/lib/gcc usr/bin usr/share/perl}
 runs=${BENCH_RUNS:-5}
 base=${BENCH_DIR:-/var/tmp}
+avail_mib=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+prefault=${BENCH_PREFAULT:-$([ "$avail_mib" -ge 12288 ] && echo 4000 || echo 0)}
 
 for tool in hyperfine skopeo podman docker-registry ss gzip node; do
   command -v "$tool" >/dev/null || { echo "image-pull.sh: $tool is missing (make deps)" >&2; exit 1; }
@@ -38,12 +46,14 @@ if [ "${BENCH_TMPFS:-}" = 1 ] && [ -z "${BENCH_IN_NS:-}" ]; then
 fi
 
 work=$(mktemp -d "$base/tsrun-bench-pull.XXXXXX")
+# podman refuses a --runroot longer than 50 characters.
+podman_run=$(mktemp -d /tmp/tsrun-pr.XXXXXX)
 registry_pid=
 cleanup() {
   [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
   # podman's overlay driver makes its home a private mount of its own.
-  umount -R "$work/podman" 2>/dev/null || true
-  rm -rf "$work"
+  umount -R "$work/podman" "$podman_run" 2>/dev/null || true
+  rm -rf "$work" "$podman_run"
 }
 trap cleanup EXIT
 cd "$work"
@@ -115,16 +125,21 @@ cat > registries.conf <<EOF
 location = "$host"
 insecure = true
 EOF
-podman=(env CONTAINERS_REGISTRIES_CONF="$work/registries.conf" podman --root "$work/podman/root" --runroot "$work/podman/run" --storage-driver overlay)
-reset_podman="umount -R $work/podman 2>/dev/null; rm -rf $work/podman"
+podman=(env CONTAINERS_REGISTRIES_CONF="$work/registries.conf" podman --root "$work/podman/root" --runroot "$podman_run/run" --storage-driver overlay)
+reset_podman="umount -R $work/podman $podman_run/run 2>/dev/null; rm -rf $work/podman $podman_run/run"
 
-echo "== hyperfine ($runs runs each, 1 warm-up; every run from an empty store, after sync)"
-hyperfine --runs "$runs" --warmup 1 --export-json results.json --style basic \
-  --prepare "rm -rf $work/s-pull && sync" \
+# BENCH_SHOW_OUTPUT=1: the commands' own output (to see why one fails).
+style=(--style basic)
+[ -n "${BENCH_SHOW_OUTPUT:-}" ] && style=(--show-output)
+touch=true
+[ "$prefault" -gt 0 ] && touch="node -e 'Buffer.alloc($prefault * 2 ** 20, 1)'"
+echo "== hyperfine ($runs runs each, 1 warm-up; every run from an empty store, after sync; prefault $prefault MiB)"
+hyperfine --runs "$runs" --warmup 1 --export-json results.json "${style[@]}" \
+  --prepare "rm -rf $work/s-pull && sync && $touch" \
   -n 'tsrun image pull' "$tsrun image pull --quiet --store $work/s-pull $ref" \
-  --prepare "rm -rf $work/s-import $work/oci && sync" \
+  --prepare "rm -rf $work/s-import $work/oci && sync && $touch" \
   -n 'skopeo copy + tsrun image import' "skopeo copy --quiet --src-tls-verify=false docker://$ref oci:$work/oci:bench && $tsrun image import --quiet --store $work/s-import $work/oci:bench" \
-  --prepare "$reset_podman; sync" \
+  --prepare "$reset_podman; sync && $touch" \
   -n 'podman pull' "${podman[*]} pull --quiet $ref"
 
 node - "$work/results.json" <<'EOF'

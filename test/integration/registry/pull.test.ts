@@ -116,6 +116,17 @@ describe('pull from a registry into the layer store', () => {
       `pull ${reg.host}/multi:latest: no linux/s390x image in the index (it has linux/amd64, linux/arm64); choose one with --platform`);
   });
 
+  it('docker v2 schema 2 manifests and a docker manifest list (skopeo --format v2s2)', async () => {
+    // docker manifests know no zstd: a gzip copy of the layout first (skopeo 1.9 cannot do both at once).
+    execFileSync('skopeo', ['copy', '--quiet', '--all', '--dest-compress', '--dest-compress-format', 'gzip', `oci:${images.layout}:latest`, `oci:${work}/gz:latest`], { stdio: 'pipe' });
+    await reg.push(`oci:${work}/gz:latest`, 'dockerfmt:latest', ['--all', '--format', 'v2s2']);
+    const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/dockerfmt:latest`], { encoding: 'utf8' })) as { mediaType: string };
+    expect(raw.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json');
+    const rec = await pullImage(`${reg.host}/dockerfmt:latest`, { store: freshStore('dockerfmt'), env, platform: 'linux/arm64' });
+    expect(rec.config.architecture).toBe('arm64');
+    expect(rec.layers.map((l) => l.mediaType)).toEqual(Array(3).fill('application/vnd.docker.image.rootfs.diff.tar.gzip'));
+  });
+
   it('unknown image, unknown tag, unknown digest: one line naming the reference', async () => {
     const store = freshStore('unknown');
     await expect(pullImage(`${reg.host}/nosuch:latest`, { store, env })).rejects.toThrow(
