@@ -2,7 +2,7 @@
 // --offline), `tsrun run --image localhost:PORT/busybox:latest` end to end (pulled through the full
 // bundle the first time, served by the startup snapshot once in the store), and a pulled image's
 // tree equal to `umoci unpack` of `skopeo copy` of the same reference.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,22 @@ describe('tsrun image pull', () => {
     const missing = tsrun(['image', 'pull', '--offline', '--store', store, `${reg.host}/busybox`]);
     expect(missing.stderr).toBe(`tsrun: pull ${reg.host}/busybox:latest: not in the image store ${store}, and offline (--offline): nothing is downloaded\n`);
     expect(missing.status).toBe(1);
+  });
+
+  // However the two interleave (the in-process test in pull.test.ts makes them overlap for sure).
+  it('two tsrun processes pulling one image at once: each layer is downloaded by one of them', async () => {
+    const store = `${work}/two-store`;
+    const pull = (): Promise<{ code: number | null; err: string }> => new Promise((resolve) => {
+      const c = spawn(TSRUN, ['image', 'pull', '--store', store, `${reg.host}/multi:amd64`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      c.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+      c.on('close', (code) => resolve({ code, err }));
+    });
+    const [a, b] = await Promise.all([pull(), pull()]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const count = (re: RegExp): number => (a.err.match(re)?.length ?? 0) + (b.err.match(re)?.length ?? 0);
+    expect(count(/^layer \d\/5 [0-9a-f]{12}: done /gm)).toBe(5);
+    expect(count(/^layer \d\/5 [0-9a-f]{12}: already in the store$/gm)).toBe(5);
   });
 
   it('a pulled image (gzip and zstd layers) is the tree umoci unpacks from skopeo copy of the same reference', () => {
