@@ -50,9 +50,11 @@ work=$(mktemp -d "$base/tsrun-bench-pull.XXXXXX")
 podman_run=$(mktemp -d /tmp/tsrun-pr.XXXXXX)
 registry_pid=
 cleanup() {
-  [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
+  # (each step may fail without ending the clean-up: set -e applies in a trap too)
+  if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
   # podman's overlay driver makes its home a private mount of its own.
-  umount -R "$work/podman" "$podman_run" 2>/dev/null || true
+  umount -R "$work/podman" 2>/dev/null || true
+  umount -R "$podman_run/run" 2>/dev/null || true
   rm -rf "$work" "$podman_run"
 }
 trap cleanup EXIT
