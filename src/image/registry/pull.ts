@@ -5,10 +5,12 @@
 // blob's sha256, the decompressor and the diff-id's sha256 into its unpacked form in a scratch dir
 // of the store, and renamed into place only once both digests matched (LayerStore.add). Several
 // layers flow at once; each is done under its own lock (layer-lock.ts), so two pulls of one image
-// share the work. The image record is written last, under the store lock: a failed pull leaves no
-// record, no half layer and no scratch dir (layers completed and verified before the failure stay,
+// share the work (and the layer is unpacked in `<store>/partial/`, which is the layer lock's, not
+// in the store lock's `<store>/tmp/`). The image record is written last, under the store lock: a
+// failed pull leaves no record, no half layer and no scratch dir (layers completed and verified before the failure stay,
 // unreferenced until `image prune`, so that trying again skips them).
 import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
 import { TsrunError } from '../../errors.js';
 import { findPulled } from '../image-arg.js';
 import { ImageStore, type ImageRecord } from '../image-store.js';
@@ -22,7 +24,7 @@ import { RegistryClient, type FetchedManifest } from './client.js';
 import { entryFor, loadRegistriesConfig } from './config.js';
 import { authFiles, findCredentials } from './credentials.js';
 import { RegistryError } from './errors.js';
-import { lockLayer } from './layer-lock.js';
+import { lockLayer, partialDir } from './layer-lock.js';
 import { DEFAULT_PLATFORM, formatPlatform, offeredPlatforms, parsePlatform, pickPlatform } from './platform.js';
 import type { LayerState, PullEvent } from './progress-events.js';
 import { apiHost, manifestReference, registryRef, type RegistryRef } from './reference.js';
@@ -192,6 +194,10 @@ class LayerPuller {
     try {
       if (this.stopped) return;
       if (layers.has(job.diffId)) { this.emit(index, job, 'exists', 0); return; }
+      // Left by a pull of this layer that died (we hold its lock: nobody else is writing there).
+      const scratch = partialDir(this.storeDir, job.diffId);
+      rmSync(scratch, { recursive: true, force: true });
+      mkdirSync(`${this.storeDir}/partial`, { recursive: true, mode: 0o700 });
       let bytes = 0;
       this.emit(index, job, 'downloading', 0);
       const { desc } = job;
@@ -211,7 +217,7 @@ class LayerPuller {
         },
       };
       try {
-        await layers.add(src, (n) => { bytes += n; this.downloaded += n; this.emit(index, job, 'downloading', bytes); }, { limits: this.o.limits ?? {} });
+        await layers.add(src, (n) => { bytes += n; this.downloaded += n; this.emit(index, job, 'downloading', bytes); }, { limits: this.o.limits ?? {} }, scratch);
       } catch (e) {
         if (this.stopped && !(e instanceof RegistryError)) throw e;
         throw await this.explain(e, desc);
@@ -277,7 +283,6 @@ export async function pullImage(reference: string, options: PullOptions = {}): P
       throw new RegistryError('protocol', `config ${manifest.config.digest}: ${diffIds.length} diff_ids for ${manifest.layers.length} layers`);
     }
     const jobs: LayerJob[] = manifest.layers.map((desc, i) => ({ desc, diffId: diffIds[i]! }));
-    layers.cleanTmp();
     const puller = new LayerPuller(storeDir, c.client, jobs.length, options);
     jobs.forEach((job, i) => puller.queued(job, i));
     const record: ImageRecord = {

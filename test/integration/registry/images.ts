@@ -81,3 +81,11 @@ export function buildImages(work: string): BuiltImages {
   }));
   return { layout, indexDigest: idx.digest, amd64Digest: amd64.digest, arm64Digest: arm64.digest };
 }
+
+/** The diff-ids of the busybox sample's layers, bottom first. */
+export function sampleDiffIds(): string[] {
+  const blob = (d: string): { [k: string]: unknown } => JSON.parse(readFileSync(`${SAMPLE}/blobs/sha256/${d.slice(7)}`, 'utf8')) as { [k: string]: unknown };
+  const index = JSON.parse(readFileSync(`${SAMPLE}/index.json`, 'utf8')) as { manifests: Desc[] };
+  const manifest = blob(index.manifests[0]!.digest) as { config: Desc };
+  return (blob(manifest.config.digest) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids;
+}

@@ -1,7 +1,7 @@
 // pullImage against a real registry (Debian's docker-registry on 127.0.0.1, plain HTTP: loopback
 // needs no configuration), filled with skopeo from the sample images.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pullImage, type PullEvent } from '../../../src/image/registry/pull.js';
@@ -9,7 +9,10 @@ import { ImageStore } from '../../../src/image/image-store.js';
 import { LayerStore } from '../../../src/image/layer-store.js';
 import { needsPull } from '../../../src/image/image-arg.js';
 import { imageRootfs } from '../../../src/image/rootfs.js';
-import { buildImages, SAMPLE, type BuiltImages } from './images.js';
+import { removeDeadScratch } from '../../../src/image/store-lock.js';
+import { pruneLayers } from '../../../src/image/manage.js';
+import { partialDir } from '../../../src/image/registry/layer-lock.js';
+import { buildImages, SAMPLE, sampleDiffIds, type BuiltImages } from './images.js';
 import { startRegistry, type RunningRegistry } from './registry-server.js';
 
 let work: string;
@@ -151,6 +154,29 @@ describe('pull from a registry into the layer store', () => {
     expect(rec.names).toEqual(['127.0.0.1:1/busybox:latest']);
     expect(rec.pulled?.endpoint).toBe(reg.host);
     expect(events[0]).toMatchObject({ type: 'manifest', endpoint: reg.host });
+  });
+
+  it('an import or prune during a pull (they clear <store>/tmp) leaves its layers alone; a dead pull\'s partial layer is cleared', async () => {
+    const store = freshStore('with-import');
+    // What a dead pull of the first layer left, and junk where imports' scratch dirs go.
+    const base = sampleDiffIds()[0]!;
+    const leftover = partialDir(store, base);
+    mkdirSync(`${leftover}/root/junk`, { recursive: true });
+    let cleared = 0;
+    const rec = await pullImage(`${reg.host}/busybox:latest`, {
+      store, env,
+      // An import starting meanwhile removes every scratch dir under <store>/tmp (store-lock.ts).
+      onProgress: (e) => { if (e.type === 'layer' && e.state === 'downloading' && e.bytes > 0) { removeDeadScratch(store); cleared++; } },
+    });
+    expect(cleared).toBeGreaterThan(0);
+    const layers = new LayerStore(store);
+    expect(rec.layers.every((l) => layers.has(l.diffId))).toBe(true);
+    expect(existsSync(`${layers.rootOf(base)}/junk`)).toBe(false);
+    expect(readdirSync(`${store}/partial`)).toEqual([]);
+    // a leftover of a dead pull goes with prune too
+    mkdirSync(`${leftover}/root`, { recursive: true });
+    await pruneLayers(store);
+    expect(readdirSync(`${store}/partial`)).toEqual([]);
   });
 
   it('two concurrent pulls of one image share the work: each layer is downloaded once', async () => {
