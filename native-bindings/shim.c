@@ -1230,8 +1230,19 @@ static long clone3_exec(struct clone_args *args, struct init_exec *x) {
 #define TSRUN_HAVE_CLONE3_VFORK 0
 #endif
 
-/* A memfd holding the plan, for tsrun-init to read; -errno on failure. */
-static int plan_memfd(const uint8_t *buf, uint32_t len) {
+/* `fd`, or a close-on-exec duplicate of it numbered at least `min` (then `fd` is closed): the
+ * preserved fds 3..min-1 are the caller's to pass on, tsrun's own must not sit there. -errno on
+ * failure (fd closed too). */
+static int fd_at_least(int fd, int min) {
+  if (fd < 0 || fd >= min) return fd;
+  int d = fcntl(fd, F_DUPFD_CLOEXEC, min);
+  int e = errno;
+  close(fd);
+  return d < 0 ? -e : d;
+}
+
+/* A memfd holding the plan, for tsrun-init to read, numbered at least `min`; -errno on failure. */
+static int plan_memfd(const uint8_t *buf, uint32_t len, int min) {
   int fd = (int)syscall(SYS_memfd_create, "tsrun-plan", MFD_CLOEXEC);
   if (fd < 0) return -errno;
   for (uint32_t done = 0; done < len;) {
@@ -1240,15 +1251,44 @@ static int plan_memfd(const uint8_t *buf, uint32_t len) {
     if (n <= 0) { int e = n < 0 ? errno : EIO; close(fd); return -e; }
     done += (uint32_t)n;
   }
-  return fd;
+  return fd_at_least(fd, min);
 }
 
-/* `fd`, or a close-on-exec duplicate of it numbered at least `min` (the preserved fds 3..min-1 are
- * the caller's to pass on: tsrun's own must not sit there); -errno on failure. */
-static int fd_at_least(int fd, int min) {
-  if (fd < 0 || fd >= min) return fd;
-  int d = fcntl(fd, F_DUPFD_CLOEXEC, min);
-  return d < 0 ? -errno : d;
+/*
+ * Clones the child that execs tsrun-init (x): in new namespaces (`flags`) and, with clone3's
+ * CLONE_INTO_CGROUP, in the container's cgroup when cgroup_fd >= 0 (writing cgroup.procs instead
+ * costs an RCU grace period, ~10 ms). Returns its pid, or -errno with *what naming the call.
+ */
+static pid_t clone_init(struct init_exec *x, uint64_t flags, int cgroup_fd, int *used_clone3, const char **what) {
+  /* Block every signal across clone so no handler of Node's runs in the child before it execs. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  long pid;
+  if (cgroup_fd >= 0) {
+    *what = "clone3";
+    *used_clone3 = 1;
+#if TSRUN_HAVE_CLONE3_VFORK
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = flags | CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.stack = (uint64_t)(uintptr_t)g_vfork_stack;
+    args.stack_size = sizeof g_vfork_stack;
+    args.cgroup = (uint64_t)cgroup_fd;
+    pid = clone3_exec(&args, x);
+#else
+    /* No trampoline for this CPU: the caller places the child through cgroup.procs instead. */
+    pid = -ENOSYS;
+#endif
+  } else {
+    *what = "clone";
+    /* glibc's clone runs the function on the given stack, for every CPU (as posix_spawn does). */
+    pid = clone(exec_init_child, g_vfork_stack + sizeof g_vfork_stack, (int)(flags | CLONE_VM | CLONE_VFORK | SIGCHLD), x);
+    if (pid < 0) pid = -errno;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return (pid_t)pid;
 }
 
 static int parent_fail(struct tsrun_spawn_result *out, const char *what, int err) {
@@ -1261,14 +1301,15 @@ static int parent_fail(struct tsrun_spawn_result *out, const char *what, int err
  * Starts the container side. The child is cloned as posix_spawn does it (CLONE_VM|CLONE_VFORK: no
  * copy of Node's ~50 MB of page tables, no copy-on-write faults afterwards) and its only action is
  * to exec tsrun-init (see init_program), passing it the sync socket, the plan (a memfd) and the fds
- * the plan names; nothing else of Node's crosses the exec (everything else is close-on-exec or is
- * closed by tsrun-init first thing).
- *  - One stage (the usual `run`/`create`): the clone makes the new namespaces and, with clone3's
- *    CLONE_INTO_CGROUP, puts the child in the container's cgroup (writing cgroup.procs instead costs
- *    an RCU grace period, ~10 ms); tsrun-init runs the plan.
+ * the plan names; nothing else of Node's crosses the exec (everything else is close-on-exec, or is
+ * closed by tsrun-init first thing). Until that exec the child shares Node's memory, so it is as
+ * dumpable as Node: it is then alone in the namespaces it was born in (a new container's), or in
+ * tsrun's own (two stages).
+ *  - One stage (the usual `run`/`create`): the clone makes the new namespaces and places the child
+ *    in the container's cgroup; tsrun-init runs the plan.
  *  - Two stages (plans that join namespaces or make a user namespace, or TSRUN_SPAWN_TWO_STAGE):
- *    the clone makes nothing, and tsrun-init's stage1_main joins and clones the container process.
- *    Its cgroup fd is passed on for that clone.
+ *    the clone makes nothing, and tsrun-init's stage1_main joins and clones the container process
+ *    (into the cgroup, whose fd it gets).
  */
 int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, const char *init_path, int flags, struct tsrun_spawn_result *out) {
   memset(out, 0, sizeof *out);
@@ -1277,83 +1318,61 @@ int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, const char *ini
   out->step = -1;
   struct plan pl;
   int bad_step;
+  const char *what = "decode plan";
   int rc = decode_plan(buf, len, &pl, &bad_step);
   int min_fd = 3 + (int)pl.preserve_fds;
-  if (rc == 0)
-    for (uint32_t i = 0; i < pl.n_pass; i++)
-      if (pl.pass_fds[i] < min_fd || fcntl(pl.pass_fds[i], F_GETFD) < 0) rc = -EBADF;
-  int two_stage = pl.n_joins > 0 || (pl.clone_flags & CLONE_NEWUSER) || (flags & TSRUN_SPAWN_TWO_STAGE);
-  uint64_t clone_flags = pl.clone_flags;
   struct init_exec x;
   memset(&x, 0, sizeof x);
-  for (uint32_t i = 0; rc == 0 && i < pl.n_pass; i++) x.fds[x.n_fds++] = pl.pass_fds[i];
+  /* tsrun's fds the plan uses must be open, and outside the range the caller passes on. */
+  for (uint32_t i = 0; rc == 0 && i < pl.n_pass; i++) {
+    if (pl.pass_fds[i] < min_fd || fcntl(pl.pass_fds[i], F_GETFD) < 0) {
+      rc = -EBADF;
+      what = "plan: an fd it passes on";
+    }
+    x.fds[x.n_fds++] = pl.pass_fds[i];
+  }
+  int two_stage = pl.n_joins > 0 || (pl.clone_flags & CLONE_NEWUSER) || (flags & TSRUN_SPAWN_TWO_STAGE);
+  uint64_t clone_flags = pl.clone_flags;
   free_plan(&pl);
   if (rc < 0) {
     out->step = bad_step;
-    return parent_fail(out, rc == -EBADF ? "plan: an fd it passes on" : "decode plan", -rc);
+    return parent_fail(out, what, -rc);
   }
   int init_fd = init_program(init_path, (flags & TSRUN_SPAWN_SEALED_COPY) != 0);
   if (init_fd < 0) return parent_fail(out, "tsrun-init", -init_fd);
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return parent_fail(out, "socketpair", errno);
-  int child_end = fd_at_least(sv[1], min_fd);
-  int plan_fd = child_end < 0 ? child_end : plan_memfd(buf, len);
-  int plan_at = fd_at_least(plan_fd, min_fd);
-  int cg = two_stage ? fd_at_least(cgroup_fd, min_fd) : -1;
-  const char *what = child_end < 0 ? "fcntl(F_DUPFD)" : plan_fd < 0 ? "memfd_create" : "fcntl(F_DUPFD)";
+  int child_end = -1, plan_fd = -1, cg = -1;
   pid_t pid = -1;
-  int clone_err = 0;
-  if (child_end >= 0 && plan_at >= 0 && cg >= (two_stage && cgroup_fd >= 0 ? 0 : -1)) {
+  if ((child_end = fd_at_least(sv[1], min_fd)) < 0) {
+    rc = child_end;
+    what = "fcntl(F_DUPFD_CLOEXEC)";
+  } else if ((plan_fd = plan_memfd(buf, len, min_fd)) < 0) {
+    rc = plan_fd;
+    what = "memfd_create";
+  } else if (two_stage && cgroup_fd >= 0 && (cg = fcntl(cgroup_fd, F_DUPFD_CLOEXEC, min_fd)) < 0) {
+    rc = -errno;
+    what = "fcntl(F_DUPFD_CLOEXEC)";
+  } else {
     char a_sync[16], a_plan[16], a_cgroup[16];
     snprintf(a_sync, sizeof a_sync, "%d", child_end);
-    snprintf(a_plan, sizeof a_plan, "%d", plan_at);
+    snprintf(a_plan, sizeof a_plan, "%d", plan_fd);
     snprintf(a_cgroup, sizeof a_cgroup, "%d", cg);
     char *argv[] = {"tsrun-init", a_sync, a_plan, two_stage ? "spawn" : "run", a_cgroup, NULL};
     x.init_fd = init_fd;
     x.argv = argv;
-    int base[] = {0, 1, 2, child_end, plan_at, cg};
+    int own[] = {0, 1, 2, child_end, plan_fd, cg};
     for (int i = 0; i < 6; i++)
-      if (base[i] >= 0) x.fds[x.n_fds++] = base[i];
-    /* Block every signal across clone so no handler of Node's runs in the child before it execs. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    if (!two_stage && cgroup_fd >= 0) {
-      what = "clone3";
-      out->clone3 = 1;
-#if TSRUN_HAVE_CLONE3_VFORK
-      struct clone_args args;
-      memset(&args, 0, sizeof args);
-      args.flags = clone_flags | CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP;
-      args.exit_signal = SIGCHLD;
-      args.stack = (uint64_t)(uintptr_t)g_vfork_stack;
-      args.stack_size = sizeof g_vfork_stack;
-      args.cgroup = (uint64_t)cgroup_fd;
-      long r = clone3_exec(&args, &x);
-      pid = r < 0 ? -1 : (pid_t)r;
-      clone_err = r < 0 ? (int)-r : 0;
-#else
-      /* No trampoline for this CPU: the caller places the child through cgroup.procs instead. */
-      clone_err = ENOSYS;
-#endif
-    } else {
-      what = "clone";
-      pid = clone(exec_init_child, g_vfork_stack + sizeof g_vfork_stack,
-                  (int)((two_stage ? 0 : clone_flags) | CLONE_VM | CLONE_VFORK | SIGCHLD), &x);
-      clone_err = pid < 0 ? errno : 0;
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-  } else {
-    clone_err = child_end < 0 ? -child_end : plan_fd < 0 ? -plan_fd : plan_at < 0 ? -plan_at : -cg;
+      if (own[i] >= 0) x.fds[x.n_fds++] = own[i];
+    pid = clone_init(&x, two_stage ? 0 : clone_flags, two_stage ? -1 : cgroup_fd, &out->clone3, &what);
+    rc = pid < 0 ? pid : 0;
   }
-  if (plan_at >= 0 && plan_at != plan_fd) close(plan_at);
+  if (cg >= 0) close(cg);
   if (plan_fd >= 0) close(plan_fd);
-  if (cg >= 0 && cg != cgroup_fd) close(cg);
-  if (child_end >= 0 && child_end != sv[1]) close(child_end);
-  close(sv[1]);
-  if (pid < 0) {
+  if (child_end >= 0) close(child_end);
+  if (rc < 0) {
     close(sv[0]);
-    return parent_fail(out, what, clone_err);
+    return parent_fail(out, what, -rc);
   }
   if (x.err) {
     int status;

@@ -250,9 +250,10 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
       if (r.kind === REPORT.STEP_FAILED) throw stepError(plan, r.step, r.err, r.syscall);
       pid = r.value;
       proc.pid = pid;
+      const flags = cloneFlagNames(plan);
       trace.event({
-        who: 'child', group: 'namespaces', syscall: opts.cgroupFd !== undefined && opts.cgroupFd >= 0 ? 'clone3' : 'clone',
-        title: `tsrun-init ${plan.namespaces.some((n) => n.action === 'join') ? 'joins the container\'s namespaces (setns), then ' : ''}clones the container process (CLONE_PARENT|${cloneFlagNames(plan)}) → pid ${pid}`,
+        who: 'parent', group: 'namespaces', syscall: opts.cgroupFd !== undefined && opts.cgroupFd >= 0 ? 'clone3' : 'clone',
+        title: `tsrun-init ${plan.namespaces.some((n) => n.action === 'join') ? 'joins the container\'s namespaces (setns), then ' : ''}clones the container process (CLONE_PARENT${flags === '0' ? '' : `|${flags}`}) → pid ${pid}`,
         why: 'setns of a mount or user namespace needs a single-threaded process, a joined PID namespace only takes children, and a new user namespace gets its id maps from tsrun before its first step',
         result: 'ok', durationMs: ns(t1, process.hrtime.bigint()),
       });

@@ -165,6 +165,13 @@ describe.skipIf(skip !== undefined)(`tsrun run: namespaces${skip ? ` [skipped: $
       }
     });
 
+    it('a missing tsrun-init (TSRUN_INIT=<no such file>) is a one-line error naming it; there is no fallback to a fork of Node', async () => {
+      const r = await runScript('echo should-not-run', { env: { TSRUN_INIT: '/nonexistent/tsrun-init' } });
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^tsrun: tsrun-init \/nonexistent\/tsrun-init: ENOENT: run `make build`.*\n$/);
+      expect(r.exitCode).not.toBe(0);
+    });
+
     it('tsrun-init run by hand refuses with a message (exit 2)', () => {
       let status = 0;
       let stderr = '';
