@@ -1,8 +1,9 @@
 /*
  * What it costs to run the container side from a copy the container cannot write (issue 12, the
- * CVE-2019-5736 class), per tsrun command: `make bench-exe-protection` (bench/exe-protection.sh).
+ * CVE-2019-5736 class), per tsrun command. As root:
  *
- *   exe-protection INIT N
+ *   cc -O2 -o /tmp/exe-protection bench/exe-protection.c
+ *   /tmp/exe-protection native-bindings/build/tsrun-init N
  *
  * Times N rounds (medians, in microseconds) of:
  *   memfd      memfd_create + sendfile of INIT + F_ADD_SEALS (write, shrink, grow, seal)

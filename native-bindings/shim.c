@@ -601,9 +601,9 @@ static int step_setgroups(const struct step *s) {
   gid_t gids[256];
   size_t n = s->n_int < 256 ? s->n_int : 256;
   for (size_t i = 0; i < n; i++) gids[i] = (gid_t)s->ints[i];
-  /* The raw syscall, not glibc's setgroups(): in a process glibc believes is multi-threaded (our
-   * child inherited Node's thread list) the wrapper broadcasts the change to every thread under a
-   * lock another thread may have held at clone time — and waits forever. Same for setresuid/gid. */
+  /* The raw syscall, as for setresuid/gid: the change is this process's alone. glibc's wrappers also
+   * broadcast it to every thread they know of; harmless in single-threaded tsrun-init, but they
+   * hung forever back when this code ran in forks of Node, whose thread list they inherited. */
   if (syscall(SYS_setgroups, n, gids) < 0) FAIL("setgroups");
   return 0;
 }
