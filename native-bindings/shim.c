@@ -1087,8 +1087,9 @@ int main(int argc, char **argv) {
  * exec'd from one of two copies the container cannot write, made once per tsrun command:
  *  - a read-only bind mount of it that is in no mount table: open_tree(OPEN_TREE_CLONE), made
  *    read-only with mount_setattr, opened O_PATH, then the tree's own fd is closed, which dissolves
- *    the mount. What is left cannot be remounted (mount_setattr and bind mounts refuse a mount that
- *    is in no namespace), leaves nothing behind and propagates nowhere; ~0.06 ms here.
+ *    the mount. What is left cannot be made writable by whoever catches it: mount_setattr refuses a
+ *    mount that is in no namespace, and so do bind mounts and open_tree clones of it (their source
+ *    must be in the caller's namespace). It leaves nothing behind and propagates nowhere; ~0.06 ms.
  *  - where that is refused (no CAP_SYS_ADMIN, as rootless; kernels before 5.12): a sealed memfd
  *    copy (F_SEAL_WRITE|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_SEAL), ~0.25-0.45 ms for its 0.9 MB, and
  *    its exec a little slower (bench/exe-protection.c measures both).
