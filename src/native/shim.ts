@@ -121,6 +121,10 @@ function check(rc: number, what: string): number {
  */
 let initPath: string | undefined;
 function initProgram(): string {
+  if (process.env.TSRUN_INIT === '') {
+    // It used to select a fork of Node instead: there is none any more (see tsrun_spawn in shim.c).
+    throw new TsrunError('TSRUN_INIT is empty: name a tsrun-init program or unset it (the fork of Node it once selected is gone: no process tsrun puts in a container is a copy of Node)');
+  }
   initPath ??= process.env.TSRUN_INIT ?? join(packageRoot(), 'native-bindings', 'build', 'tsrun-init');
   return initPath;
 }

@@ -172,6 +172,13 @@ describe.skipIf(skip !== undefined)(`tsrun run: namespaces${skip ? ` [skipped: $
       expect(r.exitCode).not.toBe(0);
     });
 
+    it('TSRUN_INIT="" (which once selected a fork of Node) is a one-line error; nothing is left', async () => {
+      const r = await runScript('echo should-not-run', { env: { TSRUN_INIT: '' } });
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^tsrun: TSRUN_INIT is empty: .*fork of Node.*\n$/);
+      expect(r.exitCode).not.toBe(0);
+    });
+
     it('tsrun-init run by hand refuses with a message (exit 2)', () => {
       let status = 0;
       let stderr = '';
