@@ -11,7 +11,7 @@
 // container id $CTR. After the lab the harness checks nothing was left: no container whose id starts with
 // $CTR, no mount under $LAB, no cgroup named $CTR*, no process mentioning $LAB or $CTR.
 import { spawn, execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,11 @@ export interface Lab {
 }
 
 const FENCE = /^(`{3,})\s*(.*)$/;
+/**
+ * TSRUN_LAB_SHOW=1 prints every block and its output as it runs, as a learner would see them (`make lab
+ * LAB=NN`, `make lab-vm LAB=NN`); otherwise the transcript is printed only when a lab fails.
+ */
+const SHOW = process.env.TSRUN_LAB_SHOW === '1';
 /** Code runs 13-20x slower in the VM lane (qemu TCG): block timeouts stretch there. */
 const SLOWDOWN = process.env.TSRUN_VM === '1' ? 5 : 1;
 
@@ -277,7 +282,9 @@ export async function runLab(lab: Lab): Promise<LabRun> {
         await waitForBuild();
         r = await runBlock(b.code, env, b.timeout * SLOWDOWN, outFile);
       }
-      transcript += `$ [${where(b)}]\n${b.code}\n${r.output}${r.timedOut ? '(timed out)\n' : ''}`;
+      const shown = `$ [${where(b)}]\n${b.code}\n${r.output}${r.timedOut ? '(timed out)\n' : ''}`;
+      transcript += shown;
+      if (SHOW) writeSync(1, shown);
       if (r.timedOut) { failures.push(`${where(b)}: timed out after ${b.timeout * SLOWDOWN} s\n${r.output}`); break; }
       if (!exitOk(b.exit, r.code)) {
         failures.push(`${where(b)}: exit status ${r.code ?? r.signal}, expected ${b.exit}\n${r.output}`);
@@ -326,7 +333,7 @@ export function labTests(labs: readonly Lab[], timeoutMs: number): void {
     const title = `${lab.name}: ${lab.title}${reason ? ` (skipped: ${reason})` : ''}`;
     it.skipIf(reason !== null)(title, async () => {
       const r = await runLab(lab);
-      if (r.failures.length) console.log(r.transcript);
+      if (r.failures.length && !SHOW) console.log(r.transcript);
       expect(r.failures.join('\n\n')).toBe('');
     }, timeoutMs);
   }
