@@ -5,7 +5,9 @@ import { loadBundle, type Bundle } from '../oci/bundle.js';
 import { planContainer } from '../container/create.js';
 import { detectCgroupHost, planCgroup } from '../cgroups/index.js';
 import type { Spec } from '../oci/types.js';
-import { describeStep } from '../plan/describe.js';
+import { describeStep, droppedFromBounding } from '../plan/describe.js';
+import { formatSummaryLine, summarizeSteps } from '../plan/summary.js';
+import { disassemble } from '../seccomp/disasm.js';
 import { NAMESPACE_ISOLATES, idMapText } from '../namespaces/plan.js';
 import type { Plan } from '../plan/types.js';
 
@@ -30,6 +32,44 @@ function cgroupLines(spec: Spec): string[] {
   }
 }
 
+/** Words, wrapped at `width` columns, each line after the first indented by `indent`. */
+export function wrapWords(words: string[], width: number, indent: string, first = ''): string[] {
+  const out: string[] = [];
+  let line = first;
+  for (const w of words) {
+    if (line.trim() !== '' && line.length + 1 + w.length > width) { out.push(line); line = indent; }
+    line += (line.trim() === '' ? '' : ' ') + w;
+  }
+  if (line.trim() !== '') out.push(line);
+  return out;
+}
+
+/** The one-line-per-step view (`explain --short`): ~30 lines for the sample bundle. */
+export function formatPlanShort(plan: Plan, spec?: Spec, rootfs?: string): string {
+  const lines: string[] = [];
+  if (spec) lines.push(cgroupSummary(spec));
+  const created = plan.namespaces.filter((n) => n.action === 'create').map((n) => n.type);
+  const joined = plan.namespaces.filter((n) => n.action === 'join').map((n) => `${n.type} (${n.path})`);
+  lines.push(`namespaces: ${[created.length ? `new ${created.join(' ')}` : '', joined.length ? `join ${joined.join(' ')}` : ''].filter(Boolean).join('; ') || 'none'}`);
+  if (plan.idMaps) lines.push(`id maps: uid ${idMapText(plan.idMaps.uid).trim().replace(/\n/g, ', ')}; gid ${idMapText(plan.idMaps.gid).trim().replace(/\n/g, ', ')}`);
+  if (rootfs) lines.push(`rootfs: ${rootfs}`);
+  lines.push(`steps (${plan.steps.length}; \`tsrun explain\` gives each one's reason, \`run --trace\` its result):`);
+  lines.push(...summarizeSteps(plan.steps, rootfs).map((l) => formatSummaryLine(l)));
+  return lines.join('\n') + '\n';
+}
+
+/** The cgroup in one line: where, how many files written, the device program. */
+function cgroupSummary(spec: Spec): string {
+  try {
+    const plan = planCgroup(spec, '<id>', detectCgroupHost());
+    const parts = [plan.writes.length ? `${plan.writes.length} limit files (${plan.writes.map((w) => w.file).join(' ')})` : 'no limits',
+      ...(plan.deviceRules ? [`a device program of ${plan.deviceRules.length} rules`] : [])];
+    return `cgroup ${plan.dir}: ${parts.join(', ')}`;
+  } catch (err) {
+    return `cgroup: run would refuse this config: ${(err as Error).message}`;
+  }
+}
+
 export function formatPlanText(plan: Plan, spec?: Spec): string {
   const lines: string[] = [...(spec ? cgroupLines(spec) : []), 'namespaces:'];
   for (const n of plan.namespaces) {
@@ -43,18 +83,62 @@ export function formatPlanText(plan: Plan, spec?: Spec): string {
   lines.push('steps (run by the container process, in order):');
   plan.steps.forEach((s, i) => {
     lines.push(`  ${String(i).padStart(3)}  ${describeStep(s)}${s.field ? `  [${s.field}]` : ''}`);
+    if (s.op === 'bounding') {
+      const dropped = droppedFromBounding(s);
+      if (dropped.length) lines.push(...wrapWords(dropped, 100, '         ', '       dropped:'));
+    }
     lines.push(`       ${s.why}`);
   });
   return lines.join('\n') + '\n';
 }
 
-export function explainBundle(dir: string, format: 'text' | 'json', where: { root: string; id?: string }): number {
+export interface ExplainOptions {
+  /** One line per step, runs of alike steps as one line. */
+  short?: boolean;
+  /** The seccomp filter, disassembled, instead of the plan. */
+  seccomp?: boolean;
+}
+
+export function explainBundle(dir: string, format: 'text' | 'json', where: { root: string; id?: string }, opts: ExplainOptions = {}): number {
   const bundle = loadBundle(dir);
   const plan = planForBundle(bundle, where);
   const spec = bundle.spec;
+  if (opts.seccomp) {
+    writeSync(1, formatSeccomp(plan, join(bundle.dir, 'config.json'), format));
+    return 0;
+  }
   const out = format === 'json'
     ? JSON.stringify({ ...plan, steps: plan.steps.map((s) => ({ title: describeStep(s), ...s })) }, bigintToString, 2) + '\n'
-    : formatPlanText(plan, spec);
+    : opts.short ? formatPlanShort(plan, spec, bundle.rootfs) : formatPlanText(plan, spec);
   writeSync(1, out);
   return 0;
+}
+
+/**
+ * `explain --seccomp`: the filter the container would get, as the kernel will run it, one instruction a
+ * line with its meaning (JSON: the instructions with their text).
+ */
+export function formatSeccomp(plan: Plan, configPath: string, format: 'text' | 'json'): string {
+  const step = plan.steps.find((s): s is Extract<Plan['steps'][number], { op: 'seccomp' }> => s.op === 'seccomp');
+  if (!step) {
+    return format === 'json' ? JSON.stringify({ seccomp: null }) + '\n'
+      : `no linux.seccomp in ${configPath}: the container's syscalls are not filtered\n`;
+  }
+  const program = Buffer.from(step.program, 'base64');
+  const lines = disassemble(program);
+  if (format === 'json') {
+    return JSON.stringify({ instructions: step.instructions, bytes: program.length, defaultAction: step.defaultAction, flags: step.flags, program: lines.map((l) => l.trim()) }, null, 2) + '\n';
+  }
+  const index = plan.steps.indexOf(step);
+  return [
+    `seccomp filter of ${configPath} (linux.seccomp), installed by step ${index}:`,
+    `  ${step.instructions} instructions of classic BPF (${program.length} bytes, 8 per instruction; the kernel allows 4096),`,
+    `  ${step.syscalls} syscalls with a rule, default action ${step.defaultAction}${step.flags ? `, seccomp(2) flags 0x${step.flags.toString(16)}` : ''}.`,
+    '  The kernel runs it on every syscall, over struct seccomp_data { int nr; u32 arch; u64 instruction_pointer; u64 args[6]; }:',
+    '  A is the accumulator; jt/jf are the instructions to go to when the test is true/false; the first ret reached decides.',
+    '',
+    '   pc  instruction                       meaning',
+    ...lines,
+    '',
+  ].join('\n');
 }

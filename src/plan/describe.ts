@@ -2,6 +2,7 @@
 // and --trace, so a reader can find the code that built the step from the line alone.
 import { mountFlagNames } from '../rootfs/mount-options.js';
 import { capabilityNames } from '../process/capabilities.js';
+import type { NamespaceType } from '../oci/types.js';
 import type { Step } from './types.js';
 
 /** The syscall a step makes, for the man page reference in --trace (`mount` → mount(2)). */
@@ -67,10 +68,16 @@ export function describeStep(s: Step): string {
     case 'setrlimit': return `setrlimit ${s.name} soft=${fmtLimit(s.soft)} hard=${fmtLimit(s.hard)}`;
     case 'prctl': return `prctl ${s.name} ${s.args[0] ?? ''}`.trimEnd();
     case 'bounding': {
-      const dropped = capabilityNames(~s.keep & ((1n << 41n) - 1n));
-      return `drop from the bounding set [${dropped.join(' ')}], keep [${s.keepNames.join(' ')}]`;
+      // The shorter list is named, the longer one counted: `explain` prints the dropped names apart.
+      const dropped = droppedFromBounding(s);
+      if (s.keepNames.length === 0) return `bounding set: keep none, drop all ${dropped.length}`;
+      return dropped.length >= s.keepNames.length
+        ? `bounding set: keep [${s.keepNames.join(' ')}], drop the other ${dropped.length}`
+        : `bounding set: drop [${dropped.join(' ')}], keep the other ${s.keepNames.length}`;
     }
-    case 'capset': return `capset effective=${hex(s.effective)} permitted=${hex(s.permitted)} inheritable=${hex(s.inheritable)}`;
+    case 'capset': return s.effective === s.permitted
+      ? `capset effective and permitted ${capList(s.effective)}, inheritable ${capList(s.inheritable)}`
+      : `capset effective ${capList(s.effective)}, permitted ${capList(s.permitted)}, inheritable ${capList(s.inheritable)}`;
     case 'ambient': return `raise ambient [${s.names.join(' ')}]`;
     case 'setgroups': return `setgroups [${s.gids.join(' ')}]`;
     case 'setresgid': return `setresgid ${s.gid}`;
@@ -95,3 +102,41 @@ export function describeStep(s: Step): string {
 
 const fmtLimit = (v: bigint): string => (v === 0xffff_ffff_ffff_ffffn ? 'unlimited' : String(v));
 const hex = (v: bigint): string => '0x' + v.toString(16);
+
+/** Capabilities 0..40, CAP_CHOWN to CAP_CHECKPOINT_RESTORE: the ones tsrun has names for. */
+const KNOWN_CAPS = (1n << 41n) - 1n;
+
+/** The capabilities a bounding step drops (every known one it does not keep). */
+export function droppedFromBounding(s: Extract<Step, { op: 'bounding' }>): string[] {
+  return capabilityNames(~s.keep & KNOWN_CAPS);
+}
+
+/** A capability set in few words: the names when there are few, else what is missing, else a count. */
+export function capList(mask: bigint): string {
+  const names = capabilityNames(mask & KNOWN_CAPS);
+  if (names.length <= 8) return `[${names.join(' ')}]`;
+  const missing = capabilityNames(~mask & KNOWN_CAPS);
+  if (missing.length <= 8) return missing.length === 0 ? '[all]' : `[all but ${missing.join(' ')}]`;
+  return `[${names.length} capabilities, mask ${hex(mask)}]`;
+}
+
+/** The man page of a namespace kind (section 7): pid_namespaces, network_namespaces… (OCI types match). */
+export function namespaceManPage(type: NamespaceType): string {
+  return `${type}_namespaces`;
+}
+
+/**
+ * Why an optional step was skipped: its target does not exist in the container (ENOENT), and the field
+ * that asked for it lists paths to act on *where they exist* (runc and crun skip them the same way).
+ */
+export function skipReason(s: Step): string {
+  const path = s.op === 'mask' ? s.path : s.op === 'mount' ? s.target : undefined;
+  const where = path ? `${path} does not exist in this container` : 'its target does not exist';
+  if (s.field?.startsWith('linux.maskedPaths')) {
+    return `optional: ${where} (this kernel or image has no such file), so there is nothing to hide; linux.maskedPaths names paths to hide where they exist`;
+  }
+  if (s.field?.startsWith('linux.readonlyPaths')) {
+    return `optional: ${where} (this kernel or image has no such file), so there is nothing to make read-only; linux.readonlyPaths names paths to protect where they exist`;
+  }
+  return `optional: ${where}, which this step allows`;
+}

@@ -69,3 +69,15 @@ export function syscallNumber(arch: Arch, name: string): number | undefined {
 export function isUnknownName(name: string): boolean {
   return !OTHER_ARCH_NAMES.has(name) && !(Object.keys(SYSCALL_NAMES) as TableName[]).some((t) => table(t).has(name));
 }
+
+const reversed = new Map<TableName, Map<number, string>>();
+
+/** The name of syscall `nr` (as seccomp_data.nr holds it) on `arch`, or undefined: for the disassembler. */
+export function syscallName(arch: Arch, nr: number): string | undefined {
+  let r = reversed.get(arch.table);
+  if (!r) {
+    r = new Map([...table(arch.table)].map(([name, n]) => [n, name]));
+    reversed.set(arch.table, r);
+  }
+  return r.get(nr - arch.nrBase);
+}

@@ -4,11 +4,12 @@
 import { writeSync } from 'node:fs';
 import type { TraceEvent, TraceSink } from '../../process/trace.js';
 
-/** man7.org section of the pages --trace refers to (syscalls are section 2). */
-const SECTION_7 = new Set(['namespaces', 'user_namespaces', 'capabilities', 'cgroups']);
+/** man7.org section of the pages --trace refers to (syscalls are section 2; the overviews are 7). */
+const SECTION_7 = new Set(['namespaces', 'capabilities', 'cgroups', 'cgroup_namespaces']);
 
 export function manPage(syscall: string): { ref: string; url: string } {
-  const section = SECTION_7.has(syscall) ? 7 : 2;
+  // pid_namespaces(7), user_namespaces(7)…: one overview page per namespace kind.
+  const section = SECTION_7.has(syscall) || syscall.endsWith('_namespaces') ? 7 : 2;
   return { ref: `${syscall}(${section})`, url: `https://man7.org/linux/man-pages/man${section}/${syscall}.${section}.html` };
 }
 
