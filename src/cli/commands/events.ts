@@ -3,7 +3,7 @@ import type { CommandModule } from '../command.js';
 
 const command: CommandModule<{ id: string; stats: boolean; interval: number }> = {
   command: 'events',
-  describe: 'print JSON lines of resource stats and oom events for a container',
+  describe: 'print JSON lines of resource stats (with "missing": the stats its cgroup cannot have, and why) and oom events for a container',
   positionals: [{ name: 'id', describe: 'container id', required: true }],
   options: {
     stats: { type: 'boolean', default: false, describe: 'print the stats once and exit' },
