@@ -10,13 +10,34 @@ import { containerStatus } from '../state/status.js';
 import { containerCgroup } from './pause.js';
 
 export interface NamespaceView { type: string; container: string; host: string; isolated: boolean }
+export interface MountView {
+  mountPoint: string;
+  fsType: string;
+  source: string;
+  options: string;
+  /** The directory of the filesystem mounted there (a bind mount's source inside its filesystem). */
+  root: string;
+  /** Propagation (mountinfo's optional fields): `shared:N`, `master:N`, both, or `private`; `unbindable`. */
+  propagation: string;
+}
 export interface Inspection {
   id: string;
   pid: number;
   status: string;
+  /** The host directory that is the container's `/` (the bundle's rootfs, or an image's overlay). */
+  rootfs: string;
   namespaces: NamespaceView[];
-  cgroup?: { path: string; limits: Record<string, string>; stats: unknown };
-  mounts: { mountPoint: string; fsType: string; source: string; options: string }[];
+  cgroup?: {
+    /** The cgroup's directory on the host. */
+    path: string;
+    /** Its name in the hierarchy, as tsrun sees it (/proc/PID/cgroup from the host: `/tsrun/ID`). */
+    hostView: string;
+    /** What the container reads in its /proc/self/cgroup: `/` with a cgroup namespace of its own. */
+    containerView: string;
+    limits: Record<string, string>;
+    stats: unknown;
+  };
+  mounts: MountView[];
   uidMap: string[];
   gidMap: string[];
   capabilities: Record<'effective' | 'permitted' | 'inheritable' | 'bounding' | 'ambient', string[]>;
@@ -38,10 +59,27 @@ function capabilities(pid: number): Inspection['capabilities'] {
   return { effective: names('CapEff'), permitted: names('CapPrm'), inheritable: names('CapInh'), bounding: names('CapBnd'), ambient: names('CapAmb') };
 }
 
+/** mountinfo's optional fields (between field 6 and the lone `-`): how a mount propagates. */
+function propagationOf(line: string): string {
+  const fields = line.trim().split(' ');
+  const dash = fields.indexOf('-', 6);
+  const tags = dash > 6 ? fields.slice(6, dash) : [];
+  const kept = tags.filter((t) => /^(shared|master|propagate_from):\d+$/.test(t) || t === 'unbindable');
+  return kept.length ? kept.join(' ') : 'private';
+}
+
 function mounts(pid: number): Inspection['mounts'] {
   let text = '';
   try { text = readFileSync(`/proc/${pid}/mountinfo`, 'utf8'); } catch { /* the process is gone */ }
-  return parseMountInfo(text).map((m) => ({ mountPoint: m.mountPoint, fsType: m.fsType, source: m.source, options: m.mountOptions.join(',') }));
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  return parseMountInfo(text).map((m, i) => ({
+    mountPoint: m.mountPoint, fsType: m.fsType, source: m.source, options: m.mountOptions.join(','), root: m.root, propagation: propagationOf(lines[i] ?? ''),
+  }));
+}
+
+/** The `0::PATH` line of /proc/PID/cgroup: the process's cgroup v2, relative to the reader's cgroup namespace. */
+function cgroupLine(pid: number | 'self'): string | undefined {
+  return lines(`/proc/${pid}/cgroup`).find((l) => l.startsWith('0::'))?.slice(3);
 }
 
 export function inspectContainer(root: string, id: string): Inspection {
@@ -62,10 +100,14 @@ export function inspectContainer(root: string, id: string): Inspection {
     for (const file of LIMIT_FILES) {
       try { limits[file] = readFileSync(`${record.cgroupDir}/${file}`, 'utf8').trim(); } catch { /* controller not enabled */ }
     }
-    cgroup = { path: record.cgroupDir, limits, stats: handle.stats() };
+    const hostView = cgroupLine(pid) ?? '?';
+    // A cgroup namespace made inside the container's cgroup has that cgroup as its root: the container
+    // reads `/` (runc and tsrun create it after placing the process); without one it reads the host's path.
+    const ownCgroupNs = namespaces.find((n) => n.type === 'cgroup')?.isolated === true;
+    cgroup = { path: record.cgroupDir, hostView, containerView: ownCgroupNs ? '/' : hostView, limits, stats: handle.stats() };
   }
   return {
-    id, pid, status, namespaces, ...(cgroup ? { cgroup } : {}), mounts: mounts(pid),
+    id, pid, status, rootfs: record.rootfs, namespaces, ...(cgroup ? { cgroup } : {}), mounts: mounts(pid),
     uidMap: lines(`/proc/${pid}/uid_map`), gidMap: lines(`/proc/${pid}/gid_map`), capabilities: capabilities(pid),
   };
 }
@@ -74,14 +116,23 @@ export function formatInspection(i: Inspection): string {
   const out: string[] = [`container ${i.id}: init pid ${i.pid} (host), ${i.status}`, '', 'namespaces (inode inside vs tsrun\'s own):'];
   for (const n of i.namespaces) out.push(`  ${n.type.padEnd(7)} ${n.container.padEnd(22)} ${n.isolated ? 'isolated' : 'shared with the host'}  (host ${n.host})`);
   if (i.cgroup) {
-    out.push('', `cgroup ${i.cgroup.path}`);
+    out.push('', `cgroup ${i.cgroup.path}`, `  seen by tsrun as ${i.cgroup.hostView}, by the container as ${i.cgroup.containerView}`);
     for (const [file, value] of Object.entries(i.cgroup.limits)) out.push(`  ${file.padEnd(16)} ${value}`);
     out.push(`  usage: ${JSON.stringify(i.cgroup.stats)}`);
   }
-  out.push('', 'mounts as the container sees them:');
-  for (const m of i.mounts) out.push(`  ${m.mountPoint.padEnd(28)} ${m.fsType.padEnd(9)} ${m.options}`);
+  out.push('', `mounts as the container sees them (its / is ${i.rootfs} on the host):`);
+  for (const m of i.mounts) out.push(`  ${m.mountPoint.padEnd(28)} ${m.fsType.padEnd(9)} ${m.options.padEnd(34)} ${m.propagation}`);
   out.push('', 'uid map (inside outside count):', ...i.uidMap.map((l) => `  ${l}`), 'gid map:', ...i.gidMap.map((l) => `  ${l}`));
   out.push('', 'capabilities:');
-  for (const [set, names] of Object.entries(i.capabilities)) out.push(`  ${set.padEnd(11)} ${names.length === 41 ? 'all' : names.join(' ') || '(none)'}`);
+  // Long sets are wrapped, not one 600-column line.
+  for (const [set, names] of Object.entries(i.capabilities)) {
+    if (names.length === 0 || names.length >= 41) { out.push(`  ${set.padEnd(11)} ${names.length ? 'all' : '(none)'}`); continue; }
+    let line = `  ${set.padEnd(11)}`;
+    for (const name of names) {
+      if (line.length + 1 + name.length > 100) { out.push(line); line = ' '.repeat(13); }
+      line += ` ${name}`;
+    }
+    out.push(line);
+  }
   return out.join('\n') + '\n';
 }
