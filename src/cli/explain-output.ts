@@ -87,6 +87,7 @@ export function formatPlanText(plan: Plan, spec?: Spec): string {
       const dropped = droppedFromBounding(s);
       if (dropped.length) lines.push(...wrapWords(dropped, 100, '         ', '       dropped:'));
     }
+    if (s.op === 'seccomp') lines.push(`       a classic BPF program of ${s.instructions} instructions, ${s.instructions * 8} bytes (\`tsrun explain --seccomp\` prints it)`);
     lines.push(`       ${s.why}`);
   });
   return lines.join('\n') + '\n';
