@@ -5,16 +5,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cgroup2Mount, labTests, loadLabs, runBlock } from '../../helpers/labs.js';
+import { cgroup2Mount, LABS_DIR, labTests, loadLabs, runBlock } from '../../helpers/labs.js';
 import { readFileSync } from 'node:fs';
 
 const labs = loadLabs();
 
 describe('docs/labs', () => {
-  it('has the labs the index lists, in order', () => {
-    expect(labs.map((l) => l.name.slice(0, 2))).toEqual(
-      ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11'],
-    );
+  it('has the labs the index lists, in order, each in the lane the index says', () => {
+    const index = readFileSync(join(LABS_DIR, 'README.md'), 'utf8');
+    const rows = [...index.matchAll(/^\| \[(\d\d) [^\]]+\]\((\d\d-[a-z0-9-]+)\.md\) \|.*\| (host|VM lane[^|]*) \|$/gm)];
+    expect(rows.map((r) => r[2])).toEqual(labs.map((l) => l.name));
+    for (const r of rows) expect(r[1], r[2]).toBe(r[2]!.slice(0, 2));
+    for (const r of rows) expect(labs.find((l) => l.name === r[2])!.lane, r[2]).toBe(r[3] === 'host' ? 'host' : 'vm');
+    expect(labs.map((l) => l.name.slice(0, 2))).toEqual(labs.map((_l, i) => String(i + 1).padStart(2, '0')));
   });
 
   labTests(labs, 120_000);
