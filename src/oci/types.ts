@@ -209,8 +209,19 @@ export interface Seccomp {
   syscalls?: SeccompSyscall[];
 }
 
+/** An offset of one clock of a new time namespace (time_namespaces(7)): seconds and nanoseconds. */
+export interface TimeOffset {
+  secs?: number;
+  nanosecs?: number;
+}
+
+/** The clocks a time namespace offsets (the keys of linux.timeOffsets and of /proc/PID/timens_offsets). */
+export type TimeNamespaceClock = 'monotonic' | 'boottime';
+
 export interface Linux {
   namespaces?: Namespace[];
+  /** Offsets of the clocks of a new time namespace. */
+  timeOffsets?: Partial<Record<TimeNamespaceClock, TimeOffset>>;
   uidMappings?: IdMapping[];
   gidMappings?: IdMapping[];
   devices?: Device[];

@@ -230,8 +230,18 @@ const seccomp = shape({
   listenerPath: str, listenerMetadata: str, syscalls: arrayOf(seccompSyscall),
 }, ['defaultAction']);
 
+// time_namespaces(7): /proc/PID/timens_offsets names two clocks; the kernel takes nanoseconds below one
+// second (tv_nsec), and seconds as a signed 64-bit value (how far they may go is the kernel's call).
+const TIME_CLOCKS = ['monotonic', 'boottime'];
+const timeClock: Check = (v, path) => {
+  expectString(v, path);
+  if (!TIME_CLOCKS.includes(v)) fail(path, `clock must be one of ${TIME_CLOCKS.join(', ')} (the clocks a time namespace offsets), got ${JSON.stringify(v)}`);
+};
+const timeOffset = shape({ secs: int64, nanosecs: integer(0, 999_999_999) });
+
 const linux = shape({
   namespaces: arrayOf(namespace),
+  timeOffsets: recordOf(timeOffset, { key: timeClock }),
   uidMappings: idMappings,
   gidMappings: idMappings,
   devices: arrayOf(device),

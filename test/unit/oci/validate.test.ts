@@ -341,3 +341,23 @@ describe('sysctlNamespace', () => {
     expect(sysctlNamespace(key)).toBe(ns);
   });
 });
+
+// runtime-spec config-linux.md, "Offset for Time Namespace": linux.timeOffsets maps a clock name to
+// {secs (int64), nanosecs (uint32)}; time_namespaces(7) names the clocks monotonic and boottime, and the
+// kernel takes nanoseconds below one second.
+describe('validateSpec: linux.timeOffsets', () => {
+  const TIME_NS = [...(baseConfig().linux as { namespaces: unknown[] }).namespaces, { type: 'time' }];
+
+  it('accepts monotonic and boottime offsets, negative seconds included', () => {
+    const config = configWith({ 'linux.namespaces': TIME_NS, 'linux.timeOffsets': { monotonic: { secs: -3600 }, boottime: { secs: 86400, nanosecs: 999999999 } } });
+    expect(() => validateSpec(config)).not.toThrow();
+  });
+
+  it('refuses another clock, a fraction, nanoseconds of a second or more, and a non-object, naming the field', () => {
+    const at = (offsets: unknown) => configWith({ 'linux.namespaces': TIME_NS, 'linux.timeOffsets': offsets });
+    expectRejected(at({ realtime: { secs: 1 } }), 'linux.timeOffsets.realtime', /clock must be one of monotonic, boottime/);
+    expectRejected(at({ monotonic: { secs: 1.5 } }), 'linux.timeOffsets.monotonic.secs', /must be an integer/);
+    expectRejected(at({ boottime: { nanosecs: 1000000000 } }), 'linux.timeOffsets.boottime.nanosecs', /must be between 0 and 999999999/);
+    expectRejected(at({ boottime: 5 }), 'linux.timeOffsets.boottime', /must be an object/);
+  });
+});
