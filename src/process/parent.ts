@@ -9,7 +9,7 @@ import { errnoName, errnoText } from '../native/errno.js';
 import { REPORT } from '../native/ops.js';
 import * as shim from '../native/shim.js';
 import { idMapText } from '../namespaces/plan.js';
-import { describeStep, stepGroup, stepSyscall } from '../plan/describe.js';
+import { describeStep, skipReason, stepGroup, stepSyscall } from '../plan/describe.js';
 import { NAMESPACE_ISOLATES } from '../namespaces/plan.js';
 import type { Plan } from '../plan/types.js';
 import type { TraceSink } from './trace.js';
@@ -125,7 +125,7 @@ async function follow(plan: Plan, syncFd: number, trace: TraceSink, proc: { cons
     if (!r) return;
     switch (r.kind) {
       case REPORT.STEP_OK: trace.event(childEvent(plan, r, 'ok')); break;
-      case REPORT.SKIPPED: trace.event(childEvent(plan, r, 'skipped (ENOENT)')); break;
+      case REPORT.SKIPPED: trace.event({ ...childEvent(plan, r, 'skipped (ENOENT)'), ...(plan.steps[r.step] ? { why: skipReason(plan.steps[r.step]!) } : {}) }); break;
       case REPORT.EXEC: trace.event({ ...childEvent(plan, r, 'ok'), result: 'exec' }); break;
       case REPORT.FD: proc.consoleFd = r.fd; break;
       case REPORT.WAITING:
