@@ -135,9 +135,13 @@ function clone3Unsupported(err: unknown): boolean {
 
 /** The fallback placement: the child waits for the go-ahead, so writing its pid to cgroup.procs first
  * still puts every step of its set-up inside the cgroup. */
-function startInCgroupByPid(start: (fd: number, place?: (pid: number) => void) => Promise<ContainerProcess>, cgroup: CgroupHandle, warn: (m: string) => void): Promise<ContainerProcess> {
+function startInCgroupByPid(start: (fd: number, place?: (pid: number) => void) => Promise<ContainerProcess>, cgroup: CgroupHandle, warn: (m: string) => void, trace: TraceSink): Promise<ContainerProcess> {
   if (!process.env.TSRUN_NO_CLONE3) warn('clone3(CLONE_INTO_CGROUP) is not available: placing the container through cgroup.procs');
-  return start(-1, (pid) => cgroup.addProcess(pid));
+  return start(-1, (pid) => {
+    const t0 = performance.now();
+    cgroup.addProcess(pid);
+    trace.event({ who: 'parent', group: 'cgroup', syscall: 'cgroups', title: `write ${pid} to ${cgroup.dir}/cgroup.procs`, why: 'no clone3(CLONE_INTO_CGROUP) here: the process is moved into its cgroup while it waits for tsrun\'s go-ahead, so before its first step', result: 'ok', durationMs: performance.now() - t0 });
+  });
 }
 
 /**
@@ -210,7 +214,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
       field: w.field, why: 'a limit is written before the process exists, so even its set-up is accounted', result, durationMs: ms,
     }), { deferDevices: true }) : undefined;
     if (cgroup && cgroupPlan) {
-      trace.event({ who: 'parent', group: 'cgroup', syscall: 'cgroups', title: `cgroup ${cgroup.dir}${cgroupPlan.deviceRules ? ` with a device program of ${cgroupPlan.deviceRules.length} rules` : ''}`, why: 'the process is born inside it (clone3 CLONE_INTO_CGROUP), or is placed in it through cgroup.procs before its first step', result: 'ok', ...(cgroupPlan.deviceRules ? { field: 'linux.resources.devices' } : {}) });
+      trace.event({ who: 'parent', group: 'cgroup', syscall: 'cgroups', title: `cgroup ${cgroup.dir}${cgroupPlan.deviceRules ? ` with a device program of ${cgroupPlan.deviceRules.length} rules` : ''}`, why: 'made before the process exists, so that its limits count from the process\'s first step (the clone line below says how it gets in)', result: 'ok', ...(cgroupPlan.deviceRules ? { field: 'linux.resources.devices' } : {}) });
     }
     const cgroupFd = cgroup ? cgroup.openDirFd() : -1;
     const recordFor = (pid: number): ContainerRecord => ({
@@ -233,13 +237,13 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
       if (!cgroup) {
         proc = await start(-1);
       } else if (process.env.TSRUN_NO_CLONE3) {
-        proc = await startInCgroupByPid(start, cgroup, warn);
+        proc = await startInCgroupByPid(start, cgroup, warn, trace);
       } else {
         try {
           proc = await start(cgroupFd);
         } catch (err) {
           if (!clone3Unsupported(err)) throw err;
-          proc = await startInCgroupByPid(start, cgroup, warn);
+          proc = await startInCgroupByPid(start, cgroup, warn, trace);
         }
       }
     } finally {

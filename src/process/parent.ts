@@ -9,8 +9,9 @@ import { errnoName, errnoText } from '../native/errno.js';
 import { REPORT } from '../native/ops.js';
 import * as shim from '../native/shim.js';
 import { idMapText } from '../namespaces/plan.js';
-import { describeStep, skipReason, stepGroup, stepSyscall } from '../plan/describe.js';
-import { NAMESPACE_ISOLATES } from '../namespaces/plan.js';
+import { describeStep, namespaceManPage, skipReason, stepGroup, stepSyscall } from '../plan/describe.js';
+import { NAMESPACE_FLAGS, NAMESPACE_ISOLATES } from '../namespaces/plan.js';
+import type { NamespaceType } from '../oci/types.js';
 import type { Plan } from '../plan/types.js';
 import type { TraceSink } from './trace.js';
 
@@ -174,23 +175,31 @@ async function killAndReap(pid: number): Promise<void> {
   await shim.waitPid(pid).catch(() => 0);
 }
 
-/** `A|B|C` of the CLONE_NEW* flags the plan creates, or '0'. */
-function cloneFlagNames(plan: Plan): string {
-  const flags = plan.namespaces.filter((n) => n.action === 'create').map((n) => n.type);
-  return flags.map((f) => `CLONE_NEW${f === 'network' ? 'NET' : f === 'mount' ? 'NS' : f.toUpperCase()}`).join('|') || '0';
+/** The CLONE_NEW* flags of the plan's clone, by name (a time namespace is not one: see namespaces/plan.ts). */
+function cloneFlagNames(plan: Plan): string[] {
+  return (Object.entries(NAMESPACE_FLAGS) as [NamespaceType, number][])
+    .filter(([, flag]) => (plan.cloneFlags & flag) !== 0)
+    .sort(([a], [b]) => CLONE_ORDER.indexOf(a) - CLONE_ORDER.indexOf(b))
+    .map(([type]) => `CLONE_NEW${type === 'network' ? 'NET' : type === 'mount' ? 'NS' : type.toUpperCase()}`);
 }
+const CLONE_ORDER: NamespaceType[] = ['user', 'pid', 'network', 'ipc', 'uts', 'mount', 'cgroup', 'time'];
+
+/** `clone3(A|B|C)`: the call as the code makes it (shim.c: clone_init, clone_child). */
+const call = (syscall: 'clone' | 'clone3', flags: string[]): string => `${syscall}(${flags.join('|') || '0'})`;
 
 function traceSpawn(trace: TraceSink, plan: Plan, spawned: shim.SpawnResult, ms: number): void {
   const copy = spawned.initCopy === 'read-only mount' ? 'a read-only mount of tsrun-init that is in no mount table' : 'a sealed memfd copy of tsrun-init';
   const vfork = `it borrows tsrun's memory only until it execs ${copy} (never a copy of Node, never a file the container could write)`;
+  // shim.c's clone_init: clone3 exactly when it is given the cgroup's fd (CLONE_INTO_CGROUP), else glibc's clone.
+  const syscall = spawned.clone3 ? 'clone3' : 'clone';
+  const flags = ['CLONE_VM', 'CLONE_VFORK', ...(spawned.twoStage ? [] : [...(spawned.clone3 ? ['CLONE_INTO_CGROUP'] : []), ...cloneFlagNames(plan)])];
+  const cgroup = spawned.clone3 ? 'born in its cgroup (CLONE_INTO_CGROUP): its set-up is accounted from the first instruction' : 'outside any cgroup of the container\'s: tsrun places it before its first step, if it has one';
   trace.event({
-    who: 'parent', group: 'namespaces', syscall: spawned.clone3 ? 'clone3' : 'clone',
-    title: spawned.twoStage
-      ? `clone(CLONE_VM|CLONE_VFORK) → pid ${spawned.pid}, which execs tsrun-init`
-      : `clone(CLONE_VM|CLONE_VFORK|${cloneFlagNames(plan)}) → pid ${spawned.pid}, which execs tsrun-init`,
+    who: 'parent', group: 'namespaces', syscall,
+    title: `${call(syscall, flags)} → pid ${spawned.pid}, which execs tsrun-init`,
     why: spawned.twoStage
-      ? `the first stage, in tsrun's namespaces: ${vfork}, which joins the container's namespaces or makes a user namespace, then clones the container process`
-      : `create the container process in new namespaces, already inside its cgroup; ${vfork}, which runs the steps below`,
+      ? `the first stage, in tsrun's namespaces and cgroup: ${vfork}, which joins the container's namespaces or makes a user namespace, then clones the container process`
+      : `create the container process in new namespaces, ${cgroup}; ${vfork}, which runs the steps below`,
     result: 'ok', durationMs: ms,
   });
 }
@@ -250,16 +259,19 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
       if (r.kind === REPORT.STEP_FAILED) throw stepError(plan, r.step, r.err, r.syscall);
       pid = r.value;
       proc.pid = pid;
-      const flags = cloneFlagNames(plan);
+      // shim.c's clone_child: clone3 with CLONE_INTO_CGROUP when it has the cgroup's fd, else clone.
+      const intoCgroup = opts.cgroupFd !== undefined && opts.cgroupFd >= 0;
+      const syscall = intoCgroup ? 'clone3' : 'clone';
+      const flags = ['CLONE_PARENT', ...(intoCgroup ? ['CLONE_INTO_CGROUP'] : []), ...cloneFlagNames(plan)];
       trace.event({
-        who: 'parent', group: 'namespaces', syscall: opts.cgroupFd !== undefined && opts.cgroupFd >= 0 ? 'clone3' : 'clone',
-        title: `tsrun-init ${plan.namespaces.some((n) => n.action === 'join') ? 'joins the container\'s namespaces (setns), then ' : ''}clones the container process (CLONE_PARENT${flags === '0' ? '' : `|${flags}`}) → pid ${pid}`,
-        why: 'setns of a mount or user namespace needs a single-threaded process, a joined PID namespace only takes children, and a new user namespace gets its id maps from tsrun before its first step',
+        who: 'parent', group: 'namespaces', syscall,
+        title: `tsrun-init ${plan.namespaces.some((n) => n.action === 'join') ? 'joins the container\'s namespaces (setns), then ' : ''}clones the container process: ${call(syscall, flags)} → pid ${pid}`,
+        why: `setns of a mount or user namespace needs a single-threaded process, a joined PID namespace only takes children, and a new user namespace gets its id maps from tsrun before its first step; ${intoCgroup ? 'born in the container\'s cgroup (CLONE_INTO_CGROUP)' : 'placed in a cgroup, if any, before its first step'}`,
         result: 'ok', durationMs: ns(t1, process.hrtime.bigint()),
       });
     }
     for (const n of plan.namespaces) {
-      trace.event({ who: 'parent', group: 'namespaces', syscall: n.action === 'create' ? 'namespaces' : 'setns', title: `${n.action === 'create' ? 'new' : 'joined'} ${n.type} namespace${n.path ? ` ${n.path}` : ''}`, why: `isolates ${NAMESPACE_ISOLATES[n.type]}`, result: 'ok' });
+      trace.event({ who: 'parent', group: 'namespaces', syscall: n.action === 'create' ? namespaceManPage(n.type) : 'setns', title: `${n.action === 'create' ? 'new' : 'joined'} ${n.type} namespace${n.path ? ` ${n.path}` : ''}`, why: `isolates ${NAMESPACE_ISOLATES[n.type]}`, result: 'ok' });
     }
     writeIdMaps(pid, plan, trace);
     opts.beforeGo?.(pid);
