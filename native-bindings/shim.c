@@ -865,6 +865,11 @@ static int run_step(const struct step *s, int index) {
     return 0;
   case TSRUN_OP_WAIT_READ: return step_wait_read(s, index);
   case TSRUN_OP_SECCOMP: return step_seccomp(s);
+  case TSRUN_OP_UNSHARE:
+    /* unshare(CLONE_NEWTIME) puts only this process's future children there (time_for_children):
+     * the offsets are written while it is still empty, then stage1_main clones into it. */
+    if (unshare((int)s->ints[0]) < 0) FAIL("unshare");
+    return 0;
   case TSRUN_OP_SETNS: {
     int fd = open(s->strs[0], O_RDONLY | O_CLOEXEC);
     if (fd < 0) FAIL("open");
@@ -939,6 +944,7 @@ static _Noreturn void child_main(struct plan *pl, int cgroup_fd) {
   int trace = (pl->flags & TSRUN_PLAN_TRACE) != 0;
   for (uint32_t i = 0; i < pl->n_steps; i++) {
     const struct step *s = &pl->steps[i];
+    if (s->flags & TSRUN_STEP_BEFORE_CLONE) continue; /* the first stage ran it (stage1_main) */
     uint64_t t0 = trace ? now_ns() : 0;
     int rc = run_step(s, (int)i);
     if (rc == -ENOENT && (s->flags & TSRUN_STEP_OPTIONAL)) {
@@ -973,7 +979,8 @@ static pid_t clone_child(uint64_t flags, int cgroup_fd) {
 
 /*
  * The first stage of a two-stage spawn, for plans that join namespaces (`exec`, hooks that run in
- * the container, a config naming namespace paths) or make a user namespace. Joining a PID namespace
+ * the container, a config naming namespace paths), make a user namespace or a time namespace (whose
+ * steps, TSRUN_STEP_BEFORE_CLONE, run here: unshare, then the offsets). Joining a PID namespace
  * only moves children, and an execve in a new user namespace before the parent wrote uid_map would
  * drop every capability; so this process (tsrun-init in tsrun's namespaces, single-threaded, never
  * Node: setns into a mount or user namespace needs that) joins, then clones the container process
@@ -999,6 +1006,20 @@ static _Noreturn void stage1_main(struct plan *pl, int cgroup_fd) {
       _exit(127);
     }
     close(fds[i]);
+  }
+  /* Steps that must precede the container process (a new time namespace: its offsets can be written
+   * only while no process is in it, and the clone below is what puts the first one there). */
+  int trace = (pl->flags & TSRUN_PLAN_TRACE) != 0;
+  for (uint32_t i = 0; i < pl->n_steps; i++) {
+    const struct step *s = &pl->steps[i];
+    if (!(s->flags & TSRUN_STEP_BEFORE_CLONE)) continue;
+    uint64_t t0 = trace ? now_ns() : 0;
+    int rc = run_step(s, (int)i);
+    if (rc < 0) {
+      send_report(TSRUN_REPORT_STEP_FAILED, (int)i, -rc, 0, t0, now_ns(), -1);
+      _exit(127);
+    }
+    if (trace) send_report(TSRUN_REPORT_STEP_OK, (int)i, 0, 0, t0, now_ns(), -1);
   }
   pid_t pid = clone_child(pl->clone_flags | CLONE_PARENT, cgroup_fd);
   if (pid == 0) child_main(pl, cgroup_fd);
@@ -1308,7 +1329,7 @@ static int parent_fail(struct tsrun_spawn_result *out, const char *what, int err
  * tsrun's own (two stages).
  *  - One stage (the usual `run`/`create`): the clone makes the new namespaces and places the child
  *    in the container's cgroup; tsrun-init runs the plan.
- *  - Two stages (plans that join namespaces or make a user namespace, or TSRUN_SPAWN_TWO_STAGE):
+ *  - Two stages (plans that join namespaces, make a user or time namespace, or TSRUN_SPAWN_TWO_STAGE):
  *    the clone makes nothing, and tsrun-init's stage1_main joins and clones the container process
  *    (into the cgroup, whose fd it gets).
  */
@@ -1332,7 +1353,9 @@ int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, const char *ini
     }
     x.fds[x.n_fds++] = pl.pass_fds[i];
   }
-  int two_stage = pl.n_joins > 0 || (pl.clone_flags & CLONE_NEWUSER) || (flags & TSRUN_SPAWN_TWO_STAGE);
+  int before_clone = 0;
+  for (uint32_t i = 0; rc == 0 && i < pl.n_steps; i++) before_clone |= (pl.steps[i].flags & TSRUN_STEP_BEFORE_CLONE) != 0;
+  int two_stage = pl.n_joins > 0 || (pl.clone_flags & CLONE_NEWUSER) || before_clone || (flags & TSRUN_SPAWN_TWO_STAGE);
   uint64_t clone_flags = pl.clone_flags;
   free_plan(&pl);
   if (rc < 0) {

@@ -44,6 +44,8 @@
 #define TSRUN_STEP_EXIST_OK 8u     /* EEXIST is not an error (symlink, mkdir, mknod) */
 #define TSRUN_STEP_NO_SYMLINKS 16u /* mount: the target must be reached without any symlink (proc, sysfs) */
 #define TSRUN_STEP_NOT_ON_PROCFS 32u /* mount: the target must not lie on procfs (reached by a symlink) */
+#define TSRUN_STEP_BEFORE_CLONE 64u /* run by tsrun-init's first stage before it clones the container process
+                                       (a new time namespace); the container process skips it */
 
 enum tsrun_op {
   TSRUN_OP_MOUNT = 1,        /* str: source, target, fstype, data; int: flags, mkdir (0 none, 1 dir, 2 file) */
@@ -81,7 +83,8 @@ enum tsrun_op {
   TSRUN_OP_CHECK_EXEC = 33,  /* as EXEC, but only finds the program (PATH, X_OK) — fail early at create */
   TSRUN_OP_NEW_KEYRING = 34, /* str: name — join a new session keyring (keys are not shared with the caller) */
   TSRUN_OP_SECCOMP = 35,    /* int: seccomp(2) flags, then one int per BPF instruction — install the filter */
-  TSRUN_OP_MAX = 36
+  TSRUN_OP_UNSHARE = 36,    /* int: CLONE_NEW* flags — unshare(2) (a time namespace, BEFORE_CLONE: see src/namespaces/plan.ts) */
+  TSRUN_OP_MAX = 37
 };
 
 /* Child → parent reports over the sync socket (SOCK_SEQPACKET, one report per message). */

@@ -44,6 +44,7 @@ export type StepOp =
   | { op: 'checkExec'; args: string[]; env: string[] }
   | { op: 'newKeyring'; name: string }
   | { op: 'setns'; path: string; nstype: number; type: NamespaceType }
+  | { op: 'unshare'; /** CLONE_NEW* flags */ flags: number; names: string[] }
   | { op: 'seccomp'; /** seccomp(2) flags */ flags: number; /** struct sock_filter[], base64 (plain data for explain --log-format json) */ program: string;
       instructions: number; /** syscall names with a rule on this machine's ABI */ syscalls: number; defaultAction: string };
 
@@ -52,6 +53,11 @@ export type Step = StepOp & {
   why: string;
   /** The config field that produced the step (`mounts[2]`, `process.rlimits[0]`), if any. */
   field?: string;
+  /**
+   * Run by tsrun-init's first stage before it clones the container process, which skips it (a new time
+   * namespace: its offsets must be written while no process is in it). Makes the spawn two-stage.
+   */
+  beforeClone?: boolean;
 };
 
 export interface NamespacePlan {

@@ -184,6 +184,15 @@ function cloneFlagNames(plan: Plan): string[] {
 }
 const CLONE_ORDER: NamespaceType[] = ['user', 'pid', 'network', 'ipc', 'uts', 'mount', 'cgroup', 'time'];
 
+/** Why this plan needs tsrun-init's two stages (shim.c, stage1_main), one reason per need. */
+function twoStageReasons(plan: Plan): string[] {
+  const reasons: string[] = [];
+  if (plan.namespaces.some((n) => n.action === 'join')) reasons.push('setns into a mount or user namespace needs a single-threaded process, and a joined PID namespace only takes children');
+  if (plan.namespaces.some((n) => n.type === 'user' && n.action === 'create')) reasons.push('a new user namespace gets its id maps from tsrun before the container process\'s first step');
+  if (plan.steps.some((s) => s.beforeClone)) reasons.push('a new time namespace takes its clock offsets before its first process, which this clone makes');
+  return reasons.length ? reasons : ['two stages asked for (TSRUN_TWO_STAGE)'];
+}
+
 /** `clone3(A|B|C)`: the call as the code makes it (shim.c: clone_init, clone_child). */
 const call = (syscall: 'clone' | 'clone3', flags: string[]): string => `${syscall}(${flags.join('|') || '0'})`;
 
@@ -198,7 +207,7 @@ function traceSpawn(trace: TraceSink, plan: Plan, spawned: shim.SpawnResult, ms:
     who: 'parent', group: 'namespaces', syscall,
     title: `${call(syscall, flags)} → pid ${spawned.pid}, which execs tsrun-init`,
     why: spawned.twoStage
-      ? `the first stage, in tsrun's namespaces and cgroup: ${vfork}, which joins the container's namespaces or makes a user namespace, then clones the container process`
+      ? `the first stage, in tsrun's namespaces and cgroup: ${vfork}, which does what must come before the container process exists, then clones it`
       : `create the container process in new namespaces, ${cgroup}; ${vfork}, which runs the steps below`,
     result: 'ok', durationMs: ms,
   });
@@ -210,7 +219,7 @@ function traceSpawn(trace: TraceSink, plan: Plan, spawned: shim.SpawnResult, ms:
  */
 export async function startProcess(plan: Plan, opts: StartOptions): Promise<ContainerProcess> {
   const { trace } = opts;
-  const twoStage = plan.namespaces.some((n) => n.action === 'join' || (n.type === 'user' && n.action === 'create')) || forceTwoStage();
+  const twoStage = plan.namespaces.some((n) => n.action === 'join' || (n.type === 'user' && n.action === 'create')) || plan.steps.some((s) => s.beforeClone) || forceTwoStage();
   const early = opts.early === true && !plan.idMaps && !twoStage && plan.dieWithParent;
   const encoded = encodePlan(early ? { ...plan, waitForParent: false } : plan, { trace: opts.traceSteps });
   shim.preload();
@@ -253,10 +262,15 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
     if (spawned.twoStage) {
       // The first stage reports the container process's pid (or a failed setns or clone) and exits.
       const t1 = process.hrtime.bigint();
-      const quick = shim.recvReportWithin(syncFd, quickReportMs());
-      const r = quick === 'timeout' ? await shim.recvReport(syncFd) : quick;
+      const next = async (): Promise<shim.Report | undefined> => {
+        const quick = shim.recvReportWithin(syncFd, quickReportMs());
+        return quick === 'timeout' ? shim.recvReport(syncFd) : quick;
+      };
+      let r = await next();
+      // The steps it runs before the clone (a new time namespace) report as the container's do.
+      while (r?.kind === REPORT.STEP_OK) { trace.event(childEvent(plan, r, 'ok')); r = await next(); }
       if (!r) throw new TsrunError('tsrun-init exited without reporting the container process');
-      if (r.kind === REPORT.STEP_FAILED) throw stepError(plan, r.step, r.err, r.syscall);
+      if (r.kind === REPORT.STEP_FAILED) { trace.event(childEvent(plan, r, errnoName(r.err))); throw stepError(plan, r.step, r.err, r.syscall); }
       pid = r.value;
       proc.pid = pid;
       // shim.c's clone_child: clone3 with CLONE_INTO_CGROUP when it has the cgroup's fd, else clone.
@@ -266,7 +280,7 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
       trace.event({
         who: 'parent', group: 'namespaces', syscall,
         title: `tsrun-init ${plan.namespaces.some((n) => n.action === 'join') ? 'joins the container\'s namespaces (setns), then ' : ''}clones the container process: ${call(syscall, flags)} → pid ${pid}`,
-        why: `setns of a mount or user namespace needs a single-threaded process, a joined PID namespace only takes children, and a new user namespace gets its id maps from tsrun before its first step; ${intoCgroup ? 'born in the container\'s cgroup (CLONE_INTO_CGROUP)' : 'placed in a cgroup, if any, before its first step'}`,
+        why: `${twoStageReasons(plan).join('; ')}; ${intoCgroup ? 'born in the container\'s cgroup (CLONE_INTO_CGROUP)' : 'placed in a cgroup, if any, before its first step'}`,
         result: 'ok', durationMs: ns(t1, process.hrtime.bigint()),
       });
     }
