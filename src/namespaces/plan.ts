@@ -1,9 +1,9 @@
 // linux.namespaces → clone flags (create) and setns joins (by path), plus the id maps the parent
 // writes for a new user namespace. Pure.
 import { ConfigError } from '../errors.js';
-import type { NamespaceType, Spec } from '../oci/types.js';
+import type { Linux, NamespaceType, Spec } from '../oci/types.js';
 import { CLONE } from '../native/constants.js';
-import type { IdMapPlan, NamespacePlan } from '../plan/types.js';
+import type { IdMapPlan, NamespacePlan, Step } from '../plan/types.js';
 
 export const NAMESPACE_FLAGS: Record<NamespaceType, number> = {
   pid: CLONE.NEWPID,
@@ -25,36 +25,65 @@ export const NAMESPACE_ISOLATES: Record<NamespaceType, string> = {
   uts: 'hostname and NIS domain name',
   user: 'uids, gids and capabilities: root inside maps to an ordinary id outside',
   cgroup: 'the view of /proc/self/cgroup and cgroupfs: the container cgroup looks like the root',
-  time: 'CLOCK_MONOTONIC and CLOCK_BOOTTIME offsets',
+  time: 'the offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME (uptime, timers): a container can keep its clocks across a move',
 };
 
 export interface NamespaceSetup {
   namespaces: NamespacePlan[];
   cloneFlags: number;
   idMaps?: IdMapPlan;
+  /** Steps the container process takes itself: a new time namespace (see timeNamespaceSteps). */
+  steps: Step[];
+}
+
+/** `monotonic 86400 0\nboottime …`: the records /proc/PID/timens_offsets takes, one a clock. */
+export function timeOffsetsText(offsets: NonNullable<Linux['timeOffsets']>): string {
+  return (['monotonic', 'boottime'] as const).filter((c) => offsets[c] !== undefined)
+    .map((c) => `${c} ${offsets[c]!.secs ?? 0} ${offsets[c]!.nanosecs ?? 0}\n`).join('');
+}
+
+/**
+ * A new time namespace is not made by the container process's clone: a process created in one
+ * (CLONE_NEWTIME) is in it at once, and the offsets can be written only while no process is in it
+ * (time_namespaces(7)). So tsrun-init's first stage (a single-threaded process in tsrun's namespaces,
+ * never Node) makes it with unshare, which puts only its future children there, writes the offsets
+ * through its own /proc/self/timens_offsets (they apply to that still empty namespace), and then
+ * clones the container process, the namespace's first member (shim.c, stage1_main). As tsrun (host
+ * root, in the initial user namespace) it may also when the container gets a user namespace of its own.
+ */
+function timeNamespaceSteps(spec: Spec, index: number): Step[] {
+  const offsets = spec.linux?.timeOffsets;
+  const text = offsets ? timeOffsetsText(offsets) : '';
+  return [
+    { op: 'unshare', flags: CLONE.NEWTIME, names: ['CLONE_NEWTIME'], beforeClone: true, field: `linux.namespaces[${index}]`, why: 'tsrun-init\'s first stage makes a time namespace for its children, still empty, so that its clock offsets can be written; the container process is cloned into it' },
+    ...(text ? [{ op: 'writeFile' as const, path: '/proc/self/timens_offsets', content: text, beforeClone: true, field: 'linux.timeOffsets', why: 'the clock offsets, written by the first stage before any process is in the namespace (afterwards the kernel refuses them)' }] : []),
+  ];
 }
 
 export function planNamespaces(spec: Spec, opts: { runningAsRoot: boolean }): NamespaceSetup {
   const list = spec.linux?.namespaces ?? [];
-  const namespaces: NamespacePlan[] = list.map((ns, i) => {
-    if (ns.type === 'time') {
-      throw new ConfigError(`linux.namespaces[${i}].type`, 'time namespaces are not supported by tsrun yet');
-    }
-    return ns.path
-      ? { type: ns.type, flag: NAMESPACE_FLAGS[ns.type], action: 'join' as const, path: ns.path }
-      : { type: ns.type, flag: NAMESPACE_FLAGS[ns.type], action: 'create' as const };
-  });
-  // Join the user namespace first: it decides which capabilities the other joins are checked against.
-  namespaces.sort((a, b) => Number(b.type === 'user' && b.action === 'join') - Number(a.type === 'user' && a.action === 'join'));
-  const cloneFlags = namespaces.filter((n) => n.action === 'create').reduce((acc, n) => acc | n.flag, 0);
+  const namespaces: NamespacePlan[] = list.map((ns) => (ns.path
+    ? { type: ns.type, flag: NAMESPACE_FLAGS[ns.type], action: 'join' as const, path: ns.path }
+    : { type: ns.type, flag: NAMESPACE_FLAGS[ns.type], action: 'create' as const }));
+  const newTime = list.findIndex((n) => n.type === 'time' && !n.path);
+  if (spec.linux?.timeOffsets && Object.keys(spec.linux.timeOffsets).length > 0 && newTime < 0) {
+    throw new ConfigError('linux.timeOffsets', 'needs a new time namespace ({"type": "time"} without a path in linux.namespaces): the offsets of a joined one are already set');
+  }
+  const steps = newTime >= 0 ? timeNamespaceSteps(spec, newTime) : [];
+  // Join the user namespace first: it decides which capabilities the other joins are checked against;
+  // a time namespace before it (one tsrun made belongs to tsrun's user namespace, see exec.ts joinPlan).
+  const rank = (n: NamespacePlan): number => (n.action !== 'join' ? 2 : n.type === 'time' ? 0 : n.type === 'user' ? 1 : 2);
+  namespaces.sort((a, b) => rank(a) - rank(b));
+  // The time namespace is made by the container process itself (timeNamespaceSteps), never by clone.
+  const cloneFlags = namespaces.filter((n) => n.action === 'create' && n.type !== 'time').reduce((acc, n) => acc | n.flag, 0);
   const newUser = namespaces.some((n) => n.type === 'user' && n.action === 'create');
-  if (!newUser) return { namespaces, cloneFlags };
+  if (!newUser) return { namespaces, cloneFlags, steps };
   const uid = spec.linux?.uidMappings ?? [];
   const gid = spec.linux?.gidMappings ?? [];
   if (uid.length === 0) throw new ConfigError('linux.uidMappings', 'a new user namespace needs at least one uid mapping');
   if (gid.length === 0) throw new ConfigError('linux.gidMappings', 'a new user namespace needs at least one gid mapping');
   // Only a privileged writer may map several gids; an unprivileged one must deny setgroups first.
-  return { namespaces, cloneFlags, idMaps: { uid, gid, setgroups: opts.runningAsRoot ? 'allow' : 'deny' } };
+  return { namespaces, cloneFlags, idMaps: { uid, gid, setgroups: opts.runningAsRoot ? 'allow' : 'deny' }, steps };
 }
 
 /** The text written to /proc/PID/uid_map or gid_map: one "inside outside count" line a mapping. */

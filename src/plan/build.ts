@@ -51,6 +51,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
     : [];
   const steps = [
     ...becomeNamespaceRoot,
+    ...ns.steps,
     ...keyring,
     ...identitySteps(spec),
     ...earlyProcessSteps(proc),
