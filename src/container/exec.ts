@@ -48,7 +48,12 @@ const NS_FILE: Record<NamespaceType, string> = {
 export function joinPlan(config: Spec, initPid: number): NamespacePlan[] {
   const types = (config.linux?.namespaces ?? []).map((n) => n.type);
   const joins = types.map((type): NamespacePlan => ({ type, flag: NAMESPACE_FLAGS[type], action: 'join', path: `/proc/${initPid}/ns/${NS_FILE[type]}` }));
-  return joins.sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
+  // A time namespace first: tsrun makes it (tsrun-init's first stage, before the user namespace
+  // exists), so the user namespace it belongs to is tsrun's, and joining it needs tsrun's
+  // CAP_SYS_ADMIN, which setns into the container's user namespace gives up. Then the user namespace,
+  // which decides what the other joins are checked against.
+  const rank = (t: NamespaceType): number => (t === 'time' ? 0 : t === 'user' ? 1 : 2);
+  return joins.sort((a, b) => rank(a.type) - rank(b.type));
 }
 
 /** The container shares the caller's mount namespace: its root is a chroot, not a namespace's root. */

@@ -17,7 +17,7 @@ export function features(): Record<string, unknown> {
       'atime', 'noatime', 'diratime', 'nodiratime', 'relatime', 'norelatime', 'strictatime', 'nostrictatime', 'nosymfollow', 'symfollow',
       'lazytime', 'nolazytime', 'bind', 'rbind', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable'],
     linux: {
-      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'],
+      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
       capabilities: CAPABILITY_NAMES,
       cgroup: { v1: false, v2: true, systemd: false, systemdUser: false, rdma: false },
       // SCMP_ACT_NOTIFY (a listener) is not supported; archs are those with a syscall table.
