@@ -80,9 +80,11 @@ export function formatPlanText(plan: Plan, spec?: Spec): string {
     lines.push(...idMapText(plan.idMaps.uid).trim().split('\n').map((l) => `  uid_map: ${l}`));
     lines.push(...idMapText(plan.idMaps.gid).trim().split('\n').map((l) => `  gid_map: ${l}`));
   }
-  lines.push('steps (run by the container process, in order):');
+  lines.push(plan.steps.some((s) => s.beforeClone)
+    ? 'steps (in order; those marked "first stage" run in tsrun-init before it clones the container process, the rest in it):'
+    : 'steps (run by the container process, in order):');
   plan.steps.forEach((s, i) => {
-    lines.push(`  ${String(i).padStart(3)}  ${describeStep(s)}${s.field ? `  [${s.field}]` : ''}`);
+    lines.push(`  ${String(i).padStart(3)}  ${describeStep(s)}${s.field ? `  [${s.field}]` : ''}${s.beforeClone ? '  (first stage, before the clone)' : ''}`);
     if (s.op === 'bounding') {
       const dropped = droppedFromBounding(s);
       if (dropped.length) lines.push(...wrapWords(dropped, 100, '         ', '       dropped:'));

@@ -75,7 +75,7 @@ export function summarizeSteps(steps: Step[], rootfs?: string, width = SUMMARY_T
     if (key !== undefined) while (j < steps.length && runKey(steps[j]!) === key) j++;
     const run = steps.slice(i, j);
     const r: Run = run.length === 1 && key !== 'user'
-      ? { verb: short(describeStep(run[0]!)), items: [], ...(run[0]!.field ? { field: run[0]!.field } : {}) }
+      ? { verb: short(describeStep(run[0]!)) + (run[0]!.beforeClone ? ' (first stage)' : ''), items: [], ...(run[0]!.field ? { field: run[0]!.field } : {}) }
       : describeRun(key!, run);
     const text = fitRun({ ...r, verb: short(r.verb), items: r.items.map(short) }, width);
     lines.push({ from: i, to: j - 1, text: text.length > width ? `${text.slice(0, width - 1)}…` : text });
