@@ -50,8 +50,9 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
     ? [{ op: 'newKeyring', name: ctx.newKeyring, why: 'a session keyring of its own: the container cannot use the caller\'s keys (runc does the same; --no-new-keyring keeps the caller\'s)' }]
     : [];
   const steps = [
-    ...becomeNamespaceRoot,
+    // tsrun-init's first stage runs these before the container process exists (a time namespace).
     ...ns.steps,
+    ...becomeNamespaceRoot,
     ...keyring,
     ...identitySteps(spec),
     ...earlyProcessSteps(proc),

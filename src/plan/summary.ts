@@ -17,7 +17,8 @@ function runKey(s: Step): string | undefined {
   const list = /^(mounts|linux\.readonlyPaths|linux\.maskedPaths|linux\.sysctl|process\.rlimits|linux\.devices)\b/.exec(s.field ?? '')?.[1];
   if (list) return list;
   if (s.op === 'mknod' || s.op === 'symlink') return s.op;
-  if (s.op === 'setgroups' || s.op === 'setresgid' || s.op === 'setresuid' || (s.op === 'prctl' && s.name === 'PR_SET_KEEPCAPS')) return 'user';
+  // The switch to process.user (not the first steps of a new user namespace, which name its id maps).
+  if (((s.op === 'setgroups' || s.op === 'setresgid' || s.op === 'setresuid') && s.field?.startsWith('process.user')) || (s.op === 'prctl' && s.name === 'PR_SET_KEEPCAPS')) return 'user';
   return undefined;
 }
 
