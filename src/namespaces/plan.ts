@@ -32,8 +32,21 @@ export interface NamespaceSetup {
   namespaces: NamespacePlan[];
   cloneFlags: number;
   idMaps?: IdMapPlan;
-  /** Steps the container process takes itself: a new time namespace (see timeNamespaceSteps). */
-  steps: Step[];
+  /** Steps of tsrun-init's first stage, before the container process exists (a new time namespace). */
+  firstStage: Step[];
+  /** The container process's own first steps, once it is in its cgroup (a new cgroup namespace). */
+  early: Step[];
+}
+
+/**
+ * A cgroup namespace's root is the cgroup its creator is in when it is made, for good
+ * (cgroup_namespaces(7)). Made by the clone, it would be rooted wherever the clone happened: right
+ * only when the process is born in its cgroup (clone3 CLONE_INTO_CGROUP), wrong (tsrun's own cgroup)
+ * when it is placed later through cgroup.procs. So the container process unshares it itself, as its
+ * first step after tsrun's go-ahead, which comes once it is in its cgroup either way.
+ */
+function cgroupNamespaceStep(index: number): Step {
+  return { op: 'unshare', flags: CLONE.NEWCGROUP, names: ['CLONE_NEWCGROUP'], field: `linux.namespaces[${index}]`, why: 'a cgroup namespace rooted at the container\'s own cgroup, which this process is in by now: /proc/self/cgroup reads "/"' };
 }
 
 /** `monotonic 86400 0\nboottime …`: the records /proc/PID/timens_offsets takes, one a clock. */
@@ -69,21 +82,23 @@ export function planNamespaces(spec: Spec, opts: { runningAsRoot: boolean }): Na
   if (spec.linux?.timeOffsets && Object.keys(spec.linux.timeOffsets).length > 0 && newTime < 0) {
     throw new ConfigError('linux.timeOffsets', 'needs a new time namespace ({"type": "time"} without a path in linux.namespaces): the offsets of a joined one are already set');
   }
-  const steps = newTime >= 0 ? timeNamespaceSteps(spec, newTime) : [];
+  const firstStage = newTime >= 0 ? timeNamespaceSteps(spec, newTime) : [];
+  const newCgroup = list.findIndex((n) => n.type === 'cgroup' && !n.path);
+  const early = newCgroup >= 0 ? [cgroupNamespaceStep(newCgroup)] : [];
   // Join the user namespace first: it decides which capabilities the other joins are checked against;
   // a time namespace before it (one tsrun made belongs to tsrun's user namespace, see exec.ts joinPlan).
   const rank = (n: NamespacePlan): number => (n.action !== 'join' ? 2 : n.type === 'time' ? 0 : n.type === 'user' ? 1 : 2);
   namespaces.sort((a, b) => rank(a) - rank(b));
-  // The time namespace is made by the container process itself (timeNamespaceSteps), never by clone.
-  const cloneFlags = namespaces.filter((n) => n.action === 'create' && n.type !== 'time').reduce((acc, n) => acc | n.flag, 0);
+  // Time and cgroup namespaces are made by unshare steps (timeNamespaceSteps, cgroupNamespaceStep), never by the clone.
+  const cloneFlags = namespaces.filter((n) => n.action === 'create' && n.type !== 'time' && n.type !== 'cgroup').reduce((acc, n) => acc | n.flag, 0);
   const newUser = namespaces.some((n) => n.type === 'user' && n.action === 'create');
-  if (!newUser) return { namespaces, cloneFlags, steps };
+  if (!newUser) return { namespaces, cloneFlags, firstStage, early };
   const uid = spec.linux?.uidMappings ?? [];
   const gid = spec.linux?.gidMappings ?? [];
   if (uid.length === 0) throw new ConfigError('linux.uidMappings', 'a new user namespace needs at least one uid mapping');
   if (gid.length === 0) throw new ConfigError('linux.gidMappings', 'a new user namespace needs at least one gid mapping');
   // Only a privileged writer may map several gids; an unprivileged one must deny setgroups first.
-  return { namespaces, cloneFlags, idMaps: { uid, gid, setgroups: opts.runningAsRoot ? 'allow' : 'deny' }, steps };
+  return { namespaces, cloneFlags, idMaps: { uid, gid, setgroups: opts.runningAsRoot ? 'allow' : 'deny' }, firstStage, early };
 }
 
 /** The text written to /proc/PID/uid_map or gid_map: one "inside outside count" line a mapping. */

@@ -51,8 +51,9 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
     : [];
   const steps = [
     // tsrun-init's first stage runs these before the container process exists (a time namespace).
-    ...ns.steps,
+    ...ns.firstStage,
     ...becomeNamespaceRoot,
+    ...ns.early,
     ...keyring,
     ...identitySteps(spec),
     ...earlyProcessSteps(proc),
