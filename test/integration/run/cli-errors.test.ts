@@ -167,7 +167,7 @@ describe.skipIf(skip !== undefined)(`tsrun run: errors, --dry-run, --trace${skip
       const r = await runBundle(bundle, ['--trace']);
       expect(r.stdout).toBe('container-output\n');
       expect(r.exitCode).toBe(0);
-      expect(r.stderr).toMatch(/^trace parent\s+ok\s+.*clone\((CLONE_VM\|CLONE_VFORK\|)?CLONE_NEWPID\|CLONE_NEWNET\|CLONE_NEWIPC\|CLONE_NEWUTS\|CLONE_NEWNS\) → pid \d+/m);
+      expect(r.stderr).toMatch(/^trace parent\s+ok\s+.*clone3?\((CLONE_VM\|CLONE_VFORK\|)?(CLONE_INTO_CGROUP\|)?CLONE_NEWPID\|CLONE_NEWNET\|CLONE_NEWIPC\|CLONE_NEWUTS\|CLONE_NEWNS\) → pid \d+/m);
       const traced = [...r.stderr.matchAll(/^trace step\s+(\d+) (skipped \(\w+\)|\S+)\s+(?:[\d.]+ms\s+)?(.+)$/gm)].map((m) => ({ step: Number(m[1]), result: m[2]!, title: m[3]!.trim() }));
       // Every step index from 0 to the exec, none skipped, none failed.
       const indices = [...new Set(traced.map((t) => t.step))];

@@ -145,10 +145,10 @@ describe.skipIf(skip !== undefined)(`tsrun run: namespaces${skip ? ` [skipped: $
       expect(twoStage.exitCode).toBe(0);
       expect(oneStage.stdout).toMatch(/^pid=1\n[^\n]+\n0::\/tsrun\/[^\n]+\n1: \/proc\/1\n$/);
       expect(oneStage.stdout.replace(/0::\/tsrun\/[^\n]+/, 'CGROUP')).toBe(twoStage.stdout.replace(/0::\/tsrun\/[^\n]+/, 'CGROUP'));
-      expect(oneStage.stderr).toMatch(/clone\(CLONE_VM\|CLONE_VFORK\|CLONE_NEW.*→ pid \d+, which execs tsrun-init +clone3\(2\)$/m);
+      expect(oneStage.stderr).toMatch(/clone3\(CLONE_VM\|CLONE_VFORK\|CLONE_INTO_CGROUP\|CLONE_NEW.*→ pid \d+, which execs tsrun-init +clone3\(2\)$/m);
       expect(oneStage.stderr).not.toMatch(/clones the container process/);
       expect(twoStage.stderr).toMatch(/clone\(CLONE_VM\|CLONE_VFORK\) → pid \d+, which execs tsrun-init +clone\(2\)$/m);
-      expect(twoStage.stderr).toMatch(/tsrun-init clones the container process \(CLONE_PARENT\|CLONE_NEW.*\) → pid \d+ +clone3\(2\)$/m);
+      expect(twoStage.stderr).toMatch(/tsrun-init clones the container process: clone3\(CLONE_PARENT\|CLONE_INTO_CGROUP\|CLONE_NEW.*\) → pid \d+ +clone3\(2\)$/m);
     });
 
     it('a tsrun-init that cannot be executed: the error names execve tsrun-init and EACCES; nothing is left', async () => {
