@@ -27,7 +27,7 @@ const WITHOUT_IT: Record<NamespaceType, string> = {
   uts: 'containers must share the host name (drop "uts" from linux.namespaces)',
   user: 'no rootless containers and no uid mapping; as root, tsrun still runs containers without one',
   cgroup: 'containers see the host cgroup tree (drop "cgroup" from linux.namespaces)',
-  time: 'only configs that ask for a "time" namespace fail; few do',
+  time: 'configs that ask for a "time" namespace (linux.timeOffsets: the clocks of a restored container) fail; few do',
 };
 
 /** The kernel build option that provides each type (mount namespaces cannot be configured out). */
