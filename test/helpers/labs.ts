@@ -216,11 +216,11 @@ export function labSkipReason(lab: Lab): string | null {
   if (!existsSync(join(SAMPLE_BUNDLE, 'config.json'))) return 'sample bundle missing: run `make samples`';
   if (lab.needs.length) {
     const mnt = cgroup2Mount();
-    if (!mnt) return 'no cgroup v2 mount: run it in the VM lane (`make test-vm`)';
+    if (!mnt) return `no cgroup v2 mount: run it in the VM lane (make lab-vm LAB=${lab.name.slice(0, 2)})`;
     const have = readFileSync(join(mnt, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
     const missing = lab.needs.filter((c) => !have.includes(c));
     if (missing.length) {
-      return `missing cgroup v2 controllers: ${missing.join(' ')} (the v2 hierarchy at ${mnt} has only: ${have.join(' ') || 'none'}); runs in the VM lane: make test-vm`;
+      return `missing cgroup v2 controllers: ${missing.join(' ')} (the v2 hierarchy at ${mnt} has only: ${have.join(' ') || 'none'}); runs in the VM lane: make lab-vm LAB=${lab.name.slice(0, 2)}`;
     }
   }
   return null;
