@@ -285,7 +285,9 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
       });
     }
     for (const n of plan.namespaces) {
-      trace.event({ who: 'parent', group: 'namespaces', syscall: n.action === 'create' ? namespaceManPage(n.type) : 'setns', title: `${n.action === 'create' ? 'new' : 'joined'} ${n.type} namespace${n.path ? ` ${n.path}` : ''}`, why: `isolates ${NAMESPACE_ISOLATES[n.type]}`, result: 'ok' });
+      // Time and cgroup namespaces are not the clone's: an unshare step makes them (namespaces/plan.ts).
+      const by = n.action === 'create' && (plan.cloneFlags & n.flag) === 0 ? plan.steps.findIndex((s) => s.op === 'unshare' && (s.flags & n.flag) !== 0) : -1;
+      trace.event({ who: 'parent', group: 'namespaces', syscall: n.action === 'create' ? namespaceManPage(n.type) : 'setns', title: `${n.action === 'create' ? 'new' : 'joined'} ${n.type} namespace${n.path ? ` ${n.path}` : ''}${by >= 0 ? ` (made by step ${by}: unshare)` : ''}`, why: `isolates ${NAMESPACE_ISOLATES[n.type]}`, result: 'ok' });
     }
     writeIdMaps(pid, plan, trace);
     opts.beforeGo?.(pid);

@@ -30,10 +30,12 @@ describe.skipIf(skip !== undefined)(`--trace words${skip ? ` [skipped: ${skip}]`
   it('each namespace links its own man page in section 7', async () => {
     const lines = await traceOf((s) => { s.linux!.namespaces!.push({ type: 'cgroup' }); });
     for (const t of ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup']) {
-      const l = lines.find((x) => x.title === `new ${t} namespace`);
+      const l = lines.find((x) => x.title === `new ${t} namespace` || x.title.startsWith(`new ${t} namespace (made by step `));
       expect(l?.syscall, t).toBe(`${t}_namespaces`);
       expect(l?.man, t).toBe(`https://man7.org/linux/man-pages/man7/${t}_namespaces.7.html`);
     }
+    // Not the clone's: the container process unshares it once in its cgroup.
+    expect(lines.find((x) => x.title.startsWith('new cgroup namespace'))?.title).toMatch(/^new cgroup namespace \(made by step \d+: unshare\)$/);
   });
 
   it.skipIf(!hasCgroup2)('born in its cgroup: the spawn line says clone3 and CLONE_INTO_CGROUP, and links clone3(2)', async () => {

@@ -1,5 +1,5 @@
-// A new time namespace (linux.namespaces type "time", linux.timeOffsets): made by the container process
-// itself, never by clone, so that the offsets are written while no process is in it (time_namespaces(7)).
+// A new time namespace (linux.namespaces type "time", linux.timeOffsets): made by tsrun-init's first
+// stage, never by the clone, so that the offsets are written while no process is in it (time_namespaces(7)).
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { describeStep } from '../../../src/plan/describe.js';
