@@ -541,7 +541,8 @@ static int step_mask(const struct step *s) {
   if (fstat(target, &st) < 0) { int e = errno; close(target); errno = e; FAIL("fstat"); }
   if (S_ISDIR(st.st_mode)) {
     close(target);
-    if (mount("tmpfs", s->strs[0], "tmpfs", MS_RDONLY, "size=0") < 0) FAIL("mount");
+    /* No options, as runc: read-only is what keeps it empty (size=0 showed as size=0k in mountinfo). */
+    if (mount("tmpfs", s->strs[0], "tmpfs", MS_RDONLY, NULL) < 0) FAIL("mount");
     return 0;
   }
   int null_fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -561,6 +562,38 @@ static int step_mask(const struct step *s) {
   close(tree);
   close(target);
   if (rc < 0) { errno = e; FAIL("move_mount"); }
+  return 0;
+}
+
+/*
+ * fds 0-2 that are the null device (a caller's `</dev/null`, containerd's --null-io) may be open
+ * read-only: the container could not write to its stdout. Each one becomes the container's own
+ * /dev/null, opened read-write (runc's reOpenDevNull). Only a /dev/null that is the null device,
+ * reached without a symlink, is opened for that (an image's /dev/null may point anywhere, and opening
+ * some other device can act on it); otherwise the fds stay as they are, as runc leaves them.
+ */
+static int is_null_device(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
+}
+
+static int step_reopen_dev_null(void) {
+  int want = 0;
+  for (int fd = 0; fd < 3; fd++)
+    if (is_null_device(fd)) want |= 1 << fd;
+  if (!want) return 0;
+  int probe = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  int ok = probe >= 0 && is_null_device(probe);
+  if (probe >= 0) close(probe);
+  if (!ok) return 0;
+  int null_fd = open("/dev/null", O_RDWR | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+  if (null_fd < 0) FAIL("open(/dev/null)");
+  if (!is_null_device(null_fd)) { close(null_fd); return 0; }
+  for (int fd = 0; fd < 3; fd++) {
+    if (!(want & (1 << fd))) continue;
+    if (dup3(null_fd, fd, 0) < 0) { int e = errno; close(null_fd); errno = e; FAIL("dup3"); }
+  }
+  close(null_fd);
   return 0;
 }
 
@@ -839,6 +872,7 @@ static int run_step(const struct step *s, int index) {
     if (g_pdeathsig) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     return 0;
   case TSRUN_OP_MASK: return step_mask(s);
+  case TSRUN_OP_REOPEN_DEV_NULL: return step_reopen_dev_null();
   case TSRUN_OP_CONSOLE: return step_console(s);
   case TSRUN_OP_SETSID:
     if (setsid() < 0) FAIL("setsid");

@@ -53,7 +53,7 @@ function operands(s: Step): Pick<WireStep, 'ints' | 'strs' | 'words'> {
     case 'setresuid': return { ints: [s.uid], strs: [] };
     case 'mask': return { ints: [], strs: [s.path] };
     case 'console': return { ints: [s.rows, s.cols, s.uid, s.gid], strs: [] };
-    case 'setsid': case 'waitParent': return { ints: [], strs: [] };
+    case 'setsid': case 'waitParent': case 'reopenDevNull': return { ints: [], strs: [] };
     case 'umask': return { ints: [s.mask], strs: [] };
     case 'exec':
       return s.path === undefined

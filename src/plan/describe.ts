@@ -23,6 +23,7 @@ export function stepSyscall(s: Step): string {
     case 'newKeyring': return 'keyctl';
     case 'waitParent': case 'waitRead': return 'read';
     case 'stdinFrom': return 'dup2';
+    case 'reopenDevNull': return 'dup3';
     case 'mask': return 'mount';
     case 'seccomp': return 'seccomp';
     default: return s.op.toLowerCase();
@@ -36,7 +37,7 @@ export function stepGroup(s: Step): string {
     case 'mknod': case 'symlink': return 'devices';
     case 'pivotRoot': case 'umount': return 'pivot_root';
     case 'mask': return 'lock down';
-    case 'setrlimit': case 'console': case 'setsid': case 'umask': return 'process';
+    case 'setrlimit': case 'console': case 'setsid': case 'umask': case 'reopenDevNull': return 'process';
     case 'bounding': case 'prctl': case 'capset': case 'ambient': case 'setgroups': case 'setresgid': case 'setresuid': return 'privileges';
     case 'exec': case 'waitRead': case 'waitParent': case 'openKeep': return 'start';
     case 'seccomp': return 'lock down';
@@ -84,6 +85,7 @@ export function describeStep(s: Step): string {
     case 'setresgid': return `setresgid ${s.gid}`;
     case 'setresuid': return `setresuid ${s.uid}`;
     case 'mask': return `mask ${s.path}`;
+    case 'reopenDevNull': return 'reopen stdio that is /dev/null read-write, from the container\'s /dev/null';
     case 'console': return `open a pty from /dev/ptmx (${s.rows}x${s.cols}), make it the controlling terminal`;
     case 'setsid': return 'setsid';
     case 'umask': return `umask ${octal(s.mask)}`;

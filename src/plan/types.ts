@@ -31,6 +31,7 @@ export type StepOp =
   | { op: 'setresgid'; gid: number }
   | { op: 'setresuid'; uid: number }
   | { op: 'mask'; path: string }
+  | { op: 'reopenDevNull' }
   | { op: 'console'; rows: number; cols: number; uid: number; gid: number }
   | { op: 'setsid' }
   | { op: 'umask'; mask: number }

@@ -34,11 +34,12 @@ export function deviceSteps(devices: readonly Device[], inUserNamespace: boolean
 }
 
 /** The standard /dev symlinks (runtime-spec "default devices" and what programs expect). */
-export function devSymlinkSteps(hasProc: boolean, hasDevPts: boolean): Step[] {
+export function devSymlinkSteps(hasProc: boolean, hasDevPts: boolean, hasKcore: boolean): Step[] {
   const links: [string, string][] = [];
   if (hasProc) {
     links.push(['/proc/self/fd', '/dev/fd'], ['/proc/self/fd/0', '/dev/stdin'], ['/proc/self/fd/1', '/dev/stdout'],
-      ['/proc/self/fd/2', '/dev/stderr'], ['/proc/kcore', '/dev/core']);
+      ['/proc/self/fd/2', '/dev/stderr']);
+    if (hasKcore) links.push(['/proc/kcore', '/dev/core']);
   }
   if (hasDevPts) links.push(['pts/ptmx', '/dev/ptmx']);
   return links.map(([target, linkpath]) => ({

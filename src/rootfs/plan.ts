@@ -150,7 +150,8 @@ function deviceAndLinkSteps(spec: Spec, ctx: RootfsContext): Step[] {
   return [
     ...deviceSteps(defaults, ctx.newUserNamespace, () => undefined),
     ...deviceSteps(configured, ctx.newUserNamespace, (i) => `linux.devices[${i}]`),
-    ...devSymlinkSteps(mounts.some((m) => m.destination === '/proc'), mounts.some((m) => m.destination === '/dev/pts')),
+    // runc links /dev/core only where the host has /proc/kcore (CONFIG_PROC_KCORE): elsewhere it would dangle.
+    ...devSymlinkSteps(mounts.some((m) => m.destination === '/proc'), mounts.some((m) => m.destination === '/dev/pts'), ctx.host.kind('/proc/kcore') !== undefined),
   ];
 }
 
@@ -221,6 +222,23 @@ function checkCallerNamespaceLimits(spec: Spec, ctx: RootfsContext): void {
   }
 }
 
+/** /dev is the host's (or another) directory bound in: its null device is not tsrun's to trust or use. */
+function devIsBound(spec: Spec): boolean {
+  return (spec.mounts ?? []).some((m) => posix.normalize(m.destination) === '/dev'
+    && (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')));
+}
+
+/**
+ * stdio given as /dev/null may be open read-only (a caller's `1</dev/null`, containerd's --null-io):
+ * the container's writes to it would fail with EBADF. runc reopens such fds from the container's own
+ * /dev/null, read-write, once inside the root (reOpenDevNull), unless /dev is a bind mount. Here it
+ * comes after the masks, which check that /dev/null themselves and refuse an impostor by name.
+ */
+function devNullSteps(spec: Spec): Step[] {
+  if (devIsBound(spec)) return [];
+  return [{ op: 'reopenDevNull', why: 'stdio that is the null device (e.g. `</dev/null`, opened read-only) becomes the container\'s /dev/null opened read-write, as runc does, so writes to it succeed' }];
+}
+
 /** Steps before pivot_root (mounts, devices), and the steps that pivot and lock down. */
 export function planRootfs(spec: Spec, ctx: RootfsContext): { beforePivot: Step[]; pivot: Step[]; afterPivot: Step[] } {
   if (!ctx.mountNamespace) checkCallerNamespaceLimits(spec, ctx);
@@ -231,6 +249,6 @@ export function planRootfs(spec: Spec, ctx: RootfsContext): { beforePivot: Step[
       ...deviceAndLinkSteps(spec, ctx),
     ],
     pivot: pivotSteps(ctx),
-    afterPivot: lockdownSteps(spec),
+    afterPivot: [...lockdownSteps(spec), ...devNullSteps(spec)],
   };
 }
