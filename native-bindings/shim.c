@@ -1233,6 +1233,9 @@ struct init_exec {
   char **argv;
   int fds[TSRUN_MAX_PASS_FDS + 8]; /* passed on: close-on-exec cleared in the child's own fd table */
   int n_fds;
+  /* fds 3..3+preserve-1, the caller's (--preserve-fds): passed on too. Node marks the fds it
+   * inherited close-on-exec at start (uv_disable_stdio_inheritance), so they must be cleared here. */
+  int preserve;
   int err; /* set by the child when execveat fails (the memory is shared until then) */
 };
 
@@ -1245,6 +1248,10 @@ static int exec_init_child(void *arg) {
   for (int i = 0; i < x->n_fds; i++) {
     int fl = fcntl(x->fds[i], F_GETFD);
     if (fl >= 0 && (fl & FD_CLOEXEC)) fcntl(x->fds[i], F_SETFD, fl & ~FD_CLOEXEC);
+  }
+  for (int fd = 3; fd < 3 + x->preserve; fd++) {
+    int fl = fcntl(fd, F_GETFD);
+    if (fl >= 0 && (fl & FD_CLOEXEC)) fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
   }
   char *envp[] = {NULL};
   syscall(SYS_execveat, x->init_fd, "", x->argv, envp, AT_EMPTY_PATH);
@@ -1419,6 +1426,7 @@ int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, const char *ini
     char *argv[] = {"tsrun-init", a_sync, a_plan, two_stage ? "spawn" : "run", a_cgroup, NULL};
     x.init_fd = init_fd;
     x.argv = argv;
+    x.preserve = min_fd - 3;
     int own[] = {0, 1, 2, child_end, plan_fd, cg};
     for (int i = 0; i < 6; i++)
       if (own[i] >= 0) x.fds[x.n_fds++] = own[i];

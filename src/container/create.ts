@@ -41,6 +41,8 @@ export interface CreateOptions {
   startedByCaller?: boolean;
   noPivot?: boolean;
   noNewKeyring?: boolean;
+  /** fds 3..3+N-1 of tsrun's caller go to the container as they are (--preserve-fds). */
+  preserveFds?: number;
   trace?: TraceSink;
   warn?: (message: string) => void;
   /** Where the cgroup v2 hierarchy is and what it offers; default: this machine's (detectCgroupHost). */
@@ -97,7 +99,7 @@ function withRootfsSteps(plan: Plan, rootfsSteps: Step[]): Plan {
   return { ...plan, steps };
 }
 
-export function planContainer(bundle: Bundle, opts: { foreground: boolean; startGate: StartGate; rootfsSteps?: Step[]; noPivot?: boolean; keyring?: string; cgroup2Mount?: string }): Plan {
+export function planContainer(bundle: Bundle, opts: { foreground: boolean; startGate: StartGate; rootfsSteps?: Step[]; noPivot?: boolean; keyring?: string; cgroup2Mount?: string; preserveFds?: number }): Plan {
   const consoleSize = bundle.spec.process?.terminal ? callerTerminalSize() : undefined;
   // create knows it from planning the cgroup; read mountinfo only when nobody did.
   const cgroup2 = opts.cgroup2Mount ?? hostCgroup2Mount();
@@ -107,6 +109,7 @@ export function planContainer(bundle: Bundle, opts: { foreground: boolean; start
     ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.keyring !== undefined ? { newKeyring: opts.keyring } : {}),
     ...(cgroup2 ? { cgroup2Mount: cgroup2 } : {}),
     ...(consoleSize ? { consoleSize } : {}),
+    ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
   });
   const withRootfs = withRootfsSteps(plan, opts.rootfsSteps ?? []);
   return withStartGate(hasCreateHooks(bundle.spec) ? withHookPause(withRootfs) : withRootfs, opts.startGate);
@@ -201,6 +204,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     const plan = planContainer(bundle, {
       foreground: opts.foreground ?? false, startGate: opts.startedByCaller ? 'caller' : { fifo: store.fifoPath(opts.id) }, ...(cgroupPlan ? { cgroup2Mount: cgroupPlan.mountPoint } : {}), ...(image ? { rootfsSteps: image.rootfsSteps } : {}),
       ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? {} : { keyring: opts.id }),
+      ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
     });
     // Recorded before the cgroup and the process exist: if tsrun is killed from here on, `delete
     // --force` finds them (and status says "creating" while this process lives).

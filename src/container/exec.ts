@@ -37,6 +37,8 @@ export interface ExecOptions {
   detach?: boolean;
   pidFile?: string;
   consoleSocket?: string;
+  /** fds 3..3+N-1 of tsrun's caller go to the process (--preserve-fds). */
+  preserveFds?: number;
   trace?: TraceSink;
 }
 
@@ -146,6 +148,7 @@ export interface ExecPlanContext {
   setgroupsAllowed: boolean;
   detach: boolean;
   consoleSize?: { rows: number; cols: number };
+  preserveFds?: number;
 }
 
 /** The plan of an exec'd process: join the init's namespaces, enter its root if no namespace gives it, then `process`. */
@@ -159,7 +162,7 @@ export function execPlan(config: Spec, proc: Process, ctx: ExecPlanContext): Pla
     cloneFlags: 0,
     waitForParent: true,
     dieWithParent: !ctx.detach,
-    preserveFds: 0,
+    preserveFds: ctx.preserveFds ?? 0,
     // The root fd is close-on-exec in tsrun: passed through the exec of tsrun-init, which reaches it
     // through its own /proc/self/fd.
     ...(enterRoot ? { passFds: [ctx.initRootFd!] } : {}),
@@ -193,6 +196,7 @@ export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: nu
     const plan = execPlan(record.config, proc, {
       initPid: record.pid, setgroupsAllowed: setgroupsAllowed(record.pid), detach: opts.detach ?? false,
       ...(rootFd >= 0 ? { initRootFd: rootFd } : {}), ...(consoleSize ? { consoleSize } : {}),
+      ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
     });
     const cgroupFd = record.cgroupDir ? loadCgroup(record.cgroupDir, record.cgroupOwnedRoot).openDirFd() : -1;
     try {

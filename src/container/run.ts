@@ -24,6 +24,8 @@ export interface RunOptions {
   detach?: boolean;
   noPivot?: boolean;
   noNewKeyring?: boolean;
+  /** fds 3..3+N-1 of tsrun's caller go to the container (--preserve-fds). */
+  preserveFds?: number;
   pidFile?: string;
   consoleSocket?: string;
   trace?: TraceSink;
@@ -63,6 +65,7 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
     created = await createContainer({
     id, root: opts.root ?? '/run/tsrun', foreground: !opts.detach, startedByCaller: true,
     ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
+    ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
     ...(opts.image ? { image: opts.image } : { bundle: opts.bundle ?? '.' }),
     ...(opts.pidFile ? { pidFile: opts.pidFile } : {}),
     ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),

@@ -6,10 +6,11 @@ import { DEFAULT_STORE } from '../../image/store-paths.js';
 import { debugImageMatch } from '../image-debug.js';
 import { traceReporter } from '../reporters/trace.js';
 import { UsageError } from '../parse-args.js';
+import { PRESERVE_FDS_OPTION, preserveFdsArg } from '../preserve-fds.js';
 
 interface CreateArgs {
   id: string; bundle: string; image?: string; store?: string; keepUpper: boolean;
-  pidFile?: string; consoleSocket?: string; noPivot: boolean; noNewKeyring: boolean; trace: boolean;
+  pidFile?: string; consoleSocket?: string; noPivot: boolean; noNewKeyring: boolean; trace: boolean; preserveFds: number;
 }
 
 const command: CommandModule<CreateArgs> = {
@@ -26,6 +27,7 @@ const command: CommandModule<CreateArgs> = {
     'no-pivot': { type: 'boolean', default: false, describe: 'move the rootfs onto / and chroot instead of pivot_root (for roots pivot_root refuses)' },
     'no-new-keyring': { type: 'boolean', default: false, describe: 'keep the caller\'s session keyring instead of a new one for the container' },
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
+    ...PRESERVE_FDS_OPTION,
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
   // pull code, which the startup snapshot leaves out.
@@ -37,7 +39,7 @@ const command: CommandModule<CreateArgs> = {
     if (needsPull(args.image, args.store ?? DEFAULT_STORE)) await (await import('../pull.js')).pullForRun(args.image!, args.store ?? DEFAULT_STORE, args.debug);
     const { createContainer } = await import('../../container/create.js');
     const created = await createContainer({
-      id: args.id, root: args.root, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring,
+      id: args.id, root: args.root, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring, preserveFds: preserveFdsArg(args.preserveFds, 'create'),
       ...(args.image ? { image: { ref: args.image, keepUpper: args.keepUpper, ...(args.store ? { store: args.store } : {}) } } : { bundle: args.bundle }),
       ...(args.pidFile ? { pidFile: args.pidFile } : {}),
       ...(args.consoleSocket ? { consoleSocket: args.consoleSocket } : {}),

@@ -3,10 +3,11 @@ import type { CommandModule } from '../command.js';
 import { UsageError } from '../parse-args.js';
 import { traceReporter } from '../reporters/trace.js';
 import { EXEC_EXIT_STATUS_HELP, execFailureStatus } from '../exit-status.js';
+import { PRESERVE_FDS_OPTION, preserveFdsArg } from '../preserve-fds.js';
 
 interface ExecArgs {
   id: string; command: string[]; process?: string; tty: boolean; detach: boolean; pidFile?: string; consoleSocket?: string;
-  env?: string[]; cwd?: string; user?: string; cap?: string[]; noNewPrivs: boolean; trace: boolean;
+  env?: string[]; cwd?: string; user?: string; cap?: string[]; noNewPrivs: boolean; trace: boolean; preserveFds: number;
 }
 
 /** UID[:GID]; without a GID the container's gid stays (as runc). */
@@ -38,11 +39,12 @@ const command: CommandModule<ExecArgs> = {
     cap: { type: 'string', short: 'c', multiple: true, describe: 'add a capability (CAP_…)' },
     'no-new-privs': { type: 'boolean', default: false, describe: 'set no_new_privs' },
     trace: { type: 'boolean', default: false, describe: 'print every set-up step' },
+    ...PRESERVE_FDS_OPTION,
   },
   async handler(args) {
     const { execInContainer } = await import('../../container/exec.js');
     const result = await execInContainer({
-      root: args.root, id: args.id, tty: args.tty, detach: args.detach,
+      root: args.root, id: args.id, tty: args.tty, detach: args.detach, preserveFds: preserveFdsArg(args.preserveFds, 'exec'),
       ...(args.command.length ? { args: args.command } : {}),
       ...(args.process ? { processFile: args.process } : {}),
       ...(args.pidFile ? { pidFile: args.pidFile } : {}),

@@ -7,6 +7,7 @@ import { debugImageMatch } from '../image-debug.js';
 import { resolveBundleAndId } from '../bundle-arg.js';
 import { traceReporter } from '../reporters/trace.js';
 import { UsageError } from '../parse-args.js';
+import { PRESERVE_FDS_OPTION, preserveFdsArg } from '../preserve-fds.js';
 import { RUN_EXIT_STATUS_HELP, runFailureStatus } from '../exit-status.js';
 
 interface RunArgs {
@@ -24,6 +25,7 @@ interface RunArgs {
   consoleSocket?: string;
   trace: boolean;
   dryRun: boolean;
+  preserveFds: number;
 }
 
 const command: CommandModule<RunArgs> = {
@@ -48,6 +50,7 @@ const command: CommandModule<RunArgs> = {
     'console-socket': { type: 'string', path: true, describe: 'unix socket that receives the pty master when process.terminal is true' },
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
     'dry-run': { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' },
+    ...PRESERVE_FDS_OPTION,
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
   // pull code, which the startup snapshot leaves out.
@@ -70,7 +73,7 @@ const command: CommandModule<RunArgs> = {
     if (needsPull(args.image, args.store ?? DEFAULT_STORE)) await (await import('../pull.js')).pullForRun(args.image!, args.store ?? DEFAULT_STORE, args.debug);
     const { runContainer } = await import('../../container/run.js');
     const result = await runContainer({
-      root: args.root, detach: args.detach, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring,
+      root: args.root, detach: args.detach, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring, preserveFds: preserveFdsArg(args.preserveFds, 'run'),
       ...(args.image
         ? { image: { ref: args.image, tty: args.tty, keepUpper: args.keepUpper, ...(args.command.length ? { args: args.command } : {}), ...(args.store ? { store: args.store } : {}) } }
         : { bundle }),

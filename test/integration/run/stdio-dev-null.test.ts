@@ -3,7 +3,7 @@
 // all three) must be writable inside, as runc makes it (reOpenDevNull); a masked directory is a
 // read-only tmpfs without options; /dev/core exists only where the host has /proc/kcore. Each is
 // compared with runc on the same bundle where runc runs here.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,13 +12,20 @@ import { cannotRunContainers, containerTestHooks, makeBundle, REPO, sh, TSRUN, t
 const skip = cannotRunContainers();
 const haveRunc = spawnSync('runc', ['--version']).status === 0;
 
+type Stdio = 'ignore' | 'pipe' | number;
+
 /** `RUNTIME run --bundle B ID` with fds 0-2 from `stdio` (a number is an fd of this process). */
-async function runWith(runtime: 'tsrun' | 'runc', bundle: TestBundle, stdio: ['ignore' | 'pipe' | number, 'ignore' | 'pipe' | number, 'ignore' | 'pipe' | number]): Promise<{ exitCode: number | undefined; stderr: string; stdout: string }> {
+async function runWith(runtime: 'tsrun' | 'runc', bundle: TestBundle, stdio: [Stdio, Stdio, Stdio]): Promise<{ exitCode: number | null; stderr: string; stdout: string }> {
   const id = `${bundle.marker}-${runtime}`;
   const [cmd, args] = runtime === 'tsrun' ? ['node', [TSRUN, 'run', '--bundle', bundle.dir, id]] : ['runc', ['run', '--bundle', bundle.dir, id]];
-  const r = await execa(cmd, args, { reject: false, timeout: 20_000, cwd: REPO, stdio, stripFinalNewline: false });
+  const child = spawn(cmd, args, { cwd: REPO, stdio, timeout: 20_000, killSignal: 'SIGKILL' });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exitCode = await new Promise<number | null>((res) => child.on('close', (code) => res(code)));
   if (runtime === 'runc') await execa('runc', ['delete', '--force', id], { reject: false });
-  return { exitCode: r.exitCode, stderr: String(r.stderr ?? ''), stdout: String(r.stdout ?? '') };
+  return { exitCode, stderr, stdout };
 }
 
 const runtimes = haveRunc ? (['tsrun', 'runc'] as const) : (['tsrun'] as const);
