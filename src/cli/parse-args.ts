@@ -18,6 +18,10 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   log: { type: 'string', path: true, describe: 'also append errors and warnings to this file' },
   'log-format': { type: 'string', default: 'text', choices: ['text', 'json'], describe: 'format of errors, warnings and --trace' },
   debug: { type: 'boolean', default: false, describe: 'print debug output' },
+  // runc's; accepted so that tools passing them work. tsrun needs no cgroup write access it lacks
+  // (it refuses limits it cannot write), and has no checkpoint/restore: nothing calls criu.
+  rootless: { type: 'string', default: 'auto', choices: ['auto', 'true', 'false'], describe: 'as runc: ignore cgroup permission errors (tsrun decides from the host; accepted for compatibility)' },
+  criu: { type: 'string', default: 'criu', describe: 'as runc: the criu binary (tsrun has no checkpoint/restore; accepted for compatibility)' },
   version: { type: 'boolean', short: 'v', default: false, describe: 'print the version and exit' },
   help: { type: 'boolean', short: 'h', default: false, describe: 'show help' },
 };
@@ -81,6 +85,23 @@ function collect(all: Record<string, OptionSpec>, values: Record<string, unknown
   return out;
 }
 
+/**
+ * Go's flag package (runc's, and so what conmon and containerd's shim were written against) takes a
+ * boolean as `--tty=false` or `-t=true`; node:util parseArgs refuses a value for a boolean. Such a
+ * word becomes the bare option (`true`) or goes (`false`: every boolean here defaults to false).
+ */
+function booleanAssignments(tokens: readonly string[], all: Record<string, OptionSpec>): string[] {
+  const out: string[] = [];
+  for (const t of tokens) {
+    if (t === '--') { out.push(...tokens.slice(tokens.indexOf(t))); break; }
+    const m = /^(--?)([^=]+)=(true|false)$/.exec(t);
+    const spec = m ? (m[1] === '--' ? all[m[2]!] : m[2]!.length === 1 ? Object.values(all).find((s) => s.short === m[2]) : undefined) : undefined;
+    if (!m || spec?.type !== 'boolean') { out.push(t); continue; }
+    if (m[3] === 'true') out.push(`${m[1]}${m[2]}`);
+  }
+  return out;
+}
+
 /** `--x`, `--x=v`, `-x` or `-xyz` → the option it names (`--x`, `-x`). */
 const optionName = (token: string): string => (token.startsWith('--') ? token.split('=')[0]! : token.slice(0, 2));
 
@@ -137,7 +158,7 @@ export function hasGlobalFlag(argv: readonly string[], flag: string): boolean {
  */
 export function parseGlobalArgs(argv: readonly string[]): GlobalParse {
   const commandIndex = findCommandIndex(argv);
-  const before = commandIndex < 0 ? argv.filter((a) => a !== '--') : argv.slice(0, commandIndex);
+  const before = booleanAssignments(commandIndex < 0 ? argv.filter((a) => a !== '--') : argv.slice(0, commandIndex), GLOBAL_OPTIONS);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: [...before], options: parserOptions(GLOBAL_OPTIONS), allowPositionals: false, strict: true });
@@ -188,6 +209,7 @@ export function parseCommandArgs<A>(
     tail = tokens.slice(tokens.indexOf('--') + 1);
     tokens = tokens.slice(0, tokens.indexOf('--'));
   }
+  tokens = booleanAssignments(tokens, all);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: tokens, options: parserOptions(all), allowPositionals: true, strict: true });

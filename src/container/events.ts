@@ -1,7 +1,12 @@
-// `tsrun events [--stats] [--interval]`: JSON lines about a running container — resource stats (with
-// `missing`: the stats its cgroup cannot have, and why), and an "oom" event whenever memory.events'
-// oom_kill count grows. Ends when the container stops.
+// `tsrun events [--stats] [--interval]`: JSON lines about a running container — resource stats, and
+// an "oom" event whenever memory.events' oom_kill count grows, as runc prints them: `data` has runc's
+// keys (runc-stats.ts), for tools that parse runc's output. Next to it, tsrun's own reading of the v2
+// files (`cgroup2`: memory.events, pressure-related counts runc leaves out) and `missing`: the stats
+// its cgroup cannot have, and why. Ends when the container stops.
 import { writeSync } from 'node:fs';
+import { runcStats, stringifyWithU64 } from '../cgroups/runc-stats.js';
+import { readCgroupFile } from '../cgroups/files.js';
+import { hostHugePageSizes } from '../cgroups/stats.js';
 import { StateStore } from '../state/store.js';
 import { containerStatus } from '../state/status.js';
 import { containerCgroup } from './pause.js';
@@ -21,21 +26,25 @@ export async function streamEvents(opts: EventsOptions): Promise<void> {
   const record = store.read(opts.id);
   const cgroup = containerCgroup(record);
   const out = opts.out ?? ((l: string) => void writeSync(1, l + '\n'));
-  const emit = (type: string, data: unknown, extra: Record<string, unknown> = {}): void => out(JSON.stringify({ type, id: opts.id, data, ...extra }));
   // Which stats this cgroup cannot have, and why: next to data (runc's consumers read only type, id, data).
   const missing = missingStatsOf(cgroup.dir);
   const withMissing = Object.keys(missing).length ? { missing } : {};
+  const pageSizes = hostHugePageSizes();
+  const emitStats = (cgroup2: ReturnType<typeof cgroup.stats>): void => out(stringifyWithU64({
+    type: 'stats', id: opts.id, data: runcStats((f) => readCgroupFile(cgroup.dir, f), pageSizes), cgroup2, ...withMissing,
+  }));
   if (opts.statsOnce) {
-    emit('stats', cgroup.stats(), withMissing);
+    emitStats(cgroup.stats());
     return;
   }
   let ooms = cgroup.stats().memory?.events?.oom_kill ?? 0;
   while (containerStatus(record, store.dir(opts.id)) !== 'stopped') {
     const stats = cgroup.stats();
     const now = stats.memory?.events?.oom_kill ?? 0;
-    if (now > ooms) emit('oom', { oom_kill: now });
+    // runc's oom event carries no data.
+    if (now > ooms) out(JSON.stringify({ type: 'oom', id: opts.id }));
     ooms = now;
-    emit('stats', stats, withMissing);
+    emitStats(stats);
     await new Promise((r) => setTimeout(r, opts.intervalMs));
   }
 }

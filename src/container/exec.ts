@@ -3,7 +3,8 @@
 // the new process into the container's cgroup; the process settings are then applied as in `run`.
 // A container without a mount namespace of its own has a chroot for a root, which no namespace
 // carries: the exec'd process enters the init's root itself, as the init did.
-import { closeSync, constants, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { TsrunError } from '../errors.js';
 import type { NamespaceType, Process, Spec } from '../oci/types.js';
 import { validateSpec } from '../oci/validate.js';
@@ -39,6 +40,12 @@ export interface ExecOptions {
   consoleSocket?: string;
   /** fds 3..3+N-1 of tsrun's caller go to the process (--preserve-fds). */
   preserveFds?: number;
+  /** Supplementary gids added to the process's (runc's --additional-gids). */
+  additionalGids?: number[];
+  /** Exec into a paused container too (runc's --ignore-paused): the process joins it frozen. */
+  ignorePaused?: boolean;
+  /** A sub-cgroup of the container's for the process, relative to its cgroup (runc's --cgroup). */
+  subCgroup?: string;
   trace?: TraceSink;
 }
 
@@ -93,7 +100,7 @@ function openInitRoot(record: ContainerRecord, stateDir: string, id: string): nu
     why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
   }
   const status = containerStatus(record, stateDir);
-  if (status !== 'running' && status !== 'created') {
+  if (status !== 'running' && status !== 'created' && status !== 'paused') {
     if (fd >= 0) closeSync(fd);
     throw new TsrunError(`cannot exec in container ${id}: it is ${status}`);
   }
@@ -106,6 +113,19 @@ function mergeEnv(base: string[], extra: string[]): string[] {
   const key = (e: string): string => (e.includes('=') ? e.slice(0, e.indexOf('=')) : e);
   const replaced = new Set(extra.map(key));
   return [...base.filter((e) => !replaced.has(key(e))), ...extra];
+}
+
+function withGids(user: Process['user'], gids: number[] | undefined): Process['user'] {
+  if (!gids?.length) return user;
+  return { ...user, additionalGids: [...new Set([...(user.additionalGids ?? []), ...gids])] };
+}
+
+/** The directory of `sub` under the container's cgroup; it must exist and stay below it. */
+function subCgroupDir(cgroupDir: string, sub: string): string {
+  const dir = resolve(cgroupDir, sub.replace(/^\/+/, ''));
+  if (dir !== cgroupDir && !dir.startsWith(`${cgroupDir}/`)) throw new TsrunError(`--cgroup ${sub}: not a sub-cgroup of the container's (${cgroupDir})`, { field: 'cgroup' });
+  if (!existsSync(join(dir, 'cgroup.procs'))) throw new TsrunError(`--cgroup ${sub}: ${dir} is not an existing cgroup (make it first)`, { field: 'cgroup', file: dir });
+  return dir;
 }
 
 export function execProcess(config: Spec, opts: ExecOptions): Process {
@@ -121,7 +141,8 @@ export function execProcess(config: Spec, opts: ExecOptions): Process {
       throw new TsrunError(`--process ${opts.processFile}: ${why}`, { file: opts.processFile });
     }
     // Validate it as the `process` of the container's config, so errors name process.* fields.
-    return validateSpec({ ...config, process: raw }, opts.processFile).process!;
+    const proc = validateSpec({ ...config, process: raw }, opts.processFile).process!;
+    return { ...proc, user: withGids(proc.user, opts.additionalGids) };
   }
   const base = config.process;
   if (!base) throw new TsrunError('the container has no process to base exec on: give --process');
@@ -134,7 +155,7 @@ export function execProcess(config: Spec, opts: ExecOptions): Process {
     env: mergeEnv(base.env ?? [], opts.env ?? []),
     cwd: opts.cwd ?? base.cwd,
     terminal: opts.tty ?? false,
-    user: opts.user ? { ...base.user, uid: opts.user.uid, gid: opts.user.gid ?? base.user.gid } : base.user,
+    user: withGids(opts.user ? { ...base.user, uid: opts.user.uid, gid: opts.user.gid ?? base.user.gid } : base.user, opts.additionalGids),
     noNewPrivileges: opts.noNewPrivs ?? base.noNewPrivileges ?? false,
     ...(caps ? { capabilities: { ...caps, bounding: addCaps(caps.bounding), effective: addCaps(caps.effective), permitted: addCaps(caps.permitted) } } : {}),
   };
@@ -186,7 +207,9 @@ export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: nu
   const store = new StateStore(opts.root);
   const record = store.read(opts.id);
   const status = containerStatus(record, store.dir(opts.id));
-  if (status !== 'running' && status !== 'created') throw new TsrunError(`cannot exec in container ${opts.id}: it is ${status}`);
+  if (status === 'paused' && !opts.ignorePaused) throw new TsrunError(`cannot exec in container ${opts.id}: it is paused (use --ignore-paused to override)`);
+  if (status !== 'running' && status !== 'created' && status !== 'paused') throw new TsrunError(`cannot exec in container ${opts.id}: it is ${status}`);
+  if (opts.subCgroup !== undefined && !record.cgroupDir) throw new TsrunError(`--cgroup ${opts.subCgroup}: container ${opts.id} has no cgroup`, { field: 'cgroup' });
   const proc = execProcess(record.config, opts);
   if (proc.terminal && opts.detach && !opts.consoleSocket) throw new TsrunError('exec -t -d needs --console-socket to receive the pty');
   const consoleSize = proc.terminal ? callerTerminalSize() : undefined;
@@ -198,7 +221,8 @@ export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: nu
       ...(rootFd >= 0 ? { initRootFd: rootFd } : {}), ...(consoleSize ? { consoleSize } : {}),
       ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
     });
-    const cgroupFd = record.cgroupDir ? loadCgroup(record.cgroupDir, record.cgroupOwnedRoot).openDirFd() : -1;
+    const cgroupDir = record.cgroupDir && opts.subCgroup !== undefined ? subCgroupDir(record.cgroupDir, opts.subCgroup) : record.cgroupDir;
+    const cgroupFd = cgroupDir ? loadCgroup(cgroupDir, record.cgroupOwnedRoot).openDirFd() : -1;
     try {
       started = await startProcess(plan, { trace: opts.trace ?? { event: () => {} }, traceSteps: opts.trace !== undefined, cgroupFd });
     } finally {

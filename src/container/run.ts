@@ -26,6 +26,8 @@ export interface RunOptions {
   noNewKeyring?: boolean;
   /** fds 3..3+N-1 of tsrun's caller go to the container (--preserve-fds). */
   preserveFds?: number;
+  /** A foreground run leaves the stopped container for `delete` instead of removing it (runc's --keep). */
+  keep?: boolean;
   pidFile?: string;
   consoleSocket?: string;
   trace?: TraceSink;
@@ -99,6 +101,7 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
   } finally {
     signals.stop();
     // The record as create left it, started: nothing else writes a running container's state.
-    await removeContainer(store, { ...record, started: true }, warn, note);
+    // --keep: it stays, stopped, with its (empty) cgroup, until `delete`.
+    if (!opts.keep) await removeContainer(store, { ...record, started: true }, warn, note);
   }
 }

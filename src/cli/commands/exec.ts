@@ -8,6 +8,41 @@ import { PRESERVE_FDS_OPTION, preserveFdsArg } from '../preserve-fds.js';
 interface ExecArgs {
   id: string; command: string[]; process?: string; tty: boolean; detach: boolean; pidFile?: string; consoleSocket?: string;
   env?: string[]; cwd?: string; user?: string; cap?: string[]; noNewPrivs: boolean; trace: boolean; preserveFds: number;
+  additionalGids?: string[]; ignorePaused: boolean; cgroup?: string[]; processLabel?: string; apparmor?: string;
+}
+
+/** -g/--additional-gids: each a gid (runc's Int64SliceFlag also takes `1,2` in one word). */
+function parseGids(words: string[]): number[] {
+  return words.flatMap((w) => w.split(',')).map((g) => {
+    if (!/^\d+$/.test(g) || Number(g) > 0xfffffffe) throw new UsageError(`--additional-gids takes gids as numbers, got ${JSON.stringify(g)}`, 'exec');
+    return Number(g);
+  });
+}
+
+/**
+ * --cgroup [CONTROLLER[,CONTROLLER…]:]PATH (runc's): a sub-cgroup of the container's for the process.
+ * cgroup v2 has one tree, so every controller named must name the same path.
+ */
+function parseSubCgroup(words: string[]): string | undefined {
+  const paths = new Set<string>();
+  for (const w of words) {
+    const parts = w.split(':');
+    if (parts.length > 2) throw new UsageError(`invalid --cgroup argument: ${w}`, 'exec');
+    if (parts.length === 1 && words.length !== 1) throw new UsageError(`invalid --cgroup argument: ${w} (missing <controller>: prefix)`, 'exec');
+    paths.add(parts[parts.length - 1]!);
+  }
+  if (paths.size > 1) throw new UsageError(`--cgroup names ${paths.size} different paths; on cgroup v2 every controller is in one tree, so they must be one`, 'exec');
+  return [...paths][0];
+}
+
+/** tsrun applies no LSM confinement: asked for one, it refuses rather than run the process without it. */
+function refuseLsm(args: ExecArgs): void {
+  if (args.apparmor !== undefined && args.apparmor !== '' && args.apparmor !== 'unconfined') {
+    throw new UsageError(`--apparmor ${args.apparmor}: tsrun does not apply AppArmor profiles, so the process would run without it (use "unconfined" or leave it out)`, 'exec');
+  }
+  if (args.processLabel) {
+    throw new UsageError(`--process-label ${args.processLabel}: tsrun does not apply SELinux labels, so the process would run without it`, 'exec');
+  }
 }
 
 /** UID[:GID]; without a GID the container's gid stays (as runc). */
@@ -40,8 +75,15 @@ const command: CommandModule<ExecArgs> = {
     'no-new-privs': { type: 'boolean', default: false, describe: 'set no_new_privs' },
     trace: { type: 'boolean', default: false, describe: 'print every set-up step' },
     ...PRESERVE_FDS_OPTION,
+    'additional-gids': { type: 'string', short: 'g', multiple: true, describe: 'add a supplementary gid (repeatable)' },
+    'ignore-paused': { type: 'boolean', default: false, describe: 'allow exec in a paused container (the process starts frozen)' },
+    cgroup: { type: 'string', multiple: true, describe: 'run the process in an existing sub-cgroup of the container\'s: [CONTROLLER:]PATH' },
+    'process-label': { type: 'string', short: 'l', describe: 'SELinux label: refused (tsrun applies none); empty is accepted' },
+    apparmor: { type: 'string', describe: 'AppArmor profile: refused (tsrun applies none); empty or "unconfined" is accepted' },
   },
   async handler(args) {
+    refuseLsm(args);
+    const subCgroup = args.cgroup ? parseSubCgroup(args.cgroup) : undefined;
     const { execInContainer } = await import('../../container/exec.js');
     const result = await execInContainer({
       root: args.root, id: args.id, tty: args.tty, detach: args.detach, preserveFds: preserveFdsArg(args.preserveFds, 'exec'),
@@ -54,6 +96,9 @@ const command: CommandModule<ExecArgs> = {
       ...(args.user ? { user: parseUser(args.user) } : {}),
       ...(args.cap ? { caps: args.cap } : {}),
       ...(args.noNewPrivs ? { noNewPrivs: true } : {}),
+      ...(args.additionalGids ? { additionalGids: parseGids(args.additionalGids) } : {}),
+      ...(args.ignorePaused ? { ignorePaused: true } : {}),
+      ...(subCgroup !== undefined ? { subCgroup } : {}),
       ...(args.trace ? { trace: traceReporter(args.logFormat) } : {}),
     });
     return result.exitCode;

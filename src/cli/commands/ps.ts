@@ -1,18 +1,41 @@
-// tsrun ps [--format table|json] ID
+// tsrun ps [--format table|json] ID [PS OPTIONS…]
+// As runc: `json` is the container's pids; `table` runs the host's ps (with the options given, -ef by
+// default) and keeps its header and the lines of the container's processes, found by the PID column.
 import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
+import { TsrunError } from '../../errors.js';
 
-const command: CommandModule<{ id: string; format: string }> = {
+/** ps's output cut to its header and the lines whose PID column is one of `pids`. */
+export function filterPsTable(output: string, pids: readonly number[]): string {
+  const lines = output.split('\n');
+  const header = lines[0] ?? '';
+  const pidIndex = header.trim().split(/\s+/).indexOf('PID');
+  if (pidIndex < 0) throw new TsrunError('ps: couldn\'t find PID field in ps output');
+  const wanted = new Set(pids);
+  const kept = lines.slice(1).filter((l) => l.trim() !== '' && wanted.has(Number(l.trim().split(/\s+/)[pidIndex])));
+  return [header, ...kept].join('\n') + '\n';
+}
+
+const command: CommandModule<{ id: string; psArgs: string[]; format: string }> = {
   command: 'ps',
-  describe: 'list the processes of a container (host pids)',
-  positionals: [{ name: 'id', describe: 'container id', required: true }],
+  describe: 'list the processes of a container (host pids): the host\'s `ps -ef` lines of them, or their pids as JSON',
+  positionals: [
+    { name: 'id', describe: 'container id', required: true },
+    { name: 'ps-args', describe: 'options for the host\'s ps (default -ef); its output must have a PID column', variadic: true },
+  ],
+  optionsEndAfterPositionals: 1,
   options: { format: { type: 'string', short: 'f', default: 'table', choices: ['table', 'json'], describe: 'output format' } },
   async handler(args) {
     const { containerProcesses } = await import('../../container/ps.js');
-    const procs = containerProcesses(args.root, args.id);
-    writeSync(1, args.format === 'json'
-      ? JSON.stringify(procs.map((p) => p.pid)) + '\n'
-      : ['PID    CMD', ...procs.map((p) => `${String(p.pid).padEnd(6)} ${p.cmd}`)].join('\n') + '\n');
+    const pids = containerProcesses(args.root, args.id).map((p) => p.pid);
+    if (args.format === 'json') {
+      writeSync(1, JSON.stringify(pids) + '\n');
+      return 0;
+    }
+    const { spawnSync } = await import('node:child_process');
+    const ps = spawnSync('ps', args.psArgs.length ? args.psArgs : ['-ef'], { encoding: 'utf8' });
+    if (ps.error || ps.status !== 0) throw new TsrunError(`ps ${(args.psArgs.length ? args.psArgs : ['-ef']).join(' ')}: ${ps.error?.message ?? `exit status ${ps.status}`}: ${(ps.stdout ?? '') + (ps.stderr ?? '')}`.trim());
+    writeSync(1, filterPsTable(ps.stdout, pids));
     return 0;
   },
 };

@@ -26,6 +26,8 @@ interface RunArgs {
   trace: boolean;
   dryRun: boolean;
   preserveFds: number;
+  keep: boolean;
+  noSubreaper: boolean;
 }
 
 const command: CommandModule<RunArgs> = {
@@ -51,6 +53,10 @@ const command: CommandModule<RunArgs> = {
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
     'dry-run': { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' },
     ...PRESERVE_FDS_OPTION,
+    keep: { type: 'boolean', default: false, describe: 'do not delete the container after it exits (`tsrun delete` does); a detached one stays anyway' },
+    // runc makes itself a subreaper unless told not to; tsrun never is one (the container's processes
+    // are reaped by its init, or by the host's), so the option only restates what tsrun does.
+    'no-subreaper': { type: 'boolean', default: false, describe: 'as runc: no subreaper (tsrun never is one; accepted for compatibility)' },
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
   // pull code, which the startup snapshot leaves out.
@@ -73,7 +79,7 @@ const command: CommandModule<RunArgs> = {
     if (needsPull(args.image, args.store ?? DEFAULT_STORE)) await (await import('../pull.js')).pullForRun(args.image!, args.store ?? DEFAULT_STORE, args.debug);
     const { runContainer } = await import('../../container/run.js');
     const result = await runContainer({
-      root: args.root, detach: args.detach, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring, preserveFds: preserveFdsArg(args.preserveFds, 'run'),
+      root: args.root, detach: args.detach, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring, preserveFds: preserveFdsArg(args.preserveFds, 'run'), keep: args.keep,
       ...(args.image
         ? { image: { ref: args.image, tty: args.tty, keepUpper: args.keepUpper, ...(args.command.length ? { args: args.command } : {}), ...(args.store ? { store: args.store } : {}) } }
         : { bundle }),

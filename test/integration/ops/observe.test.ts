@@ -47,10 +47,11 @@ describe.skipIf(skip !== undefined)(`ops: ps, pause/resume, events, features, in
     expect(readFileSync(`/proc/${child}/cmdline`, 'utf8')).toBe('sleep\x004242\x00');
     const table = await tsrun(root, ['ps', id]);
     expect(table.exitCode).toBe(0);
+    // runc's table: the host's `ps -ef` header and the container's lines.
     const lines = table.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^PID\s+CMD$/);
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${pid}\\s+sh -c .*${bundle.marker}`)));
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${child}\\s+sleep 4242$`)));
+    expect(lines[0]).toMatch(/^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^root\\s+${pid}\\s.*sh -c .*${bundle.marker}`)));
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^root\\s+${child}\\s.*sleep 4242$`)));
     const unknown = await tsrun(root, ['ps', uniqueId('nope')]);
     expect(unknown.exitCode).not.toBe(0);
     expect(unknown.stderr).toMatch(/does not exist/);
@@ -85,18 +86,18 @@ describe.skipIf(skip !== undefined)(`ops: ps, pause/resume, events, features, in
     expect(resumeRunning.stderr).toMatch(/not paused/);
   });
 
-  it.skipIf(!hasCgroup2)('events --stats prints one JSON line of type "stats" with data.cpu.usage_usec', async () => {
+  it.skipIf(!hasCgroup2)('events --stats prints one JSON line of type "stats" with cgroup2.cpu.usage_usec (runc\'s data.cpu.usage.total: ops/runc-options)', async () => {
     const { root, id } = await running();
     const r = await tsrun(root, ['events', '--stats', id]);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.split('\n').filter(Boolean);
     expect(lines).toHaveLength(1);
-    const ev = JSON.parse(lines[0]!) as { type: string; id: string; data: { cpu?: { usage_usec?: unknown } } };
+    const ev = JSON.parse(lines[0]!) as { type: string; id: string; cgroup2: { cpu?: { usage_usec?: unknown } } };
     expect(ev.type).toBe('stats');
     expect(ev.id).toBe(id);
-    expect(typeof ev.data.cpu?.usage_usec).toBe('number');
-    expect(ev.data.cpu!.usage_usec as number).toBeGreaterThan(0);
+    expect(typeof ev.cgroup2.cpu?.usage_usec).toBe('number');
+    expect(ev.cgroup2.cpu!.usage_usec as number).toBeGreaterThan(0);
   });
 
   it('features prints JSON with ociVersionMax and linux.namespaces including "pid"', async () => {

@@ -49,7 +49,7 @@ describe('findCommandIndex and parseGlobalArgs', () => {
   });
   it('parses the globals before the command only, with their defaults', () => {
     expect(parseGlobalArgs(['--log-format=json', 'state', '--root', 'x'])).toEqual({
-      commandIndex: 1, globals: { root: '/run/tsrun', logFormat: 'json', debug: false, help: false, version: false },
+      commandIndex: 1, globals: { root: '/run/tsrun', logFormat: 'json', debug: false, rootless: 'auto', criu: 'criu', help: false, version: false },
     });
   });
   it('refuses a bad global value or an unknown option before the command with exit code 2, naming it', () => {
