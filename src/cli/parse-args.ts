@@ -15,7 +15,7 @@ import type { CommandModule, GlobalArgs, OptionSpec } from './command.js';
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   root: { type: 'string', path: true, default: '/run/tsrun', describe: 'directory for container state' },
-  log: { type: 'string', path: true, describe: 'also append errors and warnings to this file' },
+  log: { type: 'string', path: true, describe: 'write errors and warnings to this file, in --log-format (stderr then gets only an error, as plain text), as runc does' },
   'log-format': { type: 'string', default: 'text', choices: ['text', 'json'], describe: 'format of errors, warnings and --trace' },
   debug: { type: 'boolean', default: false, describe: 'print debug output' },
   // runc's; accepted so that tools passing them work. tsrun needs no cgroup write access it lacks

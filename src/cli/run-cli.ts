@@ -1,22 +1,24 @@
 // Routes argv to one command module (imported lazily), parses its options without yargs, runs it,
 // and turns any error into a message on stderr (text or one JSON line) and a non-zero exit code.
-import { appendFileSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import type { CommandEntry, CommandModule, GlobalArgs } from './command.js';
 import { UsageError, findCommandIndex, parseCommandArgs, parseGlobalArgs } from './parse-args.js';
 import { VERSION } from '../version.js';
+import { appendLog, formatRecord } from './log.js';
 
 export { findCommandIndex } from './parse-args.js';
 
 export function reportError(err: unknown, format: 'text' | 'json', logFile?: string): number {
   const tsErr = err instanceof TsrunError ? err : undefined;
   const message = tsErr ? tsErr.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
-  const line = format === 'json'
-    ? JSON.stringify({ level: 'error', time: new Date().toISOString(), msg: message, ...(tsErr ? tsErr.toJSON() : {}) }) + '\n'
-    : `tsrun: ${message}\n`;
-  writeSync(2, line);
+  const line = formatRecord('error', message, format, tsErr ? tsErr.toJSON() : {});
+  // As runc: the record to the log file when there is one (and the message, plain, on stderr).
   if (logFile) {
-    try { appendFileSync(logFile, line); } catch { /* a broken --log must not mask the real error */ }
+    appendLog(logFile, line);
+    writeSync(2, formatRecord('error', message, 'text'));
+  } else {
+    writeSync(2, line);
   }
   return tsErr ? tsErr.exitCode : 1;
 }

@@ -6,6 +6,7 @@ import { DEFAULT_STORE } from '../../image/store-paths.js';
 import { debugImageMatch } from '../image-debug.js';
 import { traceReporter } from '../reporters/trace.js';
 import { UsageError } from '../parse-args.js';
+import { cliWarner } from '../log.js';
 import { PRESERVE_FDS_OPTION, preserveFdsArg } from '../preserve-fds.js';
 
 interface CreateArgs {
@@ -44,7 +45,7 @@ const command: CommandModule<CreateArgs> = {
       ...(args.pidFile ? { pidFile: args.pidFile } : {}),
       ...(args.consoleSocket ? { consoleSocket: args.consoleSocket } : {}),
       ...(args.trace ? { trace: traceReporter(args.logFormat) } : {}),
-      warn: (m) => void writeSync(2, `tsrun: warning: ${m}\n`),
+      warn: cliWarner(args),
     });
     created.process.release();
     return 0;

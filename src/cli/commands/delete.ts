@@ -1,8 +1,8 @@
 // tsrun delete [--force] ID
 import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
+import { cliWarner } from '../log.js';
 
-const warn = (m: string): void => void writeSync(2, `tsrun: warning: ${m}\n`);
 const note = (m: string): void => void writeSync(2, `tsrun: ${m}\n`);
 
 const command: CommandModule<{ id: string; force: boolean }> = {
@@ -12,7 +12,7 @@ const command: CommandModule<{ id: string; force: boolean }> = {
   options: { force: { type: 'boolean', short: 'f', default: false, describe: 'kill a created or running container first' } },
   async handler(args) {
     const { deleteContainer } = await import('../../container/delete.js');
-    await deleteContainer(args.root, args.id, args.force, warn, note);
+    await deleteContainer(args.root, args.id, args.force, cliWarner(args), note);
     return 0;
   },
 };

@@ -7,6 +7,7 @@ import { debugImageMatch } from '../image-debug.js';
 import { resolveBundleAndId } from '../bundle-arg.js';
 import { traceReporter } from '../reporters/trace.js';
 import { UsageError } from '../parse-args.js';
+import { cliWarner } from '../log.js';
 import { PRESERVE_FDS_OPTION, preserveFdsArg } from '../preserve-fds.js';
 import { RUN_EXIT_STATUS_HELP, runFailureStatus } from '../exit-status.js';
 
@@ -87,7 +88,7 @@ const command: CommandModule<RunArgs> = {
       ...(args.pidFile ? { pidFile: args.pidFile } : {}),
       ...(args.consoleSocket ? { consoleSocket: args.consoleSocket } : {}),
       ...(args.trace ? { trace: traceReporter(args.logFormat) } : {}),
-      warn: (m) => void writeSync(2, `tsrun: warning: ${m}\n`),
+      warn: cliWarner(args),
       note: (m) => void writeSync(2, `tsrun: ${m}\n`),
     });
     if (result.oomKilled) {

@@ -1,8 +1,6 @@
 // tsrun start ID
-import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
-
-const warn = (m: string): void => void writeSync(2, `tsrun: warning: ${m}\n`);
+import { cliWarner } from '../log.js';
 
 const command: CommandModule<{ id: string }> = {
   command: 'start',
@@ -10,7 +8,7 @@ const command: CommandModule<{ id: string }> = {
   positionals: [{ name: 'id', describe: 'container id', required: true }],
   async handler(args) {
     const { startContainer } = await import('../../container/start.js');
-    await startContainer(args.root, args.id, warn);
+    await startContainer(args.root, args.id, cliWarner(args));
     return 0;
   },
 };

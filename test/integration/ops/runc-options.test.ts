@@ -166,3 +166,39 @@ describe.skipIf(skip !== undefined)(`ops: runc's options${skip ? ` [skipped: ${s
     expect(JSON.parse(json.stdout)).toContain(pid);
   });
 });
+
+describe.skipIf(skip !== undefined)(`--log and --log-format as runc${skip ? ` [skipped: ${skip}]` : ''}`, () => {
+  containerTestHooks({ beforeEach, afterEach });
+  afterEach(cleanupLifecycle);
+
+  const runtimes = haveRunc ? ['tsrun', 'runc'] as const : ['tsrun'] as const;
+  for (const runtime of runtimes) {
+    it(`${runtime}: with --log FILE --log-format json an error is a JSON record in FILE and plain text on stderr (containerd reads the file)`, async () => {
+      const root = makeRoot();
+      const log = join(root, '..', 'log.json');
+      const id = uniqueId('nolog');
+      const r = runtime === 'tsrun'
+        ? await tsrun(root, ['--log', log, '--log-format', 'json', 'state', id])
+        : await (async () => { const p = spawnSync('runc', ['--root', root, '--log', log, '--log-format', 'json', 'state', id], { encoding: 'utf8' }); return { exitCode: p.status, stderr: p.stderr, stdout: p.stdout }; })();
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).not.toMatch(/[{}]/);
+      expect(r.stderr).toMatch(/does not exist\n?$/);
+      const records = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string; time: string });
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({ level: 'error', msg: expect.stringMatching(/does not exist/) as unknown as string });
+      expect(typeof records[0]!.time).toBe('string');
+    });
+  }
+
+  it('tsrun: with --log FILE a warning goes to FILE only; without, to stderr in the --log-format', async () => {
+    const root = makeRoot();
+    const log = join(root, '..', 'log.json');
+    const bundle = scriptBundle('true', (s) => { s.linux!.resources = { memory: { swappiness: 0 } }; });
+    const a = await tsrun(root, ['--log', log, '--log-format', 'json', 'run', '--bundle', bundle.dir, uniqueId('w')]);
+    expect(a.stderr).toBe('');
+    expect(a.exitCode).toBe(0);
+    expect(JSON.parse(readFileSync(log, 'utf8').trim())).toMatchObject({ level: 'warning', msg: expect.stringMatching(/swappiness ignored/) as unknown as string });
+    const b = await tsrun(root, ['--log-format', 'json', 'run', '--bundle', bundle.dir, uniqueId('w')]);
+    expect(JSON.parse(b.stderr.trim())).toMatchObject({ level: 'warning' });
+  });
+});
