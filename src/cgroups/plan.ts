@@ -6,6 +6,7 @@ import type { Resources, Spec } from '../oci/types.js';
 import { CONVERTERS } from './controllers/index.js';
 import { DEFAULT_ALLOWED_DEVICES, allowsEverything, normaliseRule } from './devices/rules.js';
 import { resolveCgroupPath } from './path.js';
+import { clientDefault } from './client-defaults.js';
 import type { CgroupHost, CgroupPlan, DeviceRule, FileWrite } from './types.js';
 
 const PREFIX = 'linux.resources';
@@ -16,7 +17,12 @@ const CONTROLLER_ORDER = ['cpuset', 'cpu', 'io', 'memory', 'hugetlb', 'pids', 'r
 export function planCgroup(spec: Spec, id: string, host: CgroupHost): CgroupPlan {
   const resources: Resources = spec.linux?.resources ?? {};
   const { dir, ownedRoot } = resolveCgroupPath(host.mountPoint, spec.linux?.cgroupsPath, id);
-  const writes = CONVERTERS.flatMap((convert) => convert(resources, PREFIX));
+  const defaults: string[] = [];
+  const writes = CONVERTERS.flatMap((convert) => convert(resources, PREFIX)).filter((w) => {
+    const restated = missingController(w, host) ? clientDefault(w, resources) : undefined;
+    if (restated !== undefined) defaults.push(`${w.field} not applied: ${restated}, and ${describeHost(host)}`);
+    return restated === undefined;
+  });
   for (const w of writes) checkControllerAvailable(w, host);
   checkHugepageSizes(resources, host);
   const controllers = [...new Set(writes.map((w) => w.controller).filter((c) => c !== 'cgroup'))].sort(
@@ -29,7 +35,7 @@ export function planCgroup(spec: Spec, id: string, host: CgroupHost): CgroupPlan
     controllers,
     writes,
     deviceRules: planDeviceRules(spec),
-    warnings: ignoredFields(resources),
+    warnings: [...defaults, ...ignoredFields(resources)],
   };
 }
 
@@ -45,8 +51,12 @@ export function describeHost(host: CgroupHost): string {
   return `this host's v2 hierarchy (${host.mountPoint}) has ${has}${hybrid}`;
 }
 
+function missingController(write: FileWrite, host: CgroupHost): boolean {
+  return write.controller !== 'cgroup' && !host.controllers.includes(write.controller);
+}
+
 function checkControllerAvailable(write: FileWrite, host: CgroupHost): void {
-  if (write.controller === 'cgroup' || host.controllers.includes(write.controller)) return;
+  if (!missingController(write, host)) return;
   // Optional writes share their field with a mandatory one of the same controller, so the refusal comes
   // from that one; an optional write alone never blocks a container.
   if (write.optional === true) return;

@@ -66,6 +66,28 @@ function v2ControllersItem(info: CgroupLayoutInfo, text: string | undefined, pro
     fixForMissing(facts.missing, v1Controllers(info), procCgroups === undefined ? undefined : parseProcCgroups(procCgroups))), facts);
 }
 
+/**
+ * What podman, buildah, containerd's ctr and docker need of the v2 controllers with their default
+ * settings: the limits they set by default only restate a cgroup's default, and are dropped with a
+ * warning where the controller is missing (cgroups/client-defaults.ts); a limit a user asks for is not.
+ */
+function clientsItem(info: CgroupLayoutInfo, text: string | undefined): CheckItem | undefined {
+  if (info.v2MountPoint === undefined || text === undefined) return undefined;
+  const have = parseControllerList(text);
+  const lacks = (c: string): boolean => !have.includes(c);
+  if (!lacks('cpu') && !lacks('pids') && !lacks('memory')) {
+    return item('cgroups', 'clients', 'ok', 'podman, buildah, ctr and docker can set every limit they offer (--memory, --cpus, --pids-limit…)');
+  }
+  const notes = [
+    lacks('pids') ? 'podman and buildah set a pids limit of 2048 (containers.conf pids_limit): not applied here, with a warning; --pids-limit N is refused (0 or -1: no limit, fine)' : 'podman and buildah: their default pids limit of 2048 is applied',
+    lacks('cpu') ? '`ctr run` sets cpu shares 1024: not applied here, with a warning; --cpu-shares N (other than 1024), --cpus and --cpu-quota are refused' : '`ctr run`: its cpu shares are applied',
+    'docker sets no limit by default',
+  ];
+  const refused = ['memory', 'cpu', 'pids', 'cpuset', 'io'].filter(lacks);
+  return item('cgroups', 'clients', 'warn', `their defaults run: ${notes.join('; ')}`,
+    `explicit limits need the ${refused.join(', ')} controller${refused.length > 1 ? 's' : ''} in cgroup2 (tsrun refuses them, naming the field); see the README, cgroups on hybrid hosts`);
+}
+
 /** `cpu, memory under /sys/fs/cgroup/` when the mount points share a parent, else each with its path. */
 function describeHierarchies(info: CgroupLayoutInfo): string {
   const withControllers = info.v1Hierarchies.filter((h) => h.controllers.length > 0);
@@ -101,7 +123,7 @@ function v2FeatureItems(info: CgroupLayoutInfo, release: string): CheckItem[] {
 
 export function probeCgroups(input: CgroupInputs): CgroupProbe {
   const layout = findCgroupLayout(parseMountInfo(input.mountinfo));
-  const optional = [v2ControllersItem(layout, input.v2Controllers, input.procCgroups), v1Item(layout)];
+  const optional = [v2ControllersItem(layout, input.v2Controllers, input.procCgroups), clientsItem(layout, input.v2Controllers), v1Item(layout)];
   const items = [layoutItem(layout), ...optional.filter((i): i is CheckItem => i !== undefined), ...v2FeatureItems(layout, input.kernelRelease)];
   return { items, layout, v2Controllers: input.v2Controllers === undefined ? [] : parseControllerList(input.v2Controllers) };
 }

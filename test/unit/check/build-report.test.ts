@@ -11,7 +11,7 @@ describe('buildReport', () => {
     expect(r.blockers).toEqual([]);
     expect(r.kernel).toBe('6.18.44-fc-v769');
     expect(r.items.filter((i) => i.status !== 'ok').map((i) => `${i.area}/${i.name}`)).toEqual([
-      'cgroups/layout', 'cgroups/v2 controllers', 'cgroups/v1 controllers', 'privileges/CapEff', 'privileges/CapBnd',
+      'cgroups/layout', 'cgroups/v2 controllers', 'cgroups/clients', 'cgroups/v1 controllers', 'privileges/CapEff', 'privileges/CapBnd',
     ]);
   });
 

@@ -26,7 +26,7 @@ describe('formatTextReport', () => {
 
   it('wraps at the width and ends with the verdict', () => {
     for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
-    expect(text).toMatch(/tsrun can run containers on this host: 5 items above cost features/);
+    expect(text).toMatch(/tsrun can run containers on this host: 6 items above cost features/);
   });
 
   it('has no escape codes without colour, and colours statuses with it', () => {
