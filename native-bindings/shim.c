@@ -873,6 +873,19 @@ static int run_step(const struct step *s, int index) {
     return 0;
   case TSRUN_OP_MASK: return step_mask(s);
   case TSRUN_OP_REOPEN_DEV_NULL: return step_reopen_dev_null();
+  case TSRUN_OP_FCHDIR: {
+    /* The old root after pivot_root(".", "."): "." from the new root's cwd names the new root, not
+     * the old one stacked on it, so the old root is reached through an fd taken before the pivot
+     * (as runc does). The fd goes at once; a chdir to "/" follows the detach, checked as any chdir. */
+    int slot = (int)s->ints[0];
+    if (slot < 0 || slot >= SLOTS || g_slots[slot] < 0) { errno = EBADF; FAIL("plan"); }
+    int rc = fchdir(g_slots[slot]);
+    int e = errno;
+    close(g_slots[slot]);
+    g_slots[slot] = -1;
+    if (rc < 0) { errno = e; FAIL("fchdir"); }
+    return 0;
+  }
   case TSRUN_OP_CONSOLE: return step_console(s);
   case TSRUN_OP_SETSID:
     if (setsid() < 0) FAIL("setsid");

@@ -85,7 +85,8 @@ enum tsrun_op {
   TSRUN_OP_SECCOMP = 35,    /* int: seccomp(2) flags, then one int per BPF instruction — install the filter */
   TSRUN_OP_UNSHARE = 36,    /* int: CLONE_NEW* flags — unshare(2) (a time namespace, BEFORE_CLONE: see src/namespaces/plan.ts) */
   TSRUN_OP_REOPEN_DEV_NULL = 37, /* stdio (fds 0-2) that is the null device: reopened read-write from the container's /dev/null */
-  TSRUN_OP_MAX = 38
+  TSRUN_OP_FCHDIR = 38,      /* int: slot — fchdir to a kept fd (the old root after pivot_root), then close it */
+  TSRUN_OP_MAX = 39
 };
 
 /* Child → parent reports over the sync socket (SOCK_SEQPACKET, one report per message). */

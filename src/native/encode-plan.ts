@@ -62,7 +62,7 @@ function operands(s: Step): Pick<WireStep, 'ints' | 'strs' | 'words'> {
     case 'chown': return { ints: [s.uid, s.gid], strs: [s.path] };
     case 'chmod': return { ints: [s.mode], strs: [s.path] };
     case 'openKeep': return { ints: [s.flags, s.slot], strs: [s.path] };
-    case 'waitRead': return { ints: [s.slot], strs: [] };
+    case 'waitRead': case 'fchdir': return { ints: [s.slot], strs: [] };
     case 'newKeyring': return { ints: [], strs: [s.name] };
     case 'checkExec': return { ints: [s.args.length, s.env.length], strs: [...s.args, ...s.env] };
     case 'stdinFrom': return { ints: [s.fd], strs: [] };

@@ -24,6 +24,7 @@ export function stepSyscall(s: Step): string {
     case 'waitParent': case 'waitRead': return 'read';
     case 'stdinFrom': return 'dup2';
     case 'reopenDevNull': return 'dup3';
+    case 'fchdir': return 'fchdir';
     case 'mask': return 'mount';
     case 'seccomp': return 'seccomp';
     default: return s.op.toLowerCase();
@@ -35,7 +36,7 @@ export function stepGroup(s: Step): string {
   switch (s.op) {
     case 'sethostname': case 'setdomainname': return 'identity';
     case 'mknod': case 'symlink': return 'devices';
-    case 'pivotRoot': case 'umount': return 'pivot_root';
+    case 'pivotRoot': case 'umount': case 'fchdir': return 'pivot_root';
     case 'mask': return 'lock down';
     case 'setrlimit': case 'console': case 'setsid': case 'umask': case 'reopenDevNull': return 'process';
     case 'bounding': case 'prctl': case 'capset': case 'ambient': case 'setgroups': case 'setresgid': case 'setresuid': return 'privileges';
@@ -62,6 +63,7 @@ export function describeStep(s: Step): string {
     case 'mknod': return `mknod ${s.path} ${s.type} ${s.major}:${s.minor} ${octal(s.mode)}`;
     case 'symlink': return `symlink ${s.linkpath} -> ${s.target}`;
     case 'chdir': return `chdir ${s.path}`;
+    case 'fchdir': return `fchdir to the fd kept in slot ${s.slot}, and close it`;
     case 'pivotRoot': return `pivot_root ${s.newRoot} ${s.putOld}`;
     case 'chroot': return `chroot ${s.path}`;
     case 'sethostname': return `sethostname ${JSON.stringify(s.name)}`;

@@ -32,6 +32,7 @@ export type StepOp =
   | { op: 'setresuid'; uid: number }
   | { op: 'mask'; path: string }
   | { op: 'reopenDevNull' }
+  | { op: 'fchdir'; slot: number }
   | { op: 'console'; rows: number; cols: number; uid: number; gid: number }
   | { op: 'setsid' }
   | { op: 'umask'; mask: number }

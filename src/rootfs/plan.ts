@@ -3,6 +3,7 @@
 // read-only paths, read-only root). Without a mount namespace the same mounts go into the caller's
 // mount table and the process enters the rootfs with chroot (caller-mounts.ts undoes the mounts).
 // Pure: host facts come in through `RootfsContext`.
+import { constants } from 'node:fs';
 import { isAbsolute, posix, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { Mount, Spec } from '../oci/types.js';
@@ -14,6 +15,11 @@ import { parseMountOptions } from './mount-options.js';
 export interface HostView {
   /** 'dir', 'file' (anything that is not a directory), or undefined when the path does not exist. */
   kind(path: string): 'dir' | 'file' | undefined;
+  /**
+   * The mount of tsrun's mount table that holds `path` (the longest mount point above it), and whether
+   * it is shared (`shared:N` in mountinfo); undefined when not known (then it counts as not shared).
+   */
+  mountOf?(path: string): { mountPoint: string; shared: boolean } | undefined;
 }
 
 export interface RootfsContext {
@@ -32,12 +38,46 @@ export interface RootfsContext {
   cgroup2Mount?: string;
 }
 
+/** Slot of the old root's fd across pivot_root (slot 0 is create's exec fifo). */
+const OLD_ROOT_SLOT = 1;
+
 const ROOT_PROPAGATION: Record<string, number> = {
   shared: MS.SHARED, rshared: MS.SHARED | MS.REC, slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC,
   private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };
 
-function prepareSteps(ctx: RootfsContext): Step[] {
+/**
+ * Whether the mount holding the rootfs is still shared once `/` got `flags`: a recursive change
+ * reaches it, a plain one only when it is `/` itself; otherwise it keeps the caller's propagation.
+ */
+export function rootfsParentShared(parent: { mountPoint: string; shared: boolean }, flags: number): boolean {
+  if (flags & MS.REC || parent.mountPoint === '/') return (flags & MS.SHARED) !== 0;
+  return parent.shared;
+}
+
+/**
+ * As runc (prepareRoot): `/` gets linux.rootfsPropagation, or a recursive slave by default, *before*
+ * the config's bind mounts, so that with "shared"/"rshared" a volume bound with "rshared" stays a peer
+ * of the host's mount and mounts made under it reach the host (what CSI drivers and Kubernetes'
+ * Bidirectional propagation rely on). The mount holding the rootfs is made private if it is shared
+ * then: pivot_root refuses a shared parent, and the rootfs's own bind must not reach the host. The
+ * old root is made a recursive slave before it is detached (pivotSteps), so its removal does not
+ * propagate either.
+ */
+function propagationSteps(spec: Spec, ctx: RootfsContext): Step[] {
+  const requested = spec.linux?.rootfsPropagation;
+  const flags = requested ? ROOT_PROPAGATION[requested]! : MS.SLAVE | MS.REC;
+  const steps: Step[] = [requested
+    ? { op: 'mount', source: '', target: '/', fstype: '', data: '', flags, field: 'linux.rootfsPropagation', why: 'the requested propagation of the new mount namespace\'s copy of the host\'s tree, set before the config\'s mounts (as runc does): volumes bound from shared host mounts stay their peers' }
+    : { op: 'mount', source: '', target: '/', fstype: '', data: '', flags, why: 'the new mount namespace starts as a copy of the host\'s; stop mounts made here from propagating back to the host' }];
+  const parent = ctx.host.mountOf?.(ctx.rootfs);
+  if (parent && rootfsParentShared(parent, flags)) {
+    steps.push({ op: 'mount', source: '', target: parent.mountPoint, fstype: '', data: '', flags: MS.PRIVATE, field: 'linux.rootfsPropagation', why: `${parent.mountPoint}, the mount holding the rootfs, is shared: made private here (this namespace only), as pivot_root refuses a shared parent and the rootfs's bind must not reach the host` });
+  }
+  return steps;
+}
+
+function prepareSteps(spec: Spec, ctx: RootfsContext): Step[] {
   if (!ctx.mountNamespace) {
     return [{
       op: 'openRoot', path: ctx.rootfs, field: 'root.path',
@@ -45,12 +85,7 @@ function prepareSteps(ctx: RootfsContext): Step[] {
     }];
   }
   return [
-    {
-      // Always a recursive slave first: pivot_root refuses shared mounts and binding the rootfs onto
-      // itself fails on an unbindable one, so linux.rootfsPropagation is applied after the pivot.
-      op: 'mount', source: '', target: '/', fstype: '', data: '', flags: MS.SLAVE | MS.REC,
-      why: 'the new mount namespace starts as a copy of the host\'s; stop mounts made here from propagating back to the host',
-    },
+    ...propagationSteps(spec, ctx),
     {
       op: 'mount', source: ctx.rootfs, target: ctx.rootfs, fstype: '', data: '', flags: MS.BIND | MS.REC,
       why: 'pivot_root needs the new root to be a mount point: bind the rootfs onto itself', field: 'root.path',
@@ -172,9 +207,11 @@ function pivotSteps(ctx: RootfsContext): Step[] {
     ];
   }
   return [
+    { op: 'openKeep', path: '/', flags: constants.O_RDONLY | constants.O_DIRECTORY, slot: OLD_ROOT_SLOT, why: 'keep the old root: after pivot_root(".", ".") it is reached only through this fd' },
     { op: 'chdir', path: ctx.rootfs, why: 'pivot_root(".", ".") works on the current directory' },
     { op: 'pivotRoot', newRoot: '.', putOld: '.', why: 'make the rootfs `/` so the host tree is unreachable; chroot alone can be escaped', field: 'root.path' },
-    { op: 'mount', source: '', target: '.', fstype: '', data: '', flags: MS.SLAVE | MS.REC, why: 'the old root now sits on top of `/`: make it a slave so detaching it cannot unmount anything on the host' },
+    { op: 'fchdir', slot: OLD_ROOT_SLOT, why: 'into the old root, which now sits on top of `/` (the fd is closed at once)' },
+    { op: 'mount', source: '', target: '.', fstype: '', data: '', flags: MS.SLAVE | MS.REC, why: 'make the old root a recursive slave, so detaching it cannot unmount anything on the host (its mounts may be peers of the host\'s)' },
     { op: 'umount', target: '.', flags: MNT_DETACH, why: 'detach the old root: the host\'s filesystem tree is gone from this mount namespace' },
     { op: 'chdir', path: '/', why: 'start from the new root' },
   ];
@@ -183,9 +220,6 @@ function pivotSteps(ctx: RootfsContext): Step[] {
 function lockdownSteps(spec: Spec): Step[] {
   const linux = spec.linux ?? {};
   const steps: Step[] = [];
-  if (linux.rootfsPropagation) {
-    steps.push({ op: 'mount', source: '', target: '/', fstype: '', data: '', flags: ROOT_PROPAGATION[linux.rootfsPropagation]!, field: 'linux.rootfsPropagation', why: 'the requested propagation of the container\'s root, set after pivot_root (which refuses shared roots)' });
-  }
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     steps.push({ op: 'writeFile', path: `/proc/sys/${key.replace(/\./g, '/')}`, content: value, field: `linux.sysctl.${key}`, why: 'a kernel parameter scoped to the container\'s namespaces' });
   }
@@ -244,7 +278,7 @@ export function planRootfs(spec: Spec, ctx: RootfsContext): { beforePivot: Step[
   if (!ctx.mountNamespace) checkCallerNamespaceLimits(spec, ctx);
   return {
     beforePivot: [
-      ...prepareSteps(ctx),
+      ...prepareSteps(spec, ctx),
       ...(spec.mounts ?? []).flatMap((m, i) => mountSteps(m, i, ctx)),
       ...deviceAndLinkSteps(spec, ctx),
     ],

@@ -132,12 +132,26 @@ describe('buildPlan: rootfs', () => {
     expect(steps[i + 2]).toMatchObject({ op: 'openRoot', path: ctx.rootfs });
   });
 
-  it('starts from a recursive slave root and applies linux.rootfsPropagation after pivot_root', () => {
+  it('starts from a recursive slave root by default; linux.rootfsPropagation replaces it, before the config\'s mounts (as runc)', () => {
+    expect(buildPlan(spec(), ctx).steps.find((s) => s.op === 'mount' && s.target === '/')).toMatchObject({ flags: MS.SLAVE | MS.REC });
     const steps = buildPlan(spec((s) => { s.linux!.rootfsPropagation = 'runbindable'; }), ctx).steps;
-    expect(steps.find((s) => s.op === 'mount' && s.target === '/')).toMatchObject({ flags: MS.SLAVE | MS.REC });
     const prop = indexOf(steps, (s) => s.field === 'linux.rootfsPropagation');
     expect(steps[prop]).toMatchObject({ op: 'mount', target: '/', flags: MS.UNBINDABLE | MS.REC });
-    expect(prop).toBeGreaterThan(indexOf(steps, (s) => s.op === 'pivotRoot'));
+    expect(steps.filter((s) => s.field === 'linux.rootfsPropagation')).toHaveLength(1);
+    expect(prop).toBeLessThan(indexOf(steps, (s) => s.field === 'mounts[0]'));
+  });
+
+  it('makes the mount holding the rootfs private when it is still shared after the root propagation', () => {
+    const host = (shared: boolean, mountPoint = '/bundles') => ({ ...ctx, host: { ...ctx.host, mountOf: () => ({ mountPoint, shared }) } });
+    const privatized = (propagation: 'shared' | 'rshared' | 'rslave' | 'private' | undefined, h: ReturnType<typeof host>): boolean =>
+      buildPlan(spec((s) => { if (propagation) s.linux!.rootfsPropagation = propagation; }), h).steps.some((s) => s.op === 'mount' && s.flags === MS.PRIVATE && s.target === h.host.mountOf().mountPoint);
+    expect(privatized('rshared', host(false))).toBe(true);
+    expect(privatized('shared', host(true))).toBe(true);
+    expect(privatized('shared', host(false))).toBe(false);
+    expect(privatized('shared', host(false, '/'))).toBe(true);
+    expect(privatized('private', host(true))).toBe(true);
+    expect(privatized('rslave', host(true))).toBe(false);
+    expect(privatized(undefined, host(true))).toBe(false);
   });
 
   it('resolves config mounts inside the rootfs and creates their destinations', () => {
@@ -199,7 +213,8 @@ describe('buildPlan: rootfs', () => {
     const pivot = indexOf(steps, (s) => s.op === 'pivotRoot');
     const lastMount = steps.map((s, i) => (s.op === 'mount' && s.inRoot ? i : -1)).reduce((a, b) => Math.max(a, b));
     expect(lastMount).toBeLessThan(pivot);
-    expect(titles(steps.slice(pivot + 1, pivot + 4))).toEqual(['mount (flags) on . (rec,slave)', 'umount2 . (MNT_DETACH)', 'chdir /']);
+    expect(titles(steps.slice(pivot - 2, pivot))).toEqual(['open / and keep it (slot 1)', `chdir ${ctx.rootfs}`]);
+    expect(titles(steps.slice(pivot + 1, pivot + 5))).toEqual(['fchdir to the fd kept in slot 1, and close it', 'mount (flags) on . (rec,slave)', 'umount2 . (MNT_DETACH)', 'chdir /']);
     const mask = indexOf(steps, (s) => s.op === 'mask');
     const sysctl = indexOf(steps, (s) => s.op === 'writeFile' && s.path === '/proc/sys/net/ipv4/ip_forward');
     const ro = indexOf(steps, (s) => s.field === 'root.readonly');
