@@ -141,11 +141,13 @@ for m in $MODULES; do
 done
 
 stage=$(mktemp -d "$BUILD/initramfs.XXXXXX")
-mkdir -p "$stage"/{bin,dev,proc,sys,etc,lib/modules,host,upper,newroot}
+mkdir -p "$stage"/{bin,dev,proc,sys,etc,lib/modules,host,upper,newroot,systemd}
 cp "$BUSYBOX" "$stage/bin/busybox"
 ln -s busybox "$stage/bin/sh"
 cp "$VM_DIR/guest/init" "$stage/init"
 cp "$VM_DIR/guest/stage2" "$stage/stage2"
+# vm/run.sh --systemd: stage 1 installs these in the new root before it starts systemd.
+cp "$VM_DIR/guest/tsrun-vm.target" "$VM_DIR/guest/tsrun-vm.service" "$stage/systemd/"
 chmod 755 "$stage/init" "$stage/stage2"
 : > "$stage/etc/modules"
 for p in "${order[@]}"; do
