@@ -27,8 +27,11 @@ export interface StartOptions {
    * that dies meanwhile takes the half-made container with it.
    */
   early?: boolean;
-  /** Called with the pid as soon as it is known; unless `early`, the child waits until it returns. */
-  beforeGo?: (pid: number) => void;
+  /**
+   * Called with the pid as soon as it is known; unless `early`, the child waits until it returns (or
+   * until the promise it returns settles: systemd's placement is a D-Bus job).
+   */
+  beforeGo?: (pid: number) => void | Promise<void>;
   /** Called once the child has finished its set-up and waits (start gate or hook pause). */
   atWaiting?: () => void;
   /** The plan uses no fd of tsrun's: the child may exec tsrun-init instead of being a fork of Node. */
@@ -223,7 +226,8 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
       proc.pid = pid;
     }
     writeIdMaps(pid, plan, trace);
-    opts.beforeGo?.(pid);
+    const placed = opts.beforeGo?.(pid);
+    if (placed) await placed;
     if (!early) shim.sendByte(syncFd);
     await follow(plan, syncFd, trace, proc, true);
     opts.atWaiting?.();

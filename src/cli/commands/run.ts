@@ -50,7 +50,8 @@ const command: CommandModule<RunArgs> = {
     'dry-run': { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' },
   },
   // An image on disk that is not imported yet needs the import code, which the startup snapshot leaves out.
-  needsFullBundle: (args) => needsImport(args.image, args.store ?? DEFAULT_STORE),
+  // So does the systemd cgroup driver (a D-Bus client).
+  needsFullBundle: (args) => args.systemdCgroup || needsImport(args.image, args.store ?? DEFAULT_STORE),
   async handler(args) {
     // Without --image, `--` only ends the options (runc's `run -- ID`): its one word is the id.
     let target = args.target;
@@ -67,7 +68,7 @@ const command: CommandModule<RunArgs> = {
     if (args.debug && args.image) debugImageMatch(args.image, args.store ?? DEFAULT_STORE);
     const { runContainer } = await import('../../container/run.js');
     const result = await runContainer({
-      root: args.root, detach: args.detach, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring,
+      root: args.root, detach: args.detach, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring, ...(args.systemdCgroup ? { systemdCgroup: true } : {}),
       ...(args.image
         ? { image: { ref: args.image, tty: args.tty, keepUpper: args.keepUpper, ...(args.command.length ? { args: args.command } : {}), ...(args.store ? { store: args.store } : {}) } }
         : { bundle }),
