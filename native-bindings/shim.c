@@ -837,6 +837,9 @@ static int run_step(const struct step *s, int index) {
     return 0;
   case TSRUN_OP_WAIT_READ: return step_wait_read(s, index);
   case TSRUN_OP_SECCOMP: return step_seccomp(s);
+  case TSRUN_OP_UNSHARE:
+    if (unshare((int)s->ints[0]) < 0) FAIL("unshare");
+    return 0;
   case TSRUN_OP_SETNS: {
     int fd = open(s->strs[0], O_RDONLY | O_CLOEXEC);
     if (fd < 0) FAIL("open");

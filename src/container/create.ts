@@ -8,6 +8,7 @@ import type { Spec } from '../oci/types.js';
 import { buildPlan } from '../plan/build.js';
 import type { Plan, Step } from '../plan/types.js';
 import { hostCgroup2Mount, realHost } from '../rootfs/host-view.js';
+import { cgroupNamespaceAfterPlacement } from '../namespaces/plan.js';
 import { beginCallerMounts, finishCallerMounts, removeCallerMounts } from '../rootfs/caller-mounts-host.js';
 import * as shim from '../native/shim.js';
 import { handOverConsole, startProcess, type ContainerProcess } from '../process/parent.js';
@@ -225,7 +226,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     // cgroup (cgroup.kill finds it otherwise), before it mounts in the caller's table, and for hooks
     // (which may ask `tsrun state`). Otherwise the next write has it: one state.json write less.
     const recordInitNow = !cgroup || tracked !== undefined || hasCreateHooks(spec);
-    const start = (fd: number, place?: (pid: number) => void | Promise<void>): Promise<ContainerProcess> => startProcess(plan, {
+    const start = (fd: number, place?: (pid: number) => void | Promise<void>): Promise<ContainerProcess> => startProcess(place ? cgroupNamespaceAfterPlacement(plan) : plan, {
       trace, traceSteps: opts.trace !== undefined, cgroupFd: fd, execInit: true,
       // A foreground run of a container born in its cgroup (or without one) sets up while tsrun
       // loads the device program (and writes its state, if it must now): two cores at work.

@@ -3,7 +3,7 @@
 import { ConfigError } from '../errors.js';
 import type { NamespaceType, Spec } from '../oci/types.js';
 import { CLONE } from '../native/constants.js';
-import type { IdMapPlan, NamespacePlan } from '../plan/types.js';
+import type { IdMapPlan, NamespacePlan, Plan, Step } from '../plan/types.js';
 
 export const NAMESPACE_FLAGS: Record<NamespaceType, number> = {
   pid: CLONE.NEWPID,
@@ -55,6 +55,25 @@ export function planNamespaces(spec: Spec, opts: { runningAsRoot: boolean }): Na
   if (gid.length === 0) throw new ConfigError('linux.gidMappings', 'a new user namespace needs at least one gid mapping');
   // Only a privileged writer may map several gids; an unprivileged one must deny setgroups first.
   return { namespaces, cloneFlags, idMaps: { uid, gid, setgroups: opts.runningAsRoot ? 'allow' : 'deny' } };
+}
+
+/**
+ * For a process placed in its cgroup by pid while it waits (systemd's scope; no clone3), not born in
+ * it: the root of a new cgroup namespace is the cgroup its creator is in when it is made, so it is
+ * made by the process itself after the go-ahead, once placed (runc does the same), not by clone().
+ */
+export function cgroupNamespaceAfterPlacement(plan: Plan): Plan {
+  if (!(plan.cloneFlags & CLONE.NEWCGROUP)) return plan;
+  const step: Step = {
+    op: 'unshare', flags: CLONE.NEWCGROUP, type: 'cgroup', field: 'linux.namespaces',
+    why: 'the cgroup namespace is made now that tsrun has placed the process in its cgroup, so that this cgroup is the root it sees (made by clone, its root would be tsrun\'s cgroup)',
+  };
+  return {
+    ...plan,
+    namespaces: plan.namespaces.filter((n) => !(n.type === 'cgroup' && n.action === 'create')),
+    cloneFlags: plan.cloneFlags & ~CLONE.NEWCGROUP,
+    steps: [step, ...plan.steps],
+  };
 }
 
 /** The text written to /proc/PID/uid_map or gid_map: one "inside outside count" line a mapping. */

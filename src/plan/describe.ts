@@ -39,6 +39,7 @@ export function stepGroup(s: Step): string {
     case 'bounding': case 'prctl': case 'capset': case 'ambient': case 'setgroups': case 'setresgid': case 'setresuid': return 'privileges';
     case 'exec': case 'waitRead': case 'waitParent': case 'openKeep': return 'start';
     case 'seccomp': return 'lock down';
+    case 'unshare': return 'namespaces';
     default: return s.field?.startsWith('linux.readonlyPaths') || s.field?.startsWith('linux.sysctl') || s.field === 'root.readonly' ? 'lock down' : 'rootfs';
   }
 }
@@ -89,6 +90,7 @@ export function describeStep(s: Step): string {
     case 'stdinFrom': return `dup2 fd ${s.fd} (${s.path}) to stdin`;
     case 'waitRead': return `wait for \`tsrun start\` (read slot ${s.slot})`;
     case 'setns': return `setns ${s.type} ${s.path}`;
+    case 'unshare': return `unshare CLONE_NEW${s.type.toUpperCase()} (a new ${s.type} namespace)`;
     case 'seccomp': return `install seccomp filter: ${s.syscalls} syscalls, default ${s.defaultAction}, ${s.instructions} instructions${s.flags ? ` (flags 0x${s.flags.toString(16)})` : ''}`;
   }
 }

@@ -44,6 +44,7 @@ export type StepOp =
   | { op: 'checkExec'; args: string[]; env: string[] }
   | { op: 'newKeyring'; name: string }
   | { op: 'setns'; path: string; nstype: number; type: NamespaceType }
+  | { op: 'unshare'; flags: number; type: NamespaceType }
   | { op: 'seccomp'; /** seccomp(2) flags */ flags: number; /** struct sock_filter[], base64 (plain data for explain --log-format json) */ program: string;
       instructions: number; /** syscall names with a rule on this machine's ABI */ syscalls: number; defaultAction: string };
 
