@@ -91,7 +91,7 @@ export class ScopeHandle implements CgroupHandle {
 }
 
 /** StartTransientUnit and its job; a failed unit of that name is reset and the start retried once. */
-async function startScope(manager: SystemdManager, unit: string, properties: Parameters<SystemdManager['startTransientUnit']>[1]): Promise<void> {
+export async function startScope(manager: SystemdManager, unit: string, properties: Parameters<SystemdManager['startTransientUnit']>[1]): Promise<void> {
   let result: string;
   try {
     result = await manager.startTransientUnit(unit, properties);
