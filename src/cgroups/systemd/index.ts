@@ -1,30 +1,18 @@
 // The systemd cgroup driver (--systemd-cgroup): entry points for src/cgroups/driver.ts, which loads this
 // module only when a container uses it.
-import { statSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { CgroupDriver } from '../driver.js';
 import { CgroupError } from '../errors.js';
 import type { CgroupHandle } from '../manager.js';
 import { planCgroup } from '../plan.js';
-import { SystemdManager } from './manager-api.js';
+import { BOOTED, SystemdManager, systemdBooted } from './manager-api.js';
 import { resolveSystemdPath } from './path.js';
 import { scopeProperties } from './properties.js';
 import { ScopeHandle, type Connect } from './scope.js';
 
-/** sd_booted(3): systemd is the init of this machine (or container) when this is a directory. */
-const BOOTED = '/run/systemd/system';
-
-function booted(): boolean {
-  try {
-    return statSync(BOOTED).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 /** Connects to systemd (refusing a host without it, before anything is made) and returns the driver. */
 export async function systemdDriver(): Promise<CgroupDriver> {
-  if (!booted()) {
+  if (!systemdBooted()) {
     throw new CgroupError(`--systemd-cgroup: systemd is not running as this host's init (no directory ${BOOTED}), so it cannot make the container's scope; leave out --systemd-cgroup`, { file: BOOTED });
   }
   let manager: SystemdManager | undefined;

@@ -7,6 +7,7 @@
 // and it sends every signal to every direct client); then the system bus ($DBUS_SYSTEM_BUS_ADDRESS, or
 // /run/dbus/system_bus_socket), where a match rule asks the bus for JobRemoved. runc's go-systemd tries
 // them in the other order; either reaches the same manager.
+import { statSync } from 'node:fs';
 import { BusConnection, BusConnectionError, DBusError, type BusAddress } from './bus.js';
 import type { Message } from './message.js';
 import { Variant, type DBusValue } from './wire.js';
@@ -17,6 +18,17 @@ const MANAGER = 'org.freedesktop.systemd1.Manager';
 export const PRIVATE_SOCKET = '/run/systemd/private';
 export const SYSTEM_BUS_SOCKET = '/run/dbus/system_bus_socket';
 const JOB_REMOVED_RULE = `type='signal',sender='${DESTINATION}',path='${PATH}',interface='${MANAGER}',member='JobRemoved'`;
+
+/** sd_booted(3): systemd is the init of this machine (or container) when this is a directory. */
+export const BOOTED = '/run/systemd/system';
+
+export function systemdBooted(): boolean {
+  try {
+    return statSync(BOOTED).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 /** A unit property as StartTransientUnit takes it: a name and a variant. */
 export type UnitProperty = [name: string, value: Variant];

@@ -10,15 +10,20 @@
 //   4. the init goes on: its whole set-up runs inside the scope.
 // destroy(): what is left in the cgroup is killed (cgroup.kill), StopUnit waits for systemd to stop
 // the scope (it removes the cgroup, with whatever the container made below it: Delegate=yes), and
-// ResetFailedUnit makes it forget a scope that failed (an OOM kill fails it), as runc does.
-import { existsSync, readFileSync } from 'node:fs';
+// ResetFailedUnit makes it forget a scope that failed, as runc does.
+//
+// systemd stops a scope (and removes its cgroup) as soon as it is empty: when an OOM kill ends the
+// init, memory.events is gone before `run` can read it. So the handle watches memory.events (inotify)
+// from placement on and remembers an oom_kill it saw.
+import { existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join, posix } from 'node:path';
 import { CgroupError } from '../errors.js';
+import { parseFlatKeyed, readCgroupFile } from '../files.js';
 import { adoptCgroup, loadCgroup, type ApplyOptions, type CgroupHandle, type CgroupWriteObserver } from '../manager.js';
 import type { CgroupStats } from '../stats.js';
 import type { CgroupPlan, DeviceRule, SystemdScopePlan } from '../types.js';
 import { DBusError } from './bus.js';
-import { SystemdManager } from './manager-api.js';
+import { SystemdManager, systemdBooted } from './manager-api.js';
 import { withPid } from './properties.js';
 
 /** How a handle reaches systemd: the connection the driver opened, or a new one. */
@@ -28,6 +33,8 @@ export class ScopeHandle implements CgroupHandle {
   readonly bornInside = false;
   /** The cgroupfs handle of the scope's cgroup, once it exists. */
   private inner: CgroupHandle | undefined;
+  private oomSeen = false;
+  private oomWatch: FSWatcher | undefined;
 
   constructor(
     readonly dir: string,
@@ -50,6 +57,21 @@ export class ScopeHandle implements CgroupHandle {
     }
     checkPlacement(pid, plan.mountPoint, this.dir, this.unit);
     this.inner = adoptCgroup(plan, observe, opts);
+    this.watchOom();
+  }
+
+  private watchOom(): void {
+    try {
+      this.oomWatch = watch(join(this.dir, 'memory.events'), { persistent: false }, () => this.noteOom());
+      this.oomWatch.on('error', () => this.oomWatch?.close());
+    } catch {
+      // No memory controller here: no OOM kill to report.
+    }
+  }
+
+  private noteOom(): void {
+    const text = readCgroupFile(this.dir, 'memory.events');
+    if (text !== undefined && (parseFlatKeyed(text)['oom_kill'] ?? 0) > 0) this.oomSeen = true;
   }
 
   private placed(what: string): CgroupHandle {
@@ -65,7 +87,10 @@ export class ScopeHandle implements CgroupHandle {
   async kill(timeoutMs?: number): Promise<void> { if (this.populated()) await this.inner!.kill(timeoutMs); }
   populated(): boolean { return this.inner !== undefined && existsSync(this.dir) && this.inner.populated(); }
   stats(): CgroupStats { return this.placed('read its statistics').stats(); }
-  oomKilled(): boolean { return existsSync(this.dir) && (this.inner?.oomKilled() ?? false); }
+  oomKilled(): boolean {
+    if (existsSync(this.dir)) this.noteOom();
+    return this.oomSeen;
+  }
   setDeviceRules(rules: readonly DeviceRule[] | null): void { this.placed('set its device rules').setDeviceRules(rules); }
   loadDevices(): void { this.inner?.loadDevices(); }
   attachDevices(): void { this.inner?.attachDevices(); }
@@ -76,6 +101,9 @@ export class ScopeHandle implements CgroupHandle {
   }
 
   async destroy(timeoutMs = 10_000): Promise<void> {
+    this.oomWatch?.close();
+    // No systemd running (a machine rebooted without it since): no unit of it exists.
+    if (!this.making && !existsSync(this.dir) && !systemdBooted()) return;
     await this.kill(timeoutMs);
     const manager = await this.connect();
     try {

@@ -222,6 +222,25 @@ describe.skipIf(skip !== undefined)(`tsrun run: errors, --dry-run, --trace${skip
       expect(systemd.exitCode).toBe(1);
     });
 
+    it.skipIf(existsSync('/run/systemd/system'))('delete of a container whose cgroup was a systemd scope runs the systemd driver (full bundle), even without --systemd-cgroup', async () => {
+      const root = mkdtempSync(join(tmpdir(), 'tsrun-it-sdrecord-'));
+      try {
+        const dir = join(root, 'sdrec');
+        const record = { ociVersion: '1.2.0', id: 'sdrec', pid: 0, pidStartTime: '', bundle: SAMPLE_BUNDLE, rootfs: join(SAMPLE_BUNDLE, 'rootfs'), created: new Date().toISOString(),
+          cgroupDir: '/sys/fs/cgroup/system.slice/tsrun-sdrec.scope', cgroupOwnedRoot: '/sys/fs/cgroup/system.slice/tsrun-sdrec.scope', cgroupSystemdUnit: 'tsrun-sdrec.scope', started: true, config: { ociVersion: '1.2.0' } };
+        await execa('mkdir', ['-p', '-m', '0700', dir]);
+        writeFileSync(join(dir, 'state.json'), JSON.stringify(record), { mode: 0o600 });
+        const r = await execa(LAUNCHER, ['--root', root, '--debug', 'delete', 'sdrec'], { reject: false, stdin: 'ignore', cwd: REPO });
+        // Routed to the full bundle when the snapshot serves commands here (the launcher says which it runs).
+        if (/launcher: .*tsrun\.blob/.test(r.stderr)) expect(r.stderr).toMatch(/not in the startup snapshot, running dist\/snapshot\/full\.cjs/);
+        // No systemd runs here, so no scope of it can exist: the state goes.
+        expect(r.exitCode).toBe(0);
+        expect(readdirSync(root)).toEqual([]);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+
     it.skipIf(existsSync('/run/systemd/system')).each(STARTS)('%s: --systemd-cgroup on a host without systemd as init: one line naming the cause, exit 1 (125 for run), nothing left', async (_how, cmd, pre) => {
       const root = mkdtempSync(join(tmpdir(), 'tsrun-it-nosystemd-'));
       try {
