@@ -18,7 +18,7 @@ SNAPSHOT_KEY_TOOL := native-bindings/build/tsrun-snapshot-key
 
 # Debian packages the project needs at build/test time (installed only when missing). zstd: the zstd
 # layer tests compress with its CLI; procps: tests use pgrep.
-DEB_PACKAGES := build-essential busybox-static runc crun hyperfine strace umoci skopeo util-linux iproute2 podman conmon jq python3 zstd procps
+DEB_PACKAGES := build-essential busybox-static runc crun hyperfine strace umoci skopeo util-linux iproute2 podman conmon jq python3 zstd procps containerd
 
 .PHONY: deps deb-deps npm-deps build native bundle typecheck test test-unit test-integration demo clean
 
