@@ -55,6 +55,10 @@ describe.skipIf(reason !== null)(`tsrun --systemd-cgroup with systemd as PID 1${
     expect(['memory.max', 'pids.max', 'cpu.max'].map((f) => readFileSync(join(cg, f), 'utf8').trim())).toEqual([String(32 << 20), '9', '15000 100000']);
     const record = JSON.parse(readFileSync(join(root, 'sd-detached', 'state.json'), 'utf8')) as Record<string, unknown>;
     expect(record).toMatchObject({ cgroupDir: cg, cgroupSystemdUnit: unit });
+    // exec joins the cgroup namespace and the scope (cgroup2 is mounted nsdelegate here, as systemd does).
+    const exec = tsrun(root, ['exec', 'sd-detached', 'tail', '-1', '/proc/self/cgroup']);
+    expect(exec.stderr).toBe('');
+    expect(exec.stdout).toBe('0::/\n');
     // Commands that only use the cgroup need no flag: pause freezes the scope's cgroup.
     expect(tsrun(root, ['pause', 'sd-detached']).status).toBe(0);
     expect(readFileSync(join(cg, 'cgroup.events'), 'utf8')).toMatch(/^frozen 1$/m);
@@ -65,6 +69,21 @@ describe.skipIf(reason !== null)(`tsrun --systemd-cgroup with systemd as PID 1${
     if (/launcher: .*tsrun\.blob/.test(del.stderr)) expect(del.stderr).toMatch(/not in the startup snapshot, running dist\/snapshot\/full\.cjs/);
     expect(del.status).toBe(0);
     expectNothingLeft('sd-detached', unit, marker);
+  });
+
+  it('a createContainer hook runs in the container\'s cgroup namespace and its scope', () => {
+    const marker = 'tsrun-vm-sd-hook';
+    const seen = join(dir, 'hook-cgroup');
+    const b = bundle(dir, 'hook', sh(`true # ${marker}`), (c) => {
+      c.linux.namespaces.push({ type: 'cgroup' });
+      // Before pivot_root: the host's files are still what it sees.
+      c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `tail -1 /proc/self/cgroup > ${seen}`] }] };
+    });
+    const r = tsrun(root, ['--systemd-cgroup', 'run', '--bundle', b, 'sd-hook']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(readFileSync(seen, 'utf8')).toBe('0::/\n');
+    expectNothingLeft('sd-hook', 'tsrun-sd-hook.scope', marker);
   });
 
   it('a nested slice from linux.cgroupsPath, a foreground run: its exit status; the scope is gone at the end', () => {
@@ -92,7 +111,8 @@ describe.skipIf(reason !== null)(`tsrun --systemd-cgroup with systemd as PID 1${
   it('create, start, kill, delete as podman and containerd call them (delete without the flag), and the scope goes', async () => {
     const marker = 'tsrun-vm-sd-lifecycle';
     const b = bundle(dir, 'lifecycle', sh(`exec sleep 1000 # ${marker}`));
-    expect(tsrun(root, ['--systemd-cgroup', 'create', '--bundle', b, 'sd-life']).status).toBe(0);
+    // create's stdio stays with the container: a file, not pipes (spawnSync would wait for them).
+    expect(tsrun(root, ['--systemd-cgroup', 'create', '--bundle', b, 'sd-life'], { out: join(dir, 'lifecycle.out') }).status).toBe(0);
     expect(unitProperties('tsrun-sd-life.scope', 'ActiveState').ActiveState).toBe('active');
     expect(tsrun(root, ['--systemd-cgroup', 'start', 'sd-life']).status).toBe(0);
     expect(tsrun(root, ['--systemd-cgroup', 'kill', 'sd-life', 'KILL']).status).toBe(0);
