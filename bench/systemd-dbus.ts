@@ -34,6 +34,7 @@ async function measure(label: string, bus: boolean, path: string): Promise<void>
     await m.resetFailedUnit(unit);
     m.close();
     connect.push(t1 - t0); start.push(t2 - t1); stop.push(t3 - t2);
+    if (process.env.BENCH_VERBOSE) console.log(i, (t1 - t0).toFixed(1), (t2 - t1).toFixed(1), (t3 - t2).toFixed(1));
   }
   console.log(`${label.padEnd(28)} connect+version ${median(connect).toFixed(2)} ms   StartTransientUnit+job ${median(start).toFixed(2)} ms   kill+StopUnit+job ${median(stop).toFixed(2)} ms   (medians of ${runs})`);
 }

@@ -43,6 +43,8 @@ export async function fakeSystemd(opts: FakeSystemdOptions = {}): Promise<FakeSy
     sockets.add(socket);
     let input = Buffer.alloc(0);
     let authed = false;
+    /** As systemd's sd-bus server: bytes that came in the same read as BEGIN wait for the next read. */
+    let held = false;
     const send = (m: Omit<Message, 'serial' | 'flags' | 'signature' | 'body'> & { signature?: string; body?: DBusValue[] }): void => {
       socket.write(encodeMessage({ flags: 0, serial: ++serial, ...m }));
     };
@@ -94,6 +96,9 @@ export async function fakeSystemd(opts: FakeSystemdOptions = {}): Promise<FakeSy
         if (opts.authReply) { socket.end(); return; }
         authed = true;
         input = input.subarray(begin + 7);
+        if (input.length > 0) { held = true; return; }
+      } else if (held) {
+        held = false;
       }
       for (;;) {
         const length = messageLength(input);

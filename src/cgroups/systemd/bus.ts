@@ -5,8 +5,10 @@
 // bus daemon) and a message bus (dbus-daemon or dbus-broker at /run/dbus/system_bus_socket), where the
 // first message must be Hello and a signal reaches us only through a match rule (AddMatch).
 //
-// Everything is pipelined: the authentication, BEGIN and the first calls go out in one write, and the
-// reply to "AUTH" is read before the first message (the spec allows this; sd-bus clients do it too).
+// AUTH and BEGIN go out together (sd-bus clients do that too); messages wait for the server's OK. The
+// spec would allow sending them at once, but systemd's sd-bus server leaves a message that came in the
+// same read as BEGIN in its buffer until more bytes arrive (seen in the VM lane: the first call was
+// answered only when another was sent, or never), so calls made before OK are queued.
 // The socket keeps Node's event loop alive only while an answer is awaited.
 import { createConnection, type Socket } from 'node:net';
 import { MESSAGE, decodeMessage, encodeMessage, messageLength, type Message } from './message.js';
@@ -67,6 +69,8 @@ export class BusConnection {
   private readonly signals: Message[] = [];
   private input: Buffer = Buffer.alloc(0);
   private authenticated = false;
+  /** Messages made before the server accepted our authentication. */
+  private outbox: Buffer[] = [];
   private failure: Error | undefined;
   private readonly readiness: Promise<void>;
   private onReady: { resolve: () => void; reject: (e: Error) => void } | undefined;
@@ -113,7 +117,8 @@ export class BusConnection {
       timer.unref();
       this.pending.set(serial, { resolve, reject, timer });
       this.updateRef();
-      this.socket.write(bytes);
+      if (this.authenticated) this.socket.write(bytes);
+      else this.outbox.push(bytes);
     });
   }
 
@@ -186,6 +191,8 @@ export class BusConnection {
       throw new Error(`authentication (EXTERNAL, uid ${process.getuid?.() ?? 0}) refused: ${JSON.stringify(line.slice(0, 200))}`);
     }
     this.authenticated = true;
+    if (this.outbox.length > 0) this.socket.write(Buffer.concat(this.outbox));
+    this.outbox = [];
     this.onReady?.resolve();
     this.updateRef();
     return true;

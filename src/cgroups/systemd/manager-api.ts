@@ -53,8 +53,8 @@ export class SystemdManager {
   private constructor(private readonly bus: BusConnection, private readonly versionReply: Promise<number>) {}
 
   /**
-   * Connects to the first address that authenticates us. The version query (and, on a bus, the match
-   * rule for JobRemoved) is sent in the same write, so it costs no round trip of its own.
+   * Connects to the first address that authenticates us. The version query (and, on a bus, Hello and
+   * the match rule for JobRemoved) go out as soon as it has: its answer is awaited only by version().
    */
   static async connect(addresses: BusAddress[] = systemdAddresses()): Promise<SystemdManager> {
     const reasons: string[] = [];
