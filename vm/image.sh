@@ -36,10 +36,12 @@ MODULES="virtio_pci virtio_console virtio_blk virtiofs overlay bfq"
 # ---- host packages ---------------------------------------------------------------------------------
 # qemu-system-x86 (its qemu-system-common ships /usr/lib/qemu/virtiofsd in bookworm's qemu 7.2; no
 # separate virtiofsd package exists there), busybox-static (guest userland, and depmod/cpio for the build),
-# xz-utils (the kernel image is xz-compressed), util-linux (unshare/mount for virtiofsd's read-only view).
+# xz-utils (the kernel image is xz-compressed), util-linux (unshare/mount for virtiofsd's read-only view),
+# systemd and dbus (vm/run.sh --systemd boots the host's /lib/systemd/systemd; a test starts its system
+# bus): installed, never started on the host.
 need_pkgs() {
   local missing="" p
-  for p in qemu-system-x86 busybox-static xz-utils util-linux; do
+  for p in qemu-system-x86 busybox-static xz-utils util-linux systemd dbus; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
   done
   if [ -n "$missing" ]; then
