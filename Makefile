@@ -17,8 +17,10 @@ SNAPSHOT_KEY := dist/tsrun.blob.key
 SNAPSHOT_KEY_TOOL := native-bindings/build/tsrun-snapshot-key
 
 # Debian packages the project needs at build/test time (installed only when missing). zstd: the zstd
-# layer tests compress with its CLI; procps: tests use pgrep.
-DEB_PACKAGES := build-essential busybox-static runc crun hyperfine strace umoci skopeo util-linux iproute2 podman conmon jq python3 zstd procps containerd
+# layer tests compress with its CLI; procps: tests use pgrep. docker-registry (the CNCF distribution
+# server), apache2-utils (htpasswd) and openssl: the registry tests run a real registry on 127.0.0.1,
+# with basic auth and a self-signed certificate.
+DEB_PACKAGES := build-essential busybox-static runc crun hyperfine strace umoci skopeo util-linux iproute2 podman conmon jq python3 zstd procps docker-registry apache2-utils openssl containerd
 
 .PHONY: deps deb-deps npm-deps build native bundle typecheck test test-unit test-integration demo clean
 

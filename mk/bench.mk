@@ -19,3 +19,9 @@ bench-lifecycle: deb-deps build samples
 .PHONY: bench-lazy
 bench-lazy: build samples
 	bench/lazy-functions.sh
+
+# `make bench-pull`: `tsrun image pull` of a multi-layer image from a local docker-registry against
+# `skopeo copy` + `tsrun image import` and `podman pull`, in one hyperfine run (RUNS=N, default 5).
+.PHONY: bench-pull
+bench-pull: deb-deps build
+	$(if $(RUNS),BENCH_RUNS=$(RUNS) )bench/image-pull.sh

@@ -1,11 +1,14 @@
 /*
  * tsrun native shim — see shim.h for why it exists and the plan's wire format.
  *
- * Two halves:
- *  - parent side (runs on Node's main thread, may allocate): decode the plan into C structs,
- *    make the sync socket, clone the child, hand pid + socket back to TypeScript.
- *  - child side (a fork of a multi-threaded process): may only use raw syscalls — no malloc,
- *    no stdio, no locks — because another thread may have held any lock at clone time.
+ * One file, two programs:
+ *  - libtsrun-shim.so, loaded by Node through koffi. It decodes a plan to check it, makes the sync
+ *    socket and starts the container side, and does the few syscalls Node lacks (SCM_RIGHTS, pidfds,
+ *    bpf, terminal modes…). It never lets a copy of Node into a container: the process it clones
+ *    borrows Node's memory only until it execs tsrun-init (see "starting the container side").
+ *  - tsrun-init (-DTSRUN_INIT_PROGRAM, static): the container side. A small single-threaded program,
+ *    so it may setns into any namespace and clone a user namespace; it runs the plan's steps with
+ *    plain syscalls and execs the container's program.
  */
 #include "shim.h"
 
@@ -18,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -99,12 +103,14 @@ struct join {
 
 struct plan {
   uint64_t clone_flags;
-  uint32_t flags, preserve_fds, n_joins, n_steps;
+  uint32_t flags, preserve_fds, n_pass, n_joins, n_steps;
+  int32_t pass_fds[TSRUN_MAX_PASS_FDS];
   struct join *joins;
   struct step *steps;
 };
 
-/* ------------------------------------------------------------------ decoding (parent side) */
+
+/* ------------------------------------------------------------------ decoding (both sides: Node checks, tsrun-init runs) */
 
 struct reader {
   const uint8_t *p, *end;
@@ -154,6 +160,9 @@ static int decode_plan(const uint8_t *buf, uint32_t len, struct plan *pl, int *b
   pl->clone_flags = rd(&r, 8);
   pl->flags = (uint32_t)rd(&r, 4);
   pl->preserve_fds = (uint32_t)rd(&r, 4);
+  pl->n_pass = (uint32_t)rd(&r, 4);
+  if (r.bad || pl->n_pass > TSRUN_MAX_PASS_FDS || pl->preserve_fds > 1u << 20) return -EPROTO;
+  for (uint32_t i = 0; i < pl->n_pass; i++) pl->pass_fds[i] = (int32_t)rd(&r, 4);
   pl->n_joins = (uint32_t)rd(&r, 4);
   if (r.bad || pl->n_joins > 16) return -EPROTO;
   pl->joins = calloc(pl->n_joins + 1, sizeof *pl->joins);
@@ -184,7 +193,28 @@ static int decode_plan(const uint8_t *buf, uint32_t len, struct plan *pl, int *b
   return r.p == r.end ? 0 : -EPROTO;
 }
 
-/* ------------------------------------------------------------------ child side: helpers */
+
+/* ------------------------------------------------------------------ helpers of both sides */
+
+static void copy_name(char *dst, const char *src, size_t cap) {
+  size_t i = 0;
+  for (; src[i] && i + 1 < cap; i++) dst[i] = src[i];
+  dst[i] = 0;
+}
+
+/* "/proc/self/fd/N" without snprintf (which may allocate). */
+static void fd_path(char out[32], int fd) {
+  const char *prefix = "/proc/self/fd/";
+  char digits[12];
+  int n = 0, i = 0;
+  do { digits[n++] = (char)('0' + fd % 10); fd /= 10; } while (fd > 0 && n < 11);
+  for (; prefix[i]; i++) out[i] = prefix[i];
+  while (n > 0) out[i++] = digits[--n];
+  out[i] = 0;
+}
+
+#ifdef TSRUN_INIT_PROGRAM
+/* ------------------------------------------------------------------ tsrun-init: helpers */
 
 static int g_sync_fd = -1;
 static int g_pdeathsig = 0;
@@ -195,12 +225,6 @@ static uint64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void copy_name(char *dst, const char *src, size_t cap) {
-  size_t i = 0;
-  for (; src[i] && i + 1 < cap; i++) dst[i] = src[i];
-  dst[i] = 0;
 }
 
 static void send_report(uint32_t kind, int step, int err, int value, uint64_t t0, uint64_t t1, int fd_to_pass) {
@@ -234,17 +258,6 @@ static void send_report(uint32_t kind, int step, int err, int value, uint64_t t0
 
 /* Fail with the syscall's name recorded: every step returns -errno through this. */
 #define FAIL(name) do { g_syscall = (name); return -errno; } while (0)
-
-/* "/proc/self/fd/N" without snprintf (which may allocate). */
-static void fd_path(char out[32], int fd) {
-  const char *prefix = "/proc/self/fd/";
-  char digits[12];
-  int n = 0, i = 0;
-  do { digits[n++] = (char)('0' + fd % 10); fd /= 10; } while (fd > 0 && n < 11);
-  for (; prefix[i]; i++) out[i] = prefix[i];
-  while (n > 0) out[i++] = digits[--n];
-  out[i] = 0;
-}
 
 static int openat2_in_root(const char *path, int flags) {
   struct open_how how;
@@ -371,7 +384,7 @@ static int step_target(const struct step *s, const char *path, int mkdir_kind, c
   return rc;
 }
 
-/* ------------------------------------------------------------------ child side: steps */
+/* ------------------------------------------------------------------ tsrun-init: steps */
 
 static int step_mount(const struct step *s) {
   if (s->n_str < 4 || s->n_int < 2) { errno = EINVAL; FAIL("plan"); }
@@ -588,9 +601,9 @@ static int step_setgroups(const struct step *s) {
   gid_t gids[256];
   size_t n = s->n_int < 256 ? s->n_int : 256;
   for (size_t i = 0; i < n; i++) gids[i] = (gid_t)s->ints[i];
-  /* The raw syscall, not glibc's setgroups(): in a process glibc believes is multi-threaded (our
-   * child inherited Node's thread list) the wrapper broadcasts the change to every thread under a
-   * lock another thread may have held at clone time — and waits forever. Same for setresuid/gid. */
+  /* The raw syscall, as for setresuid/gid: the change is this process's alone. glibc's wrappers also
+   * broadcast it to every thread they know of; harmless in single-threaded tsrun-init, but they
+   * hung forever back when this code ran in forks of Node, whose thread list they inherited. */
   if (syscall(SYS_setgroups, n, gids) < 0) FAIL("setgroups");
   return 0;
 }
@@ -758,6 +771,23 @@ static int step_seccomp(const struct step *s) {
   return 0;
 }
 
+/*
+ * chdir, then the check runc 1.1.12 added for CVE-2024-21626: a directory reached through a leaked
+ * fd or a magic link (/proc/self/fd/N, /proc/<pid>/cwd, /proc/<pid>/root) may lie outside the
+ * process's root, and the raw getcwd syscall then returns a path that does not start with '/'
+ * ("(unreachable)/…"). EXDEV with getcwd names that case for the parent.
+ */
+static int step_chdir(const struct step *s) {
+  if (chdir(s->strs[0]) < 0) FAIL("chdir");
+  char cwd[4096];
+  if (syscall(SYS_getcwd, cwd, sizeof cwd) < 0) FAIL("getcwd");
+  if (cwd[0] != '/') {
+    errno = EXDEV;
+    FAIL("getcwd");
+  }
+  return 0;
+}
+
 static int run_step(const struct step *s, int index) {
   switch (s->op) {
   case TSRUN_OP_MOUNT: return step_mount(s);
@@ -771,9 +801,7 @@ static int run_step(const struct step *s, int index) {
   case TSRUN_OP_MKDIR: return step_mkdir(s);
   case TSRUN_OP_MKNOD: return step_mknod(s);
   case TSRUN_OP_SYMLINK: return step_symlink(s);
-  case TSRUN_OP_CHDIR:
-    if (chdir(s->strs[0]) < 0) FAIL("chdir");
-    return 0;
+  case TSRUN_OP_CHDIR: return step_chdir(s);
   case TSRUN_OP_PIVOT_ROOT:
     if (syscall(SYS_pivot_root, s->strs[0], s->strs[1]) < 0) FAIL("pivot_root");
     return 0;
@@ -855,24 +883,59 @@ static int run_step(const struct step *s, int index) {
   }
 }
 
+/* ------------------------------------------------------------------ tsrun-init: the container process */
+
+/*
+ * Closes every fd but 0-2, the preserved range 3..3+N-1 (fds of tsrun's caller that the config hands
+ * to the container), the sync socket, `extra` and the fds the plan names. Closed, not marked
+ * close-on-exec: a directory fd that is still open while the plan resolves paths and chdirs is a
+ * way out of the root (CVE-2024-21626: process.cwd = /proc/self/fd/N, then `..`). Whatever tsrun's
+ * caller left inheritable crossed the exec of tsrun-init; here it ends, before the first path.
+ */
+static int close_unlisted_fds(const struct plan *pl, int sync_fd, int extra) {
+  int keep[TSRUN_MAX_PASS_FDS + 2];
+  int n = 0;
+  keep[n++] = sync_fd;
+  if (extra >= 0) keep[n++] = extra;
+  for (uint32_t i = 0; i < pl->n_pass; i++) keep[n++] = pl->pass_fds[i];
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) { int t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t; }
+  unsigned lo = 3 + pl->preserve_fds;
+  for (int i = 0; i < n; i++) {
+    if (keep[i] < 0 || (unsigned)keep[i] < lo) continue;
+    if ((unsigned)keep[i] > lo && syscall(SYS_close_range, lo, (unsigned)keep[i] - 1, 0) < 0) return -errno;
+    lo = (unsigned)keep[i] + 1;
+  }
+  if (syscall(SYS_close_range, lo, ~0U, 0) < 0) return -errno;
+  return 0;
+}
+
 static void reset_signals(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = SIG_DFL;
-  /* Node ignores SIGPIPE and libuv installs handlers that write into pipes shared with the parent:
-   * none of that may survive into the container. */
+  /* Node ignores SIGPIPE, and an ignored signal stays ignored across execve: none of tsrun's
+   * dispositions may reach the container's program. */
   for (int sig = 1; sig < _NSIG; sig++)
     if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &sa, NULL);
 }
 
-static _Noreturn void child_main(struct plan *pl) {
+/*
+ * The container process: runs the plan, then execs. `cgroup_fd`: the container's cgroup directory,
+ * inherited from the first stage of a two-stage spawn (CLONE_INTO_CGROUP needed it), or -1.
+ */
+static _Noreturn void child_main(struct plan *pl, int cgroup_fd) {
+  /* A directory of the host: gone before anything else happens here. */
+  if (cgroup_fd >= 0) close(cgroup_fd);
   reset_signals();
-  /* Until it execs, this process is a copy of tsrun: nothing in the container may open its
-   * /proc/<pid>/exe (the host's node binary) or fds (CVE-2019-5736 class). execve resets the flag. */
+  /* Until the container's program replaces it, nothing in the container may open this process's
+   * /proc/<pid>/exe, mem or fds (CVE-2019-5736 class). tsrun-init's main set it already (its own
+   * execve made it dumpable again); a clone inherits it. The final execve resets it. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   g_pdeathsig = (pl->flags & TSRUN_PLAN_PDEATHSIG) != 0;
   if (g_pdeathsig) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  /* Nothing the Node process had open may leak into the container (CVE-2016-9962 class). */
+  /* What is left besides 0-2 and the preserved range (the sync socket, the fds the plan names) is
+   * used by the steps but must not reach the container's program. */
   syscall(SYS_close_range, 3 + pl->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
   umask(0);
   if ((pl->flags & TSRUN_PLAN_WAIT_GO) && wait_parent() < 0) _exit(126);
@@ -897,9 +960,7 @@ static _Noreturn void child_main(struct plan *pl) {
   _exit(127);
 }
 
-/* ------------------------------------------------------------------ spawning (parent side) */
-
-/* fork-like clone: the child returns 0 on this same stack, with a private copy of memory. */
+/* fork-like clone (of tsrun-init, a small process): the child returns 0 on this same stack. */
 static pid_t clone_child(uint64_t flags, int cgroup_fd) {
   if (cgroup_fd >= 0) {
     struct clone_args args;
@@ -914,16 +975,15 @@ static pid_t clone_child(uint64_t flags, int cgroup_fd) {
 }
 
 /*
- * Joining a PID namespace only affects children, and setns into a user/mount namespace needs a
- * single-threaded caller: so when the plan joins namespaces, an intermediate process joins them and
- * clones the container process with CLONE_PARENT (it becomes Node's child), reports its pid, exits.
+ * The first stage of a two-stage spawn, for plans that join namespaces (`exec`, hooks that run in
+ * the container, a config naming namespace paths) or make a user namespace. Joining a PID namespace
+ * only moves children, and an execve in a new user namespace before the parent wrote uid_map would
+ * drop every capability; so this process (tsrun-init in tsrun's namespaces, single-threaded, never
+ * Node: setns into a mount or user namespace needs that) joins, then clones the container process
+ * with CLONE_PARENT, so that it is Node's child (Node waits for it and writes its id maps), reports
+ * its pid and exits.
  */
-static _Noreturn void intermediate_main(struct plan *pl, int cgroup_fd) {
-  reset_signals();
-  /* Non-dumpable before joining: processes inside the container must not be able to open
-   * /proc/<pid>/exe (the host's node binary), mem or fds of this copy of tsrun (CVE-2019-5736 class).
-   * The flag is inherited by the container process and reset by its execve. */
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+static _Noreturn void stage1_main(struct plan *pl, int cgroup_fd) {
   /* Open every namespace first: once the mount namespace is joined, /proc is the container's and
    * the /proc/<host pid>/ns/ paths no longer resolve. */
   int fds[16];
@@ -944,7 +1004,7 @@ static _Noreturn void intermediate_main(struct plan *pl, int cgroup_fd) {
     close(fds[i]);
   }
   pid_t pid = clone_child(pl->clone_flags | CLONE_PARENT, cgroup_fd);
-  if (pid == 0) child_main(pl);
+  if (pid == 0) child_main(pl, cgroup_fd);
   if (pid < 0) {
     g_syscall = cgroup_fd >= 0 ? "clone3" : "clone";
     send_report(TSRUN_REPORT_STEP_FAILED, -1, errno, 0, 0, 0, -1);
@@ -954,45 +1014,205 @@ static _Noreturn void intermediate_main(struct plan *pl, int cgroup_fd) {
   _exit(0);
 }
 
+/* Reports a failure before the first step (step -1: "creating the container process failed"). */
+static _Noreturn void init_fail(const char *what, int err) {
+  g_syscall = what;
+  send_report(TSRUN_REPORT_STEP_FAILED, -1, err, 0, 0, 0, -1);
+  _exit(127);
+}
+
+/* A decimal fd number, or -1. */
+static int parse_fd(const char *s) {
+  long v = 0;
+  if (!*s) return -1;
+  for (; *s; s++) {
+    if (*s < '0' || *s > '9' || v > 1 << 24) return -1;
+    v = v * 10 + (*s - '0');
+  }
+  return (int)v;
+}
+
 /*
- * The usual path: clone3(CLONE_VM|CLONE_VFORK) and exec tsrun-init (this file built as a static
- * program) right away, as posix_spawn does. A fork of Node would copy the page tables of its ~50 MB
- * and turn every page either process writes afterwards into a copy-on-write fault (~1-2 ms of `run`,
- * on both sides); here the child borrows Node's memory only until its execve, while Node waits.
- * clone3 keeps CLONE_INTO_CGROUP (writing cgroup.procs instead costs an RCU grace period, ~10 ms).
- * tsrun-init reads the plan from a memfd and runs child_main as a forked child would.
- * Not for plans that join namespaces (setns needs the intermediate) or make a user namespace (an
- * execve there before the parent writes uid_map would drop every capability), and only where the
- * trampoline below exists (x86-64): elsewhere the child is forked as before.
+ * tsrun-init SYNC_FD PLAN_FD run|spawn CGROUP_FD|-1: started by tsrun_spawn (below) and never by
+ * hand. `run`: this process was cloned in the container's new namespaces and cgroup and runs the
+ * plan; `spawn`: it is the first stage of a two-stage spawn (stage1_main).
  */
-#if defined(__x86_64__)
-#define TSRUN_HAVE_VFORK_EXEC 1
+int main(int argc, char **argv) {
+  /* execve made this process dumpable again; nothing in a container may open its exe (see child_main). */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  int sync_fd = argc == 5 ? parse_fd(argv[1]) : -1;
+  int plan_fd = argc == 5 ? parse_fd(argv[2]) : -1;
+  int two_stage = argc == 5 && strcmp(argv[3], "spawn") == 0;
+  int cgroup_fd = argc == 5 && strcmp(argv[4], "-1") != 0 ? parse_fd(argv[4]) : -1;
+  if (argc != 5 || sync_fd < 3 || plan_fd < 3 || (!two_stage && strcmp(argv[3], "run") != 0) ||
+      (cgroup_fd < 0 && strcmp(argv[4], "-1") != 0) || (cgroup_fd >= 0 && !two_stage)) {
+    static const char msg[] = "tsrun-init: started by tsrun for a container's set-up, not by hand\n";
+    if (write(2, msg, sizeof msg - 1) < 0) {}
+    return 2;
+  }
+  g_sync_fd = sync_fd;
+  /* EOF on this socket tells tsrun that the container process exec'd. */
+  if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0) _exit(126);
+  struct stat st;
+  if (fstat(plan_fd, &st) < 0) init_fail("fstat(plan)", errno);
+  uint8_t *buf = malloc((size_t)st.st_size + 1);
+  if (!buf) init_fail("malloc(plan)", ENOMEM);
+  for (off_t done = 0; done < st.st_size;) {
+    ssize_t n = pread(plan_fd, buf + done, (size_t)(st.st_size - done), done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) init_fail("read(plan)", n < 0 ? errno : EIO);
+    done += n;
+  }
+  close(plan_fd);
+  struct plan pl;
+  int bad_step;
+  int rc = decode_plan(buf, (uint32_t)st.st_size, &pl, &bad_step);
+  free(buf);
+  if (rc < 0) {
+    free_plan(&pl);
+    init_fail("decode plan", -rc);
+  }
+  rc = close_unlisted_fds(&pl, sync_fd, cgroup_fd);
+  if (rc < 0) init_fail("close_range", -rc);
+  if (two_stage) stage1_main(&pl, cgroup_fd);
+  child_main(&pl, -1);
+}
+#endif /* TSRUN_INIT_PROGRAM */
+
+#ifndef TSRUN_INIT_PROGRAM
+/* ------------------------------------------------------------------ starting the container side (Node's side) */
+
+/*
+ * Why the container side never runs a writable host file (CVE-2019-5736 class): a process inside a
+ * container can take an O_PATH fd on /proc/<pid>/exe of any process tsrun puts there and, once the
+ * file no longer runs (ETXTBSY), reopen it for writing through /proc/self/fd/N. A fork of Node would
+ * hand it the host's node; tsrun-init exec'd from its path, the host's tsrun-init. So tsrun-init is
+ * exec'd from one of two copies the container cannot write, made once per tsrun command:
+ *  - a read-only bind mount of it that is in no mount table: open_tree(OPEN_TREE_CLONE), made
+ *    read-only with mount_setattr, opened O_PATH, then the tree's own fd is closed, which dissolves
+ *    the mount. What is left cannot be made writable by whoever catches it: mount_setattr refuses a
+ *    mount that is in no namespace, and so do bind mounts and open_tree clones of it (their source
+ *    must be in the caller's namespace). It leaves nothing behind and propagates nowhere; ~0.06 ms.
+ *  - where that is refused (no CAP_SYS_ADMIN, as rootless; kernels before 5.12): a sealed memfd
+ *    copy (F_SEAL_WRITE|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_SEAL), ~0.25-0.45 ms for its 0.9 MB, and
+ *    its exec a little slower (bench/exe-protection.c measures both).
+ */
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+static int g_init_fd = -1;
+static int g_init_kind; /* TSRUN_INIT_READ_ONLY_MOUNT or TSRUN_INIT_SEALED_MEMFD */
+static char g_init_for[4096];
+
+/* The read-only detached bind mount of `path`, as an O_PATH fd; -errno on failure. */
+static int init_read_only_mount(const char *path) {
+  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (tree < 0) return -errno;
+  struct tsrun_mount_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+    int e = errno;
+    close(tree);
+    return -e;
+  }
+  char p[32];
+  fd_path(p, tree);
+  int fd = open(p, O_PATH | O_CLOEXEC);
+  int e = errno;
+  /* The last fd of the tree: closing it unmounts the tree from its anonymous namespace. The O_PATH
+   * fd keeps the (read-only) mount alive, and an exec from it runs a file on that mount. */
+  close(tree);
+  return fd < 0 ? -e : fd;
+}
+
+/* A sealed memfd copy of `path` (with its execute bits), or -errno. */
+static int init_sealed_copy(const char *path) {
+  int src = open(path, O_RDONLY | O_CLOEXEC);
+  if (src < 0) return -errno;
+  struct stat st;
+  int fd = -1, e = 0;
+  if (fstat(src, &st) < 0) { e = errno; goto out; }
+  if (!S_ISREG(st.st_mode)) { e = EACCES; goto out; }
+  fd = (int)syscall(SYS_memfd_create, "tsrun-init", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (fd < 0 && errno == EINVAL) fd = (int)syscall(SYS_memfd_create, "tsrun-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) { e = errno; goto out; }
+  for (off_t done = 0; done < st.st_size;) {
+    ssize_t n = sendfile(fd, src, NULL, (size_t)(st.st_size - done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) { e = n < 0 ? errno : EIO; goto out; }
+    done += n;
+  }
+  /* The copy is as executable as the file (a memfd starts 0777), and never writable again. */
+  if (fchmod(fd, st.st_mode & 0555) < 0 ||
+      fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+    e = errno;
+out:
+  close(src);
+  if (e) {
+    if (fd >= 0) close(fd);
+    return -e;
+  }
+  return fd;
+}
+
+/* The fd tsrun-init is exec'd from, made on first use by this process (one tsrun command). */
+static int init_program(const char *path, int sealed_copy) {
+  int kind = sealed_copy ? TSRUN_INIT_SEALED_MEMFD : 0;
+  if (g_init_fd >= 0 && strcmp(g_init_for, path) == 0 && (!kind || kind == g_init_kind)) return g_init_fd;
+  if (g_init_fd >= 0) close(g_init_fd);
+  g_init_fd = -1;
+  if (strlen(path) >= sizeof g_init_for) return -ENAMETOOLONG;
+  int fd = sealed_copy ? -EPERM : init_read_only_mount(path);
+  g_init_kind = TSRUN_INIT_READ_ONLY_MOUNT;
+  if (fd < 0) {
+    fd = init_sealed_copy(path);
+    g_init_kind = TSRUN_INIT_SEALED_MEMFD;
+  }
+  if (fd < 0) return fd;
+  g_init_fd = fd;
+  strcpy(g_init_for, path);
+  return fd;
+}
 
 struct init_exec {
-  const char *path;
+  int init_fd;
   char **argv;
-  int fds[5];   /* passed on: close-on-exec cleared in the child's own fd table */
+  int fds[TSRUN_MAX_PASS_FDS + 8]; /* passed on: close-on-exec cleared in the child's own fd table */
   int n_fds;
-  int err;      /* set by the child when execve fails (the memory is shared until then) */
+  int err; /* set by the child when execveat fails (the memory is shared until then) */
 };
 
-/* The child's stack between clone3 and execve (Node's main thread is suspended meanwhile). */
-static char g_vfork_stack[64 * 1024] __attribute__((aligned(16)));
-
-/* Runs in the child on g_vfork_stack; only syscalls, nothing that touches Node's state. */
-__attribute__((used, noinline, noreturn)) static void exec_init_child(struct init_exec *x) {
+/*
+ * The child between clone and execveat, on g_vfork_stack, while Node's thread waits (CLONE_VFORK).
+ * It shares Node's memory, so it only makes syscalls: no allocation, no lock, nothing of Node's.
+ */
+static int exec_init_child(void *arg) {
+  struct init_exec *x = arg;
   for (int i = 0; i < x->n_fds; i++) {
     int fl = fcntl(x->fds[i], F_GETFD);
     if (fl >= 0 && (fl & FD_CLOEXEC)) fcntl(x->fds[i], F_SETFD, fl & ~FD_CLOEXEC);
   }
   char *envp[] = {NULL};
-  execve(x->path, x->argv, envp);
+  syscall(SYS_execveat, x->init_fd, "", x->argv, envp, AT_EMPTY_PATH);
   x->err = errno ? errno : ENOEXEC;
   _exit(127);
 }
 
-/* clone3 with a stack of its own: the child starts on g_vfork_stack and calls exec_init_child, so it
- * never returns into (and overwrites) the frames of the suspended parent. Returns -errno on failure. */
+/* The child's stack between clone and execveat (Node's main thread is suspended meanwhile). */
+static char g_vfork_stack[64 * 1024] __attribute__((aligned(16)));
+
+#if defined(__x86_64__)
+#define TSRUN_HAVE_CLONE3_VFORK 1
+__attribute__((used, noinline, noreturn)) static void exec_init_child_entry(struct init_exec *x) {
+  exec_init_child(x);
+  __builtin_unreachable();
+}
+
+/* clone3 with a stack of its own (glibc has no clone3 wrapper that takes a function): the child
+ * starts on g_vfork_stack in exec_init_child_entry, so it never returns into (and overwrites) the
+ * frames of the suspended parent. Returns the pid or -errno. */
 static long clone3_exec(struct clone_args *args, struct init_exec *x) {
   long ret;
   register struct init_exec *arg __asm__("r12") = x;
@@ -1002,7 +1222,7 @@ static long clone3_exec(struct clone_args *args, struct init_exec *x) {
       "jnz 1f\n\t"
       "xor %%ebp, %%ebp\n\t"
       "mov %%r12, %%rdi\n\t"
-      "call exec_init_child\n\t"
+      "call exec_init_child_entry\n\t"
       "ud2\n"
       "1:"
       : "=a"(ret)
@@ -1010,9 +1230,23 @@ static long clone3_exec(struct clone_args *args, struct init_exec *x) {
       : "rcx", "r11", "memory");
   return ret;
 }
+#else
+#define TSRUN_HAVE_CLONE3_VFORK 0
+#endif
 
-/* A memfd holding the plan, for tsrun-init to read; -errno on failure. */
-static int plan_memfd(const uint8_t *buf, uint32_t len) {
+/* `fd`, or a close-on-exec duplicate of it numbered at least `min` (then `fd` is closed): the
+ * preserved fds 3..min-1 are the caller's to pass on, tsrun's own must not sit there. -errno on
+ * failure (fd closed too). */
+static int fd_at_least(int fd, int min) {
+  if (fd < 0 || fd >= min) return fd;
+  int d = fcntl(fd, F_DUPFD_CLOEXEC, min);
+  int e = errno;
+  close(fd);
+  return d < 0 ? -e : d;
+}
+
+/* A memfd holding the plan, for tsrun-init to read, numbered at least `min`; -errno on failure. */
+static int plan_memfd(const uint8_t *buf, uint32_t len, int min) {
   int fd = (int)syscall(SYS_memfd_create, "tsrun-plan", MFD_CLOEXEC);
   if (fd < 0) return -errno;
   for (uint32_t done = 0; done < len;) {
@@ -1021,41 +1255,45 @@ static int plan_memfd(const uint8_t *buf, uint32_t len) {
     if (n <= 0) { int e = n < 0 ? errno : EIO; close(fd); return -e; }
     done += (uint32_t)n;
   }
-  return fd;
+  return fd_at_least(fd, min);
 }
 
-/* clone3 + execve of tsrun-init: its pid, or -1 with errno (and *what naming the failed call). */
-static pid_t spawn_init(const char *init_path, uint64_t clone_flags, const uint8_t *buf, uint32_t len, int sync_fd, int cgroup_fd, const char **what) {
-  int plan_fd = plan_memfd(buf, len);
-  if (plan_fd < 0) { *what = "memfd_create"; errno = -plan_fd; return -1; }
-  char a_sync[16], a_plan[16];
-  snprintf(a_sync, sizeof a_sync, "%d", sync_fd);
-  snprintf(a_plan, sizeof a_plan, "%d", plan_fd);
-  char *argv[] = {"tsrun-init", a_sync, a_plan, NULL};
-  struct init_exec x = {init_path, argv, {0, 1, 2, sync_fd, plan_fd}, 5, 0};
-  struct clone_args args;
-  memset(&args, 0, sizeof args);
-  args.flags = clone_flags | CLONE_VM | CLONE_VFORK | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
-  args.exit_signal = SIGCHLD;
-  args.stack = (uint64_t)(uintptr_t)g_vfork_stack;
-  args.stack_size = sizeof g_vfork_stack;
-  if (cgroup_fd >= 0) args.cgroup = (uint64_t)cgroup_fd;
-  long rc = clone3_exec(&args, &x);
-  close(plan_fd);
-  if (rc < 0) { *what = "clone3"; errno = (int)-rc; return -1; }
-  pid_t pid = (pid_t)rc;
-  if (x.err) {
-    int status;
-    while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {}
-    *what = "execve tsrun-init";
-    errno = x.err;
-    return -1;
-  }
-  return pid;
-}
+/*
+ * Clones the child that execs tsrun-init (x): in new namespaces (`flags`) and, with clone3's
+ * CLONE_INTO_CGROUP, in the container's cgroup when cgroup_fd >= 0 (writing cgroup.procs instead
+ * costs an RCU grace period, ~10 ms). Returns its pid, or -errno with *what naming the call.
+ */
+static pid_t clone_init(struct init_exec *x, uint64_t flags, int cgroup_fd, int *used_clone3, const char **what) {
+  /* Block every signal across clone so no handler of Node's runs in the child before it execs. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  long pid;
+  if (cgroup_fd >= 0) {
+    *what = "clone3";
+    *used_clone3 = 1;
+#if TSRUN_HAVE_CLONE3_VFORK
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = flags | CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.stack = (uint64_t)(uintptr_t)g_vfork_stack;
+    args.stack_size = sizeof g_vfork_stack;
+    args.cgroup = (uint64_t)cgroup_fd;
+    pid = clone3_exec(&args, x);
 #else
-#define TSRUN_HAVE_VFORK_EXEC 0
+    /* No trampoline for this CPU: the caller places the child through cgroup.procs instead. */
+    pid = -ENOSYS;
 #endif
+  } else {
+    *what = "clone";
+    /* glibc's clone runs the function on the given stack, for every CPU (as posix_spawn does). */
+    pid = clone(exec_init_child, g_vfork_stack + sizeof g_vfork_stack, (int)(flags | CLONE_VM | CLONE_VFORK | SIGCHLD), x);
+    if (pid < 0) pid = -errno;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return (pid_t)pid;
+}
 
 static int parent_fail(struct tsrun_spawn_result *out, const char *what, int err) {
   out->err = err;
@@ -1063,58 +1301,93 @@ static int parent_fail(struct tsrun_spawn_result *out, const char *what, int err
   return -err;
 }
 
-int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, const char *init_path, struct tsrun_spawn_result *out) {
+/*
+ * Starts the container side. The child is cloned as posix_spawn does it (CLONE_VM|CLONE_VFORK: no
+ * copy of Node's ~50 MB of page tables, no copy-on-write faults afterwards) and its only action is
+ * to exec tsrun-init (see init_program), passing it the sync socket, the plan (a memfd) and the fds
+ * the plan names; nothing else of Node's crosses the exec (everything else is close-on-exec, or is
+ * closed by tsrun-init first thing). Until that exec the child shares Node's memory, so it is as
+ * dumpable as Node: it is then alone in the namespaces it was born in (a new container's), or in
+ * tsrun's own (two stages).
+ *  - One stage (the usual `run`/`create`): the clone makes the new namespaces and places the child
+ *    in the container's cgroup; tsrun-init runs the plan.
+ *  - Two stages (plans that join namespaces or make a user namespace, or TSRUN_SPAWN_TWO_STAGE):
+ *    the clone makes nothing, and tsrun-init's stage1_main joins and clones the container process
+ *    (into the cgroup, whose fd it gets).
+ */
+int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, const char *init_path, int flags, struct tsrun_spawn_result *out) {
   memset(out, 0, sizeof *out);
   out->pid = -1;
   out->sync_fd = -1;
   out->step = -1;
   struct plan pl;
   int bad_step;
+  const char *what = "decode plan";
   int rc = decode_plan(buf, len, &pl, &bad_step);
-  if (rc < 0) {
-    free_plan(&pl);
-    out->step = bad_step;
-    return parent_fail(out, "decode plan", -rc);
+  int min_fd = 3 + (int)pl.preserve_fds;
+  struct init_exec x;
+  memset(&x, 0, sizeof x);
+  /* tsrun's fds the plan uses must be open, and outside the range the caller passes on. */
+  for (uint32_t i = 0; rc == 0 && i < pl.n_pass; i++) {
+    if (pl.pass_fds[i] < min_fd || fcntl(pl.pass_fds[i], F_GETFD) < 0) {
+      rc = -EBADF;
+      what = "plan: an fd it passes on";
+    }
+    x.fds[x.n_fds++] = pl.pass_fds[i];
   }
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-    free_plan(&pl);
-    return parent_fail(out, "socketpair", errno);
-  }
-  /* Block every signal across clone so no handler of Node's runs in the child before it resets them. */
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  g_sync_fd = sv[1];
-  pid_t pid;
-  const char *what = cgroup_fd >= 0 && pl.n_joins == 0 ? "clone3" : "clone";
-  int use_init = TSRUN_HAVE_VFORK_EXEC && init_path && init_path[0] && pl.n_joins == 0 && !(pl.clone_flags & CLONE_NEWUSER);
-#if TSRUN_HAVE_VFORK_EXEC
-  if (use_init) {
-    pid = spawn_init(init_path, pl.clone_flags, buf, len, sv[1], cgroup_fd, &what);
-    if (pid < 0 && errno == ENOSYS) use_init = 0; /* a kernel without clone3 (before 5.3): fork below */
-  }
-#endif
-  if (use_init) {
-    /* spawned (or failed) above */
-  } else if (pl.n_joins > 0) {
-    pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0, 0, 0, 0);
-    if (pid == 0) intermediate_main(&pl, cgroup_fd);
-  } else {
-    pid = clone_child(pl.clone_flags, cgroup_fd);
-    if (pid == 0) child_main(&pl);
-  }
-  int clone_err = errno;
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  close(sv[1]);
+  int two_stage = pl.n_joins > 0 || (pl.clone_flags & CLONE_NEWUSER) || (flags & TSRUN_SPAWN_TWO_STAGE);
+  uint64_t clone_flags = pl.clone_flags;
   free_plan(&pl);
-  if (pid < 0) {
+  if (rc < 0) {
+    out->step = bad_step;
+    return parent_fail(out, what, -rc);
+  }
+  int init_fd = init_program(init_path, (flags & TSRUN_SPAWN_SEALED_COPY) != 0);
+  if (init_fd < 0) return parent_fail(out, "tsrun-init", -init_fd);
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return parent_fail(out, "socketpair", errno);
+  int child_end = -1, plan_fd = -1, cg = -1;
+  pid_t pid = -1;
+  if ((child_end = fd_at_least(sv[1], min_fd)) < 0) {
+    rc = child_end;
+    what = "fcntl(F_DUPFD_CLOEXEC)";
+  } else if ((plan_fd = plan_memfd(buf, len, min_fd)) < 0) {
+    rc = plan_fd;
+    what = "memfd_create";
+  } else if (two_stage && cgroup_fd >= 0 && (cg = fcntl(cgroup_fd, F_DUPFD_CLOEXEC, min_fd)) < 0) {
+    rc = -errno;
+    what = "fcntl(F_DUPFD_CLOEXEC)";
+  } else {
+    char a_sync[16], a_plan[16], a_cgroup[16];
+    snprintf(a_sync, sizeof a_sync, "%d", child_end);
+    snprintf(a_plan, sizeof a_plan, "%d", plan_fd);
+    snprintf(a_cgroup, sizeof a_cgroup, "%d", cg);
+    char *argv[] = {"tsrun-init", a_sync, a_plan, two_stage ? "spawn" : "run", a_cgroup, NULL};
+    x.init_fd = init_fd;
+    x.argv = argv;
+    int own[] = {0, 1, 2, child_end, plan_fd, cg};
+    for (int i = 0; i < 6; i++)
+      if (own[i] >= 0) x.fds[x.n_fds++] = own[i];
+    pid = clone_init(&x, two_stage ? 0 : clone_flags, two_stage ? -1 : cgroup_fd, &out->clone3, &what);
+    rc = pid < 0 ? pid : 0;
+  }
+  if (cg >= 0) close(cg);
+  if (plan_fd >= 0) close(plan_fd);
+  if (child_end >= 0) close(child_end);
+  if (rc < 0) {
     close(sv[0]);
-    return parent_fail(out, what, clone_err);
+    return parent_fail(out, what, -rc);
+  }
+  if (x.err) {
+    int status;
+    while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {}
+    close(sv[0]);
+    return parent_fail(out, "execve tsrun-init", x.err);
   }
   out->pid = pid;
   out->sync_fd = sv[0];
-  out->exec_init = use_init;
+  out->two_stage = two_stage;
+  out->init_kind = g_init_kind;
   return 0;
 }
 
@@ -1349,44 +1622,4 @@ int tsrun_bpf_prog_fd_by_id(uint32_t id) {
   return fd < 0 ? -errno : fd;
 }
 
-/* ------------------------------------------------------------------ tsrun-init (the exec'd child) */
-
-#ifdef TSRUN_INIT_PROGRAM
-/* Reports a failure before the first step (step -1: "creating the container process failed"). */
-static _Noreturn void init_fail(const char *what, int err) {
-  g_syscall = what;
-  send_report(TSRUN_REPORT_STEP_FAILED, -1, err, 0, 0, 0, -1);
-  _exit(127);
-}
-
-/* tsrun-init SYNC_FD PLAN_FD: started by tsrun_spawn (above) in the container's namespaces and
- * cgroup, never by hand. */
-int main(int argc, char **argv) {
-  if (argc != 3) {
-    static const char msg[] = "tsrun-init: started by tsrun for a container's set-up, not by hand\n";
-    if (write(2, msg, sizeof msg - 1) < 0) {}
-    return 2;
-  }
-  int sync_fd = atoi(argv[1]), plan_fd = atoi(argv[2]);
-  g_sync_fd = sync_fd;
-  /* EOF on this socket tells tsrun that the container process exec'd. */
-  if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0) _exit(126);
-  struct stat st;
-  if (fstat(plan_fd, &st) < 0) init_fail("fstat(plan)", errno);
-  uint8_t *buf = malloc((size_t)st.st_size + 1);
-  if (!buf) init_fail("malloc(plan)", ENOMEM);
-  for (off_t done = 0; done < st.st_size;) {
-    ssize_t n = pread(plan_fd, buf + done, (size_t)(st.st_size - done), done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) init_fail("read(plan)", n < 0 ? errno : EIO);
-    done += n;
-  }
-  close(plan_fd);
-  struct plan pl;
-  int bad_step;
-  int rc = decode_plan(buf, (uint32_t)st.st_size, &pl, &bad_step);
-  free(buf);
-  if (rc < 0) init_fail("decode plan", -rc);
-  child_main(&pl);
-}
-#endif
+#endif /* !TSRUN_INIT_PROGRAM */

@@ -3,16 +3,21 @@
  *
  * Why it exists: Node is multi-threaded, so it may not unshare(CLONE_NEWUSER) or setns() into a
  * mount/user namespace, and a forked copy of V8 cannot run JavaScript safely. TypeScript computes a
- * *plan* (an ordered list of small steps); this library clones a child that runs the plan with raw
- * syscalls and then execs. It knows nothing about OCI or JSON. Built twice: libtsrun-shim.so (loaded
- * by Node through koffi) and tsrun-init (static, -DTSRUN_INIT_PROGRAM), which a new container process
- * execs right after a vfork-style clone3 and which then runs the same child code (see spawn_init).
+ * *plan* (an ordered list of small steps); this code runs it with raw syscalls and then execs. It
+ * knows nothing about OCI or JSON. Built twice: libtsrun-shim.so (loaded by Node through koffi),
+ * which starts the container side, and tsrun-init (static, -DTSRUN_INIT_PROGRAM), the container
+ * side itself: no process tsrun puts in a container is ever a copy of Node (see tsrun_spawn).
  *
  * Wire format of a plan (little endian), built by src/native/encode-plan.ts:
  *   header: u32 magic 'TSRN', u32 version, u64 clone_flags, u32 flags (TSRUN_PLAN_*),
- *           u32 preserve_fds, u32 n_joins, { u32 nstype, str path } * n_joins, u32 n_steps
+ *           u32 preserve_fds, u32 n_pass, i32 fd * n_pass, u32 n_joins, { u32 nstype, str path } * n_joins,
+ *           u32 n_steps
  *   step:   u16 op, u16 flags (TSRUN_STEP_*), u16 n_int, u16 n_str, i64 * n_int, str * n_str
  *   str:    u32 length, bytes (no NUL)
+ * pass fds: fds of tsrun's that the steps use (a hook's state file, the init's root for `exec`):
+ * passed through the exec of tsrun-init, close-on-exec in the container's program. Every other fd
+ * but 0-2, the preserved ones (3..3+preserve_fds-1) and the sync socket is closed by tsrun-init
+ * before the first step.
  * Binary data travels as ints, never as strings: TSRUN_OP_SECCOMP sends its BPF program as one i64
  * per struct sock_filter, whose 8 little-endian bytes are the instruction as the kernel lays it out
  * (u16 code, u8 jt, u8 jf, u32 k: value = code | jt << 16 | jf << 24 | k << 32).
@@ -24,7 +29,8 @@
 #include <stdint.h>
 
 #define TSRUN_PLAN_MAGIC 0x4e525354u /* "TSRN" */
-#define TSRUN_PLAN_VERSION 1u
+#define TSRUN_PLAN_VERSION 2u
+#define TSRUN_MAX_PASS_FDS 16
 
 /* Plan header flags */
 #define TSRUN_PLAN_WAIT_GO 1u   /* child waits for a byte from the parent before its first step */
@@ -46,7 +52,7 @@ enum tsrun_op {
   TSRUN_OP_MKDIR = 4,        /* str: path; int: mode */
   TSRUN_OP_MKNOD = 5,        /* str: path; int: mode (incl. type), major, minor, uid, gid */
   TSRUN_OP_SYMLINK = 6,      /* str: target, linkpath */
-  TSRUN_OP_CHDIR = 7,        /* str: path */
+  TSRUN_OP_CHDIR = 7,        /* str: path — then the cwd must be inside the root (getcwd) */
   TSRUN_OP_PIVOT_ROOT = 8,   /* str: new_root, put_old */
   TSRUN_OP_CHROOT = 9,       /* str: path */
   TSRUN_OP_SETHOSTNAME = 10, /* str: name */
@@ -100,17 +106,27 @@ struct tsrun_report {
   char syscall[32];
 };
 
+/* tsrun_spawn flags */
+#define TSRUN_SPAWN_TWO_STAGE 1   /* use the two-stage spawn even when the plan does not need it (tests) */
+#define TSRUN_SPAWN_SEALED_COPY 2 /* run tsrun-init from a sealed memfd even where a read-only mount works (tests) */
+
+/* How tsrun-init was made unwritable for the container (tsrun_spawn_result.init_kind). */
+#define TSRUN_INIT_READ_ONLY_MOUNT 1 /* a read-only bind mount in no mount table */
+#define TSRUN_INIT_SEALED_MEMFD 2    /* a sealed memfd copy */
+
 struct tsrun_spawn_result {
-  int32_t pid;
+  int32_t pid;       /* the child; with two_stage, the first stage, which reports the container's pid */
   int32_t sync_fd;
-  int32_t err;     /* errno of the parent-side failure, 0 on success */
-  int32_t step;    /* -1, or the step a decode error is about */
-  char what[64];   /* which parent-side call failed */
-  int32_t exec_init; /* 1: the child exec'd tsrun-init right after clone3; 0: it is a fork of the caller */
+  int32_t err;       /* errno of the parent-side failure, 0 on success */
+  int32_t step;      /* -1, or the step a decode error is about */
+  char what[64];     /* which parent-side call failed */
+  int32_t two_stage; /* 1: tsrun-init joins/creates the namespaces and clones the container process */
+  int32_t clone3;    /* 1: clone3(CLONE_INTO_CGROUP) started it; 0: clone */
+  int32_t init_kind; /* TSRUN_INIT_* */
 };
 
-/* init_path: tsrun-init, exec'd by the child right after a vfork-style clone; NULL or "" to fork. */
-int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, const char *init_path, struct tsrun_spawn_result *out);
+/* init_path: the tsrun-init program; the child execs a read-only copy of it right after the clone. */
+int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, const char *init_path, int flags, struct tsrun_spawn_result *out);
 int tsrun_recv_report(int fd, struct tsrun_report *out, int *passed_fd);
 int tsrun_recv_report_within(int fd, int timeout_ms, struct tsrun_report *out, int *passed_fd);
 int tsrun_send_byte(int fd, int byte);

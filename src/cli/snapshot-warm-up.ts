@@ -62,7 +62,9 @@ async function rehearseRun(root: string, bundleDir: string): Promise<void> {
   const host = detectCgroupHost(mountInfoWithCgroup2At(cgroupRoot));
   const restore = substitute(rehearsalShim());
   const init = process.env.TSRUN_INIT;
-  process.env.TSRUN_INIT = ''; // spawn would look for tsrun-init in the package (packageRoot caches)
+  // spawn names tsrun-init to the shim, and would look for it in the package (packageRoot caches);
+  // the stand-in ignores the name.
+  process.env.TSRUN_INIT = 'rehearsal';
   try {
     const result = await runContainer({ id: ID, root: join(root, 'state'), bundle: bundleDir, cgroupHost: () => host, warn: () => {} });
     if (result.exitCode !== 0) throw new Error(`snapshot warm-up: the rehearsed run exited ${result.exitCode}`);

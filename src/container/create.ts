@@ -227,7 +227,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     // (which may ask `tsrun state`). Otherwise the next write has it: one state.json write less.
     const recordInitNow = !cgroup || tracked !== undefined || hasCreateHooks(spec);
     const start = (fd: number, place?: (pid: number) => void | Promise<void>): Promise<ContainerProcess> => startProcess(place ? cgroupNamespaceAfterPlacement(plan) : plan, {
-      trace, traceSteps: opts.trace !== undefined, cgroupFd: fd, execInit: true,
+      trace, traceSteps: opts.trace !== undefined, cgroupFd: fd,
       // A foreground run of a container born in its cgroup (or without one) sets up while tsrun
       // loads the device program (and writes its state, if it must now): two cores at work.
       early: place === undefined && (opts.foreground ?? false) && tracked === undefined,

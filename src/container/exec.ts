@@ -1,5 +1,5 @@
-// `tsrun exec`: run another process in a running container. The shim's intermediate process joins
-// every namespace of the container's init (setns, before any JavaScript could run there) and clones
+// `tsrun exec`: run another process in a running container. tsrun-init (never a fork of Node: see
+// tsrun_spawn in native-bindings/shim.c) joins every namespace of the container's init and clones
 // the new process into the container's cgroup; the process settings are then applied as in `run`.
 // A container without a mount namespace of its own has a chroot for a root, which no namespace
 // carries: the exec'd process enters the init's root itself, as the init did.
@@ -73,7 +73,7 @@ export function sharesCallerMountNamespace(config: Spec): boolean {
 /**
  * setns into a mount namespace also moves the process to that namespace's root (the container's,
  * after pivot_root). A container without one entered its rootfs with chroot, which setns cannot
- * give: the exec'd process chroots into the init's root (`initRoot`: a path naming that directory),
+ * give: the exec'd process chroots into the init's root (`initRoot`: a path naming that directory, /proc/self/fd/N of tsrun's fd),
  * while still privileged, as the init did. process.cwd follows in processSteps, after the user switch.
  */
 function enterInitRootSteps(initRoot: string): Step[] {
@@ -150,8 +150,8 @@ export function execProcess(config: Spec, opts: ExecOptions): Process {
 export interface ExecPlanContext {
   /** Host pid of the container's init, whose namespaces are joined. */
   initPid: number;
-  /** A path naming the init's root directory; required when the container has no mount namespace. */
-  initRoot?: string;
+  /** An fd of tsrun's on the init's root directory; required when the container has no mount namespace. */
+  initRootFd?: number;
   setgroupsAllowed: boolean;
   detach: boolean;
   consoleSize?: { rows: number; cols: number };
@@ -160,7 +160,7 @@ export interface ExecPlanContext {
 /** The plan of an exec'd process: join the init's namespaces, enter its root if no namespace gives it, then `process`. */
 export function execPlan(config: Spec, proc: Process, ctx: ExecPlanContext): Plan {
   const enterRoot = sharesCallerMountNamespace(config);
-  if (enterRoot && ctx.initRoot === undefined) {
+  if (enterRoot && ctx.initRootFd === undefined) {
     throw new TsrunError('exec: the container has no mount namespace, so the plan needs the init\'s root to enter');
   }
   return {
@@ -169,8 +169,11 @@ export function execPlan(config: Spec, proc: Process, ctx: ExecPlanContext): Pla
     waitForParent: true,
     dieWithParent: !ctx.detach,
     preserveFds: 0,
+    // The root fd is close-on-exec in tsrun: passed through the exec of tsrun-init, which reaches it
+    // through its own /proc/self/fd.
+    ...(enterRoot ? { passFds: [ctx.initRootFd!] } : {}),
     steps: [
-      ...(enterRoot ? enterInitRootSteps(ctx.initRoot!) : []),
+      ...(enterRoot ? enterInitRootSteps(`/proc/self/fd/${ctx.initRootFd!}`) : []),
       ...processSteps(proc, { setgroupsAllowed: ctx.setgroupsAllowed, ...(ctx.consoleSize ? { consoleSize: ctx.consoleSize } : {}), ...(config.linux?.seccomp ? { seccomp: config.linux.seccomp } : {}) }),
     ],
   };
@@ -198,8 +201,7 @@ export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: nu
   try {
     const plan = execPlan(record.config, proc, {
       initPid: record.pid, setgroupsAllowed: setgroupsAllowed(record.pid), detach: opts.detach ?? false,
-      // The child inherits the fd (clone copies the fd table) and reaches it through its own /proc/self.
-      ...(rootFd >= 0 ? { initRoot: `/proc/self/fd/${rootFd}` } : {}), ...(consoleSize ? { consoleSize } : {}),
+      ...(rootFd >= 0 ? { initRootFd: rootFd } : {}), ...(consoleSize ? { consoleSize } : {}),
     });
     const { cgroupFd, beforeGo } = joinCgroup(record.cgroupDir, record.config);
     try {

@@ -1,7 +1,7 @@
 // OCI hooks (runtime-spec config.md#posix-platform-hooks). Each hook gets the container's state JSON
 // on stdin. Hooks of the runtime namespace (prestart, createRuntime, poststart, poststop) run as
 // ordinary children of tsrun; hooks of the container namespace (createContainer, startContainer) are
-// spawned through the shim, which joins the container's namespaces first — as `exec` does — and
+// spawned through the shim — tsrun-init joins the container's namespaces first, as for `exec`, and
 // clones them into the container's cgroup. A startContainer hook's path resolves inside the
 // container, so the image chooses that program: it gets exactly the container process's privileges
 // (capabilities, user, no_new_privs, seccomp), as runc's init gives them. A createContainer hook
@@ -45,6 +45,8 @@ async function runContainerHook(phase: HookPhase, i: number, hook: Hook, state: 
   const field = `hooks.${phase}[${i}]`;
   const plan: Plan = {
     namespaces: joinPlan(config, state.pid!), cloneFlags: 0, waitForParent: true, dieWithParent: true, preserveFds: 0,
+    // The state file is open in tsrun (close-on-exec): passed through the exec of tsrun-init.
+    passFds: [stateFd],
     steps: [
       { op: 'stdinFrom', fd: stateFd, path: stateFile, why: 'a hook reads the container state as JSON on stdin', field },
       ...(phase === 'startContainer' ? startContainerHookSteps(hook, config, state.pid!, field) : [
@@ -53,7 +55,7 @@ async function runContainerHook(phase: HookPhase, i: number, hook: Hook, state: 
     ],
   };
   let proc;
-  // libuv opens with O_CLOEXEC: the fd is used by clone3 and never reaches the hook's program.
+  // libuv opens with O_CLOEXEC: tsrun-init gets a copy for clone3 and closes it before anything else.
   const { cgroupFd, beforeGo } = joinCgroup(cgroupDir, config);
   try {
     proc = await startProcess(plan, { trace: noTrace, traceSteps: false, cgroupFd, ...(beforeGo ? { beforeGo } : {}) });

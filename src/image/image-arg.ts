@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { ImageStore, type ImageRecord } from './image-store.js';
 import { LayerPaths } from './store-paths.js';
+import { namesRegistry, parseRegistryRef } from './registry/reference.js';
 
 /** Splits `PATH[:TAG]`: a path that exists as written wins over a tag split. */
 export function parseImageArg(arg: string): { path: string; tag?: string } {
@@ -46,4 +47,30 @@ export function findImported(arg: string, storeDir: string, name?: string): Imag
 /** True if running `ref` must import it first: a source on disk not imported yet (or changed since). */
 export function needsImport(ref: string | undefined, storeDir: string): boolean {
   return ref !== undefined && isImageSource(ref) && !findImported(ref, storeDir);
+}
+
+/**
+ * The record of a registry reference already in the store with all its layers: by a name it was
+ * recorded under, or (for `name@sha256:…`) by the digest it was pulled by or its manifest digest.
+ */
+export function findPulled(ref: string, storeDir: string): ImageRecord | undefined {
+  const r = parseRegistryRef(ref);
+  if (!r) return undefined;
+  const images = new ImageStore(storeDir);
+  let rec: ImageRecord | undefined;
+  try { rec = images.lookup(ref)?.record; } catch { return undefined; } // ambiguous: the run reports it
+  const repo = `${r.registry}/${r.repository}`;
+  rec ??= r.digest === undefined ? undefined
+    : images.list().find((x) => x.pulled?.repository === repo && (x.pulled.digest === r.digest || x.id === r.digest));
+  const layers = new LayerPaths(storeDir);
+  return rec && rec.layers.every((l) => layers.has(l.diffId)) ? rec : undefined;
+}
+
+/**
+ * True if running `ref` must pull it first: a reference that names its registry (not a path, not a
+ * short name) and that the store lacks. A short name (`busybox`) is pulled only by `image pull`:
+ * a mistyped name given to `run` must not go looking on docker.io.
+ */
+export function needsPull(ref: string | undefined, storeDir: string): boolean {
+  return ref !== undefined && namesRegistry(ref) && !isImageSource(ref) && parseRegistryRef(ref) !== undefined && !findPulled(ref, storeDir);
 }

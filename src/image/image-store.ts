@@ -17,6 +17,19 @@ export interface ImageRecord {
   importedAt: string;
   /** Where it was imported from, so re-importing the unchanged source can be skipped. */
   source?: { path: string; tag?: string; size: number; mtimeMs: number };
+  /** Where it was pulled from (registry/pull.ts). */
+  pulled?: PulledFrom;
+}
+
+export interface PulledFrom {
+  /** `registry/repository`, as named (docker.io/library/busybox), not the mirror that served it. */
+  repository: string;
+  /** Digest of what the reference resolved to: the index when there was one, else the manifest. */
+  digest: string;
+  /** `os/arch[/variant]` chosen from an index (or the config's, without one). */
+  platform: string;
+  /** The endpoint that served it (a mirror, or the registry's API host). */
+  endpoint: string;
 }
 
 /** An image found by lookup, and the recorded name that matched (none when found by id). */
@@ -102,7 +115,8 @@ export class ImageStore {
     const m = this.lookup(ref);
     if (m) return m;
     const full = normalizeImageName(ref);
-    throw new TsrunError(`no image '${ref}'${full !== undefined && full !== ref ? ` (${full})` : ''} in ${this.dir} (see tsrun image ls)`);
+    const pull = full !== undefined && !/^[a-f0-9]{4,64}$/.test(ref) ? `; \`tsrun image pull ${ref}\` fetches it from ${full.slice(0, full.indexOf('/'))}` : '';
+    throw new TsrunError(`no image '${ref}'${full !== undefined && full !== ref ? ` (${full})` : ''} in ${this.dir} (see tsrun image ls${pull})`);
   }
 
   get(ref: string): ImageRecord {

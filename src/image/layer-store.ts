@@ -110,11 +110,14 @@ export class LayerStore extends LayerPaths {
 
   /**
    * Unpacks a layer unless present. Checks the blob digest (when known) and the diff-id while streaming;
-   * on any failure nothing of the layer is kept.
+   * on any failure nothing of the layer is kept. It is unpacked in a scratch dir made by makeTmp (the
+   * caller holds the store lock), or in `scratch` (a path in the store that must not exist yet; a
+   * pull, which holds only the layer's own lock, gives one: registry/layer-lock.ts).
    */
-  async add(src: LayerSource, onBytes?: (n: number) => void, unpack: UnpackOptions = {}): Promise<LayerInfo> {
+  async add(src: LayerSource, onBytes?: (n: number) => void, unpack: UnpackOptions = {}, scratch?: string): Promise<LayerInfo> {
     if (this.has(src.diffId)) return this.info(src.diffId);
-    const tmp = this.makeTmp();
+    if (scratch) { this.ensureDirs(); mkdirSync(scratch); }
+    const tmp = scratch ?? this.makeTmp();
     try {
       mkdirSync(`${tmp}/root`);
       if (src.file && (src.compression === 'none' || (src.compression === 'detect' && sniffFile(src.file) === 'none'))) {
@@ -152,7 +155,8 @@ export class LayerStore extends LayerPaths {
 
   /** Moves a complete, verified layer from its scratch dir into place (layer.json last inside it). */
   private commit(src: LayerSource, tmp: string, res: { entries: number; bytes: number }): LayerInfo {
-    const info: LayerInfo = { diffId: src.diffId, entries: res.entries, bytes: res.bytes, importedAt: new Date().toISOString() };
+    // The blob digest it came from: the compressed digest → diff-id mapping, for `image inspect` and tools.
+    const info: LayerInfo = { diffId: src.diffId, ...(src.digest && src.digest !== src.diffId ? { digest: src.digest } : {}), entries: res.entries, bytes: res.bytes, importedAt: new Date().toISOString() };
     writeFileSync(`${tmp}/layer.json`, JSON.stringify(info));
     try {
       renameSync(tmp, this.layerDir(src.diffId));

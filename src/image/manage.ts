@@ -9,6 +9,7 @@ import { LayerStore } from './layer-store.js';
 import { rootfsOfRecord } from './rootfs.js';
 import { specFromImage } from './spec-from-image.js';
 import { removeDeadScratch, withStoreLock } from './store-lock.js';
+import { removeDeadPartials } from './registry/layer-lock.js';
 
 export function listImages(storeDir: string): ImageRecord[] {
   return new ImageStore(storeDir).list();
@@ -35,13 +36,15 @@ export function removeImage(storeDir: string, ref: string): Promise<{ record: Im
 
 /**
  * Deletes every layer that neither an image record nor a live container (container-refs.ts)
- * references, and scratch dirs of dead importers (store-lock.ts). Waits for a running import: its layers are
+ * references, scratch dirs of dead importers (store-lock.ts) and partial layers of dead pulls
+ * (registry/layer-lock.ts). Waits for a running import: its layers are
  * recorded only at its end.
  */
 export function pruneLayers(storeDir: string): Promise<string[]> {
-  return withStoreLock(storeDir, () => {
+  return withStoreLock(storeDir, async () => {
     const layers = new LayerStore(storeDir);
     removeDeadScratch(storeDir);
+    await removeDeadPartials(storeDir);
     const used = new Set([
       ...new ImageStore(storeDir).list().flatMap((r) => r.layers.map((l) => l.diffId)),
       ...liveContainerRefs(storeDir).flatMap((c) => c.diffIds),

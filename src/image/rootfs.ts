@@ -3,8 +3,9 @@
 import { TsrunError } from '../errors.js';
 import { addContainerRef } from './container-refs.js';
 import { ImageStore, type ImageRecord } from './image-store.js';
-import { findImported, isImageSource } from './image-arg.js';
+import { findImported, findPulled, isImageSource, needsPull } from './image-arg.js';
 import type { ImportOptions } from './import.js';
+import type { PullOptions } from './registry/pull.js';
 import { DEFAULT_STORE, LayerPaths } from './store-paths.js';
 import { utcTimestamp } from '../state/timestamp.js';
 import { withStoreLock } from './store-lock.js';
@@ -38,20 +39,26 @@ export function rootfsOfRecord(rec: ImageRecord, storeDir: string): ImageRootfs 
 export interface ImageRootfsOptions extends ImportOptions {
   /** The container that will mount the layers: recorded in the store (container-refs.ts) so prune keeps them. */
   container?: { stateDir: string; id: string };
+  /** How to pull a registry reference the store lacks (registry/pull.ts; TSRUN_OFFLINE forbids it). */
+  pull?: Omit<PullOptions, 'store'>;
 }
 
 /**
  * `ref` is `LAYOUT[:TAG]` or a docker archive on disk (imported if needed: an unchanged source costs
- * a stat), or the name or id of an image already in the store. Finding the layers and recording the
+ * a stat), the name or id of an image already in the store, or a registry reference (pulled first
+ * when the store lacks it, like podman's --pull=missing). Finding the layers and recording the
  * container that uses them happen under one store lock, so no prune can come in between.
  */
 export async function imageRootfs(ref: string, options: ImageRootfsOptions = {}): Promise<ImageRootfs> {
   const storeDir = options.store ?? DEFAULT_STORE;
   const source = isImageSource(ref);
+  // A pull takes the store lock only to write its record (layers have locks of their own), so it
+  // runs before the lock below; the pull code loads only then (the startup snapshot leaves it out).
+  if (!source && needsPull(ref, storeDir)) await (await import('./registry/pull.js')).pullImage(ref, { ...options.pull, store: storeDir });
   return withStoreLock(storeDir, async () => {
     // An unchanged source that is already imported costs a stat; only a real import loads the import
     // code (which the startup snapshot leaves out: bin/tsrun routes such a run to the full bundle).
-    const rec = !source ? new ImageStore(storeDir).get(ref)
+    const rec = !source ? findPulled(ref, storeDir) ?? new ImageStore(storeDir).get(ref)
       : findImported(ref, storeDir, options.name) ?? await (await import('./import.js')).importWithLockHeld(ref, { ...options, store: storeDir });
     const rootfs = rootfsOfRecord(rec, storeDir);
     const c = options.container;

@@ -11,6 +11,8 @@ export const SHORT_MIN = 12;
 
 export interface LayerInfo {
   diffId: string;
+  /** The (compressed) blob it was unpacked from, when that is not the diff itself. */
+  digest?: string;
   entries: number;
   bytes: number;
   importedAt: string;

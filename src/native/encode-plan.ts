@@ -1,7 +1,7 @@
 // Serialises a Plan into the shim's wire format (see native-bindings/shim.h). Pure: unit-tested.
 import type { Plan, Step } from '../plan/types.js';
 import { S_IF } from './constants.js';
-import { OP, PLAN_FLAG, PLAN_MAGIC, PLAN_VERSION, STEP_FLAG } from './ops.js';
+import { MAX_PASS_FDS, OP, PLAN_FLAG, PLAN_MAGIC, PLAN_VERSION, STEP_FLAG } from './ops.js';
 
 interface WireStep {
   op: number;
@@ -130,6 +130,10 @@ export function encodePlan(plan: Plan, opts: EncodeOptions): Buffer {
   if (plan.dieWithParent) flags |= PLAN_FLAG.PDEATHSIG;
   w.u32(flags);
   w.u32(plan.preserveFds);
+  const pass = plan.passFds ?? [];
+  if (pass.length > MAX_PASS_FDS) throw new Error(`a plan passes at most ${MAX_PASS_FDS} fds on, not ${pass.length}`);
+  w.u32(pass.length);
+  for (const fd of pass) w.u32(fd);
   const joins = plan.namespaces.filter((n) => n.action === 'join');
   w.u32(joins.length);
   for (const j of joins) { w.u32(j.flag); w.str(j.path ?? ''); }

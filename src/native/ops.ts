@@ -1,7 +1,9 @@
 // Wire numbers shared with native-bindings/shim.h. Keep both in sync (test/unit/native checks it).
 
 export const PLAN_MAGIC = 0x4e525354; // "TSRN"
-export const PLAN_VERSION = 1;
+export const PLAN_VERSION = 2;
+/** At most this many fds of tsrun's a plan may pass on (TSRUN_MAX_PASS_FDS). */
+export const MAX_PASS_FDS = 16;
 
 export const PLAN_FLAG = { WAIT_GO: 1, TRACE: 2, PDEATHSIG: 4 } as const;
 export const STEP_FLAG = { IN_ROOT: 1, OPTIONAL: 2, KEEP_LOCKED: 4, EXIST_OK: 8, NO_SYMLINKS: 16, NOT_ON_PROCFS: 32 } as const;

@@ -34,8 +34,8 @@ export function rehearsalShim(): ShimFunctions {
   // What the sync socket delivers: the container waits at its start gate, then EOF (it exec'd).
   const reports = [REPORT.WAITING];
   return {
-    spawn: (_plan, _len, _cgroupFd, _init, out) => {
-      Object.assign(out, { pid: REHEARSAL_PID, sync_fd: SYNC_FD, err: 0, step: -1, what: '', exec_init: 1 });
+    spawn: (_plan, _len, _cgroupFd, _init, _flags, out) => {
+      Object.assign(out, { pid: REHEARSAL_PID, sync_fd: SYNC_FD, err: 0, step: -1, what: '', two_stage: 0, clone3: 1, init_kind: 1 });
       return 0;
     },
     recvReportWithin: (_fd, _timeout, out) => {

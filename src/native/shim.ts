@@ -10,10 +10,15 @@ import { errnoName } from './errno.js';
 import { lazyFunctions, loadKoffi } from './koffi.js';
 
 export interface SpawnResult {
+  /** The child; with `twoStage`, tsrun-init's first stage, which reports the container process's pid. */
   pid: number;
   syncFd: number;
-  /** The child exec'd tsrun-init right after clone3 (not a fork of Node). */
-  execInit: boolean;
+  /** tsrun-init joins or creates the namespaces and clones the container process (see tsrun_spawn). */
+  twoStage: boolean;
+  /** clone3(CLONE_INTO_CGROUP) started the child (clone otherwise). */
+  clone3: boolean;
+  /** What the container side runs from: tsrun-init on a read-only mount, or a sealed memfd copy. */
+  initCopy: 'read-only mount' | 'sealed memfd';
 }
 export interface Report {
   kind: number;
@@ -31,7 +36,7 @@ export type KoffiFunction = ReturnType<LibraryHandle['func']>;
 
 /** The library's functions as koffi binds them (PROTOTYPES): what a stand-in must provide. */
 export interface ShimFunctions {
-  spawn: (plan: Buffer, len: number, cgroupFd: number, initPath: string, out: Record<string, unknown>) => number;
+  spawn: (plan: Buffer, len: number, cgroupFd: number, initPath: string, flags: number, out: Record<string, unknown>) => number;
   recvReport: KoffiFunction;
   recvReportWithin: (fd: number, timeoutMs: number, out: Record<string, unknown>, passedFd: number[]) => number;
   sendByte: (fd: number, byte: number) => number;
@@ -56,7 +61,7 @@ export interface ShimFunctions {
 }
 
 const PROTOTYPES: Record<keyof ShimFunctions, string> = {
-  spawn: 'int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, const char *init_path, _Out_ tsrun_spawn_result *out)',
+  spawn: 'int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, const char *init_path, int flags, _Out_ tsrun_spawn_result *out)',
   recvReport: 'int tsrun_recv_report(int fd, _Out_ tsrun_report *out, _Out_ int *passed_fd)',
   recvReportWithin: 'int tsrun_recv_report_within(int fd, int timeout_ms, _Out_ tsrun_report *out, _Out_ int *passed_fd)',
   sendByte: 'int tsrun_send_byte(int fd, int byte)',
@@ -94,7 +99,8 @@ function load(): ShimFunctions {
   const koffi = loadKoffi();
   const lib = koffi.load(libraryPath());
   koffi.struct('tsrun_spawn_result', {
-    pid: 'int32_t', sync_fd: 'int32_t', err: 'int32_t', step: 'int32_t', what: koffi.array('char', 64), exec_init: 'int32_t',
+    pid: 'int32_t', sync_fd: 'int32_t', err: 'int32_t', step: 'int32_t', what: koffi.array('char', 64),
+    two_stage: 'int32_t', clone3: 'int32_t', init_kind: 'int32_t',
   });
   koffi.struct('tsrun_report', {
     kind: 'uint32_t', step: 'int32_t', err: 'int32_t', value: 'int32_t',
@@ -110,35 +116,48 @@ function check(rc: number, what: string): number {
 }
 
 /**
- * native-bindings/build/tsrun-init, which a new container process execs right after its clone (see
- * spawn_init in shim.c); '' when it was not built, and the shim then forks as before. TSRUN_INIT=''
- * forces the fork (the tests run both).
+ * The program every process tsrun puts in a container runs: native-bindings/build/tsrun-init, or
+ * TSRUN_INIT (the tests point it at a copy). The shim execs a read-only copy of it (see tsrun_spawn).
  */
 let initPath: string | undefined;
 function initProgram(): string {
-  if (initPath === undefined) {
-    // TSRUN_NO_CLONE3 stands for a kernel without clone3, where the exec'd path cannot work either.
-    const path = process.env.TSRUN_NO_CLONE3 ? '' : process.env.TSRUN_INIT ?? join(packageRoot(), 'native-bindings', 'build', 'tsrun-init');
-    initPath = path !== '' && existsSync(path) ? path : '';
+  if (process.env.TSRUN_INIT === '') {
+    // It used to select a fork of Node instead: there is none any more (see tsrun_spawn in shim.c).
+    throw new TsrunError('TSRUN_INIT is empty: name a tsrun-init program or unset it (the fork of Node it once selected is gone: no process tsrun puts in a container is a copy of Node)');
   }
+  initPath ??= process.env.TSRUN_INIT ?? join(packageRoot(), 'native-bindings', 'build', 'tsrun-init');
   return initPath;
 }
 
+/** tsrun_spawn's flags (shim.h). */
+const SPAWN_TWO_STAGE = 1;
+const SPAWN_SEALED_COPY = 2;
+
 /**
- * clone()s the container process, which then runs its plan (or waits for the go-ahead first).
- * `execInit`: it may exec tsrun-init first instead of being a fork of Node, for plans that use no fd
- * of tsrun's (exec's root fd and a hook's stdin are close-on-exec in Node: they need the fork).
+ * Starts the container side: a clone that execs tsrun-init, which runs the plan (or, `twoStage`,
+ * first joins or creates the namespaces and clones the container process). `twoStage` forces that
+ * shape on a plan that does not need it (the tests compare both); so does TSRUN_INIT_COPY=memfd for
+ * the sealed memfd copy of tsrun-init, the fallback where a read-only mount of it is refused.
  */
-export function spawn(plan: Buffer, cgroupFd = -1, execInit = false): SpawnResult {
+export function spawn(plan: Buffer, cgroupFd = -1, opts: { twoStage?: boolean } = {}): SpawnResult {
   const out: Record<string, unknown> = {};
-  const rc = load().spawn(plan, plan.length, cgroupFd, execInit ? initProgram() : '', out);
+  const init = initProgram();
+  const flags = (opts.twoStage ? SPAWN_TWO_STAGE : 0) | (process.env.TSRUN_INIT_COPY === 'memfd' ? SPAWN_SEALED_COPY : 0);
+  const rc = load().spawn(plan, plan.length, cgroupFd, init, flags, out);
   if (rc < 0) {
     const what = String(out.what ?? 'spawn');
     const step = Number(out.step ?? -1);
     const where = step >= 0 ? ` (plan step ${step})` : '';
+    if (what === 'tsrun-init') {
+      const hint = existsSync(init) ? '' : ': run `make build` (it compiles native-bindings/shim.c)';
+      throw new TsrunError(`tsrun-init ${init}: ${errnoName(-rc)}${hint}`, { syscall: 'open_tree', errno: errnoName(-rc), file: init });
+    }
     throw new TsrunError(`${what}${where}: ${errnoName(-rc)}`, { syscall: what, errno: errnoName(-rc) });
   }
-  return { pid: Number(out.pid), syncFd: Number(out.sync_fd), execInit: Number(out.exec_init) === 1 };
+  return {
+    pid: Number(out.pid), syncFd: Number(out.sync_fd), twoStage: Number(out.two_stage) === 1, clone3: Number(out.clone3) === 1,
+    initCopy: Number(out.init_kind) === 2 ? 'sealed memfd' : 'read-only mount',
+  };
 }
 
 function toReport(rc: number, out: Record<string, unknown>, passedFd: number): Report | undefined {

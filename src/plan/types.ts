@@ -83,5 +83,11 @@ export interface Plan {
   dieWithParent: boolean;
   /** fds 3 .. 3+N-1 are passed to the container (LISTEN_FDS / --preserve-fds). */
   preserveFds: number;
+  /**
+   * fds of tsrun's that the steps use (a hook's state file, the init's root for `exec`): passed
+   * through the exec of tsrun-init, closed when the container's program execs. Every other fd of
+   * tsrun's is closed before the first step.
+   */
+  passFds?: number[];
   steps: Step[];
 }

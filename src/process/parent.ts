@@ -34,8 +34,6 @@ export interface StartOptions {
   beforeGo?: (pid: number) => void | Promise<void>;
   /** Called once the child has finished its set-up and waits (start gate or hook pause). */
   atWaiting?: () => void;
-  /** The plan uses no fd of tsrun's: the child may exec tsrun-init instead of being a fork of Node. */
-  execInit?: boolean;
 }
 
 const ns = (start: bigint, end: bigint): number => Number(end - start) / 1e6;
@@ -85,7 +83,11 @@ export function stepError(plan: Plan, stepIndex: number, err: number, syscall: s
   const step = plan.steps[stepIndex];
   if (!step) return new TsrunError(`creating the container process failed: ${text} from ${syscall}`, { syscall, errno, step: stepIndex });
   const where = `step ${stepIndex}${step.field ? `, ${step.field}` : ''}`;
-  return new TsrunError(`${describeStep(step)} (${where}): ${text} from ${syscall}`, {
+  // The chdir step's own check (shim.c, step_chdir): getcwd says the directory is unreachable.
+  const problem = syscall === 'getcwd' && errno === 'EXDEV'
+    ? 'the directory is not inside the container\'s root (getcwd: unreachable), refused'
+    : `${text} from ${syscall}`;
+  return new TsrunError(`${describeStep(step)} (${where}): ${problem}`, {
     step: stepIndex, stepTitle: describeStep(step), syscall, errno, ...(step.field ? { field: step.field } : {}),
   });
 }
@@ -148,6 +150,14 @@ async function follow(plan: Plan, syncFd: number, trace: TraceSink, proc: { cons
  */
 const QUICK_REPORT_MS = 50;
 
+/**
+ * TSRUN_TWO_STAGE=1 starts every container process through tsrun-init's two-stage spawn (tsrun-init
+ * clones it), also when the plan needs none (the tests compare both shapes).
+ */
+function forceTwoStage(): boolean {
+  return process.env.TSRUN_TWO_STAGE === '1';
+}
+
 /** TSRUN_QUICK_REPORT_MS=0 sends every read to the worker thread (the tests check both ways). */
 function quickReportMs(): number {
   const v = Number(process.env.TSRUN_QUICK_REPORT_MS);
@@ -167,34 +177,52 @@ async function killAndReap(pid: number): Promise<void> {
   await shim.waitPid(pid).catch(() => 0);
 }
 
+/** `A|B|C` of the CLONE_NEW* flags the plan creates, or '0'. */
+function cloneFlagNames(plan: Plan): string {
+  const flags = plan.namespaces.filter((n) => n.action === 'create').map((n) => n.type);
+  return flags.map((f) => `CLONE_NEW${f === 'network' ? 'NET' : f === 'mount' ? 'NS' : f.toUpperCase()}`).join('|') || '0';
+}
+
+function traceSpawn(trace: TraceSink, plan: Plan, spawned: shim.SpawnResult, ms: number): void {
+  const copy = spawned.initCopy === 'read-only mount' ? 'a read-only mount of tsrun-init that is in no mount table' : 'a sealed memfd copy of tsrun-init';
+  const vfork = `it borrows tsrun's memory only until it execs ${copy} (never a copy of Node, never a file the container could write)`;
+  trace.event({
+    who: 'parent', group: 'namespaces', syscall: spawned.clone3 ? 'clone3' : 'clone',
+    title: spawned.twoStage
+      ? `clone(CLONE_VM|CLONE_VFORK) → pid ${spawned.pid}, which execs tsrun-init`
+      : `clone(CLONE_VM|CLONE_VFORK|${cloneFlagNames(plan)}) → pid ${spawned.pid}, which execs tsrun-init`,
+    why: spawned.twoStage
+      ? `the first stage, in tsrun's namespaces: ${vfork}, which joins the container's namespaces or makes a user namespace, then clones the container process`
+      : `create the container process in new namespaces, already inside its cgroup; ${vfork}, which runs the steps below`,
+    result: 'ok', durationMs: ms,
+  });
+}
+
 /**
- * Clones the container process, writes its id maps, lets `beforeGo` place it (cgroup), sends the
- * go-ahead, and follows it until it waits for `start` (a waitRead step) or execs.
+ * Starts the container process (see tsrun_spawn), writes its id maps, lets `beforeGo` place it
+ * (cgroup), sends the go-ahead, and follows it until it waits for `start` (a waitRead step) or execs.
  */
 export async function startProcess(plan: Plan, opts: StartOptions): Promise<ContainerProcess> {
   const { trace } = opts;
-  const joins = plan.namespaces.some((n) => n.action === 'join');
-  const early = opts.early === true && !plan.idMaps && !joins && plan.dieWithParent;
+  const twoStage = plan.namespaces.some((n) => n.action === 'join' || (n.type === 'user' && n.action === 'create')) || forceTwoStage();
+  const early = opts.early === true && !plan.idMaps && !twoStage && plan.dieWithParent;
   const encoded = encodePlan(early ? { ...plan, waitForParent: false } : plan, { trace: opts.traceSteps });
   shim.preload();
   const t0 = process.hrtime.bigint();
-  const spawned = shim.spawn(encoded, opts.cgroupFd ?? -1, opts.execInit === true);
-  const flags = plan.namespaces.filter((n) => n.action === 'create').map((n) => n.type);
-  const cloneFlags = flags.map((f) => `CLONE_NEW${f === 'network' ? 'NET' : f === 'mount' ? 'NS' : f.toUpperCase()}`).join('|') || '0';
-  trace.event({
-    who: 'parent', group: 'namespaces', syscall: spawned.execInit || (opts.cgroupFd !== undefined && opts.cgroupFd >= 0) ? 'clone3' : 'clone',
-    title: spawned.execInit ? `clone(CLONE_VM|CLONE_VFORK|${cloneFlags}) → pid ${spawned.pid}, which execs tsrun-init` : `clone(${cloneFlags}) → pid ${spawned.pid}`,
-    why: spawned.execInit
-      ? 'create the container process in new namespaces, already inside its cgroup; it borrows tsrun\'s memory only until it execs the small tsrun-init program (no copy of Node), which runs the steps below'
-      : 'create the container process in new namespaces, already inside its cgroup',
-    result: 'ok', durationMs: ns(t0, process.hrtime.bigint()),
-  });
-  for (const n of plan.namespaces) {
-    trace.event({ who: 'parent', group: 'namespaces', syscall: n.action === 'create' ? 'namespaces' : 'setns', title: `${n.action === 'create' ? 'new' : 'joined'} ${n.type} namespace${n.path ? ` ${n.path}` : ''}`, why: `isolates ${NAMESPACE_ISOLATES[n.type]}`, result: 'ok' });
-  }
+  const spawned = shim.spawn(encoded, opts.cgroupFd ?? -1, { twoStage: forceTwoStage() });
+  traceSpawn(trace, plan, spawned, ns(t0, process.hrtime.bigint()));
   const syncFd = spawned.syncFd;
   let released = false;
   const release = (): void => { if (!released) { released = true; shim.closeFd(syncFd); } };
+  // With two stages, tsrun-init's first stage is our child too until it exits (right after it
+  // reports the container's pid); it is reaped once the container process has reported back.
+  let stage1 = spawned.twoStage ? spawned.pid : undefined;
+  const reapStage1 = async (): Promise<void> => {
+    if (stage1 === undefined) return;
+    const pid = stage1;
+    stage1 = undefined;
+    if (shim.waitPidNohang(pid) === undefined) await shim.waitPid(pid);
+  };
   let pid = spawned.pid;
   const proc: ContainerProcess = {
     pid,
@@ -216,24 +244,37 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
     go: () => shim.sendByte(syncFd),
   };
   try {
-    if (joins) {
-      // Two-stage spawn: the intermediate reports the container's pid (or a failed setns) and exits.
-      const r = await shim.recvReport(syncFd);
-      await shim.waitPid(pid);
-      if (!r) throw new TsrunError('the namespace-joining helper exited without reporting');
+    if (spawned.twoStage) {
+      // The first stage reports the container process's pid (or a failed setns or clone) and exits.
+      const t1 = process.hrtime.bigint();
+      const quick = shim.recvReportWithin(syncFd, quickReportMs());
+      const r = quick === 'timeout' ? await shim.recvReport(syncFd) : quick;
+      if (!r) throw new TsrunError('tsrun-init exited without reporting the container process');
       if (r.kind === REPORT.STEP_FAILED) throw stepError(plan, r.step, r.err, r.syscall);
       pid = r.value;
       proc.pid = pid;
+      const flags = cloneFlagNames(plan);
+      trace.event({
+        who: 'parent', group: 'namespaces', syscall: opts.cgroupFd !== undefined && opts.cgroupFd >= 0 ? 'clone3' : 'clone',
+        title: `tsrun-init ${plan.namespaces.some((n) => n.action === 'join') ? 'joins the container\'s namespaces (setns), then ' : ''}clones the container process (CLONE_PARENT${flags === '0' ? '' : `|${flags}`}) → pid ${pid}`,
+        why: 'setns of a mount or user namespace needs a single-threaded process, a joined PID namespace only takes children, and a new user namespace gets its id maps from tsrun before its first step',
+        result: 'ok', durationMs: ns(t1, process.hrtime.bigint()),
+      });
+    }
+    for (const n of plan.namespaces) {
+      trace.event({ who: 'parent', group: 'namespaces', syscall: n.action === 'create' ? 'namespaces' : 'setns', title: `${n.action === 'create' ? 'new' : 'joined'} ${n.type} namespace${n.path ? ` ${n.path}` : ''}`, why: `isolates ${NAMESPACE_ISOLATES[n.type]}`, result: 'ok' });
     }
     writeIdMaps(pid, plan, trace);
     const placed = opts.beforeGo?.(pid);
     if (placed) await placed;
     if (!early) shim.sendByte(syncFd);
     await follow(plan, syncFd, trace, proc, true);
+    await reapStage1();
     opts.atWaiting?.();
     return proc;
   } catch (err) {
     await killAndReap(pid);
+    await reapStage1().catch(() => undefined);
     release();
     throw err;
   }

@@ -1,7 +1,7 @@
 // tsrun create [--bundle DIR | --image IMG [--keep-upper]] [--pid-file F] [--console-socket SOCK] ID
 import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
-import { needsImport } from '../../image/image-arg.js';
+import { needsImport, needsPull } from '../../image/image-arg.js';
 import { DEFAULT_STORE } from '../../image/store-paths.js';
 import { debugImageMatch } from '../image-debug.js';
 import { traceReporter } from '../reporters/trace.js';
@@ -18,7 +18,7 @@ const command: CommandModule<CreateArgs> = {
   positionals: [{ name: 'id', describe: 'container id', required: true }],
   options: {
     bundle: { type: 'string', path: true, short: 'b', default: '.', describe: 'bundle directory (config.json + rootfs)' },
-    image: { type: 'string', short: 'i', describe: 'create from an image instead: OCI layout LAYOUT[:TAG], a docker or OCI archive, or an imported image\'s name (its Cmd runs)' },
+    image: { type: 'string', short: 'i', describe: 'create from an image instead: an imported or pulled image\'s name, a registry reference (pulled if the store lacks it), an OCI layout LAYOUT[:TAG], a docker or OCI archive (its Cmd runs)' },
     store: { type: 'string', path: true, describe: 'image and layer store (default /var/lib/tsrun)' },
     'keep-upper': { type: 'boolean', default: false, describe: 'with --image: keep the container\'s upper layer (what it changed) in the store after delete, at <store>/uppers/<id>-<time>/upper' },
     'pid-file': { type: 'string', path: true, describe: 'write the container init\'s host pid to this file' },
@@ -27,12 +27,14 @@ const command: CommandModule<CreateArgs> = {
     'no-new-keyring': { type: 'boolean', default: false, describe: 'keep the caller\'s session keyring instead of a new one for the container' },
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
   },
-  // An image on disk that is not imported yet needs the import code, which the startup snapshot leaves out.
-  // So does the systemd cgroup driver (a D-Bus client).
-  needsFullBundle: (args) => args.systemdCgroup || needsImport(args.image, args.store ?? DEFAULT_STORE),
+  // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
+  // pull code, which the startup snapshot leaves out. So does the systemd cgroup driver (a D-Bus client).
+  needsFullBundle: (args) => args.systemdCgroup || needsImport(args.image, args.store ?? DEFAULT_STORE) || needsPull(args.image, args.store ?? DEFAULT_STORE),
   async handler(args) {
     if (args.keepUpper && !args.image) throw new UsageError('--keep-upper needs --image (a bundle\'s rootfs is a directory of its own, with no upper layer)', 'create');
     if (args.debug && args.image) debugImageMatch(args.image, args.store ?? DEFAULT_STORE);
+    // A registry reference the store lacks is pulled here, with progress on stderr (runContainer would pull it silently).
+    if (needsPull(args.image, args.store ?? DEFAULT_STORE)) await (await import('../pull.js')).pullForRun(args.image!, args.store ?? DEFAULT_STORE, args.debug);
     const { createContainer } = await import('../../container/create.js');
     const created = await createContainer({
       id: args.id, root: args.root, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring, ...(args.systemdCgroup ? { systemdCgroup: true } : {}),

@@ -1,4 +1,4 @@
-// `tsrun image import|ls|inspect|rm|prune|unpack`: the image store from the command line. Parsing and
+// `tsrun image pull|import|ls|inspect|rm|prune|unpack`: the image store from the command line. Parsing and
 // printing only; the work is in src/image/.
 import type { CommandModule, OptionSpec } from '../command.js';
 import { UsageError } from '../parse-args.js';
@@ -24,6 +24,38 @@ const importCmd: CommandModule<StoreArgs & { source: string; name?: string; quie
     const { terminalProgress } = await import('../../image/progress.js');
     const progress = args.quiet ? undefined : terminalProgress(process.stderr);
     const rec = await importImage(args.source, { store: args.store, ...(args.name ? { name: args.name } : {}), ...(progress ? { progress } : {}) });
+    process.stdout.write(`${rec.id}\t${rec.names.join(',')}\n`);
+    return 0;
+  },
+};
+
+const pullCmd: CommandModule<StoreArgs & { reference: string; platform?: string; quiet: boolean; offline: boolean }> = {
+  command: 'pull',
+  describe: 'pull an image from a registry ([registry/]name[:tag|@digest]; busybox = docker.io/library/busybox:latest) into the store',
+  epilog: [
+    'Mirrors, insecure registries and extra CAs: registries.json in $TSRUN_REGISTRIES_CONF, $XDG_CONFIG_HOME/tsrun/',
+    'or /etc/tsrun/ (see README, "Pulling images"). Credentials: $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,',
+    '~/.config/containers/auth.json, ~/.docker/config.json (podman login / docker login). Plain HTTP only on loopback',
+    'or for registries marked insecure. TSRUN_OFFLINE=1 works like --offline.',
+  ].join(' '),
+  positionals: [{ name: 'reference', describe: 'image reference, e.g. localhost:5000/app:1.0, quay.io/org/app@sha256:…, busybox', required: true }],
+  options: {
+    ...store,
+    platform: { type: 'string', describe: 'os/arch[/variant] to take from a multi-platform image (default linux/amd64)' },
+    quiet: { type: 'boolean', short: 'q', default: false, describe: 'no progress output' },
+    offline: { type: 'boolean', default: false, describe: 'use the network for nothing: succeed only if the image is in the store already' },
+  },
+  handler: async (args) => {
+    const { pullImage } = await import('../../image/registry/pull.js');
+    const { pullDisplay } = await import('../../image/registry/progress.js');
+    const display = args.quiet ? undefined : pullDisplay(process.stderr);
+    const rec = await pullImage(args.reference, {
+      store: args.store,
+      ...(args.platform ? { platform: args.platform } : {}),
+      ...(args.offline ? { offline: true } : {}),
+      ...(display ? { onProgress: (e) => display.onProgress(e) } : {}),
+      ...(args.debug ? { debug: (line: string) => void process.stderr.write(`tsrun: debug: ${line}\n`) } : {}),
+    });
     process.stdout.write(`${rec.id}\t${rec.names.join(',')}\n`);
     return 0;
   },
@@ -122,10 +154,10 @@ const unpackCmd: CommandModule<StoreArgs & { image: string; bundle: string; args
 
 const command: CommandModule<StoreArgs> = {
   command: 'image',
-  describe: 'manage images: import OCI layouts, docker and OCI archives, list, inspect, remove, prune, unpack',
-  subcommands: [importCmd, lsCmd, inspectCmd, rmCmd, pruneCmd, unpackCmd],
+  describe: 'manage images: pull from registries, import OCI layouts, docker and OCI archives, list, inspect, remove, prune, unpack',
+  subcommands: [pullCmd, importCmd, lsCmd, inspectCmd, rmCmd, pruneCmd, unpackCmd],
   handler: async () => {
-    throw new UsageError('name an image subcommand: import, ls, inspect, rm, prune, unpack', 'image');
+    throw new UsageError('name an image subcommand: pull, import, ls, inspect, rm, prune, unpack', 'image');
   },
 };
 

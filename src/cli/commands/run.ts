@@ -1,7 +1,7 @@
 // tsrun run [--bundle DIR | --image IMG [--keep-upper]] [--trace] [--dry-run] [ID | BUNDLE]
 import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
-import { needsImport } from '../../image/image-arg.js';
+import { needsImport, needsPull } from '../../image/image-arg.js';
 import { DEFAULT_STORE } from '../../image/store-paths.js';
 import { debugImageMatch } from '../image-debug.js';
 import { resolveBundleAndId } from '../bundle-arg.js';
@@ -37,7 +37,7 @@ const command: CommandModule<RunArgs> = {
   ],
   options: {
     bundle: { type: 'string', path: true, short: 'b', describe: 'bundle directory (config.json + rootfs)' },
-    image: { type: 'string', short: 'i', describe: 'run an image: OCI layout LAYOUT[:TAG], a docker or OCI archive, or an imported image\'s name (myapp:1.0 also finds docker.io/library/myapp:1.0)' },
+    image: { type: 'string', short: 'i', describe: 'run an image: an imported or pulled image\'s name (myapp:1.0 also finds docker.io/library/myapp:1.0), a registry reference (pulled if the store lacks it), an OCI layout LAYOUT[:TAG], a docker or OCI archive' },
     store: { type: 'string', path: true, describe: 'image and layer store (default /var/lib/tsrun)' },
     'keep-upper': { type: 'boolean', default: false, describe: 'with --image: keep the container\'s upper layer (what it changed) in the store after delete, at <store>/uppers/<id>-<time>/upper' },
     tty: { type: 'boolean', short: 't', default: false, describe: 'with --image: give the container a terminal' },
@@ -49,9 +49,9 @@ const command: CommandModule<RunArgs> = {
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
     'dry-run': { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' },
   },
-  // An image on disk that is not imported yet needs the import code, which the startup snapshot leaves out.
-  // So does the systemd cgroup driver (a D-Bus client).
-  needsFullBundle: (args) => args.systemdCgroup || needsImport(args.image, args.store ?? DEFAULT_STORE),
+  // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
+  // pull code, which the startup snapshot leaves out. So does the systemd cgroup driver (a D-Bus client).
+  needsFullBundle: (args) => args.systemdCgroup || needsImport(args.image, args.store ?? DEFAULT_STORE) || needsPull(args.image, args.store ?? DEFAULT_STORE),
   async handler(args) {
     // Without --image, `--` only ends the options (runc's `run -- ID`): its one word is the id.
     let target = args.target;
@@ -66,6 +66,8 @@ const command: CommandModule<RunArgs> = {
       return explainBundle(bundle, args.logFormat, { root: args.root, ...(id ? { id } : {}) });
     }
     if (args.debug && args.image) debugImageMatch(args.image, args.store ?? DEFAULT_STORE);
+    // A registry reference the store lacks is pulled here, with progress on stderr (runContainer would pull it silently).
+    if (needsPull(args.image, args.store ?? DEFAULT_STORE)) await (await import('../pull.js')).pullForRun(args.image!, args.store ?? DEFAULT_STORE, args.debug);
     const { runContainer } = await import('../../container/run.js');
     const result = await runContainer({
       root: args.root, detach: args.detach, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring, ...(args.systemdCgroup ? { systemdCgroup: true } : {}),

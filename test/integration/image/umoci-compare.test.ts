@@ -12,33 +12,13 @@ import { overlayForContainer, removeContainerOverlay } from '../../../src/image/
 import { flattenLayers } from '../../../src/image/flatten.js';
 import { LayerStore } from '../../../src/image/layer-store.js';
 import { makeTar, writeLayout } from '../../unit/image/fixtures.js';
+import { listTree, mergedTreeOf } from '../../helpers/image-tree.js';
 
 const REPO = new URL('../../../', import.meta.url).pathname;
 
-// One line per path: path, type, mode, owner, link target, device numbers, content hash.
-const LIST_TREE = String.raw`
-cd "$1" && find . -printf '%p %y %m %U:%G %l\n' | sort > "$2.meta"
-find . -type f -exec sha256sum {} + | sort -k2 > "$2.sums"
-find . \( -type c -o -type b \) -exec stat -c '%n %t:%T' {} + | sort > "$2.dev"
-cat "$2.meta" "$2.sums" "$2.dev"
-`;
-
-function listTree(dir: string, out: string): string {
-  return execFileSync('sh', ['-c', LIST_TREE, 'list', dir, out], { encoding: 'utf8' });
-}
-
-/** The merged overlay view of an imported layout, listed by LIST_TREE inside a private mount namespace. */
+/** The merged overlay view of an imported layout, listed inside a private mount namespace. */
 async function mergedTree(layoutRef: string, store: string, name: string): Promise<string> {
-  const rootfs = await imageRootfs(layoutRef, { store });
-  const c = `${work}/${name}`;
-  mkdirSync(`${c}/merged`, { recursive: true });
-  const m = overlayForContainer(rootfs, c);
-  const script = `cd "$1" && mount -t overlay overlay -o "$2" "$3" && sh -c '${LIST_TREE.replace(/'/g, `'\\''`)}' list "$3" "$4"`;
-  try {
-    return execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', m.chdir, m.data, `${c}/merged`, `${work}/${name}-list`], { encoding: 'utf8' });
-  } finally {
-    removeContainerOverlay(c);
-  }
+  return mergedTreeOf(await imageRootfs(layoutRef, { store }), work, name);
 }
 
 let work: string;

@@ -128,9 +128,9 @@ describe.skipIf(skip !== undefined)(`tsrun run: namespaces${skip ? ` [skipped: $
     expect(r.stdout).toMatch(/^0::\/tsrun\/[^/\n]+\n$/);
     expect(r.exitCode).toBe(0);
     // The clone line names its syscall: clone(2) here, clone3(2) normally.
-    expect(r.stderr).toMatch(/^trace parent .* clone\(CLONE_NEW.*→ pid \d+ +clone\(2\)$/m);
+    expect(r.stderr).toMatch(/^trace parent .* clone\(CLONE_VM\|CLONE_VFORK\|CLONE_NEW.*→ pid \d+, which execs tsrun-init +clone\(2\)$/m);
     const normal = await runScript('true', { extraArgs: ['--trace'], mutate: noCgroupNs });
-    expect(normal.stderr).toMatch(/→ pid \d+(, which execs tsrun-init)? +clone3\(2\)$/m);
+    expect(normal.stderr).toMatch(/→ pid \d+, which execs tsrun-init +clone3\(2\)$/m);
   });
 
   it('placed by pid (no clone3; systemd\'s scope), the cgroup namespace is made once the process is in its cgroup: it is the root inside', async () => {
@@ -139,23 +139,25 @@ describe.skipIf(skip !== undefined)(`tsrun run: namespaces${skip ? ` [skipped: $
     expect(r.stdout).toBe('0::/\n');
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toMatch(/^trace step +0 ok .*unshare CLONE_NEWCGROUP/m);
-    expect(r.stderr).toMatch(/^trace parent .* clone\((?!.*CLONE_NEWCGROUP).*→ pid \d+ +clone\(2\)$/m);
+    expect(r.stderr).toMatch(/^trace parent .* clone\((?!.*CLONE_NEWCGROUP).*→ pid \d+, which execs tsrun-init +clone\(2\)$/m);
   });
 
-  describe('the first process execs tsrun-init right after clone3 (CLONE_VM|CLONE_VFORK), instead of being a fork of Node', () => {
+  describe('the first process execs tsrun-init right after clone (CLONE_VM|CLONE_VFORK): never a fork of Node', () => {
     // The pids in /proc are counted by the shell's own glob: a pipeline (ls | grep -c) raced its
     // second process against the listing, and gave 2 or 3.
     const probe = 'echo "pid=$$"; hostname; tail -1 /proc/self/cgroup; set -- /proc/[0-9]*; echo "$#: $*"';
 
-    it('gives the same container as the fork (TSRUN_INIT="" forks): PID 1, hostname, cgroup, its own /proc', async () => {
-      const viaInit = await runScript(probe, { extraArgs: ['--trace'] });
-      const forked = await runScript(probe, { extraArgs: ['--trace'], env: { TSRUN_INIT: '' } });
-      expect(viaInit.exitCode).toBe(0);
-      expect(forked.exitCode).toBe(0);
-      expect(viaInit.stdout).toMatch(/^pid=1\n[^\n]+\n0::\/tsrun\/[^\n]+\n1: \/proc\/1\n$/);
-      expect(viaInit.stdout.replace(/0::\/tsrun\/[^\n]+/, 'CGROUP')).toBe(forked.stdout.replace(/0::\/tsrun\/[^\n]+/, 'CGROUP'));
-      expect(viaInit.stderr).toMatch(/clone\(CLONE_VM\|CLONE_VFORK\|CLONE_NEW.*→ pid \d+, which execs tsrun-init +clone3\(2\)$/m);
-      expect(forked.stderr).not.toMatch(/tsrun-init/);
+    it('gives the same container as the two-stage spawn (TSRUN_TWO_STAGE=1: tsrun-init clones the container process): PID 1, hostname, cgroup, its own /proc', async () => {
+      const oneStage = await runScript(probe, { extraArgs: ['--trace'] });
+      const twoStage = await runScript(probe, { extraArgs: ['--trace'], env: { TSRUN_TWO_STAGE: '1' } });
+      expect(oneStage.exitCode).toBe(0);
+      expect(twoStage.exitCode).toBe(0);
+      expect(oneStage.stdout).toMatch(/^pid=1\n[^\n]+\n0::\/tsrun\/[^\n]+\n1: \/proc\/1\n$/);
+      expect(oneStage.stdout.replace(/0::\/tsrun\/[^\n]+/, 'CGROUP')).toBe(twoStage.stdout.replace(/0::\/tsrun\/[^\n]+/, 'CGROUP'));
+      expect(oneStage.stderr).toMatch(/clone\(CLONE_VM\|CLONE_VFORK\|CLONE_NEW.*→ pid \d+, which execs tsrun-init +clone3\(2\)$/m);
+      expect(oneStage.stderr).not.toMatch(/clones the container process/);
+      expect(twoStage.stderr).toMatch(/clone\(CLONE_VM\|CLONE_VFORK\) → pid \d+, which execs tsrun-init +clone\(2\)$/m);
+      expect(twoStage.stderr).toMatch(/tsrun-init clones the container process \(CLONE_PARENT\|CLONE_NEW.*\) → pid \d+ +clone3\(2\)$/m);
     });
 
     it('a tsrun-init that cannot be executed: the error names execve tsrun-init and EACCES; nothing is left', async () => {
@@ -170,6 +172,20 @@ describe.skipIf(skip !== undefined)(`tsrun run: namespaces${skip ? ` [skipped: $
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+
+    it('a missing tsrun-init (TSRUN_INIT=<no such file>) is a one-line error naming it; there is no fallback to a fork of Node', async () => {
+      const r = await runScript('echo should-not-run', { env: { TSRUN_INIT: '/nonexistent/tsrun-init' } });
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^tsrun: tsrun-init \/nonexistent\/tsrun-init: ENOENT: run `make build`.*\n$/);
+      expect(r.exitCode).not.toBe(0);
+    });
+
+    it('TSRUN_INIT="" (which once selected a fork of Node) is a one-line error; nothing is left', async () => {
+      const r = await runScript('echo should-not-run', { env: { TSRUN_INIT: '' } });
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^tsrun: TSRUN_INIT is empty: .*fork of Node.*\n$/);
+      expect(r.exitCode).not.toBe(0);
     });
 
     it('tsrun-init run by hand refuses with a message (exit 2)', () => {

@@ -45,7 +45,8 @@ describe.skipIf(skip !== undefined)(`security: cgroup names that climb out${skip
       expect(r.exitCode).not.toBe(0);
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(cgroupDirs()).toEqual(before);
+      // Nothing new: other containers' groups (and the shared tsrun/ parent) may go meanwhile.
+      expect(cgroupDirs().filter((d) => !before.includes(d))).toEqual([]);
     });
   }
 });

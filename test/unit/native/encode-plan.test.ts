@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { encodePlan } from '../../../src/native/encode-plan.js';
-import { OP, PLAN_FLAG, PLAN_MAGIC, REPORT, STEP_FLAG } from '../../../src/native/ops.js';
+import { MAX_PASS_FDS, OP, PLAN_FLAG, PLAN_MAGIC, PLAN_VERSION, REPORT, STEP_FLAG } from '../../../src/native/ops.js';
 import type { Plan } from '../../../src/plan/types.js';
 
 const header = readFileSync(new URL('../../../native-bindings/shim.h', import.meta.url), 'utf8');
@@ -29,6 +29,8 @@ describe('wire numbers', () => {
     expect(Object.fromEntries(cDefine('TSRUN_STEP_'))).toEqual(STEP_FLAG);
     expect(Object.fromEntries(cEnum('TSRUN_REPORT_'))).toEqual(REPORT);
     expect(header).toContain(`TSRUN_PLAN_MAGIC 0x${PLAN_MAGIC.toString(16)}u`);
+    expect(header).toContain(`TSRUN_PLAN_VERSION ${PLAN_VERSION}u`);
+    expect(header).toContain(`TSRUN_MAX_PASS_FDS ${MAX_PASS_FDS}\n`);
   });
 });
 
@@ -45,21 +47,29 @@ describe('encodePlan', () => {
     expect(() => encodePlan(basePlan([{ op: 'exec', args: [], env, why: 'w' }]), { trace: false })).not.toThrow();
   });
 
-  it('writes the header: magic, version, clone flags, flags, preserved fds, joins', () => {
+  it('writes the header: magic, version, clone flags, flags, preserved fds, passed fds, joins', () => {
     const b = encodePlan(basePlan([]), { trace: true });
     expect(b.readUInt32LE(0)).toBe(PLAN_MAGIC);
-    expect(b.readUInt32LE(4)).toBe(1);
+    expect(b.readUInt32LE(4)).toBe(2);
     expect(b.readBigUInt64LE(8)).toBe(0x20000000n);
     expect(b.readUInt32LE(16)).toBe(PLAN_FLAG.WAIT_GO | PLAN_FLAG.TRACE);
     expect(b.readUInt32LE(20)).toBe(2);
-    expect(b.readUInt32LE(24)).toBe(1); // one join
-    expect(b.readUInt32LE(28)).toBe(0x40000000);
-    expect(b.toString('utf8', 36, 36 + b.readUInt32LE(32))).toBe('/proc/1/ns/net');
+    expect(b.readUInt32LE(24)).toBe(0); // no fd passed on
+    expect(b.readUInt32LE(28)).toBe(1); // one join
+    expect(b.readUInt32LE(32)).toBe(0x40000000);
+    expect(b.toString('utf8', 40, 40 + b.readUInt32LE(36))).toBe('/proc/1/ns/net');
+  });
+
+  it('lists the fds of tsrun\'s the plan passes on after the preserved count', () => {
+    const b = encodePlan({ ...basePlan([]), passFds: [17, 42] }, { trace: false });
+    expect([b.readUInt32LE(24), b.readInt32LE(28), b.readInt32LE(32)]).toEqual([2, 17, 42]);
+    expect(b.readUInt32LE(36)).toBe(1); // then the joins
+    expect(() => encodePlan({ ...basePlan([]), passFds: Array.from({ length: MAX_PASS_FDS + 1 }, (_, i) => 10 + i) }, { trace: false })).toThrow(/at most 16 fds/);
   });
 
   it('encodes a mount step with its flags, ints and strings in shim.h order', () => {
     const b = encodePlan(basePlan([{ op: 'mount', source: 'proc', target: '/proc', fstype: 'proc', data: '', flags: 14, mkdir: 'dir', inRoot: true, optional: true, why: '' }]), { trace: false });
-    let o = 36 + '/proc/1/ns/net'.length;
+    let o = 40 + '/proc/1/ns/net'.length;
     expect(b.readUInt32LE(o)).toBe(1); o += 4;
     expect([b.readUInt16LE(o), b.readUInt16LE(o + 2), b.readUInt16LE(o + 4), b.readUInt16LE(o + 6)]).toEqual([OP.mount, STEP_FLAG.IN_ROOT | STEP_FLAG.OPTIONAL, 2, 4]);
     o += 8;
@@ -73,7 +83,7 @@ describe('encodePlan', () => {
 
   it('encodes exec as argc, envc then argv and envp', () => {
     const b = encodePlan(basePlan([{ op: 'exec', args: ['sh', '-c', 'x'], env: ['A=1'], why: '' }]), { trace: false });
-    const o = 36 + 14 + 4 + 8;
+    const o = 40 + 14 + 4 + 8;
     expect([b.readBigInt64LE(o), b.readBigInt64LE(o + 8)]).toEqual([3n, 1n]);
   });
 
@@ -92,7 +102,7 @@ describe('encodePlan: seccomp', () => {
     // Two instructions with NUL and 0xff bytes: LD arch; RET ALLOW.
     const prog = Buffer.from([0x20, 0, 0, 0, 4, 0, 0, 0, 0x06, 0, 0, 0, 0, 0, 0xff, 0x7f]);
     const b = encodePlan(basePlan([{ op: 'seccomp', flags: 2, program: prog.toString('base64'), instructions: 2, syscalls: 0, defaultAction: 'SCMP_ACT_ALLOW', why: '' }]), { trace: false });
-    let o = 36 + 14 + 4;
+    let o = 40 + 14 + 4;
     expect([b.readUInt16LE(o), b.readUInt16LE(o + 2), b.readUInt16LE(o + 4), b.readUInt16LE(o + 6)]).toEqual([OP.seccomp, 0, 3, 0]);
     o += 8;
     expect(b.readBigInt64LE(o)).toBe(2n);

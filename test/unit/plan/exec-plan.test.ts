@@ -42,8 +42,10 @@ describe('execPlan', () => {
     const config = spec(withoutMountNamespace);
     expect(sharesCallerMountNamespace(config)).toBe(true);
     const proc = execProcess(config, { root: '/run/tsrun', id: 'c', args: ['sh'], cwd: '/tmp', user: { uid: 1000, gid: 1000 }, tty: true });
-    const plan = execPlan(config, proc, { ...ctx, initRoot: '/proc/self/fd/9', consoleSize: { rows: 24, cols: 80 } });
+    const plan = execPlan(config, proc, { ...ctx, initRootFd: 9, consoleSize: { rows: 24, cols: 80 } });
     expect(plan.namespaces.map((n) => n.type)).not.toContain('mount');
+    // tsrun's fd of the root is the one fd the plan passes on (through the exec of tsrun-init).
+    expect(plan.passFds).toEqual([9]);
     expect(plan.steps.slice(0, 3).map(describeStep)).toEqual(['chdir /proc/self/fd/9', 'chroot .', 'chdir /']);
     expect(plan.steps.slice(0, 2).every((s) => s.field === 'root.path')).toBe(true);
     const chroot = at(plan.steps, 'chroot');
@@ -60,7 +62,7 @@ describe('execPlan', () => {
 
   it('no namespaces at all: nothing to join, the root is still entered', () => {
     const config = spec((s) => { s.linux!.namespaces = []; delete s.hostname; });
-    const plan = execPlan(config, execProcess(config, { root: '/run/tsrun', id: 'c', args: ['sh'] }), { ...ctx, initRoot: '/proc/self/fd/9' });
+    const plan = execPlan(config, execProcess(config, { root: '/run/tsrun', id: 'c', args: ['sh'] }), { ...ctx, initRootFd: 9 });
     expect(plan.namespaces).toEqual([]);
     expect(plan.steps[1]?.op).toBe('chroot');
   });
