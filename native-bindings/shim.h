@@ -83,7 +83,7 @@ enum tsrun_op {
   TSRUN_OP_CHECK_EXEC = 33,  /* as EXEC, but only finds the program (PATH, X_OK) — fail early at create */
   TSRUN_OP_NEW_KEYRING = 34, /* str: name — join a new session keyring (keys are not shared with the caller) */
   TSRUN_OP_SECCOMP = 35,    /* int: seccomp(2) flags, then one int per BPF instruction — install the filter */
-  TSRUN_OP_UNSHARE = 36,    /* int: CLONE_NEW* flags — unshare(2) (a time namespace, BEFORE_CLONE: see src/namespaces/plan.ts) */
+  TSRUN_OP_UNSHARE = 36,    /* int: CLONE_NEW* flags — unshare(2): a time namespace before the clone (BEFORE_CLONE), a cgroup namespace once placed */
   TSRUN_OP_REOPEN_DEV_NULL = 37, /* stdio (fds 0-2) that is the null device: reopened read-write from the container's /dev/null */
   TSRUN_OP_FCHDIR = 38,      /* int: slot — fchdir to a kept fd (the old root after pivot_root), then close it */
   TSRUN_OP_MAX = 39

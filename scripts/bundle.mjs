@@ -46,9 +46,9 @@ const cjs = {
 await build({ ...cjs, entryPoints: ['src/cli/full-entry.ts'], outfile: 'dist/snapshot/full.cjs' });
 
 // Modules the hot commands reach only through a dynamic import() for work the snapshot routes to the
-// full bundle (--help; --image of an image that must be imported or pulled first). In the snapshot they are replaced by a module that says so if it is
+// full bundle (--help; --image of an image that must be imported or pulled first; the systemd cgroup driver). In the snapshot they are replaced by a module that says so if it is
 // ever loaded; the check after the build keeps heavy code from creeping back in.
-const notInSnapshot = /[/\\](help|import|pull)\.js$/;
+const notInSnapshot = /[/\\](help|import|pull)\.js$|[/\\]systemd[/\\]index\.js$/;
 const outsideSnapshot = {
   name: 'outside-snapshot',
   setup(b) {
@@ -65,7 +65,7 @@ const snapshot = await build({
   ...cjs, entryPoints: ['src/cli/snapshot-main.ts'], outfile: 'dist/snapshot/tsrun.cjs', plugins: [outsideSnapshot], metafile: true,
   minifyWhitespace: true, minifySyntax: true,
 });
-const heavy = Object.keys(snapshot.metafile.inputs).filter((p) => /node_modules[/\\](yargs|tar-stream|fzstd|execa)|^src[/\\]check[/\\]|^src[/\\]image[/\\](import|layer-unpack|tar-parser|zstd|decompress|oci-layout|docker-archive)\.ts$|^src[/\\]image[/\\]registry[/\\](?!reference\.ts$)/.test(p));
+const heavy = Object.keys(snapshot.metafile.inputs).filter((p) => /node_modules[/\\](yargs|tar-stream|fzstd|execa)|^src[/\\]check[/\\]|^src[/\\]cgroups[/\\]systemd[/\\]|^src[/\\]image[/\\](import|layer-unpack|tar-parser|zstd|decompress|oci-layout|docker-archive)\.ts$|^src[/\\]image[/\\]registry[/\\](?!reference\.ts$)/.test(p));
 if (heavy.length) throw new Error(`bundle: the startup snapshot must not contain ${heavy.join(', ')}: import it lazily from the hot path (see src/cli/snapshot-main.ts)`);
 // V8 keeps a script's source in the heap, as UTF-16 when it has one non-ASCII character: twice the
 // bytes to deserialize at every start. esbuild escapes strings; a comment it keeps could still do it.

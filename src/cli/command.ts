@@ -9,6 +9,8 @@ export interface GlobalArgs {
   log?: string;
   logFormat: 'text' | 'json';
   debug: boolean;
+  /** runc's --systemd-cgroup: systemd makes the containers' cgroups (transient scopes). */
+  systemdCgroup?: boolean;
 }
 
 export interface OptionSpec {

@@ -22,6 +22,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   // (it refuses limits it cannot write), and has no checkpoint/restore: nothing calls criu.
   rootless: { type: 'string', default: 'auto', choices: ['auto', 'true', 'false'], describe: 'as runc: ignore cgroup permission errors (tsrun decides from the host; accepted for compatibility)' },
   criu: { type: 'string', default: 'criu', describe: 'as runc: the criu binary (tsrun has no checkpoint/restore; accepted for compatibility)' },
+  'systemd-cgroup': { type: 'boolean', default: false, describe: 'have systemd make each container\'s cgroup, a transient scope (linux.cgroupsPath "slice:prefix:name"), as runc does' },
   version: { type: 'boolean', short: 'v', default: false, describe: 'print the version and exit' },
   help: { type: 'boolean', short: 'h', default: false, describe: 'show help' },
 };
@@ -154,7 +155,7 @@ export function hasGlobalFlag(argv: readonly string[], flag: string): boolean {
 
 /**
  * Parses the global options: the words of argv before the command. Anything else there (an option
- * runc has and tsrun not, `--systemd-cgroup`; a typo) is a usage error naming it.
+ * runc has and tsrun not, `--rootless`; a typo) is a usage error naming it.
  */
 export function parseGlobalArgs(argv: readonly string[]): GlobalParse {
   const commandIndex = findCommandIndex(argv);
@@ -216,7 +217,10 @@ export function parseCommandArgs<A>(
   } catch (err) {
     throw usageErrorOf(err, where);
   }
-  const out: Record<string, unknown> = { root: globals.root, logFormat: globals.logFormat, debug: globals.debug, ...(globals.log !== undefined ? { log: globals.log } : {}) };
+  const out: Record<string, unknown> = {
+    root: globals.root, logFormat: globals.logFormat, debug: globals.debug, ...(globals.log !== undefined ? { log: globals.log } : {}),
+    ...(globals.systemdCgroup ? { systemdCgroup: true } : {}),
+  };
   Object.assign(out, collect(all, parsed.values, where));
   // After `--`, words go to the variadic positional when there is one (`run --image I ID -- cmd`);
   // otherwise `--` only ends the options and the words fill the positionals (`create -- -x`).

@@ -13,7 +13,7 @@ import * as shim from '../native/shim.js';
 import { handOverConsole, startProcess, type ContainerProcess } from '../process/parent.js';
 import { callerTerminalSize } from '../process/terminal.js';
 import { noTrace, type TraceSink } from '../process/trace.js';
-import { applyCgroup, detectCgroupHost, planCgroup, type CgroupHandle, type CgroupHost } from '../cgroups/index.js';
+import { cgroupDriver, detectCgroupHost, type CgroupDriver, type CgroupHandle, type CgroupHost, type CgroupPlan } from '../cgroups/index.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import type { CallerMounts } from '../rootfs/caller-mounts.js';
 import { readProcStat, thisProcess } from '../state/status.js';
@@ -47,6 +47,8 @@ export interface CreateOptions {
   warn?: (message: string) => void;
   /** Where the cgroup v2 hierarchy is and what it offers; default: this machine's (detectCgroupHost). */
   cgroupHost?: () => CgroupHost;
+  /** runc's --systemd-cgroup: systemd makes the cgroup, a transient scope (src/cgroups/systemd). */
+  systemdCgroup?: boolean;
 }
 
 export interface CreatedContainer {
@@ -116,7 +118,7 @@ export function planContainer(bundle: Bundle, opts: { foreground: boolean; start
 }
 
 /** Plans the cgroup; a limit the host cannot apply is refused here, before anything is created. */
-function planContainerCgroup(spec: Spec, id: string, warn: (m: string) => void, detect: () => CgroupHost = detectCgroupHost): ReturnType<typeof planCgroup> | undefined {
+function planContainerCgroup(driver: CgroupDriver, spec: Spec, id: string, warn: (m: string) => void, detect: () => CgroupHost = detectCgroupHost): CgroupPlan | undefined {
   const host = (() => { try { return detect(); } catch { return undefined; } })();
   if (!host) {
     if (spec.linux?.resources && Object.keys(spec.linux.resources).length > 0) {
@@ -125,7 +127,7 @@ function planContainerCgroup(spec: Spec, id: string, warn: (m: string) => void, 
     warn('no cgroup v2 hierarchy is mounted: the container gets no cgroup');
     return undefined;
   }
-  const plan = planCgroup(spec, id, host);
+  const plan = driver.plan(spec, id, host);
   for (const w of plan.warnings) warn(w);
   return plan;
 }
@@ -136,14 +138,14 @@ function clone3Unsupported(err: unknown): boolean {
   return d.syscall === 'clone3' && (d.errno === 'ENOSYS' || d.errno === 'E2BIG' || d.errno === 'EINVAL' || d.errno === 'EPERM');
 }
 
-/** The fallback placement: the child waits for the go-ahead, so writing its pid to cgroup.procs first
- * still puts every step of its set-up inside the cgroup. */
-function startInCgroupByPid(start: (fd: number, place?: (pid: number) => void) => Promise<ContainerProcess>, cgroup: CgroupHandle, warn: (m: string) => void, trace: TraceSink): Promise<ContainerProcess> {
-  if (!process.env.TSRUN_NO_CLONE3) warn('clone3(CLONE_INTO_CGROUP) is not available: placing the container through cgroup.procs');
-  return start(-1, (pid) => {
+/** Placement by pid (systemd's scope; or the fallback without clone3): the child waits for the
+ * go-ahead, so placing it first still puts every step of its set-up inside the cgroup. */
+function startInCgroupByPid(start: (fd: number, place?: (pid: number) => void | Promise<void>) => Promise<ContainerProcess>, cgroup: CgroupHandle, warn: (m: string) => void, trace: TraceSink): Promise<ContainerProcess> {
+  if (!process.env.TSRUN_NO_CLONE3 && cgroup.bornInside) warn('clone3(CLONE_INTO_CGROUP) is not available: placing the container through cgroup.procs');
+  return start(-1, async (pid) => {
     const t0 = performance.now();
-    cgroup.addProcess(pid);
-    trace.event({ who: 'parent', group: 'cgroup', syscall: 'cgroups', title: `write ${pid} to ${cgroup.dir}/cgroup.procs`, why: 'no clone3(CLONE_INTO_CGROUP) here: the process is moved into its cgroup while it waits for tsrun\'s go-ahead, so before its first step', result: 'ok', durationMs: performance.now() - t0 });
+    await cgroup.place(pid);
+    trace.event({ who: 'parent', group: 'cgroup', syscall: 'cgroups', title: cgroup.bornInside ? `write ${pid} to ${cgroup.dir}/cgroup.procs` : `place ${pid} in ${cgroup.dir}`, why: 'the process is moved into its cgroup while it waits for tsrun\'s go-ahead, so before its first step', result: 'ok', durationMs: performance.now() - t0 });
   });
 }
 
@@ -166,12 +168,13 @@ function attachDevices(cgroup: CgroupHandle, rules: number | undefined, trace: T
  * as things are made: whenever this tsrun is killed, `delete` finds all that it made (creator: see
  * ContainerRecord). An image's spec is not known when its state dir is made: a bare config stands in.
  */
-function creatingRecord(id: string, bundle: Bundle | undefined, cgroupPlan?: { dir: string; ownedRoot: string }): ContainerRecord {
+function creatingRecord(id: string, bundle: Bundle | undefined, cgroupPlan?: CgroupPlan): ContainerRecord {
   const spec = bundle?.spec ?? { ociVersion: OCI_VERSION };
   return {
     ociVersion: OCI_VERSION, id, pid: 0, pidStartTime: '', bundle: bundle?.dir ?? '', rootfs: bundle?.rootfs ?? '', created: utcTimestamp(),
     ...(spec.annotations ? { annotations: spec.annotations } : {}),
     ...(cgroupPlan ? { cgroupDir: cgroupPlan.dir, cgroupOwnedRoot: cgroupPlan.ownedRoot } : {}),
+    ...(cgroupPlan?.systemd ? { cgroupSystemdUnit: cgroupPlan.systemd.unit } : {}),
     started: false, config: spec, creator: thisProcess(),
   };
 }
@@ -186,6 +189,8 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   // An image's bundle lives in the state dir, so that dir comes first; a bundle on disk is checked first.
   const fromImage = opts.image !== undefined;
   const early = fromImage ? undefined : loadBundle(opts.bundle ?? '.');
+  // With --systemd-cgroup, a host without a reachable systemd is refused here, before anything is made.
+  const driver = await cgroupDriver(opts.systemdCgroup);
   // Only a directory this call created may be removed on failure: never a same-named container's.
   let ownsDir = false;
   let createdSpec: Spec | undefined;
@@ -200,7 +205,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     if (spec.process?.terminal && !opts.foreground && !opts.consoleSocket) {
       throw new TsrunError('process.terminal is true: give --console-socket to receive the pty (or set terminal to false)', { field: 'process.terminal' });
     }
-    const cgroupPlan = planContainerCgroup(spec, opts.id, warn, opts.cgroupHost);
+    const cgroupPlan = planContainerCgroup(driver, spec, opts.id, warn, opts.cgroupHost);
     const plan = planContainer(bundle, {
       foreground: opts.foreground ?? false, startGate: opts.startedByCaller ? 'caller' : { fifo: store.fifoPath(opts.id) }, ...(cgroupPlan ? { cgroup2Mount: cgroupPlan.mountPoint } : {}), ...(image ? { rootfsSteps: image.rootfsSteps } : {}),
       ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? {} : { keyring: opts.id }),
@@ -213,14 +218,14 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     else { store.createDir(opts.id, record); ownsDir = true; }
     const tracked = beginCallerMounts(plan, bundle.rootfs, warn);
     if (!opts.startedByCaller) shim.mkfifo(store.fifoPath(opts.id), 0o600);
-    cgroup = cgroupPlan ? applyCgroup(cgroupPlan, (w, ms, result) => trace.event({
+    cgroup = cgroupPlan ? driver.apply(cgroupPlan, (w, ms, result) => trace.event({
       who: 'parent', group: 'cgroup', syscall: 'write', title: `write ${JSON.stringify(w.value)} to ${cgroupPlan.dir}/${w.file}`,
       field: w.field, why: 'a limit is written before the process exists, so even its set-up is accounted', result, durationMs: ms,
     }), { deferDevices: true }) : undefined;
     if (cgroup && cgroupPlan) {
       trace.event({ who: 'parent', group: 'cgroup', syscall: 'cgroups', title: `cgroup ${cgroup.dir}${cgroupPlan.deviceRules ? ` with a device program of ${cgroupPlan.deviceRules.length} rules` : ''}`, why: 'made before the process exists, so that its limits count from the process\'s first step (the clone line below says how it gets in)', result: 'ok', ...(cgroupPlan.deviceRules ? { field: 'linux.resources.devices' } : {}) });
     }
-    const cgroupFd = cgroup ? cgroup.openDirFd() : -1;
+    const cgroupFd = cgroup?.bornInside ? cgroup.openDirFd() : -1;
     const recordFor = (pid: number): ContainerRecord => ({
       ...record, pid, pidStartTime: readProcStat(pid)?.startTime ?? '', ...(tracked ? { callerMounts: tracked } : {}),
     });
@@ -228,19 +233,24 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     // cgroup (cgroup.kill finds it otherwise), before it mounts in the caller's table, and for hooks
     // (which may ask `tsrun state`). Otherwise the next write has it: one state.json write less.
     const recordInitNow = !cgroup || tracked !== undefined || hasCreateHooks(spec);
-    const start = (fd: number, place?: (pid: number) => void): Promise<ContainerProcess> => startProcess(plan, {
+    const start = (fd: number, place?: (pid: number) => void | Promise<void>): Promise<ContainerProcess> => startProcess(plan, {
       trace, traceSteps: opts.trace !== undefined, cgroupFd: fd,
       // A foreground run of a container born in its cgroup (or without one) sets up while tsrun
       // loads the device program (and writes its state, if it must now): two cores at work.
       early: place === undefined && (opts.foreground ?? false) && tracked === undefined,
       // From the go-ahead on, a failure must undo whatever the plan mounted in the caller's table.
-      beforeGo: (pid) => { place?.(pid); callerMounts = tracked; record = recordFor(pid); if (recordInitNow) store.write(record); cgroup?.loadDevices(); },
+      beforeGo: (pid) => {
+        const placed = place?.(pid);
+        const recordIt = (): void => { callerMounts = tracked; record = recordFor(pid); if (recordInitNow) store.write(record); cgroup?.loadDevices(); };
+        // Only systemd's placement is asynchronous (a D-Bus job); the others stay in this tick.
+        return placed instanceof Promise ? placed.then(recordIt) : recordIt();
+      },
       atWaiting: () => { if (cgroup) attachDevices(cgroup, cgroupPlan?.deviceRules?.length, trace); },
     });
     try {
       if (!cgroup) {
         proc = await start(-1);
-      } else if (process.env.TSRUN_NO_CLONE3) {
+      } else if (process.env.TSRUN_NO_CLONE3 || !cgroup.bornInside) {
         proc = await startInCgroupByPid(start, cgroup, warn, trace);
       } else {
         try {

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
-import { loadCgroup } from '../cgroups/index.js';
+import { loadCgroup, loadContainerCgroup } from '../cgroups/index.js';
 import { removeCallerMounts } from '../rootfs/caller-mounts-host.js';
 import { waitForExit } from '../process/exit-wait.js';
 import * as shim from '../native/shim.js';
@@ -25,10 +25,11 @@ import { OCI_VERSION } from '../version.js';
  * namespace) and the state of a container whose init is gone, then runs poststop hooks.
  */
 export async function removeContainer(store: StateStore, record: ContainerRecord, warn: (m: string) => void = () => {}, note: (m: string) => void = warn): Promise<void> {
-  if (record.cgroupDir && existsSync(join(record.cgroupDir, 'cgroup.procs'))) {
-    const cgroup = loadCgroup(record.cgroupDir, record.cgroupOwnedRoot);
-    // The usual case, an empty cgroup, goes with one rmdir. Otherwise: without a PID namespace the
-    // init's death does not end its children, so what is left is killed first.
+  const cgroup = await loadContainerCgroup(record);
+  if (cgroup) {
+    // The usual case, an empty cgroup, goes with one rmdir (a systemd scope: systemd stops it).
+    // Otherwise: without a PID namespace the init's death does not end its children, so what is left
+    // is killed first.
     if (!cgroup.removeIfEmpty()) {
       if (cgroup.populated()) await cgroup.kill();
       await cgroup.destroy();

@@ -65,6 +65,20 @@ export function joinPlan(config: Spec, initPid: number): NamespacePlan[] {
   return joins.sort((a, b) => rank(a.type) - rank(b.type));
 }
 
+/**
+ * How a process that joins the container's namespaces gets into its cgroup: born inside (clone3
+ * CLONE_INTO_CGROUP with `cgroupFd`), unless it joins a cgroup namespace of the container. Then the
+ * kernel refuses that clone from outside the namespace when cgroup2 is mounted with nsdelegate
+ * (systemd's default): ENOENT, a delegation boundary. Such a process is placed by tsrun, which writes
+ * its pid to cgroup.procs from the host's cgroup namespace while it waits (runc does that for every exec).
+ */
+export function joinCgroup(cgroupDir: string | undefined, config: Spec): { cgroupFd: number; beforeGo?: (pid: number) => void } {
+  if (cgroupDir === undefined) return { cgroupFd: -1 };
+  const cgroup = loadCgroup(cgroupDir);
+  if ((config.linux?.namespaces ?? []).some((n) => n.type === 'cgroup')) return { cgroupFd: -1, beforeGo: (pid) => cgroup.addProcess(pid) };
+  return { cgroupFd: cgroup.openDirFd() };
+}
+
 /** The container shares the caller's mount namespace: its root is a chroot, not a namespace's root. */
 export function sharesCallerMountNamespace(config: Spec): boolean {
   return !(config.linux?.namespaces ?? []).some((n) => n.type === 'mount');
@@ -222,9 +236,9 @@ export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: nu
       ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
     });
     const cgroupDir = record.cgroupDir && opts.subCgroup !== undefined ? subCgroupDir(record.cgroupDir, opts.subCgroup) : record.cgroupDir;
-    const cgroupFd = cgroupDir ? loadCgroup(cgroupDir, record.cgroupOwnedRoot).openDirFd() : -1;
+    const { cgroupFd, beforeGo } = joinCgroup(cgroupDir, record.config);
     try {
-      started = await startProcess(plan, { trace: opts.trace ?? { event: () => {} }, traceSteps: opts.trace !== undefined, cgroupFd });
+      started = await startProcess(plan, { trace: opts.trace ?? { event: () => {} }, traceSteps: opts.trace !== undefined, cgroupFd, ...(beforeGo ? { beforeGo } : {}) });
     } finally {
       if (cgroupFd >= 0) shim.closeFd(cgroupFd);
     }

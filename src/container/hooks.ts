@@ -6,7 +6,7 @@
 // container, so the image chooses that program: it gets exactly the container process's privileges
 // (capabilities, user, no_new_privs, seccomp), as runc's init gives them. A createContainer hook
 // runs while the host tree is still visible (before pivot_root): its path is the host's.
-import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import type { Hook, Hooks, Spec, State } from '../oci/types.js';
@@ -17,7 +17,7 @@ import { startProcess } from '../process/parent.js';
 import { processSteps } from '../process/plan.js';
 import { noTrace } from '../process/trace.js';
 import type { Step } from '../plan/types.js';
-import { joinPlan, setgroupsAllowed } from './exec.js';
+import { joinCgroup, joinPlan, setgroupsAllowed } from './exec.js';
 
 export type HookPhase = keyof Hooks;
 
@@ -56,9 +56,9 @@ async function runContainerHook(phase: HookPhase, i: number, hook: Hook, state: 
   };
   let proc;
   // libuv opens with O_CLOEXEC: tsrun-init gets a copy for clone3 and closes it before anything else.
-  const cgroupFd = cgroupDir ? openSync(cgroupDir, constants.O_RDONLY | constants.O_DIRECTORY) : -1;
+  const { cgroupFd, beforeGo } = joinCgroup(cgroupDir, config);
   try {
-    proc = await startProcess(plan, { trace: noTrace, traceSteps: false, cgroupFd });
+    proc = await startProcess(plan, { trace: noTrace, traceSteps: false, cgroupFd, ...(beforeGo ? { beforeGo } : {}) });
     await proc.untilExec();
   } finally {
     closeSync(stateFd);

@@ -37,6 +37,8 @@ export interface RunOptions {
   note?: (message: string) => void;
   /** Where the cgroup v2 hierarchy is and what it offers; default: this machine's. */
   cgroupHost?: () => CgroupHost;
+  /** runc's --systemd-cgroup: systemd makes the cgroup, a transient scope. */
+  systemdCgroup?: boolean;
 }
 
 export interface RunResult {
@@ -74,6 +76,7 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
     ...(opts.trace ? { trace: opts.trace } : {}),
     warn,
     ...(opts.cgroupHost ? { cgroupHost: opts.cgroupHost } : {}),
+    ...(opts.systemdCgroup ? { systemdCgroup: true } : {}),
     });
   } catch (err) {
     signals?.stop();

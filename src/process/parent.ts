@@ -28,8 +28,11 @@ export interface StartOptions {
    * that dies meanwhile takes the half-made container with it.
    */
   early?: boolean;
-  /** Called with the pid as soon as it is known; unless `early`, the child waits until it returns. */
-  beforeGo?: (pid: number) => void;
+  /**
+   * Called with the pid as soon as it is known; unless `early`, the child waits until it returns (or
+   * until the promise it returns settles: systemd's placement is a D-Bus job).
+   */
+  beforeGo?: (pid: number) => void | Promise<void>;
   /** Called once the child has finished its set-up and waits (start gate or hook pause). */
   atWaiting?: () => void;
 }
@@ -290,7 +293,8 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
       trace.event({ who: 'parent', group: 'namespaces', syscall: n.action === 'create' ? namespaceManPage(n.type) : 'setns', title: `${n.action === 'create' ? 'new' : 'joined'} ${n.type} namespace${n.path ? ` ${n.path}` : ''}${by >= 0 ? ` (made by step ${by}: unshare)` : ''}`, why: `isolates ${NAMESPACE_ISOLATES[n.type]}`, result: 'ok' });
     }
     writeIdMaps(pid, plan, trace);
-    opts.beforeGo?.(pid);
+    const placed = opts.beforeGo?.(pid);
+    if (placed) await placed;
     if (!early) shim.sendByte(syncFd);
     await follow(plan, syncFd, trace, proc, true);
     await reapStage1();

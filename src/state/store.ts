@@ -37,6 +37,8 @@ export interface ContainerRecord {
   /** Absolute path of the container's cgroup, if it has one, and the topmost dir tsrun may remove. */
   cgroupDir?: string;
   cgroupOwnedRoot?: string;
+  /** With --systemd-cgroup: the transient scope systemd made for the cgroup (delete stops it). */
+  cgroupSystemdUnit?: string;
   /** Without a mount namespace: the mounts tsrun made in the caller's mount table (`delete` removes them). */
   callerMounts?: CallerMounts;
   /** True once `start` has run (the process exec'd). */

@@ -31,8 +31,8 @@ const command: CommandModule<CreateArgs> = {
     ...PRESERVE_FDS_OPTION,
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
-  // pull code, which the startup snapshot leaves out.
-  needsFullBundle: (args) => needsImport(args.image, args.store ?? DEFAULT_STORE) || needsPull(args.image, args.store ?? DEFAULT_STORE),
+  // pull code, which the startup snapshot leaves out. So does the systemd cgroup driver (a D-Bus client).
+  needsFullBundle: (args) => args.systemdCgroup || needsImport(args.image, args.store ?? DEFAULT_STORE) || needsPull(args.image, args.store ?? DEFAULT_STORE),
   async handler(args) {
     if (args.keepUpper && !args.image) throw new UsageError('--keep-upper needs --image (a bundle\'s rootfs is a directory of its own, with no upper layer)', 'create');
     if (args.debug && args.image) debugImageMatch(args.image, args.store ?? DEFAULT_STORE);
@@ -41,6 +41,7 @@ const command: CommandModule<CreateArgs> = {
     const { createContainer } = await import('../../container/create.js');
     const created = await createContainer({
       id: args.id, root: args.root, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring, preserveFds: preserveFdsArg(args.preserveFds, 'create'),
+      ...(args.systemdCgroup ? { systemdCgroup: true } : {}),
       ...(args.image ? { image: { ref: args.image, keepUpper: args.keepUpper, ...(args.store ? { store: args.store } : {}) } } : { bundle: args.bundle }),
       ...(args.pidFile ? { pidFile: args.pidFile } : {}),
       ...(args.consoleSocket ? { consoleSocket: args.consoleSocket } : {}),

@@ -19,7 +19,7 @@ export function features(): Record<string, unknown> {
     linux: {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
       capabilities: CAPABILITY_NAMES,
-      cgroup: { v1: false, v2: true, systemd: false, systemdUser: false, rdma: false },
+      cgroup: { v1: false, v2: true, systemd: true, systemdUser: false, rdma: false },
       // SCMP_ACT_NOTIFY (a listener) is not supported; archs are those with a syscall table.
       seccomp: {
         enabled: true, actions: [...SECCOMP_ACTIONS], operators: [...SECCOMP_OPERATORS], archs: Object.keys(ARCHES),
