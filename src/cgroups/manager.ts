@@ -107,6 +107,33 @@ export function adoptCgroup(plan: CgroupPlan, observe?: CgroupWriteObserver, opt
   return new Cgroup(plan.dir, plan.dir, [], deferred);
 }
 
+/**
+ * `tsrun update`: writes a plan's limits into the live cgroup at plan.dir (controllers enabled in its
+ * parents as at create; no directory made, device rules untouched). If a write fails, the files
+ * already written get their earlier contents back (best effort), so a refused update leaves the
+ * limits as they were.
+ */
+export function updateLimits(plan: CgroupPlan, observe?: CgroupWriteObserver): void {
+  if (!cgroupFileExists(plan.dir, 'cgroup.procs')) throw new CgroupError(`cgroup: ${plan.dir} is gone (the container's cgroup)`, { file: plan.dir });
+  const before = new Map<string, string | undefined>();
+  const recording: CgroupWriteObserver = (w, ms, result) => observe?.(w, ms, result);
+  try {
+    enableControllers(plan.mountPoint, pathChain(plan.mountPoint, plan.dir), plan.controllers);
+    for (const w of plan.writes) {
+      if (!before.has(w.file)) before.set(w.file, readCgroupFile(plan.dir, w.file));
+    }
+    writeLimits({ ...plan, controllers: [] }, [], recording);
+  } catch (err) {
+    for (const [file, text] of [...before].reverse()) {
+      // Keyed files (io.max) read back as one line per device; each line is one write.
+      for (const line of (text ?? '').split('\n').filter((l) => l.trim() !== '')) {
+        try { writeCgroupFile(plan.dir, file, line); } catch { /* best effort: the error below names the write that failed */ }
+      }
+    }
+    throw err;
+  }
+}
+
 function writeLimits(plan: CgroupPlan, chain: string[], observe?: CgroupWriteObserver): void {
   enableControllers(plan.mountPoint, chain, plan.controllers);
   for (const w of plan.writes) {

@@ -100,6 +100,28 @@ function booleanAssignments(tokens: readonly string[], all: Record<string, Optio
     if (!m || spec?.type !== 'boolean') { out.push(t); continue; }
     if (m[3] === 'true') out.push(`${m[1]}${m[2]}`);
   }
+  return negativeValues(out, all);
+}
+
+/**
+ * Go's flag package also takes the next word as the value of a non-boolean option whatever it looks
+ * like (`update --memory-swap -1`, `--cpu-quota -1`); parseArgs refuses one that starts with a dash.
+ * A negative number after such an option is joined to it (`--memory-swap=-1`, `-m-1`).
+ */
+function negativeValues(tokens: readonly string[], all: Record<string, OptionSpec>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t === '--') { out.push(...tokens.slice(i)); break; }
+    const next = tokens[i + 1];
+    const spec = /^--[^=]+$/.test(t) ? all[t.slice(2)] : /^-[^-]$/.test(t) ? Object.values(all).find((s) => s.short === t[1]) : undefined;
+    if (spec && spec.type !== 'boolean' && next !== undefined && /^-\d+(\.\d+)?$/.test(next)) {
+      out.push(t.startsWith('--') ? `${t}=${next}` : `${t}${next}`); // parseArgs: -xVALUE
+      i++;
+      continue;
+    }
+    out.push(t);
+  }
   return out;
 }
 

@@ -12,6 +12,7 @@ export const commandTable: CommandEntry[] = [
   { name: 'ps', describe: 'list the processes of a container', load: async () => (await import('./commands/ps.js')).default },
   { name: 'pause', describe: 'freeze a container', load: async () => (await import('./commands/pause.js')).default },
   { name: 'resume', describe: 'thaw a paused container', load: async () => (await import('./commands/resume.js')).default },
+  { name: 'update', describe: 'change the resource limits of a live container', load: async () => (await import('./commands/update.js')).default },
   { name: 'events', describe: 'stats and oom events as JSON lines', load: async () => (await import('./commands/events.js')).default },
   { name: 'features', describe: 'what this runtime supports, as JSON', load: async () => (await import('./commands/features.js')).default },
   { name: 'list', describe: 'list containers', load: async () => (await import('./commands/list.js')).default },

@@ -11,14 +11,14 @@ import { ConfigError } from '../errors.js';
 import type { CallerNamespaces } from './caller-namespaces.js';
 import { capabilityNameHint, isCapabilityName } from './capabilities.js';
 import {
-  Invalid, MAX_U32, absolutePath, allOf, anyObject, arrayOf, bool, deviceMajor, deviceMinor, expectString, fail, int64, integer,
+  Invalid, MAX_U32, absolutePath, allOf, anyObject, arrayOf, bool, deviceMajor, deviceMinor, expectString, fail, int64, integer, jsonKind,
   matching, nonEmptyString, nullable, oneOf, pathString, recordOf, shape, str, uint16, uint32, uint64, unixId,
   type Check, type JsonObject,
 } from './checks.js';
 import { isRlimitName } from './rlimits.js';
 import { checkSecurityRules } from './security-rules.js';
 import { MAX_EXEC_STRINGS, checkRules } from './spec-rules.js';
-import type { NamespaceType, Rlimit, Spec } from './types.js';
+import type { NamespaceType, Resources, Rlimit, Spec } from './types.js';
 
 export { fieldPath } from './checks.js';
 export { sysctlNamespace } from './spec-rules.js';
@@ -39,6 +39,21 @@ export function validateSpec(raw: unknown, file?: string, options: ValidateOptio
   } catch (err) {
     // The document itself has the empty path; name it so the message does not start with ": ".
     if (err instanceof Invalid) throw new ConfigError(err.field || 'config', err.problem, file);
+    throw err;
+  }
+}
+
+/**
+ * Checks a linux.resources object on its own (`tsrun update -r FILE`): the same shapes as in a config;
+ * fields are named from the object's top (`memory.limit`).
+ */
+export function validateResources(raw: unknown, file?: string): Resources {
+  try {
+    if (jsonKind(raw) !== 'object') fail('', `must be a JSON object (linux.resources), got ${jsonKind(raw)}`);
+    resources(raw, '');
+    return raw as Resources;
+  } catch (err) {
+    if (err instanceof Invalid) throw new ConfigError(err.field || 'resources', err.problem, file);
     throw err;
   }
 }

@@ -30,6 +30,12 @@ describe('parseCommandArgs', () => {
     expect(() => parseCommandArgs(mod, ['-v', 'c1'], 'demo')).toThrow(/-v is a global option \(--version\), given before the command only/);
     expect(() => parseCommandArgs(mod, ['--nope', 'c1'], 'demo')).toThrow(/unknown option --nope for tsrun demo \(see tsrun demo --help\)/);
   });
+  it('takes a negative number as the value of a non-boolean option, as Go\'s flags do (runc update --memory-swap -1)', () => {
+    expect(parseCommandArgs(mod, ['--bundle', '-1', '--count', '-3', 'c1'], 'demo')).toMatchObject({ id: 'c1', bundle: '-1', count: -3 });
+    expect(parseCommandArgs(mod, ['-b', '-2', 'c1'], 'demo')).toMatchObject({ bundle: '-2' });
+    expect(() => parseCommandArgs(mod, ['-d', '-1'], 'demo')).toThrow(UsageError);
+    expect(parseCommandArgs(mod, ['--', '-1'], 'demo')).toMatchObject({ id: '-1' });
+  });
   it('refuses unknown options, bad numbers, bad choices, missing and extra positionals with exit code 2', () => {
     for (const argv of [['--nope', 'c1'], ['--count', 'x', 'c1'], ['--root', '/r', 'c1'], [], ['c1', 'c2']]) {
       let err: unknown;
