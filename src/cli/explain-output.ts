@@ -5,9 +5,9 @@ import { loadBundle, type Bundle } from '../oci/bundle.js';
 import { planContainer } from '../container/create.js';
 import { detectCgroupHost, planCgroup } from '../cgroups/index.js';
 import type { Spec } from '../oci/types.js';
-import { describeStep } from '../plan/describe.js';
-import { NAMESPACE_ISOLATES, idMapText } from '../namespaces/plan.js';
-import type { Plan } from '../plan/types.js';
+import { describeStep } from '../abi/describe-step.js';
+import { NAMESPACE_ISOLATES, idMapText } from '../abi/namespaces.js';
+import type { Plan } from '../abi/steps.js';
 
 /** The exact plan `run` would execute (exec fifo and hook pause included), so step numbers match. */
 export function planForBundle(bundle: Bundle, where: { root: string; id?: string }): Plan {

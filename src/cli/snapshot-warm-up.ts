@@ -25,7 +25,7 @@ import { parseCommandArgs } from './parse-args.js';
 import { resolveBundleAndId } from './bundle-arg.js';
 import { defaultSpec } from '../oci/default-spec.js';
 import { loadBundle } from '../oci/bundle.js';
-import { describeStep } from '../plan/describe.js';
+import { describeStep } from '../abi/describe-step.js';
 import { detectCgroupHost, loadCgroup } from '../cgroups/index.js';
 import { runContainer } from '../container/run.js';
 import { planContainer } from '../container/create.js';

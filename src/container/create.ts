@@ -6,7 +6,7 @@ import { TsrunError } from '../errors.js';
 import { loadBundle, type Bundle } from '../oci/bundle.js';
 import type { Spec } from '../oci/types.js';
 import { buildPlan } from '../plan/build.js';
-import type { Plan, Step } from '../plan/types.js';
+import type { Plan, Step } from '../abi/steps.js';
 import { hostCgroup2Mount, realHost } from '../rootfs/host-view.js';
 import { beginCallerMounts, finishCallerMounts, removeCallerMounts } from '../rootfs/caller-mounts-host.js';
 import * as shim from '../native/shim.js';

@@ -5,13 +5,13 @@
 // carries: the exec'd process enters the init's root itself, as the init did.
 import { closeSync, constants, openSync, readFileSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
-import type { NamespaceType, Process, Spec } from '../oci/types.js';
+import type { Process, Spec } from '../oci/types.js';
 import { validateSpec } from '../oci/validate.js';
-import { isCapabilityName } from '../oci/capabilities.js';
-import { NAMESPACE_FLAGS } from '../namespaces/plan.js';
+import { isCapabilityName } from '../abi/capabilities.js';
+import { NAMESPACE_FLAGS, NAMESPACE_PROC_FILES } from '../abi/namespaces.js';
 import { processSteps } from '../process/plan.js';
 import * as shim from '../native/shim.js';
-import type { NamespacePlan, Plan, Step } from '../plan/types.js';
+import type { NamespacePlan, Plan, Step } from '../abi/steps.js';
 import { handOverConsole, startProcess } from '../process/parent.js';
 import { forwardSignals } from '../process/signals.js';
 import { waitForeground } from '../process/foreground.js';
@@ -40,14 +40,10 @@ export interface ExecOptions {
   trace?: TraceSink;
 }
 
-const NS_FILE: Record<NamespaceType, string> = {
-  pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time',
-};
-
 /** Every namespace the container has (created or joined), joined through its init's /proc entries. */
 export function joinPlan(config: Spec, initPid: number): NamespacePlan[] {
   const types = (config.linux?.namespaces ?? []).map((n) => n.type);
-  const joins = types.map((type): NamespacePlan => ({ type, flag: NAMESPACE_FLAGS[type], action: 'join', path: `/proc/${initPid}/ns/${NS_FILE[type]}` }));
+  const joins = types.map((type): NamespacePlan => ({ type, flag: NAMESPACE_FLAGS[type], action: 'join', path: `/proc/${initPid}/ns/${NAMESPACE_PROC_FILES[type]}` }));
   return joins.sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
 }
 

@@ -12,11 +12,11 @@ import { TsrunError } from '../errors.js';
 import type { Hook, Hooks, Spec, State } from '../oci/types.js';
 import * as shim from '../native/shim.js';
 import { decodeWaitStatus } from '../native/errno.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../abi/steps.js';
 import { startProcess } from '../process/parent.js';
 import { processSteps } from '../process/plan.js';
 import { noTrace } from '../process/trace.js';
-import type { Step } from '../plan/types.js';
+import type { Step } from '../abi/steps.js';
 import { joinPlan, setgroupsAllowed } from './exec.js';
 
 export type HookPhase = keyof Hooks;

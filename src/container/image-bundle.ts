@@ -19,7 +19,7 @@ import { specFromImage } from '../image/spec-from-image.js';
 import type { Bundle } from '../oci/bundle.js';
 import { defaultSpec } from '../oci/default-spec.js';
 import { validateSpec } from '../oci/validate.js';
-import type { Step } from '../plan/types.js';
+import type { Step } from '../abi/steps.js';
 import { IMAGE_STATE_FILE, type ImageState } from './image-release.js';
 
 export interface ImageRunOptions {

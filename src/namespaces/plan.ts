@@ -1,32 +1,9 @@
 // linux.namespaces → clone flags (create) and setns joins (by path), plus the id maps the parent
 // writes for a new user namespace. Pure.
 import { ConfigError } from '../errors.js';
-import type { NamespaceType, Spec } from '../oci/types.js';
-import { CLONE } from '../native/constants.js';
-import type { IdMapPlan, NamespacePlan } from '../plan/types.js';
-
-export const NAMESPACE_FLAGS: Record<NamespaceType, number> = {
-  pid: CLONE.NEWPID,
-  network: CLONE.NEWNET,
-  mount: CLONE.NEWNS,
-  ipc: CLONE.NEWIPC,
-  uts: CLONE.NEWUTS,
-  user: CLONE.NEWUSER,
-  cgroup: CLONE.NEWCGROUP,
-  time: CLONE.NEWTIME,
-};
-
-/** What each namespace isolates, for `explain` and --trace. */
-export const NAMESPACE_ISOLATES: Record<NamespaceType, string> = {
-  pid: 'process ids: the container sees its own PID 1 and none of the host processes',
-  network: 'network devices, addresses, routes, ports: only a fresh loopback',
-  mount: 'the mount table: mounts made inside never appear on the host',
-  ipc: 'System V IPC and POSIX message queues',
-  uts: 'hostname and NIS domain name',
-  user: 'uids, gids and capabilities: root inside maps to an ordinary id outside',
-  cgroup: 'the view of /proc/self/cgroup and cgroupfs: the container cgroup looks like the root',
-  time: 'CLOCK_MONOTONIC and CLOCK_BOOTTIME offsets',
-};
+import type { Spec } from '../oci/types.js';
+import { NAMESPACE_FLAGS } from '../abi/namespaces.js';
+import type { IdMapPlan, NamespacePlan } from '../abi/steps.js';
 
 export interface NamespaceSetup {
   namespaces: NamespacePlan[];
@@ -55,9 +32,4 @@ export function planNamespaces(spec: Spec, opts: { runningAsRoot: boolean }): Na
   if (gid.length === 0) throw new ConfigError('linux.gidMappings', 'a new user namespace needs at least one gid mapping');
   // Only a privileged writer may map several gids; an unprivileged one must deny setgroups first.
   return { namespaces, cloneFlags, idMaps: { uid, gid, setgroups: opts.runningAsRoot ? 'allow' : 'deny' } };
-}
-
-/** The text written to /proc/PID/uid_map or gid_map: one "inside outside count" line a mapping. */
-export function idMapText(maps: { containerID: number; hostID: number; size: number }[]): string {
-  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
 }

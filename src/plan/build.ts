@@ -5,7 +5,7 @@ import type { Spec } from '../oci/types.js';
 import { planNamespaces } from '../namespaces/plan.js';
 import { planRootfs, type HostView } from '../rootfs/plan.js';
 import { earlyProcessSteps, identitySteps, processSteps } from '../process/plan.js';
-import type { Plan } from './types.js';
+import type { Plan } from '../abi/steps.js';
 
 export interface PlanContext {
   bundleDir: string;

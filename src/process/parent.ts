@@ -8,10 +8,9 @@ import { encodePlan } from '../native/encode-plan.js';
 import { errnoName, errnoText } from '../native/errno.js';
 import { REPORT } from '../native/ops.js';
 import * as shim from '../native/shim.js';
-import { idMapText } from '../namespaces/plan.js';
-import { describeStep, stepGroup, stepSyscall } from '../plan/describe.js';
-import { NAMESPACE_ISOLATES } from '../namespaces/plan.js';
-import type { Plan } from '../plan/types.js';
+import { describeStep, stepGroup, stepSyscall } from '../abi/describe-step.js';
+import { NAMESPACE_ISOLATES, cloneFlagNames, idMapText } from '../abi/namespaces.js';
+import type { Plan } from '../abi/steps.js';
 import type { TraceSink } from './trace.js';
 
 export interface StartOptions {
@@ -175,9 +174,8 @@ async function killAndReap(pid: number): Promise<void> {
 }
 
 /** `A|B|C` of the CLONE_NEW* flags the plan creates, or '0'. */
-function cloneFlagNames(plan: Plan): string {
-  const flags = plan.namespaces.filter((n) => n.action === 'create').map((n) => n.type);
-  return flags.map((f) => `CLONE_NEW${f === 'network' ? 'NET' : f === 'mount' ? 'NS' : f.toUpperCase()}`).join('|') || '0';
+function createdNamespaceFlags(plan: Plan): string {
+  return cloneFlagNames(plan.namespaces.filter((n) => n.action === 'create').map((n) => n.type));
 }
 
 function traceSpawn(trace: TraceSink, plan: Plan, spawned: shim.SpawnResult, ms: number): void {
@@ -187,7 +185,7 @@ function traceSpawn(trace: TraceSink, plan: Plan, spawned: shim.SpawnResult, ms:
     who: 'parent', group: 'namespaces', syscall: spawned.clone3 ? 'clone3' : 'clone',
     title: spawned.twoStage
       ? `clone(CLONE_VM|CLONE_VFORK) → pid ${spawned.pid}, which execs tsrun-init`
-      : `clone(CLONE_VM|CLONE_VFORK|${cloneFlagNames(plan)}) → pid ${spawned.pid}, which execs tsrun-init`,
+      : `clone(CLONE_VM|CLONE_VFORK|${createdNamespaceFlags(plan)}) → pid ${spawned.pid}, which execs tsrun-init`,
     why: spawned.twoStage
       ? `the first stage, in tsrun's namespaces: ${vfork}, which joins the container's namespaces or makes a user namespace, then clones the container process`
       : `create the container process in new namespaces, already inside its cgroup; ${vfork}, which runs the steps below`,
@@ -250,7 +248,7 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
       if (r.kind === REPORT.STEP_FAILED) throw stepError(plan, r.step, r.err, r.syscall);
       pid = r.value;
       proc.pid = pid;
-      const flags = cloneFlagNames(plan);
+      const flags = createdNamespaceFlags(plan);
       trace.event({
         who: 'parent', group: 'namespaces', syscall: opts.cgroupFd !== undefined && opts.cgroupFd >= 0 ? 'clone3' : 'clone',
         title: `tsrun-init ${plan.namespaces.some((n) => n.action === 'join') ? 'joins the container\'s namespaces (setns), then ' : ''}clones the container process (CLONE_PARENT${flags === '0' ? '' : `|${flags}`}) → pid ${pid}`,

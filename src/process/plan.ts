@@ -3,11 +3,11 @@
 // change, switch groups and user, set the final capability sets, no_new_privs — then exec.
 import { ConfigError } from '../errors.js';
 import type { Process, Seccomp, Spec } from '../oci/types.js';
-import { RLIMITS } from '../oci/rlimits.js';
-import { PR, RLIM_INFINITY } from '../native/constants.js';
-import type { Step } from '../plan/types.js';
+import { RLIMITS } from '../abi/rlimits.js';
+import { PR, RLIM_INFINITY } from '../abi/linux.js';
+import type { Step } from '../abi/steps.js';
 import { seccompStep } from '../seccomp/step.js';
-import { capabilityMask, capabilityNames } from './capabilities.js';
+import { capabilityMask, capabilityNames } from '../abi/capabilities.js';
 
 export interface ProcessContext {
   /** Size of the caller's terminal, used when process.terminal is true. */

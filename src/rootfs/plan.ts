@@ -6,8 +6,9 @@
 import { isAbsolute, posix, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { Mount, Spec } from '../oci/types.js';
-import { MNT_DETACH, MS } from '../native/constants.js';
-import type { Step } from '../plan/types.js';
+import { MNT_DETACH, MS } from '../abi/linux.js';
+import { MOUNT_PROPAGATION } from '../abi/mount-flags.js';
+import type { Step } from '../abi/steps.js';
 import { DEFAULT_DEVICES, deviceSteps, devSymlinkSteps } from './devices.js';
 import { parseMountOptions } from './mount-options.js';
 
@@ -31,11 +32,6 @@ export interface RootfsContext {
   /** The host's cgroup2 mount point (from /proc/self/mountinfo), if any. */
   cgroup2Mount?: string;
 }
-
-const ROOT_PROPAGATION: Record<string, number> = {
-  shared: MS.SHARED, rshared: MS.SHARED | MS.REC, slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC,
-  private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
-};
 
 function prepareSteps(ctx: RootfsContext): Step[] {
   if (!ctx.mountNamespace) {
@@ -183,7 +179,7 @@ function lockdownSteps(spec: Spec): Step[] {
   const linux = spec.linux ?? {};
   const steps: Step[] = [];
   if (linux.rootfsPropagation) {
-    steps.push({ op: 'mount', source: '', target: '/', fstype: '', data: '', flags: ROOT_PROPAGATION[linux.rootfsPropagation]!, field: 'linux.rootfsPropagation', why: 'the requested propagation of the container\'s root, set after pivot_root (which refuses shared roots)' });
+    steps.push({ op: 'mount', source: '', target: '/', fstype: '', data: '', flags: MOUNT_PROPAGATION[linux.rootfsPropagation]!, field: 'linux.rootfsPropagation', why: 'the requested propagation of the container\'s root, set after pivot_root (which refuses shared roots)' });
   }
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     steps.push({ op: 'writeFile', path: `/proc/sys/${key.replace(/\./g, '/')}`, content: value, field: `linux.sysctl.${key}`, why: 'a kernel parameter scoped to the container\'s namespaces' });

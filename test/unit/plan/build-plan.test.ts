@@ -3,9 +3,9 @@ import { ConfigError } from '../../../src/errors.js';
 import { defaultSpec } from '../../../src/oci/default-spec.js';
 import type { Spec } from '../../../src/oci/types.js';
 import { buildPlan, type PlanContext } from '../../../src/plan/build.js';
-import { describeStep } from '../../../src/plan/describe.js';
-import type { Step } from '../../../src/plan/types.js';
-import { MS } from '../../../src/native/constants.js';
+import { describeStep } from '../../../src/abi/describe-step.js';
+import type { Step } from '../../../src/abi/steps.js';
+import { MS } from '../../../src/abi/linux.js';
 import { stepError } from '../../../src/process/parent.js';
 import { planContext, planSpec } from '../../helpers/plan-context.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import type { Spec } from '../../../src/oci/types.js';
 import { buildPlan } from '../../../src/plan/build.js';
-import { describeStep, stepSyscall } from '../../../src/plan/describe.js';
+import { describeStep, stepSyscall } from '../../../src/abi/describe-step.js';
 import { execPlan } from '../../../src/container/exec.js';
 import { planContext, planSpec } from '../../helpers/plan-context.js';
 import { podmanDefaultProfile } from '../../helpers/podman-seccomp.js';

@@ -1,10 +1,10 @@
 // Which mount steps the planner marks for the shim's symlink and procfs checks, and the recursive
 // mount attributes (the attacks themselves are in test/integration/security/).
 import { describe, expect, it } from 'vitest';
-import { MS } from '../../../src/native/constants.js';
+import { MS } from '../../../src/abi/linux.js';
 import { buildPlan } from '../../../src/plan/build.js';
 import { parseMountOptions } from '../../../src/rootfs/mount-options.js';
-import type { Step } from '../../../src/plan/types.js';
+import type { Step } from '../../../src/abi/steps.js';
 import { planContext, planSpec } from '../../helpers/plan-context.js';
 
 type MountStep = Extract<Step, { op: 'mount' }>;
