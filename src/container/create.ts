@@ -1,17 +1,13 @@
 // `tsrun create` (and the first half of `run`): everything up to the point where the container's
 // process has finished its set-up and blocks, waiting for `start`, on the exec fifo. The cgroup is
 // made and every limit written before the process exists; the process is born inside it.
-import { constants } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { loadBundle, type Bundle } from '../oci/bundle.js';
 import type { Spec } from '../oci/types.js';
-import { buildPlan } from '../plan/build.js';
-import type { Plan, Step } from '../abi/steps.js';
-import { hostCgroup2Mount, realHost } from '../rootfs/host-view.js';
+import { planBundle } from '../plan/bundle-plan.js';
 import { beginCallerMounts, finishCallerMounts, removeCallerMounts } from '../rootfs/caller-mounts-host.js';
 import * as shim from '../native/shim.js';
 import { handOverConsole, startProcess, type ContainerProcess } from '../process/parent.js';
-import { callerTerminalSize } from '../process/terminal.js';
 import { noTrace, type TraceSink } from '../process/trace.js';
 import { applyCgroup, detectCgroupHost, planCgroup, type CgroupHandle, type CgroupHost } from '../cgroups/index.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
@@ -20,7 +16,8 @@ import { readProcStat, thisProcess } from '../state/status.js';
 import { writePidFile } from '../state/pid-file.js';
 import { utcTimestamp } from '../state/timestamp.js';
 import { OCI_VERSION } from '../version.js';
-import { hasCreateHooks, runHooks, runHooksWarning } from './hooks.js';
+import { hasCreateHooks } from '../oci/hook-phases.js';
+import { runHooks, runHooksWarning } from './hooks.js';
 import { releaseImageBundle } from './image-release.js';
 import { quietTrace, quietWarn } from './diagnostics.js';
 import type { ImageRunOptions } from './image-bundle.js';
@@ -52,64 +49,6 @@ export interface CreatedContainer {
   store: StateStore;
   process: ContainerProcess;
   cgroup?: CgroupHandle;
-}
-
-const FIFO_SLOT = 0;
-
-/**
- * Where the created init waits for `start`, just before exec. `create` leaves it blocked on the exec
- * fifo (opened before pivot_root hides its path), which a later `tsrun start` writes. `run` starts
- * the container itself and still holds the sync socket, so the init waits for one byte there:
- * no fifo to make, open, write and remove (~1 ms of `run`).
- */
-export type StartGate = { fifo: string } | 'caller';
-
-function withStartGate(plan: Plan, gate: StartGate): Plan {
-  const wait: Step = gate === 'caller'
-    ? { op: 'waitParent', why: 'the container is created: block until tsrun has started it (startContainer hooks, state), then exec' }
-    : { op: 'waitRead', slot: FIFO_SLOT, why: 'the container is created: block until `tsrun start`, then exec' };
-  const steps = [...plan.steps];
-  const exec = steps[steps.length - 1]!;
-  // A program that cannot be run is a create-time error (as runc does), not a silent stop after start.
-  const check: Step[] = exec.op === 'exec'
-    ? [{ op: 'checkExec', args: exec.args, env: exec.env, field: 'process.args', why: 'fail at create, not after start, when the program cannot be found or run' }]
-    : [];
-  steps.splice(steps.length - 1, 0, ...check, wait);
-  if (gate === 'caller') return { ...plan, steps };
-  const open: Step = { op: 'openKeep', path: gate.fifo, flags: constants.O_RDWR, slot: FIFO_SLOT, why: 'open the exec fifo while its host path is still reachable; `tsrun start` writes into it' };
-  return { ...plan, steps: [open, ...steps] };
-}
-
-/** With creation hooks, the child pauses before pivot_root so they run while the host tree is visible. */
-function withHookPause(plan: Plan): Plan {
-  const pivot = plan.steps.findIndex((s) => s.op === 'pivotRoot' || s.op === 'chroot');
-  const steps = [...plan.steps];
-  steps.splice(pivot - 1, 0, { op: 'waitParent', field: 'hooks', why: 'prestart, createRuntime and createContainer hooks run now: namespaces exist, pivot_root has not happened' });
-  return { ...plan, steps };
-}
-
-/** Steps that make the rootfs itself (an image's overlay) go right after mounts are made private. */
-function withRootfsSteps(plan: Plan, rootfsSteps: Step[]): Plan {
-  if (rootfsSteps.length === 0) return plan;
-  const steps = [...plan.steps];
-  const i = steps.findIndex((s) => s.op === 'mount' && s.target === '/' && s.source === '');
-  steps.splice(i + 1, 0, ...rootfsSteps);
-  return { ...plan, steps };
-}
-
-export function planContainer(bundle: Bundle, opts: { foreground: boolean; startGate: StartGate; rootfsSteps?: Step[]; noPivot?: boolean; keyring?: string; cgroup2Mount?: string }): Plan {
-  const consoleSize = bundle.spec.process?.terminal ? callerTerminalSize() : undefined;
-  // create knows it from planning the cgroup; read mountinfo only when nobody did.
-  const cgroup2 = opts.cgroup2Mount ?? hostCgroup2Mount();
-  const plan = buildPlan(bundle.spec, {
-    bundleDir: bundle.dir, rootfs: bundle.rootfs, host: realHost,
-    runningAsRoot: process.getuid?.() === 0, dieWithParent: opts.foreground,
-    ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.keyring !== undefined ? { newKeyring: opts.keyring } : {}),
-    ...(cgroup2 ? { cgroup2Mount: cgroup2 } : {}),
-    ...(consoleSize ? { consoleSize } : {}),
-  });
-  const withRootfs = withRootfsSteps(plan, opts.rootfsSteps ?? []);
-  return withStartGate(hasCreateHooks(bundle.spec) ? withHookPause(withRootfs) : withRootfs, opts.startGate);
 }
 
 /** Plans the cgroup; a limit the host cannot apply is refused here, before anything is created. */
@@ -194,8 +133,8 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
       throw new TsrunError('process.terminal is true: give --console-socket to receive the pty (or set terminal to false)', { field: 'process.terminal' });
     }
     const cgroupPlan = planContainerCgroup(spec, opts.id, warn, opts.cgroupHost);
-    const plan = planContainer(bundle, {
-      foreground: opts.foreground ?? false, startGate: opts.startedByCaller ? 'caller' : { fifo: store.fifoPath(opts.id) }, ...(cgroupPlan ? { cgroup2Mount: cgroupPlan.mountPoint } : {}), ...(image ? { rootfsSteps: image.rootfsSteps } : {}),
+    const plan = planBundle(bundle, {
+      foreground: opts.foreground ?? false, startGate: opts.startedByCaller ? 'caller' : { fifo: store.fifoPath(opts.id) }, ...(cgroupPlan ? { cgroup2Mount: cgroupPlan.mountPoint } : {}), ...(image ? { imageOverlay: image.overlay } : {}),
       ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? {} : { keyring: opts.id }),
     });
     // Recorded before the cgroup and the process exist: if tsrun is killed from here on, `delete

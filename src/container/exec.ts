@@ -8,10 +8,9 @@ import { TsrunError } from '../errors.js';
 import type { Process, Spec } from '../oci/types.js';
 import { validateSpec } from '../oci/validate.js';
 import { isCapabilityName } from '../abi/capabilities.js';
-import { NAMESPACE_FLAGS, NAMESPACE_PROC_FILES } from '../abi/namespaces.js';
-import { processSteps } from '../process/plan.js';
 import * as shim from '../native/shim.js';
-import type { NamespacePlan, Plan, Step } from '../abi/steps.js';
+import { execPlan } from '../plan/exec.js';
+import { sharesCallerMountNamespace } from '../namespaces/join.js';
 import { handOverConsole, startProcess } from '../process/parent.js';
 import { forwardSignals } from '../process/signals.js';
 import { waitForeground } from '../process/foreground.js';
@@ -38,32 +37,6 @@ export interface ExecOptions {
   pidFile?: string;
   consoleSocket?: string;
   trace?: TraceSink;
-}
-
-/** Every namespace the container has (created or joined), joined through its init's /proc entries. */
-export function joinPlan(config: Spec, initPid: number): NamespacePlan[] {
-  const types = (config.linux?.namespaces ?? []).map((n) => n.type);
-  const joins = types.map((type): NamespacePlan => ({ type, flag: NAMESPACE_FLAGS[type], action: 'join', path: `/proc/${initPid}/ns/${NAMESPACE_PROC_FILES[type]}` }));
-  return joins.sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
-}
-
-/** The container shares the caller's mount namespace: its root is a chroot, not a namespace's root. */
-export function sharesCallerMountNamespace(config: Spec): boolean {
-  return !(config.linux?.namespaces ?? []).some((n) => n.type === 'mount');
-}
-
-/**
- * setns into a mount namespace also moves the process to that namespace's root (the container's,
- * after pivot_root). A container without one entered its rootfs with chroot, which setns cannot
- * give: the exec'd process chroots into the init's root (`initRoot`: a path naming that directory, /proc/self/fd/N of tsrun's fd),
- * while still privileged, as the init did. process.cwd follows in processSteps, after the user switch.
- */
-function enterInitRootSteps(initRoot: string): Step[] {
-  return [
-    { op: 'chdir', path: initRoot, field: 'root.path', why: 'no mount namespace of its own: the container\'s root is the init\'s chroot, held open by tsrun as /proc/<init>/root' },
-    { op: 'chroot', path: '.', field: 'root.path', why: 'enter the same root as the container\'s init; joining its namespaces does not change the root' },
-    { op: 'chdir', path: '/', why: 'start from the new root' },
-  ];
 }
 
 /**
@@ -126,38 +99,6 @@ export function execProcess(config: Spec, opts: ExecOptions): Process {
     user: opts.user ? { ...base.user, uid: opts.user.uid, gid: opts.user.gid ?? base.user.gid } : base.user,
     noNewPrivileges: opts.noNewPrivs ?? base.noNewPrivileges ?? false,
     ...(caps ? { capabilities: { ...caps, bounding: addCaps(caps.bounding), effective: addCaps(caps.effective), permitted: addCaps(caps.permitted) } } : {}),
-  };
-}
-
-export interface ExecPlanContext {
-  /** Host pid of the container's init, whose namespaces are joined. */
-  initPid: number;
-  /** An fd of tsrun's on the init's root directory; required when the container has no mount namespace. */
-  initRootFd?: number;
-  setgroupsAllowed: boolean;
-  detach: boolean;
-  consoleSize?: { rows: number; cols: number };
-}
-
-/** The plan of an exec'd process: join the init's namespaces, enter its root if no namespace gives it, then `process`. */
-export function execPlan(config: Spec, proc: Process, ctx: ExecPlanContext): Plan {
-  const enterRoot = sharesCallerMountNamespace(config);
-  if (enterRoot && ctx.initRootFd === undefined) {
-    throw new TsrunError('exec: the container has no mount namespace, so the plan needs the init\'s root to enter');
-  }
-  return {
-    namespaces: joinPlan(config, ctx.initPid),
-    cloneFlags: 0,
-    waitForParent: true,
-    dieWithParent: !ctx.detach,
-    preserveFds: 0,
-    // The root fd is close-on-exec in tsrun: passed through the exec of tsrun-init, which reaches it
-    // through its own /proc/self/fd.
-    ...(enterRoot ? { passFds: [ctx.initRootFd!] } : {}),
-    steps: [
-      ...(enterRoot ? enterInitRootSteps(`/proc/self/fd/${ctx.initRootFd!}`) : []),
-      ...processSteps(proc, { setgroupsAllowed: ctx.setgroupsAllowed, ...(ctx.consoleSize ? { consoleSize: ctx.consoleSize } : {}), ...(config.linux?.seccomp ? { seccomp: config.linux.seccomp } : {}) }),
-    ],
   };
 }
 

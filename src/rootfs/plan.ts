@@ -10,6 +10,7 @@ import { MNT_DETACH, MS } from '../abi/linux.js';
 import { MOUNT_PROPAGATION } from '../abi/mount-flags.js';
 import type { Step } from '../abi/steps.js';
 import { DEFAULT_DEVICES, deviceSteps, devSymlinkSteps } from './devices.js';
+import { overlaySteps, type RootfsOverlay } from './image-overlay.js';
 import { parseMountOptions } from './mount-options.js';
 
 export interface HostView {
@@ -31,6 +32,32 @@ export interface RootfsContext {
   newCgroupNamespace: boolean;
   /** The host's cgroup2 mount point (from /proc/self/mountinfo), if any. */
   cgroup2Mount?: string;
+  /** `run --image`: the overlay that becomes the rootfs. */
+  imageOverlay?: RootfsOverlay;
+}
+
+/** The rootfs's steps by the phase of the plan they belong to (plan/phases.ts). */
+export interface RootfsSteps {
+  /** Stop mounts made in the new mount namespace from propagating back to the host. */
+  propagation: Step[];
+  /** Mount an image's overlay on the rootfs directory. */
+  imageRootfs: Step[];
+  /** Bind the rootfs onto itself and open it; the config's mounts, devices and /dev links. */
+  mounts: Step[];
+  /** Enter the rootfs: pivot_root, or chroot. */
+  pivot: Step[];
+  /** After entering it: root propagation, sysctls, read-only and masked paths, read-only root. */
+  lockdown: Step[];
+}
+
+function propagationSteps(ctx: RootfsContext): Step[] {
+  if (!ctx.mountNamespace) return [];
+  return [{
+    // Always a recursive slave first: pivot_root refuses shared mounts and binding the rootfs onto
+    // itself fails on an unbindable one, so linux.rootfsPropagation is applied after the pivot.
+    op: 'mount', source: '', target: '/', fstype: '', data: '', flags: MS.SLAVE | MS.REC,
+    why: 'the new mount namespace starts as a copy of the host\'s; stop mounts made here from propagating back to the host',
+  }];
 }
 
 function prepareSteps(ctx: RootfsContext): Step[] {
@@ -41,12 +68,6 @@ function prepareSteps(ctx: RootfsContext): Step[] {
     }];
   }
   return [
-    {
-      // Always a recursive slave first: pivot_root refuses shared mounts and binding the rootfs onto
-      // itself fails on an unbindable one, so linux.rootfsPropagation is applied after the pivot.
-      op: 'mount', source: '', target: '/', fstype: '', data: '', flags: MS.SLAVE | MS.REC,
-      why: 'the new mount namespace starts as a copy of the host\'s; stop mounts made here from propagating back to the host',
-    },
     {
       op: 'mount', source: ctx.rootfs, target: ctx.rootfs, fstype: '', data: '', flags: MS.BIND | MS.REC,
       why: 'pivot_root needs the new root to be a mount point: bind the rootfs onto itself', field: 'root.path',
@@ -215,18 +236,22 @@ function checkCallerNamespaceLimits(spec: Spec, ctx: RootfsContext): void {
   if (ctx.newUserNamespace) {
     throw new ConfigError('linux.namespaces', 'a new user namespace needs a new mount namespace too: mounting in the caller\'s mount table takes privilege over it, which a new user namespace does not give (mount fails with EPERM)');
   }
+  if (ctx.imageOverlay) {
+    throw new ConfigError('linux.namespaces', 'an image\'s rootfs needs a mount namespace ({"type": "mount"} in linux.namespaces): without one its overlay would be mounted in the caller\'s mount table and outlive the container');
+  }
 }
 
-/** Steps before pivot_root (mounts, devices), and the steps that pivot and lock down. */
-export function planRootfs(spec: Spec, ctx: RootfsContext): { beforePivot: Step[]; pivot: Step[]; afterPivot: Step[] } {
+export function planRootfs(spec: Spec, ctx: RootfsContext): RootfsSteps {
   if (!ctx.mountNamespace) checkCallerNamespaceLimits(spec, ctx);
   return {
-    beforePivot: [
+    propagation: propagationSteps(ctx),
+    imageRootfs: ctx.imageOverlay ? overlaySteps(ctx.imageOverlay, ctx.rootfs) : [],
+    mounts: [
       ...prepareSteps(ctx),
       ...(spec.mounts ?? []).flatMap((m, i) => mountSteps(m, i, ctx)),
       ...deviceAndLinkSteps(spec, ctx),
     ],
     pivot: pivotSteps(ctx),
-    afterPivot: lockdownSteps(spec),
+    lockdown: lockdownSteps(spec),
   };
 }

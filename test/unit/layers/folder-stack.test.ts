@@ -71,7 +71,7 @@ describe('the folder stack of src/', () => {
   });
 
   it('sees the imports it checks (the parser finds a known arrow)', () => {
-    const text = readFileSync(join(src, 'plan/build.ts'), 'utf8');
+    const text = readFileSync(join(src, 'plan/container.ts'), 'utf8');
     expect(importsOf(text)).toContain('../rootfs/plan.js');
   });
 });

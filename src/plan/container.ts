@@ -1,13 +1,17 @@
-// config.json → Plan. Composes the namespace, rootfs and process planners in the order the kernel
-// requires. Pure apart from the HostView it is given, so tests run it without root.
+// The plan of a container's init: config.json → the namespaces to create and the steps of every
+// phase. Pure apart from the HostView it is given, so tests run it without root.
 import { ConfigError } from '../errors.js';
-import type { Spec } from '../oci/types.js';
-import { planNamespaces } from '../namespaces/plan.js';
-import { planRootfs, type HostView } from '../rootfs/plan.js';
-import { earlyProcessSteps, identitySteps, processSteps } from '../process/plan.js';
 import type { Plan } from '../abi/steps.js';
+import type { Spec } from '../oci/types.js';
+import { hasCreateHooks } from '../oci/hook-phases.js';
+import { becomeNamespaceRootSteps, planNamespaces } from '../namespaces/plan.js';
+import { planRootfs, type HostView } from '../rootfs/plan.js';
+import type { RootfsOverlay } from '../rootfs/image-overlay.js';
+import { earlyProcessSteps, execStep, identitySteps, keyringSteps, processSteps } from '../process/plan.js';
+import { hookPauseSteps, startGateSteps, type StartGate } from '../process/start-gate.js';
+import { composePlan } from './compose.js';
 
-export interface PlanContext {
+export interface ContainerPlanContext {
   bundleDir: string;
   rootfs: string;
   host: HostView;
@@ -22,9 +26,13 @@ export interface PlanContext {
   noPivot?: boolean;
   /** Give the container a new session keyring (runc's default; --no-new-keyring turns it off). */
   newKeyring?: string;
+  /** Where the init waits for `start`; without one it execs as soon as it is set up. */
+  startGate?: StartGate;
+  /** `run --image`: the overlay mounted as the rootfs. */
+  imageOverlay?: RootfsOverlay;
 }
 
-export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
+export function containerPlan(spec: Spec, ctx: ContainerPlanContext): Plan {
   const proc = spec.process;
   if (!proc) throw new ConfigError('process', 'is required to run a container');
   const ns = planNamespaces(spec, { runningAsRoot: ctx.runningAsRoot });
@@ -38,40 +46,32 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
     bundleDir: ctx.bundleDir, rootfs: ctx.rootfs, host: ctx.host,
     newUserNamespace: creates('user'), mountNamespace: has('mount'), ...(ctx.noPivot ? { noPivot: true } : {}), newNetworkNamespace: creates('network'), newCgroupNamespace: creates('cgroup'),
     ...(ctx.cgroup2Mount ? { cgroup2Mount: ctx.cgroup2Mount } : {}),
+    ...(ctx.imageOverlay ? { imageOverlay: ctx.imageOverlay } : {}),
   });
-  // After clone(CLONE_NEWUSER) the child still has the host's ids, which mean nothing inside the new
-  // namespace until the parent writes the maps; then it takes uid/gid 0 of the namespace, whose
-  // capabilities make the set-up below possible.
-  const becomeNamespaceRoot: Plan['steps'] = ns.idMaps ? [
-    { op: 'setresgid', gid: 0, field: 'linux.gidMappings', why: 'become gid 0 of the new user namespace (mapped by the parent)' },
-    { op: 'setresuid', uid: 0, field: 'linux.uidMappings', why: 'become uid 0 of the new user namespace: full capabilities inside it, none outside' },
-  ] : [];
-  const keyring: Plan['steps'] = ctx.newKeyring !== undefined
-    ? [{ op: 'newKeyring', name: ctx.newKeyring, why: 'a session keyring of its own: the container cannot use the caller\'s keys (runc does the same; --no-new-keyring keeps the caller\'s)' }]
-    : [];
-  const steps = [
-    ...becomeNamespaceRoot,
-    ...keyring,
-    ...identitySteps(spec),
-    ...earlyProcessSteps(proc),
-    ...rootfs.beforePivot,
-    ...rootfs.pivot,
-    ...rootfs.afterPivot,
-    ...processSteps(proc, {
+  const exec = execStep(proc);
+  const gate = ctx.startGate ? startGateSteps(ctx.startGate, exec) : undefined;
+  return composePlan({
+    namespaces: ns.namespaces, cloneFlags: ns.cloneFlags, ...(ns.idMaps ? { idMaps: ns.idMaps } : {}),
+    dieWithParent: ctx.dieWithParent ?? true, preserveFds: ctx.preserveFds ?? 0,
+  }, {
+    'open-start-gate': gate?.open,
+    'namespace-root': becomeNamespaceRootSteps(ns),
+    keyring: keyringSteps(ctx.newKeyring),
+    identity: identitySteps(spec),
+    'early-process': earlyProcessSteps(proc),
+    'mount-propagation': rootfs.propagation,
+    'image-rootfs': rootfs.imageRootfs,
+    rootfs: rootfs.mounts,
+    'hook-pause': hasCreateHooks(spec) ? hookPauseSteps() : [],
+    pivot: rootfs.pivot,
+    lockdown: rootfs.lockdown,
+    process: processSteps(proc, {
       setgroupsAllowed: !ns.idMaps || ns.idMaps.setgroups === 'allow',
       ...(spec.linux?.seccomp ? { seccomp: spec.linux.seccomp } : {}),
       ...(ctx.consoleSize ? { consoleSize: ctx.consoleSize } : {}),
     }),
-  ];
-  return {
-    namespaces: ns.namespaces,
-    cloneFlags: ns.cloneFlags,
-    ...(ns.idMaps ? { idMaps: ns.idMaps } : {}),
-    // The parent must act before the child's first step when it writes id maps; waiting always keeps
-    // one code path and lets the parent place the child in its cgroup first.
-    waitForParent: true,
-    dieWithParent: ctx.dieWithParent ?? true,
-    preserveFds: ctx.preserveFds ?? 0,
-    steps,
-  };
+    'check-exec': gate?.check,
+    'start-gate': gate?.wait,
+    exec: [exec],
+  });
 }
