@@ -206,11 +206,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     return { record: created, store, process: proc, ...(cgroup ? { cgroup } : {}) };
   } catch (err) {
     // Nothing half-made stays: the process (if any) is gone, then its cgroup and state.
-    if (proc) {
-      try { process.kill(proc.pid, 'SIGKILL'); } catch { /* gone */ }
-      proc.release();
-      await shim.waitPid(proc.pid).catch(() => 0);
-    }
+    if (proc) await proc.destroy();
     if (callerMounts) {
       try { removeCallerMounts(callerMounts, warn); } catch (e) { warn(`after the failed create: ${(e as Error).message}`); }
     }

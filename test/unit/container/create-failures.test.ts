@@ -167,6 +167,14 @@ describe('create: a failure undoes what was made', () => {
     expect(s.leftovers(ID)).toEqual([]);
   });
 
+  for (const [name, diesBefore] of [['before the go-ahead', -1], ['half-way through its set-up', 10]] as const) {
+    it(`the init dies ${name} (EOF, no report): create fails, nothing stays`, async () => {
+      const s = sandbox(() => ({ diesBefore }));
+      await expect(create(s)).rejects.toThrow(/ended during its set-up without reporting a failure \(killed by signal 9\)/);
+      expect(s.leftovers(ID)).toEqual([]);
+    });
+  }
+
   it('the pid file cannot be written', async () => {
     const s = sandbox();
     await expect(create(s, { pidFile: join(s.dir, 'no-such-dir', 'pid') })).rejects.toThrow(/no-such-dir/);
