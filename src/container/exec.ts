@@ -3,23 +3,25 @@
 // the new process into the container's cgroup; the process settings are then applied as in `run`.
 // A container without a mount namespace of its own has a chroot for a root, which no namespace
 // carries: the exec'd process enters the init's root itself, as the init did.
-import { closeSync, constants, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, rmSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import type { Process, Spec } from '../oci/types.js';
 import { validateSpec } from '../oci/validate.js';
 import { isCapabilityName } from '../abi/capabilities.js';
-import * as shim from '../native/shim.js';
 import { execPlan } from '../plan/exec.js';
 import { sharesCallerMountNamespace } from '../namespaces/join.js';
-import { handOverConsole, startProcess } from '../process/parent.js';
+import { handOverConsole, type ContainerProcess } from '../process/parent.js';
+import { startInCgroup } from '../process/spawn-in-cgroup.js';
 import { forwardSignals } from '../process/signals.js';
 import { waitForeground } from '../process/foreground.js';
 import { callerTerminalSize } from '../process/terminal.js';
-import type { TraceSink } from '../process/trace.js';
+import { noTrace, type TraceSink } from '../process/trace.js';
 import { loadCgroup } from '../cgroups/index.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import { containerStatus } from '../state/status.js';
 import { writePidFile } from '../state/pid-file.js';
+import { quietWarn } from './diagnostics.js';
+import { UndoStack } from './undo-stack.js';
 
 export interface ExecOptions {
   root: string;
@@ -37,6 +39,8 @@ export interface ExecOptions {
   pidFile?: string;
   consoleSocket?: string;
   trace?: TraceSink;
+  /** Warnings for the user (not errors): a clean-up that failed, clone3 refused. */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -111,6 +115,25 @@ export function setgroupsAllowed(pid: number): boolean {
   }
 }
 
+/** The exec'd process, started in the container's namespaces and cgroup; set up and exec'd when this resolves. */
+async function spawnExec(record: ContainerRecord, proc: Process, opts: ExecOptions, stateDir: string): Promise<ContainerProcess> {
+  const consoleSize = proc.terminal ? callerTerminalSize() : undefined;
+  const rootFd = sharesCallerMountNamespace(record.config) ? openInitRoot(record, stateDir, opts.id) : -1;
+  try {
+    const plan = execPlan(record.config, proc, {
+      initPid: record.pid, setgroupsAllowed: setgroupsAllowed(record.pid), detach: opts.detach ?? false,
+      ...(rootFd >= 0 ? { initRootFd: rootFd } : {}), ...(consoleSize ? { consoleSize } : {}),
+    });
+    const cgroup = record.cgroupDir ? loadCgroup(record.cgroupDir, record.cgroupOwnedRoot) : undefined;
+    return await startInCgroup(plan, {
+      trace: opts.trace ?? noTrace, traceSteps: opts.trace !== undefined, ...(cgroup ? { cgroup } : {}),
+      clone3: !process.env.TSRUN_NO_CLONE3, warn: quietWarn(opts.warn),
+    });
+  } finally {
+    if (rootFd >= 0) closeSync(rootFd);
+  }
+}
+
 export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: number; signal?: string; pid: number }> {
   const store = new StateStore(opts.root);
   const record = store.read(opts.id);
@@ -118,33 +141,24 @@ export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: nu
   if (status !== 'running' && status !== 'created') throw new TsrunError(`cannot exec in container ${opts.id}: it is ${status}`);
   const proc = execProcess(record.config, opts);
   if (proc.terminal && opts.detach && !opts.consoleSocket) throw new TsrunError('exec -t -d needs --console-socket to receive the pty');
-  const consoleSize = proc.terminal ? callerTerminalSize() : undefined;
-  const rootFd = sharesCallerMountNamespace(record.config) ? openInitRoot(record, store.dir(opts.id), opts.id) : -1;
-  let started;
+  const undo = new UndoStack();
+  const warn = quietWarn(opts.warn);
+  let started: ContainerProcess;
   try {
-    const plan = execPlan(record.config, proc, {
-      initPid: record.pid, setgroupsAllowed: setgroupsAllowed(record.pid), detach: opts.detach ?? false,
-      ...(rootFd >= 0 ? { initRootFd: rootFd } : {}), ...(consoleSize ? { consoleSize } : {}),
-    });
-    const cgroupFd = record.cgroupDir ? loadCgroup(record.cgroupDir, record.cgroupOwnedRoot).openDirFd() : -1;
-    try {
-      started = await startProcess(plan, { trace: opts.trace ?? { event: () => {} }, traceSteps: opts.trace !== undefined, cgroupFd });
-    } finally {
-      if (cgroupFd >= 0) shim.closeFd(cgroupFd);
+    started = await spawnExec(record, proc, opts, store.dir(opts.id));
+    const child = started;
+    undo.push(`the exec'd process ${child.pid}`, () => child.destroy());
+    if (opts.pidFile) {
+      const pidFile = opts.pidFile;
+      writePidFile(pidFile, child.pid);
+      undo.push(`the pid file ${pidFile}`, () => rmSync(pidFile, { force: true }));
     }
-  } finally {
-    if (rootFd >= 0) closeSync(rootFd);
+    if (opts.consoleSocket) handOverConsole(child, opts.consoleSocket);
+    await child.untilExec();
+  } catch (err) {
+    await undo.unwind('exec', warn);
+    throw err;
   }
-  if (opts.pidFile) {
-    try {
-      writePidFile(opts.pidFile, started.pid);
-    } catch (err) {
-      try { process.kill(started.pid, 'SIGKILL'); } catch { /* gone */ }
-      throw err;
-    }
-  }
-  if (opts.consoleSocket) handOverConsole(started, opts.consoleSocket);
-  await started.untilExec();
   if (opts.detach) return { exitCode: 0, pid: started.pid };
   const signals = forwardSignals();
   signals.target(started.pid);

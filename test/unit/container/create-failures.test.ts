@@ -182,6 +182,12 @@ describe('create: a failure undoes what was made', () => {
     expect(s.shim.children[0]!.signals).toContain('SIGKILL');
   });
 
+  it('the console socket is not there: the pty master is closed too', async () => {
+    const s = sandbox(undefined, (spec) => { spec.process!.terminal = true; });
+    await expect(create(s, { consoleSocket: join(s.dir, 'no-socket') })).rejects.toThrow(/no-socket/);
+    expect(s.leftovers(ID)).toEqual([]);
+  });
+
   it('a createRuntime hook fails: the container is destroyed, then poststop hooks run', async () => {
     const marker = join(process.env.TMPDIR ?? '/tmp', `tsrun-unit-poststop-${process.pid}`);
     const s = sandbox(undefined, (spec) => {
