@@ -5,8 +5,9 @@
 // Under a registered root (fake-cgroup-root.ts), as in the kernel's cgroupfs: mkdir makes a cgroup
 // with its interface files (cgroup.procs, cgroup.events, cgroup.kill, cgroup.freeze, and the files
 // of the controllers its parent enables); writing a pid to cgroup.procs adds it; writing 1 to
-// cgroup.kill SIGKILLs every process listed; cgroup.events says "populated 1" while a listed process
-// lives; rmdir refuses (EBUSY) a cgroup with children or live processes and takes its files with it.
+// cgroup.kill SIGKILLs every process listed; reading cgroup.events says "populated 1" while a listed
+// process lives (the file itself never changes: a watcher of it wakes only by its backstop timer);
+// rmdir refuses (EBUSY) a cgroup with children or live processes and takes its files with it.
 // Nothing else changes: paths outside the roots go to the real functions.
 //
 // This module must not import node:fs itself (it is the mock's factory): it works on `actual`.
@@ -53,7 +54,7 @@ export function withCgroupfs(actual: Fs): Fs {
     if (!under(path)) return made;
     const controllers = read(join(dirOf(path), 'cgroup.subtree_control')).split(/\s+/).filter((c) => c !== '');
     const files: Record<string, string> = {
-      'cgroup.procs': '', 'cgroup.kill': '', 'cgroup.freeze': '0\n', 'cgroup.subtree_control': '', 'cgroup.controllers': `${controllers.join(' ')}\n`,
+      'cgroup.procs': '', 'cgroup.events': '', 'cgroup.kill': '', 'cgroup.freeze': '0\n', 'cgroup.subtree_control': '', 'cgroup.controllers': `${controllers.join(' ')}\n`,
     };
     for (const c of controllers) for (const f of CONTROLLER_FILES[c] ?? []) files[f] = '';
     for (const [f, text] of Object.entries(files)) actual.writeFileSync(join(path, f), text);

@@ -82,11 +82,15 @@ export class FakeShim {
   private restoreShim: (() => void) | undefined;
   private realKill: typeof process.kill | undefined;
 
-  constructor(private readonly scriptFor: (n: number, plan: WirePlan) => ChildScript = () => ({})) {}
+  constructor(
+    private readonly scriptFor: (n: number, plan: WirePlan) => ChildScript = () => ({}),
+    /** Bindings that answer otherwise (a test of the wrappers in native/shim.ts scripts return codes). */
+    private readonly patch: Partial<ShimFunctions> = {},
+  ) {}
 
   /** Puts the fake in place of the native library (and of process.kill for its pids) until uninstall(). */
   install(): this {
-    this.restoreShim = substitute(this.functions());
+    this.restoreShim = substitute({ ...this.functions(), ...this.patch });
     const realKill = process.kill.bind(process);
     this.realKill = realKill;
     process.kill = ((pid: number, sig?: string | number) => {
@@ -411,7 +415,7 @@ export class FakeShim {
 
 }
 
-/** A fake shim installed for one test: `using`-style, call `done()` (or uninstall) in afterEach. */
-export function installFakeShim(scriptFor?: (n: number, plan: WirePlan) => ChildScript): FakeShim {
-  return new FakeShim(scriptFor).install();
+/** A fake shim installed for one test; call uninstall() in afterEach. */
+export function installFakeShim(scriptFor?: (n: number, plan: WirePlan) => ChildScript, patch?: Partial<ShimFunctions>): FakeShim {
+  return new FakeShim(scriptFor, patch).install();
 }

@@ -133,7 +133,8 @@ describe('create: a failure undoes what was made', () => {
     expect(s.leftovers(ID)).toEqual([]);
   });
 
-  it('every step of the plan, failing: the init is killed and reaped, nothing stays', async () => {
+  // ~65 creates: give a loaded machine time.
+  it('every step of the plan, failing: the init is killed and reaped, nothing stays', { timeout: 60_000 }, async () => {
     // The plan of the default config, as the fake saw it.
     const probe = sandbox();
     (await create(probe)).process.release();
