@@ -58,17 +58,60 @@ describe('create: what it makes', () => {
     expect(child.signals).toContain('SIGKILL');
   });
 
-  it('run (started by the caller): no fifo; the init waits on the sync socket', async () => {
+  it('run (started by the caller): no fifo; the init sets up at once and waits on the sync socket', async () => {
     const s = sandbox();
     const created = await create(s, { startedByCaller: true, foreground: true });
     expect(s.shim.fifos).toEqual([]);
     const child = s.shim.children[0]!;
+    // The early start: the init runs its plan while tsrun writes state and loads the device program.
+    expect(child.plan.waitGo).toBe(false);
     expect(child.plan.steps[child.at - 1]!.op).toBe('waitParent');
     // The record keeps its creator until run has started the container.
     expect(created.record.creator).toBeUndefined();
     created.process.release();
     await deleteContainer(s.root, ID, true);
     expect(s.leftovers(ID)).toEqual([]);
+  });
+});
+
+describe('create: the order that makes a killed create recoverable', () => {
+  it('state.json names the creator and the cgroup before the cgroup and the process exist', async () => {
+    const seen: { record: Record<string, unknown>; cgroups: string[] }[] = [];
+    const s = sandbox(() => {
+      // Called inside tsrun_spawn: the moment of the clone.
+      seen.push({ record: JSON.parse(readFileSync(join(s.root, ID, 'state.json'), 'utf8')) as Record<string, unknown>, cgroups: s.cgroup.cgroups() });
+      return {};
+    });
+    (await create(s)).process.release();
+    expect(seen[0]!.record).toMatchObject({ pid: 0, creator: { pid: process.pid }, cgroupDir: join(s.cgroup.root, 'tsrun', ID) });
+    expect(seen[0]!.cgroups).toEqual(['tsrun', `tsrun/${ID}`]);
+  });
+
+  it('without a cgroup the init is recorded before its first step (only its pid could find it)', async () => {
+    let atGo: Record<string, unknown> | undefined;
+    const s = sandbox(undefined, (spec) => { delete spec.linux!.resources; });
+    const created = await create(s, {
+      cgroupHost: () => { throw new Error('no cgroup2'); },
+      trace: { event: (e) => { if (e.who === 'child' && e.step === 0 && !atGo) atGo = JSON.parse(readFileSync(join(s.root, ID, 'state.json'), 'utf8')) as Record<string, unknown>; } },
+    });
+    expect(atGo).toMatchObject({ pid: created.process.pid, creator: { pid: process.pid } });
+    created.process.release();
+  });
+
+  it('TSRUN_NO_CLONE3: placed through cgroup.procs, without the early start and without a warning', async () => {
+    process.env.TSRUN_NO_CLONE3 = '1';
+    try {
+      const s = sandbox();
+      const warnings: string[] = [];
+      const created = await create(s, { startedByCaller: true, foreground: true }, warnings);
+      const child = s.shim.children[0]!;
+      expect([child.cgroupFd, child.plan.waitGo]).toEqual([-1, true]);
+      expect(readFileSync(join(s.cgroup.root, 'tsrun', ID, 'cgroup.procs'), 'utf8')).toBe(`${child.pid}\n`);
+      expect(warnings).toEqual([]);
+      created.process.release();
+    } finally {
+      delete process.env.TSRUN_NO_CLONE3;
+    }
   });
 });
 
