@@ -302,8 +302,13 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
     }
     writeIdMaps(pid, plan, trace);
     opts.beforeGo?.(pid);
-    // EPIPE: the child is gone already; followToWait reads its EOF and says so.
-    if (!early) try { shim.sendByte(syncFd); } catch { /* see above */ }
+    if (!early) {
+      try {
+        shim.sendByte(syncFd);
+      } catch {
+        // EPIPE: the child is gone already; followToWait reads its EOF and says how it ended.
+      }
+    }
     const at = await followToWait(plan, syncFd, trace, proc, 0, end);
     if (at !== 'eof') waitedAt = at;
     await reapStage1();
