@@ -25,10 +25,10 @@ import { parseCommandArgs } from './parse-args.js';
 import { resolveBundleAndId } from './bundle-arg.js';
 import { defaultSpec } from '../oci/default-spec.js';
 import { loadBundle } from '../oci/bundle.js';
-import { describeStep } from '../plan/describe.js';
+import { describeStep } from '../abi/describe-step.js';
 import { detectCgroupHost, loadCgroup } from '../cgroups/index.js';
 import { runContainer } from '../container/run.js';
-import { planContainer } from '../container/create.js';
+import { planBundle } from '../plan/bundle-plan.js';
 import { substitute } from '../native/shim.js';
 import { rehearsalShim } from '../native/rehearsal-shim.js';
 
@@ -114,7 +114,7 @@ export async function warmUp(run: CommandModule<any>): Promise<void> {
       await rehearseRun(root, bundleDir);
     });
     // Error messages and --trace describe steps; the rehearsal described none.
-    planContainer(loadBundle(bundleDir), { foreground: true, startGate: 'caller', cgroup2Mount: '/sys/fs/cgroup' }).steps.forEach(describeStep);
+    planBundle(loadBundle(bundleDir), { foreground: true, startGate: 'caller', cgroup2Mount: '/sys/fs/cgroup' }).steps.forEach(describeStep);
   } finally {
     unlinkSync(join(bundleDir, 'config.json'));
     rmdirSync(join(bundleDir, 'rootfs'));

@@ -3,7 +3,7 @@
 // how its ids are mapped and which capabilities it holds.
 import { readFileSync, readlinkSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
-import { capabilityNames } from '../process/capabilities.js';
+import { capabilityNames } from '../abi/capabilities.js';
 import { parseMountInfo } from '../host/mountinfo.js';
 import { StateStore } from '../state/store.js';
 import { containerStatus } from '../state/status.js';

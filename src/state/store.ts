@@ -144,7 +144,12 @@ export class StateStore {
     } catch {
       throw new TsrunError(`container ${id} does not exist`, { field: 'id', file });
     }
-    return JSON.parse(text) as ContainerRecord;
+    try {
+      return JSON.parse(text) as ContainerRecord;
+    } catch {
+      // Written atomically, so only a hand-edited or foreign file gets here: say which.
+      throw new TsrunError(`container ${id}: ${file} is not valid JSON`, { field: 'id', file });
+    }
   }
 
   /** temp file + rename: a reader sees the old state or the new one, never half of one. Mode 0600. */

@@ -1,6 +1,7 @@
 // Linux capability names as written in config.json, with their kernel numbers
-// (include/uapi/linux/capability.h). The runtime needs the numbers to build capset(2) masks, and the
-// validator needs the names: an unknown name is a config error, not something to skip silently.
+// (include/uapi/linux/capability.h), and the 64-bit masks capset(2) and the bounding-set step take.
+// The runtime needs the numbers to build masks, and the validator needs the names: an unknown name
+// is a config error, not something to skip silently.
 
 // A null prototype, so a lookup such as CAPABILITIES['toString'] is undefined rather than a function.
 export const CAPABILITIES: Readonly<Record<string, number>> = Object.freeze(Object.assign(Object.create(null) as Record<string, number>, {
@@ -69,4 +70,17 @@ export function capabilityNameHint(name: string): string | undefined {
   const upper = name.toUpperCase();
   const candidate = upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
   return candidate !== name && isCapabilityName(candidate) ? candidate : undefined;
+}
+
+export function capabilityMask(names: readonly string[] | undefined): bigint {
+  let mask = 0n;
+  for (const name of names ?? []) {
+    const bit = CAPABILITIES[name];
+    if (bit !== undefined) mask |= 1n << BigInt(bit);
+  }
+  return mask;
+}
+
+export function capabilityNames(mask: bigint): string[] {
+  return Object.entries(CAPABILITIES).filter(([, bit]) => mask & (1n << BigInt(bit))).map(([name]) => name);
 }

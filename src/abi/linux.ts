@@ -1,4 +1,5 @@
-// Linux constants the planner needs. Values from <linux/sched.h>, <sys/mount.h>, <linux/prctl.h>.
+// Linux constants the planners and the wire format need. Values from <linux/sched.h>, <sys/mount.h>,
+// <linux/prctl.h>, <sys/stat.h>, <sys/resource.h>.
 
 export const CLONE = {
   NEWTIME: 0x00000080,

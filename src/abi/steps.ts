@@ -1,8 +1,9 @@
-// The step plan: what the container's first process does between clone() and execve(), as data.
-// Built by pure functions (namespaces/, rootfs/, process/), printed by `tsrun explain`, run by the
-// native shim. Each step carries *why* it exists and which config field asked for it, so errors and
-// the --trace output can name both.
-import type { IdMapping, NamespaceType } from '../oci/types.js';
+// The step plan: what the container's first process does between clone() and execve(), as data —
+// the vocabulary tsrun-init (native-bindings/shim.c) understands. Built by pure planners
+// (namespaces/, rootfs/, process/) that plan/ composes, printed by `tsrun explain`, encoded by
+// native/encode-plan.ts. Each step carries *why* it exists and which config field asked for it, so
+// errors and the --trace output can name both.
+import type { IdMapping, NamespaceType } from './namespaces.js';
 
 export type StepOp =
   | { op: 'mount'; source: string; target: string; fstype: string; data: string; flags: number;

@@ -1,9 +1,10 @@
 // One short line per step, in the words of the syscall it makes: used by error messages, `explain`
 // and --trace, so a reader can find the code that built the step from the line alone.
-import { mountFlagNames } from '../rootfs/mount-options.js';
-import { capabilityNames } from '../process/capabilities.js';
-import type { NamespaceType } from '../oci/types.js';
-import type { Step } from './types.js';
+import { capabilityNames } from './capabilities.js';
+import { MNT_DETACH, RLIM_INFINITY } from './linux.js';
+import { mountFlagNames } from './mount-flags.js';
+import type { Step } from './steps.js';
+import type { NamespaceType } from './namespaces.js';
 
 /** The syscall a step makes, for the man page reference in --trace (`mount` → mount(2)). */
 export function stepSyscall(s: Step): string {
@@ -55,7 +56,7 @@ export function describeStep(s: Step): string {
       const opts = [...flags, ...(s.data ? [s.data] : [])].join(',');
       return `mount ${what} on ${s.target}${opts ? ` (${opts})` : ''}`;
     }
-    case 'umount': return `umount2 ${s.target}${s.flags & 2 ? ' (MNT_DETACH)' : ''}`;
+    case 'umount': return `umount2 ${s.target}${s.flags & MNT_DETACH ? ' (MNT_DETACH)' : ''}`;
     case 'openRoot': return `open rootfs ${s.path}`;
     case 'mkdir': return `mkdir ${s.path} ${octal(s.mode)}`;
     case 'mknod': return `mknod ${s.path} ${s.type} ${s.major}:${s.minor} ${octal(s.mode)}`;
@@ -102,7 +103,7 @@ export function describeStep(s: Step): string {
   }
 }
 
-const fmtLimit = (v: bigint): string => (v === 0xffff_ffff_ffff_ffffn ? 'unlimited' : String(v));
+const fmtLimit = (v: bigint): string => (v === RLIM_INFINITY ? 'unlimited' : String(v));
 const hex = (v: bigint): string => '0x' + v.toString(16);
 
 /** Capabilities 0..40, CAP_CHOWN to CAP_CHECKPOINT_RESTORE: the ones tsrun has names for. */
