@@ -18,8 +18,10 @@ import { waitForeground } from '../process/foreground.js';
 import { callerTerminalSize } from '../process/terminal.js';
 import type { TraceSink } from '../process/trace.js';
 import { loadCgroup } from '../cgroups/index.js';
-import { StateStore, type ContainerRecord } from '../state/store.js';
+import type { ContainerRecord } from '../state/store.js';
 import { containerStatus } from '../state/status.js';
+import { checkLifecycle } from '../state/lifecycle.js';
+import { withContainer } from '../state/with-container.js';
 import { writePidFile } from '../state/pid-file.js';
 
 export interface ExecOptions {
@@ -90,10 +92,11 @@ function openInitRoot(record: ContainerRecord, stateDir: string, id: string): nu
   } catch (err) {
     why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
   }
-  const status = containerStatus(record, stateDir);
-  if (status !== 'running' && status !== 'created') {
+  try {
+    checkLifecycle('exec', containerStatus(record, stateDir), id);
+  } catch (err) {
     if (fd >= 0) closeSync(fd);
-    throw new TsrunError(`cannot exec in container ${id}: it is ${status}`);
+    throw err;
   }
   if (fd < 0) throw new TsrunError(`cannot exec in container ${id}: cannot open the root of its init (/proc/${record.pid}/root): ${why}`);
   return fd;
@@ -180,29 +183,27 @@ export function setgroupsAllowed(pid: number): boolean {
 }
 
 export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: number; signal?: string; pid: number }> {
-  const store = new StateStore(opts.root);
-  const record = store.read(opts.id);
-  const status = containerStatus(record, store.dir(opts.id));
-  if (status !== 'running' && status !== 'created') throw new TsrunError(`cannot exec in container ${opts.id}: it is ${status}`);
-  const proc = execProcess(record.config, opts);
-  if (proc.terminal && opts.detach && !opts.consoleSocket) throw new TsrunError('exec -t -d needs --console-socket to receive the pty');
-  const consoleSize = proc.terminal ? callerTerminalSize() : undefined;
-  const rootFd = sharesCallerMountNamespace(record.config) ? openInitRoot(record, store.dir(opts.id), opts.id) : -1;
-  let started;
-  try {
-    const plan = execPlan(record.config, proc, {
-      initPid: record.pid, setgroupsAllowed: setgroupsAllowed(record.pid), detach: opts.detach ?? false,
-      ...(rootFd >= 0 ? { initRootFd: rootFd } : {}), ...(consoleSize ? { consoleSize } : {}),
-    });
-    const cgroupFd = record.cgroupDir ? loadCgroup(record.cgroupDir, record.cgroupOwnedRoot).openDirFd() : -1;
+  // Under the container's lock until the process is in the container: a delete or pause waits.
+  const started = await withContainer(opts.root, opts.id, 'exec', async ({ store, record }) => {
+    const proc = execProcess(record.config, opts);
+    if (proc.terminal && opts.detach && !opts.consoleSocket) throw new TsrunError('exec -t -d needs --console-socket to receive the pty');
+    const consoleSize = proc.terminal ? callerTerminalSize() : undefined;
+    const rootFd = sharesCallerMountNamespace(record.config) ? openInitRoot(record, store.dir(opts.id), opts.id) : -1;
     try {
-      started = await startProcess(plan, { trace: opts.trace ?? { event: () => {} }, traceSteps: opts.trace !== undefined, cgroupFd });
+      const plan = execPlan(record.config, proc, {
+        initPid: record.pid, setgroupsAllowed: setgroupsAllowed(record.pid), detach: opts.detach ?? false,
+        ...(rootFd >= 0 ? { initRootFd: rootFd } : {}), ...(consoleSize ? { consoleSize } : {}),
+      });
+      const cgroupFd = record.cgroupDir ? loadCgroup(record.cgroupDir, record.cgroupOwnedRoot).openDirFd() : -1;
+      try {
+        return await startProcess(plan, { trace: opts.trace ?? { event: () => {} }, traceSteps: opts.trace !== undefined, cgroupFd });
+      } finally {
+        if (cgroupFd >= 0) shim.closeFd(cgroupFd);
+      }
     } finally {
-      if (cgroupFd >= 0) shim.closeFd(cgroupFd);
+      if (rootFd >= 0) closeSync(rootFd);
     }
-  } finally {
-    if (rootFd >= 0) closeSync(rootFd);
-  }
+  });
   if (opts.pidFile) {
     try {
       writePidFile(opts.pidFile, started.pid);
