@@ -8,8 +8,7 @@
 // runs while the host tree is still visible (before pivot_root): its path is the host's.
 import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TsrunError } from '../errors.js';
-import type { Hook, Hooks, Spec, State } from '../oci/types.js';
+import type { Hook, Spec, State } from '../oci/types.js';
 import * as shim from '../native/shim.js';
 import { decodeWaitStatus } from '../native/errno.js';
 import type { Plan } from '../plan/types.js';
@@ -18,13 +17,7 @@ import { processSteps } from '../process/plan.js';
 import { noTrace } from '../process/trace.js';
 import type { Step } from '../plan/types.js';
 import { joinPlan, setgroupsAllowed } from './exec.js';
-
-export type HookPhase = keyof Hooks;
-
-export function hookError(phase: HookPhase, i: number, hook: Hook, problem: string, output = ''): TsrunError {
-  const tail = output.trim() ? `: ${output.trim().split('\n').slice(-3).join(' | ')}` : '';
-  return new TsrunError(`${phase} hook ${i} (${hook.path}) ${problem}${tail}`, { field: `hooks.${phase}[${i}]` });
-}
+import { hookError, type HookPhase } from './hook-error.js';
 
 /**
  * The steps of a startContainer hook after it joined the container: the container process's own
