@@ -68,7 +68,7 @@ export interface CliOptions {
   /**
    * Runs an invocation `table` cannot serve: help, a command missing from it, or one whose module
    * says it `needsFullBundle`. The V8 startup snapshot's CLI holds only the hot commands and hands
-   * the rest to the full bundle this way (see snapshot-main.ts); without it, `table` must be complete.
+   * the rest to the full bundle this way (see src/startup/snapshot-main.ts); without it, `table` must be complete.
    */
   fallback?: (argv: string[]) => Promise<void>;
 }

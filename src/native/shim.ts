@@ -244,7 +244,7 @@ export function sendFd(socketPath: string, fd: number): void {
 
 /**
  * Puts `standIn` in place of the native library until the returned function is called. The snapshot
- * warm-up rehearses `run` against one (src/native/rehearsal-shim.ts) so that V8 compiles this code at
+ * warm-up rehearses `run` against one (src/startup/rehearsal-shim.ts) so that V8 compiles this code at
  * build time; the restore forgets what the rehearsal cached here, so no start inherits it.
  */
 export function substitute(standIn: ShimFunctions): () => void {

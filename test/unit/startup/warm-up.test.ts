@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import run from '../../../src/cli/commands/run.js';
-import { warmUp } from '../../../src/cli/snapshot-warm-up.js';
+import { warmUp } from '../../../src/startup/warm-up.js';
 import { isLoaded } from '../../../src/native/shim.js';
 
 const leftovers = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('tsrun-snapshot-'));

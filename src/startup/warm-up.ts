@@ -8,7 +8,7 @@
 //
 // The rehearsal is the real code (router, bundle, planning, cgroup, state, parent side of the spawn,
 // wait, removal) on a throwaway bundle, state root and cgroup tree in a temporary directory, with a
-// stand-in for the native shim that plays the kernel's part (src/native/rehearsal-shim.ts). The
+// stand-in for the native shim that plays the kernel's part (rehearsal-shim.ts). The
 // rule: nothing may stay behind in the heap that a later start would inherit (a cached path, a
 // loaded library, a listener), nor on the machine outside the temp dir. So koffi and the shim are
 // never loaded, /proc/self/mountinfo and the real cgroup tree are never read, packageRoot() is never
@@ -19,10 +19,10 @@
 import { existsSync, mkdirSync, mkdtempSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CommandEntry, CommandModule } from './command.js';
-import { runCli } from './run-cli.js';
-import { parseCommandArgs } from './parse-args.js';
-import { resolveBundleAndId } from './bundle-arg.js';
+import type { CommandEntry, CommandModule } from '../cli/command.js';
+import { runCli } from '../cli/run-cli.js';
+import { parseCommandArgs } from '../cli/parse-args.js';
+import { resolveBundleAndId } from '../cli/bundle-arg.js';
 import { defaultSpec } from '../oci/default-spec.js';
 import { loadBundle } from '../oci/bundle.js';
 import { describeStep } from '../plan/describe.js';
@@ -30,7 +30,7 @@ import { detectCgroupHost, loadCgroup } from '../cgroups/index.js';
 import { runContainer } from '../container/run.js';
 import { planContainer } from '../container/create.js';
 import { substitute } from '../native/shim.js';
-import { rehearsalShim } from '../native/rehearsal-shim.js';
+import { rehearsalShim } from './rehearsal-shim.js';
 
 const ID = 'warm-up';
 
@@ -91,7 +91,7 @@ async function rehearseRun(root: string, bundleDir: string): Promise<void> {
 async function withoutTimers(fn: () => Promise<void>): Promise<void> {
   const saved = { setTimeout, setInterval, setImmediate };
   const refuse = (name: string) => (): never => {
-    throw new Error(`snapshot warm-up: ${name} called while the snapshot is built; Node's timer state would go into it (see src/cli/snapshot-warm-up.ts)`);
+    throw new Error(`snapshot warm-up: ${name} called while the snapshot is built; Node's timer state would go into it (see src/startup/warm-up.ts)`);
   };
   Object.assign(globalThis, { setTimeout: refuse('setTimeout'), setInterval: refuse('setInterval'), setImmediate: refuse('setImmediate') });
   try {
