@@ -10,6 +10,7 @@ import type { Plan, Step } from '../plan/types.js';
 import { hostCgroup2Mount, realHost } from '../rootfs/host-view.js';
 import { beginCallerMounts, finishCallerMounts, removeCallerMounts } from '../rootfs/caller-mounts-host.js';
 import * as shim from '../native/shim.js';
+import { spawnSettings } from '../native/spawn-settings.js';
 import { handOverConsole, startProcess, type ContainerProcess } from '../process/parent.js';
 import { callerTerminalSize } from '../process/terminal.js';
 import { noTrace, type TraceSink } from '../process/trace.js';
@@ -136,7 +137,7 @@ function clone3Unsupported(err: unknown): boolean {
 /** The fallback placement: the child waits for the go-ahead, so writing its pid to cgroup.procs first
  * still puts every step of its set-up inside the cgroup. */
 function startInCgroupByPid(start: (fd: number, place?: (pid: number) => void) => Promise<ContainerProcess>, cgroup: CgroupHandle, warn: (m: string) => void, trace: TraceSink): Promise<ContainerProcess> {
-  if (!process.env.TSRUN_NO_CLONE3) warn('clone3(CLONE_INTO_CGROUP) is not available: placing the container through cgroup.procs');
+  if (!spawnSettings().noClone3) warn('clone3(CLONE_INTO_CGROUP) is not available: placing the container through cgroup.procs');
   return start(-1, (pid) => {
     const t0 = performance.now();
     cgroup.addProcess(pid);
@@ -236,7 +237,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     try {
       if (!cgroup) {
         proc = await start(-1);
-      } else if (process.env.TSRUN_NO_CLONE3) {
+      } else if (spawnSettings().noClone3) {
         proc = await startInCgroupByPid(start, cgroup, warn, trace);
       } else {
         try {

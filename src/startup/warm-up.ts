@@ -30,6 +30,7 @@ import { detectCgroupHost, loadCgroup } from '../cgroups/index.js';
 import { runContainer } from '../container/run.js';
 import { planContainer } from '../container/create.js';
 import { substitute } from '../native/shim.js';
+import { configureSpawn } from '../native/spawn-settings.js';
 import { rehearsalShim } from './rehearsal-shim.js';
 
 const ID = 'warm-up';
@@ -50,7 +51,13 @@ async function warmCli(run: CommandModule<any>, root: string, bundleDir: string)
   const args = parseCommandArgs(run, ['--bundle', bundleDir, ID], 'run');
   run.needsFullBundle?.(args);
   const table: CommandEntry[] = [{ name: 'run', describe: '', load: async () => ({ ...run, handler: async () => 0 }) }];
-  await runCli(['--root', join(root, 'state'), 'run', '--bundle', bundleDir, ID], table);
+  // runCli sets the spawn settings from the build's environment: the settings from before go back.
+  const putBack = configureSpawn({});
+  try {
+    await runCli(['--root', join(root, 'state'), 'run', '--bundle', bundleDir, ID], table);
+  } finally {
+    putBack();
+  }
   process.exitCode = undefined;
 }
 
@@ -61,16 +68,14 @@ async function rehearseRun(root: string, bundleDir: string): Promise<void> {
   writeFileSync(join(cgroupRoot, 'cgroup.controllers'), 'hugetlb\n');
   const host = detectCgroupHost(mountInfoWithCgroup2At(cgroupRoot));
   const restore = substitute(rehearsalShim());
-  const init = process.env.TSRUN_INIT;
   // spawn names tsrun-init to the shim, and would look for it in the package (packageRoot caches);
   // the stand-in ignores the name.
-  process.env.TSRUN_INIT = 'rehearsal';
+  const restoreSettings = configureSpawn({ initProgram: 'rehearsal' });
   try {
     const result = await runContainer({ id: ID, root: join(root, 'state'), bundle: bundleDir, cgroupHost: () => host, warn: () => {} });
     if (result.exitCode !== 0) throw new Error(`snapshot warm-up: the rehearsed run exited ${result.exitCode}`);
   } finally {
-    if (init === undefined) delete process.env.TSRUN_INIT;
-    else process.env.TSRUN_INIT = init;
+    restoreSettings();
     restore();
   }
   // A plain directory is no cgroup: removeContainer found no cgroup.procs and left it. This is the
