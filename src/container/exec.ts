@@ -17,7 +17,10 @@ import { waitForeground } from '../process/foreground.js';
 import { callerTerminalSize } from '../process/terminal.js';
 import { noTrace, type TraceSink } from '../process/trace.js';
 import { loadCgroup } from '../cgroups/index.js';
-import { StateStore, type ContainerRecord } from '../state/store.js';
+import type { ContainerRecord } from '../state/store.js';
+import { checkLifecycle } from '../state/lifecycle.js';
+import { withContainer } from '../state/with-container.js';
+import { spawnSettings } from '../native/spawn-settings.js';
 import { containerStatus } from '../state/status.js';
 import { writePidFile } from '../state/pid-file.js';
 import { quietWarn } from './diagnostics.js';
@@ -58,10 +61,11 @@ function openInitRoot(record: ContainerRecord, stateDir: string, id: string): nu
   } catch (err) {
     why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
   }
-  const status = containerStatus(record, stateDir);
-  if (status !== 'running' && status !== 'created') {
+  try {
+    checkLifecycle('exec', containerStatus(record, stateDir), id);
+  } catch (err) {
     if (fd >= 0) closeSync(fd);
-    throw new TsrunError(`cannot exec in container ${id}: it is ${status}`);
+    throw err;
   }
   if (fd < 0) throw new TsrunError(`cannot exec in container ${id}: cannot open the root of its init (/proc/${record.pid}/root): ${why}`);
   return fd;
@@ -127,7 +131,7 @@ async function spawnExec(record: ContainerRecord, proc: Process, opts: ExecOptio
     const cgroup = record.cgroupDir ? loadCgroup(record.cgroupDir, record.cgroupOwnedRoot) : undefined;
     return await startInCgroup(plan, {
       trace: opts.trace ?? noTrace, traceSteps: opts.trace !== undefined, ...(cgroup ? { cgroup } : {}),
-      clone3: !process.env.TSRUN_NO_CLONE3 && !joinsCgroupNamespace(record.config), warn: quietWarn(opts.warn),
+      clone3: !spawnSettings().noClone3 && !joinsCgroupNamespace(record.config), warn: quietWarn(opts.warn),
     });
   } finally {
     if (rootFd >= 0) closeSync(rootFd);
@@ -135,19 +139,19 @@ async function spawnExec(record: ContainerRecord, proc: Process, opts: ExecOptio
 }
 
 export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: number; signal?: string; pid: number }> {
-  const store = new StateStore(opts.root);
-  const record = store.read(opts.id);
-  const status = containerStatus(record, store.dir(opts.id));
-  if (status !== 'running' && status !== 'created') throw new TsrunError(`cannot exec in container ${opts.id}: it is ${status}`);
-  const proc = execProcess(record.config, opts);
-  if (proc.terminal && opts.detach && !opts.consoleSocket) throw new TsrunError('exec -t -d needs --console-socket to receive the pty');
   const undo = new UndoStack();
   const warn = quietWarn(opts.warn);
   let started: ContainerProcess;
   try {
-    started = await spawnExec(record, proc, opts, store.dir(opts.id));
+    // Under the container's lock until the process is in the container: a delete or pause waits.
+    started = await withContainer(opts.root, opts.id, 'exec', async ({ store, record }) => {
+      const proc = execProcess(record.config, opts);
+      if (proc.terminal && opts.detach && !opts.consoleSocket) throw new TsrunError('exec -t -d needs --console-socket to receive the pty');
+      const spawned = await spawnExec(record, proc, opts, store.dir(opts.id));
+      undo.push(`the exec'd process ${spawned.pid}`, () => spawned.destroy());
+      return spawned;
+    });
     const child = started;
-    undo.push(`the exec'd process ${child.pid}`, () => child.destroy());
     if (opts.pidFile) {
       const pidFile = opts.pidFile;
       writePidFile(pidFile, child.pid);

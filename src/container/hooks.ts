@@ -6,10 +6,11 @@
 // by pid when it joins a cgroup namespace: namespaces/join.ts).
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TsrunError } from '../errors.js';
+import { hookError } from './hook-error.js';
 import type { Hook, Spec, State } from '../oci/types.js';
 import { IN_CONTAINER_HOOK_PHASES, type HookPhase } from '../oci/hook-phases.js';
 import * as shim from '../native/shim.js';
+import { spawnSettings } from '../native/spawn-settings.js';
 import { decodeWaitStatus } from '../native/errno.js';
 import { startInCgroup } from '../process/spawn-in-cgroup.js';
 import { loadCgroup } from '../cgroups/index.js';
@@ -19,11 +20,6 @@ import { hookPlan } from '../plan/hook.js';
 import { setgroupsAllowed } from './exec.js';
 
 export type { HookPhase };
-
-export function hookError(phase: HookPhase, i: number, hook: Hook, problem: string, output = ''): TsrunError {
-  const tail = output.trim() ? `: ${output.trim().split('\n').slice(-3).join(' | ')}` : '';
-  return new TsrunError(`${phase} hook ${i} (${hook.path}) ${problem}${tail}`, { field: `hooks.${phase}[${i}]` });
-}
 
 async function runContainerHook(phase: HookPhase, i: number, hook: Hook, state: State, config: Spec, stateDir: string, cgroupDir?: string): Promise<void> {
   const stateFile = join(stateDir, `hook-state-${phase}.json`);
@@ -37,7 +33,7 @@ async function runContainerHook(phase: HookPhase, i: number, hook: Hook, state: 
     const cgroup = cgroupDir ? loadCgroup(cgroupDir) : undefined;
     proc = await startInCgroup(plan, {
       trace: noTrace, traceSteps: false, ...(cgroup ? { cgroup } : {}),
-      clone3: !process.env.TSRUN_NO_CLONE3 && !joinsCgroupNamespace(config), warn: () => {},
+      clone3: !spawnSettings().noClone3 && !joinsCgroupNamespace(config), warn: () => {},
     });
     await proc.untilExec();
   } finally {

@@ -10,12 +10,7 @@
 // and work dirs are made in the store instead of the state dir, and delete keeps the upper one.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { containerRefPath } from '../image/container-refs.js';
-import { DEFAULT_STORE } from '../image/store-paths.js';
-import { makeKeptUpperDir } from '../image/kept-uppers.js';
-import { imageRootfs } from '../image/rootfs.js';
-import { overlayForContainer } from '../image/overlay.js';
-import { specFromImage } from '../image/spec-from-image.js';
+import { DEFAULT_STORE, containerRefPath, imageRootfs, makeKeptUpperDir, overlayForContainer, specFromImage } from '../image/index.js';
 import type { Bundle } from '../oci/bundle.js';
 import { defaultSpec } from '../oci/default-spec.js';
 import { validateSpec } from '../oci/validate.js';

@@ -8,6 +8,7 @@ import { encodePlan } from '../native/encode-plan.js';
 import { decodeWaitStatus, errnoName, errnoText } from '../native/errno.js';
 import { REPORT } from '../native/ops.js';
 import * as shim from '../native/shim.js';
+import { spawnSettings } from '../native/spawn-settings.js';
 import { describeStep, namespaceManPage, skipReason, stepGroup, stepSyscall } from '../abi/describe-step.js';
 import { NAMESPACE_FLAGS, NAMESPACE_ISOLATES, idMapText, type NamespaceType } from '../abi/namespaces.js';
 import type { Plan, Step } from '../abi/steps.js';
@@ -163,13 +164,12 @@ const QUICK_REPORT_MS = 50;
  * clones it), also when the plan needs none (the tests compare both shapes).
  */
 function forceTwoStage(): boolean {
-  return process.env.TSRUN_TWO_STAGE === '1';
+  return spawnSettings().twoStage;
 }
 
 /** TSRUN_QUICK_REPORT_MS=0 sends every read to the worker thread (the tests check both ways). */
 function quickReportMs(): number {
-  const v = Number(process.env.TSRUN_QUICK_REPORT_MS);
-  return Number.isInteger(v) && v >= 0 ? v : QUICK_REPORT_MS;
+  return spawnSettings().quickReportMs ?? QUICK_REPORT_MS;
 }
 
 /** --console-socket: the pty master goes to whoever listens there, and tsrun keeps no copy. */

@@ -4,6 +4,7 @@
 import type { TraceSink } from '../../process/trace.js';
 import type { ContainerProcess } from '../../process/parent.js';
 import { startInCgroup } from '../../process/spawn-in-cgroup.js';
+import { spawnSettings } from '../../native/spawn-settings.js';
 import { removeCallerMounts } from '../../rootfs/caller-mounts-host.js';
 import type { CgroupHandle } from '../../cgroups/index.js';
 import { hasCreateHooks } from '../../oci/hook-phases.js';
@@ -34,7 +35,7 @@ export async function spawnInit(ctx: CreateContext, p: Prepared, m: Materialized
   const recordInitNow = !m.cgroup || m.callerMounts !== undefined || hasCreateHooks(p.spec);
   const proc = await startInCgroup(p.plan, {
     trace, traceSteps: opts.trace !== undefined, warn: ctx.warn,
-    ...(m.cgroup ? { cgroup: m.cgroup } : {}), clone3: !process.env.TSRUN_NO_CLONE3,
+    ...(m.cgroup ? { cgroup: m.cgroup } : {}), clone3: !spawnSettings().noClone3,
     // A foreground run sets up while tsrun loads the device program (and writes its state, if it
     // must now): two cores at work. Not when it mounts in the caller's table: those mounts must be
     // tracked from a known point.

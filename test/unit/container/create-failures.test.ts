@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { configureSpawn, spawnSettings } from '../../../src/native/spawn-settings.js';
 import { createContainer, type CreateOptions } from '../../../src/container/create.js';
 import { deleteContainer } from '../../../src/container/delete.js';
 import { TsrunError } from '../../../src/errors.js';
@@ -99,7 +100,7 @@ describe('create: the order that makes a killed create recoverable', () => {
   });
 
   it('TSRUN_NO_CLONE3: placed through cgroup.procs, without the early start and without a warning', async () => {
-    process.env.TSRUN_NO_CLONE3 = '1';
+    const restore = configureSpawn({ ...spawnSettings(), noClone3: true });
     try {
       const s = sandbox();
       const warnings: string[] = [];
@@ -110,7 +111,7 @@ describe('create: the order that makes a killed create recoverable', () => {
       expect(warnings).toEqual([]);
       created.process.release();
     } finally {
-      delete process.env.TSRUN_NO_CLONE3;
+      restore();
     }
   });
 });

@@ -110,7 +110,7 @@ describe('exec', () => {
     const { s, record } = await running();
     process.kill(record.pid, 'SIGKILL');
     await vi.waitFor(() => expect(readProcStat(record.pid)).toBeUndefined());
-    await expect(exec(s)).rejects.toThrow(/it is stopped/);
+    await expect(exec(s)).rejects.toThrow(/cannot exec in a stopped container/);
     expect(execd(s)).toEqual([]);
   });
 });

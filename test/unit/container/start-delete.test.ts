@@ -56,7 +56,7 @@ describe('start', () => {
     const s = await created();
     process.kill(init(s).pid, 'SIGKILL');
     await vi.waitFor(() => expect(readProcStat(init(s).pid)).toBeUndefined());
-    await expect(startContainer(s.root, ID)).rejects.toThrow(/in state stopped/);
+    await expect(startContainer(s.root, ID)).rejects.toThrow(/cannot start a container that has stopped/);
     expect(new StateStore(s.root).read(ID).started).toBe(false);
     await deleteContainer(s.root, ID);
     expect(s.leftovers(ID)).toEqual([]);
@@ -74,7 +74,7 @@ describe('start', () => {
   it('a running container is refused, and left running', async () => {
     const s = await created();
     await startContainer(s.root, ID);
-    await expect(startContainer(s.root, ID)).rejects.toThrow(/in state running/);
+    await expect(startContainer(s.root, ID)).rejects.toThrow(/cannot start an already running container/);
     expect(init(s).state).not.toBe('gone');
   });
 });
@@ -137,7 +137,7 @@ describe('delete of what a killed create left', () => {
     new StateStore(s.root).createDir(ID, creatingRecord(s));
     mkdirSync(join(s.cgroup.root, 'tsrun', ID), { recursive: true });
     expect(status(s)).toBe('creating');
-    await expect(deleteContainer(s.root, ID)).rejects.toThrow(/in state creating/);
+    await expect(deleteContainer(s.root, ID)).rejects.toThrow(/not stopped: creating/);
     await deleteContainer(s.root, ID, true);
     // The fake never signals a process it does not own (here: this test's own process).
     expect(s.shim.foreignSignals).toEqual([{ pid: process.pid, sig: 9 }]);

@@ -24,6 +24,7 @@ export const FOLDER_STACK = [
   'container',  // one file per operation
   'diagram',    // pictures of a plan and of a live container (inspect --svg)
   'cli',        // parsing and printing
+  'startup',    // how tsrun starts: the snapshot, the bundles' entries, the manifest
 ] as const;
 
 const src = resolve(__dirname, '../../../src');

@@ -2,6 +2,7 @@
 // tested with bindings that answer the codes a kernel would (the fake shim, patched).
 import { constants } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
+import { configureSpawn, spawnSettings } from '../../../src/native/spawn-settings.js';
 import * as shim from '../../../src/native/shim.js';
 import { TsrunError } from '../../../src/errors.js';
 import { installFakeShim, type FakeShim } from '../../helpers/fake-shim.js';
@@ -42,13 +43,12 @@ describe('native/shim wrappers', () => {
   });
 
   it('spawn: a tsrun-init that cannot be found says how to build it', () => {
-    const saved = process.env.TSRUN_INIT;
-    process.env.TSRUN_INIT = '/nonexistent/tsrun-init';
+    const restore = configureSpawn({ ...spawnSettings(), initProgram: '/nonexistent/tsrun-init' });
     try {
       install({ spawn: (_p, _l, _c, _i, _f, out) => { Object.assign(out, { what: 'tsrun-init', step: -1 }); return -E.ENOENT; } });
       expect(error(() => shim.spawn(Buffer.alloc(0))).message).toBe('tsrun-init /nonexistent/tsrun-init: ENOENT: run `make build` (it compiles native-bindings/shim.c)');
     } finally {
-      if (saved === undefined) delete process.env.TSRUN_INIT; else process.env.TSRUN_INIT = saved;
+      restore();
     }
   });
 

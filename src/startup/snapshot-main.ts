@@ -13,23 +13,13 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { startupSnapshot } from 'node:v8';
 import { hotTable } from './hot-table.js';
-import { runCli } from './run-cli.js';
-import { hasGlobalFlag } from './parse-args.js';
-import { warmUp } from './snapshot-warm-up.js';
+import { runCli } from '../cli/run-cli.js';
+import { hasGlobalFlag } from '../cli/parse-args.js';
+import { warmUp } from './warm-up.js';
 import { packageRoot } from '../package-root.js';
 import { exitNow, isLoaded as shimLoaded } from '../native/shim.js';
-// The hot commands import these lazily (a plain `node dist/tsrun.js` start loads only what it runs);
-// here they are imported up front so that their module code has already run in the snapshot.
-import '../container/run.js';
-import '../container/create.js';
-import '../container/start.js';
-import '../container/state.js';
-import '../container/kill.js';
-import '../container/delete.js';
-import '../container/exec.js';
-import '../container/ps.js';
-import '../container/pause.js';
-import '../container/image-bundle.js';
+// The library behind the hot commands, loaded up front (manifest.ts, `preloaded`).
+import './preload.js';
 
 void hotTable.find((e) => e.name === 'run')!.load().then(warmUp);
 

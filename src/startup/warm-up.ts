@@ -8,7 +8,7 @@
 //
 // The rehearsal is the real code (router, bundle, planning, cgroup, state, parent side of the spawn,
 // wait, removal) on a throwaway bundle, state root and cgroup tree in a temporary directory, with a
-// stand-in for the native shim that plays the kernel's part (src/native/rehearsal-shim.ts). The
+// stand-in for the native shim that plays the kernel's part (rehearsal-shim.ts). The
 // rule: nothing may stay behind in the heap that a later start would inherit (a cached path, a
 // loaded library, a listener), nor on the machine outside the temp dir. So koffi and the shim are
 // never loaded, /proc/self/mountinfo and the real cgroup tree are never read, packageRoot() is never
@@ -19,10 +19,10 @@
 import { existsSync, mkdirSync, mkdtempSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CommandEntry, CommandModule } from './command.js';
-import { runCli } from './run-cli.js';
-import { parseCommandArgs } from './parse-args.js';
-import { resolveBundleAndId } from './bundle-arg.js';
+import type { CommandEntry, CommandModule } from '../cli/command.js';
+import { runCli } from '../cli/run-cli.js';
+import { parseCommandArgs } from '../cli/parse-args.js';
+import { resolveBundleAndId } from '../cli/bundle-arg.js';
 import { defaultSpec } from '../oci/default-spec.js';
 import { loadBundle } from '../oci/bundle.js';
 import { describeStep } from '../abi/describe-step.js';
@@ -30,7 +30,8 @@ import { detectCgroupHost, loadCgroup } from '../cgroups/index.js';
 import { runContainer } from '../container/run.js';
 import { planBundle } from '../plan/bundle-plan.js';
 import { substitute } from '../native/shim.js';
-import { rehearsalShim } from '../native/rehearsal-shim.js';
+import { configureSpawn } from '../native/spawn-settings.js';
+import { rehearsalShim } from './rehearsal-shim.js';
 
 const ID = 'warm-up';
 
@@ -50,7 +51,13 @@ async function warmCli(run: CommandModule<any>, root: string, bundleDir: string)
   const args = parseCommandArgs(run, ['--bundle', bundleDir, ID], 'run');
   run.needsFullBundle?.(args);
   const table: CommandEntry[] = [{ name: 'run', describe: '', load: async () => ({ ...run, handler: async () => 0 }) }];
-  await runCli(['--root', join(root, 'state'), 'run', '--bundle', bundleDir, ID], table);
+  // runCli sets the spawn settings from the build's environment: the settings from before go back.
+  const putBack = configureSpawn({});
+  try {
+    await runCli(['--root', join(root, 'state'), 'run', '--bundle', bundleDir, ID], table);
+  } finally {
+    putBack();
+  }
   process.exitCode = undefined;
 }
 
@@ -61,16 +68,14 @@ async function rehearseRun(root: string, bundleDir: string): Promise<void> {
   writeFileSync(join(cgroupRoot, 'cgroup.controllers'), 'hugetlb\n');
   const host = detectCgroupHost(mountInfoWithCgroup2At(cgroupRoot));
   const restore = substitute(rehearsalShim());
-  const init = process.env.TSRUN_INIT;
   // spawn names tsrun-init to the shim, and would look for it in the package (packageRoot caches);
   // the stand-in ignores the name.
-  process.env.TSRUN_INIT = 'rehearsal';
+  const restoreSettings = configureSpawn({ initProgram: 'rehearsal' });
   try {
     const result = await runContainer({ id: ID, root: join(root, 'state'), bundle: bundleDir, cgroupHost: () => host, warn: () => {} });
     if (result.exitCode !== 0) throw new Error(`snapshot warm-up: the rehearsed run exited ${result.exitCode}`);
   } finally {
-    if (init === undefined) delete process.env.TSRUN_INIT;
-    else process.env.TSRUN_INIT = init;
+    restoreSettings();
     restore();
   }
   // A plain directory is no cgroup: removeContainer found no cgroup.procs and left it. This is the
@@ -91,7 +96,7 @@ async function rehearseRun(root: string, bundleDir: string): Promise<void> {
 async function withoutTimers(fn: () => Promise<void>): Promise<void> {
   const saved = { setTimeout, setInterval, setImmediate };
   const refuse = (name: string) => (): never => {
-    throw new Error(`snapshot warm-up: ${name} called while the snapshot is built; Node's timer state would go into it (see src/cli/snapshot-warm-up.ts)`);
+    throw new Error(`snapshot warm-up: ${name} called while the snapshot is built; Node's timer state would go into it (see src/startup/warm-up.ts)`);
   };
   Object.assign(globalThis, { setTimeout: refuse('setTimeout'), setInterval: refuse('setInterval'), setImmediate: refuse('setImmediate') });
   try {

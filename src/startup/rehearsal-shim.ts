@@ -1,11 +1,11 @@
 // A stand-in for libtsrun-shim.so that plays the kernel's part of a `run` without making a process:
 // clone returns a pid that does not exist, the container reports that it waits for its start and
-// then that it exec'd, and it exits 0. The snapshot warm-up (src/cli/snapshot-warm-up.ts) runs the
+// then that it exec'd, and it exits 0. The snapshot warm-up (src/startup/warm-up.ts) runs the
 // real `run` code against it so that V8 compiles that code at build time, without root.
 import { closeSync, openSync } from 'node:fs';
 import { constants } from 'node:os';
-import { REPORT } from './ops.js';
-import type { KoffiFunction, ShimFunctions } from './shim.js';
+import { REPORT } from '../native/ops.js';
+import type { KoffiFunction, ShimFunctions } from '../native/shim.js';
 
 /** Above any pid_max: a stray kill() of it fails with ESRCH instead of hitting a real process. */
 const REHEARSAL_PID = 2 ** 31 - 1;
@@ -19,7 +19,7 @@ function notRehearsed(name: string): KoffiFunction {
 
 /**
  * An asynchronous binding that answers `rc` later, as a worker would: in a microtask, since nothing
- * in the rehearsal may use Node's timers or immediates (see src/cli/snapshot-warm-up.ts).
+ * in the rehearsal may use Node's timers or immediates (see src/startup/warm-up.ts).
  */
 function answersLater(rc: number): KoffiFunction {
   const call = (): number => rc;
