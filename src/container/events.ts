@@ -7,7 +7,8 @@ import { writeSync } from 'node:fs';
 import { runcStats, stringifyWithU64 } from '../cgroups/runc-stats.js';
 import { readCgroupFile } from '../cgroups/files.js';
 import { hostHugePageSizes } from '../cgroups/stats.js';
-import { StateStore } from '../state/store.js';
+import type { ContainerRecord, StateStore } from '../state/store.js';
+import { withContainer } from '../state/with-container.js';
 import { containerStatus } from '../state/status.js';
 import { containerCgroup } from './pause.js';
 import { missingStatsOf } from './stats-missing.js';
@@ -21,9 +22,11 @@ export interface EventsOptions {
   out?: (line: string) => void;
 }
 
-export async function streamEvents(opts: EventsOptions): Promise<void> {
-  const store = new StateStore(opts.root);
-  const record = store.read(opts.id);
+export function streamEvents(opts: EventsOptions): Promise<void> {
+  return withContainer(opts.root, opts.id, 'events', ({ store, record }) => stream(opts, store, record));
+}
+
+async function stream(opts: EventsOptions, store: StateStore, record: ContainerRecord): Promise<void> {
   const cgroup = containerCgroup(record);
   const out = opts.out ?? ((l: string) => void writeSync(1, l + '\n'));
   // Which stats this cgroup cannot have, and why: next to data (runc's consumers read only type, id, data).

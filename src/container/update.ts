@@ -10,8 +10,7 @@ import { updateLimits } from '../cgroups/manager.js';
 import { readCgroupFile } from '../cgroups/files.js';
 import { mergeResources } from '../cgroups/update.js';
 import type { Resources, Spec } from '../oci/types.js';
-import { StateStore } from '../state/store.js';
-import { containerStatus } from '../state/status.js';
+import { withContainer } from '../state/with-container.js';
 
 export interface UpdateOptions {
   warn?: (message: string) => void;
@@ -21,11 +20,8 @@ export interface UpdateOptions {
 
 export async function updateContainer(root: string, id: string, change: Resources, opts: UpdateOptions = {}): Promise<Resources> {
   const warn = opts.warn ?? (() => {});
-  const store = new StateStore(root);
-  return store.withLock(id, () => {
-    const record = store.read(id);
-    const status = containerStatus(record, store.dir(id));
-    if (status === 'stopped' || status === 'creating') throw new TsrunError(`cannot update container ${id} in state ${status} (it is not running)`);
+  // Under the container's lock; a stopped or creating container is refused by the lifecycle table.
+  return withContainer(root, id, 'update', ({ store, record }) => {
     if (!record.cgroupDir) throw new TsrunError(`cannot update container ${id}: it has no cgroup (no cgroup v2 hierarchy was mounted when it was created)`);
     const { resources, notes } = mergeResources(record.config.linux?.resources ?? {}, change);
     const spec: Spec = { ...record.config, linux: { ...record.config.linux, resources } };

@@ -7,9 +7,11 @@ import { constants } from 'node:fs';
 import { isAbsolute, posix, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { Mount, Spec } from '../oci/types.js';
-import { MNT_DETACH, MS } from '../native/constants.js';
-import type { Step } from '../plan/types.js';
+import { MNT_DETACH, MS } from '../abi/linux.js';
+import { MOUNT_PROPAGATION } from '../abi/mount-flags.js';
+import type { Step } from '../abi/steps.js';
 import { DEFAULT_DEVICES, deviceSteps, devSymlinkSteps } from './devices.js';
+import { overlaySteps, type RootfsOverlay } from './image-overlay.js';
 import { parseMountOptions } from './mount-options.js';
 
 export interface HostView {
@@ -36,15 +38,26 @@ export interface RootfsContext {
   newCgroupNamespace: boolean;
   /** The host's cgroup2 mount point (from /proc/self/mountinfo), if any. */
   cgroup2Mount?: string;
+  /** `run --image`: the overlay that becomes the rootfs. */
+  imageOverlay?: RootfsOverlay;
 }
 
 /** Slot of the old root's fd across pivot_root (slot 0 is create's exec fifo). */
 const OLD_ROOT_SLOT = 1;
 
-const ROOT_PROPAGATION: Record<string, number> = {
-  shared: MS.SHARED, rshared: MS.SHARED | MS.REC, slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC,
-  private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
-};
+/** The rootfs's steps by the phase of the plan they belong to (plan/phases.ts). */
+export interface RootfsSteps {
+  /** `/` gets linux.rootfsPropagation (by default a recursive slave: nothing reaches the host). */
+  propagation: Step[];
+  /** Mount an image's overlay on the rootfs directory. */
+  imageRootfs: Step[];
+  /** Bind the rootfs onto itself and open it; the config's mounts, devices and /dev links. */
+  mounts: Step[];
+  /** Enter the rootfs: pivot_root, or chroot. */
+  pivot: Step[];
+  /** After entering it: sysctls, read-only and masked paths, read-only root, stdio from /dev/null. */
+  lockdown: Step[];
+}
 
 /**
  * Whether the mount holding the rootfs is still shared once `/` got `flags`: a recursive change
@@ -66,7 +79,7 @@ export function rootfsParentShared(parent: { mountPoint: string; shared: boolean
  */
 function propagationSteps(spec: Spec, ctx: RootfsContext): Step[] {
   const requested = spec.linux?.rootfsPropagation;
-  const flags = requested ? ROOT_PROPAGATION[requested]! : MS.SLAVE | MS.REC;
+  const flags = requested ? MOUNT_PROPAGATION[requested]! : MS.SLAVE | MS.REC;
   const steps: Step[] = [requested
     ? { op: 'mount', source: '', target: '/', fstype: '', data: '', flags, field: 'linux.rootfsPropagation', why: 'the requested propagation of the new mount namespace\'s copy of the host\'s tree, set before the config\'s mounts (as runc does): volumes bound from shared host mounts stay their peers' }
     : { op: 'mount', source: '', target: '/', fstype: '', data: '', flags, why: 'the new mount namespace starts as a copy of the host\'s; stop mounts made here from propagating back to the host' }];
@@ -77,7 +90,7 @@ function propagationSteps(spec: Spec, ctx: RootfsContext): Step[] {
   return steps;
 }
 
-function prepareSteps(spec: Spec, ctx: RootfsContext): Step[] {
+function prepareSteps(ctx: RootfsContext): Step[] {
   if (!ctx.mountNamespace) {
     return [{
       op: 'openRoot', path: ctx.rootfs, field: 'root.path',
@@ -85,7 +98,6 @@ function prepareSteps(spec: Spec, ctx: RootfsContext): Step[] {
     }];
   }
   return [
-    ...propagationSteps(spec, ctx),
     {
       op: 'mount', source: ctx.rootfs, target: ctx.rootfs, fstype: '', data: '', flags: MS.BIND | MS.REC,
       why: 'pivot_root needs the new root to be a mount point: bind the rootfs onto itself', field: 'root.path',
@@ -254,6 +266,9 @@ function checkCallerNamespaceLimits(spec: Spec, ctx: RootfsContext): void {
   if (ctx.newUserNamespace) {
     throw new ConfigError('linux.namespaces', 'a new user namespace needs a new mount namespace too: mounting in the caller\'s mount table takes privilege over it, which a new user namespace does not give (mount fails with EPERM)');
   }
+  if (ctx.imageOverlay) {
+    throw new ConfigError('linux.namespaces', 'an image\'s rootfs needs a mount namespace ({"type": "mount"} in linux.namespaces): without one its overlay would be mounted in the caller\'s mount table and outlive the container');
+  }
 }
 
 /** /dev is the host's (or another) directory bound in: its null device is not tsrun's to trust or use. */
@@ -273,16 +288,17 @@ function devNullSteps(spec: Spec): Step[] {
   return [{ op: 'reopenDevNull', why: 'stdio that is the null device (e.g. `</dev/null`, opened read-only) becomes the container\'s /dev/null opened read-write, as runc does, so writes to it succeed' }];
 }
 
-/** Steps before pivot_root (mounts, devices), and the steps that pivot and lock down. */
-export function planRootfs(spec: Spec, ctx: RootfsContext): { beforePivot: Step[]; pivot: Step[]; afterPivot: Step[] } {
+export function planRootfs(spec: Spec, ctx: RootfsContext): RootfsSteps {
   if (!ctx.mountNamespace) checkCallerNamespaceLimits(spec, ctx);
   return {
-    beforePivot: [
-      ...prepareSteps(spec, ctx),
+    propagation: ctx.mountNamespace ? propagationSteps(spec, ctx) : [],
+    imageRootfs: ctx.imageOverlay ? overlaySteps(ctx.imageOverlay, ctx.rootfs) : [],
+    mounts: [
+      ...prepareSteps(ctx),
       ...(spec.mounts ?? []).flatMap((m, i) => mountSteps(m, i, ctx)),
       ...deviceAndLinkSteps(spec, ctx),
     ],
     pivot: pivotSteps(ctx),
-    afterPivot: [...lockdownSteps(spec), ...devNullSteps(spec)],
+    lockdown: [...lockdownSteps(spec), ...devNullSteps(spec)],
   };
 }

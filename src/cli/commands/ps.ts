@@ -27,7 +27,7 @@ const command: CommandModule<{ id: string; psArgs: string[]; format: string }> =
   options: { format: { type: 'string', short: 'f', default: 'table', choices: ['table', 'json'], describe: 'output format' } },
   async handler(args) {
     const { containerProcesses } = await import('../../container/ps.js');
-    const pids = containerProcesses(args.root, args.id).map((p) => p.pid);
+    const pids = (await containerProcesses(args.root, args.id)).map((p) => p.pid);
     if (args.format === 'json') {
       writeSync(1, JSON.stringify(pids) + '\n');
       return 0;

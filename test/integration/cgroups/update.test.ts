@@ -99,6 +99,6 @@ describe.skipIf(why !== undefined)(`update on a hybrid host${why ? ` [skipped: $
     await waitForDeath(pid);
     const stopped = await tsrun(root, ['update', '--pids-limit', '10', id]);
     expect(stopped.exitCode).toBe(1);
-    expect(stopped.stderr).toMatch(new RegExp(`cannot update container ${id} in state stopped`));
+    expect(stopped.stderr).toMatch(new RegExp(`cannot update container ${id}: container not running \\(it is stopped\\)`));
   });
 });

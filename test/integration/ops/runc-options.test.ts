@@ -48,7 +48,7 @@ describe.skipIf(skip !== undefined)(`ops: runc's options${skip ? ` [skipped: ${s
     expect((await tsrun(root, ['pause', id])).exitCode).toBe(0);
     const refused = await tsrun(root, ['exec', id, 'true']);
     expect(refused.exitCode).toBe(255);
-    expect(refused.stderr).toMatch(/paused \(use --ignore-paused to override\)/);
+    expect(refused.stderr).toMatch(/cannot exec in a paused container \(use --ignore-paused to override\)/);
     const child = spawn('node', [TSRUN, '--root', root, 'exec', '--ignore-paused', id, 'echo', 'ran'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });

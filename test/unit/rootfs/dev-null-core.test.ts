@@ -1,11 +1,11 @@
 // The stdio reopen after pivot_root (runc's reOpenDevNull) and the /dev/core link, as planned.
 import { describe, expect, it } from 'vitest';
-import { buildPlan } from '../../../src/plan/build.js';
+import { containerPlan } from '../../../src/plan/container.js';
 import { planContext, planSpec } from '../../helpers/plan-context.js';
 
 describe('stdio on /dev/null', () => {
   it('is reopened from the container\'s /dev/null after pivot_root and the masks', () => {
-    const ops = buildPlan(planSpec(), planContext).steps.map((s) => s.op);
+    const ops = containerPlan(planSpec(), planContext).steps.map((s) => s.op);
     const pivot = ops.indexOf('pivotRoot');
     expect(ops.indexOf('reopenDevNull')).toBeGreaterThan(pivot);
     expect(ops.slice(ops.indexOf('reopenDevNull')).filter((op) => op === 'mask' || op === 'pivotRoot')).toEqual([]);
@@ -15,12 +15,12 @@ describe('stdio on /dev/null', () => {
     const spec = planSpec((s) => {
       s.mounts = [...s.mounts!.filter((m) => m.destination !== '/dev'), { destination: '/dev', type: 'bind', source: '/dev', options: ['rbind'] }];
     });
-    expect(buildPlan(spec, planContext).steps.some((s) => s.op === 'reopenDevNull')).toBe(false);
+    expect(containerPlan(spec, planContext).steps.some((s) => s.op === 'reopenDevNull')).toBe(false);
   });
 });
 
 describe('/dev/core', () => {
-  const links = (kcore: boolean): string[] => buildPlan(planSpec(), {
+  const links = (kcore: boolean): string[] => containerPlan(planSpec(), {
     ...planContext, host: { kind: (p) => (p === '/proc/kcore' && !kcore ? undefined : planContext.host.kind(p)) },
   }).steps.flatMap((s) => (s.op === 'symlink' ? [s.linkpath] : []));
 
