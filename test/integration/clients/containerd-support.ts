@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const TSRUN_BIN = join(REPO_ROOT, 'bin/tsrun');
+/** The runtime containerd is given (TSRUN_CLIENT_RUNTIME: another build, e.g. to see a test fail on an older one). */
+export const TSRUN_BIN = process.env.TSRUN_CLIENT_RUNTIME ?? join(REPO_ROOT, 'bin/tsrun');
 export const ARCHIVE = join(REPO_ROOT, 'rootfs-samples/build/busybox-layers.docker.tar');
 export const IMAGE = 'docker.io/library/busybox-layers:latest';
 /** Where containerd 1.6 puts shim sockets and ctr its fifos whatever the config says. */

@@ -4,7 +4,10 @@
 // (io.containerd.runc.v2) as the cri plugin would, side by side with runc. Here the shim uses
 // cgroupfs (this host has no systemd as PID 1); test/vm/clients-systemd.test.ts runs it with
 // SystemdCgroup under systemd. What a Kubernetes node adds (CRI, pods) is not tested: see the doc.
-import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+// Issue 16's cases, side by side with runc: --null-io (stdio that is /dev/null opened read-only),
+// task kill of an exited task, and a created task deleted without --force.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroup2Mount } from '../../helpers/lifecycle.js';
@@ -75,5 +78,67 @@ describe.skipIf(skip !== undefined)(`containerd with runtimes.tsrun (runc shim, 
     expect(mountPointsUnder(c.dir)).toEqual([]);
     expect(c.shims()).toEqual([]);
     expect(readdirSync(join(c.runcRoot, NS))).toEqual([]);
+  }, 120_000);
+  /** ctr run's options for runtime rt (tsrun, or runc with a state root of its own), as tsrunRun. */
+  const runtimeRun = (rt: 'tsrun' | 'runc', binary?: string): string[] => rt === 'tsrun'
+    ? ['--runc-binary', binary ?? TSRUN_BIN, '--runc-root', c.runcRoot, '--fifo-dir', join(c.dir, 'fifo'), '--cpu-shares', '0']
+    : ['--runc-binary', binary ?? 'runc', '--runc-root', join(c.dir, 'runc-itself'), '--fifo-dir', join(c.dir, 'fifo'), '--cpu-shares', '0'];
+  const RUNTIMES = spawnSync('runc', ['--version']).status === 0 ? ['tsrun', 'runc'] as const : ['tsrun'] as const;
+  const waitStopped = async (id: string): Promise<void> => {
+    const end = Date.now() + 30_000;
+    while (!new RegExp(`^${id}\\s+\\d+\\s+STOPPED$`, 'm').test((await c.ctr(['task', 'ls'])).stdout) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  };
+
+  it.each(RUNTIMES)('%s: ctr run --null-io: the container\'s writes to stdout and stderr (/dev/null) succeed', async (rt) => {
+    const r = await c.ctr(['run', '--rm', '--null-io', ...runtimeRun(rt), IMAGE, `ctr-null-${rt}`, 'sh', '-c', 'echo out && echo err >&2']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('');
+    expect(r.exitCode).toBe(0);
+  }, 120_000);
+
+  it('ctr task kill of a task that has exited: the same answer as with runc', async () => {
+    const seen: Record<string, { exitCode: number | undefined; stderr: string }> = {};
+    for (const rt of RUNTIMES) {
+      const id = `ctr-exited-${rt}`;
+      expect((await c.ctr(['run', '-d', ...runtimeRun(rt), IMAGE, id, 'true'])).exitCode).toBe(0);
+      await waitStopped(id);
+      const k = await c.ctr(['task', 'kill', id]);
+      seen[rt] = { exitCode: k.exitCode, stderr: k.stderr.replaceAll(id, 'ID').replace(/time="[^"]*" /g, '') };
+      expect((await c.ctr(['task', 'delete', id])).exitCode).toBe(0);
+      expect((await c.ctr(['containers', 'delete', id])).exitCode).toBe(0);
+    }
+    expect(seen.tsrun!.stderr).not.toMatch(/unknown error/);
+    if (seen.runc) expect(seen.tsrun).toEqual(seen.runc);
+  }, 120_000);
+
+  it.each(RUNTIMES)('%s: a task created but never started (its start fails) is removed by ctr task delete -f; nothing is left', async (rt) => {
+    // The runtime, except that `start` fails: containerd then holds a created task. ctr refuses a plain
+    // delete of it ("must be stopped"); -f has the shim kill the created container, then delete it
+    // (the runtime calls are logged).
+    const wrapper = join(c.dir, `${rt}-nostart`);
+    const calls = join(c.dir, `${rt}-nostart.log`);
+    writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> '${calls}'\nfor a in "$@"; do [ "$a" = start ] && { echo "start refused by the test" >&2; exit 1; }; done\nexec '${rt === 'tsrun' ? TSRUN_BIN : 'runc'}' "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    const id = `ctr-created-${rt}`;
+    const run = await c.ctr(['run', '-d', ...runtimeRun(rt, wrapper), IMAGE, id, 'sleep', '1000']);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr).toMatch(/start refused by the test/);
+    expect((await c.ctr(['task', 'ls'])).stdout).toMatch(new RegExp(`^${id}\\s+\\d+\\s+CREATED$`, 'm'));
+    const pid = Number(new RegExp(`^${id}\\s+(\\d+)`, 'm').exec((await c.ctr(['task', 'ls'])).stdout)![1]);
+    writeFileSync(calls, '');
+    const del = await c.ctr(['task', 'delete', '-f', id]);
+    expect(del.stderr).toMatch(new RegExp(`^time="[^"]+" level=warning msg="task ${id} exit with non-zero exit code 137"\\n?$`));
+    expect(del.exitCode).toBe(0);
+    expect((await c.ctr(['containers', 'delete', id])).exitCode).toBe(0);
+    expect((await c.ctr(['task', 'ls'])).stdout).not.toContain(id);
+    // What the shim asks of either runtime (global flags left out): kill --all, a delete without
+    // --force of the container it killed, then its own forced clean-up.
+    expect(readFileSync(calls, 'utf8').split('\n').filter(Boolean).map((l) => l.slice(l.search(/(^| )(kill|delete) /)).trim())).toEqual([`kill --all ${id} 9`, `delete ${id}`, `delete --force ${id}`]);
+    expect(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')).toBe(false);
+    if (rt === 'tsrun') {
+      expect(existsSync(join(c.runcRoot, NS, id))).toBe(false);
+      expect(existsSync(join(cgroup2Mount()!, NS, id))).toBe(false);
+    }
+    expect(c.shims()).toEqual([]);
   }, 120_000);
 });

@@ -14,7 +14,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { execa, type Options } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, SAMPLE_ROOTFS, cannotRunContainers, mountPointsUnder } from '../../helpers/bundle.js';
 import { cgroup2Mount } from '../../helpers/lifecycle.js';
@@ -54,7 +54,7 @@ describe.skipIf(skip !== undefined)(`podman with tsrun, side by side with runc${
       reject: false, timeout: 90_000, killSignal: 'SIGKILL', env: { ...process.env as Record<string, string>, CONTAINERS_CONF: join(dir, 'containers.conf') },
       stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(opts.fd3 !== undefined ? [opts.fd3] : [])],
       ...(opts.input !== undefined ? { input: opts.input } : {}),
-    });
+    } as Options);
     return { exitCode: r.exitCode, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
   };
   const calls = (rt: Runtime): string[] => {
