@@ -3,7 +3,8 @@
 // container's linux.resources as runc merges it, the result planned as create plans it (so whatever
 // create refuses, such as a limit whose controller this host's v2 hierarchy lacks, is refused here
 // with the same message), written to the live cgroup, and kept in the container's record so that the
-// next update merges with it.
+// next update merges with it. A container in a systemd scope (--systemd-cgroup) also gets them as
+// the scope's unit properties.
 import { TsrunError } from '../errors.js';
 import { detectCgroupHost, planCgroup, type CgroupHost } from '../cgroups/index.js';
 import { updateLimits } from '../cgroups/manager.js';
@@ -21,7 +22,7 @@ export interface UpdateOptions {
 export async function updateContainer(root: string, id: string, change: Resources, opts: UpdateOptions = {}): Promise<Resources> {
   const warn = opts.warn ?? (() => {});
   // Under the container's lock; a stopped or creating container is refused by the lifecycle table.
-  return withContainer(root, id, 'update', ({ store, record }) => {
+  return withContainer(root, id, 'update', async ({ store, record }) => {
     if (!record.cgroupDir) throw new TsrunError(`cannot update container ${id}: it has no cgroup (no cgroup v2 hierarchy was mounted when it was created)`);
     const { resources, notes } = mergeResources(record.config.linux?.resources ?? {}, change);
     const spec: Spec = { ...record.config, linux: { ...record.config.linux, resources } };
@@ -29,7 +30,12 @@ export async function updateContainer(root: string, id: string, change: Resource
     const plan = planCgroup(spec, id, host, { dir: record.cgroupDir, ownedRoot: record.cgroupOwnedRoot ?? record.cgroupDir });
     checkBeforeUpdate(resources, change, record.cgroupDir);
     for (const note of [...notes, ...plan.warnings]) warn(note);
-    updateLimits(plan);
+    // A systemd scope's limits are its unit's properties too (runc's update sets both); loaded only
+    // then, as the systemd driver is a D-Bus client the startup snapshot leaves out.
+    const writes = record.cgroupSystemdUnit
+      ? await (await import('../cgroups/systemd/index.js')).updateScope(record.cgroupSystemdUnit, id, plan.writes)
+      : plan.writes;
+    updateLimits({ ...plan, writes });
     store.write({ ...record, config: spec });
     return resources;
   });

@@ -1,6 +1,6 @@
 // A stand-in for systemd's manager on a unix socket, speaking real D-Bus (the driver's own wire code):
 // EXTERNAL authentication, Properties.Get(Version), StartTransientUnit / StopUnit with their jobs'
-// JobRemoved signals, ResetFailedUnit, and a bus daemon's Hello / AddMatch. For unit tests of the
+// JobRemoved signals, SetUnitProperties, ResetFailedUnit, and a bus daemon's Hello / AddMatch. For unit tests of the
 // systemd cgroup driver on hosts without systemd as PID 1; the VM lane tests it against the real one.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -24,7 +24,7 @@ export interface FakeSystemd {
   path: string;
   /** Every method call received, as "Interface.Member(first arg)". */
   calls: string[];
-  /** The properties of the last StartTransientUnit, by name. */
+  /** The properties of the last StartTransientUnit or SetUnitProperties, by name. */
   lastProperties: Map<string, Variant>;
   close(): Promise<void>;
 }
@@ -77,6 +77,13 @@ export async function fakeSystemd(opts: FakeSystemdOptions = {}): Promise<FakeSy
           if (!existing.has(unit)) return error(m, 'org.freedesktop.systemd1.NoSuchUnit', `Unit ${unit} not loaded.`);
           existing.delete(unit);
           return jobFor(m, unit);
+        }
+        case 'SetUnitProperties': {
+          const unit = String(m.body[0]);
+          if (!existing.has(unit)) return error(m, 'org.freedesktop.systemd1.NoSuchUnit', `Unit ${unit} not loaded.`);
+          lastProperties.clear();
+          for (const [name, value] of m.body[2] as [string, Variant][]) lastProperties.set(name, value);
+          return reply(m);
         }
         case 'ResetFailedUnit': {
           const unit = String(m.body[0]);

@@ -67,6 +67,47 @@ describe.skipIf(reason !== null || podmanMissing() !== undefined)(`podman --cgro
   });
 });
 
+describe.skipIf(reason !== null || podmanMissing() !== undefined)(`podman update with the systemd cgroup manager${reason ? ` — skipped: ${reason}` : ''}`, () => {
+  const dir = reason ? '' : mkdtempSync(join(tmpdir(), 'tsrun-vm-podman-update-'));
+  const podman = (args: string[]): ReturnType<typeof run> => run('podman', [
+    '--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--tmpdir', join(dir, 'tmp'), '--network-config-dir', join(dir, 'networks'),
+    '--cgroup-manager', 'systemd', '--events-backend', 'file', '--runtime', TSRUN_BIN, ...args,
+  ], { env: { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') }, timeout: 170_000 });
+
+  beforeAll(() => {
+    writeFileSync(join(dir, 'containers.conf'), '[engine]\nevents_logger = "file"\n');
+    const loaded = podman(['load', '-q', '-i', ARCHIVE]);
+    expect(loaded.status, loaded.stderr).toBe(0);
+  });
+  afterAll(() => {
+    if (!dir) return;
+    podman(['rm', '-af', '-t', '0']);
+    podman(['rmi', '-af']);
+    run('umount', ['-R', join(dir, 'storage', 'overlay')]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('podman update --memory --cpu-shares: the scope\'s cgroup files and its unit properties change, and a daemon-reload keeps them', () => {
+    const started = podman(['run', '-d', '--network', 'none', 'busybox-layers', 'sleep 1000']);
+    expect(started.status, started.stderr).toBe(0);
+    const id = started.stdout.trim();
+    const unit = `libpod-${id}.scope`;
+    const cgroup = join(V2, 'machine.slice', unit);
+    // (podman 4.3's update has no --pids-limit.) cpu shares 512 → cpu.weight 20, as at create.
+    const r = podman(['update', '--memory', '64m', '--cpu-shares', '512', id]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const files = (): string[] => ['memory.max', 'cpu.weight'].map((f) => readFileSync(join(cgroup, f), 'utf8').trim());
+    expect(files()).toEqual([`${64 * 2 ** 20}`, '20']);
+    expect(unitProperties(unit, 'MemoryMax', 'CPUWeight')).toEqual({ MemoryMax: `${64 * 2 ** 20}`, CPUWeight: '20' });
+    // systemd writes a unit's properties back to its cgroup on a reload: the new limits must be its.
+    expect(run('systemctl', ['daemon-reload']).status).toBe(0);
+    expect(files()).toEqual([`${64 * 2 ** 20}`, '20']);
+    expect(podman(['rm', '-f', '-t', '0', id]).status).toBe(0);
+    expect(unitProperties(unit, 'LoadState').LoadState).toBe('not-found');
+  });
+});
+
 const ctrSkip = reason ?? containerdMissing();
 
 describe.skipIf(ctrSkip !== undefined)(`containerd, runc shim with SystemdCgroup, BinaryName tsrun${ctrSkip ? ` — skipped: ${ctrSkip}` : ''}`, () => {

@@ -4,6 +4,7 @@ import { posix } from 'node:path';
 import type { CgroupDriver } from '../driver.js';
 import { CgroupError } from '../errors.js';
 import type { CgroupHandle } from '../manager.js';
+import type { FileWrite } from '../types.js';
 import { planCgroup } from '../plan.js';
 import { BOOTED, SystemdManager, systemdBooted } from './manager-api.js';
 import { resolveSystemdPath } from './path.js';
@@ -43,6 +44,29 @@ export async function systemdDriver(): Promise<CgroupDriver> {
       return new ScopeHandle(plan.dir, plan.systemd.unit, connect, { plan: { ...plan, systemd: plan.systemd }, ...(observe ? { observe } : {}), opts });
     },
   };
+}
+
+/** What a scope is made with that is not a limit: never changed by an update. */
+const SCOPE_SETUP = new Set(['Description', 'Slice', 'Delegate', 'MemoryAccounting', 'CPUAccounting', 'IOAccounting', 'TasksAccounting', 'DefaultDependencies']);
+
+/**
+ * `tsrun update` of a container whose cgroup is a systemd scope: the limits become the scope's
+ * properties (SetUnitProperties, as runc's update does), so a daemon-reload does not put the old ones
+ * back; returns the writes as systemd rounds them (cpu.max), for the caller to write as at create.
+ */
+export async function updateScope(unit: string, id: string, writes: FileWrite[]): Promise<FileWrite[]> {
+  const manager = await connectOrExplain();
+  try {
+    const version = await manager.version().catch(() => -1);
+    // The slice only goes into the Slice property, which an update leaves alone.
+    const scope = scopeProperties({ id, unit, slice: '', writes, systemdVersion: version });
+    await manager.setUnitProperties(unit, scope.properties.filter(([name]) => !SCOPE_SETUP.has(name)));
+    return scope.writes;
+  } catch (err) {
+    throw err instanceof CgroupError ? err : new CgroupError(`cgroup: systemd refused the new limits of ${unit}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    manager.close();
+  }
 }
 
 /** The scope of an existing container (from its record), for delete. */

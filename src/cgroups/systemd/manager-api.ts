@@ -98,6 +98,15 @@ export class SystemdManager {
     }
   }
 
+  /**
+   * SetUnitProperties(name, runtime, properties): new resource properties of a live unit (`tsrun
+   * update`), so that systemd keeps them (it rewrites a scope's cgroup files from its properties on a
+   * daemon-reload). `runtime`: until the next reboot only, as for a transient unit.
+   */
+  async setUnitProperties(name: string, properties: UnitProperty[]): Promise<void> {
+    await this.manager('SetUnitProperties', 'sba(sv)', [name, true, properties]);
+  }
+
   /** ResetFailedUnit(name): a failed unit stays loaded until this; one not loaded is fine. */
   async resetFailedUnit(name: string): Promise<void> {
     try {

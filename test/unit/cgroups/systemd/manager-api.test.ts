@@ -67,6 +67,17 @@ describe('reaching systemd', () => {
 describe('units and jobs', () => {
   const props = [['Delegate', new Variant('b', true)], ['PIDs', new Variant('au', [4242])]] as [string, Variant][];
 
+  it('SetUnitProperties changes a live unit\'s properties (tsrun update); an unknown unit is an error naming it', async () => {
+    const f = await fake();
+    const m = await connect({ path: f.path, bus: false });
+    expect(await m.startTransientUnit('tsrun-u.scope', props)).toBe('done');
+    await m.setUnitProperties('tsrun-u.scope', [['MemoryMax', new Variant('t', 64n * 1024n * 1024n)], ['TasksMax', new Variant('t', 100n)]]);
+    expect(f.calls).toContain('org.freedesktop.systemd1.Manager.SetUnitProperties(tsrun-u.scope)');
+    expect([...f.lastProperties.keys()]).toEqual(['MemoryMax', 'TasksMax']);
+    expect(f.lastProperties.get('TasksMax')?.value).toBe(100n);
+    await expect(m.setUnitProperties('tsrun-none.scope', [])).rejects.toThrow(/tsrun-none\.scope not loaded/);
+  });
+
   it('StartTransientUnit resolves with its job\'s result, whichever of reply and JobRemoved comes first', async () => {
     for (const signalFirst of [false, true]) {
       const f = await fake({ signalFirst });
