@@ -20,6 +20,7 @@ import { readProcStat, thisProcess } from '../state/status.js';
 import { writePidFile } from '../state/pid-file.js';
 import { utcTimestamp } from '../state/timestamp.js';
 import { OCI_VERSION } from '../version.js';
+import { withStdio, type StdioFds } from '../process/stdio.js';
 import { hasCreateHooks, runHooks, runHooksWarning } from './hooks.js';
 import { releaseImageBundle } from './image-release.js';
 import { quietTrace, quietWarn } from './diagnostics.js';
@@ -47,6 +48,10 @@ export interface CreateOptions {
   cgroupHost?: () => CgroupHost;
   /** runc's --systemd-cgroup: systemd makes the cgroup, a transient scope (src/cgroups/systemd). */
   systemdCgroup?: boolean;
+  /** A bundle already loaded and validated (the library builds its config in memory), instead of `bundle`. */
+  loadedBundle?: Bundle;
+  /** fds of tsrun's that become the process's stdin/stdout/stderr (the library's pipes); default: tsrun's own. */
+  stdio?: StdioFds;
 }
 
 export interface CreatedContainer {
@@ -99,7 +104,7 @@ function withRootfsSteps(plan: Plan, rootfsSteps: Step[]): Plan {
   return { ...plan, steps };
 }
 
-export function planContainer(bundle: Bundle, opts: { foreground: boolean; startGate: StartGate; rootfsSteps?: Step[]; noPivot?: boolean; keyring?: string; cgroup2Mount?: string }): Plan {
+export function planContainer(bundle: Bundle, opts: { foreground: boolean; startGate: StartGate; rootfsSteps?: Step[]; noPivot?: boolean; keyring?: string; cgroup2Mount?: string; stdio?: StdioFds }): Plan {
   const consoleSize = bundle.spec.process?.terminal ? callerTerminalSize() : undefined;
   // create knows it from planning the cgroup; read mountinfo only when nobody did.
   const cgroup2 = opts.cgroup2Mount ?? hostCgroup2Mount();
@@ -111,7 +116,7 @@ export function planContainer(bundle: Bundle, opts: { foreground: boolean; start
     ...(consoleSize ? { consoleSize } : {}),
   });
   const withRootfs = withRootfsSteps(plan, opts.rootfsSteps ?? []);
-  return withStartGate(hasCreateHooks(bundle.spec) ? withHookPause(withRootfs) : withRootfs, opts.startGate);
+  return withStdio(withStartGate(hasCreateHooks(bundle.spec) ? withHookPause(withRootfs) : withRootfs, opts.startGate), opts.stdio);
 }
 
 /** Plans the cgroup; a limit the host cannot apply is refused here, before anything is created. */
@@ -185,7 +190,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   let proc: ContainerProcess | undefined;
   // An image's bundle lives in the state dir, so that dir comes first; a bundle on disk is checked first.
   const fromImage = opts.image !== undefined;
-  const early = fromImage ? undefined : loadBundle(opts.bundle ?? '.');
+  const early = fromImage ? undefined : opts.loadedBundle ?? loadBundle(opts.bundle ?? '.');
   // With --systemd-cgroup, a host without a reachable systemd is refused here, before anything is made.
   const driver = await cgroupDriver(opts.systemdCgroup);
   // Only a directory this call created may be removed on failure: never a same-named container's.
@@ -206,6 +211,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     const plan = planContainer(bundle, {
       foreground: opts.foreground ?? false, startGate: opts.startedByCaller ? 'caller' : { fifo: store.fifoPath(opts.id) }, ...(cgroupPlan ? { cgroup2Mount: cgroupPlan.mountPoint } : {}), ...(image ? { rootfsSteps: image.rootfsSteps } : {}),
       ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? {} : { keyring: opts.id }),
+      ...(opts.stdio ? { stdio: opts.stdio } : {}),
     });
     // Recorded before the cgroup and the process exist: if tsrun is killed from here on, `delete
     // --force` finds them (and status says "creating" while this process lives).

@@ -12,7 +12,7 @@ import { NAMESPACE_FLAGS } from '../namespaces/plan.js';
 import { processSteps } from '../process/plan.js';
 import * as shim from '../native/shim.js';
 import type { NamespacePlan, Plan, Step } from '../plan/types.js';
-import { handOverConsole, startProcess } from '../process/parent.js';
+import { handOverConsole, startProcess, type ContainerProcess } from '../process/parent.js';
 import { forwardSignals } from '../process/signals.js';
 import { waitForeground } from '../process/foreground.js';
 import { callerTerminalSize } from '../process/terminal.js';
@@ -21,6 +21,7 @@ import { loadCgroup } from '../cgroups/index.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import { containerStatus } from '../state/status.js';
 import { writePidFile } from '../state/pid-file.js';
+import { withStdio, type StdioFds } from '../process/stdio.js';
 
 export interface ExecOptions {
   root: string;
@@ -38,6 +39,8 @@ export interface ExecOptions {
   pidFile?: string;
   consoleSocket?: string;
   trace?: TraceSink;
+  /** fds of tsrun's that become the process's stdin/stdout/stderr (the library's pipes); default: tsrun's own. */
+  stdio?: StdioFds;
 }
 
 const NS_FILE: Record<NamespaceType, string> = {
@@ -193,7 +196,12 @@ export function setgroupsAllowed(pid: number): boolean {
   }
 }
 
-export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: number; signal?: string; pid: number }> {
+/**
+ * The exec'd process, spawned and past its exec (or its pid file and console handed over): the part
+ * of `tsrun exec` the library shares. Waiting for it is the caller's (foreground, detached, or the
+ * library's own wait without touching the process's signal handlers).
+ */
+export async function startExec(opts: ExecOptions): Promise<ContainerProcess> {
   const store = new StateStore(opts.root);
   const record = store.read(opts.id);
   const status = containerStatus(record, store.dir(opts.id));
@@ -204,10 +212,10 @@ export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: nu
   const rootFd = sharesCallerMountNamespace(record.config) ? openInitRoot(record, store.dir(opts.id), opts.id) : -1;
   let started;
   try {
-    const plan = execPlan(record.config, proc, {
+    const plan = withStdio(execPlan(record.config, proc, {
       initPid: record.pid, setgroupsAllowed: setgroupsAllowed(record.pid), detach: opts.detach ?? false,
       ...(rootFd >= 0 ? { initRootFd: rootFd } : {}), ...(consoleSize ? { consoleSize } : {}),
-    });
+    }), opts.stdio);
     const { cgroupFd, beforeGo } = joinCgroup(record.cgroupDir, record.config);
     try {
       started = await startProcess(plan, { trace: opts.trace ?? { event: () => {} }, traceSteps: opts.trace !== undefined, cgroupFd, ...(beforeGo ? { beforeGo } : {}) });
@@ -227,6 +235,11 @@ export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: nu
   }
   if (opts.consoleSocket) handOverConsole(started, opts.consoleSocket);
   await started.untilExec();
+  return started;
+}
+
+export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: number; signal?: string; pid: number }> {
+  const started = await startExec(opts);
   if (opts.detach) return { exitCode: 0, pid: started.pid };
   const signals = forwardSignals();
   signals.target(started.pid);

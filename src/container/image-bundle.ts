@@ -20,6 +20,7 @@ import type { Bundle } from '../oci/bundle.js';
 import { defaultSpec } from '../oci/default-spec.js';
 import { validateSpec } from '../oci/validate.js';
 import type { Step } from '../plan/types.js';
+import type { Spec } from '../oci/types.js';
 import { IMAGE_STATE_FILE, type ImageState } from './image-release.js';
 
 export interface ImageRunOptions {
@@ -31,6 +32,8 @@ export interface ImageRunOptions {
   tty?: boolean;
   /** Put the upper layer in the store, where delete leaves it (image/kept-uppers.ts). */
   keepUpper?: boolean;
+  /** Changes the config generated from the image before it is written and validated (the library's spec). */
+  editSpec?: (spec: Spec) => Spec;
 }
 
 export interface ImageBundle {
@@ -50,11 +53,12 @@ export async function prepareImageBundle(image: ImageRunOptions, stateDir: strin
   const spec = specFromImage(rootfs.imageConfig, defaultSpec({ terminal: image.tty ?? false }), {
     lowerDirs: rootfs.lowerDirs, ...(image.args?.length ? { args: image.args } : {}),
   });
-  spec.root = { path: 'rootfs' };
+  const edited = image.editSpec ? image.editSpec(spec) : spec;
+  edited.root = { path: 'rootfs' };
   const dir = join(stateDir, 'bundle');
   const configPath = join(dir, 'config.json');
   mkdirSync(join(dir, 'rootfs'), { recursive: true });
-  writeFileSync(configPath, JSON.stringify(spec, null, 2), { mode: 0o600 }); // its env: as private as state.json
+  writeFileSync(configPath, JSON.stringify(edited, null, 2), { mode: 0o600 }); // its env: as private as state.json
   let upperParent = stateDir;
   if (image.keepUpper) {
     // Recorded before it is made: a create killed in between leaves nothing that delete cannot find.
@@ -65,7 +69,7 @@ export async function prepareImageBundle(image: ImageRunOptions, stateDir: strin
   const overlay = overlayForContainer(rootfs, upperParent);
   const target = join(dir, 'rootfs');
   return {
-    bundle: { dir, configPath, spec: validateSpec(spec, configPath), rootfs: target },
+    bundle: { dir, configPath, spec: validateSpec(edited, configPath), rootfs: target },
     rootfsSteps: [
       { op: 'chdir', path: overlay.chdir, why: 'lowerdir names are short links relative to the layer store: mount data is limited to one page' },
       {
