@@ -1,0 +1,62 @@
+// Where a container's config comes from: a bundle on disk, a root filesystem (tsrun's default config
+// over it), or an image (its generated config). The spec's edits are applied to that base in memory;
+// createContainer takes the result as a loaded bundle, or edits an image's config as it generates it.
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { TsrunError } from '../errors.js';
+import { detectCgroupHost } from '../cgroups/index.js';
+import { loadBundle, type Bundle } from '../oci/bundle.js';
+import { thisProcessNamespaces } from '../oci/caller-namespaces.js';
+import { defaultSpec } from '../oci/default-spec.js';
+import type { Spec } from '../oci/types.js';
+import { validateSpec } from '../oci/validate.js';
+import type { ImageRunOptions } from '../container/image-bundle.js';
+import { applyContainerSpec, type SpecHost } from './spec.js';
+import type { ContainerSpec } from './types.js';
+
+export type ContainerSource = { loadedBundle: Bundle; label: string } | { image: ImageRunOptions; label: string };
+
+function specHost(warn: (m: string) => void): SpecHost {
+  let controllers: string[] | undefined;
+  try { controllers = detectCgroupHost().controllers; } catch { controllers = undefined; }
+  return { controllers, warn };
+}
+
+/** Validates the edited config as create would a config.json, so errors name its fields. */
+function validated(spec: Spec, file: string): Spec {
+  return validateSpec(JSON.parse(JSON.stringify(spec)), file, { callerNamespaces: thisProcessNamespaces });
+}
+
+export function containerSource(cs: ContainerSpec, opts: { sessionId?: string; warn: (m: string) => void }): ContainerSource {
+  const given = (['image', 'bundle', 'rootfs'] as const).filter((k) => cs[k] !== undefined);
+  if (given.length !== 1) {
+    throw new TsrunError(`spec: give exactly one of image, bundle or rootfs (${given.length ? `got ${given.join(', ')}` : 'got none'})`, { field: 'spec' });
+  }
+  const edits = { spec: cs, ...(opts.sessionId !== undefined ? { sessionId: opts.sessionId } : {}) };
+  if (cs.image !== undefined) {
+    // A cmd alone replaces the image's Cmd and keeps its Entrypoint (docker's rule): the image code does that.
+    const host = specHost(opts.warn);
+    return {
+      label: cs.image,
+      image: {
+        ref: cs.image, ...(cs.store ? { store: cs.store } : {}),
+        ...(cs.cmd && !cs.entrypoint ? { args: cs.cmd } : {}),
+        editSpec: (spec) => applyContainerSpec(spec, { ...edits, argsFromImage: true }, host),
+      },
+    };
+  }
+  if (cs.bundle !== undefined) {
+    const bundle = loadBundle(cs.bundle);
+    return { label: cs.bundle, loadedBundle: { ...bundle, spec: validated(applyContainerSpec(bundle.spec, { ...edits, argsFromImage: false }, specHost(opts.warn)), bundle.configPath) } };
+  }
+  const rootfs = resolve(cs.rootfs!);
+  let isDir = false;
+  try { isDir = statSync(rootfs).isDirectory(); } catch { /* reported below */ }
+  if (!isDir) throw new TsrunError(`rootfs: ${rootfs} is not a directory`, { field: 'rootfs', file: rootfs });
+  const base = defaultSpec({ terminal: false, args: cs.cmd ?? ['sh'] });
+  base.root = { path: rootfs, readonly: base.root?.readonly ?? true };
+  // No config.json exists: errors name the spec, and the bundle is the rootfs's parent (hooks' state).
+  const label = `the spec of rootfs ${rootfs}`;
+  const spec = validated(applyContainerSpec(base, { ...edits, argsFromImage: false }, specHost(opts.warn)), label);
+  return { label: cs.rootfs!, loadedBundle: { dir: dirname(rootfs), configPath: label, spec, rootfs } };
+}
