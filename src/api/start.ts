@@ -68,7 +68,8 @@ export async function start(spec: ContainerSpec, opts: StartOptions = {}): Promi
     return container;
   } catch (err) {
     await container.stop({ timeoutMs: 0 }).catch(() => undefined);
-    throw err;
+    if (err instanceof TsrunError) throw err;
+    throw new TsrunError(`container ${id}: not ready (${opts.wait.describe}): ${(err as Error).message}`, { code: 'ENOTREADY', cause: err });
   } finally {
     clearTimeout(timer);
     ac.abort();
