@@ -75,7 +75,7 @@ SNAPSHOT_STALE := $(shell [ -x $(SNAPSHOT_KEY_TOOL) ] && [ -f $(SNAPSHOT) ] && \
 .PHONY: snapshot-stale
 snapshot-stale:
 bundle: $(BUNDLE)
-$(BUNDLE) $(SNAPSHOT) $(SNAPSHOT_KEY) &: $(NODE_MODULES) $(shell find src -name '*.ts' 2>/dev/null) scripts/bundle.mjs \
+$(BUNDLE) $(SNAPSHOT) $(SNAPSHOT_KEY) &: $(NODE_MODULES) $(shell find src -name '*.ts' 2>/dev/null) scripts/bundle.mjs tsconfig.api.json \
     $(SNAPSHOT_KEY_TOOL) $(SNAPSHOT_STALE)
 	node scripts/bundle.mjs
 
