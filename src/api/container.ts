@@ -2,6 +2,7 @@
 // pipes this process reads. stop() signals, waits, SIGKILLs after its timeout and deletes; it is
 // idempotent, and is what `await using` calls.
 import { removeContainer } from '../container/delete.js';
+import { withContainer } from '../state/with-container.js';
 import { stateOf, type ContainerState } from '../container/state.js';
 import type { CgroupHandle } from '../cgroups/index.js';
 import type { StateStore, ContainerRecord } from '../state/store.js';
@@ -90,11 +91,10 @@ export class Container {
       if (timedOut) this.#signal('SIGKILL');
     }
     const exit = await holding(exited).catch(() => ({ exitCode: -1 }));
-    // Under the container's lock, as `tsrun delete` takes it: another stop or a CLI delete waits.
+    // As `tsrun delete` does it (state/with-container.ts): under the container's lock, the status
+    // checked against the lifecycle table; a container deleted meanwhile (a CLI delete) is done.
     if (store.exists(this.id)) {
-      await store.withLock(this.id, async () => {
-        if (store.exists(this.id)) await removeContainer(store, { ...store.read(this.id), started: true }, warn);
-      });
+      await withContainer(store.root, this.id, 'delete', ({ record }) => removeContainer(store, { ...record, started: true }, warn), { unrecorded: () => undefined });
     }
     return exit;
   }

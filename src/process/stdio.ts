@@ -1,7 +1,7 @@
 // The library's containers get pipes tsrun reads, never the caller's fds 0-2 (the CLI keeps runc's
 // semantics: its stdio is passed through). Pure: a plan with its first steps making the given fds of
 // tsrun's the process's stdin, stdout and stderr.
-import type { Plan, Step } from '../plan/types.js';
+import type { Plan, Step } from '../abi/steps.js';
 
 /** fds of tsrun's (close-on-exec) that become the container process's 0, 1 and 2. */
 export interface StdioFds {

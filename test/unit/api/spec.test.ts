@@ -4,8 +4,8 @@ import { applyContainerSpec, parseMemory, SESSION_ANNOTATION } from '../../../sr
 import { defaultSpec } from '../../../src/oci/default-spec.js';
 import { withStdio } from '../../../src/process/stdio.js';
 import { encodePlan } from '../../../src/native/encode-plan.js';
-import { describeStep } from '../../../src/plan/describe.js';
-import type { Plan } from '../../../src/plan/types.js';
+import { describeStep } from '../../../src/abi/describe-step.js';
+import type { Plan } from '../../../src/abi/steps.js';
 
 const host = (controllers?: string[]) => ({ controllers, warn: (m: string) => { warnings.push(m); } });
 let warnings: string[] = [];
