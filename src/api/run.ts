@@ -22,7 +22,7 @@ export function sourceOptions(source: ContainerSource): Pick<CreateOptions, 'ima
 export async function run(spec: ContainerSpec, opts: RunOptions = {}): Promise<RunResult> {
   const t0 = performance.now();
   const warn = warnOf(opts);
-  const source = containerSource(spec, { warn, ...(opts.session ? { sessionId: opts.session.id } : {}) });
+  const source = containerSource(spec, { warn, ...(opts.session ? { session: opts.session } : {}) });
   const id = spec.id ?? generatedId(source.label);
   if (opts.signal?.aborted) throw interrupted(id, 'abort');
   const pipes = makePipes(opts);

@@ -12,7 +12,7 @@ import type { Spec } from '../oci/types.js';
 import { validateSpec } from '../oci/validate.js';
 import type { ImageRunOptions } from '../container/image-bundle.js';
 import { applyContainerSpec, type SpecHost } from './spec.js';
-import type { ContainerSpec } from './types.js';
+import type { ContainerSpec, SessionLike } from './types.js';
 
 export type ContainerSource = { loadedBundle: Bundle; label: string } | { image: ImageRunOptions; label: string };
 
@@ -27,12 +27,12 @@ function validated(spec: Spec, file: string): Spec {
   return validateSpec(JSON.parse(JSON.stringify(spec)), file, { callerNamespaces: thisProcessNamespaces });
 }
 
-export function containerSource(cs: ContainerSpec, opts: { sessionId?: string; warn: (m: string) => void }): ContainerSource {
+export function containerSource(cs: ContainerSpec, opts: { session?: SessionLike; warn: (m: string) => void }): ContainerSource {
   const given = (['image', 'bundle', 'rootfs'] as const).filter((k) => cs[k] !== undefined);
   if (given.length !== 1) {
     throw new TsrunError(`spec: give exactly one of image, bundle or rootfs (${given.length ? `got ${given.join(', ')}` : 'got none'})`, { field: 'spec' });
   }
-  const edits = { spec: cs, ...(opts.sessionId !== undefined ? { sessionId: opts.sessionId } : {}) };
+  const edits = { spec: cs, ...(opts.session ? { session: opts.session } : {}) };
   if (cs.image !== undefined) {
     // A cmd alone replaces the image's Cmd and keeps its Entrypoint (docker's rule): the image code does that.
     const host = specHost(opts.warn);

@@ -20,7 +20,7 @@ const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
 
 export async function start(spec: ContainerSpec, opts: StartOptions = {}): Promise<Container> {
   const warn = warnOf(opts);
-  const source = containerSource(spec, { warn, ...(opts.session ? { sessionId: opts.session.id } : {}) });
+  const source = containerSource(spec, { warn, ...(opts.session ? { session: opts.session } : {}) });
   const id = spec.id ?? generatedId(source.label);
   const pipes = makePipes({});
   let created;

@@ -82,10 +82,15 @@ export interface IoOptions {
   stderr?: Writable;
 }
 
-/** The seam of `session()` (src/api/session.ts): the state root and the mark of a test process's containers. */
+/**
+ * The seam of `session()` (src/api/session.ts, the session work): a Session is one. Its containers
+ * live in its root and carry its annotations (else SESSION_ANNOTATION = its id), which its reaper
+ * and sweep() look for.
+ */
 export interface SessionLike {
-  root: string;
-  id: string;
+  readonly root: string;
+  readonly id: string;
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 export interface CommonOptions {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { start, Wait, TsrunError, type Container } from '../../src/api/index.js';
+import { start, Wait, TsrunError, SESSION_ANNOTATION, type Container } from '../../src/api/index.js';
 import { leftovers, SAMPLE_BUNDLE, skipReason, testRoot } from './helpers.js';
 
 const t = testRoot();
@@ -117,6 +117,22 @@ describe.skipIf(skipReason)('start()', () => {
     const err = await start({ bundle: SAMPLE_BUNDLE, id: 'api-start-bad', cmd: ['/nope'] }, { root }).catch((e: unknown) => e) as TsrunError;
     expect([err.field, err.errno]).toEqual(['process.args', 'ENOENT']);
     expect(leftovers(root, 'api-start-bad')).toEqual([]);
+  });
+
+  it('a session (session()\'s Session, or its shape) gives the root and marks the container with its annotation', async () => {
+    const session = { id: 'sess-test-1', root: `${root}/session` };
+    await using c = await start({ bundle: SAMPLE_BUNDLE, cmd: ['sh', '-c', IDLE] }, { session });
+    expect(c.root).toBe(session.root);
+    expect(c.state().annotations).toMatchObject({ [SESSION_ANNOTATION]: 'sess-test-1' });
+    await using d = await start({ bundle: SAMPLE_BUNDLE, cmd: ['sh', '-c', IDLE] }, { session: { ...session, annotations: { 'x.session': 'given' } } });
+    expect(d.state().annotations).toMatchObject({ 'x.session': 'given' });
+  });
+
+  it('init: true is accepted, and says it is not applied until the init mode is merged', async () => {
+    const warnings: string[] = [];
+    await using c = await start({ bundle: SAMPLE_BUNDLE, init: true, cmd: ['sh', '-c', IDLE] }, { root, warn: (m) => warnings.push(m) });
+    expect(warnings).toEqual([expect.stringMatching(/^init: true is not applied/)]);
+    expect(c.state().status).toBe('running');
   });
 
   it('containers started concurrently each keep their own output', async () => {

@@ -25,7 +25,7 @@ describe('applyContainerSpec', () => {
   it('mounts, readonlyRoot, caps, session annotation, config() last', () => {
     const s = applyContainerSpec(defaultSpec(), {
       spec: { mounts: [{ type: 'bind', source: '/src', target: '/d', readonly: true }, { type: 'tmpfs', target: '/t', size: '1m' }], readonlyRoot: false, capAdd: ['net_admin'], capDrop: ['CAP_KILL'], config: (x) => ({ ...x, domainname: 'd' }) },
-      argsFromImage: false, sessionId: 'sess1',
+      argsFromImage: false, session: { id: 'sess1' },
     }, host());
     expect(s.mounts!.slice(-2)).toEqual([
       { destination: '/d', type: 'bind', source: '/src', options: ['rbind', 'ro', 'nosuid', 'nodev'] },
