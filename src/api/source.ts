@@ -17,9 +17,10 @@ import type { ContainerSpec, SessionLike } from './types.js';
 export type ContainerSource = { loadedBundle: Bundle; label: string } | { image: ImageRunOptions; label: string };
 
 function specHost(warn: (m: string) => void): SpecHost {
-  let controllers: string[] | undefined;
-  try { controllers = detectCgroupHost().controllers; } catch { controllers = undefined; }
-  return { controllers, warn };
+  return {
+    controllers: () => { try { return detectCgroupHost().controllers; } catch { return undefined; } },
+    warn,
+  };
 }
 
 /** Validates the edited config as create would a config.json, so errors name its fields. */

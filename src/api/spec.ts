@@ -13,8 +13,8 @@ import type { ContainerSpec, Limits, MountSpec } from './types.js';
 export const SESSION_ANNOTATION = 'run.tsrun.session';
 
 export interface SpecHost {
-  /** Controllers of the host's cgroup v2 hierarchy; undefined when there is none. */
-  controllers: string[] | undefined;
+  /** Controllers of the host's cgroup v2 hierarchy; undefined when there is none. Asked only for limits (it reads mountinfo). */
+  controllers: () => string[] | undefined;
   warn: (message: string) => void;
 }
 
@@ -118,9 +118,10 @@ export function parseMemory(v: number | string): number {
  */
 function applyLimits(spec: Spec, limits: Limits, host: SpecHost): void {
   const mode = limits.onUnsupported ?? 'error';
-  const have = (controller: string): boolean => host.controllers?.includes(controller) ?? false;
+  const controllers = host.controllers();
+  const have = (controller: string): boolean => controllers?.includes(controller) ?? false;
   const skip = (what: string, controller: string): void => {
-    const lacks = host.controllers === undefined ? 'this host has no cgroup v2 hierarchy' : `this host's cgroup v2 has no "${controller}" controller (only: ${host.controllers.join(' ') || 'none'})`;
+    const lacks = controllers === undefined ? 'this host has no cgroup v2 hierarchy' : `this host's cgroup v2 has no "${controller}" controller (only: ${controllers.join(' ') || 'none'})`;
     if (mode === 'error') throw new TsrunError(`limits.${what}: ${lacks}; give limits.onUnsupported 'warn' or 'ignore' to run without it`, { field: `limits.${what}` });
     if (mode === 'warn') host.warn(`limits.${what}: ${lacks}: the limit is not applied`);
   };

@@ -7,7 +7,7 @@ import { encodePlan } from '../../../src/native/encode-plan.js';
 import { describeStep } from '../../../src/abi/describe-step.js';
 import type { Plan } from '../../../src/abi/steps.js';
 
-const host = (controllers?: string[]) => ({ controllers, warn: (m: string) => { warnings.push(m); } });
+const host = (controllers?: string[]) => ({ controllers: () => controllers, warn: (m: string) => { warnings.push(m); } });
 let warnings: string[] = [];
 
 describe('applyContainerSpec', () => {
