@@ -19,7 +19,8 @@ export default defineConfig({
         // The library (src/api, issue 15): real containers as root, created in this test process.
         test: {
           name: 'api',
-          include: ['test/api/**/*.test.ts'],
+          // examples/vitest: the fixture docs/api.md shows, run as it is written (it imports 'tsrun': the package itself).
+          include: ['test/api/**/*.test.ts', 'examples/vitest/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: false,
