@@ -13,13 +13,15 @@ const t = testRoot();
 const project = mkdtempSync(`${tmpdir()}/tsrun-api-consumer-`);
 afterAll(() => { t.remove(); rmSync(project, { recursive: true, force: true }); });
 mkdirSync(join(project, 'node_modules'));
-symlinkSync(REPO, join(project, 'node_modules', 'tsrun'));
+// Installed under the package's own name (what `npm install` would do), whatever that name is.
+const NAME = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { name: string }).name;
+symlinkSync(REPO, join(project, 'node_modules', NAME));
 writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', type: 'module', private: true }));
 
 describe.skipIf(skipReason)('the package', () => {
   it('exports the library to import(\'tsrun\'), which runs a container', () => {
     writeFileSync(join(project, 'main.mjs'), `
-      const api = await import('tsrun');
+      const api = await import('${NAME}');
       const r = await api.run({ bundle: process.argv[2], cmd: ['sh', '-c', 'echo from an installed tsrun'] }, { root: process.argv[3] });
       const bad = await api.run({ bundle: process.argv[2], user: 'x' }, { root: process.argv[3] }).catch((e) => e);
       console.log(JSON.stringify({ names: Object.keys(api).sort(), stdout: r.stdout, exitCode: r.exitCode, bad: bad instanceof api.TsrunError && bad.field }));
@@ -31,7 +33,7 @@ describe.skipIf(skipReason)('the package', () => {
   it('has types: a consumer type-checks against dist/types (and a wrong use fails)', () => {
     writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', lib: ['ES2023', 'esnext.disposable'], module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: ['node'], typeRoots: [join(REPO, 'node_modules/@types')] }, files: ['consumer.ts'] }));
     writeFileSync(join(project, 'consumer.ts'), `
-      import { run, start, Wait, TsrunError, type RunResult, type ContainerSpec } from 'tsrun';
+      import { run, start, Wait, TsrunError, type RunResult, type ContainerSpec } from '${NAME}';
       const spec: ContainerSpec = { bundle: '/b', cmd: ['true'], limits: { memory: '64m', onUnsupported: 'warn' } };
       export async function f(): Promise<number> {
         const r: RunResult = await run(spec, { timeoutMs: 1000 });
@@ -46,7 +48,7 @@ describe.skipIf(skipReason)('the package', () => {
     const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
     execFileSync(process.execPath, [tsc, '-p', project], { cwd: project, encoding: 'utf8' });
     // A type error in the consumer is reported: the declarations are real, not `any`.
-    writeFileSync(join(project, 'consumer.ts'), `import { run } from 'tsrun';\nexport const x: Promise<string> = run({ bundle: '/b' });\n`);
+    writeFileSync(join(project, 'consumer.ts'), `import { run } from '${NAME}';\nexport const x: Promise<string> = run({ bundle: '/b' });\n`);
     const wrong = spawnSync(process.execPath, [tsc, '-p', project], { cwd: project, encoding: 'utf8' });
     expect(wrong.status).not.toBe(0);
     expect(wrong.stdout).toMatch(/consumer\.ts.*RunResult/s);
