@@ -28,6 +28,12 @@ function validated(spec: Spec, file: string): Spec {
   return validateSpec(JSON.parse(JSON.stringify(spec)), file, { callerNamespaces: thisProcessNamespaces });
 }
 
+/** Whether the spec changes its base config at all (besides choosing the source). */
+function changesConfig(cs: ContainerSpec, session: SessionLike | undefined): boolean {
+  const sourceOnly = new Set(['image', 'bundle', 'rootfs', 'store', 'id']);
+  return session !== undefined || Object.entries(cs).some(([k, v]) => v !== undefined && !sourceOnly.has(k));
+}
+
 export function containerSource(cs: ContainerSpec, opts: { session?: SessionLike; warn: (m: string) => void }): ContainerSource {
   const given = (['image', 'bundle', 'rootfs'] as const).filter((k) => cs[k] !== undefined);
   if (given.length !== 1) {
@@ -48,6 +54,8 @@ export function containerSource(cs: ContainerSpec, opts: { session?: SessionLike
   }
   if (cs.bundle !== undefined) {
     const bundle = loadBundle(cs.bundle);
+    // The bundle's own config, unchanged (only the pty is the library's business): validated already.
+    if (!changesConfig(cs, opts.session) && !bundle.spec.process?.terminal) return { label: cs.bundle, loadedBundle: bundle };
     return { label: cs.bundle, loadedBundle: { ...bundle, spec: validated(applyContainerSpec(bundle.spec, { ...edits, argsFromImage: false }, specHost(opts.warn)), bundle.configPath) } };
   }
   const rootfs = resolve(cs.rootfs!);
