@@ -1,6 +1,7 @@
 // Container.logs(): what a detached container wrote, read from the pipes tsrun holds (the caller's
 // fds never reach the container). An async iterable of lines that follows the container until its
 // output ends, and the whole text so far.
+import { hold } from './exit-watch.js';
 import type { LogLine, Output, StreamName } from './output.js';
 
 export interface LogsOptions {
@@ -24,7 +25,13 @@ export function logsOf(output: Output, opts: LogsOptions = {}): Logs {
   const wanted = (l: LogLine): boolean => stream === 'all' || l.stream === stream;
   const stop = opts.follow === false ? AbortSignal.abort() : opts.signal;
   const entries = async function* (): AsyncGenerator<LogLine> {
-    for await (const l of output.follow(stop)) if (wanted(l)) yield l;
+    // The pipes of a detached container do not keep Node running: following them does.
+    const release = hold();
+    try {
+      for await (const l of output.follow(stop)) if (wanted(l)) yield l;
+    } finally {
+      release();
+    }
   };
   return {
     text: () => (stream === 'all' ? output.text('stdout') + output.text('stderr') : output.text(stream)),

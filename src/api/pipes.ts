@@ -18,8 +18,9 @@ export interface ProcessPipes {
   abandon(): void;
 }
 
-function readInto(fd: number, output: Output, stream: 'stdout' | 'stderr'): Socket {
+function readInto(fd: number, output: Output, stream: 'stdout' | 'stderr', unref: boolean): Socket {
   const s = new Socket({ fd, readable: true, writable: false });
+  if (unref) s.unref();
   s.on('data', (chunk: Buffer) => output.push(stream, chunk));
   // 'close' comes after 'end' and also after an error: the stream is over either way.
   s.on('error', () => {});
@@ -27,7 +28,11 @@ function readInto(fd: number, output: Output, stream: 'stdout' | 'stderr'): Sock
   return s;
 }
 
-export function makePipes(io: Pick<IoOptions, 'input' | 'stdout' | 'stderr'>): ProcessPipes {
+/**
+ * `unref`: reading a detached container's output does not keep Node running (a script that forgot
+ * stop() ends, and its container with it); whoever awaits its output holds Node open meanwhile.
+ */
+export function makePipes(io: Pick<IoOptions, 'input' | 'stdout' | 'stderr'>, opts: { unref?: boolean } = {}): ProcessPipes {
   const opened: number[] = [];
   try {
     const stdin = io.input !== undefined ? shim.pipe() : undefined;
@@ -47,7 +52,7 @@ export function makePipes(io: Pick<IoOptions, 'input' | 'stdout' | 'stderr'>): P
       output,
       handedOver() {
         for (const fd of theirs) closeSync(fd);
-        readers = [readInto(out[0], output, 'stdout'), readInto(err[0], output, 'stderr')];
+        readers = [readInto(out[0], output, 'stdout', opts.unref ?? false), readInto(err[0], output, 'stderr', opts.unref ?? false)];
         if (stdin) {
           writer = new Socket({ fd: stdin[1], readable: false, writable: true });
           // A process that exits without reading its input closes the pipe: EPIPE is no failure of ours.

@@ -22,7 +22,7 @@ export async function start(spec: ContainerSpec, opts: StartOptions = {}): Promi
   const warn = warnOf(opts);
   const source = containerSource(spec, { warn, ...(opts.session ? { session: opts.session } : {}) });
   const id = spec.id ?? generatedId(source.label);
-  const pipes = makePipes({});
+  const pipes = makePipes({}, { unref: true });
   let created;
   try {
     created = await createContainer({
@@ -58,7 +58,7 @@ export async function start(spec: ContainerSpec, opts: StartOptions = {}): Promi
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([
-      opts.wait.waitUntilReady(container, ac.signal),
+      holding(opts.wait.waitUntilReady(container, ac.signal)),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new TsrunError(`container ${id}: not ready after ${timeoutMs} ms (${opts.wait!.describe})`, { code: 'ETIMEDOUT' })), timeoutMs);
       }),

@@ -1,9 +1,11 @@
 // start(): detached containers whose output this process reads; exec, state, stop (TERM, then KILL
 // after the timeout), `await using`, and the Wait strategies against real services.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { start, Wait, TsrunError, SESSION_ANNOTATION, type Container } from '../../src/api/index.js';
+import { REPO } from '../helpers/bundle.js';
 import { leftovers, SAMPLE_BUNDLE, skipReason, testRoot } from './helpers.js';
 
 const t = testRoot();
@@ -133,6 +135,24 @@ describe.skipIf(skipReason)('start()', () => {
     await using c = await start({ bundle: SAMPLE_BUNDLE, init: true, cmd: ['sh', '-c', IDLE] }, { root, warn: (m) => warnings.push(m) });
     expect(warnings).toEqual([expect.stringMatching(/^init: true is not applied/)]);
     expect(c.state().status).toBe('running');
+  });
+
+  it('a script that forgets stop() still ends, and its container\'s processes die with it (the state is the session\'s to sweep)', () => {
+    const script = `const { start } = await import(${JSON.stringify(join(REPO, 'dist/api/index.js'))});
+      const c = await start({ bundle: ${JSON.stringify(SAMPLE_BUNDLE)}, id: 'api-forgotten', cmd: ['sleep', '600'] }, { root: ${JSON.stringify(root)} });
+      console.log(c.pid);`;
+    const t0 = performance.now();
+    const pid = Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 }).trim());
+    expect(performance.now() - t0).toBeLessThan(15_000);
+    expect(pid).toBeGreaterThan(0);
+    // Its parent is gone: the parent-death signal killed the init (reaped by init of the host, or a subreaper).
+    const gone = (): boolean => { try { return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes('(sleep)'); } catch { return true; } };
+    const until = Date.now() + 5_000;
+    while (!gone() && Date.now() < until) execFileSync('sleep', ['0.05']);
+    expect(gone()).toBe(true);
+    expect(JSON.parse(readFileSync(join(root, 'api-forgotten', 'state.json'), 'utf8')).id).toBe('api-forgotten');
+    execFileSync(join(REPO, 'bin/tsrun'), ['--root', root, 'delete', '-f', 'api-forgotten']);
+    expect(leftovers(root, 'api-forgotten')).toEqual([]);
   });
 
   it('containers started concurrently each keep their own output', async () => {
