@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { TsrunError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
+import { defaultInitPath } from './init.js';
 import { newSessionId, SESSION_ANNOTATION } from './session-id.js';
 import { defaultSessionsDir, markOwnedRoot, sweepSession } from './sweep.js';
 
@@ -42,14 +43,10 @@ export interface Session {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-function initProgram(): string {
-  return process.env.TSRUN_INIT || join(packageRoot(), 'native-bindings', 'build', 'tsrun-init');
-}
-
 /** Starts `tsrun-init reap` for the session; resolves once it runs (or rejects naming what failed). */
 function startReaper(id: string, root: string): Promise<ChildProcess> {
   const tsrun = join(packageRoot(), 'bin', 'tsrun');
-  const init = initProgram();
+  const init = defaultInitPath();
   const child = spawn(init, ['reap', tsrun, '--root', root, 'sweep', '--session', id], {
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore'],

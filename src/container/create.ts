@@ -47,6 +47,8 @@ export interface CreateOptions {
   cgroupHost?: () => CgroupHost;
   /** runc's --systemd-cgroup: systemd makes the cgroup, a transient scope (src/cgroups/systemd). */
   systemdCgroup?: boolean;
+  /** A pure change of the loaded config before anything is planned (--init: src/api/init.ts withInit). */
+  adjustSpec?: (spec: Spec) => Spec;
 }
 
 export interface CreatedContainer {
@@ -196,7 +198,8 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   try {
     // Loaded only for an image: a plain bundle never pays for the image code (nor does the snapshot).
     const image = opts.image ? await (await import('./image-bundle.js')).prepareImageBundle(opts.image, store.dir(opts.id)) : undefined;
-    const bundle = image?.bundle ?? early!;
+    const loaded = image?.bundle ?? early!;
+    const bundle = opts.adjustSpec ? { ...loaded, spec: opts.adjustSpec(loaded.spec) } : loaded;
     const spec = bundle.spec;
     createdSpec = spec;
     if (spec.process?.terminal && !opts.foreground && !opts.consoleSocket) {
