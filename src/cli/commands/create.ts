@@ -1,8 +1,7 @@
 // tsrun create [--bundle DIR | --image IMG [--keep-upper]] [--pid-file F] [--console-socket SOCK] ID
 import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
-import { needsImport, needsPull } from '../../image/image-arg.js';
-import { DEFAULT_STORE } from '../../image/store-paths.js';
+import { DEFAULT_STORE, needsImport, needsPull } from '../../image/index.js';
 import { debugImageMatch } from '../image-debug.js';
 import { traceReporter } from '../reporters/trace.js';
 import { UsageError } from '../parse-args.js';
