@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { Mount, Spec } from '../oci/types.js';
 import { packageRoot } from '../package-root.js';
+import { spawnSettings } from '../native/spawn-settings.js';
 
 /** Where the init appears inside the container. */
 export const INIT_PATH = '/dev/init';
@@ -51,9 +52,9 @@ export function withInit(config: Spec, initPath: string): Spec {
   };
 }
 
-/** The host's tsrun-init: $TSRUN_INIT (as the container set-up uses), else the package's build. */
+/** The host's tsrun-init: the one containers are set up with (spawn settings: the CLI's TSRUN_INIT), else the package's build. */
 export function defaultInitPath(): string {
-  return process.env.TSRUN_INIT || join(packageRoot(), 'native-bindings', 'build', 'tsrun-init');
+  return spawnSettings().initProgram ?? join(packageRoot(), 'native-bindings', 'build', 'tsrun-init');
 }
 
 /** withInit with the host's tsrun-init: what `run --init` and `create --init` apply. */

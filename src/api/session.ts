@@ -23,12 +23,14 @@ import { defaultSessionsDir, markOwnedRoot, sweepSession } from './sweep.js';
 export interface SessionOptions {
   /**
    * The state root of the session's containers. Default: a fresh directory of the session's own
-   * under defaultSessionsDir() (/run/tsrun-sessions/ID), removed with the session. A root given here
+   * under `sessionsDir` (default /run/tsrun-sessions/ID), removed with the session. A root given here
    * may be shared: only the containers carrying this session's annotation are the session's.
    */
   root?: string;
   /** Start the reaper (default true). Without it, only close() or a later sweep() cleans up. */
   reaper?: boolean;
+  /** Where the session's own root is made when `root` is not given (default: defaultSessionsDir()). */
+  sessionsDir?: string;
 }
 
 export interface Session {
@@ -71,8 +73,9 @@ export async function session(opts: SessionOptions = {}): Promise<Session> {
     root = opts.root;
     mkdirSync(root, { recursive: true, mode: 0o700 });
   } else {
-    root = join(defaultSessionsDir(), id);
-    mkdirSync(defaultSessionsDir(), { recursive: true, mode: 0o700 });
+    const parent = opts.sessionsDir ?? defaultSessionsDir();
+    root = join(parent, id);
+    mkdirSync(parent, { recursive: true, mode: 0o700 });
     mkdirSync(root, { mode: 0o700 });
     markOwnedRoot(root, id);
   }

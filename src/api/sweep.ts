@@ -7,16 +7,16 @@
 // A session either owns its state root (the default: a fresh directory holding a `session.json`
 // marker, removed whole) or shares one (its containers carry the session's annotation).
 import { readdirSync, readFileSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deleteContainer } from '../container/delete.js';
 import { listContainers } from '../container/state.js';
 import { isSessionId, SESSION_ANNOTATION, sessionAlive } from './session-id.js';
 
-/** Where sessions make their own state roots by default (root: /run; others: $XDG_RUNTIME_DIR). */
+/** Where sessions make their own state roots by default: /run/tsrun-sessions (root), a per-user temp dir (others). */
 export function defaultSessionsDir(): string {
-  if (process.env.TSRUN_SESSIONS_DIR) return process.env.TSRUN_SESSIONS_DIR;
-  if (process.getuid?.() !== 0 && process.env.XDG_RUNTIME_DIR) return join(process.env.XDG_RUNTIME_DIR, 'tsrun-sessions');
-  return '/run/tsrun-sessions';
+  const uid = process.getuid?.() ?? 0;
+  return uid === 0 ? '/run/tsrun-sessions' : join(tmpdir(), `tsrun-sessions-${uid}`);
 }
 
 const MARKER = 'session.json';

@@ -1,13 +1,13 @@
 // The test process of session.test.ts: opens a session, starts containers in it with the CLI, prints
 // what it made as one JSON line, then waits to be killed. Bundled by esbuild before it runs (Node
-// 20 runs no TypeScript). argv: reaper on|off, root ('' for the session's own), then bundle dirs.
+// 20 runs no TypeScript). argv: reaper on|off, root ('' for the session's own), the sessions dir, then bundle dirs.
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { session } from '../../../src/api/session.js';
 
-const [reaperArg, rootArg, ...bundles] = process.argv.slice(2);
-const s = await session({ reaper: reaperArg === 'on', ...(rootArg ? { root: rootArg } : {}) });
+const [reaperArg, rootArg, sessionsDir, ...bundles] = process.argv.slice(2);
+const s = await session({ reaper: reaperArg === 'on', sessionsDir: sessionsDir!, ...(rootArg ? { root: rootArg } : {}) });
 const tsrun = join(process.env.TSRUN_PACKAGE_ROOT!, 'bin', 'tsrun');
 const ids: string[] = [];
 for (const [i, bundle] of bundles.entries()) {

@@ -16,13 +16,12 @@ const skip = cannotRunContainers();
 const scratch = mkdtempSync(join(tmpdir(), 'tsrun-session-'));
 const sessionsDir = join(scratch, 'sessions');
 const childScript = join(scratch, 'child.mjs');
-const env = { ...process.env, TSRUN_PACKAGE_ROOT: REPO, TSRUN_SESSIONS_DIR: sessionsDir };
+const env = { ...process.env, TSRUN_PACKAGE_ROOT: REPO };
 
 interface ChildInfo { id: string; root: string; reaperPid: number | null; ids: string[] }
 interface Made { pid: number; cgroupDir?: string; rootfs: string }
 
 beforeAll(async () => {
-  process.env.TSRUN_SESSIONS_DIR = sessionsDir;
   await build({
     entryPoints: [join(REPO, 'test/integration/api/session-child.ts')],
     bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: childScript,
@@ -59,7 +58,7 @@ function sleeper(): TestBundle {
 
 /** Starts the child test process; resolves with what it made once its containers run. */
 function startChild(reaper: boolean, root: string, bundles: TestBundle[]): Promise<{ info: ChildInfo; pid: number }> {
-  const child = spawn('node', [childScript, reaper ? 'on' : 'off', root, ...bundles.map((b) => b.dir)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('node', [childScript, reaper ? 'on' : 'off', root, sessionsDir, ...bundles.map((b) => b.dir)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr.on('data', (d) => (err += d));
@@ -139,7 +138,7 @@ describe.skipIf(skip)('session reaper', () => {
   });
 
   it('close() deletes the session\'s containers and its root, and disarms the reaper', async () => {
-    const s = await session();
+    const s = await session({ sessionsDir });
     const b = sleeper();
     const id = `${s.id}-x`;
     const r = tsrunCli(['--root', s.root, 'run', '-d', '--bundle', b.dir, id]);
@@ -181,7 +180,7 @@ describe.skipIf(skip)('sweep', () => {
     try {
       const removed = await sweep({ root });
       expect(removed.sort()).toEqual([...dead.info.ids].sort());
-      const removedOwn = await sweep();
+      const removedOwn = await sweep({ root: sessionsDir });
       expect(removedOwn).toEqual(own.info.ids);
       expect(existsSync(own.info.root)).toBe(false);
       expectGone(deadMade, [...deadBundles, ...ownBundles]);
