@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 void tsrun_init_mode(int argc, char **argv);
@@ -49,12 +50,21 @@ static _Noreturn void init_main(int argc, char **argv) {
   sigset_t all, old;
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, &old);
+  /* The program gets a process group of its own and, if the init's group had the terminal (a
+   * container with process.terminal), the terminal: a ^C typed there then reaches the program
+   * alone. Were the init in the foreground group too, it would forward the same SIGINT once more,
+   * and a program that takes a second ^C as "quit now" would. */
+  int had_terminal = tcgetpgrp(STDIN_FILENO) == getpgrp();
   pid_t child = fork();
   if (child < 0) {
     say("init: fork: ", strerror(errno), "");
     _exit(125);
   }
+  if (child > 0) setpgid(child, child); /* both sides, so neither waits for the other */
   if (child == 0) {
+    setpgid(0, 0);
+    /* Every signal is still blocked here, SIGTTOU included, so a background group may take the terminal. */
+    if (had_terminal) tcsetpgrp(STDIN_FILENO, getpid());
     sigprocmask(SIG_SETMASK, &old, NULL);
     execvp(argv[first], argv + first);
     int e = errno;

@@ -6,6 +6,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
+import { execa } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { cannotRunContainers, makeBundle, removeAllBundles, REPO, sh, type TestBundle } from '../../helpers/bundle.js';
 
@@ -58,6 +59,9 @@ async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Fields of /proc/PID/stat after the command name: [state, ppid, pgrp, session, tty_nr, tpgid, …]. */
+const statFields = (pid: number): string[] => { const t = readFileSync(`/proc/${pid}/stat`, 'utf8'); return t.slice(t.lastIndexOf(')') + 2).split(' '); };
 
 /** The children of a host pid, with their state letter (R, S, Z…). */
 function children(pid: number): { pid: number; state: string; comm: string }[] {
@@ -130,6 +134,28 @@ describe.skipIf(skip)('run --init', () => {
     expect(opts!.split(',')).toContain('ro');
     expect(r.output).not.toMatch(/WROTE/);
     expect(hash()).toBe(before);
+  });
+
+  it('with a terminal, the program gets the terminal and a process group of its own (a ^C reaches it from the terminal only, not again through the init)', async () => {
+    const b = makeBundle({ mutate: (spec, m) => { spec.process!.terminal = true; spec.process!.args = sh('trap "echo got INT; exit 4" INT; echo ready; while :; do sleep 0.1; done', m.marker); } });
+    const id = `${b.marker}-tty`;
+    const proc = execa('script', ['-qec', `exec ${TSRUN} --root ${root} run --init --bundle ${b.dir} ${id}`, '/dev/null'], {
+      reject: false, timeout: 15_000, killSignal: 'SIGKILL', stdin: 'pipe',
+    });
+    let seen = '';
+    proc.stdout!.on('data', (d: Buffer) => { seen += d.toString(); });
+    await until('ready on the terminal', () => seen.includes('ready'));
+    const init = state(id)!.pid;
+    const program = children(init).find((c) => c.comm === 'sh')!.pid;
+    const [, , initGroup, , , foreground] = statFields(init);
+    expect(statFields(program)[2]).toBe(String(program)); // its own group
+    expect(foreground).toBe(String(program)); // which has the terminal
+    expect(initGroup).not.toBe(foreground); // and the init is not in it
+    await sleep(200);
+    proc.stdin!.write('\x03');
+    const r = await proc;
+    expect(String(r.stdout)).toMatch(/got INT/);
+    expect(r.exitCode).toBe(4);
   });
 
   it('create --init: the init runs as PID 1 once started', async () => {
