@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -47,6 +48,9 @@ static _Noreturn void init_main(int argc, char **argv) {
   }
   /* Every signal stays pending until sigwaitinfo takes it: blocked signals reach a PID 1 even
    * without a handler (the kernel drops only unblocked ones with the default action). */
+  /* Without a PID namespace of its own the init is not PID 1, and orphans would go to the host's
+   * init: as a child subreaper it gets them, and reaps them, all the same. */
+  if (getpid() != 1) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   sigset_t all, old;
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, &old);

@@ -108,6 +108,21 @@ describe.skipIf(skip)('run --init', () => {
     expect(cli(['delete', '--force', withInit]).status).toBe(0);
   });
 
+  it('without a PID namespace the init is a child subreaper: orphans come to it, not to the host\'s init', async () => {
+    const b = makeBundle({ mutate: (spec, m) => {
+      spec.process!.args = sh('sh -c "sleep 0.6 &"; exec sleep 1000', m.marker);
+      spec.process!.terminal = false;
+      spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'pid');
+    } });
+    const id = `${b.marker}-nopidns`;
+    expect(cli(['run', '-d', '--init', '--bundle', b.dir, id]).status).toBe(0);
+    const init = state(id)!.pid;
+    await until('the orphan to reach the init', () => children(init).filter((c) => c.comm === 'sleep').length === 2, 3_000);
+    await until('the orphan to be reaped', () => children(init).length === 1, 3_000);
+    expect(children(init).map((c) => [c.comm, c.state === 'Z'])).toEqual([['sleep', false]]);
+    expect(cli(['delete', '--force', id]).status).toBe(0);
+  });
+
   it('passes the exit status through: a code, and 128+N for a signal', async () => {
     const b = bundleRunning('exit 3');
     expect((await runForeground(['--init', '--bundle', b.dir, `${b.marker}-3`]).done).status).toBe(3);
