@@ -79,7 +79,13 @@ export async function session(opts: SessionOptions = {}): Promise<Session> {
     mkdirSync(root, { mode: 0o700 });
     markOwnedRoot(root, id);
   }
-  const reaper = opts.reaper === false ? undefined : await startReaper(id, root);
+  let reaper: ChildProcess | undefined;
+  try {
+    reaper = opts.reaper === false ? undefined : await startReaper(id, root);
+  } catch (err) {
+    if (opts.root === undefined) await sweepSession(root, id); // the root made above, empty
+    throw err;
+  }
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
