@@ -3,7 +3,7 @@
 // The container: busybox's httpd serving one page, ready once it answers HTTP inside the container.
 import { fileURLToPath } from 'node:url';
 import { test as base } from 'vitest';
-import { start, Wait, type Container } from 'tsrun';
+import { start, Wait, type Container } from 'tsrun-oci';
 
 /** The sample bundle of this repo (`make samples`); any bundle, rootfs or image will do. */
 export const BUNDLE = fileURLToPath(new URL('../../rootfs-samples/build/busybox', import.meta.url));

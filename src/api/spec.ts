@@ -4,13 +4,12 @@
 import { TsrunError } from '../errors.js';
 import type { Capabilities, Mount, Spec } from '../oci/types.js';
 import type { ContainerSpec, Limits, MountSpec } from './types.js';
+import { withDefaultInit } from './init.js';
+import { SESSION_ANNOTATION } from './session-id.js';
 
-/**
- * The annotation that marks a container with the session that started it: the one session() and
- * sweep() read (src/api/session-id.ts of the session work, which gives it to a Session as
- * `annotations`; used here when a session does not bring its own).
- */
-export const SESSION_ANNOTATION = 'run.tsrun.session';
+// The annotation that marks a container with its session (what sweep() and the reaper look for):
+// a Session brings it in `annotations`; a session-like object without them gets it with its id.
+export { SESSION_ANNOTATION };
 
 export interface SpecHost {
   /** Controllers of the host's cgroup v2 hierarchy; undefined when there is none. Asked only for limits (it reads mountinfo). */
@@ -45,19 +44,10 @@ export function applyContainerSpec(base: Spec, edits: SpecEdits, host: SpecHost)
   if (cs.capAdd || cs.capDrop) proc.capabilities = editCapabilities(proc.capabilities ?? {}, cs.capAdd ?? [], cs.capDrop ?? []);
   if (cs.limits) applyLimits(spec, cs.limits, host);
   if (edits.session) spec.annotations = { ...spec.annotations, ...(edits.session.annotations ?? { [SESSION_ANNOTATION]: edits.session.id }) };
-  const withInit = cs.init ? applyInit(spec, host) : spec;
+  // init: tsrun-init as PID 1 in front of the program (`run --init`'s change of the config), before
+  // the escape hatch, which sees the final config.
+  const withInit = cs.init ? withDefaultInit(spec) : spec;
   return cs.config ? cs.config(withInit) : withInit;
-}
-
-/**
- * `init: true`: tsrun-init as PID 1 in front of the program. The function that does it (withInit of
- * src/api/init.ts, `run --init`) comes with the session/init work, which is not in this branch yet:
- * until it is merged, the option is accepted and says plainly that it is not applied. The seam: this
- * function becomes `return withDefaultInit(spec)`.
- */
-function applyInit(spec: Spec, host: SpecHost): Spec {
-  host.warn('init: true is not applied by this build of tsrun (the init mode is not merged yet): PID 1 is the program itself, and stop() falls back to SIGKILL after its timeout if it ignores SIGTERM');
-  return spec;
 }
 
 function mergeEnv(base: string[], extra: Record<string, string>): string[] {

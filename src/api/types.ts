@@ -50,8 +50,8 @@ export interface ContainerSpec {
   capDrop?: string[];
   limits?: Limits;
   /**
-   * A tiny PID 1 in front of the program (tsrun-init: forwards signals, reaps, exits with the child's
-   * status). Accepted; applied once the init mode lands (see docs/api.md).
+   * A tiny PID 1 in front of the program (tsrun-init at /dev/init: forwards signals, reaps orphans,
+   * exits with the program's status), so stop() works for programs that ignore SIGTERM as PID 1.
    */
   init?: boolean;
   /** Escape hatch: edit the generated config.json last. Return the spec to use. */

@@ -48,6 +48,8 @@ export interface CreateOptions {
   loadedBundle?: Bundle;
   /** fds of tsrun's that become the process's stdin/stdout/stderr (the library's pipes); default: tsrun's own. */
   stdio?: StdioFds;
+  /** A pure change of the loaded config before anything is planned (--init: src/api/init.ts withInit). */
+  adjustSpec?: (spec: Spec) => Spec;
 }
 
 export interface CreatedContainer {

@@ -1,4 +1,4 @@
-// The package as a consumer sees it: `import … from 'tsrun'` resolved by Node through package.json's
+// The package as a consumer sees it: `import … from 'tsrun-oci'` (the package's name) resolved by Node through package.json's
 // exports (a scratch project whose node_modules/tsrun is this repo), types included, and a library
 // entry that carries none of the CLI.
 import { execFileSync, spawnSync } from 'node:child_process';

@@ -130,11 +130,14 @@ describe.skipIf(skipReason)('start()', () => {
     expect(d.state().annotations).toMatchObject({ 'x.session': 'given' });
   });
 
-  it('init: true is accepted, and says it is not applied until the init mode is merged', async () => {
-    const warnings: string[] = [];
-    await using c = await start({ bundle: SAMPLE_BUNDLE, init: true, cmd: ['sh', '-c', IDLE] }, { root, warn: (m) => warnings.push(m) });
-    expect(warnings).toEqual([expect.stringMatching(/^init: true is not applied/)]);
-    expect(c.state().status).toBe('running');
+  it('init: true puts tsrun-init in front: stop() of a program that ignores SIGTERM as PID 1 ends it at once', async () => {
+    const c = await start({ bundle: SAMPLE_BUNDLE, init: true, cmd: ['sleep', '600'] }, { root });
+    expect((await c.exec(['cat', '/proc/1/cmdline'])).stdout.split('\0').slice(0, 3)).toEqual(['/dev/init', 'init', '--']);
+    const t0 = performance.now();
+    const exit = await c.stop({ timeoutMs: 5_000 });
+    expect(performance.now() - t0).toBeLessThan(4_000);
+    expect(exit.exitCode).toBe(143); // the init exits as its program did: killed by SIGTERM
+    expect(leftovers(root, c.id)).toEqual([]);
   });
 
   it('a script that forgets stop() still ends, and its container\'s processes die with it (the state is the session\'s to sweep)', () => {

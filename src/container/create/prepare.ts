@@ -56,7 +56,8 @@ export async function prepare(ctx: CreateContext): Promise<Prepared> {
   // With --systemd-cgroup, a host without a reachable systemd is refused here, before anything is made.
   const driver = await cgroupDriver(opts.systemdCgroup);
   const image = opts.image ? await imageBundle(ctx) : undefined;
-  const bundle = image?.bundle ?? early!;
+  const loaded = image?.bundle ?? early!;
+  const bundle = opts.adjustSpec ? { ...loaded, spec: opts.adjustSpec(loaded.spec) } : loaded;
   const spec = bundle.spec;
   if (spec.process?.terminal && !opts.foreground && !opts.consoleSocket) {
     throw new TsrunError('process.terminal is true: give --console-socket to receive the pty (or set terminal to false)', { field: 'process.terminal' });
