@@ -37,6 +37,11 @@ describe.skipIf(skipReason)('start()', () => {
     expect([e.stdout, e.exitCode]).toEqual(['42 bar\n', 4]);
     const piped = await c.exec(['cat'], { input: 'through stdin' });
     expect(piped.stdout).toBe('through stdin');
+    const as = await c.exec(['sh', '-c', 'echo $(id -u):$(id -g) $(pwd)'], { user: '1000:1001', cwd: '/etc' });
+    expect(as.stdout).toBe('1000:1001 /etc\n');
+    const slow = await c.exec(['sleep', '30'], { timeoutMs: 200 }).catch((e: unknown) => e) as TsrunError;
+    expect(slow.code).toBe('ETIMEDOUT');
+    expect(c.state().status).toBe('running'); // only the exec'd process was killed
     // Its trap ends it at SIGTERM, as a service would.
     const exit = await c.stop({ timeoutMs: 5_000 });
     expect(exit).toEqual({ exitCode: 0 });
