@@ -2,7 +2,7 @@
 // createContainer/startCreated/removeContainer the CLI's `run` uses, but pipes instead of tsrun's
 // stdio and no process-wide signal relay. A failure of tsrun throws a TsrunError; the container's
 // own exit status, whatever it is, resolves.
-import { createContainer, type CreateOptions } from '../container/create.js';
+import { createContainer } from '../container/create.js';
 import { removeContainer } from '../container/delete.js';
 import { startCreated } from '../container/start.js';
 import { generatedId } from '../container/run.js';
@@ -11,13 +11,8 @@ import { interrupted } from './errors.js';
 import { holding, watchExit } from './exit-watch.js';
 import { armInterrupt } from './interrupt.js';
 import { makePipes } from './pipes.js';
-import { containerSource, type ContainerSource } from './source.js';
+import { containerSource, sourceOptions } from './source.js';
 import type { ContainerSpec, RunOptions, RunResult } from './types.js';
-
-/** createContainer's options for a library container: its source, pipes, and the session's mark. */
-export function sourceOptions(source: ContainerSource): Pick<CreateOptions, 'image' | 'loadedBundle'> {
-  return 'image' in source ? { image: source.image } : { loadedBundle: source.loadedBundle };
-}
 
 export async function run(spec: ContainerSpec, opts: RunOptions = {}): Promise<RunResult> {
   const t0 = performance.now();

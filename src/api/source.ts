@@ -11,10 +11,16 @@ import { defaultSpec } from '../oci/default-spec.js';
 import type { Spec } from '../oci/types.js';
 import { validateSpec } from '../oci/validate.js';
 import type { ImageRunOptions } from '../container/image-bundle.js';
+import type { CreateOptions } from '../container/create.js';
 import { applyContainerSpec, type SpecHost } from './spec.js';
 import type { ContainerSpec, SessionLike } from './types.js';
 
 export type ContainerSource = { loadedBundle: Bundle; label: string } | { image: ImageRunOptions; label: string };
+
+/** createContainer's options for a source. */
+export function sourceOptions(source: ContainerSource): Pick<CreateOptions, 'image' | 'loadedBundle'> {
+  return 'image' in source ? { image: source.image } : { loadedBundle: source.loadedBundle };
+}
 
 function specHost(warn: (m: string) => void): SpecHost {
   return {

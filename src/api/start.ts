@@ -12,8 +12,7 @@ import { Container } from './container.js';
 import { rootOf, warnOf } from './defaults.js';
 import { holding, watchExit } from './exit-watch.js';
 import { makePipes } from './pipes.js';
-import { sourceOptions } from './run.js';
-import { containerSource } from './source.js';
+import { containerSource, sourceOptions } from './source.js';
 import type { ContainerSpec, StartOptions } from './types.js';
 
 const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
