@@ -15,11 +15,14 @@ import type { CreateOptions } from '../container/create.js';
 import { applyContainerSpec, type SpecHost } from './spec.js';
 import type { ContainerSpec, SessionLike } from './types.js';
 
-export type ContainerSource = { loadedBundle: Bundle; label: string } | { image: ImageRunOptions; label: string };
+export type ContainerSource =
+  | { loadedBundle: Bundle; label: string }
+  /** An image's config is generated at create, in its state dir: the spec's edits are create's adjustSpec. */
+  | { image: ImageRunOptions; adjustSpec: (spec: Spec) => Spec; label: string };
 
 /** createContainer's options for a source. */
-export function sourceOptions(source: ContainerSource): Pick<CreateOptions, 'image' | 'loadedBundle'> {
-  return 'image' in source ? { image: source.image } : { loadedBundle: source.loadedBundle };
+export function sourceOptions(source: ContainerSource): Pick<CreateOptions, 'image' | 'loadedBundle' | 'adjustSpec'> {
+  return 'image' in source ? { image: source.image, adjustSpec: source.adjustSpec } : { loadedBundle: source.loadedBundle };
 }
 
 function specHost(warn: (m: string) => void): SpecHost {
@@ -51,11 +54,8 @@ export function containerSource(cs: ContainerSpec, opts: { session?: SessionLike
     const host = specHost(opts.warn);
     return {
       label: cs.image,
-      image: {
-        ref: cs.image, ...(cs.store ? { store: cs.store } : {}),
-        ...(cs.cmd && !cs.entrypoint ? { args: cs.cmd } : {}),
-        editSpec: (spec) => applyContainerSpec(spec, { ...edits, argsFromImage: true }, host),
-      },
+      image: { ref: cs.image, ...(cs.store ? { store: cs.store } : {}), ...(cs.cmd && !cs.entrypoint ? { args: cs.cmd } : {}) },
+      adjustSpec: (spec) => validated(applyContainerSpec(spec, { ...edits, argsFromImage: true }, host), `the config of image ${cs.image}`),
     };
   }
   if (cs.bundle !== undefined) {

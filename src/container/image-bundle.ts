@@ -15,7 +15,6 @@ import type { Bundle } from '../oci/bundle.js';
 import { defaultSpec } from '../oci/default-spec.js';
 import { validateSpec } from '../oci/validate.js';
 import type { RootfsOverlay } from '../rootfs/image-overlay.js';
-import type { Spec } from '../oci/types.js';
 import { IMAGE_STATE_FILE, type ImageState } from './image-release.js';
 
 export interface ImageRunOptions {
@@ -27,8 +26,6 @@ export interface ImageRunOptions {
   tty?: boolean;
   /** Put the upper layer in the store, where delete leaves it (image/kept-uppers.ts). */
   keepUpper?: boolean;
-  /** Changes the config generated from the image before it is written and validated (the library's spec). */
-  editSpec?: (spec: Spec) => Spec;
 }
 
 export interface ImageBundle {
@@ -48,12 +45,11 @@ export async function prepareImageBundle(image: ImageRunOptions, stateDir: strin
   const spec = specFromImage(rootfs.imageConfig, defaultSpec({ terminal: image.tty ?? false }), {
     lowerDirs: rootfs.lowerDirs, ...(image.args?.length ? { args: image.args } : {}),
   });
-  const edited = image.editSpec ? image.editSpec(spec) : spec;
-  edited.root = { path: 'rootfs' };
+  spec.root = { path: 'rootfs' };
   const dir = join(stateDir, 'bundle');
   const configPath = join(dir, 'config.json');
   mkdirSync(join(dir, 'rootfs'), { recursive: true });
-  writeFileSync(configPath, JSON.stringify(edited, null, 2), { mode: 0o600 }); // its env: as private as state.json
+  writeFileSync(configPath, JSON.stringify(spec, null, 2), { mode: 0o600 }); // its env: as private as state.json
   let upperParent = stateDir;
   if (image.keepUpper) {
     // Recorded before it is made: a create killed in between leaves nothing that delete cannot find.
@@ -63,7 +59,7 @@ export async function prepareImageBundle(image: ImageRunOptions, stateDir: strin
   }
   const overlay = overlayForContainer(rootfs, upperParent);
   return {
-    bundle: { dir, configPath, spec: validateSpec(edited, configPath), rootfs: join(dir, 'rootfs') },
+    bundle: { dir, configPath, spec: validateSpec(spec, configPath), rootfs: join(dir, 'rootfs') },
     overlay: { chdir: overlay.chdir, data: overlay.data },
   };
 }

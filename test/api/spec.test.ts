@@ -76,6 +76,12 @@ describe.skipIf(skipReason)('spec fields', () => {
     expect(r.stdout).toMatch(/^from the image\n/);
     const ep = await run({ image: SAMPLE, store, entrypoint: ['/bin/echo'], cmd: ['a', 'b'] }, { root });
     expect(ep.stdout).toBe('a b\n');
+    const env = await run({ image: SAMPLE, store, env: { X: 'from the spec' }, hostname: 'img', cmd: ['echo $X; hostname'] }, { root });
+    expect(env.stdout).toBe('from the spec\nimg\n');
+    // The edited image config is validated as a config.json would be: the error names the field, nothing stays.
+    const bad = await run({ image: SAMPLE, store, id: 'api-image-bad', cwd: 'relative' }, { root }).catch((e: unknown) => e) as TsrunError;
+    expect([bad instanceof TsrunError, bad.field]).toEqual([true, 'process.cwd']);
+    expect(leftovers(root, 'api-image-bad')).toEqual([]);
     expect(leftovers(root, r.id)).toEqual([]);
   });
 
