@@ -2,6 +2,7 @@
 // without one SIGCHLD listener each: 50 concurrent runs would be 50 listeners (Node warns past 10),
 // each calling waitpid for every SIGCHLD. One listener serves every pid this module watches; the
 // table is keyed by pid, and a pid cannot be reused before this module reaps it.
+import { isMainThread } from 'node:worker_threads';
 import * as shim from '../native/shim.js';
 import { decodeWaitStatus } from '../native/errno.js';
 import { signalName } from '../process/signal-names.js';
@@ -15,8 +16,10 @@ interface Watched {
 const watched = new Map<number, Watched>();
 let held = 0;
 // SIGCHLDs coalesce and a signal listener keeps no loop alive: while someone awaits an exit
-// (`hold`), this timer both keeps Node running and looks again now and then.
+// (`hold`), this timer both keeps Node running and looks again now and then. A worker thread gets
+// no signals at all (vitest --pool=threads): there the timer is the only way, so it looks more often.
 let timer: ReturnType<typeof setInterval> | undefined;
+const POLL_MS = isMainThread ? 200 : 10;
 
 function toStatus(raw: number): ExitStatus {
   const s = decodeWaitStatus(raw);
@@ -51,9 +54,9 @@ export function watchExit(pid: number): Promise<ExitStatus> {
   return exited;
 }
 
-/** Keeps Node running (and looks for exits every 200 ms) until the returned release is called. */
+/** Keeps Node running (and looks for exits every POLL_MS) until the returned release is called. */
 export function hold(): () => void {
-  if (held++ === 0) timer = setInterval(checkAll, 200);
+  if (held++ === 0) timer = setInterval(checkAll, POLL_MS);
   let released = false;
   return () => {
     if (released) return;

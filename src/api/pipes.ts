@@ -32,6 +32,15 @@ function readInto(fd: number, output: Output, stream: 'stdout' | 'stderr', unref
  * `unref`: reading a detached container's output does not keep Node running (a script that forgot
  * stop() ends, and its container with it); whoever awaits its output holds Node open meanwhile.
  */
+/**
+ * Closes one of our fds the way it was opened: /dev/null through fs (which tracks the fds it opens
+ * in a worker thread and warns about others), the pipes (made by the shim) through the shim.
+ */
+function closeOurs(fd: number, fsOpened: number): void {
+  if (fd === fsOpened) { try { closeSync(fd); } catch { /* closed */ } return; }
+  shim.closeFd(fd);
+}
+
 export function makePipes(io: Pick<IoOptions, 'input' | 'stdout' | 'stderr'>, opts: { unref?: boolean } = {}): ProcessPipes {
   const opened: number[] = [];
   try {
@@ -51,7 +60,7 @@ export function makePipes(io: Pick<IoOptions, 'input' | 'stdout' | 'stderr'>, op
       fds: { stdin: theirs[0]!, stdout: theirs[1]!, stderr: theirs[2]! },
       output,
       handedOver() {
-        for (const fd of theirs) closeSync(fd);
+        for (const fd of theirs) closeOurs(fd, nullIn);
         readers = [readInto(out[0], output, 'stdout', opts.unref ?? false), readInto(err[0], output, 'stderr', opts.unref ?? false)];
         if (stdin) {
           writer = new Socket({ fd: stdin[1], readable: false, writable: true });
@@ -66,13 +75,13 @@ export function makePipes(io: Pick<IoOptions, 'input' | 'stdout' | 'stderr'>, op
           writer?.destroy();
           return;
         }
-        for (const fd of opened) { try { closeSync(fd); } catch { /* closed */ } }
+        for (const fd of opened) closeOurs(fd, nullIn);
         output.end('stdout');
         output.end('stderr');
       },
     };
   } catch (e) {
-    for (const fd of opened) { try { closeSync(fd); } catch { /* closed */ } }
+    for (const fd of opened) closeOurs(fd, -1);
     throw e;
   }
 }

@@ -1,8 +1,11 @@
 // run(): one-shot containers in this test process, through pipes; exit codes resolve, tsrun's own
 // failures throw TsrunError; timeoutMs and AbortSignal kill and delete; 50 at once.
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run, TsrunError, type OciSpec } from '../../src/api/index.js';
+import { REPO } from '../helpers/bundle.js';
 import { containersIn, leftovers, SAMPLE_BUNDLE, skipReason, testRoot } from './helpers.js';
 
 const t = testRoot();
@@ -80,6 +83,18 @@ describe.skipIf(skipReason)('run()', () => {
     const pre = await run({ bundle: SAMPLE_BUNDLE, id: 'api-abort2', cmd: ['true'] }, { root, signal: AbortSignal.abort() }).catch((e: unknown) => e) as TsrunError;
     expect(pre.code).toBe('ABORT_ERR');
     expect(leftovers(root, 'api-abort2')).toEqual([]);
+  });
+
+  it('works from a worker thread (vitest --pool=threads), where no signal arrives: exits are polled', async () => {
+    const worker = new Worker(`
+      const { run } = await import(${JSON.stringify(join(REPO, 'dist/api/index.js'))});
+      const { parentPort } = await import('node:worker_threads');
+      const rs = [];
+      for (let i = 0; i < 3; i++) rs.push(await run({ bundle: ${JSON.stringify(SAMPLE_BUNDLE)}, cmd: ['sh', '-c', 'echo ' + i + '; exit ' + i] }, { root: ${JSON.stringify(root)} }));
+      parentPort.postMessage(rs.map((r) => [r.stdout, r.exitCode]));`, { eval: true, type: 'module' } as WorkerOptions);
+    const got = await new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
+    await worker.terminate();
+    expect(got).toEqual([['0\n', 0], ['1\n', 1], ['2\n', 2]]);
   });
 
   it('50 concurrent runs from one process each get their own output, and nothing stays', async () => {
