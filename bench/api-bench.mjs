@@ -103,6 +103,9 @@ try {
   // crun's cgroup of the /bin/true runs (absolute path, made in the namespace's view of v2).
   for (const d of [`/sys/fs/cgroup/unified/tsrun-bench-crun-${tag}`]) if (existsSync(d)) try { rmSync(d, { recursive: false }); } catch { /* not ours to force */ }
 }
+// Nothing of ours may stay: crun's cgroups (v1 ones too: it runs with the unified mount hidden) and our state.
+const left = execFileSync('find', ['/sys/fs/cgroup', '-maxdepth', '6', '-type', 'd', '-name', `*bench-crun-${tag}*`], { encoding: 'utf8' }).trim();
+if (left) console.error(`api-bench: cgroups left behind: ${left.replace(/\n/g, ' ')}`);
 mkdirSync(join(repo, 'bench/results'), { recursive: true });
 writeFileSync(join(repo, 'bench/results/api.json'), JSON.stringify(results, null, 2) + '\n');
 const r = results;
