@@ -1,5 +1,7 @@
 // run(): one-shot containers in this test process, through pipes; exit codes resolve, tsrun's own
 // failures throw TsrunError; timeoutMs and AbortSignal kill and delete; 50 at once.
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
@@ -83,6 +85,26 @@ describe.skipIf(skipReason)('run()', () => {
     const pre = await run({ bundle: SAMPLE_BUNDLE, id: 'api-abort2', cmd: ['true'] }, { root, signal: AbortSignal.abort() }).catch((e: unknown) => e) as TsrunError;
     expect(pre.code).toBe('ABORT_ERR');
     expect(leftovers(root, 'api-abort2')).toEqual([]);
+  });
+
+  it('the CLI\'s run -d keeps runc\'s semantics: its own stdio is handed to the container (the library\'s pipes are the library\'s only)', () => {
+    const out = join(root, 'run-d.out');
+    // A bundle's own process.args (the CLI takes a command after -- only for an image).
+    const bundle = mkdtempSync(join(root, 'bundle-'));
+    const config = JSON.parse(readFileSync(join(SAMPLE_BUNDLE, 'config.json'), 'utf8')) as OciSpec;
+    config.process!.args = ['sh', '-c', 'echo from the container; ls -l /proc/self/fd/1'];
+    config.root = { path: join(SAMPLE_BUNDLE, 'rootfs'), readonly: true };
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+    const fd = openSync(out, 'w');
+    try {
+      execFileSync(join(REPO, 'bin/tsrun'), ['--root', root, 'run', '-d', '--bundle', bundle, 'api-cli-run-d'], { stdio: ['ignore', fd, 'inherit'] });
+    } finally {
+      closeSync(fd);
+    }
+    const until = Date.now() + 10_000;
+    while (!readFileSync(out, 'utf8').includes('/proc/self/fd/1') && Date.now() < until) execFileSync('sleep', ['0.05']);
+    expect(readFileSync(out, 'utf8')).toMatch(new RegExp(`^from the container\\n.*/proc/self/fd/1 -> ${out}`, 's'));
+    execFileSync(join(REPO, 'bin/tsrun'), ['--root', root, 'delete', '-f', 'api-cli-run-d']);
   });
 
   it('works from a worker thread (vitest --pool=threads), where no signal arrives: exits are polled', async () => {
