@@ -25,3 +25,9 @@ bench-lazy: build samples
 .PHONY: bench-pull
 bench-pull: deb-deps build
 	$(if $(RUNS),BENCH_RUNS=$(RUNS) )bench/image-pull.sh
+
+# `make bench-api`: the library in-process (run() of /bin/true, 50 at once, start + Wait.forLog + stop)
+# against crun and the CLI, in one run (RUNS=N, default 50; PARALLEL=N, default 50). bench/api-bench.mjs.
+.PHONY: bench-api
+bench-api: deb-deps build samples
+	$(if $(RUNS),RUNS=$(RUNS) )$(if $(PARALLEL),PARALLEL=$(PARALLEL) )node bench/api-bench.mjs

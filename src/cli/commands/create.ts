@@ -10,7 +10,7 @@ import { PRESERVE_FDS_OPTION, preserveFdsArg } from '../preserve-fds.js';
 
 interface CreateArgs {
   id: string; bundle: string; image?: string; store?: string; keepUpper: boolean;
-  pidFile?: string; consoleSocket?: string; noPivot: boolean; noNewKeyring: boolean; trace: boolean; preserveFds: number;
+  pidFile?: string; consoleSocket?: string; noPivot: boolean; noNewKeyring: boolean; trace: boolean; preserveFds: number; init: boolean;
 }
 
 const command: CommandModule<CreateArgs> = {
@@ -28,6 +28,7 @@ const command: CommandModule<CreateArgs> = {
     'no-new-keyring': { type: 'boolean', default: false, describe: 'keep the caller\'s session keyring instead of a new one for the container' },
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
     ...PRESERVE_FDS_OPTION,
+    init: { type: 'boolean', default: false, describe: 'run tsrun-init as PID 1 in front of the program (mounted read-only at /dev/init): forwards signals, reaps zombies, exits with the program\'s status' },
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
   // pull code, which the startup snapshot leaves out. So does the systemd cgroup driver (a D-Bus client).
@@ -45,6 +46,7 @@ const command: CommandModule<CreateArgs> = {
       ...(args.pidFile ? { pidFile: args.pidFile } : {}),
       ...(args.consoleSocket ? { consoleSocket: args.consoleSocket } : {}),
       ...(args.trace ? { trace: traceReporter(args.logFormat) } : {}),
+      ...(args.init ? { adjustSpec: (await import('../../api/init.js')).withDefaultInit } : {}),
       warn: cliWarner(args),
     });
     created.process.release();

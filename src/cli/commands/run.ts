@@ -28,6 +28,7 @@ interface RunArgs {
   preserveFds: number;
   keep: boolean;
   noSubreaper: boolean;
+  init: boolean;
 }
 
 const command: CommandModule<RunArgs> = {
@@ -51,6 +52,7 @@ const command: CommandModule<RunArgs> = {
     'no-new-keyring': { type: 'boolean', default: false, describe: 'keep the caller\'s session keyring' },
     'console-socket': { type: 'string', path: true, describe: 'unix socket that receives the pty master when process.terminal is true' },
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
+    init: { type: 'boolean', default: false, describe: 'run tsrun-init as PID 1 in front of the program (mounted read-only at /dev/init): forwards signals, reaps zombies, exits with the program\'s status' },
     'dry-run': { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' },
     ...PRESERVE_FDS_OPTION,
     keep: { type: 'boolean', default: false, describe: 'do not delete the container after it exits (`tsrun delete` does); a detached one stays anyway' },
@@ -88,6 +90,7 @@ const command: CommandModule<RunArgs> = {
       ...(args.pidFile ? { pidFile: args.pidFile } : {}),
       ...(args.consoleSocket ? { consoleSocket: args.consoleSocket } : {}),
       ...(args.trace ? { trace: traceReporter(args.logFormat) } : {}),
+      ...(args.init ? { adjustSpec: (await import('../../api/init.js')).withDefaultInit } : {}),
       warn: cliWarner(args),
       note: (m) => void writeSync(2, `tsrun: ${m}\n`),
     });
