@@ -52,8 +52,10 @@ export const LIFECYCLE: Readonly<Record<Operation, Row>> = {
     paused: cannotExec('a paused container (use --ignore-paused to override)'), stopped: cannotExec('a stopped container'),
   },
   // runc's --ignore-paused: the process joins the frozen cgroup and runs once the container is resumed.
+  // Without the lock: the exec'd process cannot finish its set-up while frozen, and the `resume` that
+  // thaws it takes the lock (held, it waited forever).
   'exec --ignore-paused': {
-    locks: true, creating: cannotExec('a container that is creating'), created: ok, running: ok, paused: ok, stopped: cannotExec('a stopped container'),
+    locks: false, creating: cannotExec('a container that is creating'), created: ok, running: ok, paused: ok, stopped: cannotExec('a stopped container'),
   },
   update: { locks: true, creating: being('update'), created: ok, running: ok, paused: ok, stopped: notRunning('update', 'stopped') },
   ps: { locks: false, creating: nothingYet, created: ok, running: ok, paused: ok, stopped: ok },

@@ -79,7 +79,7 @@ describe('the lifecycle table', () => {
 
   it('operations that change a container take its lock; those that only read it do not (a state must not wait for a delete)', () => {
     const locking = OPERATIONS.filter((op) => LIFECYCLE[op].locks).sort();
-    expect(locking).toEqual(['delete', 'delete --force', 'exec', 'exec --ignore-paused', 'kill', 'kill --all', 'pause', 'resume', 'start', 'update']);
+    expect(locking).toEqual(['delete', 'delete --force', 'exec', 'kill', 'kill --all', 'pause', 'resume', 'start', 'update']);
   });
 
   it('checkLifecycle throws the refusal as a TsrunError (exit status 1, as runc) and passes what is allowed', () => {
