@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { containerRefPath } from '../image/container-refs.js';
-import { DEFAULT_STORE } from '../image/store-paths.js';
+import { defaultStoreDir } from '../state/user-dirs.js';
 import { makeKeptUpperDir } from '../image/kept-uppers.js';
 import { imageRootfs } from '../image/rootfs.js';
 import { overlayForContainer } from '../image/overlay.js';
@@ -41,7 +41,7 @@ export interface ImageBundle {
 
 /** `stateDir` is the container's new, empty state directory (`<root>/<id>`). */
 export async function prepareImageBundle(image: ImageRunOptions, stateDir: string): Promise<ImageBundle> {
-  const store = resolve(image.store ?? DEFAULT_STORE);
+  const store = resolve(image.store ?? defaultStoreDir());
   const absState = resolve(stateDir);
   // Written before the reference exists: whatever happens after, delete can find it and drop it.
   const state: ImageState = { store, ref: containerRefPath(store, absState) };

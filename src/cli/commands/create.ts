@@ -2,7 +2,7 @@
 import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
 import { needsImport, needsPull } from '../../image/image-arg.js';
-import { DEFAULT_STORE } from '../../image/store-paths.js';
+import { defaultStoreDir } from '../../state/user-dirs.js';
 import { debugImageMatch } from '../image-debug.js';
 import { traceReporter } from '../reporters/trace.js';
 import { UsageError } from '../parse-args.js';
@@ -29,12 +29,12 @@ const command: CommandModule<CreateArgs> = {
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
   // pull code, which the startup snapshot leaves out. So does the systemd cgroup driver (a D-Bus client).
-  needsFullBundle: (args) => args.systemdCgroup || needsImport(args.image, args.store ?? DEFAULT_STORE) || needsPull(args.image, args.store ?? DEFAULT_STORE),
+  needsFullBundle: (args) => args.systemdCgroup || needsImport(args.image, args.store ?? defaultStoreDir()) || needsPull(args.image, args.store ?? defaultStoreDir()),
   async handler(args) {
     if (args.keepUpper && !args.image) throw new UsageError('--keep-upper needs --image (a bundle\'s rootfs is a directory of its own, with no upper layer)', 'create');
-    if (args.debug && args.image) debugImageMatch(args.image, args.store ?? DEFAULT_STORE);
+    if (args.debug && args.image) debugImageMatch(args.image, args.store ?? defaultStoreDir());
     // A registry reference the store lacks is pulled here, with progress on stderr (runContainer would pull it silently).
-    if (needsPull(args.image, args.store ?? DEFAULT_STORE)) await (await import('../pull.js')).pullForRun(args.image!, args.store ?? DEFAULT_STORE, args.debug);
+    if (needsPull(args.image, args.store ?? defaultStoreDir())) await (await import('../pull.js')).pullForRun(args.image!, args.store ?? defaultStoreDir(), args.debug);
     const { createContainer } = await import('../../container/create.js');
     const created = await createContainer({
       id: args.id, root: args.root, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring, ...(args.systemdCgroup ? { systemdCgroup: true } : {}),

@@ -2,10 +2,10 @@
 // printing only; the work is in src/image/.
 import type { CommandModule, OptionSpec } from '../command.js';
 import { UsageError } from '../parse-args.js';
-import { DEFAULT_STORE } from '../../image/layer-store.js';
+import { defaultStoreDir } from '../../state/user-dirs.js';
 
 const store: Record<string, OptionSpec> = {
-  store: { type: 'string', path: true, default: DEFAULT_STORE, describe: 'image and layer store directory' },
+  store: { type: 'string', path: true, defaultOf: defaultStoreDir, describe: 'image and layer store directory (default: /var/lib/tsrun as root, ~/.local/share/tsrun for another user)' },
 };
 
 interface StoreArgs { store: string }
