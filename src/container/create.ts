@@ -13,7 +13,7 @@ import * as shim from '../native/shim.js';
 import { handOverConsole, startProcess, type ContainerProcess } from '../process/parent.js';
 import { callerTerminalSize } from '../process/terminal.js';
 import { noTrace, type TraceSink } from '../process/trace.js';
-import { cgroupDriver, detectCgroupHost, type CgroupDriver, type CgroupHandle, type CgroupHost, type CgroupPlan } from '../cgroups/index.js';
+import { cgroupDriver, detectCgroupHost, hostDelegation, planRootlessCgroup, type CgroupDriver, type CgroupHandle, type CgroupHost, type CgroupPlan } from '../cgroups/index.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import type { CallerMounts } from '../rootfs/caller-mounts.js';
 import { readProcStat, thisProcess } from '../state/status.js';
@@ -124,8 +124,12 @@ function planContainerCgroup(driver: CgroupDriver, spec: Spec, id: string, warn:
     warn('no cgroup v2 hierarchy is mounted: the container gets no cgroup');
     return undefined;
   }
-  const plan = driver.plan(spec, id, host);
-  for (const w of plan.warnings) warn(w);
+  // Not root: only a delegated subtree, or no cgroup at all when no limit is asked (cgroups/rootless.ts).
+  const euid = process.geteuid?.() ?? 0;
+  const plan = euid !== 0 && driver.name === 'cgroupfs'
+    ? planRootlessCgroup(spec, id, host, hostDelegation(host.mountPoint, euid), euid, warn)
+    : driver.plan(spec, id, host);
+  for (const w of plan?.warnings ?? []) warn(w);
   return plan;
 }
 

@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import type { Linux, NamespaceType, Spec } from '../oci/types.js';
 import { CLONE } from '../native/constants.js';
 import type { IdMapPlan, NamespacePlan, Step } from '../plan/types.js';
+import type { IdMapping } from '../oci/types.js';
 
 export const NAMESPACE_FLAGS: Record<NamespaceType, number> = {
   pid: CLONE.NEWPID,
@@ -73,7 +74,7 @@ function timeNamespaceSteps(spec: Spec, index: number): Step[] {
   ];
 }
 
-export function planNamespaces(spec: Spec, opts: { runningAsRoot: boolean }): NamespaceSetup {
+export function planNamespaces(spec: Spec, opts: { runningAsRoot: boolean; caller?: { uid: number; gid: number } }): NamespaceSetup {
   const list = spec.linux?.namespaces ?? [];
   const namespaces: NamespacePlan[] = list.map((ns) => (ns.path
     ? { type: ns.type, flag: NAMESPACE_FLAGS[ns.type], action: 'join' as const, path: ns.path }
@@ -97,8 +98,21 @@ export function planNamespaces(spec: Spec, opts: { runningAsRoot: boolean }): Na
   const gid = spec.linux?.gidMappings ?? [];
   if (uid.length === 0) throw new ConfigError('linux.uidMappings', 'a new user namespace needs at least one uid mapping');
   if (gid.length === 0) throw new ConfigError('linux.gidMappings', 'a new user namespace needs at least one gid mapping');
-  // Only a privileged writer may map several gids; an unprivileged one must deny setgroups first.
-  return { namespaces, cloneFlags, idMaps: { uid, gid, setgroups: opts.runningAsRoot ? 'allow' : 'deny' }, firstStage, early };
+  const writer = idMapWriter(uid, gid, opts);
+  // Only a privileged writer may map several gids; tsrun writing the user's own gid must deny
+  // setgroups first (newgidmap is privileged: setgroups stays allowed, as the container may need it).
+  return { namespaces, cloneFlags, idMaps: { uid, gid, setgroups: writer === 'own-id' ? 'deny' : 'allow', writer }, firstStage, early };
+}
+
+/**
+ * Root writes any map. A user may write one line mapping its own uid (gid) alone; anything else —
+ * several ids, another host id — goes through newuidmap/newgidmap, which check /etc/subuid.
+ */
+export function idMapWriter(uid: IdMapping[], gid: IdMapping[], opts: { runningAsRoot: boolean; caller?: { uid: number; gid: number } }): IdMapPlan['writer'] {
+  if (opts.runningAsRoot) return 'privileged';
+  const caller = opts.caller ?? { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 };
+  const own = (maps: IdMapping[], id: number): boolean => maps.length === 1 && maps[0]!.size === 1 && maps[0]!.hostID === id;
+  return own(uid, caller.uid) && own(gid, caller.gid) ? 'own-id' : 'helper';
 }
 
 /** The text written to /proc/PID/uid_map or gid_map: one "inside outside count" line a mapping. */

@@ -9,6 +9,7 @@ import { errnoName, errnoText } from '../native/errno.js';
 import { REPORT } from '../native/ops.js';
 import * as shim from '../native/shim.js';
 import { idMapText } from '../namespaces/plan.js';
+import { writeMapsWithHelpers } from '../namespaces/subordinate-ids.js';
 import { describeStep, namespaceManPage, skipReason, stepGroup, stepSyscall } from '../plan/describe.js';
 import { NAMESPACE_FLAGS, NAMESPACE_ISOLATES } from '../namespaces/plan.js';
 import type { NamespaceType } from '../oci/types.js';
@@ -54,6 +55,11 @@ function parentEvent(trace: TraceSink, title: string, why: string, syscall: stri
 function writeIdMaps(pid: number, plan: Plan, trace: TraceSink): void {
   const maps = plan.idMaps;
   if (!maps) return;
+  if (maps.writer === 'helper') {
+    const args = (m: typeof maps.uid): string => idMapText(m).trim().replace(/\n/g, ' ');
+    parentEvent(trace, `newuidmap ${pid} ${args(maps.uid)}; newgidmap ${pid} ${args(maps.gid)}`, 'not root: ids beyond the user\'s own are mapped by the setuid helpers, within its /etc/subuid and /etc/subgid ranges', 'user_namespaces', () => writeMapsWithHelpers(pid, maps));
+    return;
+  }
   const files: [string, string, string][] = [
     ['uid_map', idMapText(maps.uid), 'uid N inside the user namespace is uid M outside'],
     ['setgroups', maps.setgroups, 'an unprivileged writer must deny setgroups before writing gid_map'],

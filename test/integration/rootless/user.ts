@@ -3,7 +3,7 @@
 // owns; tsrun then runs as that user through setpriv (real and effective ids, its own groups, a
 // clean environment: nothing of root's carries over). userdel -r removes it all again.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chownSync } from 'node:fs';
+import { closeSync, cpSync, openSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chownSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Spec } from '../../../src/oci/types.js';
@@ -92,15 +92,27 @@ export async function userBundle(user: RootlessUser, name: string, mutate?: (spe
  * reset environment) with XDG_RUNTIME_DIR set to its runtime dir unless env overrides it (a value of
  * '' leaves it unset).
  */
-export async function asUser(user: RootlessUser, args: readonly string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; input?: string } = {}): Promise<UserRunResult> {
+export async function asUser(user: RootlessUser, args: readonly string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; input?: string; detached?: boolean } = {}): Promise<UserRunResult> {
   const env = { XDG_RUNTIME_DIR: user.runtimeDir, ...opts.env };
   const assignments = Object.entries(env).filter(([, v]) => v !== '').map(([k, v]) => `${k}=${v}`);
+  // A detached container (create, run -d) keeps tsrun's stdout and stderr: files, not pipes, or the
+  // result would wait for the container's end.
+  const out = join(user.work, `.out-${process.pid}-${++calls}`);
+  // (Raw fds: execa's { file } option pipes through a stream that the container would keep open.)
+  const fds = opts.detached ? [openSync(`${out}.1`, 'w'), openSync(`${out}.2`, 'w')] : [];
+  const stdio = (opts.detached ? { stdout: fds[0]!, stderr: fds[1]! } : {}) as Record<string, never>;
   const r = await execa('setpriv', [
     `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--reset-env',
     'env', ...assignments, LAUNCHER, ...args,
-  ], { cwd: opts.cwd ?? user.work, reject: false, timeout: opts.timeoutMs ?? 20_000, input: opts.input ?? '', stripFinalNewline: false });
+  ], { cwd: opts.cwd ?? user.work, reject: false, timeout: opts.timeoutMs ?? 20_000, input: opts.input ?? '', stripFinalNewline: false, ...stdio });
+  for (const fd of fds) closeSync(fd);
+  if (opts.detached) {
+    const text = (n: number): string => { const f = `${out}.${n}`; const t = readFileSync(f, 'utf8'); rmSync(f); return t; };
+    return { stdout: text(1), stderr: text(2), exitCode: r.exitCode ?? -1 };
+  }
   return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1 };
 }
+let calls = 0;
 
 /** Processes of the user still alive (pgrep -u). */
 export function userProcesses(user: RootlessUser): string[] {

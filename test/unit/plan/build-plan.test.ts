@@ -45,7 +45,7 @@ describe('buildPlan: namespaces', () => {
       s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
       s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
     }), ctx);
-    expect(plan.idMaps).toEqual({ uid: [{ containerID: 0, hostID: 100000, size: 65536 }], gid: [{ containerID: 0, hostID: 100000, size: 65536 }], setgroups: 'allow' });
+    expect(plan.idMaps).toEqual({ uid: [{ containerID: 0, hostID: 100000, size: 65536 }], gid: [{ containerID: 0, hostID: 100000, size: 65536 }], setgroups: 'allow', writer: 'privileged' });
     expect(plan.steps.some((s) => s.op === 'setgroups')).toBe(true);
     // No mknod in a user namespace: devices are bind mounts of the host's nodes.
     expect(plan.steps.some((s) => s.op === 'mknod')).toBe(false);
