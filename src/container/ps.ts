@@ -1,8 +1,9 @@
 // `tsrun ps`: the processes of a container, from its cgroup (host pids); a rootless container
 // without a cgroup of its own (cgroups/rootless.ts) from its PID namespace, or its init's descendants.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { StateStore, type ContainerRecord } from '../state/store.js';
+import type { ContainerRecord } from '../state/store.js';
 import { initAlive } from '../state/status.js';
+import { withContainer } from '../state/with-container.js';
 import { containerCgroup } from './pause.js';
 
 export interface ContainerProcessInfo {
@@ -41,9 +42,9 @@ function pidsWithoutCgroup(record: ContainerRecord): number[] {
   return [...found];
 }
 
-export function containerProcesses(root: string, id: string): ContainerProcessInfo[] {
-  const store = new StateStore(root);
-  const record = store.read(id);
-  const pids = record.cgroupDir ? containerCgroup(record).pids() : pidsWithoutCgroup(record);
-  return pids.sort((a, b) => a - b).map((pid) => ({ pid, cmd: cmdline(pid) }));
+export function containerProcesses(root: string, id: string): Promise<ContainerProcessInfo[]> {
+  return withContainer(root, id, 'ps', ({ record }) => {
+    const pids = record.cgroupDir ? containerCgroup(record).pids() : pidsWithoutCgroup(record);
+    return pids.sort((a, b) => a - b).map((pid) => ({ pid, cmd: cmdline(pid) }));
+  });
 }

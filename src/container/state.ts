@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import type { State } from '../oci/types.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import { containerStatus, type Status } from '../state/status.js';
+import { withContainer } from '../state/with-container.js';
 
 export interface ContainerState extends Omit<State, 'status'> {
   status: Status;
@@ -43,9 +44,8 @@ export function stateOf(store: StateStore, record: ContainerRecord): ContainerSt
   };
 }
 
-export function containerState(root: string, id: string): ContainerState {
-  const store = new StateStore(root);
-  return stateOf(store, store.read(id));
+export function containerState(root: string, id: string): Promise<ContainerState> {
+  return withContainer(root, id, 'state', ({ store, record }) => stateOf(store, record));
 }
 
 export function listContainers(root: string): ContainerState[] {

@@ -1,33 +1,11 @@
 // linux.namespaces → clone flags (create) and setns joins (by path), plus the id maps the parent
-// writes for a new user namespace. Pure.
+// writes for a new user namespace and the steps that make the child its root. Pure.
 import { ConfigError } from '../errors.js';
-import type { Linux, NamespaceType, Spec } from '../oci/types.js';
-import { CLONE } from '../native/constants.js';
-import type { IdMapPlan, NamespacePlan, Step } from '../plan/types.js';
+import type { Linux, Spec } from '../oci/types.js';
+import { CLONE } from '../abi/linux.js';
+import { NAMESPACE_FLAGS } from '../abi/namespaces.js';
+import type { IdMapPlan, NamespacePlan, Step } from '../abi/steps.js';
 import type { IdMapping } from '../oci/types.js';
-
-export const NAMESPACE_FLAGS: Record<NamespaceType, number> = {
-  pid: CLONE.NEWPID,
-  network: CLONE.NEWNET,
-  mount: CLONE.NEWNS,
-  ipc: CLONE.NEWIPC,
-  uts: CLONE.NEWUTS,
-  user: CLONE.NEWUSER,
-  cgroup: CLONE.NEWCGROUP,
-  time: CLONE.NEWTIME,
-};
-
-/** What each namespace isolates, for `explain` and --trace. */
-export const NAMESPACE_ISOLATES: Record<NamespaceType, string> = {
-  pid: 'process ids: the container sees its own PID 1 and none of the host processes',
-  network: 'network devices, addresses, routes, ports: only a fresh loopback',
-  mount: 'the mount table: mounts made inside never appear on the host',
-  ipc: 'System V IPC and POSIX message queues',
-  uts: 'hostname and NIS domain name',
-  user: 'uids, gids and capabilities: root inside maps to an ordinary id outside',
-  cgroup: 'the view of /proc/self/cgroup and cgroupfs: the container cgroup looks like the root',
-  time: 'the offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME (uptime, timers): a container can keep its clocks across a move',
-};
 
 export interface NamespaceSetup {
   namespaces: NamespacePlan[];
@@ -115,7 +93,15 @@ export function idMapWriter(uid: IdMapping[], gid: IdMapping[], opts: { runningA
   return own(uid, caller.uid) && own(gid, caller.gid) ? 'own-id' : 'helper';
 }
 
-/** The text written to /proc/PID/uid_map or gid_map: one "inside outside count" line a mapping. */
-export function idMapText(maps: { containerID: number; hostID: number; size: number }[]): string {
-  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+/**
+ * After clone(CLONE_NEWUSER) the child still has the host's ids, which mean nothing inside the new
+ * namespace until the parent writes the maps; then it takes uid/gid 0 of the namespace, whose
+ * capabilities make the rest of the set-up possible. No steps without a new user namespace.
+ */
+export function becomeNamespaceRootSteps(setup: NamespaceSetup): Step[] {
+  if (!setup.idMaps) return [];
+  return [
+    { op: 'setresgid', gid: 0, field: 'linux.gidMappings', why: 'become gid 0 of the new user namespace (mapped by the parent)' },
+    { op: 'setresuid', uid: 0, field: 'linux.uidMappings', why: 'become uid 0 of the new user namespace: full capabilities inside it, none outside' },
+  ];
 }

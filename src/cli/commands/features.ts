@@ -3,7 +3,7 @@
 import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
 import { OCI_VERSION } from '../../version.js';
-import { CAPABILITY_NAMES } from '../../oci/capabilities.js';
+import { CAPABILITY_NAMES } from '../../abi/capabilities.js';
 import { SECCOMP_ACTIONS, SECCOMP_OPERATORS } from '../../seccomp/profile.js';
 import { ARCHES } from '../../seccomp/syscalls.js';
 import { FILTER_FLAGS } from '../../seccomp/constants.js';

@@ -1,7 +1,7 @@
 // tsrun run [--bundle DIR | --image IMG [--keep-upper]] [--trace] [--dry-run] [ID | BUNDLE]
 import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
-import { needsImport, needsPull } from '../../image/image-arg.js';
+import { needsImport, needsPull } from '../../image/index.js';
 import { defaultStoreDir } from '../../state/user-dirs.js';
 import { debugImageMatch } from '../image-debug.js';
 import { resolveBundleAndId } from '../bundle-arg.js';
