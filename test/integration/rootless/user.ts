@@ -92,7 +92,7 @@ export async function userBundle(user: RootlessUser, name: string, mutate?: (spe
  * reset environment) with XDG_RUNTIME_DIR set to its runtime dir unless env overrides it (a value of
  * '' leaves it unset).
  */
-export async function asUser(user: RootlessUser, args: readonly string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; input?: string; detached?: boolean } = {}): Promise<UserRunResult> {
+export async function asUser(user: RootlessUser, args: readonly string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; input?: string; detached?: boolean; cgroup?: string } = {}): Promise<UserRunResult> {
   const env = { XDG_RUNTIME_DIR: user.runtimeDir, ...opts.env };
   const assignments = Object.entries(env).filter(([, v]) => v !== '').map(([k, v]) => `${k}=${v}`);
   // A detached container (create, run -d) keeps tsrun's stdout and stderr: files, not pipes, or the
@@ -101,10 +101,15 @@ export async function asUser(user: RootlessUser, args: readonly string[], opts: 
   // (Raw fds: execa's { file } option pipes through a stream that the container would keep open.)
   const fds = opts.detached ? [openSync(`${out}.1`, 'w'), openSync(`${out}.2`, 'w')] : [];
   const stdio = (opts.detached ? { stdout: fds[0]!, stderr: fds[1]! } : {}) as Record<string, never>;
-  const r = await execa('setpriv', [
+  const command = ['setpriv',
     `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--reset-env',
     'env', ...assignments, LAUNCHER, ...args,
-  ], { cwd: opts.cwd ?? user.work, reject: false, timeout: opts.timeoutMs ?? 20_000, input: opts.input ?? '', stripFinalNewline: false, ...stdio });
+  ];
+  // In a cgroup (a delegated one): the shell moves itself there as root, then becomes the user.
+  const [file, argv] = opts.cgroup
+    ? ['sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', opts.cgroup, ...command]]
+    : [command[0]!, command.slice(1)];
+  const r = await execa(file, argv, { cwd: opts.cwd ?? user.work, reject: false, timeout: opts.timeoutMs ?? 20_000, input: opts.input ?? '', stripFinalNewline: false, ...stdio });
   for (const fd of fds) closeSync(fd);
   if (opts.detached) {
     const text = (n: number): string => { const f = `${out}.${n}`; const t = readFileSync(f, 'utf8'); rmSync(f); return t; };
