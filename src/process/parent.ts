@@ -13,6 +13,7 @@ import { describeStep, namespaceManPage, skipReason, stepGroup, stepSyscall } fr
 import { NAMESPACE_FLAGS, NAMESPACE_ISOLATES, idMapText, type NamespaceType } from '../abi/namespaces.js';
 import type { Plan, Step } from '../abi/steps.js';
 import { writeMapsWithHelpers } from '../namespaces/subordinate-ids.js';
+import { userNamespaceHint } from '../namespaces/userns-errors.js';
 import type { TraceSink } from './trace.js';
 
 export interface StartOptions {
@@ -78,9 +79,12 @@ function writeIdMaps(pid: number, plan: Plan, trace: TraceSink): void {
 }
 
 /** Turns a failure report into the error a person reads: what, which step, which field, errno. */
-export function stepError(plan: Plan, stepIndex: number, err: number, syscall: string): TsrunError {
+export function stepError(plan: Plan, stepIndex: number, err: number, syscall: string, euid = process.geteuid?.() ?? 0): TsrunError {
   const errno = errnoName(err);
   const text = errnoText(err);
+  // The clone of the container process in a new user namespace: a user may be refused it by the host.
+  const userns = stepIndex === -1 && (plan.cloneFlags & NAMESPACE_FLAGS.user) !== 0 && (syscall === 'clone' || syscall === 'clone3') ? userNamespaceHint(errno, euid) : undefined;
+  if (userns) return new TsrunError(`creating the container process failed: ${text} from ${syscall}: ${userns}`, { syscall, errno, step: stepIndex, field: 'linux.namespaces' });
   if (stepIndex <= -2) {
     const join = plan.namespaces.filter((n) => n.action === 'join')[-2 - stepIndex];
     const field = 'linux.namespaces';
