@@ -25,3 +25,9 @@ bench-lazy: build samples
 .PHONY: bench-pull
 bench-pull: deb-deps build
 	$(if $(RUNS),BENCH_RUNS=$(RUNS) )bench/image-pull.sh
+
+# `make bench-rootless`: `run` of /bin/true from one `spec --rootless` bundle: tsrun as root, tsrun as a
+# throwaway normal user, runc rootless as that user, in one hyperfine run (RUNS=N, default 30).
+.PHONY: bench-rootless
+bench-rootless: deb-deps build samples
+	$(if $(RUNS),RUNS=$(RUNS) )bench/rootless-bench.sh
