@@ -71,3 +71,21 @@ export function writeMapsWithHelpers(pid: number, maps: { uid: IdMapping[]; gid:
     }
   }
 }
+
+/**
+ * The maps of a user's container made from an image: its own id as 0 and, when /etc/subuid and
+ * /etc/subgid grant it a range, ids 1… from that range (at most 65535 of them), so that an image's
+ * USER (app, 1000…) exists inside. Without a range, only 0 exists.
+ */
+export function rootlessImageMaps(): { uid: IdMapping[]; gid: IdMapping[] } {
+  const name = userInfo().username;
+  const ids = { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 };
+  const maps = (kind: 'uid' | 'gid'): IdMapping[] => {
+    let text = '';
+    try { text = readFileSync(kind === 'uid' ? '/etc/subuid' : '/etc/subgid', 'utf8'); } catch { /* none */ }
+    const range = subordinateRanges(text, { name, id: ids.uid })[0];
+    const own: IdMapping = { containerID: 0, hostID: ids[kind], size: 1 };
+    return range ? [own, { containerID: 1, hostID: range.first, size: Math.min(range.count, 65535) }] : [own];
+  };
+  return { uid: maps('uid'), gid: maps('gid') };
+}

@@ -66,7 +66,11 @@ function removeTree(path: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return void unlinkSync(path);
-    throw err;
+    // overlayfs leaves its workdir's work/ at mode 0: root reads it anyway, its owner (a rootless
+    // container's) must make it readable first.
+    if ((err as NodeJS.ErrnoException).code !== 'EACCES' || statSync(path).uid !== process.geteuid?.()) throw err;
+    chmodSync(path, 0o700);
+    entries = readdirSync(path, { withFileTypes: true });
   }
   for (const e of entries) {
     const child = join(path, e.name);
