@@ -4,7 +4,7 @@
 //
 // Decided when a command runs, never when the module loads: the CLI's V8 startup snapshot is built
 // as root, and a value computed then would be root's for every user.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 
@@ -13,6 +13,8 @@ export const ROOT_STORE_DIR = '/var/lib/tsrun';
 
 export interface UserFacts {
   euid: number;
+  /** True when this process's user namespace is the host's (uid_map "0 0 4294967295"). */
+  initialUserNamespace(): boolean;
   env: NodeJS.ProcessEnv;
   /** The home directory of euid in the password database. */
   passwdHome(): string;
@@ -22,10 +24,31 @@ export interface UserFacts {
 
 export const processUser = (): UserFacts => ({
   euid: process.geteuid?.() ?? 0,
+  initialUserNamespace: () => isInitialUserNamespace(),
   env: process.env,
   passwdHome: () => userInfo().homedir,
   ownerOf: (path) => { try { return statSync(path).uid; } catch { return undefined; } },
 });
+
+/** This process is in the host's user namespace: its uid_map maps every id to itself. */
+export function isInitialUserNamespace(): boolean {
+  try {
+    return readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ') === '0 0 4294967295';
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The host's root: uid 0 in the host's user namespace. Uid 0 in another one (podman runs its
+ * runtime as root of the user's rootless namespace; a container) is a user for tsrun's places and
+ * cgroups, as runc decides: it honours $XDG_RUNTIME_DIR there unless $USER is root.
+ */
+export function isHostRoot(facts: UserFacts = processUser()): boolean {
+  if (facts.euid !== 0) return false;
+  if (facts.initialUserNamespace()) return true;
+  return !facts.env.XDG_RUNTIME_DIR || facts.env.USER === 'root';
+}
 
 /**
  * The user's home: $HOME when it is the user's own; otherwise (setpriv, sudo -u and su keep the
@@ -33,6 +56,7 @@ export const processUser = (): UserFacts => ({
  */
 function homeOf(facts: UserFacts): string {
   const home = facts.env.HOME;
+  // (Uid 0 of a user's namespace owns the user's home: its uid maps to 0 there.)
   if (home && isAbsolute(home) && facts.ownerOf(home) === facts.euid) return home;
   return facts.passwdHome();
 }
@@ -49,7 +73,7 @@ function dataHome(facts: UserFacts): string {
  * ~/.local/share/tsrun/state, which the user owns however it logged in.
  */
 export function defaultStateRoot(facts: UserFacts = processUser()): string {
-  if (facts.euid === 0) return ROOT_STATE_DIR;
+  if (isHostRoot(facts)) return ROOT_STATE_DIR;
   const runtime = facts.env.XDG_RUNTIME_DIR;
   if (runtime && isAbsolute(runtime)) return join(runtime, 'tsrun');
   return join(dataHome(facts), 'tsrun/state');
@@ -57,5 +81,5 @@ export function defaultStateRoot(facts: UserFacts = processUser()): string {
 
 /** The default image store: /var/lib/tsrun for root, ~/.local/share/tsrun (or $XDG_DATA_HOME/tsrun) otherwise. */
 export function defaultStoreDir(facts: UserFacts = processUser()): string {
-  return facts.euid === 0 ? ROOT_STORE_DIR : join(dataHome(facts), 'tsrun');
+  return isHostRoot(facts) ? ROOT_STORE_DIR : join(dataHome(facts), 'tsrun');
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defaultStateRoot, defaultStoreDir, type UserFacts } from '../../../src/state/user-dirs.js';
 
-const facts = (euid: number, env: NodeJS.ProcessEnv, owners: Record<string, number> = {}): UserFacts => ({
-  euid, env, passwdHome: () => '/home/u', ownerOf: (p) => owners[p],
+const facts = (euid: number, env: NodeJS.ProcessEnv, owners: Record<string, number> = {}, initial = true): UserFacts => ({
+  euid, env, passwdHome: () => '/home/u', ownerOf: (p) => owners[p], initialUserNamespace: () => initial,
 });
 
 describe('per-user state root and store', () => {
@@ -24,5 +24,12 @@ describe('per-user state root and store', () => {
     const f = facts(1000, { XDG_DATA_HOME: '/data', XDG_RUNTIME_DIR: 'relative' });
     expect(defaultStateRoot(f)).toBe('/data/tsrun/state');
     expect(defaultStoreDir(f)).toBe('/data/tsrun');
+  });
+  it('uid 0 of a user namespace with $XDG_RUNTIME_DIR (podman\'s rootless runtime) is a user, as runc decides', () => {
+    const f = facts(0, { XDG_RUNTIME_DIR: '/run/user/1000', HOME: '/home/u', USER: 'u' }, { '/home/u': 0 }, false);
+    expect(defaultStateRoot(f)).toBe('/run/user/1000/tsrun');
+    expect(defaultStoreDir(f)).toBe('/home/u/.local/share/tsrun');
+    expect(defaultStateRoot(facts(0, { USER: 'u' }, {}, false))).toBe('/run/tsrun');
+    expect(defaultStateRoot(facts(0, { XDG_RUNTIME_DIR: '/run/user/0', USER: 'root' }, {}, false))).toBe('/run/tsrun');
   });
 });
