@@ -1,6 +1,6 @@
 // Where a normal user's state and images go, and what it is told when it cannot write there: one
 // line naming the path and the fix, never a Node stack trace.
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asUser, userBundle, cannotRunRootless, createRootlessUser, removeRootlessUser, type RootlessUser } from './user.js';
@@ -10,7 +10,8 @@ const skip = cannotRunRootless();
 describe.skipIf(skip !== undefined)(`rootless: state root and store per user${skip ? ` [skipped: ${skip}]` : ''}`, () => {
   let user: RootlessUser;
   beforeAll(() => { user = createRootlessUser(); });
-  afterAll(() => { if (user) removeRootlessUser(user); });
+  const after: (() => void)[] = [];
+  afterAll(() => { for (const f of after) f(); if (user) removeRootlessUser(user); });
 
   const noStack = (stderr: string): void => {
     expect(stderr).not.toMatch(/\n\s+at /);
@@ -38,19 +39,21 @@ describe.skipIf(skip !== undefined)(`rootless: state root and store per user${sk
   });
 
   it('a state root the user cannot write: one line naming the path and the fix, nothing made', async () => {
-    mkdirSync('/tmp/tsrun-rl-rootonly', { recursive: true, mode: 0o755 });
+    const rootOnly = mkdtempSync('/tmp/tsrun-rl-rootonly-');
+    chmodSync(rootOnly, 0o755);
+    after.push(() => rmSync(rootOnly, { recursive: true, force: true }));
     const bundle = await userBundle(user, 'b-noroot');
-    for (const args of [['--root', '/tmp/tsrun-rl-rootonly/s', 'create', '--bundle', bundle, 'c1'], ['--root', '/run/tsrun', 'delete', 'c1']]) {
+    for (const args of [['--root', `${rootOnly}/s`, 'create', '--bundle', bundle, 'c1'], ['--root', '/run/tsrun', 'delete', 'c1']]) {
       const r = await asUser(user, args);
       expect(r.exitCode).not.toBe(0);
       noStack(r.stderr);
       if (args[1] !== '/run/tsrun') {
-        expect(r.stderr).toMatch(/\/tmp\/tsrun-rl-rootonly\/s/);
+        expect(r.stderr).toContain(`${rootOnly}/s`);
         expect(r.stderr).toMatch(/EACCES/);
         expect(r.stderr).toMatch(/--root/);
       }
     }
-    expect(existsSync('/tmp/tsrun-rl-rootonly/s')).toBe(false);
+    expect(existsSync(`${rootOnly}/s`)).toBe(false);
   });
 
   it('an image store the user cannot write: one line naming the path and --store', async () => {
