@@ -31,3 +31,9 @@ bench-pull: deb-deps build
 .PHONY: bench-rootless
 bench-rootless: deb-deps build samples
 	$(if $(RUNS),RUNS=$(RUNS) )bench/rootless-bench.sh
+
+# `make bench-api`: the library in-process (run() of /bin/true, 50 at once, start + Wait.forLog + stop)
+# against crun and the CLI, in one run (RUNS=N, default 50; PARALLEL=N, default 50). bench/api-bench.mjs.
+.PHONY: bench-api
+bench-api: deb-deps build samples
+	$(if $(RUNS),RUNS=$(RUNS) )$(if $(PARALLEL),PARALLEL=$(PARALLEL) )node bench/api-bench.mjs

@@ -863,6 +863,12 @@ static int run_step(const struct step *s, int index) {
      * here; dup2 clears close-on-exec on fd 0 only. */
     if (dup2((int)s->ints[0], 0) < 0) FAIL("dup2");
     return 0;
+  case TSRUN_OP_DUP_FD:
+    /* A pipe of the library's caller becomes stdin, stdout or stderr; dup2 clears close-on-exec on
+     * the target only, so the original (marked close-on-exec at the start) ends at the exec. */
+    if (s->n_int < 2 || s->ints[1] > 2) { errno = EINVAL; FAIL("plan"); }
+    if (dup2((int)s->ints[0], (int)s->ints[1]) < 0) FAIL("dup2");
+    return 0;
   case TSRUN_OP_WAIT_READ: return step_wait_read(s, index);
   case TSRUN_OP_SECCOMP: return step_seccomp(s);
   case TSRUN_OP_UNSHARE:
@@ -1067,9 +1073,12 @@ static int parse_fd(const char *s) {
  * hand. `run`: this process was cloned in the container's new namespaces and cgroup and runs the
  * plan; `spawn`: it is the first stage of a two-stage spawn (stage1_main).
  */
+void tsrun_init_mode(int argc, char **argv); /* init-modes.c: `init` (a container's PID 1) and `reap` */
+
 int main(int argc, char **argv) {
   /* execve made this process dumpable again; nothing in a container may open its exe (see child_main). */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  tsrun_init_mode(argc, argv);
   int sync_fd = argc == 5 ? parse_fd(argv[1]) : -1;
   int plan_fd = argc == 5 ? parse_fd(argv[2]) : -1;
   int two_stage = argc == 5 && strcmp(argv[3], "spawn") == 0;
@@ -1538,6 +1547,10 @@ int tsrun_tty_restore(int fd, const uint8_t *saved, int saved_len) {
 }
 
 int tsrun_mkfifo(const char *path, int mode) { return mkfifo(path, (mode_t)mode) < 0 ? -errno : 0; }
+
+/* A close-on-exec pipe: the library gives its containers pipes it reads (Node has no pipe(2) of its own
+ * outside child_process); the container's end reaches it only through a DUP_FD step. */
+int tsrun_pipe(int *fds) { return pipe2(fds, O_CLOEXEC) < 0 ? -errno : 0; }
 
 /* A pidfd lets tsrun wait for a process that is not its child (after `create` exited) without polling. */
 int tsrun_pidfd_open(int pid) {

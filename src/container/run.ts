@@ -12,6 +12,7 @@ import { createContainer } from './create.js';
 import { removeContainer } from './delete.js';
 import { startCreated } from './start.js';
 import type { ImageRunOptions } from './image-bundle.js';
+import type { Spec } from '../oci/types.js';
 import { quietWarn } from './diagnostics.js';
 import { defaultStateRoot } from '../state/user-dirs.js';
 
@@ -36,6 +37,8 @@ export interface RunOptions {
   cgroupHost?: () => CgroupHost;
   /** runc's --systemd-cgroup: systemd makes the cgroup, a transient scope. */
   systemdCgroup?: boolean;
+  /** A pure change of the loaded config (--init). */
+  adjustSpec?: (spec: Spec) => Spec;
 }
 
 export interface RunResult {
@@ -73,6 +76,7 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
     warn,
     ...(opts.cgroupHost ? { cgroupHost: opts.cgroupHost } : {}),
     ...(opts.systemdCgroup ? { systemdCgroup: true } : {}),
+    ...(opts.adjustSpec ? { adjustSpec: opts.adjustSpec } : {}),
     });
   } catch (err) {
     signals?.stop();

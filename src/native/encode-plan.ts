@@ -66,6 +66,7 @@ function operands(s: Step): Pick<WireStep, 'ints' | 'strs' | 'words'> {
     case 'newKeyring': return { ints: [], strs: [s.name] };
     case 'checkExec': return { ints: [s.args.length, s.env.length], strs: [...s.args, ...s.env] };
     case 'stdinFrom': return { ints: [s.fd], strs: [] };
+    case 'dupFd': return { ints: [s.fd, s.target], strs: [] };
     case 'setns': return { ints: [s.nstype], strs: [s.path] };
     case 'unshare': return { ints: [s.flags], strs: [] };
     // One int per struct sock_filter: its 8 bytes read as a little-endian u64 (code | jt<<16 | jf<<24 | k<<32).

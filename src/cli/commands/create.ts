@@ -9,7 +9,7 @@ import { UsageError } from '../parse-args.js';
 
 interface CreateArgs {
   id: string; bundle: string; image?: string; store?: string; keepUpper: boolean;
-  pidFile?: string; consoleSocket?: string; noPivot: boolean; noNewKeyring: boolean; trace: boolean;
+  pidFile?: string; consoleSocket?: string; noPivot: boolean; noNewKeyring: boolean; trace: boolean; init: boolean;
 }
 
 const command: CommandModule<CreateArgs> = {
@@ -26,6 +26,7 @@ const command: CommandModule<CreateArgs> = {
     'no-pivot': { type: 'boolean', default: false, describe: 'move the rootfs onto / and chroot instead of pivot_root (for roots pivot_root refuses)' },
     'no-new-keyring': { type: 'boolean', default: false, describe: 'keep the caller\'s session keyring instead of a new one for the container' },
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
+    init: { type: 'boolean', default: false, describe: 'run tsrun-init as PID 1 in front of the program (mounted read-only at /dev/init): forwards signals, reaps zombies, exits with the program\'s status' },
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
   // pull code, which the startup snapshot leaves out. So does the systemd cgroup driver (a D-Bus client).
@@ -42,6 +43,7 @@ const command: CommandModule<CreateArgs> = {
       ...(args.pidFile ? { pidFile: args.pidFile } : {}),
       ...(args.consoleSocket ? { consoleSocket: args.consoleSocket } : {}),
       ...(args.trace ? { trace: traceReporter(args.logFormat) } : {}),
+      ...(args.init ? { adjustSpec: (await import('../../api/init.js')).withDefaultInit } : {}),
       warn: (m) => void writeSync(2, `tsrun: warning: ${m}\n`),
     });
     created.process.release();

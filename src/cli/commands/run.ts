@@ -24,6 +24,7 @@ interface RunArgs {
   consoleSocket?: string;
   trace: boolean;
   dryRun: boolean;
+  init: boolean;
 }
 
 const command: CommandModule<RunArgs> = {
@@ -47,6 +48,7 @@ const command: CommandModule<RunArgs> = {
     'no-new-keyring': { type: 'boolean', default: false, describe: 'keep the caller\'s session keyring' },
     'console-socket': { type: 'string', path: true, describe: 'unix socket that receives the pty master when process.terminal is true' },
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
+    init: { type: 'boolean', default: false, describe: 'run tsrun-init as PID 1 in front of the program (mounted read-only at /dev/init): forwards signals, reaps zombies, exits with the program\'s status' },
     'dry-run': { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' },
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
@@ -78,6 +80,7 @@ const command: CommandModule<RunArgs> = {
       ...(args.pidFile ? { pidFile: args.pidFile } : {}),
       ...(args.consoleSocket ? { consoleSocket: args.consoleSocket } : {}),
       ...(args.trace ? { trace: traceReporter(args.logFormat) } : {}),
+      ...(args.init ? { adjustSpec: (await import('../../api/init.js')).withDefaultInit } : {}),
       warn: (m) => void writeSync(2, `tsrun: warning: ${m}\n`),
       note: (m) => void writeSync(2, `tsrun: ${m}\n`),
     });

@@ -9,6 +9,7 @@ import type { Spec } from '../../oci/types.js';
 import { isInitialUserNamespace } from '../../state/user-dirs.js';
 import { cgroupDriver, detectCgroupHost, hostDelegation, planRootlessCgroup, type CgroupDriver, type CgroupHost, type CgroupPlan } from '../../cgroups/index.js';
 import { planBundle } from '../../plan/bundle-plan.js';
+import { withStdio } from '../../process/stdio.js';
 import type { RootfsOverlay } from '../../rootfs/image-overlay.js';
 import type { CreateContext } from './context.js';
 import { creatingRecord, makeStateDir } from './state-dir.js';
@@ -57,20 +58,21 @@ async function imageBundle(ctx: CreateContext): Promise<{ bundle: Bundle; overla
 export async function prepare(ctx: CreateContext): Promise<Prepared> {
   const { opts, store, warn } = ctx;
   // A bundle on disk is checked before anything else; an image's is made in its state dir below.
-  const early = opts.image ? undefined : loadBundle(opts.bundle ?? '.');
+  const early = opts.image ? undefined : opts.loadedBundle ?? loadBundle(opts.bundle ?? '.');
   // With --systemd-cgroup, a host without a reachable systemd is refused here, before anything is made.
   const driver = await cgroupDriver(opts.systemdCgroup);
   const image = opts.image ? await imageBundle(ctx) : undefined;
-  const bundle = image?.bundle ?? early!;
+  const loaded = image?.bundle ?? early!;
+  const bundle = opts.adjustSpec ? { ...loaded, spec: opts.adjustSpec(loaded.spec) } : loaded;
   const spec = bundle.spec;
   if (spec.process?.terminal && !opts.foreground && !opts.consoleSocket) {
     throw new TsrunError('process.terminal is true: give --console-socket to receive the pty (or set terminal to false)', { field: 'process.terminal' });
   }
   const cgroupPlan = planContainerCgroup(driver, spec, opts.id, warn, opts.cgroupHost);
-  const plan = planBundle(bundle, {
+  const plan = withStdio(planBundle(bundle, {
     foreground: opts.foreground ?? false, startGate: opts.startedByCaller ? 'caller' : { fifo: store.fifoPath(opts.id) },
     ...(cgroupPlan ? { cgroup2Mount: cgroupPlan.mountPoint } : {}), ...(image ? { imageOverlay: image.overlay } : {}),
     ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? {} : { keyring: opts.id }),
-  });
+  }), opts.stdio);
   return { bundle, spec, fromImage: image !== undefined, driver, ...(cgroupPlan ? { cgroupPlan } : {}), plan };
 }

@@ -22,6 +22,7 @@ export const FOLDER_STACK = [
   'image',      // images, layers, registries
   'check',      // `tsrun check` (container's stats-missing explains a missing controller with it)
   'container',  // one file per operation
+  'api',        // the library for test suites: sessions and their reaper, init, host capabilities
   'diagram',    // pictures of a plan and of a live container (inspect --svg)
   'cli',        // parsing and printing
   'startup',    // how tsrun starts: the snapshot, the bundles' entries, the manifest
