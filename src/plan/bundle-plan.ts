@@ -1,7 +1,7 @@
 // The plan `create` and `run` execute for a bundle on this machine: containerPlan with the facts of
 // the host read here (the caller's terminal size, where cgroup2 is mounted, whether tsrun is root).
 // `explain` prints exactly this plan.
-import { isInitialUserNamespace } from '../state/user-dirs.js';
+import { isInitialUserNamespace } from '../host/user-namespace.js';
 import type { Plan } from '../abi/steps.js';
 import type { Bundle } from '../oci/bundle.js';
 import { hostCgroup2Mount, realHost } from '../rootfs/host-view.js';

@@ -4,9 +4,12 @@
 //
 // Decided when a command runs, never when the module loads: the CLI's V8 startup snapshot is built
 // as root, and a value computed then would be root's for every user.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { isInitialUserNamespace } from '../host/user-namespace.js';
+
+export { isInitialUserNamespace };
 
 export const ROOT_STATE_DIR = '/run/tsrun';
 export const ROOT_STORE_DIR = '/var/lib/tsrun';
@@ -29,15 +32,6 @@ export const processUser = (): UserFacts => ({
   passwdHome: () => userInfo().homedir,
   ownerOf: (path) => { try { return statSync(path).uid; } catch { return undefined; } },
 });
-
-/** This process is in the host's user namespace: its uid_map maps every id to itself. */
-export function isInitialUserNamespace(): boolean {
-  try {
-    return readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ') === '0 0 4294967295';
-  } catch {
-    return true;
-  }
-}
 
 /**
  * The host's root: uid 0 in the host's user namespace. Uid 0 in another one (podman runs its
