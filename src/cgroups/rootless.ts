@@ -11,6 +11,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { isInitialUserNamespace } from '../host/user-namespace.js';
 import type { Spec } from '../oci/types.js';
 import { CONVERTERS } from './controllers/index.js';
 import { ownedRootOf, resolveCgroupPath, TSRUN_SUBTREE } from './path.js';
@@ -117,4 +118,22 @@ function delegatedControllers(root: string, host: CgroupHost): string[] {
   } catch {
     return host.controllers;
   }
+}
+
+/** Who runs tsrun, for the cgroup choice: the host's root, or anyone else (a user, root of a user's namespace). */
+export interface CgroupCaller { euid: number; initialUserNamespace: boolean }
+
+export const thisCaller = (): CgroupCaller => ({ euid: process.geteuid?.() ?? 0, initialUserNamespace: isInitialUserNamespace() });
+
+/**
+ * The cgroup `run` makes for this caller, as `create` and `explain` both decide it: the host's root
+ * plans with `rootPlan` (the cgroupfs or systemd driver); anyone else gets the rootless choice above
+ * (undefined: no cgroup of its own). `rootPlan` undefined means the cgroupfs driver.
+ */
+export function planCgroupForCaller(spec: Spec, id: string, host: CgroupHost, warn: (m: string) => void,
+  opts: { caller?: CgroupCaller; rootPlan?: (spec: Spec, id: string, host: CgroupHost) => CgroupPlan; delegation?: (mount: string, euid: number) => Delegation } = {}): CgroupPlan | undefined {
+  const caller = opts.caller ?? thisCaller();
+  const rootPlan = opts.rootPlan ?? ((s, i, h) => planCgroup(s, i, h));
+  if (caller.euid === 0 && caller.initialUserNamespace) return rootPlan(spec, id, host);
+  return planRootlessCgroup(spec, id, host, (opts.delegation ?? hostDelegation)(host.mountPoint, caller.euid), caller.euid, warn);
 }

@@ -6,8 +6,7 @@ import { TsrunError } from '../../errors.js';
 import type { Plan } from '../../abi/steps.js';
 import { loadBundle, type Bundle } from '../../oci/bundle.js';
 import type { Spec } from '../../oci/types.js';
-import { isInitialUserNamespace } from '../../state/user-dirs.js';
-import { cgroupDriver, detectCgroupHost, hostDelegation, planRootlessCgroup, type CgroupDriver, type CgroupHost, type CgroupPlan } from '../../cgroups/index.js';
+import { cgroupDriver, detectCgroupHost, planCgroupForCaller, type CgroupDriver, type CgroupHost, type CgroupPlan } from '../../cgroups/index.js';
 import { planBundle } from '../../plan/bundle-plan.js';
 import { withStdio } from '../../process/stdio.js';
 import type { RootfsOverlay } from '../../rootfs/image-overlay.js';
@@ -36,11 +35,9 @@ function planContainerCgroup(driver: CgroupDriver, spec: Spec, id: string, warn:
     return undefined;
   }
   // Not the host's root (a user, or root of a user's namespace as podman runs its runtime): only a
-  // delegated subtree, or no cgroup at all when no limit is asked (cgroups/rootless.ts).
-  const euid = process.geteuid?.() ?? 0;
-  const plan = (euid !== 0 || !isInitialUserNamespace()) && driver.name === 'cgroupfs'
-    ? planRootlessCgroup(spec, id, host, hostDelegation(host.mountPoint, euid), euid, warn)
-    : driver.plan(spec, id, host);
+  // delegated subtree, or no cgroup at all when no limit is asked (cgroups/rootless.ts). The systemd
+  // driver is root's: a user's --systemd-cgroup would need its user bus (not done).
+  const plan = driver.name === 'cgroupfs' ? planCgroupForCaller(spec, id, host, warn) : driver.plan(spec, id, host);
   for (const w of plan?.warnings ?? []) warn(w);
   return plan;
 }

@@ -46,6 +46,15 @@ describe.skipIf(skip !== undefined || host === undefined)(`rootless: cgroups${sk
     expect(inside?.facts?.root).toBe(delegated);
   });
 
+  it('explain says where the cgroup would be, as run decides: none of its own, or below the delegated one', async () => {
+    const b = await userBundle(user, 'ex', (s) => { s.process!.args = ['true']; });
+    const none = await asUser(user, ['explain', b]);
+    expect(none.exitCode).toBe(0);
+    expect(none.stdout).toMatch(/^cgroup: none of its own \(.*not root.*\)/m);
+    const inside = await asUser(user, ['explain', b], { cgroup: join(delegated, 'shell') });
+    expect(inside.stdout).toContain(`cgroup ${join(delegated, 'tsrun', '<id>')} `);
+  });
+
   it('without delegation and without limits: the container runs in tsrun\'s cgroup, none is made', async () => {
     const b = await userBundle(user, 'nocg', (s) => { s.process!.args = ['cat', '/proc/self/cgroup']; });
     const r = await asUser(user, ['run', '--bundle', b, 'nocg']);
