@@ -57,6 +57,13 @@ export function planNamespaces(spec: Spec, opts: { runningAsRoot: boolean; calle
   const namespaces: NamespacePlan[] = list.map((ns) => (ns.path
     ? { type: ns.type, flag: NAMESPACE_FLAGS[ns.type], action: 'join' as const, path: ns.path }
     : { type: ns.type, flag: NAMESPACE_FLAGS[ns.type], action: 'create' as const }));
+  // Without privilege every new namespace but a user one is EPERM from the clone, unless a user
+  // namespace of the container's own (or one it joins) gives the privilege: say so before anything exists.
+  const created = namespaces.filter((n) => n.action === 'create' && n.type !== 'user');
+  if (!opts.runningAsRoot && created.length > 0 && !list.some((n) => n.type === 'user')) {
+    const uid = opts.caller?.uid ?? process.geteuid?.() ?? 0;
+    throw new ConfigError('linux.namespaces', `tsrun runs as uid ${uid}, not root: new ${created.map((n) => n.type).join(', ')} namespaces need a user namespace of the container's own ({"type": "user"} with linux.uidMappings and gidMappings of your ids); \`tsrun spec --rootless\` writes such a config`);
+  }
   const newTime = list.findIndex((n) => n.type === 'time' && !n.path);
   if (spec.linux?.timeOffsets && Object.keys(spec.linux.timeOffsets).length > 0 && newTime < 0) {
     throw new ConfigError('linux.timeOffsets', 'needs a new time namespace ({"type": "time"} without a path in linux.namespaces): the offsets of a joined one are already set');

@@ -120,6 +120,20 @@ describe.skipIf(skip !== undefined)(`rootless: lifecycle as a normal user${skip 
     expect(existsSync(join(stateRoot(), 'badsub'))).toBe(false);
   });
 
+  it('a root config (no user namespace) as a user: the error names linux.namespaces and spec --rootless; nothing left', async () => {
+    const b = await userBundle(user, 'rootcfg', (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'user');
+      delete s.linux!.uidMappings;
+      delete s.linux!.gidMappings;
+      s.process!.args = ['true'];
+    });
+    const r = await asUser(user, ['run', '--bundle', b, 'rootcfg']);
+    expect(r.exitCode).not.toBe(0);
+    oneLine(r.stderr);
+    expect(r.stderr).toMatch(/linux\.namespaces: tsrun runs as uid \d+, not root: new pid, ipc, uts, mount namespaces need a user namespace.*spec --rootless/);
+    expect(existsSync(join(stateRoot(), 'rootcfg'))).toBe(false);
+  });
+
   it('a limit without a delegated cgroup: refused naming the field and why; no limit runs without a cgroup', async () => {
     const b = await userBundle(user, 'lim', (s) => {
       s.linux!.resources = { pids: { limit: 50 } };

@@ -26,3 +26,15 @@ describe('a user namespace the kernel refuses to a user', () => {
     expect(stepError(plan(0), -1, 1, 'clone', euid).message).not.toMatch(/user namespace/);
   });
 });
+
+describe('a user\'s config without a user namespace', () => {
+  it('is refused before anything is made, naming linux.namespaces and spec --rootless', async () => {
+    const { planNamespaces } = await import('../../../src/namespaces/plan.js');
+    const spec = { ociVersion: '1.2.0', linux: { namespaces: [{ type: 'pid' as const }, { type: 'mount' as const }] } };
+    expect(() => planNamespaces(spec, { runningAsRoot: false, caller: { uid: 1000, gid: 1000 } }))
+      .toThrow(/linux\.namespaces: tsrun runs as uid 1000, not root: new pid, mount namespaces need a user namespace .*spec --rootless/);
+    expect(() => planNamespaces(spec, { runningAsRoot: true })).not.toThrow();
+    // Joining namespaces only, or none at all, takes no privilege of its own.
+    expect(() => planNamespaces({ ociVersion: '1.2.0', linux: { namespaces: [] } }, { runningAsRoot: false })).not.toThrow();
+  });
+});
