@@ -22,9 +22,10 @@ SNAPSHOT_KEY_TOOL := native-bindings/build/tsrun-snapshot-key
 # with basic auth and a self-signed certificate. graphviz: `dot` checks `tsrun inspect --dot` (and
 # renders it for a learner); libcap2-bin: capsh and getpcaps decode capability sets in lab 12.
 # containerd: the client tests and docs/kubernetes.md's config run a private containerd.
-DEB_PACKAGES := build-essential busybox-static runc crun hyperfine strace umoci skopeo util-linux iproute2 podman conmon jq python3 zstd procps docker-registry apache2-utils openssl graphviz libcap2-bin containerd
+# uidmap: newuidmap/newgidmap map a rootless container's subordinate ids (test/integration/rootless).
+DEB_PACKAGES := build-essential busybox-static runc crun hyperfine strace umoci skopeo util-linux iproute2 podman conmon jq python3 zstd procps docker-registry apache2-utils openssl graphviz libcap2-bin containerd uidmap
 
-.PHONY: deps deb-deps npm-deps build native bundle typecheck test test-unit test-integration demo clean
+.PHONY: deps deb-deps npm-deps build native bundle typecheck test test-unit test-integration test-api demo clean
 
 # Fragments per concern (samples, images, VM lane, benchmarks, conformance). Included before the rules
 # below because `test` names variables they define (TEST_VM_TARGET) as prerequisites.
@@ -91,10 +92,13 @@ test-unit: npm-deps
 test-integration: build samples
 	$(VITEST) --project integration --outputFile.json=test-results/integration.json
 
-# Host tests: unit (no root) and integration (real containers, as root).
+test-api: build samples
+	$(VITEST) --project api --outputFile.json=test-results/api.json
+
+# Host tests: unit (no root), integration (real containers, as root) and api (the library, in-process).
 test-host: deps build samples typecheck
 	-rm -rf test-results
-	$(VITEST) --project unit --project integration --outputFile.json=test-results/host.json; \
+	$(VITEST) --project unit --project integration --project api --outputFile.json=test-results/host.json; \
 	  node scripts/test-summary.mjs test-results/host.json
 
 # The one test command (README, .ci/run): everything, from a fresh machine. The VM lane (mk/vm.mk)

@@ -2,7 +2,7 @@
 // holds on to for placement (clone3 fd / cgroup.procs), freeze, kill, stats and removal.
 import { closeSync, constants, openSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { BpfError, attachDeviceProgram, detachDeviceProgram, loadDeviceProgram, programFdById, queryDevicePrograms } from '../native/bpf.js';
+import { BpfError, attachDeviceProgram, closeProgramFd, detachDeviceProgram, loadDeviceProgram, programFdById, queryDevicePrograms } from '../native/bpf.js';
 import { deviceProgram } from './devices/program.js';
 import { CgroupError, cgroupFsError, errnoOf } from './errors.js';
 import { waitForEvent, readEvents } from './events.js';
@@ -135,7 +135,7 @@ export function updateLimits(plan: CgroupPlan, observe?: CgroupWriteObserver): v
 }
 
 function writeLimits(plan: CgroupPlan, chain: string[], observe?: CgroupWriteObserver): void {
-  enableControllers(plan.mountPoint, chain, plan.controllers);
+  enableControllers(plan.mountPoint, chain, plan.controllers, plan.delegationRoot);
   for (const w of plan.writes) {
     if (w.optional === true && !cgroupFileExists(plan.dir, w.file)) continue;
     const t0 = performance.now();
@@ -179,7 +179,7 @@ export function replaceDeviceRules(dir: string, rules: readonly DeviceRule[] | n
   try {
     attachLoadedRules(dir, progFd, replace);
   } finally {
-    if (progFd >= 0) closeSync(progFd);
+    if (progFd >= 0) closeProgramFd(progFd);
   }
 }
 
@@ -217,7 +217,7 @@ function attachLoadedRules(dir: string, progFd: number, replace: boolean): void 
       try {
         detachDeviceProgram(fd, oldFd);
       } finally {
-        closeSync(oldFd);
+        closeProgramFd(oldFd);
       }
     }
   } catch (err) {
@@ -256,7 +256,7 @@ class Cgroup implements CgroupHandle {
   }
 
   private dropLoaded(): void {
-    if (this.loadedFd >= 0) closeSync(this.loadedFd);
+    if (this.loadedFd >= 0) closeProgramFd(this.loadedFd);
     this.loadedFd = -1;
   }
 
