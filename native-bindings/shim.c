@@ -46,6 +46,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <sys/file.h>
+#include <net/if.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -772,6 +773,30 @@ static int step_seccomp(const struct step *s) {
 }
 
 /*
+ * A new network namespace gets one device, `lo`, and the kernel leaves it down: the container could
+ * not reach even its own 127.0.0.1. runc and crun bring it up for a new namespace too. SIOCSIFFLAGS on
+ * any socket of the namespace is enough (netdevice(7)); no `ip` binary is needed in the rootfs.
+ */
+static int step_loopback_up(void) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) FAIL("socket(AF_INET)");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, "lo", 3);
+  int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+  const char *what = "ioctl(SIOCGIFFLAGS)";
+  if (rc == 0 && !(ifr.ifr_flags & IFF_UP)) {
+    ifr.ifr_flags |= IFF_UP;
+    rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+    what = "ioctl(SIOCSIFFLAGS)";
+  }
+  int e = errno;
+  close(s);
+  if (rc < 0) { errno = e; FAIL(what); }
+  return 0;
+}
+
+/*
  * chdir, then the check runc 1.1.12 added for CVE-2024-21626: a directory reached through a leaked
  * fd or a magic link (/proc/self/fd/N, /proc/<pid>/cwd, /proc/<pid>/root) may lie outside the
  * process's root, and the raw getcwd syscall then returns a path that does not start with '/'
@@ -865,6 +890,7 @@ static int run_step(const struct step *s, int index) {
     return 0;
   case TSRUN_OP_WAIT_READ: return step_wait_read(s, index);
   case TSRUN_OP_SECCOMP: return step_seccomp(s);
+  case TSRUN_OP_LOOPBACK_UP: return step_loopback_up();
   case TSRUN_OP_UNSHARE:
     /* unshare(CLONE_NEWTIME) puts only this process's future children there (time_for_children):
      * the offsets are written while it is still empty, then stage1_main clones into it. */

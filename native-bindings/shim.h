@@ -84,7 +84,8 @@ enum tsrun_op {
   TSRUN_OP_NEW_KEYRING = 34, /* str: name — join a new session keyring (keys are not shared with the caller) */
   TSRUN_OP_SECCOMP = 35,    /* int: seccomp(2) flags, then one int per BPF instruction — install the filter */
   TSRUN_OP_UNSHARE = 36,    /* int: CLONE_NEW* flags — unshare(2) (a time namespace, BEFORE_CLONE: see src/namespaces/plan.ts) */
-  TSRUN_OP_MAX = 37
+  TSRUN_OP_LOOPBACK_UP = 37, /* bring `lo` of the current network namespace up: ioctl(SIOCSIFFLAGS) on an AF_INET socket */
+  TSRUN_OP_MAX = 38
 };
 
 /* Child → parent reports over the sync socket (SOCK_SEQPACKET, one report per message). */

@@ -49,12 +49,20 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   const keyring: Plan['steps'] = ctx.newKeyring !== undefined
     ? [{ op: 'newKeyring', name: ctx.newKeyring, why: 'a session keyring of its own: the container cannot use the caller\'s keys (runc does the same; --no-new-keyring keeps the caller\'s)' }]
     : [];
+  // runc and crun bring a new network namespace's loopback up: without it the container cannot reach
+  // even its own 127.0.0.1. As namespace root (after the id switch above), before anything can drop
+  // CAP_NET_ADMIN; a joined namespace is someone else's to configure.
+  const newNet = (spec.linux?.namespaces ?? []).findIndex((n) => n.type === 'network' && !n.path);
+  const loopback: Plan['steps'] = newNet >= 0
+    ? [{ op: 'loopbackUp', field: `linux.namespaces[${newNet}]`, why: 'a new network namespace has one device, lo, and the kernel leaves it down: up, so the container reaches its own 127.0.0.1 (runc and crun do the same)' }]
+    : [];
   const steps = [
     // tsrun-init's first stage runs these before the container process exists (a time namespace).
     ...ns.firstStage,
     ...becomeNamespaceRoot,
     ...ns.early,
     ...keyring,
+    ...loopback,
     ...identitySteps(spec),
     ...earlyProcessSteps(proc),
     ...rootfs.beforePivot,

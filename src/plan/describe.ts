@@ -25,6 +25,7 @@ export function stepSyscall(s: Step): string {
     case 'stdinFrom': return 'dup2';
     case 'mask': return 'mount';
     case 'seccomp': return 'seccomp';
+    case 'loopbackUp': return 'ioctl';
     default: return s.op.toLowerCase();
   }
 }
@@ -41,6 +42,7 @@ export function stepGroup(s: Step): string {
     case 'exec': case 'waitRead': case 'waitParent': case 'openKeep': return 'start';
     case 'seccomp': return 'lock down';
     case 'unshare': case 'setns': return 'namespaces';
+    case 'loopbackUp': return 'network';
     default: return s.field?.startsWith('linux.readonlyPaths') || s.field?.startsWith('linux.sysctl') || s.field === 'root.readonly' ? 'lock down' : 'rootfs';
   }
 }
@@ -98,6 +100,7 @@ export function describeStep(s: Step): string {
     case 'waitRead': return `wait for \`tsrun start\` (read slot ${s.slot})`;
     case 'setns': return `setns ${s.type} ${s.path}`;
     case 'unshare': return `unshare ${s.names.join('|')}`;
+    case 'loopbackUp': return 'ioctl SIOCSIFFLAGS lo IFF_UP';
     case 'seccomp': return `install seccomp filter: ${s.syscalls} syscalls, default ${s.defaultAction}, ${s.instructions} instructions${s.flags ? ` (flags 0x${s.flags.toString(16)})` : ''}`;
   }
 }
