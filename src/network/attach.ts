@@ -1,0 +1,119 @@
+// A container on a CNI network: attach (pin the namespace, run ADD) at create, detach (DEL, unpin)
+// at delete. Every plugin call is traced with what it did, and recorded in network.json.
+import { join } from 'node:path';
+import * as shim from '../native/shim.js';
+import { processAlive, readProcStat } from '../state/status.js';
+import type { TraceSink } from '../process/trace.js';
+import { addNetworkList, delNetworkList, type InvokeOptions } from './cni/invoke.js';
+import type { CniResult, PluginCall, RuntimeConf } from './cni/types.js';
+import type { PortMapping } from './options.js';
+import { mountIdAt, pinNetns, unpinNetns } from './pin.js';
+import { NETNS_PIN, readNetworkRecord, removeNetworkRecord, writeNetworkRecord, type NetworkRecord } from './record.js';
+import type { StoredNetwork } from './store.js';
+
+/** What each standard plugin does, for a learner reading --trace. */
+const PLUGIN_WHY: Record<string, string> = {
+  bridge: 'makes the bridge if it is missing, a veth pair with one end in the container (renamed to the interface name) and the other on the bridge, gets an address from its ipam plugin (host-local: a lease file per address) and sets the default route; ipMasq adds the NAT rule for traffic leaving the subnet',
+  portmap: 'publishes ports: DNAT rules from each host port to the container\'s address (iptables nat table, chains CNI-HOSTPORT-*)',
+  firewall: 'lets traffic to and from the container through the FORWARD chain (CNI-FORWARD), whatever the host\'s policy is',
+  tuning: 'sets sysctls and link settings of the container\'s interface',
+  loopback: 'brings up lo',
+  'host-local': 'hands out an address from a range, recorded in a lease file per address',
+};
+
+export interface AttachOptions {
+  stateDir: string;
+  containerId: string;
+  /** The container's init, whose network namespace is attached. */
+  pid: number;
+  network: StoredNetwork;
+  ports: readonly PortMapping[];
+  trace: TraceSink;
+  ifname?: string;
+  invoke?: InvokeOptions;
+}
+
+function runtimeConf(r: NetworkRecord, netns: string): RuntimeConf {
+  return { containerId: r.containerId, netns, ifname: r.ifname, ...(r.ports.length ? { capabilityArgs: { portMappings: r.ports } } : {}) };
+}
+
+/** One line of what an ADD result gave: `eth0 10.89.0.2/24 via 10.89.0.1`. */
+export function resultLine(res: CniResult | undefined): string {
+  if (!res) return '';
+  const ifs = (res.interfaces ?? []).map((i, n) => `${i.name}${i.sandbox ? ' (container)' : ''}${(res.ips ?? []).filter((ip) => ip.interface === n).map((ip) => ` ${ip.address}${ip.gateway ? ` via ${ip.gateway}` : ''}`).join('')}`);
+  const loose = (res.ips ?? []).filter((ip) => ip.interface === undefined).map((ip) => ip.address);
+  return [...ifs, ...loose].join(', ');
+}
+
+function traceCall(trace: TraceSink, network: string, call: PluginCall): void {
+  const got = call.command === 'ADD' && call.result ? `: ${resultLine(call.result)}` : '';
+  trace.event({
+    who: 'parent', group: 'network', title: `CNI ${call.command} ${call.plugin} (network ${network})${got}`,
+    why: PLUGIN_WHY[call.plugin] ?? `a plugin of network ${network}`, result: call.outcome === 'ok' ? 'ok' : call.outcome, durationMs: call.durationMs,
+  });
+}
+
+/**
+ * Attaches the container to its network. The record comes first, then the pin, then ADD: a tsrun
+ * killed anywhere in between leaves a record `delete` can undo. A failure undoes what was done (DEL
+ * of every plugin, the pin, the record) and is thrown, naming the plugin.
+ */
+export async function attachNetwork(o: AttachOptions): Promise<NetworkRecord> {
+  const record: NetworkRecord = {
+    network: o.network.name, list: o.network.list, containerId: o.containerId, ifname: o.ifname ?? 'eth0',
+    netns: join(o.stateDir, NETNS_PIN), ports: [...o.ports], phase: 'adding', calls: [],
+  };
+  writeNetworkRecord(o.stateDir, record);
+  try {
+    const t0 = performance.now();
+    await pinNetns(o.pid, record.netns);
+    o.trace.event({
+      who: 'parent', group: 'network', syscall: 'mount', title: `bind /proc/${o.pid}/ns/net on ${record.netns}`,
+      why: 'the namespace stays until delete, even if the process dies first, so that CNI DEL can always find the interface and the NAT rules made for it', result: 'ok', durationMs: performance.now() - t0,
+    });
+    record.result = await addNetworkList(record.list, runtimeConf(record, record.netns), {
+      ...o.invoke,
+      onSpawn: (plugin, pid) => { record.running = { plugin, pid, startTime: readProcStat(pid)?.startTime ?? '' }; writeNetworkRecord(o.stateDir, record); },
+      onCall: (call) => { delete record.running; record.calls.push(call); traceCall(o.trace, record.network, call); o.invoke?.onCall?.(call); },
+    });
+    record.phase = 'added';
+    writeNetworkRecord(o.stateDir, record);
+    return record;
+  } catch (err) {
+    // The plugins that ran are undone (DEL of all: each releases what it finds), then the pin and the record.
+    await detachNetwork(o.stateDir, { trace: o.trace, ...(o.invoke ? { invoke: o.invoke } : {}) }).catch(() => {});
+    throw err;
+  }
+}
+
+/** SIGKILLs the process group of a plugin whose tsrun was killed, and waits until its leader is gone. */
+async function stopOrphanPlugin(p: NonNullable<NetworkRecord['running']>): Promise<void> {
+  const fd = shim.pidfdOpen(p.pid);
+  if (fd === undefined) return;
+  try {
+    if (!processAlive(p.pid, p.startTime)) return;
+    try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
+    await shim.pollReadable(fd, 10_000);
+  } finally {
+    shim.closeFd(fd);
+  }
+}
+
+/**
+ * Detaches a container from its network (a no-op without network.json): DEL of every plugin, last
+ * first, with the cached result; then the pin and the record go. A DEL failure is thrown and keeps
+ * the record, so that `delete` can be run again.
+ */
+export async function detachNetwork(stateDir: string, o: { trace: TraceSink; invoke?: InvokeOptions }): Promise<void> {
+  const record = readNetworkRecord(stateDir);
+  if (!record) return;
+  if (record.running) await stopOrphanPlugin(record.running);
+  // Without the pin (killed before it was made) plugins get no namespace and release what they can by container id.
+  const netns = mountIdAt(record.netns) !== undefined ? record.netns : '';
+  await delNetworkList(record.list, runtimeConf(record, netns), record.phase === 'added' ? record.result : undefined, {
+    ...o.invoke,
+    onCall: (call) => { traceCall(o.trace, record.network, call); o.invoke?.onCall?.(call); },
+  });
+  unpinNetns(record.netns);
+  removeNetworkRecord(stateDir);
+}
