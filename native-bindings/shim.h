@@ -128,9 +128,28 @@ struct tsrun_spawn_result {
   int32_t init_kind; /* TSRUN_INIT_* */
 };
 
+/*
+ * The connector: `tsrun-init connect SOCK_FD NS_FD`, a short-lived helper that joins a container's
+ * network namespace (NS_FD: an fd of /proc/PID/ns/net, a pinned namespace file, or a pidfd) and
+ * makes connected sockets there for tsrun, which gets them over SCM_RIGHTS (Node never setns's).
+ * One request per message on the SOCK_SEQPACKET socket; EOF ends it.
+ */
+struct tsrun_connect_request {
+  uint32_t family;   /* AF_INET or AF_INET6 */
+  uint32_t port;
+  uint8_t addr[16];  /* network byte order: 4 bytes for AF_INET */
+  int32_t timeout_ms; /* for connect(2) (SO_SNDTIMEO); 0: the kernel's */
+};
+struct tsrun_connect_reply {
+  int32_t err;       /* errno of socket/connect, 0 with an fd attached */
+  char syscall[16];
+};
+
 /* init_path: the tsrun-init program; the child execs a read-only copy of it right after the clone. */
 int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, const char *init_path, int flags, struct tsrun_spawn_result *out);
 int tsrun_recv_report(int fd, struct tsrun_report *out, int *passed_fd);
+int tsrun_spawn_connector(const char *init_path, int ns_fd, int *sock_out);
+int tsrun_connector_connect(int sock, uint32_t family, const uint8_t *addr, uint32_t port, int32_t timeout_ms, char *syscall_out);
 int tsrun_recv_report_within(int fd, int timeout_ms, struct tsrun_report *out, int *passed_fd);
 int tsrun_send_byte(int fd, int byte);
 int tsrun_wait(int pid, int *status);
