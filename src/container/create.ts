@@ -24,6 +24,7 @@ import { hasCreateHooks, runHooks, runHooksWarning } from './hooks.js';
 import { releaseImageBundle } from './image-release.js';
 import { quietTrace, quietWarn } from './diagnostics.js';
 import type { ImageRunOptions } from './image-bundle.js';
+import type { NetworkRequest } from '../network/phase.js';
 
 export interface CreateOptions {
   id: string;
@@ -45,6 +46,8 @@ export interface CreateOptions {
   warn?: (message: string) => void;
   /** Where the cgroup v2 hierarchy is and what it offers; default: this machine's (detectCgroupHost). */
   cgroupHost?: () => CgroupHost;
+  /** --network / -p: the network namespace to make or join, and a CNI network to attach it to. */
+  network?: NetworkRequest;
 }
 
 export interface CreatedContainer {
@@ -187,11 +190,15 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   let ownsDir = false;
   let createdSpec: Spec | undefined;
   let callerMounts: CallerMounts | undefined;
+  let networkAttached = false;
   if (fromImage) { store.createDir(opts.id, creatingRecord(opts.id, undefined)); ownsDir = true; }
   try {
     // Loaded only for an image: a plain bundle never pays for the image code (nor does the snapshot).
     const image = opts.image ? await (await import('./image-bundle.js')).prepareImageBundle(opts.image, store.dir(opts.id)) : undefined;
-    const bundle = image?.bundle ?? early!;
+    const given = image?.bundle ?? early!;
+    // The network is decided before anything is made: an unknown network is an error that leaves nothing.
+    const network = opts.network ? (await import('../network/phase.js')).prepareNetwork(given.spec, opts.network) : undefined;
+    const bundle = network ? { ...given, spec: network.spec } : given;
     const spec = bundle.spec;
     createdSpec = spec;
     if (spec.process?.terminal && !opts.foreground && !opts.consoleSocket) {
@@ -249,6 +256,11 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     } finally {
       if (cgroupFd >= 0) shim.closeFd(cgroupFd);
     }
+    // CNI ADD while the init waits, set up, before it can exec (and before the hooks, which may want the address).
+    if (network?.cni) {
+      networkAttached = true;
+      await (await import('../network/phase.js')).attachPrepared(network, { stateDir: store.dir(opts.id), containerId: opts.id, pid: proc.pid, trace });
+    }
     if (hasCreateHooks(spec)) {
       const state = { ociVersion: OCI_VERSION, id: opts.id, status: 'creating' as const, pid: proc.pid, bundle: bundle.dir, annotations: spec.annotations ?? {} };
       // prestart is the legacy hook, called as if the container were created (crun and the suite agree).
@@ -278,6 +290,9 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     }
     if (callerMounts) {
       try { removeCallerMounts(callerMounts, warn); } catch (e) { warn(`after the failed create: ${(e as Error).message}`); }
+    }
+    if (networkAttached) {
+      try { await (await import('../network/phase.js')).detachNetwork(store.dir(opts.id), { trace, bestEffort: true }); } catch (e) { warn(`after the failed create: ${(e as Error).message}`); }
     }
     if (cgroup) {
       // A process the failure left in it (one spawned before its handle came back) is killed first.

@@ -19,12 +19,16 @@ import { quietWarn } from './diagnostics.js';
 import { runHooksWarning } from './hooks.js';
 import { releaseImageBundle } from './image-release.js';
 import { OCI_VERSION } from '../version.js';
+import { noTrace } from '../process/trace.js';
 
 /**
  * Removes the cgroup, the mounts made in the caller's mount table (a config without a mount
  * namespace) and the state of a container whose init is gone, then runs poststop hooks.
  */
 export async function removeContainer(store: StateStore, record: ContainerRecord, warn: (m: string) => void = () => {}, note: (m: string) => void = warn): Promise<void> {
+  // CNI DEL first (a container on a network has network.json): if a plugin fails, the state stays and
+  // `delete` can be run again.
+  if (existsSync(join(store.dir(record.id), 'network.json'))) await (await import('../network/phase.js')).detachNetwork(store.dir(record.id), { trace: noTrace });
   if (record.cgroupDir && existsSync(join(record.cgroupDir, 'cgroup.procs'))) {
     const cgroup = loadCgroup(record.cgroupDir, record.cgroupOwnedRoot);
     // The usual case, an empty cgroup, goes with one rmdir. Otherwise: without a PID namespace the

@@ -13,6 +13,7 @@ import { removeContainer } from './delete.js';
 import { startCreated } from './start.js';
 import type { ImageRunOptions } from './image-bundle.js';
 import { quietWarn } from './diagnostics.js';
+import type { NetworkRequest } from '../network/phase.js';
 
 export interface RunOptions {
   /** Bundle directory, or `image` (run an image without making a bundle first). */
@@ -33,6 +34,8 @@ export interface RunOptions {
   note?: (message: string) => void;
   /** Where the cgroup v2 hierarchy is and what it offers; default: this machine's. */
   cgroupHost?: () => CgroupHost;
+  /** --network / -p. */
+  network?: NetworkRequest;
 }
 
 export interface RunResult {
@@ -69,6 +72,7 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
     ...(opts.trace ? { trace: opts.trace } : {}),
     warn,
     ...(opts.cgroupHost ? { cgroupHost: opts.cgroupHost } : {}),
+    ...(opts.network ? { network: opts.network } : {}),
     });
   } catch (err) {
     signals?.stop();

@@ -4,12 +4,15 @@ import { userInfo } from 'node:os';
 import type { State } from '../oci/types.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import { containerStatus, type Status } from '../state/status.js';
+import { readNetworkRecord, summarize, type NetworkSummary } from '../network/record.js';
 
 export interface ContainerState extends Omit<State, 'status'> {
   status: Status;
   rootfs: string;
   created: string;
   owner: string;
+  /** On a CNI network (--network bridge): its interface, addresses, routes and published ports. */
+  network?: NetworkSummary;
 }
 
 /**
@@ -40,7 +43,13 @@ export function stateOf(store: StateStore, record: ContainerRecord): ContainerSt
     created: record.created,
     owner: record.owner ?? ownerOf(store.dir(record.id)),
     annotations: record.annotations ?? {},
+    ...networkOf(store.dir(record.id)),
   };
+}
+
+function networkOf(stateDir: string): { network?: NetworkSummary } {
+  const net = readNetworkRecord(stateDir);
+  return net ? { network: summarize(net) } : {};
 }
 
 export function containerState(root: string, id: string): ContainerState {

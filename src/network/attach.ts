@@ -45,8 +45,20 @@ export function resultLine(res: CniResult | undefined): string {
   return [...ifs, ...loose].join(', ');
 }
 
-function traceCall(trace: TraceSink, network: string, call: PluginCall): void {
-  const got = call.command === 'ADD' && call.result ? `: ${resultLine(call.result)}` : '';
+/** What a call did, in its trace line: the addresses bridge-like plugins gave, the ports portmap published. */
+function callEffect(call: PluginCall, ports: readonly PortMapping[], before: CniResult | undefined): string {
+  if (call.command !== 'ADD' || !call.result) return '';
+  if (call.plugin === 'portmap' && ports.length > 0) {
+    const ip = call.result.ips?.[0]?.address.split('/')[0] ?? '?';
+    return `: ${ports.map((p) => `${p.hostIP ?? '0.0.0.0'}:${p.hostPort} -> ${ip}:${p.containerPort}/${p.protocol}`).join(', ')}`;
+  }
+  // A plugin that passed the previous result on unchanged (firewall, tuning) made no address.
+  if (before && JSON.stringify(before) === JSON.stringify(call.result)) return '';
+  return `: ${resultLine(call.result)}`;
+}
+
+function traceCall(trace: TraceSink, network: string, call: PluginCall, ports: readonly PortMapping[] = [], before?: CniResult): void {
+  const got = callEffect(call, ports, before);
   trace.event({
     who: 'parent', group: 'network', title: `CNI ${call.command} ${call.plugin} (network ${network})${got}`,
     why: PLUGIN_WHY[call.plugin] ?? `a plugin of network ${network}`, result: call.outcome === 'ok' ? 'ok' : call.outcome, durationMs: call.durationMs,
@@ -74,14 +86,22 @@ export async function attachNetwork(o: AttachOptions): Promise<NetworkRecord> {
     record.result = await addNetworkList(record.list, runtimeConf(record, record.netns), {
       ...o.invoke,
       onSpawn: (plugin, pid) => { record.running = { plugin, pid, startTime: readProcStat(pid)?.startTime ?? '' }; writeNetworkRecord(o.stateDir, record); },
-      onCall: (call) => { delete record.running; record.calls.push(call); traceCall(o.trace, record.network, call); o.invoke?.onCall?.(call); },
+      onCall: (call) => {
+        delete record.running;
+        traceCall(o.trace, record.network, call, record.ports, record.calls.at(-1)?.result);
+        record.calls.push(call);
+        // Each result as it comes: a DEL after a kill needs the addresses the plugins so far gave.
+        writeNetworkRecord(o.stateDir, record);
+        o.invoke?.onCall?.(call);
+      },
     });
     record.phase = 'added';
     writeNetworkRecord(o.stateDir, record);
     return record;
   } catch (err) {
-    // The plugins that ran are undone (DEL of all: each releases what it finds), then the pin and the record.
-    await detachNetwork(o.stateDir, { trace: o.trace, ...(o.invoke ? { invoke: o.invoke } : {}) }).catch(() => {});
+    // The plugins that ran are undone (DEL of all: each releases what it finds), then the pin and the
+    // record, even if a DEL fails: the create is failing, its state directory goes.
+    await detachNetwork(o.stateDir, { trace: o.trace, bestEffort: true, ...(o.invoke ? { invoke: o.invoke } : {}) }).catch(() => {});
     throw err;
   }
 }
@@ -100,20 +120,37 @@ async function stopOrphanPlugin(p: NonNullable<NetworkRecord['running']>): Promi
 }
 
 /**
+ * The prevResult DEL gets: ADD's result, or when ADD never finished (a plugin failed, tsrun was
+ * killed) the last result a plugin gave. Without it the firewall plugin, which finds its rules by
+ * the container's addresses, would leave them.
+ */
+function resultForDel(r: NetworkRecord): CniResult | undefined {
+  return r.result ?? r.calls.filter((c) => c.result).at(-1)?.result;
+}
+
+/**
  * Detaches a container from its network (a no-op without network.json): DEL of every plugin, last
  * first, with the cached result; then the pin and the record go. A DEL failure is thrown and keeps
- * the record, so that `delete` can be run again.
+ * the record, so that `delete` can be run again; with `bestEffort` (a failing create) the pin and the
+ * record go anyway, and the failure is still thrown.
  */
-export async function detachNetwork(stateDir: string, o: { trace: TraceSink; invoke?: InvokeOptions }): Promise<void> {
+export async function detachNetwork(stateDir: string, o: { trace: TraceSink; invoke?: InvokeOptions; bestEffort?: boolean }): Promise<void> {
   const record = readNetworkRecord(stateDir);
   if (!record) return;
   if (record.running) await stopOrphanPlugin(record.running);
   // Without the pin (killed before it was made) plugins get no namespace and release what they can by container id.
   const netns = mountIdAt(record.netns) !== undefined ? record.netns : '';
-  await delNetworkList(record.list, runtimeConf(record, netns), record.phase === 'added' ? record.result : undefined, {
-    ...o.invoke,
-    onCall: (call) => { traceCall(o.trace, record.network, call); o.invoke?.onCall?.(call); },
-  });
+  try {
+    await delNetworkList(record.list, runtimeConf(record, netns), resultForDel(record), {
+      ...o.invoke,
+      onCall: (call) => { traceCall(o.trace, record.network, call); o.invoke?.onCall?.(call); },
+    });
+  } catch (err) {
+    if (!o.bestEffort) throw err;
+    unpinNetns(record.netns);
+    removeNetworkRecord(stateDir);
+    throw err;
+  }
   unpinNetns(record.netns);
   removeNetworkRecord(stateDir);
 }

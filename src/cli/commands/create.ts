@@ -6,10 +6,12 @@ import { DEFAULT_STORE } from '../../image/store-paths.js';
 import { debugImageMatch } from '../image-debug.js';
 import { traceReporter } from '../reporters/trace.js';
 import { UsageError } from '../parse-args.js';
+import { networkRequest } from '../network-args.js';
 
 interface CreateArgs {
   id: string; bundle: string; image?: string; store?: string; keepUpper: boolean;
   pidFile?: string; consoleSocket?: string; noPivot: boolean; noNewKeyring: boolean; trace: boolean;
+  network?: string; publish?: string[];
 }
 
 const command: CommandModule<CreateArgs> = {
@@ -26,6 +28,8 @@ const command: CommandModule<CreateArgs> = {
     'no-pivot': { type: 'boolean', default: false, describe: 'move the rootfs onto / and chroot instead of pivot_root (for roots pivot_root refuses)' },
     'no-new-keyring': { type: 'boolean', default: false, describe: 'keep the caller\'s session keyring instead of a new one for the container' },
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
+    network: { type: 'string', describe: 'none (a new namespace, only lo), host (the host\'s), bridge[:NAME] (a new namespace on a CNI network; default network tsrun), ns:PATH (join that namespace). Default: as the config says' },
+    publish: { type: 'string', short: 'p', multiple: true, describe: 'publish a port with --network bridge: [HOSTIP:]HOSTPORT:CTRPORT[/tcp|/udp] (CNI portmap); repeatable' },
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
   // pull code, which the startup snapshot leaves out.
@@ -35,8 +39,10 @@ const command: CommandModule<CreateArgs> = {
     if (args.debug && args.image) debugImageMatch(args.image, args.store ?? DEFAULT_STORE);
     // A registry reference the store lacks is pulled here, with progress on stderr (runContainer would pull it silently).
     if (needsPull(args.image, args.store ?? DEFAULT_STORE)) await (await import('../pull.js')).pullForRun(args.image!, args.store ?? DEFAULT_STORE, args.debug);
+    const network = await networkRequest(args.network, args.publish);
     const { createContainer } = await import('../../container/create.js');
     const created = await createContainer({
+      ...(network ? { network } : {}),
       id: args.id, root: args.root, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring,
       ...(args.image ? { image: { ref: args.image, keepUpper: args.keepUpper, ...(args.store ? { store: args.store } : {}) } } : { bundle: args.bundle }),
       ...(args.pidFile ? { pidFile: args.pidFile } : {}),

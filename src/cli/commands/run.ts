@@ -8,6 +8,7 @@ import { resolveBundleAndId } from '../bundle-arg.js';
 import { traceReporter } from '../reporters/trace.js';
 import { UsageError } from '../parse-args.js';
 import { RUN_EXIT_STATUS_HELP, runFailureStatus } from '../exit-status.js';
+import { networkRequest } from '../network-args.js';
 
 interface RunArgs {
   target?: string;
@@ -24,6 +25,8 @@ interface RunArgs {
   consoleSocket?: string;
   trace: boolean;
   dryRun: boolean;
+  network?: string;
+  publish?: string[];
 }
 
 const command: CommandModule<RunArgs> = {
@@ -47,6 +50,8 @@ const command: CommandModule<RunArgs> = {
     'no-new-keyring': { type: 'boolean', default: false, describe: 'keep the caller\'s session keyring' },
     'console-socket': { type: 'string', path: true, describe: 'unix socket that receives the pty master when process.terminal is true' },
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
+    network: { type: 'string', describe: 'none (a new namespace, only lo), host (the host\'s), bridge[:NAME] (a new namespace on a CNI network; default network tsrun), ns:PATH (join that namespace). Default: as the config says' },
+    publish: { type: 'string', short: 'p', multiple: true, describe: 'publish a port with --network bridge: [HOSTIP:]HOSTPORT:CTRPORT[/tcp|/udp] (CNI portmap); repeatable' },
     'dry-run': { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' },
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
@@ -68,8 +73,10 @@ const command: CommandModule<RunArgs> = {
     if (args.debug && args.image) debugImageMatch(args.image, args.store ?? DEFAULT_STORE);
     // A registry reference the store lacks is pulled here, with progress on stderr (runContainer would pull it silently).
     if (needsPull(args.image, args.store ?? DEFAULT_STORE)) await (await import('../pull.js')).pullForRun(args.image!, args.store ?? DEFAULT_STORE, args.debug);
+    const network = await networkRequest(args.network, args.publish);
     const { runContainer } = await import('../../container/run.js');
     const result = await runContainer({
+      ...(network ? { network } : {}),
       root: args.root, detach: args.detach, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring,
       ...(args.image
         ? { image: { ref: args.image, tty: args.tty, keepUpper: args.keepUpper, ...(args.command.length ? { args: args.command } : {}), ...(args.store ? { store: args.store } : {}) } }

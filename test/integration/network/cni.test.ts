@@ -1,0 +1,240 @@
+// --network bridge and -p through the Debian CNI plugins, with tsrun run inside a network namespace
+// this file makes (TestNetns): the bridges, veths and iptables rules go there, never into this
+// machine's namespace, and traffic goes only to addresses inside it. Each case checks that delete
+// leaves no veth, lease, rule, pinned namespace or state.
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { cannotRunContainers, containerTestHooks, makeBundle, poll, sh, STATE_ROOT, type TestBundle } from '../../helpers/bundle.js';
+import { TestNetns } from './netns.js';
+
+const skip = cannotRunContainers() ?? (existsSync('/usr/lib/cni/bridge') ? undefined : 'the CNI plugins are missing (make deps installs containernetworking-plugins)');
+const NET = `tsit${process.pid}`;
+const SUBNET_BYTE = 200 + (process.pid % 50);
+const LEASES = `/var/lib/cni/networks/${NET}`;
+
+let ns: TestNetns;
+let base: string;
+let env: Record<string, string>;
+
+/** A plugin of our own in CNI_PATH: `failer` fails with a CNI error, `slowpoke` passes its prevResult on after a long sleep. */
+function fakePlugins(dir: string): void {
+  writeFileSync(join(dir, 'failer'), '#!/bin/sh\ncat >/dev/null\n[ "$CNI_COMMAND" = ADD ] || exit 0\necho \'{"cniVersion":"1.0.0","code":100,"msg":"failer refuses","details":"this plugin always fails"}\'\nexit 1\n');
+  writeFileSync(join(dir, 'slowpoke'), '#!/bin/sh\nconf=$(cat)\n[ "$CNI_COMMAND" = ADD ] || exit 0\nsleep 30\nexit 1\n');
+  for (const f of ['failer', 'slowpoke']) chmodSync(join(dir, f), 0o755);
+}
+
+/** A network of our own plugins after the standard ones. */
+function writeNetwork(name: string, subnetByte: number, extra: string): void {
+  writeFileSync(join(env.TSRUN_NETWORK_DIR!, `${name}.conflist`), JSON.stringify({
+    cniVersion: '1.0.0', name, plugins: [
+      { type: 'bridge', bridge: `tsx${subnetByte}`, isGateway: true, ipMasq: true, ipam: { type: 'host-local', ranges: [[{ subnet: `10.${subnetByte}.77.0/24` }]], routes: [{ dst: '0.0.0.0/0' }] } },
+      { type: 'portmap', capabilities: { portMappings: true } },
+      { type: 'firewall', backend: 'iptables' },
+      { type: extra },
+    ],
+  }));
+}
+
+function httpdBundle(): TestBundle {
+  return makeBundle({
+    prepareRootfs: (rootfs) => { mkdirSync(join(rootfs, 'www')); writeFileSync(join(rootfs, 'www/index.html'), 'hello over the bridge\n'); },
+    mutate: (s, b) => { s.process!.args = sh('exec httpd -f -p 8080 -h /www </dev/null >/dev/null 2>&1', b.marker); },
+  });
+}
+
+interface NetState { network: { ips: { address: string; gateway?: string }[]; interface: string; ports: unknown[]; netns: string } }
+async function stateOf(id: string): Promise<NetState> {
+  const r = await ns.tsrun(['state', id], { env });
+  expect(r.stderr).toBe('');
+  return JSON.parse(r.stdout) as NetState;
+}
+
+/** What a container on the network could leave: its veth, lease, rules, pinned namespace, state. */
+function leftovers(id: string, ip?: string, leaseDir = LEASES): string[] {
+  const left: string[] = [];
+  const veths = ns.links().filter((l) => l.startsWith('veth'));
+  if (veths.length) left.push(`veths: ${veths.join(' ')}`);
+  const rules = ns.rules().filter((r) => r.includes(`"${id}"`) || (ip !== undefined && r.includes(`${ip}/32`)) || r.includes(`id: \\"${id}\\"`));
+  if (rules.length) left.push(`rules: ${rules.join(' | ')}`);
+  const leases = existsSync(leaseDir) ? readdirSync(leaseDir).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f)) : [];
+  const mine = leases.filter((f) => readFileSync(join(leaseDir, f), 'utf8').startsWith(id));
+  if (mine.length) left.push(`leases: ${mine.join(' ')}`);
+  if (existsSync(join(STATE_ROOT, id))) left.push(`state dir ${join(STATE_ROOT, id)}`);
+  const pins = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(join(STATE_ROOT, id)));
+  if (pins.length) left.push(`mounts: ${pins.join(' | ')}`);
+  return left;
+}
+
+const wget = (url: string): string => ns.exec(['curl', '-sf', '-m', '5', url]);
+
+describe.skipIf(skip !== undefined)(`CNI networks (in a test network namespace)${skip ? ` [skipped: ${skip}]` : ''}`, () => {
+  const hooks = containerTestHooks({ beforeEach, afterEach });
+  const ids: string[] = [];
+  const track = (b: TestBundle, suffix = 'c'): string => { const id = `${b.marker}-${suffix}`; ids.push(id); hooks.extraMarkers.push(id); return id; };
+
+  beforeAll(async () => {
+    ns = await TestNetns.create();
+    base = mkdtempSync(join(tmpdir(), 'tsrun-cni-'));
+    for (const d of ['net.d', 'system', 'bin']) mkdirSync(join(base, d));
+    fakePlugins(join(base, 'bin'));
+    env = { TSRUN_NETWORK_DIR: join(base, 'net.d'), NETCONFPATH: join(base, 'system'), CNI_PATH: `/usr/lib/cni:${join(base, 'bin')}` };
+    const r = await ns.tsrun(['network', 'create', NET, '--subnet', `10.${SUBNET_BYTE}.0.0/24`], { env });
+    expect(r.stderr).toBe('');
+  });
+  afterEach(async () => {
+    for (const id of ids.splice(0)) await ns.tsrun(['delete', '--force', id], { env });
+  });
+  afterAll(async () => {
+    if (!ns) return;
+    await ns.tsrun(['network', 'rm', NET], { env });
+    for (const n of ['slow', 'failing']) rmSync(`/var/lib/cni/networks/${n}${process.pid}`, { recursive: true, force: true });
+    ns.close();
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it('the container gets eth0 with an address of the network, a default route, and its lo up', async () => {
+    const b = makeBundle({ mutate: (s, m) => { s.process!.args = sh('ip -o -4 addr show eth0 | grep -o "inet [0-9./]*"; ip route | grep default; cat /sys/class/net/lo/flags', m.marker); } });
+    const id = track(b);
+    const r = await ns.tsrun(['run', '--network', `bridge:${NET}`, '--bundle', b.dir, id], { env });
+    expect(r.stderr).toBe('');
+    const [addr, route, lo] = r.stdout.trim().split('\n');
+    expect(addr).toMatch(new RegExp(`^inet 10\\.${SUBNET_BYTE}\\.0\\.\\d+/24$`));
+    expect(route).toMatch(new RegExp(`^default via 10\\.${SUBNET_BYTE}\\.0\\.1 dev eth0`));
+    expect(lo).toBe('0x9');
+    expect(leftovers(id, addr!.split(' ')[1]!.split('/')[0])).toEqual([]);
+  });
+
+  it('-p publishes the container\'s httpd on the test host\'s 127.0.0.1; state shows ip and ports; delete removes all', async () => {
+    const b = httpdBundle();
+    const id = track(b);
+    const r = await ns.tsrun(['run', '-d', '--network', `bridge:${NET}`, '-p', '18080:8080', '--bundle', b.dir, id], { env });
+    expect(r.stderr).toBe('');
+    const st = await stateOf(id);
+    const ip = st.network.ips[0]!.address.split('/')[0]!;
+    expect(st.network).toMatchObject({ interface: 'eth0', ports: [{ hostPort: 18080, containerPort: 8080, protocol: 'tcp' }], netns: join(STATE_ROOT, id, 'netns') });
+    await poll(() => { try { return wget(`http://${ip}:8080/index.html`); } catch { return undefined; } }, 5_000, 'httpd up');
+    expect(wget('http://127.0.0.1:18080/index.html')).toBe('hello over the bridge\n');
+    expect(wget(`http://10.${SUBNET_BYTE}.0.1:18080/index.html`)).toBe('hello over the bridge\n');
+    expect(ns.rules().some((l) => l.includes('18080') && l.includes(ip))).toBe(true);
+    expect(ns.links().filter((l) => l.startsWith('veth'))).toHaveLength(1);
+    // The host's own loopback never had the port.
+    expect(await fetch('http://127.0.0.1:18080/').then(() => 'reached', (e: { cause?: { code?: string } }) => e.cause?.code)).toBe('ECONNREFUSED');
+    const d = await ns.tsrun(['delete', '--force', id], { env });
+    expect(d.stderr).toBe('');
+    expect(leftovers(id, ip)).toEqual([]);
+  });
+
+  it('two containers on one bridge reach each other by IP', async () => {
+    const server = httpdBundle();
+    const sid = track(server, 's');
+    expect((await ns.tsrun(['run', '-d', '--network', `bridge:${NET}`, '--bundle', server.dir, sid], { env })).stderr).toBe('');
+    const ip = (await stateOf(sid)).network.ips[0]!.address.split('/')[0]!;
+    await poll(() => { try { return wget(`http://${ip}:8080/index.html`); } catch { return undefined; } }, 5_000, 'httpd up');
+    // (busybox's wget crashes on this kernel: nc speaks the HTTP.)
+    const client = makeBundle({ mutate: (s, m) => { s.process!.args = sh(`printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${ip} 8080 | tail -n 1`, m.marker); } });
+    const cid = track(client);
+    const r = await ns.tsrun(['run', '--network', `bridge:${NET}`, '--bundle', client.dir, cid], { env });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('hello over the bridge\n');
+  });
+
+  it('--network none: a new namespace with only lo (up); no CNI, no network in state', async () => {
+    const b = makeBundle({ mutate: (s, m) => { s.process!.args = sh('ls /sys/class/net; cat /sys/class/net/lo/flags', m.marker); } });
+    const id = track(b);
+    const r = await ns.tsrun(['run', '--network', 'none', '--bundle', b.dir, id], { env });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('lo\n0x9\n');
+  });
+
+  it('--network host and ns:PATH: the caller\'s namespace, or the one the file names', async () => {
+    const other = await TestNetns.create();
+    try {
+      const b = makeBundle({ mutate: (s, m) => { s.process!.args = sh('readlink /proc/self/ns/net', m.marker); } });
+      const id = track(b);
+      const host = await ns.tsrun(['run', '--network', 'host', '--bundle', b.dir, id], { env });
+      expect(host.stderr).toBe('');
+      expect(host.stdout.trim()).toBe(ns.inode);
+      const joined = await ns.tsrun(['run', '--network', `ns:${other.path}`, '--bundle', b.dir, `${id}2`], { env });
+      expect(joined.stderr).toBe('');
+      expect(joined.stdout.trim()).toBe(other.inode);
+    } finally {
+      other.close();
+    }
+  });
+
+  it('a failing plugin is named with its error, and nothing stays (veth, lease, rules, state)', async () => {
+    writeNetwork(`failing${process.pid}`, 151, 'failer');
+    const b = makeBundle({ mutate: (s, m) => { s.process!.args = sh('echo ran', m.marker); } });
+    const id = track(b);
+    const r = await ns.tsrun(['run', '--network', `bridge:failing${process.pid}`, '-p', '18081:80', '--bundle', b.dir, id], { env });
+    expect(r.exitCode).toBe(125);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`tsrun: network failing${process.pid}: CNI plugin failer (ADD) failed: failer refuses: this plugin always fails (CNI error code 100)\n`);
+    expect(leftovers(id, undefined, `/var/lib/cni/networks/failing${process.pid}`)).toEqual([]);
+    expect(ns.rules().filter((l) => l.includes('10.151.77.'))).toEqual([]);
+  });
+
+  it('an unknown network or a bad -p fails before anything is made', async () => {
+    const b = makeBundle();
+    const id = track(b);
+    const r = await ns.tsrun(['run', '--network', 'bridge:nosuchnet', '--bundle', b.dir, id], { env });
+    expect(r.exitCode).toBe(125);
+    expect(r.stderr).toMatch(/^tsrun: no network named nosuchnet/);
+    const p = await ns.tsrun(['run', '--network', 'none', '-p', '80:80', '--bundle', b.dir, id], { env });
+    expect(p.stderr).toMatch(/^tsrun: -p: publishing ports needs --network bridge/);
+    expect(existsSync(join(STATE_ROOT, id))).toBe(false);
+  });
+
+  it('delete --force after kill -9 of tsrun during ADD: the plugin is stopped, DEL undoes the rest', async () => {
+    writeNetwork(`slow${process.pid}`, 152, 'slowpoke');
+    const b = httpdBundle();
+    const id = track(b);
+    const proc = ns.startTsrun(['run', '-d', '--network', `bridge:slow${process.pid}`, '-p', '18082:8080', '--bundle', b.dir, id], env);
+    // Killed while slowpoke runs: bridge, portmap and firewall have added their veth, lease and rules.
+    await poll(() => { try { return JSON.parse(readFileSync(join(STATE_ROOT, id, 'network.json'), 'utf8')).running?.plugin === 'slowpoke' || undefined; } catch { return undefined; } }, 15_000, 'slowpoke running');
+    expect(ns.links().filter((l) => l.startsWith('veth'))).toHaveLength(1);
+    const ip = (JSON.parse(readFileSync(join(STATE_ROOT, id, 'network.json'), 'utf8')) as { calls: { result?: { ips?: { address: string }[] } }[] }).calls[0]!.result!.ips![0]!.address.split('/')[0]!;
+    expect(ns.rules().some((l) => l.includes(ip))).toBe(true);
+    proc.kill('SIGKILL');
+    await new Promise((r) => proc.once('exit', r));
+    const slowpokes = (): number => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(join(base, 'bin', 'slowpoke')); } catch { return false; } }).length;
+    expect(slowpokes()).toBe(1); // the orphaned plugin still runs
+    const d = await ns.tsrun(['delete', '--force', id], { env });
+    expect(d.stderr).toBe('');
+    expect(slowpokes()).toBe(0);
+    expect(leftovers(id, ip, `/var/lib/cni/networks/slow${process.pid}`)).toEqual([]);
+  });
+
+  it('delete --force after kill -9 at any moment of create leaves nothing', async () => {
+    for (const delayMs of [30, 120, 250, 400, 600]) {
+      const b = httpdBundle();
+      const id = track(b, `k${delayMs}`);
+      const proc = ns.startTsrun(['create', '--network', `bridge:${NET}`, '-p', '18083:8080', '--bundle', b.dir, id], env);
+      await new Promise((r) => setTimeout(r, delayMs));
+      proc.kill('SIGKILL');
+      if (proc.exitCode === null && proc.signalCode === null) await new Promise((r) => proc.once('exit', r));
+      const d = await ns.tsrun(['delete', '--force', id], { env });
+      expect(d.stderr, `killed after ${delayMs} ms`).toBe('');
+      expect(leftovers(id), `killed after ${delayMs} ms`).toEqual([]);
+      expect(ns.rules().filter((l) => l.includes('18083')), `killed after ${delayMs} ms`).toEqual([]);
+    }
+  });
+
+  it('20 containers on one bridge at once: distinct addresses; all gone after delete', { timeout: 120_000 }, async () => {
+    const bundle = makeBundle({ mutate: (s, m) => { s.process!.args = sh('exec sleep 60 </dev/null >/dev/null 2>&1', m.marker); } });
+    const mine = Array.from({ length: 20 }, (_, i) => track(bundle, `n${i}`));
+    const runs = await Promise.all(mine.map((id) => ns.tsrun(['run', '-d', '--network', `bridge:${NET}`, '--bundle', bundle.dir, id], { env, timeout: 90_000 })));
+    expect(runs.map((r) => r.stderr).filter(Boolean)).toEqual([]);
+    const ips = await Promise.all(mine.map(async (id) => (await stateOf(id)).network.ips[0]!.address));
+    expect(new Set(ips).size).toBe(20);
+    expect(ns.links().filter((l) => l.startsWith('veth'))).toHaveLength(20);
+    // Each can reach the bridge's address (the gateway).
+    expect(ns.exec(['busybox', 'ping', '-c', '1', '-W', '2', ips[19]!.split('/')[0]!])).toMatch(/1 packets received/);
+    const dels = await Promise.all(mine.map((id) => ns.tsrun(['delete', '--force', id], { env, timeout: 90_000 })));
+    expect(dels.map((r) => r.stderr).filter(Boolean)).toEqual([]);
+    for (const id of mine) expect(leftovers(id)).toEqual([]);
+    expect(ns.links().filter((l) => l.startsWith('veth'))).toEqual([]);
+  });
+});
