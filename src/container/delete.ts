@@ -25,10 +25,10 @@ import { noTrace } from '../process/trace.js';
  * Removes the cgroup, the mounts made in the caller's mount table (a config without a mount
  * namespace) and the state of a container whose init is gone, then runs poststop hooks.
  */
-export async function removeContainer(store: StateStore, record: ContainerRecord, warn: (m: string) => void = () => {}, note: (m: string) => void = warn): Promise<void> {
+export async function removeContainer(store: StateStore, record: ContainerRecord, warn: (m: string) => void = () => {}, note: (m: string) => void = warn, opts: { force?: boolean } = {}): Promise<void> {
   // CNI DEL first (a container on a network has network.json): if a plugin fails, the state stays and
   // `delete` can be run again.
-  if (existsSync(join(store.dir(record.id), 'network.json'))) await (await import('../network/phase.js')).detachNetwork(store.dir(record.id), { trace: noTrace });
+  if (existsSync(join(store.dir(record.id), 'network.json'))) await (await import('../network/phase.js')).detachNetwork(store.dir(record.id), { trace: noTrace, ...(opts.force ? { force: true } : {}) });
   if (record.cgroupDir && existsSync(join(record.cgroupDir, 'cgroup.procs'))) {
     const cgroup = loadCgroup(record.cgroupDir, record.cgroupOwnedRoot);
     // The usual case, an empty cgroup, goes with one rmdir. Otherwise: without a PID namespace the
@@ -123,7 +123,7 @@ export async function deleteContainer(root: string, id: string, force = false, w
       if (status !== 'stopped' && !force) throw new TsrunError(`cannot delete container ${id} in state ${status}: stop it first or use --force`);
       // An abandoned create's init (if it got that far) is alive though the container is stopped.
       if (status !== 'stopped' || record.creator) await killEverything(record);
-      await removeContainer(store, record, warn, note);
+      await removeContainer(store, record, warn, note, { force });
     });
   } catch (err) {
     if (!gone()) throw err;

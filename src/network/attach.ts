@@ -1,6 +1,8 @@
 // A container on a CNI network: attach (pin the namespace, run ADD) at create, detach (DEL, unpin)
 // at delete. Every plugin call is traced with what it did, and recorded in network.json.
+import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { TsrunError } from '../errors.js';
 import * as shim from '../native/shim.js';
 import { processAlive, readProcStat } from '../state/status.js';
 import type { TraceSink } from '../process/trace.js';
@@ -73,7 +75,7 @@ function traceCall(trace: TraceSink, network: string, call: PluginCall, ports: r
 export async function attachNetwork(o: AttachOptions): Promise<NetworkRecord> {
   const record: NetworkRecord = {
     network: o.network.name, list: o.network.list, containerId: o.containerId, ifname: o.ifname ?? 'eth0',
-    netns: join(o.stateDir, NETNS_PIN), ports: [...o.ports], phase: 'adding', calls: [],
+    netns: join(o.stateDir, NETNS_PIN), hostNetns: ownNetns(), ports: [...o.ports], phase: 'adding', calls: [],
   };
   writeNetworkRecord(o.stateDir, record);
   try {
@@ -106,6 +108,8 @@ export async function attachNetwork(o: AttachOptions): Promise<NetworkRecord> {
   }
 }
 
+const ownNetns = (): string => readlinkSync('/proc/self/ns/net');
+
 /** SIGKILLs the process group of a plugin whose tsrun was killed, and waits until its leader is gone. */
 async function stopOrphanPlugin(p: NonNullable<NetworkRecord['running']>): Promise<void> {
   const fd = shim.pidfdOpen(p.pid);
@@ -134,9 +138,18 @@ function resultForDel(r: NetworkRecord): CniResult | undefined {
  * the record, so that `delete` can be run again; with `bestEffort` (a failing create) the pin and the
  * record go anyway, and the failure is still thrown.
  */
-export async function detachNetwork(stateDir: string, o: { trace: TraceSink; invoke?: InvokeOptions; bestEffort?: boolean }): Promise<void> {
+export async function detachNetwork(stateDir: string, o: { trace: TraceSink; invoke?: InvokeOptions; bestEffort?: boolean; force?: boolean }): Promise<void> {
   const record = readNetworkRecord(stateDir);
   if (!record) return;
+  if (record.hostNetns && record.hostNetns !== ownNetns()) {
+    // The plugins would change this namespace's bridge and firewall, not the ones they set up.
+    const problem = `container ${record.containerId}'s network was set up by a tsrun in network namespace ${record.hostNetns}, and this one runs in ${ownNetns()}: its CNI DEL must run there (nsenter --net=…)`;
+    if (!o.force) throw new TsrunError(`${problem}; with --force (when that namespace is gone) tsrun skips DEL and removes the rest`);
+    o.trace.event({ who: 'parent', group: 'network', title: `CNI DEL skipped (network ${record.network})`, why: problem, result: 'skipped' });
+    unpinNetns(record.netns);
+    removeNetworkRecord(stateDir);
+    return;
+  }
   if (record.running) await stopOrphanPlugin(record.running);
   // Without the pin (killed before it was made) plugins get no namespace and release what they can by container id.
   const netns = mountIdAt(record.netns) !== undefined ? record.netns : '';

@@ -20,6 +20,11 @@ export interface NetworkRecord {
   ifname: string;
   /** The pinned namespace (CNI_NETNS). */
   netns: string;
+  /**
+   * The network namespace tsrun (and so the plugins) ran in: the bridge and the rules are there. DEL
+   * must run there too, never in another namespace, whose firewall it would change.
+   */
+  hostNetns: string;
   ports: PortMapping[];
   /** `adding` until the whole ADD chain succeeded. */
   phase: 'adding' | 'added';

@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cannotRunContainers, containerTestHooks, makeBundle, poll, sh, STATE_ROOT, type TestBundle } from '../../helpers/bundle.js';
+import { cannotRunContainers, containerTestHooks, makeBundle, poll, runTsrun, sh, STATE_ROOT, type TestBundle } from '../../helpers/bundle.js';
 import { TestNetns } from './netns.js';
 
 const skip = cannotRunContainers() ?? (existsSync('/usr/lib/cni/bridge') ? undefined : 'the CNI plugins are missing (make deps installs containernetworking-plugins)');
@@ -220,6 +220,40 @@ describe.skipIf(skip !== undefined)(`CNI networks (in a test network namespace)$
       expect(leftovers(id), `killed after ${delayMs} ms`).toEqual([]);
       expect(ns.rules().filter((l) => l.includes('18083')), `killed after ${delayMs} ms`).toEqual([]);
     }
+  });
+
+  it('delete from another network namespace is refused (DEL would change that namespace\'s firewall); --force skips DEL there', async () => {
+    const b = httpdBundle();
+    const id = track(b);
+    expect((await ns.tsrun(['run', '-d', '--network', `bridge:${NET}`, '--bundle', b.dir, id], { env })).stderr).toBe('');
+    // From this machine's namespace, with stand-in plugins in CNI_PATH: had tsrun run DEL here, only they would have run, and logged it.
+    const fake = join(base, 'fake-bin');
+    mkdirSync(fake, { recursive: true });
+    for (const t of ['bridge', 'portmap', 'firewall']) { writeFileSync(join(fake, t), `#!/bin/sh\necho ${t} >> ${join(fake, 'ran')}\n`); chmodSync(join(fake, t), 0o755); }
+    const elsewhere = await runTsrun(['delete', '--force', id], { env: { ...process.env, ...env, CNI_PATH: fake } as Record<string, string> });
+    expect(existsSync(join(fake, 'ran'))).toBe(false);
+    expect(elsewhere.stderr).toBe('');
+    expect(existsSync(join(STATE_ROOT, id))).toBe(false);
+    // Skipping DEL left the lease (and rules in the test namespace, which dies with it): ours to remove.
+    for (const f of readdirSync(LEASES)) if (/^\d/.test(f) && readFileSync(join(LEASES, f), 'utf8').startsWith(id)) rmSync(join(LEASES, f));
+  });
+
+  it('delete without --force from another network namespace refuses, naming both namespaces', async () => {
+    const b = makeBundle({ mutate: (s, m) => { s.process!.args = sh('exec sleep 60 </dev/null >/dev/null 2>&1', m.marker); } });
+    const id = track(b);
+    expect((await ns.tsrun(['run', '-d', '--network', `bridge:${NET}`, '--bundle', b.dir, id], { env })).stderr).toBe('');
+    expect((await ns.tsrun(['kill', id, 'KILL'], { env })).stderr).toBe('');
+    await poll(async () => (JSON.parse((await ns.tsrun(['state', id], { env })).stdout) as { status: string }).status === 'stopped' || undefined, 5_000, 'stopped');
+    const fake = join(base, 'fake-bin2');
+    mkdirSync(fake, { recursive: true });
+    for (const t of ['bridge', 'portmap', 'firewall']) { writeFileSync(join(fake, t), `#!/bin/sh\necho ${t} >> ${join(fake, 'ran')}\n`); chmodSync(join(fake, t), 0o755); }
+    const elsewhere = await runTsrun(['delete', id], { env: { ...process.env, ...env, CNI_PATH: fake } as Record<string, string> });
+    expect(existsSync(join(fake, 'ran'))).toBe(false);
+    expect(elsewhere.stderr).toMatch(new RegExp(`network was set up by a tsrun in network namespace ${ns.inode.replace(/[[\]]/g, '\\$&')}, and this one runs in net:`));
+    expect(existsSync(join(STATE_ROOT, id))).toBe(true);
+    const there = await ns.tsrun(['delete', id], { env });
+    expect(there.stderr).toBe('');
+    expect(leftovers(id)).toEqual([]);
   });
 
   it('20 containers on one bridge at once: distinct addresses; all gone after delete', { timeout: 120_000 }, async () => {
