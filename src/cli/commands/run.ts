@@ -68,7 +68,9 @@ const command: CommandModule<RunArgs> = {
     const { bundle, id } = args.image ? { bundle: '.', ...(target ? { id: target } : {}) } : resolveBundleAndId(args.bundle, target);
     if (args.dryRun) {
       const { explainBundle } = await import('../explain-output.js');
-      return explainBundle(bundle, args.logFormat, { root: args.root, ...(id ? { id } : {}) });
+      const req = await networkRequest(args.network, args.publish);
+      const network = req ? (await import('../../network/explain.js')).explainNetwork(req) : undefined;
+      return explainBundle(bundle, args.logFormat, { root: args.root, ...(id ? { id } : {}) }, network ? { network } : {});
     }
     if (args.debug && args.image) debugImageMatch(args.image, args.store ?? DEFAULT_STORE);
     // A registry reference the store lacks is pulled here, with progress on stderr (runContainer would pull it silently).

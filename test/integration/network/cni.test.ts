@@ -126,6 +126,36 @@ describe.skipIf(skip !== undefined)(`CNI networks (in a test network namespace)$
     expect(leftovers(id, ip)).toEqual([]);
   });
 
+  it('--trace shows each CNI call with what it gave; inspect shows the interface, address, ports and calls; explain --network the chain', async () => {
+    const b = httpdBundle();
+    const id = track(b);
+    const r = await ns.tsrun(['run', '-d', '--trace', '--network', `bridge:${NET}`, '-p', '18084:8080', '--bundle', b.dir, id], { env });
+    expect(r.exitCode).toBe(0);
+    const ip = (await stateOf(id)).network.ips[0]!.address.split('/')[0]!;
+    const trace = r.stderr.split('\n');
+    const line = (re: RegExp): string | undefined => trace.find((l) => re.test(l));
+    expect(line(new RegExp(`bind /proc/\\d+/ns/net on ${join(STATE_ROOT, id, 'netns').replace(/[/.]/g, '\\$&')}`))).toBeDefined();
+    expect(line(new RegExp(`CNI ADD bridge \\(network ${NET}\\): .*eth0 \\(container\\) ${ip.replace(/\./g, '\\.')}/24 via 10\\.${SUBNET_BYTE}\\.0\\.1`))).toBeDefined();
+    expect(line(new RegExp(`CNI ADD portmap \\(network ${NET}\\): 0\\.0\\.0\\.0:18084 -> ${ip.replace(/\./g, '\\.')}:8080/tcp`))).toBeDefined();
+    expect(line(new RegExp(`CNI ADD firewall \\(network ${NET}\\)`))).toBeDefined();
+    const i = await ns.tsrun(['inspect', id], { env });
+    expect(i.stderr).toBe('');
+    expect(i.stdout).toContain('network interfaces: lo eth0\n');
+    expect(i.stdout).toMatch(new RegExp(`  CNI network ${NET}: eth0 \\([0-9a-f:]{17}\\) ${ip.replace(/\./g, '\\.')}/24 via 10\\.${SUBNET_BYTE}\\.0\\.1\n`));
+    expect(i.stdout).toContain(`  ports: 0.0.0.0:18084 -> 8080/tcp\n`);
+    expect(i.stdout).toMatch(/ {2}CNI ADD bridge +[\d.]+ ms {2}ok\n {2}CNI ADD portmap +[\d.]+ ms {2}ok\n {2}CNI ADD firewall +[\d.]+ ms {2}ok\n/);
+    const json = JSON.parse((await ns.tsrun(['inspect', '--format', 'json', id], { env })).stdout) as { interfaces: string[]; network: { ips: unknown[]; calls: { plugin: string }[] } };
+    expect(json.interfaces).toEqual(['lo', 'eth0']);
+    expect(json.network.calls.map((c) => c.plugin)).toEqual(['bridge', 'portmap', 'firewall']);
+    const e = await ns.tsrun(['explain', '--short', '--network', `bridge:${NET}`, '-p', '18084:8080', b.dir], { env });
+    expect(e.stderr).toBe('');
+    expect(e.stdout).toContain(`attached to CNI network ${NET} (${join(env.TSRUN_NETWORK_DIR!, `${NET}.conflist`)}; 10.${SUBNET_BYTE}.0.0/24)`);
+    expect(e.stdout).toMatch(/CNI ADD {2}2 portmap .*runtimeConfig\.portMappings=\[\{"hostPort":18084,"containerPort":8080,"protocol":"tcp"\}\]/);
+    const dry = await ns.tsrun(['run', '--dry-run', '--network', 'host', '--bundle', b.dir], { env });
+    expect(dry.stdout).not.toContain('SIOCSIFFLAGS');
+    expect(dry.stdout).toContain('the caller\'s network namespace');
+  });
+
   it('two containers on one bridge reach each other by IP', async () => {
     const server = httpdBundle();
     const sid = track(server, 's');
