@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cannotRunContainers, containerTestHooks, makeBundle, poll, runTsrun, sh, STATE_ROOT, type TestBundle } from '../../helpers/bundle.js';
 import { TestNetns } from './netns.js';
+import { containerNetwork } from '../../../src/network/container-network.js';
+import { get } from 'node:http';
 
 const skip = cannotRunContainers() ?? (existsSync('/usr/lib/cni/bridge') ? undefined : 'the CNI plugins are missing (make deps installs containernetworking-plugins)');
 const NET = `tsit${process.pid}`;
@@ -154,6 +156,32 @@ describe.skipIf(skip !== undefined)(`CNI networks (in a test network namespace)$
     const dry = await ns.tsrun(['run', '--dry-run', '--network', 'host', '--bundle', b.dir], { env });
     expect(dry.stdout).not.toContain('SIOCSIFFLAGS');
     expect(dry.stdout).toContain('the caller\'s network namespace');
+  });
+
+  it('the library\'s containerNetwork: ip from the CNI result, forwardPort and connect from this (the machine\'s) namespace', async () => {
+    const b = httpdBundle();
+    const id = track(b);
+    expect((await ns.tsrun(['run', '-d', '--network', `bridge:${NET}`, '--bundle', b.dir, id], { env })).stderr).toBe('');
+    const net = containerNetwork(STATE_ROOT, id);
+    const st = await stateOf(id);
+    expect(net.ip).toBe(st.network.ips[0]!.address.split('/')[0]);
+    expect(net.cni).toMatchObject({ network: NET, interface: 'eth0' });
+    await poll(() => { try { return wget(`http://${net.ip}:8080/index.html`); } catch { return undefined; } }, 5_000, 'httpd up');
+    // The listener is on this machine's 127.0.0.1; the socket behind it is made in the container's namespace.
+    const fwd = await net.forwardPort(8080);
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        get({ host: fwd.host, port: fwd.port, path: '/index.html', agent: false }, (res) => { let t = ''; res.on('data', (c: Buffer) => { t += c.toString(); }); res.on('end', () => resolve(t)); }).on('error', reject);
+      });
+      expect(body).toBe('hello over the bridge\n');
+    } finally {
+      await fwd.close();
+    }
+    // To its own bridge address, from inside.
+    const sock = await net.connect(8080, { address: net.ip! });
+    const reply = await new Promise<string>((resolve, reject) => { let t = ''; sock.on('data', (c: Buffer) => { t += c.toString(); }); sock.on('end', () => resolve(t)); sock.on('error', reject); sock.end('GET /index.html HTTP/1.0\r\n\r\n'); });
+    expect(reply).toContain('hello over the bridge');
+    expect(() => containerNetwork(STATE_ROOT, `${id}-nosuch`)).toThrow(/nosuch/);
   });
 
   it('two containers on one bridge reach each other by IP', async () => {

@@ -98,3 +98,16 @@ describe('--network and -p', () => {
     expect(() => parseSubnet('300.0.0.0/24')).toThrow(/not an IPv4 subnet/);
   });
 });
+
+describe('networkRequestOf (the library spec\'s network and ports)', () => {
+  it('parses the mode and the ports, strings or objects; ports alone mean the default bridge; nothing means undefined', async () => {
+    const { networkRequestOf } = await import('../../../src/network/container-network.js');
+    expect(networkRequestOf({})).toBeUndefined();
+    expect(networkRequestOf({ network: 'none' })).toEqual({ mode: { kind: 'none' }, ports: [] });
+    expect(networkRequestOf({ ports: ['127.0.0.1:8080:80/udp', { hostPort: 1, containerPort: 2, protocol: 'tcp' }] })).toEqual({
+      mode: { kind: 'bridge', network: 'tsrun' },
+      ports: [{ hostIP: '127.0.0.1', hostPort: 8080, containerPort: 80, protocol: 'udp' }, { hostPort: 1, containerPort: 2, protocol: 'tcp' }],
+    });
+    expect(() => networkRequestOf({ network: 'bridge:', ports: [] })).toThrow(/--network/);
+  });
+});
