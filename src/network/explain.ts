@@ -4,9 +4,12 @@
 import type { Spec } from '../oci/types.js';
 import type { NetworkRequest } from './phase.js';
 import { prepareNetwork } from './phase.js';
+import { applyNetworkMode } from './options.js';
 import { subnetsOf } from './subnet.js';
 
 export function explainNetwork(req: NetworkRequest): { spec: (s: Spec) => Spec; text: string[]; json: unknown } {
+  // -p without a bridge is refused here as run refuses it, before anything is printed.
+  applyNetworkMode({ ociVersion: '1.0.2' }, req.mode, req.ports);
   // The namespace part only (a bridge's is a new namespace, as none's): the network is looked up below.
   const spec = (s: Spec): Spec => prepareNetwork(s, { ports: [], mode: req.mode.kind === 'bridge' ? { kind: 'none' } : req.mode }).spec;
   const text: string[] = ['network:'];

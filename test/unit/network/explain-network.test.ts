@@ -54,7 +54,8 @@ describe('explainNetwork', () => {
     expect(none.json).toEqual({ mode: { kind: 'none' } });
   });
 
-  it('an unknown network is an error naming it', () => {
+  it('an unknown network, or -p without a bridge, is an error naming it', () => {
+    expect(() => explainNetwork({ mode: { kind: 'none' }, ports: [{ hostPort: 80, containerPort: 80, protocol: 'tcp' }] })).toThrow(/publishing ports needs --network bridge/);
     expect(() => explainNetwork({ mode: { kind: 'bridge', network: 'nosuch' }, ports: [] })).toThrow(/no network named nosuch/);
   });
 });
