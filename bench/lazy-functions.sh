@@ -2,7 +2,7 @@
 # `make bench-lazy`: which functions does one `tsrun run` of /bin/true still compile at run time?
 #
 # V8 compiles a function on its first call. The startup snapshot keeps the bytecode of every function
-# that ran while it was built, and src/cli/snapshot-warm-up.ts rehearses `run` then for that reason;
+# that ran while it was built, and src/startup/warm-up.ts rehearses `run` then for that reason;
 # whatever the rehearsal misses is parsed and compiled again by every start. This script builds a
 # second snapshot with V8's function-event log turned on (the flags must be the same at build and at
 # run time, or V8 refuses the blob), runs the sample bundle from it once, and prints, per script,

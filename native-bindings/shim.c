@@ -895,7 +895,8 @@ static int run_step(const struct step *s, int index) {
   case TSRUN_OP_LOOPBACK_UP: return step_loopback_up();
   case TSRUN_OP_UNSHARE:
     /* unshare(CLONE_NEWTIME) puts only this process's future children there (time_for_children):
-     * the offsets are written while it is still empty, then stage1_main clones into it. */
+     * the offsets are written while it is still empty, then stage1_main clones into it. A cgroup
+     * namespace is made here once the process is in its cgroup (its root is the cgroup it is in). */
     if (unshare((int)s->ints[0]) < 0) FAIL("unshare");
     return 0;
   case TSRUN_OP_SETNS: {

@@ -83,7 +83,7 @@ enum tsrun_op {
   TSRUN_OP_CHECK_EXEC = 33,  /* as EXEC, but only finds the program (PATH, X_OK) — fail early at create */
   TSRUN_OP_NEW_KEYRING = 34, /* str: name — join a new session keyring (keys are not shared with the caller) */
   TSRUN_OP_SECCOMP = 35,    /* int: seccomp(2) flags, then one int per BPF instruction — install the filter */
-  TSRUN_OP_UNSHARE = 36,    /* int: CLONE_NEW* flags — unshare(2) (a time namespace, BEFORE_CLONE: see src/namespaces/plan.ts) */
+  TSRUN_OP_UNSHARE = 36,    /* int: CLONE_NEW* flags — unshare(2): a time namespace before the clone (BEFORE_CLONE), a cgroup namespace once placed */
   TSRUN_OP_LOOPBACK_UP = 37, /* bring `lo` of the current network namespace up: ioctl(SIOCSIFFLAGS) on an AF_INET socket */
   TSRUN_OP_MAX = 38
 };

@@ -1,13 +1,25 @@
 // Builds dist/: the ESM bundle (code-split: each command in its own chunk) that `node dist/tsrun.js`
 // runs, and the V8 startup snapshot dist/tsrun.blob that bin/tsrun prefers (same code, ~20 ms less
-// start-up) with dist/tsrun.blob.key, what bin/tsrun checks before it uses the snapshot. koffi stays external: it loads its native addon from a path computed at run time.
+// start-up) with dist/tsrun.blob.key, what bin/tsrun checks before it uses the snapshot. koffi stays
+// external: it loads its native addon from a path computed at run time. What goes into the snapshot
+// is src/startup/manifest.ts's to say; this script checks the snapshot against it.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 
+const { STARTUP, namedPaths, snapshotProblems } = await startupRules();
+const missing = namedPaths().filter((p) => !existsSync(p));
+if (missing.length) throw new Error(`bundle: src/startup/manifest.ts names what does not exist: ${missing.join(', ')}`);
 rmSync('dist', { recursive: true, force: true });
+
+/** src/startup/snapshot-rules.ts with the manifest (TypeScript), compiled in memory and imported. */
+async function startupRules() {
+  const out = await build({ entryPoints: ['src/startup/snapshot-rules.ts'], bundle: true, format: 'esm', platform: 'node', write: false, logLevel: 'warning' });
+  return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`);
+}
+
 const common = {
   bundle: true, platform: 'node', target: 'node20', external: ['koffi'], logLevel: 'warning',
   define: { TSRUN_KOFFI_ADDON: JSON.stringify(koffiAddon()) },
@@ -24,7 +36,7 @@ function koffiAddon() {
 }
 await build({
   ...common,
-  entryPoints: { tsrun: 'src/cli/main.ts' },
+  entryPoints: { tsrun: STARTUP.plainEntry },
   outdir: 'dist',
   splitting: true,
   format: 'esm',
@@ -34,8 +46,8 @@ await build({
   banner: { js: "import { createRequire as __tsrunCreateRequire } from 'node:module'; const require = __tsrunCreateRequire(import.meta.url);" },
 });
 // The startup snapshot is built from one CommonJS file (a snapshot cannot load ES modules) holding
-// only the hot commands (src/cli/hot-table.ts); everything else runs from full.cjs, the whole CLI as
-// one CommonJS file that the snapshot require()s (src/cli/snapshot-main.ts says why). Neither has a
+// only the hot commands (the manifest's snapshotCommands); everything else runs from full.cjs, the
+// whole CLI as one CommonJS file that the snapshot require()s (src/startup/snapshot-main.ts says why). Neither has a
 // reliable location of its own: bin/tsrun passes the package root in TSRUN_PACKAGE_ROOT.
 const cjs = {
   ...common,
@@ -43,37 +55,36 @@ const cjs = {
   define: { ...common.define, 'import.meta.url': '"file:///tsrun-snapshot/"' },
   logOverride: { 'empty-import-meta': 'silent' },
 };
-await build({ ...cjs, entryPoints: ['src/cli/full-entry.ts'], outfile: 'dist/snapshot/full.cjs' });
+await build({ ...cjs, entryPoints: [STARTUP.fullEntry], outfile: 'dist/snapshot/full.cjs' });
 
-// Modules the hot commands reach only through a dynamic import() for work the snapshot routes to the
-// full bundle (--help; --image of an image that must be imported or pulled first). In the snapshot they are replaced by a module that says so if it is
-// ever loaded; the check after the build keeps heavy code from creeping back in.
-const notInSnapshot = /[/\\](help|import|pull)\.js$/;
+// The manifest's `lazy` modules: in the snapshot, a module that says so if it is ever loaded, matched
+// by the file an import resolves to (not by its name: a new help.ts elsewhere is not stubbed by accident).
+const lazy = new Set(STARTUP.lazy.map((p) => resolve(p)));
 const outsideSnapshot = {
   name: 'outside-snapshot',
   setup(b) {
-    b.onResolve({ filter: notInSnapshot }, (a) => ({ path: a.path, namespace: 'outside-snapshot' }));
+    b.onResolve({ filter: /^\./ }, (a) => {
+      const file = resolve(a.resolveDir, a.path.replace(/\.js$/, '.ts'));
+      return lazy.has(file) ? { path: file, namespace: 'outside-snapshot' } : undefined;
+    });
     b.onLoad({ filter: /.*/, namespace: 'outside-snapshot' }, (a) => ({
-      contents: `throw new Error(${JSON.stringify(`${a.path} is not in the startup snapshot: bin/tsrun runs such commands from dist/snapshot/full.cjs (src/cli/snapshot-main.ts)`)});`,
+      contents: `throw new Error(${JSON.stringify(`${relative(process.cwd(), a.path)} is not in the startup snapshot: bin/tsrun runs such commands from dist/snapshot/full.cjs (src/startup/manifest.ts)`)});`,
       loader: 'js',
     }));
   },
 };
 // Whitespace and syntax minified (names kept, so stack traces still name functions): V8 keeps the
-// source in the snapshot heap, and every start deserializes it (~4 ms per MB measured here).
+// source in the heap, and every start deserializes it (~4 ms per MB measured here).
 const snapshot = await build({
-  ...cjs, entryPoints: ['src/cli/snapshot-main.ts'], outfile: 'dist/snapshot/tsrun.cjs', plugins: [outsideSnapshot], metafile: true,
+  ...cjs, entryPoints: [STARTUP.snapshotEntry], outfile: 'dist/snapshot/tsrun.cjs', plugins: [outsideSnapshot], metafile: true,
   minifyWhitespace: true, minifySyntax: true,
 });
-const heavy = Object.keys(snapshot.metafile.inputs).filter((p) => /node_modules[/\\](yargs|tar-stream|fzstd|execa)|^src[/\\]check[/\\]|^src[/\\]image[/\\](import|layer-unpack|tar-parser|zstd|decompress|oci-layout|docker-archive)\.ts$|^src[/\\]image[/\\]registry[/\\](?!reference\.ts$)/.test(p));
-if (heavy.length) throw new Error(`bundle: the startup snapshot must not contain ${heavy.join(', ')}: import it lazily from the hot path (see src/cli/snapshot-main.ts)`);
+const problems = snapshotProblems(snapshot.metafile);
+if (problems.length) throw new Error(`bundle: ${problems.join('; ')}`);
 // V8 keeps a script's source in the heap, as UTF-16 when it has one non-ASCII character: twice the
 // bytes to deserialize at every start. esbuild escapes strings; a comment it keeps could still do it.
 const nonAscii = readFileSync('dist/snapshot/tsrun.cjs', 'latin1').search(/[^\x00-\x7f]/);
 if (nonAscii >= 0) throw new Error(`bundle: dist/snapshot/tsrun.cjs has a non-ASCII character at offset ${nonAscii} (a comment?): V8 would store the whole source as UTF-16`);
-// A budget rather than a list: the snapshot's cost grows with its size (~3-4 ms per MB of heap).
-const snapshotBytes = Object.values(snapshot.metafile.outputs)[0].bytes;
-if (snapshotBytes > 320 * 1024) throw new Error(`bundle: the startup snapshot's code is ${snapshotBytes} bytes, over its 320 KiB budget: keep cold code out of the hot commands (see src/cli/snapshot-main.ts)`);
 // --no-warnings: building prints notices that some built-in modules are "not yet fully verified" in
 // snapshots, and printing them makes Node create process.stderr, whose stream (net.Socket when stderr
 // is a pipe) and helpers then sit in the snapshot: 4.83 MB instead of 4.65, and every command started

@@ -36,10 +36,12 @@ MODULES="virtio_pci virtio_console virtio_blk virtiofs overlay bfq"
 # ---- host packages ---------------------------------------------------------------------------------
 # qemu-system-x86 (its qemu-system-common ships /usr/lib/qemu/virtiofsd in bookworm's qemu 7.2; no
 # separate virtiofsd package exists there), busybox-static (guest userland, and depmod/cpio for the build),
-# xz-utils (the kernel image is xz-compressed), util-linux (unshare/mount for virtiofsd's read-only view).
+# xz-utils (the kernel image is xz-compressed), util-linux (unshare/mount for virtiofsd's read-only view),
+# systemd and dbus (vm/run.sh --systemd boots the host's /lib/systemd/systemd; a test starts its system
+# bus): installed, never started on the host.
 need_pkgs() {
   local missing="" p
-  for p in qemu-system-x86 busybox-static xz-utils util-linux; do
+  for p in qemu-system-x86 busybox-static xz-utils util-linux systemd dbus; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
   done
   if [ -n "$missing" ]; then
@@ -141,11 +143,13 @@ for m in $MODULES; do
 done
 
 stage=$(mktemp -d "$BUILD/initramfs.XXXXXX")
-mkdir -p "$stage"/{bin,dev,proc,sys,etc,lib/modules,host,upper,newroot}
+mkdir -p "$stage"/{bin,dev,proc,sys,etc,lib/modules,host,upper,newroot,systemd}
 cp "$BUSYBOX" "$stage/bin/busybox"
 ln -s busybox "$stage/bin/sh"
 cp "$VM_DIR/guest/init" "$stage/init"
 cp "$VM_DIR/guest/stage2" "$stage/stage2"
+# vm/run.sh --systemd: stage 1 installs these in the new root before it starts systemd.
+cp "$VM_DIR/guest/tsrun-vm.target" "$VM_DIR/guest/tsrun-vm.service" "$stage/systemd/"
 chmod 755 "$stage/init" "$stage/stage2"
 : > "$stage/etc/modules"
 for p in "${order[@]}"; do

@@ -9,6 +9,8 @@
 #   --mem MiB       guest memory (default 4096)     --cpus N   vCPUs (default 2)
 #   --cpu MODEL     qemu CPU model (default max: every feature TCG emulates); e.g. Nehalem or qemu64
 #                   for a CPU with fewer features than the host's (`qemu-system-x86_64 -cpu help`)
+#   --systemd       boot the host's systemd as PID 1 (one target, one service: the command) instead of
+#                   the lane's own init; for tests of tsrun's systemd cgroup driver
 #   --bzimage       boot the compressed bzImage instead of the extracted vmlinux (for measurements)
 #   --results DIR   copy what CMD wrote to $TSRUN_VM_OUT (/run/tsrun-vm/out) into DIR on the host
 #   --keep          keep the run directory (vm/build/runs/*: console.log, logs, results share)
@@ -27,9 +29,9 @@ VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BUILD=$VM_DIR/build
 VIRTIOFSD=/usr/lib/qemu/virtiofsd
 
-timeout=600 console=0 keep=0 quiet=0 mem=4096 cpus=2 cpu=max bzimage=0 results=""
+timeout=600 console=0 keep=0 quiet=0 mem=4096 cpus=2 cpu=max bzimage=0 results="" systemd=0
 extra_env=()
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
     --cpus) cpus=${2:?}; shift 2 ;;
     --cpu) cpu=${2:?--cpu needs a qemu CPU model}; shift 2 ;;
     --bzimage) bzimage=1; shift ;;
+    --systemd) systemd=1; shift ;;
     --keep) keep=1; shift ;;
     --results) results=${2:?--results needs a directory}; shift 2 ;;
     --quiet) quiet=1; shift ;;
@@ -165,6 +168,7 @@ reader=$!
 append="console=ttyS0 cgroup_no_v1=all panic=-1 mitigations=off random.trust_cpu=on rdinit=/init"
 # TSRUN_VM_APPEND: extra kernel parameters (debugging, experiments); TSRUN_VM_QEMU_ARGS: extra qemu args.
 append="$append ${TSRUN_VM_APPEND:-}"
+[ "$systemd" = 1 ] && append="$append TSRUN_VM_INIT=systemd"
 if [ "$console" = 1 ]; then
   append="$append TSRUN_VM_CONSOLE=1"
   serial=(-serial mon:stdio)

@@ -16,10 +16,21 @@ import type { CgroupPlan, DeviceRule } from './types.js';
 export interface CgroupHandle {
   /** Absolute path of the container's cgroup directory. */
   readonly dir: string;
+  /**
+   * True when the cgroup exists before the container's process: it can be born inside (openDirFd with
+   * clone3 CLONE_INTO_CGROUP). False when the cgroup is made with the process (systemd's scope, made
+   * with the pid of a process that waits): then `place` must run before it goes on.
+   */
+  readonly bornInside: boolean;
   /** A new O_RDONLY|O_DIRECTORY|O_CLOEXEC fd of the cgroup, for clone3(CLONE_INTO_CGROUP). Caller closes it. */
   openDirFd(): number;
   /** Moves a process (all its threads) into the cgroup. */
   addProcess(pid: number): void;
+  /**
+   * Puts the container's waiting init into its cgroup: cgroup.procs here; a systemd scope made with it
+   * (then its limits) for the systemd driver.
+   */
+  place(pid: number): void | Promise<void>;
   /** Pids directly in the cgroup. */
   pids(): number[];
   /** Writes cgroup.freeze 1 and resolves once cgroup.events says "frozen 1". */
@@ -71,18 +82,7 @@ export function applyCgroup(plan: CgroupPlan, observe?: CgroupWriteObserver, opt
     if (preexisting && (readCgroupFile(plan.dir, 'cgroup.procs') ?? '').trim() !== '') {
       throw new CgroupError(`cgroup: ${plan.dir} already exists and has processes in it (is another container using this cgroupsPath?)`, { file: plan.dir });
     }
-    enableControllers(plan.mountPoint, chain, plan.controllers);
-    for (const w of plan.writes) {
-      if (w.optional === true && !cgroupFileExists(plan.dir, w.file)) continue;
-      const t0 = performance.now();
-      try {
-        writeCgroupFile(plan.dir, w.file, w.value, w.field);
-      } catch (err) {
-        observe?.(w, performance.now() - t0, errnoOf(err) ?? 'error');
-        throw err;
-      }
-      observe?.(w, performance.now() - t0, 'ok');
-    }
+    writeLimits(plan, chain, observe);
     // A cgroup left over from an earlier run may still carry device programs; with ALLOW_MULTI they would
     // keep applying next to ours, so they are replaced.
     if (!opts.deferDevices && (plan.deviceRules !== null || preexisting)) replaceDeviceRules(plan.dir, plan.deviceRules, preexisting);
@@ -93,6 +93,33 @@ export function applyCgroup(plan: CgroupPlan, observe?: CgroupWriteObserver, opt
   const deferred = opts.deferDevices && (plan.deviceRules !== null || preexisting) ? { rules: plan.deviceRules, replace: preexisting } : undefined;
   // Created parents outside ownedRoot (absolute paths) are ours too, but only this handle knows it.
   return new Cgroup(plan.dir, plan.ownedRoot, created, deferred);
+}
+
+/**
+ * Applies a plan to a cgroup someone else has just made with the container's process in it (systemd's
+ * transient scope): controllers in its parents, every limit, the device program (or deferred). It
+ * creates and removes no directory; whatever device programs the maker attached stay.
+ */
+export function adoptCgroup(plan: CgroupPlan, observe?: CgroupWriteObserver, opts: ApplyOptions = {}): CgroupHandle {
+  writeLimits(plan, pathChain(plan.mountPoint, plan.dir), observe);
+  if (!opts.deferDevices && plan.deviceRules !== null) replaceDeviceRules(plan.dir, plan.deviceRules, false);
+  const deferred = opts.deferDevices && plan.deviceRules !== null ? { rules: plan.deviceRules, replace: false } : undefined;
+  return new Cgroup(plan.dir, plan.dir, [], deferred);
+}
+
+function writeLimits(plan: CgroupPlan, chain: string[], observe?: CgroupWriteObserver): void {
+  enableControllers(plan.mountPoint, chain, plan.controllers);
+  for (const w of plan.writes) {
+    if (w.optional === true && !cgroupFileExists(plan.dir, w.file)) continue;
+    const t0 = performance.now();
+    try {
+      writeCgroupFile(plan.dir, w.file, w.value, w.field);
+    } catch (err) {
+      observe?.(w, performance.now() - t0, errnoOf(err) ?? 'error');
+      throw err;
+    }
+    observe?.(w, performance.now() - t0, 'ok');
+  }
 }
 
 /**
@@ -174,6 +201,7 @@ function attachLoadedRules(dir: string, progFd: number, replace: boolean): void 
 }
 
 class Cgroup implements CgroupHandle {
+  readonly bornInside = true;
   /** A loaded device program waiting for attachDevices, or -1. */
   private loadedFd = -1;
 
@@ -212,6 +240,10 @@ class Cgroup implements CgroupHandle {
 
   addProcess(pid: number): void {
     writeCgroupFile(this.dir, 'cgroup.procs', String(pid));
+  }
+
+  place(pid: number): void {
+    this.addProcess(pid);
   }
 
   pids(): number[] {

@@ -6,7 +6,8 @@
 //                        container). tsrun always anchors them under its own /tsrun subtree instead.
 //   absent or ""       → <mount>/tsrun/<container id>.
 // "." and ".." components are refused (they could climb out of the hierarchy or alias another container),
-// as are systemd's "slice:prefix:name" paths, since tsrun has no systemd cgroup driver.
+// as are systemd's "slice:prefix:name" paths: those are for the systemd driver (--systemd-cgroup,
+// systemd/path.ts).
 import { posix } from 'node:path';
 import { ConfigError } from '../errors.js';
 
@@ -28,7 +29,7 @@ export function resolveCgroupPath(mountPoint: string, cgroupsPath: string | unde
     return { dir: posix.join(owned, id), ownedRoot: owned };
   }
   if (/^[^/]*:[^/]*:[^/]*$/.test(cgroupsPath)) {
-    throw new ConfigError(FIELD, `"${cgroupsPath}" is a systemd "slice:prefix:name" path; tsrun manages cgroupfs directly, so give a path like "/mygroup/${id}"`);
+    throw new ConfigError(FIELD, `"${cgroupsPath}" is a systemd "slice:prefix:name" path: give tsrun --systemd-cgroup to have systemd make the cgroup, or a path like "/mygroup/${id}"`);
   }
   const components = cgroupsPath.split('/').filter((c) => c !== '');
   checkComponents(FIELD, components);

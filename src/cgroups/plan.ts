@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.js';
 import type { Resources, Spec } from '../oci/types.js';
 import { CONVERTERS } from './controllers/index.js';
 import { DEFAULT_ALLOWED_DEVICES, allowsEverything, normaliseRule } from './devices/rules.js';
-import { resolveCgroupPath } from './path.js';
+import { resolveCgroupPath, type ResolvedCgroupPath } from './path.js';
 import type { CgroupHost, CgroupPlan, DeviceRule, FileWrite } from './types.js';
 
 const PREFIX = 'linux.resources';
@@ -13,9 +13,10 @@ const PREFIX = 'linux.resources';
 /** Controllers in the order the kernel lists them, so subtree_control writes are stable. */
 const CONTROLLER_ORDER = ['cpuset', 'cpu', 'io', 'memory', 'hugetlb', 'pids', 'rdma', 'misc'];
 
-export function planCgroup(spec: Spec, id: string, host: CgroupHost): CgroupPlan {
+/** `where`: the cgroup when a driver other than cgroupfs names it (systemd: the scope's cgroup). */
+export function planCgroup(spec: Spec, id: string, host: CgroupHost, where?: ResolvedCgroupPath): CgroupPlan {
   const resources: Resources = spec.linux?.resources ?? {};
-  const { dir, ownedRoot } = resolveCgroupPath(host.mountPoint, spec.linux?.cgroupsPath, id);
+  const { dir, ownedRoot } = where ?? resolveCgroupPath(host.mountPoint, spec.linux?.cgroupsPath, id);
   const writes = CONVERTERS.flatMap((convert) => convert(resources, PREFIX));
   for (const w of writes) checkControllerAvailable(w, host);
   checkHugepageSizes(resources, host);

@@ -1,6 +1,7 @@
 // Shared shapes of the cgroup v2 driver. Everything the planner produces is plain data, so a plan can be
 // unit-tested, printed, and applied later by the manager.
 import type { Resources } from '../oci/types.js';
+import type { UnitProperty } from './systemd/manager-api.js';
 
 /** One write into one cgroup v2 interface file. */
 export interface FileWrite {
@@ -61,4 +62,14 @@ export interface CgroupPlan {
   deviceRules: DeviceRule[] | null;
   /** Config fields that have no cgroup v2 equivalent and were ignored, for the caller to log. */
   warnings: string[];
+  /** With the systemd driver: the transient scope systemd makes (with the process) for this cgroup. */
+  systemd?: SystemdScopePlan;
+}
+
+export interface SystemdScopePlan {
+  /** The scope unit, e.g. tsrun-web.scope, and the slice it goes into. */
+  unit: string;
+  slice: string;
+  /** StartTransientUnit's properties, without PIDs: the pid is known only at placement. */
+  properties: UnitProperty[];
 }

@@ -1,7 +1,7 @@
 // Capability numbers to names (capability(7), linux/capability.h), and decoding of the hex masks in
 // /proc/self/status. Bit N of CapEff set = capability N is effective.
 
-import { CAPABILITY_NAMES } from '../oci/capabilities.js';
+import { CAPABILITY_NAMES } from '../abi/capabilities.js';
 
 /** Name of capability `bit`; numbers newer than this table print as `cap_<N>`, as libcap does. */
 export function capabilityName(bit: number): string {

@@ -9,6 +9,8 @@ export interface GlobalArgs {
   log?: string;
   logFormat: 'text' | 'json';
   debug: boolean;
+  /** runc's --systemd-cgroup: systemd makes the containers' cgroups (transient scopes). */
+  systemdCgroup?: boolean;
 }
 
 export interface OptionSpec {
@@ -53,7 +55,7 @@ export interface CommandModule<A = Record<string, unknown>> {
   /**
    * True when this invocation needs code that tsrun's startup snapshot leaves out (`run --image` of
    * a layout or archive not imported yet needs the import code): it is then handed to the full
-   * bundle (src/cli/snapshot-main.ts). Must be cheap: it runs before every snapshot-served command.
+   * bundle (src/startup/snapshot-main.ts). Must be cheap: it runs before every snapshot-served command.
    */
   needsFullBundle?: (args: ParsedArgs<A>) => boolean;
   /**

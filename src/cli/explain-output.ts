@@ -2,19 +2,19 @@
 import { writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBundle, type Bundle } from '../oci/bundle.js';
-import { planContainer } from '../container/create.js';
+import { planBundle } from '../plan/bundle-plan.js';
 import { detectCgroupHost, planCgroup } from '../cgroups/index.js';
 import type { Spec } from '../oci/types.js';
-import { describeStep, droppedFromBounding } from '../plan/describe.js';
+import { describeStep, droppedFromBounding } from '../abi/describe-step.js';
 import { formatSummaryLine, summarizeSteps } from '../plan/summary.js';
 import { disassemble } from '../seccomp/disasm.js';
-import { NAMESPACE_ISOLATES, idMapText } from '../namespaces/plan.js';
-import type { Plan } from '../plan/types.js';
+import { NAMESPACE_ISOLATES, idMapText } from '../abi/namespaces.js';
+import type { Plan } from '../abi/steps.js';
 
 /** The exact plan `run` would execute (exec fifo and hook pause included), so step numbers match. */
 export function planForBundle(bundle: Bundle, where: { root: string; id?: string }): Plan {
   // The plan of `tsrun run`, which starts the container itself (no exec fifo).
-  return planContainer(bundle, { foreground: true, startGate: 'caller', keyring: where.id ?? '<id>' });
+  return planBundle(bundle, { foreground: true, startGate: 'caller', keyring: where.id ?? '<id>' });
 }
 
 const bigintToString = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v);

@@ -1,8 +1,7 @@
 // `--debug` with `run/create --image NAME`: which image a name found. Like podman, a unique match is
 // otherwise silent (a short name `myapp:1.0` finding docker.io/library/myapp:1.0 is normal).
 import { writeSync } from 'node:fs';
-import { isImageSource } from '../image/image-arg.js';
-import { ImageStore, shortId } from '../image/image-store.js';
+import { ImageStore, isImageSource, shortId } from '../image/index.js';
 
 export function debugImageMatch(ref: string, storeDir: string): void {
   if (isImageSource(ref)) return;

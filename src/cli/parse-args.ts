@@ -18,6 +18,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   log: { type: 'string', path: true, describe: 'also append errors and warnings to this file' },
   'log-format': { type: 'string', default: 'text', choices: ['text', 'json'], describe: 'format of errors, warnings and --trace' },
   debug: { type: 'boolean', default: false, describe: 'print debug output' },
+  'systemd-cgroup': { type: 'boolean', default: false, describe: 'have systemd make each container\'s cgroup, a transient scope (linux.cgroupsPath "slice:prefix:name"), as runc does' },
   version: { type: 'boolean', short: 'v', default: false, describe: 'print the version and exit' },
   help: { type: 'boolean', short: 'h', default: false, describe: 'show help' },
 };
@@ -133,7 +134,7 @@ export function hasGlobalFlag(argv: readonly string[], flag: string): boolean {
 
 /**
  * Parses the global options: the words of argv before the command. Anything else there (an option
- * runc has and tsrun not, `--systemd-cgroup`; a typo) is a usage error naming it.
+ * runc has and tsrun not, `--rootless`; a typo) is a usage error naming it.
  */
 export function parseGlobalArgs(argv: readonly string[]): GlobalParse {
   const commandIndex = findCommandIndex(argv);
@@ -194,7 +195,10 @@ export function parseCommandArgs<A>(
   } catch (err) {
     throw usageErrorOf(err, where);
   }
-  const out: Record<string, unknown> = { root: globals.root, logFormat: globals.logFormat, debug: globals.debug, ...(globals.log !== undefined ? { log: globals.log } : {}) };
+  const out: Record<string, unknown> = {
+    root: globals.root, logFormat: globals.logFormat, debug: globals.debug, ...(globals.log !== undefined ? { log: globals.log } : {}),
+    ...(globals.systemdCgroup ? { systemdCgroup: true } : {}),
+  };
   Object.assign(out, collect(all, parsed.values, where));
   // After `--`, words go to the variadic positional when there is one (`run --image I ID -- cmd`);
   // otherwise `--` only ends the options and the words fill the positionals (`create -- -x`).

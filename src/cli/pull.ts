@@ -1,11 +1,10 @@
 // `run --image REF` / `create --image REF` of a registry reference the store lacks: pulled before
 // the container is made, with the pull's progress on stderr (redrawn lines on a terminal, plain
 // lines otherwise). Loaded only then: the startup snapshot routes such runs to the full bundle.
-import { pullImage } from '../image/registry/pull.js';
-import { pullDisplay } from '../image/registry/progress.js';
+import { pullDisplay, pullImage } from '../image/index.js';
 
 export async function pullForRun(ref: string, store: string, debug: boolean): Promise<void> {
-  const display = pullDisplay(process.stderr);
+  const display = await pullDisplay(process.stderr);
   await pullImage(ref, {
     store,
     onProgress: (e) => display.onProgress(e),

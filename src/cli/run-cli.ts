@@ -5,6 +5,7 @@ import { TsrunError } from '../errors.js';
 import type { CommandEntry, CommandModule, GlobalArgs } from './command.js';
 import { UsageError, findCommandIndex, parseCommandArgs, parseGlobalArgs } from './parse-args.js';
 import { VERSION } from '../version.js';
+import { applyEnvironment } from './environment.js';
 
 export { findCommandIndex } from './parse-args.js';
 
@@ -68,7 +69,7 @@ export interface CliOptions {
   /**
    * Runs an invocation `table` cannot serve: help, a command missing from it, or one whose module
    * says it `needsFullBundle`. The V8 startup snapshot's CLI holds only the hot commands and hands
-   * the rest to the full bundle this way (see snapshot-main.ts); without it, `table` must be complete.
+   * the rest to the full bundle this way (see src/startup/snapshot-main.ts); without it, `table` must be complete.
    */
   fallback?: (argv: string[]) => Promise<void>;
 }
@@ -85,6 +86,7 @@ export async function runCli(argv: string[], table: CommandEntry[], options: Cli
       writeSync(1, `tsrun version ${VERSION}\n`);
       return;
     }
+    applyEnvironment(process.env);
     if (fallback && (commandIndex < 0 || !entryNamed(table, argv[commandIndex]!))) return await fallback(argv);
     if (commandIndex < 0) {
       process.exitCode = await showHelp(table, []);

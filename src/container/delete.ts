@@ -1,6 +1,7 @@
-// `tsrun delete [--force] ID`: remove a stopped container's cgroup and state. A created or running
-// container is refused without --force (and left untouched); with it, everything in the container
-// is killed first — cgroup.kill when there is a cgroup — and the init's exit is awaited on a pidfd.
+// `tsrun delete [--force] ID`: remove a stopped container's cgroup and state. A created container is
+// killed and removed, as runc's delete does; a running or paused one is refused without --force (and
+// left untouched). Killing is cgroup.kill when there is a cgroup, and the init's exit is awaited on a
+// pidfd. Which status allows what: state/lifecycle.ts.
 //
 // A create that was killed half-way left a record naming what it had made (state/store.ts,
 // `creator`): that container is stopped, and delete removes it all, killing its init if it got that
@@ -9,12 +10,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
-import { loadCgroup } from '../cgroups/index.js';
+import { loadCgroup, loadContainerCgroup } from '../cgroups/index.js';
 import { removeCallerMounts } from '../rootfs/caller-mounts-host.js';
 import { waitForExit } from '../process/exit-wait.js';
 import * as shim from '../native/shim.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
-import { containerStatus, creatorAlive, initAlive, processAlive } from '../state/status.js';
+import { containerStatus, initAlive, processAlive } from '../state/status.js';
+import { withContainer } from '../state/with-container.js';
 import { quietWarn } from './diagnostics.js';
 import { runHooksWarning } from './hooks.js';
 import { releaseImageBundle } from './image-release.js';
@@ -29,10 +31,11 @@ export async function removeContainer(store: StateStore, record: ContainerRecord
   // CNI DEL first (a container on a network has network.json): if a plugin fails, the state stays and
   // `delete` can be run again.
   if (existsSync(join(store.dir(record.id), 'network.json'))) await (await import('../network/phase.js')).detachNetwork(store.dir(record.id), { trace: noTrace, ...(opts.force ? { force: true } : {}) });
-  if (record.cgroupDir && existsSync(join(record.cgroupDir, 'cgroup.procs'))) {
-    const cgroup = loadCgroup(record.cgroupDir, record.cgroupOwnedRoot);
-    // The usual case, an empty cgroup, goes with one rmdir. Otherwise: without a PID namespace the
-    // init's death does not end its children, so what is left is killed first.
+  const cgroup = await loadContainerCgroup(record);
+  if (cgroup) {
+    // The usual case, an empty cgroup, goes with one rmdir (a systemd scope: systemd stops it).
+    // Otherwise: without a PID namespace the init's death does not end its children, so what is left
+    // is killed first.
     if (!cgroup.removeIfEmpty()) {
       if (cgroup.populated()) await cgroup.kill();
       await cgroup.destroy();
@@ -111,20 +114,18 @@ export async function deleteContainer(root: string, id: string, force = false, w
     return;
   }
   try {
-    await store.withLock(id, async () => {
-      if (gone()) return removeUnrecorded(store, id);
-      let record = store.read(id);
-      if (force && creatorAlive(record)) {
+    await withContainer(root, id, force ? 'delete --force' : 'delete', async ({ record, status }) => {
+      if (status === 'creating') {
         await killCreator(record);
         if (gone()) return removeUnrecorded(store, id);
         record = store.read(id); // what it had made by the time it died
+        status = containerStatus(record, store.dir(id));
       }
-      const status = containerStatus(record, store.dir(id));
-      if (status !== 'stopped' && !force) throw new TsrunError(`cannot delete container ${id} in state ${status}: stop it first or use --force`);
-      // An abandoned create's init (if it got that far) is alive though the container is stopped.
+      // A created container is killed first also without --force (runc's delete does so), and so is
+      // an abandoned create's init (if it got that far), alive though the container is stopped.
       if (status !== 'stopped' || record.creator) await killEverything(record);
       await removeContainer(store, record, warn, note, { force });
-    });
+    }, force ? { unrecorded: () => removeUnrecorded(store, id) } : {});
   } catch (err) {
     if (!gone()) throw err;
   }

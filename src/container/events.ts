@@ -2,7 +2,8 @@
 // `missing`: the stats its cgroup cannot have, and why), and an "oom" event whenever memory.events'
 // oom_kill count grows. Ends when the container stops.
 import { writeSync } from 'node:fs';
-import { StateStore } from '../state/store.js';
+import type { ContainerRecord, StateStore } from '../state/store.js';
+import { withContainer } from '../state/with-container.js';
 import { containerStatus } from '../state/status.js';
 import { containerCgroup } from './pause.js';
 import { missingStatsOf } from './stats-missing.js';
@@ -16,9 +17,11 @@ export interface EventsOptions {
   out?: (line: string) => void;
 }
 
-export async function streamEvents(opts: EventsOptions): Promise<void> {
-  const store = new StateStore(opts.root);
-  const record = store.read(opts.id);
+export function streamEvents(opts: EventsOptions): Promise<void> {
+  return withContainer(opts.root, opts.id, 'events', ({ store, record }) => stream(opts, store, record));
+}
+
+async function stream(opts: EventsOptions, store: StateStore, record: ContainerRecord): Promise<void> {
   const cgroup = containerCgroup(record);
   const out = opts.out ?? ((l: string) => void writeSync(1, l + '\n'));
   const emit = (type: string, data: unknown, extra: Record<string, unknown> = {}): void => out(JSON.stringify({ type, id: opts.id, data, ...extra }));

@@ -3,24 +3,28 @@
 // the new process into the container's cgroup; the process settings are then applied as in `run`.
 // A container without a mount namespace of its own has a chroot for a root, which no namespace
 // carries: the exec'd process enters the init's root itself, as the init did.
-import { closeSync, constants, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, rmSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
-import type { NamespaceType, Process, Spec } from '../oci/types.js';
+import type { Process, Spec } from '../oci/types.js';
 import { validateSpec } from '../oci/validate.js';
-import { isCapabilityName } from '../oci/capabilities.js';
-import { NAMESPACE_FLAGS } from '../namespaces/plan.js';
-import { processSteps } from '../process/plan.js';
-import * as shim from '../native/shim.js';
-import type { NamespacePlan, Plan, Step } from '../plan/types.js';
-import { handOverConsole, startProcess } from '../process/parent.js';
+import { isCapabilityName } from '../abi/capabilities.js';
+import { execPlan } from '../plan/exec.js';
+import { joinsCgroupNamespace, sharesCallerMountNamespace } from '../namespaces/join.js';
+import { handOverConsole, type ContainerProcess } from '../process/parent.js';
+import { startInCgroup } from '../process/spawn-in-cgroup.js';
 import { forwardSignals } from '../process/signals.js';
 import { waitForeground } from '../process/foreground.js';
 import { callerTerminalSize } from '../process/terminal.js';
-import type { TraceSink } from '../process/trace.js';
+import { noTrace, type TraceSink } from '../process/trace.js';
 import { loadCgroup } from '../cgroups/index.js';
-import { StateStore, type ContainerRecord } from '../state/store.js';
+import type { ContainerRecord } from '../state/store.js';
+import { checkLifecycle } from '../state/lifecycle.js';
+import { withContainer } from '../state/with-container.js';
+import { spawnSettings } from '../native/spawn-settings.js';
 import { containerStatus } from '../state/status.js';
 import { writePidFile } from '../state/pid-file.js';
+import { quietWarn } from './diagnostics.js';
+import { UndoStack } from './undo-stack.js';
 
 export interface ExecOptions {
   root: string;
@@ -38,41 +42,8 @@ export interface ExecOptions {
   pidFile?: string;
   consoleSocket?: string;
   trace?: TraceSink;
-}
-
-const NS_FILE: Record<NamespaceType, string> = {
-  pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time',
-};
-
-/** Every namespace the container has (created or joined), joined through its init's /proc entries. */
-export function joinPlan(config: Spec, initPid: number): NamespacePlan[] {
-  const types = (config.linux?.namespaces ?? []).map((n) => n.type);
-  const joins = types.map((type): NamespacePlan => ({ type, flag: NAMESPACE_FLAGS[type], action: 'join', path: `/proc/${initPid}/ns/${NS_FILE[type]}` }));
-  // A time namespace first: tsrun makes it (tsrun-init's first stage, before the user namespace
-  // exists), so the user namespace it belongs to is tsrun's, and joining it needs tsrun's
-  // CAP_SYS_ADMIN, which setns into the container's user namespace gives up. Then the user namespace,
-  // which decides what the other joins are checked against.
-  const rank = (t: NamespaceType): number => (t === 'time' ? 0 : t === 'user' ? 1 : 2);
-  return joins.sort((a, b) => rank(a.type) - rank(b.type));
-}
-
-/** The container shares the caller's mount namespace: its root is a chroot, not a namespace's root. */
-export function sharesCallerMountNamespace(config: Spec): boolean {
-  return !(config.linux?.namespaces ?? []).some((n) => n.type === 'mount');
-}
-
-/**
- * setns into a mount namespace also moves the process to that namespace's root (the container's,
- * after pivot_root). A container without one entered its rootfs with chroot, which setns cannot
- * give: the exec'd process chroots into the init's root (`initRoot`: a path naming that directory, /proc/self/fd/N of tsrun's fd),
- * while still privileged, as the init did. process.cwd follows in processSteps, after the user switch.
- */
-function enterInitRootSteps(initRoot: string): Step[] {
-  return [
-    { op: 'chdir', path: initRoot, field: 'root.path', why: 'no mount namespace of its own: the container\'s root is the init\'s chroot, held open by tsrun as /proc/<init>/root' },
-    { op: 'chroot', path: '.', field: 'root.path', why: 'enter the same root as the container\'s init; joining its namespaces does not change the root' },
-    { op: 'chdir', path: '/', why: 'start from the new root' },
-  ];
+  /** Warnings for the user (not errors): a clean-up that failed, clone3 refused. */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -90,10 +61,11 @@ function openInitRoot(record: ContainerRecord, stateDir: string, id: string): nu
   } catch (err) {
     why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
   }
-  const status = containerStatus(record, stateDir);
-  if (status !== 'running' && status !== 'created') {
+  try {
+    checkLifecycle('exec', containerStatus(record, stateDir), id);
+  } catch (err) {
     if (fd >= 0) closeSync(fd);
-    throw new TsrunError(`cannot exec in container ${id}: it is ${status}`);
+    throw err;
   }
   if (fd < 0) throw new TsrunError(`cannot exec in container ${id}: cannot open the root of its init (/proc/${record.pid}/root): ${why}`);
   return fd;
@@ -138,38 +110,6 @@ export function execProcess(config: Spec, opts: ExecOptions): Process {
   };
 }
 
-export interface ExecPlanContext {
-  /** Host pid of the container's init, whose namespaces are joined. */
-  initPid: number;
-  /** An fd of tsrun's on the init's root directory; required when the container has no mount namespace. */
-  initRootFd?: number;
-  setgroupsAllowed: boolean;
-  detach: boolean;
-  consoleSize?: { rows: number; cols: number };
-}
-
-/** The plan of an exec'd process: join the init's namespaces, enter its root if no namespace gives it, then `process`. */
-export function execPlan(config: Spec, proc: Process, ctx: ExecPlanContext): Plan {
-  const enterRoot = sharesCallerMountNamespace(config);
-  if (enterRoot && ctx.initRootFd === undefined) {
-    throw new TsrunError('exec: the container has no mount namespace, so the plan needs the init\'s root to enter');
-  }
-  return {
-    namespaces: joinPlan(config, ctx.initPid),
-    cloneFlags: 0,
-    waitForParent: true,
-    dieWithParent: !ctx.detach,
-    preserveFds: 0,
-    // The root fd is close-on-exec in tsrun: passed through the exec of tsrun-init, which reaches it
-    // through its own /proc/self/fd.
-    ...(enterRoot ? { passFds: [ctx.initRootFd!] } : {}),
-    steps: [
-      ...(enterRoot ? enterInitRootSteps(`/proc/self/fd/${ctx.initRootFd!}`) : []),
-      ...processSteps(proc, { setgroupsAllowed: ctx.setgroupsAllowed, ...(ctx.consoleSize ? { consoleSize: ctx.consoleSize } : {}), ...(config.linux?.seccomp ? { seccomp: config.linux.seccomp } : {}) }),
-    ],
-  };
-}
-
 /** Whether the process's user namespace allows setgroups(2) (an exec'd process or hook drops groups then). */
 export function setgroupsAllowed(pid: number): boolean {
   try {
@@ -179,40 +119,50 @@ export function setgroupsAllowed(pid: number): boolean {
   }
 }
 
-export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: number; signal?: string; pid: number }> {
-  const store = new StateStore(opts.root);
-  const record = store.read(opts.id);
-  const status = containerStatus(record, store.dir(opts.id));
-  if (status !== 'running' && status !== 'created') throw new TsrunError(`cannot exec in container ${opts.id}: it is ${status}`);
-  const proc = execProcess(record.config, opts);
-  if (proc.terminal && opts.detach && !opts.consoleSocket) throw new TsrunError('exec -t -d needs --console-socket to receive the pty');
+/** The exec'd process, started in the container's namespaces and cgroup; set up and exec'd when this resolves. */
+async function spawnExec(record: ContainerRecord, proc: Process, opts: ExecOptions, stateDir: string): Promise<ContainerProcess> {
   const consoleSize = proc.terminal ? callerTerminalSize() : undefined;
-  const rootFd = sharesCallerMountNamespace(record.config) ? openInitRoot(record, store.dir(opts.id), opts.id) : -1;
-  let started;
+  const rootFd = sharesCallerMountNamespace(record.config) ? openInitRoot(record, stateDir, opts.id) : -1;
   try {
     const plan = execPlan(record.config, proc, {
       initPid: record.pid, setgroupsAllowed: setgroupsAllowed(record.pid), detach: opts.detach ?? false,
       ...(rootFd >= 0 ? { initRootFd: rootFd } : {}), ...(consoleSize ? { consoleSize } : {}),
     });
-    const cgroupFd = record.cgroupDir ? loadCgroup(record.cgroupDir, record.cgroupOwnedRoot).openDirFd() : -1;
-    try {
-      started = await startProcess(plan, { trace: opts.trace ?? { event: () => {} }, traceSteps: opts.trace !== undefined, cgroupFd });
-    } finally {
-      if (cgroupFd >= 0) shim.closeFd(cgroupFd);
-    }
+    const cgroup = record.cgroupDir ? loadCgroup(record.cgroupDir, record.cgroupOwnedRoot) : undefined;
+    return await startInCgroup(plan, {
+      trace: opts.trace ?? noTrace, traceSteps: opts.trace !== undefined, ...(cgroup ? { cgroup } : {}),
+      clone3: !spawnSettings().noClone3 && !joinsCgroupNamespace(record.config), warn: quietWarn(opts.warn),
+    });
   } finally {
     if (rootFd >= 0) closeSync(rootFd);
   }
-  if (opts.pidFile) {
-    try {
-      writePidFile(opts.pidFile, started.pid);
-    } catch (err) {
-      try { process.kill(started.pid, 'SIGKILL'); } catch { /* gone */ }
-      throw err;
+}
+
+export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: number; signal?: string; pid: number }> {
+  const undo = new UndoStack();
+  const warn = quietWarn(opts.warn);
+  let started: ContainerProcess;
+  try {
+    // Under the container's lock until the process is in the container: a delete or pause waits.
+    started = await withContainer(opts.root, opts.id, 'exec', async ({ store, record }) => {
+      const proc = execProcess(record.config, opts);
+      if (proc.terminal && opts.detach && !opts.consoleSocket) throw new TsrunError('exec -t -d needs --console-socket to receive the pty');
+      const spawned = await spawnExec(record, proc, opts, store.dir(opts.id));
+      undo.push(`the exec'd process ${spawned.pid}`, () => spawned.destroy());
+      return spawned;
+    });
+    const child = started;
+    if (opts.pidFile) {
+      const pidFile = opts.pidFile;
+      writePidFile(pidFile, child.pid);
+      undo.push(`the pid file ${pidFile}`, () => rmSync(pidFile, { force: true }));
     }
+    if (opts.consoleSocket) handOverConsole(child, opts.consoleSocket);
+    await child.untilExec();
+  } catch (err) {
+    await undo.unwind('exec', warn);
+    throw err;
   }
-  if (opts.consoleSocket) handOverConsole(started, opts.consoleSocket);
-  await started.untilExec();
   if (opts.detach) return { exitCode: 0, pid: started.pid };
   const signals = forwardSignals();
   signals.target(started.pid);

@@ -1,68 +1,43 @@
 // OCI hooks (runtime-spec config.md#posix-platform-hooks). Each hook gets the container's state JSON
 // on stdin. Hooks of the runtime namespace (prestart, createRuntime, poststart, poststop) run as
 // ordinary children of tsrun; hooks of the container namespace (createContainer, startContainer) are
-// spawned through the shim — tsrun-init joins the container's namespaces first, as for `exec`, and
-// clones them into the container's cgroup. A startContainer hook's path resolves inside the
-// container, so the image chooses that program: it gets exactly the container process's privileges
-// (capabilities, user, no_new_privs, seccomp), as runc's init gives them. A createContainer hook
-// runs while the host tree is still visible (before pivot_root): its path is the host's.
-import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
+// spawned through the shim with the plan of plan/hook.ts — tsrun-init joins the container's
+// namespaces first, as for `exec`, and clones them into the container's cgroup (or is placed there
+// by pid when it joins a cgroup namespace: namespaces/join.ts).
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TsrunError } from '../errors.js';
-import type { Hook, Hooks, Spec, State } from '../oci/types.js';
+import { hookError } from './hook-error.js';
+import type { Hook, Spec, State } from '../oci/types.js';
+import { IN_CONTAINER_HOOK_PHASES, type HookPhase } from '../oci/hook-phases.js';
 import * as shim from '../native/shim.js';
+import { spawnSettings } from '../native/spawn-settings.js';
 import { decodeWaitStatus } from '../native/errno.js';
-import type { Plan } from '../plan/types.js';
-import { startProcess } from '../process/parent.js';
-import { processSteps } from '../process/plan.js';
+import { startInCgroup } from '../process/spawn-in-cgroup.js';
+import { loadCgroup } from '../cgroups/index.js';
+import { joinsCgroupNamespace } from '../namespaces/join.js';
 import { noTrace } from '../process/trace.js';
-import type { Step } from '../plan/types.js';
-import { joinPlan, setgroupsAllowed } from './exec.js';
+import { hookPlan } from '../plan/hook.js';
+import { setgroupsAllowed } from './exec.js';
 
-export type HookPhase = keyof Hooks;
-
-export function hookError(phase: HookPhase, i: number, hook: Hook, problem: string, output = ''): TsrunError {
-  const tail = output.trim() ? `: ${output.trim().split('\n').slice(-3).join(' | ')}` : '';
-  return new TsrunError(`${phase} hook ${i} (${hook.path}) ${problem}${tail}`, { field: `hooks.${phase}[${i}]` });
-}
-
-/**
- * The steps of a startContainer hook after it joined the container: the container process's own
- * privilege drop (processSteps of `process`), ending in an exec of the hook's path and arguments.
- */
-function startContainerHookSteps(hook: Hook, config: Spec, pid: number, field: string): Step[] {
-  const proc = { ...config.process!, terminal: false, args: hook.args ?? [hook.path], env: hook.env ?? [] };
-  const steps = processSteps(proc, { setgroupsAllowed: setgroupsAllowed(pid), ...(config.linux?.seccomp ? { seccomp: config.linux.seccomp } : {}) });
-  return steps.map((s): Step => (s.op === 'exec'
-    ? { ...s, path: hook.path, field, why: 'run the hook (a program of the container\'s filesystem) with no more privilege than the container\'s process' }
-    : s));
-}
+export type { HookPhase };
 
 async function runContainerHook(phase: HookPhase, i: number, hook: Hook, state: State, config: Spec, stateDir: string, cgroupDir?: string): Promise<void> {
   const stateFile = join(stateDir, `hook-state-${phase}.json`);
   writeFileSync(stateFile, JSON.stringify(state), { mode: 0o600 }); // as private as state.json
   const stateFd = openSync(stateFile, 'r');
-  const field = `hooks.${phase}[${i}]`;
-  const plan: Plan = {
-    namespaces: joinPlan(config, state.pid!), cloneFlags: 0, waitForParent: true, dieWithParent: true, preserveFds: 0,
-    // The state file is open in tsrun (close-on-exec): passed through the exec of tsrun-init.
-    passFds: [stateFd],
-    steps: [
-      { op: 'stdinFrom', fd: stateFd, path: stateFile, why: 'a hook reads the container state as JSON on stdin', field },
-      ...(phase === 'startContainer' ? startContainerHookSteps(hook, config, state.pid!, field) : [
-        { op: 'exec' as const, path: hook.path, args: hook.args ?? [hook.path], env: hook.env ?? [], why: 'run the hook inside the container\'s namespaces', field },
-      ]),
-    ],
-  };
+  const plan = hookPlan(phase, i, hook, config, {
+    initPid: state.pid!, stateFd, stateFile, setgroupsAllowed: phase === 'startContainer' && setgroupsAllowed(state.pid!),
+  });
   let proc;
-  // libuv opens with O_CLOEXEC: tsrun-init gets a copy for clone3 and closes it before anything else.
-  const cgroupFd = cgroupDir ? openSync(cgroupDir, constants.O_RDONLY | constants.O_DIRECTORY) : -1;
   try {
-    proc = await startProcess(plan, { trace: noTrace, traceSteps: false, cgroupFd });
+    const cgroup = cgroupDir ? loadCgroup(cgroupDir) : undefined;
+    proc = await startInCgroup(plan, {
+      trace: noTrace, traceSteps: false, ...(cgroup ? { cgroup } : {}),
+      clone3: !spawnSettings().noClone3 && !joinsCgroupNamespace(config), warn: () => {},
+    });
     await proc.untilExec();
   } finally {
     closeSync(stateFd);
-    if (cgroupFd >= 0) closeSync(cgroupFd);
   }
   const timer = hook.timeout ? setTimeout(() => { try { process.kill(proc.pid, 'SIGKILL'); } catch { /* gone */ } }, hook.timeout * 1000) : undefined;
   const status = decodeWaitStatus(await shim.waitPid(proc.pid));
@@ -71,8 +46,6 @@ async function runContainerHook(phase: HookPhase, i: number, hook: Hook, state: 
   if (status.exitCode !== 0) throw hookError(phase, i, hook, `exited with status ${status.exitCode}`);
 }
 
-const IN_CONTAINER: HookPhase[] = ['createContainer', 'startContainer'];
-
 /**
  * Runs the hooks of one phase in order; the first failure throws (the caller decides if fatal).
  * `cgroupDir`: the container's cgroup, where hooks of the container namespace are placed.
@@ -80,7 +53,7 @@ const IN_CONTAINER: HookPhase[] = ['createContainer', 'startContainer'];
 export async function runHooks(phase: HookPhase, config: Spec, state: State, stateDir: string, cgroupDir?: string): Promise<void> {
   const hooks = config.hooks?.[phase] ?? [];
   for (const [i, hook] of hooks.entries()) {
-    if (IN_CONTAINER.includes(phase)) await runContainerHook(phase, i, hook, state, config, stateDir, cgroupDir);
+    if (IN_CONTAINER_HOOK_PHASES.includes(phase)) await runContainerHook(phase, i, hook, state, config, stateDir, cgroupDir);
     else await (await import('./host-hook.js')).runHostHook(phase, i, hook, state);
   }
 }
@@ -97,9 +70,4 @@ export async function runHooksWarning(phase: HookPhase, config: Spec, state: Sta
       warn((err as Error).message);
     }
   }
-}
-
-export function hasCreateHooks(config: Spec): boolean {
-  const h = config.hooks ?? {};
-  return (h.prestart?.length ?? 0) + (h.createRuntime?.length ?? 0) + (h.createContainer?.length ?? 0) > 0;
 }

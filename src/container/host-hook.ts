@@ -3,7 +3,7 @@
 // dgram modules it pulls in, ~1 ms) is loaded only by a container that has such hooks.
 import { spawn } from 'node:child_process';
 import type { Hook, State } from '../oci/types.js';
-import { hookError, type HookPhase } from './hooks.js';
+import { hookError, type HookPhase } from './hook-error.js';
 
 const envObject = (env: string[] = []): Record<string, string> =>
   Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));

@@ -10,16 +10,11 @@
 // and work dirs are made in the store instead of the state dir, and delete keeps the upper one.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { containerRefPath } from '../image/container-refs.js';
-import { DEFAULT_STORE } from '../image/store-paths.js';
-import { makeKeptUpperDir } from '../image/kept-uppers.js';
-import { imageRootfs } from '../image/rootfs.js';
-import { overlayForContainer } from '../image/overlay.js';
-import { specFromImage } from '../image/spec-from-image.js';
+import { DEFAULT_STORE, containerRefPath, imageRootfs, makeKeptUpperDir, overlayForContainer, specFromImage } from '../image/index.js';
 import type { Bundle } from '../oci/bundle.js';
 import { defaultSpec } from '../oci/default-spec.js';
 import { validateSpec } from '../oci/validate.js';
-import type { Step } from '../plan/types.js';
+import type { RootfsOverlay } from '../rootfs/image-overlay.js';
 import { IMAGE_STATE_FILE, type ImageState } from './image-release.js';
 
 export interface ImageRunOptions {
@@ -35,8 +30,8 @@ export interface ImageRunOptions {
 
 export interface ImageBundle {
   bundle: Bundle;
-  /** Steps that mount the overlay on bundle.rootfs; they run right after mounts are made private. */
-  rootfsSteps: Step[];
+  /** The overlay the container's first steps mount on bundle.rootfs (rootfs/image-overlay.ts). */
+  overlay: RootfsOverlay;
 }
 
 /** `stateDir` is the container's new, empty state directory (`<root>/<id>`). */
@@ -63,16 +58,8 @@ export async function prepareImageBundle(image: ImageRunOptions, stateDir: strin
     });
   }
   const overlay = overlayForContainer(rootfs, upperParent);
-  const target = join(dir, 'rootfs');
   return {
-    bundle: { dir, configPath, spec: validateSpec(spec, configPath), rootfs: target },
-    rootfsSteps: [
-      { op: 'chdir', path: overlay.chdir, why: 'lowerdir names are short links relative to the layer store: mount data is limited to one page' },
-      {
-        op: 'mount', source: 'overlay', target, fstype: 'overlay', data: overlay.data, flags: 0,
-        why: 'the image\'s layers (top first) merged under a writable upper layer of this container: the rootfs', field: 'image',
-      },
-      { op: 'chdir', path: '/', why: 'back from the layer store' },
-    ],
+    bundle: { dir, configPath, spec: validateSpec(spec, configPath), rootfs: join(dir, 'rootfs') },
+    overlay: { chdir: overlay.chdir, data: overlay.data },
   };
 }

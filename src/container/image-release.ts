@@ -3,7 +3,7 @@
 // plain bundle load nothing of the image code: for them this is one failed read of image.json.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { finishKeptUpper } from '../image/kept-uppers.js';
+import { finishKeptUpper } from '../image/index.js';
 
 /** `image.json` in the container's state dir. */
 export interface ImageState {

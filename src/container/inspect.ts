@@ -2,11 +2,11 @@
 // learner can see which namespaces differ, where its cgroup is and what it uses, what it has mounted,
 // how its ids are mapped and which capabilities it holds.
 import { readFileSync, readlinkSync } from 'node:fs';
-import { TsrunError } from '../errors.js';
-import { capabilityNames } from '../process/capabilities.js';
+import { capabilityNames } from '../abi/capabilities.js';
 import { parseMountInfo } from '../host/mountinfo.js';
-import { StateStore } from '../state/store.js';
-import { containerStatus } from '../state/status.js';
+import type { ContainerRecord } from '../state/store.js';
+import type { Status } from '../state/status.js';
+import { withContainer } from '../state/with-container.js';
 import { containerCgroup } from './pause.js';
 import { readNetworkRecord, summarize, type NetworkSummary } from '../network/record.js';
 import type { PluginCall } from '../network/cni/types.js';
@@ -87,12 +87,12 @@ function cgroupLine(pid: number | 'self'): string | undefined {
   return lines(`/proc/${pid}/cgroup`).find((l) => l.startsWith('0::'))?.slice(3);
 }
 
-export function inspectContainer(root: string, id: string): Inspection {
-  const store = new StateStore(root);
-  const record = store.read(id);
-  const status = containerStatus(record, store.dir(id));
-  if (status === 'stopped') throw new TsrunError(`container ${id} is stopped: there is nothing left to inspect`);
-  const pid = record.pid;
+export function inspectContainer(root: string, id: string): Promise<Inspection> {
+  return withContainer(root, id, 'inspect', ({ store, record, status }) => inspectRecord(record, status, store.dir(id)));
+}
+
+function inspectRecord(record: ContainerRecord, status: Status, stateDir: string): Inspection {
+  const { id, pid } = record;
   const namespaces = NS_TYPES.map((type) => {
     const container = nsInode(pid, type);
     const host = nsInode('self', type);
@@ -111,7 +111,7 @@ export function inspectContainer(root: string, id: string): Inspection {
     const ownCgroupNs = namespaces.find((n) => n.type === 'cgroup')?.isolated === true;
     cgroup = { path: record.cgroupDir, hostView, containerView: ownCgroupNs ? '/' : hostView, limits, stats: handle.stats() };
   }
-  const net = readNetworkRecord(store.dir(id));
+  const net = readNetworkRecord(stateDir);
   return {
     id, pid, status, rootfs: record.rootfs, namespaces, ...(cgroup ? { cgroup } : {}), mounts: mounts(pid),
     interfaces: lines(`/proc/${pid}/net/dev`).slice(2).map((l) => l.split(':')[0]!.trim()),

@@ -1,6 +1,6 @@
 // `tsrun ps`: the processes of a container, from its cgroup (host pids).
 import { readFileSync } from 'node:fs';
-import { StateStore } from '../state/store.js';
+import { withContainer } from '../state/with-container.js';
 import { containerCgroup } from './pause.js';
 
 export interface ContainerProcessInfo {
@@ -16,8 +16,6 @@ function cmdline(pid: number): string {
   }
 }
 
-export function containerProcesses(root: string, id: string): ContainerProcessInfo[] {
-  const store = new StateStore(root);
-  const record = store.read(id);
-  return containerCgroup(record).pids().sort((a, b) => a - b).map((pid) => ({ pid, cmd: cmdline(pid) }));
+export function containerProcesses(root: string, id: string): Promise<ContainerProcessInfo[]> {
+  return withContainer(root, id, 'ps', ({ record }) => containerCgroup(record).pids().sort((a, b) => a - b).map((pid) => ({ pid, cmd: cmdline(pid) })));
 }

@@ -36,6 +36,8 @@ export interface RunOptions {
   cgroupHost?: () => CgroupHost;
   /** --network / -p. */
   network?: NetworkRequest;
+  /** runc's --systemd-cgroup: systemd makes the cgroup, a transient scope. */
+  systemdCgroup?: boolean;
 }
 
 export interface RunResult {
@@ -73,6 +75,7 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
     warn,
     ...(opts.cgroupHost ? { cgroupHost: opts.cgroupHost } : {}),
     ...(opts.network ? { network: opts.network } : {}),
+    ...(opts.systemdCgroup ? { systemdCgroup: true } : {}),
     });
   } catch (err) {
     signals?.stop();

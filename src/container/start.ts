@@ -4,8 +4,8 @@
 import { closeSync, constants, openSync, rmSync, writeSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import type { State } from '../oci/types.js';
-import { StateStore, type ContainerRecord } from '../state/store.js';
-import { containerStatus } from '../state/status.js';
+import type { StateStore, ContainerRecord } from '../state/store.js';
+import { withContainer } from '../state/with-container.js';
 import { killEverything, removeContainer } from './delete.js';
 import { runHooks, runHooksWarning } from './hooks.js';
 
@@ -64,11 +64,5 @@ export async function startCreated(store: StateStore, record: ContainerRecord, w
 }
 
 export async function startContainer(root: string, id: string, warn: (m: string) => void = () => {}): Promise<void> {
-  const store = new StateStore(root);
-  await store.withLock(id, async () => {
-    const record = store.read(id);
-    const status = containerStatus(record, store.dir(id));
-    if (status !== 'created') throw new TsrunError(`cannot start container ${id} in state ${status} (only a created container can be started)`);
-    await startCreated(store, record, warn);
-  });
+  await withContainer(root, id, 'start', ({ store, record }) => startCreated(store, record, warn));
 }

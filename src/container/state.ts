@@ -5,6 +5,7 @@ import type { State } from '../oci/types.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import { containerStatus, type Status } from '../state/status.js';
 import { readNetworkRecord, summarize, type NetworkSummary } from '../network/record.js';
+import { withContainer } from '../state/with-container.js';
 
 export interface ContainerState extends Omit<State, 'status'> {
   status: Status;
@@ -52,9 +53,8 @@ function networkOf(stateDir: string): { network?: NetworkSummary } {
   return net ? { network: summarize(net) } : {};
 }
 
-export function containerState(root: string, id: string): ContainerState {
-  const store = new StateStore(root);
-  return stateOf(store, store.read(id));
+export function containerState(root: string, id: string): Promise<ContainerState> {
+  return withContainer(root, id, 'state', ({ store, record }) => stateOf(store, record));
 }
 
 export function listContainers(root: string): ContainerState[] {

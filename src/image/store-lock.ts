@@ -10,9 +10,9 @@
 // store locked. flock(2) locks belong to an open file description: a second lock taken by the same
 // process on the store waits for the first, so functions that run under the lock call each other's
 // `…WithLockHeld` variants, never the locking ones.
-import { closeSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
-import { flockExclusive } from '../native/shim.js';
+import { acquireFlock, type HeldFlock } from '../native/flock.js';
 
 export interface StoreLockOptions {
   /** Make the store directory if missing (import). Otherwise a missing store runs `fn` unlocked: there is nothing in it to protect. */
@@ -21,19 +21,19 @@ export interface StoreLockOptions {
 
 export async function withStoreLock<T>(storeDir: string, fn: () => Promise<T> | T, opts: StoreLockOptions = {}): Promise<T> {
   if (opts.create) mkdirSync(storeDir, { recursive: true, mode: 0o700 });
-  let fd: number;
+  let lock: HeldFlock;
   try {
-    fd = openSync(storeDir, 'r');
+    lock = await acquireFlock({ path: storeDir, kind: 'dir' });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !opts.create) return fn();
+    if (e instanceof TsrunError) throw e;
     throw new TsrunError(`cannot open the image store ${storeDir} to lock it: ${code ?? (e as Error).message}`, { file: storeDir, ...(code ? { errno: code } : {}) });
   }
   try {
-    await flockExclusive(fd);
     return await fn();
   } finally {
-    closeSync(fd);
+    lock.release();
   }
 }
 

@@ -1,32 +1,10 @@
 // linux.namespaces → clone flags (create) and setns joins (by path), plus the id maps the parent
-// writes for a new user namespace. Pure.
+// writes for a new user namespace and the steps that make the child its root. Pure.
 import { ConfigError } from '../errors.js';
-import type { Linux, NamespaceType, Spec } from '../oci/types.js';
-import { CLONE } from '../native/constants.js';
-import type { IdMapPlan, NamespacePlan, Step } from '../plan/types.js';
-
-export const NAMESPACE_FLAGS: Record<NamespaceType, number> = {
-  pid: CLONE.NEWPID,
-  network: CLONE.NEWNET,
-  mount: CLONE.NEWNS,
-  ipc: CLONE.NEWIPC,
-  uts: CLONE.NEWUTS,
-  user: CLONE.NEWUSER,
-  cgroup: CLONE.NEWCGROUP,
-  time: CLONE.NEWTIME,
-};
-
-/** What each namespace isolates, for `explain` and --trace. */
-export const NAMESPACE_ISOLATES: Record<NamespaceType, string> = {
-  pid: 'process ids: the container sees its own PID 1 and none of the host processes',
-  network: 'network devices, addresses, routes, ports: only a fresh loopback',
-  mount: 'the mount table: mounts made inside never appear on the host',
-  ipc: 'System V IPC and POSIX message queues',
-  uts: 'hostname and NIS domain name',
-  user: 'uids, gids and capabilities: root inside maps to an ordinary id outside',
-  cgroup: 'the view of /proc/self/cgroup and cgroupfs: the container cgroup looks like the root',
-  time: 'the offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME (uptime, timers): a container can keep its clocks across a move',
-};
+import type { Linux, Spec } from '../oci/types.js';
+import { CLONE } from '../abi/linux.js';
+import { NAMESPACE_FLAGS } from '../abi/namespaces.js';
+import type { IdMapPlan, NamespacePlan, Step } from '../abi/steps.js';
 
 export interface NamespaceSetup {
   namespaces: NamespacePlan[];
@@ -101,7 +79,26 @@ export function planNamespaces(spec: Spec, opts: { runningAsRoot: boolean }): Na
   return { namespaces, cloneFlags, idMaps: { uid, gid, setgroups: opts.runningAsRoot ? 'allow' : 'deny' }, firstStage, early };
 }
 
-/** The text written to /proc/PID/uid_map or gid_map: one "inside outside count" line a mapping. */
-export function idMapText(maps: { containerID: number; hostID: number; size: number }[]): string {
-  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+/**
+ * After clone(CLONE_NEWUSER) the child still has the host's ids, which mean nothing inside the new
+ * namespace until the parent writes the maps; then it takes uid/gid 0 of the namespace, whose
+ * capabilities make the rest of the set-up possible. No steps without a new user namespace.
+ */
+export function becomeNamespaceRootSteps(setup: NamespaceSetup): Step[] {
+  if (!setup.idMaps) return [];
+  return [
+    { op: 'setresgid', gid: 0, field: 'linux.gidMappings', why: 'become gid 0 of the new user namespace (mapped by the parent)' },
+    { op: 'setresuid', uid: 0, field: 'linux.uidMappings', why: 'become uid 0 of the new user namespace: full capabilities inside it, none outside' },
+  ];
+}
+
+/**
+ * runc and crun bring a new network namespace's loopback up: without it the container cannot reach
+ * even its own 127.0.0.1. Run as namespace root (after the id switch), before anything can drop
+ * CAP_NET_ADMIN; a joined namespace is someone else's to configure, so it gets no step.
+ */
+export function loopbackUpSteps(spec: Spec): Step[] {
+  const index = (spec.linux?.namespaces ?? []).findIndex((n) => n.type === 'network' && !n.path);
+  if (index < 0) return [];
+  return [{ op: 'loopbackUp', field: `linux.namespaces[${index}]`, why: 'a new network namespace has one device, lo, and the kernel leaves it down: up, so the container reaches its own 127.0.0.1 (runc and crun do the same)' }];
 }

@@ -1,6 +1,6 @@
 // Serialises a Plan into the shim's wire format (see native-bindings/shim.h). Pure: unit-tested.
-import type { Plan, Step } from '../plan/types.js';
-import { S_IF } from './constants.js';
+import type { Plan, Step } from '../abi/steps.js';
+import { S_IF } from '../abi/linux.js';
 import { MAX_PASS_FDS, OP, PLAN_FLAG, PLAN_MAGIC, PLAN_VERSION, STEP_FLAG } from './ops.js';
 
 interface WireStep {

@@ -8,6 +8,7 @@ import { packageRoot } from '../package-root.js';
 import { TsrunError } from '../errors.js';
 import { errnoName } from './errno.js';
 import { lazyFunctions, loadKoffi } from './koffi.js';
+import { spawnSettings } from './spawn-settings.js';
 
 export interface SpawnResult {
   /** The child; with `twoStage`, tsrun-init's first stage, which reports the container process's pid. */
@@ -87,9 +88,9 @@ const PROTOTYPES: Record<keyof ShimFunctions, string> = {
 
 let shim: ShimFunctions | undefined;
 
-/** The shim is built into native-bindings/build/ of the package (`make build`). */
+/** The shim is built into native-bindings/build/ of the package (`make build`), unless the settings name another. */
 function libraryPath(): string {
-  const path = process.env.TSRUN_SHIM ?? join(packageRoot(), 'native-bindings', 'build', 'libtsrun-shim.so');
+  const path = spawnSettings().shimLibrary ?? join(packageRoot(), 'native-bindings', 'build', 'libtsrun-shim.so');
   if (!existsSync(path)) throw new TsrunError(`native shim ${path} not found: run \`make build\` (it compiles native-bindings/shim.c)`);
   return path;
 }
@@ -116,17 +117,13 @@ function check(rc: number, what: string): number {
 }
 
 /**
- * The program every process tsrun puts in a container runs: native-bindings/build/tsrun-init, or
- * TSRUN_INIT (the tests point it at a copy). The shim execs a read-only copy of it (see tsrun_spawn).
+ * The program every process tsrun puts in a container runs: native-bindings/build/tsrun-init, or the
+ * one the settings name (the tests point it at a copy). The shim execs a read-only copy of it (see
+ * tsrun_spawn).
  */
-let initPath: string | undefined;
+let packageInit: string | undefined;
 function initProgram(): string {
-  if (process.env.TSRUN_INIT === '') {
-    // It used to select a fork of Node instead: there is none any more (see tsrun_spawn in shim.c).
-    throw new TsrunError('TSRUN_INIT is empty: name a tsrun-init program or unset it (the fork of Node it once selected is gone: no process tsrun puts in a container is a copy of Node)');
-  }
-  initPath ??= process.env.TSRUN_INIT ?? join(packageRoot(), 'native-bindings', 'build', 'tsrun-init');
-  return initPath;
+  return spawnSettings().initProgram ?? (packageInit ??= join(packageRoot(), 'native-bindings', 'build', 'tsrun-init'));
 }
 
 /** tsrun_spawn's flags (shim.h). */
@@ -136,13 +133,13 @@ const SPAWN_SEALED_COPY = 2;
 /**
  * Starts the container side: a clone that execs tsrun-init, which runs the plan (or, `twoStage`,
  * first joins or creates the namespaces and clones the container process). `twoStage` forces that
- * shape on a plan that does not need it (the tests compare both); so does TSRUN_INIT_COPY=memfd for
- * the sealed memfd copy of tsrun-init, the fallback where a read-only mount of it is refused.
+ * shape on a plan that does not need it (the tests compare both); the settings' initCopy 'memfd'
+ * forces the sealed memfd copy of tsrun-init, the fallback where a read-only mount of it is refused.
  */
 export function spawn(plan: Buffer, cgroupFd = -1, opts: { twoStage?: boolean } = {}): SpawnResult {
   const out: Record<string, unknown> = {};
   const init = initProgram();
-  const flags = (opts.twoStage ? SPAWN_TWO_STAGE : 0) | (process.env.TSRUN_INIT_COPY === 'memfd' ? SPAWN_SEALED_COPY : 0);
+  const flags = (opts.twoStage ? SPAWN_TWO_STAGE : 0) | (spawnSettings().initCopy === 'memfd' ? SPAWN_SEALED_COPY : 0);
   const rc = load().spawn(plan, plan.length, cgroupFd, init, flags, out);
   if (rc < 0) {
     const what = String(out.what ?? 'spawn');
@@ -244,7 +241,7 @@ export function sendFd(socketPath: string, fd: number): void {
 
 /**
  * Puts `standIn` in place of the native library until the returned function is called. The snapshot
- * warm-up rehearses `run` against one (src/native/rehearsal-shim.ts) so that V8 compiles this code at
+ * warm-up rehearses `run` against one (src/startup/rehearsal-shim.ts) so that V8 compiles this code at
  * build time; the restore forgets what the rehearsal cached here, so no start inherits it.
  */
 export function substitute(standIn: ShimFunctions): () => void {
@@ -252,7 +249,7 @@ export function substitute(standIn: ShimFunctions): () => void {
   shim = standIn;
   return () => {
     shim = undefined;
-    initPath = undefined;
+    packageInit = undefined;
   };
 }
 

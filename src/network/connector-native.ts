@@ -7,6 +7,7 @@ import { TsrunError } from '../errors.js';
 import { loadKoffi, lazyFunctions } from '../native/koffi.js';
 import { errnoName } from '../native/errno.js';
 import { packageRoot } from '../package-root.js';
+import { spawnSettings } from '../native/spawn-settings.js';
 
 interface ConnectorFunctions {
   spawn: (initPath: string, nsFd: number, sockOut: number[]) => number;
@@ -16,10 +17,10 @@ interface ConnectorFunctions {
 
 let fns: ConnectorFunctions | undefined;
 
-// The same library and tsrun-init as src/native/shim.ts uses (TSRUN_SHIM, TSRUN_INIT name others).
+// The same library and tsrun-init as src/native/shim.ts uses (the spawn settings may name others).
 function load(): ConnectorFunctions {
   if (fns) return fns;
-  const lib = process.env.TSRUN_SHIM ?? join(packageRoot(), 'native-bindings', 'build', 'libtsrun-shim.so');
+  const lib = spawnSettings().shimLibrary ?? join(packageRoot(), 'native-bindings', 'build', 'libtsrun-shim.so');
   if (!existsSync(lib)) throw new TsrunError(`native shim ${lib} not found: run \`make build\``);
   fns = lazyFunctions<ConnectorFunctions>(loadKoffi().load(lib), {
     spawn: 'int tsrun_spawn_connector(const char *init_path, int ns_fd, _Out_ int *sock_out)',
@@ -29,8 +30,7 @@ function load(): ConnectorFunctions {
 }
 
 function initProgram(): string {
-  if (process.env.TSRUN_INIT === '') throw new TsrunError('TSRUN_INIT is empty: name a tsrun-init program or unset it');
-  return process.env.TSRUN_INIT ?? join(packageRoot(), 'native-bindings', 'build', 'tsrun-init');
+  return spawnSettings().initProgram ?? join(packageRoot(), 'native-bindings', 'build', 'tsrun-init');
 }
 
 /** Starts `tsrun-init connect` in the network namespace of nsFd: its pid and tsrun's end of the socket. */

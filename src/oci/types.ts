@@ -1,5 +1,9 @@
 // Types of the OCI runtime-spec `config.json` (v1.x), limited to the fields a Linux runtime reads.
-// Field names follow the spec exactly so a reader can grep the spec for them.
+// Field names follow the spec exactly so a reader can grep the spec for them. Namespace kinds and id
+// mappings are the kernel's own (abi/namespaces.ts).
+import type { IdMapping, NamespaceType } from '../abi/namespaces.js';
+
+export type { IdMapping, NamespaceType };
 
 export interface Spec {
   ociVersion: string;
@@ -86,17 +90,10 @@ export interface Hooks {
   poststop?: Hook[];
 }
 
-export type NamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'time';
 
 export interface Namespace {
   type: NamespaceType;
   path?: string;
-}
-
-export interface IdMapping {
-  containerID: number;
-  hostID: number;
-  size: number;
 }
 
 export interface Device {

@@ -9,13 +9,13 @@
 // joined by path are the caller's own): given by `create`, left out where the config was checked before.
 import { ConfigError } from '../errors.js';
 import type { CallerNamespaces } from './caller-namespaces.js';
-import { capabilityNameHint, isCapabilityName } from './capabilities.js';
+import { capabilityNameHint, isCapabilityName } from '../abi/capabilities.js';
 import {
   Invalid, MAX_U32, absolutePath, allOf, anyObject, arrayOf, bool, deviceMajor, deviceMinor, expectString, fail, int64, integer,
   matching, nonEmptyString, nullable, oneOf, pathString, recordOf, shape, str, uint16, uint32, uint64, unixId,
   type Check, type JsonObject,
 } from './checks.js';
-import { isRlimitName } from './rlimits.js';
+import { isRlimitName } from '../abi/rlimits.js';
 import { checkSecurityRules } from './security-rules.js';
 import { MAX_EXEC_STRINGS, checkRules } from './spec-rules.js';
 import type { NamespaceType, Rlimit, Spec } from './types.js';

@@ -2,8 +2,8 @@
 // config list (the mounts, the masked paths, the device nodes…) become one line naming what they act
 // on; every other step keeps its own line. Each line starts with the step numbers it covers, so the
 // full `explain` and --trace can be found from it.
-import { describeStep } from './describe.js';
-import type { Step } from './types.js';
+import { describeStep } from '../abi/describe-step.js';
+import type { Step } from '../abi/steps.js';
 
 export interface SummaryLine {
   /** First and last step index covered (equal for a single step). */

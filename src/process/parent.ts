@@ -5,14 +5,13 @@
 import { writeFileSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { encodePlan } from '../native/encode-plan.js';
-import { errnoName, errnoText } from '../native/errno.js';
+import { decodeWaitStatus, errnoName, errnoText } from '../native/errno.js';
 import { REPORT } from '../native/ops.js';
 import * as shim from '../native/shim.js';
-import { idMapText } from '../namespaces/plan.js';
-import { describeStep, namespaceManPage, skipReason, stepGroup, stepSyscall } from '../plan/describe.js';
-import { NAMESPACE_FLAGS, NAMESPACE_ISOLATES } from '../namespaces/plan.js';
-import type { NamespaceType } from '../oci/types.js';
-import type { Plan } from '../plan/types.js';
+import { spawnSettings } from '../native/spawn-settings.js';
+import { describeStep, namespaceManPage, skipReason, stepGroup, stepSyscall } from '../abi/describe-step.js';
+import { NAMESPACE_FLAGS, NAMESPACE_ISOLATES, idMapText, type NamespaceType } from '../abi/namespaces.js';
+import type { Plan, Step } from '../abi/steps.js';
 import type { TraceSink } from './trace.js';
 
 export interface StartOptions {
@@ -28,8 +27,11 @@ export interface StartOptions {
    * that dies meanwhile takes the half-made container with it.
    */
   early?: boolean;
-  /** Called with the pid as soon as it is known; unless `early`, the child waits until it returns. */
-  beforeGo?: (pid: number) => void;
+  /**
+   * Called with the pid as soon as it is known; unless `early`, the child waits until it returns (or
+   * until the promise it returns settles: systemd's placement is a D-Bus job).
+   */
+  beforeGo?: (pid: number) => void | Promise<void>;
   /** Called once the child has finished its set-up and waits (start gate or hook pause). */
   atWaiting?: () => void;
 }
@@ -105,25 +107,34 @@ export interface ContainerProcess {
   pid: number;
   /** pty master sent by the child when process.terminal is true. */
   consoleFd?: number;
-  /** Reads reports until the child execs (EOF) — rejects with the failing step otherwise. */
+  /** Reads reports until the child execs (EOF) — rejects with the failing step (the child killed) otherwise. */
   untilExec(): Promise<void>;
-  /** Lets a child blocked in a waitParent step go on, and follows it to its next wait (or exec). */
+  /** Lets a child blocked in a waitParent step go on, and follows it to its next wait (or exec); destroys it on failure. */
   continue(): Promise<void>;
   /** Lets a child blocked in a waitParent step go on; its reports are read by untilExec. */
   go(): void;
   /** Closes tsrun's end of the sync socket (the child keeps running). */
   release(): void;
+  /**
+   * The undo of startProcess: SIGKILLs and reaps the child (once, however often it is called: a pid
+   * is never signalled after it was reaped, when it may be another process's), closes the sync
+   * socket and the pty master tsrun still holds.
+   */
+  destroy(): Promise<void>;
 }
 
+const isWaitStep = (s: Step): boolean => s.op === 'waitParent' || s.op === 'waitRead';
+
 /**
- * Reads reports until `stopAt` (WAITING: the child blocks for `start`) or EOF (it exec'd).
- * Rejects with the failing step's error.
+ * Reads reports until WAITING (with `stopAtWaiting`: the child blocks at a wait step) or EOF (it
+ * exec'd, or died). Rejects with the failing step's error. Resolves with the step it waits at, or
+ * 'eof'.
  */
-async function follow(plan: Plan, syncFd: number, trace: TraceSink, proc: { consoleFd?: number }, stopAtWaiting: boolean): Promise<void> {
+async function follow(plan: Plan, syncFd: number, trace: TraceSink, proc: { consoleFd?: number }, stopAtWaiting: boolean): Promise<number | 'eof'> {
   for (;;) {
     const quick = shim.recvReportWithin(syncFd, quickReportMs());
     const r = quick === 'timeout' ? await shim.recvReport(syncFd) : quick;
-    if (!r) return;
+    if (!r) return 'eof';
     switch (r.kind) {
       case REPORT.STEP_OK: trace.event(childEvent(plan, r, 'ok')); break;
       case REPORT.SKIPPED: trace.event({ ...childEvent(plan, r, 'skipped (ENOENT)'), ...(plan.steps[r.step] ? { why: skipReason(plan.steps[r.step]!) } : {}) }); break;
@@ -131,7 +142,7 @@ async function follow(plan: Plan, syncFd: number, trace: TraceSink, proc: { cons
       case REPORT.FD: proc.consoleFd = r.fd; break;
       case REPORT.WAITING:
         trace.event({ ...childEvent(plan, r, 'ok'), result: 'waiting' });
-        if (stopAtWaiting) return;
+        if (stopAtWaiting) return r.step;
         break;
       case REPORT.STEP_FAILED:
         trace.event(childEvent(plan, r, errnoName(r.err)));
@@ -153,13 +164,12 @@ const QUICK_REPORT_MS = 50;
  * clones it), also when the plan needs none (the tests compare both shapes).
  */
 function forceTwoStage(): boolean {
-  return process.env.TSRUN_TWO_STAGE === '1';
+  return spawnSettings().twoStage;
 }
 
 /** TSRUN_QUICK_REPORT_MS=0 sends every read to the worker thread (the tests check both ways). */
 function quickReportMs(): number {
-  const v = Number(process.env.TSRUN_QUICK_REPORT_MS);
-  return Number.isInteger(v) && v >= 0 ? v : QUICK_REPORT_MS;
+  return spawnSettings().quickReportMs ?? QUICK_REPORT_MS;
 }
 
 /** --console-socket: the pty master goes to whoever listens there, and tsrun keeps no copy. */
@@ -170,9 +180,23 @@ export function handOverConsole(proc: ContainerProcess, socketPath: string): voi
   delete proc.consoleFd;
 }
 
-async function killAndReap(pid: number): Promise<void> {
+/** SIGKILLs and reaps the child; its wait status, if it could be had. */
+async function killAndReap(pid: number): Promise<number | undefined> {
   try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
-  await shim.waitPid(pid).catch(() => 0);
+  return shim.waitPid(pid).catch(() => undefined);
+}
+
+/**
+ * Follows the child to its next wait step after `from`. EOF first means it ended without a report:
+ * killed (SIGKILL, the OOM killer) or crashed; it is reaped (`end`), and the error says how it ended.
+ */
+async function followToWait(plan: Plan, syncFd: number, trace: TraceSink, proc: { consoleFd?: number }, from: number, end: () => Promise<number | undefined>): Promise<number | 'eof'> {
+  const at = await follow(plan, syncFd, trace, proc, true);
+  if (at !== 'eof' || !plan.steps.some((s, i) => i >= from && isWaitStep(s))) return at;
+  const status = await end();
+  const exit = status === undefined ? undefined : decodeWaitStatus(status);
+  const how = exit === undefined ? '' : exit.signal !== undefined ? ` (killed by signal ${exit.signal})` : ` (exit status ${exit.exitCode})`;
+  throw new TsrunError(`the container process ended during its set-up without reporting a failure${how}`, { syscall: 'read(sync socket)' });
 }
 
 /** The CLONE_NEW* flags of the plan's clone, by name (a time namespace is not one: see namespaces/plan.ts). */
@@ -239,13 +263,17 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
     if (shim.waitPidNohang(pid) === undefined) await shim.waitPid(pid);
   };
   let pid = spawned.pid;
+  /** The wait step the child last stopped at. */
+  let waitedAt = -1;
+  let ended: Promise<number | undefined> | undefined;
+  const end = (): Promise<number | undefined> => (ended ??= killAndReap(pid));
   const proc: ContainerProcess = {
     pid,
     untilExec: async () => {
       try {
         await follow(plan, syncFd, trace, proc, false);
       } catch (err) {
-        await killAndReap(proc.pid);
+        await end();
         throw err;
       } finally {
         release();
@@ -253,10 +281,24 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
     },
     release,
     continue: async () => {
-      shim.sendByte(syncFd);
-      await follow(plan, syncFd, trace, proc, true);
+      try {
+        shim.sendByte(syncFd);
+        const at = await followToWait(plan, syncFd, trace, proc, waitedAt + 1, end);
+        if (at !== 'eof') waitedAt = at;
+      } catch (err) {
+        await proc.destroy();
+        throw err;
+      }
     },
     go: () => shim.sendByte(syncFd),
+    destroy: async () => {
+      await end();
+      release();
+      if (proc.consoleFd !== undefined) {
+        shim.closeFd(proc.consoleFd);
+        delete proc.consoleFd;
+      }
+    },
   };
   try {
     if (spawned.twoStage) {
@@ -290,16 +332,23 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
       trace.event({ who: 'parent', group: 'namespaces', syscall: n.action === 'create' ? namespaceManPage(n.type) : 'setns', title: `${n.action === 'create' ? 'new' : 'joined'} ${n.type} namespace${n.path ? ` ${n.path}` : ''}${by >= 0 ? ` (made by step ${by}: unshare)` : ''}`, why: `isolates ${NAMESPACE_ISOLATES[n.type]}`, result: 'ok' });
     }
     writeIdMaps(pid, plan, trace);
-    opts.beforeGo?.(pid);
-    if (!early) shim.sendByte(syncFd);
-    await follow(plan, syncFd, trace, proc, true);
+    const placed = opts.beforeGo?.(pid);
+    if (placed) await placed;
+    if (!early) {
+      try {
+        shim.sendByte(syncFd);
+      } catch {
+        // EPIPE: the child is gone already; followToWait reads its EOF and says how it ended.
+      }
+    }
+    const at = await followToWait(plan, syncFd, trace, proc, 0, end);
+    if (at !== 'eof') waitedAt = at;
     await reapStage1();
     opts.atWaiting?.();
     return proc;
   } catch (err) {
-    await killAndReap(pid);
+    await proc.destroy();
     await reapStage1().catch(() => undefined);
-    release();
     throw err;
   }
 }

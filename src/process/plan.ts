@@ -1,13 +1,14 @@
-// The process half of the plan: identity (hostname), limits, terminal, then the privilege drop in
-// the only order that works — bounding set while still privileged, keep capabilities across the uid
-// change, switch groups and user, set the final capability sets, no_new_privs — then exec.
+// The process half of the plan: keyring, identity (hostname), limits, terminal, then the privilege
+// drop in the only order that works — bounding set while still privileged, keep capabilities across
+// the uid change, switch groups and user, set the final capability sets, no_new_privs — then exec.
+// Pure.
 import { ConfigError } from '../errors.js';
 import type { Process, Seccomp, Spec } from '../oci/types.js';
-import { RLIMITS } from '../oci/rlimits.js';
-import { PR, RLIM_INFINITY } from '../native/constants.js';
-import type { Step } from '../plan/types.js';
+import { RLIMITS } from '../abi/rlimits.js';
+import { PR, RLIM_INFINITY } from '../abi/linux.js';
+import type { Step } from '../abi/steps.js';
 import { seccompStep } from '../seccomp/step.js';
-import { capabilityMask, capabilityNames } from './capabilities.js';
+import { capabilityMask, capabilityNames } from '../abi/capabilities.js';
 
 export interface ProcessContext {
   /** Size of the caller's terminal, used when process.terminal is true. */
@@ -21,6 +22,12 @@ export interface ProcessContext {
 /** rlimit values above 2^63 (e.g. 18446744073709551615 in JSON) mean "unlimited". */
 function rlimitValue(v: number): bigint {
   return v >= 2 ** 63 || v < 0 ? RLIM_INFINITY : BigInt(Math.floor(v));
+}
+
+/** A session keyring of its own (runc's default); none when `name` is undefined (--no-new-keyring). */
+export function keyringSteps(name: string | undefined): Step[] {
+  if (name === undefined) return [];
+  return [{ op: 'newKeyring', name, why: 'a session keyring of its own: the container cannot use the caller\'s keys (runc does the same; --no-new-keyring keeps the caller\'s)' }];
 }
 
 export function identitySteps(spec: Spec): Step[] {
@@ -101,9 +108,8 @@ function ambientStep(caps: NonNullable<Process['capabilities']>): Step {
   };
 }
 
-/** Steps from the terminal to the final exec. */
+/** Steps from the limits to the last before exec: terminal, privilege drop, umask, cwd, seccomp. */
 export function processSteps(proc: Process, ctx: ProcessContext): Step[] {
-  if (!proc.args || proc.args.length === 0) throw new ConfigError('process.args', 'must name the program to run');
   return [
     ...limitSteps(proc),
     ...terminalSteps(proc, ctx),
@@ -111,6 +117,13 @@ export function processSteps(proc: Process, ctx: ProcessContext): Step[] {
     { op: 'umask', mask: proc.user.umask ?? 0o022, field: 'process.user.umask', why: 'set-up ran with umask 0; the process gets the configured one' },
     { op: 'chdir', path: proc.cwd, field: 'process.cwd', why: 'after the user switch, so the directory is checked with the user\'s permissions' },
     ...(ctx.seccomp && proc.noNewPrivileges ? [seccompStep(ctx.seccomp, { beforePrivilegeDrop: false })] : []),
-    { op: 'exec', args: proc.args, env: proc.env ?? [], field: 'process.args', why: 'replace the set-up process with the container\'s program; the sync socket closes on exec' },
   ];
+}
+
+export type ExecStep = Extract<Step, { op: 'exec' }>;
+
+/** The last step: the container's program replaces the set-up process. */
+export function execStep(proc: Process): ExecStep {
+  if (!proc.args || proc.args.length === 0) throw new ConfigError('process.args', 'must name the program to run');
+  return { op: 'exec', args: proc.args, env: proc.env ?? [], field: 'process.args', why: 'replace the set-up process with the container\'s program; the sync socket closes on exec' };
 }

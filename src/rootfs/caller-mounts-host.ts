@@ -3,7 +3,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { parseMountInfo, type MountInfoEntry } from '../host/mountinfo.js';
 import { umountMount } from '../native/shim.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../abi/steps.js';
 import { mountsInCallerNamespace, mountsToRemove, mountsUnder, newMounts, type CallerMounts } from './caller-mounts.js';
 
 function mountTable(): MountInfoEntry[] {

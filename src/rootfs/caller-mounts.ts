@@ -4,7 +4,7 @@
 // clone and the end of set-up) and `delete` removes exactly those, children first. Pure: the mount
 // table comes in as parsed /proc/self/mountinfo (src/host/mountinfo.ts).
 import type { MountInfoEntry } from '../host/mountinfo.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../abi/steps.js';
 
 /** One mount as mountinfo names it. The id tells it apart from a later mount at the same path. */
 export interface MountRef {

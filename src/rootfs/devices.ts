@@ -2,8 +2,8 @@
 // Without a user namespace they are created with mknod; inside one, mknod is refused by the kernel,
 // so the host's node is bind-mounted instead (what runc and crun do too).
 import type { Device } from '../oci/types.js';
-import { MS } from '../native/constants.js';
-import type { Step } from '../plan/types.js';
+import { MS } from '../abi/linux.js';
+import type { Step } from '../abi/steps.js';
 
 export const DEFAULT_DEVICES: Required<Pick<Device, 'type' | 'path' | 'major' | 'minor' | 'fileMode'>>[] = [
   { path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0o666 },

@@ -6,9 +6,11 @@
 import { isAbsolute, posix, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { Mount, Spec } from '../oci/types.js';
-import { MNT_DETACH, MS } from '../native/constants.js';
-import type { Step } from '../plan/types.js';
+import { MNT_DETACH, MS } from '../abi/linux.js';
+import { MOUNT_PROPAGATION } from '../abi/mount-flags.js';
+import type { Step } from '../abi/steps.js';
 import { DEFAULT_DEVICES, deviceSteps, devSymlinkSteps } from './devices.js';
+import { overlaySteps, type RootfsOverlay } from './image-overlay.js';
 import { parseMountOptions } from './mount-options.js';
 
 export interface HostView {
@@ -30,12 +32,33 @@ export interface RootfsContext {
   newCgroupNamespace: boolean;
   /** The host's cgroup2 mount point (from /proc/self/mountinfo), if any. */
   cgroup2Mount?: string;
+  /** `run --image`: the overlay that becomes the rootfs. */
+  imageOverlay?: RootfsOverlay;
 }
 
-const ROOT_PROPAGATION: Record<string, number> = {
-  shared: MS.SHARED, rshared: MS.SHARED | MS.REC, slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC,
-  private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
-};
+/** The rootfs's steps by the phase of the plan they belong to (plan/phases.ts). */
+export interface RootfsSteps {
+  /** Stop mounts made in the new mount namespace from propagating back to the host. */
+  propagation: Step[];
+  /** Mount an image's overlay on the rootfs directory. */
+  imageRootfs: Step[];
+  /** Bind the rootfs onto itself and open it; the config's mounts, devices and /dev links. */
+  mounts: Step[];
+  /** Enter the rootfs: pivot_root, or chroot. */
+  pivot: Step[];
+  /** After entering it: root propagation, sysctls, read-only and masked paths, read-only root. */
+  lockdown: Step[];
+}
+
+function propagationSteps(ctx: RootfsContext): Step[] {
+  if (!ctx.mountNamespace) return [];
+  return [{
+    // Always a recursive slave first: pivot_root refuses shared mounts and binding the rootfs onto
+    // itself fails on an unbindable one, so linux.rootfsPropagation is applied after the pivot.
+    op: 'mount', source: '', target: '/', fstype: '', data: '', flags: MS.SLAVE | MS.REC,
+    why: 'the new mount namespace starts as a copy of the host\'s; stop mounts made here from propagating back to the host',
+  }];
+}
 
 function prepareSteps(ctx: RootfsContext): Step[] {
   if (!ctx.mountNamespace) {
@@ -45,12 +68,6 @@ function prepareSteps(ctx: RootfsContext): Step[] {
     }];
   }
   return [
-    {
-      // Always a recursive slave first: pivot_root refuses shared mounts and binding the rootfs onto
-      // itself fails on an unbindable one, so linux.rootfsPropagation is applied after the pivot.
-      op: 'mount', source: '', target: '/', fstype: '', data: '', flags: MS.SLAVE | MS.REC,
-      why: 'the new mount namespace starts as a copy of the host\'s; stop mounts made here from propagating back to the host',
-    },
     {
       op: 'mount', source: ctx.rootfs, target: ctx.rootfs, fstype: '', data: '', flags: MS.BIND | MS.REC,
       why: 'pivot_root needs the new root to be a mount point: bind the rootfs onto itself', field: 'root.path',
@@ -183,7 +200,7 @@ function lockdownSteps(spec: Spec): Step[] {
   const linux = spec.linux ?? {};
   const steps: Step[] = [];
   if (linux.rootfsPropagation) {
-    steps.push({ op: 'mount', source: '', target: '/', fstype: '', data: '', flags: ROOT_PROPAGATION[linux.rootfsPropagation]!, field: 'linux.rootfsPropagation', why: 'the requested propagation of the container\'s root, set after pivot_root (which refuses shared roots)' });
+    steps.push({ op: 'mount', source: '', target: '/', fstype: '', data: '', flags: MOUNT_PROPAGATION[linux.rootfsPropagation]!, field: 'linux.rootfsPropagation', why: 'the requested propagation of the container\'s root, set after pivot_root (which refuses shared roots)' });
   }
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     steps.push({ op: 'writeFile', path: `/proc/sys/${key.replace(/\./g, '/')}`, content: value, field: `linux.sysctl.${key}`, why: 'a kernel parameter scoped to the container\'s namespaces' });
@@ -219,18 +236,22 @@ function checkCallerNamespaceLimits(spec: Spec, ctx: RootfsContext): void {
   if (ctx.newUserNamespace) {
     throw new ConfigError('linux.namespaces', 'a new user namespace needs a new mount namespace too: mounting in the caller\'s mount table takes privilege over it, which a new user namespace does not give (mount fails with EPERM)');
   }
+  if (ctx.imageOverlay) {
+    throw new ConfigError('linux.namespaces', 'an image\'s rootfs needs a mount namespace ({"type": "mount"} in linux.namespaces): without one its overlay would be mounted in the caller\'s mount table and outlive the container');
+  }
 }
 
-/** Steps before pivot_root (mounts, devices), and the steps that pivot and lock down. */
-export function planRootfs(spec: Spec, ctx: RootfsContext): { beforePivot: Step[]; pivot: Step[]; afterPivot: Step[] } {
+export function planRootfs(spec: Spec, ctx: RootfsContext): RootfsSteps {
   if (!ctx.mountNamespace) checkCallerNamespaceLimits(spec, ctx);
   return {
-    beforePivot: [
+    propagation: propagationSteps(ctx),
+    imageRootfs: ctx.imageOverlay ? overlaySteps(ctx.imageOverlay, ctx.rootfs) : [],
+    mounts: [
       ...prepareSteps(ctx),
       ...(spec.mounts ?? []).flatMap((m, i) => mountSteps(m, i, ctx)),
       ...deviceAndLinkSteps(spec, ctx),
     ],
     pivot: pivotSteps(ctx),
-    afterPivot: lockdownSteps(spec),
+    lockdown: lockdownSteps(spec),
   };
 }

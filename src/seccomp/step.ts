@@ -1,6 +1,6 @@
 // linux.seccomp → the plan step that installs the filter (entry point of src/seccomp for planners).
 import type { Seccomp } from '../oci/types.js';
-import type { Step } from '../plan/types.js';
+import type { Step } from '../abi/steps.js';
 import { compileProfile } from './compile.js';
 import { readProfile } from './profile.js';
 import { syscallNumber } from './syscalls.js';

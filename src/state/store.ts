@@ -4,12 +4,12 @@
 //
 // state.json holds the whole config, process.env included: the root tsrun makes is 0700, each
 // container's directory 0700 and state.json 0600, as runc does (root 0700, state.json 0600).
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import type { Spec } from '../oci/types.js';
 import type { CallerMounts } from '../rootfs/caller-mounts.js';
-import { flockExclusive } from '../native/shim.js';
+import { acquireFlock, type HeldFlock } from '../native/flock.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { validateId } from './ids.js';
 
@@ -37,6 +37,8 @@ export interface ContainerRecord {
   /** Absolute path of the container's cgroup, if it has one, and the topmost dir tsrun may remove. */
   cgroupDir?: string;
   cgroupOwnedRoot?: string;
+  /** With --systemd-cgroup: the transient scope systemd made for the cgroup (delete stops it). */
+  cgroupSystemdUnit?: string;
   /** Without a mount namespace: the mounts tsrun made in the caller's mount table (`delete` removes them). */
   callerMounts?: CallerMounts;
   /** True once `start` has run (the process exec'd). */
@@ -142,7 +144,12 @@ export class StateStore {
     } catch {
       throw new TsrunError(`container ${id} does not exist`, { field: 'id', file });
     }
-    return JSON.parse(text) as ContainerRecord;
+    try {
+      return JSON.parse(text) as ContainerRecord;
+    } catch {
+      // Written atomically, so only a hand-edited or foreign file gets here: say which.
+      throw new TsrunError(`container ${id}: ${file} is not valid JSON`, { field: 'id', file });
+    }
   }
 
   /** temp file + rename: a reader sees the old state or the new one, never half of one. Mode 0600. */
@@ -172,22 +179,22 @@ export class StateStore {
   }
 
   /**
-   * Runs `fn` holding an exclusive flock on the container's directory. The kernel drops the lock if
-   * tsrun dies, so a crash never leaves a container locked.
+   * Runs `fn` holding an exclusive flock on the container's directory (native/flock.ts). Operations
+   * on a container take it through withContainer (with-container.ts), which also checks its status.
    */
   async withLock<T>(id: string, fn: () => Promise<T> | T): Promise<T> {
     const dir = this.dir(id); // an invalid id is reported as such, not as "does not exist"
-    let fd: number;
+    let lock: HeldFlock;
     try {
-      fd = openSync(dir, 'r');
-    } catch {
-      throw new TsrunError(`container ${id} does not exist`, { field: 'id' });
+      lock = await acquireFlock({ path: dir, kind: 'dir' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new TsrunError(`container ${id} does not exist`, { field: 'id' });
+      throw err;
     }
     try {
-      await flockExclusive(fd);
       return await fn();
     } finally {
-      closeSync(fd);
+      lock.release();
     }
   }
 }

@@ -104,7 +104,7 @@ function emitRule(asm: Assembler, rule: DeviceRule, nextRule: string, nextBit: s
 
 /**
  * Programs already compiled, by rule list (as latin1 strings: they live in the V8 startup snapshot,
- * where src/cli/snapshot-main.ts compiles the default config's rules at build time, ~0.8 ms a run).
+ * where src/startup/snapshot-main.ts compiles the default config's rules at build time, ~0.8 ms a run).
  */
 const compiled = new Map<string, string>();
 

@@ -1,8 +1,7 @@
 // tsrun create [--bundle DIR | --image IMG [--keep-upper]] [--pid-file F] [--console-socket SOCK] ID
 import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
-import { needsImport, needsPull } from '../../image/image-arg.js';
-import { DEFAULT_STORE } from '../../image/store-paths.js';
+import { DEFAULT_STORE, needsImport, needsPull } from '../../image/index.js';
 import { debugImageMatch } from '../image-debug.js';
 import { traceReporter } from '../reporters/trace.js';
 import { UsageError } from '../parse-args.js';
@@ -32,8 +31,8 @@ const command: CommandModule<CreateArgs> = {
     publish: { type: 'string', short: 'p', multiple: true, describe: 'publish a port with --network bridge: [HOSTIP:]HOSTPORT:CTRPORT[/tcp|/udp] (CNI portmap); repeatable' },
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
-  // pull code, which the startup snapshot leaves out.
-  needsFullBundle: (args) => needsImport(args.image, args.store ?? DEFAULT_STORE) || needsPull(args.image, args.store ?? DEFAULT_STORE),
+  // pull code, which the startup snapshot leaves out. So does the systemd cgroup driver (a D-Bus client).
+  needsFullBundle: (args) => args.systemdCgroup || needsImport(args.image, args.store ?? DEFAULT_STORE) || needsPull(args.image, args.store ?? DEFAULT_STORE),
   async handler(args) {
     if (args.keepUpper && !args.image) throw new UsageError('--keep-upper needs --image (a bundle\'s rootfs is a directory of its own, with no upper layer)', 'create');
     if (args.debug && args.image) debugImageMatch(args.image, args.store ?? DEFAULT_STORE);
@@ -43,7 +42,7 @@ const command: CommandModule<CreateArgs> = {
     const { createContainer } = await import('../../container/create.js');
     const created = await createContainer({
       ...(network ? { network } : {}),
-      id: args.id, root: args.root, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring,
+      id: args.id, root: args.root, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring, ...(args.systemdCgroup ? { systemdCgroup: true } : {}),
       ...(args.image ? { image: { ref: args.image, keepUpper: args.keepUpper, ...(args.store ? { store: args.store } : {}) } } : { bundle: args.bundle }),
       ...(args.pidFile ? { pidFile: args.pidFile } : {}),
       ...(args.consoleSocket ? { consoleSocket: args.consoleSocket } : {}),

@@ -1,6 +1,7 @@
 // tsrun delete [--force] ID
 import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
+import { StateStore } from '../../state/store.js';
 
 const warn = (m: string): void => void writeSync(2, `tsrun: warning: ${m}\n`);
 const note = (m: string): void => void writeSync(2, `tsrun: ${m}\n`);
@@ -10,11 +11,23 @@ const command: CommandModule<{ id: string; force: boolean }> = {
   describe: 'remove a stopped container (its cgroup and state; an upper layer kept with --keep-upper stays, and its path is printed); --force kills it first',
   positionals: [{ name: 'id', describe: 'container id', required: true }],
   options: { force: { type: 'boolean', short: 'f', default: false, describe: 'kill a created or running container first' } },
+  // A container whose cgroup is a systemd scope is deleted through the systemd driver (a D-Bus client),
+  // which the startup snapshot leaves out; callers need not repeat --systemd-cgroup (podman does not).
+  needsFullBundle: (args) => args.systemdCgroup || madeBySystemd(args.root, args.id),
   async handler(args) {
     const { deleteContainer } = await import('../../container/delete.js');
     await deleteContainer(args.root, args.id, args.force, warn, note);
     return 0;
   },
 };
+
+/** The record names a systemd scope; false for anything unreadable (the handler says what is wrong). */
+function madeBySystemd(root: string, id: string): boolean {
+  try {
+    return new StateStore(root).read(id).cgroupSystemdUnit !== undefined;
+  } catch {
+    return false;
+  }
+}
 
 export default command;

@@ -1,4 +1,5 @@
 // tsrun exec [options] ID [--] COMMAND [ARGS…]   or   tsrun exec --process process.json ID
+import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
 import { UsageError } from '../parse-args.js';
 import { traceReporter } from '../reporters/trace.js';
@@ -53,6 +54,7 @@ const command: CommandModule<ExecArgs> = {
       ...(args.cap ? { caps: args.cap } : {}),
       ...(args.noNewPrivs ? { noNewPrivs: true } : {}),
       ...(args.trace ? { trace: traceReporter(args.logFormat) } : {}),
+      warn: (m) => void writeSync(2, `tsrun: warning: ${m}\n`),
     });
     return result.exitCode;
   },

@@ -3,7 +3,7 @@
 import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
 import { OCI_VERSION } from '../../version.js';
-import { CAPABILITY_NAMES } from '../../oci/capabilities.js';
+import { CAPABILITY_NAMES } from '../../abi/capabilities.js';
 import { SECCOMP_ACTIONS, SECCOMP_OPERATORS } from '../../seccomp/profile.js';
 import { ARCHES } from '../../seccomp/syscalls.js';
 import { FILTER_FLAGS } from '../../seccomp/constants.js';
@@ -19,7 +19,7 @@ export function features(): Record<string, unknown> {
     linux: {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
       capabilities: CAPABILITY_NAMES,
-      cgroup: { v1: false, v2: true, systemd: false, systemdUser: false, rdma: false },
+      cgroup: { v1: false, v2: true, systemd: true, systemdUser: false, rdma: false },
       // SCMP_ACT_NOTIFY (a listener) is not supported; archs are those with a syscall table.
       seccomp: {
         enabled: true, actions: [...SECCOMP_ACTIONS], operators: [...SECCOMP_OPERATORS], archs: Object.keys(ARCHES),

@@ -1,8 +1,11 @@
 // `tsrun image pull|import|ls|inspect|rm|prune|unpack`: the image store from the command line. Parsing and
-// printing only; the work is in src/image/.
+// printing only; the work is in src/image/ (its face, index.ts, loads the heavy parts on first call).
 import type { CommandModule, OptionSpec } from '../command.js';
 import { UsageError } from '../parse-args.js';
-import { DEFAULT_STORE } from '../../image/layer-store.js';
+import {
+  DEFAULT_STORE, ImageStore, LayerPaths, formatBytes, importImage, isImageSource, listImages, pruneLayers, pullDisplay, pullImage, removeImage,
+  rootfsOfRecord, terminalProgress, unpackBundle,
+} from '../../image/index.js';
 
 const store: Record<string, OptionSpec> = {
   store: { type: 'string', path: true, default: DEFAULT_STORE, describe: 'image and layer store directory' },
@@ -20,8 +23,6 @@ const importCmd: CommandModule<StoreArgs & { source: string; name?: string; quie
     quiet: { type: 'boolean', short: 'q', default: false, describe: 'no progress output' },
   },
   handler: async (args) => {
-    const { importImage } = await import('../../image/import.js');
-    const { terminalProgress } = await import('../../image/progress.js');
     const progress = args.quiet ? undefined : terminalProgress(process.stderr);
     const rec = await importImage(args.source, { store: args.store, ...(args.name ? { name: args.name } : {}), ...(progress ? { progress } : {}) });
     process.stdout.write(`${rec.id}\t${rec.names.join(',')}\n`);
@@ -46,9 +47,7 @@ const pullCmd: CommandModule<StoreArgs & { reference: string; platform?: string;
     offline: { type: 'boolean', default: false, describe: 'use the network for nothing: succeed only if the image is in the store already' },
   },
   handler: async (args) => {
-    const { pullImage } = await import('../../image/registry/pull.js');
-    const { pullDisplay } = await import('../../image/registry/progress.js');
-    const display = args.quiet ? undefined : pullDisplay(process.stderr);
+    const display = args.quiet ? undefined : await pullDisplay(process.stderr);
     const rec = await pullImage(args.reference, {
       store: args.store,
       ...(args.platform ? { platform: args.platform } : {}),
@@ -70,13 +69,10 @@ const lsCmd: CommandModule<StoreArgs & { format: string; quiet: boolean }> = {
     quiet: { type: 'boolean', short: 'q', default: false, describe: 'print image ids only' },
   },
   handler: async (args) => {
-    const { listImages } = await import('../../image/manage.js');
-    const { LayerStore } = await import('../../image/layer-store.js');
-    const { formatBytes } = await import('../../image/progress.js');
-    const images = listImages(args.store);
+    const images = await listImages(args.store);
     if (args.format === 'json') { process.stdout.write(JSON.stringify(images.map(({ config: _c, ...r }) => r), null, 2) + '\n'); return 0; }
     if (args.quiet) { for (const r of images) process.stdout.write(`${r.id}\n`); return 0; }
-    const layers = new LayerStore(args.store);
+    const layers = new LayerPaths(args.store);
     const rows = images.map((r) => {
       const bytes = r.layers.reduce((s, l) => s + (layers.has(l.diffId) ? layers.info(l.diffId).bytes : 0), 0);
       return [r.names.join(',') || '<none>', r.id.slice(7, 19), String(r.layers.length), formatBytes(bytes), r.importedAt.slice(0, 19).replace('T', ' ')];
@@ -94,8 +90,6 @@ const inspectCmd: CommandModule<StoreArgs & { image: string }> = {
   positionals: [{ name: 'image', describe: 'image name (myapp:1.0 also finds docker.io/library/myapp:1.0) or id (prefix)', required: true }],
   options: { ...store },
   handler: async (args) => {
-    const { ImageStore } = await import('../../image/image-store.js');
-    const { rootfsOfRecord } = await import('../../image/rootfs.js');
     const { record: rec, name } = new ImageStore(args.store).match(args.image);
     process.stdout.write(JSON.stringify({ ...rec, ...(name !== undefined ? { matchedName: name } : {}), lowerDirs: rootfsOfRecord(rec, args.store).lowerDirs }, null, 2) + '\n');
     return 0;
@@ -109,7 +103,6 @@ const rmCmd: CommandModule<StoreArgs & { images: string[] }> = {
   options: { ...store },
   handler: async (args) => {
     if (args.images.length === 0) throw new UsageError('name an image to remove', 'image rm');
-    const { removeImage } = await import('../../image/manage.js');
     for (const ref of args.images) {
       const r = await removeImage(args.store, ref);
       process.stdout.write(r.untagged ? `untagged ${r.untagged}\n` : `deleted ${r.record.id}\n`);
@@ -123,7 +116,6 @@ const pruneCmd: CommandModule<StoreArgs> = {
   describe: 'delete layers that no image and no existing container uses',
   options: { ...store },
   handler: async (args) => {
-    const { pruneLayers } = await import('../../image/manage.js');
     for (const d of await pruneLayers(args.store)) process.stdout.write(`${d}\n`);
     return 0;
   },
@@ -139,11 +131,8 @@ const unpackCmd: CommandModule<StoreArgs & { image: string; bundle: string; args
   ],
   options: { ...store, quiet: { type: 'boolean', short: 'q', default: false, describe: 'no progress output' } },
   handler: async (args) => {
-    const { isImageSource, importImage } = await import('../../image/import.js');
-    const { unpackBundle } = await import('../../image/manage.js');
     let ref = args.image;
     if (isImageSource(ref)) {
-      const { terminalProgress } = await import('../../image/progress.js');
       const progress = args.quiet ? undefined : terminalProgress(process.stderr);
       ref = (await importImage(ref, { store: args.store, ...(progress ? { progress } : {}) })).id;
     }

@@ -15,7 +15,7 @@ const command: CommandModule<{ id: string; format?: string; svg: boolean; dot: b
   async handler(args) {
     if (args.svg && args.dot) throw new UsageError('inspect: give --svg or --dot, not both');
     const { inspectContainer, formatInspection } = await import('../../container/inspect.js');
-    const info = inspectContainer(args.root, args.id);
+    const info = await inspectContainer(args.root, args.id);
     if (args.svg || args.dot) {
       const { renderInspectionSvg, renderInspectionDot } = await import('../../diagram/inspection.js');
       writeSync(1, args.svg ? renderInspectionSvg(info) : renderInspectionDot(info));

@@ -9,7 +9,7 @@ const command: CommandModule<{ id: string; format: string }> = {
   options: { format: { type: 'string', short: 'f', default: 'table', choices: ['table', 'json'], describe: 'output format' } },
   async handler(args) {
     const { containerProcesses } = await import('../../container/ps.js');
-    const procs = containerProcesses(args.root, args.id);
+    const procs = await containerProcesses(args.root, args.id);
     writeSync(1, args.format === 'json'
       ? JSON.stringify(procs.map((p) => p.pid)) + '\n'
       : ['PID    CMD', ...procs.map((p) => `${String(p.pid).padEnd(6)} ${p.cmd}`)].join('\n') + '\n');

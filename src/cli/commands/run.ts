@@ -1,8 +1,7 @@
 // tsrun run [--bundle DIR | --image IMG [--keep-upper]] [--trace] [--dry-run] [ID | BUNDLE]
 import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
-import { needsImport, needsPull } from '../../image/image-arg.js';
-import { DEFAULT_STORE } from '../../image/store-paths.js';
+import { DEFAULT_STORE, needsImport, needsPull } from '../../image/index.js';
 import { debugImageMatch } from '../image-debug.js';
 import { resolveBundleAndId } from '../bundle-arg.js';
 import { traceReporter } from '../reporters/trace.js';
@@ -55,8 +54,8 @@ const command: CommandModule<RunArgs> = {
     'dry-run': { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' },
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
-  // pull code, which the startup snapshot leaves out.
-  needsFullBundle: (args) => needsImport(args.image, args.store ?? DEFAULT_STORE) || needsPull(args.image, args.store ?? DEFAULT_STORE),
+  // pull code, which the startup snapshot leaves out. So does the systemd cgroup driver (a D-Bus client).
+  needsFullBundle: (args) => args.systemdCgroup || needsImport(args.image, args.store ?? DEFAULT_STORE) || needsPull(args.image, args.store ?? DEFAULT_STORE),
   async handler(args) {
     // Without --image, `--` only ends the options (runc's `run -- ID`): its one word is the id.
     let target = args.target;
@@ -79,7 +78,7 @@ const command: CommandModule<RunArgs> = {
     const { runContainer } = await import('../../container/run.js');
     const result = await runContainer({
       ...(network ? { network } : {}),
-      root: args.root, detach: args.detach, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring,
+      root: args.root, detach: args.detach, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring, ...(args.systemdCgroup ? { systemdCgroup: true } : {}),
       ...(args.image
         ? { image: { ref: args.image, tty: args.tty, keepUpper: args.keepUpper, ...(args.command.length ? { args: args.command } : {}), ...(args.store ? { store: args.store } : {}) } }
         : { bundle }),

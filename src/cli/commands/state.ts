@@ -8,7 +8,7 @@ const command: CommandModule<{ id: string }> = {
   positionals: [{ name: 'id', describe: 'container id', required: true }],
   async handler(args) {
     const { containerState } = await import('../../container/state.js');
-    writeSync(1, JSON.stringify(containerState(args.root, args.id), null, 2) + '\n');
+    writeSync(1, JSON.stringify(await containerState(args.root, args.id), null, 2) + '\n');
     return 0;
   },
 };

@@ -9,25 +9,15 @@
 // to holders of the store lock, and whatever is there without one is removed as dead: store-lock.ts).
 // The partial dir is made and removed only under the layer's lock, so one found by the next holder
 // of that lock was left by a pull that died: it is removed then, or by `image prune`.
-import { closeSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
-import { flockExclusive } from '../../native/shim.js';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { acquireFlock, type HeldFlock } from '../../native/flock.js';
 import { digestHex } from '../digest-hex.js';
 
-export interface HeldLock { release(): void }
-
 /** Waits for the lock of layer `diffId` (the event loop keeps running meanwhile). */
-export async function lockLayer(storeDir: string, diffId: string): Promise<HeldLock> {
+export async function lockLayer(storeDir: string, diffId: string): Promise<HeldFlock> {
   const dir = `${storeDir}/locks`;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const fd = openSync(`${dir}/${digestHex(diffId, 'diff_id')}`, 'a', 0o600);
-  try {
-    await flockExclusive(fd);
-  } catch (e) {
-    closeSync(fd);
-    throw e;
-  }
-  let held = true;
-  return { release: () => { if (held) { held = false; closeSync(fd); } } };
+  return acquireFlock({ path: `${dir}/${digestHex(diffId, 'diff_id')}`, kind: 'file' });
 }
 
 /** Where a pull unpacks layer `diffId` until it is complete (its lock held). */

@@ -138,7 +138,7 @@ describe.skipIf(skip !== undefined)(`lifecycle: concurrency${skip ? ` [skipped: 
     const results = await Promise.all([tsrun(root, ['start', id]), tsrun(root, ['start', id])]);
     expect(results.map((r) => r.exitCode).sort()).toEqual([0, 1]);
     const failed = results.find((r) => r.exitCode !== 0)!;
-    expect(failed.stderr).toMatch(/^tsrun: cannot start container .* running/);
+    expect(failed.stderr).toMatch(/^tsrun: container .*: cannot start an already running container/);
     await waitForFile(c.stdoutFile, 'started');
     await new Promise((r) => setTimeout(r, 200));
     expect(c.stdout()).toBe(`started ${bundle.marker}\n`);

@@ -102,7 +102,7 @@ describe.skipIf(skip !== undefined)(`lifecycle errors${skip ? ` [skipped: ${skip
     const bundle = scriptBundle('echo "started $0"; sleep 1000');
     const { pid, created } = await mustCreateAndStart(root, bundle, id);
     await waitForFile(created.stdoutFile, 'started');
-    await expectBoth(root, ['start', id], /cannot start container .* running/);
+    await expectBoth(root, ['start', id], /container .*: cannot start an already running container/);
     await new Promise((r) => setTimeout(r, 100));
     expect(created.stdout()).toBe(`started ${bundle.marker}\n`);
     expect(await stateOf(root, id)).toMatchObject({ status: 'running', pid });
@@ -115,23 +115,23 @@ describe.skipIf(skip !== undefined)(`lifecycle errors${skip ? ` [skipped: ${skip
     await mustCreateAndStart(root, bundle, id);
     expect((await tsrun(root, ['kill', id, 'KILL'])).exitCode).toBe(0);
     await waitForStatus(root, id, 'stopped');
-    await expectBoth(root, ['start', id], /cannot start container .* stopped/);
+    await expectBoth(root, ['start', id], /container .*: cannot start a container that has stopped/);
     expect(await stateOf(root, id)).toMatchObject({ status: 'stopped', pid: 0 });
   });
 
-  it('delete without --force of a created container fails and changes nothing', async () => {
+  it('delete without --force of a created container kills and removes it, as runc does (containerd\'s shim deletes without --force)', async () => {
     const root = makeRoot();
     const id = uniqueId('delcreated');
     const bundle = scriptBundle('echo "started $0"; sleep 1000');
     const c = await mustCreate(root, bundle, id);
     const before = await stateOf(root, id);
-    await expectBoth(root, ['delete', id], /cannot delete container .* created/);
-    expect(await stateOf(root, id)).toEqual(before);
-    expect(procState(before.pid)).toMatch(/^alive/);
-    if (hasCgroup2) expect(existsSync(defaultCgroupDir(id))).toBe(true);
-    // Still startable: the exec fifo is intact.
-    expect((await tsrun(root, ['start', id])).exitCode).toBe(0);
-    await waitForFile(c.stdoutFile, `started ${bundle.marker}\n`);
+    const r = await tsrun(root, ['delete', id]);
+    expect({ exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr }).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    expect(procState(before.pid)).not.toMatch(/^alive/);
+    expect(rootEntries(root)).toEqual([]);
+    if (hasCgroup2) expect(existsSync(defaultCgroupDir(id))).toBe(false);
+    // Its process never ran.
+    expect(c.stdout()).toBe('');
   });
 
   it('delete without --force of a running container fails and leaves it running', async () => {
@@ -139,7 +139,7 @@ describe.skipIf(skip !== undefined)(`lifecycle errors${skip ? ` [skipped: ${skip
     const id = uniqueId('delrunning');
     const bundle = scriptBundle('exec sleep 1000');
     const { pid } = await mustCreateAndStart(root, bundle, id);
-    await expectBoth(root, ['delete', id], /cannot delete container .* running/);
+    await expectBoth(root, ['delete', id], /cannot delete container .* that is not stopped: running/);
     await new Promise((r) => setTimeout(r, 100));
     expect(await stateOf(root, id)).toMatchObject({ status: 'running', pid });
     expect(procState(pid)).toMatch(/^alive/);
@@ -154,8 +154,8 @@ describe.skipIf(skip !== undefined)(`lifecycle errors${skip ? ` [skipped: ${skip
     await mustCreateAndStart(root, bundle, id);
     expect((await tsrun(root, ['kill', id, 'KILL'])).exitCode).toBe(0);
     await waitForStatus(root, id, 'stopped');
-    await expectBoth(root, ['kill', id, 'KILL'], /cannot kill container .* not running/);
-    await expectBoth(root, ['kill', id], /not running/);
+    await expectBoth(root, ['kill', id, 'KILL'], /cannot kill container .*: container not running/);
+    await expectBoth(root, ['kill', id], /container not running/);
   });
 
   it('create whose set-up fails inside the init (mount of an unknown fs type) fails naming the step; nothing is left', async () => {

@@ -147,7 +147,7 @@ describe.skipIf(skip !== undefined)(`ops: exec${skip ? ` [skipped: ${skip}]` : '
     const stopped = await tsrun(root, ['exec', id, 'true']);
     expect(stopped.exitCode).not.toBe(0);
     expect(stopped.stdout).toBe('');
-    expect(stopped.stderr).toMatch(new RegExp(`cannot exec in container ${id}: it is stopped`));
+    expect(stopped.stderr).toMatch(new RegExp(`container ${id}: cannot exec in a stopped container`));
 
     const unknown = uniqueId('exec-unknown');
     const u = await tsrun(root, ['exec', unknown, 'true']);
@@ -168,7 +168,7 @@ describe.skipIf(skip !== undefined)(`ops: exec${skip ? ` [skipped: ${skip}]` : '
     if (paused.exitCode === 0) {
       const r = await tsrun(root, ['exec', id, 'true']);
       expect(r.exitCode).not.toBe(0);
-      expect(r.stderr).toMatch(new RegExp(`cannot exec in container ${id}: it is paused`));
+      expect(r.stderr).toMatch(new RegExp(`container ${id}: cannot exec in a paused container`));
       expect((await tsrun(root, ['resume', id])).exitCode).toBe(0);
     }
   });

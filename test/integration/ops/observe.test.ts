@@ -72,7 +72,7 @@ describe.skipIf(skip !== undefined)(`ops: ps, pause/resume, events, features, in
     // Pausing twice is an error (it is no longer running).
     const again = await tsrun(root, ['pause', id]);
     expect(again.exitCode).not.toBe(0);
-    expect(again.stderr).toMatch(/cannot pause container .* in state paused/);
+    expect(again.stderr).toMatch(/cannot pause container .*: container not running \(it is paused\)/);
 
     const r = await tsrun(root, ['resume', id]);
     expect(r.stderr).toBe('');
@@ -226,7 +226,7 @@ describe.skipIf(skip !== undefined)(`ops: ps, pause/resume, events, features, in
     expect(i.stderr).toMatch(new RegExp(`container ${id} is stopped`));
     const p = await tsrun(root, ['pause', id]);
     expect(p.exitCode).not.toBe(0);
-    expect(p.stderr).toMatch(new RegExp(`cannot pause container ${id} in state stopped`));
+    expect(p.stderr).toMatch(new RegExp(`cannot pause container ${id}: container not running \\(it is stopped\\)`));
   });
 
 

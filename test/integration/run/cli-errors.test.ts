@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Spec } from '../../../src/oci/types.js';
-import { REPO, TSRUN, cannotRunContainers, containerTestHooks, makeBundle, mountPoints, runBundle, runScript, sh } from '../../helpers/bundle.js';
+import { REPO, SAMPLE_BUNDLE, TSRUN, cannotRunContainers, containerTestHooks, makeBundle, mountPoints, runBundle, runScript, sh } from '../../helpers/bundle.js';
 
 const skip = cannotRunContainers();
 const LAUNCHER = join(REPO, 'bin/tsrun');
@@ -209,13 +209,50 @@ describe.skipIf(skip !== undefined)(`tsrun run: errors, --dry-run, --trace${skip
       }
     });
 
-    it.each(STARTS)('%s: a global option after the command is an error saying where it goes; runc\'s --systemd-cgroup is refused by name', async (_how, cmd, pre) => {
+    it.each(STARTS)('%s: a global option after the command is an error saying where it goes; an unknown one is refused by name', async (_how, cmd, pre) => {
       const after = await execa(cmd, [...pre, 'state', '--root', '/tmp', 'x'], { reject: false, stdin: 'ignore', cwd: REPO });
       expect(after.stderr).toMatch(/^tsrun: --root is a global option, given before the command only \(tsrun --root … state …\); state has no option --root/);
       expect(after.exitCode).toBe(2);
+      const unknown = await execa(cmd, [...pre, '--no-such-global', 'state', 'x'], { reject: false, stdin: 'ignore', cwd: REPO });
+      expect(unknown.stderr).toMatch(/^tsrun: unknown option --no-such-global before the command/);
+      expect(unknown.exitCode).toBe(2);
+      // runc's --systemd-cgroup is a global option (a command without a cgroup to make ignores it).
       const systemd = await execa(cmd, [...pre, '--systemd-cgroup', 'state', 'x'], { reject: false, stdin: 'ignore', cwd: REPO });
-      expect(systemd.stderr).toMatch(/^tsrun: unknown option --systemd-cgroup before the command/);
-      expect(systemd.exitCode).toBe(2);
+      expect(systemd.stderr).toBe('tsrun: container x does not exist');
+      expect(systemd.exitCode).toBe(1);
+    });
+
+    it.skipIf(existsSync('/run/systemd/system'))('delete of a container whose cgroup was a systemd scope runs the systemd driver (full bundle), even without --systemd-cgroup', async () => {
+      const root = mkdtempSync(join(tmpdir(), 'tsrun-it-sdrecord-'));
+      try {
+        const dir = join(root, 'sdrec');
+        const record = { ociVersion: '1.2.0', id: 'sdrec', pid: 0, pidStartTime: '', bundle: SAMPLE_BUNDLE, rootfs: join(SAMPLE_BUNDLE, 'rootfs'), created: new Date().toISOString(),
+          cgroupDir: '/sys/fs/cgroup/system.slice/tsrun-sdrec.scope', cgroupOwnedRoot: '/sys/fs/cgroup/system.slice/tsrun-sdrec.scope', cgroupSystemdUnit: 'tsrun-sdrec.scope', started: true, config: { ociVersion: '1.2.0' } };
+        await execa('mkdir', ['-p', '-m', '0700', dir]);
+        writeFileSync(join(dir, 'state.json'), JSON.stringify(record), { mode: 0o600 });
+        const r = await execa(LAUNCHER, ['--root', root, '--debug', 'delete', 'sdrec'], { reject: false, stdin: 'ignore', cwd: REPO });
+        // Routed to the full bundle when the snapshot serves commands here (the launcher says which it runs).
+        if (/launcher: .*tsrun\.blob/.test(r.stderr)) expect(r.stderr).toMatch(/not in the startup snapshot, running dist\/snapshot\/full\.cjs/);
+        // No systemd runs here, so no scope of it can exist: the state goes.
+        expect(r.exitCode).toBe(0);
+        expect(readdirSync(root)).toEqual([]);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+
+    it.skipIf(existsSync('/run/systemd/system')).each(STARTS)('%s: --systemd-cgroup on a host without systemd as init: one line naming the cause, exit 1 (125 for run), nothing left', async (_how, cmd, pre) => {
+      const root = mkdtempSync(join(tmpdir(), 'tsrun-it-nosystemd-'));
+      try {
+        for (const [args, status] of [[['create', '--bundle', SAMPLE_BUNDLE, 'nosd'], 1], [['run', '--bundle', SAMPLE_BUNDLE, 'nosd'], 125], [['run', '-d', '--bundle', SAMPLE_BUNDLE, 'nosd'], 125]] as const) {
+          const r = await execa(cmd, [...pre, '--root', root, '--systemd-cgroup', ...args], { reject: false, stdin: 'ignore', cwd: REPO });
+          expect(r.stderr).toBe('tsrun: --systemd-cgroup: systemd is not running as this host\'s init (no directory /run/systemd/system), so it cannot make the container\'s scope; leave out --systemd-cgroup');
+          expect(r.exitCode, args.join(' ')).toBe(status);
+          expect(readdirSync(root)).toEqual([]);
+        }
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
     });
 
     it.skipIf(!existsSync(join(LAYOUT, 'index.json'))).each(STARTS)('%s: relative --root, --store and --pid-file work for `run --image` (resolved against the working directory)', async (_how, cmd, pre) => {

@@ -1,6 +1,6 @@
 // bin/tsrun, the command users run, starts node from the V8 startup snapshot (dist/tsrun.blob). The
 // snapshot holds only the hot commands; help, the image store and the teaching commands run from
-// dist/snapshot/full.cjs (src/cli/snapshot-main.ts). Both paths, through the real launcher.
+// dist/snapshot/full.cjs (src/startup/snapshot-main.ts). Both paths, through the real launcher.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

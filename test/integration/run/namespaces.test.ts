@@ -133,6 +133,15 @@ describe.skipIf(skip !== undefined)(`tsrun run: namespaces${skip ? ` [skipped: $
     expect(normal.stderr).toMatch(/→ pid \d+, which execs tsrun-init +clone3\(2\)$/m);
   });
 
+  it('placed by pid (no clone3; systemd\'s scope), the cgroup namespace is made once the process is in its cgroup: it is the root inside', async () => {
+    const cgroupNs = (s: Spec): void => { s.linux!.namespaces!.push({ type: 'cgroup' }); };
+    const r = await runScript('tail -1 /proc/self/cgroup', { env: { TSRUN_NO_CLONE3: '1' }, extraArgs: ['--trace'], mutate: cgroupNs });
+    expect(r.stdout).toBe('0::/\n');
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/^trace step +0 ok .*unshare CLONE_NEWCGROUP/m);
+    expect(r.stderr).toMatch(/^trace parent .* clone\((?!.*CLONE_NEWCGROUP).*→ pid \d+, which execs tsrun-init +clone\(2\)$/m);
+  });
+
   describe('the first process execs tsrun-init right after clone (CLONE_VM|CLONE_VFORK): never a fork of Node', () => {
     // The pids in /proc are counted by the shell's own glob: a pipeline (ls | grep -c) raced its
     // second process against the listing, and gave 2 or 3.

@@ -12,6 +12,8 @@ import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { configureSpawn } from '../../../src/native/spawn-settings.js';
+import { spawnSettingsFrom } from '../../../src/cli/environment.js';
 import type { Spec } from '../../../src/oci/types.js';
 import { cannotRunContainers, containerTestHooks, makeBundle, poll, REPO, runBundle, TSRUN, type TestBundle } from '../../helpers/bundle.js';
 import { cleanupLifecycle, makeRoot, mustCreate, runDetachedIn, stateOf, tsrun, tsrunToFiles, uniqueId, waitForFile } from '../../helpers/lifecycle.js';
@@ -62,9 +64,12 @@ async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Pr
     }
   };
   put(vars);
+  // In-process, the library takes these as spawn settings, as the CLI does at its edge.
+  const restore = configureSpawn(spawnSettingsFrom(process.env));
   try {
     return await fn();
   } finally {
+    restore();
     put(saved);
   }
 }

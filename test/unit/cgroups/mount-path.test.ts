@@ -60,6 +60,7 @@ describe('cgroupsPath', () => {
       expect(() => resolveCgroupPath(M, bad, 'x'), bad).toThrow(ConfigError);
     }
     expect(() => resolveCgroupPath(M, '/a/../b', 'x')).toThrow('linux.cgroupsPath: must not contain ".." components');
+    expect(() => resolveCgroupPath(M, 'system.slice:tsrun:web', 'x')).toThrow(/slice:prefix:name" path: give tsrun --systemd-cgroup/);
   });
   it('refuses container ids that are not a single path component', () => {
     expect(() => resolveCgroupPath(M, undefined, '..')).toThrow(ConfigError);

@@ -49,12 +49,13 @@ describe('findCommandIndex and parseGlobalArgs', () => {
   });
   it('parses the globals before the command only, with their defaults', () => {
     expect(parseGlobalArgs(['--log-format=json', 'state', '--root', 'x'])).toEqual({
-      commandIndex: 1, globals: { root: '/run/tsrun', logFormat: 'json', debug: false, help: false, version: false },
+      commandIndex: 1, globals: { root: '/run/tsrun', logFormat: 'json', debug: false, systemdCgroup: false, help: false, version: false },
     });
+    expect(parseGlobalArgs(['--systemd-cgroup', 'create', 'c']).globals.systemdCgroup).toBe(true);
   });
   it('refuses a bad global value or an unknown option before the command with exit code 2, naming it', () => {
     expect(() => parseGlobalArgs(['--log-format', 'xml', 'run'])).toThrow(/--log-format must be one of text, json, got "xml" \(see tsrun --help\)/);
-    expect(() => parseGlobalArgs(['--systemd-cgroup', 'create', 'c'])).toThrow(/unknown option --systemd-cgroup before the command/);
+    expect(() => parseGlobalArgs(['--no-such-global', 'create', 'c'])).toThrow(/unknown option --no-such-global before the command/);
     expect(() => parseGlobalArgs(['--root', '', 'run'])).toThrow(/--root needs a path/);
   });
 });

@@ -1,8 +1,8 @@
 // runCli's `fallback`: the startup snapshot's CLI serves the commands of its table and hands help,
-// other commands and the commands' fullBundleOptions to the full bundle (src/cli/snapshot-main.ts).
+// other commands and the commands' fullBundleOptions to the full bundle (src/startup/snapshot-main.ts).
 import { describe, expect, it } from 'vitest';
 import type { CommandEntry, CommandModule } from '../../../src/cli/command.js';
-import { hotTable } from '../../../src/cli/hot-table.js';
+import { hotTable } from '../../../src/startup/hot-table.js';
 import { runCli } from '../../../src/cli/run-cli.js';
 import { commandTable } from '../../../src/cli/table.js';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { encodePlan } from '../../../src/native/encode-plan.js';
 import { MAX_PASS_FDS, OP, PLAN_FLAG, PLAN_MAGIC, PLAN_VERSION, REPORT, STEP_FLAG } from '../../../src/native/ops.js';
-import type { Plan } from '../../../src/plan/types.js';
+import type { Plan } from '../../../src/abi/steps.js';
 
 const header = readFileSync(new URL('../../../native-bindings/shim.h', import.meta.url), 'utf8');
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainNetwork } from '../../../src/network/explain.js';
-import { buildPlan } from '../../../src/plan/build.js';
+import { containerPlan as buildPlan } from '../../../src/plan/container.js';
 import { planContext, planSpec } from '../../helpers/plan-context.js';
 
 let base: string;

@@ -1,7 +1,7 @@
 // The plan brings `lo` up in a new network namespace only: a joined one (a path) and the host's are
 // someone else's to configure.
 import { describe, expect, it } from 'vitest';
-import { buildPlan } from '../../../src/plan/build.js';
+import { containerPlan as buildPlan } from '../../../src/plan/container.js';
 import { encodePlan } from '../../../src/native/encode-plan.js';
 import { OP } from '../../../src/native/ops.js';
 import type { Spec } from '../../../src/oci/types.js';

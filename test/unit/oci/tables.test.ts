@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CAPABILITIES, CAPABILITY_NAMES, CAP_LAST_CAP, capabilityNameHint, capabilityNumber, isCapabilityName } from '../../../src/oci/capabilities.js';
-import { RLIMITS, isRlimitName, rlimitNumber } from '../../../src/oci/rlimits.js';
+import { CAPABILITIES, CAPABILITY_NAMES, CAP_LAST_CAP, capabilityNameHint, capabilityNumber, isCapabilityName } from '../../../src/abi/capabilities.js';
+import { RLIMITS, isRlimitName, rlimitNumber } from '../../../src/abi/rlimits.js';
 
 describe('capability table', () => {
   it('numbers every capability from CAP_CHOWN=0 to CAP_CHECKPOINT_RESTORE=40 without gaps', () => {

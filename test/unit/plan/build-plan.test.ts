@@ -2,28 +2,28 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { defaultSpec } from '../../../src/oci/default-spec.js';
 import type { Spec } from '../../../src/oci/types.js';
-import { buildPlan, type PlanContext } from '../../../src/plan/build.js';
-import { describeStep } from '../../../src/plan/describe.js';
-import type { Step } from '../../../src/plan/types.js';
-import { MS } from '../../../src/native/constants.js';
+import { containerPlan, type ContainerPlanContext } from '../../../src/plan/container.js';
+import { describeStep } from '../../../src/abi/describe-step.js';
+import type { Step } from '../../../src/abi/steps.js';
+import { MS } from '../../../src/abi/linux.js';
 import { stepError } from '../../../src/process/parent.js';
 import { planContext, planSpec } from '../../helpers/plan-context.js';
 
-const ctx: PlanContext = planContext;
+const ctx: ContainerPlanContext = planContext;
 const spec = planSpec;
 const titles = (steps: Step[]): string[] => steps.map(describeStep);
 const indexOf = (steps: Step[], pred: (s: Step) => boolean): number => steps.findIndex(pred);
 
-describe('buildPlan: namespaces', () => {
+describe('containerPlan: namespaces', () => {
   it('creates the namespaces of the default spec with one clone', () => {
-    const plan = buildPlan(spec(), ctx);
+    const plan = containerPlan(spec(), ctx);
     expect(plan.namespaces.map((n) => n.type).sort()).toEqual(['ipc', 'mount', 'network', 'pid', 'uts']);
     expect(plan.cloneFlags).toBe(0x20000 | 0x04000000 | 0x08000000 | 0x20000000 | 0x40000000);
     expect(plan.idMaps).toBeUndefined();
   });
 
   it('joins namespaces that have a path, the user namespace first', () => {
-    const plan = buildPlan(spec((s) => {
+    const plan = containerPlan(spec((s) => {
       s.linux!.namespaces!.push({ type: 'cgroup', path: '/proc/9/ns/cgroup' }, { type: 'user', path: '/proc/9/ns/user' });
     }), ctx);
     const joins = plan.namespaces.filter((n) => n.action === 'join');
@@ -32,15 +32,15 @@ describe('buildPlan: namespaces', () => {
   });
 
   it('refuses a hostname without a new uts namespace, naming the field', () => {
-    expect(() => buildPlan(spec((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }), ctx))
+    expect(() => containerPlan(spec((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }), ctx))
       .toThrow(ConfigError);
     try {
-      buildPlan(spec((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }), ctx);
+      containerPlan(spec((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }), ctx);
     } catch (e) { expect((e as ConfigError).details.field).toBe('hostname'); }
   });
 
   it('writes id maps from the parent for a new user namespace, allowing setgroups as root', () => {
-    const plan = buildPlan(spec((s) => {
+    const plan = containerPlan(spec((s) => {
       s.linux!.namespaces!.push({ type: 'user' });
       s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
       s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
@@ -53,7 +53,7 @@ describe('buildPlan: namespaces', () => {
   });
 
   it('denies setgroups (and skips the setgroups step) for an unprivileged caller', () => {
-    const plan = buildPlan(spec((s) => {
+    const plan = containerPlan(spec((s) => {
       s.linux!.namespaces!.push({ type: 'user' });
       s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
       s.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
@@ -63,15 +63,15 @@ describe('buildPlan: namespaces', () => {
   });
 });
 
-describe('buildPlan: no mount namespace (mounts go into the caller\'s mount table)', () => {
+describe('containerPlan: no mount namespace (mounts go into the caller\'s mount table)', () => {
   const noMountNs = (s: Spec): void => {
     s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount');
     s.root!.readonly = false;
   };
 
   it('keeps every mount, device and lock-down step, resolved inside the rootfs', () => {
-    const steps = buildPlan(spec(noMountNs), ctx).steps;
-    const withNs = buildPlan(spec((s) => { s.root!.readonly = false; }), ctx).steps;
+    const steps = containerPlan(spec(noMountNs), ctx).steps;
+    const withNs = containerPlan(spec((s) => { s.root!.readonly = false; }), ctx).steps;
     const configured = (list: Step[]): string[] => list.filter((s) => s.field?.startsWith('mounts[') || s.field?.startsWith('linux.')).map(describeStep);
     expect(configured(steps)).toEqual(configured(withNs));
     expect(steps.filter((s) => s.op === 'mount' && s.field?.startsWith('mounts[')).every((s) => s.op === 'mount' && s.inRoot)).toBe(true);
@@ -80,7 +80,7 @@ describe('buildPlan: no mount namespace (mounts go into the caller\'s mount tabl
   });
 
   it('never touches / nor binds the rootfs onto itself: it opens the rootfs, mounts, then chroots', () => {
-    const steps = buildPlan(spec(noMountNs), ctx).steps;
+    const steps = containerPlan(spec(noMountNs), ctx).steps;
     expect(steps.some((s) => s.op === 'mount' && (s.target === '/' || s.target === ctx.rootfs) && !s.inRoot)).toBe(false);
     const open = indexOf(steps, (s) => s.op === 'openRoot');
     expect(steps[open]?.why).toMatch(/caller's mount table/);
@@ -95,15 +95,15 @@ describe('buildPlan: no mount namespace (mounts go into the caller\'s mount tabl
   });
 
   it('chroots with --no-pivot too (MS_MOVE needs a mount namespace)', () => {
-    const steps = buildPlan(spec(noMountNs), { ...ctx, noPivot: true }).steps;
+    const steps = containerPlan(spec(noMountNs), { ...ctx, noPivot: true }).steps;
     expect(steps.some((s) => s.op === 'mount' && s.flags === MS.MOVE)).toBe(false);
     expect(titles(steps)).toContain('chroot .');
   });
 
   it('refuses what would change mounts tsrun does not make there, naming the field', () => {
-    expect(() => buildPlan(spec((s) => { noMountNs(s); s.root!.readonly = true; }), ctx)).toThrow(/^root\.readonly: needs a mount namespace/);
-    expect(() => buildPlan(spec((s) => { noMountNs(s); s.linux!.rootfsPropagation = 'shared'; }), ctx)).toThrow(/^linux\.rootfsPropagation: needs a mount namespace/);
-    expect(() => buildPlan(spec((s) => {
+    expect(() => containerPlan(spec((s) => { noMountNs(s); s.root!.readonly = true; }), ctx)).toThrow(/^root\.readonly: needs a mount namespace/);
+    expect(() => containerPlan(spec((s) => { noMountNs(s); s.linux!.rootfsPropagation = 'shared'; }), ctx)).toThrow(/^linux\.rootfsPropagation: needs a mount namespace/);
+    expect(() => containerPlan(spec((s) => {
       noMountNs(s);
       s.linux!.namespaces!.push({ type: 'user' });
       s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
@@ -112,7 +112,7 @@ describe('buildPlan: no mount namespace (mounts go into the caller\'s mount tabl
   });
 
   it('plans nothing but the chroot when the config has no mounts either', () => {
-    const steps = buildPlan(spec((s) => {
+    const steps = containerPlan(spec((s) => {
       noMountNs(s);
       s.mounts = [];
       delete s.linux!.maskedPaths;
@@ -123,9 +123,9 @@ describe('buildPlan: no mount namespace (mounts go into the caller\'s mount tabl
   });
 });
 
-describe('buildPlan: rootfs', () => {
+describe('containerPlan: rootfs', () => {
   it('makes mounts private first, binds the rootfs onto itself, then opens it', () => {
-    const steps = buildPlan(spec(), ctx).steps;
+    const steps = containerPlan(spec(), ctx).steps;
     const i = indexOf(steps, (s) => s.op === 'mount' && s.target === '/');
     expect(steps[i]).toMatchObject({ flags: MS.SLAVE | MS.REC });
     expect(steps[i + 1]).toMatchObject({ op: 'mount', source: ctx.rootfs, target: ctx.rootfs, flags: MS.BIND | MS.REC });
@@ -133,7 +133,7 @@ describe('buildPlan: rootfs', () => {
   });
 
   it('starts from a recursive slave root and applies linux.rootfsPropagation after pivot_root', () => {
-    const steps = buildPlan(spec((s) => { s.linux!.rootfsPropagation = 'runbindable'; }), ctx).steps;
+    const steps = containerPlan(spec((s) => { s.linux!.rootfsPropagation = 'runbindable'; }), ctx).steps;
     expect(steps.find((s) => s.op === 'mount' && s.target === '/')).toMatchObject({ flags: MS.SLAVE | MS.REC });
     const prop = indexOf(steps, (s) => s.field === 'linux.rootfsPropagation');
     expect(steps[prop]).toMatchObject({ op: 'mount', target: '/', flags: MS.UNBINDABLE | MS.REC });
@@ -141,12 +141,12 @@ describe('buildPlan: rootfs', () => {
   });
 
   it('resolves config mounts inside the rootfs and creates their destinations', () => {
-    const steps = buildPlan(spec(), ctx).steps;
+    const steps = containerPlan(spec(), ctx).steps;
     expect(steps.find((s) => s.op === 'mount' && s.target === '/proc')).toMatchObject({ fstype: 'proc', inRoot: true, mkdir: 'dir', field: 'mounts[0]' });
   });
 
   it('binds then remounts a read-only bind mount, keeping locked flags; an rbind\'s flags reach the mounts below it (MS_REC)', () => {
-    const steps = buildPlan(spec((s) => {
+    const steps = containerPlan(spec((s) => {
       s.mounts!.push({ destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind', 'ro', 'nosuid'] });
       s.mounts!.push({ destination: '/data2', type: 'bind', source: '/srv/data', options: ['bind', 'ro'] });
     }), ctx).steps;
@@ -158,24 +158,24 @@ describe('buildPlan: rootfs', () => {
   });
 
   it('resolves a relative bind source against the bundle and creates a file for a file source', () => {
-    const steps = buildPlan(spec((s) => { s.mounts!.push({ destination: '/etc/app.conf', type: 'bind', source: 'files/app.conf', options: ['bind'] }); }), ctx).steps;
+    const steps = containerPlan(spec((s) => { s.mounts!.push({ destination: '/etc/app.conf', type: 'bind', source: 'files/app.conf', options: ['bind'] }); }), ctx).steps;
     expect(steps.find((s) => s.op === 'mount' && s.target === '/etc/app.conf')).toMatchObject({ source: '/bundles/b/files/app.conf', mkdir: 'file' });
   });
 
   it('names the field of a bind source that does not exist', () => {
-    expect(() => buildPlan(spec((s) => { s.mounts!.push({ destination: '/x', type: 'bind', source: '/missing/dir', options: ['bind'] }); }), ctx))
+    expect(() => containerPlan(spec((s) => { s.mounts!.push({ destination: '/x', type: 'bind', source: '/missing/dir', options: ['bind'] }); }), ctx))
       .toThrow(/^mounts\[7\]\.source: \/missing\/dir does not exist/);
   });
 
   it('binds the host cgroup2 mount for type "cgroup" without a cgroup namespace, mounts cgroup2 with one', () => {
-    const without = buildPlan(spec(), ctx).steps.find((s) => s.op === 'mount' && s.target === '/sys/fs/cgroup');
+    const without = containerPlan(spec(), ctx).steps.find((s) => s.op === 'mount' && s.target === '/sys/fs/cgroup');
     expect(without).toMatchObject({ source: '/sys/fs/cgroup/unified', flags: MS.BIND, fstype: '' });
-    const withNs = buildPlan(spec((s) => { s.linux!.namespaces!.push({ type: 'cgroup' }); }), ctx).steps.find((s) => s.op === 'mount' && s.target === '/sys/fs/cgroup');
+    const withNs = containerPlan(spec((s) => { s.linux!.namespaces!.push({ type: 'cgroup' }); }), ctx).steps.find((s) => s.op === 'mount' && s.target === '/sys/fs/cgroup');
     expect(withNs).toMatchObject({ fstype: 'cgroup2' });
   });
 
   it('binds /sys instead of mounting sysfs in a user namespace without a network namespace', () => {
-    const steps = buildPlan(spec((s) => {
+    const steps = containerPlan(spec((s) => {
       s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network');
       s.linux!.namespaces.push({ type: 'user' });
       s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
@@ -185,7 +185,7 @@ describe('buildPlan: rootfs', () => {
   });
 
   it('creates default devices and lets linux.devices override one', () => {
-    const steps = buildPlan(spec((s) => { s.linux!.devices = [{ type: 'c', path: '/dev/null', major: 1, minor: 3, fileMode: 0o600 }, { type: 'c', path: '/dev/loop-control', major: 10, minor: 237 }]; }), ctx).steps;
+    const steps = containerPlan(spec((s) => { s.linux!.devices = [{ type: 'c', path: '/dev/null', major: 1, minor: 3, fileMode: 0o600 }, { type: 'c', path: '/dev/loop-control', major: 10, minor: 237 }]; }), ctx).steps;
     const nulls = steps.filter((s) => s.op === 'mknod' && s.path === '/dev/null');
     expect(nulls).toHaveLength(1);
     expect(nulls[0]).toMatchObject({ mode: 0o600, field: 'linux.devices[0]' });
@@ -195,7 +195,7 @@ describe('buildPlan: rootfs', () => {
   });
 
   it('pivots after every mount and locks down after the pivot', () => {
-    const steps = buildPlan(spec((s) => { s.root!.readonly = true; s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }; }), ctx).steps;
+    const steps = containerPlan(spec((s) => { s.root!.readonly = true; s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }; }), ctx).steps;
     const pivot = indexOf(steps, (s) => s.op === 'pivotRoot');
     const lastMount = steps.map((s, i) => (s.op === 'mount' && s.inRoot ? i : -1)).reduce((a, b) => Math.max(a, b));
     expect(lastMount).toBeLessThan(pivot);
@@ -208,23 +208,23 @@ describe('buildPlan: rootfs', () => {
   });
 });
 
-describe('buildPlan: runc options', () => {
+describe('containerPlan: runc options', () => {
   it('--no-pivot moves the rootfs over / and chroots instead of pivot_root', () => {
-    const steps = buildPlan(spec(), { ...ctx, noPivot: true }).steps;
+    const steps = containerPlan(spec(), { ...ctx, noPivot: true }).steps;
     expect(steps.some((s) => s.op === 'pivotRoot')).toBe(false);
     const move = indexOf(steps, (s) => s.op === 'mount' && s.flags === MS.MOVE);
     expect(steps[move]).toMatchObject({ source: '.', target: '/' });
     expect(steps[move + 1]).toMatchObject({ op: 'chroot', path: '.' });
   });
   it('joins a new session keyring first when asked (runc\'s default), none otherwise', () => {
-    expect(buildPlan(spec(), { ...ctx, newKeyring: 'c1' }).steps[0]).toMatchObject({ op: 'newKeyring', name: 'c1' });
-    expect(buildPlan(spec(), ctx).steps.some((s) => s.op === 'newKeyring')).toBe(false);
+    expect(containerPlan(spec(), { ...ctx, newKeyring: 'c1' }).steps[0]).toMatchObject({ op: 'newKeyring', name: 'c1' });
+    expect(containerPlan(spec(), ctx).steps.some((s) => s.op === 'newKeyring')).toBe(false);
   });
 });
 
-describe('buildPlan: process', () => {
+describe('containerPlan: process', () => {
   it('drops privileges in the only order that works and execs last', () => {
-    const steps = buildPlan(spec((s) => { s.process!.user = { uid: 1000, gid: 1000, additionalGids: [5] }; }), ctx).steps;
+    const steps = containerPlan(spec((s) => { s.process!.user = { uid: 1000, gid: 1000, additionalGids: [5] }; }), ctx).steps;
     const order = ['bounding', 'setgroups', 'setresgid', 'setresuid', 'capset', 'exec'].map((op) => indexOf(steps, (s) => s.op === op));
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(steps.at(-1)).toMatchObject({ op: 'exec', args: ['sh'] });
@@ -234,36 +234,36 @@ describe('buildPlan: process', () => {
   });
 
   it('raises only the ambient capabilities the kernel allows, and says which it left out', () => {
-    const amb = buildPlan(spec((s) => { s.process!.capabilities!.inheritable = ['CAP_KILL']; }), ctx).steps.find((s) => s.op === 'ambient');
+    const amb = containerPlan(spec((s) => { s.process!.capabilities!.inheritable = ['CAP_KILL']; }), ctx).steps.find((s) => s.op === 'ambient');
     expect(amb).toMatchObject({ names: ['CAP_KILL'] });
     expect(amb?.why).toMatch(/not raised .*CAP_NET_BIND_SERVICE/);
   });
 
   it('keeps every capability when process.capabilities is absent (as runc)', () => {
-    const steps = buildPlan(spec((s) => { delete s.process!.capabilities; }), ctx).steps;
+    const steps = containerPlan(spec((s) => { delete s.process!.capabilities; }), ctx).steps;
     expect(steps.some((s) => s.op === 'capset' || s.op === 'bounding')).toBe(false);
   });
 
   it('turns rlimits into setrlimit steps, huge values meaning unlimited', () => {
-    const steps = buildPlan(spec((s) => { s.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: 18446744073709551615, hard: 18446744073709551615 }]; }), ctx).steps;
+    const steps = containerPlan(spec((s) => { s.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: 18446744073709551615, hard: 18446744073709551615 }]; }), ctx).steps;
     expect(steps.find((s) => s.op === 'setrlimit')).toMatchObject({ resource: 4, soft: 0xffff_ffff_ffff_ffffn });
   });
 
   it('opens a console for process.terminal and a new session otherwise', () => {
-    expect(buildPlan(spec((s) => { s.process!.terminal = true; s.process!.consoleSize = { height: 40, width: 100 }; }), ctx).steps.find((s) => s.op === 'console'))
+    expect(containerPlan(spec((s) => { s.process!.terminal = true; s.process!.consoleSize = { height: 40, width: 100 }; }), ctx).steps.find((s) => s.op === 'console'))
       .toMatchObject({ rows: 40, cols: 100 });
-    expect(buildPlan(spec(), ctx).steps.some((s) => s.op === 'setsid')).toBe(true);
+    expect(containerPlan(spec(), ctx).steps.some((s) => s.op === 'setsid')).toBe(true);
   });
 
   it('writes oom_score_adj before the pivot, while /proc/self still works', () => {
-    const steps = buildPlan(spec((s) => { s.process!.oomScoreAdj = 500; }), ctx).steps;
+    const steps = containerPlan(spec((s) => { s.process!.oomScoreAdj = 500; }), ctx).steps;
     expect(indexOf(steps, (s) => s.op === 'writeFile' && s.path === '/proc/self/oom_score_adj')).toBeLessThan(indexOf(steps, (s) => s.op === 'pivotRoot'));
   });
 });
 
 describe('stepError', () => {
   it('names the step, its index, the config field, errno and syscall', () => {
-    const plan = buildPlan(spec(), ctx);
+    const plan = containerPlan(spec(), ctx);
     const i = indexOf(plan.steps, (s) => s.op === 'mount' && s.target === '/proc');
     const err = stepError(plan, i, 1, 'mount');
     expect(err.message).toBe(`mount proc on /proc (step ${i}, mounts[0]): EPERM (operation not permitted) from mount`);

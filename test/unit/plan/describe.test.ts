@@ -2,11 +2,11 @@
 // optional step was skipped, one man page per namespace kind, and the ~30-line summary of a plan.
 import { describe, expect, it } from 'vitest';
 import { manPage } from '../../../src/cli/reporters/trace.js';
-import { buildPlan } from '../../../src/plan/build.js';
-import { capList, describeStep, namespaceManPage, skipReason } from '../../../src/plan/describe.js';
+import { containerPlan as buildPlan } from '../../../src/plan/container.js';
+import { capList, describeStep, namespaceManPage, skipReason } from '../../../src/abi/describe-step.js';
 import { formatSummaryLine, summarizeSteps } from '../../../src/plan/summary.js';
-import type { Step } from '../../../src/plan/types.js';
-import { capabilityMask } from '../../../src/process/capabilities.js';
+import type { Step } from '../../../src/abi/steps.js';
+import { capabilityMask } from '../../../src/abi/capabilities.js';
 import { planContext, planSpec } from '../../helpers/plan-context.js';
 
 const plan = buildPlan(planSpec(), planContext);

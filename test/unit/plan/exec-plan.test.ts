@@ -3,11 +3,13 @@
 // privilege drop and before process.cwd.
 import { describe, expect, it } from 'vitest';
 import { TsrunError } from '../../../src/errors.js';
-import { execPlan, execProcess, sharesCallerMountNamespace, type ExecPlanContext } from '../../../src/container/exec.js';
+import { execProcess } from '../../../src/container/exec.js';
+import { sharesCallerMountNamespace } from '../../../src/namespaces/join.js';
+import { execPlan, type ExecPlanContext } from '../../../src/plan/exec.js';
 import { defaultSpec } from '../../../src/oci/default-spec.js';
 import type { Spec } from '../../../src/oci/types.js';
-import { describeStep } from '../../../src/plan/describe.js';
-import type { Step } from '../../../src/plan/types.js';
+import { describeStep } from '../../../src/abi/describe-step.js';
+import type { Step } from '../../../src/abi/steps.js';
 
 function spec(mutate: (s: Spec) => void = () => {}): Spec {
   const s = defaultSpec();

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import type { Spec } from '../../../src/oci/types.js';
-import { buildPlan } from '../../../src/plan/build.js';
-import { describeStep, stepSyscall } from '../../../src/plan/describe.js';
-import { execPlan } from '../../../src/container/exec.js';
+import { containerPlan } from '../../../src/plan/container.js';
+import { describeStep, stepSyscall } from '../../../src/abi/describe-step.js';
+import { execPlan } from '../../../src/plan/exec.js';
 import { planContext, planSpec } from '../../helpers/plan-context.js';
 import { podmanDefaultProfile } from '../../helpers/podman-seccomp.js';
 
@@ -12,11 +12,11 @@ const spec = (mutate: (s: Spec) => void = () => {}): Spec => planSpec((s) => {
   s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };
   mutate(s);
 });
-const ops = (s: Spec): string[] => buildPlan(s, ctx).steps.map((x) => x.op);
+const ops = (s: Spec): string[] => containerPlan(s, ctx).steps.map((x) => x.op);
 
 describe('plan: linux.seccomp', () => {
   it('with noNewPrivileges, installs the filter last: after no_new_privs and chdir, right before exec', () => {
-    const steps = buildPlan(spec((s) => { s.process!.noNewPrivileges = true; }), ctx).steps;
+    const steps = containerPlan(spec((s) => { s.process!.noNewPrivileges = true; }), ctx).steps;
     const at = steps.findIndex((s) => s.op === 'seccomp');
     expect(steps.map((s) => s.op).slice(at - 1)).toEqual(['chdir', 'seccomp', 'exec']);
     expect(steps.findIndex((s) => s.op === 'prctl' && s.name === 'PR_SET_NO_NEW_PRIVS')).toBeLessThan(at);
@@ -38,15 +38,15 @@ describe('plan: linux.seccomp', () => {
   });
 
   it('describes the step for explain and --trace', () => {
-    const step = buildPlan(spec((s) => { s.process!.noNewPrivileges = true; s.linux!.seccomp = podmanDefaultProfile(); }), ctx).steps.find((s) => s.op === 'seccomp')!;
+    const step = containerPlan(spec((s) => { s.process!.noNewPrivileges = true; s.linux!.seccomp = podmanDefaultProfile(); }), ctx).steps.find((s) => s.op === 'seccomp')!;
     expect(describeStep(step)).toMatch(/^install seccomp filter: \d{3} syscalls, default SCMP_ACT_ERRNO\(ENOSYS\), \d{3,4} instructions$/);
     expect(stepSyscall(step)).toBe('seccomp');
     expect(step.why).toMatch(/SCMP_ARCH_X86_64 SCMP_ARCH_X86 SCMP_ARCH_X32/);
   });
 
   it('refuses an unsupported field at plan time, naming it', () => {
-    expect(() => buildPlan(spec((s) => { s.linux!.seccomp!.syscalls![0]!.action = 'SCMP_ACT_NOTIFY'; }), ctx)).toThrow(ConfigError);
-    expect(() => buildPlan(spec((s) => { s.linux!.seccomp!.syscalls![0]!.action = 'SCMP_ACT_NOTIFY'; }), ctx)).toThrow('linux.seccomp.syscalls[0].action');
+    expect(() => containerPlan(spec((s) => { s.linux!.seccomp!.syscalls![0]!.action = 'SCMP_ACT_NOTIFY'; }), ctx)).toThrow(ConfigError);
+    expect(() => containerPlan(spec((s) => { s.linux!.seccomp!.syscalls![0]!.action = 'SCMP_ACT_NOTIFY'; }), ctx)).toThrow('linux.seccomp.syscalls[0].action');
   });
 
   it('filters processes started with exec too, as runc does', () => {

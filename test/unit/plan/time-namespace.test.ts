@@ -2,8 +2,8 @@
 // stage, never by the clone, so that the offsets are written while no process is in it (time_namespaces(7)).
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
-import { describeStep } from '../../../src/plan/describe.js';
-import { buildPlan } from '../../../src/plan/build.js';
+import { describeStep } from '../../../src/abi/describe-step.js';
+import { containerPlan as buildPlan } from '../../../src/plan/container.js';
 import { timeOffsetsText } from '../../../src/namespaces/plan.js';
 import { encodePlan } from '../../../src/native/encode-plan.js';
 import { planContext, planSpec } from '../../helpers/plan-context.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseMountInfo } from '../../../src/host/mountinfo.js';
 import { defaultSpec } from '../../../src/oci/default-spec.js';
-import { buildPlan } from '../../../src/plan/build.js';
+import { containerPlan } from '../../../src/plan/container.js';
 import { isUnder, mountsInCallerNamespace, mountsToRemove, mountsUnder, newMounts, unmountOrder } from '../../../src/rootfs/caller-mounts.js';
 
 const R = '/b/rootfs';
@@ -68,13 +68,13 @@ describe('caller mounts: when they are tracked', () => {
   it('only when the plan mounts something and the container has no mount namespace', () => {
     const spec = defaultSpec();
     spec.process!.terminal = false;
-    expect(mountsInCallerNamespace(buildPlan(spec, ctx))).toBe(false);
+    expect(mountsInCallerNamespace(containerPlan(spec, ctx))).toBe(false);
     spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'mount');
     spec.root!.readonly = false;
-    expect(mountsInCallerNamespace(buildPlan(spec, ctx))).toBe(true);
+    expect(mountsInCallerNamespace(containerPlan(spec, ctx))).toBe(true);
     spec.mounts = [];
     delete spec.linux!.maskedPaths;
     delete spec.linux!.readonlyPaths;
-    expect(mountsInCallerNamespace(buildPlan(spec, ctx))).toBe(false);
+    expect(mountsInCallerNamespace(containerPlan(spec, ctx))).toBe(false);
   });
 });

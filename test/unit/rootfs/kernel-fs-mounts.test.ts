@@ -1,10 +1,10 @@
 // Which mount steps the planner marks for the shim's symlink and procfs checks, and the recursive
 // mount attributes (the attacks themselves are in test/integration/security/).
 import { describe, expect, it } from 'vitest';
-import { MS } from '../../../src/native/constants.js';
-import { buildPlan } from '../../../src/plan/build.js';
+import { MS } from '../../../src/abi/linux.js';
+import { containerPlan } from '../../../src/plan/container.js';
 import { parseMountOptions } from '../../../src/rootfs/mount-options.js';
-import type { Step } from '../../../src/plan/types.js';
+import type { Step } from '../../../src/abi/steps.js';
 import { planContext, planSpec } from '../../helpers/plan-context.js';
 
 type MountStep = Extract<Step, { op: 'mount' }>;
@@ -13,7 +13,7 @@ const mountsOf = (steps: Step[], field: string): MountStep[] => steps.filter((s)
 describe('proc and sysfs mounts', () => {
   it('are reached without symlinks; other mounts follow the rootfs\'s symlinks inside it', () => {
     const spec = planSpec();
-    const plan = buildPlan(spec, planContext);
+    const plan = containerPlan(spec, planContext);
     const field = (type: string): string => `mounts[${spec.mounts!.findIndex((m) => m.type === type)}]`;
     expect(mountsOf(plan.steps, field('proc'))[0]!.noSymlinks).toBe(true);
     expect(mountsOf(plan.steps, field('sysfs'))[0]!.noSymlinks).toBe(true);
@@ -26,7 +26,7 @@ describe('proc and sysfs mounts', () => {
       s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
       s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
     });
-    const plan = buildPlan(spec, planContext);
+    const plan = containerPlan(spec, planContext);
     const sysfs = mountsOf(plan.steps, `mounts[${spec.mounts!.findIndex((m) => m.type === 'sysfs')}]`)[0]!;
     expect(sysfs.source).toBe('/sys');
     expect(sysfs.noSymlinks).toBe(true);
@@ -40,7 +40,7 @@ describe('mounts that must not land on procfs', () => {
         { destination: '/proc/uptime', type: 'bind', source: '/srv/up.conf', options: ['bind'] },
         { destination: '/proc/../data2', type: 'bind', source: '/srv', options: ['rbind'] }];
     });
-    const plan = buildPlan(spec, planContext);
+    const plan = containerPlan(spec, planContext);
     const first = (dest: string): MountStep => mountsOf(plan.steps, `mounts[${spec.mounts!.findIndex((m) => m.destination === dest)}]`)[0]!;
     expect(first('/data').notOnProcfs).toBe(true);
     expect(first('/proc/../data2').notOnProcfs).toBe(true);

@@ -1,8 +1,0 @@
-// The whole CLI as one CommonJS file (dist/snapshot/full.cjs), for the invocations the startup
-// snapshot leaves out (see snapshot-main.ts). bin/tsrun's snapshot loads it with require().
-import { commandTable } from './table.js';
-import { runCli } from './run-cli.js';
-
-export function runFullCli(argv: string[]): Promise<void> {
-  return runCli(argv, commandTable);
-}

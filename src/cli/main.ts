@@ -1,9 +1,0 @@
-// Entry point of the `tsrun` command. It only routes: each command lives in its own module under
-// ./commands and is imported lazily, so `tsrun run` never loads the code of `tsrun image` or `spec`.
-import { commandTable } from './table.js';
-import { runCli } from './run-cli.js';
-
-await runCli(process.argv.slice(2), commandTable);
-// Exit now rather than when the event loop drains: koffi's worker threads and stdio handles would
-// add milliseconds to every command. Everything tsrun prints is written synchronously.
-process.exit();

@@ -1,0 +1,36 @@
+// The plan `create` and `run` execute for a bundle on this machine: containerPlan with the facts of
+// the host read here (the caller's terminal size, where cgroup2 is mounted, whether tsrun is root).
+// `explain` prints exactly this plan.
+import type { Plan } from '../abi/steps.js';
+import type { Bundle } from '../oci/bundle.js';
+import { hostCgroup2Mount, realHost } from '../rootfs/host-view.js';
+import type { RootfsOverlay } from '../rootfs/image-overlay.js';
+import { callerTerminalSize } from '../process/terminal.js';
+import type { StartGate } from '../process/start-gate.js';
+import { containerPlan } from './container.js';
+
+export interface BundlePlanOptions {
+  /** Foreground `run`: the container dies with tsrun during its set-up. */
+  foreground: boolean;
+  startGate: StartGate;
+  imageOverlay?: RootfsOverlay;
+  noPivot?: boolean;
+  /** The name of the container's new session keyring; none keeps the caller's. */
+  keyring?: string;
+  /** The host's cgroup2 mount when the caller knows it already (from planning the cgroup). */
+  cgroup2Mount?: string;
+}
+
+export function planBundle(bundle: Bundle, opts: BundlePlanOptions): Plan {
+  const consoleSize = bundle.spec.process?.terminal ? callerTerminalSize() : undefined;
+  // create knows it from planning the cgroup; read mountinfo only when nobody did.
+  const cgroup2 = opts.cgroup2Mount ?? hostCgroup2Mount();
+  return containerPlan(bundle.spec, {
+    bundleDir: bundle.dir, rootfs: bundle.rootfs, host: realHost,
+    runningAsRoot: process.getuid?.() === 0, dieWithParent: opts.foreground, startGate: opts.startGate,
+    ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.keyring !== undefined ? { newKeyring: opts.keyring } : {}),
+    ...(cgroup2 ? { cgroup2Mount: cgroup2 } : {}),
+    ...(consoleSize ? { consoleSize } : {}),
+    ...(opts.imageOverlay ? { imageOverlay: opts.imageOverlay } : {}),
+  });
+}
