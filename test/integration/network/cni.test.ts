@@ -234,6 +234,30 @@ describe.skipIf(skip !== undefined)(`CNI networks (in a test network namespace)$
     expect(ns.rules().filter((l) => l.includes('10.151.77.'))).toEqual([]);
   });
 
+  it('a creation hook that fails after ADD: create\'s undo runs DEL, nothing stays', async () => {
+    const b = makeBundle({ mutate: (s, m) => { s.process!.args = sh('echo ran', m.marker); s.hooks = { createRuntime: [{ path: '/bin/false' }] }; } });
+    const id = track(b);
+    const r = await ns.tsrun(['run', '--network', `bridge:${NET}`, '-p', '18085:80', '--bundle', b.dir, id], { env });
+    expect(r.exitCode).toBe(125);
+    expect(r.stderr).toMatch(/createRuntime/);
+    expect(leftovers(id)).toEqual([]);
+    expect(ns.rules().filter((l) => l.includes('18085'))).toEqual([]);
+  });
+
+  it('delete --force of a state dir left without its record but with a network record: DEL, unpin, nothing stays', async () => {
+    const b = makeBundle({ mutate: (s, m) => { s.process!.args = sh('exec sleep 60 </dev/null >/dev/null 2>&1', m.marker); } });
+    const id = track(b);
+    expect((await ns.tsrun(['run', '-d', '--network', `bridge:${NET}`, '-p', '18086:80', '--bundle', b.dir, id], { env })).stderr).toBe('');
+    const ip = (await stateOf(id)).network.ips[0]!.address.split('/')[0]!;
+    expect((await ns.tsrun(['kill', id, 'KILL'], { env })).stderr).toBe('');
+    await poll(async () => (JSON.parse((await ns.tsrun(['state', id], { env })).stdout) as { status: string }).status === 'stopped' || undefined, 5_000, 'stopped');
+    rmSync(join(STATE_ROOT, id, 'state.json'));
+    const d = await ns.tsrun(['delete', '--force', id], { env });
+    expect(d.stderr).toBe('');
+    expect(leftovers(id, ip)).toEqual([]);
+    expect(ns.rules().filter((l) => l.includes('18086'))).toEqual([]);
+  });
+
   it('an unknown network or a bad -p fails before anything is made', async () => {
     const b = makeBundle();
     const id = track(b);
