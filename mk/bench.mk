@@ -25,3 +25,10 @@ bench-lazy: build samples
 .PHONY: bench-pull
 bench-pull: deb-deps build
 	$(if $(RUNS),BENCH_RUNS=$(RUNS) )bench/image-pull.sh
+
+# `make bench-network`: run of /bin/true with --network none vs bridge (the cost of CNI) for tsrun and
+# podman in one hyperfine run, and the library's forwardPort vs CNI portmap (latency, throughput), all
+# in a network namespace of its own (bench/network-bench.sh; RUNS=N, default 20).
+.PHONY: bench-network
+bench-network: deb-deps build samples
+	$(if $(RUNS),RUNS=$(RUNS) )bench/network-bench.sh

@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cannotRunContainers, containerTestHooks, makeBundle, poll, runTsrun, sh, STATE_ROOT, type TestBundle } from '../../helpers/bundle.js';
+import { cannotRunContainers, containerTestHooks, makeBundle, poll, REPO, runTsrun, sh, STATE_ROOT, type TestBundle } from '../../helpers/bundle.js';
 import { TestNetns } from './netns.js';
 import { containerNetwork } from '../../../src/network/container-network.js';
 import { get } from 'node:http';
@@ -15,6 +15,7 @@ const skip = cannotRunContainers() ?? (existsSync('/usr/lib/cni/bridge') ? undef
 const NET = `tsit${process.pid}`;
 const SUBNET_BYTE = 200 + (process.pid % 50);
 const LEASES = `/var/lib/cni/networks/${NET}`;
+const IMAGE_LAYOUT = join(REPO, 'rootfs-samples/build/busybox-layers');
 
 let ns: TestNetns;
 let base: string;
@@ -256,6 +257,36 @@ describe.skipIf(skip !== undefined)(`CNI networks (in a test network namespace)$
     expect(d.stderr).toBe('');
     expect(leftovers(id, ip)).toEqual([]);
     expect(ns.rules().filter((l) => l.includes('18086'))).toEqual([]);
+  });
+
+  it('run --image on a bridge: the image\'s container gets its address as a bundle\'s does; nothing stays', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'tsrun-cni-store-'));
+    try {
+      const id = `tsit-img-${process.pid}`;
+      ids.push(id);
+      hooks.extraMarkers.push(id);
+      const r = await ns.tsrun(['run', '--store', store, '--network', `bridge:${NET}`, '--image', IMAGE_LAYOUT, id, '--', 'ip -4 -o addr show eth0 | grep -o "inet [0-9./]*"; cat /sys/class/net/lo/flags'], { env });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(new RegExp(`^inet 10\\.${SUBNET_BYTE}\\.0\\.\\d+/24\n0x9\n$`));
+      expect(leftovers(id)).toEqual([]);
+    } finally {
+      rmSync(store, { recursive: true, force: true });
+    }
+  });
+
+  it('network ls and inspect show tsrun\'s network, the built-in default and where each comes from; rm refuses while a container uses it', async () => {
+    const ls = await ns.tsrun(['network', 'ls', '--format', 'json'], { env });
+    expect(ls.stderr).toBe('');
+    const nets = (JSON.parse(ls.stdout) as { networks: { name: string; source: string; subnets: string[]; plugins: string[] }[] }).networks;
+    expect(nets.find((n) => n.name === 'tsrun')).toMatchObject({ source: 'builtin', plugins: ['bridge', 'portmap', 'firewall'] });
+    expect(nets.find((n) => n.name === NET)).toMatchObject({ source: 'tsrun', subnets: [`10.${SUBNET_BYTE}.0.0/24`] });
+    const inspect = JSON.parse((await ns.tsrun(['network', 'inspect', NET], { env })).stdout) as { file: string; config: { name: string } };
+    expect(inspect).toMatchObject({ file: join(env.TSRUN_NETWORK_DIR!, `${NET}.conflist`), config: { name: NET } });
+    const b = makeBundle({ mutate: (s, m) => { s.process!.args = sh('exec sleep 60 </dev/null >/dev/null 2>&1', m.marker); } });
+    const id = track(b);
+    expect((await ns.tsrun(['run', '-d', '--network', `bridge:${NET}`, '--bundle', b.dir, id], { env })).stderr).toBe('');
+    const rm = await ns.tsrun(['network', 'rm', NET], { env });
+    expect(rm.stderr).toBe(`tsrun: network ${NET} is used by container ${id}: delete it first\n`);
   });
 
   it('an unknown network or a bad -p fails before anything is made', async () => {
