@@ -1,16 +1,16 @@
 // A container on a CNI network: attach (pin the namespace, run ADD) at create, detach (DEL, unpin)
 // at delete. Every plugin call is traced with what it did, and recorded in network.json.
 import { readlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import * as shim from '../native/shim.js';
 import { processAlive, readProcStat } from '../state/status.js';
 import type { TraceSink } from '../process/trace.js';
-import { addNetworkList, delNetworkList, type InvokeOptions } from './cni/invoke.js';
+import { addNetworkList, checkNetworkList, delNetworkList, type InvokeOptions } from './cni/invoke.js';
 import type { CniResult, PluginCall, RuntimeConf } from './cni/types.js';
 import type { PortMapping } from './options.js';
 import { mountIdAt, pinNetns, unpinNetns } from './pin.js';
-import { NETNS_PIN, readNetworkRecord, removeNetworkRecord, writeNetworkRecord, type NetworkRecord } from './record.js';
+import { NETNS_PIN, NETWORK_FILE, readNetworkRecord, removeNetworkRecord, writeNetworkRecord, type NetworkRecord } from './record.js';
 import type { StoredNetwork } from './store.js';
 
 /** What each standard plugin does, for a learner reading --trace. */
@@ -130,6 +130,26 @@ async function stopOrphanPlugin(p: NonNullable<NetworkRecord['running']>): Promi
  */
 function resultForDel(r: NetworkRecord): CniResult | undefined {
   return r.result ?? r.calls.filter((c) => c.result).at(-1)?.result;
+}
+
+/**
+ * CHECK of every plugin, in order, with the cached ADD result: each plugin verifies that what it made
+ * is still there (the interface, the address, the rules). Only where ADD ran, on a finished ADD, with
+ * the namespace still pinned; a list whose version has no CHECK (before 0.4.0) or that disables it is
+ * 'skipped'. A plugin that finds something wrong is thrown, naming it.
+ */
+export async function checkNetwork(stateDir: string, o: { trace: TraceSink; invoke?: InvokeOptions }): Promise<'checked' | 'skipped'> {
+  const record = readNetworkRecord(stateDir);
+  if (!record) throw new TsrunError(`container ${basename(stateDir)} is not on a CNI network (no ${NETWORK_FILE} in its state directory)`);
+  if (record.phase !== 'added' || !record.result) throw new TsrunError(`container ${record.containerId}: its CNI ADD on network ${record.network} never finished (delete it)`);
+  if (record.hostNetns && record.hostNetns !== ownNetns()) {
+    throw new TsrunError(`container ${record.containerId}'s network was set up by a tsrun in network namespace ${record.hostNetns}, and this one runs in ${ownNetns()}: CHECK would look at this namespace's bridge and firewall; run it there (nsenter --net=…)`);
+  }
+  if (mountIdAt(record.netns) === undefined) throw new TsrunError(`container ${record.containerId}: its network namespace is no longer pinned at ${record.netns}`, { file: record.netns });
+  return checkNetworkList(record.list, runtimeConf(record, record.netns), record.result, {
+    ...o.invoke,
+    onCall: (call) => { traceCall(o.trace, record.network, call); o.invoke?.onCall?.(call); },
+  });
 }
 
 /**

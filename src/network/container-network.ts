@@ -9,6 +9,9 @@ import { connectInContainer, forwardPort, type ConnectOptions, type ForwardedPor
 import { parseNetworkMode, parsePortMapping, type PortMapping } from './options.js';
 import type { NetworkRequest } from './phase.js';
 import { readNetworkRecord, summarize, type NetworkSummary } from './record.js';
+import { checkNetwork } from './attach.js';
+import { withContainer } from '../state/with-container.js';
+import { noTrace, type TraceSink } from '../process/trace.js';
 
 /** The library spec's fields: `network: 'bridge'`, `ports: ['8080:80', { hostPort, containerPort, protocol }]`. */
 export interface NetworkSpec {
@@ -57,4 +60,12 @@ export function containerNetwork(root: string, id: string): ContainerNetwork {
     connect: (ctrPort, opts) => connectInContainer(target, ctrPort, opts),
     forwardPort: (ctrPort, opts) => forwardPort(target, ctrPort, opts),
   };
+}
+
+/**
+ * CNI CHECK of container `id`'s network (`tsrun network check ID`): 'checked' when every plugin found
+ * what it made, 'skipped' when the list has no CHECK; a plugin that finds something missing is thrown.
+ */
+export function checkContainerNetwork(root: string, id: string, trace: TraceSink = noTrace): Promise<'checked' | 'skipped'> {
+  return withContainer(root, id, 'state', ({ store }) => checkNetwork(store.dir(id), { trace }));
 }

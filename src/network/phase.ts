@@ -3,7 +3,7 @@
 // error that leaves nothing); `attach` once the init exists and waits; `detach` from delete.
 import type { Spec } from '../oci/types.js';
 import type { TraceSink } from '../process/trace.js';
-import { attachNetwork, detachNetwork } from './attach.js';
+import { attachNetwork, checkNetwork, detachNetwork } from './attach.js';
 import { applyNetworkMode, type NetworkMode, type PortMapping } from './options.js';
 import type { NetworkRecord } from './record.js';
 import { findNetwork, type StoredNetwork } from './store.js';
@@ -31,4 +31,4 @@ export function attachPrepared(p: PreparedNetwork, o: { stateDir: string; contai
   return attachNetwork({ ...o, network: p.cni.network, ports: p.cni.ports });
 }
 
-export { detachNetwork };
+export { checkNetwork, detachNetwork };

@@ -1,4 +1,4 @@
-// `tsrun network create|ls|inspect|rm`: named CNI networks (src/network/store.ts). Parsing and
+// `tsrun network create|ls|inspect|rm|check`: named CNI networks (src/network/store.ts). Parsing and
 // printing only.
 import type { CommandModule } from '../command.js';
 
@@ -62,10 +62,22 @@ const rmCmd: CommandModule<{ name: string }> = {
   },
 };
 
+const checkCmd: CommandModule<{ id: string }> = {
+  command: 'check',
+  describe: 'CNI CHECK of a container\'s network: each plugin verifies that what it made (interface, address, rules) is still there',
+  positionals: [{ name: 'id', describe: 'container id', required: true }],
+  handler: async (args) => {
+    const { checkContainerNetwork } = await import('../../network/container-network.js');
+    const outcome = await checkContainerNetwork(args.root, args.id);
+    process.stdout.write(`${args.id}: ${outcome === 'checked' ? 'every plugin checked its part' : 'skipped (the network\'s cniVersion has no CHECK, or the list disables it)'}\n`);
+    return 0;
+  },
+};
+
 const command: CommandModule = {
   command: 'network',
-  describe: 'manage CNI networks: create, ls, inspect, rm',
-  subcommands: [createCmd, lsCmd, inspectCmd, rmCmd],
+  describe: 'manage CNI networks: create, ls, inspect, rm, check',
+  subcommands: [createCmd, lsCmd, inspectCmd, rmCmd, checkCmd],
   handler: async () => 0,
 };
 

@@ -289,6 +289,35 @@ describe.skipIf(skip !== undefined)(`CNI networks (in a test network namespace)$
     expect(rm.stderr).toBe(`tsrun: network ${NET} is used by container ${id}: delete it first\n`);
   });
 
+  it('network check: CNI CHECK passes on a healthy container, names the plugin once its veth is gone, and refuses elsewhere', async () => {
+    const b = makeBundle({ mutate: (s, m) => { s.process!.args = sh('exec sleep 60 </dev/null >/dev/null 2>&1', m.marker); } });
+    const id = track(b);
+    // No -p: Debian 12's portmap (plugins 1.1.1) fails CHECK of any IPv4-only mapping, looking for an
+    // ip6tables chain it never made (containernetworking/plugins#819, fixed upstream); shown below.
+    expect((await ns.tsrun(['run', '-d', '--network', `bridge:${NET}`, '--bundle', b.dir, id], { env })).stderr).toBe('');
+    const ok = await ns.tsrun(['network', 'check', id], { env });
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toBe(`${id}: every plugin checked its part\n`);
+    const elsewhere = await runTsrun(['network', 'check', id], { env: { ...process.env, ...env } as Record<string, string> });
+    expect(elsewhere.exitCode).not.toBe(0);
+    expect(elsewhere.stderr).toMatch(/CHECK would look at this namespace's bridge and firewall/);
+    // The host end of its veth removed by hand: the pair goes, and the bridge plugin says what is missing.
+    const veth = ns.links().find((l) => l.startsWith('veth'))!;
+    ns.exec(['ip', 'link', 'del', veth]);
+    const broken = await ns.tsrun(['network', 'check', id], { env });
+    expect(broken.exitCode).not.toBe(0);
+    expect(broken.stderr).toMatch(new RegExp(`^tsrun: network ${NET}: CNI plugin bridge \\(CHECK\\) failed: .+`));
+    const published = makeBundle({ mutate: (s, m) => { s.process!.args = sh('exec sleep 60 </dev/null >/dev/null 2>&1', m.marker); } });
+    const pid = track(published);
+    expect((await ns.tsrun(['run', '-d', '--network', `bridge:${NET}`, '-p', '18087:80', '--bundle', published.dir, pid], { env })).stderr).toBe('');
+    const pm = await ns.tsrun(['network', 'check', pid], { env });
+    if (pm.exitCode !== 0) expect(pm.stderr).toMatch(/CNI plugin portmap \(CHECK\) failed: could not check ipv6 dnat/);
+    const none = makeBundle({ mutate: (s, m) => { s.process!.args = sh('exec sleep 60 </dev/null >/dev/null 2>&1', m.marker); } });
+    const nid = track(none);
+    expect((await ns.tsrun(['run', '-d', '--network', 'none', '--bundle', none.dir, nid], { env })).stderr).toBe('');
+    expect((await ns.tsrun(['network', 'check', nid], { env })).stderr).toBe(`tsrun: container ${nid} is not on a CNI network (no network.json in its state directory)\n`);
+  });
+
   it('an unknown network or a bad -p fails before anything is made', async () => {
     const b = makeBundle();
     const id = track(b);
