@@ -53,9 +53,10 @@ $(SHIM): native-bindings/shim.c native-bindings/shim.h
 	$(CC) -O2 -g -Wall -Wextra -Werror -fPIC -shared -D_GNU_SOURCE -o $@ native-bindings/shim.c
 # The same code as a static program: the container's first process execs it right after the clone
 # (see spawn_init in shim.c). Static, so it starts without the dynamic loader.
-$(INIT): native-bindings/shim.c native-bindings/shim.h
+# init-modes.c: its other jobs, a container's PID 1 (`init`) and a session's reaper (`reap`).
+$(INIT): native-bindings/shim.c native-bindings/shim.h native-bindings/init-modes.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -static -Wall -Wextra -Werror -D_GNU_SOURCE -DTSRUN_INIT_PROGRAM -o $@ native-bindings/shim.c
+	$(CC) -O2 -g -static -Wall -Wextra -Werror -D_GNU_SOURCE -DTSRUN_INIT_PROGRAM -o $@ native-bindings/shim.c native-bindings/init-modes.c
 
 # Its start is paid by every command, so it is built without libc where launcher.c has a _start for
 # the CPU (see the comment at its top); elsewhere on libc's syscall(2). -fno-tree-loop-distribute-patterns:

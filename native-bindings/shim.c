@@ -1166,6 +1166,8 @@ static _Noreturn void connector_main(int sock, int ns_fd) {
  * hand. `run`: this process was cloned in the container's new namespaces and cgroup and runs the
  * plan; `spawn`: it is the first stage of a two-stage spawn (stage1_main).
  */
+void tsrun_init_mode(int argc, char **argv); /* init-modes.c: `init` (a container's PID 1) and `reap` */
+
 int main(int argc, char **argv) {
   /* execve made this process dumpable again; nothing in a container may open its exe (see child_main). */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -1173,6 +1175,7 @@ int main(int argc, char **argv) {
     int sock = parse_fd(argv[2]), ns = parse_fd(argv[3]);
     if (sock >= 3 && ns >= 3 && sock != ns) connector_main(sock, ns);
   }
+  tsrun_init_mode(argc, argv);
   int sync_fd = argc == 5 ? parse_fd(argv[1]) : -1;
   int plan_fd = argc == 5 ? parse_fd(argv[2]) : -1;
   int two_stage = argc == 5 && strcmp(argv[3], "spawn") == 0;

@@ -46,6 +46,8 @@ export interface CreateOptions {
   systemdCgroup?: boolean;
   /** --network / -p: the network namespace to make or join, and a CNI network to attach it to. */
   network?: NetworkRequest;
+  /** A pure change of the loaded config before anything is planned (--init: src/api/init.ts withInit). */
+  adjustSpec?: (spec: Spec) => Spec;
 }
 
 export interface CreatedContainer {

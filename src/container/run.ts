@@ -12,6 +12,7 @@ import { createContainer } from './create.js';
 import { removeContainer } from './delete.js';
 import { startCreated } from './start.js';
 import type { ImageRunOptions } from './image-bundle.js';
+import type { Spec } from '../oci/types.js';
 import { quietWarn } from './diagnostics.js';
 import type { NetworkRequest } from '../network/phase.js';
 
@@ -38,6 +39,8 @@ export interface RunOptions {
   network?: NetworkRequest;
   /** runc's --systemd-cgroup: systemd makes the cgroup, a transient scope. */
   systemdCgroup?: boolean;
+  /** A pure change of the loaded config (--init). */
+  adjustSpec?: (spec: Spec) => Spec;
 }
 
 export interface RunResult {
@@ -76,6 +79,7 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
     ...(opts.cgroupHost ? { cgroupHost: opts.cgroupHost } : {}),
     ...(opts.network ? { network: opts.network } : {}),
     ...(opts.systemdCgroup ? { systemdCgroup: true } : {}),
+    ...(opts.adjustSpec ? { adjustSpec: opts.adjustSpec } : {}),
     });
   } catch (err) {
     signals?.stop();

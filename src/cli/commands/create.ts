@@ -9,7 +9,7 @@ import { networkRequest } from '../network-args.js';
 
 interface CreateArgs {
   id: string; bundle: string; image?: string; store?: string; keepUpper: boolean;
-  pidFile?: string; consoleSocket?: string; noPivot: boolean; noNewKeyring: boolean; trace: boolean;
+  pidFile?: string; consoleSocket?: string; noPivot: boolean; noNewKeyring: boolean; trace: boolean; init: boolean;
   network?: string; publish?: string[];
 }
 
@@ -29,6 +29,7 @@ const command: CommandModule<CreateArgs> = {
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
     network: { type: 'string', describe: 'none (a new namespace, only lo), host (the host\'s), bridge[:NAME] (a new namespace on a CNI network; default network tsrun), ns:PATH (join that namespace). Default: as the config says' },
     publish: { type: 'string', short: 'p', multiple: true, describe: 'publish a port with --network bridge: [HOSTIP:]HOSTPORT:CTRPORT[/tcp|/udp] (CNI portmap); repeatable' },
+    init: { type: 'boolean', default: false, describe: 'run tsrun-init as PID 1 in front of the program (mounted read-only at /dev/init): forwards signals, reaps zombies, exits with the program\'s status' },
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
   // pull code, which the startup snapshot leaves out. So does the systemd cgroup driver (a D-Bus client).
@@ -47,6 +48,7 @@ const command: CommandModule<CreateArgs> = {
       ...(args.pidFile ? { pidFile: args.pidFile } : {}),
       ...(args.consoleSocket ? { consoleSocket: args.consoleSocket } : {}),
       ...(args.trace ? { trace: traceReporter(args.logFormat) } : {}),
+      ...(args.init ? { adjustSpec: (await import('../../api/init.js')).withDefaultInit } : {}),
       warn: (m) => void writeSync(2, `tsrun: warning: ${m}\n`),
     });
     created.process.release();

@@ -26,6 +26,7 @@ interface RunArgs {
   dryRun: boolean;
   network?: string;
   publish?: string[];
+  init: boolean;
 }
 
 const command: CommandModule<RunArgs> = {
@@ -51,6 +52,7 @@ const command: CommandModule<RunArgs> = {
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
     network: { type: 'string', describe: 'none (a new namespace, only lo), host (the host\'s), bridge[:NAME] (a new namespace on a CNI network; default network tsrun), ns:PATH (join that namespace). Default: as the config says' },
     publish: { type: 'string', short: 'p', multiple: true, describe: 'publish a port with --network bridge: [HOSTIP:]HOSTPORT:CTRPORT[/tcp|/udp] (CNI portmap); repeatable' },
+    init: { type: 'boolean', default: false, describe: 'run tsrun-init as PID 1 in front of the program (mounted read-only at /dev/init): forwards signals, reaps zombies, exits with the program\'s status' },
     'dry-run': { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' },
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
@@ -86,6 +88,7 @@ const command: CommandModule<RunArgs> = {
       ...(args.pidFile ? { pidFile: args.pidFile } : {}),
       ...(args.consoleSocket ? { consoleSocket: args.consoleSocket } : {}),
       ...(args.trace ? { trace: traceReporter(args.logFormat) } : {}),
+      ...(args.init ? { adjustSpec: (await import('../../api/init.js')).withDefaultInit } : {}),
       warn: (m) => void writeSync(2, `tsrun: warning: ${m}\n`),
       note: (m) => void writeSync(2, `tsrun: ${m}\n`),
     });

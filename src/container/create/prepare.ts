@@ -58,7 +58,8 @@ export async function prepare(ctx: CreateContext): Promise<Prepared> {
   // With --systemd-cgroup, a host without a reachable systemd is refused here, before anything is made.
   const driver = await cgroupDriver(opts.systemdCgroup);
   const image = opts.image ? await imageBundle(ctx) : undefined;
-  const given = image?.bundle ?? early!;
+  const loaded = image?.bundle ?? early!;
+  const given = opts.adjustSpec ? { ...loaded, spec: opts.adjustSpec(loaded.spec) } : loaded;
   // The network mode rewrites the spec's network namespace; an unknown network or a -p without a
   // bridge is refused here. Loaded only when asked for: a plain create never pays for the CNI code.
   const network = opts.network ? (await import('../../network/phase.js')).prepareNetwork(given.spec, opts.network) : undefined;

@@ -20,8 +20,10 @@ export const FOLDER_STACK = [
   'plan',       // the composer: the planners' steps in their named phases
   'state',      // state.json, locks, status
   'image',      // images, layers, registries
+  'network',    // --network/-p, CNI networks and the CNI runtime, attach/detach, connect/forwardPort
   'check',      // `tsrun check` (container's stats-missing explains a missing controller with it)
   'container',  // one file per operation
+  'api',        // the library for test suites: sessions and their reaper, init, host capabilities
   'diagram',    // pictures of a plan and of a live container (inspect --svg)
   'cli',        // parsing and printing
   'startup',    // how tsrun starts: the snapshot, the bundles' entries, the manifest
