@@ -6,8 +6,7 @@ import type { Socket } from 'node:net';
 import { TsrunError } from '../errors.js';
 import { StateStore } from '../state/store.js';
 import { connectInContainer, forwardPort, type ConnectOptions, type ForwardedPort, type NetnsTarget } from './connect.js';
-import { parseNetworkMode, parsePortMapping, type PortMapping } from './options.js';
-import type { NetworkRequest } from './phase.js';
+import { networkRequestOf, type PortMapping } from './options.js';
 import { readNetworkRecord, summarize, type NetworkSummary } from './record.js';
 import { checkNetwork } from './attach.js';
 import { withContainer } from '../state/with-container.js';
@@ -21,17 +20,7 @@ export interface NetworkSpec {
   ports?: readonly (string | PortMapping)[];
 }
 
-/**
- * The NetworkRequest createContainer takes (undefined: the config's namespaces as they are). Ports
- * without a network mean the default bridge, as `-p` alone does.
- */
-export function networkRequestOf(spec: NetworkSpec): NetworkRequest | undefined {
-  if (spec.network === undefined && !spec.ports?.length) return undefined;
-  return {
-    mode: parseNetworkMode(spec.network ?? 'bridge'),
-    ports: (spec.ports ?? []).map((p) => (typeof p === 'string' ? parsePortMapping(p) : { ...p })),
-  };
-}
+export { networkRequestOf };
 
 export interface ContainerNetwork {
   /** Its IPv4 (or first) address on its CNI network, without the prefix length; undefined without one. */

@@ -53,3 +53,22 @@ export function applyNetworkMode(spec: Spec, mode: NetworkMode, ports: readonly 
   const network = mode.kind === 'host' ? [] : mode.kind === 'ns' ? [{ type: 'network' as const, path: mode.path }] : [{ type: 'network' as const }];
   return { ...spec, linux: { ...spec.linux, namespaces: [...others, ...network] } };
 }
+
+/** What createContainer takes for `--network` and `-p` (or the library spec's `network` and `ports`). */
+export interface NetworkRequest {
+  mode: NetworkMode;
+  ports: PortMapping[];
+}
+
+/**
+ * The NetworkRequest of `network` (none, host, bridge[:NAME], ns:/PATH) and `ports` (as `-p`, or
+ * parsed); undefined when neither is given (the config's namespaces as they are). Ports without a
+ * network mean the default bridge, as `-p` alone does.
+ */
+export function networkRequestOf(spec: { network?: string; ports?: readonly (string | PortMapping)[] }): NetworkRequest | undefined {
+  if (spec.network === undefined && !spec.ports?.length) return undefined;
+  return {
+    mode: parseNetworkMode(spec.network ?? 'bridge'),
+    ports: (spec.ports ?? []).map((p) => (typeof p === 'string' ? parsePortMapping(p) : { ...p })),
+  };
+}

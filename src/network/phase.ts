@@ -4,14 +4,11 @@
 import type { Spec } from '../oci/types.js';
 import type { TraceSink } from '../process/trace.js';
 import { attachNetwork, checkNetwork, detachNetwork } from './attach.js';
-import { applyNetworkMode, type NetworkMode, type PortMapping } from './options.js';
+import { applyNetworkMode, type NetworkRequest, type PortMapping } from './options.js';
 import type { NetworkRecord } from './record.js';
 import { findNetwork, type StoredNetwork } from './store.js';
 
-export interface NetworkRequest {
-  mode: NetworkMode;
-  ports: PortMapping[];
-}
+export type { NetworkRequest };
 
 export interface PreparedNetwork {
   /** The spec with its network namespace as the mode asks. */

@@ -7,7 +7,7 @@ import { resolveBundleAndId } from '../bundle-arg.js';
 import { traceReporter } from '../reporters/trace.js';
 import { UsageError } from '../parse-args.js';
 import { RUN_EXIT_STATUS_HELP, runFailureStatus } from '../exit-status.js';
-import { networkRequest } from '../network-args.js';
+import { asksForNetwork, networkRequest } from '../network-args.js';
 
 interface RunArgs {
   target?: string;
@@ -57,7 +57,7 @@ const command: CommandModule<RunArgs> = {
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
   // pull code, which the startup snapshot leaves out. So does the systemd cgroup driver (a D-Bus client).
-  needsFullBundle: (args) => args.systemdCgroup || needsImport(args.image, args.store ?? DEFAULT_STORE) || needsPull(args.image, args.store ?? DEFAULT_STORE),
+  needsFullBundle: (args) => args.systemdCgroup || asksForNetwork(args.network, args.publish) || needsImport(args.image, args.store ?? DEFAULT_STORE) || needsPull(args.image, args.store ?? DEFAULT_STORE),
   async handler(args) {
     // Without --image, `--` only ends the options (runc's `run -- ID`): its one word is the id.
     let target = args.target;
