@@ -8,7 +8,7 @@ import type { ContainerRecord } from '../state/store.js';
 import type { Status } from '../state/status.js';
 import { withContainer } from '../state/with-container.js';
 import { containerCgroup } from './pause.js';
-import { readNetworkRecord, summarize, type NetworkSummary } from '../network/record.js';
+import { callsWithEffects, readNetworkRecord, summarize, type NetworkSummary } from '../network/record.js';
 import type { PluginCall } from '../network/cni/types.js';
 
 export interface NamespaceView { type: string; container: string; host: string; isolated: boolean }
@@ -42,7 +42,7 @@ export interface Inspection {
   mounts: MountView[];
   /** The interfaces of its network namespace (/proc/PID/net/dev), and its CNI network if it has one. */
   interfaces: string[];
-  network?: NetworkSummary & { calls: Omit<PluginCall, 'result'>[] };
+  network?: NetworkSummary & { calls: (Omit<PluginCall, 'result'> & { effect: string })[] };
   uidMap: string[];
   gidMap: string[];
   capabilities: Record<'effective' | 'permitted' | 'inheritable' | 'bounding' | 'ambient', string[]>;
@@ -115,7 +115,7 @@ function inspectRecord(record: ContainerRecord, status: Status, stateDir: string
   return {
     id, pid, status, rootfs: record.rootfs, namespaces, ...(cgroup ? { cgroup } : {}), mounts: mounts(pid),
     interfaces: lines(`/proc/${pid}/net/dev`).slice(2).map((l) => l.split(':')[0]!.trim()),
-    ...(net ? { network: { ...summarize(net), calls: net.calls.map(({ result: _r, ...c }) => c) } } : {}),
+    ...(net ? { network: { ...summarize(net), calls: callsWithEffects(net) } } : {}),
     uidMap: lines(`/proc/${pid}/uid_map`), gidMap: lines(`/proc/${pid}/gid_map`), capabilities: capabilities(pid),
   };
 }
@@ -137,7 +137,7 @@ export function formatInspection(i: Inspection): string {
     if (n.routes.length) out.push(`  routes: ${n.routes.map((r) => `${r.dst}${r.gw ? ` via ${r.gw}` : ''}`).join(', ')}`);
     if (n.ports.length) out.push(`  ports: ${n.ports.map((p) => `${p.hostIP ?? '0.0.0.0'}:${p.hostPort} -> ${p.containerPort}/${p.protocol}`).join(', ')}`);
     out.push(`  namespace pinned at ${n.netns}`);
-    for (const c of n.calls) out.push(`  CNI ${c.command} ${c.plugin.padEnd(10)} ${c.durationMs.toFixed(1).padStart(7)} ms  ${c.outcome}`);
+    for (const c of n.calls) out.push(`  CNI ${c.command} ${c.plugin.padEnd(10)} ${c.durationMs.toFixed(1).padStart(7)} ms  ${c.outcome}${c.effect ? `: ${c.effect}` : ''}`);
   }
   out.push('', 'uid map (inside outside count):', ...i.uidMap.map((l) => `  ${l}`), 'gid map:', ...i.gidMap.map((l) => `  ${l}`));
   out.push('', 'capabilities:');

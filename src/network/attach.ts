@@ -10,7 +10,7 @@ import { addNetworkList, checkNetworkList, delNetworkList, type InvokeOptions } 
 import type { CniResult, PluginCall, RuntimeConf } from './cni/types.js';
 import type { PortMapping } from './options.js';
 import { mountIdAt, pinNetns, unpinNetns } from './pin.js';
-import { NETNS_PIN, NETWORK_FILE, readNetworkRecord, removeNetworkRecord, writeNetworkRecord, type NetworkRecord } from './record.js';
+import { callEffect, NETNS_PIN, NETWORK_FILE, readNetworkRecord, removeNetworkRecord, writeNetworkRecord, type NetworkRecord } from './record.js';
 import type { StoredNetwork } from './store.js';
 
 /** What each standard plugin does, for a learner reading --trace. */
@@ -37,26 +37,6 @@ export interface AttachOptions {
 
 function runtimeConf(r: NetworkRecord, netns: string): RuntimeConf {
   return { containerId: r.containerId, netns, ifname: r.ifname, ...(r.ports.length ? { capabilityArgs: { portMappings: r.ports } } : {}) };
-}
-
-/** One line of what an ADD result gave: `eth0 10.89.0.2/24 via 10.89.0.1`. */
-export function resultLine(res: CniResult | undefined): string {
-  if (!res) return '';
-  const ifs = (res.interfaces ?? []).map((i, n) => `${i.name}${i.sandbox ? ' (container)' : ''}${(res.ips ?? []).filter((ip) => ip.interface === n).map((ip) => ` ${ip.address}${ip.gateway ? ` via ${ip.gateway}` : ''}`).join('')}`);
-  const loose = (res.ips ?? []).filter((ip) => ip.interface === undefined).map((ip) => ip.address);
-  return [...ifs, ...loose].join(', ');
-}
-
-/** What a call did, in its trace line: the addresses bridge-like plugins gave, the ports portmap published. */
-function callEffect(call: PluginCall, ports: readonly PortMapping[], before: CniResult | undefined): string {
-  if (call.command !== 'ADD' || !call.result) return '';
-  if (call.plugin === 'portmap' && ports.length > 0) {
-    const ip = call.result.ips?.[0]?.address.split('/')[0] ?? '?';
-    return `: ${ports.map((p) => `${p.hostIP ?? '0.0.0.0'}:${p.hostPort} -> ${ip}:${p.containerPort}/${p.protocol}`).join(', ')}`;
-  }
-  // A plugin that passed the previous result on unchanged (firewall, tuning) made no address.
-  if (before && JSON.stringify(before) === JSON.stringify(call.result)) return '';
-  return `: ${resultLine(call.result)}`;
 }
 
 function traceCall(trace: TraceSink, network: string, call: PluginCall, ports: readonly PortMapping[] = [], before?: CniResult): void {

@@ -75,3 +75,28 @@ export function summarize(r: NetworkRecord): NetworkSummary {
     ips, routes: res?.routes ?? [], ports: r.ports, netns: r.netns,
   };
 }
+
+/** One line of what an ADD result gave: `eth0 10.89.0.2/24 via 10.89.0.1`. */
+export function resultLine(res: CniResult | undefined): string {
+  if (!res) return '';
+  const ifs = (res.interfaces ?? []).map((i, n) => `${i.name}${i.sandbox ? ' (container)' : ''}${(res.ips ?? []).filter((ip) => ip.interface === n).map((ip) => ` ${ip.address}${ip.gateway ? ` via ${ip.gateway}` : ''}`).join('')}`);
+  const loose = (res.ips ?? []).filter((ip) => ip.interface === undefined).map((ip) => ip.address);
+  return [...ifs, ...loose].join(', ');
+}
+
+/** What a call did, in its trace line: the addresses bridge-like plugins gave, the ports portmap published. */
+export function callEffect(call: PluginCall, ports: readonly PortMapping[], before: CniResult | undefined): string {
+  if (call.command !== 'ADD' || !call.result) return '';
+  if (call.plugin === 'portmap' && ports.length > 0) {
+    const ip = call.result.ips?.[0]?.address.split('/')[0] ?? '?';
+    return `: ${ports.map((p) => `${p.hostIP ?? '0.0.0.0'}:${p.hostPort} -> ${ip}:${p.containerPort}/${p.protocol}`).join(', ')}`;
+  }
+  // A plugin that passed the previous result on unchanged (firewall, tuning) made no address.
+  if (before && JSON.stringify(before) === JSON.stringify(call.result)) return '';
+  return `: ${resultLine(call.result)}`;
+}
+
+/** Each plugin call of the record with what it did, as `--trace` said it (for inspect). */
+export function callsWithEffects(r: NetworkRecord): (Omit<PluginCall, 'result'> & { effect: string })[] {
+  return r.calls.map(({ result: _result, ...call }, i) => ({ ...call, effect: callEffect({ ...call, ...(_result ? { result: _result } : {}) }, r.ports, r.calls[i - 1]?.result).replace(/^: /, '') }));
+}

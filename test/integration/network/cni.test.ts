@@ -16,6 +16,8 @@ const NET = `tsit${process.pid}`;
 const SUBNET_BYTE = 200 + (process.pid % 50);
 const LEASES = `/var/lib/cni/networks/${NET}`;
 const IMAGE_LAYOUT = join(REPO, 'rootfs-samples/build/busybox-layers');
+/** The bridge `tsrun network create` gave the test's network (tsrunN). */
+const NET_BRIDGE_RE = 'tsrun\\d+';
 
 let ns: TestNetns;
 let base: string;
@@ -146,7 +148,8 @@ describe.skipIf(skip !== undefined)(`CNI networks (in a test network namespace)$
     expect(i.stdout).toContain('network interfaces: lo eth0\n');
     expect(i.stdout).toMatch(new RegExp(`  CNI network ${NET}: eth0 \\([0-9a-f:]{17}\\) ${ip.replace(/\./g, '\\.')}/24 via 10\\.${SUBNET_BYTE}\\.0\\.1\n`));
     expect(i.stdout).toContain(`  ports: 0.0.0.0:18084 -> 8080/tcp\n`);
-    expect(i.stdout).toMatch(/ {2}CNI ADD bridge +[\d.]+ ms {2}ok\n {2}CNI ADD portmap +[\d.]+ ms {2}ok\n {2}CNI ADD firewall +[\d.]+ ms {2}ok\n/);
+    const ipRe = ip.replace(/\./g, '\\.');
+    expect(i.stdout).toMatch(new RegExp(` {2}CNI ADD bridge +[\\d.]+ ms {2}ok: ${NET_BRIDGE_RE}, veth\\w+, eth0 \\(container\\) ${ipRe}/24 via 10\\.${SUBNET_BYTE}\\.0\\.1\n {2}CNI ADD portmap +[\\d.]+ ms {2}ok: 0\\.0\\.0\\.0:18084 -> ${ipRe}:8080/tcp\n {2}CNI ADD firewall +[\\d.]+ ms {2}ok\n`));
     const json = JSON.parse((await ns.tsrun(['inspect', '--format', 'json', id], { env })).stdout) as { interfaces: string[]; network: { ips: unknown[]; calls: { plugin: string }[] } };
     expect(json.interfaces).toEqual(['lo', 'eth0']);
     expect(json.network.calls.map((c) => c.plugin)).toEqual(['bridge', 'portmap', 'firewall']);
