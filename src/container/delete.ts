@@ -21,16 +21,16 @@ import { quietWarn } from './diagnostics.js';
 import { runHooksWarning } from './hooks.js';
 import { releaseImageBundle } from './image-release.js';
 import { OCI_VERSION } from '../version.js';
-import { noTrace } from '../process/trace.js';
+import { noTrace, type TraceSink } from '../process/trace.js';
 
 /**
  * Removes the cgroup, the mounts made in the caller's mount table (a config without a mount
  * namespace) and the state of a container whose init is gone, then runs poststop hooks.
  */
-export async function removeContainer(store: StateStore, record: ContainerRecord, warn: (m: string) => void = () => {}, note: (m: string) => void = warn, opts: { force?: boolean } = {}): Promise<void> {
+export async function removeContainer(store: StateStore, record: ContainerRecord, warn: (m: string) => void = () => {}, note: (m: string) => void = warn, opts: { force?: boolean; trace?: TraceSink } = {}): Promise<void> {
   // CNI DEL first (a container on a network has network.json): if a plugin fails, the state stays and
   // `delete` can be run again.
-  if (existsSync(join(store.dir(record.id), 'network.json'))) await (await import('../network/phase.js')).detachNetwork(store.dir(record.id), { trace: noTrace, ...(opts.force ? { force: true } : {}) });
+  if (existsSync(join(store.dir(record.id), 'network.json'))) await (await import('../network/phase.js')).detachNetwork(store.dir(record.id), { trace: opts.trace ?? noTrace, ...(opts.force ? { force: true } : {}) });
   const cgroup = await loadContainerCgroup(record);
   if (cgroup) {
     // The usual case, an empty cgroup, goes with one rmdir (a systemd scope: systemd stops it).

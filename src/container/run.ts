@@ -107,6 +107,7 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
   } finally {
     signals.stop();
     // The record as create left it, started: nothing else writes a running container's state.
-    await removeContainer(store, { ...record, started: true }, warn, note);
+    // --trace goes on to the end: a network's DEL calls are part of the run.
+    await removeContainer(store, { ...record, started: true }, warn, note, opts.trace ? { trace: opts.trace } : {});
   }
 }

@@ -157,6 +157,12 @@ describe.skipIf(skip !== undefined)(`CNI networks (in a test network namespace)$
     expect(e.stderr).toBe('');
     expect(e.stdout).toContain(`attached to CNI network ${NET} (${join(env.TSRUN_NETWORK_DIR!, `${NET}.conflist`)}; 10.${SUBNET_BYTE}.0.0/24)`);
     expect(e.stdout).toMatch(/CNI ADD {2}2 portmap .*runtimeConfig\.portMappings=\[\{"hostPort":18084,"containerPort":8080,"protocol":"tcp"\}\]/);
+    // A foreground run traces to its end: DEL of each plugin, last first.
+    const fg = makeBundle({ mutate: (s, m) => { s.process!.args = sh('true', m.marker); } });
+    const fid = track(fg);
+    const f = await ns.tsrun(['run', '--trace', '--network', `bridge:${NET}`, '--bundle', fg.dir, fid], { env });
+    expect(f.exitCode).toBe(0);
+    expect(f.stderr.split('\n').map((l) => /CNI (ADD|DEL) (\w+) \(network /.exec(l)?.slice(1, 3).join(' ')).filter(Boolean)).toEqual(['ADD bridge', 'ADD portmap', 'ADD firewall', 'DEL firewall', 'DEL portmap', 'DEL bridge']);
     const dry = await ns.tsrun(['run', '--dry-run', '--network', 'host', '--bundle', b.dir], { env });
     expect(dry.stdout).not.toContain('SIOCSIFFLAGS');
     expect(dry.stdout).toContain('the caller\'s network namespace');
