@@ -10,6 +10,7 @@ import { cannotRunContainers, containerTestHooks, makeBundle, poll, REPO, runTsr
 import { TestNetns } from './netns.js';
 import { containerNetwork } from '../../../src/network/container-network.js';
 import { get } from 'node:http';
+import { spawn } from 'node:child_process';
 
 const skip = cannotRunContainers() ?? (existsSync('/usr/lib/cni/bridge') ? undefined : 'the CNI plugins are missing (make deps installs containernetworking-plugins)');
 const NET = `tsit${process.pid}`;
@@ -192,6 +193,30 @@ describe.skipIf(skip !== undefined)(`CNI networks (in a test network namespace)$
     const reply = await new Promise<string>((resolve, reject) => { let t = ''; sock.on('data', (c: Buffer) => { t += c.toString(); }); sock.on('end', () => resolve(t)); sock.on('error', reject); sock.end('GET /index.html HTTP/1.0\r\n\r\n'); });
     expect(reply).toContain('hello over the bridge');
     expect(() => containerNetwork(STATE_ROOT, `${id}-nosuch`)).toThrow(/nosuch/);
+  });
+
+  it('-p …/udp publishes a UDP port: a datagram to the test host\'s 127.0.0.1 reaches the container\'s namespace', async () => {
+    const b = makeBundle({ mutate: (s, m) => { s.process!.args = sh('exec sleep 60 </dev/null >/dev/null 2>&1', m.marker); } });
+    const id = track(b);
+    expect((await ns.tsrun(['run', '-d', '--network', `bridge:${NET}`, '-p', '18088:9999/udp', '--bundle', b.dir, id], { env })).stderr).toBe('');
+    expect((await stateOf(id)).network.ports).toEqual([{ hostPort: 18088, containerPort: 9999, protocol: 'udp' }]);
+    // busybox has no UDP server: a python3 listener in the container's network namespace (its pin) stands in.
+    const server = spawn('nsenter', [`--net=${join(STATE_ROOT, id, 'netns')}`, '--', 'python3', '-c',
+      'import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(("0.0.0.0",9999))\nprint("bound",flush=True)\ns.settimeout(20)\nd,a=s.recvfrom(100)\nprint(d.decode(),flush=True)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let got = '';
+    server.stdout!.on('data', (c: Buffer) => { got += c.toString(); });
+    const exited = new Promise((r) => server.once('exit', r));
+    try {
+      await poll(() => got.includes('bound') || undefined, 5_000, 'UDP listener bound');
+      ns.exec(['python3', '-c', 'import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.sendto(b"over udp",("127.0.0.1",18088))']);
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      expect(got).toBe('bound\nover udp\n');
+      expect(ns.rules().some((l) => l.includes('-p udp') && l.includes('18088'))).toBe(true);
+    } finally {
+      server.kill('SIGKILL');
+    }
+    expect((await ns.tsrun(['delete', '--force', id], { env })).stderr).toBe('');
+    expect(ns.rules().filter((l) => l.includes('18088'))).toEqual([]);
   });
 
   it('two containers on one bridge reach each other by IP', async () => {
