@@ -28,7 +28,9 @@ let env: Record<string, string>;
 function fakePlugins(dir: string): void {
   writeFileSync(join(dir, 'failer'), '#!/bin/sh\ncat >/dev/null\n[ "$CNI_COMMAND" = ADD ] || exit 0\necho \'{"cniVersion":"1.0.0","code":100,"msg":"failer refuses","details":"this plugin always fails"}\'\nexit 1\n');
   writeFileSync(join(dir, 'slowpoke'), '#!/bin/sh\nconf=$(cat)\n[ "$CNI_COMMAND" = ADD ] || exit 0\nsleep 30\nexit 1\n');
-  for (const f of ['failer', 'slowpoke']) chmodSync(join(dir, f), 0o755);
+  // slowdel: its first DEL hangs (the one a test kills tsrun in), later ones return at once.
+  writeFileSync(join(dir, 'slowdel'), `#!/bin/sh\nif [ "$CNI_COMMAND" = DEL ]; then cat >/dev/null; [ -e ${join(dir, 'slowdel-slept')} ] && exit 0; touch ${join(dir, 'slowdel-slept')}; sleep 30; exit 0; fi\nexec python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["prevResult"]))'\n`);
+  for (const f of ['failer', 'slowpoke', 'slowdel']) chmodSync(join(dir, f), 0o755);
 }
 
 /** A network of our own plugins after the standard ones. */
@@ -95,7 +97,7 @@ describe.skipIf(skip !== undefined)(`CNI networks (in a test network namespace)$
   afterAll(async () => {
     if (!ns) return;
     await ns.tsrun(['network', 'rm', NET], { env });
-    for (const n of ['slow', 'failing']) rmSync(`/var/lib/cni/networks/${n}${process.pid}`, { recursive: true, force: true });
+    for (const n of ['slow', 'failing', 'slowdel']) rmSync(`/var/lib/cni/networks/${n}${process.pid}`, { recursive: true, force: true });
     ns.close();
     rmSync(base, { recursive: true, force: true });
   });
@@ -396,6 +398,42 @@ describe.skipIf(skip !== undefined)(`CNI networks (in a test network namespace)$
       expect(leftovers(id), `killed after ${delayMs} ms`).toEqual([]);
       expect(ns.rules().filter((l) => l.includes('18083')), `killed after ${delayMs} ms`).toEqual([]);
     }
+  });
+
+  it('delete killed with -9 at any moment of its DEL, then delete --force again: nothing stays', async () => {
+    for (const delayMs of [40, 150, 300, 500]) {
+      const b = httpdBundle();
+      const id = track(b, `d${delayMs}`);
+      expect((await ns.tsrun(['run', '-d', '--network', `bridge:${NET}`, '-p', '18089:8080', '--bundle', b.dir, id], { env })).stderr).toBe('');
+      const ip = (await stateOf(id)).network.ips[0]!.address.split('/')[0]!;
+      const proc = ns.startTsrun(['delete', '--force', id], env);
+      await new Promise((r) => setTimeout(r, delayMs));
+      proc.kill('SIGKILL');
+      if (proc.exitCode === null && proc.signalCode === null) await new Promise((r) => proc.once('exit', r));
+      const d = await ns.tsrun(['delete', '--force', id], { env });
+      expect(d.stderr, `killed after ${delayMs} ms`).toBe('');
+      expect(leftovers(id, ip), `killed after ${delayMs} ms`).toEqual([]);
+      expect(ns.rules().filter((l) => l.includes('18089')), `killed after ${delayMs} ms`).toEqual([]);
+    }
+  });
+
+  it('delete --force after kill -9 of tsrun during DEL: the orphaned plugin is stopped, DEL runs again, nothing stays', { timeout: 90_000 }, async () => {
+    writeNetwork(`slowdel${process.pid}`, 153, 'slowdel');
+    const b = httpdBundle();
+    const id = track(b);
+    expect((await ns.tsrun(['run', '-d', '--network', `bridge:slowdel${process.pid}`, '-p', '18090:8080', '--bundle', b.dir, id], { env })).stderr).toBe('');
+    const ip = (await stateOf(id)).network.ips[0]!.address.split('/')[0]!;
+    const proc = ns.startTsrun(['delete', '--force', id], env);
+    // DEL runs last first: slowdel is the first plugin it runs.
+    const slowdels = (): number => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(join(base, 'bin', 'slowdel')); } catch { return false; } }).length;
+    await poll(() => slowdels() > 0 || undefined, 15_000, 'slowdel running its DEL');
+    proc.kill('SIGKILL');
+    await new Promise((r) => proc.once('exit', r));
+    expect(slowdels()).toBe(1);
+    const d = await ns.tsrun(['delete', '--force', id], { env, timeout: 60_000 });
+    expect(d.stderr).toBe('');
+    expect(slowdels()).toBe(0);
+    expect(leftovers(id, ip, `/var/lib/cni/networks/slowdel${process.pid}`)).toEqual([]);
   });
 
   it('delete from another network namespace is refused (DEL would change that namespace\'s firewall); --force skips DEL there', async () => {
