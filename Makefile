@@ -25,7 +25,7 @@ SNAPSHOT_KEY_TOOL := native-bindings/build/tsrun-snapshot-key
 # firewall) in a namespace of their own and reach them with curl. containerd: the client tests and docs/kubernetes.md's config run a private containerd.
 DEB_PACKAGES := build-essential busybox-static runc crun hyperfine strace umoci skopeo util-linux iproute2 podman conmon jq python3 zstd procps docker-registry apache2-utils openssl graphviz libcap2-bin containerd containernetworking-plugins iptables curl
 
-.PHONY: deps deb-deps npm-deps build native bundle typecheck test test-unit test-integration demo clean
+.PHONY: deps deb-deps npm-deps build native bundle typecheck test test-unit test-integration test-api demo clean
 
 # Fragments per concern (samples, images, VM lane, benchmarks, conformance). Included before the rules
 # below because `test` names variables they define (TEST_VM_TARGET) as prerequisites.
@@ -77,7 +77,7 @@ SNAPSHOT_STALE := $(shell [ -x $(SNAPSHOT_KEY_TOOL) ] && [ -f $(SNAPSHOT) ] && \
 .PHONY: snapshot-stale
 snapshot-stale:
 bundle: $(BUNDLE)
-$(BUNDLE) $(SNAPSHOT) $(SNAPSHOT_KEY) &: $(NODE_MODULES) $(shell find src -name '*.ts' 2>/dev/null) scripts/bundle.mjs \
+$(BUNDLE) $(SNAPSHOT) $(SNAPSHOT_KEY) &: $(NODE_MODULES) $(shell find src -name '*.ts' 2>/dev/null) scripts/bundle.mjs tsconfig.api.json \
     $(SNAPSHOT_KEY_TOOL) $(SNAPSHOT_STALE)
 	node scripts/bundle.mjs
 
@@ -92,10 +92,13 @@ test-unit: npm-deps
 test-integration: build samples
 	$(VITEST) --project integration --outputFile.json=test-results/integration.json
 
-# Host tests: unit (no root) and integration (real containers, as root).
+test-api: build samples
+	$(VITEST) --project api --outputFile.json=test-results/api.json
+
+# Host tests: unit (no root), integration (real containers, as root) and api (the library, in-process).
 test-host: deps build samples typecheck
 	-rm -rf test-results
-	$(VITEST) --project unit --project integration --outputFile.json=test-results/host.json; \
+	$(VITEST) --project unit --project integration --project api --outputFile.json=test-results/host.json; \
 	  node scripts/test-summary.mjs test-results/host.json
 
 # The one test command (README, .ci/run): everything, from a fresh machine. The VM lane (mk/vm.mk)

@@ -16,6 +16,17 @@ export default defineConfig({
         },
       },
       {
+        // The library (src/api, issue 15): real containers as root, created in this test process.
+        test: {
+          name: 'api',
+          // examples/vitest: the fixture docs/api.md shows, run as it is written (it imports 'tsrun': the package itself).
+          include: ['test/api/**/*.test.ts', 'examples/vitest/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
         // Runs inside the qemu VM lane (`make test-vm`, vm/run.sh): a pure cgroup v2 guest under TCG, where
         // code runs 13-20x slower than on the host. Skips itself on hosts without pure cgroup v2.
         test: {

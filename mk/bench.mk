@@ -26,6 +26,13 @@ bench-lazy: build samples
 bench-pull: deb-deps build
 	$(if $(RUNS),BENCH_RUNS=$(RUNS) )bench/image-pull.sh
 
+# `make bench-api`: the library in-process (run() of /bin/true, 50 at once, start + Wait.forLog + stop)
+# against crun and the CLI, in one run (RUNS=N, default 50; PARALLEL=N, default 50). bench/api-bench.mjs.
+.PHONY: bench-api
+bench-api: deb-deps build samples
+	$(if $(RUNS),RUNS=$(RUNS) )$(if $(PARALLEL),PARALLEL=$(PARALLEL) )node bench/api-bench.mjs
+
+
 # `make bench-network`: run of /bin/true with --network none vs bridge (the cost of CNI) for tsrun and
 # podman in one hyperfine run, and the library's forwardPort vs CNI portmap (latency, throughput), all
 # in a network namespace of its own (bench/network-bench.sh; RUNS=N, default 20).

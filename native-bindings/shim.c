@@ -890,6 +890,12 @@ static int run_step(const struct step *s, int index) {
      * here; dup2 clears close-on-exec on fd 0 only. */
     if (dup2((int)s->ints[0], 0) < 0) FAIL("dup2");
     return 0;
+  case TSRUN_OP_DUP_FD:
+    /* A pipe of the library's caller becomes stdin, stdout or stderr; dup2 clears close-on-exec on
+     * the target only, so the original (marked close-on-exec at the start) ends at the exec. */
+    if (s->n_int < 2 || s->ints[1] > 2) { errno = EINVAL; FAIL("plan"); }
+    if (dup2((int)s->ints[0], (int)s->ints[1]) < 0) FAIL("dup2");
+    return 0;
   case TSRUN_OP_WAIT_READ: return step_wait_read(s, index);
   case TSRUN_OP_SECCOMP: return step_seccomp(s);
   case TSRUN_OP_LOOPBACK_UP: return step_loopback_up();
@@ -1724,6 +1730,10 @@ int tsrun_tty_restore(int fd, const uint8_t *saved, int saved_len) {
 }
 
 int tsrun_mkfifo(const char *path, int mode) { return mkfifo(path, (mode_t)mode) < 0 ? -errno : 0; }
+
+/* A close-on-exec pipe: the library gives its containers pipes it reads (Node has no pipe(2) of its own
+ * outside child_process); the container's end reaches it only through a DUP_FD step. */
+int tsrun_pipe(int *fds) { return pipe2(fds, O_CLOEXEC) < 0 ? -errno : 0; }
 
 /* A pidfd lets tsrun wait for a process that is not its child (after `create` exited) without polling. */
 int tsrun_pidfd_open(int pid) {

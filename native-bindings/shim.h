@@ -84,8 +84,9 @@ enum tsrun_op {
   TSRUN_OP_NEW_KEYRING = 34, /* str: name — join a new session keyring (keys are not shared with the caller) */
   TSRUN_OP_SECCOMP = 35,    /* int: seccomp(2) flags, then one int per BPF instruction — install the filter */
   TSRUN_OP_UNSHARE = 36,    /* int: CLONE_NEW* flags — unshare(2): a time namespace before the clone (BEFORE_CLONE), a cgroup namespace once placed */
-  TSRUN_OP_LOOPBACK_UP = 37, /* bring `lo` of the current network namespace up: ioctl(SIOCSIFFLAGS) on an AF_INET socket */
-  TSRUN_OP_MAX = 38
+  TSRUN_OP_DUP_FD = 37,     /* int: fd inherited from the parent, target (0-2) — dup2 (the library's stdio pipes) */
+  TSRUN_OP_LOOPBACK_UP = 38, /* bring `lo` of the current network namespace up: ioctl(SIOCSIFFLAGS) on an AF_INET socket */
+  TSRUN_OP_MAX = 39
 };
 
 /* Child → parent reports over the sync socket (SOCK_SEQPACKET, one report per message). */
@@ -159,6 +160,7 @@ int tsrun_send_fd(const char *socket_path, int fd);
 int tsrun_close(int fd);
 void tsrun_exit_now(int code);
 int tsrun_mkfifo(const char *path, int mode);
+int tsrun_pipe(int *fds);
 int tsrun_pidfd_open(int pid);
 int tsrun_poll_readable(int fd, int timeout_ms);
 int tsrun_pidfd_send_signal(int pidfd, int sig);

@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 const { STARTUP, namedPaths, snapshotProblems } = await startupRules();
 const missing = namedPaths().filter((p) => !existsSync(p));
@@ -45,6 +45,21 @@ await build({
   // Some CommonJS dependencies call require(); give the ESM chunks one.
   banner: { js: "import { createRequire as __tsrunCreateRequire } from 'node:module'; const require = __tsrunCreateRequire(import.meta.url);" },
 });
+// The library (src/api, issue 15): one ESM file, what package.json's exports name, and its type
+// declarations (tsconfig.api.json). It must not carry the CLI: its parser, yargs, its printing.
+const lib = await build({
+  ...common,
+  entryPoints: { index: 'src/api/index.ts' },
+  outdir: 'dist/api',
+  format: 'esm',
+  sourcemap: 'linked',
+  metafile: true,
+  banner: { js: "import { createRequire as __tsrunCreateRequire } from 'node:module'; const require = __tsrunCreateRequire(import.meta.url);" },
+});
+const cliInLib = Object.keys(lib.metafile.inputs).filter((p) => /^src[/\\]cli[/\\]|node_modules[/\\]yargs/.test(p));
+if (cliInLib.length) throw new Error(`bundle: the library (dist/api/index.js) must not contain ${cliInLib.join(', ')}: src/api/ imports the CLI`);
+execFileSync(process.execPath, [join(dirname(createRequire(join(process.cwd(), 'package.json')).resolve('typescript/package.json')), 'bin', 'tsc'), '-p', 'tsconfig.api.json'], { stdio: 'inherit' });
+
 // The startup snapshot is built from one CommonJS file (a snapshot cannot load ES modules) holding
 // only the hot commands (the manifest's snapshotCommands); everything else runs from full.cjs, the
 // whole CLI as one CommonJS file that the snapshot require()s (src/startup/snapshot-main.ts says why). Neither has a

@@ -13,6 +13,8 @@ export interface ErrorDetails {
   /** The syscall that failed and the errno name (`EPERM`). */
   syscall?: string;
   errno?: string;
+  /** A stable name for what went wrong when no errno says it (the library's ETIMEDOUT, ABORT_ERR). */
+  code?: string;
   cause?: unknown;
 }
 
@@ -27,6 +29,14 @@ export class TsrunError extends Error {
     this.details = details;
     this.exitCode = exitCode;
   }
+
+  // The details as fields of their own, as the library documents them (`err.field`, `err.errno`…).
+  get field(): string | undefined { return this.details.field; }
+  get step(): number | undefined { return this.details.step; }
+  get syscall(): string | undefined { return this.details.syscall; }
+  get errno(): string | undefined { return this.details.errno; }
+  /** `details.code`, else the errno, else ECONFIG for a config field, else ETSRUN. */
+  get code(): string { return this.details.code ?? this.details.errno ?? (this.details.field !== undefined ? 'ECONFIG' : 'ETSRUN'); }
 
   toJSON(): Record<string, unknown> {
     const { cause: _cause, ...rest } = this.details;

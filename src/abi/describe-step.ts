@@ -23,7 +23,7 @@ export function stepSyscall(s: Step): string {
     case 'checkExec': return 'access';
     case 'newKeyring': return 'keyctl';
     case 'waitParent': case 'waitRead': return 'read';
-    case 'stdinFrom': return 'dup2';
+    case 'stdinFrom': case 'dupFd': return 'dup2';
     case 'mask': return 'mount';
     case 'seccomp': return 'seccomp';
     case 'loopbackUp': return 'ioctl';
@@ -98,6 +98,7 @@ export function describeStep(s: Step): string {
     case 'newKeyring': return 'join a new session keyring';
     case 'checkExec': return `find ${JSON.stringify(s.args[0])} in the container (PATH, executable)`;
     case 'stdinFrom': return `dup2 fd ${s.fd} (${s.path}) to stdin`;
+    case 'dupFd': return `dup2 fd ${s.fd} to ${['stdin', 'stdout', 'stderr'][s.target] ?? `fd ${s.target}`}`;
     case 'waitRead': return `wait for \`tsrun start\` (read slot ${s.slot})`;
     case 'setns': return `setns ${s.type} ${s.path}`;
     case 'unshare': return `unshare ${s.names.join('|')}`;

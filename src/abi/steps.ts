@@ -42,6 +42,7 @@ export type StepOp =
   | { op: 'openKeep'; path: string; flags: number; slot: number }
   | { op: 'waitRead'; slot: number }
   | { op: 'stdinFrom'; fd: number; path: string }
+  | { op: 'dupFd'; fd: number; /** 0, 1 or 2 */ target: number }
   | { op: 'checkExec'; args: string[]; env: string[] }
   | { op: 'newKeyring'; name: string }
   | { op: 'setns'; path: string; nstype: number; type: NamespaceType }

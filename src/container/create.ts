@@ -10,6 +10,8 @@ import { noTrace, type TraceSink } from '../process/trace.js';
 import type { CgroupHandle, CgroupHost } from '../cgroups/index.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import type { Spec } from '../oci/types.js';
+import type { Bundle } from '../oci/bundle.js';
+import type { StdioFds } from '../process/stdio.js';
 import { quietTrace, quietWarn } from './diagnostics.js';
 import type { ImageRunOptions } from './image-bundle.js';
 import { UndoStack } from './undo-stack.js';
@@ -46,6 +48,10 @@ export interface CreateOptions {
   systemdCgroup?: boolean;
   /** --network / -p: the network namespace to make or join, and a CNI network to attach it to. */
   network?: NetworkRequest;
+  /** A bundle already loaded and validated (the library builds its config in memory), instead of `bundle`. */
+  loadedBundle?: Bundle;
+  /** fds of tsrun's that become the process's stdin/stdout/stderr (the library's pipes); default: tsrun's own. */
+  stdio?: StdioFds;
   /** A pure change of the loaded config before anything is planned (--init: src/api/init.ts withInit). */
   adjustSpec?: (spec: Spec) => Spec;
 }

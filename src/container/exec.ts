@@ -25,6 +25,7 @@ import { containerStatus } from '../state/status.js';
 import { writePidFile } from '../state/pid-file.js';
 import { quietWarn } from './diagnostics.js';
 import { UndoStack } from './undo-stack.js';
+import { withStdio, type StdioFds } from '../process/stdio.js';
 
 export interface ExecOptions {
   root: string;
@@ -44,6 +45,8 @@ export interface ExecOptions {
   trace?: TraceSink;
   /** Warnings for the user (not errors): a clean-up that failed, clone3 refused. */
   warn?: (message: string) => void;
+  /** fds of tsrun's that become the process's stdin/stdout/stderr (the library's pipes); default: tsrun's own. */
+  stdio?: StdioFds;
 }
 
 /**
@@ -124,10 +127,10 @@ async function spawnExec(record: ContainerRecord, proc: Process, opts: ExecOptio
   const consoleSize = proc.terminal ? callerTerminalSize() : undefined;
   const rootFd = sharesCallerMountNamespace(record.config) ? openInitRoot(record, stateDir, opts.id) : -1;
   try {
-    const plan = execPlan(record.config, proc, {
+    const plan = withStdio(execPlan(record.config, proc, {
       initPid: record.pid, setgroupsAllowed: setgroupsAllowed(record.pid), detach: opts.detach ?? false,
       ...(rootFd >= 0 ? { initRootFd: rootFd } : {}), ...(consoleSize ? { consoleSize } : {}),
-    });
+    }), opts.stdio);
     const cgroup = record.cgroupDir ? loadCgroup(record.cgroupDir, record.cgroupOwnedRoot) : undefined;
     return await startInCgroup(plan, {
       trace: opts.trace ?? noTrace, traceSteps: opts.trace !== undefined, ...(cgroup ? { cgroup } : {}),
@@ -138,7 +141,12 @@ async function spawnExec(record: ContainerRecord, proc: Process, opts: ExecOptio
   }
 }
 
-export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: number; signal?: string; pid: number }> {
+/**
+ * The exec'd process, spawned and past its exec (its pid file and console handed over): the part of
+ * `tsrun exec` the library shares. Waiting for it is the caller's (foreground, detached, or the
+ * library's own wait that leaves the process's signal handlers alone).
+ */
+export async function startExec(opts: ExecOptions): Promise<ContainerProcess> {
   const undo = new UndoStack();
   const warn = quietWarn(opts.warn);
   let started: ContainerProcess;
@@ -163,6 +171,11 @@ export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: nu
     await undo.unwind('exec', warn);
     throw err;
   }
+  return started;
+}
+
+export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: number; signal?: string; pid: number }> {
+  const started = await startExec(opts);
   if (opts.detach) return { exitCode: 0, pid: started.pid };
   const signals = forwardSignals();
   signals.target(started.pid);

@@ -66,6 +66,7 @@ function operands(s: Step): Pick<WireStep, 'ints' | 'strs' | 'words'> {
     case 'newKeyring': return { ints: [], strs: [s.name] };
     case 'checkExec': return { ints: [s.args.length, s.env.length], strs: [...s.args, ...s.env] };
     case 'stdinFrom': return { ints: [s.fd], strs: [] };
+    case 'dupFd': return { ints: [s.fd, s.target], strs: [] };
     case 'setns': return { ints: [s.nstype], strs: [s.path] };
     case 'unshare': return { ints: [s.flags], strs: [] };
     case 'loopbackUp': return { ints: [], strs: [] };

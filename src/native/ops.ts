@@ -13,7 +13,7 @@ export const OP = {
   chroot: 9, sethostname: 10, setdomainname: 11, writeFile: 12, setrlimit: 13, prctl: 14,
   bounding: 15, capset: 16, ambient: 17, setgroups: 18, setresgid: 19, setresuid: 20, mask: 21,
   console: 22, setsid: 23, umask: 24, exec: 25, chown: 26, waitParent: 27, setns: 28, chmod: 29,
-  openKeep: 30, waitRead: 31, stdinFrom: 32, checkExec: 33, newKeyring: 34, seccomp: 35, unshare: 36, loopbackUp: 37,
+  openKeep: 30, waitRead: 31, stdinFrom: 32, checkExec: 33, newKeyring: 34, seccomp: 35, unshare: 36, dupFd: 37, loopbackUp: 38,
 } as const;
 
 export const REPORT = { STEP_OK: 1, STEP_FAILED: 2, FD: 3, PID: 4, EXEC: 5, SKIPPED: 6, WAITING: 7 } as const;

@@ -48,6 +48,7 @@ export interface ShimFunctions {
   close: (fd: number) => number;
   exitNow: (code: number) => void;
   mkfifo: (path: string, mode: number) => number;
+  pipe: (fds: number[]) => number;
   pidfdOpen: (pid: number) => number;
   pollReadable: KoffiFunction;
   pidfdSendSignal: (pidfd: number, sig: number) => number;
@@ -73,6 +74,7 @@ const PROTOTYPES: Record<keyof ShimFunctions, string> = {
   close: 'int tsrun_close(int fd)',
   exitNow: 'void tsrun_exit_now(int code)',
   mkfifo: 'int tsrun_mkfifo(const char *path, int mode)',
+  pipe: 'int tsrun_pipe(_Out_ int *fds)',
   pidfdOpen: 'int tsrun_pidfd_open(int pid)',
   pollReadable: 'int tsrun_poll_readable(int fd, int timeout_ms)',
   pidfdSendSignal: 'int tsrun_pidfd_send_signal(int pidfd, int sig)',
@@ -280,6 +282,13 @@ export function closeFd(fd: number): void {
 
 export function mkfifo(path: string, mode: number): void {
   check(load().mkfifo(path, mode), `mkfifo ${path}`);
+}
+
+/** pipe2(O_CLOEXEC): [read end, write end]. */
+export function pipe(): [number, number] {
+  const fds = [-1, -1];
+  check(load().pipe(fds), 'pipe2');
+  return [fds[0]!, fds[1]!];
 }
 
 /** A pidfd for `pid`, or undefined when the process no longer exists. */

@@ -43,7 +43,8 @@ export function spawnConnector(nsFd: number): { pid: number; sock: number } {
 
 export class ConnectError extends TsrunError {
   override name = 'ConnectError';
-  constructor(readonly where: string, readonly errno: string, syscall: string) {
+  // errno and syscall are TsrunError's (from the details), as for every error of the library.
+  constructor(readonly where: string, errno: string, syscall: string) {
     super(`connecting to ${where} inside the container's network namespace: ${errno} from ${syscall}`, { syscall, errno });
   }
 }

@@ -66,6 +66,7 @@ export function rehearsalShim(): ShimFunctions {
     sendFd: notRehearsed('sendFd'),
     exitNow: notRehearsed('exitNow'),
     mkfifo: notRehearsed('mkfifo'),
+    pipe: notRehearsed('pipe'),
     pidfdOpen: () => -constants.errno.ESRCH,
     pollReadable: notRehearsed('pollReadable'),
     pidfdSendSignal: () => -constants.errno.ESRCH,

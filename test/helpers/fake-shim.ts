@@ -229,6 +229,8 @@ export class FakeShim {
         this.fifos.push(path);
         return 0;
       },
+      // The library's stdio pipes are not part of what the fake plays (create and exec without them).
+      pipe: () => -E.ENOSYS,
       pidfdOpen: (pid) => {
         const child = this.byPid(pid);
         if (child ? child.state === 'gone' : !existsSync(`/proc/${pid}`)) return -E.ESRCH;

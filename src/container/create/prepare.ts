@@ -8,6 +8,7 @@ import { loadBundle, type Bundle } from '../../oci/bundle.js';
 import type { Spec } from '../../oci/types.js';
 import { cgroupDriver, detectCgroupHost, type CgroupDriver, type CgroupHost, type CgroupPlan } from '../../cgroups/index.js';
 import { planBundle } from '../../plan/bundle-plan.js';
+import { withStdio } from '../../process/stdio.js';
 import type { RootfsOverlay } from '../../rootfs/image-overlay.js';
 import type { CreateContext } from './context.js';
 import { creatingRecord, makeStateDir } from './state-dir.js';
@@ -54,7 +55,7 @@ async function imageBundle(ctx: CreateContext): Promise<{ bundle: Bundle; overla
 export async function prepare(ctx: CreateContext): Promise<Prepared> {
   const { opts, store, warn } = ctx;
   // A bundle on disk is checked before anything else; an image's is made in its state dir below.
-  const early = opts.image ? undefined : loadBundle(opts.bundle ?? '.');
+  const early = opts.image ? undefined : opts.loadedBundle ?? loadBundle(opts.bundle ?? '.');
   // With --systemd-cgroup, a host without a reachable systemd is refused here, before anything is made.
   const driver = await cgroupDriver(opts.systemdCgroup);
   const image = opts.image ? await imageBundle(ctx) : undefined;
@@ -69,10 +70,10 @@ export async function prepare(ctx: CreateContext): Promise<Prepared> {
     throw new TsrunError('process.terminal is true: give --console-socket to receive the pty (or set terminal to false)', { field: 'process.terminal' });
   }
   const cgroupPlan = planContainerCgroup(driver, spec, opts.id, warn, opts.cgroupHost);
-  const plan = planBundle(bundle, {
+  const plan = withStdio(planBundle(bundle, {
     foreground: opts.foreground ?? false, startGate: opts.startedByCaller ? 'caller' : { fifo: store.fifoPath(opts.id) },
     ...(cgroupPlan ? { cgroup2Mount: cgroupPlan.mountPoint } : {}), ...(image ? { imageOverlay: image.overlay } : {}),
     ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? {} : { keyring: opts.id }),
-  });
+  }), opts.stdio);
   return { bundle, spec, fromImage: image !== undefined, driver, ...(cgroupPlan ? { cgroupPlan } : {}), plan, ...(network ? { network } : {}) };
 }

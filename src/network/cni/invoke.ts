@@ -22,8 +22,9 @@ export interface InvokeOptions {
 /** A plugin that failed, named with its error as the plugin gave it. */
 export class CniPluginError extends TsrunError {
   override name = 'CniPluginError';
-  constructor(readonly network: string, readonly plugin: string, readonly command: CniCommand, problem: string, readonly code?: number) {
-    super(`network ${network}: CNI plugin ${plugin} (${command}) failed: ${problem}`);
+  /** The CNI error code the plugin gave (TsrunError's `code` stays the library's string code). */
+  constructor(readonly network: string, readonly plugin: string, readonly command: CniCommand, problem: string, readonly cniCode?: number) {
+    super(`network ${network}: CNI plugin ${plugin} (${command}) failed: ${problem}`, { code: 'ECNI' });
   }
 }
 

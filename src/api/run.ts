@@ -1,0 +1,70 @@
+// run(spec): a one-shot container in this Node process — create, start, wait, delete — with the same
+// createContainer/startCreated/removeContainer the CLI's `run` uses, but pipes instead of tsrun's
+// stdio and no process-wide signal relay. A failure of tsrun throws a TsrunError; the container's
+// own exit status, whatever it is, resolves.
+import { createContainer } from '../container/create.js';
+import { removeContainer } from '../container/delete.js';
+import { startCreated } from '../container/start.js';
+import { generatedId } from '../container/run.js';
+import { drained, rootOf, warnOf } from './defaults.js';
+import { interrupted } from './errors.js';
+import { holding, watchExit } from './exit-watch.js';
+import { armInterrupt } from './interrupt.js';
+import { makePipes } from './pipes.js';
+import { containerSource, sourceOptions } from './source.js';
+import type { ContainerSpec, RunOptions, RunResult } from './types.js';
+
+export async function run(spec: ContainerSpec, opts: RunOptions = {}): Promise<RunResult> {
+  const t0 = performance.now();
+  const warn = warnOf(opts);
+  const source = containerSource(spec, { warn, ...(opts.session ? { session: opts.session } : {}) });
+  const id = spec.id ?? generatedId(source.label);
+  if (opts.signal?.aborted) throw interrupted(id, 'abort');
+  const pipes = makePipes(opts);
+  let created;
+  try {
+    created = await createContainer({
+      id, root: rootOf(opts), foreground: true, startedByCaller: true, stdio: pipes.fds, warn, ...sourceOptions(source),
+    });
+  } catch (err) {
+    pipes.abandon();
+    throw err;
+  }
+  pipes.handedOver();
+  const { store, record, process: proc, cgroup } = created;
+  // Until it is reaped the pid cannot be reused: SIGKILL to it is safe, and with a PID namespace it ends them all.
+  let reaped = false;
+  const killInit = (): void => { if (!reaped) try { process.kill(proc.pid, 'SIGKILL'); } catch { /* gone */ } };
+  const interrupt = armInterrupt(opts, killInit);
+  try {
+    await startCreated(store, record, warn, () => proc.go());
+    // A failing exec (program not found…) is reported here with its step; the init is gone then.
+    try {
+      await proc.untilExec();
+    } catch (err) {
+      reaped = true; // untilExec reaps the init it lost
+      throw err;
+    }
+    const exit = await holding(watchExit(proc.pid));
+    reaped = true;
+    const oomKilled = cgroup?.oomKilled() ?? false;
+    // A leftover process of a container without a PID namespace keeps the pipes: removal kills it first.
+    await removeContainer(store, { ...record, started: true }, warn);
+    await drained(pipes.output.ended);
+    const output = { stdout: pipes.output.text('stdout'), stderr: pipes.output.text('stderr') };
+    if (interrupt.fired) throw interrupted(id, interrupt.fired, opts.timeoutMs, output);
+    return { id, ...exit, ...(oomKilled ? { oomKilled } : {}), ...output, durationMs: performance.now() - t0 };
+  } catch (err) {
+    proc.release();
+    // Whatever failed, nothing stays: the init (if still there), its cgroup, its state.
+    if (!reaped) {
+      killInit();
+      await holding(watchExit(proc.pid)).catch(() => undefined);
+    }
+    if (store.exists(id)) await removeContainer(store, { ...record, started: true }, warn).catch(() => undefined);
+    pipes.abandon();
+    throw err;
+  } finally {
+    interrupt.clear();
+  }
+}
