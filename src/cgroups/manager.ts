@@ -2,7 +2,7 @@
 // holds on to for placement (clone3 fd / cgroup.procs), freeze, kill, stats and removal.
 import { closeSync, constants, openSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { BpfError, attachDeviceProgram, detachDeviceProgram, loadDeviceProgram, programFdById, queryDevicePrograms } from '../native/bpf.js';
+import { BpfError, attachDeviceProgram, closeProgramFd, detachDeviceProgram, loadDeviceProgram, programFdById, queryDevicePrograms } from '../native/bpf.js';
 import { deviceProgram } from './devices/program.js';
 import { CgroupError, cgroupFsError, errnoOf } from './errors.js';
 import { waitForEvent, readEvents } from './events.js';
@@ -152,7 +152,7 @@ export function replaceDeviceRules(dir: string, rules: readonly DeviceRule[] | n
   try {
     attachLoadedRules(dir, progFd, replace);
   } finally {
-    if (progFd >= 0) closeSync(progFd);
+    if (progFd >= 0) closeProgramFd(progFd);
   }
 }
 
@@ -190,7 +190,7 @@ function attachLoadedRules(dir: string, progFd: number, replace: boolean): void 
       try {
         detachDeviceProgram(fd, oldFd);
       } finally {
-        closeSync(oldFd);
+        closeProgramFd(oldFd);
       }
     }
   } catch (err) {
@@ -229,7 +229,7 @@ class Cgroup implements CgroupHandle {
   }
 
   private dropLoaded(): void {
-    if (this.loadedFd >= 0) closeSync(this.loadedFd);
+    if (this.loadedFd >= 0) closeProgramFd(this.loadedFd);
     this.loadedFd = -1;
   }
 

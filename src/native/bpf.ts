@@ -3,7 +3,7 @@
 // fills in union bpf_attr from plain arguments: no native memory to pin for the pointers inside it.
 import { constants } from 'node:os';
 import { errnoName } from './errno.js';
-import { bpfCalls } from './shim.js';
+import { bpfCalls, closeFd } from './shim.js';
 
 export const BPF_PROG_TYPE_CGROUP_DEVICE = 15;
 export const BPF_CGROUP_DEVICE = 6;
@@ -37,10 +37,11 @@ const LOG_SIZE = 64 * 1024;
 export function loadDeviceProgram(instructions: Buffer, license = 'Apache-2.0'): number {
   const load = (log: Buffer | null): number => {
     // The verifier gives up with EAGAIN when a signal arrives while it works (a profiler's SIGPROF,
-    // a forwarded signal): the load is simply retried, as libbpf does.
+    // a forwarded signal, SIGCHLDs of 50 containers started at once from one process): the load is
+    // simply retried, as libbpf does; a storm of signals needs more than libbpf's 5 tries.
     for (let attempt = 1; ; attempt++) {
       const rc = bpfCalls.progLoad(BPF_PROG_TYPE_CGROUP_DEVICE, BPF_CGROUP_DEVICE, instructions, license, 'tsrun_devices', log);
-      if (rc !== -constants.errno.EAGAIN || attempt >= 5) return rc;
+      if (rc !== -constants.errno.EAGAIN || attempt >= 50) return rc;
     }
   };
   const rc = load(null);
@@ -50,6 +51,14 @@ export function loadDeviceProgram(instructions: Buffer, license = 'Apache-2.0'):
     const end = log.indexOf(0);
     return log.subarray(0, end < 0 ? LOG_SIZE : end).toString('utf8').trim();
   });
+}
+
+/**
+ * Closes an fd that bpf(2) gave (a program): with close(2) itself, not fs.closeSync, which in a worker
+ * thread warns about an fd libuv did not open.
+ */
+export function closeProgramFd(fd: number): void {
+  closeFd(fd);
 }
 
 export function attachDeviceProgram(cgroupFd: number, progFd: number, flags = BPF_F_ALLOW_MULTI): void {
