@@ -157,7 +157,9 @@ export async function detachNetwork(stateDir: string, o: { trace: TraceSink; inv
     await delNetworkList(record.list, runtimeConf(record, netns), resultForDel(record), {
       ...o.invoke,
       // As during ADD: a delete killed while a plugin runs leaves it running, and the next delete
-      // must stop it before its own DEL (a finished one is found gone by its start time).
+      // must stop it before its own DEL (a finished one is found gone by its start time). A kill in
+      // the instant between the spawn and this write leaves the plugin unrecorded: it then runs to
+      // its end on its own, and DEL, which every plugin must accept twice, is simply run again.
       onSpawn: (plugin, pid) => { record.running = { plugin, pid, startTime: readProcStat(pid)?.startTime ?? '' }; writeNetworkRecord(stateDir, record); },
       onCall: (call) => { traceCall(o.trace, record.network, call); o.invoke?.onCall?.(call); },
     });

@@ -2,7 +2,9 @@
 // network namespace is made, and which CNI network and port mappings (if any) go with it. Pure.
 import { ConfigError } from '../errors.js';
 import type { Spec } from '../oci/types.js';
-import { DEFAULT_NETWORK } from './store.js';
+
+/** The network `--network bridge` (and `-p` alone) means: built in, no file needed (store.ts). */
+export const DEFAULT_NETWORK = 'tsrun';
 
 export type NetworkMode =
   | { kind: 'none' }

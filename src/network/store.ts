@@ -10,7 +10,9 @@ import { NETWORK_NAME, parseNetConfList } from './cni/conflist.js';
 import type { NetConfList } from './cni/types.js';
 import { freeSubnet, gatewayOf, overlaps, parseSubnet, subnetsOf, subnetString, type Subnet } from './subnet.js';
 
-export const DEFAULT_NETWORK = 'tsrun';
+import { DEFAULT_NETWORK } from './options.js';
+
+export { DEFAULT_NETWORK };
 export const DEFAULT_BRIDGE = 'tsrun0';
 /** host-local's own default, where its leases live (one directory per network). */
 export const HOST_LOCAL_DATA_DIR = '/var/lib/cni/networks';

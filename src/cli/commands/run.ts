@@ -57,7 +57,7 @@ const command: CommandModule<RunArgs> = {
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
   // pull code, which the startup snapshot leaves out. So does the systemd cgroup driver (a D-Bus client).
-  needsFullBundle: (args) => args.systemdCgroup || asksForNetwork(args.network, args.publish) || needsImport(args.image, args.store ?? DEFAULT_STORE) || needsPull(args.image, args.store ?? DEFAULT_STORE),
+  needsFullBundle: (args) => args.systemdCgroup || asksForNetwork(args.network, args.publish, args.dryRun) || needsImport(args.image, args.store ?? DEFAULT_STORE) || needsPull(args.image, args.store ?? DEFAULT_STORE),
   async handler(args) {
     // Without --image, `--` only ends the options (runc's `run -- ID`): its one word is the id.
     let target = args.target;

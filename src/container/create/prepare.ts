@@ -62,8 +62,10 @@ export async function prepare(ctx: CreateContext): Promise<Prepared> {
   const loaded = image?.bundle ?? early!;
   const given = opts.adjustSpec ? { ...loaded, spec: opts.adjustSpec(loaded.spec) } : loaded;
   // The network mode rewrites the spec's network namespace; an unknown network or a -p without a
-  // bridge is refused here. Loaded only when asked for: a plain create never pays for the CNI code.
-  const network = opts.network ? (await import('../../network/phase.js')).prepareNetwork(given.spec, opts.network) : undefined;
+  // bridge is refused here. The CNI code loads only for a bridge: none, host and ns:PATH only rewrite the spec.
+  const network = !opts.network ? undefined
+    : opts.network.mode.kind === 'bridge' ? (await import('../../network/phase.js')).prepareNetwork(given.spec, opts.network)
+      : { spec: (await import('../../network/options.js')).applyNetworkMode(given.spec, opts.network.mode, opts.network.ports) };
   const bundle = network ? { ...given, spec: network.spec } : given;
   const spec = bundle.spec;
   if (spec.process?.terminal && !opts.foreground && !opts.consoleSocket) {

@@ -426,7 +426,9 @@ describe.skipIf(skip !== undefined)(`CNI networks (in a test network namespace)$
     const proc = ns.startTsrun(['delete', '--force', id], env);
     // DEL runs last first: slowdel is the first plugin it runs.
     const slowdels = (): number => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(join(base, 'bin', 'slowdel')); } catch { return false; } }).length;
-    await poll(() => slowdels() > 0 || undefined, 15_000, 'slowdel running its DEL');
+    // Recorded as running (network.json), as the ADD case waits for slowpoke: a kill between the spawn
+    // and that write would leave it unrecorded (see attach.ts).
+    await poll(() => { try { return JSON.parse(readFileSync(join(STATE_ROOT, id, 'network.json'), 'utf8')).running?.plugin === 'slowdel' || undefined; } catch { return undefined; } }, 15_000, 'slowdel recorded running its DEL');
     proc.kill('SIGKILL');
     await new Promise((r) => proc.once('exit', r));
     expect(slowdels()).toBe(1);

@@ -111,3 +111,14 @@ describe('networkRequestOf (the library spec\'s network and ports)', () => {
     expect(() => networkRequestOf({ network: 'bridge:', ports: [] })).toThrow(/--network/);
   });
 });
+
+describe('asksForNetwork (which run/create go to the full bundle, where the CNI code is)', () => {
+  it('a bridge, -p, or a dry run explaining a network does; none, host, ns:PATH and nothing do not', async () => {
+    const { asksForNetwork } = await import('../../../src/cli/network-args.js');
+    expect(asksForNetwork('bridge', undefined)).toBe(true);
+    expect(asksForNetwork('bridge:mynet', [])).toBe(true);
+    expect(asksForNetwork(undefined, ['80:80'])).toBe(true);
+    expect(asksForNetwork('none', undefined, true)).toBe(true);
+    for (const n of ['none', 'host', 'ns:/run/netns/x', undefined]) expect(asksForNetwork(n, [])).toBe(false);
+  });
+});
