@@ -26,6 +26,12 @@ bench-lazy: build samples
 bench-pull: deb-deps build
 	$(if $(RUNS),BENCH_RUNS=$(RUNS) )bench/image-pull.sh
 
+# `make bench-rootless`: `run` of /bin/true from one `spec --rootless` bundle: tsrun as root, tsrun as a
+# throwaway normal user, runc rootless as that user, in one hyperfine run (RUNS=N, default 30).
+.PHONY: bench-rootless
+bench-rootless: deb-deps build samples
+	$(if $(RUNS),RUNS=$(RUNS) )bench/rootless-bench.sh
+
 # `make bench-api`: the library in-process (run() of /bin/true, 50 at once, start + Wait.forLog + stop)
 # against crun and the CLI, in one run (RUNS=N, default 50; PARALLEL=N, default 50). bench/api-bench.mjs.
 .PHONY: bench-api

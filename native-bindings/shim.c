@@ -967,8 +967,13 @@ static _Noreturn void child_main(struct plan *pl, int cgroup_fd) {
   reset_signals();
   /* Until the container's program replaces it, nothing in the container may open this process's
    * /proc/<pid>/exe, mem or fds (CVE-2019-5736 class). tsrun-init's main set it already (its own
-   * execve made it dumpable again); a clone inherits it. The final execve resets it. */
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+   * execve made it dumpable again); a clone inherits it. The final execve resets it.
+   * Rootless, the first stage cloned this process dumpable (stage1_main): a non-dumpable process's
+   * /proc/PID files belong to root, so neither the unprivileged tsrun nor newuidmap could write its
+   * uid_map. It is dumpable only until the go-ahead, which comes once the maps are written; nothing
+   * else is in its namespaces yet, no step has run, and it runs a read-only tsrun-init. */
+  int dumpable_until_go = (pl->flags & TSRUN_PLAN_DUMPABLE_UNTIL_GO) && (pl->flags & TSRUN_PLAN_WAIT_GO);
+  if (!dumpable_until_go) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   g_pdeathsig = (pl->flags & TSRUN_PLAN_PDEATHSIG) != 0;
   if (g_pdeathsig) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   /* What is left besides 0-2 and the preserved range (the sync socket, the fds the plan names) is
@@ -976,6 +981,7 @@ static _Noreturn void child_main(struct plan *pl, int cgroup_fd) {
   syscall(SYS_close_range, 3 + pl->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
   umask(0);
   if ((pl->flags & TSRUN_PLAN_WAIT_GO) && wait_parent() < 0) _exit(126);
+  if (dumpable_until_go && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) _exit(126);
   int trace = (pl->flags & TSRUN_PLAN_TRACE) != 0;
   for (uint32_t i = 0; i < pl->n_steps; i++) {
     const struct step *s = &pl->steps[i];
@@ -1056,8 +1062,13 @@ static _Noreturn void stage1_main(struct plan *pl, int cgroup_fd) {
     }
     if (trace) send_report(TSRUN_REPORT_STEP_OK, (int)i, 0, 0, t0, now_ns(), -1);
   }
+  /* Rootless: the container process must be born dumpable (child_main says why); dumpability is the
+   * mm's, which the clone copies. This process exits right after reporting the pid. */
+  int dumpable = (pl->flags & TSRUN_PLAN_DUMPABLE_UNTIL_GO) && (pl->clone_flags & CLONE_NEWUSER);
+  if (dumpable) prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   pid_t pid = clone_child(pl->clone_flags | CLONE_PARENT, cgroup_fd);
   if (pid == 0) child_main(pl, cgroup_fd);
+  if (dumpable) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (pid < 0) {
     g_syscall = cgroup_fd >= 0 ? "clone3" : "clone";
     send_report(TSRUN_REPORT_STEP_FAILED, -1, errno, 0, 0, 0, -1);

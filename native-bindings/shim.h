@@ -36,6 +36,9 @@
 #define TSRUN_PLAN_WAIT_GO 1u   /* child waits for a byte from the parent before its first step */
 #define TSRUN_PLAN_TRACE 2u     /* report every step, not only failures */
 #define TSRUN_PLAN_PDEATHSIG 4u /* child gets SIGKILL if the parent dies during set-up */
+/* A new user namespace whose maps an unprivileged tsrun writes (its own id alone): the container process
+ * stays dumpable until the go-ahead (see child_main), else /proc/PID/uid_map is root's. */
+#define TSRUN_PLAN_DUMPABLE_UNTIL_GO 8u
 
 /* Step flags */
 #define TSRUN_STEP_IN_ROOT 1u      /* path strings are resolved inside the rootfs (RESOLVE_IN_ROOT) */

@@ -78,6 +78,12 @@ export interface IdMapPlan {
   gid: IdMapping[];
   /** Written to /proc/PID/setgroups before gid_map ('deny' is required for unprivileged maps). */
   setgroups: 'allow' | 'deny';
+  /**
+   * Who writes the maps. `privileged`: tsrun as root. `own-id`: tsrun as a user, mapping only its own
+   * uid and gid (the kernel allows that one line without privilege). `helper`: newuidmap/newgidmap
+   * (setuid, from the uidmap package), for the user's subordinate ids in /etc/subuid and /etc/subgid.
+   */
+  writer: 'privileged' | 'own-id' | 'helper';
 }
 
 export interface Plan {

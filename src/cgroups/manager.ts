@@ -108,7 +108,7 @@ export function adoptCgroup(plan: CgroupPlan, observe?: CgroupWriteObserver, opt
 }
 
 function writeLimits(plan: CgroupPlan, chain: string[], observe?: CgroupWriteObserver): void {
-  enableControllers(plan.mountPoint, chain, plan.controllers);
+  enableControllers(plan.mountPoint, chain, plan.controllers, plan.delegationRoot);
   for (const w of plan.writes) {
     if (w.optional === true && !cgroupFileExists(plan.dir, w.file)) continue;
     const t0 = performance.now();

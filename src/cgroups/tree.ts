@@ -62,9 +62,10 @@ function hasOwnProcesses(dir: string): boolean {
  * the children of a cgroup that has processes of its own (except the root), so such a parent is refused
  * with a message rather than a bare EBUSY from the kernel.
  */
-export function enableControllers(mountPoint: string, chain: string[], controllers: string[]): void {
+export function enableControllers(mountPoint: string, chain: string[], controllers: string[], delegationRoot?: string): void {
   if (controllers.length === 0) return;
-  const parents = [mountPoint, ...chain.slice(0, -1)];
+  const below = (p: string): boolean => delegationRoot === undefined || p === delegationRoot || p.startsWith(`${delegationRoot}/`);
+  const parents = [mountPoint, ...chain.slice(0, -1)].filter(below);
   for (const parent of parents) {
     const available = parseControllerList(readCgroupFile(parent, 'cgroup.controllers') ?? '');
     const enabled = parseControllerList(readCgroupFile(parent, 'cgroup.subtree_control') ?? '');

@@ -64,6 +64,12 @@ export interface CgroupPlan {
   warnings: string[];
   /** With the systemd driver: the transient scope systemd makes (with the process) for this cgroup. */
   systemd?: SystemdScopePlan;
+  /**
+   * Rootless: the topmost cgroup delegated to the user (src/cgroups/rootless.ts). Controllers are
+   * enabled only at and below it: above it they are the delegator's (its cgroup.controllers says
+   * which it has, and the planner refused the others).
+   */
+  delegationRoot?: string;
 }
 
 export interface SystemdScopePlan {

@@ -1,7 +1,13 @@
 // `tsrun check` as a library: gather the host's facts, probe them, render the report.
 import { buildReport } from './build-report.js';
 import { gatherHostFacts } from './host-facts.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CheckReport } from './report.js';
+import { delegationItem, dirsItem } from './rootless.js';
+import { detectCgroupHost } from '../cgroups/host.js';
+import { hostDelegation } from '../cgroups/rootless.js';
+import { defaultStateRoot, defaultStoreDir } from '../state/user-dirs.js';
 
 export type { CheckArea, CheckItem, CheckReport, CheckStatus } from './report.js';
 export type { HostFacts } from './host-facts.js';
@@ -10,7 +16,22 @@ export { gatherHostFacts } from './host-facts.js';
 export { formatTextReport, shouldUseColor, type TextReportOptions } from './text-report.js';
 export { formatJsonReport } from './json-report.js';
 
-/** Checks the host this process runs on. */
+/** Checks the host this process runs on, for the user running it. */
 export async function checkHost(): Promise<CheckReport> {
-  return buildReport(await gatherHostFacts());
+  const report = buildReport(await gatherHostFacts());
+  const roots = { state: defaultStateRoot(), store: defaultStoreDir() };
+  const euid = process.geteuid?.() ?? 0;
+  const extra = [dirsItem(roots)];
+  if (euid !== 0) {
+    const host = (() => { try { return detectCgroupHost(); } catch { return undefined; } })();
+    const delegation = host ? hostDelegation(host.mountPoint, euid) : undefined;
+    const controllers = delegation?.delegated ? controllersOf(delegation.root) : [];
+    const it = delegationItem(euid, delegation, controllers);
+    if (it) extra.push(it);
+  }
+  return { ...report, items: [...report.items, ...extra], roots };
+}
+
+function controllersOf(dir: string): string[] {
+  try { return readFileSync(join(dir, 'cgroup.controllers'), 'utf8').split(/\s+/).filter((c) => c !== ''); } catch { return []; }
 }

@@ -35,6 +35,8 @@ export interface CheckReport {
   canRunContainers: boolean;
   /** Why `canRunContainers` is false (empty when it is true). */
   blockers: string[];
+  /** Where this user's containers' state and images go by default (they differ for root and a user). */
+  roots?: { state: string; store: string };
 }
 
 /** Builds an item; keeps probe code to one line per finding. */

@@ -19,6 +19,8 @@ export interface OptionSpec {
   /** One letter: `-b` for `--bundle`. */
   short?: string;
   default?: string | boolean | number;
+  /** A default that depends on who runs tsrun (the state root, the image store): computed per invocation. */
+  defaultOf?: () => string;
   choices?: readonly string[];
   /** May be given several times; the value is an array. */
   multiple?: boolean;

@@ -3,7 +3,7 @@ import { writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBundle, type Bundle } from '../oci/bundle.js';
 import { planBundle } from '../plan/bundle-plan.js';
-import { detectCgroupHost, planCgroup } from '../cgroups/index.js';
+import { detectCgroupHost, planCgroupForCaller } from '../cgroups/index.js';
 import type { Spec } from '../oci/types.js';
 import { describeStep, droppedFromBounding } from '../abi/describe-step.js';
 import { formatSummaryLine, summarizeSteps } from '../plan/summary.js';
@@ -22,7 +22,8 @@ const bigintToString = (_k: string, v: unknown): unknown => (typeof v === 'bigin
 /** The cgroup files `run` would write, or why it would refuse (a controller this host lacks). */
 function cgroupLines(spec: Spec): string[] {
   try {
-    const plan = planCgroup(spec, '<id>', detectCgroupHost());
+    const plan = planCgroupForCaller(spec, '<id>', detectCgroupHost(), () => {});
+    if (!plan) return ['cgroup: none of its own (tsrun is not root and no cgroup v2 subtree is delegated to it, and the config asks for no limit: the container stays in tsrun\'s cgroup; see tsrun check)'];
     const lines = [`cgroup ${plan.dir} (made by the parent before clone; the process is born inside it):`];
     for (const w of plan.writes) lines.push(`  write ${JSON.stringify(w.value)} to ${w.file}  [${w.field}]`);
     if (plan.deviceRules) lines.push(`  attach a device program of ${plan.deviceRules.length} rules  [linux.resources.devices]`);
@@ -61,7 +62,8 @@ export function formatPlanShort(plan: Plan, spec?: Spec, rootfs?: string): strin
 /** The cgroup in one line: where, how many files written, the device program. */
 function cgroupSummary(spec: Spec): string {
   try {
-    const plan = planCgroup(spec, '<id>', detectCgroupHost());
+    const plan = planCgroupForCaller(spec, '<id>', detectCgroupHost(), () => {});
+    if (!plan) return 'cgroup: none of its own (not root, nothing delegated, no limit asked)';
     const parts = [plan.writes.length ? `${plan.writes.length} limit files (${plan.writes.map((w) => w.file).join(' ')})` : 'no limits',
       ...(plan.deviceRules ? [`a device program of ${plan.deviceRules.length} rules`] : [])];
     return `cgroup ${plan.dir}: ${parts.join(', ')}`;

@@ -11,10 +11,12 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TsrunError } from '../errors.js';
+import { defaultStateRoot } from '../state/user-dirs.js';
 import type { CommandModule, GlobalArgs, OptionSpec } from './command.js';
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
-  root: { type: 'string', path: true, default: '/run/tsrun', describe: 'directory for container state' },
+  // Its default depends on the user (src/state/user-dirs.ts).
+  root: { type: 'string', path: true, defaultOf: defaultStateRoot, describe: 'directory for container state (default: /run/tsrun as root, $XDG_RUNTIME_DIR/tsrun or ~/.local/share/tsrun/state for another user)' },
   log: { type: 'string', path: true, describe: 'also append errors and warnings to this file' },
   'log-format': { type: 'string', default: 'text', choices: ['text', 'json'], describe: 'format of errors, warnings and --trace' },
   debug: { type: 'boolean', default: false, describe: 'print debug output' },
@@ -75,7 +77,8 @@ function collect(all: Record<string, OptionSpec>, values: Record<string, unknown
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(all)) {
     const raw = values[name];
-    const fallback = spec.path && typeof spec.default === 'string' ? resolve(spec.default) : spec.default;
+    const fixed = spec.defaultOf ? spec.defaultOf() : spec.default;
+    const fallback = spec.path && typeof fixed === 'string' ? resolve(fixed) : fixed;
     const value = raw === undefined ? fallback : convert(name, spec, raw, where);
     if (value !== undefined) out[camel(name)] = value;
   }

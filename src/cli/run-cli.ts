@@ -2,6 +2,7 @@
 // and turns any error into a message on stderr (text or one JSON line) and a non-zero exit code.
 import { appendFileSync, writeSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
+import { isSystemError, systemErrorLine } from '../state/access-error.js';
 import type { CommandEntry, CommandModule, GlobalArgs } from './command.js';
 import { UsageError, findCommandIndex, parseCommandArgs, parseGlobalArgs } from './parse-args.js';
 import { VERSION } from '../version.js';
@@ -11,7 +12,8 @@ export { findCommandIndex } from './parse-args.js';
 
 export function reportError(err: unknown, format: 'text' | 'json', logFile?: string): number {
   const tsErr = err instanceof TsrunError ? err : undefined;
-  const message = tsErr ? tsErr.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  // A system error (EACCES on a path…) is about the machine, not a bug: one line, no stack.
+  const message = tsErr ? tsErr.message : isSystemError(err) ? systemErrorLine(err) : err instanceof Error ? (err.stack ?? err.message) : String(err);
   const line = format === 'json'
     ? JSON.stringify({ level: 'error', time: new Date().toISOString(), msg: message, ...(tsErr ? tsErr.toJSON() : {}) }) + '\n'
     : `tsrun: ${message}\n`;

@@ -10,9 +10,11 @@
 // and work dirs are made in the store instead of the state dir, and delete keeps the upper one.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { DEFAULT_STORE, containerRefPath, imageRootfs, makeKeptUpperDir, overlayForContainer, specFromImage } from '../image/index.js';
+import { containerRefPath, imageRootfs, makeKeptUpperDir, overlayForContainer, specFromImage } from '../image/index.js';
+import { defaultStoreDir } from '../state/user-dirs.js';
 import type { Bundle } from '../oci/bundle.js';
 import { defaultSpec } from '../oci/default-spec.js';
+import { rootlessImageMaps } from '../namespaces/subordinate-ids.js';
 import { validateSpec } from '../oci/validate.js';
 import type { RootfsOverlay } from '../rootfs/image-overlay.js';
 import { IMAGE_STATE_FILE, type ImageState } from './image-release.js';
@@ -36,13 +38,20 @@ export interface ImageBundle {
 
 /** `stateDir` is the container's new, empty state directory (`<root>/<id>`). */
 export async function prepareImageBundle(image: ImageRunOptions, stateDir: string): Promise<ImageBundle> {
-  const store = resolve(image.store ?? DEFAULT_STORE);
+  const store = resolve(image.store ?? defaultStoreDir());
   const absState = resolve(stateDir);
   // Written before the reference exists: whatever happens after, delete can find it and drop it.
   const state: ImageState = { store, ref: containerRefPath(store, absState) };
   writeFileSync(join(stateDir, IMAGE_STATE_FILE), JSON.stringify(state) + '\n', { mode: 0o600 });
   const rootfs = await imageRootfs(image.ref, { store, container: { stateDir: absState, id: basename(absState) } });
-  const spec = specFromImage(rootfs.imageConfig, defaultSpec({ terminal: image.tty ?? false }), {
+  // A user's container: `spec --rootless`'s config, with the subordinate ids it has (so the image's USER exists).
+  const rootless = (process.geteuid?.() ?? 0) !== 0;
+  const base = defaultSpec({ terminal: image.tty ?? false, rootless });
+  if (rootless) {
+    const maps = rootlessImageMaps();
+    base.linux = { ...base.linux, uidMappings: maps.uid, gidMappings: maps.gid };
+  }
+  const spec = specFromImage(rootfs.imageConfig, base, {
     lowerDirs: rootfs.lowerDirs, ...(image.args?.length ? { args: image.args } : {}),
   });
   spec.root = { path: 'rootfs' };

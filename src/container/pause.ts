@@ -6,7 +6,7 @@ import type { ContainerRecord } from '../state/store.js';
 import { withContainer } from '../state/with-container.js';
 
 export function containerCgroup(record: ContainerRecord): CgroupHandle {
-  if (!record.cgroupDir) throw new TsrunError(`container ${record.id} has no cgroup (no cgroup v2 hierarchy was mounted when it was created)`);
+  if (!record.cgroupDir) throw new TsrunError(`container ${record.id} has no cgroup of its own: no cgroup v2 hierarchy was mounted when it was created, or a user made it without a delegated cgroup subtree (see tsrun check, cgroups/delegation)`);
   return loadCgroup(record.cgroupDir, record.cgroupOwnedRoot);
 }
 

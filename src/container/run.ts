@@ -15,13 +15,14 @@ import type { ImageRunOptions } from './image-bundle.js';
 import type { Spec } from '../oci/types.js';
 import { quietWarn } from './diagnostics.js';
 import type { NetworkRequest } from '../network/phase.js';
+import { defaultStateRoot } from '../state/user-dirs.js';
 
 export interface RunOptions {
   /** Bundle directory, or `image` (run an image without making a bundle first). */
   bundle?: string;
   image?: ImageRunOptions;
   id?: string;
-  /** State root (`--root`), default /run/tsrun. */
+  /** State root (`--root`), default defaultStateRoot(): /run/tsrun as root. */
   root?: string;
   detach?: boolean;
   noPivot?: boolean;
@@ -69,7 +70,7 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
   let created;
   try {
     created = await createContainer({
-    id, root: opts.root ?? '/run/tsrun', foreground: !opts.detach, startedByCaller: true,
+    id, root: opts.root ?? defaultStateRoot(), foreground: !opts.detach, startedByCaller: true,
     ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
     ...(opts.image ? { image: opts.image } : { bundle: opts.bundle ?? '.' }),
     ...(opts.pidFile ? { pidFile: opts.pidFile } : {}),

@@ -2,6 +2,7 @@
 // `umoci unpack`): layers are applied bottom first with overlayfs' rules — a whiteout removes what is
 // below, an opaque directory hides everything below it, a directory over a non-directory replaces it.
 // Never follows a symlink in the target: every parent is created (or checked) as a real directory.
+import { opaqueXattrFor } from './store-paths.js';
 import {
   chmodSync, chownSync, copyFileSync, constants as C, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync,
   readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, type Stats,
@@ -93,7 +94,7 @@ class Flattener {
 }
 
 /** Writes the merged view of `lowerDirs` (top first) into `target`, which must exist and be empty. */
-export function flattenLayers(lowerDirs: string[], target: string, opaqueXattr = 'trusted.overlay.opaque'): void {
+export function flattenLayers(lowerDirs: string[], target: string, opaqueXattr = opaqueXattrFor()): void {
   const f = new Flattener(target, opaqueXattr);
   for (const layer of [...lowerDirs].reverse()) {
     // The root directory's own metadata comes from the topmost layer, as overlayfs shows it.

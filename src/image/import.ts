@@ -1,6 +1,7 @@
 // Importing an image: open the source (OCI layout or docker archive), unpack the layers the store
 // lacks (verified while streaming), then write the image record. Importing the same unchanged
 // source again reads nothing but a stat, which keeps `run --image` of a known image cheap.
+import { defaultStoreDir } from '../state/user-dirs.js';
 import { statSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { findImported, parseImageArg, sourceStamp } from './image-arg.js';
@@ -8,7 +9,7 @@ import { openArchive } from './archive.js';
 import { ImageStore, type ImageRecord } from './image-store.js';
 
 export { isImageSource, parseImageArg } from './image-arg.js';
-import { DEFAULT_STORE, LayerStore } from './layer-store.js';
+import { LayerStore } from './layer-store.js';
 import { isOciLayout, openOciLayout } from './oci-layout.js';
 import { removeDeadScratch, withStoreLock } from './store-lock.js';
 import type { ResolvedImage } from './source.js';
@@ -39,13 +40,13 @@ export async function openSource(path: string, tag: string | undefined, layers: 
 
 /** Imports `PATH[:TAG]` into the store (default /var/lib/tsrun) and returns its record. */
 export async function importImage(arg: string, opts: ImportOptions = {}): Promise<ImageRecord> {
-  const storeDir = opts.store ?? DEFAULT_STORE;
+  const storeDir = opts.store ?? defaultStoreDir();
   return withStoreLock(storeDir, () => importWithLockHeld(arg, { ...opts, store: storeDir }), { create: true });
 }
 
 /** importImage for a caller that holds the store lock (store-lock.ts). */
 export async function importWithLockHeld(arg: string, opts: ImportOptions = {}): Promise<ImageRecord> {
-  const storeDir = opts.store ?? DEFAULT_STORE;
+  const storeDir = opts.store ?? defaultStoreDir();
   // What an importer killed half-way left (up to a partial layer) goes now, whatever the source.
   removeDeadScratch(storeDir);
   const layers = new LayerStore(storeDir);

@@ -8,6 +8,7 @@
 // of the layer root (openat, mkdirat, symlinkat, fchownat, utimensat…), as GNU tar creates them
 // relative to its directory: the kernel walks `usr/share/doc/x`, not `/var/lib/tsrun/tmp/…/root/usr/…`
 // (~1 µs per open on tmpfs). Reading and gunzip stay asynchronous.
+import { opaqueXattrFor } from './store-paths.js';
 import { closeSync, constants as C, fchmodSync, fchownSync, linkSync, lstatSync, openSync, rmSync, unlinkSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import {
@@ -192,6 +193,10 @@ class LayerWriter {
   }
 
   node(rel: string, h: Header, type: number): void {
+    // A user cannot make device nodes (mknod needs CAP_MKNOD in the host's user namespace, and a
+    // container's user namespace could not open them anyway); the runtime binds /dev's nodes in.
+    // FIFOs and whiteouts (0/0, allowed since 5.8) are made as usual.
+    if (!this.asRoot && type !== S_IFIFO) return;
     this.createReplacing(rel, () => mknod(this.abs(rel), type | 0o600, h.devmajor ?? 0, h.devminor ?? 0));
     this.ownAndMode(rel, h);
     utimensat(this.rootFd, rel, h.atime, h.mtime, AT_SYMLINK_NOFOLLOW, this.root);
@@ -291,7 +296,7 @@ function applyEntry(w: LayerWriter, h: Header): string | undefined {
  */
 export async function unpackLayer(tar: Readable | AsyncIterable<Buffer>, root: string, options: UnpackOptions = {}): Promise<{ entries: number; bytes: number }> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const w = new LayerWriter(root, limits, options.opaqueXattr ?? 'trusted.overlay.opaque');
+  const w = new LayerWriter(root, limits, options.opaqueXattr ?? opaqueXattrFor());
   let fd = -1;
   let rel = '';
   const parser = new TarParser({

@@ -1,5 +1,6 @@
 // Reading one file of an image without mounting it: look through the layer directories top first,
 // as overlayfs would, stopping at a whiteout (0/0 character device) or an opaque directory.
+import { opaqueXattrFor } from './store-paths.js';
 import { lstatSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { lgetxattr } from '../native/fs-ext.js';
@@ -15,7 +16,7 @@ function lstat(p: string): Stats | undefined {
  * Contents of `path` (absolute inside the image) in the merged view of `lowerDirs` (top first), or
  * undefined if absent. Symlinks along the way are followed inside the image, never on the host.
  */
-export function readLayeredFile(lowerDirs: string[], path: string, opaqueXattr = 'trusted.overlay.opaque', depth = 0): Buffer | undefined {
+export function readLayeredFile(lowerDirs: string[], path: string, opaqueXattr = opaqueXattrFor(), depth = 0): Buffer | undefined {
   if (depth > 16) return undefined;
   const parts = path.split('/').filter((p) => p !== '' && p !== '.');
   for (const layer of lowerDirs) {

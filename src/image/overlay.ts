@@ -3,7 +3,7 @@
 // before mounting — rather than by 90-byte absolute paths: a few hundred layers fit.
 import { chmodSync, chownSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
-import { LayerPaths } from './store-paths.js';
+import { LayerPaths, overlayOptionsFor } from './store-paths.js';
 
 export const MOUNT_DATA_MAX = 4095; // one page, less the terminating NUL
 
@@ -61,7 +61,7 @@ export function overlayForContainer(rootfs: { storeDir: string; diffIds: string[
   const top = lstatSync(rootfs.lowerDirs[0]!);
   chownSync(upperDir, top.uid, top.gid);
   chmodSync(upperDir, top.mode & 0o7777);
-  return { ...overlayMountData(rootfs.storeDir, rootfs.diffIds, { upperDir, workDir }), upperDir, workDir };
+  return { ...overlayMountData(rootfs.storeDir, rootfs.diffIds, { upperDir, workDir }, overlayOptionsFor()), upperDir, workDir };
 }
 
 /** Deletes a container's upper and work dirs (after the overlay is unmounted, with its namespace). */

@@ -1,12 +1,13 @@
 // What `tsrun run --image` needs: the image imported (if it is a layout or archive on disk) or found
 // in the store, as a list of layer directories and its config.
+import { defaultStoreDir } from '../state/user-dirs.js';
 import { TsrunError } from '../errors.js';
 import { addContainerRef } from './container-refs.js';
 import { ImageStore, type ImageRecord } from './image-store.js';
 import { findImported, findPulled, isImageSource, needsPull } from './image-arg.js';
 import type { ImportOptions } from './import.js';
 import type { PullOptions } from './registry/pull.js';
-import { DEFAULT_STORE, LayerPaths } from './store-paths.js';
+import { LayerPaths } from './store-paths.js';
 import { utcTimestamp } from '../state/timestamp.js';
 import { withStoreLock } from './store-lock.js';
 import type { ImageConfig } from './types.js';
@@ -50,7 +51,7 @@ export interface ImageRootfsOptions extends ImportOptions {
  * container that uses them happen under one store lock, so no prune can come in between.
  */
 export async function imageRootfs(ref: string, options: ImageRootfsOptions = {}): Promise<ImageRootfs> {
-  const storeDir = options.store ?? DEFAULT_STORE;
+  const storeDir = options.store ?? defaultStoreDir();
   const source = isImageSource(ref);
   // A pull takes the store lock only to write its record (layers have locks of their own), so it
   // runs before the lock below; the pull code loads only then (the startup snapshot leaves it out).

@@ -7,6 +7,20 @@ import { TsrunError } from '../errors.js';
 import { digestHex } from './digest-hex.js';
 
 export const DEFAULT_STORE = '/var/lib/tsrun';
+
+/**
+ * The xattr that marks an opaque directory in a store. Root's: overlayfs' own trusted.overlay.opaque.
+ * A user may not write trusted.* xattrs, and mounts its overlays in its user namespace with the
+ * `userxattr` option (kernel >= 5.11), under which overlayfs reads user.overlay.* instead.
+ */
+export function opaqueXattrFor(euid = process.geteuid?.() ?? 0): string {
+  return euid === 0 ? 'trusted.overlay.opaque' : 'user.overlay.opaque';
+}
+
+/** Extra overlay mount options for this user's store: `userxattr` when not root (see opaqueXattrFor). */
+export function overlayOptionsFor(euid = process.geteuid?.() ?? 0): string[] {
+  return euid === 0 ? [] : ['userxattr'];
+}
 export const SHORT_MIN = 12;
 
 export interface LayerInfo {

@@ -5,6 +5,7 @@ import type { Linux, Spec } from '../oci/types.js';
 import { CLONE } from '../abi/linux.js';
 import { NAMESPACE_FLAGS } from '../abi/namespaces.js';
 import type { IdMapPlan, NamespacePlan, Step } from '../abi/steps.js';
+import type { IdMapping } from '../oci/types.js';
 
 export interface NamespaceSetup {
   namespaces: NamespacePlan[];
@@ -51,11 +52,18 @@ function timeNamespaceSteps(spec: Spec, index: number): Step[] {
   ];
 }
 
-export function planNamespaces(spec: Spec, opts: { runningAsRoot: boolean }): NamespaceSetup {
+export function planNamespaces(spec: Spec, opts: { runningAsRoot: boolean; caller?: { uid: number; gid: number } }): NamespaceSetup {
   const list = spec.linux?.namespaces ?? [];
   const namespaces: NamespacePlan[] = list.map((ns) => (ns.path
     ? { type: ns.type, flag: NAMESPACE_FLAGS[ns.type], action: 'join' as const, path: ns.path }
     : { type: ns.type, flag: NAMESPACE_FLAGS[ns.type], action: 'create' as const }));
+  // Without privilege every new namespace but a user one is EPERM from the clone, unless a user
+  // namespace of the container's own (or one it joins) gives the privilege: say so before anything exists.
+  const created = namespaces.filter((n) => n.action === 'create' && n.type !== 'user');
+  if (!opts.runningAsRoot && created.length > 0 && !list.some((n) => n.type === 'user')) {
+    const uid = opts.caller?.uid ?? process.geteuid?.() ?? 0;
+    throw new ConfigError('linux.namespaces', `tsrun runs as uid ${uid}, not root: new ${created.map((n) => n.type).join(', ')} namespaces need a user namespace of the container's own ({"type": "user"} with linux.uidMappings and gidMappings of your ids); \`tsrun spec --rootless\` writes such a config`);
+  }
   const newTime = list.findIndex((n) => n.type === 'time' && !n.path);
   if (spec.linux?.timeOffsets && Object.keys(spec.linux.timeOffsets).length > 0 && newTime < 0) {
     throw new ConfigError('linux.timeOffsets', 'needs a new time namespace ({"type": "time"} without a path in linux.namespaces): the offsets of a joined one are already set');
@@ -75,8 +83,21 @@ export function planNamespaces(spec: Spec, opts: { runningAsRoot: boolean }): Na
   const gid = spec.linux?.gidMappings ?? [];
   if (uid.length === 0) throw new ConfigError('linux.uidMappings', 'a new user namespace needs at least one uid mapping');
   if (gid.length === 0) throw new ConfigError('linux.gidMappings', 'a new user namespace needs at least one gid mapping');
-  // Only a privileged writer may map several gids; an unprivileged one must deny setgroups first.
-  return { namespaces, cloneFlags, idMaps: { uid, gid, setgroups: opts.runningAsRoot ? 'allow' : 'deny' }, firstStage, early };
+  const writer = idMapWriter(uid, gid, opts);
+  // Only a privileged writer may map several gids; tsrun writing the user's own gid must deny
+  // setgroups first (newgidmap is privileged: setgroups stays allowed, as the container may need it).
+  return { namespaces, cloneFlags, idMaps: { uid, gid, setgroups: writer === 'own-id' ? 'deny' : 'allow', writer }, firstStage, early };
+}
+
+/**
+ * Root writes any map. A user may write one line mapping its own uid (gid) alone; anything else —
+ * several ids, another host id — goes through newuidmap/newgidmap, which check /etc/subuid.
+ */
+export function idMapWriter(uid: IdMapping[], gid: IdMapping[], opts: { runningAsRoot: boolean; caller?: { uid: number; gid: number } }): IdMapPlan['writer'] {
+  if (opts.runningAsRoot) return 'privileged';
+  const caller = opts.caller ?? { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 };
+  const own = (maps: IdMapping[], id: number): boolean => maps.length === 1 && maps[0]!.size === 1 && maps[0]!.hostID === id;
+  return own(uid, caller.uid) && own(gid, caller.gid) ? 'own-id' : 'helper';
 }
 
 /**

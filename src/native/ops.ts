@@ -5,7 +5,7 @@ export const PLAN_VERSION = 2;
 /** At most this many fds of tsrun's a plan may pass on (TSRUN_MAX_PASS_FDS). */
 export const MAX_PASS_FDS = 16;
 
-export const PLAN_FLAG = { WAIT_GO: 1, TRACE: 2, PDEATHSIG: 4 } as const;
+export const PLAN_FLAG = { WAIT_GO: 1, TRACE: 2, PDEATHSIG: 4, DUMPABLE_UNTIL_GO: 8 } as const;
 export const STEP_FLAG = { IN_ROOT: 1, OPTIONAL: 2, KEEP_LOCKED: 4, EXIST_OK: 8, NO_SYMLINKS: 16, NOT_ON_PROCFS: 32, BEFORE_CLONE: 64 } as const;
 
 export const OP = {

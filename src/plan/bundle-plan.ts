@@ -1,6 +1,7 @@
 // The plan `create` and `run` execute for a bundle on this machine: containerPlan with the facts of
 // the host read here (the caller's terminal size, where cgroup2 is mounted, whether tsrun is root).
 // `explain` prints exactly this plan.
+import { isInitialUserNamespace } from '../host/user-namespace.js';
 import type { Plan } from '../abi/steps.js';
 import type { Bundle } from '../oci/bundle.js';
 import { hostCgroup2Mount, realHost } from '../rootfs/host-view.js';
@@ -27,7 +28,7 @@ export function planBundle(bundle: Bundle, opts: BundlePlanOptions): Plan {
   const cgroup2 = opts.cgroup2Mount ?? hostCgroup2Mount();
   return containerPlan(bundle.spec, {
     bundleDir: bundle.dir, rootfs: bundle.rootfs, host: realHost,
-    runningAsRoot: process.getuid?.() === 0, dieWithParent: opts.foreground, startGate: opts.startGate,
+    runningAsRoot: process.getuid?.() === 0, ...(isInitialUserNamespace() ? {} : { callerInUserNamespace: true }), dieWithParent: opts.foreground, startGate: opts.startGate,
     ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.keyring !== undefined ? { newKeyring: opts.keyring } : {}),
     ...(cgroup2 ? { cgroup2Mount: cgroup2 } : {}),
     ...(consoleSize ? { consoleSize } : {}),

@@ -16,6 +16,10 @@ export interface ContainerPlanContext {
   rootfs: string;
   host: HostView;
   runningAsRoot: boolean;
+  /** tsrun itself runs in a user namespace other than the host's (podman's rootless runtime): no mknod. */
+  callerInUserNamespace?: boolean;
+  /** Not root: tsrun's own uid and gid (default: this process's), which it may map without newuidmap. */
+  caller?: { uid: number; gid: number };
   /** The host's cgroup2 mount point, if any (see rootfs/plan.ts for why it matters). */
   cgroup2Mount?: string;
   consoleSize?: { rows: number; cols: number };
@@ -35,7 +39,7 @@ export interface ContainerPlanContext {
 export function containerPlan(spec: Spec, ctx: ContainerPlanContext): Plan {
   const proc = spec.process;
   if (!proc) throw new ConfigError('process', 'is required to run a container');
-  const ns = planNamespaces(spec, { runningAsRoot: ctx.runningAsRoot });
+  const ns = planNamespaces(spec, { runningAsRoot: ctx.runningAsRoot, ...(ctx.caller ? { caller: ctx.caller } : {}) });
   const creates = (type: string): boolean => ns.namespaces.some((n) => n.type === type && n.action === 'create');
   const has = (type: string): boolean => ns.namespaces.some((n) => n.type === type);
   // A joined uts namespace is the container's too (runc allows a hostname there); the host's is not.
@@ -44,7 +48,7 @@ export function containerPlan(spec: Spec, ctx: ContainerPlanContext): Plan {
   }
   const rootfs = planRootfs(spec, {
     bundleDir: ctx.bundleDir, rootfs: ctx.rootfs, host: ctx.host,
-    newUserNamespace: creates('user'), mountNamespace: has('mount'), ...(ctx.noPivot ? { noPivot: true } : {}), newNetworkNamespace: creates('network'), newCgroupNamespace: creates('cgroup'),
+    newUserNamespace: creates('user'), ...(ctx.callerInUserNamespace ? { callerInUserNamespace: true } : {}), mountNamespace: has('mount'), ...(ctx.noPivot ? { noPivot: true } : {}), newNetworkNamespace: creates('network'), newCgroupNamespace: creates('cgroup'),
     ...(ctx.cgroup2Mount ? { cgroup2Mount: ctx.cgroup2Mount } : {}),
     ...(ctx.imageOverlay ? { imageOverlay: ctx.imageOverlay } : {}),
   });

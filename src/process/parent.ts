@@ -12,6 +12,8 @@ import { spawnSettings } from '../native/spawn-settings.js';
 import { describeStep, namespaceManPage, skipReason, stepGroup, stepSyscall } from '../abi/describe-step.js';
 import { NAMESPACE_FLAGS, NAMESPACE_ISOLATES, idMapText, type NamespaceType } from '../abi/namespaces.js';
 import type { Plan, Step } from '../abi/steps.js';
+import { writeMapsWithHelpers } from '../namespaces/subordinate-ids.js';
+import { userNamespaceHint } from '../namespaces/userns-errors.js';
 import type { TraceSink } from './trace.js';
 
 export interface StartOptions {
@@ -53,6 +55,11 @@ function parentEvent(trace: TraceSink, title: string, why: string, syscall: stri
 function writeIdMaps(pid: number, plan: Plan, trace: TraceSink): void {
   const maps = plan.idMaps;
   if (!maps) return;
+  if (maps.writer === 'helper') {
+    const args = (m: typeof maps.uid): string => idMapText(m).trim().replace(/\n/g, ' ');
+    parentEvent(trace, `newuidmap ${pid} ${args(maps.uid)}; newgidmap ${pid} ${args(maps.gid)}`, 'not root: ids beyond the user\'s own are mapped by the setuid helpers, within its /etc/subuid and /etc/subgid ranges', 'user_namespaces', () => writeMapsWithHelpers(pid, maps));
+    return;
+  }
   const files: [string, string, string][] = [
     ['uid_map', idMapText(maps.uid), 'uid N inside the user namespace is uid M outside'],
     ['setgroups', maps.setgroups, 'an unprivileged writer must deny setgroups before writing gid_map'],
@@ -72,9 +79,12 @@ function writeIdMaps(pid: number, plan: Plan, trace: TraceSink): void {
 }
 
 /** Turns a failure report into the error a person reads: what, which step, which field, errno. */
-export function stepError(plan: Plan, stepIndex: number, err: number, syscall: string): TsrunError {
+export function stepError(plan: Plan, stepIndex: number, err: number, syscall: string, euid = process.geteuid?.() ?? 0): TsrunError {
   const errno = errnoName(err);
   const text = errnoText(err);
+  // The clone of the container process in a new user namespace: a user may be refused it by the host.
+  const userns = stepIndex === -1 && (plan.cloneFlags & NAMESPACE_FLAGS.user) !== 0 && (syscall === 'clone' || syscall === 'clone3') ? userNamespaceHint(errno, euid) : undefined;
+  if (userns) return new TsrunError(`creating the container process failed: ${text} from ${syscall}: ${userns}`, { syscall, errno, step: stepIndex, field: 'linux.namespaces' });
   if (stepIndex <= -2) {
     const join = plan.namespaces.filter((n) => n.action === 'join')[-2 - stepIndex];
     const field = 'linux.namespaces';

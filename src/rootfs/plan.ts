@@ -24,6 +24,11 @@ export interface RootfsContext {
   rootfs: string;
   host: HostView;
   newUserNamespace: boolean;
+  /**
+   * tsrun itself is in a user namespace other than the host's (root of a user's namespace, as podman
+   * runs its runtime rootless): device nodes cannot be made there either, so they are bound in.
+   */
+  callerInUserNamespace?: boolean;
   /** The container has a mount namespace of its own (created or joined); without one it is chroot'ed. */
   mountNamespace: boolean;
   /** runc's --no-pivot: MS_MOVE the rootfs onto / and chroot (for roots pivot_root refuses, e.g. initramfs). */
@@ -97,7 +102,7 @@ function mountSteps(m: Mount, i: number, ctx: RootfsContext): Step[] {
   // `runc spec` writes type "cgroup"; on a cgroup v2 host that means cgroup2 (runc does the same).
   if (type === 'cgroup') type = 'cgroup2';
   // sysfs may only be mounted by the owner of the network namespace; without a new one, bind the host's.
-  const sysfsAsBind = type === 'sysfs' && ctx.newUserNamespace && !ctx.newNetworkNamespace;
+  const sysfsAsBind = type === 'sysfs' && (ctx.newUserNamespace || ctx.callerInUserNamespace === true) && !ctx.newNetworkNamespace;
   // Without a cgroup namespace a new cgroup2 mount shows the same tree as the host's, but creating it
   // took 8-20 ms on these hosts (a bind: 0.02 ms), so bind the host's cgroup2 mount instead.
   const cgroupAsBind = type === 'cgroup2' && !ctx.newCgroupNamespace && ctx.cgroup2Mount !== undefined;
@@ -165,8 +170,8 @@ function deviceAndLinkSteps(spec: Spec, ctx: RootfsContext): Step[] {
   const overridden = new Set(configured.map((d) => d.path));
   const defaults = DEFAULT_DEVICES.filter((d) => !overridden.has(d.path));
   return [
-    ...deviceSteps(defaults, ctx.newUserNamespace, () => undefined),
-    ...deviceSteps(configured, ctx.newUserNamespace, (i) => `linux.devices[${i}]`),
+    ...deviceSteps(defaults, ctx.newUserNamespace || ctx.callerInUserNamespace === true, () => undefined),
+    ...deviceSteps(configured, ctx.newUserNamespace || ctx.callerInUserNamespace === true, (i) => `linux.devices[${i}]`),
     ...devSymlinkSteps(mounts.some((m) => m.destination === '/proc'), mounts.some((m) => m.destination === '/dev/pts')),
   ];
 }

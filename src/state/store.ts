@@ -10,6 +10,7 @@ import { TsrunError } from '../errors.js';
 import type { Spec } from '../oci/types.js';
 import type { CallerMounts } from '../rootfs/caller-mounts.js';
 import { acquireFlock, type HeldFlock } from '../native/flock.js';
+import { isPermissionError, stateRootError } from './access-error.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { validateId } from './ids.js';
 
@@ -65,7 +66,11 @@ function removeTree(path: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return void unlinkSync(path);
-    throw err;
+    // overlayfs leaves its workdir's work/ at mode 0: root reads it anyway, its owner (a rootless
+    // container's) must make it readable first.
+    if ((err as NodeJS.ErrnoException).code !== 'EACCES' || statSync(path).uid !== process.geteuid?.()) throw err;
+    chmodSync(path, 0o700);
+    entries = readdirSync(path, { withFileTypes: true });
   }
   for (const e of entries) {
     const child = join(path, e.name);
@@ -106,13 +111,13 @@ export class StateStore {
    * that tsrun itself made before, under which its containers' state.json files were 0644.
    */
   createDir(id: string, first: ContainerRecord): string {
-    this.makeRoot();
     const dir = this.dir(id);
     try {
+      this.makeRoot();
       mkdirSync(dir, { mode: 0o700 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new TsrunError(`container ${id} already exists`, { field: 'id' });
-      throw err;
+      throw isPermissionError(err) ? stateRootError(this.root, err) : err;
     }
     try {
       this.write(first);
@@ -141,7 +146,8 @@ export class StateStore {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
-    } catch {
+    } catch (err) {
+      if (isPermissionError(err)) throw stateRootError(this.root, err);
       throw new TsrunError(`container ${id} does not exist`, { field: 'id', file });
     }
     try {

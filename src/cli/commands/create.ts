@@ -1,7 +1,8 @@
 // tsrun create [--bundle DIR | --image IMG [--keep-upper]] [--pid-file F] [--console-socket SOCK] ID
 import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
-import { DEFAULT_STORE, needsImport, needsPull } from '../../image/index.js';
+import { needsImport, needsPull } from '../../image/index.js';
+import { defaultStoreDir } from '../../state/user-dirs.js';
 import { debugImageMatch } from '../image-debug.js';
 import { traceReporter } from '../reporters/trace.js';
 import { UsageError } from '../parse-args.js';
@@ -33,12 +34,12 @@ const command: CommandModule<CreateArgs> = {
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
   // pull code, which the startup snapshot leaves out. So does the systemd cgroup driver (a D-Bus client).
-  needsFullBundle: (args) => args.systemdCgroup || asksForNetwork(args.network, args.publish) || needsImport(args.image, args.store ?? DEFAULT_STORE) || needsPull(args.image, args.store ?? DEFAULT_STORE),
+  needsFullBundle: (args) => args.systemdCgroup || asksForNetwork(args.network, args.publish) || needsImport(args.image, args.store ?? defaultStoreDir()) || needsPull(args.image, args.store ?? defaultStoreDir()),
   async handler(args) {
     if (args.keepUpper && !args.image) throw new UsageError('--keep-upper needs --image (a bundle\'s rootfs is a directory of its own, with no upper layer)', 'create');
-    if (args.debug && args.image) debugImageMatch(args.image, args.store ?? DEFAULT_STORE);
+    if (args.debug && args.image) debugImageMatch(args.image, args.store ?? defaultStoreDir());
     // A registry reference the store lacks is pulled here, with progress on stderr (runContainer would pull it silently).
-    if (needsPull(args.image, args.store ?? DEFAULT_STORE)) await (await import('../pull.js')).pullForRun(args.image!, args.store ?? DEFAULT_STORE, args.debug);
+    if (needsPull(args.image, args.store ?? defaultStoreDir())) await (await import('../pull.js')).pullForRun(args.image!, args.store ?? defaultStoreDir(), args.debug);
     const network = await networkRequest(args.network, args.publish);
     const { createContainer } = await import('../../container/create.js');
     const created = await createContainer({

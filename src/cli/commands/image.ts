@@ -2,13 +2,14 @@
 // printing only; the work is in src/image/ (its face, index.ts, loads the heavy parts on first call).
 import type { CommandModule, OptionSpec } from '../command.js';
 import { UsageError } from '../parse-args.js';
+import { defaultStoreDir } from '../../state/user-dirs.js';
 import {
-  DEFAULT_STORE, ImageStore, LayerPaths, formatBytes, importImage, isImageSource, listImages, pruneLayers, pullDisplay, pullImage, removeImage,
+  ImageStore, LayerPaths, formatBytes, importImage, isImageSource, listImages, pruneLayers, pullDisplay, pullImage, removeImage,
   rootfsOfRecord, terminalProgress, unpackBundle,
 } from '../../image/index.js';
 
 const store: Record<string, OptionSpec> = {
-  store: { type: 'string', path: true, default: DEFAULT_STORE, describe: 'image and layer store directory' },
+  store: { type: 'string', path: true, defaultOf: defaultStoreDir, describe: 'image and layer store directory (default: /var/lib/tsrun as root, ~/.local/share/tsrun for another user)' },
 };
 
 interface StoreArgs { store: string }

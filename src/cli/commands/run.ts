@@ -1,7 +1,8 @@
 // tsrun run [--bundle DIR | --image IMG [--keep-upper]] [--trace] [--dry-run] [ID | BUNDLE]
 import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
-import { DEFAULT_STORE, needsImport, needsPull } from '../../image/index.js';
+import { needsImport, needsPull } from '../../image/index.js';
+import { defaultStoreDir } from '../../state/user-dirs.js';
 import { debugImageMatch } from '../image-debug.js';
 import { resolveBundleAndId } from '../bundle-arg.js';
 import { traceReporter } from '../reporters/trace.js';
@@ -57,7 +58,7 @@ const command: CommandModule<RunArgs> = {
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
   // pull code, which the startup snapshot leaves out. So does the systemd cgroup driver (a D-Bus client).
-  needsFullBundle: (args) => args.systemdCgroup || asksForNetwork(args.network, args.publish, args.dryRun) || needsImport(args.image, args.store ?? DEFAULT_STORE) || needsPull(args.image, args.store ?? DEFAULT_STORE),
+  needsFullBundle: (args) => args.systemdCgroup || asksForNetwork(args.network, args.publish, args.dryRun) || needsImport(args.image, args.store ?? defaultStoreDir()) || needsPull(args.image, args.store ?? defaultStoreDir()),
   async handler(args) {
     // Without --image, `--` only ends the options (runc's `run -- ID`): its one word is the id.
     let target = args.target;
@@ -73,9 +74,9 @@ const command: CommandModule<RunArgs> = {
       const network = req ? (await import('../../network/explain.js')).explainNetwork(req) : undefined;
       return explainBundle(bundle, args.logFormat, { root: args.root, ...(id ? { id } : {}) }, network ? { network } : {});
     }
-    if (args.debug && args.image) debugImageMatch(args.image, args.store ?? DEFAULT_STORE);
+    if (args.debug && args.image) debugImageMatch(args.image, args.store ?? defaultStoreDir());
     // A registry reference the store lacks is pulled here, with progress on stderr (runContainer would pull it silently).
-    if (needsPull(args.image, args.store ?? DEFAULT_STORE)) await (await import('../pull.js')).pullForRun(args.image!, args.store ?? DEFAULT_STORE, args.debug);
+    if (needsPull(args.image, args.store ?? defaultStoreDir())) await (await import('../pull.js')).pullForRun(args.image!, args.store ?? defaultStoreDir(), args.debug);
     const network = await networkRequest(args.network, args.publish);
     const { runContainer } = await import('../../container/run.js');
     const result = await runContainer({

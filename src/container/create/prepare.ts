@@ -6,7 +6,7 @@ import { TsrunError } from '../../errors.js';
 import type { Plan } from '../../abi/steps.js';
 import { loadBundle, type Bundle } from '../../oci/bundle.js';
 import type { Spec } from '../../oci/types.js';
-import { cgroupDriver, detectCgroupHost, type CgroupDriver, type CgroupHost, type CgroupPlan } from '../../cgroups/index.js';
+import { cgroupDriver, detectCgroupHost, planCgroupForCaller, type CgroupDriver, type CgroupHost, type CgroupPlan } from '../../cgroups/index.js';
 import { planBundle } from '../../plan/bundle-plan.js';
 import { withStdio } from '../../process/stdio.js';
 import type { RootfsOverlay } from '../../rootfs/image-overlay.js';
@@ -37,8 +37,11 @@ function planContainerCgroup(driver: CgroupDriver, spec: Spec, id: string, warn:
     warn('no cgroup v2 hierarchy is mounted: the container gets no cgroup');
     return undefined;
   }
-  const plan = driver.plan(spec, id, host);
-  for (const w of plan.warnings) warn(w);
+  // Not the host's root (a user, or root of a user's namespace as podman runs its runtime): only a
+  // delegated subtree, or no cgroup at all when no limit is asked (cgroups/rootless.ts). The systemd
+  // driver is root's: a user's --systemd-cgroup would need its user bus (not done).
+  const plan = driver.name === 'cgroupfs' ? planCgroupForCaller(spec, id, host, warn) : driver.plan(spec, id, host);
+  for (const w of plan?.warnings ?? []) warn(w);
   return plan;
 }
 

@@ -9,12 +9,13 @@
 // in the store lock's `<store>/tmp/`). The image record is written last, under the store lock: a
 // failed pull leaves no record, no half layer and no scratch dir (layers completed and verified before the failure stay,
 // unreferenced until `image prune`, so that trying again skips them).
+import { defaultStoreDir } from '../../state/user-dirs.js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { TsrunError } from '../../errors.js';
 import { findPulled } from '../image-arg.js';
 import { ImageStore, type ImageRecord } from '../image-store.js';
-import { DEFAULT_STORE, LayerStore } from '../layer-store.js';
+import { LayerStore } from '../layer-store.js';
 import type { UnpackLimits } from '../layer-unpack.js';
 import type { LayerSource } from '../source.js';
 import { withStoreLock } from '../store-lock.js';
@@ -250,7 +251,7 @@ class LayerPuller {
  */
 export async function pullImage(reference: string, options: PullOptions = {}): Promise<ImageRecord> {
   const ref = registryRef(reference);
-  const storeDir = options.store ?? DEFAULT_STORE;
+  const storeDir = options.store ?? defaultStoreDir();
   const env = options.env ?? process.env;
   const offline = options.offline ?? offlineFromEnv(env);
   const fail = (e: unknown): never => {

@@ -45,11 +45,27 @@ describe('containerPlan: namespaces', () => {
       s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
       s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
     }), ctx);
-    expect(plan.idMaps).toEqual({ uid: [{ containerID: 0, hostID: 100000, size: 65536 }], gid: [{ containerID: 0, hostID: 100000, size: 65536 }], setgroups: 'allow' });
+    expect(plan.idMaps).toEqual({ uid: [{ containerID: 0, hostID: 100000, size: 65536 }], gid: [{ containerID: 0, hostID: 100000, size: 65536 }], setgroups: 'allow', writer: 'privileged' });
     expect(plan.steps.some((s) => s.op === 'setgroups')).toBe(true);
     // No mknod in a user namespace: devices are bind mounts of the host's nodes.
     expect(plan.steps.some((s) => s.op === 'mknod')).toBe(false);
     expect(titles(plan.steps)).toContain('mount /dev/null on /dev/null (bind)');
+  });
+
+  it('a user mapping ids beyond its own: newuidmap writes them, setgroups stays allowed', () => {
+    const plan = containerPlan(spec((s) => {
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }, { containerID: 1, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+    }), { ...ctx, runningAsRoot: false, caller: { uid: 1000, gid: 1000 } });
+    expect(plan.idMaps?.writer).toBe('helper');
+    expect(plan.idMaps?.setgroups).toBe('allow');
+    const other = containerPlan(spec((s) => {
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 1001, size: 1 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+    }), { ...ctx, runningAsRoot: false, caller: { uid: 1000, gid: 1000 } });
+    expect(other.idMaps?.writer).toBe('helper');
   });
 
   it('denies setgroups (and skips the setgroups step) for an unprivileged caller', () => {
@@ -57,8 +73,9 @@ describe('containerPlan: namespaces', () => {
       s.linux!.namespaces!.push({ type: 'user' });
       s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
       s.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
-    }), { ...ctx, runningAsRoot: false });
+    }), { ...ctx, runningAsRoot: false, caller: { uid: 1000, gid: 1000 } });
     expect(plan.idMaps?.setgroups).toBe('deny');
+    expect(plan.idMaps?.writer).toBe('own-id');
     expect(plan.steps.some((s) => s.op === 'setgroups')).toBe(false);
   });
 });

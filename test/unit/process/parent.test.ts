@@ -124,7 +124,7 @@ describe('startProcess', () => {
     const f = shim();
     const userns = plan([step('chdir'), step('exec')], {
       namespaces: [{ type: 'user', flag: 0x10000000, action: 'create' }], cloneFlags: 0x10000000,
-      idMaps: { uid: [{ containerID: 0, hostID: 1000, size: 1 }], gid: [{ containerID: 0, hostID: 1000, size: 1 }], setgroups: 'deny' },
+      idMaps: { uid: [{ containerID: 0, hostID: 1000, size: 1 }], gid: [{ containerID: 0, hostID: 1000, size: 1 }], setgroups: 'deny', writer: 'own-id' },
     });
     // The fake's pids have no /proc entry: writing uid_map fails as it would for a vanished child.
     await expect(startProcess(userns, opts())).rejects.toThrow(/uid_map \(linux\.uidMappings\): ENOENT/);
