@@ -21,9 +21,11 @@ SNAPSHOT_KEY_TOOL := native-bindings/build/tsrun-snapshot-key
 # server), apache2-utils (htpasswd) and openssl: the registry tests run a real registry on 127.0.0.1,
 # with basic auth and a self-signed certificate. graphviz: `dot` checks `tsrun inspect --dot` (and
 # renders it for a learner); libcap2-bin: capsh and getpcaps decode capability sets in lab 12.
+# containernetworking-plugins, iptables, curl: the network tests run tsrun's CNI networks (bridge, portmap,
+# firewall) in a namespace of their own and reach them with curl.
 # containerd: the client tests and docs/kubernetes.md's config run a private containerd.
 # uidmap: newuidmap/newgidmap map a rootless container's subordinate ids (test/integration/rootless).
-DEB_PACKAGES := build-essential busybox-static runc crun hyperfine strace umoci skopeo util-linux iproute2 podman conmon jq python3 zstd procps docker-registry apache2-utils openssl graphviz libcap2-bin containerd uidmap
+DEB_PACKAGES := build-essential busybox-static runc crun hyperfine strace umoci skopeo util-linux iproute2 podman conmon jq python3 zstd procps docker-registry apache2-utils openssl graphviz libcap2-bin containerd uidmap containernetworking-plugins iptables curl buildah
 
 .PHONY: deps deb-deps npm-deps build native bundle typecheck test test-unit test-integration test-api demo clean
 

@@ -37,3 +37,11 @@ bench-rootless: deb-deps build samples
 .PHONY: bench-api
 bench-api: deb-deps build samples
 	$(if $(RUNS),RUNS=$(RUNS) )$(if $(PARALLEL),PARALLEL=$(PARALLEL) )node bench/api-bench.mjs
+
+
+# `make bench-network`: run of /bin/true with --network none vs bridge (the cost of CNI) for tsrun and
+# podman in one hyperfine run, and the library's forwardPort vs CNI portmap (latency, throughput), all
+# in a network namespace of its own (bench/network-bench.sh; RUNS=N, default 20).
+.PHONY: bench-network
+bench-network: deb-deps build samples
+	$(if $(RUNS),RUNS=$(RUNS) )bench/network-bench.sh

@@ -46,6 +46,9 @@
 #include <grp.h>
 #include <poll.h>
 #include <sys/file.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -805,6 +808,30 @@ static int step_seccomp(const struct step *s) {
 }
 
 /*
+ * A new network namespace gets one device, `lo`, and the kernel leaves it down: the container could
+ * not reach even its own 127.0.0.1. runc and crun bring it up for a new namespace too. SIOCSIFFLAGS on
+ * any socket of the namespace is enough (netdevice(7)); no `ip` binary is needed in the rootfs.
+ */
+static int step_loopback_up(void) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) FAIL("socket(AF_INET)");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, "lo", 3);
+  int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+  const char *what = "ioctl(SIOCGIFFLAGS)";
+  if (rc == 0 && !(ifr.ifr_flags & IFF_UP)) {
+    ifr.ifr_flags |= IFF_UP;
+    rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+    what = "ioctl(SIOCSIFFLAGS)";
+  }
+  int e = errno;
+  close(s);
+  if (rc < 0) { errno = e; FAIL(what); }
+  return 0;
+}
+
+/*
  * chdir, then the check runc 1.1.12 added for CVE-2024-21626: a directory reached through a leaked
  * fd or a magic link (/proc/self/fd/N, /proc/<pid>/cwd, /proc/<pid>/root) may lie outside the
  * process's root, and the raw getcwd syscall then returns a path that does not start with '/'
@@ -918,6 +945,7 @@ static int run_step(const struct step *s, int index) {
     return 0;
   case TSRUN_OP_WAIT_READ: return step_wait_read(s, index);
   case TSRUN_OP_SECCOMP: return step_seccomp(s);
+  case TSRUN_OP_LOOPBACK_UP: return step_loopback_up();
   case TSRUN_OP_UNSHARE:
     /* unshare(CLONE_NEWTIME) puts only this process's future children there (time_for_children):
      * the offsets are written while it is still empty, then stage1_main clones into it. A cgroup
@@ -1116,6 +1144,88 @@ static int parse_fd(const char *s) {
 }
 
 /*
+ * tsrun-init connect SOCK_FD NS_FD (started by tsrun_spawn_connector): joins the network namespace
+ * and answers each request on SOCK_FD with a socket connected there, or the errno. Only the network
+ * namespace changes: the connector stays in tsrun's mount, pid and user namespaces, never runs
+ * anything of the container's, and is not dumpable, so the container cannot reach into it.
+ */
+static _Noreturn void connector_main(int sock, int ns_fd) {
+  if (setns(ns_fd, CLONE_NEWNET) < 0) _exit(3);
+  close(ns_fd);
+  /* Nothing of tsrun's but the socket (and stdio) stays open here. */
+  if (sock > 3) syscall(SYS_close_range, 3, (unsigned)sock - 1, 0);
+  syscall(SYS_close_range, (unsigned)sock + 1, ~0U, 0);
+  for (;;) {
+    struct tsrun_connect_request rq;
+    ssize_t n;
+    while ((n = recv(sock, &rq, sizeof rq, 0)) < 0 && errno == EINTR) {}
+    if (n <= 0) _exit(0);
+    struct tsrun_connect_reply rep;
+    memset(&rep, 0, sizeof rep);
+    int fd = -1;
+    if (n != (ssize_t)sizeof rq || (rq.family != AF_INET && rq.family != AF_INET6) || rq.port == 0 || rq.port > 65535) {
+      rep.err = EINVAL;
+      copy_name(rep.syscall, "request", sizeof rep.syscall);
+    } else if ((fd = socket((int)rq.family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+      rep.err = errno;
+      copy_name(rep.syscall, "socket", sizeof rep.syscall);
+    } else {
+      if (rq.timeout_ms > 0) {
+        struct timeval tv = {rq.timeout_ms / 1000, (rq.timeout_ms % 1000) * 1000};
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      }
+      struct sockaddr_storage sa;
+      memset(&sa, 0, sizeof sa);
+      socklen_t len;
+      if (rq.family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&sa;
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)rq.port);
+        memcpy(&in->sin_addr, rq.addr, 4);
+        len = sizeof *in;
+      } else {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&sa;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)rq.port);
+        memcpy(&in6->sin6_addr, rq.addr, 16);
+        len = sizeof *in6;
+      }
+      int rc;
+      while ((rc = connect(fd, (struct sockaddr *)&sa, len)) < 0 && errno == EINTR) {}
+      if (rc < 0) {
+        rep.err = errno == EINPROGRESS || errno == EAGAIN ? ETIMEDOUT : errno;
+        copy_name(rep.syscall, "connect", sizeof rep.syscall);
+        close(fd);
+        fd = -1;
+      } else if (rq.timeout_ms > 0) {
+        struct timeval none = {0, 0};
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
+      }
+    }
+    struct iovec iov = {&rep, sizeof rep};
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
+    if (fd >= 0) {
+      memset(&ctl, 0, sizeof ctl);
+      msg.msg_control = ctl.buf;
+      msg.msg_controllen = sizeof ctl.buf;
+      struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int));
+      memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    }
+    ssize_t sent;
+    while ((sent = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
+    if (fd >= 0) close(fd);
+    if (sent < 0) _exit(0);
+  }
+}
+
+/*
  * tsrun-init SYNC_FD PLAN_FD run|spawn CGROUP_FD|-1: started by tsrun_spawn (below) and never by
  * hand. `run`: this process was cloned in the container's new namespaces and cgroup and runs the
  * plan; `spawn`: it is the first stage of a two-stage spawn (stage1_main).
@@ -1125,6 +1235,10 @@ void tsrun_init_mode(int argc, char **argv); /* init-modes.c: `init` (a containe
 int main(int argc, char **argv) {
   /* execve made this process dumpable again; nothing in a container may open its exe (see child_main). */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (argc == 4 && strcmp(argv[1], "connect") == 0) {
+    int sock = parse_fd(argv[2]), ns = parse_fd(argv[3]);
+    if (sock >= 3 && ns >= 3 && sock != ns) connector_main(sock, ns);
+  }
   tsrun_init_mode(argc, argv);
   int sync_fd = argc == 5 ? parse_fd(argv[1]) : -1;
   int plan_fd = argc == 5 ? parse_fd(argv[2]) : -1;
@@ -1485,6 +1599,86 @@ int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, const char *ini
   out->two_stage = two_stage;
   out->init_kind = g_init_kind;
   return 0;
+}
+
+/*
+ * Starts the connector (tsrun-init connect, see connector_main) from the same read-only copy of
+ * tsrun-init as a container's init, in the network namespace of ns_fd. Returns its pid (a child of
+ * this process: the caller reaps it once it has closed *sock_out) or -errno.
+ */
+int tsrun_spawn_connector(const char *init_path, int ns_fd, int *sock_out) {
+  *sock_out = -1;
+  int init_fd = init_program(init_path, 0);
+  if (init_fd < 0) return init_fd;
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return -errno;
+  int ns = fcntl(ns_fd, F_DUPFD_CLOEXEC, 3);
+  int child_end = fd_at_least(sv[1], 3);
+  if (ns < 0 || child_end < 0) {
+    int e = ns < 0 ? errno : -child_end;
+    if (ns >= 0) close(ns);
+    if (child_end >= 0) close(child_end);
+    close(sv[0]);
+    return -e;
+  }
+  char a_sock[16], a_ns[16];
+  snprintf(a_sock, sizeof a_sock, "%d", child_end);
+  snprintf(a_ns, sizeof a_ns, "%d", ns);
+  char *argv[] = {"tsrun-init", "connect", a_sock, a_ns, NULL};
+  struct init_exec x;
+  memset(&x, 0, sizeof x);
+  x.init_fd = init_fd;
+  x.argv = argv;
+  x.fds[x.n_fds++] = child_end;
+  x.fds[x.n_fds++] = ns;
+  int used_clone3 = 0;
+  const char *what = "clone";
+  pid_t pid = clone_init(&x, 0, -1, &used_clone3, &what);
+  close(child_end);
+  close(ns);
+  if (pid < 0 || x.err) {
+    if (pid > 0) { int status; while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {} }
+    close(sv[0]);
+    return pid < 0 ? pid : -x.err;
+  }
+  *sock_out = sv[0];
+  return pid;
+}
+
+/* One request to the connector: the connected socket's fd, or -errno (syscall_out names the call, 16 bytes). */
+int tsrun_connector_connect(int sock, uint32_t family, const uint8_t *addr, uint32_t port, int32_t timeout_ms, char *syscall_out) {
+  struct tsrun_connect_request rq;
+  memset(&rq, 0, sizeof rq);
+  rq.family = family;
+  rq.port = port;
+  memcpy(rq.addr, addr, family == AF_INET6 ? 16 : 4);
+  rq.timeout_ms = timeout_ms;
+  syscall_out[0] = 0;
+  ssize_t n;
+  while ((n = send(sock, &rq, sizeof rq, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
+  /* A connector that is gone already could not join the namespace (the container is gone): see below. */
+  if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) { copy_name(syscall_out, "setns", 16); return -ESRCH; }
+  if (n < 0) { copy_name(syscall_out, "send", 16); return -errno; }
+  struct tsrun_connect_reply rep;
+  int fd = -1;
+  struct iovec iov = {&rep, sizeof rep};
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctl.buf;
+  msg.msg_controllen = sizeof ctl.buf;
+  while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
+  /* EOF (or a reset, as SOCK_SEQPACKET reports it): the connector exited without answering, which it
+   * does only when setns failed (the container's processes are gone). */
+  if (n == 0 || (n < 0 && errno == ECONNRESET)) { copy_name(syscall_out, "setns", 16); return -ESRCH; }
+  if (n < 0) { copy_name(syscall_out, "recvmsg", 16); return -errno; }
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof(int));
+  if (n != (ssize_t)sizeof rep) { if (fd >= 0) close(fd); copy_name(syscall_out, "recvmsg", 16); return -EPROTO; }
+  if (rep.err) { if (fd >= 0) close(fd); copy_name(syscall_out, rep.syscall, 16); return -rep.err; }
+  return fd >= 0 ? fd : -EPROTO;
 }
 
 /* Returns 1 with a report, 0 at EOF (the child exec'd or died), -errno on error. */

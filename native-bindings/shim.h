@@ -90,7 +90,8 @@ enum tsrun_op {
   TSRUN_OP_DUP_FD = 37,     /* int: fd inherited from the parent, target (0-2) — dup2 (the library's stdio pipes) */
   TSRUN_OP_REOPEN_DEV_NULL = 38, /* stdio (fds 0-2) that is the null device: reopened read-write from the container's /dev/null */
   TSRUN_OP_FCHDIR = 39,      /* int: slot — fchdir to a kept fd (the old root after pivot_root), then close it */
-  TSRUN_OP_MAX = 40
+  TSRUN_OP_LOOPBACK_UP = 40, /* bring `lo` of the current network namespace up: ioctl(SIOCSIFFLAGS) on an AF_INET socket */
+  TSRUN_OP_MAX = 41
 };
 
 /* Child → parent reports over the sync socket (SOCK_SEQPACKET, one report per message). */
@@ -133,9 +134,28 @@ struct tsrun_spawn_result {
   int32_t init_kind; /* TSRUN_INIT_* */
 };
 
+/*
+ * The connector: `tsrun-init connect SOCK_FD NS_FD`, a short-lived helper that joins a container's
+ * network namespace (NS_FD: an fd of /proc/PID/ns/net, a pinned namespace file, or a pidfd) and
+ * makes connected sockets there for tsrun, which gets them over SCM_RIGHTS (Node never setns's).
+ * One request per message on the SOCK_SEQPACKET socket; EOF ends it.
+ */
+struct tsrun_connect_request {
+  uint32_t family;   /* AF_INET or AF_INET6 */
+  uint32_t port;
+  uint8_t addr[16];  /* network byte order: 4 bytes for AF_INET */
+  int32_t timeout_ms; /* for connect(2) (SO_SNDTIMEO); 0: the kernel's */
+};
+struct tsrun_connect_reply {
+  int32_t err;       /* errno of socket/connect, 0 with an fd attached */
+  char syscall[16];
+};
+
 /* init_path: the tsrun-init program; the child execs a read-only copy of it right after the clone. */
 int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, const char *init_path, int flags, struct tsrun_spawn_result *out);
 int tsrun_recv_report(int fd, struct tsrun_report *out, int *passed_fd);
+int tsrun_spawn_connector(const char *init_path, int ns_fd, int *sock_out);
+int tsrun_connector_connect(int sock, uint32_t family, const uint8_t *addr, uint32_t port, int32_t timeout_ms, char *syscall_out);
 int tsrun_recv_report_within(int fd, int timeout_ms, struct tsrun_report *out, int *passed_fd);
 int tsrun_send_byte(int fd, int byte);
 int tsrun_wait(int pid, int *status);

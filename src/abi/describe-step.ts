@@ -28,6 +28,7 @@ export function stepSyscall(s: Step): string {
     case 'fchdir': return 'fchdir';
     case 'mask': return 'mount';
     case 'seccomp': return 'seccomp';
+    case 'loopbackUp': return 'ioctl';
     default: return s.op.toLowerCase();
   }
 }
@@ -44,6 +45,7 @@ export function stepGroup(s: Step): string {
     case 'exec': case 'waitRead': case 'waitParent': case 'openKeep': return 'start';
     case 'seccomp': return 'lock down';
     case 'unshare': case 'setns': return 'namespaces';
+    case 'loopbackUp': return 'network';
     default: return s.field?.startsWith('linux.readonlyPaths') || s.field?.startsWith('linux.sysctl') || s.field === 'root.readonly' ? 'lock down' : 'rootfs';
   }
 }
@@ -104,6 +106,7 @@ export function describeStep(s: Step): string {
     case 'waitRead': return `wait for \`tsrun start\` (read slot ${s.slot})`;
     case 'setns': return `setns ${s.type} ${s.path}`;
     case 'unshare': return `unshare ${s.names.join('|')}`;
+    case 'loopbackUp': return 'ioctl SIOCSIFFLAGS lo IFF_UP';
     case 'seccomp': return `install seccomp filter: ${s.syscalls} syscalls, default ${s.defaultAction}, ${s.instructions} instructions${s.flags ? ` (flags 0x${s.flags.toString(16)})` : ''}`;
   }
 }

@@ -49,6 +49,8 @@ export type StepOp =
   | { op: 'newKeyring'; name: string }
   | { op: 'setns'; path: string; nstype: number; type: NamespaceType }
   | { op: 'unshare'; /** CLONE_NEW* flags */ flags: number; names: string[] }
+  /** `lo` of the container's new network namespace up (the kernel makes it down); ioctl(SIOCSIFFLAGS). */
+  | { op: 'loopbackUp' }
   | { op: 'seccomp'; /** seccomp(2) flags */ flags: number; /** struct sock_filter[], base64 (plain data for explain --log-format json) */ program: string;
       instructions: number; /** syscall names with a rule on this machine's ABI */ syscalls: number; defaultAction: string };
 

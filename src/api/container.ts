@@ -11,6 +11,9 @@ import { holding } from './exit-watch.js';
 import { logsOf, type Logs, type LogsOptions } from './logs.js';
 import type { Output } from './output.js';
 import type { ExecOptions, ExitStatus, RunResult, StopOptions } from './types.js';
+import type { Socket } from 'node:net';
+import type { ConnectOptions, ForwardedPort } from '../network/connect.js';
+import { readNetworkRecord, summarize } from '../network/record.js';
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 
@@ -31,6 +34,8 @@ export class Container {
   readonly #parts: ContainerParts;
   #exit: ExitStatus | undefined;
   #stopping: Promise<ExitStatus> | undefined;
+  /** forwardPort listeners still open: stop() closes them (a forgotten one would keep Node running). */
+  readonly #forwards = new Set<ForwardedPort>();
 
   constructor(parts: ContainerParts) {
     this.#parts = parts;
@@ -67,6 +72,31 @@ export class Container {
     return stateOf(store, store.read(this.id));
   }
 
+  /** Its address on its CNI network (`network: 'bridge'`), without the prefix length; undefined without one. */
+  get ip(): string | undefined {
+    const net = readNetworkRecord(this.#parts.store.dir(this.id));
+    const ips = net ? summarize(net).ips : [];
+    return (ips.find((i) => !i.address.includes(':')) ?? ips[0])?.address.split('/')[0];
+  }
+
+  /**
+   * A socket connected to `ctrPort` inside the container's network namespace (its own 127.0.0.1 by
+   * default, `opts.address` otherwise), made there by tsrun-init and handed over: no port published,
+   * no firewall rule, works with `network: 'none'`.
+   */
+  async connect(ctrPort: number, opts?: ConnectOptions): Promise<Socket> {
+    const { containerNetwork } = await import('../network/container-network.js');
+    return containerNetwork(this.root, this.id).connect(ctrPort, opts);
+  }
+
+  /** A listener on this host's 127.0.0.1 (`port`) whose every connection reaches `ctrPort` in the container; close() ends it (stop() does too). */
+  async forwardPort(ctrPort: number, opts?: ConnectOptions & { hostPort?: number; onError?: (err: Error) => void }): Promise<ForwardedPort> {
+    const { containerNetwork } = await import('../network/container-network.js');
+    const fwd = await containerNetwork(this.root, this.id).forwardPort(ctrPort, opts);
+    this.#forwards.add(fwd);
+    return { ...fwd, close: async () => { this.#forwards.delete(fwd); await fwd.close(); } };
+  }
+
   /** `signal` (default SIGTERM) to the init, SIGKILL after `timeoutMs` (default 10 s), then delete. */
   stop(opts: StopOptions = {}): Promise<ExitStatus> {
     this.#stopping ??= this.#stop(opts);
@@ -79,6 +109,8 @@ export class Container {
 
   async #stop(opts: StopOptions): Promise<ExitStatus> {
     const { store, exited, warn } = this.#parts;
+    for (const fwd of this.#forwards) await fwd.close().catch(() => undefined);
+    this.#forwards.clear();
     const timeoutMs = opts.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     if (this.#exit === undefined) {
       this.#signal(opts.signal ?? 'SIGTERM');

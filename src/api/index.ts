@@ -13,6 +13,8 @@ export { hostCapabilities, type HostCapabilities } from './host-capabilities.js'
 export type { Logs, LogsOptions } from './logs.js';
 export type { LogLine } from './output.js';
 export type { ContainerState } from '../container/state.js';
+export type { ConnectOptions, ForwardedPort } from '../network/connect.js';
+export type { PortMapping } from '../network/options.js';
 export type { Spec as OciSpec } from '../oci/types.js';
 export type {
   ContainerSpec, ExecOptions, ExitStatus, IoOptions, Limits, MountSpec, OnUnsupported, RunOptions, RunResult, SessionLike, StartOptions, StopOptions,

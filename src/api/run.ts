@@ -11,7 +11,7 @@ import { interrupted } from './errors.js';
 import { holding, watchExit } from './exit-watch.js';
 import { armInterrupt } from './interrupt.js';
 import { makePipes } from './pipes.js';
-import { containerSource, sourceOptions } from './source.js';
+import { containerSource, networkOption, sourceOptions } from './source.js';
 import type { ContainerSpec, RunOptions, RunResult } from './types.js';
 
 export async function run(spec: ContainerSpec, opts: RunOptions = {}): Promise<RunResult> {
@@ -20,11 +20,12 @@ export async function run(spec: ContainerSpec, opts: RunOptions = {}): Promise<R
   const source = containerSource(spec, { warn, ...(opts.session ? { session: opts.session } : {}) });
   const id = spec.id ?? generatedId(source.label);
   if (opts.signal?.aborted) throw interrupted(id, 'abort');
+  const network = await networkOption(spec);
   const pipes = makePipes(opts);
   let created;
   try {
     created = await createContainer({
-      id, root: rootOf(opts), foreground: true, startedByCaller: true, stdio: pipes.fds, warn, ...sourceOptions(source),
+      id, root: rootOf(opts), foreground: true, startedByCaller: true, stdio: pipes.fds, warn, ...sourceOptions(source), ...network,
     });
   } catch (err) {
     pipes.abandon();

@@ -20,6 +20,14 @@ export type ContainerSource =
   /** An image's config is generated at create, in its state dir: the spec's edits are create's adjustSpec. */
   | { image: ImageRunOptions; adjustSpec: (spec: Spec) => Spec; label: string };
 
+/** createContainer's `network` for the spec's `network` and `ports` (the CNI code loads only for them). */
+export async function networkOption(cs: ContainerSpec): Promise<Pick<CreateOptions, 'network'>> {
+  if (cs.network === undefined && !cs.ports?.length) return {};
+  const { networkRequestOf } = await import('../network/options.js');
+  const network = networkRequestOf({ ...(cs.network !== undefined ? { network: cs.network } : {}), ...(cs.ports ? { ports: cs.ports } : {}) });
+  return network ? { network } : {};
+}
+
 /** createContainer's options for a source. */
 export function sourceOptions(source: ContainerSource): Pick<CreateOptions, 'image' | 'loadedBundle' | 'adjustSpec'> {
   return 'image' in source ? { image: source.image, adjustSpec: source.adjustSpec } : { loadedBundle: source.loadedBundle };
@@ -39,7 +47,7 @@ function validated(spec: Spec, file: string): Spec {
 
 /** Whether the spec changes its base config at all (besides choosing the source). */
 function changesConfig(cs: ContainerSpec, session: SessionLike | undefined): boolean {
-  const sourceOnly = new Set(['image', 'bundle', 'rootfs', 'store', 'id']);
+  const sourceOnly = new Set(['image', 'bundle', 'rootfs', 'store', 'id', 'network', 'ports']);
   return session !== undefined || Object.entries(cs).some(([k, v]) => v !== undefined && !sourceOnly.has(k));
 }
 

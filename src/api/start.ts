@@ -12,7 +12,7 @@ import { Container } from './container.js';
 import { rootOf, warnOf } from './defaults.js';
 import { holding, watchExit } from './exit-watch.js';
 import { makePipes } from './pipes.js';
-import { containerSource, sourceOptions } from './source.js';
+import { containerSource, networkOption, sourceOptions } from './source.js';
 import type { ContainerSpec, StartOptions } from './types.js';
 
 const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
@@ -21,11 +21,12 @@ export async function start(spec: ContainerSpec, opts: StartOptions = {}): Promi
   const warn = warnOf(opts);
   const source = containerSource(spec, { warn, ...(opts.session ? { session: opts.session } : {}) });
   const id = spec.id ?? generatedId(source.label);
+  const network = await networkOption(spec);
   const pipes = makePipes({}, { unref: true });
   let created;
   try {
     created = await createContainer({
-      id, root: rootOf(opts), foreground: true, startedByCaller: true, stdio: pipes.fds, warn, ...sourceOptions(source),
+      id, root: rootOf(opts), foreground: true, startedByCaller: true, stdio: pipes.fds, warn, ...sourceOptions(source), ...network,
     });
   } catch (err) {
     pipes.abandon();

@@ -1,4 +1,5 @@
 // The library's public shapes (issue 15). Names are fixed by the issue; shapes may grow.
+import type { PortMapping } from '../network/options.js';
 import type { Readable, Writable } from 'node:stream';
 import type { Spec } from '../oci/types.js';
 import type { WaitStrategy } from './wait.js';
@@ -54,6 +55,13 @@ export interface ContainerSpec {
    * exits with the program's status), so stop() works for programs that ignore SIGTERM as PID 1.
    */
   init?: boolean;
+  /**
+   * Its network namespace, as `run --network`: `none` (its own, only `lo`), `host`, `bridge` or
+   * `bridge:NAME` (its own, on a CNI network: `Container.ip`), `ns:/PATH`. Default: the base config's.
+   */
+  network?: string;
+  /** Published on the CNI bridge, as `run -p` (`'8080:80'`, `'127.0.0.1:5353:53/udp'`) or parsed; alone, they mean `network: 'bridge'`. */
+  ports?: (string | PortMapping)[];
   /** Escape hatch: edit the generated config.json last. Return the spec to use. */
   config?: (spec: Spec) => Spec;
 }

@@ -102,10 +102,13 @@ export interface ExplainOptions {
   short?: boolean;
   /** The seccomp filter, disassembled, instead of the plan. */
   seccomp?: boolean;
+  /** --network / -p: the spec as they change it, and the lines that say what CNI will do (src/network/explain.ts). */
+  network?: { spec: (spec: Spec) => Spec; text: string[]; json: unknown };
 }
 
 export function explainBundle(dir: string, format: 'text' | 'json', where: { root: string; id?: string }, opts: ExplainOptions = {}): number {
-  const bundle = loadBundle(dir);
+  const loaded = loadBundle(dir);
+  const bundle = opts.network ? { ...loaded, spec: opts.network.spec(loaded.spec) } : loaded;
   const plan = planForBundle(bundle, where);
   const spec = bundle.spec;
   if (opts.seccomp) {
@@ -113,8 +116,8 @@ export function explainBundle(dir: string, format: 'text' | 'json', where: { roo
     return 0;
   }
   const out = format === 'json'
-    ? JSON.stringify({ ...plan, steps: plan.steps.map((s) => ({ title: describeStep(s), ...s })) }, bigintToString, 2) + '\n'
-    : opts.short ? formatPlanShort(plan, spec, bundle.rootfs) : formatPlanText(plan, spec);
+    ? JSON.stringify({ ...plan, steps: plan.steps.map((s) => ({ title: describeStep(s), ...s })), ...(opts.network ? { network: opts.network.json } : {}) }, bigintToString, 2) + '\n'
+    : (opts.short ? formatPlanShort(plan, spec, bundle.rootfs) : formatPlanText(plan, spec)) + (opts.network?.text.length ? `\n${opts.network.text.join('\n')}\n` : '');
   writeSync(1, out);
   return 0;
 }

@@ -20,6 +20,7 @@ export const commandTable: CommandEntry[] = [
   { name: 'explain', describe: 'print the step plan for a bundle without running it', load: async () => (await import('./commands/explain.js')).default },
   { name: 'spec', describe: 'write a default config.json', load: async () => (await import('./commands/spec.js')).default },
   { name: 'check', describe: 'report what this host can do for containers, and how to fix what is missing', load: async () => (await import('./commands/check.js')).default },
+  { name: 'network', describe: 'manage CNI networks: create, ls, inspect, rm, check', load: async () => (await import('./commands/network.js')).default },
   { name: 'sweep', describe: 'remove the containers of test sessions whose process is gone', load: async () => (await import('./commands/sweep.js')).default },
   { name: 'image', describe: 'manage images: pull, import, ls, inspect, rm, prune, unpack', load: async () => (await import('./commands/image.js')).default },
 ];

@@ -1,8 +1,8 @@
 // `tsrun create` (and the first half of `run`): everything up to the point where the container's
-// process has finished its set-up and blocks, waiting for `start`. Five phases (create/): prepare
+// process has finished its set-up and blocks, waiting for `start`. Six phases (create/): prepare
 // (decide everything, make nothing), materialize (state dir and "creating" record, fifo, cgroup with
-// its limits), spawn (the init, born in its cgroup), hooks (the creation hooks while the init
-// pauses), finish (pid file, console, the record handed over). Each thing made pushes its own undo
+// its limits), spawn (the init, born in its cgroup), network (CNI ADD for --network bridge, while the
+// init waits), hooks (the creation hooks while the init pauses), finish (pid file, console, the record handed over). Each thing made pushes its own undo
 // (undo-stack.ts); a failure anywhere unwinds exactly what exists, then runs poststop hooks if the
 // init had been made.
 import type { ContainerProcess } from '../process/parent.js';
@@ -21,6 +21,8 @@ import { materialize } from './create/materialize.js';
 import { spawnInit } from './create/spawn.js';
 import { poststopAfterFailedCreate, runCreateHooks } from './create/create-hooks.js';
 import { finish } from './create/finish.js';
+import { attachToNetwork } from './create/network.js';
+import type { NetworkRequest } from '../network/phase.js';
 
 export interface CreateOptions {
   id: string;
@@ -46,6 +48,8 @@ export interface CreateOptions {
   cgroupHost?: () => CgroupHost;
   /** runc's --systemd-cgroup: systemd makes the cgroup, a transient scope (src/cgroups/systemd). */
   systemdCgroup?: boolean;
+  /** --network / -p: the network namespace to make or join, and a CNI network to attach it to. */
+  network?: NetworkRequest;
   /** A bundle already loaded and validated (the library builds its config in memory), instead of `bundle`. */
   loadedBundle?: Bundle;
   /** fds of tsrun's that become the process's stdin/stdout/stderr (the library's pipes); default: tsrun's own. */
@@ -72,6 +76,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     spec = prepared.spec;
     const made = materialize(ctx, prepared);
     init = await spawnInit(ctx, prepared, made);
+    await attachToNetwork(ctx, prepared, init);
     await runCreateHooks(ctx, prepared, made, init);
     const record = finish(ctx, made, init);
     return { record, store, process: init, ...(made.cgroup ? { cgroup: made.cgroup } : {}) };

@@ -21,12 +21,16 @@ import { quietWarn } from './diagnostics.js';
 import { runHooksWarning } from './hooks.js';
 import { releaseImageBundle } from './image-release.js';
 import { OCI_VERSION } from '../version.js';
+import { noTrace, type TraceSink } from '../process/trace.js';
 
 /**
  * Removes the cgroup, the mounts made in the caller's mount table (a config without a mount
  * namespace) and the state of a container whose init is gone, then runs poststop hooks.
  */
-export async function removeContainer(store: StateStore, record: ContainerRecord, warn: (m: string) => void = () => {}, note: (m: string) => void = warn): Promise<void> {
+export async function removeContainer(store: StateStore, record: ContainerRecord, warn: (m: string) => void = () => {}, note: (m: string) => void = warn, opts: { force?: boolean; trace?: TraceSink } = {}): Promise<void> {
+  // CNI DEL first (a container on a network has network.json): if a plugin fails, the state stays and
+  // `delete` can be run again.
+  if (existsSync(join(store.dir(record.id), 'network.json'))) await (await import('../network/phase.js')).detachNetwork(store.dir(record.id), { trace: opts.trace ?? noTrace, ...(opts.force ? { force: true } : {}) });
   const cgroup = await loadContainerCgroup(record);
   if (cgroup) {
     // The usual case, an empty cgroup, goes with one rmdir (a systemd scope: systemd stops it).
@@ -90,7 +94,16 @@ async function killCreator(record: ContainerRecord): Promise<void> {
  * or being removed by a concurrent delete. It holds at most an image's bundle files; its reference
  * in the image store goes with it.
  */
-function removeUnrecorded(store: StateStore, id: string): void {
+async function removeUnrecorded(store: StateStore, id: string, warn: (m: string) => void): Promise<void> {
+  // Its network record, if one is left, names a pinned namespace (a mount the removal would trip on)
+  // and what the plugins added: DEL, then the pin, whatever DEL says.
+  if (existsSync(join(store.dir(id), 'network.json'))) {
+    try {
+      await (await import('../network/phase.js')).detachNetwork(store.dir(id), { trace: noTrace, force: true, bestEffort: true });
+    } catch (err) {
+      warn(`container ${id}: ${(err as Error).message}`);
+    }
+  }
   try {
     releaseImageBundle(store.dir(id), { keepUpper: false });
   } finally {
@@ -106,22 +119,22 @@ export async function deleteContainer(root: string, id: string, force = false, w
   // including one that a concurrent delete removed while we waited for its lock.
   const gone = (): boolean => force && !store.exists(id);
   if (gone()) {
-    removeUnrecorded(store, id);
+    await removeUnrecorded(store, id, warn);
     return;
   }
   try {
     await withContainer(root, id, force ? 'delete --force' : 'delete', async ({ record, status }) => {
       if (status === 'creating') {
         await killCreator(record);
-        if (gone()) return removeUnrecorded(store, id);
+        if (gone()) return removeUnrecorded(store, id, warn);
         record = store.read(id); // what it had made by the time it died
         status = containerStatus(record, store.dir(id));
       }
       // A created container is killed first also without --force (runc's delete does so), and so is
       // an abandoned create's init (if it got that far), alive though the container is stopped.
       if (status !== 'stopped' || record.creator) await killEverything(record);
-      await removeContainer(store, record, warn, note);
-    }, force ? { unrecorded: () => removeUnrecorded(store, id) } : {});
+      await removeContainer(store, record, warn, note, { force });
+    }, force ? { unrecorded: () => removeUnrecorded(store, id, warn) } : {});
   } catch (err) {
     if (!gone()) throw err;
   }

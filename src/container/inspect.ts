@@ -8,6 +8,8 @@ import type { ContainerRecord } from '../state/store.js';
 import type { Status } from '../state/status.js';
 import { withContainer } from '../state/with-container.js';
 import { containerCgroup } from './pause.js';
+import { callsWithEffects, readNetworkRecord, summarize, type NetworkSummary } from '../network/record.js';
+import type { PluginCall } from '../network/cni/types.js';
 
 export interface NamespaceView { type: string; container: string; host: string; isolated: boolean }
 export interface MountView {
@@ -38,6 +40,9 @@ export interface Inspection {
     stats: unknown;
   };
   mounts: MountView[];
+  /** The interfaces of its network namespace (/proc/PID/net/dev), and its CNI network if it has one. */
+  interfaces: string[];
+  network?: NetworkSummary & { calls: (Omit<PluginCall, 'result'> & { effect: string })[] };
   uidMap: string[];
   gidMap: string[];
   capabilities: Record<'effective' | 'permitted' | 'inheritable' | 'bounding' | 'ambient', string[]>;
@@ -83,10 +88,10 @@ function cgroupLine(pid: number | 'self'): string | undefined {
 }
 
 export function inspectContainer(root: string, id: string): Promise<Inspection> {
-  return withContainer(root, id, 'inspect', ({ record, status }) => inspectRecord(record, status));
+  return withContainer(root, id, 'inspect', ({ store, record, status }) => inspectRecord(record, status, store.dir(id)));
 }
 
-function inspectRecord(record: ContainerRecord, status: Status): Inspection {
+function inspectRecord(record: ContainerRecord, status: Status, stateDir: string): Inspection {
   const { id, pid } = record;
   const namespaces = NS_TYPES.map((type) => {
     const container = nsInode(pid, type);
@@ -106,8 +111,11 @@ function inspectRecord(record: ContainerRecord, status: Status): Inspection {
     const ownCgroupNs = namespaces.find((n) => n.type === 'cgroup')?.isolated === true;
     cgroup = { path: record.cgroupDir, hostView, containerView: ownCgroupNs ? '/' : hostView, limits, stats: handle.stats() };
   }
+  const net = readNetworkRecord(stateDir);
   return {
     id, pid, status, rootfs: record.rootfs, namespaces, ...(cgroup ? { cgroup } : {}), mounts: mounts(pid),
+    interfaces: lines(`/proc/${pid}/net/dev`).slice(2).map((l) => l.split(':')[0]!.trim()),
+    ...(net ? { network: { ...summarize(net), calls: callsWithEffects(net) } } : {}),
     uidMap: lines(`/proc/${pid}/uid_map`), gidMap: lines(`/proc/${pid}/gid_map`), capabilities: capabilities(pid),
   };
 }
@@ -122,6 +130,15 @@ export function formatInspection(i: Inspection): string {
   }
   out.push('', `mounts as the container sees them (its / is ${i.rootfs} on the host):`);
   for (const m of i.mounts) out.push(`  ${m.mountPoint.padEnd(28)} ${m.fsType.padEnd(9)} ${m.options.padEnd(34)} ${m.propagation}`);
+  out.push('', `network interfaces: ${i.interfaces.join(' ') || '(none)'}`);
+  if (i.network) {
+    const n = i.network;
+    out.push(`  CNI network ${n.network}: ${n.interface ?? '?'}${n.mac ? ` (${n.mac})` : ''} ${n.ips.map((ip) => `${ip.address}${ip.gateway ? ` via ${ip.gateway}` : ''}`).join(', ')}`);
+    if (n.routes.length) out.push(`  routes: ${n.routes.map((r) => `${r.dst}${r.gw ? ` via ${r.gw}` : ''}`).join(', ')}`);
+    if (n.ports.length) out.push(`  ports: ${n.ports.map((p) => `${p.hostIP ?? '0.0.0.0'}:${p.hostPort} -> ${p.containerPort}/${p.protocol}`).join(', ')}`);
+    out.push(`  namespace pinned at ${n.netns}`);
+    for (const c of n.calls) out.push(`  CNI ${c.command} ${c.plugin.padEnd(10)} ${c.durationMs.toFixed(1).padStart(7)} ms  ${c.outcome}${c.effect ? `: ${c.effect}` : ''}`);
+  }
   out.push('', 'uid map (inside outside count):', ...i.uidMap.map((l) => `  ${l}`), 'gid map:', ...i.gidMap.map((l) => `  ${l}`));
   out.push('', 'capabilities:');
   // Long sets are wrapped, not one 600-column line.

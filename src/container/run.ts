@@ -14,6 +14,7 @@ import { startCreated } from './start.js';
 import type { ImageRunOptions } from './image-bundle.js';
 import type { Spec } from '../oci/types.js';
 import { quietWarn } from './diagnostics.js';
+import type { NetworkRequest } from '../network/phase.js';
 import { defaultStateRoot } from '../state/user-dirs.js';
 
 export interface RunOptions {
@@ -39,6 +40,8 @@ export interface RunOptions {
   note?: (message: string) => void;
   /** Where the cgroup v2 hierarchy is and what it offers; default: this machine's. */
   cgroupHost?: () => CgroupHost;
+  /** --network / -p. */
+  network?: NetworkRequest;
   /** runc's --systemd-cgroup: systemd makes the cgroup, a transient scope. */
   systemdCgroup?: boolean;
   /** A pure change of the loaded config (--init). */
@@ -80,6 +83,7 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
     ...(opts.trace ? { trace: opts.trace } : {}),
     warn,
     ...(opts.cgroupHost ? { cgroupHost: opts.cgroupHost } : {}),
+    ...(opts.network ? { network: opts.network } : {}),
     ...(opts.systemdCgroup ? { systemdCgroup: true } : {}),
     ...(opts.adjustSpec ? { adjustSpec: opts.adjustSpec } : {}),
     });
@@ -109,7 +113,8 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
   } finally {
     signals.stop();
     // The record as create left it, started: nothing else writes a running container's state.
-    // --keep: it stays, stopped, with its (empty) cgroup, until `delete`.
-    if (!opts.keep) await removeContainer(store, { ...record, started: true }, warn, note);
+    // --keep: it stays, stopped, with its (empty) cgroup, until `delete`. --trace goes on to the end:
+    // a network's DEL calls are part of the run.
+    if (!opts.keep) await removeContainer(store, { ...record, started: true }, warn, note, opts.trace ? { trace: opts.trace } : {});
   }
 }

@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import type { State } from '../oci/types.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import { containerStatus, type Status } from '../state/status.js';
+import { readNetworkRecord, summarize, type NetworkSummary } from '../network/record.js';
 import { withContainer } from '../state/with-container.js';
 
 export interface ContainerState extends Omit<State, 'status'> {
@@ -11,6 +12,8 @@ export interface ContainerState extends Omit<State, 'status'> {
   rootfs: string;
   created: string;
   owner: string;
+  /** On a CNI network (--network bridge): its interface, addresses, routes and published ports. */
+  network?: NetworkSummary;
 }
 
 /**
@@ -41,7 +44,13 @@ export function stateOf(store: StateStore, record: ContainerRecord): ContainerSt
     created: record.created,
     owner: record.owner ?? ownerOf(store.dir(record.id)),
     annotations: record.annotations ?? {},
+    ...networkOf(store.dir(record.id)),
   };
+}
+
+function networkOf(stateDir: string): { network?: NetworkSummary } {
+  const net = readNetworkRecord(stateDir);
+  return net ? { network: summarize(net) } : {};
 }
 
 export function containerState(root: string, id: string): Promise<ContainerState> {

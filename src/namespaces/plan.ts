@@ -112,3 +112,14 @@ export function becomeNamespaceRootSteps(setup: NamespaceSetup): Step[] {
     { op: 'setresuid', uid: 0, field: 'linux.uidMappings', why: 'become uid 0 of the new user namespace: full capabilities inside it, none outside' },
   ];
 }
+
+/**
+ * runc and crun bring a new network namespace's loopback up: without it the container cannot reach
+ * even its own 127.0.0.1. Run as namespace root (after the id switch), before anything can drop
+ * CAP_NET_ADMIN; a joined namespace is someone else's to configure, so it gets no step.
+ */
+export function loopbackUpSteps(spec: Spec): Step[] {
+  const index = (spec.linux?.namespaces ?? []).findIndex((n) => n.type === 'network' && !n.path);
+  if (index < 0) return [];
+  return [{ op: 'loopbackUp', field: `linux.namespaces[${index}]`, why: 'a new network namespace has one device, lo, and the kernel leaves it down: up, so the container reaches its own 127.0.0.1 (runc and crun do the same)' }];
+}

@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.js';
 import type { Plan } from '../abi/steps.js';
 import type { Spec } from '../oci/types.js';
 import { hasCreateHooks } from '../oci/hook-phases.js';
-import { becomeNamespaceRootSteps, planNamespaces } from '../namespaces/plan.js';
+import { becomeNamespaceRootSteps, loopbackUpSteps, planNamespaces } from '../namespaces/plan.js';
 import { planRootfs, type HostView } from '../rootfs/plan.js';
 import type { RootfsOverlay } from '../rootfs/image-overlay.js';
 import { earlyProcessSteps, execStep, identitySteps, keyringSteps, processSteps } from '../process/plan.js';
@@ -63,6 +63,7 @@ export function containerPlan(spec: Spec, ctx: ContainerPlanContext): Plan {
     'namespace-root': becomeNamespaceRootSteps(ns),
     'namespace-unshare': ns.early,
     keyring: keyringSteps(ctx.newKeyring),
+    loopback: loopbackUpSteps(spec),
     identity: identitySteps(spec),
     'early-process': earlyProcessSteps(proc),
     'mount-propagation': rootfs.propagation,

@@ -19,6 +19,8 @@ export const PHASES = [
   /** Namespaces the container process makes itself once it is in its cgroup (a new cgroup namespace). */
   'namespace-unshare',
   'keyring',
+  /** A new network namespace's lo up (the kernel makes it down). */
+  'loopback',
   /** hostname, domainname. */
   'identity',
   /** What needs the host's /proc still mounted (oom_score_adj). */

@@ -35,6 +35,10 @@ export const STARTUP = {
     'src/cli/help.ts', 'src/cli/pull.ts',
     'src/image/import.ts', 'src/image/manage.ts', 'src/image/registry/pull.ts', 'src/image/registry/progress.ts',
     'src/cgroups/systemd/index.ts',
+    // --network bridge, -p, and the delete of a container on a CNI network run from the full bundle
+    // (their commands' needsFullBundle): the CNI code stays out of every other start. --network
+    // none|host|ns:PATH only rewrites the spec (options.ts), in the snapshot.
+    'src/network/phase.ts', 'src/network/explain.ts',
   ],
 
   /**
@@ -42,13 +46,13 @@ export const STARTUP = {
    * `/`) and packages. `allowedInExcluded` names the files of an excluded folder that may be in it.
    */
   excluded: [
-    'src/check/', 'src/image/registry/', 'src/cgroups/systemd/',
+    'src/check/', 'src/image/registry/', 'src/cgroups/systemd/', 'src/network/',
     'src/image/import.ts', 'src/image/manage.ts', 'src/image/layer-store.ts', 'src/image/layer-unpack.ts', 'src/image/tar-parser.ts',
     'src/image/zstd.ts', 'src/image/decompress.ts', 'src/image/oci-layout.ts', 'src/image/docker-archive.ts', 'src/image/flatten.ts',
     'src/image/hash-worker.ts', 'src/image/digest.ts',
     'node_modules/yargs/', 'node_modules/tar-stream/', 'node_modules/fzstd/', 'node_modules/execa/',
   ],
-  allowedInExcluded: ['src/image/registry/reference.ts'],
+  allowedInExcluded: ['src/image/registry/reference.ts', 'src/network/record.ts', 'src/network/options.ts'],
 
   /** The snapshot's code, at most (its cost grows with its size: ~4 ms per MB of heap here). */
   maxSnapshotCodeBytes: 320 * 1024,

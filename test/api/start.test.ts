@@ -99,7 +99,7 @@ describe.skipIf(skipReason)('start()', () => {
   it('Wait.forPort and Wait.forHttp look inside the container\'s network namespace; Wait.all combines', async () => {
     const web = {
       bundle: SAMPLE_BUNDLE, mounts: [{ type: 'tmpfs' as const, target: '/www' }],
-      // A new network namespace's lo is down: the service brings it up (CAP_NET_ADMIN, capAdd), then serves /www after a delay.
+      // (lo is up by itself since the loopbackUp step; bringing it up again, with CAP_NET_ADMIN, is harmless.) The service serves /www after a delay.
       capAdd: ['NET_ADMIN'],
       cmd: ['sh', '-c', idle('ip link set lo up; sleep 0.3; echo hello > /www/index.html; httpd -p 8080 -h /www')],
     };

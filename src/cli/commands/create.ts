@@ -8,10 +8,12 @@ import { traceReporter } from '../reporters/trace.js';
 import { UsageError } from '../parse-args.js';
 import { cliWarner } from '../log.js';
 import { PRESERVE_FDS_OPTION, preserveFdsArg } from '../preserve-fds.js';
+import { asksForNetwork, networkRequest } from '../network-args.js';
 
 interface CreateArgs {
   id: string; bundle: string; image?: string; store?: string; keepUpper: boolean;
   pidFile?: string; consoleSocket?: string; noPivot: boolean; noNewKeyring: boolean; trace: boolean; preserveFds: number; init: boolean;
+  network?: string; publish?: string[];
 }
 
 const command: CommandModule<CreateArgs> = {
@@ -29,18 +31,22 @@ const command: CommandModule<CreateArgs> = {
     'no-new-keyring': { type: 'boolean', default: false, describe: 'keep the caller\'s session keyring instead of a new one for the container' },
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
     ...PRESERVE_FDS_OPTION,
+    network: { type: 'string', describe: 'none (a new namespace, only lo), host (the host\'s), bridge[:NAME] (a new namespace on a CNI network; default network tsrun), ns:PATH (join that namespace). Default: as the config says' },
+    publish: { type: 'string', short: 'p', multiple: true, describe: 'publish a port with --network bridge: [HOSTIP:]HOSTPORT:CTRPORT[/tcp|/udp] (CNI portmap); repeatable' },
     init: { type: 'boolean', default: false, describe: 'run tsrun-init as PID 1 in front of the program (mounted read-only at /dev/init): forwards signals, reaps zombies, exits with the program\'s status' },
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
   // pull code, which the startup snapshot leaves out. So does the systemd cgroup driver (a D-Bus client).
-  needsFullBundle: (args) => args.systemdCgroup || needsImport(args.image, args.store ?? defaultStoreDir()) || needsPull(args.image, args.store ?? defaultStoreDir()),
+  needsFullBundle: (args) => args.systemdCgroup || asksForNetwork(args.network, args.publish) || needsImport(args.image, args.store ?? defaultStoreDir()) || needsPull(args.image, args.store ?? defaultStoreDir()),
   async handler(args) {
     if (args.keepUpper && !args.image) throw new UsageError('--keep-upper needs --image (a bundle\'s rootfs is a directory of its own, with no upper layer)', 'create');
     if (args.debug && args.image) debugImageMatch(args.image, args.store ?? defaultStoreDir());
     // A registry reference the store lacks is pulled here, with progress on stderr (runContainer would pull it silently).
     if (needsPull(args.image, args.store ?? defaultStoreDir())) await (await import('../pull.js')).pullForRun(args.image!, args.store ?? defaultStoreDir(), args.debug);
+    const network = await networkRequest(args.network, args.publish);
     const { createContainer } = await import('../../container/create.js');
     const created = await createContainer({
+      ...(network ? { network } : {}),
       id: args.id, root: args.root, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring, preserveFds: preserveFdsArg(args.preserveFds, 'create'),
       ...(args.systemdCgroup ? { systemdCgroup: true } : {}),
       ...(args.image ? { image: { ref: args.image, keepUpper: args.keepUpper, ...(args.store ? { store: args.store } : {}) } } : { bundle: args.bundle }),

@@ -1,5 +1,7 @@
 // tsrun delete [--force] ID
-import { writeSync } from 'node:fs';
+import { existsSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { NETWORK_FILE } from '../../network/record.js';
 import type { CommandModule } from '../command.js';
 import { cliWarner } from '../log.js';
 import { StateStore } from '../../state/store.js';
@@ -13,7 +15,8 @@ const command: CommandModule<{ id: string; force: boolean }> = {
   options: { force: { type: 'boolean', short: 'f', default: false, describe: 'kill a created or running container first' } },
   // A container whose cgroup is a systemd scope is deleted through the systemd driver (a D-Bus client),
   // which the startup snapshot leaves out; callers need not repeat --systemd-cgroup (podman does not).
-  needsFullBundle: (args) => args.systemdCgroup || madeBySystemd(args.root, args.id),
+  // So is one on a CNI network (the plugins' DEL).
+  needsFullBundle: (args) => args.systemdCgroup || madeBySystemd(args.root, args.id) || onNetwork(args.root, args.id),
   async handler(args) {
     const { deleteContainer } = await import('../../container/delete.js');
     await deleteContainer(args.root, args.id, args.force, cliWarner(args), note);
@@ -25,6 +28,15 @@ const command: CommandModule<{ id: string; force: boolean }> = {
 function madeBySystemd(root: string, id: string): boolean {
   try {
     return new StateStore(root).read(id).cgroupSystemdUnit !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** It is on a CNI network (network.json in its state dir): DEL runs from the full bundle, which has the CNI code. */
+function onNetwork(root: string, id: string): boolean {
+  try {
+    return existsSync(join(new StateStore(root).dir(id), NETWORK_FILE));
   } catch {
     return false;
   }

@@ -2,7 +2,7 @@
 // step; --short in one line per step (runs of alike steps as one); --seccomp the compiled filter.
 import type { CommandModule } from '../command.js';
 
-interface ExplainArgs { bundle?: string; short: boolean; seccomp: boolean }
+interface ExplainArgs { bundle?: string; short: boolean; seccomp: boolean; network?: string; publish?: string[] }
 
 const command: CommandModule<ExplainArgs> = {
   command: 'explain',
@@ -11,10 +11,15 @@ const command: CommandModule<ExplainArgs> = {
   options: {
     short: { type: 'boolean', default: false, describe: 'one line per step (alike steps of one config list as one line), without the reasons' },
     seccomp: { type: 'boolean', default: false, describe: 'print the seccomp filter the container gets, disassembled: one BPF instruction a line, with its meaning' },
+    network: { type: 'string', describe: 'as run --network: the plan with that namespace, and the CNI plugins tsrun would run' },
+    publish: { type: 'string', short: 'p', multiple: true, describe: 'as run -p' },
   },
   async handler(args) {
     const { explainBundle } = await import('../explain-output.js');
-    return explainBundle(args.bundle ?? '.', args.logFormat, { root: args.root }, { short: args.short, seccomp: args.seccomp });
+    const { networkRequest } = await import('../network-args.js');
+    const req = await networkRequest(args.network, args.publish);
+    const network = req ? (await import('../../network/explain.js')).explainNetwork(req) : undefined;
+    return explainBundle(args.bundle ?? '.', args.logFormat, { root: args.root }, { short: args.short, seccomp: args.seccomp, ...(network ? { network } : {}) });
   },
 };
 

@@ -10,6 +10,7 @@ import { UsageError } from '../parse-args.js';
 import { cliWarner } from '../log.js';
 import { PRESERVE_FDS_OPTION, preserveFdsArg } from '../preserve-fds.js';
 import { RUN_EXIT_STATUS_HELP, runFailureStatus } from '../exit-status.js';
+import { asksForNetwork, networkRequest } from '../network-args.js';
 
 interface RunArgs {
   target?: string;
@@ -29,6 +30,8 @@ interface RunArgs {
   preserveFds: number;
   keep: boolean;
   noSubreaper: boolean;
+  network?: string;
+  publish?: string[];
   init: boolean;
 }
 
@@ -53,6 +56,8 @@ const command: CommandModule<RunArgs> = {
     'no-new-keyring': { type: 'boolean', default: false, describe: 'keep the caller\'s session keyring' },
     'console-socket': { type: 'string', path: true, describe: 'unix socket that receives the pty master when process.terminal is true' },
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
+    network: { type: 'string', describe: 'none (a new namespace, only lo), host (the host\'s), bridge[:NAME] (a new namespace on a CNI network; default network tsrun), ns:PATH (join that namespace). Default: as the config says' },
+    publish: { type: 'string', short: 'p', multiple: true, describe: 'publish a port with --network bridge: [HOSTIP:]HOSTPORT:CTRPORT[/tcp|/udp] (CNI portmap); repeatable' },
     init: { type: 'boolean', default: false, describe: 'run tsrun-init as PID 1 in front of the program (mounted read-only at /dev/init): forwards signals, reaps zombies, exits with the program\'s status' },
     'dry-run': { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' },
     ...PRESERVE_FDS_OPTION,
@@ -63,7 +68,7 @@ const command: CommandModule<RunArgs> = {
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
   // pull code, which the startup snapshot leaves out. So does the systemd cgroup driver (a D-Bus client).
-  needsFullBundle: (args) => args.systemdCgroup || needsImport(args.image, args.store ?? defaultStoreDir()) || needsPull(args.image, args.store ?? defaultStoreDir()),
+  needsFullBundle: (args) => args.systemdCgroup || asksForNetwork(args.network, args.publish, args.dryRun) || needsImport(args.image, args.store ?? defaultStoreDir()) || needsPull(args.image, args.store ?? defaultStoreDir()),
   async handler(args) {
     // Without --image, `--` only ends the options (runc's `run -- ID`): its one word is the id.
     let target = args.target;
@@ -75,13 +80,17 @@ const command: CommandModule<RunArgs> = {
     const { bundle, id } = args.image ? { bundle: '.', ...(target ? { id: target } : {}) } : resolveBundleAndId(args.bundle, target);
     if (args.dryRun) {
       const { explainBundle } = await import('../explain-output.js');
-      return explainBundle(bundle, args.logFormat, { root: args.root, ...(id ? { id } : {}) });
+      const req = await networkRequest(args.network, args.publish);
+      const network = req ? (await import('../../network/explain.js')).explainNetwork(req) : undefined;
+      return explainBundle(bundle, args.logFormat, { root: args.root, ...(id ? { id } : {}) }, network ? { network } : {});
     }
     if (args.debug && args.image) debugImageMatch(args.image, args.store ?? defaultStoreDir());
     // A registry reference the store lacks is pulled here, with progress on stderr (runContainer would pull it silently).
     if (needsPull(args.image, args.store ?? defaultStoreDir())) await (await import('../pull.js')).pullForRun(args.image!, args.store ?? defaultStoreDir(), args.debug);
+    const network = await networkRequest(args.network, args.publish);
     const { runContainer } = await import('../../container/run.js');
     const result = await runContainer({
+      ...(network ? { network } : {}),
       root: args.root, detach: args.detach, noPivot: args.noPivot, noNewKeyring: args.noNewKeyring, preserveFds: preserveFdsArg(args.preserveFds, 'run'), keep: args.keep,
       ...(args.systemdCgroup ? { systemdCgroup: true } : {}),
       ...(args.image

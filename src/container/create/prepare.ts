@@ -12,6 +12,7 @@ import { withStdio } from '../../process/stdio.js';
 import type { RootfsOverlay } from '../../rootfs/image-overlay.js';
 import type { CreateContext } from './context.js';
 import { creatingRecord, makeStateDir } from './state-dir.js';
+import type { PreparedNetwork } from '../../network/phase.js';
 
 export interface Prepared {
   bundle: Bundle;
@@ -22,6 +23,8 @@ export interface Prepared {
   driver: CgroupDriver;
   cgroupPlan?: CgroupPlan;
   plan: Plan;
+  /** --network / -p: the namespace the spec now has, and the CNI network to attach (network phase). */
+  network?: PreparedNetwork;
 }
 
 /** Plans the cgroup; a limit the host cannot apply is refused here, before anything is created. */
@@ -60,7 +63,13 @@ export async function prepare(ctx: CreateContext): Promise<Prepared> {
   const driver = await cgroupDriver(opts.systemdCgroup);
   const image = opts.image ? await imageBundle(ctx) : undefined;
   const loaded = image?.bundle ?? early!;
-  const bundle = opts.adjustSpec ? { ...loaded, spec: opts.adjustSpec(loaded.spec) } : loaded;
+  const given = opts.adjustSpec ? { ...loaded, spec: opts.adjustSpec(loaded.spec) } : loaded;
+  // The network mode rewrites the spec's network namespace; an unknown network or a -p without a
+  // bridge is refused here. The CNI code loads only for a bridge: none, host and ns:PATH only rewrite the spec.
+  const network = !opts.network ? undefined
+    : opts.network.mode.kind === 'bridge' ? (await import('../../network/phase.js')).prepareNetwork(given.spec, opts.network)
+      : { spec: (await import('../../network/options.js')).applyNetworkMode(given.spec, opts.network.mode, opts.network.ports) };
+  const bundle = network ? { ...given, spec: network.spec } : given;
   const spec = bundle.spec;
   if (spec.process?.terminal && !opts.foreground && !opts.consoleSocket) {
     throw new TsrunError('process.terminal is true: give --console-socket to receive the pty (or set terminal to false)', { field: 'process.terminal' });
@@ -72,5 +81,5 @@ export async function prepare(ctx: CreateContext): Promise<Prepared> {
     ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? {} : { keyring: opts.id }),
     ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
   }), opts.stdio);
-  return { bundle, spec, fromImage: image !== undefined, driver, ...(cgroupPlan ? { cgroupPlan } : {}), plan };
+  return { bundle, spec, fromImage: image !== undefined, driver, ...(cgroupPlan ? { cgroupPlan } : {}), plan, ...(network ? { network } : {}) };
 }

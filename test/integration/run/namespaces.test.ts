@@ -87,14 +87,15 @@ describe.skipIf(skip !== undefined)(`tsrun run: namespaces${skip ? ` [skipped: $
     expect(r.exitCode).not.toBe(0);
   });
 
-  it('a new network namespace has only lo, and it is down (no UP flag)', async () => {
+  // Up since issue 17 (the loopbackUp step), as runc and crun give it: test/integration/network/loopback.test.ts.
+  it('a new network namespace has only lo, and it is up', async () => {
     const r = await runScript('ls /sys/class/net; echo ---; ip -o link');
     expect(r.stderr).toBe('');
     const [sys, ip] = r.stdout.split('---\n');
     expect(sys).toBe('lo\n');
     const links = ip!.trim().split('\n');
     expect(links).toHaveLength(1);
-    expect(links[0]).toMatch(/^1: lo: <LOOPBACK> mtu \d+ qdisc noop .*link\/loopback 00:00:00:00:00:00/);
+    expect(links[0]).toMatch(/^1: lo: <LOOPBACK,UP,LOWER_UP> mtu \d+ qdisc noqueue .*link\/loopback 00:00:00:00:00:00/);
   });
 
   it('without a network namespace the container sees the host\'s interfaces', async () => {

@@ -20,6 +20,7 @@ export const FOLDER_STACK = [
   'plan',       // the composer: the planners' steps in their named phases
   'state',      // state.json, locks, status
   'image',      // images, layers, registries
+  'network',    // --network/-p, CNI networks and the CNI runtime, attach/detach, connect/forwardPort
   'check',      // `tsrun check` (container's stats-missing explains a missing controller with it)
   'container',  // one file per operation
   'api',        // the library for test suites: sessions and their reaper, init, host capabilities

@@ -1,0 +1,33 @@
+// What `explain --network …` (and `run --dry-run --network …`) adds to the plan: which namespace the
+// container gets, and for a CNI network the plugins tsrun will run after the clone, in order, with
+// what each is given. Pure, apart from reading the network's file.
+import type { Spec } from '../oci/types.js';
+import type { NetworkRequest } from './phase.js';
+import { prepareNetwork } from './phase.js';
+import { applyNetworkMode } from './options.js';
+import { subnetsOf } from './subnet.js';
+
+export function explainNetwork(req: NetworkRequest): { spec: (s: Spec) => Spec; text: string[]; json: unknown } {
+  // -p without a bridge is refused here as run refuses it, before anything is printed.
+  applyNetworkMode({ ociVersion: '1.0.2' }, req.mode, req.ports);
+  // The namespace part only (a bridge's is a new namespace, as none's): the network is looked up below.
+  const spec = (s: Spec): Spec => prepareNetwork(s, { ports: [], mode: req.mode.kind === 'bridge' ? { kind: 'none' } : req.mode }).spec;
+  const text: string[] = ['network:'];
+  switch (req.mode.kind) {
+    case 'none': text.push('  a new network namespace with only lo (brought up by the loopbackUp step above); nothing reaches it but the library\'s forwardPort/connect'); break;
+    case 'host': text.push('  the caller\'s network namespace: no network entry in linux.namespaces, the container shares the host\'s interfaces and ports'); break;
+    case 'ns': text.push(`  joins the namespace ${req.mode.path} (setns before the clone: see the namespaces above)`); break;
+    case 'bridge': break;
+  }
+  if (req.mode.kind !== 'bridge') return { spec, text, json: { mode: req.mode } };
+  const prepared = prepareNetwork({ ociVersion: '1.0.2' }, req);
+  const n = prepared.cni!.network;
+  text.push(`  a new network namespace, attached to CNI network ${n.name} (${n.source === 'builtin' ? 'built in' : n.file}; ${subnetsOf(n.list.plugins).join(', ') || 'no host-local subnet'}) once the container process waits, before it can exec:`);
+  text.push(`  bind /proc/PID/ns/net on <state dir>/netns  (the namespace outlives the process until delete)`);
+  n.list.plugins.forEach((p, i) => {
+    const caps = Object.entries(p.capabilities ?? {}).filter(([, on]) => on).map(([c]) => c);
+    text.push(`  CNI ADD ${String(i + 1).padStart(2)} ${p.type.padEnd(10)} CNI_NETNS=<state dir>/netns CNI_IFNAME=eth0${i > 0 ? ' prevResult=<result of ' + n.list.plugins[i - 1]!.type + '>' : ''}${caps.includes('portMappings') && req.ports.length ? ` runtimeConfig.portMappings=${JSON.stringify(req.ports)}` : ''}`);
+  });
+  text.push(`  at delete: CNI DEL of the same plugins, last first (${[...n.list.plugins].reverse().map((p) => p.type).join(', ')}), with the ADD result as prevResult; then the pin goes`);
+  return { spec, text, json: { mode: req.mode, network: n.name, file: n.file ?? null, plugins: n.list.plugins.map((p) => p.type), ports: req.ports } };
+}
