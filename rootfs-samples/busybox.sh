@@ -56,7 +56,7 @@ GROUP
 
 make_rootfs() {
   local rootfs=$1
-  mkdir -p "$rootfs"/{proc,sys,dev,tmp,etc,root,home/user}
+  mkdir -p "$rootfs"/{proc,sys,dev,tmp,etc,root,home/user,mnt,opt,srv}
   chmod 1777 "$rootfs/tmp"
   chmod 0700 "$rootfs/root"
   # Only root can hand the home directory to uid 1000; an unprivileged build leaves it as is.

@@ -9,11 +9,11 @@ test('the page is served inside the container', async ({ web }) => {
 });
 
 test('a change made by one test is gone in the next', async ({ web }) => {
-  await web.exec(['sh', '-c', 'echo changed > /www/index.html']);
-  expect((await web.exec(['cat', '/www/index.html'])).stdout).toBe('changed\n');
+  await web.exec(['sh', '-c', 'echo changed > /srv/index.html']);
+  expect((await web.exec(['cat', '/srv/index.html'])).stdout).toBe('changed\n');
 });
 
 test('the next test starts from a new container', async ({ web }) => {
-  expect((await web.exec(['cat', '/www/index.html'])).stdout).toBe('hello\n');
+  expect((await web.exec(['cat', '/srv/index.html'])).stdout).toBe('hello\n');
   expect(web.logs().text()).toContain('started');
 });

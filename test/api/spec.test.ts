@@ -31,8 +31,9 @@ describe.skipIf(skipReason)('spec fields', () => {
     writeFileSync(`${dir}/f`, 'from the host');
     const r = await run({
       bundle: SAMPLE_BUNDLE,
-      mounts: [{ type: 'bind', source: dir, target: '/ro', readonly: true }, { type: 'bind', source: dir, target: '/rw' }, { type: 'tmpfs', target: '/scratch', size: '1m' }],
-      cmd: sh('cat /ro/f; echo; touch /ro/x 2>/dev/null || echo ro-refused; echo w > /rw/written; grep " /scratch " /proc/mounts | cut -d" " -f3'),
+      // Targets that exist in the sample: a missing one would be made in the shared bundle's rootfs.
+      mounts: [{ type: 'bind', source: dir, target: '/mnt', readonly: true }, { type: 'bind', source: dir, target: '/opt' }, { type: 'tmpfs', target: '/srv', size: '1m' }],
+      cmd: sh('cat /mnt/f; echo; touch /mnt/x 2>/dev/null || echo ro-refused; echo w > /opt/written; grep " /srv " /proc/mounts | cut -d" " -f3'),
     }, { root });
     expect(r.stdout).toBe('from the host\nro-refused\ntmpfs\n');
     expect(r.exitCode).toBe(0);
@@ -41,7 +42,7 @@ describe.skipIf(skipReason)('spec fields', () => {
   it('readonlyRoot true and false', async () => {
     const ro = await run({ bundle: SAMPLE_BUNDLE, readonlyRoot: true, cmd: sh('touch /probe 2>/dev/null && echo wrote || echo refused') }, { root });
     expect(ro.stdout).toBe('refused\n');
-    const rw = await run({ bundle: SAMPLE_BUNDLE, readonlyRoot: false, mounts: [{ type: 'tmpfs', target: '/w' }], cmd: sh('grep " / " /proc/mounts | grep -c " ro[ ,]" || true') }, { root });
+    const rw = await run({ bundle: SAMPLE_BUNDLE, readonlyRoot: false, mounts: [{ type: 'tmpfs', target: '/srv' }], cmd: sh('grep " / " /proc/mounts | grep -c " ro[ ,]" || true') }, { root });
     expect(rw.stdout).toBe('0\n');
   });
 

@@ -98,10 +98,10 @@ describe.skipIf(skipReason)('start()', () => {
 
   it('Wait.forPort and Wait.forHttp look inside the container\'s network namespace; Wait.all combines', async () => {
     const web = {
-      bundle: SAMPLE_BUNDLE, mounts: [{ type: 'tmpfs' as const, target: '/www' }],
-      // (lo is up by itself since the loopbackUp step; bringing it up again, with CAP_NET_ADMIN, is harmless.) The service serves /www after a delay.
-      capAdd: ['NET_ADMIN'],
-      cmd: ['sh', '-c', idle('ip link set lo up; sleep 0.3; echo hello > /www/index.html; httpd -p 8080 -h /www')],
+      // lo is up by itself (the loopbackUp step). The service serves /srv after a delay; /srv exists in
+      // the sample, so the shared bundle's rootfs gets no new directory.
+      bundle: SAMPLE_BUNDLE, mounts: [{ type: 'tmpfs' as const, target: '/srv' }],
+      cmd: ['sh', '-c', idle('sleep 0.3; echo hello > /srv/index.html; httpd -p 8080 -h /srv')],
     };
     await using c = await start(web, { root, wait: Wait.all(Wait.forPort(8080), Wait.forHttp('/index.html', 8080)), startupTimeoutMs: 15_000 });
     expect((await c.exec(['wget', '-q', '-O', '-', 'http://127.0.0.1:8080/index.html'])).stdout).toBe('hello\n');
