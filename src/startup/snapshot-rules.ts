@@ -9,7 +9,7 @@ export type Manifest = typeof STARTUP;
 
 /** The part of esbuild's metafile the checks read. */
 export interface SnapshotMetafile {
-  inputs: Record<string, { imports?: { path: string; external?: boolean }[] }>;
+  inputs: Record<string, { imports?: { path: string; external?: boolean; kind?: string }[] }>;
   outputs: Record<string, { bytes: number }>;
 }
 
@@ -47,6 +47,11 @@ export function snapshotProblems(meta: SnapshotMetafile, m: Manifest = STARTUP):
   if (stray.length) problems.push(`the startup snapshot holds command modules the manifest does not list: ${stray.join(', ')}`);
   const lazyInside = inputs.filter((p) => (m.lazy as readonly string[]).includes(p));
   if (lazyInside.length) problems.push(`the startup snapshot holds modules the manifest says are lazy (not stubbed): ${lazyInside.join(', ')}`);
+  // A module outside the bundle (a node: builtin) reached through import() fails in the snapshot at
+  // run time (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING: a deserialized context has no import callback).
+  const dynamicExternal = inputs.flatMap((file) => (meta.inputs[file]?.imports ?? [])
+    .filter((i) => i.external && i.kind === 'dynamic-import').map((i) => `${file} → import('${i.path}')`));
+  if (dynamicExternal.length) problems.push(`the startup snapshot cannot import() modules outside it at run time: ${dynamicExternal.join(', ')} (import it statically)`);
   const bytes = Object.values(meta.outputs)[0]?.bytes ?? 0;
   if (bytes > m.maxSnapshotCodeBytes) problems.push(`the startup snapshot's code is ${bytes} bytes, over its budget of ${m.maxSnapshotCodeBytes} (manifest: maxSnapshotCodeBytes): keep cold code out of the hot commands`);
   return problems;

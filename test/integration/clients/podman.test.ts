@@ -4,6 +4,7 @@
 //    there turns it off); on this hybrid host tsrun drops that default limit with a warning, runc
 //    writes it to v1;
 //  - --preserve-fds N on run and exec: conmon passes `--preserve-fds N` to create and exec;
+//  - --network none: lo is up inside, as runc brings it up (podman sets up nothing in that namespace);
 //  - podman update: conmon-less, podman calls the runtime's `update --resources FILE`; on this host a
 //    memory or cpu limit is refused with create's message (v2 lacks the controllers), which podman
 //    passes on; runc applies it to v1. Real limits through podman update are the VM lane's.
@@ -123,6 +124,14 @@ describe.skipIf(skip !== undefined)(`podman with tsrun, side by side with runc${
     }
     expect(readFileSync(out, 'utf8')).toBe('run-wrote-fd3\nexec-wrote-fd3\n');
   }, 180_000);
+
+  it.each(RUNTIMES)('%s: --network none: the container\'s lo is up (flags 0x9: IFF_UP|IFF_LOOPBACK), as podman users get from runc', async (rt) => {
+    // podman asks for a new network namespace and sets up nothing in it: the runtime brings lo up.
+    const r = await podman(rt, ['run', '--rm', ...RUN_FLAGS, IMAGE, 'cat', '/sys/class/net/lo/flags']);
+    expect(otherThanDefaultWarning(r.stderr)).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('0x9');
+  }, 120_000);
 
   it.each(RUNTIMES)('%s: podman update calls the runtime\'s update with the resources in a file', async (rt) => {
     const started = await podman(rt, ['run', '-d', ...RUN_FLAGS, IMAGE, 'sleep', '1000']);

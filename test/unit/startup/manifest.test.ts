@@ -53,6 +53,14 @@ describe('the build\'s checks of the snapshot', () => {
     expect(problems).toMatch(/command modules the manifest does not list: src\/cli\/commands\/image\.ts/);
   });
 
+  it('catch an import() of a node: builtin, which a snapshot cannot load at run time', () => {
+    const m = metafile();
+    m.inputs['src/cli/commands/ps.ts'] = { imports: [{ path: 'node:child_process', external: true, kind: 'dynamic-import' }] };
+    expect(snapshotProblems(m).join()).toMatch(/cannot import\(\) modules outside it at run time: src\/cli\/commands\/ps\.ts → import\('node:child_process'\)/);
+    m.inputs['src/cli/commands/ps.ts'] = { imports: [{ path: 'node:child_process', external: true, kind: 'import-statement' }] };
+    expect(snapshotProblems(m)).toEqual([]);
+  });
+
   it('catch a lazy module that was not stubbed, and a snapshot over its budget', () => {
     expect(snapshotProblems(metafile(['src/cli/help.ts'])).join()).toMatch(/lazy \(not stubbed\): src\/cli\/help\.ts/);
     expect(snapshotProblems(metafile([], STARTUP.maxSnapshotCodeBytes + 1)).join()).toMatch(/over its budget/);
