@@ -230,6 +230,32 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * One SOCK_SEQPACKET message of `len` bytes, with `fd` attached (SCM_RIGHTS) when it is >= 0: a report
+ * to tsrun (send_report), or a connected socket to the `connect` mode's caller. Retried on EINTR.
+ */
+static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd) {
+  struct iovec iov = {(void *)buf, len};
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
+  if (fd >= 0) {
+    memset(&ctl, 0, sizeof ctl);
+    msg.msg_control = ctl.buf;
+    msg.msg_controllen = sizeof ctl.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  }
+  ssize_t sent;
+  while ((sent = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
+  return sent;
+}
+
 static void send_report(uint32_t kind, int step, int err, int value, uint64_t t0, uint64_t t1, int fd_to_pass) {
   struct tsrun_report rep;
   memset(&rep, 0, sizeof rep);
@@ -240,23 +266,7 @@ static void send_report(uint32_t kind, int step, int err, int value, uint64_t t0
   rep.start_ns = t0;
   rep.end_ns = t1;
   if (kind == TSRUN_REPORT_STEP_FAILED) copy_name(rep.syscall, g_syscall, sizeof rep.syscall);
-  struct iovec iov = {&rep, sizeof rep};
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
-  if (fd_to_pass >= 0) {
-    memset(&ctl, 0, sizeof ctl);
-    msg.msg_control = ctl.buf;
-    msg.msg_controllen = sizeof ctl.buf;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd_to_pass, sizeof(int));
-  }
-  while (sendmsg(g_sync_fd, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
+  send_with_fd(g_sync_fd, &rep, sizeof rep, fd_to_pass);
 }
 
 /* Fail with the syscall's name recorded: every step returns -errno through this. */
@@ -1202,24 +1212,7 @@ static _Noreturn void connector_main(int sock, int ns_fd) {
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
       }
     }
-    struct iovec iov = {&rep, sizeof rep};
-    struct msghdr msg;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
-    if (fd >= 0) {
-      memset(&ctl, 0, sizeof ctl);
-      msg.msg_control = ctl.buf;
-      msg.msg_controllen = sizeof ctl.buf;
-      struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN(sizeof(int));
-      memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    }
-    ssize_t sent;
-    while ((sent = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
+    ssize_t sent = send_with_fd(sock, &rep, sizeof rep, fd);
     if (fd >= 0) close(fd);
     if (sent < 0) _exit(0);
   }

@@ -2,36 +2,21 @@
 // createContainer/startCreated/removeContainer the CLI's `run` uses, but pipes instead of tsrun's
 // stdio and no process-wide signal relay. A failure of tsrun throws a TsrunError; the container's
 // own exit status, whatever it is, resolves.
-import { createContainer } from '../container/create.js';
 import { removeContainer } from '../container/delete.js';
 import { startCreated } from '../container/start.js';
-import { generatedId } from '../container/run.js';
-import { drained, rootOf, warnOf } from './defaults.js';
+import { drained } from './defaults.js';
 import { interrupted } from './errors.js';
 import { holding, watchExit } from './exit-watch.js';
 import { armInterrupt } from './interrupt.js';
 import { makePipes } from './pipes.js';
-import { containerSource, networkOption, sourceOptions } from './source.js';
+import { createWithPipes } from './create-with-pipes.js';
 import type { ContainerSpec, RunOptions, RunResult } from './types.js';
 
 export async function run(spec: ContainerSpec, opts: RunOptions = {}): Promise<RunResult> {
   const t0 = performance.now();
-  const warn = warnOf(opts);
-  const source = containerSource(spec, { warn, ...(opts.session ? { session: opts.session } : {}) });
-  const id = spec.id ?? generatedId(source.label);
-  if (opts.signal?.aborted) throw interrupted(id, 'abort');
-  const network = await networkOption(spec);
-  const pipes = makePipes(opts);
-  let created;
-  try {
-    created = await createContainer({
-      id, root: rootOf(opts), foreground: true, startedByCaller: true, stdio: pipes.fds, warn, ...sourceOptions(source), ...network,
-    });
-  } catch (err) {
-    pipes.abandon();
-    throw err;
-  }
-  pipes.handedOver();
+  const { id, warn, pipes, created } = await createWithPipes(spec, opts, () => makePipes(opts), (name) => {
+    if (opts.signal?.aborted) throw interrupted(name, 'abort');
+  });
   const { store, record, process: proc, cgroup } = created;
   // Until it is reaped the pid cannot be reused: SIGKILL to it is safe, and with a PID namespace it ends them all.
   let reaped = false;

@@ -3,36 +3,19 @@
 // process that is killed takes its containers' processes along; session()'s reaper removes their
 // state). Its stdio are pipes this process reads (Container.logs()); `tsrun run -d` keeps passing
 // its own stdio through, as runc does.
-import { createContainer } from '../container/create.js';
 import { removeContainer } from '../container/delete.js';
 import { startCreated } from '../container/start.js';
-import { generatedId } from '../container/run.js';
 import { TsrunError } from '../errors.js';
 import { Container } from './container.js';
-import { rootOf, warnOf } from './defaults.js';
 import { holding, watchExit } from './exit-watch.js';
 import { makePipes } from './pipes.js';
-import { containerSource, networkOption, sourceOptions } from './source.js';
+import { createWithPipes } from './create-with-pipes.js';
 import type { ContainerSpec, StartOptions } from './types.js';
 
 const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
 
 export async function start(spec: ContainerSpec, opts: StartOptions = {}): Promise<Container> {
-  const warn = warnOf(opts);
-  const source = containerSource(spec, { warn, ...(opts.session ? { session: opts.session } : {}) });
-  const id = spec.id ?? generatedId(source.label);
-  const network = await networkOption(spec);
-  const pipes = makePipes({}, { unref: true });
-  let created;
-  try {
-    created = await createContainer({
-      id, root: rootOf(opts), foreground: true, startedByCaller: true, stdio: pipes.fds, warn, ...sourceOptions(source), ...network,
-    });
-  } catch (err) {
-    pipes.abandon();
-    throw err;
-  }
-  pipes.handedOver();
+  const { id, warn, pipes, created } = await createWithPipes(spec, opts, () => makePipes({}, { unref: true }));
   const { store, record, process: proc, cgroup } = created;
   let reaped = false;
   try {

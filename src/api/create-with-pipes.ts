@@ -1,0 +1,41 @@
+// The first half of run() and start(): the container created from its spec by the CLI's
+// createContainer, with stdio pipes this process reads; the pipes are handed over once the process
+// exists, or all closed again when the create fails.
+import { createContainer, type CreatedContainer } from '../container/create.js';
+import { generatedId } from '../container/run.js';
+import type { CommonOptions } from './types.js';
+import { rootOf, warnOf } from './defaults.js';
+import { makePipes, type ProcessPipes } from './pipes.js';
+import { containerSource, networkOption, sourceOptions } from './source.js';
+import type { ContainerSpec } from './types.js';
+
+export interface CreatedWithPipes {
+  id: string;
+  warn: (message: string) => void;
+  pipes: ProcessPipes;
+  created: CreatedContainer;
+}
+
+export async function createWithPipes(
+  spec: ContainerSpec, opts: CommonOptions, pipes: () => ProcessPipes,
+  /** Called with the id before anything is made (run()'s abort check). */
+  beforeCreate: (id: string) => void = () => {},
+): Promise<CreatedWithPipes> {
+  const warn = warnOf(opts);
+  const source = containerSource(spec, { warn, ...(opts.session ? { session: opts.session } : {}) });
+  const id = spec.id ?? generatedId(source.label);
+  beforeCreate(id);
+  const network = await networkOption(spec);
+  const made = pipes();
+  let created: CreatedContainer;
+  try {
+    created = await createContainer({
+      id, root: rootOf(opts), foreground: true, startedByCaller: true, stdio: made.fds, warn, ...sourceOptions(source), ...network,
+    });
+  } catch (err) {
+    made.abandon();
+    throw err;
+  }
+  made.handedOver();
+  return { id, warn, pipes: made, created };
+}
