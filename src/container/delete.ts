@@ -10,7 +10,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
-import { loadCgroup, loadContainerCgroup } from '../cgroups/index.js';
+import { detectCgroupHost, loadCgroup, loadContainerCgroup } from '../cgroups/index.js';
+import { resolveCgroupPath } from '../cgroups/path.js';
 import { removeCallerMounts } from '../rootfs/caller-mounts-host.js';
 import { waitForExit } from '../process/exit-wait.js';
 import * as shim from '../native/shim.js';
@@ -103,6 +104,19 @@ async function removeUnrecorded(store: StateStore, id: string, warn: (m: string)
     } catch (err) {
       warn(`container ${id}: ${(err as Error).message}`);
     }
+  }
+  // Without a record its cgroup is known only where the default cgroupsPath puts it (<v2>/tsrun/<id>):
+  // removed there, its processes killed first. A cgroupsPath of the config's own cannot be found.
+  const host = (() => { try { return detectCgroupHost(); } catch { return undefined; } })();
+  try {
+    const { dir, ownedRoot } = host ? resolveCgroupPath(host.mountPoint, undefined, id) : { dir: '', ownedRoot: '' };
+    if (host && existsSync(dir)) {
+      const cgroup = loadCgroup(dir, ownedRoot);
+      if (cgroup.populated()) await cgroup.kill();
+      await cgroup.destroy();
+    }
+  } catch (err) {
+    warn(`container ${id}: its cgroup: ${(err as Error).message}`);
   }
   try {
     releaseImageBundle(store.dir(id), { keepUpper: false });

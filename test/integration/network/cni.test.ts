@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cannotRunContainers, containerTestHooks, makeBundle, poll, REPO, runTsrun, sh, STATE_ROOT, type TestBundle } from '../../helpers/bundle.js';
 import { TestNetns } from './netns.js';
+import { cgroup2Mount } from '../../helpers/lifecycle.js';
 import { containerNetwork } from '../../../src/network/container-network.js';
 import { get } from 'node:http';
 import { spawn } from 'node:child_process';
@@ -72,6 +73,9 @@ function leftovers(id: string, ip?: string, leaseDir = LEASES): string[] {
   if (existsSync(join(STATE_ROOT, id))) left.push(`state dir ${join(STATE_ROOT, id)}`);
   const pins = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(join(STATE_ROOT, id)));
   if (pins.length) left.push(`mounts: ${pins.join(' | ')}`);
+  // The container's cgroup (the default cgroupsPath: <v2>/tsrun/<id>).
+  const v2 = cgroup2Mount();
+  if (v2 !== undefined && existsSync(join(v2, 'tsrun', id))) left.push(`cgroup ${join(v2, 'tsrun', id)}`);
   return left;
 }
 
