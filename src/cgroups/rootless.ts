@@ -97,7 +97,14 @@ export function planRootlessCgroup(spec: Spec, id: string, host: CgroupHost, del
  * namespace); nor can it make device nodes: in its user namespace mknod of a device is EPERM.
  */
 function warnDevices(spec: Spec, euid: number, warn: (m: string) => void): void {
-  if ((spec.linux?.resources?.devices ?? []).length > 0) warn(`linux.resources.devices ignored: uid ${euid} cannot load a device program (BPF needs CAP_BPF or CAP_SYS_ADMIN on the host), and a user namespace cannot make device nodes anyway`);
+  const ignored = devicesIgnored(spec, euid);
+  if (ignored) warn(ignored);
+}
+
+/** The warning for a user's linux.resources.devices (also the systemd driver's, for a user's scope). */
+export function devicesIgnored(spec: Spec, euid: number): string | undefined {
+  if ((spec.linux?.resources?.devices ?? []).length === 0) return undefined;
+  return `linux.resources.devices ignored: uid ${euid} cannot load a device program (BPF needs CAP_BPF or CAP_SYS_ADMIN on the host), and a user namespace cannot make device nodes anyway`;
 }
 
 function rootlessPath(mountPoint: string, root: string, cgroupsPath: string | undefined, id: string): { dir: string; ownedRoot: string } {

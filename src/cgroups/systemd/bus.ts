@@ -10,6 +10,7 @@
 // same read as BEGIN in its buffer until more bytes arrive (seen in the VM lane: the first call was
 // answered only when another was sent, or never), so calls made before OK are queued.
 // The socket keeps Node's event loop alive only while an answer is awaited.
+import { readFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { MESSAGE, decodeMessage, encodeMessage, messageLength, type Message } from './message.js';
 import type { DBusValue } from './wire.js';
@@ -19,6 +20,30 @@ export interface BusAddress {
   path: string;
   /** A message bus (Hello first, AddMatch for signals), not a direct connection to systemd. */
   bus: boolean;
+}
+
+/**
+ * The uid EXTERNAL authentication claims: the peer checks it against the uid the kernel reports for
+ * our socket (SO_PEERCRED), which is our uid as seen from the peer's user namespace — the host's. Inside
+ * a user namespace (rootless podman runs its runtime as root of one) getuid() is the mapped id, so it is
+ * mapped back through /proc/self/uid_map ("inside outside count" lines). Pure over the map's text.
+ */
+export function hostUid(uid: number, uidMap: string): number {
+  for (const line of uidMap.split('\n')) {
+    const [inside, outside, count] = line.trim().split(/\s+/).map(Number) as [number, number, number];
+    if (count > 0 && uid >= inside && uid - inside < count) return outside + (uid - inside);
+  }
+  return uid;
+}
+
+/** This process's uid on the host (see hostUid). */
+export function ownHostUid(): number {
+  const uid = process.geteuid?.() ?? 0;
+  try {
+    return hostUid(uid, readFileSync('/proc/self/uid_map', 'utf8'));
+  } catch {
+    return uid;
+  }
 }
 
 /** An error reply: `name` is the D-Bus error name, e.g. org.freedesktop.systemd1.NoSuchUnit. */
@@ -69,6 +94,8 @@ export class BusConnection {
   private readonly signals: Message[] = [];
   private input: Buffer = Buffer.alloc(0);
   private authenticated = false;
+  /** The uid our EXTERNAL authentication claims. */
+  private authUid = 0;
   /** Messages made before the server accepted our authentication. */
   private outbox: Buffer[] = [];
   private failure: Error | undefined;
@@ -88,8 +115,8 @@ export class BusConnection {
     socket.on('data', (chunk: Buffer) => c.receive(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => c.fail(new BusConnectionError(`${address.path}: ${err.code ?? err.message}`, err.code)));
     socket.on('close', () => c.fail(new BusConnectionError(`${address.path}: the connection was closed${c.authenticated ? '' : ' during authentication'}`)));
-    const uid = Buffer.from(String(process.getuid?.() ?? 0)).toString('hex');
-    socket.write(`\0AUTH EXTERNAL ${uid}\r\nBEGIN\r\n`);
+    c.authUid = ownHostUid();
+    socket.write(`\0AUTH EXTERNAL ${Buffer.from(String(c.authUid)).toString('hex')}\r\nBEGIN\r\n`);
     if (address.bus) {
       // Its answer (our unique name) is not needed; a failure shows in the calls after it.
       c.call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello' }).catch(() => {});
@@ -188,7 +215,7 @@ export class BusConnection {
     const line = this.input.toString('latin1', 0, end);
     this.input = this.input.subarray(end + 2);
     if (!line.startsWith('OK ')) {
-      throw new Error(`authentication (EXTERNAL, uid ${process.getuid?.() ?? 0}) refused: ${JSON.stringify(line.slice(0, 200))}`);
+      throw new Error(`authentication (EXTERNAL, uid ${this.authUid}) refused: ${JSON.stringify(line.slice(0, 200))}`);
     }
     this.authenticated = true;
     if (this.outbox.length > 0) this.socket.write(Buffer.concat(this.outbox));

@@ -1,28 +1,42 @@
 // The systemd cgroup driver (--systemd-cgroup): entry points for src/cgroups/driver.ts, which loads this
-// module only when a container uses it.
+// module only when a container uses it. The host's root talks to the system's manager; anyone else
+// (a user, root of a user's namespace) to its own, user@UID.service (user.ts says what differs).
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { posix } from 'node:path';
 import type { CgroupDriver } from '../driver.js';
 import { CgroupError } from '../errors.js';
 import type { CgroupHandle } from '../manager.js';
-import type { FileWrite } from '../types.js';
+import type { CgroupHost, CgroupPlan, FileWrite } from '../types.js';
 import { planCgroup } from '../plan.js';
-import { BOOTED, SystemdManager, systemdBooted } from './manager-api.js';
+import { thisCaller, type CgroupCaller } from '../rootless.js';
+import type { Spec } from '../../oci/types.js';
+import { ownHostUid } from './bus.js';
+import { BOOTED, SystemdManager, systemdAddresses, systemdBooted, userManagerAddresses } from './manager-api.js';
 import { resolveSystemdPath } from './path.js';
 import { scopeProperties } from './properties.js';
 import { ScopeHandle, type Connect } from './scope.js';
+import { planUserScope, userManagerUnreachable } from './user.js';
+
+/** Whose manager makes the scopes: the system's (the host's root) or the calling user's own. */
+const isUser = (caller: CgroupCaller): boolean => !(caller.euid === 0 && caller.initialUserNamespace);
 
 /** Connects to systemd (refusing a host without it, before anything is made) and returns the driver. */
-export async function systemdDriver(): Promise<CgroupDriver> {
+export async function systemdDriver(caller: CgroupCaller = thisCaller()): Promise<CgroupDriver> {
   if (!systemdBooted()) {
     throw new CgroupError(`--systemd-cgroup: systemd is not running as this host's init (no directory ${BOOTED}), so it cannot make the container's scope; leave out --systemd-cgroup`, { file: BOOTED });
   }
+  const user = isUser(caller);
   let manager: SystemdManager | undefined;
   try {
-    manager = await SystemdManager.connect();
+    manager = await connectManager(user);
   } catch (err) {
-    throw new CgroupError(`--systemd-cgroup: ${(err as Error).message}`, { cause: err });
+    throw err instanceof CgroupError ? err : new CgroupError(`--systemd-cgroup: ${(err as Error).message}`, { cause: err });
   }
   const version = await manager.version().catch(() => -1);
+  const uid = ownHostUid();
+  // A user's scopes go below its manager's cgroup (user@UID.service's), found from the manager itself.
+  const controlGroup = user ? await manager.controlGroup().catch(() => `/user.slice/user-${uid}.slice/user@${uid}.service`) : '/';
   // The first scope operation uses this connection; later ones (delete at the end of a run) open their own.
   let opened: SystemdManager | undefined = manager;
   const connect: Connect = async () => {
@@ -30,20 +44,47 @@ export async function systemdDriver(): Promise<CgroupDriver> {
     opened = undefined;
     return m ?? connectOrExplain();
   };
+  const planScope = (spec: Spec, id: string, host: CgroupHost): { plan: CgroupPlan; unit: string; slice: string } => {
+    if (user) return planUserScope(spec, id, host, { uid, controlGroup, delegated: delegatedControllers(posix.join(host.mountPoint, controlGroup)) });
+    const path = resolveSystemdPath(spec.linux?.cgroupsPath, id);
+    const dir = posix.join(host.mountPoint, path.cgroup);
+    return { plan: planCgroup(spec, id, host, { dir, ownedRoot: dir }), unit: path.unit, slice: path.slice };
+  };
   return {
     name: 'systemd',
     plan(spec, id, host) {
-      const path = resolveSystemdPath(spec.linux?.cgroupsPath, id);
-      const dir = posix.join(host.mountPoint, path.cgroup);
-      const plan = planCgroup(spec, id, host, { dir, ownedRoot: dir });
-      const scope = scopeProperties({ id, unit: path.unit, slice: path.slice, writes: plan.writes, systemdVersion: version });
-      return { ...plan, writes: scope.writes, warnings: [...plan.warnings, ...scope.notes], systemd: { unit: path.unit, slice: path.slice, properties: scope.properties } };
+      const { plan, unit, slice } = planScope(spec, id, host);
+      const scope = scopeProperties({ id, unit, slice, writes: plan.writes, systemdVersion: version });
+      return { ...plan, writes: scope.writes, warnings: [...plan.warnings, ...scope.notes], systemd: { unit, slice, properties: scope.properties } };
     },
     apply(plan, observe, opts = {}) {
       if (!plan.systemd) throw new CgroupError('cgroup: the systemd driver was given a plan without a scope');
       return new ScopeHandle(plan.dir, plan.systemd.unit, connect, { plan: { ...plan, systemd: plan.systemd }, ...(observe ? { observe } : {}), opts });
     },
   };
+}
+
+/** The controllers a user's manager was given (its cgroup.controllers); none when unreadable. */
+function delegatedControllers(managerCgroup: string): string[] {
+  try {
+    return readFileSync(posix.join(managerCgroup, 'cgroup.controllers'), 'utf8').split(/\s+/).filter((c) => c !== '');
+  } catch {
+    return [];
+  }
+}
+
+/** The system's manager, or the user's own; a user's that cannot be reached says how to start it. */
+async function connectManager(user: boolean): Promise<SystemdManager> {
+  if (!user) return SystemdManager.connect(systemdAddresses());
+  const addresses = userManagerAddresses();
+  const uid = ownHostUid();
+  const name = (() => { try { return userInfo().username; } catch { return undefined; } })();
+  if (addresses.length === 0) throw new CgroupError(userManagerUnreachable(uid, name, []), { field: 'XDG_RUNTIME_DIR' });
+  try {
+    return await SystemdManager.connect(addresses);
+  } catch (err) {
+    throw new CgroupError(userManagerUnreachable(uid, name, [(err as Error).message.replace(/^cannot reach systemd over D-Bus \((.*)\)$/, '$1')]), { cause: err });
+  }
 }
 
 /** What a scope is made with that is not a limit: never changed by an update. */
@@ -76,8 +117,9 @@ export function loadScope(dir: string, unit: string): CgroupHandle {
 
 async function connectOrExplain(): Promise<SystemdManager> {
   try {
-    return await SystemdManager.connect();
+    return await connectManager(isUser(thisCaller()));
   } catch (err) {
+    if (err instanceof CgroupError) throw err;
     throw new CgroupError(`cgroup: the container's scope is systemd's, and ${(err as Error).message}`, { cause: err });
   }
 }

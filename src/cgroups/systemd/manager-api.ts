@@ -7,6 +7,11 @@
 // and it sends every signal to every direct client); then the system bus ($DBUS_SYSTEM_BUS_ADDRESS, or
 // /run/dbus/system_bus_socket), where a match rule asks the bus for JobRemoved. runc's go-systemd tries
 // them in the other order; either reaches the same manager.
+//
+// A user (not the host's root, or root of a user namespace as rootless podman runs its runtime) talks
+// to its own manager, user@UID.service, as runc and crun do in rootless mode: its private socket
+// $XDG_RUNTIME_DIR/systemd/private first (there whenever the manager runs, no dbus-user-session
+// needed), then the session bus ($DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus).
 import { statSync } from 'node:fs';
 import { BusConnection, BusConnectionError, DBusError, type BusAddress } from './bus.js';
 import type { Message } from './message.js';
@@ -38,6 +43,30 @@ export function systemdAddresses(env: NodeJS.ProcessEnv = process.env, uid = pro
   const fromEnv = /^unix:path=([^,;]+)/.exec(env.DBUS_SYSTEM_BUS_ADDRESS ?? '')?.[1];
   const bus: BusAddress = { path: fromEnv ?? SYSTEM_BUS_SOCKET, bus: true };
   return uid === 0 ? [{ path: PRIVATE_SOCKET, bus: false }, bus] : [bus];
+}
+
+/** A D-Bus address's unix socket: "unix:path=P" → P, "unix:abstract=N" → "\0N" (Node's form); undefined otherwise. */
+export function unixSocketOf(address: string | undefined): string | undefined {
+  for (const part of (address ?? '').split(';')) {
+    const m = /^unix:(.*)$/.exec(part.trim());
+    const keys = new Map((m?.[1] ?? '').split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const));
+    if (keys.get('path')) return keys.get('path');
+    if (keys.get('abstract')) return `\0${keys.get('abstract')}`;
+  }
+  return undefined;
+}
+
+/**
+ * The addresses of a user's own manager, in order: its private socket, then the session bus. Empty
+ * when neither $XDG_RUNTIME_DIR nor $DBUS_SESSION_BUS_ADDRESS says where they are.
+ */
+export function userManagerAddresses(env: NodeJS.ProcessEnv = process.env): BusAddress[] {
+  const runtime = env.XDG_RUNTIME_DIR !== undefined && env.XDG_RUNTIME_DIR !== '' ? env.XDG_RUNTIME_DIR : undefined;
+  const session = unixSocketOf(env.DBUS_SESSION_BUS_ADDRESS) ?? (runtime ? `${runtime}/bus` : undefined);
+  return [
+    ...(runtime ? [{ path: `${runtime}/systemd/private`, bus: false }] : []),
+    ...(session ? [{ path: session, bus: true }] : []),
+  ];
 }
 
 /** "252.38-1~deb12u1" or "v245.4-1.fc32" → 252, 245; -1 when there is no number. */
@@ -80,6 +109,17 @@ export class SystemdManager {
   /** systemd's version number (252 for "252.38-1~deb12u1"). */
   version(): Promise<number> {
     return this.versionReply;
+  }
+
+  /**
+   * The manager's own cgroup (its ControlGroup property), relative to the v2 hierarchy's root: "/" for
+   * the system's, "/user.slice/user-1000.slice/user@1000.service" for a user's. Its units' cgroups
+   * are below it.
+   */
+  async controlGroup(): Promise<string> {
+    const reply = await this.bus.call({ destination: DESTINATION, path: PATH, interface: 'org.freedesktop.DBus.Properties', member: 'Get', signature: 'ss', body: [MANAGER, 'ControlGroup'] });
+    const value = String((reply.body[0] as Variant).value);
+    return value === '' ? '/' : value;
   }
 
   /** StartTransientUnit(name, "replace", properties, no auxiliary units); resolves with the job's result. */

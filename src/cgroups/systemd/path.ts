@@ -1,6 +1,7 @@
 // linux.cgroupsPath under --systemd-cgroup, by runc's rules (runc's docs/systemd.md):
 //   "slice:prefix:name" → the transient scope "<prefix>-<name>.scope", in the slice "slice";
-//   an empty slice      → system.slice; "-.slice" is the root slice;
+//   an empty slice      → system.slice (user.slice for a user's own manager, as runc's rootless
+//                         driver: the scope goes in <user@UID.service>/user.slice); "-.slice" is the root slice;
 //   absent or ""        → ":tsrun:<container id>", i.e. tsrun-<id>.scope in system.slice.
 // A slice name says its place in the tree with dashes: a-b.slice is a-b.slice inside a.slice, so its
 // cgroup is /a.slice/a-b.slice. The scope's cgroup is <v2 mount>/<expanded slice>/<unit>.
@@ -13,6 +14,8 @@ import { ConfigError } from '../../errors.js';
 
 const FIELD = 'linux.cgroupsPath';
 const DEFAULT_SLICE = 'system.slice';
+/** The default slice of a user's manager (runc's choice for rootless containers on cgroup v2). */
+export const USER_DEFAULT_SLICE = 'user.slice';
 const DEFAULT_PREFIX = 'tsrun';
 /** systemd's UNIT_NAME_MAX is 256 with the NUL. */
 const UNIT_NAME_MAX = 255;
@@ -27,7 +30,8 @@ export interface SystemdCgroupPath {
   cgroup: string;
 }
 
-export function resolveSystemdPath(cgroupsPath: string | undefined, id: string): SystemdCgroupPath {
+/** `cgroup` is relative to the manager's own cgroup (the hierarchy's root for the system's manager). */
+export function resolveSystemdPath(cgroupsPath: string | undefined, id: string, defaultSlice = DEFAULT_SLICE): SystemdCgroupPath {
   const given = cgroupsPath !== undefined && cgroupsPath !== '';
   const field = given ? FIELD : `${FIELD} (absent: ":${DEFAULT_PREFIX}:<container id>")`;
   const parts = given ? cgroupsPath.split(':') : ['', DEFAULT_PREFIX, id];
@@ -35,7 +39,7 @@ export function resolveSystemdPath(cgroupsPath: string | undefined, id: string):
     throw new ConfigError(FIELD, `with --systemd-cgroup it must be "slice:prefix:name" (e.g. "system.slice:tsrun:${id}"), got ${JSON.stringify(cgroupsPath)}`);
   }
   const [sliceGiven, prefix, name] = parts as [string, string, string];
-  const slice = sliceGiven === '' ? DEFAULT_SLICE : sliceGiven;
+  const slice = sliceGiven === '' ? defaultSlice : sliceGiven;
   if (name === '') throw new ConfigError(field, 'the name (after the second ":") must not be empty');
   if (name.endsWith('.slice')) {
     throw new ConfigError(field, `names a slice (${JSON.stringify(name)}): a container's processes go into a scope, and no process can live in a slice itself`);

@@ -38,8 +38,8 @@ function planContainerCgroup(driver: CgroupDriver, spec: Spec, id: string, warn:
     return undefined;
   }
   // Not the host's root (a user, or root of a user's namespace as podman runs its runtime): only a
-  // delegated subtree, or no cgroup at all when no limit is asked (cgroups/rootless.ts). The systemd
-  // driver is root's: a user's --systemd-cgroup would need its user bus (not done).
+  // delegated subtree, or no cgroup at all when no limit is asked (cgroups/rootless.ts). With
+  // --systemd-cgroup a user's scope is made by its own manager, user@UID.service (cgroups/systemd/user.ts).
   const plan = driver.name === 'cgroupfs' ? planCgroupForCaller(spec, id, host, warn) : driver.plan(spec, id, host);
   for (const w of plan?.warnings ?? []) warn(w);
   return plan;
