@@ -18,6 +18,8 @@ export interface FakeSystemdOptions {
   jobResult?: (member: string, unit: string) => string;
   /** Send JobRemoved before the method's reply. */
   signalFirst?: boolean;
+  /** The manager's ControlGroup property (default "/"). */
+  controlGroup?: string;
 }
 
 export interface FakeSystemd {
@@ -26,6 +28,8 @@ export interface FakeSystemd {
   calls: string[];
   /** The properties of the last StartTransientUnit or SetUnitProperties, by name. */
   lastProperties: Map<string, Variant>;
+  /** The uid each connection's AUTH EXTERNAL claimed. */
+  authUids: number[];
   close(): Promise<void>;
 }
 
@@ -34,6 +38,7 @@ export async function fakeSystemd(opts: FakeSystemdOptions = {}): Promise<FakeSy
   const path = join(dir, 'private');
   const calls: string[] = [];
   const lastProperties = new Map<string, Variant>();
+  const authUids: number[] = [];
   const existing = opts.existing ?? new Set<string>();
   let serial = 1000;
   let job = 0;
@@ -63,7 +68,7 @@ export async function fakeSystemd(opts: FakeSystemdOptions = {}): Promise<FakeSy
       switch (m.member) {
         case 'Hello': return reply(m, 's', [':1.42']);
         case 'AddMatch': return reply(m);
-        case 'Get': return reply(m, 'v', [new Variant('s', '252.38-1~deb12u1')]);
+        case 'Get': return reply(m, 'v', [new Variant('s', m.body[1] === 'ControlGroup' ? opts.controlGroup ?? '/' : '252.38-1~deb12u1')]);
         case 'StartTransientUnit': {
           const unit = String(m.body[0]);
           if (existing.has(unit)) return error(m, 'org.freedesktop.systemd1.UnitExists', `Unit ${unit} was already loaded or has a fragment file.`);
@@ -99,6 +104,7 @@ export async function fakeSystemd(opts: FakeSystemdOptions = {}): Promise<FakeSy
         const begin = input.indexOf('BEGIN\r\n');
         if (begin < 0) return;
         if (input[0] !== 0 || !input.toString('latin1', 1, begin).startsWith('AUTH EXTERNAL ')) { socket.destroy(); return; }
+        authUids.push(Number(Buffer.from(/AUTH EXTERNAL ([0-9a-f]*)/.exec(input.toString('latin1', 1, begin))?.[1] ?? '', 'hex').toString()));
         socket.write(`${opts.authReply ?? 'OK 0123456789abcdef0123456789abcdef'}\r\n`);
         if (opts.authReply) { socket.end(); return; }
         authed = true;
@@ -119,7 +125,7 @@ export async function fakeSystemd(opts: FakeSystemdOptions = {}): Promise<FakeSy
   });
   await new Promise<void>((resolve) => server.listen(path, resolve));
   return {
-    path, calls, lastProperties,
+    path, calls, lastProperties, authUids,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -74,9 +74,9 @@ function delegatedControllers(managerCgroup: string): string[] {
 }
 
 /** The system's manager, or the user's own; a user's that cannot be reached says how to start it. */
-async function connectManager(user: boolean): Promise<SystemdManager> {
-  if (!user) return SystemdManager.connect(systemdAddresses());
-  const addresses = userManagerAddresses();
+export async function connectManager(user: boolean, env: NodeJS.ProcessEnv = process.env): Promise<SystemdManager> {
+  if (!user) return SystemdManager.connect(systemdAddresses(env));
+  const addresses = userManagerAddresses(env);
   const uid = ownHostUid();
   const name = (() => { try { return userInfo().username; } catch { return undefined; } })();
   if (addresses.length === 0) throw new CgroupError(userManagerUnreachable(uid, name, []), { field: 'XDG_RUNTIME_DIR' });
