@@ -17,7 +17,7 @@ import { fakeSystemd, type FakeSystemd } from '../../../helpers/fake-systemd.js'
 const host = { mountPoint: '/sys/fs/cgroup', controllers: ['cpu', 'cpuset', 'io', 'memory', 'pids'], hybrid: false };
 const manager = { uid: 1000, controlGroup: '/user.slice/user-1000.slice/user@1000.service', delegated: ['memory', 'pids'] };
 const MANAGER_DIR = '/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service';
-const spec = (linux: Spec['linux'] = {}): Spec => ({ ociVersion: '1.0.2', root: { path: 'rootfs' }, process: { args: ['true'], cwd: '/' }, linux });
+const spec = (linux: Spec['linux'] = {}): Spec => ({ ociVersion: '1.0.2', root: { path: 'rootfs' }, process: { args: ['true'], cwd: '/', user: { uid: 0, gid: 0 } }, linux });
 
 const fakes: FakeSystemd[] = [];
 const managers: SystemdManager[] = [];

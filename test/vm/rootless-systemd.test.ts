@@ -1,0 +1,101 @@
+// Issue 18 in the systemd lane (vm/run.sh --systemd): `tsrun --systemd-cgroup` as a normal user, as
+// rootless podman runs its runtime on a systemd host. The user's own manager (user@UID.service, with
+// its runtime dir /run/user/UID) is started for a throwaway user, after the system bus (which the user
+// manager needs to have a process outside its tree moved in: AttachProcessesToUnit). The user and its
+// bundles are test/integration/rootless/user.ts's; the boot checks test/vm/systemd-support.ts's.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asUser, cannotRunRootless, createRootlessUser, removeRootlessUser, userBundle, type RootlessUser } from '../integration/rootless/user.js';
+import { V2, run, systemdSkipReason, until } from './systemd-support.js';
+
+const reason = systemdSkipReason() ?? cannotRunRootless() ?? null;
+
+describe.skipIf(reason !== null)(`--systemd-cgroup as a normal user (user@UID.service)${reason ? ` — skipped: ${reason}` : ''}`, () => {
+  let user: RootlessUser;
+  let runtime = '';
+  let busWasActive = false;
+  const managerCgroup = (): string => `/user.slice/user-${user.uid}.slice/user@${user.uid}.service`;
+  /** tsrun as the user, with its manager's runtime dir. */
+  const tsrunAs = (args: string[], opts: { detached?: boolean; env?: Record<string, string> } = {}) =>
+    asUser(user, ['--systemd-cgroup', ...args], { detached: opts.detached ?? false, env: { XDG_RUNTIME_DIR: runtime, ...opts.env }, timeoutMs: 120_000 });
+  /** `systemctl --user` as the user. */
+  const userctl = (...args: string[]) => run('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', 'env', `XDG_RUNTIME_DIR=${runtime}`, 'systemctl', '--user', ...args]);
+
+  beforeAll(async () => {
+    user = createRootlessUser();
+    runtime = `/run/user/${user.uid}`;
+    busWasActive = run('systemctl', ['is-active', 'dbus.service']).stdout.trim() === 'active';
+    const bus = run('systemctl', ['start', '--job-mode=ignore-requirements', 'dbus.socket', 'dbus.service']);
+    if (bus.status !== 0) throw new Error(`could not start the system bus: ${bus.stderr}`);
+    // As `loginctl enable-linger` would (logind is not booted in the lane): the user's manager.
+    const started = run('systemctl', ['start', `user@${user.uid}.service`]);
+    if (started.status !== 0) throw new Error(`could not start user@${user.uid}.service: ${started.stderr}${run('journalctl', ['-b', '--no-pager', '-n', '30']).stdout}`);
+    await until(`${runtime}/systemd/private`, () => existsSync(join(runtime, 'systemd/private')));
+  }, 180_000);
+
+  afterAll(() => {
+    if (!user) return;
+    run('systemctl', ['stop', `user@${user.uid}.service`, `user-runtime-dir@${user.uid}.service`]);
+    if (!busWasActive) run('systemctl', ['stop', 'dbus.socket', 'dbus.service']);
+    removeRootlessUser(user);
+  });
+
+  it('the container is in a scope of the user\'s manager (user.slice), with its memory and pids limits; delete stops the scope', async () => {
+    const b = await userBundle(user, 'lim', (s) => {
+      s.process!.args = ['sleep', '300'];
+      s.linux!.resources = { memory: { limit: 32 * 1024 * 1024 }, pids: { limit: 20 } };
+    });
+    const c = await tsrunAs(['create', '--bundle', b, 'rs1'], { detached: true });
+    expect(c.stderr).toBe('');
+    expect(c.exitCode).toBe(0);
+    const state = await asUser(user, ['state', 'rs1'], { env: { XDG_RUNTIME_DIR: runtime } });
+    const pid = (JSON.parse(state.stdout) as { pid: number }).pid;
+    const scope = `${managerCgroup()}/user.slice/tsrun-rs1.scope`;
+    expect(readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'))).toBe(`0::${scope}`);
+    expect(readFileSync(join(V2, scope, 'memory.max'), 'utf8').trim()).toBe(String(32 * 1024 * 1024));
+    expect(readFileSync(join(V2, scope, 'pids.max'), 'utf8').trim()).toBe('20');
+    // The user's manager holds the unit, and knows the limits as properties.
+    const shown = userctl('show', 'tsrun-rs1.scope', '-p', 'ActiveState', '-p', 'MemoryMax', '-p', 'TasksMax', '-p', 'Delegate');
+    expect(shown.stdout).toContain('ActiveState=active');
+    expect(shown.stdout).toContain(`MemoryMax=${32 * 1024 * 1024}`);
+    expect(shown.stdout).toContain('TasksMax=20');
+    expect(shown.stdout).toContain('Delegate=yes');
+    expect((await tsrunAs(['start', 'rs1'])).exitCode).toBe(0);
+    const del = await tsrunAs(['delete', '--force', 'rs1']);
+    expect(del.stderr).toBe('');
+    expect(del.exitCode).toBe(0);
+    expect(existsSync(join(V2, scope))).toBe(false);
+    expect(userctl('list-units', '--all', '--no-legend', 'tsrun-*').stdout.trim()).toBe('');
+  });
+
+  it('run: the container sees its scope, an allocation over memory.max is OOM-killed, and nothing is left', async () => {
+    const oom = await userBundle(user, 'oom', (s) => {
+      s.process!.args = ['sh', '-c', 'x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived'];
+      s.linux!.resources = { memory: { limit: 32 * 1024 * 1024, swap: 32 * 1024 * 1024 } };
+    });
+    const r = await tsrunAs(['run', '--bundle', oom, 'rs2']);
+    expect(r.stdout).not.toMatch(/survived/);
+    expect(r.exitCode).toBe(137);
+    expect(existsSync(join(V2, managerCgroup(), 'user.slice/tsrun-rs2.scope'))).toBe(false);
+    expect(userctl('list-units', '--all', '--no-legend', 'tsrun-*').stdout.trim()).toBe('');
+  });
+
+  it('a limit of a controller systemd does not delegate to the user is refused, naming the field', async () => {
+    const delegated = readFileSync(join(V2, managerCgroup(), 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
+    expect(delegated).not.toContain('io'); // Debian's user@.service: Delegate=pids memory cpu
+    const b = await userBundle(user, 'io', (s) => { s.linux!.resources = { blockIO: { weight: 500 } }; });
+    const r = await tsrunAs(['run', '--bundle', b, 'rs3']);
+    expect(r.stderr).toMatch(/linux\.resources\.blockIO.*"io" controller, which is not delegated to uid \d+'s systemd manager/);
+    expect(r.exitCode).not.toBe(0);
+    expect(existsSync(join(runtime, 'tsrun', 'rs3'))).toBe(false);
+  });
+
+  it('without the user\'s bus (XDG_RUNTIME_DIR of no manager): a clear error, and nothing made', async () => {
+    const b = await userBundle(user, 'nobus');
+    const r = await tsrunAs(['run', '--bundle', b, 'rs4'], { env: { XDG_RUNTIME_DIR: user.runtimeDir } });
+    expect(r.stderr).toMatch(/user@\d+\.service.*its bus cannot be reached.*loginctl enable-linger/);
+    expect(r.exitCode).not.toBe(0);
+    expect(existsSync(join(user.runtimeDir, 'tsrun', 'rs4'))).toBe(false);
+  });
+});
