@@ -3,7 +3,7 @@
 // its runtime dir /run/user/UID) is started for a throwaway user, after the system bus (which the user
 // manager needs to have a process outside its tree moved in: AttachProcessesToUnit). The user and its
 // bundles are test/integration/rootless/user.ts's; the boot checks test/vm/systemd-support.ts's.
-import { existsSync, readFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asUser, cannotRunRootless, createRootlessUser, removeRootlessUser, userBundle, type RootlessUser } from '../integration/rootless/user.js';
@@ -15,6 +15,8 @@ describe.skipIf(reason !== null)(`--systemd-cgroup as a normal user (user@UID.se
   let user: RootlessUser;
   let runtime = '';
   let busWasActive = false;
+  let etcCopied = false;
+  const ETC_COPY = '/run/tsrun-vm-etc';
   const managerCgroup = (): string => `/user.slice/user-${user.uid}.slice/user@${user.uid}.service`;
   /** tsrun as the user, with its manager's runtime dir. */
   const tsrunAs = (args: string[], opts: { detached?: boolean; env?: Record<string, string> } = {}) =>
@@ -23,22 +25,36 @@ describe.skipIf(reason !== null)(`--systemd-cgroup as a normal user (user@UID.se
   const userctl = (...args: string[]) => run('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', 'env', `XDG_RUNTIME_DIR=${runtime}`, 'systemctl', '--user', ...args]);
 
   beforeAll(async () => {
+    // The guest's / is the host's, live, under a tmpfs overlay: a useradd on the host meanwhile (another
+    // test run) makes useradd's rename over /etc/passwd here fail with ESTALE. So /etc is a private
+    // copy on a tmpfs while this file runs (a bind mount the guest drops in afterAll).
+    const copied = run('sh', ['-c', `mkdir -p ${ETC_COPY} && mount -t tmpfs tmpfs ${ETC_COPY} && cp -a /etc/. ${ETC_COPY}/ && mount --bind ${ETC_COPY} /etc`]);
+    if (copied.status !== 0) throw new Error(`could not make a private /etc: ${copied.stderr}`);
+    etcCopied = true;
     user = createRootlessUser();
     runtime = `/run/user/${user.uid}`;
     busWasActive = run('systemctl', ['is-active', 'dbus.service']).stdout.trim() === 'active';
     const bus = run('systemctl', ['start', '--job-mode=ignore-requirements', 'dbus.socket', 'dbus.service']);
     if (bus.status !== 0) throw new Error(`could not start the system bus: ${bus.stderr}`);
-    // As `loginctl enable-linger` would (logind is not booted in the lane): the user's manager.
-    const started = run('systemctl', ['start', `user@${user.uid}.service`]);
+    // As `loginctl enable-linger` would (logind is not booted in the lane): the user's runtime dir and
+    // manager, without their requirements (sysinit.target would mount a new /tmp over the lane's).
+    const started = run('systemctl', ['start', '--job-mode=ignore-requirements', `user-runtime-dir@${user.uid}.service`, `user@${user.uid}.service`]);
     if (started.status !== 0) throw new Error(`could not start user@${user.uid}.service: ${started.stderr}${run('journalctl', ['-b', '--no-pager', '-n', '30']).stdout}`);
     await until(`${runtime}/systemd/private`, () => existsSync(join(runtime, 'systemd/private')));
+    // Starting it empties the lane's /tmp (seen under systemd 252), where the user's dirs were made.
+    for (const [dir, mode] of [[user.work, 0o755], [user.runtimeDir, 0o700]] as const) {
+      mkdirSync(dir, { recursive: true, mode });
+      chownSync(dir, user.uid, user.gid);
+    }
   }, 180_000);
 
   afterAll(() => {
-    if (!user) return;
-    run('systemctl', ['stop', `user@${user.uid}.service`, `user-runtime-dir@${user.uid}.service`]);
-    if (!busWasActive) run('systemctl', ['stop', 'dbus.socket', 'dbus.service']);
-    removeRootlessUser(user);
+    if (user) {
+      run('systemctl', ['stop', `user@${user.uid}.service`, `user-runtime-dir@${user.uid}.service`]);
+      if (!busWasActive) run('systemctl', ['stop', 'dbus.socket', 'dbus.service']);
+      removeRootlessUser(user);
+    }
+    if (etcCopied) run('sh', ['-c', `umount /etc && umount ${ETC_COPY} && rmdir ${ETC_COPY}`]);
   });
 
   it('the container is in a scope of the user\'s manager (user.slice), with its memory and pids limits; delete stops the scope', async () => {
@@ -69,7 +85,7 @@ describe.skipIf(reason !== null)(`--systemd-cgroup as a normal user (user@UID.se
     expect(userctl('list-units', '--all', '--no-legend', 'tsrun-*').stdout.trim()).toBe('');
   });
 
-  it('run: the container sees its scope, an allocation over memory.max is OOM-killed, and nothing is left', async () => {
+  it('run: an allocation over the scope\'s memory.max is OOM-killed, and the scope is gone after', async () => {
     const oom = await userBundle(user, 'oom', (s) => {
       s.process!.args = ['sh', '-c', 'x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived'];
       s.linux!.resources = { memory: { limit: 32 * 1024 * 1024, swap: 32 * 1024 * 1024 } };
