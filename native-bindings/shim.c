@@ -858,6 +858,141 @@ static int step_chdir(const struct step *s) {
   return 0;
 }
 
+/* ------------------------------------------------------------------ tsrun-init: file work beneath a directory
+ * Steps for plans that only change files (an image layer's owners, a tree to remove) in a user
+ * namespace whose maps give its root the ids the files need. The directory comes from openRoot; every
+ * path is resolved beneath it by the kernel: no symlink followed, no `..` out of it, no other mount. */
+
+static int open_beneath(const char *path, int flags) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = (uint64_t)(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+  return (int)syscall(SYS_openat2, g_root_fd, *path ? path : ".", &how, sizeof how);
+}
+
+/* lchown, then chmod when asked (a chown clears setuid and setgid): never through a symlink, and a
+ * symlink itself gets no chmod (chmod would follow it). */
+static int step_chown_beneath(const struct step *s) {
+  if (s->n_str < 1 || s->n_int < 3 || g_root_fd < 0) { errno = EINVAL; FAIL("plan"); }
+  int fd = open_beneath(s->strs[0], O_PATH | O_NOFOLLOW);
+  if (fd < 0) FAIL("openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS)");
+  int rc = fchownat(fd, "", (uid_t)s->ints[0], (gid_t)s->ints[1], AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+  const char *what = "fchownat";
+  if (rc == 0 && s->ints[2] >= 0) {
+    struct stat st;
+    rc = fstat(fd, &st);
+    what = "fstat";
+    if (rc == 0 && !S_ISLNK(st.st_mode)) {
+      /* An O_PATH fd cannot be fchmod'ed; its /proc/self/fd path names the inode itself. */
+      char p[32];
+      fd_path(p, fd);
+      rc = chmod(p, (mode_t)s->ints[2]);
+      what = "chmod";
+    }
+  }
+  int e = errno;
+  close(fd);
+  if (rc < 0) { errno = e; FAIL(what); }
+  return 0;
+}
+
+struct dirent64_raw { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; };
+struct dir_id { dev_t dev; ino_t ino; };
+
+/*
+ * rm -rf of `name` in directory `top`. Iterative, holding one directory fd at a time: what a
+ * container made can nest deeper than any stack or fd limit. It goes down into a directory that is
+ * not empty (O_NOFOLLOW, same device only), and back up through "..", which must be the directory it
+ * came from (device and inode), then reads that one again: its emptied child now goes with rmdir.
+ */
+static int remove_tree_at(int top, const char *name) {
+  if (unlinkat(top, name, 0) == 0 || errno == ENOENT) return 0;
+  if (errno != EISDIR) FAIL("unlinkat");
+  struct dir_id *up = NULL;
+  size_t depth = 0, cap = 0;
+  int cur = -1, rc = 0, top_tries = 0;
+  char buf[8192];
+  struct stat st;
+  for (;;) {
+    if (cur < 0) {
+      if (unlinkat(top, name, AT_REMOVEDIR) == 0 || errno == ENOENT) break;
+      if ((errno != ENOTEMPTY && errno != EEXIST) || ++top_tries > 8) { g_syscall = "unlinkat(AT_REMOVEDIR)"; rc = -errno; break; }
+      cur = openat(top, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (cur < 0) { g_syscall = "openat"; rc = -errno; break; }
+    }
+    int child = -1;
+    if (lseek(cur, 0, SEEK_SET) < 0) { g_syscall = "lseek"; rc = -errno; break; }
+    for (;;) {
+      long n = syscall(SYS_getdents64, cur, buf, sizeof buf);
+      if (n < 0) { g_syscall = "getdents64"; rc = -errno; break; }
+      if (n == 0) break;
+      for (long off = 0; off < n && child < 0 && rc == 0;) {
+        struct dirent64_raw *d = (struct dirent64_raw *)(buf + off);
+        off += d->reclen;
+        if (strcmp(d->name, ".") == 0 || strcmp(d->name, "..") == 0) continue;
+        if (unlinkat(cur, d->name, 0) == 0 || errno == ENOENT) continue;
+        if (errno != EISDIR) { g_syscall = "unlinkat"; rc = -errno; break; }
+        if (unlinkat(cur, d->name, AT_REMOVEDIR) == 0 || errno == ENOENT) continue;
+        if (errno != ENOTEMPTY && errno != EEXIST) { g_syscall = "unlinkat(AT_REMOVEDIR)"; rc = -errno; break; }
+        struct stat here, below;
+        child = openat(cur, d->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (child < 0) { g_syscall = "openat"; rc = -errno; break; }
+        if (fstat(cur, &here) < 0 || fstat(child, &below) < 0) { g_syscall = "fstat"; rc = -errno; break; }
+        if (here.st_dev != below.st_dev) { g_syscall = "openat"; rc = -EXDEV; break; } /* a mount: never crossed */
+        if (depth == cap) {
+          cap = cap ? cap * 2 : 64;
+          struct dir_id *more = realloc(up, cap * sizeof *up);
+          if (!more) { g_syscall = "realloc"; rc = -ENOMEM; break; }
+          up = more;
+        }
+        up[depth].dev = here.st_dev;
+        up[depth].ino = here.st_ino;
+        depth++;
+      }
+      if (child >= 0 || rc < 0) break;
+    }
+    if (rc < 0) { if (child >= 0) close(child); break; }
+    if (child >= 0) { close(cur); cur = child; continue; }
+    /* cur is empty: its parent rmdirs it on its next pass. */
+    if (depth == 0) { close(cur); cur = -1; continue; }
+    int parent = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (parent < 0) { g_syscall = "openat(..)"; rc = -errno; break; }
+    depth--;
+    if (fstat(parent, &st) < 0 || st.st_dev != up[depth].dev || st.st_ino != up[depth].ino) {
+      close(parent);
+      g_syscall = "openat(..)";
+      rc = -ESTALE; /* the tree moved while it was being removed */
+      break;
+    }
+    close(cur);
+    cur = parent;
+  }
+  if (cur >= 0) close(cur);
+  free(up);
+  return rc;
+}
+
+static int step_remove_tree(const struct step *s) {
+  if (s->n_str < 1 || g_root_fd < 0) { errno = EINVAL; FAIL("plan"); }
+  char buf[4096];
+  size_t n = strlen(s->strs[0]);
+  if (n >= sizeof buf) { errno = ENAMETOOLONG; FAIL("openat2"); }
+  memcpy(buf, s->strs[0], n + 1);
+  char *slash = strrchr(buf, '/');
+  const char *name = slash ? slash + 1 : buf;
+  if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) { errno = EINVAL; FAIL("plan"); }
+  if (slash) *slash = 0;
+  int dir = open_beneath(slash ? buf : "", O_PATH | O_DIRECTORY);
+  if (dir < 0) {
+    if (errno == ENOENT) return 0;
+    FAIL("openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS)");
+  }
+  int rc = remove_tree_at(dir, name);
+  close(dir);
+  return rc;
+}
+
 static int run_step(const struct step *s, int index) {
   switch (s->op) {
   case TSRUN_OP_MOUNT: return step_mount(s);
@@ -956,6 +1091,9 @@ static int run_step(const struct step *s, int index) {
   case TSRUN_OP_WAIT_READ: return step_wait_read(s, index);
   case TSRUN_OP_SECCOMP: return step_seccomp(s);
   case TSRUN_OP_LOOPBACK_UP: return step_loopback_up();
+  case TSRUN_OP_CHOWN_BENEATH: return step_chown_beneath(s);
+  case TSRUN_OP_REMOVE_TREE: return step_remove_tree(s);
+  case TSRUN_OP_EXIT: _exit(s->n_int ? (int)s->ints[0] : 0);
   case TSRUN_OP_UNSHARE:
     /* unshare(CLONE_NEWTIME) puts only this process's future children there (time_for_children):
      * the offsets are written while it is still empty, then stage1_main clones into it. A cgroup

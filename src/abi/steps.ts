@@ -49,6 +49,16 @@ export type StepOp =
   | { op: 'newKeyring'; name: string }
   | { op: 'setns'; path: string; nstype: number; type: NamespaceType }
   | { op: 'unshare'; /** CLONE_NEW* flags */ flags: number; names: string[] }
+  /**
+   * File work beneath the openRoot directory, in a user namespace whose maps give the ids (an image
+   * layer's owners shifted into a user's subordinate range): lchown, then chmod unless mode is -1
+   * (a chown clears setuid/setgid). The kernel resolves the path beneath it: no symlink, no `..` out.
+   */
+  | { op: 'chownBeneath'; path: string; uid: number; gid: number; mode: number }
+  /** rm -rf beneath the openRoot directory, by directory fds: no symlink followed, no mount crossed. */
+  | { op: 'removeTree'; path: string }
+  /** The end of a plan that only does file work: _exit(status) instead of execve. */
+  | { op: 'exit'; status: number }
   /** `lo` of the container's new network namespace up (the kernel makes it down); ioctl(SIOCSIFFLAGS). */
   | { op: 'loopbackUp' }
   | { op: 'seccomp'; /** seccomp(2) flags */ flags: number; /** struct sock_filter[], base64 (plain data for explain --log-format json) */ program: string;

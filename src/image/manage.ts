@@ -52,7 +52,7 @@ export function pruneLayers(storeDir: string): Promise<string[]> {
     const removed: string[] = [];
     for (const d of layers.list()) {
       if (used.has(d)) continue;
-      layers.remove(d);
+      await layers.remove(d);
       removed.push(d);
     }
     return removed;

@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { digestHex } from './digest-hex.js';
+import { shiftKey, storeShift, type IdShift } from './store-shift.js';
 
 export const DEFAULT_STORE = '/var/lib/tsrun';
 
@@ -30,15 +31,36 @@ export interface LayerInfo {
   entries: number;
   bytes: number;
   importedAt: string;
+  /**
+   * The id maps its owners were shifted with (owner-shift.ts, shiftKey), absent when it keeps the
+   * tar's ids (root) or the user's own (no subordinate ids). Another store user's maps — or a change
+   * of /etc/subuid — make it unusable: it is unpacked again, never reused with the wrong owners.
+   */
+  idShift?: string;
+  /** Unpacked by a user without subordinate ids: how many entries' owners (not root) became root inside. */
+  ownersNotKept?: number;
 }
 
 export class LayerPaths {
-  constructor(readonly dir: string) {}
+  /** The maps this store's layers must have been unpacked with (store-shift.ts). */
+  readonly shift: IdShift | undefined;
+  private readonly shiftKey: string | undefined;
+
+  constructor(readonly dir: string, shift: IdShift | undefined = storeShift()) {
+    this.shift = shift;
+    this.shiftKey = shiftKey(shift);
+  }
 
   protected layerDir(diffId: string): string { return `${this.dir}/layers/${digestHex(diffId, 'diff_id')}`; }
   /** Absolute path of a layer's unpacked root. */
   rootOf(diffId: string): string { return `${this.layerDir(diffId)}/root`; }
-  has(diffId: string): boolean { return existsSync(`${this.layerDir(diffId)}/layer.json`); }
+  /** Unpacked completely, with the owners this store needs (LayerInfo.idShift): ready to use. */
+  has(diffId: string): boolean {
+    if (!this.complete(diffId)) return false;
+    try { return this.info(diffId).idShift === this.shiftKey; } catch { return false; }
+  }
+  /** Unpacked completely (layer.json written last), whatever its owners. */
+  complete(diffId: string): boolean { return existsSync(`${this.layerDir(diffId)}/layer.json`); }
   get linkDir(): string { return `${this.dir}/l`; }
 
   info(diffId: string): LayerInfo {
@@ -49,7 +71,7 @@ export class LayerPaths {
   list(): string[] {
     let names: string[];
     try { names = readdirSync(`${this.dir}/layers`); } catch { return []; }
-    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`).filter((d) => this.has(d));
+    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`).filter((d) => this.complete(d));
   }
 
   /**

@@ -70,6 +70,9 @@ function operands(s: Step): Pick<WireStep, 'ints' | 'strs' | 'words'> {
     case 'setns': return { ints: [s.nstype], strs: [s.path] };
     case 'unshare': return { ints: [s.flags], strs: [] };
     case 'loopbackUp': return { ints: [], strs: [] };
+    case 'chownBeneath': return { ints: [s.uid, s.gid, s.mode], strs: [s.path] };
+    case 'removeTree': return { ints: [], strs: [s.path] };
+    case 'exit': return { ints: [s.status], strs: [] };
     // One int per struct sock_filter: its 8 bytes read as a little-endian u64 (code | jt<<16 | jf<<24 | k<<32).
     case 'seccomp': return { ints: [s.flags], strs: [], words: Buffer.from(s.program, 'base64') };
   }
