@@ -55,7 +55,7 @@ export const STARTUP = {
   allowedInExcluded: ['src/image/registry/reference.ts', 'src/network/record.ts', 'src/network/options.ts'],
 
   /** The snapshot's code, at most (its cost grows with its size: ~4 ms per MB of heap here). */
-  maxSnapshotCodeBytes: 321 * 1024, // +1 KiB: a rootless delete removes what subordinate ids made (image/remove-shifted.ts)
+  maxSnapshotCodeBytes: 322 * 1024, // +2 KiB: a rootless delete removes what subordinate ids made (image/remove-shifted.ts)
 } as const;
 
 /** The module of command `name` (one file per command). */
