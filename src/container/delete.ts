@@ -21,7 +21,7 @@ import { withContainer } from '../state/with-container.js';
 import { quietWarn } from './diagnostics.js';
 import { runHooksWarning } from './hooks.js';
 import { releaseImageBundle } from './image-release.js';
-import { removeShiftedTree } from '../image/remove-shifted.js';
+import { removeShiftedTree } from '../image/index.js';
 import { OCI_VERSION } from '../version.js';
 import { noTrace, type TraceSink } from '../process/trace.js';
 
