@@ -43,7 +43,7 @@ export function removeImage(storeDir: string, ref: string): Promise<{ record: Im
 export function pruneLayers(storeDir: string): Promise<string[]> {
   return withStoreLock(storeDir, async () => {
     const layers = new LayerStore(storeDir);
-    removeDeadScratch(storeDir);
+    await removeDeadScratch(storeDir);
     await removeDeadPartials(storeDir);
     const used = new Set([
       ...new ImageStore(storeDir).list().flatMap((r) => r.layers.map((l) => l.diffId)),

@@ -133,6 +133,37 @@ describe.skipIf(skip !== undefined)(`rootless: image owners shifted into the use
     expect(existsSync(join(store(), 'layers', 'dotdot'))).toBe(false);
   });
 
+  it('a layer unpacked unshifted (an older store) or with other maps is unpacked again by run --image, and refused by a run of the record', async () => {
+    const image = await layout([{ name: 'opt/', type: 'directory' }, { name: 'opt/owned', data: 'o', uid: 1000, gid: 1000 }]);
+    expect((await asUser(user, ['image', 'import', image])).exitCode).toBe(0);
+    const root = layerWith('opt/owned');
+    // As an older tsrun left it: the user's own ids, no idShift in layer.json.
+    execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, root]);
+    const info = JSON.parse(readFileSync(join(root, '../layer.json'), 'utf8')) as Record<string, unknown>;
+    delete info.idShift;
+    writeFileSync(join(root, '../layer.json'), JSON.stringify(info));
+    const byName = await asUser(user, ['run', '--image', `layout${n}:latest`, '--', 'stat -c %u /opt/owned'], { cwd: user.home }); // not the layout's dir: the name, not the source
+    expect(byName.exitCode).not.toBe(0);
+    expect(byName.stderr).toMatch(/layer sha256:[0-9a-f]{64} has owners of other id maps; import it again/);
+    const r = await asUser(user, ['run', '--image', image, '--', 'stat -c %u /opt/owned']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('1000');
+    expect(lstatSync(join(layerWith('opt/owned'), 'opt/owned')).uid).toBe(user.subuid!.start + 999);
+  });
+
+  it('an import after one killed past its chowns removes the dead scratch dir, files of subordinate ids included', async () => {
+    const dead = join(store(), 'tmp', '1-dead', 'root', 'srv');
+    mkdirSync(join(dead, 'sub'), { recursive: true });
+    writeFileSync(join(dead, 'sub', 'f'), 'x');
+    execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, join(store(), 'tmp', '1-dead')]);
+    execFileSync('chown', ['-R', `${user.subuid!.start + 999}:${user.subgid!.start + 999}`, dead]);
+    const image = await layout([{ name: 'x', data: 'x' }]);
+    const imp = await asUser(user, ['image', 'import', image]);
+    expect(imp.stderr).toBe('');
+    expect(imp.exitCode).toBe(0);
+    expect(readdirSync(join(store(), 'tmp'))).toEqual([]);
+  });
+
   it('image prune removes shifted layers (files of subordinate ids) completely', async () => {
     for (let i = 1; i <= n; i++) await asUser(user, ['image', 'rm', `layout${i}:latest`]); // the failed imports have none
     expect((await asUser(user, ['image', 'ls'])).stdout).not.toMatch(/layout/);
