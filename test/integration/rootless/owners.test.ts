@@ -175,3 +175,26 @@ describe.skipIf(skip !== undefined)(`rootless: image owners shifted into the use
     expect(readdirSync(join(store(), 'tmp'))).toEqual([]);
   });
 });
+
+describe.skipIf(skip !== undefined)(`rootless: image owners without subordinate ids${skip ? ` [skipped: ${skip}]` : ''}`, () => {
+  let user: RootlessUser;
+  beforeAll(() => { user = createRootlessUser({ subordinateIds: false }); });
+  afterAll(() => { if (user) removeRootlessUser(user); });
+
+  it('keeps today\'s behaviour (every file the user\'s own, root\'s inside) and says so once, with the fix', async () => {
+    expect(user.subuid).toBeUndefined();
+    const layout = join(user.work, 'layout');
+    const base = execFileSync('tar', ['-C', SAMPLE_ROOTFS, '--owner=0', '--group=0', '-cf', '-', '.'], { maxBuffer: 64 << 20 });
+    writeLayout(layout, [base, await makeTar([{ name: 'srv/', type: 'directory' }, { name: 'srv/app', data: 'a', uid: 1000, gid: 50 }])], { config: { config: { Entrypoint: ['/bin/sh', '-c'] } } });
+    execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, layout]);
+    const imp = await asUser(user, ['image', 'import', layout]);
+    expect(imp.exitCode).toBe(0);
+    expect(imp.stderr).toMatch(new RegExp(`^tsrun: note: 1 file of this image belongs to other users than root; ${user.name} has no subordinate ids \\(/etc/subuid, /etc/subgid\\), so they are root's inside the container\\. Grant a range as root \\(usermod --add-subuids`));
+    expect(imp.stderr.trim().split('\n')).toHaveLength(1);
+    const r = await asUser(user, ['run', '--image', layout, '--', 'stat -c %u:%g /srv/app']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('0:0');
+    const greeting = execFileSync('sh', ['-c', `ls -n ${join(user.home, '.local/share/tsrun/layers')}/*/root/srv/app | awk '{print $3}'`], { encoding: 'utf8' }).trim();
+    expect(greeting).toBe(String(user.uid));
+  });
+});
