@@ -99,6 +99,14 @@ describe.skipIf(skip !== undefined)(`rootless: image owners shifted into the use
     expect(readdirSync(join(user.runtimeDir, 'tsrun'))).toEqual([]);
   });
 
+  it('a top layer whose root directory belongs to uid 1000 runs (the upper dir cannot take that owner: / shows as root\'s)', async () => {
+    const image = await layout([{ name: './', type: 'directory', uid: 1000, gid: 1000, mode: 0o755 }, { name: 'top', data: 't', uid: 1000, gid: 1000 }]);
+    const r = await asUser(user, ['run', '--image', image, '--', 'stat -c %u /top']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('1000');
+    expect(r.exitCode).toBe(0);
+  });
+
   it('an owner beyond the range is refused, naming the entry and the range; nothing of the layer stays', async () => {
     const image = await layout([{ name: 'big', data: 'x', uid: 70000, gid: 0 }]);
     const imp = await asUser(user, ['image', 'import', image]);
