@@ -80,12 +80,18 @@ describe.skipIf(skip !== undefined)(`rootless: image owners shifted into the use
       { name: 'home/app/', type: 'directory', uid: 1000, gid: 1000 },
     ], { User: '1000:1000' });
     const id = 'owners-del';
-    const r = await asUser(user, ['run', '--image', image, id, '--', 'id -u; mkdir -p /home/app/d/e && echo x > /home/app/d/e/f && chmod 0500 /home/app/d/e && chmod 0700 /home/app/d && echo made'], { detached: false });
+    // A symlink to a host path the user owns (its target is only a string inside): the removal never follows it.
+    const keep = join(user.work, 'keep');
+    mkdirSync(keep);
+    writeFileSync(join(keep, 'file'), 'k');
+    execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, keep]);
+    const r = await asUser(user, ['run', '--image', image, id, '--', `id -u; mkdir -p /home/app/d/e && echo x > /home/app/d/e/f && ln -s ${keep} /home/app/d/host && ln -s ${keep}/file /home/app/d/e/hostfile && chmod 0500 /home/app/d/e && chmod 0700 /home/app/d && echo made`], { detached: false });
     expect(r.stderr).toBe('');
     expect(r.stdout.trim().split('\n')).toEqual(['1000', 'made']);
     expect(r.exitCode).toBe(0);
     // A foreground run deletes its container: nothing of it may stay in the user's state root.
     expect(readdirSync(join(user.runtimeDir, 'tsrun'))).toEqual([]);
+    expect(readdirSync(keep)).toEqual(['file']);
     // create/start/delete: the same through `delete`.
     const c = await asUser(user, ['run', '-d', '--image', image, id, '--', 'mkdir -p /home/app/g && touch /home/app/g/h && chmod 0500 /home/app/g']);
     expect(c.stderr).toBe('');
@@ -122,15 +128,26 @@ describe.skipIf(skip !== undefined)(`rootless: image owners shifted into the use
     writeFileSync(join(outside, 'victim'), 'v');
     execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, outside]);
     chmodSync(outside, 0o755);
+    // Entries through a symlink out land inside the layer (the symlink's target taken from the
+    // layer root) and are chowned there; `..` out of the layer is refused.
     const image = await layout([
       { name: 'esc', type: 'symlink', linkname: outside, uid: 1000, gid: 1000 },
       { name: 'esc/victim', data: 'owned', uid: 1000, gid: 1000 },
       { name: 'esc/new', data: 'owned', uid: 1000, gid: 1000 },
-      { name: '../escaped', data: 'owned', uid: 1000, gid: 1000 },
       { name: 'dir/', type: 'directory', uid: 1000, gid: 1000 },
-      { name: 'dir/../../dotdot', data: 'owned', uid: 1000, gid: 1000 },
     ]);
-    await asUser(user, ['image', 'import', image]);
+    const imp = await asUser(user, ['image', 'import', image]);
+    expect(imp.stderr).toBe('');
+    expect(imp.exitCode).toBe(0);
+    const root = layerWith('esc');
+    expect(lstatSync(join(root, outside, 'victim')).uid).toBe(user.subuid!.start + 999);
+    expect(lstatSync(join(root, 'dir')).uid).toBe(user.subuid!.start + 999);
+    const up = { name: 'dir/up', type: 'symlink' as const, linkname: '../../../../../..', uid: 1000, gid: 1000 };
+    for (const entries of [[{ name: '../escaped' }], [{ name: 'dir/../../dotdot' }], [{ name: 'dir/', type: 'directory' as const }, up, { name: 'dir/up/dotdot' }]]) {
+      const bad = await asUser(user, ['image', 'import', await layout(entries.map((e) => ({ uid: 1000, gid: 1000, ...('type' in e ? {} : { data: 'owned' }), ...e })))]);
+      expect(bad.exitCode).not.toBe(0);
+      expect(bad.stderr).toMatch(/refusing layer entry/);
+    }
     // Whatever the import made of it, nothing outside the layer changed owner or appeared.
     expect(readdirSync(outside)).toEqual(['victim']);
     expect(statSync(join(outside, 'victim')).uid).toBe(user.uid);
