@@ -64,7 +64,8 @@ export async function removeContainer(store: StateStore, record: ContainerRecord
  */
 async function removeShiftedOverlay(stateDir: string): Promise<void> {
   if ((process.geteuid?.() ?? 0) === 0 || !existsSync(join(stateDir, 'upper'))) return;
-  for (const dir of ['upper', 'work']) await removeShiftedTree(join(stateDir, dir));
+  // (work/ holds only what overlayfs made with the mounter's ids, the user's: store.remove takes it.)
+  await removeShiftedTree(join(stateDir, 'upper'));
 }
 
 export async function killEverything(record: ContainerRecord): Promise<void> {

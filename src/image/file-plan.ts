@@ -30,8 +30,10 @@ export function filePlan(dir: string, steps: Step[], shift: IdShift, why: string
   };
 }
 
-/** The plan that removes `name` (and all it holds) from `parent` as root of the user namespace. */
+/**
+ * The plan that removes `name` (and all it holds) from `parent` as root of the user namespace.
+ * tsrun-init refuses '', '.' and '..' (EINVAL), and resolves a longer path beneath `parent`.
+ */
 export function removalPlan(parent: string, name: string, shift: IdShift): Plan {
-  if (name === '' || name === '.' || name === '..' || name.includes('/')) throw new Error(`removalPlan: not one name: ${name}`);
   return filePlan(parent, [{ op: 'removeTree', path: name, why: 'files of subordinate ids' }], shift, 'the parent');
 }

@@ -171,7 +171,7 @@ export class LayerStore extends LayerPaths {
       diffId: src.diffId, ...(src.digest && src.digest !== src.diffId ? { digest: src.digest } : {}), entries: res.entries, bytes: res.bytes, importedAt: new Date().toISOString(),
       ...(key ? { idShift: key } : {}), ...(res.ownersNotKept ? { ownersNotKept: res.ownersNotKept } : {}),
     };
-    writeFileSync(`${tmp}/layer.json`, JSON.stringify(info));
+    writeFileSync(`${tmp}/${this.infoName()}`, JSON.stringify(info));
     try {
       renameSync(tmp, this.layerDir(src.diffId));
     } catch (e) {

@@ -34,5 +34,5 @@ export async function removeShiftedTree(path: string, shift = storeShift()): Pro
     const code = (err as NodeJS.ErrnoException).code;
     if (!shift || (code !== 'EACCES' && code !== 'EPERM' && code !== 'ENOTEMPTY')) throw err;
   }
-  await runFilePlan(removalPlan(dirname(path), basename(path), shift), `removing ${path} in the user namespace (files of the user's subordinate ids)`);
+  await runFilePlan(removalPlan(dirname(path), basename(path), shift), `removing ${path} in the user namespace`);
 }

@@ -62,6 +62,14 @@ describe.skipIf(skip !== undefined)(`file steps beneath a directory${skip ? ` [s
     expect(readdirSync(outside)).toEqual(['victim']);
   });
 
+  for (const name of ['', '.', '..', 'dir/..', '../outside']) {
+    it(`refuses a removal of ${JSON.stringify(name)}: not a name beneath the directory`, async () => {
+      await expect(runFilePlan(privileged(removalPlan(layer, name, shift)), 'test')).rejects.toThrow(/EINVAL|EXDEV/);
+      expect(readdirSync(outside)).toEqual(['victim']);
+      expect(readdirSync(layer).sort()).toEqual(['dir', 'esc']);
+    });
+  }
+
   it('a removal through a symlink removes nothing of its target', async () => {
     await expect(runFilePlan(privileged(filePlan(layer, [{ op: 'removeTree', path: 'esc/victim', why: '' }], shift, '')), 'test')).rejects.toThrow(/openat2|ELOOP/);
     await runFilePlan(privileged(filePlan(layer, [{ op: 'removeTree', path: 'esc', why: '' }], shift, '')), 'test');

@@ -3,7 +3,7 @@
 // (the same maps) it has its owner again; files a subordinate id makes in the container go at delete;
 // an owner beyond the range is refused; a hostile tar cannot steer a chown or a removal out of the layer.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_ROOTFS } from '../../helpers/bundle.js';
@@ -64,7 +64,8 @@ describe.skipIf(skip !== undefined)(`rootless: image owners shifted into the use
     expect(owner('srv/nobody')).toBe(`${start + 65533}:${gstart + 65533}`);
     expect(statSync(join(root, 'srv/app/suid')).mode & 0o7777).toBe(0o4755);
     expect(statSync(join(root, 'srv/app')).mode & 0o7777).toBe(0o751);
-    expect(JSON.parse(readFileSync(join(root, '../layer.json'), 'utf8')).idShift).toBe(`uid=0:${user.uid}:1,1:${start}:65535;gid=0:${user.gid}:1,1:${gstart}:65535`);
+    expect(existsSync(join(root, '../layer.json'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(root, '../layer.shifted.json'), 'utf8')).idShift).toBe(`uid=0:${user.uid}:1,1:${start}:65535;gid=0:${user.gid}:1,1:${gstart}:65535`);
     // Inside: the tar's owners.
     const r = await asUser(user, ['run', '--image', image, '--', 'stat -c "%u:%g %a %n" /srv/rootfile /srv/app /srv/app/file /srv/app/suid /srv/nobody; stat -c "%u %n" /srv/app/link']);
     expect(r.stderr).toBe('');
@@ -162,11 +163,12 @@ describe.skipIf(skip !== undefined)(`rootless: image owners shifted into the use
     const image = await layout([{ name: 'opt/', type: 'directory' }, { name: 'opt/owned', data: 'o', uid: 1000, gid: 1000 }]);
     expect((await asUser(user, ['image', 'import', image])).exitCode).toBe(0);
     const root = layerWith('opt/owned');
-    // As an older tsrun left it: the user's own ids, no idShift in layer.json.
+    // As an older tsrun left it: the user's own ids, layer.json without idShift.
     execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, root]);
-    const info = JSON.parse(readFileSync(join(root, '../layer.json'), 'utf8')) as Record<string, unknown>;
+    const info = JSON.parse(readFileSync(join(root, '../layer.shifted.json'), 'utf8')) as Record<string, unknown>;
     delete info.idShift;
     writeFileSync(join(root, '../layer.json'), JSON.stringify(info));
+    rmSync(join(root, '../layer.shifted.json'));
     const byName = await asUser(user, ['run', '--image', `layout${n}:latest`, '--', 'stat -c %u /opt/owned'], { cwd: user.home }); // not the layout's dir: the name, not the source
     expect(byName.exitCode).not.toBe(0);
     expect(byName.stderr).toMatch(/layer sha256:[0-9a-f]{64} has owners of other id maps; import it again/);
