@@ -36,6 +36,7 @@
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <linux/bpf.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -897,6 +898,32 @@ static int step_chown_beneath(const struct step *s) {
   return 0;
 }
 
+/* setxattr of a binary value, never on or through a symlink. In a user namespace the kernel stores
+ * security.capability for it (v3: effective where the namespace's root is the same host uid). */
+static int step_setxattr_beneath(const struct step *s) {
+  if (s->n_str < 2 || s->n_int < 1 || g_root_fd < 0) { errno = EINVAL; FAIL("plan"); }
+  uint64_t len = (uint64_t)s->ints[0];
+  if (len > (uint64_t)(s->n_int - 1) * 8) { errno = EINVAL; FAIL("plan"); }
+  int fd = open_beneath(s->strs[0], O_PATH | O_NOFOLLOW);
+  if (fd < 0) FAIL("openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS)");
+  struct stat st;
+  int rc = fstat(fd, &st);
+  const char *what = "fstat";
+  if (rc == 0) {
+    what = "setxattr";
+    if (S_ISLNK(st.st_mode)) { rc = -1; errno = ELOOP; }
+    else {
+      char p[32];
+      fd_path(p, fd);
+      rc = setxattr(p, s->strs[1], &s->ints[1], (size_t)len, 0);
+    }
+  }
+  int e = errno;
+  close(fd);
+  if (rc < 0) { errno = e; FAIL(what); }
+  return 0;
+}
+
 struct dirent64_raw { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; };
 struct dir_id { dev_t dev; ino_t ino; };
 
@@ -1093,6 +1120,7 @@ static int run_step(const struct step *s, int index) {
   case TSRUN_OP_LOOPBACK_UP: return step_loopback_up();
   case TSRUN_OP_CHOWN_BENEATH: return step_chown_beneath(s);
   case TSRUN_OP_REMOVE_TREE: return step_remove_tree(s);
+  case TSRUN_OP_SETXATTR_BENEATH: return step_setxattr_beneath(s);
   case TSRUN_OP_EXIT: _exit(s->n_int ? (int)s->ints[0] : 0);
   case TSRUN_OP_UNSHARE:
     /* unshare(CLONE_NEWTIME) puts only this process's future children there (time_for_children):

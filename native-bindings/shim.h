@@ -94,7 +94,8 @@ enum tsrun_op {
   TSRUN_OP_CHOWN_BENEATH = 41, /* str: path under the openRoot dir; int: uid, gid, mode (-1: keep) — lchown (and chmod), no symlink followed */
   TSRUN_OP_REMOVE_TREE = 42, /* str: path under the openRoot dir — rm -rf by dirfds, no symlink followed, no mount crossed */
   TSRUN_OP_EXIT = 43,        /* int: status — end here without exec (a plan that only does file work) */
-  TSRUN_OP_MAX = 44
+  TSRUN_OP_SETXATTR_BENEATH = 44, /* str: path under the openRoot dir, name; int: length, then the value as 8-byte words — no symlink followed */
+  TSRUN_OP_MAX = 45
 };
 
 /* Child → parent reports over the sync socket (SOCK_SEQPACKET, one report per message). */

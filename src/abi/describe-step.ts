@@ -29,8 +29,6 @@ export function stepSyscall(s: Step): string {
     case 'mask': return 'mount';
     case 'seccomp': return 'seccomp';
     case 'loopbackUp': return 'ioctl';
-    case 'chownBeneath': return 'fchownat';
-    case 'removeTree': return 'unlinkat';
     default: return s.op.toLowerCase();
   }
 }
@@ -109,9 +107,8 @@ export function describeStep(s: Step): string {
     case 'setns': return `setns ${s.type} ${s.path}`;
     case 'unshare': return `unshare ${s.names.join('|')}`;
     case 'loopbackUp': return 'ioctl SIOCSIFFLAGS lo IFF_UP';
-    case 'chownBeneath': return `lchown ${s.path || '.'} ${s.uid}:${s.gid}${s.mode >= 0 ? ` mode ${octal(s.mode)}` : ''}`;
-    case 'removeTree': return `rm -rf ${s.path}`;
-    case 'exit': return `exit ${s.status}`;
+    // File work beneath a directory (image/file-plan.ts): the op and its target.
+    case 'chownBeneath': case 'removeTree': case 'setxattrBeneath': case 'exit': return `${s.op} ${'path' in s ? s.path : s.status}`;
     case 'seccomp': return `install seccomp filter: ${s.syscalls} syscalls, default ${s.defaultAction}, ${s.instructions} instructions${s.flags ? ` (flags 0x${s.flags.toString(16)})` : ''}`;
   }
 }

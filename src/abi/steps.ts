@@ -55,6 +55,8 @@ export type StepOp =
    * (a chown clears setuid/setgid). The kernel resolves the path beneath it: no symlink, no `..` out.
    */
   | { op: 'chownBeneath'; path: string; uid: number; gid: number; mode: number }
+  /** setxattr beneath the openRoot directory, never on a symlink (file capabilities, after the chown that clears them). */
+  | { op: 'setxattrBeneath'; path: string; name: string; /** the value, base64 (plain data for JSON) */ value: string }
   /** rm -rf beneath the openRoot directory, by directory fds: no symlink followed, no mount crossed. */
   | { op: 'removeTree'; path: string }
   /** The end of a plan that only does file work: _exit(status) instead of execve. */

@@ -76,6 +76,7 @@ export interface UnpackResult {
 const CREATE_FLAGS = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
 // overlayfs keeps its own state in these; an image must not be able to plant them.
 const FORBIDDEN_XATTR = /^(trusted|user)\.overlay\./;
+const FILE_CAPS = 'security.capability';
 
 interface DirTimes { rel: string; atime: number; mtime: number }
 
@@ -271,8 +272,19 @@ class LayerWriter {
     if (!xs) return;
     for (const [name, value] of xs) {
       if (FORBIDDEN_XATTR.test(name)) throw hostile(h.name, `sets overlayfs' own xattr ${name}`);
-      lsetxattr(this.abs(rel), name, value);
+      if (name === FILE_CAPS && this.shift && !this.asRoot) this.deferCaps(rel, h, value);
+      else lsetxattr(this.abs(rel), name, value);
     }
+  }
+
+  /**
+   * File capabilities, in a shifted store: a user may not set them (CAP_SETFCAP of the host), and the
+   * chown would clear them anyway. Set after it, as root of the user namespace: the kernel stores
+   * them for that namespace's root (v3), so they work in the user's containers and nowhere else.
+   */
+  private deferCaps(rel: string, h: Header, value: Buffer): void {
+    const e = this.owned.get(rel) ?? { path: rel, uid: h.uid, gid: h.gid, mode: h.type === 'file' && h.mode & 0o6000 ? h.mode & 0o7777 : -1 };
+    this.owned.set(rel, { ...e, xattrs: [...(e.xattrs ?? []), { name: FILE_CAPS, value: value.toString('base64') }] });
   }
 
   checkSize(h: Header): void {

@@ -21,11 +21,17 @@ export interface OwnedEntry {
   gid: number;
   /** Mode to set again after the chown (its setuid/setgid bits, which a chown clears), or -1. */
   mode: number;
+  /**
+   * xattrs a user may set only as root of the user namespace, after the chown (which clears them):
+   * security.capability, which the kernel then stores for that namespace (v3 file capabilities).
+   * Values base64.
+   */
+  xattrs?: { name: string; value: string }[];
 }
 
 /**
- * How many steps one plan carries at most: tsrun-init refuses plans of more than 100000 steps
- * (shim.c, decode_plan); a layer with more files of other owners takes several plans.
+ * How many steps one plan carries (about) at most: tsrun-init refuses plans of more than 100000
+ * steps (shim.c, decode_plan); a layer with more files of other owners takes several plans.
  */
 export const MAX_CHOWNS_PER_PLAN = 50_000;
 
@@ -61,16 +67,20 @@ export function ownerProblem(shift: IdShift, uid: number, gid: number): string |
   return undefined;
 }
 
-/** Plans (at most MAX_CHOWNS_PER_PLAN chowns each) that give a layer's files their shifted owners. */
+/** Plans (about MAX_CHOWNS_PER_PLAN steps each) that give a layer's files their shifted owners and capabilities. */
 export function ownershipPlans(layerRoot: string, entries: readonly OwnedEntry[], shift: IdShift): Plan[] {
   const plans: Plan[] = [];
-  for (let i = 0; i < entries.length; i += MAX_CHOWNS_PER_PLAN) {
-    const steps: Step[] = entries.slice(i, i + MAX_CHOWNS_PER_PLAN).map((e) => ({
-      op: 'chownBeneath', path: e.path, uid: e.uid, gid: e.gid, mode: e.mode,
-      why: 'the owner the layer gives this file, as the container will see it',
-    }));
-    plans.push(filePlan(layerRoot, steps, shift, 'the layer being unpacked: every chown is resolved beneath it'));
+  let steps: Step[] = [];
+  const flush = (): void => {
+    if (steps.length) plans.push(filePlan(layerRoot, steps, shift, 'the layer being unpacked: every chown is resolved beneath it'));
+    steps = [];
+  };
+  for (const e of entries) {
+    steps.push({ op: 'chownBeneath', path: e.path, uid: e.uid, gid: e.gid, mode: e.mode, why: 'the owner the layer gives this file, as the container will see it' });
+    for (const x of e.xattrs ?? []) steps.push({ op: 'setxattrBeneath', path: e.path, name: x.name, value: x.value, why: 'set after the chown, which clears it' });
+    if (steps.length >= MAX_CHOWNS_PER_PLAN) flush();
   }
+  flush();
   return plans;
 }
 

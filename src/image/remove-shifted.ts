@@ -18,8 +18,8 @@ export async function runFilePlan(plan: Plan, what: string): Promise<void> {
   } catch (err) {
     throw new TsrunError(`${what}: ${(err as Error).message}`, { ...(err instanceof TsrunError ? err.details : {}), cause: err });
   }
-  const exit = decodeWaitStatus(await shim.waitPid(pid));
-  if (exit.exitCode !== 0) throw new TsrunError(`${what}: tsrun-init ended with ${exit.signal !== undefined ? `signal ${exit.signal}` : `status ${exit.exitCode}`}`);
+  const { exitCode, signal } = decodeWaitStatus(await shim.waitPid(pid));
+  if (exitCode !== 0) throw new TsrunError(`${what}: tsrun-init ended with ${signal ? `signal ${signal}` : `status ${exitCode}`}`);
 }
 
 /**

@@ -73,6 +73,10 @@ function operands(s: Step): Pick<WireStep, 'ints' | 'strs' | 'words'> {
     case 'chownBeneath': return { ints: [s.uid, s.gid, s.mode], strs: [s.path] };
     case 'removeTree': return { ints: [], strs: [s.path] };
     case 'exit': return { ints: [s.status], strs: [] };
+    case 'setxattrBeneath': { // the value's length, then its bytes padded to 8-byte words
+      const v = Buffer.from(s.value, 'base64');
+      return { ints: [v.length], strs: [s.path, s.name], words: Buffer.concat([v, Buffer.alloc(-v.length & 7)]) };
+    }
     // One int per struct sock_filter: its 8 bytes read as a little-endian u64 (code | jt<<16 | jf<<24 | k<<32).
     case 'seccomp': return { ints: [s.flags], strs: [], words: Buffer.from(s.program, 'base64') };
   }

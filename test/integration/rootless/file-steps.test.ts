@@ -9,6 +9,7 @@ import { filePlan, removalPlan } from '../../../src/image/file-plan.js';
 import { runFilePlan } from '../../../src/image/remove-shifted.js';
 import type { IdShift } from '../../../src/image/store-shift.js';
 import { cannotRunContainers } from '../../helpers/bundle.js';
+import { lgetxattr } from '../../../src/native/fs-ext.js';
 
 const skip = cannotRunContainers();
 const shift: IdShift = { uid: [{ containerID: 0, hostID: 0, size: 70000 }], gid: [{ containerID: 0, hostID: 0, size: 70000 }] };
@@ -50,6 +51,16 @@ describe.skipIf(skip !== undefined)(`file steps beneath a directory${skip ? ` [s
       expect(statSync('/etc/passwd').uid).toBe(0);
     });
   }
+
+  it('sets an xattr beneath, never on a symlink or through one', async () => {
+    const x = (path: string): Step => ({ op: 'setxattrBeneath', path, name: 'user.tsrun-test', value: Buffer.from('v').toString('base64'), why: '' });
+    await runFilePlan(privileged(filePlan(layer, [x('dir/file')], shift, '')), 'test');
+    expect(lgetxattr(join(layer, 'dir/file'), 'user.tsrun-test')?.toString()).toBe('v');
+    for (const path of ['esc', 'esc/victim', 'dir/rel/victim', '../outside/victim']) {
+      await expect(runFilePlan(privileged(filePlan(layer, [x(path)], shift, '')), 'test')).rejects.toThrow(/ELOOP|EXDEV/);
+    }
+    expect(lgetxattr(join(outside, 'victim'), 'user.tsrun-test')).toBeUndefined();
+  });
 
   it('removes a tree with symlinks out (only the links go), deep nesting and unreadable directories', async () => {
     let deep = join(layer, 'dir');

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_ROOTFS } from '../../helpers/bundle.js';
 import { makeTar, writeLayout } from '../../unit/image/fixtures.js';
+import { lgetxattr } from '../../../src/native/fs-ext.js';
 import { asUser, cannotRunRootless, createRootlessUser, removeRootlessUser, type RootlessUser } from './user.js';
 
 const skip = cannotRunRootless();
@@ -112,6 +113,39 @@ describe.skipIf(skip !== undefined)(`rootless: image owners shifted into the use
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('1000');
     expect(r.exitCode).toBe(0);
+  });
+
+  it('file capabilities survive: set after the chown, in the user namespace, stored for its root (v3, rootid = the user)', async () => {
+    // security.capability v2: effective, permitted CAP_KILL (bit 5).
+    const caps = Buffer.from([0x01, 0, 0, 0x02, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    const marker = 'C'.repeat(caps.length);
+    const tar = await makeTar([
+      { name: 'caps/', type: 'directory' },
+      { name: 'caps/root-owned', data: 'r', mode: 0o755, pax: { 'SCHILY.xattr.security.capability': marker } },
+      { name: 'caps/app-owned', data: 'a', mode: 0o4755, uid: 1000, gid: 1000, pax: { 'SCHILY.xattr.security.capability': marker } },
+    ]);
+    // The PAX record's value is raw bytes (tar-stream writes strings): patched in place, as GNU tar would write it.
+    let patched = tar;
+    for (let at = patched.indexOf(marker); at >= 0; at = patched.indexOf(marker)) patched = Buffer.concat([patched.subarray(0, at), caps, patched.subarray(at + caps.length)]);
+    const dir = join(user.work, `layout${++n}`);
+    writeLayout(dir, [base, patched], { config: { config: { Entrypoint: ['/bin/sh', '-c'] } } });
+    execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, dir]);
+    const imp = await asUser(user, ['image', 'import', dir]);
+    expect(imp.stderr).toBe('');
+    expect(imp.exitCode).toBe(0);
+    const root = layerWith('caps/app-owned');
+    const uidLE = (b: Buffer): number => b.readUInt32LE(20);
+    for (const f of ['caps/root-owned', 'caps/app-owned']) {
+      const v = lgetxattr(join(root, f), 'security.capability')!;
+      expect(v.readUInt32LE(0), f).toBe(0x03000001); // VFS_CAP_REVISION_3 | effective
+      expect(v.readUInt32LE(4), f).toBe(0x20);
+      expect(uidLE(v), f).toBe(user.uid);
+    }
+    expect(lstatSync(join(root, 'caps/app-owned')).uid).toBe(user.subuid!.start + 999);
+    expect(statSync(join(root, 'caps/app-owned')).mode & 0o7777).toBe(0o4755);
+    const r = await asUser(user, ['run', '--image', dir, '--', 'stat -c "%u %a %n" /caps/root-owned /caps/app-owned']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim().split('\n')).toEqual(['0 755 /caps/root-owned', '1000 4755 /caps/app-owned']);
   });
 
   it('an owner beyond the range is refused, naming the entry and the range; nothing of the layer stays', async () => {

@@ -62,6 +62,26 @@ describe('owner shift: plans', () => {
     expect(plans.every((p) => p.steps.length < 100_000)).toBe(true);
   });
 
+  it('sets file capabilities after the chown that clears them, and counts them in the plan\'s size', () => {
+    const [plan] = ownershipPlans('/l', [{ path: 'bin/ping', uid: 0, gid: 0, mode: 0o4755, xattrs: [{ name: 'security.capability', value: 'AQAAAg==' }] }], user);
+    expect(plan!.steps.slice(3).map((s) => s.op)).toEqual(['chownBeneath', 'setxattrBeneath', 'exit']);
+    expect(plan!.steps[4]).toMatchObject({ path: 'bin/ping', name: 'security.capability', value: 'AQAAAg==' });
+    const many = Array.from({ length: MAX_CHOWNS_PER_PLAN }, (_, i) => ({ path: `f${i}`, uid: 1, gid: 1, mode: -1, xattrs: [{ name: 'security.capability', value: 'AA==' }] }));
+    expect(ownershipPlans('/l', many, user).every((p) => p.steps.length <= MAX_CHOWNS_PER_PLAN + 5)).toBe(true);
+  });
+
+  it('encodes setxattrBeneath as the length, the value padded to 8-byte words, then path and name', () => {
+    const plan = removalPlan('/d', 'x', user);
+    const value = Buffer.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    plan.steps.splice(3, 0, { op: 'setxattrBeneath', path: 'p', name: 'security.capability', value: value.toString('base64'), why: '' });
+    const b = encodePlan(plan, { trace: false });
+    const at = b.indexOf(value);
+    expect([b.readUInt16LE(at - 16), b.readUInt16LE(at - 12), b.readUInt16LE(at - 10)]).toEqual([OP.setxattrBeneath, 3, 2]);
+    expect(b.readBigInt64LE(at - 8)).toBe(11n);
+    expect(b.subarray(at, at + 16)).toEqual(Buffer.concat([value, Buffer.alloc(5)]));
+    expect(b.toString('utf8', at + 20, at + 21)).toBe('p');
+  });
+
   it('a removal names one entry of its parent directory', () => {
     const p = removalPlan('/state/c1', 'upper', user);
     expect(p.steps.map((s) => s.op)).toEqual(['setresgid', 'setresuid', 'openRoot', 'removeTree', 'exit']);
