@@ -877,7 +877,7 @@ static int open_beneath(const char *path, int flags) {
 static int step_chown_beneath(const struct step *s) {
   if (s->n_str < 1 || s->n_int < 3 || g_root_fd < 0) { errno = EINVAL; FAIL("plan"); }
   int fd = open_beneath(s->strs[0], O_PATH | O_NOFOLLOW);
-  if (fd < 0) FAIL("openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS)");
+  if (fd < 0) FAIL("openat2(RESOLVE_BENEATH)");
   int rc = fchownat(fd, "", (uid_t)s->ints[0], (gid_t)s->ints[1], AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
   const char *what = "fchownat";
   if (rc == 0 && s->ints[2] >= 0) {
@@ -905,7 +905,7 @@ static int step_setxattr_beneath(const struct step *s) {
   uint64_t len = (uint64_t)s->ints[0];
   if (len > (uint64_t)(s->n_int - 1) * 8) { errno = EINVAL; FAIL("plan"); }
   int fd = open_beneath(s->strs[0], O_PATH | O_NOFOLLOW);
-  if (fd < 0) FAIL("openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS)");
+  if (fd < 0) FAIL("openat2(RESOLVE_BENEATH)");
   struct stat st;
   int rc = fstat(fd, &st);
   const char *what = "fstat";
@@ -1013,7 +1013,7 @@ static int step_remove_tree(const struct step *s) {
   int dir = open_beneath(slash ? buf : "", O_PATH | O_DIRECTORY);
   if (dir < 0) {
     if (errno == ENOENT) return 0;
-    FAIL("openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS)");
+    FAIL("openat2(RESOLVE_BENEATH)");
   }
   int rc = remove_tree_at(dir, name);
   close(dir);
