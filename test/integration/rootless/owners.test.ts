@@ -148,6 +148,16 @@ describe.skipIf(skip !== undefined)(`rootless: image owners shifted into the use
     expect(r.stdout.trim().split('\n')).toEqual(['0 755 /caps/root-owned', '1000 4755 /caps/app-owned']);
   });
 
+  it('image unpack of a layer with a private file of a subordinate id: one line saying why and what to do; nothing left', async () => {
+    const image = await layout([{ name: 'priv/', type: 'directory' }, { name: 'priv/key', data: 'k', uid: 1000, gid: 1000, mode: 0o600 }]);
+    expect((await asUser(user, ['image', 'import', image])).exitCode).toBe(0);
+    const bundle = join(user.work, `unpacked${n}`);
+    const r = await asUser(user, ['image', 'unpack', `layout${n}:latest`, bundle], { cwd: user.home });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/^tsrun: image unpack: EACCES from \S+ \S+priv\/key: this store's layers keep the image's owners as \S+'s subordinate ids, whose private files \S+ cannot read; run the image with `tsrun run --image` instead, or unpack it as root\n$/);
+    expect(existsSync(join(bundle, 'rootfs'))).toBe(false);
+  });
+
   it('an owner beyond the range is refused, naming the entry and the range; nothing of the layer stays', async () => {
     const image = await layout([{ name: 'big', data: 'x', uid: 70000, gid: 0 }]);
     const imp = await asUser(user, ['image', 'import', image]);
