@@ -65,9 +65,10 @@ export async function prepare(ctx: CreateContext): Promise<Prepared> {
   const loaded = image?.bundle ?? early!;
   const given = opts.adjustSpec ? { ...loaded, spec: opts.adjustSpec(loaded.spec) } : loaded;
   // The network mode rewrites the spec's network namespace; an unknown network or a -p without a
-  // bridge is refused here. The CNI code loads only for a bridge: none, host and ns:PATH only rewrite the spec.
+  // bridge is refused here. The network code loads only for a bridge or slirp4netns: none, host and
+  // ns:PATH only rewrite the spec.
   const network = !opts.network ? undefined
-    : opts.network.mode.kind === 'bridge' ? (await import('../../network/phase.js')).prepareNetwork(given.spec, opts.network)
+    : opts.network.mode.kind === 'bridge' || opts.network.mode.kind === 'slirp4netns' ? (await import('../../network/phase.js')).prepareNetwork(given.spec, opts.network)
       : { spec: (await import('../../network/options.js')).applyNetworkMode(given.spec, opts.network.mode, opts.network.ports) };
   const bundle = network ? { ...given, spec: network.spec } : given;
   const spec = bundle.spec;

@@ -76,7 +76,7 @@ describe.skipIf(skip !== undefined)(`rootless: the network as a normal user${ski
       for (let i = 0; i < 100 && !out.includes('ready'); i++) await sleep(50);
       expect(out).toContain('ready');
       const b = await userBundle(user, 'slirp1', (s) => {
-        s.process!.args = ['sh', '-c', `ip -o link show tap0; ip -o -4 addr show tap0; ip route; echo ping | nc -w 5 ${UPLINK} 18231; echo out=$?; echo x | nc -w 2 10.0.2.2 18232; echo lo=$?`];
+        s.process!.args = ['sh', '-c', `ip -o link show tap0; ip -o -4 addr show tap0; ip route; echo ping | nc -w 5 ${UPLINK} 18231; echo out=$?; echo x | nc -w 2 10.0.2.2 18232 2>/dev/null; echo lo=$?`];
       });
       const r = await tsrun(['run', '--network', 'slirp4netns', '--bundle', b, 'slirp1'], { timeoutMs: 30_000 });
       expect(r.stderr).toBe('');
