@@ -20,7 +20,7 @@ export function explainNetwork(req: NetworkRequest): { spec: (s: Spec) => Spec; 
     case 'slirp4netns': {
       const m = req.mode;
       text.push('  a new network namespace with a user-mode network (no root needed), once the container process waits, before it can exec:');
-      text.push('  connector (tsrun-init connect) joins the container\'s user and network namespaces by pidfd and hands them back as fds');
+      text.push('  before the go-ahead (the process is still dumpable), a connector (tsrun-init connect) joins its user and network namespaces by pidfd and hands them back as fds');
       text.push(`  slirp4netns --configure --mtu=65520${m.allowHostLoopback ? '' : ' --disable-host-loopback'} --api-socket=<state dir>/slirp4netns.sock --netns-type=path /proc/self/fd/4 tap0`);
       text.push(`    (its pid recorded in <state dir>/network.json before it runs) makes tap0 10.0.2.100/24, default route via 10.0.2.2, DNS 10.0.2.3; 10.0.2.2 ${m.allowHostLoopback ? 'reaches' : 'does not reach'} the host's 127.0.0.1`);
       for (const p of req.ports) text.push(`  add_hostfwd ${p.hostIP ?? '0.0.0.0'}:${p.hostPort} -> 10.0.2.100:${p.containerPort}/${p.protocol}  (slirp4netns listens on the host side)`);

@@ -17,6 +17,7 @@ import { readProcStat } from '../../state/status.js';
 import type { PortMapping } from '../options.js';
 import { writeNetworkRecord, type UserModeRecord } from '../record.js';
 import { addHostForward } from './api.js';
+import { trackHelper } from './children.js';
 import { GATE, slirpArgs, TAP_NAME } from './args.js';
 import { lastLogLine, stopUserModeNetwork } from './stop.js';
 
@@ -67,6 +68,7 @@ export async function startUserModeNetwork(o: UserModeOptions): Promise<UserMode
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     if (child.pid === undefined) throw new Error('could not be spawned');
     child.unref();
+    trackHelper(child, exited);
     record.helper = { pid: child.pid, startTime: readProcStat(child.pid)?.startTime ?? '' };
     writeNetworkRecord(o.stateDir, record);
     child.stdin!.end('go\n');

@@ -9,6 +9,7 @@ import * as shim from '../../native/shim.js';
 import type { TraceSink } from '../../process/trace.js';
 import { processAlive } from '../../state/status.js';
 import { removeNetworkRecord, type UserModeRecord } from '../record.js';
+import { helperReaped } from './children.js';
 
 /** The last line slirp4netns wrote to its log (why it failed), or ''. */
 export function lastLogLine(stateDir: string, r: UserModeRecord): string {
@@ -19,7 +20,7 @@ export function lastLogLine(stateDir: string, r: UserModeRecord): string {
   }
 }
 
-async function stopHelper(h: NonNullable<UserModeRecord['helper']>): Promise<void> {
+async function signalAndWait(h: NonNullable<UserModeRecord['helper']>): Promise<void> {
   const fd = shim.pidfdOpen(h.pid);
   if (fd === undefined) return;
   try {
@@ -31,6 +32,11 @@ async function stopHelper(h: NonNullable<UserModeRecord['helper']>): Promise<voi
   } finally {
     shim.closeFd(fd);
   }
+}
+
+async function stopHelper(h: NonNullable<UserModeRecord['helper']>): Promise<void> {
+  await signalAndWait(h);
+  await helperReaped(h.pid);
 }
 
 export async function stopUserModeNetwork(stateDir: string, r: UserModeRecord, trace: TraceSink): Promise<void> {
