@@ -91,7 +91,10 @@ export interface NetworkSummary {
   ips: { address: string; gateway?: string }[];
   routes: { dst: string; gw?: string }[];
   ports: PortMapping[];
+  /** The pinned namespace (CNI); '' for a user-mode network, which pins none. */
   netns: string;
+  /** The user-mode network's process (slirp4netns), once recorded. */
+  helper?: { program: 'slirp4netns'; pid: number };
 }
 
 export function summarize(r: NetworkRecord): NetworkSummary {
@@ -99,6 +102,7 @@ export function summarize(r: NetworkRecord): NetworkSummary {
     return {
       network: r.network, interface: r.ifname, ips: [{ address: SLIRP_ADDRESS.address, gateway: SLIRP_ADDRESS.gateway }],
       routes: [{ dst: '0.0.0.0/0', gw: SLIRP_ADDRESS.gateway }], ports: r.ports, netns: '',
+      ...(r.helper ? { helper: { program: r.driver, pid: r.helper.pid } } : {}),
     };
   }
   const res = r.result;

@@ -111,6 +111,18 @@ describe.skipIf(skip !== undefined)(`rootless: the network as a normal user${ski
     expect(st.network.network).toBe('slirp4netns');
     expect(st.network.ips[0]!.address).toBe('10.0.2.100/24');
     expect(st.network.ports).toEqual([{ hostPort: 18233, containerPort: 8080, protocol: 'tcp' }]);
+    const ins = await tsrun(['inspect', 'pub1']);
+    expect(ins.stderr).toBe('');
+    expect(ins.stdout).toContain('user-mode network slirp4netns: tap0 10.0.2.100/24 via 10.0.2.2');
+    expect(ins.stdout).toContain(`carried by slirp4netns (pid ${net.helper.pid})`);
+    // The same host port again: slirp4netns cannot listen; one line naming -p, and nothing left of the second.
+    const b2 = await httpdBundle('pub2', 'two\n');
+    const taken = await tsrun(['run', '--network', 'slirp4netns', '-p', '18233:8080', '--bundle', b2, 'pub2']);
+    expect(taken.exitCode).not.toBe(0);
+    oneLine(taken.stderr);
+    expect(taken.stderr).toMatch(/^tsrun: -p 18233:8080\/tcp: slirp4netns could not listen on the host side .*port 18233\/tcp taken/);
+    expect(existsSync(join(stateRoot(), 'pub2'))).toBe(false);
+    expect(userProcesses(user).filter((l) => /slirp4netns/.test(l))).toHaveLength(1);
     const d = await tsrun(['delete', '--force', 'pub1']);
     expect(d.stderr).toBe('');
     expect(d.exitCode).toBe(0);

@@ -64,7 +64,7 @@ describe('--network slirp4netns', () => {
     };
     expect(summarize(r)).toEqual({
       network: 'slirp4netns', interface: 'tap0', ips: [{ address: '10.0.2.100/24', gateway: '10.0.2.2' }],
-      routes: [{ dst: '0.0.0.0/0', gw: '10.0.2.2' }], ports: r.ports, netns: '',
+      routes: [{ dst: '0.0.0.0/0', gw: '10.0.2.2' }], ports: r.ports, netns: '', helper: { program: 'slirp4netns', pid: 1 },
     });
     const e = explainNetwork({ mode: { kind: 'slirp4netns', allowHostLoopback: false }, ports: r.ports });
     expect(e.text.join('\n')).toMatch(/slirp4netns --configure --mtu=65520 --disable-host-loopback/);
