@@ -76,11 +76,14 @@ export async function prepare(ctx: CreateContext): Promise<Prepared> {
     throw new TsrunError('process.terminal is true: give --console-socket to receive the pty (or set terminal to false)', { field: 'process.terminal' });
   }
   const cgroupPlan = planContainerCgroup(driver, spec, opts.id, warn, opts.cgroupHost);
-  const plan = withStdio(planBundle(bundle, {
+  const planned = withStdio(planBundle(bundle, {
     foreground: opts.foreground ?? false, startGate: opts.startedByCaller ? 'caller' : { fifo: store.fifoPath(opts.id) },
     ...(cgroupPlan ? { cgroup2Mount: cgroupPlan.mountPoint } : {}), ...(image ? { imageOverlay: image.overlay } : {}),
     ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? {} : { keyring: opts.id }),
     ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
   }), opts.stdio);
+  // A user-mode network's namespaces are taken before the go-ahead (create/spawn.ts): newuidmap's
+  // maps need no dumpable child, but a user's setns by pidfd does.
+  const plan = network?.userMode && planned.idMaps?.writer === 'helper' ? { ...planned, enteredBeforeGo: true } : planned;
   return { bundle, spec, fromImage: image !== undefined, driver, ...(cgroupPlan ? { cgroupPlan } : {}), plan, ...(network ? { network } : {}) };
 }

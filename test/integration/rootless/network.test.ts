@@ -96,6 +96,20 @@ describe.skipIf(skip !== undefined)(`rootless: the network as a normal user${ski
     expect(existsSync(join(stateRoot(), 'slirp1'))).toBe(false);
   });
 
+  it('with subordinate ids (newuidmap writes the maps): the same network', { timeout: 60_000 }, async () => {
+    const b = await userBundle(user, 'subnet', (s) => {
+      s.linux!.uidMappings = [{ containerID: 0, hostID: user.uid, size: 1 }, { containerID: 1, hostID: user.subuid!.start, size: 1000 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: user.gid, size: 1 }, { containerID: 1, hostID: user.subgid!.start, size: 1000 }];
+      s.process!.args = ['sh', '-c', 'cat /proc/self/uid_map; ip -o -4 addr show tap0'];
+    });
+    const r = await tsrun(['run', '--network', 'slirp4netns', '--bundle', b, 'subnet'], { timeoutMs: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^\\s*1\\s+${user.subuid!.start}\\s+1000$`, 'm'));
+    expect(r.stdout).toMatch(/tap0\s+inet 10\.0\.2\.100\/24/);
+    expect(userProcesses(user).filter((l) => /slirp4netns/.test(l))).toEqual([]);
+  });
+
   it('create -p and delete: the port is published on the namespace\'s 127.0.0.1 while the container lives; delete stops slirp4netns', { timeout: 60_000 }, async () => {
     const b = await httpdBundle('pub1', 'hello from pub1\n');
     const c = await tsrun(['create', '--network', 'slirp4netns', '-p', '18233:8080', '--bundle', b, 'pub1'], { detached: true });

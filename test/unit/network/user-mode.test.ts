@@ -10,6 +10,9 @@ import { summarize, type UserModeRecord } from '../../../src/network/record.js';
 import { GATE, slirpArgs } from '../../../src/network/user-mode/args.js';
 import { findOnPath } from '../../../src/network/user-mode/preflight.js';
 import { explainNetwork } from '../../../src/network/explain.js';
+import { encodePlan } from '../../../src/native/encode-plan.js';
+import { PLAN_FLAG } from '../../../src/native/ops.js';
+import type { Plan } from '../../../src/abi/steps.js';
 
 describe('--network slirp4netns', () => {
   it('parses podman\'s spelling; host loopback is off unless asked; other options are refused', () => {
@@ -70,5 +73,13 @@ describe('--network slirp4netns', () => {
     expect(e.text.join('\n')).toMatch(/slirp4netns --configure --mtu=65520 --disable-host-loopback/);
     expect(e.text.join('\n')).toMatch(/add_hostfwd 0\.0\.0\.0:8080 -> 10\.0\.2\.100:80\/tcp/);
     expect(e.text.join('\n')).toMatch(/at delete: slirp4netns is stopped/);
+  });
+
+  it('a plan whose namespaces tsrun enters before the go-ahead keeps the child dumpable until then (as own-id maps do)', () => {
+    const base: Plan = { namespaces: [], cloneFlags: 0, waitForParent: true, dieWithParent: false, preserveFds: 0, steps: [] };
+    const flags = (p: Plan): number => encodePlan(p, { trace: false }).readUInt32LE(16);
+    expect(flags(base) & PLAN_FLAG.DUMPABLE_UNTIL_GO).toBe(0);
+    expect(flags({ ...base, enteredBeforeGo: true }) & PLAN_FLAG.DUMPABLE_UNTIL_GO).toBe(PLAN_FLAG.DUMPABLE_UNTIL_GO);
+    expect(flags({ ...base, idMaps: { uid: [], gid: [], setgroups: 'allow', writer: 'helper' } }) & PLAN_FLAG.DUMPABLE_UNTIL_GO).toBe(0);
   });
 });
