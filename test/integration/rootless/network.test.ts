@@ -233,6 +233,10 @@ describe.skipIf(skip !== undefined)(`rootless: the network as a normal user${ski
       oneLine(r.stderr);
       expect(r.stderr).toMatch(/\/dev\/net\/tun .*0600.*chmod 0666 \/dev\/net\/tun/);
       expect(existsSync(join(stateRoot(), 'notun'))).toBe(false);
+      const check = async (prefix: string[]): Promise<{ status: string; detail: string } | undefined> =>
+        (JSON.parse((await asUser(user, ['check', '--format', 'json'], { prefix })).stdout) as { items: { name: string; status: string; detail: string }[] }).items.find((i) => i.name === 'user-mode network');
+      expect(await check(closed.prefix)).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^--network slirp4netns cannot work: \/dev\/net\/tun is mode 0600/) });
+      expect(await check(ns.prefix)).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^--network slirp4netns works: \/\S*slirp4netns, \/dev\/net\/tun usable/) });
     } finally {
       closed.close();
     }
