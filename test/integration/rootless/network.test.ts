@@ -129,6 +129,9 @@ describe.skipIf(skip !== undefined)(`rootless: the network as a normal user${ski
     expect(ins.stderr).toBe('');
     expect(ins.stdout).toContain('user-mode network slirp4netns: tap0 10.0.2.100/24 via 10.0.2.2');
     expect(ins.stdout).toContain(`carried by slirp4netns (pid ${net.helper.pid})`);
+    const chk = await tsrun(['network', 'check', 'pub1']);
+    expect(chk.stderr).toBe('');
+    expect(chk.exitCode).toBe(0);
     // The same host port again: slirp4netns cannot listen; one line naming -p, and nothing left of the second.
     const b2 = await httpdBundle('pub2', 'two\n');
     const taken = await tsrun(['run', '--network', 'slirp4netns', '-p', '18233:8080', '--bundle', b2, 'pub2']);
@@ -143,6 +146,22 @@ describe.skipIf(skip !== undefined)(`rootless: the network as a normal user${ski
     expect(await slirpsLeft()).toEqual([]);
     expect(existsSync(join(stateRoot(), 'pub1'))).toBe(false);
     expect(() => ns.exec(['curl', '-s', '--max-time', '2', 'http://127.0.0.1:18233/'])).toThrow();
+  });
+
+  it('a podman-length id (64 hex digits): the API socket is reached whatever the state dir\'s length; network check fails once slirp4netns is gone', { timeout: 60_000 }, async () => {
+    const id = 'ab'.repeat(32);
+    const b = await httpdBundle('longid', 'long\n');
+    expect((await tsrun(['create', '--network', 'slirp4netns', '-p', '18236:8080', '--bundle', b, id], { detached: true })).stderr).toBe('');
+    expect((await tsrun(['start', id])).exitCode).toBe(0);
+    expect(await curlInNs(18236)).toBe('long\n');
+    const net = JSON.parse(readFileSync(join(stateRoot(), id, 'network.json'), 'utf8')) as { helper: { pid: number } };
+    execFileSync('kill', ['-9', String(net.helper.pid)]);
+    let chk = await tsrun(['network', 'check', id]);
+    for (let i = 0; i < 50 && chk.exitCode === 0; i++) { await sleep(50); chk = await tsrun(['network', 'check', id]); }
+    expect(chk.exitCode).not.toBe(0);
+    expect(chk.stderr).toMatch(/its slirp4netns \(pid \d+\) is gone/);
+    expect((await tsrun(['delete', '--force', id])).exitCode).toBe(0);
+    expect(existsSync(join(stateRoot(), id))).toBe(false);
   });
 
   it('the library as the user: network slirp4netns with ports, Container.ip, forwardPort; stop() leaves nothing', { timeout: 60_000 }, async () => {
