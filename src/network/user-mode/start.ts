@@ -7,7 +7,7 @@
 // the helper is spawned through a gate (args.ts, GATE) and its pid recorded *before* the gate lets
 // it become slirp4netns, so a tsrun killed at any moment leaves either nothing running or a
 // recorded pid; `started` once it is ready with every port published.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -56,16 +56,18 @@ export async function startUserModeNetwork(o: UserModeOptions): Promise<UserMode
   try {
     const ns = o.namespaces;
     const log = openSync(join(o.stateDir, record.log), 'w', 0o600);
-    let child;
+    let child: ChildProcess;
     try {
-      const args = slirpArgs({ allowHostLoopback: o.allowHostLoopback, apiSocket: record.apiSocket });
-      child = spawn(GATE[0]!, [...GATE.slice(1), o.program, ...args], {
+      child = spawn(GATE[0]!, [...GATE.slice(1), o.program, ...slirpArgs({ allowHostLoopback: o.allowHostLoopback, apiSocket: record.apiSocket })], {
         cwd: o.stateDir, detached: true, stdio: ['pipe', log, log, 'pipe', ns.net, ns.user],
       });
     } finally {
       closeSync(log);
     }
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // A spawn that fails, or a gate that dies before reading its go, reports through 'error'
+    // events: handled here, they end in the readiness wait below rather than in an uncaught throw.
+    const exited = new Promise<number | null>((resolve) => { child.once('exit', resolve); child.once('error', () => resolve(null)); });
+    child.stdin!.on('error', () => {});
     if (child.pid === undefined) throw new Error('could not be spawned');
     child.unref();
     trackHelper(child, exited);
@@ -73,13 +75,14 @@ export async function startUserModeNetwork(o: UserModeOptions): Promise<UserMode
     writeNetworkRecord(o.stateDir, record);
     child.stdin!.end('go\n');
     const ready = child.stdio[3] as Readable;
+    ready.on('error', () => {});
     try {
       await whenReady(ready, exited, o.readyTimeoutMs ?? 10_000);
     } finally {
       ready.destroy();
     }
     o.trace.event({
-      who: 'parent', group: 'network', title: `slirp4netns ${args(o)} (pid ${child.pid}): tap0 10.0.2.100/24 via 10.0.2.2`,
+      who: 'parent', group: 'network', title: `slirp4netns ${flagsText(o)} (pid ${child.pid}): tap0 10.0.2.100/24 via 10.0.2.2`,
       why: WHY, result: 'ok', durationMs: performance.now() - t0,
     });
     for (const p of o.ports) {
@@ -101,4 +104,4 @@ export async function startUserModeNetwork(o: UserModeOptions): Promise<UserMode
   }
 }
 
-const args = (o: UserModeOptions): string => `--configure --mtu=65520${o.allowHostLoopback ? '' : ' --disable-host-loopback'}`;
+const flagsText = (o: UserModeOptions): string => `--configure --mtu=65520${o.allowHostLoopback ? '' : ' --disable-host-loopback'}`;
