@@ -1,9 +1,10 @@
 // A network namespace (and a private mount namespace) for the rootless network tests, made by root:
-// slirp4netns listens and connects there, never in this machine's own namespace. It has lo up and
-// a veth pair (this kernel may have no dummy driver) with, on one end, with an address (UPLINK), which a container reaches through slirp's
-// NAT with the host loopback disabled; traffic goes nowhere else. /dev/net/tun in its mount
-// namespace is a node of the test's own (mode 0666 as Debian's udev makes it, or as a test asks),
-// bound over the machine's, which is left as it is. Held by a sleeping process: gone with it.
+// slirp4netns listens and connects there, never in this machine's own namespace. It has lo up and a
+// veth pair (this kernel may have no dummy driver) whose one end holds an address (UPLINK), which a
+// container reaches through slirp's NAT with the host loopback disabled; traffic goes nowhere else.
+// /dev/net/tun in its mount namespace is a node of the test's own (mode 0666 as Debian's udev makes
+// it, or as a test asks), bound over the machine's, which is left as it is. Held by a sleeping
+// process: gone with it.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
