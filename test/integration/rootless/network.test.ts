@@ -139,7 +139,7 @@ describe.skipIf(skip !== undefined)(`rootless: the network as a normal user${ski
     oneLine(taken.stderr);
     expect(taken.stderr).toMatch(/^tsrun: -p 18233:8080\/tcp: slirp4netns could not listen on the host side .*port 18233\/tcp taken/);
     expect(existsSync(join(stateRoot(), 'pub2'))).toBe(false);
-    expect(userProcesses(user).filter((l) => /slirp4netns/.test(l))).toHaveLength(1);
+    expect(userProcesses(user).filter((l) => /slirp4netns/.test(l)).map((l) => Number(l.split(' ')[0]))).toEqual([net.helper.pid]);
     const d = await tsrun(['delete', '--force', 'pub1']);
     expect(d.stderr).toBe('');
     expect(d.exitCode).toBe(0);
@@ -196,7 +196,8 @@ describe.skipIf(skip !== undefined)(`rootless: the network as a normal user${ski
     expect(me).toBeDefined();
     execFileSync('kill', ['-9', me!.split(' ')[0]!]);
     await run;
-    expect(userProcesses(user).filter((l) => /slirp4netns/.test(l))).toHaveLength(1);
+    const net = JSON.parse(readFileSync(join(stateRoot(), 'k9net/network.json'), 'utf8')) as { helper: { pid: number } };
+    expect(readFileSync(`/proc/${net.helper.pid}/comm`, 'utf8').trim()).toBe('slirp4netns');
     const d = await tsrun(['delete', '--force', 'k9net']);
     expect(d.stderr).toBe('');
     expect(d.exitCode).toBe(0);
