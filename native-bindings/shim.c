@@ -1155,12 +1155,6 @@ static int parse_fd(const char *s) {
 }
 
 /*
- * tsrun-init connect SOCK_FD NS_FD (started by tsrun_spawn_connector): joins the network namespace
- * and answers each request on SOCK_FD with a socket connected there, or the errno. Only the network
- * namespace changes: the connector stays in tsrun's mount, pid and user namespaces, never runs
- * anything of the container's, and is not dumpable, so the container cannot reach into it.
- */
-/*
  * Joins ns_fd's network namespace (a pidfd or a namespace file). A user (rootless) may not do that
  * from its own user namespace, where it lacks CAP_SYS_ADMIN: it joins the namespace's owner first,
  * its container's, where it has every capability (as exec does). Root never gets there.
@@ -1185,6 +1179,13 @@ static int connector_ns_fd(uint32_t which) {
   return open(path, O_RDONLY | O_CLOEXEC);
 }
 
+/*
+ * tsrun-init connect SOCK_FD NS_FD (started by tsrun_spawn_connector): joins the network namespace
+ * and answers each request on SOCK_FD with a socket connected there, or the errno. Only the network
+ * namespace changes (for a user, its owner user namespace too: connector_join): the connector stays
+ * in tsrun's mount and pid namespaces, never runs anything of the container's, and is not dumpable,
+ * so the container cannot reach into it.
+ */
 static _Noreturn void connector_main(int sock, int ns_fd) {
   if (connector_join(ns_fd) < 0) _exit(3);
   close(ns_fd);
