@@ -27,13 +27,19 @@ export class UserNetns {
       await new Promise((r) => setTimeout(r, 10));
     }
     const ns = new UserNetns(holder, pid, tunDir);
-    ns.assertNotHost();
-    ns.exec(['mount', '--bind', node, '/dev/net/tun']);
-    ns.exec(['ip', 'link', 'set', 'lo', 'up']);
-    ns.exec(['ip', 'link', 'add', 'tsrl0', 'type', 'veth', 'peer', 'name', 'tsrl1']);
-    ns.exec(['ip', 'link', 'set', 'tsrl1', 'up']);
-    ns.exec(['ip', 'addr', 'add', `${UPLINK}/24`, 'dev', 'tsrl0']);
-    ns.exec(['ip', 'link', 'set', 'tsrl0', 'up']);
+    try {
+      ns.assertNotHost();
+      ns.exec(['mount', '--bind', node, '/dev/net/tun']);
+      ns.exec(['ip', 'link', 'set', 'lo', 'up']);
+      ns.exec(['ip', 'link', 'add', 'tsrl0', 'type', 'veth', 'peer', 'name', 'tsrl1']);
+      ns.exec(['ip', 'link', 'set', 'tsrl1', 'up']);
+      ns.exec(['ip', 'addr', 'add', `${UPLINK}/24`, 'dev', 'tsrl0']);
+      ns.exec(['ip', 'link', 'set', 'tsrl0', 'up']);
+    } catch (err) {
+      // A set-up that fails leaves neither the holder nor the node behind.
+      ns.close();
+      throw err;
+    }
     return ns;
   }
 
