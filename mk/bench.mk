@@ -52,3 +52,10 @@ bench-api: deb-deps build samples
 .PHONY: bench-network
 bench-network: deb-deps build samples
 	$(if $(RUNS),RUNS=$(RUNS) )bench/network-bench.sh
+
+# `make bench-usermode-net`: start cost of slirp4netns vs pasta as a user (why slirp4netns is the
+# user-mode network), and `run` of /bin/true rootless with --network none vs slirp4netns, all in a
+# network namespace of the bench's own (RUNS=N, default 15). bench/usermode-net-bench.sh.
+.PHONY: bench-usermode-net
+bench-usermode-net: deb-deps build samples
+	$(if $(RUNS),RUNS=$(RUNS) )bench/usermode-net-bench.sh

@@ -32,6 +32,7 @@
 #include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
+#include <linux/nsfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
@@ -1320,13 +1321,39 @@ static int parse_fd(const char *s) {
 }
 
 /*
+ * Joins ns_fd's network namespace (a pidfd or a namespace file). A user (rootless) may not do that
+ * from its own user namespace, where it lacks CAP_SYS_ADMIN: it joins the namespace's owner first,
+ * its container's, where it has every capability (as exec does). Root never gets there.
+ */
+static int connector_join(int ns_fd) {
+  if (setns(ns_fd, CLONE_NEWNET) == 0) return 0;
+  if (errno != EPERM) return -1;
+  if (setns(ns_fd, CLONE_NEWUSER | CLONE_NEWNET) == 0) return 0;
+  int user = ioctl(ns_fd, NS_GET_USERNS); /* a namespace file: its owner; a pidfd got EINVAL above */
+  if (user < 0) return -1;
+  int rc = setns(user, CLONE_NEWUSER);
+  close(user);
+  return rc < 0 ? rc : setns(ns_fd, CLONE_NEWNET);
+}
+
+/* A request of family 0 asks for the connector's own namespace (port: 1 net, 2 user), which a
+ * user-mode network helper (slirp4netns) then joins by fd: it could not open the container init's
+ * /proc/PID/ns files itself (a user may not, once that process is not dumpable). */
+static int connector_ns_fd(uint32_t which) {
+  const char *path = which == 1 ? "/proc/self/ns/net" : which == 2 ? "/proc/self/ns/user" : NULL;
+  if (!path) { errno = EINVAL; return -1; }
+  return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/*
  * tsrun-init connect SOCK_FD NS_FD (started by tsrun_spawn_connector): joins the network namespace
  * and answers each request on SOCK_FD with a socket connected there, or the errno. Only the network
- * namespace changes: the connector stays in tsrun's mount, pid and user namespaces, never runs
- * anything of the container's, and is not dumpable, so the container cannot reach into it.
+ * namespace changes (for a user, its owner user namespace too: connector_join): the connector stays
+ * in tsrun's mount and pid namespaces, never runs anything of the container's, and is not dumpable,
+ * so the container cannot reach into it.
  */
 static _Noreturn void connector_main(int sock, int ns_fd) {
-  if (setns(ns_fd, CLONE_NEWNET) < 0) _exit(3);
+  if (connector_join(ns_fd) < 0) _exit(3);
   close(ns_fd);
   /* Nothing of tsrun's but the socket (and stdio) stays open here. */
   if (sock > 3) syscall(SYS_close_range, 3, (unsigned)sock - 1, 0);
@@ -1339,7 +1366,12 @@ static _Noreturn void connector_main(int sock, int ns_fd) {
     struct tsrun_connect_reply rep;
     memset(&rep, 0, sizeof rep);
     int fd = -1;
-    if (n != (ssize_t)sizeof rq || (rq.family != AF_INET && rq.family != AF_INET6) || rq.port == 0 || rq.port > 65535) {
+    if (n == (ssize_t)sizeof rq && rq.family == 0) {
+      if ((fd = connector_ns_fd(rq.port)) < 0) {
+        rep.err = errno;
+        copy_name(rep.syscall, "open", sizeof rep.syscall);
+      }
+    } else if (n != (ssize_t)sizeof rq || (rq.family != AF_INET && rq.family != AF_INET6) || rq.port == 0 || rq.port > 65535) {
       rep.err = EINVAL;
       copy_name(rep.syscall, "request", sizeof rep.syscall);
     } else if ((fd = socket((int)rq.family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
@@ -1804,13 +1836,13 @@ int tsrun_spawn_connector(const char *init_path, int ns_fd, int *sock_out) {
   return pid;
 }
 
-/* One request to the connector: the connected socket's fd, or -errno (syscall_out names the call, 16 bytes). */
+/* One request to the connector: the connected socket's fd (family 0: its namespace's, port 1 net, 2 user), or -errno (syscall_out names the call, 16 bytes). */
 int tsrun_connector_connect(int sock, uint32_t family, const uint8_t *addr, uint32_t port, int32_t timeout_ms, char *syscall_out) {
   struct tsrun_connect_request rq;
   memset(&rq, 0, sizeof rq);
   rq.family = family;
   rq.port = port;
-  memcpy(rq.addr, addr, family == AF_INET6 ? 16 : 4);
+  if (family != 0) memcpy(rq.addr, addr, family == AF_INET6 ? 16 : 4);
   rq.timeout_ms = timeout_ms;
   syscall_out[0] = 0;
   ssize_t n;

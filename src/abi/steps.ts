@@ -108,6 +108,11 @@ export interface Plan {
   idMaps?: IdMapPlan;
   /** The child waits for the parent's go-ahead (after maps and cgroup) before its first step. */
   waitForParent: boolean;
+  /**
+   * tsrun (as a user) enters the child's namespaces before the go-ahead: it stays dumpable until
+   * then, as with `own-id` maps (network/connect.ts, namespaceFds: a user-mode network's helper).
+   */
+  enteredBeforeGo?: boolean;
   /** Kill the child if tsrun dies during set-up (foreground `run`). */
   dieWithParent: boolean;
   /** fds 3 .. 3+N-1 are passed to the container (LISTEN_FDS / --preserve-fds). */

@@ -139,8 +139,9 @@ export function encodePlan(plan: Plan, opts: EncodeOptions): Buffer {
   if (opts.trace) flags |= PLAN_FLAG.TRACE;
   if (plan.dieWithParent) flags |= PLAN_FLAG.PDEATHSIG;
   // tsrun writing the maps without privilege needs the child dumpable until the go-ahead (newuidmap,
-  // setuid root, does not: it checks the owner of /proc/PID, which stays the user's).
-  if (plan.idMaps?.writer === 'own-id') flags |= PLAN_FLAG.DUMPABLE_UNTIL_GO;
+  // setuid root, does not: it checks the owner of /proc/PID, which stays the user's); so does a user
+  // entering its namespaces before then (enteredBeforeGo: a ptrace check guards setns by pidfd).
+  if (plan.idMaps?.writer === 'own-id' || plan.enteredBeforeGo) flags |= PLAN_FLAG.DUMPABLE_UNTIL_GO;
   w.u32(flags);
   w.u32(plan.preserveFds);
   const pass = plan.passFds ?? [];

@@ -92,7 +92,7 @@ export async function userBundle(user: RootlessUser, name: string, mutate?: (spe
  * reset environment) with XDG_RUNTIME_DIR set to its runtime dir unless env overrides it (a value of
  * '' leaves it unset).
  */
-export async function asUser(user: RootlessUser, args: readonly string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; input?: string; detached?: boolean; cgroup?: string } = {}): Promise<UserRunResult> {
+export async function asUser(user: RootlessUser, args: readonly string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; input?: string; detached?: boolean; cgroup?: string; prefix?: readonly string[] } = {}): Promise<UserRunResult> {
   const env = { XDG_RUNTIME_DIR: user.runtimeDir, ...opts.env };
   const assignments = Object.entries(env).filter(([, v]) => v !== '').map(([k, v]) => `${k}=${v}`);
   // A detached container (create, run -d) keeps tsrun's stdout and stderr: files, not pipes, or the
@@ -101,7 +101,8 @@ export async function asUser(user: RootlessUser, args: readonly string[], opts: 
   // (Raw fds: execa's { file } option pipes through a stream that the container would keep open.)
   const fds = opts.detached ? [openSync(`${out}.1`, 'w'), openSync(`${out}.2`, 'w')] : [];
   const stdio = (opts.detached ? { stdout: fds[0]!, stderr: fds[1]! } : {}) as Record<string, never>;
-  const command = ['setpriv',
+  // prefix: what enters the test's namespaces first (nsenter, as root), see user-netns.ts.
+  const command = [...(opts.prefix ?? []), 'setpriv',
     `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--reset-env',
     'env', ...assignments, LAUNCHER, ...args,
   ];
