@@ -216,23 +216,10 @@ static void fd_path(char out[32], int fd) {
   out[i] = 0;
 }
 
-#ifdef TSRUN_INIT_PROGRAM
-/* ------------------------------------------------------------------ tsrun-init: helpers */
-
-static int g_sync_fd = -1;
-static int g_pdeathsig = 0;
-static int g_root_fd = -1;
-static const char *g_syscall = "";
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
- * One SOCK_SEQPACKET message of `len` bytes, with `fd` attached (SCM_RIGHTS) when it is >= 0: a report
- * to tsrun (send_report), or a connected socket to the `connect` mode's caller. Retried on EINTR.
+ * One message of `len` bytes, with `fd` attached (SCM_RIGHTS) when it is >= 0: in tsrun-init a report
+ * to tsrun (send_report) or a connected socket to the `connect` mode's caller; in tsrun the pty master
+ * to a --console-socket (tsrun_send_fd). Retried on EINTR. recv_with_fd is the receiving side.
  */
 static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd) {
   struct iovec iov = {(void *)buf, len};
@@ -254,6 +241,20 @@ static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd) {
   ssize_t sent;
   while ((sent = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
   return sent;
+}
+
+#ifdef TSRUN_INIT_PROGRAM
+/* ------------------------------------------------------------------ tsrun-init: helpers */
+
+static int g_sync_fd = -1;
+static int g_pdeathsig = 0;
+static int g_root_fd = -1;
+static const char *g_syscall = "";
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void send_report(uint32_t kind, int step, int err, int value, uint64_t t0, uint64_t t1, int fd_to_pass) {
@@ -1276,7 +1277,7 @@ int main(int argc, char **argv) {
 /* ------------------------------------------------------------------ starting the container side (Node's side) */
 
 /*
- * The twin of send_with_fd (tsrun-init's side, above), for every receiver in tsrun: the reports
+ * The twin of send_with_fd, for every receiver in tsrun: the reports
  * (tsrun_recv_report) and the connector's sockets (tsrun_connector_connect). One message of exactly
  * `len` bytes into buf, and the fd attached to it in *fd_out (-1 when none; close-on-exec). Returns
  * len; 0 at EOF (a reset, as SOCK_SEQPACKET reports a peer that exited with the message unread,
@@ -1763,22 +1764,8 @@ int tsrun_send_fd(const char *socket_path, int fd) {
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) return -errno;
   if (connect(s, (struct sockaddr *)&addr, sizeof addr) < 0) { int e = errno; close(s); return -e; }
-  char name[] = "/dev/ptmx";
-  struct iovec iov = {name, sizeof name - 1};
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
-  memset(&ctl, 0, sizeof ctl);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = ctl.buf;
-  msg.msg_controllen = sizeof ctl.buf;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  ssize_t n = sendmsg(s, &msg, MSG_NOSIGNAL);
+  static const char name[] = "/dev/ptmx";
+  ssize_t n = send_with_fd(s, name, sizeof name - 1, fd);
   int e = errno;
   close(s);
   return n < 0 ? -e : 0;
