@@ -312,7 +312,7 @@ describe.skipIf(skip !== undefined)(`lifecycle: run and run -d${skip ? ` [skippe
     const r = await runDetachedIn(root, bundle, id, ['--pid-file', pidFile]);
     expect(r.stderr()).toBe('');
     expect(r.exitCode).toBe(0);
-    expect(r.ms).toBeLessThan(5_000);
+    // At once, not after the container's 1000 s: tsrunToFiles fails a tsrun that has not exited within 20 s.
     const st = await stateOf(root, id);
     expect(st).toMatchObject({ id, status: 'running', bundle: bundle.dir });
     expect(readFileSync(pidFile, 'utf8')).toBe(String(st.pid));
