@@ -334,12 +334,12 @@ export async function poll<T>(fn: () => T | undefined, ms = 5_000, what = 'condi
  * `expect` on a state that settles some time after a kill, an exit or a process started in the
  * background (a sample taken once may catch it half-way), which then shows what was still there.
  */
-export async function settled<T>(fn: () => T, done: (v: T) => boolean, ms = 5_000): Promise<T> {
+export async function settled<T>(fn: () => T | Promise<T>, done: (v: T) => boolean, ms = 5_000): Promise<T> {
   const end = Date.now() + ms;
-  let v = fn();
+  let v = await fn();
   while (!done(v) && Date.now() < end) {
     await new Promise((r) => setTimeout(r, 20));
-    v = fn();
+    v = await fn();
   }
   return v;
 }
