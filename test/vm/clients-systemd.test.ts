@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARCHIVE, IMAGE, TSRUN_BIN, containerdMissing, startContainerd, type Containerd } from '../integration/clients/containerd-support.js';
+import { settled } from '../helpers/bundle.js';
 import { V2, run, systemdSkipReason, unitProperties } from './systemd-support.js';
 
 const reason = systemdSkipReason();
@@ -128,7 +129,8 @@ describe.skipIf(ctrSkip !== undefined)(`containerd, runc shim with SystemdCgroup
   afterAll(async () => {
     if (!c) return;
     await c.stop();
-    expect(c.shims()).toEqual([]);
+    // stop() SIGKILLs a shim still there; a killed process stays in /proc a moment: poll.
+    expect(await settled(c.shims, (s) => s.length === 0)).toEqual([]);
   });
 
   it('the documented config with SystemdCgroup = true loads in the cri plugin', async () => {
