@@ -38,8 +38,19 @@ export function hugetlbSizeName(dirName: string): string | undefined {
   return `${kb}KB`;
 }
 
-/** The sizes in /sys/kernel/mm/hugepages; undefined when it cannot be read (then nothing is checked). */
+let sizesKnown: { pid: number; sizes: string[] | undefined } | undefined;
+
+/**
+ * The sizes in /sys/kernel/mm/hugepages; undefined when it cannot be read (then nothing is checked).
+ * Fixed at boot by the kernel and its command line: read once per process (keyed by pid, so never
+ * taken from the startup snapshot's build).
+ */
 function hugepageSizes(): string[] | undefined {
+  if (sizesKnown?.pid !== process.pid) sizesKnown = { pid: process.pid, sizes: readHugepageSizes() };
+  return sizesKnown.sizes ? [...sizesKnown.sizes] : undefined;
+}
+
+function readHugepageSizes(): string[] | undefined {
   try {
     return readdirSync('/sys/kernel/mm/hugepages').map(hugetlbSizeName).filter((s): s is string => s !== undefined);
   } catch {

@@ -4,6 +4,7 @@ import { closeSync, constants, openSync, readdirSync, readFileSync, rmdirSync } 
 import { join, posix } from 'node:path';
 import { BpfError, attachDeviceProgram, closeProgramFd, detachDeviceProgram, loadDeviceProgram, programFdById, queryDevicePrograms } from '../native/bpf.js';
 import { deviceProgram } from './devices/program.js';
+import { sharedDeviceProgram } from './devices/shared-program.js';
 import { CgroupError, cgroupFsError, errnoOf } from './errors.js';
 import { waitForEvent, readEvents } from './events.js';
 import { cgroupFileExists, parseFlatKeyed, readCgroupFile, writeCgroupFile } from './files.js';
@@ -203,6 +204,15 @@ function loadDeviceRules(dir: string, rules: readonly DeviceRule[]): number {
   }
 }
 
+/** A loaded program for `rules` that the process shares (see shared-program.ts), or undefined. */
+function sharedDeviceRules(dir: string, rules: readonly DeviceRule[]): number | undefined {
+  try {
+    return sharedDeviceProgram(deviceProgram(rules));
+  } catch (err) {
+    throw deviceRulesError(dir, err);
+  }
+}
+
 /**
  * Attaches the loaded program progFd (none when -1) to the cgroup at dir and, if `replace`, detaches
  * the device programs that were there before. The new one goes first: no moment without rules.
@@ -231,6 +241,8 @@ class Cgroup implements CgroupHandle {
   readonly bornInside = true;
   /** A loaded device program waiting for attachDevices, or -1. */
   private loadedFd = -1;
+  /** loadedFd is the process's shared program: never closed here. */
+  private loadedShared = false;
 
   constructor(
     readonly dir: string,
@@ -241,7 +253,12 @@ class Cgroup implements CgroupHandle {
   ) {}
 
   loadDevices(): void {
-    if (this.pending?.rules && this.loadedFd < 0) this.loadedFd = loadDeviceRules(this.dir, this.pending.rules);
+    if (!this.pending?.rules || this.loadedFd >= 0) return;
+    // A cgroup made just now carries no program yet: it may borrow the shared one.
+    const fresh = !this.pending.replace && this.created.includes(this.dir);
+    const shared = fresh ? sharedDeviceRules(this.dir, this.pending.rules) : undefined;
+    this.loadedShared = shared !== undefined;
+    this.loadedFd = shared ?? loadDeviceRules(this.dir, this.pending.rules);
   }
 
   attachDevices(): void {
@@ -256,8 +273,9 @@ class Cgroup implements CgroupHandle {
   }
 
   private dropLoaded(): void {
-    if (this.loadedFd >= 0) closeProgramFd(this.loadedFd);
+    if (this.loadedFd >= 0 && !this.loadedShared) closeProgramFd(this.loadedFd);
     this.loadedFd = -1;
+    this.loadedShared = false;
   }
 
   openDirFd(): number {

@@ -18,6 +18,17 @@ export interface CgroupMounts {
  * usually the system's own) wins, so a container's bind mount of the tree cannot redirect us.
  */
 export function findCgroupMounts(mountInfo: string): CgroupMounts {
+  // A pure function of the text, asked once or twice per container with the same text: the last
+  // answer is kept (the library creates containers back to back from one process).
+  if (lastFound?.mountInfo === mountInfo) return { ...lastFound.mounts };
+  const mounts = parseCgroupMounts(mountInfo);
+  lastFound = { mountInfo, mounts };
+  return { ...mounts };
+}
+
+let lastFound: { mountInfo: string; mounts: CgroupMounts } | undefined;
+
+function parseCgroupMounts(mountInfo: string): CgroupMounts {
   const entries = parseMountInfo(mountInfo);
   const visible = mountVisibility(entries);
   const v2 = entries.filter((e) => e.fsType === 'cgroup2' && visible(e));

@@ -27,6 +27,13 @@ describe.skipIf(skipReason)('run()', () => {
     expect(leftovers(root, r.id)).toEqual([]);
   });
 
+  it('a container of a process that ran others before holds no fd but its stdio (the device program tsrun keeps loaded stays outside)', async () => {
+    await run({ bundle: SAMPLE_BUNDLE, cmd: ['true'] }, { root });
+    // ls opens /proc/self/fd itself: that one is its own (3).
+    const r = await run({ bundle: SAMPLE_BUNDLE, cmd: ['ls', '/proc/self/fd'] }, { root });
+    expect(r.stdout.split('\n').filter((l) => l !== '').sort()).toEqual(['0', '1', '2', '3']);
+  });
+
   it('exit 1 resolves with exitCode 1 (a container\'s failure is not an error)', async () => {
     const r = await run({ bundle: SAMPLE_BUNDLE, cmd: ['sh', '-c', 'exit 1'] }, { root });
     expect(r.exitCode).toBe(1);

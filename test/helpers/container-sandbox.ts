@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultSpec } from '../../src/oci/default-spec.js';
 import type { Spec } from '../../src/oci/types.js';
+import { sharedProgramFds } from '../../src/cgroups/devices/shared-program.js';
 import { fakeCgroupRoot, type FakeCgroupRoot } from './fake-cgroup-root.js';
 import { setCgroupProcesses } from './fake-cgroupfs.js';
 import { installFakeShim, type ChildScript, type FakeShim } from './fake-shim.js';
@@ -77,7 +78,8 @@ export function makeSandbox(scriptFor?: (n: number, plan: WirePlan) => ChildScri
       for (const c of cgroup.cgroups()) out.push(`cgroup ${c}`);
       for (const c of shim.living()) if (!c.script.standIn) out.push(`process ${c.pid} (${c.state})`);
       for (const fd of shim.openFds()) out.push(`fd ${fd} of the fake (sync socket or pidfd)`);
-      const fakes = new Set(shim.openFds().map(String));
+      // The device programs the process keeps loaded for the next containers are not leaks.
+      const fakes = new Set([...shim.openFds(), ...sharedProgramFds()].map(String));
       for (const [fd, target] of sandboxFds(dir)) if (!fdsBefore.has(fd) && !fakes.has(fd)) out.push(`fd ${fd} → ${target}`);
       return out;
     },

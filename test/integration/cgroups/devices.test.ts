@@ -137,6 +137,31 @@ describe.skipIf(cannotRun() || CANDIDATES.length === 0)(`device rules via BPF_PR
     expect(stdout).toBe(`${target.path} denied\n/dev/null ok\n`);
   });
 
+  it('new cgroups with the same rules share one loaded program, which keeps applying after one of them is gone', async () => {
+    // The library makes container after container from one process: the verifier runs once per rule set.
+    const deny = { allow: false, type: 'c' as const, major: target.major, minor: target.minor, access: 'rwm' };
+    const fresh = (what: string): CgroupHandle => {
+      const spec = specWith({ devices: [deny] }, { cgroupsPath: `/${testName(what)}` });
+      const cg = track(applyCgroup(planCgroup(spec, testName(what), host!), undefined, { deferDevices: true }));
+      cg.loadDevices();
+      cg.attachDevices();
+      return cg;
+    };
+    const attached = (cg: CgroupHandle): number[] => {
+      const fd = cg.openDirFd();
+      try { return queryDevicePrograms(fd); } finally { closeSync(fd); }
+    };
+    const first = fresh('dev-share-a');
+    const second = fresh('dev-share-b');
+    expect(attached(first)).toHaveLength(1);
+    expect(attached(second)).toEqual(attached(first));
+    await first.destroy(5000);
+    const { stdout } = await tryOpen(second, [target.path, '/dev/null']);
+    expect(stdout).toBe(`${target.path} denied\n/dev/null ok\n`);
+    // A third one still gets it (the shared fd was not closed with the first cgroup).
+    expect(attached(fresh('dev-share-c'))).toEqual(attached(second));
+  });
+
   it('reports the verifier\'s reason when the kernel refuses a program', () => {
     // "exit" alone returns an uninitialised r0, which the verifier rejects.
     let error: unknown;
