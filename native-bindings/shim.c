@@ -218,23 +218,10 @@ static void fd_path(char out[32], int fd) {
   out[i] = 0;
 }
 
-#ifdef TSRUN_INIT_PROGRAM
-/* ------------------------------------------------------------------ tsrun-init: helpers */
-
-static int g_sync_fd = -1;
-static int g_pdeathsig = 0;
-static int g_root_fd = -1;
-static const char *g_syscall = "";
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
- * One SOCK_SEQPACKET message of `len` bytes, with `fd` attached (SCM_RIGHTS) when it is >= 0: a report
- * to tsrun (send_report), or a connected socket to the `connect` mode's caller. Retried on EINTR.
+ * One message of `len` bytes, with `fd` attached (SCM_RIGHTS) when it is >= 0: in tsrun-init a report
+ * to tsrun (send_report) or a connected socket to the `connect` mode's caller; in tsrun the pty master
+ * to a --console-socket (tsrun_send_fd). Retried on EINTR. recv_with_fd is the receiving side.
  */
 static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd) {
   struct iovec iov = {(void *)buf, len};
@@ -256,6 +243,20 @@ static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd) {
   ssize_t sent;
   while ((sent = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
   return sent;
+}
+
+#ifdef TSRUN_INIT_PROGRAM
+/* ------------------------------------------------------------------ tsrun-init: helpers */
+
+static int g_sync_fd = -1;
+static int g_pdeathsig = 0;
+static int g_root_fd = -1;
+static const char *g_syscall = "";
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void send_report(uint32_t kind, int step, int err, int value, uint64_t t0, uint64_t t1, int fd_to_pass) {
@@ -1474,6 +1475,50 @@ int main(int argc, char **argv) {
 /* ------------------------------------------------------------------ starting the container side (Node's side) */
 
 /*
+ * The twin of send_with_fd, for every receiver in tsrun: the reports
+ * (tsrun_recv_report) and the connector's sockets (tsrun_connector_connect). One message of exactly
+ * `len` bytes into buf, and the fd attached to it in *fd_out (-1 when none; close-on-exec). Returns
+ * len; 0 at EOF (a reset, as SOCK_SEQPACKET reports a peer that exited with the message unread,
+ * counts as EOF); -EPROTO for anything but one whole message with at most one fd (short, cut off,
+ * control data cut off, several fds), after closing every fd that came with it, so that nothing the
+ * other end sends stays open in tsrun; -errno from recvmsg. Retried on EINTR.
+ */
+static ssize_t recv_with_fd(int sock, void *buf, size_t len, int *fd_out) {
+  *fd_out = -1;
+  struct iovec iov = {buf, len};
+  /* The kernel installs the fds that fit here (two, with the padding on 64-bit) and drops the rest
+   * with MSG_CTRUNC: every fd in every SCM_RIGHTS header below is one tsrun now holds. */
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctl.buf;
+  msg.msg_controllen = sizeof ctl.buf;
+  ssize_t n;
+  while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
+  if (n < 0) return errno == ECONNRESET ? 0 : -errno;
+  int fd = -1, extra = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; i++) {
+      int got;
+      memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      if (fd < 0) fd = got;
+      else { close(got); extra = 1; }
+    }
+  }
+  if (n == 0 && fd < 0) return 0;
+  if ((size_t)n != len || extra || (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC))) {
+    if (fd >= 0) close(fd);
+    return -EPROTO;
+  }
+  *fd_out = fd;
+  return n;
+}
+
+/*
  * Why the container side never runs a writable host file (CVE-2019-5736 class): a process inside a
  * container can take an O_PATH fd on /proc/<pid>/exe of any process tsrun puts there and, once the
  * file no longer runs (ETXTBSY), reopen it for writing through /proc/self/fd/N. A fork of Node would
@@ -1851,45 +1896,20 @@ int tsrun_connector_connect(int sock, uint32_t family, const uint8_t *addr, uint
   if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) { copy_name(syscall_out, "setns", 16); return -ESRCH; }
   if (n < 0) { copy_name(syscall_out, "send", 16); return -errno; }
   struct tsrun_connect_reply rep;
-  int fd = -1;
-  struct iovec iov = {&rep, sizeof rep};
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = ctl.buf;
-  msg.msg_controllen = sizeof ctl.buf;
-  while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
-  /* EOF (or a reset, as SOCK_SEQPACKET reports it): the connector exited without answering, which it
-   * does only when setns failed (the container's processes are gone). */
-  if (n == 0 || (n < 0 && errno == ECONNRESET)) { copy_name(syscall_out, "setns", 16); return -ESRCH; }
-  if (n < 0) { copy_name(syscall_out, "recvmsg", 16); return -errno; }
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof(int));
-  if (n != (ssize_t)sizeof rep) { if (fd >= 0) close(fd); copy_name(syscall_out, "recvmsg", 16); return -EPROTO; }
+  int fd;
+  n = recv_with_fd(sock, &rep, sizeof rep, &fd);
+  /* EOF: the connector exited without answering, which it does only when setns failed (the
+   * container's processes are gone). */
+  if (n == 0) { copy_name(syscall_out, "setns", 16); return -ESRCH; }
+  if (n < 0) { copy_name(syscall_out, "recvmsg", 16); return (int)n; }
   if (rep.err) { if (fd >= 0) close(fd); copy_name(syscall_out, rep.syscall, 16); return -rep.err; }
   return fd >= 0 ? fd : -EPROTO;
 }
 
 /* Returns 1 with a report, 0 at EOF (the child exec'd or died), -errno on error. */
 int tsrun_recv_report(int fd, struct tsrun_report *out, int *passed_fd) {
-  *passed_fd = -1;
-  struct iovec iov = {out, sizeof *out};
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = ctl.buf;
-  msg.msg_controllen = sizeof ctl.buf;
-  ssize_t n;
-  while ((n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
-  if (n < 0) return errno == ECONNRESET ? 0 : -errno;
-  if (n == 0) return 0;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(passed_fd, CMSG_DATA(c), sizeof(int));
-  return n == (ssize_t)sizeof *out ? 1 : -EPROTO;
+  ssize_t n = recv_with_fd(fd, out, sizeof *out, passed_fd);
+  return n > 0 ? 1 : (int)n;
 }
 
 /* As tsrun_recv_report, but gives up with -ETIMEDOUT when nothing arrives within timeout_ms: the
@@ -1942,22 +1962,8 @@ int tsrun_send_fd(const char *socket_path, int fd) {
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) return -errno;
   if (connect(s, (struct sockaddr *)&addr, sizeof addr) < 0) { int e = errno; close(s); return -e; }
-  char name[] = "/dev/ptmx";
-  struct iovec iov = {name, sizeof name - 1};
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
-  memset(&ctl, 0, sizeof ctl);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = ctl.buf;
-  msg.msg_controllen = sizeof ctl.buf;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  ssize_t n = sendmsg(s, &msg, MSG_NOSIGNAL);
+  static const char name[] = "/dev/ptmx";
+  ssize_t n = send_with_fd(s, name, sizeof name - 1, fd);
   int e = errno;
   close(s);
   return n < 0 ? -e : 0;

@@ -3,7 +3,7 @@
 // owns; tsrun then runs as that user through setpriv (real and effective ids, its own groups, a
 // clean environment: nothing of root's carries over). userdel -r removes it all again.
 import { execFileSync } from 'node:child_process';
-import { closeSync, cpSync, openSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chownSync } from 'node:fs';
+import { closeSync, cpSync, openSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync, chownSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Spec } from '../../../src/oci/types.js';
@@ -70,6 +70,36 @@ export function removeRootlessUser(user: RootlessUser): void {
   try { execFileSync('userdel', ['-r', '-f', user.name], { stdio: 'ignore' }); } catch { /* already gone */ }
   rmSync(user.runtimeDir, { recursive: true, force: true });
   rmSync(user.work, { recursive: true, force: true });
+}
+
+/** A cgroup delegated to a user, as systemd's Delegate=yes leaves one. */
+export interface DelegatedCgroup {
+  /** MOUNT/tsrun-rl-PID: the directory, its cgroup.procs, cgroup.subtree_control and cgroup.threads are the user's. */
+  root: string;
+  /** root/shell, likewise the user's: where tsrun is started (asUser's `cgroup`). */
+  shell: string;
+  /** Removes what tsrun made below root (root/tsrun, once empty), shell and root; after removeRootlessUser. */
+  remove(): void;
+}
+
+/** Makes and chowns a delegated cgroup below the cgroup v2 mount `mount` (see DelegatedCgroup). */
+export function delegateCgroup(user: RootlessUser, mount: string): DelegatedCgroup {
+  const root = join(mount, `tsrun-rl-${process.pid}`);
+  const shell = join(root, 'shell');
+  mkdirSync(shell, { recursive: true });
+  for (const dir of [root, shell]) {
+    for (const f of ['', 'cgroup.procs', 'cgroup.subtree_control', 'cgroup.threads']) chownSync(join(dir, f), user.uid, user.gid);
+  }
+  return {
+    root,
+    shell,
+    remove() {
+      // The user's processes are gone with it (removeRootlessUser); these cgroups are then empty.
+      for (const dir of [join(root, 'tsrun'), shell, root]) {
+        try { rmdirSync(dir); } catch { /* not made, or already removed */ }
+      }
+    },
+  };
 }
 
 /** A copy of the sample bundle owned by the user, with the config `tsrun spec --rootless` writes, changed by mutate. */
