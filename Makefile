@@ -25,7 +25,7 @@ SNAPSHOT_KEY_TOOL := native-bindings/build/tsrun-snapshot-key
 # firewall) in a namespace of their own and reach them with curl.
 # containerd: the client tests and docs/kubernetes.md's config run a private containerd.
 # uidmap: newuidmap/newgidmap map a rootless container's subordinate ids (test/integration/rootless).
-DEB_PACKAGES := build-essential busybox-static runc crun hyperfine strace umoci skopeo util-linux iproute2 podman conmon jq python3 zstd procps docker-registry apache2-utils openssl graphviz libcap2-bin containerd uidmap containernetworking-plugins iptables curl buildah
+DEB_PACKAGES := build-essential busybox-static runc crun hyperfine strace umoci skopeo util-linux iproute2 podman conmon jq python3 zstd procps docker-registry apache2-utils openssl graphviz libcap2-bin containerd uidmap containernetworking-plugins iptables curl buildah slirp4netns passt
 
 .PHONY: deps deb-deps npm-deps build native bundle typecheck test test-unit test-integration test-api demo clean
 

@@ -32,6 +32,13 @@ bench-pull: deb-deps build
 bench-rootless: deb-deps build samples
 	$(if $(RUNS),RUNS=$(RUNS) )bench/rootless-bench.sh
 
+# `make bench-rootless-import`: `image import` as a throwaway user: the sample's two layers and a layer
+# of 2,000 files of uid 1000 (each chowned in the user's namespace). Medians of RUNS=N (default 10).
+# TSRUN=/other/checkout/bin/tsrun times another build, for a before/after.
+.PHONY: bench-rootless-import
+bench-rootless-import: deb-deps build samples
+	$(if $(RUNS),BENCH_RUNS=$(RUNS) )bench/rootless-import.sh
+
 # `make bench-api`: the library in-process (run() of /bin/true, 50 at once, start + Wait.forLog + stop)
 # against crun and the CLI, in one run (RUNS=N, default 50; PARALLEL=N, default 50). bench/api-bench.mjs.
 .PHONY: bench-api
@@ -45,3 +52,10 @@ bench-api: deb-deps build samples
 .PHONY: bench-network
 bench-network: deb-deps build samples
 	$(if $(RUNS),RUNS=$(RUNS) )bench/network-bench.sh
+
+# `make bench-usermode-net`: start cost of slirp4netns vs pasta as a user (why slirp4netns is the
+# user-mode network), and `run` of /bin/true rootless with --network none vs slirp4netns, all in a
+# network namespace of the bench's own (RUNS=N, default 15). bench/usermode-net-bench.sh.
+.PHONY: bench-usermode-net
+bench-usermode-net: deb-deps build samples
+	$(if $(RUNS),RUNS=$(RUNS) )bench/usermode-net-bench.sh

@@ -32,10 +32,12 @@
 #include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
+#include <linux/nsfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <linux/bpf.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -216,23 +218,10 @@ static void fd_path(char out[32], int fd) {
   out[i] = 0;
 }
 
-#ifdef TSRUN_INIT_PROGRAM
-/* ------------------------------------------------------------------ tsrun-init: helpers */
-
-static int g_sync_fd = -1;
-static int g_pdeathsig = 0;
-static int g_root_fd = -1;
-static const char *g_syscall = "";
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
- * One SOCK_SEQPACKET message of `len` bytes, with `fd` attached (SCM_RIGHTS) when it is >= 0: a report
- * to tsrun (send_report), or a connected socket to the `connect` mode's caller. Retried on EINTR.
+ * One message of `len` bytes, with `fd` attached (SCM_RIGHTS) when it is >= 0: in tsrun-init a report
+ * to tsrun (send_report) or a connected socket to the `connect` mode's caller; in tsrun the pty master
+ * to a --console-socket (tsrun_send_fd). Retried on EINTR. recv_with_fd is the receiving side.
  */
 static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd) {
   struct iovec iov = {(void *)buf, len};
@@ -254,6 +243,20 @@ static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd) {
   ssize_t sent;
   while ((sent = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
   return sent;
+}
+
+#ifdef TSRUN_INIT_PROGRAM
+/* ------------------------------------------------------------------ tsrun-init: helpers */
+
+static int g_sync_fd = -1;
+static int g_pdeathsig = 0;
+static int g_root_fd = -1;
+static const char *g_syscall = "";
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void send_report(uint32_t kind, int step, int err, int value, uint64_t t0, uint64_t t1, int fd_to_pass) {
@@ -858,6 +861,167 @@ static int step_chdir(const struct step *s) {
   return 0;
 }
 
+/* ------------------------------------------------------------------ tsrun-init: file work beneath a directory
+ * Steps for plans that only change files (an image layer's owners, a tree to remove) in a user
+ * namespace whose maps give its root the ids the files need. The directory comes from openRoot; every
+ * path is resolved beneath it by the kernel: no symlink followed, no `..` out of it, no other mount. */
+
+static int open_beneath(const char *path, int flags) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = (uint64_t)(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+  return (int)syscall(SYS_openat2, g_root_fd, *path ? path : ".", &how, sizeof how);
+}
+
+/* lchown, then chmod when asked (a chown clears setuid and setgid): never through a symlink, and a
+ * symlink itself gets no chmod (chmod would follow it). */
+static int step_chown_beneath(const struct step *s) {
+  if (s->n_str < 1 || s->n_int < 3 || g_root_fd < 0) { errno = EINVAL; FAIL("plan"); }
+  int fd = open_beneath(s->strs[0], O_PATH | O_NOFOLLOW);
+  if (fd < 0) FAIL("openat2(RESOLVE_BENEATH)");
+  int rc = fchownat(fd, "", (uid_t)s->ints[0], (gid_t)s->ints[1], AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+  const char *what = "fchownat";
+  if (rc == 0 && s->ints[2] >= 0) {
+    struct stat st;
+    rc = fstat(fd, &st);
+    what = "fstat";
+    if (rc == 0 && !S_ISLNK(st.st_mode)) {
+      /* An O_PATH fd cannot be fchmod'ed; its /proc/self/fd path names the inode itself. */
+      char p[32];
+      fd_path(p, fd);
+      rc = chmod(p, (mode_t)s->ints[2]);
+      what = "chmod";
+    }
+  }
+  int e = errno;
+  close(fd);
+  if (rc < 0) { errno = e; FAIL(what); }
+  return 0;
+}
+
+/* setxattr of a binary value, never on or through a symlink. In a user namespace the kernel stores
+ * security.capability for it (v3: effective where the namespace's root is the same host uid). */
+static int step_setxattr_beneath(const struct step *s) {
+  if (s->n_str < 2 || s->n_int < 1 || g_root_fd < 0) { errno = EINVAL; FAIL("plan"); }
+  uint64_t len = (uint64_t)s->ints[0];
+  if (len > (uint64_t)(s->n_int - 1) * 8) { errno = EINVAL; FAIL("plan"); }
+  int fd = open_beneath(s->strs[0], O_PATH | O_NOFOLLOW);
+  if (fd < 0) FAIL("openat2(RESOLVE_BENEATH)");
+  struct stat st;
+  int rc = fstat(fd, &st);
+  const char *what = "fstat";
+  if (rc == 0) {
+    what = "setxattr";
+    if (S_ISLNK(st.st_mode)) { rc = -1; errno = ELOOP; }
+    else {
+      char p[32];
+      fd_path(p, fd);
+      rc = setxattr(p, s->strs[1], &s->ints[1], (size_t)len, 0);
+    }
+  }
+  int e = errno;
+  close(fd);
+  if (rc < 0) { errno = e; FAIL(what); }
+  return 0;
+}
+
+struct dirent64_raw { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; };
+struct dir_id { dev_t dev; ino_t ino; };
+
+/*
+ * rm -rf of `name` in directory `top`. Iterative, holding one directory fd at a time: what a
+ * container made can nest deeper than any stack or fd limit. It goes down into a directory that is
+ * not empty (O_NOFOLLOW, same device only), and back up through "..", which must be the directory it
+ * came from (device and inode), then reads that one again: its emptied child now goes with rmdir.
+ */
+static int remove_tree_at(int top, const char *name) {
+  if (unlinkat(top, name, 0) == 0 || errno == ENOENT) return 0;
+  if (errno != EISDIR) FAIL("unlinkat");
+  struct dir_id *up = NULL;
+  size_t depth = 0, cap = 0;
+  int cur = -1, rc = 0, top_tries = 0;
+  char buf[8192];
+  struct stat st;
+  for (;;) {
+    if (cur < 0) {
+      if (unlinkat(top, name, AT_REMOVEDIR) == 0 || errno == ENOENT) break;
+      if ((errno != ENOTEMPTY && errno != EEXIST) || ++top_tries > 8) { g_syscall = "unlinkat(AT_REMOVEDIR)"; rc = -errno; break; }
+      cur = openat(top, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (cur < 0) { g_syscall = "openat"; rc = -errno; break; }
+    }
+    int child = -1;
+    if (lseek(cur, 0, SEEK_SET) < 0) { g_syscall = "lseek"; rc = -errno; break; }
+    for (;;) {
+      long n = syscall(SYS_getdents64, cur, buf, sizeof buf);
+      if (n < 0) { g_syscall = "getdents64"; rc = -errno; break; }
+      if (n == 0) break;
+      for (long off = 0; off < n && child < 0 && rc == 0;) {
+        struct dirent64_raw *d = (struct dirent64_raw *)(buf + off);
+        off += d->reclen;
+        if (strcmp(d->name, ".") == 0 || strcmp(d->name, "..") == 0) continue;
+        if (unlinkat(cur, d->name, 0) == 0 || errno == ENOENT) continue;
+        if (errno != EISDIR) { g_syscall = "unlinkat"; rc = -errno; break; }
+        if (unlinkat(cur, d->name, AT_REMOVEDIR) == 0 || errno == ENOENT) continue;
+        if (errno != ENOTEMPTY && errno != EEXIST) { g_syscall = "unlinkat(AT_REMOVEDIR)"; rc = -errno; break; }
+        struct stat here, below;
+        child = openat(cur, d->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (child < 0) { g_syscall = "openat"; rc = -errno; break; }
+        if (fstat(cur, &here) < 0 || fstat(child, &below) < 0) { g_syscall = "fstat"; rc = -errno; break; }
+        if (here.st_dev != below.st_dev) { g_syscall = "openat"; rc = -EXDEV; break; } /* a mount: never crossed */
+        if (depth == cap) {
+          cap = cap ? cap * 2 : 64;
+          struct dir_id *more = realloc(up, cap * sizeof *up);
+          if (!more) { g_syscall = "realloc"; rc = -ENOMEM; break; }
+          up = more;
+        }
+        up[depth].dev = here.st_dev;
+        up[depth].ino = here.st_ino;
+        depth++;
+      }
+      if (child >= 0 || rc < 0) break;
+    }
+    if (rc < 0) { if (child >= 0) close(child); break; }
+    if (child >= 0) { close(cur); cur = child; continue; }
+    /* cur is empty: its parent rmdirs it on its next pass. */
+    if (depth == 0) { close(cur); cur = -1; continue; }
+    int parent = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (parent < 0) { g_syscall = "openat(..)"; rc = -errno; break; }
+    depth--;
+    if (fstat(parent, &st) < 0 || st.st_dev != up[depth].dev || st.st_ino != up[depth].ino) {
+      close(parent);
+      g_syscall = "openat(..)";
+      rc = -ESTALE; /* the tree moved while it was being removed */
+      break;
+    }
+    close(cur);
+    cur = parent;
+  }
+  if (cur >= 0) close(cur);
+  free(up);
+  return rc;
+}
+
+static int step_remove_tree(const struct step *s) {
+  if (s->n_str < 1 || g_root_fd < 0) { errno = EINVAL; FAIL("plan"); }
+  char buf[4096];
+  size_t n = strlen(s->strs[0]);
+  if (n >= sizeof buf) { errno = ENAMETOOLONG; FAIL("openat2"); }
+  memcpy(buf, s->strs[0], n + 1);
+  char *slash = strrchr(buf, '/');
+  const char *name = slash ? slash + 1 : buf;
+  if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) { errno = EINVAL; FAIL("plan"); }
+  if (slash) *slash = 0;
+  int dir = open_beneath(slash ? buf : "", O_PATH | O_DIRECTORY);
+  if (dir < 0) {
+    if (errno == ENOENT) return 0;
+    FAIL("openat2(RESOLVE_BENEATH)");
+  }
+  int rc = remove_tree_at(dir, name);
+  close(dir);
+  return rc;
+}
+
 static int run_step(const struct step *s, int index) {
   switch (s->op) {
   case TSRUN_OP_MOUNT: return step_mount(s);
@@ -956,6 +1120,10 @@ static int run_step(const struct step *s, int index) {
   case TSRUN_OP_WAIT_READ: return step_wait_read(s, index);
   case TSRUN_OP_SECCOMP: return step_seccomp(s);
   case TSRUN_OP_LOOPBACK_UP: return step_loopback_up();
+  case TSRUN_OP_CHOWN_BENEATH: return step_chown_beneath(s);
+  case TSRUN_OP_REMOVE_TREE: return step_remove_tree(s);
+  case TSRUN_OP_SETXATTR_BENEATH: return step_setxattr_beneath(s);
+  case TSRUN_OP_EXIT: _exit(s->n_int ? (int)s->ints[0] : 0);
   case TSRUN_OP_UNSHARE:
     /* unshare(CLONE_NEWTIME) puts only this process's future children there (time_for_children):
      * the offsets are written while it is still empty, then stage1_main clones into it. A cgroup
@@ -1154,13 +1322,39 @@ static int parse_fd(const char *s) {
 }
 
 /*
+ * Joins ns_fd's network namespace (a pidfd or a namespace file). A user (rootless) may not do that
+ * from its own user namespace, where it lacks CAP_SYS_ADMIN: it joins the namespace's owner first,
+ * its container's, where it has every capability (as exec does). Root never gets there.
+ */
+static int connector_join(int ns_fd) {
+  if (setns(ns_fd, CLONE_NEWNET) == 0) return 0;
+  if (errno != EPERM) return -1;
+  if (setns(ns_fd, CLONE_NEWUSER | CLONE_NEWNET) == 0) return 0;
+  int user = ioctl(ns_fd, NS_GET_USERNS); /* a namespace file: its owner; a pidfd got EINVAL above */
+  if (user < 0) return -1;
+  int rc = setns(user, CLONE_NEWUSER);
+  close(user);
+  return rc < 0 ? rc : setns(ns_fd, CLONE_NEWNET);
+}
+
+/* A request of family 0 asks for the connector's own namespace (port: 1 net, 2 user), which a
+ * user-mode network helper (slirp4netns) then joins by fd: it could not open the container init's
+ * /proc/PID/ns files itself (a user may not, once that process is not dumpable). */
+static int connector_ns_fd(uint32_t which) {
+  const char *path = which == 1 ? "/proc/self/ns/net" : which == 2 ? "/proc/self/ns/user" : NULL;
+  if (!path) { errno = EINVAL; return -1; }
+  return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/*
  * tsrun-init connect SOCK_FD NS_FD (started by tsrun_spawn_connector): joins the network namespace
  * and answers each request on SOCK_FD with a socket connected there, or the errno. Only the network
- * namespace changes: the connector stays in tsrun's mount, pid and user namespaces, never runs
- * anything of the container's, and is not dumpable, so the container cannot reach into it.
+ * namespace changes (for a user, its owner user namespace too: connector_join): the connector stays
+ * in tsrun's mount and pid namespaces, never runs anything of the container's, and is not dumpable,
+ * so the container cannot reach into it.
  */
 static _Noreturn void connector_main(int sock, int ns_fd) {
-  if (setns(ns_fd, CLONE_NEWNET) < 0) _exit(3);
+  if (connector_join(ns_fd) < 0) _exit(3);
   close(ns_fd);
   /* Nothing of tsrun's but the socket (and stdio) stays open here. */
   if (sock > 3) syscall(SYS_close_range, 3, (unsigned)sock - 1, 0);
@@ -1173,7 +1367,12 @@ static _Noreturn void connector_main(int sock, int ns_fd) {
     struct tsrun_connect_reply rep;
     memset(&rep, 0, sizeof rep);
     int fd = -1;
-    if (n != (ssize_t)sizeof rq || (rq.family != AF_INET && rq.family != AF_INET6) || rq.port == 0 || rq.port > 65535) {
+    if (n == (ssize_t)sizeof rq && rq.family == 0) {
+      if ((fd = connector_ns_fd(rq.port)) < 0) {
+        rep.err = errno;
+        copy_name(rep.syscall, "open", sizeof rep.syscall);
+      }
+    } else if (n != (ssize_t)sizeof rq || (rq.family != AF_INET && rq.family != AF_INET6) || rq.port == 0 || rq.port > 65535) {
       rep.err = EINVAL;
       copy_name(rep.syscall, "request", sizeof rep.syscall);
     } else if ((fd = socket((int)rq.family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
@@ -1274,6 +1473,50 @@ int main(int argc, char **argv) {
 
 #ifndef TSRUN_INIT_PROGRAM
 /* ------------------------------------------------------------------ starting the container side (Node's side) */
+
+/*
+ * The twin of send_with_fd, for every receiver in tsrun: the reports
+ * (tsrun_recv_report) and the connector's sockets (tsrun_connector_connect). One message of exactly
+ * `len` bytes into buf, and the fd attached to it in *fd_out (-1 when none; close-on-exec). Returns
+ * len; 0 at EOF (a reset, as SOCK_SEQPACKET reports a peer that exited with the message unread,
+ * counts as EOF); -EPROTO for anything but one whole message with at most one fd (short, cut off,
+ * control data cut off, several fds), after closing every fd that came with it, so that nothing the
+ * other end sends stays open in tsrun; -errno from recvmsg. Retried on EINTR.
+ */
+static ssize_t recv_with_fd(int sock, void *buf, size_t len, int *fd_out) {
+  *fd_out = -1;
+  struct iovec iov = {buf, len};
+  /* The kernel installs the fds that fit here (two, with the padding on 64-bit) and drops the rest
+   * with MSG_CTRUNC: every fd in every SCM_RIGHTS header below is one tsrun now holds. */
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctl.buf;
+  msg.msg_controllen = sizeof ctl.buf;
+  ssize_t n;
+  while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
+  if (n < 0) return errno == ECONNRESET ? 0 : -errno;
+  int fd = -1, extra = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; i++) {
+      int got;
+      memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      if (fd < 0) fd = got;
+      else { close(got); extra = 1; }
+    }
+  }
+  if (n == 0 && fd < 0) return 0;
+  if ((size_t)n != len || extra || (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC))) {
+    if (fd >= 0) close(fd);
+    return -EPROTO;
+  }
+  *fd_out = fd;
+  return n;
+}
 
 /*
  * Why the container side never runs a writable host file (CVE-2019-5736 class): a process inside a
@@ -1638,13 +1881,13 @@ int tsrun_spawn_connector(const char *init_path, int ns_fd, int *sock_out) {
   return pid;
 }
 
-/* One request to the connector: the connected socket's fd, or -errno (syscall_out names the call, 16 bytes). */
+/* One request to the connector: the connected socket's fd (family 0: its namespace's, port 1 net, 2 user), or -errno (syscall_out names the call, 16 bytes). */
 int tsrun_connector_connect(int sock, uint32_t family, const uint8_t *addr, uint32_t port, int32_t timeout_ms, char *syscall_out) {
   struct tsrun_connect_request rq;
   memset(&rq, 0, sizeof rq);
   rq.family = family;
   rq.port = port;
-  memcpy(rq.addr, addr, family == AF_INET6 ? 16 : 4);
+  if (family != 0) memcpy(rq.addr, addr, family == AF_INET6 ? 16 : 4);
   rq.timeout_ms = timeout_ms;
   syscall_out[0] = 0;
   ssize_t n;
@@ -1653,45 +1896,20 @@ int tsrun_connector_connect(int sock, uint32_t family, const uint8_t *addr, uint
   if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) { copy_name(syscall_out, "setns", 16); return -ESRCH; }
   if (n < 0) { copy_name(syscall_out, "send", 16); return -errno; }
   struct tsrun_connect_reply rep;
-  int fd = -1;
-  struct iovec iov = {&rep, sizeof rep};
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = ctl.buf;
-  msg.msg_controllen = sizeof ctl.buf;
-  while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
-  /* EOF (or a reset, as SOCK_SEQPACKET reports it): the connector exited without answering, which it
-   * does only when setns failed (the container's processes are gone). */
-  if (n == 0 || (n < 0 && errno == ECONNRESET)) { copy_name(syscall_out, "setns", 16); return -ESRCH; }
-  if (n < 0) { copy_name(syscall_out, "recvmsg", 16); return -errno; }
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof(int));
-  if (n != (ssize_t)sizeof rep) { if (fd >= 0) close(fd); copy_name(syscall_out, "recvmsg", 16); return -EPROTO; }
+  int fd;
+  n = recv_with_fd(sock, &rep, sizeof rep, &fd);
+  /* EOF: the connector exited without answering, which it does only when setns failed (the
+   * container's processes are gone). */
+  if (n == 0) { copy_name(syscall_out, "setns", 16); return -ESRCH; }
+  if (n < 0) { copy_name(syscall_out, "recvmsg", 16); return (int)n; }
   if (rep.err) { if (fd >= 0) close(fd); copy_name(syscall_out, rep.syscall, 16); return -rep.err; }
   return fd >= 0 ? fd : -EPROTO;
 }
 
 /* Returns 1 with a report, 0 at EOF (the child exec'd or died), -errno on error. */
 int tsrun_recv_report(int fd, struct tsrun_report *out, int *passed_fd) {
-  *passed_fd = -1;
-  struct iovec iov = {out, sizeof *out};
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = ctl.buf;
-  msg.msg_controllen = sizeof ctl.buf;
-  ssize_t n;
-  while ((n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
-  if (n < 0) return errno == ECONNRESET ? 0 : -errno;
-  if (n == 0) return 0;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(passed_fd, CMSG_DATA(c), sizeof(int));
-  return n == (ssize_t)sizeof *out ? 1 : -EPROTO;
+  ssize_t n = recv_with_fd(fd, out, sizeof *out, passed_fd);
+  return n > 0 ? 1 : (int)n;
 }
 
 /* As tsrun_recv_report, but gives up with -ETIMEDOUT when nothing arrives within timeout_ms: the
@@ -1744,22 +1962,8 @@ int tsrun_send_fd(const char *socket_path, int fd) {
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) return -errno;
   if (connect(s, (struct sockaddr *)&addr, sizeof addr) < 0) { int e = errno; close(s); return -e; }
-  char name[] = "/dev/ptmx";
-  struct iovec iov = {name, sizeof name - 1};
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
-  memset(&ctl, 0, sizeof ctl);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = ctl.buf;
-  msg.msg_controllen = sizeof ctl.buf;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  ssize_t n = sendmsg(s, &msg, MSG_NOSIGNAL);
+  static const char name[] = "/dev/ptmx";
+  ssize_t n = send_with_fd(s, name, sizeof name - 1, fd);
   int e = errno;
   close(s);
   return n < 0 ? -e : 0;

@@ -91,7 +91,11 @@ enum tsrun_op {
   TSRUN_OP_REOPEN_DEV_NULL = 38, /* stdio (fds 0-2) that is the null device: reopened read-write from the container's /dev/null */
   TSRUN_OP_FCHDIR = 39,      /* int: slot — fchdir to a kept fd (the old root after pivot_root), then close it */
   TSRUN_OP_LOOPBACK_UP = 40, /* bring `lo` of the current network namespace up: ioctl(SIOCSIFFLAGS) on an AF_INET socket */
-  TSRUN_OP_MAX = 41
+  TSRUN_OP_CHOWN_BENEATH = 41, /* str: path under the openRoot dir; int: uid, gid, mode (-1: keep) — lchown (and chmod), no symlink followed */
+  TSRUN_OP_REMOVE_TREE = 42, /* str: path under the openRoot dir — rm -rf by dirfds, no symlink followed, no mount crossed */
+  TSRUN_OP_EXIT = 43,        /* int: status — end here without exec (a plan that only does file work) */
+  TSRUN_OP_SETXATTR_BENEATH = 44, /* str: path under the openRoot dir, name; int: length, then the value as 8-byte words — no symlink followed */
+  TSRUN_OP_MAX = 45
 };
 
 /* Child → parent reports over the sync socket (SOCK_SEQPACKET, one report per message). */

@@ -107,6 +107,8 @@ export function describeStep(s: Step): string {
     case 'setns': return `setns ${s.type} ${s.path}`;
     case 'unshare': return `unshare ${s.names.join('|')}`;
     case 'loopbackUp': return 'ioctl SIOCSIFFLAGS lo IFF_UP';
+    // File work beneath a directory (image/file-plan.ts): the op and its target.
+    case 'chownBeneath': case 'removeTree': case 'setxattrBeneath': case 'exit': return `${s.op} ${'path' in s ? s.path : s.status}`;
     case 'seccomp': return `install seccomp filter: ${s.syscalls} syscalls, default ${s.defaultAction}, ${s.instructions} instructions${s.flags ? ` (flags 0x${s.flags.toString(16)})` : ''}`;
   }
 }

@@ -49,6 +49,18 @@ export type StepOp =
   | { op: 'newKeyring'; name: string }
   | { op: 'setns'; path: string; nstype: number; type: NamespaceType }
   | { op: 'unshare'; /** CLONE_NEW* flags */ flags: number; names: string[] }
+  /**
+   * File work beneath the openRoot directory, in a user namespace whose maps give the ids (an image
+   * layer's owners shifted into a user's subordinate range): lchown, then chmod unless mode is -1
+   * (a chown clears setuid/setgid). The kernel resolves the path beneath it: no symlink, no `..` out.
+   */
+  | { op: 'chownBeneath'; path: string; uid: number; gid: number; mode: number }
+  /** setxattr beneath the openRoot directory, never on a symlink (file capabilities, after the chown that clears them). */
+  | { op: 'setxattrBeneath'; path: string; name: string; /** the value, base64 (plain data for JSON) */ value: string }
+  /** rm -rf beneath the openRoot directory, by directory fds: no symlink followed, no mount crossed. */
+  | { op: 'removeTree'; path: string }
+  /** The end of a plan that only does file work: _exit(status) instead of execve. */
+  | { op: 'exit'; status: number }
   /** `lo` of the container's new network namespace up (the kernel makes it down); ioctl(SIOCSIFFLAGS). */
   | { op: 'loopbackUp' }
   | { op: 'seccomp'; /** seccomp(2) flags */ flags: number; /** struct sock_filter[], base64 (plain data for explain --log-format json) */ program: string;
@@ -96,6 +108,11 @@ export interface Plan {
   idMaps?: IdMapPlan;
   /** The child waits for the parent's go-ahead (after maps and cgroup) before its first step. */
   waitForParent: boolean;
+  /**
+   * tsrun (as a user) enters the child's namespaces before the go-ahead: it stays dumpable until
+   * then, as with `own-id` maps (network/connect.ts, namespaceFds: a user-mode network's helper).
+   */
+  enteredBeforeGo?: boolean;
   /** Kill the child if tsrun dies during set-up (foreground `run`). */
   dieWithParent: boolean;
   /** fds 3 .. 3+N-1 are passed to the container (LISTEN_FDS / --preserve-fds). */

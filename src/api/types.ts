@@ -57,7 +57,8 @@ export interface ContainerSpec {
   init?: boolean;
   /**
    * Its network namespace, as `run --network`: `none` (its own, only `lo`), `host`, `bridge` or
-   * `bridge:NAME` (its own, on a CNI network: `Container.ip`), `ns:/PATH`. Default: the base config's.
+   * `bridge:NAME` (its own, on a CNI network: `Container.ip`), `slirp4netns` (its own, with a
+   * user-mode network: rootless), `ns:/PATH`. Default: the base config's.
    */
   network?: string;
   /** Published on the CNI bridge, as `run -p` (`'8080:80'`, `'127.0.0.1:5353:53/udp'`) or parsed; alone, they mean `network: 'bridge'`. */

@@ -4,7 +4,7 @@ import { gatherHostFacts } from './host-facts.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckReport } from './report.js';
-import { delegationItem, dirsItem } from './rootless.js';
+import { delegationItem, dirsItem, userNetworkItem } from './rootless.js';
 import { detectCgroupHost } from '../cgroups/host.js';
 import { hostDelegation } from '../cgroups/rootless.js';
 import { defaultStateRoot, defaultStoreDir } from '../state/user-dirs.js';
@@ -28,6 +28,9 @@ export async function checkHost(): Promise<CheckReport> {
     const controllers = delegation?.delegated ? controllersOf(delegation.root) : [];
     const it = delegationItem(euid, delegation, controllers);
     if (it) extra.push(it);
+    const { userModeProgram } = await import('../network/user-mode/preflight.js');
+    const net = userNetworkItem(euid, (() => { try { return { program: userModeProgram() }; } catch (err) { return { problem: (err as Error).message }; } })());
+    if (net) extra.push(net);
   }
   return { ...report, items: [...report.items, ...extra], roots };
 }

@@ -24,3 +24,13 @@ export function delegationItem(euid: number, delegation: Delegation | undefined,
     'for limits: run tsrun as root, or delegate a subtree (systemd Delegate=yes, as user@UID.service has; or chown a cgroup directory and its cgroup.procs, cgroup.subtree_control, cgroup.threads to the user and start tsrun inside it)'),
   { delegated: false });
 }
+
+/**
+ * Only for a user: whether `--network slirp4netns` can work here. `program`: slirp4netns found on
+ * PATH, or the one-line problem (not on PATH, /dev/net/tun missing or not the user's to open).
+ */
+export function userNetworkItem(euid: number, found: { program: string } | { problem: string }): CheckItem | undefined {
+  if (euid === 0) return undefined;
+  if ('program' in found) return item('privileges', 'user-mode network', 'ok', `--network slirp4netns works: ${found.program}, /dev/net/tun usable (-p publishes ports through it)`);
+  return item('privileges', 'user-mode network', 'warn', `--network slirp4netns cannot work: ${found.problem.replace(/^--network slirp4netns: /, '')}`, 'containers still run with --network none (lo only) or host');
+}

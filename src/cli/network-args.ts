@@ -11,8 +11,8 @@ export async function networkRequest(network: string | undefined, publish: reado
 
 /**
  * Whether a run or create needs the full bundle for its network: a CNI network (bridge, or -p, which
- * means one), or a --dry-run that explains any --network (network/explain.ts is not in the snapshot).
+ * means one), slirp4netns, or a --dry-run that explains any --network (network/explain.ts is not in the snapshot).
  * none, host and ns:PATH only rewrite the spec, which the snapshot can do.
  */
 export const asksForNetwork = (network: string | undefined, publish: readonly string[] | undefined, dryRun = false): boolean =>
-  (publish?.length ?? 0) > 0 || (network !== undefined && (dryRun || network === 'bridge' || network.startsWith('bridge:')));
+  (publish?.length ?? 0) > 0 || (network !== undefined && (dryRun || network === 'bridge' || network.startsWith('bridge:') || network.startsWith('slirp4netns')));

@@ -21,6 +21,7 @@ import { withContainer } from '../state/with-container.js';
 import { quietWarn } from './diagnostics.js';
 import { runHooksWarning } from './hooks.js';
 import { releaseImageBundle } from './image-release.js';
+import { removeShiftedTree } from '../image/index.js';
 import { OCI_VERSION } from '../version.js';
 import { noTrace, type TraceSink } from '../process/trace.js';
 
@@ -46,6 +47,7 @@ export async function removeContainer(store: StateStore, record: ContainerRecord
   if (record.callerMounts) removeCallerMounts(record.callerMounts, warn);
   // Its reference in the image store, if from an image; a create that never finished keeps nothing.
   const keptUpper = releaseImageBundle(store.dir(record.id), record.creator ? { keepUpper: false } : {});
+  await removeShiftedOverlay(store.dir(record.id));
   store.remove(record.id);
   if (keptUpper) note(`the upper layer of container ${record.id} is kept in ${keptUpper}`);
   // As a failed create does: poststop hooks only if the container process was made.
@@ -53,6 +55,17 @@ export async function removeContainer(store: StateStore, record: ContainerRecord
     const state = { ociVersion: OCI_VERSION, id: record.id, status: 'stopped' as const, bundle: record.bundle, annotations: record.annotations ?? {} };
     await runHooksWarning('poststop', record.config, state, warn);
   }
+}
+
+/**
+ * A user's container from an image: what its other ids (the subordinate ones) made in its upper dir
+ * the user may not remove; that goes in a user namespace with the same maps (image/shifted-files.ts).
+ * Root, and a container from a bundle, have nothing to do here.
+ */
+async function removeShiftedOverlay(stateDir: string): Promise<void> {
+  if ((process.geteuid?.() ?? 0) === 0 || !existsSync(join(stateDir, 'upper'))) return;
+  // (work/ holds only what overlayfs made with the mounter's ids, the user's: store.remove takes it.)
+  await removeShiftedTree(join(stateDir, 'upper'));
 }
 
 export async function killEverything(record: ContainerRecord): Promise<void> {
@@ -120,6 +133,7 @@ async function removeUnrecorded(store: StateStore, id: string, warn: (m: string)
   }
   try {
     releaseImageBundle(store.dir(id), { keepUpper: false });
+    await removeShiftedOverlay(store.dir(id));
   } finally {
     store.remove(id);
   }

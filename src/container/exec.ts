@@ -203,11 +203,13 @@ export async function startExec(opts: ExecOptions): Promise<ContainerProcess> {
 }
 
 export async function execInContainer(opts: ExecOptions): Promise<{ exitCode: number; signal?: string; pid: number }> {
-  const started = await startExec(opts);
-  if (opts.detach) return { exitCode: 0, pid: started.pid };
+  if (opts.detach) return { exitCode: 0, pid: (await startExec(opts)).pid };
+  // Installed before the set-up, as run does: a signal that arrives meanwhile is held for the process
+  // instead of killing tsrun half-way (with the process already in the container, or about to be).
   const signals = forwardSignals();
-  signals.target(started.pid);
   try {
+    const started = await startExec(opts);
+    signals.target(started.pid);
     return { ...(await waitForeground(started.pid, started.consoleFd)), pid: started.pid };
   } finally {
     signals.stop();

@@ -133,10 +133,10 @@ export function formatInspection(i: Inspection): string {
   out.push('', `network interfaces: ${i.interfaces.join(' ') || '(none)'}`);
   if (i.network) {
     const n = i.network;
-    out.push(`  CNI network ${n.network}: ${n.interface ?? '?'}${n.mac ? ` (${n.mac})` : ''} ${n.ips.map((ip) => `${ip.address}${ip.gateway ? ` via ${ip.gateway}` : ''}`).join(', ')}`);
+    out.push(`  ${n.helper ? 'user-mode' : 'CNI'} network ${n.network}: ${n.interface ?? '?'}${n.mac ? ` (${n.mac})` : ''} ${n.ips.map((ip) => `${ip.address}${ip.gateway ? ` via ${ip.gateway}` : ''}`).join(', ')}`);
     if (n.routes.length) out.push(`  routes: ${n.routes.map((r) => `${r.dst}${r.gw ? ` via ${r.gw}` : ''}`).join(', ')}`);
     if (n.ports.length) out.push(`  ports: ${n.ports.map((p) => `${p.hostIP ?? '0.0.0.0'}:${p.hostPort} -> ${p.containerPort}/${p.protocol}`).join(', ')}`);
-    out.push(`  namespace pinned at ${n.netns}`);
+    out.push(n.helper ? `  carried by ${n.helper.program} (pid ${n.helper.pid}), a process of the user's` : `  namespace pinned at ${n.netns}`);
     for (const c of n.calls) out.push(`  CNI ${c.command} ${c.plugin.padEnd(10)} ${c.durationMs.toFixed(1).padStart(7)} ms  ${c.outcome}${c.effect ? `: ${c.effect}` : ''}`);
   }
   out.push('', 'uid map (inside outside count):', ...i.uidMap.map((l) => `  ${l}`), 'gid map:', ...i.gidMap.map((l) => `  ${l}`));

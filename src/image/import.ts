@@ -48,7 +48,7 @@ export async function importImage(arg: string, opts: ImportOptions = {}): Promis
 export async function importWithLockHeld(arg: string, opts: ImportOptions = {}): Promise<ImageRecord> {
   const storeDir = opts.store ?? defaultStoreDir();
   // What an importer killed half-way left (up to a partial layer) goes now, whatever the source.
-  removeDeadScratch(storeDir);
+  await removeDeadScratch(storeDir);
   const layers = new LayerStore(storeDir);
   const images = new ImageStore(storeDir);
   const known = findImported(arg, storeDir, opts.name);

@@ -27,6 +27,7 @@ export {
 } from './overlay.js';
 export { containerRefPath, removeContainerRef, liveContainerRefs, type ContainerRef } from './container-refs.js';
 export { makeKeptUpperDir, finishKeptUpper } from './kept-uppers.js';
+export { removeShiftedTree } from './remove-shifted.js';
 export { withStoreLock, type StoreLockOptions } from './store-lock.js';
 export { parseRegistryRef, type RegistryRef } from './registry/reference.js';
 export { formatBytes, terminalProgress } from './progress.js';

@@ -11,7 +11,9 @@ import { TsrunError } from '../errors.js';
 import { LayerPaths, SHORT_MIN, type LayerInfo } from './store-paths.js';
 import { BlobCheck, DigestCheck, digestHex, hashOffThread } from './digest.js';
 import { decompressor, sniffCompression } from './decompress.js';
-import { unpackLayer, type UnpackOptions } from './layer-unpack.js';
+import { unpackLayer, type UnpackOptions, type UnpackResult } from './layer-unpack.js';
+import { shiftKey, shiftOwners } from './owner-shift.js';
+import { removeShiftedTree } from './remove-shifted.js';
 import type { LayerSource } from './source.js';
 import type { Compression } from './types.js';
 
@@ -61,7 +63,7 @@ function sniffFile(file: { path: string; start: number; length: number }): Compr
 async function unpackUncompressedFile(
   src: LayerSource, file: { path: string; start: number; length: number }, root: string,
   onBytes: ((n: number) => void) | undefined, unpack: UnpackOptions,
-): Promise<{ entries: number; bytes: number }> {
+): Promise<UnpackResult> {
   if (src.digest && src.digest !== src.diffId) {
     throw new TsrunError(`blob ${src.digest}: an uncompressed layer whose digest is not its diff_id ${src.diffId}`, { file: src.digest });
   }
@@ -114,15 +116,18 @@ export class LayerStore extends LayerPaths {
    * caller holds the store lock), or in `scratch` (a path in the store that must not exist yet; a
    * pull, which holds only the layer's own lock, gives one: registry/layer-lock.ts).
    */
-  async add(src: LayerSource, onBytes?: (n: number) => void, unpack: UnpackOptions = {}, scratch?: string): Promise<LayerInfo> {
+  async add(src: LayerSource, onBytes?: (n: number) => void, unpackOptions: UnpackOptions = {}, scratch?: string): Promise<LayerInfo> {
     if (this.has(src.diffId)) return this.info(src.diffId);
+    // Unpacked with other owners (another id map, or before owners were shifted): unpacked again.
+    if (this.complete(src.diffId)) await this.remove(src.diffId);
+    const unpack: UnpackOptions = { ...unpackOptions, ...(this.shift ? { shift: this.shift } : {}) };
     if (scratch) { this.ensureDirs(); mkdirSync(scratch); }
     const tmp = scratch ?? this.makeTmp();
     try {
       mkdirSync(`${tmp}/root`);
       if (src.file && (src.compression === 'none' || (src.compression === 'detect' && sniffFile(src.file) === 'none'))) {
         const res = await unpackUncompressedFile(src, src.file, `${tmp}/root`, onBytes, unpack);
-        return this.commit(src, tmp, res);
+        return await this.commit(src, tmp, res);
       }
       let raw: Readable = src.open();
       let compression: Compression;
@@ -141,9 +146,10 @@ export class LayerStore extends LayerPaths {
       const stages = [raw, ...(blobCheck ? [blobCheck] : []), decompressor(compression), diffCheck] as const;
       const flowing = pipeline(stages as unknown as [Readable, ...NodeJS.ReadWriteStream[]]);
       const [res] = await Promise.all([unpackLayer(diffCheck, `${tmp}/root`, unpack), flowing]);
-      return this.commit(src, tmp, res);
+      return await this.commit(src, tmp, res);
     } catch (e) {
-      rmSync(tmp, { recursive: true, force: true });
+      // Owners may be shifted already (a failed chown plan, a failed rename): removed in the user namespace then.
+      await removeShiftedTree(tmp, this.shift).catch(() => undefined);
       // zlib/zstd/tar errors ("incorrect data check", a refused entry) must say which blob was bad.
       const blob = src.digest ?? src.diffId;
       const message = (e as Error).message;
@@ -153,24 +159,35 @@ export class LayerStore extends LayerPaths {
     }
   }
 
-  /** Moves a complete, verified layer from its scratch dir into place (layer.json last inside it). */
-  private commit(src: LayerSource, tmp: string, res: { entries: number; bytes: number }): LayerInfo {
+  /**
+   * Gives the files their shifted owners (a user's store with subordinate ids), then moves the
+   * complete, verified layer from its scratch dir into place (layer.json last inside it).
+   */
+  private async commit(src: LayerSource, tmp: string, res: UnpackResult): Promise<LayerInfo> {
+    if (this.shift && res.owned?.length) await shiftOwners(`${tmp}/root`, res.owned, this.shift);
+    const key = shiftKey(this.shift);
     // The blob digest it came from: the compressed digest → diff-id mapping, for `image inspect` and tools.
-    const info: LayerInfo = { diffId: src.diffId, ...(src.digest && src.digest !== src.diffId ? { digest: src.digest } : {}), entries: res.entries, bytes: res.bytes, importedAt: new Date().toISOString() };
-    writeFileSync(`${tmp}/layer.json`, JSON.stringify(info));
+    const info: LayerInfo = {
+      diffId: src.diffId, ...(src.digest && src.digest !== src.diffId ? { digest: src.digest } : {}), entries: res.entries, bytes: res.bytes, importedAt: new Date().toISOString(),
+      ...(key ? { idShift: key } : {}), ...(res.ownersNotKept ? { ownersNotKept: res.ownersNotKept } : {}),
+    };
+    writeFileSync(`${tmp}/${this.infoName()}`, JSON.stringify(info));
     try {
       renameSync(tmp, this.layerDir(src.diffId));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !this.has(src.diffId)) throw e;
-      rmSync(tmp, { recursive: true, force: true }); // another importer finished it first
+      await removeShiftedTree(tmp, this.shift); // another importer finished it first
     }
     this.shortName(src.diffId);
     return info;
   }
 
-  /** Deletes a layer: renamed away first, so it stops looking complete before its files go. */
-  remove(diffId: string): void {
+  /**
+   * Deletes a layer: renamed away first, so it stops looking complete before its files go (shifted
+   * owners: removed in the user namespace).
+   */
+  async remove(diffId: string): Promise<void> {
     const hex = digestHex(diffId, 'diff_id');
     for (let n = SHORT_MIN; n <= hex.length; n++) {
       const link = `${this.linkDir}/${hex.slice(0, n)}`;
@@ -179,6 +196,6 @@ export class LayerStore extends LayerPaths {
     if (!existsSync(this.layerDir(diffId))) return;
     const tmp = this.makeTmp();
     renameSync(this.layerDir(diffId), `${tmp}/layer`);
-    rmSync(tmp, { recursive: true, force: true });
+    await removeShiftedTree(tmp, this.shift);
   }
 }

@@ -18,6 +18,7 @@ import {
 import { TsrunError } from '../errors.js';
 import { baseOf, childOf, entryPath, hostile, parentOf } from './entry-path.js';
 import { LayerDirs } from './layer-dirs.js';
+import { ownerProblem, type IdShift, type OwnedEntry } from './owner-shift.js';
 import { TarParser, type TarHeader as Header } from './tar-parser.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
@@ -55,11 +56,27 @@ export interface UnpackOptions {
   limits?: Partial<UnpackLimits>;
   /** xattr that marks an opaque directory; `user.overlay.opaque` for overlays mounted with userxattr. */
   opaqueXattr?: string;
+  /**
+   * Not root, with subordinate ids: the maps the owners are shifted with (owner-shift.ts). Every
+   * owner must be inside them; the entries of other owners than root are returned (`owned`) for
+   * tsrun-init to chown in the user namespace. Without it a user's files all stay its own.
+   */
+  shift?: IdShift;
+}
+
+export interface UnpackResult {
+  entries: number;
+  bytes: number;
+  /** With a shift: what is not root's inside, by its final path in the layer (owner-shift.ts). */
+  owned?: OwnedEntry[];
+  /** A user's unpack without a shift: how many entries had an owner other than root, now the user's own. */
+  ownersNotKept?: number;
 }
 
 const CREATE_FLAGS = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
 // overlayfs keeps its own state in these; an image must not be able to plant them.
 const FORBIDDEN_XATTR = /^(trusted|user)\.overlay\./;
+const FILE_CAPS = 'security.capability';
 
 interface DirTimes { rel: string; atime: number; mtime: number }
 
@@ -78,6 +95,9 @@ class LayerWriter {
   exactModes = true;
   entries = 0;
   bytes = 0;
+  /** With a shift: entries whose owner inside is not root, by path (the last entry for a path wins). */
+  readonly owned = new Map<string, OwnedEntry>();
+  ownersNotKept = 0;
 
   /** The layer root, opened once: entries are created relative to it. */
   readonly rootFd: number;
@@ -87,7 +107,7 @@ class LayerWriter {
    */
   readonly maxPathBytes: number;
 
-  constructor(readonly root: string, readonly limits: UnpackLimits, readonly opaqueXattr: string) {
+  constructor(readonly root: string, readonly limits: UnpackLimits, readonly opaqueXattr: string, readonly shift?: IdShift) {
     this.maxPathBytes = 4095 - Buffer.byteLength(root) - 1 - FINAL_PLACE_HEADROOM;
     this.dirs = new LayerDirs(root, { pathBytes: this.maxPathBytes, depth: MAX_PATH_DEPTH });
     this.rootFd = openSync(root, C.O_RDONLY | C.O_DIRECTORY);
@@ -115,6 +135,8 @@ class LayerWriter {
     this.dirs.forget();
     const under = `${rel}/`;
     this.dirTimes = this.dirTimes.filter((d) => d.rel !== rel && !d.rel.startsWith(under));
+    // Nor owners: the paths they were recorded under may be something else now.
+    for (const p of this.owned.keys()) if (p === rel || p.startsWith(under)) this.owned.delete(p);
   }
 
   /** Runs `create`, and if the name is taken removes the old entry and runs it once more. */
@@ -139,6 +161,7 @@ class LayerWriter {
       this.dirs.markKnown(rel);
     }
     this.ownAndMode(rel, h);
+    this.recordOwner(rel, h, -1); // a chown keeps a directory's setgid bit
     if (h.mode & 0o2000) this.dirs.setgid.add(rel);
     else this.dirs.setgid.delete(rel);
     this.xattrs(rel, h);
@@ -167,6 +190,7 @@ class LayerWriter {
     } finally {
       close(fd, rel, this.root);
     }
+    this.recordOwner(rel, h, h.mode & 0o6000 ? h.mode & 0o7777 : -1);
     this.xattrs(rel, h);
   }
 
@@ -174,6 +198,7 @@ class LayerWriter {
     // The target is stored as-is and never followed here: it is resolved later, inside the container.
     this.createReplacing(rel, () => symlinkat(h.linkname, this.rootFd, rel, this.root));
     if (this.asRoot) fchownat(this.rootFd, rel, h.uid, h.gid, AT_SYMLINK_NOFOLLOW, this.root);
+    this.recordOwner(rel, h, -1);
     utimensat(this.rootFd, rel, h.atime, h.mtime, AT_SYMLINK_NOFOLLOW, this.root);
     this.xattrs(rel, h);
   }
@@ -183,13 +208,18 @@ class LayerWriter {
     if (target === '') throw hostile(h.name, 'hard link to the layer root');
     // The target's parent is resolved like an entry's (never created); the target itself is not
     // followed: link(2) links a symlink, not what it points to.
-    const targetPath = this.abs(childOf(this.dirs.resolve(parentOf(target), h.name, false), baseOf(target)));
+    const targetRel = childOf(this.dirs.resolve(parentOf(target), h.name, false), baseOf(target));
+    const targetPath = this.abs(targetRel);
     try {
       lstatSync(targetPath);
     } catch {
       throw hostile(h.name, `hard link target '${h.linkname}' is not in this layer`);
     }
     this.createReplacing(rel, () => linkSync(targetPath, this.abs(rel)));
+    // The same inode: its owner is the target's, also if the target's path is replaced later.
+    const owner = this.owned.get(targetRel);
+    if (owner) this.owned.set(rel, { ...owner, path: rel });
+    else this.owned.delete(rel);
   }
 
   node(rel: string, h: Header, type: number): void {
@@ -199,6 +229,7 @@ class LayerWriter {
     if (!this.asRoot && type !== S_IFIFO) return;
     this.createReplacing(rel, () => mknod(this.abs(rel), type | 0o600, h.devmajor ?? 0, h.devminor ?? 0));
     this.ownAndMode(rel, h);
+    this.recordOwner(rel, h, -1);
     utimensat(this.rootFd, rel, h.atime, h.mtime, AT_SYMLINK_NOFOLLOW, this.root);
     this.xattrs(rel, h);
   }
@@ -215,6 +246,20 @@ class LayerWriter {
     lsetxattr(this.abs(dirRel), this.opaqueXattr, Buffer.from('y'));
   }
 
+  /**
+   * Not root: an owner inside other than root is a chown for later (in the user namespace, where the
+   * subordinate ids exist), or without a shift one more file that becomes the user's own. Root's
+   * files need nothing: root inside is the user outside, who made them.
+   */
+  private recordOwner(rel: string, h: Header, mode: number): void {
+    if (this.asRoot) return;
+    if (!this.shift) { if (h.uid !== 0 || h.gid !== 0) this.ownersNotKept++; return; }
+    const problem = ownerProblem(this.shift, h.uid, h.gid);
+    if (problem) throw new TsrunError(`layer entry ${JSON.stringify(h.name)}: ${problem}`, { file: h.name });
+    if (h.uid === 0 && h.gid === 0) this.owned.delete(rel); // made with the user's own ids: root's inside
+    else this.owned.set(rel, { path: rel, uid: h.uid, gid: h.gid, mode });
+  }
+
   /** Of a directory or node just made (never a symlink: fchmodat would follow it). */
   private ownAndMode(rel: string, h: Header): void {
     const at = rel === '' ? '.' : rel;
@@ -227,8 +272,19 @@ class LayerWriter {
     if (!xs) return;
     for (const [name, value] of xs) {
       if (FORBIDDEN_XATTR.test(name)) throw hostile(h.name, `sets overlayfs' own xattr ${name}`);
-      lsetxattr(this.abs(rel), name, value);
+      if (name === FILE_CAPS && this.shift && !this.asRoot) this.deferCaps(rel, h, value);
+      else lsetxattr(this.abs(rel), name, value);
     }
+  }
+
+  /**
+   * File capabilities, in a shifted store: a user may not set them (CAP_SETFCAP of the host), and the
+   * chown would clear them anyway. Set after it, as root of the user namespace: the kernel stores
+   * them for that namespace's root (v3), so they work in the user's containers and nowhere else.
+   */
+  private deferCaps(rel: string, h: Header, value: Buffer): void {
+    const e = this.owned.get(rel) ?? { path: rel, uid: h.uid, gid: h.gid, mode: h.type === 'file' && h.mode & 0o6000 ? h.mode & 0o7777 : -1 };
+    this.owned.set(rel, { ...e, xattrs: [...(e.xattrs ?? []), { name: FILE_CAPS, value: value.toString('base64') }] });
   }
 
   checkSize(h: Header): void {
@@ -294,9 +350,9 @@ function applyEntry(w: LayerWriter, h: Header): string | undefined {
  * must exist and be empty. Rejects with a TsrunError on a hostile or broken archive; `root` is then
  * left for the caller to remove.
  */
-export async function unpackLayer(tar: Readable | AsyncIterable<Buffer>, root: string, options: UnpackOptions = {}): Promise<{ entries: number; bytes: number }> {
+export async function unpackLayer(tar: Readable | AsyncIterable<Buffer>, root: string, options: UnpackOptions = {}): Promise<UnpackResult> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const w = new LayerWriter(root, limits, options.opaqueXattr ?? opaqueXattrFor());
+  const w = new LayerWriter(root, limits, options.opaqueXattr ?? opaqueXattrFor(), options.shift);
   let fd = -1;
   let rel = '';
   const parser = new TarParser({
@@ -329,5 +385,9 @@ export async function unpackLayer(tar: Readable | AsyncIterable<Buffer>, root: s
     if (umask !== undefined) process.umask(umask);
     w.close();
   }
-  return { entries: w.entries, bytes: w.bytes };
+  return {
+    entries: w.entries, bytes: w.bytes,
+    ...(options.shift ? { owned: [...w.owned.values()] } : {}),
+    ...(w.ownersNotKept ? { ownersNotKept: w.ownersNotKept } : {}),
+  };
 }

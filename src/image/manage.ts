@@ -1,11 +1,13 @@
 // Store housekeeping and bundle writing behind `tsrun image ls|rm|prune|unpack`.
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { TsrunError } from '../errors.js';
 import { defaultSpec } from '../oci/default-spec.js';
 import { liveContainerRefs } from './container-refs.js';
 import { flattenLayers } from './flatten.js';
 import { ImageStore, type ImageRecord } from './image-store.js';
 import { LayerStore } from './layer-store.js';
+import { LayerPaths } from './store-paths.js';
 import { rootfsOfRecord } from './rootfs.js';
 import { specFromImage } from './spec-from-image.js';
 import { removeDeadScratch, withStoreLock } from './store-lock.js';
@@ -43,7 +45,7 @@ export function removeImage(storeDir: string, ref: string): Promise<{ record: Im
 export function pruneLayers(storeDir: string): Promise<string[]> {
   return withStoreLock(storeDir, async () => {
     const layers = new LayerStore(storeDir);
-    removeDeadScratch(storeDir);
+    await removeDeadScratch(storeDir);
     await removeDeadPartials(storeDir);
     const used = new Set([
       ...new ImageStore(storeDir).list().flatMap((r) => r.layers.map((l) => l.diffId)),
@@ -52,7 +54,7 @@ export function pruneLayers(storeDir: string): Promise<string[]> {
     const removed: string[] = [];
     for (const d of layers.list()) {
       if (used.has(d)) continue;
-      layers.remove(d);
+      await layers.remove(d);
       removed.push(d);
     }
     return removed;
@@ -72,8 +74,21 @@ export function unpackBundle(storeDir: string, ref: string, bundleDir: string, a
     const config = `${bundleDir}/config.json`;
     if (existsSync(rootfs) && readdirSync(rootfs).length > 0) throw new TsrunError(`${rootfs} exists and is not empty`, { file: rootfs });
     if (existsSync(config)) throw new TsrunError(`${config} already exists; remove it first`, { file: config });
+    const made = !existsSync(rootfs);
     mkdirSync(rootfs, { recursive: true });
-    flattenLayers(lowerDirs, rootfs);
+    try {
+      flattenLayers(lowerDirs, rootfs);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const shift = new LayerPaths(storeDir).shift;
+      if (!shift || (code !== 'EACCES' && code !== 'EPERM')) throw e;
+      if (made) rmSync(rootfs, { recursive: true, force: true });
+      else for (const n of readdirSync(rootfs)) rmSync(`${rootfs}/${n}`, { recursive: true, force: true });
+      // A user's store keeps the image's owners as its subordinate ids (owner-shift.ts): a file of
+      // theirs that others may not read is not the user's to copy either.
+      const user = userInfo().username;
+      throw new TsrunError(`image unpack: ${code} from ${(e as NodeJS.ErrnoException).syscall ?? 'reading'} ${(e as NodeJS.ErrnoException).path ?? ''}: this store's layers keep the image's owners as ${user}'s subordinate ids, whose private files ${user} cannot read; run the image with \`tsrun run --image\` instead, or unpack it as root`, { ...(code ? { errno: code } : {}), cause: e });
+    }
     const spec = specFromImage(imageConfig, defaultSpec({ terminal: false }), { ...(args?.length ? { args } : {}), lowerDirs: [rootfs] });
     spec.root = { path: 'rootfs', readonly: false };
     writeFileSync(config, JSON.stringify(spec, null, 2) + '\n', { flag: 'wx' });

@@ -59,7 +59,13 @@ export function overlayForContainer(rootfs: { storeDir: string; diffIds: string[
   mkdirSync(upperDir, { recursive: true });
   mkdirSync(workDir, { recursive: true });
   const top = lstatSync(rootfs.lowerDirs[0]!);
-  chownSync(upperDir, top.uid, top.gid);
+  try {
+    chownSync(upperDir, top.uid, top.gid);
+  } catch (e) {
+    // A user's store whose top layer root belongs to a subordinate id (a tar whose `./` is not
+    // root's): the user may not give its own dir that owner, and `/` then shows as root's.
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM' || (process.geteuid?.() ?? 0) === 0) throw e;
+  }
   chmodSync(upperDir, top.mode & 0o7777);
   return { ...overlayMountData(rootfs.storeDir, rootfs.diffIds, { upperDir, workDir }, overlayOptionsFor()), upperDir, workDir };
 }

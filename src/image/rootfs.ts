@@ -26,7 +26,10 @@ export interface ImageRootfs {
 export function rootfsOfRecord(rec: ImageRecord, storeDir: string): ImageRootfs {
   const layers = new LayerPaths(storeDir);
   for (const l of rec.layers) {
-    if (!layers.has(l.diffId)) throw new TsrunError(`image ${rec.names[0] ?? rec.id}: layer ${l.diffId} is missing from the store; import it again`, { file: l.diffId });
+    if (!layers.has(l.diffId)) {
+      const why = layers.complete(l.diffId) ? 'has owners of other id maps' : 'is missing from the store';
+      throw new TsrunError(`image ${rec.names[0] ?? rec.id}: layer ${l.diffId} ${why}; import it again`, { file: l.diffId });
+    }
   }
   return {
     lowerDirs: rec.layers.map((l) => layers.rootOf(l.diffId)).reverse(),

@@ -10,9 +10,10 @@
 // store locked. flock(2) locks belong to an open file description: a second lock taken by the same
 // process on the store waits for the first, so functions that run under the lock call each other's
 // `…WithLockHeld` variants, never the locking ones.
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { acquireFlock, type HeldFlock } from '../native/flock.js';
+import { removeShiftedTree } from './remove-shifted.js';
 
 export interface StoreLockOptions {
   /** Make the store directory if missing (import). Otherwise a missing store runs `fn` unlocked: there is nothing in it to protect. */
@@ -42,10 +43,11 @@ export async function withStoreLock<T>(storeDir: string, fn: () => Promise<T> | 
  * deleted). The caller holds the store lock, and every maker of a scratch dir holds that lock for
  * the dir's whole life (imports, `run --image` importing, prune): whatever is there now belongs to a
  * process that died holding it. Its pid, in the dir's name, proves nothing either way: the kernel
- * reuses pids, and a dead importer's may belong to any process by now.
+ * reuses pids, and a dead importer's may belong to any process by now. A user's may hold files
+ * of its subordinate ids (killed after the chowns): those go in its user namespace.
  */
-export function removeDeadScratch(storeDir: string): void {
+export async function removeDeadScratch(storeDir: string): Promise<void> {
   let names: string[];
   try { names = readdirSync(`${storeDir}/tmp`); } catch { return; }
-  for (const n of names) rmSync(`${storeDir}/tmp/${n}`, { recursive: true, force: true });
+  for (const n of names) await removeShiftedTree(`${storeDir}/tmp/${n}`);
 }

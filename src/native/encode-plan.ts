@@ -70,6 +70,13 @@ function operands(s: Step): Pick<WireStep, 'ints' | 'strs' | 'words'> {
     case 'setns': return { ints: [s.nstype], strs: [s.path] };
     case 'unshare': return { ints: [s.flags], strs: [] };
     case 'loopbackUp': return { ints: [], strs: [] };
+    case 'chownBeneath': return { ints: [s.uid, s.gid, s.mode], strs: [s.path] };
+    case 'removeTree': return { ints: [], strs: [s.path] };
+    case 'exit': return { ints: [s.status], strs: [] };
+    case 'setxattrBeneath': { // the value's length, then its bytes padded to 8-byte words
+      const v = Buffer.from(s.value, 'base64');
+      return { ints: [v.length], strs: [s.path, s.name], words: Buffer.concat([v, Buffer.alloc(-v.length & 7)]) };
+    }
     // One int per struct sock_filter: its 8 bytes read as a little-endian u64 (code | jt<<16 | jf<<24 | k<<32).
     case 'seccomp': return { ints: [s.flags], strs: [], words: Buffer.from(s.program, 'base64') };
   }
@@ -132,8 +139,9 @@ export function encodePlan(plan: Plan, opts: EncodeOptions): Buffer {
   if (opts.trace) flags |= PLAN_FLAG.TRACE;
   if (plan.dieWithParent) flags |= PLAN_FLAG.PDEATHSIG;
   // tsrun writing the maps without privilege needs the child dumpable until the go-ahead (newuidmap,
-  // setuid root, does not: it checks the owner of /proc/PID, which stays the user's).
-  if (plan.idMaps?.writer === 'own-id') flags |= PLAN_FLAG.DUMPABLE_UNTIL_GO;
+  // setuid root, does not: it checks the owner of /proc/PID, which stays the user's); so does a user
+  // entering its namespaces before then (enteredBeforeGo: a ptrace check guards setns by pidfd).
+  if (plan.idMaps?.writer === 'own-id' || plan.enteredBeforeGo) flags |= PLAN_FLAG.DUMPABLE_UNTIL_GO;
   w.u32(flags);
   w.u32(plan.preserveFds);
   const pass = plan.passFds ?? [];

@@ -14,7 +14,7 @@ export const OP = {
   bounding: 15, capset: 16, ambient: 17, setgroups: 18, setresgid: 19, setresuid: 20, mask: 21,
   console: 22, setsid: 23, umask: 24, exec: 25, chown: 26, waitParent: 27, setns: 28, chmod: 29,
   openKeep: 30, waitRead: 31, stdinFrom: 32, checkExec: 33, newKeyring: 34, seccomp: 35, unshare: 36, dupFd: 37,
-  reopenDevNull: 38, fchdir: 39, loopbackUp: 40,
+  reopenDevNull: 38, fchdir: 39, loopbackUp: 40, chownBeneath: 41, removeTree: 42, exit: 43, setxattrBeneath: 44,
 } as const;
 
 export const REPORT = { STEP_OK: 1, STEP_FAILED: 2, FD: 3, PID: 4, EXEC: 5, SKIPPED: 6, WAITING: 7 } as const;

@@ -10,7 +10,8 @@ import { addNetworkList, checkNetworkList, delNetworkList, type InvokeOptions } 
 import type { CniResult, PluginCall, RuntimeConf } from './cni/types.js';
 import type { PortMapping } from './options.js';
 import { mountIdAt, pinNetns, unpinNetns } from './pin.js';
-import { callEffect, NETNS_PIN, NETWORK_FILE, readNetworkRecord, removeNetworkRecord, writeNetworkRecord, type NetworkRecord } from './record.js';
+import { callEffect, NETNS_PIN, NETWORK_FILE, isUserMode, readNetworkRecord, removeNetworkRecord, writeNetworkRecord, type CniRecord } from './record.js';
+import { checkUserModeNetwork, stopUserModeNetwork } from './user-mode/stop.js';
 import type { StoredNetwork } from './store.js';
 
 /** What each standard plugin does, for a learner reading --trace. */
@@ -35,7 +36,7 @@ export interface AttachOptions {
   invoke?: InvokeOptions;
 }
 
-function runtimeConf(r: NetworkRecord, netns: string): RuntimeConf {
+function runtimeConf(r: CniRecord, netns: string): RuntimeConf {
   return { containerId: r.containerId, netns, ifname: r.ifname, ...(r.ports.length ? { capabilityArgs: { portMappings: r.ports } } : {}) };
 }
 
@@ -52,8 +53,8 @@ function traceCall(trace: TraceSink, network: string, call: PluginCall, ports: r
  * killed anywhere in between leaves a record `delete` can undo. A failure undoes what was done (DEL
  * of every plugin, the pin, the record) and is thrown, naming the plugin.
  */
-export async function attachNetwork(o: AttachOptions): Promise<NetworkRecord> {
-  const record: NetworkRecord = {
+export async function attachNetwork(o: AttachOptions): Promise<CniRecord> {
+  const record: CniRecord = {
     network: o.network.name, list: o.network.list, containerId: o.containerId, ifname: o.ifname ?? 'eth0',
     netns: join(o.stateDir, NETNS_PIN), hostNetns: ownNetns(), ports: [...o.ports], phase: 'adding', calls: [],
   };
@@ -91,7 +92,7 @@ export async function attachNetwork(o: AttachOptions): Promise<NetworkRecord> {
 const ownNetns = (): string => readlinkSync('/proc/self/ns/net');
 
 /** SIGKILLs the process group of a plugin whose tsrun was killed, and waits until its leader is gone. */
-async function stopOrphanPlugin(p: NonNullable<NetworkRecord['running']>): Promise<void> {
+async function stopOrphanPlugin(p: NonNullable<CniRecord['running']>): Promise<void> {
   const fd = shim.pidfdOpen(p.pid);
   if (fd === undefined) return;
   try {
@@ -108,7 +109,7 @@ async function stopOrphanPlugin(p: NonNullable<NetworkRecord['running']>): Promi
  * killed) the last result a plugin gave. Without it the firewall plugin, which finds its rules by
  * the container's addresses, would leave them.
  */
-function resultForDel(r: NetworkRecord): CniResult | undefined {
+function resultForDel(r: CniRecord): CniResult | undefined {
   return r.result ?? r.calls.filter((c) => c.result).at(-1)?.result;
 }
 
@@ -121,6 +122,7 @@ function resultForDel(r: NetworkRecord): CniResult | undefined {
 export async function checkNetwork(stateDir: string, o: { trace: TraceSink; invoke?: InvokeOptions }): Promise<'checked' | 'skipped'> {
   const record = readNetworkRecord(stateDir);
   if (!record) throw new TsrunError(`container ${basename(stateDir)} is not on a CNI network (no ${NETWORK_FILE} in its state directory)`);
+  if (isUserMode(record)) return checkUserModeNetwork(record);
   if (record.phase !== 'added' || !record.result) throw new TsrunError(`container ${record.containerId}: its CNI ADD on network ${record.network} never finished (delete it)`);
   if (record.hostNetns && record.hostNetns !== ownNetns()) {
     throw new TsrunError(`container ${record.containerId}'s network was set up by a tsrun in network namespace ${record.hostNetns}, and this one runs in ${ownNetns()}: CHECK would look at this namespace's bridge and firewall; run it there (nsenter --net=…)`);
@@ -141,6 +143,7 @@ export async function checkNetwork(stateDir: string, o: { trace: TraceSink; invo
 export async function detachNetwork(stateDir: string, o: { trace: TraceSink; invoke?: InvokeOptions; bestEffort?: boolean; force?: boolean }): Promise<void> {
   const record = readNetworkRecord(stateDir);
   if (!record) return;
+  if (isUserMode(record)) return stopUserModeNetwork(stateDir, record, o.trace);
   if (record.hostNetns && record.hostNetns !== ownNetns()) {
     // The plugins would change this namespace's bridge and firewall, not the ones they set up.
     const problem = `container ${record.containerId}'s network was set up by a tsrun in network namespace ${record.hostNetns}, and this one runs in ${ownNetns()}: its CNI DEL must run there (nsenter --net=…)`;

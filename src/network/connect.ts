@@ -9,7 +9,7 @@ import { isIPv4, isIPv6, Socket, createServer, type Server } from 'node:net';
 import { TsrunError } from '../errors.js';
 import * as shim from '../native/shim.js';
 import { processAlive } from '../state/status.js';
-import { connectorConnect, spawnConnector } from './connector-native.js';
+import { connectorConnect, connectorNamespaceFd, spawnConnector } from './connector-native.js';
 
 /** Whose network namespace: a process (its pid, and its start time to refuse a reused pid) or a namespace file. */
 export type NetnsTarget = { pid: number; startTime?: string } | { netnsPath: string };
@@ -92,6 +92,36 @@ export function openConnector(target: NetnsTarget): Connector {
       await shim.waitPid(helper.pid).catch(() => 0);
     },
   };
+}
+
+/**
+ * Fds of the network namespace of `target` and of the user namespace the connector joined with it
+ * (the container's, for a user; tsrun's own, for root), from a connector that ends right after
+ * (reaped in the background). Synchronous: create calls it while the init waits for its go-ahead,
+ * the one moment a user may enter a container's namespaces before it execs — a non-dumpable init
+ * refuses the user both /proc/PID/ns/* and setns by pidfd (a ptrace check), and it is dumpable only
+ * until then.
+ */
+export function namespaceFds(target: NetnsTarget): { net: number; user: number } {
+  const nsFd = namespaceFd(target);
+  let helper: { pid: number; sock: number };
+  try {
+    helper = spawnConnector(nsFd);
+  } finally {
+    if ('netnsPath' in target) closeSync(nsFd); else shim.closeFd(nsFd);
+  }
+  try {
+    const net = connectorNamespaceFd(helper.sock, 'net');
+    try {
+      return { net, user: connectorNamespaceFd(helper.sock, 'user') };
+    } catch (err) {
+      shim.closeFd(net);
+      throw err;
+    }
+  } finally {
+    shim.closeFd(helper.sock);
+    void shim.waitPid(helper.pid).catch(() => 0);
+  }
 }
 
 /** One socket connected to `port` inside the namespace, by a connector that ends right after. */

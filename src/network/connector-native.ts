@@ -60,3 +60,17 @@ export function connectorConnect(sock: number, family: 4 | 6, addr: Buffer, port
     });
   });
 }
+
+/**
+ * The connector's own network ('net') or user ('user') namespace as an fd (a request of family 0):
+ * the container's, which it joined by pidfd. For a user-mode network helper, which joins them by fd.
+ */
+export function connectorNamespaceFd(sock: number, which: 'net' | 'user'): number {
+  const syscall = Buffer.alloc(16);
+  const rc = load().connect(sock, 0, Buffer.alloc(16), which === 'net' ? 1 : 2, 0, syscall);
+  if (rc < 0) {
+    const call = syscall.toString('utf8').replace(/\0.*$/s, '') || 'open';
+    throw new TsrunError(`the container's ${which} namespace (through the connector): ${errnoName(-rc)} from ${call}`, { syscall: call, errno: errnoName(-rc) });
+  }
+  return rc;
+}

@@ -14,9 +14,9 @@ import { noTrace, type TraceSink } from '../process/trace.js';
 
 /** The library spec's fields: `network: 'bridge'`, `ports: ['8080:80', { hostPort, containerPort, protocol }]`. */
 export interface NetworkSpec {
-  /** none, host, bridge, bridge:NAME or ns:/PATH, as `run --network`. */
+  /** none, host, bridge, bridge:NAME, slirp4netns or ns:/PATH, as `run --network`. */
   network?: string;
-  /** Published through the CNI portmap plugin; as `run -p`, or already parsed. */
+  /** Published through the CNI portmap plugin (or slirp4netns's add_hostfwd); as `run -p`, or already parsed. */
   ports?: readonly (string | PortMapping)[];
 }
 

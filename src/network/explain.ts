@@ -11,12 +11,22 @@ export function explainNetwork(req: NetworkRequest): { spec: (s: Spec) => Spec; 
   // -p without a bridge is refused here as run refuses it, before anything is printed.
   applyNetworkMode({ ociVersion: '1.0.2' }, req.mode, req.ports);
   // The namespace part only (a bridge's is a new namespace, as none's): the network is looked up below.
-  const spec = (s: Spec): Spec => prepareNetwork(s, { ports: [], mode: req.mode.kind === 'bridge' ? { kind: 'none' } : req.mode }).spec;
+  const spec = (s: Spec): Spec => prepareNetwork(s, { ports: [], mode: req.mode.kind === 'bridge' || req.mode.kind === 'slirp4netns' ? { kind: 'none' } : req.mode }).spec;
   const text: string[] = ['network:'];
   switch (req.mode.kind) {
     case 'none': text.push('  a new network namespace with only lo (brought up by the loopbackUp step above); nothing reaches it but the library\'s forwardPort/connect'); break;
     case 'host': text.push('  the caller\'s network namespace: no network entry in linux.namespaces, the container shares the host\'s interfaces and ports'); break;
     case 'ns': text.push(`  joins the namespace ${req.mode.path} (setns before the clone: see the namespaces above)`); break;
+    case 'slirp4netns': {
+      const m = req.mode;
+      text.push('  a new network namespace with a user-mode network (no root needed), once the container process waits, before it can exec:');
+      text.push('  before the go-ahead (the process is still dumpable), a connector (tsrun-init connect) joins its user and network namespaces by pidfd and hands them back as fds');
+      text.push(`  slirp4netns --configure --mtu=65520${m.allowHostLoopback ? '' : ' --disable-host-loopback'} --api-socket=<state dir>/slirp4netns.sock --netns-type=path /proc/self/fd/4 tap0`);
+      text.push(`    (its pid recorded in <state dir>/network.json before it runs) makes tap0 10.0.2.100/24, default route via 10.0.2.2, DNS 10.0.2.3; 10.0.2.2 ${m.allowHostLoopback ? 'reaches' : 'does not reach'} the host's 127.0.0.1`);
+      for (const p of req.ports) text.push(`  add_hostfwd ${p.hostIP ?? '0.0.0.0'}:${p.hostPort} -> 10.0.2.100:${p.containerPort}/${p.protocol}  (slirp4netns listens on the host side)`);
+      text.push('  at delete: slirp4netns is stopped (SIGTERM, then SIGKILL), its ports close');
+      return { spec, text, json: { mode: req.mode, helper: 'slirp4netns', ports: req.ports } };
+    }
     case 'bridge': break;
   }
   if (req.mode.kind !== 'bridge') return { spec, text, json: { mode: req.mode } };

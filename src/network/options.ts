@@ -10,7 +10,26 @@ export type NetworkMode =
   | { kind: 'none' }
   | { kind: 'host' }
   | { kind: 'bridge'; network: string }
-  | { kind: 'ns'; path: string };
+  | { kind: 'ns'; path: string }
+  /** A new namespace with a user-mode network (rootless): slirp4netns, host loopback off unless asked. */
+  | { kind: 'slirp4netns'; allowHostLoopback: boolean };
+
+/** The user-mode network a user's `-p` alone means (as podman's rootless default). */
+export const USER_MODE_NETWORK = 'slirp4netns';
+
+/** `slirp4netns[:allow_host_loopback=true|false]`, as podman writes it. */
+function parseSlirpMode(text: string): NetworkMode {
+  let allowHostLoopback = false;
+  const opts = text.slice('slirp4netns'.length).replace(/^:/, '');
+  for (const opt of opts ? opts.split(',') : []) {
+    const [k, v] = opt.split('=');
+    if (k !== 'allow_host_loopback' || (v !== 'true' && v !== 'false')) {
+      throw new ConfigError('--network', `${JSON.stringify(text)}: slirp4netns takes one option, allow_host_loopback=true|false (10.0.2.2 reaches the host's 127.0.0.1 when true)`);
+    }
+    allowHostLoopback = v === 'true';
+  }
+  return { kind: 'slirp4netns', allowHostLoopback };
+}
 
 /** One published port: the CNI `portMappings` entry the portmap plugin reads. */
 export interface PortMapping { hostPort: number; containerPort: number; protocol: 'tcp' | 'udp'; hostIP?: string }
@@ -20,7 +39,8 @@ export function parseNetworkMode(text: string): NetworkMode {
   if (text === 'bridge') return { kind: 'bridge', network: DEFAULT_NETWORK };
   if (text.startsWith('bridge:') && text.length > 'bridge:'.length) return { kind: 'bridge', network: text.slice('bridge:'.length) };
   if (text.startsWith('ns:') && text.startsWith('ns:/')) return { kind: 'ns', path: text.slice(3) };
-  throw new ConfigError('--network', `${JSON.stringify(text)}: expected none, host, bridge, bridge:NAME or ns:/PATH (a network namespace file)`);
+  if (text === 'slirp4netns' || text.startsWith('slirp4netns:')) return parseSlirpMode(text);
+  throw new ConfigError('--network', `${JSON.stringify(text)}: expected none, host, bridge, bridge:NAME, slirp4netns[:allow_host_loopback=true] or ns:/PATH (a network namespace file)`);
 }
 
 const port = (s: string, what: string, spec: string): number => {
@@ -48,8 +68,8 @@ export function parsePortMapping(spec: string): PortMapping {
  * no entry), or the file's (ns:PATH). Published ports need a CNI network to publish them.
  */
 export function applyNetworkMode(spec: Spec, mode: NetworkMode, ports: readonly PortMapping[]): Spec {
-  if (ports.length > 0 && mode.kind !== 'bridge') {
-    throw new ConfigError('-p', `publishing ports needs --network bridge[:NAME] (with --network ${mode.kind} the library's forwardPort reaches a port without one)`);
+  if (ports.length > 0 && mode.kind !== 'bridge' && mode.kind !== 'slirp4netns') {
+    throw new ConfigError('-p', `publishing ports needs --network bridge[:NAME] (root) or slirp4netns (with --network ${mode.kind} the library's forwardPort reaches a port without one)`);
   }
   const others = (spec.linux?.namespaces ?? []).filter((n) => n.type !== 'network');
   const network = mode.kind === 'host' ? [] : mode.kind === 'ns' ? [{ type: 'network' as const, path: mode.path }] : [{ type: 'network' as const }];
@@ -63,14 +83,15 @@ export interface NetworkRequest {
 }
 
 /**
- * The NetworkRequest of `network` (none, host, bridge[:NAME], ns:/PATH) and `ports` (as `-p`, or
- * parsed); undefined when neither is given (the config's namespaces as they are). Ports without a
- * network mean the default bridge, as `-p` alone does.
+ * The NetworkRequest of `network` (none, host, bridge[:NAME], slirp4netns, ns:/PATH) and `ports` (as
+ * `-p`, or parsed); undefined when neither is given (the config's namespaces as they are). Ports
+ * without a network mean the default bridge, as `-p` alone does; for a user (who cannot make a
+ * bridge) the user-mode network, as podman does.
  */
-export function networkRequestOf(spec: { network?: string; ports?: readonly (string | PortMapping)[] }): NetworkRequest | undefined {
+export function networkRequestOf(spec: { network?: string; ports?: readonly (string | PortMapping)[] }, rootless = process.geteuid?.() !== 0): NetworkRequest | undefined {
   if (spec.network === undefined && !spec.ports?.length) return undefined;
   return {
-    mode: parseNetworkMode(spec.network ?? 'bridge'),
+    mode: parseNetworkMode(spec.network ?? (rootless ? USER_MODE_NETWORK : 'bridge')),
     ports: (spec.ports ?? []).map((p) => (typeof p === 'string' ? parsePortMapping(p) : { ...p })),
   };
 }

@@ -12,7 +12,9 @@ import type { PortMapping } from './options.js';
 export const NETWORK_FILE = 'network.json';
 export const NETNS_PIN = 'netns';
 
-export interface NetworkRecord {
+/** A container on a CNI network (older records have no `driver`). */
+export interface CniRecord {
+  driver?: 'cni';
   network: string;
   /** The configuration list as it was run. */
   list: NetConfList;
@@ -36,6 +38,34 @@ export interface NetworkRecord {
    */
   running?: { plugin: string; pid: number; startTime: string };
 }
+
+/**
+ * A container on a user-mode network (rootless): slirp4netns, a process of the user's, which
+ * tsrun starts once the container's namespace exists and stops at delete. Written before the helper
+ * may start (`starting`), again with its pid before it runs (user-mode/start.ts says how), and
+ * once it is ready with its ports published (`started`).
+ */
+export interface UserModeRecord {
+  driver: 'slirp4netns';
+  network: 'slirp4netns';
+  containerId: string;
+  ifname: string;
+  ports: PortMapping[];
+  allowHostLoopback: boolean;
+  phase: 'starting' | 'started';
+  /** The helper process (its start time refuses a reused pid). */
+  helper?: { pid: number; startTime: string };
+  /** Its API socket and log, file names in the state directory. */
+  apiSocket: string;
+  log: string;
+}
+
+export type NetworkRecord = CniRecord | UserModeRecord;
+
+export const isUserMode = (r: NetworkRecord): r is UserModeRecord => r.driver === 'slirp4netns';
+
+/** What slirp4netns --configure gives every container: its fixed subnet (libslirp's default). */
+export const SLIRP_ADDRESS = { address: '10.0.2.100/24', gateway: '10.0.2.2', dns: '10.0.2.3' };
 
 export function readNetworkRecord(stateDir: string): NetworkRecord | undefined {
   try {
@@ -61,10 +91,20 @@ export interface NetworkSummary {
   ips: { address: string; gateway?: string }[];
   routes: { dst: string; gw?: string }[];
   ports: PortMapping[];
+  /** The pinned namespace (CNI); '' for a user-mode network, which pins none. */
   netns: string;
+  /** The user-mode network's process (slirp4netns), once recorded. */
+  helper?: { program: 'slirp4netns'; pid: number };
 }
 
 export function summarize(r: NetworkRecord): NetworkSummary {
+  if (isUserMode(r)) {
+    return {
+      network: r.network, interface: r.ifname, ips: [{ address: SLIRP_ADDRESS.address, gateway: SLIRP_ADDRESS.gateway }],
+      routes: [{ dst: '0.0.0.0/0', gw: SLIRP_ADDRESS.gateway }], ports: r.ports, netns: '',
+      ...(r.helper ? { helper: { program: r.driver, pid: r.helper.pid } } : {}),
+    };
+  }
   const res = r.result;
   const mine = res?.interfaces?.findIndex((i) => i.sandbox !== undefined && i.sandbox !== '') ?? -1;
   const iface = mine >= 0 ? res!.interfaces![mine] : undefined;
@@ -98,5 +138,6 @@ export function callEffect(call: PluginCall, ports: readonly PortMapping[], befo
 
 /** Each plugin call of the record with what it did, as `--trace` said it (for inspect). */
 export function callsWithEffects(r: NetworkRecord): (Omit<PluginCall, 'result'> & { effect: string })[] {
+  if (isUserMode(r)) return [];
   return r.calls.map(({ result: _result, ...call }, i) => ({ ...call, effect: callEffect({ ...call, ...(_result ? { result: _result } : {}) }, r.ports, r.calls[i - 1]?.result).replace(/^: /, '') }));
 }

@@ -49,13 +49,13 @@ export const STARTUP = {
     'src/check/', 'src/image/registry/', 'src/cgroups/systemd/', 'src/network/',
     'src/image/import.ts', 'src/image/manage.ts', 'src/image/layer-store.ts', 'src/image/layer-unpack.ts', 'src/image/tar-parser.ts',
     'src/image/zstd.ts', 'src/image/decompress.ts', 'src/image/oci-layout.ts', 'src/image/docker-archive.ts', 'src/image/flatten.ts',
-    'src/image/hash-worker.ts', 'src/image/digest.ts',
+    'src/image/hash-worker.ts', 'src/image/digest.ts', 'src/image/owner-shift.ts',
     'node_modules/yargs/', 'node_modules/tar-stream/', 'node_modules/fzstd/', 'node_modules/execa/',
   ],
   allowedInExcluded: ['src/image/registry/reference.ts', 'src/network/record.ts', 'src/network/options.ts'],
 
   /** The snapshot's code, at most (its cost grows with its size: ~4 ms per MB of heap here). */
-  maxSnapshotCodeBytes: 320 * 1024,
+  maxSnapshotCodeBytes: 324 * 1024, // +4 KiB (issue 18): a rootless delete removes what subordinate ids made (image/remove-shifted.ts, file-plan.ts), run --image checks each layer's owners (store-shift.ts); ~0.02 ms of start-up at ~4 ms per MB
 } as const;
 
 /** The module of command `name` (one file per command). */

@@ -59,7 +59,7 @@ export interface ContainerRecord {
  * rm -rf of a state directory. Not fs.rmSync(recursive): its first call in a process costs 6-9 ms
  * (measured in `delete`), where a state dir usually holds two files.
  */
-function removeTree(path: string): void {
+export function removeTree(path: string): void {
   let entries;
   try {
     entries = readdirSync(path, { withFileTypes: true });

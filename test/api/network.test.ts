@@ -4,12 +4,12 @@
 // importing the built package (dist/api), so that the CNI plugins change only that namespace.
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { start, ConfigError } from '../../src/api/index.js';
 import { REPO } from '../helpers/bundle.js';
+import { httpGet, request } from '../helpers/http.js';
 import { TestNetns } from '../integration/network/netns.js';
 import { leftovers, SAMPLE_BUNDLE, skipReason, testRoot } from './helpers.js';
 
@@ -28,16 +28,6 @@ function httpdBundle(name: string): string {
 }
 const HTTPD = ['/bin/busybox', 'httpd', '-f', '-p', '8080', '-h', '/www'];
 
-function httpGet(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path: '/index.html', agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => { body += c.toString(); });
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
-
 const cniMissing = existsSync('/usr/lib/cni/bridge') ? undefined : 'the CNI plugins are missing (make deps)';
 
 describe.skipIf(skipReason)('the library\'s network', () => {
@@ -48,7 +38,7 @@ describe.skipIf(skipReason)('the library\'s network', () => {
       let sock;
       for (let i = 0; i < 100 && !sock; i++) sock = await c.connect(8080).catch(async () => { await new Promise((r) => setTimeout(r, 50)); return undefined; });
       expect(sock).toBeDefined();
-      const reply = await new Promise<string>((resolve, reject) => { let got = ''; sock!.on('data', (b: Buffer) => { got += b.toString(); }); sock!.on('end', () => resolve(got)); sock!.on('error', reject); sock!.end('GET /index.html HTTP/1.0\r\n\r\n'); });
+      const reply = await request(sock!);
       expect(reply).toContain('hello from none');
       const fwd = await c.forwardPort(8080);
       expect(fwd.host).toBe('127.0.0.1');

@@ -74,9 +74,8 @@ describe.skipIf(skipReason)('run()', () => {
   });
 
   it('timeoutMs kills the container, deletes it, and rejects with ETIMEDOUT and the output so far', async () => {
-    const t0 = Date.now();
+    // (No bound on the time: a timeout that did not kill would let the sleep end, and run resolve.)
     const err = await run({ bundle: SAMPLE_BUNDLE, id: 'api-timeout', cmd: ['sh', '-c', 'echo started; sleep 30'] }, { root, timeoutMs: 300 }).catch((e: unknown) => e) as TsrunError & { stdout?: string };
-    expect(Date.now() - t0).toBeLessThan(10_000);
     expect(err).toBeInstanceOf(TsrunError);
     expect(err.code).toBe('ETIMEDOUT');
     expect(err.stdout).toBe('started\n');

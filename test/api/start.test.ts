@@ -72,7 +72,7 @@ describe.skipIf(skipReason)('start()', () => {
     const took = performance.now() - t0;
     expect(exit.signal).toBe('SIGKILL');
     expect(took).toBeGreaterThanOrEqual(450);
-    expect(took).toBeLessThan(5_000);
+    // (No upper bound on the time: a stop that never SIGKILLs never returns, and the test times out.)
     expect(leftovers(root, c.id)).toEqual([]);
   });
 
@@ -113,10 +113,11 @@ describe.skipIf(skipReason)('start()', () => {
     expect(err.code).toBe('ETIMEDOUT');
     expect(err.message).toContain('port 9');
     expect(leftovers(root, 'api-never-ready')).toEqual([]);
-    const t0 = performance.now();
+    // At once, on the exit (EEXITED) or on the end of its output (ENOTREADY), whichever start() sees
+    // first: not the startup timeout's ETIMEDOUT, 30 s later.
     const exited = await start({ bundle: SAMPLE_BUNDLE, id: 'api-exits', cmd: ['true'] }, { root, wait: Wait.forLog('never'), startupTimeoutMs: 30_000 }).catch((e: unknown) => e) as TsrunError;
-    expect(performance.now() - t0).toBeLessThan(5_000);
     expect(exited).toBeInstanceOf(TsrunError);
+    expect(['EEXITED', 'ENOTREADY']).toContain(exited.code);
     expect(leftovers(root, 'api-exits')).toEqual([]);
   });
 
@@ -138,10 +139,10 @@ describe.skipIf(skipReason)('start()', () => {
   it('init: true puts tsrun-init in front: stop() of a program that ignores SIGTERM as PID 1 ends it at once', async () => {
     const c = await start({ bundle: SAMPLE_BUNDLE, init: true, cmd: ['sleep', '600'] }, { root });
     expect((await c.exec(['cat', '/proc/1/cmdline'])).stdout.split('\0').slice(0, 3)).toEqual(['/dev/init', 'init', '--']);
-    const t0 = performance.now();
     const exit = await c.stop({ timeoutMs: 5_000 });
-    expect(performance.now() - t0).toBeLessThan(4_000);
+    // At once: the SIGTERM ended it (exit 143), not the SIGKILL that stop() sends after timeoutMs.
     expect(exit.exitCode).toBe(143); // the init exits as its program did: killed by SIGTERM
+    expect(exit.signal).toBeUndefined();
     expect(leftovers(root, c.id)).toEqual([]);
   });
 
@@ -149,9 +150,8 @@ describe.skipIf(skipReason)('start()', () => {
     const script = `const { start } = await import(${JSON.stringify(join(REPO, 'dist/api/index.js'))});
       const c = await start({ bundle: ${JSON.stringify(SAMPLE_BUNDLE)}, id: 'api-forgotten', cmd: ['sleep', '600'] }, { root: ${JSON.stringify(root)} });
       console.log(c.pid);`;
-    const t0 = performance.now();
+    // It ends: execFileSync fails a script still running after 20 s.
     const pid = Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 }).trim());
-    expect(performance.now() - t0).toBeLessThan(15_000);
     expect(pid).toBeGreaterThan(0);
     // Its parent is gone: the parent-death signal killed the init (reaped by init of the host, or a subreaper).
     const gone = (): boolean => { try { return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes('(sleep)'); } catch { return true; } };

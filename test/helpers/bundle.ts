@@ -329,6 +329,21 @@ export async function poll<T>(fn: () => T | undefined, ms = 5_000, what = 'condi
   }
 }
 
+/**
+ * Polls `fn` until `done(value)` holds or `ms` pass, and returns the last value either way: for an
+ * `expect` on a state that settles some time after a kill, an exit or a process started in the
+ * background (a sample taken once may catch it half-way), which then shows what was still there.
+ */
+export async function settled<T>(fn: () => T | Promise<T>, done: (v: T) => boolean, ms = 5_000): Promise<T> {
+  const end = Date.now() + ms;
+  let v = await fn();
+  while (!done(v) && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 20));
+    v = await fn();
+  }
+  return v;
+}
+
 /** Where tsrun keeps per-container state (one directory per container, named `<id>-<suffix>`). */
 export const STATE_ROOT = '/run/tsrun';
 

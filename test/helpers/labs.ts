@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
+import { settled } from './bundle.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const LABS_DIR = join(REPO, 'docs/labs');
@@ -301,7 +302,10 @@ export async function runLab(lab: Lab): Promise<LabRun> {
       transcript += `$ [cleanup ${where(b)}]\n${b.code}\n${r.output}`;
       if (r.code !== 0) failures.push(`cleanup ${where(b)}: exit status ${r.code ?? r.signal}\n${r.output}`);
     }
-    const left = leftovers(labDir, ctr);
+    // A cleanup that kills (ip netns pids … | xargs kill -9, pkill -KILL) returns before the processes
+    // have died, and a dying one still shows its command line: give them a moment, as leftovers() of
+    // test/helpers/bundle.ts does, instead of looking once.
+    const left = await settled(() => leftovers(labDir, ctr), (l) => l.length === 0, 3_000);
     if (left.length) failures.push(`the lab left things behind:\n${left.join('\n')}`);
     // Processes the lab started and left running: end them (by pid) before removing $LAB.
     for (const p of left.filter((l) => l.startsWith('process ')).map((l) => Number(l.split(/[ :]/)[1]))) {

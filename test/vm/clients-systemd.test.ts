@@ -9,35 +9,54 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARCHIVE, IMAGE, TSRUN_BIN, containerdMissing, startContainerd, type Containerd } from '../integration/clients/containerd-support.js';
+import { settled } from '../helpers/bundle.js';
 import { V2, run, systemdSkipReason, unitProperties } from './systemd-support.js';
 
 const reason = systemdSkipReason();
 const podmanMissing = (): string | undefined => (run('sh', ['-c', 'command -v podman && command -v conmon']).status === 0 ? undefined : 'podman or conmon is not installed');
 
-describe.skipIf(reason !== null || podmanMissing() !== undefined)(`podman --cgroup-manager systemd --runtime tsrun${reason ? ` — skipped: ${reason}` : ''}`, () => {
-  const dir = reason ? '' : mkdtempSync(join(tmpdir(), 'tsrun-vm-podman-'));
-  const calls = join(dir, 'calls.log');
+/**
+ * A podman of its own (storage, run and tmp dirs, network configs under one temporary dir), with the
+ * systemd cgroup manager, file events and runtime(dir) as its OCI runtime. load() writes its
+ * containers.conf and loads the image; remove() removes its containers, images and dir.
+ */
+function podmanSandbox(prefix: string, runtime: (dir: string) => string): { dir: string; podman: (args: string[]) => ReturnType<typeof run>; load(): void; remove(): void } {
+  const dir = reason ? '' : mkdtempSync(join(tmpdir(), prefix));
   const podman = (args: string[]): ReturnType<typeof run> => run('podman', [
     '--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--tmpdir', join(dir, 'tmp'), '--network-config-dir', join(dir, 'networks'),
-    '--cgroup-manager', 'systemd', '--events-backend', 'file', '--runtime', join(dir, 'tsrun'), ...args,
+    '--cgroup-manager', 'systemd', '--events-backend', 'file', '--runtime', runtime(dir), ...args,
   ], { env: { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') }, timeout: 170_000 });
+  return {
+    dir,
+    podman,
+    load() {
+      writeFileSync(join(dir, 'containers.conf'), '[engine]\nevents_logger = "file"\n');
+      const loaded = podman(['load', '-q', '-i', ARCHIVE]);
+      expect(loaded.status, loaded.stderr).toBe(0);
+    },
+    remove() {
+      if (!dir) return;
+      podman(['rm', '-af', '-t', '0']);
+      podman(['rmi', '-af']);
+      run('umount', ['-R', join(dir, 'storage', 'overlay')]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe.skipIf(reason !== null || podmanMissing() !== undefined)(`podman --cgroup-manager systemd --runtime tsrun${reason ? ` — skipped: ${reason}` : ''}`, () => {
+  const sandbox = podmanSandbox('tsrun-vm-podman-', (dir) => join(dir, 'tsrun'));
+  const { dir, podman } = sandbox;
+  const calls = join(dir, 'calls.log');
 
   beforeAll(() => {
     // A wrapper that logs the runtime's argv, then execs tsrun; podman's other defaults stay (pids_limit 2048…).
     writeFileSync(join(dir, 'tsrun'), `#!/bin/sh\necho "$*" >> '${calls}'\nexec '${TSRUN_BIN}' "$@"\n`);
     chmodSync(join(dir, 'tsrun'), 0o755);
-    writeFileSync(join(dir, 'containers.conf'), '[engine]\nevents_logger = "file"\n');
     writeFileSync(calls, '');
-    const loaded = podman(['load', '-q', '-i', ARCHIVE]);
-    expect(loaded.status, loaded.stderr).toBe(0);
+    sandbox.load();
   });
-  afterAll(() => {
-    if (!dir) return;
-    podman(['rm', '-af', '-t', '0']);
-    podman(['rmi', '-af']);
-    run('umount', ['-R', join(dir, 'storage', 'overlay')]);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => sandbox.remove());
 
   it('run --rm: conmon passes --systemd-cgroup; the container is in libpod-<id>.scope (its cgroup namespace root), pids limit from podman\'s default', () => {
     const r = podman(['run', '--rm', '--network', 'none', 'busybox-layers', 'tail -1 /proc/self/cgroup; cat /sys/fs/cgroup/pids.max']);
@@ -68,24 +87,11 @@ describe.skipIf(reason !== null || podmanMissing() !== undefined)(`podman --cgro
 });
 
 describe.skipIf(reason !== null || podmanMissing() !== undefined)(`podman update with the systemd cgroup manager${reason ? ` — skipped: ${reason}` : ''}`, () => {
-  const dir = reason ? '' : mkdtempSync(join(tmpdir(), 'tsrun-vm-podman-update-'));
-  const podman = (args: string[]): ReturnType<typeof run> => run('podman', [
-    '--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--tmpdir', join(dir, 'tmp'), '--network-config-dir', join(dir, 'networks'),
-    '--cgroup-manager', 'systemd', '--events-backend', 'file', '--runtime', TSRUN_BIN, ...args,
-  ], { env: { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') }, timeout: 170_000 });
+  const sandbox = podmanSandbox('tsrun-vm-podman-update-', () => TSRUN_BIN);
+  const { podman } = sandbox;
 
-  beforeAll(() => {
-    writeFileSync(join(dir, 'containers.conf'), '[engine]\nevents_logger = "file"\n');
-    const loaded = podman(['load', '-q', '-i', ARCHIVE]);
-    expect(loaded.status, loaded.stderr).toBe(0);
-  });
-  afterAll(() => {
-    if (!dir) return;
-    podman(['rm', '-af', '-t', '0']);
-    podman(['rmi', '-af']);
-    run('umount', ['-R', join(dir, 'storage', 'overlay')]);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  beforeAll(() => sandbox.load());
+  afterAll(() => sandbox.remove());
 
   it('podman update --memory --cpu-shares: the scope\'s cgroup files and its unit properties change, and a daemon-reload keeps them', () => {
     const started = podman(['run', '-d', '--network', 'none', 'busybox-layers', 'sleep 1000']);
@@ -123,7 +129,8 @@ describe.skipIf(ctrSkip !== undefined)(`containerd, runc shim with SystemdCgroup
   afterAll(async () => {
     if (!c) return;
     await c.stop();
-    expect(c.shims()).toEqual([]);
+    // stop() SIGKILLs a shim still there; a killed process stays in /proc a moment: poll.
+    expect(await settled(c.shims, (s) => s.length === 0)).toEqual([]);
   });
 
   it('the documented config with SystemdCgroup = true loads in the cri plugin', async () => {

@@ -1,11 +1,13 @@
 // Issue 18 in the VM lane (pure cgroup v2): a normal user's container gets memory and pids limits in a
 // cgroup subtree delegated to it as systemd's Delegate=yes leaves one (the directory, its cgroup.procs,
 // cgroup.subtree_control and cgroup.threads chowned to the user; tsrun started inside it). The user,
-// its bundles and the runs as that user are test/integration/rootless/user.ts's.
-import { chownSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+// its bundles, the delegated cgroup and the runs as that user are test/integration/rootless/user.ts's.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asUser, cannotRunRootless, createRootlessUser, removeRootlessUser, userBundle, type RootlessUser } from '../integration/rootless/user.js';
+import {
+  asUser, cannotRunRootless, createRootlessUser, delegateCgroup, removeRootlessUser, userBundle, type DelegatedCgroup, type RootlessUser,
+} from '../integration/rootless/user.js';
 
 const MOUNT = '/sys/fs/cgroup';
 function skipReason(): string | undefined {
@@ -19,22 +21,18 @@ const reason = skipReason();
 
 describe.skipIf(reason !== undefined)(`rootless limits in a delegated cgroup${reason ? ` — skipped: ${reason}` : ''}`, () => {
   let user: RootlessUser;
+  let cgroup: DelegatedCgroup | undefined;
   let delegated: string;
   beforeAll(() => {
     user = createRootlessUser();
     // As the delegator: the controllers are enabled down to the delegated cgroup, which is the user's.
     writeFileSync(join(MOUNT, 'cgroup.subtree_control'), '+memory +pids');
-    delegated = join(MOUNT, `tsrun-rl-${process.pid}`);
-    mkdirSync(join(delegated, 'shell'), { recursive: true });
-    for (const dir of [delegated, join(delegated, 'shell')]) {
-      for (const f of ['', 'cgroup.procs', 'cgroup.subtree_control', 'cgroup.threads']) chownSync(join(dir, f), user.uid, user.gid);
-    }
+    cgroup = delegateCgroup(user, MOUNT);
+    delegated = cgroup.root;
   });
   afterAll(() => {
     if (user) removeRootlessUser(user);
-    for (const dir of [join(delegated, 'tsrun'), join(delegated, 'shell'), delegated]) {
-      try { rmdirSync(dir); } catch { /* not made */ }
-    }
+    cgroup?.remove();
   });
   const inside = { cgroup: '' };
   const run = (args: string[], opts: { detached?: boolean } = {}) => asUser(user, args, { ...opts, cgroup: join(delegated, 'shell'), timeoutMs: 120_000 });

@@ -1,5 +1,6 @@
 // `tsrun image pull|import|ls|inspect|rm|prune|unpack`: the image store from the command line. Parsing and
 // printing only; the work is in src/image/ (its face, index.ts, loads the heavy parts on first call).
+import { userInfo } from 'node:os';
 import type { CommandModule, OptionSpec } from '../command.js';
 import { UsageError } from '../parse-args.js';
 import { defaultStoreDir } from '../../state/user-dirs.js';
@@ -27,9 +28,25 @@ const importCmd: CommandModule<StoreArgs & { source: string; name?: string; quie
     const progress = args.quiet ? undefined : terminalProgress(process.stderr);
     const rec = await importImage(args.source, { store: args.store, ...(args.name ? { name: args.name } : {}), ...(progress ? { progress } : {}) });
     process.stdout.write(`${rec.id}\t${rec.names.join(',')}\n`);
+    const note = ownersNote(args.store, rec.layers.map((l) => l.diffId));
+    if (note) process.stderr.write(`tsrun: note: ${note}\n`);
     return 0;
   },
 };
+
+/**
+ * A user without subordinate ids: files of other owners than root became its own (root's inside).
+ * Said once, with the fix: with a range, the next import or `run --image` of the source unpacks the
+ * layers again with their owners (image/owner-shift.ts).
+ */
+function ownersNote(store: string, diffIds: string[]): string | undefined {
+  const layers = new LayerPaths(store);
+  let n = 0;
+  for (const d of diffIds) { try { n += layers.info(d).ownersNotKept ?? 0; } catch { /* removed meanwhile */ } }
+  if (n === 0) return undefined;
+  const user = userInfo().username;
+  return `${n} file${n === 1 ? '' : 's'} of this image belong${n === 1 ? 's' : ''} to other users than root; ${user} has no subordinate ids (/etc/subuid, /etc/subgid), so they are root's inside the container. Grant a range as root (usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user}, package uidmap), then import again`;
+}
 
 const pullCmd: CommandModule<StoreArgs & { reference: string; platform?: string; quiet: boolean; offline: boolean }> = {
   command: 'pull',

@@ -56,7 +56,7 @@ const command: CommandModule<RunArgs> = {
     'no-new-keyring': { type: 'boolean', default: false, describe: 'keep the caller\'s session keyring' },
     'console-socket': { type: 'string', path: true, describe: 'unix socket that receives the pty master when process.terminal is true' },
     trace: { type: 'boolean', default: false, describe: 'print every set-up step with its result, duration and reason' },
-    network: { type: 'string', describe: 'none (a new namespace, only lo), host (the host\'s), bridge[:NAME] (a new namespace on a CNI network; default network tsrun), ns:PATH (join that namespace). Default: as the config says' },
+    network: { type: 'string', describe: 'none (a new namespace, only lo), host (the host\'s), bridge[:NAME] (a new namespace on a CNI network; default network tsrun; root), slirp4netns[:allow_host_loopback=true] (a new namespace with a user-mode network; a user\'s default for -p), ns:PATH (join that namespace). Default: as the config says' },
     publish: { type: 'string', short: 'p', multiple: true, describe: 'publish a port with --network bridge: [HOSTIP:]HOSTPORT:CTRPORT[/tcp|/udp] (CNI portmap); repeatable' },
     init: { type: 'boolean', default: false, describe: 'run tsrun-init as PID 1 in front of the program (mounted read-only at /dev/init): forwards signals, reaps zombies, exits with the program\'s status' },
     'dry-run': { type: 'boolean', default: false, describe: 'print the step plan and exit without running anything' },

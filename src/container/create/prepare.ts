@@ -65,9 +65,10 @@ export async function prepare(ctx: CreateContext): Promise<Prepared> {
   const loaded = image?.bundle ?? early!;
   const given = opts.adjustSpec ? { ...loaded, spec: opts.adjustSpec(loaded.spec) } : loaded;
   // The network mode rewrites the spec's network namespace; an unknown network or a -p without a
-  // bridge is refused here. The CNI code loads only for a bridge: none, host and ns:PATH only rewrite the spec.
+  // bridge is refused here. The network code loads only for a bridge or slirp4netns: none, host and
+  // ns:PATH only rewrite the spec.
   const network = !opts.network ? undefined
-    : opts.network.mode.kind === 'bridge' ? (await import('../../network/phase.js')).prepareNetwork(given.spec, opts.network)
+    : opts.network.mode.kind === 'bridge' || opts.network.mode.kind === 'slirp4netns' ? (await import('../../network/phase.js')).prepareNetwork(given.spec, opts.network)
       : { spec: (await import('../../network/options.js')).applyNetworkMode(given.spec, opts.network.mode, opts.network.ports) };
   const bundle = network ? { ...given, spec: network.spec } : given;
   const spec = bundle.spec;
@@ -75,11 +76,14 @@ export async function prepare(ctx: CreateContext): Promise<Prepared> {
     throw new TsrunError('process.terminal is true: give --console-socket to receive the pty (or set terminal to false)', { field: 'process.terminal' });
   }
   const cgroupPlan = planContainerCgroup(driver, spec, opts.id, warn, opts.cgroupHost);
-  const plan = withStdio(planBundle(bundle, {
+  const planned = withStdio(planBundle(bundle, {
     foreground: opts.foreground ?? false, startGate: opts.startedByCaller ? 'caller' : { fifo: store.fifoPath(opts.id) },
     ...(cgroupPlan ? { cgroup2Mount: cgroupPlan.mountPoint } : {}), ...(image ? { imageOverlay: image.overlay } : {}),
     ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? {} : { keyring: opts.id }),
     ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
   }), opts.stdio);
+  // A user-mode network's namespaces are taken before the go-ahead (create/spawn.ts): newuidmap's
+  // maps need no dumpable child, but a user's setns by pidfd does.
+  const plan = network?.userMode && planned.idMaps?.writer === 'helper' ? { ...planned, enteredBeforeGo: true } : planned;
   return { bundle, spec, fromImage: image !== undefined, driver, ...(cgroupPlan ? { cgroupPlan } : {}), plan, ...(network ? { network } : {}) };
 }

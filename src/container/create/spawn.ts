@@ -47,6 +47,10 @@ export async function spawnInit(ctx: CreateContext, p: Prepared, m: Materialized
       m.record = { ...withInit(m.record, pid), ...(m.callerMounts ? { callerMounts: m.callerMounts } : {}) };
       if (recordInitNow) store.write(m.record);
       m.cgroup?.loadDevices();
+      // A user-mode network's helper joins the container's namespaces by fd: a user may take them
+      // only now, while the init is still dumpable (network/connect.ts, namespaceFds).
+      const held = p.network?.userMode?.namespaces;
+      if (held) { undo.push('the container\'s namespaces held for slirp4netns', () => held.release()); held.take(pid); }
     },
     atWaiting: () => { if (m.cgroup) attachDevices(m.cgroup, p.cgroupPlan?.deviceRules?.length, trace); },
   });

@@ -9,7 +9,8 @@
 // to holders of the store lock, and whatever is there without one is removed as dead: store-lock.ts).
 // The partial dir is made and removed only under the layer's lock, so one found by the next holder
 // of that lock was left by a pull that died: it is removed then, or by `image prune`.
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { removeShiftedTree } from '../remove-shifted.js';
 import { acquireFlock, type HeldFlock } from '../../native/flock.js';
 import { digestHex } from '../digest-hex.js';
 
@@ -35,6 +36,6 @@ export async function removeDeadPartials(storeDir: string): Promise<void> {
   try { names = readdirSync(`${storeDir}/partial`); } catch { return; }
   for (const hex of names.filter((n) => /^[a-f0-9]{64}$/.test(n))) {
     const lock = await lockLayer(storeDir, `sha256:${hex}`);
-    try { rmSync(`${storeDir}/partial/${hex}`, { recursive: true, force: true }); } finally { lock.release(); }
+    try { await removeShiftedTree(`${storeDir}/partial/${hex}`); } finally { lock.release(); }
   }
 }

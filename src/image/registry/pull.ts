@@ -11,7 +11,8 @@
 // unreferenced until `image prune`, so that trying again skips them).
 import { defaultStoreDir } from '../../state/user-dirs.js';
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { removeShiftedTree } from '../remove-shifted.js';
 import { TsrunError } from '../../errors.js';
 import { findPulled } from '../image-arg.js';
 import { ImageStore, type ImageRecord } from '../image-store.js';
@@ -197,7 +198,7 @@ class LayerPuller {
       if (layers.has(job.diffId)) { this.emit(index, job, 'exists', 0); return; }
       // Left by a pull of this layer that died (we hold its lock: nobody else is writing there).
       const scratch = partialDir(this.storeDir, job.diffId);
-      rmSync(scratch, { recursive: true, force: true });
+      await removeShiftedTree(scratch); // a user's: files of its subordinate ids too
       mkdirSync(`${this.storeDir}/partial`, { recursive: true, mode: 0o700 });
       let bytes = 0;
       this.emit(index, job, 'downloading', 0);

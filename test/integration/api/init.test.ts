@@ -66,9 +66,11 @@ const statFields = (pid: number): string[] => { const t = readFileSync(`/proc/${
 /** The children of a host pid, with their state letter (R, S, Z…). */
 function children(pid: number): { pid: number; state: string; comm: string }[] {
   const list = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return list.map((c) => {
-    const stat = readFileSync(`/proc/${c}/stat`, 'utf8');
-    return { pid: c, comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), state: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]! };
+  return list.flatMap((c) => {
+    let stat: string;
+    // A child reaped between the two reads (an orphan the init waits for) is no longer a child.
+    try { stat = readFileSync(`/proc/${c}/stat`, 'utf8'); } catch { return []; }
+    return [{ pid: c, comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), state: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]! }];
   });
 }
 
@@ -98,12 +100,16 @@ describe.skipIf(skip)('run --init', () => {
     expect(cli(['run', '-d', '--bundle', b.dir, plain]).status).toBe(0);
     const withInit = `${b.marker}-init`;
     expect(cli(['run', '-d', '--init', '--bundle', b.dir, withInit]).status).toBe(0);
-    await sleep(800);
+    // The orphan ends some time after run -d returned (later still on a loaded host): wait for it.
     // Without init the orphan's parent is PID 1, the program: a zombie stays.
-    expect(children(state(plain)!.pid).filter((c) => c.state === 'Z')).toHaveLength(1);
-    // With it, PID 1 is tsrun-init: only the program is left under it.
-    const under = children(state(withInit)!.pid);
-    expect(under.map((c) => [c.comm, c.state === 'Z'])).toEqual([['sleep', false]]);
+    const zombies = (): number => children(state(plain)!.pid).filter((c) => c.state === 'Z').length;
+    await until('the orphan of the container without init to end (a zombie)', () => zombies() === 1, 5_000);
+    // With it, PID 1 is tsrun-init: once the orphan has ended, only the program is left under it.
+    const under = (): (string | boolean)[][] => children(state(withInit)!.pid).map((c) => [c.comm, c.state === 'Z']);
+    await until('the orphan of the container with init to be reaped', () => JSON.stringify(under()) === '[["sleep",false]]', 5_000);
+    expect(under()).toEqual([['sleep', false]]);
+    // And the zombie without init stays: nobody reaps it.
+    expect(zombies()).toBe(1);
     expect(cli(['delete', '--force', plain]).status).toBe(0);
     expect(cli(['delete', '--force', withInit]).status).toBe(0);
   });

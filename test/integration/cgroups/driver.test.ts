@@ -1,6 +1,7 @@
 // The cgroup driver against this machine's real cgroup v2 hierarchy: everything that needs no v2
 // resource controller (hybrid hosts have none but hugetlb) runs here; limits run in limits.test.ts.
-import { closeSync, existsSync, fstatSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyCgroup, loadCgroup, planCgroup, describeHost, CgroupError } from '../../../src/cgroups/index.js';
@@ -62,18 +63,27 @@ describe.skipIf(cannotRun())(`cgroup v2 driver on this host${skipNote([])}`, () 
 
   it('freeze stops a running process making progress and thaw resumes it', async () => {
     const cg = makeCgroup('freeze');
-    const sh = shellIn(cg, 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.01; done');
-    const lines = (): number => sh.stdout().split('\n').length;
-    await until(() => lines() > 5);
-    await cg.freeze();
-    expect(readFileSync(join(cg.dir, 'cgroup.events'), 'utf8')).toContain('frozen 1');
-    await sleep(100); // let output written just before the freeze drain out of the pipe
-    const frozenAt = lines();
-    await sleep(400);
-    expect(lines()).toBe(frozenAt);
-    await cg.thaw();
-    await until(() => lines() > frozenAt + 5);
-    expect(readFileSync(join(cg.dir, 'cgroup.events'), 'utf8')).toContain('frozen 0');
+    // The count goes to a file (renamed into place, so it is always whole), not to a pipe: lines in a
+    // pipe reach this process some time after they are written, and those written just before the
+    // freeze could arrive after frozenAt was taken (a fixed 100 ms wait was not always enough).
+    const dir = mkdtempSync(join(tmpdir(), 'tsrun-freeze-'));
+    try {
+      const counter = join(dir, 'count');
+      shellIn(cg, `i=0; while :; do i=$((i+1)); echo $i > ${counter}.tmp; mv ${counter}.tmp ${counter}; sleep 0.01; done`);
+      const count = (): number => { try { return Number(readFileSync(counter, 'utf8')); } catch { return 0; } };
+      await until(() => count() > 5);
+      await cg.freeze();
+      expect(readFileSync(join(cg.dir, 'cgroup.events'), 'utf8')).toContain('frozen 1');
+      const frozenAt = count();
+      await sleep(500);
+      expect(count()).toBe(frozenAt);
+      await cg.thaw();
+      await until(() => count() > frozenAt + 5);
+      expect(readFileSync(join(cg.dir, 'cgroup.events'), 'utf8')).toContain('frozen 0');
+    } finally {
+      await cg.kill(5_000); // the loop would go on writing into the directory being removed
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('kill also works on a frozen cgroup, and destroy waits for the processes to leave', async () => {

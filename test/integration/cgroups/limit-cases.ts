@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { makeCgroup, shellIn, sleep } from './support.js';
+import { makeCgroup, shellIn, until } from './support.js';
 
 export interface LimitCase {
   name: string;
@@ -76,7 +76,9 @@ export const LIMIT_CASES: LimitCase[] = [
       expect(readFileSync(join(cg.dir, 'cpu.max'), 'utf8').trim()).toBe('10000 100000');
       expect(readFileSync(join(cg.dir, 'cpu.weight'), 'utf8').trim()).toBe('39');
       shellIn(cg, 'while :; do :; done');
-      await sleep(1000);
+      // Throttled once the loop has used its 10 ms in some period: wait for that rather than a fixed
+      // second, in which a loaded host (or the VM lane's TCG) may not have run it enough.
+      await until(() => (cg.stats().cpu?.['nr_throttled'] ?? 0) > 0, 20_000);
       const cpu = cg.stats().cpu ?? {};
       expect(cpu['nr_throttled']).toBeGreaterThan(0);
       expect(cpu['throttled_usec']).toBeGreaterThan(0);

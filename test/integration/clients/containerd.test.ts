@@ -11,7 +11,7 @@ import { chmodSync, existsSync, readdirSync, readFileSync, rmdirSync, writeFileS
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroup2Mount } from '../../helpers/lifecycle.js';
-import { mountPointsUnder } from '../../helpers/bundle.js';
+import { mountPointsUnder, settled } from '../../helpers/bundle.js';
 import { ARCHIVE, IMAGE, TSRUN_BIN, containerdMissing, startContainerd, type Containerd } from './containerd-support.js';
 
 const skip = containerdMissing();
@@ -34,7 +34,8 @@ describe.skipIf(skip !== undefined)(`containerd with runtimes.tsrun (runc shim, 
   afterAll(async () => {
     if (!c) return;
     await c.stop();
-    expect(c.shims()).toEqual([]);
+    // stop() SIGKILLs a shim still there; a killed process stays in /proc a moment: poll.
+    expect(await settled(c.shims, (s) => s.length === 0)).toEqual([]);
     if (!parentExisted) {
       try { rmdirSync(parent); } catch { /* absent, or busy with a container of another test */ }
     }
@@ -76,7 +77,8 @@ describe.skipIf(skip !== undefined)(`containerd with runtimes.tsrun (runc shim, 
     expect(existsSync(join(c.runcRoot, NS, 'ctr-d'))).toBe(false);
     expect(existsSync(state.cgroupDir!)).toBe(false);
     expect(mountPointsUnder(c.dir)).toEqual([]);
-    expect(c.shims()).toEqual([]);
+    // The shim exits on its own after the delete, a moment later: poll (a single look could catch it still exiting).
+    expect(await settled(c.shims, (s) => s.length === 0)).toEqual([]);
     expect(readdirSync(join(c.runcRoot, NS))).toEqual([]);
   }, 120_000);
   /** ctr run's options for runtime rt (tsrun, or runc with a state root of its own), as tsrunRun. */
@@ -139,6 +141,7 @@ describe.skipIf(skip !== undefined)(`containerd with runtimes.tsrun (runc shim, 
       expect(existsSync(join(c.runcRoot, NS, id))).toBe(false);
       expect(existsSync(join(cgroup2Mount()!, NS, id))).toBe(false);
     }
-    expect(c.shims()).toEqual([]);
+    // The shim exits on its own after the delete, a moment later: poll (a single look could catch it still exiting).
+    expect(await settled(c.shims, (s) => s.length === 0)).toEqual([]);
   }, 120_000);
 });

@@ -24,17 +24,22 @@ describe.skipIf(skip !== undefined)(`image store lock${skip ? ` [skipped: ${skip
     const layout = `${work}/samples/busybox-layers`;
     expect((await runTsrun(['image', 'import', '-q', '--store', store, layout])).exitCode).toBe(0);
     expect((await runTsrun(['image', 'rm', '--store', store, 'busybox-layers:latest'])).exitCode).toBe(0);
-    // flock(1) prints once it holds the lock, then keeps it for 1.5 s.
-    const holder = spawn('flock', ['-x', store, 'sh', '-c', 'echo locked; sleep 1.5'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // flock(1) prints once it holds the lock, then keeps it until its stdin is closed. (It used to keep
+    // it 1.5 s and the test wanted prune to take over 1 s from when the test saw "locked": a test
+    // process 0.6 s late to see it, on a loaded host, made prune's wait look too short.)
+    const holder = spawn('flock', ['-x', store, 'sh', '-c', 'echo locked; read _'], { stdio: ['pipe', 'pipe', 'inherit'] });
     const holderExit = new Promise((resolve) => holder.once('exit', resolve));
     await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
-    const t0 = Date.now();
-    const prune = await runTsrun(['image', 'prune', '--store', store]);
-    const waited = Date.now() - t0;
+    let pruned = false;
+    const prune = runTsrun(['image', 'prune', '--store', store]).then((r) => { pruned = true; return r; });
+    // While the lock is held prune cannot finish; one that did not wait would be done within this second.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(pruned).toBe(false);
+    holder.stdin.end();
     await holderExit;
-    expect(prune.exitCode).toBe(0);
-    expect(prune.stdout.trim().split('\n').length).toBe(2); // then it did its work
-    expect(waited).toBeGreaterThan(1_000);
+    const r = await prune;
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.trim().split('\n').length).toBe(2); // then it did its work
   });
 
   it('concurrent imports and prunes leave every imported image whole', async () => {

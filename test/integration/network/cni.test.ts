@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cannotRunContainers, containerTestHooks, makeBundle, poll, REPO, runTsrun, sh, STATE_ROOT, type TestBundle } from '../../helpers/bundle.js';
+import { httpGet, request } from '../../helpers/http.js';
 import { TestNetns } from './netns.js';
 import { cgroup2Mount } from '../../helpers/lifecycle.js';
 import { containerNetwork } from '../../../src/network/container-network.js';
-import { get } from 'node:http';
 import { spawn } from 'node:child_process';
 
 const skip = cannotRunContainers() ?? (existsSync('/usr/lib/cni/bridge') ? undefined : 'the CNI plugins are missing (make deps installs containernetworking-plugins)');
@@ -187,16 +187,14 @@ describe.skipIf(skip !== undefined)(`CNI networks (in a test network namespace)$
     // The listener is on this machine's 127.0.0.1; the socket behind it is made in the container's namespace.
     const fwd = await net.forwardPort(8080);
     try {
-      const body = await new Promise<string>((resolve, reject) => {
-        get({ host: fwd.host, port: fwd.port, path: '/index.html', agent: false }, (res) => { let t = ''; res.on('data', (c: Buffer) => { t += c.toString(); }); res.on('end', () => resolve(t)); }).on('error', reject);
-      });
-      expect(body).toBe('hello over the bridge\n');
+      expect(fwd.host).toBe('127.0.0.1');
+      expect(await httpGet(fwd.port)).toBe('hello over the bridge\n');
     } finally {
       await fwd.close();
     }
     // To its own bridge address, from inside.
     const sock = await net.connect(8080, { address: net.ip! });
-    const reply = await new Promise<string>((resolve, reject) => { let t = ''; sock.on('data', (c: Buffer) => { t += c.toString(); }); sock.on('end', () => resolve(t)); sock.on('error', reject); sock.end('GET /index.html HTTP/1.0\r\n\r\n'); });
+    const reply = await request(sock);
     expect(reply).toContain('hello over the bridge');
     expect(() => containerNetwork(STATE_ROOT, `${id}-nosuch`)).toThrow(/nosuch/);
   });

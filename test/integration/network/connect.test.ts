@@ -3,11 +3,11 @@
 // listener spliced to such sockets. The container here has only its lo (no CNI): nothing else could
 // reach its port.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
-import { get } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cannotRunContainers, containerTestHooks, makeBundle, poll, runTsrun, sh, type TestBundle } from '../../helpers/bundle.js';
+import { httpGet, request } from '../../helpers/http.js';
 import { connectInContainer, forwardPort, openConnector } from '../../../src/network/connect.js';
 import { readProcStat } from '../../../src/state/status.js';
 
@@ -24,26 +24,6 @@ async function startHttpd(): Promise<{ bundle: TestBundle; id: string; pid: numb
   expect(r.stderr).toBe('');
   const pid = Number(readFileSync(pidFile, 'utf8'));
   return { bundle, id, pid };
-}
-
-function httpGet(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path: '/index.html', agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => { body += c.toString(); });
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
-
-function request(sock: Socket, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let got = '';
-    sock.on('data', (c: Buffer) => { got += c.toString(); });
-    sock.on('end', () => resolve(got));
-    sock.on('error', reject);
-    sock.end(text);
-  });
 }
 
 /** tsrun-init connect processes that are children of this test process. */
@@ -67,7 +47,7 @@ describe.skipIf(skip !== undefined)(`connectInContainer and forwardPort${skip ? 
     // Not the host's port: nothing listens on the host's 8080 (a different namespace).
     await poll(async () => (await connectInContainer({ pid: c.pid }, 8080).then((s) => { s.destroy(); return true; }, () => undefined)), 5_000, 'httpd listening');
     const sock = await connectInContainer({ pid: c.pid, startTime: readProcStat(c.pid)!.startTime }, 8080);
-    const reply = await request(sock, 'GET /index.html HTTP/1.0\r\n\r\n');
+    const reply = await request(sock);
     expect(reply).toMatch(/^HTTP\/1\.[01] 200 OK/);
     expect(reply).toContain('hello from the container');
     const hostSide = await new Promise<string>((resolve) => { const s = netConnect(8080, '127.0.0.1'); s.on('connect', () => { s.destroy(); resolve('connected'); }); s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error')); });
@@ -80,7 +60,7 @@ describe.skipIf(skip !== undefined)(`connectInContainer and forwardPort${skip ? 
     running = c;
     await poll(async () => (await connectInContainer({ pid: c.pid }, 8080).then((s) => { s.destroy(); return true; }, () => undefined)), 5_000, 'httpd listening');
     const sock = await connectInContainer({ netnsPath: `/proc/${c.pid}/ns/net` }, 8080);
-    expect(await request(sock, 'GET /index.html HTTP/1.0\r\n\r\n')).toContain('hello from the container');
+    expect(await request(sock)).toContain('hello from the container');
     await expect(connectInContainer({ pid: c.pid }, 9)).rejects.toThrow('connecting to 127.0.0.1:9 inside the container\'s network namespace: ECONNREFUSED from connect');
     await expect(connectInContainer({ pid: c.pid, startTime: '1' }, 8080)).rejects.toThrow(`process ${c.pid} is gone`);
     await runTsrun(['delete', '--force', c.id]);
@@ -121,7 +101,7 @@ describe.skipIf(skip !== undefined)(`connectInContainer and forwardPort${skip ? 
     await poll(async () => (await connectInContainer({ pid: c.pid }, 8080).then((s) => { s.destroy(); return true; }, () => undefined)), 5_000, 'httpd listening');
     const conn = openConnector({ pid: c.pid });
     const socks = await Promise.all([1, 2, 3].map(() => conn.connect(8080)));
-    const replies = await Promise.all(socks.map((s) => request(s, 'GET /index.html HTTP/1.0\r\n\r\n')));
+    const replies = await Promise.all(socks.map((s) => request(s)));
     expect(replies.every((r) => r.includes('hello from the container'))).toBe(true);
     await conn.close();
     expect(connectors()).toBe(0);

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cannotRunContainers, containerTestHooks, makeBundle, runBundle, sh } from '../../helpers/bundle.js';
+import { cannotRunContainers, containerTestHooks, makeBundle, poll, runBundle, sh } from '../../helpers/bundle.js';
 
 const skip = cannotRunContainers();
 // What the container sees of its loopback: IFF_* flags (0x9 = UP|LOOPBACK) and whether it answers on 127.0.0.1.
@@ -55,7 +55,7 @@ describe.skipIf(skip !== undefined)(`loopback of a new network namespace${skip ?
     try {
       const pid = holder.pid!;
       // unshare execs sleep once the namespace is made: wait until /proc says so.
-      for (let i = 0; i < 100 && !readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep'); i++) await new Promise((r) => setTimeout(r, 20));
+      await poll(() => (readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep') ? true : undefined), 15_000, 'unshare to exec sleep');
       const bundle = makeBundle({
         mutate: (s, b) => {
           s.process!.args = sh('cat /sys/class/net/lo/flags 2>/dev/null; ip -o link show lo | grep -o "<[^>]*>"', b.marker);

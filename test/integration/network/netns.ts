@@ -14,9 +14,11 @@ export class TestNetns {
   static async create(): Promise<TestNetns> {
     const holder = spawn('unshare', ['--net', 'sleep', '3600'], { stdio: 'ignore' });
     const pid = holder.pid!;
-    for (let i = 0; i < 200; i++) {
-      try { if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep')) break; } catch { /* not yet */ }
-      await new Promise((r) => setTimeout(r, 10));
+    // unshare execs sleep once the namespace is made. (This waited 2 s at most and went on regardless:
+    // on a loaded host, with the namespace not made yet, assertNotHost would fail the test.)
+    const sleeping = (): boolean => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep'); } catch { return false; } };
+    for (const end = Date.now() + 15_000; !sleeping(); await new Promise((r) => setTimeout(r, 10))) {
+      if (Date.now() > end) { holder.kill('SIGKILL'); throw new Error(`unshare --net (pid ${pid}) did not exec sleep within 15 s`); }
     }
     const ns = new TestNetns(holder, `/proc/${pid}/ns/net`);
     ns.assertNotHost();

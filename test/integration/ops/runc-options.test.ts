@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cannotRunContainers, containerTestHooks, REPO, TSRUN, type TestBundle } from '../../helpers/bundle.js';
+import { cannotRunContainers, containerTestHooks, REPO, settled, TSRUN, type TestBundle } from '../../helpers/bundle.js';
 import {
   cgroup2Mount, cleanupLifecycle, makeRoot, runDetachedIn, scriptBundle, stateOf, tsrun, uniqueId, waitForStatus,
 } from '../../helpers/lifecycle.js';
@@ -118,6 +118,10 @@ describe.skipIf(skip !== undefined)(`ops: runc's options${skip ? ` [skipped: ${s
 
   it.skipIf(!hasCgroup2)('events --stats: data has runc\'s keys and units (cpu.usage.total in ns, memory.usage.limit, pids.current…)', async () => {
     const { root, id } = await running();
+    // The shell starts its background sleep after run -d has returned: wait until the cgroup holds both
+    // (pids.current below was read once, and could catch the shell alone).
+    const ps = async (): Promise<number[]> => JSON.parse((await tsrun(root, ['ps', '--format', 'json', id])).stdout) as number[];
+    expect(await settled(ps, (p) => p.length === 2)).toHaveLength(2);
     const r = await tsrun(root, ['events', '--stats', id]);
     expect(r.stderr).toBe('');
     const ev = JSON.parse(r.stdout) as { type: string; id: string; data: Record<string, Record<string, unknown>>; cgroup2: { cpu: { usage_usec: number } } };

@@ -166,7 +166,7 @@ describe('pull from a registry into the layer store', () => {
     const rec = await pullImage(`${reg.host}/busybox:latest`, {
       store, env,
       // An import starting meanwhile removes every scratch dir under <store>/tmp (store-lock.ts).
-      onProgress: (e) => { if (e.type === 'layer' && e.state === 'downloading' && e.bytes > 0) { removeDeadScratch(store); cleared++; } },
+      onProgress: (e) => { if (e.type === 'layer' && e.state === 'downloading' && e.bytes > 0) { void removeDeadScratch(store); cleared++; } },
     });
     expect(cleared).toBeGreaterThan(0);
     const layers = new LayerStore(store);

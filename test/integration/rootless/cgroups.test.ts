@@ -4,11 +4,13 @@
 // and cgroup.threads chowned to the user, tsrun started inside it): the container gets a cgroup below
 // it with its limits, and delete removes it. This hybrid host's v2 tree has only hugetlb; the VM lane
 // is where memory and pids limits would be proven.
-import { chownSync, existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectCgroupHost } from '../../../src/cgroups/host.js';
-import { asUser, cannotRunRootless, createRootlessUser, removeRootlessUser, userBundle, type RootlessUser } from './user.js';
+import {
+  asUser, cannotRunRootless, createRootlessUser, delegateCgroup, removeRootlessUser, userBundle, type DelegatedCgroup, type RootlessUser,
+} from './user.js';
 
 const skip = cannotRunRootless();
 const host = (() => { try { return detectCgroupHost(); } catch { return undefined; } })();
@@ -20,21 +22,16 @@ const delegationOf = (stdout: string): CheckItemJson | undefined =>
 
 describe.skipIf(skip !== undefined || host === undefined)(`rootless: cgroups${skip ? ` [skipped: ${skip}]` : ''}`, () => {
   let user: RootlessUser;
+  let cgroup: DelegatedCgroup | undefined;
   let delegated: string;
   beforeAll(() => {
     user = createRootlessUser();
-    delegated = join(host!.mountPoint, `tsrun-rl-${process.pid}`);
-    mkdirSync(join(delegated, 'shell'), { recursive: true });
-    for (const dir of [delegated, join(delegated, 'shell')]) {
-      for (const f of ['', 'cgroup.procs', 'cgroup.subtree_control', 'cgroup.threads']) chownSync(join(dir, f), user.uid, user.gid);
-    }
+    cgroup = delegateCgroup(user, host!.mountPoint);
+    delegated = cgroup.root;
   });
   afterAll(() => {
     if (user) removeRootlessUser(user);
-    // The shell's processes are gone with the user; their cgroups go back to root's tree.
-    for (const dir of [join(delegated, 'tsrun'), join(delegated, 'shell'), delegated]) {
-      try { rmdirSync(dir); } catch { /* not made, or already removed */ }
-    }
+    cgroup?.remove();
   });
 
   it('check: nothing delegated to a user in the host\'s tree; delegated inside the chowned subtree', async () => {

@@ -3,7 +3,7 @@
 // owns; tsrun then runs as that user through setpriv (real and effective ids, its own groups, a
 // clean environment: nothing of root's carries over). userdel -r removes it all again.
 import { execFileSync } from 'node:child_process';
-import { closeSync, cpSync, openSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chownSync } from 'node:fs';
+import { closeSync, cpSync, openSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync, chownSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Spec } from '../../../src/oci/types.js';
@@ -72,6 +72,36 @@ export function removeRootlessUser(user: RootlessUser): void {
   rmSync(user.work, { recursive: true, force: true });
 }
 
+/** A cgroup delegated to a user, as systemd's Delegate=yes leaves one. */
+export interface DelegatedCgroup {
+  /** MOUNT/tsrun-rl-PID: the directory, its cgroup.procs, cgroup.subtree_control and cgroup.threads are the user's. */
+  root: string;
+  /** root/shell, likewise the user's: where tsrun is started (asUser's `cgroup`). */
+  shell: string;
+  /** Removes what tsrun made below root (root/tsrun, once empty), shell and root; after removeRootlessUser. */
+  remove(): void;
+}
+
+/** Makes and chowns a delegated cgroup below the cgroup v2 mount `mount` (see DelegatedCgroup). */
+export function delegateCgroup(user: RootlessUser, mount: string): DelegatedCgroup {
+  const root = join(mount, `tsrun-rl-${process.pid}`);
+  const shell = join(root, 'shell');
+  mkdirSync(shell, { recursive: true });
+  for (const dir of [root, shell]) {
+    for (const f of ['', 'cgroup.procs', 'cgroup.subtree_control', 'cgroup.threads']) chownSync(join(dir, f), user.uid, user.gid);
+  }
+  return {
+    root,
+    shell,
+    remove() {
+      // The user's processes are gone with it (removeRootlessUser); these cgroups are then empty.
+      for (const dir of [join(root, 'tsrun'), shell, root]) {
+        try { rmdirSync(dir); } catch { /* not made, or already removed */ }
+      }
+    },
+  };
+}
+
 /** A copy of the sample bundle owned by the user, with the config `tsrun spec --rootless` writes, changed by mutate. */
 export async function userBundle(user: RootlessUser, name: string, mutate?: (spec: Spec) => void): Promise<string> {
   const dir = join(user.work, name);
@@ -92,7 +122,7 @@ export async function userBundle(user: RootlessUser, name: string, mutate?: (spe
  * reset environment) with XDG_RUNTIME_DIR set to its runtime dir unless env overrides it (a value of
  * '' leaves it unset).
  */
-export async function asUser(user: RootlessUser, args: readonly string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; input?: string; detached?: boolean; cgroup?: string } = {}): Promise<UserRunResult> {
+export async function asUser(user: RootlessUser, args: readonly string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; input?: string; detached?: boolean; cgroup?: string; prefix?: readonly string[] } = {}): Promise<UserRunResult> {
   const env = { XDG_RUNTIME_DIR: user.runtimeDir, ...opts.env };
   const assignments = Object.entries(env).filter(([, v]) => v !== '').map(([k, v]) => `${k}=${v}`);
   // A detached container (create, run -d) keeps tsrun's stdout and stderr: files, not pipes, or the
@@ -101,7 +131,8 @@ export async function asUser(user: RootlessUser, args: readonly string[], opts: 
   // (Raw fds: execa's { file } option pipes through a stream that the container would keep open.)
   const fds = opts.detached ? [openSync(`${out}.1`, 'w'), openSync(`${out}.2`, 'w')] : [];
   const stdio = (opts.detached ? { stdout: fds[0]!, stderr: fds[1]! } : {}) as Record<string, never>;
-  const command = ['setpriv',
+  // prefix: what enters the test's namespaces first (nsenter, as root), see user-netns.ts.
+  const command = [...(opts.prefix ?? []), 'setpriv',
     `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--reset-env',
     'env', ...assignments, LAUNCHER, ...args,
   ];

@@ -30,15 +30,20 @@ describe('kill', () => {
       ociVersion: '1.2.0', id: 'c1', pid: init.pid!, pidStartTime: readProcStat(init.pid!)!.startTime, bundle: '/b', rootfs: '/b/rootfs',
       created: '2024-01-01T00:00:00.000Z', started: true, config: { ociVersion: '1.2.0' },
     });
-    // Another process holds the lock for 600 ms.
-    const holder = spawn('flock', [store.dir('c1'), 'sleep', '0.6'], { stdio: 'ignore' });
+    // Another process holds the lock until its stdin is closed; it says when it has it. (It used to hold
+    // it 600 ms from its start, and the test gave it 100 ms to take it and wanted kill to wait over
+    // 300 ms: both bets on how soon each process runs, which parallel unit files on 2 cores can lose.)
+    const holder = spawn('flock', [store.dir('c1'), 'sh', '-c', 'echo locked; read _'], { stdio: ['pipe', 'pipe', 'ignore'] });
     children.push(holder);
-    await new Promise((r) => setTimeout(r, 100));
-    const exited = exitOf(init);
-    const t0 = Date.now();
-    await killContainer(root, 'c1', 'TERM');
-    const waited = Date.now() - t0;
+    await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+    let signalled = false;
+    const exited = exitOf(init).then((sig) => { signalled = true; return sig; });
+    const kill = killContainer(root, 'c1', 'TERM');
+    // While the lock is held the init gets nothing; a kill that did not wait would have signalled it by now.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(signalled).toBe(false);
+    holder.stdin!.end();
+    await kill;
     expect(await exited).toBe('SIGTERM');
-    expect(waited).toBeGreaterThan(300);
   });
 });

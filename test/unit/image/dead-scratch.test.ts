@@ -15,21 +15,21 @@ function store(): string {
 }
 
 describe('removeDeadScratch', () => {
-  it('removes every entry of <store>/tmp, deep ones and those named after live pids included; keeps the rest of the store', () => {
+  it('removes every entry of <store>/tmp, deep ones and those named after live pids included; keeps the rest of the store', async () => {
     const s = store();
     for (const n of ['1-abc', `${process.pid}-def`, '999999-x', 'odd-name']) mkdirSync(join(s, 'tmp', n, 'root', 'usr', 'lib'), { recursive: true });
     writeFileSync(join(s, 'tmp', '1-abc', 'root', 'usr', 'lib', 'half'), 'x');
     writeFileSync(join(s, 'tmp', 'stray-file'), 'x');
     mkdirSync(join(s, 'layers'));
-    removeDeadScratch(s);
+    await removeDeadScratch(s);
     expect(readdirSync(join(s, 'tmp'))).toEqual([]);
     expect(readdirSync(s).sort()).toEqual(['layers', 'tmp']);
   });
 
-  it('a store without tmp/ (or no store at all) is fine', () => {
+  it('a store without tmp/ (or no store at all) is fine', async () => {
     const s = store();
-    removeDeadScratch(s);
-    removeDeadScratch(join(s, 'missing'));
+    await removeDeadScratch(s);
+    await removeDeadScratch(join(s, 'missing'));
     expect(readdirSync(s)).toEqual([]);
   });
 });

@@ -37,12 +37,15 @@ describe('withFlock', () => {
     const dir = tmp();
     const order: string[] = [];
     let releaseFirst!: () => void;
+    let firstIn!: () => void;
+    const firstHolds = new Promise<void>((r) => { firstIn = r; });
     const first = withFlock({ path: dir, kind: 'dir' }, async () => {
       order.push('first in');
+      firstIn();
       await new Promise<void>((r) => { releaseFirst = r; });
       order.push('first out');
     });
-    await new Promise((r) => setTimeout(r, 20));
+    await firstHolds; // (a fixed 20 ms wait could let the second take the lock first)
     const second = withFlock({ path: dir, kind: 'dir' }, () => { order.push('second in'); });
     await new Promise((r) => setTimeout(r, 100));
     expect(order).toEqual(['first in']);

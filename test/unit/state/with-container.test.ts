@@ -51,8 +51,11 @@ describe('withContainer', () => {
   it('a read (state) neither takes the lock nor waits for a holder of it', async () => {
     const { root, store } = runningContainer();
     let release!: () => void;
-    const holder = withContainer(root, 'c1', 'delete --force', () => new Promise<void>((r) => { release = r; }));
-    await new Promise((r) => setTimeout(r, 20));
+    let held!: () => void;
+    const holding = new Promise<void>((r) => { held = r; });
+    // The holder's fn runs with the lock taken: wait for that (not a fixed 20 ms).
+    const holder = withContainer(root, 'c1', 'delete --force', () => new Promise<void>((r) => { release = r; held(); }));
+    await holding;
     const read = await withContainer(root, 'c1', 'state', ({ status }) => ({ status, locked: lockedByOthers(store.dir('c1')) }));
     expect(read).toEqual({ status: 'running', locked: true }); // locked by the holder, not by the read
     release();

@@ -1,0 +1,85 @@
+// The user-mode network's pure parts: --network slirp4netns[:options], what -p alone means for a
+// user, slirp4netns's command line, the refusal of a bridge for a user, and what state shows.
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { applyNetworkMode, networkRequestOf, parseNetworkMode } from '../../../src/network/options.js';
+import { prepareNetwork } from '../../../src/network/phase.js';
+import { summarize, type UserModeRecord } from '../../../src/network/record.js';
+import { GATE, slirpArgs } from '../../../src/network/user-mode/args.js';
+import { findOnPath } from '../../../src/network/user-mode/preflight.js';
+import { explainNetwork } from '../../../src/network/explain.js';
+import { encodePlan } from '../../../src/native/encode-plan.js';
+import { PLAN_FLAG } from '../../../src/native/ops.js';
+import type { Plan } from '../../../src/abi/steps.js';
+
+describe('--network slirp4netns', () => {
+  it('parses podman\'s spelling; host loopback is off unless asked; other options are refused', () => {
+    expect(parseNetworkMode('slirp4netns')).toEqual({ kind: 'slirp4netns', allowHostLoopback: false });
+    expect(parseNetworkMode('slirp4netns:allow_host_loopback=true')).toEqual({ kind: 'slirp4netns', allowHostLoopback: true });
+    expect(() => parseNetworkMode('slirp4netns:mtu=1500')).toThrow(/^--network: "slirp4netns:mtu=1500": slirp4netns takes one option, allow_host_loopback/);
+    expect(() => parseNetworkMode('slirp')).toThrow(/slirp4netns\[:allow_host_loopback=true\]/);
+  });
+
+  it('-p alone: the bridge for root, slirp4netns for a user; -p is accepted with slirp4netns', () => {
+    expect(networkRequestOf({ ports: ['8080:80'] }, false)!.mode).toEqual({ kind: 'bridge', network: 'tsrun' });
+    expect(networkRequestOf({ ports: ['8080:80'] }, true)!.mode).toEqual({ kind: 'slirp4netns', allowHostLoopback: false });
+    const spec = applyNetworkMode({ ociVersion: '1.0.2', linux: { namespaces: [{ type: 'pid' }] } }, { kind: 'slirp4netns', allowHostLoopback: false }, [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }]);
+    expect(spec.linux!.namespaces).toEqual([{ type: 'pid' }, { type: 'network' }]);
+  });
+
+  it('a bridge as a user is refused naming root and slirp4netns, before any network file is read', () => {
+    expect(() => prepareNetwork({ ociVersion: '1.0.2' }, { mode: { kind: 'bridge', network: 'nosuch' }, ports: [] }, 1000))
+      .toThrow(/^--network: bridge:nosuch: a CNI bridge needs root .* as uid 1000 use --network slirp4netns/);
+  });
+
+  it('slirp4netns\'s command line: podman\'s options, the namespaces as inherited fds, through a gate that waits for go', () => {
+    expect(slirpArgs({ allowHostLoopback: false, apiSocket: 's.sock' })).toEqual([
+      '--configure', '--mtu=65520', '--disable-host-loopback', '--api-socket=s.sock', '--ready-fd=3',
+      '--netns-type=path', '--userns-path=/proc/self/fd/5', '/proc/self/fd/4', 'tap0',
+    ]);
+    expect(slirpArgs({ allowHostLoopback: true, apiSocket: 's.sock' })).not.toContain('--disable-host-loopback');
+    expect(GATE.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+    expect(GATE[2]).toMatch(/^read -r go && \[ "\$go" = go \] \|\| exit 97; exec "\$0" "\$@"/);
+  });
+
+  it('finds the program on PATH as execvp does (executable files only)', () => {
+    const base = mkdtempSync(join(tmpdir(), 'tsrun-path-'));
+    try {
+      for (const d of ['a', 'b', 'c']) mkdirSync(join(base, d));
+      writeFileSync(join(base, 'a/slirp4netns'), '');
+      mkdirSync(join(base, 'b/slirp4netns'));
+      writeFileSync(join(base, 'c/slirp4netns'), '#!/bin/sh\n');
+      chmodSync(join(base, 'c/slirp4netns'), 0o755);
+      symlinkSync(join(base, 'c/slirp4netns'), join(base, 'link'));
+      expect(findOnPath('slirp4netns', ['a', 'b', 'c'].map((d) => join(base, d)).join(':'))).toBe(join(base, 'c/slirp4netns'));
+      expect(findOnPath('slirp4netns', join(base, 'a'))).toBeUndefined();
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  it('state shows the fixed address, gateway and route; explain says what runs and when it stops', () => {
+    const r: UserModeRecord = {
+      driver: 'slirp4netns', network: 'slirp4netns', containerId: 'c', ifname: 'tap0', ports: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }],
+      allowHostLoopback: false, phase: 'started', helper: { pid: 1, startTime: '1' }, apiSocket: 's.sock', log: 's.log',
+    };
+    expect(summarize(r)).toEqual({
+      network: 'slirp4netns', interface: 'tap0', ips: [{ address: '10.0.2.100/24', gateway: '10.0.2.2' }],
+      routes: [{ dst: '0.0.0.0/0', gw: '10.0.2.2' }], ports: r.ports, netns: '', helper: { program: 'slirp4netns', pid: 1 },
+    });
+    const e = explainNetwork({ mode: { kind: 'slirp4netns', allowHostLoopback: false }, ports: r.ports });
+    expect(e.text.join('\n')).toMatch(/slirp4netns --configure --mtu=65520 --disable-host-loopback/);
+    expect(e.text.join('\n')).toMatch(/add_hostfwd 0\.0\.0\.0:8080 -> 10\.0\.2\.100:80\/tcp/);
+    expect(e.text.join('\n')).toMatch(/at delete: slirp4netns is stopped/);
+  });
+
+  it('a plan whose namespaces tsrun enters before the go-ahead keeps the child dumpable until then (as own-id maps do)', () => {
+    const base: Plan = { namespaces: [], cloneFlags: 0, waitForParent: true, dieWithParent: false, preserveFds: 0, steps: [] };
+    const flags = (p: Plan): number => encodePlan(p, { trace: false }).readUInt32LE(16);
+    expect(flags(base) & PLAN_FLAG.DUMPABLE_UNTIL_GO).toBe(0);
+    expect(flags({ ...base, enteredBeforeGo: true }) & PLAN_FLAG.DUMPABLE_UNTIL_GO).toBe(PLAN_FLAG.DUMPABLE_UNTIL_GO);
+    expect(flags({ ...base, idMaps: { uid: [], gid: [], setgroups: 'allow', writer: 'helper' } }) & PLAN_FLAG.DUMPABLE_UNTIL_GO).toBe(0);
+  });
+});
