@@ -4,12 +4,16 @@
 // manager needs to have a process outside its tree moved in: AttachProcessesToUnit). The user and its
 // bundles are test/integration/rootless/user.ts's; the boot checks test/vm/systemd-support.ts's.
 import { chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asUser, cannotRunRootless, createRootlessUser, removeRootlessUser, userBundle, type RootlessUser } from '../integration/rootless/user.js';
+import { SAMPLE_ROOTFS } from '../helpers/bundle.js';
+import { LAUNCHER, asUser, cannotRunRootless, createRootlessUser, removeRootlessUser, userBundle, type RootlessUser } from '../integration/rootless/user.js';
 import { V2, run, systemdSkipReason, until } from './systemd-support.js';
 
 const reason = systemdSkipReason() ?? cannotRunRootless() ?? null;
+const hasPodman = (() => { try { execFileSync('podman', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } })();
 
 describe.skipIf(reason !== null)(`--systemd-cgroup as a normal user (user@UID.service)${reason ? ` — skipped: ${reason}` : ''}`, () => {
   let user: RootlessUser;
@@ -114,4 +118,27 @@ describe.skipIf(reason !== null)(`--systemd-cgroup as a normal user (user@UID.se
     expect(r.exitCode).not.toBe(0);
     expect(existsSync(join(user.runtimeDir, 'tsrun', 'rs4'))).toBe(false);
   });
+  it.skipIf(!hasPodman)('rootless podman with --cgroup-manager systemd and --runtime tsrun: the limits apply in the user\'s scope', async () => {
+    const podman = async (args: string[]) => {
+      const r = await execa('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--reset-env',
+        'env', `XDG_RUNTIME_DIR=${runtime}`, `DBUS_SESSION_BUS_ADDRESS=unix:path=${runtime}/bus`, `HOME=${user.home}`, `USER=${user.name}`, 'podman', ...args],
+      { cwd: user.home, reject: false, timeout: 300_000, input: '' });
+      return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1 };
+    };
+    const tar = join(user.work, 'rootfs.tar');
+    execFileSync('tar', ['-C', SAMPLE_ROOTFS, '-cf', tar, '.']);
+    chownSync(tar, user.uid, user.gid);
+    const imported = await podman(['import', '-q', tar, 'localhost/tsrun-rl-busybox']);
+    expect(imported.exitCode, imported.stderr).toBe(0);
+    try {
+      const r = await podman(['--cgroup-manager', 'systemd', '--runtime', LAUNCHER, 'run', '--rm', '--network', 'none', '--memory', '64m', '--pids-limit', '50',
+        'localhost/tsrun-rl-busybox', 'sh', '-c', 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max']);
+      expect(r.stderr.split('\n').filter((l) => l !== '' && !/is not a shared mount/.test(l))).toEqual([]);
+      expect(r.stdout.trim().split('\n')).toEqual([String(64 * 1024 * 1024), '50']);
+      expect(r.exitCode).toBe(0);
+      expect(userctl('list-units', '--all', '--no-legend', 'libpod-*').stdout.trim()).not.toMatch(/libpod-[0-9a-f]{64}\.scope/);
+    } finally {
+      await podman(['system', 'reset', '--force']);
+    }
+  }, 600_000);
 });
