@@ -78,7 +78,9 @@ export async function connectManager(user: boolean, env: NodeJS.ProcessEnv = pro
   if (!user) return SystemdManager.connect(systemdAddresses(env));
   const addresses = userManagerAddresses(env);
   const uid = ownHostUid();
-  const name = (() => { try { return userInfo().username; } catch { return undefined; } })();
+  // Inside a user namespace (rootless podman) the passwd entry of our uid is root's: $USER, or the uid.
+  const inNamespace = uid !== (process.geteuid?.() ?? 0);
+  const name = inNamespace ? (env.USER || undefined) : (() => { try { return userInfo().username; } catch { return undefined; } })();
   if (addresses.length === 0) throw new CgroupError(userManagerUnreachable(uid, name, []), { field: 'XDG_RUNTIME_DIR' });
   try {
     return await SystemdManager.connect(addresses);
