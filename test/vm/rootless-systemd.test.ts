@@ -3,7 +3,7 @@
 // its runtime dir /run/user/UID) is started for a throwaway user, after the system bus (which the user
 // manager needs to have a process outside its tree moved in: AttachProcessesToUnit). The user and its
 // bundles are test/integration/rootless/user.ts's; the boot checks test/vm/systemd-support.ts's.
-import { chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -20,6 +20,8 @@ describe.skipIf(reason !== null)(`--systemd-cgroup as a normal user (user@UID.se
   let runtime = '';
   let busWasActive = false;
   let etcCopied = false;
+  let tmpfilesMasked = false;
+  const TMPFILES = 'systemd-tmpfiles-setup.service';
   const ETC_COPY = '/run/tsrun-vm-etc';
   const managerCgroup = (): string => `/user.slice/user-${user.uid}.slice/user@${user.uid}.service`;
   /** tsrun as the user, with its manager's runtime dir. */
@@ -37,19 +39,17 @@ describe.skipIf(reason !== null)(`--systemd-cgroup as a normal user (user@UID.se
     etcCopied = true;
     user = createRootlessUser();
     runtime = `/run/user/${user.uid}`;
+    // The system bus activates logind, which pulls sysinit.target, whose systemd-tmpfiles-setup would
+    // empty the lane's /tmp (the user's dirs, a clone there): masked until afterAll.
+    tmpfilesMasked = run('systemctl', ['mask', '--runtime', TMPFILES]).status === 0;
     busWasActive = run('systemctl', ['is-active', 'dbus.service']).stdout.trim() === 'active';
     const bus = run('systemctl', ['start', '--job-mode=ignore-requirements', 'dbus.socket', 'dbus.service']);
     if (bus.status !== 0) throw new Error(`could not start the system bus: ${bus.stderr}`);
-    // As `loginctl enable-linger` would (logind is not booted in the lane): the user's runtime dir and
-    // manager, without their requirements (sysinit.target would mount a new /tmp over the lane's).
+    // As `loginctl enable-linger` would: the user's runtime dir and manager, without their requirements
+    // (the lane boots only its own target, and nothing else is needed).
     const started = run('systemctl', ['start', '--job-mode=ignore-requirements', `user-runtime-dir@${user.uid}.service`, `user@${user.uid}.service`]);
     if (started.status !== 0) throw new Error(`could not start user@${user.uid}.service: ${started.stderr}${run('journalctl', ['-b', '--no-pager', '-n', '30']).stdout}`);
     await until(`${runtime}/systemd/private`, () => existsSync(join(runtime, 'systemd/private')));
-    // Starting it empties the lane's /tmp (seen under systemd 252), where the user's dirs were made.
-    for (const [dir, mode] of [[user.work, 0o755], [user.runtimeDir, 0o700]] as const) {
-      mkdirSync(dir, { recursive: true, mode });
-      chownSync(dir, user.uid, user.gid);
-    }
   }, 180_000);
 
   afterAll(() => {
@@ -59,6 +59,7 @@ describe.skipIf(reason !== null)(`--systemd-cgroup as a normal user (user@UID.se
       removeRootlessUser(user);
     }
     if (etcCopied) run('sh', ['-c', `umount /etc && umount ${ETC_COPY} && rmdir ${ETC_COPY}`]);
+    if (tmpfilesMasked) run('systemctl', ['unmask', '--runtime', TMPFILES]);
   });
 
   it('the container is in a scope of the user\'s manager (user.slice), with its memory and pids limits; delete stops the scope', async () => {
