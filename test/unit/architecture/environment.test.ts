@@ -16,6 +16,7 @@ const ALLOWED: Record<string, string> = {
   'src/network/cni/exec.ts': 'the default of an `env` option: CNI_PATH as cnitool reads it; the PATH the plugins run with',
   'src/state/user-dirs.ts': 'the default of a `facts` option: a user\'s XDG_RUNTIME_DIR, XDG_DATA_HOME and HOME decide its state root and image store (runc\'s and podman\'s rootless places)',
   'src/network/user-mode/preflight.ts': 'the default of an `env` option: the PATH slirp4netns is looked up in, as a shell would',
+  'src/cgroups/systemd/index.ts': 'the default of an `env` option: which manager\'s bus a user reaches (XDG_RUNTIME_DIR, DBUS_SESSION_BUS_ADDRESS)',
   'src/cgroups/systemd/manager-api.ts': 'the default of an `env` option: where the system and user buses are (DBUS_SYSTEM_BUS_ADDRESS, XDG_RUNTIME_DIR)',
 };
 
