@@ -62,14 +62,18 @@ function addressBytes(address: string): { family: 4 | 6; bytes: Buffer } {
   throw new TsrunError(`${JSON.stringify(address)} is not an IP address`);
 }
 
-export function openConnector(target: NetnsTarget): Connector {
+/** A connector (tsrun-init connect) in the network namespace of `target`; the fd that named it is closed. */
+function connectorIn(target: NetnsTarget): { pid: number; sock: number } {
   const nsFd = namespaceFd(target);
-  let helper: { pid: number; sock: number };
   try {
-    helper = spawnConnector(nsFd);
+    return spawnConnector(nsFd);
   } finally {
     if ('netnsPath' in target) closeSync(nsFd); else shim.closeFd(nsFd);
   }
+}
+
+export function openConnector(target: NetnsTarget): Connector {
+  const helper = connectorIn(target);
   // One request at a time on the socket: each reply answers the request before it.
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
@@ -103,13 +107,7 @@ export function openConnector(target: NetnsTarget): Connector {
  * until then.
  */
 export function namespaceFds(target: NetnsTarget): { net: number; user: number } {
-  const nsFd = namespaceFd(target);
-  let helper: { pid: number; sock: number };
-  try {
-    helper = spawnConnector(nsFd);
-  } finally {
-    if ('netnsPath' in target) closeSync(nsFd); else shim.closeFd(nsFd);
-  }
+  const helper = connectorIn(target);
   try {
     const net = connectorNamespaceFd(helper.sock, 'net');
     try {
