@@ -33,7 +33,7 @@ export async function run(spec: ContainerSpec, opts: RunOptions = {}): Promise<R
     }
     const exit = await holding(watchExit(proc.pid));
     reaped = true;
-    const oomKilled = cgroup?.oomKilled() ?? false;
+    const oomKilled = (await cgroup?.oomKilled()) ?? false;
     // A leftover process of a container without a PID namespace keeps the pipes: removal kills it first.
     await removeContainer(store, { ...record, started: true }, warn);
     await drained(pipes.output.ended);

@@ -42,8 +42,11 @@ export interface CgroupHandle {
   /** True while any process is in the cgroup or below it. */
   populated(): boolean;
   stats(): CgroupStats;
-  /** True if the OOM killer killed a process in this cgroup (memory.events oom_kill > 0). */
-  oomKilled(): boolean;
+  /**
+   * True if the OOM killer killed a process in this cgroup (memory.events oom_kill > 0). A systemd
+   * scope may have to ask systemd (its cgroup goes with its last process): hence the promise.
+   */
+  oomKilled(): boolean | Promise<boolean>;
   /** Replaces the device rules (`tsrun update`); null removes the program, allowing every device. */
   setDeviceRules(rules: readonly DeviceRule[] | null): void;
   /**

@@ -20,6 +20,8 @@ export interface FakeSystemdOptions {
   signalFirst?: boolean;
   /** The manager's ControlGroup property (default "/"). */
   controlGroup?: string;
+  /** A loaded scope's Result property (default "success"). */
+  scopeResult?: (unit: string) => string;
 }
 
 export interface FakeSystemd {
@@ -43,6 +45,7 @@ export async function fakeSystemd(opts: FakeSystemdOptions = {}): Promise<FakeSy
   let serial = 1000;
   let job = 0;
   const sockets = new Set<Socket>();
+  const unitPaths = new Map<string, string>();
 
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -68,7 +71,20 @@ export async function fakeSystemd(opts: FakeSystemdOptions = {}): Promise<FakeSy
       switch (m.member) {
         case 'Hello': return reply(m, 's', [':1.42']);
         case 'AddMatch': return reply(m);
-        case 'Get': return reply(m, 'v', [new Variant('s', m.body[1] === 'ControlGroup' ? opts.controlGroup ?? '/' : '252.38-1~deb12u1')]);
+        case 'Get': {
+          if (m.body[0] === 'org.freedesktop.systemd1.Scope') {
+            const unit = [...unitPaths].find(([, path]) => path === m.path)?.[0] ?? '';
+            return reply(m, 'v', [new Variant('s', opts.scopeResult?.(unit) ?? 'success')]);
+          }
+          return reply(m, 'v', [new Variant('s', m.body[1] === 'ControlGroup' ? opts.controlGroup ?? '/' : '252.38-1~deb12u1')]);
+        }
+        case 'GetUnit': {
+          const unit = String(m.body[0]);
+          if (!existing.has(unit)) return error(m, 'org.freedesktop.systemd1.NoSuchUnit', `Unit ${unit} not loaded.`);
+          // systemd escapes the unit's name into its object path; a number stands in for that here.
+          if (!unitPaths.has(unit)) unitPaths.set(unit, `/org/freedesktop/systemd1/unit/u${unitPaths.size + 1}`);
+          return reply(m, 'o', [unitPaths.get(unit)!]);
+        }
         case 'StartTransientUnit': {
           const unit = String(m.body[0]);
           if (existing.has(unit)) return error(m, 'org.freedesktop.systemd1.UnitExists', `Unit ${unit} was already loaded or has a fragment file.`);

@@ -147,6 +147,22 @@ export class SystemdManager {
     await this.manager('SetUnitProperties', 'sba(sv)', [name, true, properties]);
   }
 
+  /**
+   * The Result of a loaded scope unit ("success", "oom-kill", "signal"…), kept until ResetFailedUnit;
+   * undefined when no unit of that name is loaded.
+   */
+  async scopeResult(name: string): Promise<string | undefined> {
+    let unitPath: string;
+    try {
+      unitPath = String((await this.manager('GetUnit', 's', [name])).body[0]);
+    } catch (err) {
+      if (err instanceof DBusError && err.errorName === 'org.freedesktop.systemd1.NoSuchUnit') return undefined;
+      throw err;
+    }
+    const reply = await this.bus.call({ destination: DESTINATION, path: unitPath, interface: 'org.freedesktop.DBus.Properties', member: 'Get', signature: 'ss', body: ['org.freedesktop.systemd1.Scope', 'Result'] });
+    return String((reply.body[0] as Variant).value);
+  }
+
   /** ResetFailedUnit(name): a failed unit stays loaded until this; one not loaded is fine. */
   async resetFailedUnit(name: string): Promise<void> {
     try {

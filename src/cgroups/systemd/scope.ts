@@ -14,7 +14,8 @@
 //
 // systemd stops a scope (and removes its cgroup) as soon as it is empty: when an OOM kill ends the
 // init, memory.events is gone before `run` can read it. So the handle watches memory.events (inotify)
-// from placement on and remembers an oom_kill it saw.
+// from placement on and remembers an oom_kill it saw, and asks systemd for the scope's Result when
+// the cgroup went before the watch could read it.
 import { existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join, posix } from 'node:path';
 import { CgroupError } from '../errors.js';
@@ -87,8 +88,22 @@ export class ScopeHandle implements CgroupHandle {
   async kill(timeoutMs?: number): Promise<void> { if (this.populated()) await this.inner!.kill(timeoutMs); }
   populated(): boolean { return this.inner !== undefined && existsSync(this.dir) && this.inner.populated(); }
   stats(): CgroupStats { return this.placed('read its statistics').stats(); }
-  oomKilled(): boolean {
+  async oomKilled(): Promise<boolean> {
     if (existsSync(this.dir)) this.noteOom();
+    if (this.oomSeen || existsSync(this.dir)) return this.oomSeen;
+    // systemd stopped the emptied scope and removed its cgroup, at times before the watch could read
+    // memory.events (a VM run of make test lost that race): the scope's Result, which systemd keeps
+    // until ResetFailedUnit (destroy), says whether an OOM kill ended it.
+    try {
+      const manager = await this.connect();
+      try {
+        if ((await manager.scopeResult(this.unit)) === 'oom-kill') this.oomSeen = true;
+      } finally {
+        manager.close();
+      }
+    } catch {
+      // systemd unreachable now: what the watch saw.
+    }
     return this.oomSeen;
   }
   setDeviceRules(rules: readonly DeviceRule[] | null): void { this.placed('set its device rules').setDeviceRules(rules); }

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BusAddress } from '../../../../src/cgroups/systemd/bus.js';
 import { SystemdManager, parseSystemdVersion, systemdAddresses } from '../../../../src/cgroups/systemd/manager-api.js';
-import { startScope } from '../../../../src/cgroups/systemd/scope.js';
+import { ScopeHandle, startScope } from '../../../../src/cgroups/systemd/scope.js';
 import { Variant } from '../../../../src/cgroups/systemd/wire.js';
 import { fakeSystemd, type FakeSystemd } from '../../../helpers/fake-systemd.js';
 
@@ -106,5 +106,25 @@ describe('units and jobs', () => {
     const m = await connect({ path: f.path, bus: false });
     await expect(startScope(m, 'tsrun-c.scope', props)).rejects.toThrow('cgroup: systemd could not start the scope tsrun-c.scope: its job ended "failed"');
     expect(f.calls.at(-1)).toBe('org.freedesktop.systemd1.Manager.ResetFailedUnit(tsrun-c.scope)');
+  });
+});
+
+describe('an OOM kill of a scope whose cgroup systemd has removed', () => {
+  // systemd stops an emptied scope and removes its cgroup, at times before the handle's watch on
+  // memory.events has read it (a VM run of make test lost that race): the scope's Result says.
+  it.each([
+    ['oom-kill', true],
+    ['success', false],
+  ] as const)('is read from the scope\'s Result (%s → %s)', async (result, killed) => {
+    const f = await fake({ existing: new Set(['tsrun-c1.scope']), scopeResult: () => result });
+    const scope = new ScopeHandle('/nonexistent/tsrun-c1.scope', 'tsrun-c1.scope', () => connect({ path: f.path, bus: false }));
+    expect(await scope.oomKilled()).toBe(killed);
+    expect(f.calls).toContain('org.freedesktop.systemd1.Manager.GetUnit(tsrun-c1.scope)');
+  });
+
+  it('is no OOM kill when systemd has no such unit loaded', async () => {
+    const f = await fake();
+    const scope = new ScopeHandle('/nonexistent/tsrun-c2.scope', 'tsrun-c2.scope', () => connect({ path: f.path, bus: false }));
+    expect(await scope.oomKilled()).toBe(false);
   });
 });
