@@ -2,8 +2,7 @@
 // result (or a CNI error object) on stdout (spec 1.0, "Execution Protocol"). A plugin that runs
 // longer than the timeout is killed; its own children (iptables…) get the same environment.
 import { spawn } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { firstExecutable } from '../../host/executable.js';
 import type { CniCommand, RuntimeConf } from './types.js';
 
 export const DEFAULT_CNI_PATH = ['/usr/lib/cni', '/opt/cni/bin'];
@@ -18,15 +17,7 @@ export function cniPath(env: NodeJS.ProcessEnv = process.env): string[] {
 export function findPlugin(type: string, dirs: readonly string[]): string | undefined {
   // A type is a file name, never a path: a config must not run /tmp/x or ../../bin/sh.
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(type)) return undefined;
-  for (const dir of dirs) {
-    const p = join(dir, type);
-    try {
-      if (!statSync(p).isFile()) continue;
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch { /* not here */ }
-  }
-  return undefined;
+  return firstExecutable(type, dirs);
 }
 
 export interface PluginRun {

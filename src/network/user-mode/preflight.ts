@@ -2,22 +2,14 @@
 // slirp4netns on PATH, and a /dev/net/tun the user may open (slirp4netns makes the container's tap
 // device through it). Each missing piece is one line naming it and the fix.
 import { accessSync, constants, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { firstExecutable } from '../../host/executable.js';
 import { TsrunError } from '../../errors.js';
 
 export const TUN_DEVICE = '/dev/net/tun';
 
 /** The first executable `name` in PATH (as execvp looks), or undefined. */
 export function findOnPath(name: string, path: string | undefined): string | undefined {
-  for (const dir of (path ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
-    if (!dir) continue;
-    const file = join(dir, name);
-    try {
-      accessSync(file, constants.X_OK);
-      if (statSync(file).isFile()) return file;
-    } catch { /* not here */ }
-  }
-  return undefined;
+  return firstExecutable(name, (path ?? '/usr/local/bin:/usr/bin:/bin').split(':'));
 }
 
 /** The slirp4netns program to run; throws naming what is missing. */
