@@ -14,9 +14,8 @@ import { detectCgroupHost, loadCgroup, loadContainerCgroup } from '../cgroups/in
 import { resolveCgroupPath } from '../cgroups/path.js';
 import { removeCallerMounts } from '../rootfs/caller-mounts-host.js';
 import { waitForExit } from '../process/exit-wait.js';
-import * as shim from '../native/shim.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
-import { containerStatus, initAlive, processAlive } from '../state/status.js';
+import { containerStatus, initAlive, signalUntilExit } from '../state/status.js';
 import { withContainer } from '../state/with-container.js';
 import { quietWarn } from './diagnostics.js';
 import { runHooksWarning } from './hooks.js';
@@ -90,16 +89,8 @@ export async function killEverything(record: ContainerRecord): Promise<void> {
 async function killCreator(record: ContainerRecord): Promise<void> {
   const creator = record.creator;
   if (!creator) return;
-  const fd = shim.pidfdOpen(creator.pid);
-  if (fd === undefined) return;
-  try {
-    if (!processAlive(creator.pid, creator.startTime)) return;
-    try { shim.pidfdSendSignal(fd, 9); } catch { /* exited meanwhile */ }
-    if (!(await shim.pollReadable(fd, 10_000))) {
-      throw new TsrunError(`container ${record.id}: the tsrun creating it (pid ${creator.pid}) did not exit within 10 s of SIGKILL`);
-    }
-  } finally {
-    shim.closeFd(fd);
+  if (!(await signalUntilExit(creator, [{ signal: 9, waitMs: 10_000 }]))) {
+    throw new TsrunError(`container ${record.id}: the tsrun creating it (pid ${creator.pid}) did not exit within 10 s of SIGKILL`);
   }
 }
 

@@ -3,8 +3,7 @@
 import { readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { TsrunError } from '../errors.js';
-import * as shim from '../native/shim.js';
-import { processAlive, readProcStat } from '../state/status.js';
+import { readProcStat, signalUntilExit } from '../state/status.js';
 import type { TraceSink } from '../process/trace.js';
 import { addNetworkList, checkNetworkList, delNetworkList, type InvokeOptions } from './cni/invoke.js';
 import type { CniResult, PluginCall, RuntimeConf } from './cni/types.js';
@@ -93,15 +92,7 @@ const ownNetns = (): string => readlinkSync('/proc/self/ns/net');
 
 /** SIGKILLs the process group of a plugin whose tsrun was killed, and waits until its leader is gone. */
 async function stopOrphanPlugin(p: NonNullable<CniRecord['running']>): Promise<void> {
-  const fd = shim.pidfdOpen(p.pid);
-  if (fd === undefined) return;
-  try {
-    if (!processAlive(p.pid, p.startTime)) return;
-    try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
-    await shim.pollReadable(fd, 10_000);
-  } finally {
-    shim.closeFd(fd);
-  }
+  await signalUntilExit(p, [{ signal: 9, waitMs: 10_000 }], (signal) => process.kill(-p.pid, signal));
 }
 
 /**

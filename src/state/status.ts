@@ -4,6 +4,7 @@
 // still creating a container.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as shim from '../native/shim.js';
 import type { ContainerRecord, Creator } from './store.js';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
@@ -65,5 +66,34 @@ function isFrozen(cgroupDir: string): boolean {
     return readFileSync(join(cgroupDir, 'cgroup.freeze'), 'utf8').trim() === '1';
   } catch {
     return false;
+  }
+}
+
+/**
+ * Sends each signal in turn to a recorded process (pid and start time), waiting up to `waitMs` after
+ * each for its exit. Through a pidfd opened before the start time is checked: no signal can reach a
+ * reuse of its pid. `send` replaces the signal to the pidfd (e.g. one to the process group). True
+ * once it is gone, or was never that process; false if it still runs after the last wait.
+ */
+export async function signalUntilExit(
+  p: { pid: number; startTime: string },
+  steps: readonly { signal: number; waitMs: number }[],
+  send?: (signal: number) => void,
+): Promise<boolean> {
+  const fd = shim.pidfdOpen(p.pid);
+  if (fd === undefined) return true;
+  try {
+    if (!processAlive(p.pid, p.startTime)) return true;
+    for (const { signal, waitMs } of steps) {
+      try {
+        if (send) send(signal); else shim.pidfdSendSignal(fd, signal);
+      } catch {
+        // Exited meanwhile: the wait below sees it at once.
+      }
+      if (await shim.pollReadable(fd, waitMs)) return true;
+    }
+    return false;
+  } finally {
+    shim.closeFd(fd);
   }
 }

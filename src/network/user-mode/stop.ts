@@ -5,9 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../../errors.js';
-import * as shim from '../../native/shim.js';
 import type { TraceSink } from '../../process/trace.js';
-import { processAlive } from '../../state/status.js';
+import { processAlive, signalUntilExit } from '../../state/status.js';
 import { removeNetworkRecord, type UserModeRecord } from '../record.js';
 import { helperReaped } from './children.js';
 
@@ -20,22 +19,10 @@ export function lastLogLine(stateDir: string, r: UserModeRecord): string {
   }
 }
 
-async function signalAndWait(h: NonNullable<UserModeRecord['helper']>): Promise<void> {
-  const fd = shim.pidfdOpen(h.pid);
-  if (fd === undefined) return;
-  try {
-    if (!processAlive(h.pid, h.startTime)) return;
-    try { shim.pidfdSendSignal(fd, 15); } catch { return; /* exited meanwhile */ }
-    if (await shim.pollReadable(fd, 2_000)) return;
-    try { shim.pidfdSendSignal(fd, 9); } catch { return; }
-    if (!(await shim.pollReadable(fd, 10_000))) throw new TsrunError(`slirp4netns (pid ${h.pid}) did not exit within 10 s of SIGKILL`);
-  } finally {
-    shim.closeFd(fd);
-  }
-}
-
 async function stopHelper(h: NonNullable<UserModeRecord['helper']>): Promise<void> {
-  await signalAndWait(h);
+  if (!(await signalUntilExit(h, [{ signal: 15, waitMs: 2_000 }, { signal: 9, waitMs: 10_000 }]))) {
+    throw new TsrunError(`slirp4netns (pid ${h.pid}) did not exit within 10 s of SIGKILL`);
+  }
   await helperReaped(h.pid);
 }
 
