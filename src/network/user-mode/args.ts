@@ -9,9 +9,14 @@ export const TAP_NAME = 'tap0';
 /** slirp4netns's largest MTU: fewer, larger segments through its user-space TCP stack (podman's choice). */
 export const SLIRP_MTU = 65520;
 
+/** The options that shape the container's network (also what --trace shows of the command line). */
+export function slirpNetworkFlags(allowHostLoopback: boolean): string[] {
+  return ['--configure', `--mtu=${SLIRP_MTU}`, ...(allowHostLoopback ? [] : ['--disable-host-loopback'])];
+}
+
 export function slirpArgs(o: { allowHostLoopback: boolean; apiSocket: string }): string[] {
   return [
-    '--configure', `--mtu=${SLIRP_MTU}`, ...(o.allowHostLoopback ? [] : ['--disable-host-loopback']),
+    ...slirpNetworkFlags(o.allowHostLoopback),
     `--api-socket=${o.apiSocket}`, `--ready-fd=${READY_FD}`,
     '--netns-type=path', `--userns-path=/proc/self/fd/${USERNS_FD}`, `/proc/self/fd/${NETNS_FD}`, TAP_NAME,
   ];

@@ -18,7 +18,7 @@ import type { PortMapping } from '../options.js';
 import { writeNetworkRecord, type UserModeRecord } from '../record.js';
 import { addHostForward } from './api.js';
 import { trackHelper } from './children.js';
-import { GATE, slirpArgs, TAP_NAME } from './args.js';
+import { GATE, slirpArgs, slirpNetworkFlags, TAP_NAME } from './args.js';
 import { lastLogLine, stopUserModeNetwork } from './stop.js';
 
 export interface UserModeOptions {
@@ -82,7 +82,7 @@ export async function startUserModeNetwork(o: UserModeOptions): Promise<UserMode
       ready.destroy();
     }
     o.trace.event({
-      who: 'parent', group: 'network', title: `slirp4netns ${flagsText(o)} (pid ${child.pid}): tap0 10.0.2.100/24 via 10.0.2.2`,
+      who: 'parent', group: 'network', title: `slirp4netns ${slirpNetworkFlags(o.allowHostLoopback).join(' ')} (pid ${child.pid}): tap0 10.0.2.100/24 via 10.0.2.2`,
       why: WHY, result: 'ok', durationMs: performance.now() - t0,
     });
     for (const p of o.ports) {
@@ -98,10 +98,9 @@ export async function startUserModeNetwork(o: UserModeOptions): Promise<UserMode
     return record;
   } catch (err) {
     // What was started goes (the helper, the record); the create is failing.
-    const why = err instanceof TsrunError ? err.message : `slirp4netns ${(err as Error).message}${lastLogLine(o.stateDir, record) ? `: ${lastLogLine(o.stateDir, record)}` : ''}`;
+    const logged = err instanceof TsrunError ? '' : lastLogLine(o.stateDir, record);
+    const why = err instanceof TsrunError ? err.message : `slirp4netns ${(err as Error).message}${logged ? `: ${logged}` : ''}`;
     await stopUserModeNetwork(o.stateDir, record, o.trace).catch(() => {});
     throw err instanceof TsrunError ? err : new TsrunError(`--network slirp4netns: ${why}`, { field: '--network' });
   }
 }
-
-const flagsText = (o: UserModeOptions): string => `--configure --mtu=65520${o.allowHostLoopback ? '' : ' --disable-host-loopback'}`;
