@@ -2,21 +2,29 @@
 // Uid 0 elsewhere (a container, podman's rootless runtime) holds no privilege over the host.
 import { readFileSync } from 'node:fs';
 
-let known: { pid: number; initial: boolean } | undefined;
+let uidMap: { pid: number; text: string | undefined } | undefined;
 
 /**
- * Read once per process: Node always runs threads, and the kernel refuses setns(2) into a user
- * namespace to a threaded process, so the answer cannot change. Keyed by pid, so an answer the
- * startup snapshot's build worked out is never reused by the process that loads the snapshot.
+ * This process's /proc/self/uid_map (undefined without /proc), read once per process: Node always
+ * runs threads, and the kernel refuses setns(2) into a user namespace to a threaded process, so it
+ * cannot change. Keyed by pid, so a map the startup snapshot's build read is never reused by the
+ * process that loads the snapshot.
  */
-export function isInitialUserNamespace(): boolean {
-  if (known?.pid === process.pid) return known.initial;
-  let initial = true;
-  try {
-    initial = readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ') === '0 0 4294967295';
-  } catch {
-    // No /proc: treated as the host's, as before.
+export function ownUidMap(): string | undefined {
+  if (uidMap?.pid !== process.pid) {
+    let text: string | undefined;
+    try {
+      text = readFileSync('/proc/self/uid_map', 'utf8');
+    } catch {
+      text = undefined;
+    }
+    uidMap = { pid: process.pid, text };
   }
-  known = { pid: process.pid, initial };
-  return initial;
+  return uidMap.text;
+}
+
+export function isInitialUserNamespace(): boolean {
+  const map = ownUidMap();
+  // No /proc: treated as the host's, as before.
+  return map === undefined || map.trim().split(/\s+/).join(' ') === '0 0 4294967295';
 }

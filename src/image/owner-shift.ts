@@ -9,9 +9,11 @@ import type { Plan, Step } from '../abi/steps.js';
 import { filePlan } from './file-plan.js';
 import { runFilePlan } from './remove-shifted.js';
 import type { IdMapping } from '../oci/types.js';
+import { hostIdOf } from '../oci/id-map.js';
 import type { IdShift } from './store-shift.js';
 
 export { shiftKey, shifts, type IdShift } from './store-shift.js';
+export { hostIdOf };
 
 /** One file whose owner inside is not root: what tsrun-init sets it to (ids as seen inside). */
 export interface OwnedEntry {
@@ -35,11 +37,6 @@ export interface OwnedEntry {
  */
 export const MAX_CHOWNS_PER_PLAN = 50_000;
 
-/** The host id that `id` (inside) is under the maps, or undefined when no mapping covers it. */
-export function hostIdOf(maps: IdMapping[], id: number): number | undefined {
-  const m = maps.find((x) => id >= x.containerID && id < x.containerID + x.size);
-  return m === undefined ? undefined : m.hostID + (id - m.containerID);
-}
 
 /** "0-65535": the ids inside that the maps cover. */
 export function insideRanges(maps: IdMapping[]): string {

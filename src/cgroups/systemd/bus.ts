@@ -10,7 +10,8 @@
 // same read as BEGIN in its buffer until more bytes arrive (seen in the VM lane: the first call was
 // answered only when another was sent, or never), so calls made before OK are queued.
 // The socket keeps Node's event loop alive only while an answer is awaited.
-import { readFileSync } from 'node:fs';
+import { ownUidMap } from '../../host/user-namespace.js';
+import { hostIdOf, parseIdMap } from '../../oci/id-map.js';
 import { createConnection, type Socket } from 'node:net';
 import { MESSAGE, decodeMessage, encodeMessage, messageLength, type Message } from './message.js';
 import type { DBusValue } from './wire.js';
@@ -29,21 +30,14 @@ export interface BusAddress {
  * mapped back through /proc/self/uid_map ("inside outside count" lines). Pure over the map's text.
  */
 export function hostUid(uid: number, uidMap: string): number {
-  for (const line of uidMap.split('\n')) {
-    const [inside, outside, count] = line.trim().split(/\s+/).map(Number) as [number, number, number];
-    if (count > 0 && uid >= inside && uid - inside < count) return outside + (uid - inside);
-  }
-  return uid;
+  return hostIdOf(parseIdMap(uidMap), uid) ?? uid;
 }
 
 /** This process's uid on the host (see hostUid). */
 export function ownHostUid(): number {
   const uid = process.geteuid?.() ?? 0;
-  try {
-    return hostUid(uid, readFileSync('/proc/self/uid_map', 'utf8'));
-  } catch {
-    return uid;
-  }
+  const map = ownUidMap();
+  return map === undefined ? uid : hostUid(uid, map);
 }
 
 /** An error reply: `name` is the D-Bus error name, e.g. org.freedesktop.systemd1.NoSuchUnit. */
