@@ -80,10 +80,12 @@ const outsideSnapshot = {
   setup(b) {
     b.onResolve({ filter: /^\./ }, (a) => {
       const file = resolve(a.resolveDir, a.path.replace(/\.js$/, '.ts'));
-      return lazy.has(file) ? { path: file, namespace: 'outside-snapshot' } : undefined;
+      // A path relative to the checkout: esbuild names the module by it in the output, and an
+      // absolute one made the snapshot's size (and its budget check) depend on where the clone is.
+      return lazy.has(file) ? { path: relative(process.cwd(), file), namespace: 'outside-snapshot' } : undefined;
     });
     b.onLoad({ filter: /.*/, namespace: 'outside-snapshot' }, (a) => ({
-      contents: `throw new Error(${JSON.stringify(`${relative(process.cwd(), a.path)} is not in the startup snapshot: bin/tsrun runs such commands from dist/snapshot/full.cjs (src/startup/manifest.ts)`)});`,
+      contents: `throw new Error(${JSON.stringify(`${a.path} is not in the startup snapshot: bin/tsrun runs such commands from dist/snapshot/full.cjs (src/startup/manifest.ts)`)});`,
       loader: 'js',
     }));
   },
@@ -95,6 +97,8 @@ const snapshot = await build({
   minifyWhitespace: true, minifySyntax: true,
 });
 const problems = snapshotProblems(snapshot.metafile);
+// The same sources give the same snapshot in any checkout: CI builds in another directory than ours.
+if (readFileSync('dist/snapshot/tsrun.cjs', 'utf8').includes(process.cwd())) problems.push(`dist/snapshot/tsrun.cjs contains the checkout's path ${process.cwd()}: its size would depend on where the clone is`);
 if (problems.length) throw new Error(`bundle: ${problems.join('; ')}`);
 // V8 keeps a script's source in the heap, as UTF-16 when it has one non-ASCII character: twice the
 // bytes to deserialize at every start. esbuild escapes strings; a comment it keeps could still do it.
