@@ -47,6 +47,7 @@
 #include <unistd.h>
 #include <grp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -1424,6 +1425,98 @@ static _Noreturn void connector_main(int sock, int ns_fd) {
  */
 void tsrun_init_mode(int argc, char **argv); /* init-modes.c: `init` (a container's PID 1) and `reap` */
 
+/*
+ * A warm init (tsrun_spawn_warm): cloned ahead of use in new namespaces and in the cgroup its
+ * container will have, it waits here, having run nothing, for one message on the sync socket: a
+ * header (TSRUN_WARM_MAGIC, the number of fds, the number each must get) with the plan's memfd and
+ * the fds the plan names attached (SCM_RIGHTS). It puts each fd at its number, then is exactly the
+ * one-stage child of tsrun_spawn. EOF instead (tsrun discarded it, or died): it leaves its cgroup
+ * for the hierarchy's root and removes it, so that a killed test process leaves no cgroup behind.
+ */
+static _Noreturn void warm_leave(const char *cgroup_dir, const char *root_procs) {
+  int fd = open(root_procs, O_WRONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    if (write(fd, "0", 1) < 0) {}
+    close(fd);
+    if (rmdir(cgroup_dir) < 0) {}
+  }
+  _exit(0);
+}
+
+static _Noreturn void warm_main(int sync_fd, const char *cgroup_dir, const char *root_procs) {
+  if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0) _exit(126);
+  struct tsrun_warm_header h;
+  int fds[TSRUN_WARM_MAX_FDS];
+  int n = 0;
+  memset(&h, 0, sizeof h);
+  struct iovec iov = {&h, sizeof h};
+  union { char buf[CMSG_SPACE(sizeof fds)]; struct cmsghdr align; } ctl;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctl.buf;
+  msg.msg_controllen = sizeof ctl.buf;
+  ssize_t got;
+  while ((got = recvmsg(sync_fd, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); got > 0 && c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    for (int i = 0; i < k && n < TSRUN_WARM_MAX_FDS; i++) memcpy(&fds[n++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+  }
+  if (got <= 0) warm_leave(cgroup_dir, root_procs);
+  g_sync_fd = sync_fd;
+  /* fds[0] is the plan; fds[1..] go to h.targets[0..]. Anything malformed is a planning bug of tsrun's. */
+  if (got != (ssize_t)sizeof h || h.magic != TSRUN_WARM_MAGIC || (msg.msg_flags & MSG_CTRUNC) || h.n_fds + 1 != (uint32_t)n) init_fail("recvmsg(warm plan)", EPROTO);
+  /* Everything received, and the sync socket, first above every number to be filled, so that no
+   * dup2 below closes one still needed. */
+  int top = sync_fd;
+  for (int i = 0; i < n; i++) if (fds[i] > top) top = fds[i];
+  for (uint32_t i = 0; i < h.n_fds; i++) {
+    if (h.targets[i] < 0) init_fail("warm plan: fd number", EBADF);
+    if (h.targets[i] > top) top = h.targets[i];
+  }
+  int moved = fcntl(sync_fd, F_DUPFD_CLOEXEC, top + 1);
+  if (moved < 0) init_fail("fcntl(F_DUPFD_CLOEXEC)", errno);
+  close(sync_fd);
+  g_sync_fd = sync_fd = moved;
+  for (int i = 0; i < n; i++) {
+    int d = fcntl(fds[i], F_DUPFD_CLOEXEC, top + 1);
+    if (d < 0) init_fail("fcntl(F_DUPFD_CLOEXEC)", errno);
+    close(fds[i]);
+    fds[i] = d;
+  }
+  for (uint32_t i = 0; i < h.n_fds; i++)
+    if (dup2(fds[i + 1], h.targets[i]) < 0) init_fail("dup2(warm fd)", errno);
+  for (int i = 1; i < n; i++) close(fds[i]);
+  struct stat st;
+  if (fstat(fds[0], &st) < 0) init_fail("fstat(plan)", errno);
+  uint8_t *buf = malloc((size_t)st.st_size + 1);
+  if (!buf) init_fail("malloc(plan)", ENOMEM);
+  for (off_t done = 0; done < st.st_size;) {
+    ssize_t r = pread(fds[0], buf + done, (size_t)(st.st_size - done), done);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) init_fail("read(plan)", r < 0 ? errno : EIO);
+    done += r;
+  }
+  close(fds[0]);
+  struct plan pl;
+  int bad_step;
+  int rc = decode_plan(buf, (uint32_t)st.st_size, &pl, &bad_step);
+  free(buf);
+  /* The clone made the namespaces: a plan that joins or needs two stages never comes here (tsrun checks it). */
+  if (rc == 0 && (pl.n_joins > 0 || pl.preserve_fds > 0 || (pl.clone_flags & CLONE_NEWUSER))) rc = -EINVAL;
+  for (uint32_t i = 0; rc == 0 && i < pl.n_steps; i++)
+    if (pl.steps[i].flags & TSRUN_STEP_BEFORE_CLONE) rc = -EINVAL;
+  if (rc < 0) {
+    free_plan(&pl);
+    init_fail("decode plan", -rc);
+  }
+  rc = close_unlisted_fds(&pl, sync_fd, -1);
+  if (rc < 0) init_fail("close_range", -rc);
+  child_main(&pl, -1);
+}
+
 int main(int argc, char **argv) {
   /* execve made this process dumpable again; nothing in a container may open its exe (see child_main). */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -1432,6 +1525,7 @@ int main(int argc, char **argv) {
     if (sock >= 3 && ns >= 3 && sock != ns) connector_main(sock, ns);
   }
   tsrun_init_mode(argc, argv);
+  if (argc == 5 && strcmp(argv[2], "warm") == 0 && parse_fd(argv[1]) >= 3) warm_main(parse_fd(argv[1]), argv[3], argv[4]);
   int sync_fd = argc == 5 ? parse_fd(argv[1]) : -1;
   int plan_fd = argc == 5 ? parse_fd(argv[2]) : -1;
   int two_stage = argc == 5 && strcmp(argv[3], "spawn") == 0;
@@ -1643,6 +1737,13 @@ static int exec_init_child(void *arg) {
   _exit(127);
 }
 
+/*
+ * One lock for the clones of tsrun_spawn, tsrun_spawn_warm and tsrun_spawn_connector: they share
+ * g_vfork_stack and the tsrun-init fd (init_program), and a warm init is cloned on a worker thread
+ * while the main thread may be starting another container.
+ */
+static pthread_mutex_t g_spawn_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* The child's stack between clone and execveat (Node's main thread is suspended meanwhile). */
 static char g_vfork_stack[64 * 1024] __attribute__((aligned(16)));
 
@@ -1787,7 +1888,9 @@ int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, const char *ini
     out->step = bad_step;
     return parent_fail(out, what, -rc);
   }
+  pthread_mutex_lock(&g_spawn_lock);
   int init_fd = init_program(init_path, (flags & TSRUN_SPAWN_SEALED_COPY) != 0);
+  pthread_mutex_unlock(&g_spawn_lock);
   if (init_fd < 0) return parent_fail(out, "tsrun-init", -init_fd);
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return parent_fail(out, "socketpair", errno);
@@ -1814,7 +1917,12 @@ int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, const char *ini
     int own[] = {0, 1, 2, child_end, plan_fd, cg};
     for (int i = 0; i < 6; i++)
       if (own[i] >= 0) x.fds[x.n_fds++] = own[i];
-    pid = clone_init(&x, two_stage ? 0 : clone_flags, two_stage ? -1 : cgroup_fd, &out->clone3, &what);
+    pthread_mutex_lock(&g_spawn_lock);
+    /* Again under the lock: a warm init's spawn on another thread may have replaced the fd meanwhile. */
+    x.init_fd = init_program(init_path, (flags & TSRUN_SPAWN_SEALED_COPY) != 0);
+    pid = x.init_fd < 0 ? x.init_fd : clone_init(&x, two_stage ? 0 : clone_flags, two_stage ? -1 : cgroup_fd, &out->clone3, &what);
+    pthread_mutex_unlock(&g_spawn_lock);
+    if (x.init_fd < 0) what = "tsrun-init";
     rc = pid < 0 ? pid : 0;
   }
   if (cg >= 0) close(cg);
@@ -1837,6 +1945,104 @@ int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, const char *ini
   return 0;
 }
 
+
+/*
+ * A warm init (tsrun-init's warm_main): cloned now, with `clone_flags`' new namespaces, into the
+ * cgroup of cgroup_fd (clone3's CLONE_INTO_CGROUP), where it waits for its plan (tsrun_send_plan).
+ * Runs on a worker thread (koffi's async call), so that a container's clone costs the next run()
+ * nothing on Node's main thread. cgroup_dir and root_procs: where it removes its cgroup from if it is
+ * never used (see warm_leave). Returns 0 with out->pid and out->sync_fd, or -errno (out->what).
+ */
+int tsrun_spawn_warm(uint64_t clone_flags, int cgroup_fd, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out) {
+  memset(out, 0, sizeof *out);
+  out->pid = -1;
+  out->sync_fd = -1;
+  out->step = -1;
+  if (cgroup_fd < 0 || (clone_flags & (CLONE_NEWUSER | CLONE_NEWTIME))) return parent_fail(out, "warm init", EINVAL);
+  pthread_mutex_lock(&g_spawn_lock);
+  int init_fd = init_program(init_path, (flags & TSRUN_SPAWN_SEALED_COPY) != 0);
+  int kind = g_init_kind;
+  pthread_mutex_unlock(&g_spawn_lock);
+  if (init_fd < 0) return parent_fail(out, "tsrun-init", -init_fd);
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return parent_fail(out, "socketpair", errno);
+  int child_end = fd_at_least(sv[1], 3);
+  if (child_end < 0) {
+    close(sv[0]);
+    return parent_fail(out, "fcntl(F_DUPFD_CLOEXEC)", -child_end);
+  }
+  char a_sync[16];
+  snprintf(a_sync, sizeof a_sync, "%d", child_end);
+  char *argv[] = {"tsrun-init", a_sync, "warm", (char *)cgroup_dir, (char *)root_procs, NULL};
+  struct init_exec x;
+  memset(&x, 0, sizeof x);
+  x.argv = argv;
+  int own[] = {0, 1, 2, child_end};
+  for (int i = 0; i < 4; i++) x.fds[x.n_fds++] = own[i];
+  const char *what = "clone3";
+  pthread_mutex_lock(&g_spawn_lock);
+  x.init_fd = init_program(init_path, (flags & TSRUN_SPAWN_SEALED_COPY) != 0);
+  pid_t pid = x.init_fd < 0 ? x.init_fd : clone_init(&x, clone_flags, cgroup_fd, &out->clone3, &what);
+  pthread_mutex_unlock(&g_spawn_lock);
+  close(child_end);
+  if (pid < 0 || x.err) {
+    if (pid > 0) { int status; while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {} }
+    close(sv[0]);
+    return parent_fail(out, pid < 0 ? what : "execve tsrun-init", pid < 0 ? -pid : x.err);
+  }
+  out->pid = pid;
+  out->sync_fd = sv[0];
+  out->init_kind = kind;
+  return 0;
+}
+
+/*
+ * Gives a warm init its plan: a memfd holding it and the fds it names, each to become fd targets[i]
+ * in the init. Returns 0 or -errno (EPIPE: the init is gone).
+ */
+int tsrun_send_plan(int sync_fd, const uint8_t *plan, uint32_t len, const int *fds, const int *targets, int n) {
+  if (n < 0 || n + 1 > TSRUN_WARM_MAX_FDS) return -E2BIG;
+  int plan_fd = plan_memfd(plan, len, 3);
+  if (plan_fd < 0) return plan_fd;
+  struct tsrun_warm_header h;
+  memset(&h, 0, sizeof h);
+  h.magic = TSRUN_WARM_MAGIC;
+  h.n_fds = (uint32_t)n;
+  int all[TSRUN_WARM_MAX_FDS];
+  all[0] = plan_fd;
+  for (int i = 0; i < n; i++) {
+    all[i + 1] = fds[i];
+    h.targets[i] = targets[i];
+  }
+  struct iovec iov = {&h, sizeof h};
+  union { char buf[CMSG_SPACE(sizeof all)]; struct cmsghdr align; } ctl;
+  memset(&ctl, 0, sizeof ctl);
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctl.buf;
+  msg.msg_controllen = CMSG_SPACE((size_t)(n + 1) * sizeof(int));
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN((size_t)(n + 1) * sizeof(int));
+  memcpy(CMSG_DATA(c), all, (size_t)(n + 1) * sizeof(int));
+  ssize_t sent;
+  while ((sent = sendmsg(sync_fd, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
+  int e = errno;
+  close(plan_fd);
+  return sent < 0 ? -e : 0;
+}
+
+/* 1 when the mount table of fd's /proc/PID/mountinfo changed since the last call (or its open): proc(5), POLLPRI. */
+int tsrun_mounts_changed(int fd) {
+  struct pollfd p = {fd, POLLPRI, 0};
+  int rc = poll(&p, 1, 0);
+  if (rc < 0) return -errno;
+  return rc > 0 && (p.revents & (POLLPRI | POLLERR)) ? 1 : 0;
+}
+
 /*
  * Starts the connector (tsrun-init connect, see connector_main) from the same read-only copy of
  * tsrun-init as a container's init, in the network namespace of ns_fd. Returns its pid (a child of
@@ -1844,7 +2050,9 @@ int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, const char *ini
  */
 int tsrun_spawn_connector(const char *init_path, int ns_fd, int *sock_out) {
   *sock_out = -1;
+  pthread_mutex_lock(&g_spawn_lock);
   int init_fd = init_program(init_path, 0);
+  pthread_mutex_unlock(&g_spawn_lock);
   if (init_fd < 0) return init_fd;
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return -errno;
@@ -1869,7 +2077,10 @@ int tsrun_spawn_connector(const char *init_path, int ns_fd, int *sock_out) {
   x.fds[x.n_fds++] = ns;
   int used_clone3 = 0;
   const char *what = "clone";
-  pid_t pid = clone_init(&x, 0, -1, &used_clone3, &what);
+  pthread_mutex_lock(&g_spawn_lock);
+  x.init_fd = init_program(init_path, 0);
+  pid_t pid = x.init_fd < 0 ? x.init_fd : clone_init(&x, 0, -1, &used_clone3, &what);
+  pthread_mutex_unlock(&g_spawn_lock);
   close(child_end);
   close(ns);
   if (pid < 0 || x.err) {

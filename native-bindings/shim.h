@@ -155,9 +155,22 @@ struct tsrun_connect_reply {
   char syscall[16];
 };
 
+/* A warm init's plan message (tsrun_send_plan → tsrun-init's warm_main): the fds attached are the
+ * plan's memfd, then n_fds fds, the i-th to become fd targets[i]. */
+#define TSRUN_WARM_MAGIC 0x4d524157u /* 'WARM' */
+#define TSRUN_WARM_MAX_FDS 16
+struct tsrun_warm_header {
+  uint32_t magic;
+  uint32_t n_fds;
+  int32_t targets[TSRUN_WARM_MAX_FDS];
+};
+
 /* init_path: the tsrun-init program; the child execs a read-only copy of it right after the clone. */
 int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, const char *init_path, int flags, struct tsrun_spawn_result *out);
 int tsrun_recv_report(int fd, struct tsrun_report *out, int *passed_fd);
+int tsrun_spawn_warm(uint64_t clone_flags, int cgroup_fd, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out);
+int tsrun_send_plan(int sync_fd, const uint8_t *plan, uint32_t len, const int *fds, const int *targets, int n);
+int tsrun_mounts_changed(int fd);
 int tsrun_spawn_connector(const char *init_path, int ns_fd, int *sock_out);
 int tsrun_connector_connect(int sock, uint32_t family, const uint8_t *addr, uint32_t port, int32_t timeout_ms, char *syscall_out);
 int tsrun_recv_report_within(int fd, int timeout_ms, struct tsrun_report *out, int *passed_fd);

@@ -8,6 +8,7 @@ import { rootOf, warnOf } from './defaults.js';
 import { makePipes, type ProcessPipes } from './pipes.js';
 import { containerSource, networkOption, sourceOptions } from './source.js';
 import type { ContainerSpec } from './types.js';
+import { giveUpTaken, takeWarm } from '../process/warm-init.js';
 
 export interface CreatedWithPipes {
   id: string;
@@ -23,14 +24,24 @@ export async function createWithPipes(
 ): Promise<CreatedWithPipes> {
   const warn = warnOf(opts);
   const source = containerSource(spec, { warn, ...(opts.session ? { session: opts.session } : {}) });
-  const id = spec.id ?? generatedId(source.label);
-  beforeCreate(id);
-  const network = await networkOption(spec);
-  const made = pipes();
+  // Without an id of the caller's, the container takes the one its warm init was made for (if any).
+  const taken = spec.id === undefined ? takeWarm(source.label) : undefined;
+  const id = spec.id ?? taken?.id ?? generatedId(source.label);
+  let network: Awaited<ReturnType<typeof networkOption>>;
+  let made: ProcessPipes;
+  try {
+    beforeCreate(id);
+    network = await networkOption(spec);
+    made = pipes();
+  } catch (err) {
+    if (taken) giveUpTaken(taken.ready);
+    throw err;
+  }
   let created: CreatedContainer;
   try {
     created = await createContainer({
       id, root: rootOf(opts), foreground: true, startedByCaller: true, stdio: made.fds, warn, ...sourceOptions(source), ...network,
+      ...(spec.id === undefined ? { warm: { label: source.label, nextId: () => generatedId(source.label), ...(taken ? { taken: taken.ready } : {}) } } : {}),
     });
   } catch (err) {
     made.abandon();

@@ -76,11 +76,18 @@ export interface ApplyOptions {
    * program while the init sets up. Without it the program is attached here, before any process.
    */
   deferDevices?: boolean;
+  /**
+   * The library's warm init (src/process/warm-init.ts) made the cgroup, and waits in it: the one
+   * process the directory may already hold. The cgroup is then this container's as if made here.
+   */
+  warmPid?: number;
 }
 
 export function applyCgroup(plan: CgroupPlan, observe?: CgroupWriteObserver, opts: ApplyOptions = {}): CgroupHandle {
   const chain = pathChain(plan.mountPoint, plan.dir);
-  const created = makeChain(chain);
+  const made = makeChain(chain);
+  const warm = opts.warmPid !== undefined && !made.includes(plan.dir) && (readCgroupFile(plan.dir, 'cgroup.procs') ?? '').trim() === String(opts.warmPid);
+  const created = warm ? [...made, plan.dir] : made;
   const preexisting = !created.includes(plan.dir);
   try {
     if (preexisting && (readCgroupFile(plan.dir, 'cgroup.procs') ?? '').trim() !== '') {

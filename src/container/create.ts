@@ -23,6 +23,7 @@ import { poststopAfterFailedCreate, runCreateHooks } from './create/create-hooks
 import { finish } from './create/finish.js';
 import { attachToNetwork } from './create/network.js';
 import type { NetworkRequest } from '../network/phase.js';
+import type { WarmInit } from '../process/warm-init.js';
 
 export interface CreateOptions {
   id: string;
@@ -56,6 +57,11 @@ export interface CreateOptions {
   stdio?: StdioFds;
   /** A pure change of the loaded config before anything is planned (--init: src/api/init.ts withInit). */
   adjustSpec?: (spec: Spec) => Spec;
+  /**
+   * The library: keep a warm init for the next container of this source (`label`; its id from
+   * `nextId`), and use `taken`, the one made for this id, if it fits (create/warm.ts).
+   */
+  warm?: { label: string; nextId: () => string; taken?: Promise<WarmInit | undefined> };
 }
 
 export interface CreatedContainer {
@@ -71,11 +77,15 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   const ctx: CreateContext = { opts, store, warn: quietWarn(opts.warn), trace: quietTrace(opts.trace ?? noTrace), undo: new UndoStack() };
   let spec: Spec | undefined;
   let init: ContainerProcess | undefined;
+  // The library's warm inits: loaded only there (the CLI never has one: src/startup/manifest.ts).
+  const warmPhase = opts.warm ? await import('./create/warm.js') : undefined;
+  const heldWarm = opts.warm?.taken ? warmPhase!.holdWarm(ctx, opts.warm.taken) : undefined;
   try {
     const prepared = await prepare(ctx);
     spec = prepared.spec;
-    const made = materialize(ctx, prepared);
-    init = await spawnInit(ctx, prepared, made);
+    const warm = warmPhase ? await warmPhase.claimWarm(ctx, prepared, heldWarm) : undefined;
+    const made = materialize(ctx, prepared, warm?.init?.pid);
+    init = await spawnInit(ctx, prepared, made, warm);
     await attachToNetwork(ctx, prepared, init);
     await runCreateHooks(ctx, prepared, made, init);
     const record = finish(ctx, made, init);

@@ -38,6 +38,9 @@ export type KoffiFunction = ReturnType<LibraryHandle['func']>;
 /** The library's functions as koffi binds them (PROTOTYPES): what a stand-in must provide. */
 export interface ShimFunctions {
   spawn: (plan: Buffer, len: number, cgroupFd: number, initPath: string, flags: number, out: Record<string, unknown>) => number;
+  spawnWarm: KoffiFunction;
+  sendPlan: (syncFd: number, plan: Buffer, len: number, fds: Int32Array, targets: Int32Array, n: number) => number;
+  mountsChanged: (fd: number) => number;
   recvReport: KoffiFunction;
   recvReportWithin: (fd: number, timeoutMs: number, out: Record<string, unknown>, passedFd: number[]) => number;
   sendByte: (fd: number, byte: number) => number;
@@ -64,6 +67,9 @@ export interface ShimFunctions {
 
 const PROTOTYPES: Record<keyof ShimFunctions, string> = {
   spawn: 'int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, const char *init_path, int flags, _Out_ tsrun_spawn_result *out)',
+  spawnWarm: 'int tsrun_spawn_warm(uint64_t clone_flags, int cgroup_fd, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, _Out_ tsrun_spawn_result *out)',
+  sendPlan: 'int tsrun_send_plan(int sync_fd, const uint8_t *plan, uint32_t len, const int32_t *fds, const int32_t *targets, int n)',
+  mountsChanged: 'int tsrun_mounts_changed(int fd)',
   recvReport: 'int tsrun_recv_report(int fd, _Out_ tsrun_report *out, _Out_ int *passed_fd)',
   recvReportWithin: 'int tsrun_recv_report_within(int fd, int timeout_ms, _Out_ tsrun_report *out, _Out_ int *passed_fd)',
   sendByte: 'int tsrun_send_byte(int fd, int byte)',
@@ -97,6 +103,11 @@ function libraryPath(): string {
   return path;
 }
 
+/** The bound functions, for the other native/ modules (warm.ts). */
+export function loadShim(): ShimFunctions {
+  return load();
+}
+
 function load(): ShimFunctions {
   if (shim) return shim;
   const koffi = loadKoffi();
@@ -113,7 +124,7 @@ function load(): ShimFunctions {
   return shim;
 }
 
-function check(rc: number, what: string): number {
+export function check(rc: number, what: string): number {
   if (rc < 0) throw new TsrunError(`${what}: ${errnoName(-rc)}`, { syscall: what, errno: errnoName(-rc) });
   return rc;
 }
@@ -124,13 +135,13 @@ function check(rc: number, what: string): number {
  * tsrun_spawn).
  */
 let packageInit: string | undefined;
-function initProgram(): string {
+export function initProgram(): string {
   return spawnSettings().initProgram ?? (packageInit ??= join(packageRoot(), 'native-bindings', 'build', 'tsrun-init'));
 }
 
 /** tsrun_spawn's flags (shim.h). */
 const SPAWN_TWO_STAGE = 1;
-const SPAWN_SEALED_COPY = 2;
+export const SPAWN_SEALED_COPY = 2;
 
 /**
  * Starts the container side: a clone that execs tsrun-init, which runs the plan (or, `twoStage`,
@@ -198,7 +209,7 @@ export function sendByte(syncFd: number, byte = 1): void {
   check(load().sendByte(syncFd, byte), 'send(sync socket)');
 }
 
-function waitpidError(pid: number, rc: number): TsrunError {
+export function waitpidError(pid: number, rc: number): TsrunError {
   return new TsrunError(`waitpid(${pid}): ${errnoName(-rc)}`, { syscall: 'waitpid', errno: errnoName(-rc) });
 }
 

@@ -13,11 +13,16 @@ export interface SpawnSettings {
   shimLibrary?: string;
   /** Start every container process through tsrun-init's two stages, also when the plan needs one (the tests compare both shapes). */
   twoStage: boolean;
+  /**
+   * The library (src/api) keeps one warm init per process: the next container's process, cloned on a
+   * worker thread ahead of use (src/process/warm-init.ts). False: every container is cloned when made.
+   */
+  warm: boolean;
   /** How long a report is waited for on the main thread before the read moves to a worker (0: always the worker; the tests check both). */
   quickReportMs?: number;
 }
 
-export const DEFAULT_SPAWN_SETTINGS: Readonly<SpawnSettings> = { initCopy: 'mount', noClone3: false, twoStage: false };
+export const DEFAULT_SPAWN_SETTINGS: Readonly<SpawnSettings> = { initCopy: 'mount', noClone3: false, twoStage: false, warm: true };
 
 let current: Readonly<SpawnSettings> = DEFAULT_SPAWN_SETTINGS;
 

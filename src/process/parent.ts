@@ -36,6 +36,12 @@ export interface StartOptions {
   beforeGo?: (pid: number) => void | Promise<void>;
   /** Called once the child has finished its set-up and waits (start gate or hook pause). */
   atWaiting?: () => void;
+  /**
+   * Run the plan in this warm init (process/warm-init.ts) instead of cloning: it is in its namespaces
+   * and cgroup already: `send` gives it the plan and the fds (each at its own number there), after
+   * which it is the container's process.
+   */
+  warm?: { init: Pick<shim.SpawnResult, 'pid' | 'syncFd' | 'initCopy'>; send: (plan: Buffer, fds: number[]) => void };
 }
 
 const ns = (start: bigint, end: bigint): number => Number(end - start) / 1e6;
@@ -248,6 +254,15 @@ function traceSpawn(trace: TraceSink, plan: Plan, spawned: shim.SpawnResult, ms:
 }
 
 /**
+ * A warm init's share of a spawn: it gets the plan and the fds it names (tsrun's 0-2 among them, as a
+ * clone now would have had them), at the numbers the plan says. It is then what tsrun_spawn returns.
+ */
+function sendToWarm(warm: NonNullable<StartOptions['warm']>, encoded: Buffer, plan: Plan): shim.SpawnResult {
+  warm.send(encoded, [0, 1, 2, ...(plan.passFds ?? [])]);
+  return { ...warm.init, twoStage: false, clone3: true };
+}
+
+/**
  * Starts the container process (see tsrun_spawn), writes its id maps, lets `beforeGo` place it
  * (cgroup), sends the go-ahead, and follows it until it waits for `start` (a waitRead step) or execs.
  */
@@ -258,8 +273,8 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
   const encoded = encodePlan(early ? { ...plan, waitForParent: false } : plan, { trace: opts.traceSteps });
   shim.preload();
   const t0 = process.hrtime.bigint();
-  const spawned = shim.spawn(encoded, opts.cgroupFd ?? -1, { twoStage: forceTwoStage() });
-  traceSpawn(trace, plan, spawned, ns(t0, process.hrtime.bigint()));
+  const spawned = opts.warm ? sendToWarm(opts.warm, encoded, plan) : shim.spawn(encoded, opts.cgroupFd ?? -1, { twoStage: forceTwoStage() });
+  if (!opts.warm) traceSpawn(trace, plan, spawned, ns(t0, process.hrtime.bigint()));
   const syncFd = spawned.syncFd;
   let released = false;
   const release = (): void => { if (!released) { released = true; shim.closeFd(syncFd); } };

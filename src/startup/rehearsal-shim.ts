@@ -45,6 +45,10 @@ export function rehearsalShim(): ShimFunctions {
       return 1;
     },
     recvReport: notRehearsed('recvReport'),
+    // The CLI never keeps a warm init (the library does): none of these runs in a rehearsal.
+    spawnWarm: notRehearsed('spawnWarm'),
+    sendPlan: notRehearsed('sendPlan'),
+    mountsChanged: notRehearsed('mountsChanged'),
     sendByte: () => 1,
     // A failed rehearsal reaps its "child" on the way out: there is none.
     wait: answersLater(-constants.errno.ECHILD),

@@ -231,6 +231,10 @@ export class FakeShim {
       },
       // The library's stdio pipes are not part of what the fake plays (create and exec without them).
       pipe: () => -E.ENOSYS,
+      // Nor its warm inits (spawn settings' warm is off wherever a fake shim is installed).
+      spawnWarm: binding(() => -E.ENOSYS, () => (wake) => wake()),
+      sendPlan: () => -E.ENOSYS,
+      mountsChanged: () => 1,
       pidfdOpen: (pid) => {
         const child = this.byPid(pid);
         if (child ? child.state === 'gone' : !existsSync(`/proc/${pid}`)) return -E.ESRCH;

@@ -18,12 +18,12 @@ export interface Materialized {
   cgroup?: CgroupHandle;
 }
 
-function makeCgroup(ctx: CreateContext, driver: CgroupDriver, plan: CgroupPlan): CgroupHandle {
+function makeCgroup(ctx: CreateContext, driver: CgroupDriver, plan: CgroupPlan, warmPid: number | undefined): CgroupHandle {
   const { trace } = ctx;
   const cgroup = driver.apply(plan, (w, ms, result) => trace.event({
     who: 'parent', group: 'cgroup', syscall: 'write', title: `write ${JSON.stringify(w.value)} to ${plan.dir}/${w.file}`,
     field: w.field, why: 'a limit is written before the process exists, so even its set-up is accounted', result, durationMs: ms,
-  }), { deferDevices: true });
+  }), { deferDevices: true, ...(warmPid !== undefined ? { warmPid } : {}) });
   // A process the failure left in it (one spawned before its handle came back) is killed first.
   ctx.undo.push(`the cgroup ${cgroup.dir}`, async () => {
     try { if (cgroup.populated()) await cgroup.kill(); } catch { /* destroy says what is wrong */ }
@@ -37,7 +37,8 @@ function makeCgroup(ctx: CreateContext, driver: CgroupDriver, plan: CgroupPlan):
   return cgroup;
 }
 
-export function materialize(ctx: CreateContext, p: Prepared): Materialized {
+/** `warmPid`: the warm init waiting in the cgroup, made already (create/warm.ts). */
+export function materialize(ctx: CreateContext, p: Prepared, warmPid?: number): Materialized {
   const { opts, store } = ctx;
   // Recorded before the cgroup and the process exist: if tsrun is killed from here on, `delete
   // --force` finds them (and status says "creating" while this process lives).
@@ -47,6 +48,6 @@ export function materialize(ctx: CreateContext, p: Prepared): Materialized {
   const callerMounts = beginCallerMounts(p.plan, p.bundle.rootfs, ctx.warn);
   // In the state dir: it goes with it.
   if (!opts.startedByCaller) shim.mkfifo(store.fifoPath(opts.id), 0o600);
-  const cgroup = p.cgroupPlan ? makeCgroup(ctx, p.driver, p.cgroupPlan) : undefined;
+  const cgroup = p.cgroupPlan ? makeCgroup(ctx, p.driver, p.cgroupPlan, warmPid) : undefined;
   return { record, ...(callerMounts ? { callerMounts } : {}), ...(cgroup ? { cgroup } : {}) };
 }

@@ -12,6 +12,7 @@ import type { CreateContext } from './context.js';
 import type { Materialized } from './materialize.js';
 import type { Prepared } from './prepare.js';
 import { withInit } from './state-dir.js';
+import type { HeldWarm } from './warm.js';
 
 /**
  * Device rules take effect once the init has made its rootfs and waits to exec, as in runc (this also
@@ -27,7 +28,7 @@ function attachDevices(cgroup: CgroupHandle, rules: number | undefined, trace: T
   });
 }
 
-export async function spawnInit(ctx: CreateContext, p: Prepared, m: Materialized): Promise<ContainerProcess> {
+export async function spawnInit(ctx: CreateContext, p: Prepared, m: Materialized, warm?: HeldWarm): Promise<ContainerProcess> {
   const { opts, store, trace, undo } = ctx;
   // The init is recorded before it runs its plan when only its pid could find it later: without a
   // cgroup (cgroup.kill finds it otherwise), before it mounts in the caller's table, and for hooks
@@ -36,6 +37,7 @@ export async function spawnInit(ctx: CreateContext, p: Prepared, m: Materialized
   const proc = await startInCgroup(p.plan, {
     trace, traceSteps: opts.trace !== undefined, warn: ctx.warn,
     ...(m.cgroup ? { cgroup: m.cgroup } : {}), clone3: !spawnSettings().noClone3,
+    ...(warm?.init && warm.send ? { warm: { init: warm.init, send: warm.send } } : {}),
     // A foreground run sets up while tsrun loads the device program (and writes its state, if it
     // must now): two cores at work. Not when it mounts in the caller's table: those mounts must be
     // tracked from a known point.

@@ -1,0 +1,89 @@
+// Create, between prepare and materialize, for the library only: use the warm init made for this
+// container (src/process/warm-init.ts says what it is and why), and start making the next one.
+import type { Plan } from '../../abi/steps.js';
+import { NAMESPACE_FLAGS } from '../../abi/namespaces.js';
+import { spawnSettings } from '../../native/spawn-settings.js';
+import { sendPlan } from '../../native/warm.js';
+import { discardWarm, prepareWarm, releaseWarmWatch, warmFits, type WarmInit } from '../../process/warm-init.js';
+import type { CreateContext } from './context.js';
+import type { Prepared } from './prepare.js';
+
+/**
+ * The warm init handed to a create, from its start: until the plan is sent to it (the spawn sets
+ * handedOver), the create's undo gives it up, whatever fails.
+ */
+export interface HeldWarm {
+  readonly ready: Promise<WarmInit | undefined>;
+  /** Set by claimWarm when the init fits this container. */
+  init?: WarmInit;
+  /** Gives the init its plan and fds (set with `init`): from then on it is the container's process. */
+  send?: (plan: Buffer, fds: number[]) => void;
+  handedOver: boolean;
+  discarded: boolean;
+}
+
+export function holdWarm(ctx: CreateContext, ready: Promise<WarmInit | undefined>): HeldWarm {
+  const held: HeldWarm = { ready, handedOver: false, discarded: false };
+  ctx.undo.push('the warm init made for this container', async () => {
+    const w = await ready;
+    if (w && !held.handedOver) giveUp(held, w);
+  });
+  return held;
+}
+
+function giveUp(held: HeldWarm, w: WarmInit): void {
+  if (held.discarded) return;
+  held.discarded = true;
+  discardWarm(w);
+}
+
+/**
+ * Whether a container can run in a warm init: one clone making every namespace (no join, no user or
+ * time namespace: those need tsrun-init's two stages), a mount namespace (what the warm init copied
+ * of the mount table is replaced by the rootfs), a cgroup of tsrun's making (cgroupfs, born inside
+ * with clone3), as root, and nothing that the usual spawn does differently (--trace shows the clone,
+ * --preserve-fds, a network attached after the clone).
+ */
+export function warmEligible(ctx: CreateContext, p: Prepared): boolean {
+  const { opts } = ctx;
+  const plan: Plan = p.plan;
+  const settings = spawnSettings();
+  return settings.warm && !settings.noClone3 && !settings.twoStage && opts.warm !== undefined && opts.trace === undefined && opts.network === undefined
+    && (process.geteuid?.() ?? 0) === 0
+    && p.driver.name === 'cgroupfs' && p.cgroupPlan !== undefined && p.cgroupPlan.dir.endsWith(`/${opts.id}`)
+    && (plan.cloneFlags & NAMESPACE_FLAGS.mount) !== 0 && (plan.cloneFlags & NAMESPACE_FLAGS.user) === 0
+    && plan.namespaces.every((n) => n.action === 'create') && !plan.steps.some((s) => s.beforeClone) && !plan.idMaps && plan.preserveFds === 0;
+}
+
+/**
+ * The warm init taken for this container, if it can run it (then the create's undo gives it up until
+ * the spawn takes it); one that cannot is given up at once, so that its cgroup (named by this id) is
+ * gone before materialize makes the container's. Then the next one is started, for the next container.
+ */
+export async function claimWarm(ctx: CreateContext, p: Prepared, held: HeldWarm | undefined): Promise<HeldWarm | undefined> {
+  const { opts } = ctx;
+  const eligible = warmEligible(ctx, p);
+  const init = held ? await held.ready : undefined;
+  let claimed: HeldWarm | undefined;
+  if (held && init) {
+    if (eligible && init.id === opts.id && warmFits(init, p.plan.cloneFlags, p.cgroupPlan?.dir)) {
+      held.init = init;
+      held.send = (plan, fds) => {
+        sendPlan(init.syncFd, plan, fds, fds);
+        held.handedOver = true;
+        releaseWarmWatch(init);
+      };
+      claimed = held;
+    } else {
+      giveUp(held, init);
+    }
+  }
+  if (eligible && opts.warm && p.cgroupPlan) {
+    const nextId = opts.warm.nextId();
+    prepareWarm({
+      label: opts.warm.label, cloneFlags: p.plan.cloneFlags, nextId,
+      cgroupDir: `${p.cgroupPlan.dir.slice(0, -opts.id.length)}${nextId}`, mountPoint: p.cgroupPlan.mountPoint,
+    });
+  }
+  return claimed;
+}

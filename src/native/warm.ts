@@ -1,0 +1,54 @@
+// The shim's calls for the library's warm inits (src/process/warm-init.ts): kept out of shim.ts so
+// that the CLI's startup snapshot, which never makes one, does not carry them.
+import { TsrunError } from '../errors.js';
+import { errnoName } from './errno.js';
+import { SPAWN_SEALED_COPY, check, initProgram, loadShim, waitpidError, type SpawnResult } from './shim.js';
+import { spawnSettings } from './spawn-settings.js';
+
+/** What a warm init is made for (tsrun_spawn_warm). */
+export interface WarmSpawnRequest {
+  cloneFlags: number;
+  /** O_DIRECTORY fd of its cgroup (clone3's CLONE_INTO_CGROUP); the caller closes it once this settles. */
+  cgroupFd: number;
+  /** Its cgroup, and the hierarchy root's cgroup.procs: where it goes to remove that cgroup if never used. */
+  cgroupDir: string;
+  rootProcs: string;
+}
+
+/**
+ * Clones a warm init on a worker thread (see tsrun_spawn_warm): in new namespaces and its cgroup, it
+ * waits for sendPlan. Resolves with its pid and sync socket; rejects as spawn does.
+ */
+export function spawnWarm(req: WarmSpawnRequest): Promise<SpawnResult> {
+  const flags = spawnSettings().initCopy === 'memfd' ? SPAWN_SEALED_COPY : 0;
+  return new Promise((resolve, reject) => {
+    const out: Record<string, unknown> = {};
+    loadShim().spawnWarm.async(req.cloneFlags, req.cgroupFd, req.cgroupDir, req.rootProcs, initProgram(), flags, out, (err: unknown, rc: number) => {
+      if (err) return reject(err);
+      if (rc < 0) {
+        const what = String(out.what ?? 'spawn');
+        return reject(new TsrunError(`${what}: ${errnoName(-rc)}`, { syscall: what, errno: errnoName(-rc) }));
+      }
+      resolve({ pid: Number(out.pid), syncFd: Number(out.sync_fd), twoStage: false, clone3: true, initCopy: Number(out.init_kind) === 2 ? 'sealed memfd' : 'read-only mount' });
+    });
+  });
+}
+
+/** Gives a warm init its plan and the fds it names (fds[i] becomes fd targets[i] there). */
+export function sendPlan(syncFd: number, plan: Buffer, fds: readonly number[], targets: readonly number[]): void {
+  check(loadShim().sendPlan(syncFd, plan, plan.length, Int32Array.from(fds), Int32Array.from(targets), fds.length), 'sendmsg(warm plan)');
+}
+
+/** True when the mount table behind this /proc/PID/mountinfo fd changed since the last call or its open (POLLPRI). */
+export function mountsChanged(fd: number): boolean {
+  return check(loadShim().mountsChanged(fd), 'poll(mountinfo)') === 1;
+}
+
+/** waitpid() on this thread: for a process just SIGKILLed. The wait status. */
+export function waitPidNow(pid: number): number {
+  const status = [0];
+  const rc = Number(loadShim().wait(pid, status));
+  if (rc < 0) throw waitpidError(pid, rc);
+  return status[0] ?? 0;
+}
+

@@ -1,0 +1,137 @@
+// The warm init: the library's next container process, made ahead of use. Cloning a container's
+// process (new namespaces, the exec of tsrun-init) is the largest single cost of a run() here, and it
+// depends on nothing but the namespaces and the cgroup. So after a run() or start() of a container,
+// the library clones the next one of the same kind on a worker thread (shim.c, tsrun_spawn_warm):
+// in the namespaces that container's clone made, born in the cgroup the next container of that
+// source will have (named by the id it will get), waiting for its plan. The next container of the
+// same source takes it and sends the plan (sendPlan) instead of cloning; its set-up then runs as
+// any other's. One per process; none for the CLI (a command starts one container and ends).
+//
+// What the clone captured is what a clone at use would have captured (tsrun's credentials, limits,
+// cwd and scheduling do not change under the library) except the mount table: a copy taken earlier
+// misses what was mounted since. So each warm init watches its maker's mount table (mountinfo's
+// POLLPRI) and is not used when it changed. If it is never used, the init removes its own cgroup when
+// tsrun closes its socket or dies (shim.c, warm_leave), so a killed test process leaves nothing.
+import { openSync, closeSync, rmdirSync } from 'node:fs';
+import { posix } from 'node:path';
+import * as shim from '../native/shim.js';
+import * as warmShim from '../native/warm.js';
+import { spawnSettings } from '../native/spawn-settings.js';
+import { makeChain, pathChain, removeDirs } from '../cgroups/tree.js';
+
+export interface WarmInit {
+  /** The container id it was made for: its cgroup is named by it. */
+  readonly id: string;
+  /** What the library's containers of this kind share (their source): the next one takes it. */
+  readonly label: string;
+  readonly pid: number;
+  readonly syncFd: number;
+  /** The CLONE_NEW* flags its clone had: a plan with others cannot use it. */
+  readonly cloneFlags: number;
+  readonly cgroupDir: string;
+  readonly initCopy: shim.SpawnResult['initCopy'];
+  /** /proc/self/mountinfo, opened before the clone (its POLLPRI says the mount table changed). */
+  readonly mountsFd: number;
+}
+
+/** How to make the next warm init: from the container just made of this source. */
+export interface WarmRecipe {
+  label: string;
+  cloneFlags: number;
+  /** The id the next container of this source will get. */
+  nextId: string;
+  /** Its cgroup (the parent exists or is made) and the cgroup v2 mount it is under. */
+  cgroupDir: string;
+  mountPoint: string;
+}
+
+interface Slot {
+  label: string;
+  id: string;
+  ready: Promise<WarmInit | undefined>;
+}
+
+let slot: Slot | undefined;
+
+/** Unused warm inits are given up after this long: an idle one holds namespaces and a cgroup. */
+const IDLE_MS = 30_000;
+let idleTimer: NodeJS.Timeout | undefined;
+
+/**
+ * The warm init made for the next container of `label`, if one is (being) made: its id, and the init
+ * once its clone is done (undefined if it failed). The slot is emptied: the caller uses it or gives it
+ * up (discardWarm).
+ */
+export function takeWarm(label: string): { id: string; ready: Promise<WarmInit | undefined> } | undefined {
+  if (!slot || slot.label !== label) return undefined;
+  const taken = slot;
+  slot = undefined;
+  if (idleTimer) clearTimeout(idleTimer);
+  return { id: taken.id, ready: taken.ready };
+}
+
+/**
+ * True when the init can run this container: same namespaces to make, same cgroup, and no mount
+ * since its clone (checked last: the check consumes the mount table's event).
+ */
+export function warmFits(w: WarmInit, cloneFlags: number, cgroupDir: string | undefined): boolean {
+  return w.cloneFlags === cloneFlags && w.cgroupDir === cgroupDir && !warmShim.mountsChanged(w.mountsFd);
+}
+
+/** Starts making the next warm init (unless one is there for this source already); errors only leave it unmade. */
+export function prepareWarm(recipe: WarmRecipe): void {
+  if (!spawnSettings().warm || slot?.label === recipe.label) return;
+  if (slot) giveUp(slot);
+  const ready = cloneWarm(recipe).catch(() => undefined);
+  slot = { label: recipe.label, id: recipe.nextId, ready };
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => { if (slot) { giveUp(slot); slot = undefined; } }, IDLE_MS);
+  idleTimer.unref();
+}
+
+async function cloneWarm(r: WarmRecipe): Promise<WarmInit | undefined> {
+  const created = makeChain(pathChain(r.mountPoint, r.cgroupDir));
+  if (!created.includes(r.cgroupDir)) {
+    // Someone else's cgroup (an earlier container of that id left it): not ours to fill.
+    removeDirs(created);
+    return undefined;
+  }
+  const mountsFd = openSync('/proc/self/mountinfo', 'r');
+  const cgroupFd = openSync(r.cgroupDir, 'r');
+  try {
+    const spawned = await warmShim.spawnWarm({ cloneFlags: r.cloneFlags, cgroupFd, cgroupDir: r.cgroupDir, rootProcs: posix.join(r.mountPoint, 'cgroup.procs') });
+    return { id: r.nextId, label: r.label, pid: spawned.pid, syncFd: spawned.syncFd, cloneFlags: r.cloneFlags, cgroupDir: r.cgroupDir, initCopy: spawned.initCopy, mountsFd };
+  } catch (err) {
+    closeSync(mountsFd);
+    removeDirs(created);
+    throw err;
+  } finally {
+    closeSync(cgroupFd);
+  }
+}
+
+function giveUp(s: Slot): void {
+  giveUpTaken(s.ready);
+}
+
+/** A taken warm init that its container will not use after all (it failed before its create began). */
+export function giveUpTaken(ready: Promise<WarmInit | undefined>): void {
+  void ready.then((w) => { if (w) discardWarm(w); });
+}
+
+/**
+ * An init that will not be used: killed, reaped and its cgroup removed before this returns, so that
+ * a container may be made with its id at once.
+ */
+export function discardWarm(w: WarmInit): void {
+  try { process.kill(w.pid, 'SIGKILL'); } catch { /* gone */ }
+  try { warmShim.waitPidNow(w.pid); } catch { /* reaped already */ }
+  shim.closeFd(w.syncFd);
+  closeSync(w.mountsFd);
+  try { rmdirSync(w.cgroupDir); } catch { /* gone already */ }
+}
+
+/** Closes what tsrun holds of an init whose plan was sent (its sync socket now belongs to the container process). */
+export function releaseWarmWatch(w: WarmInit): void {
+  closeSync(w.mountsFd);
+}

@@ -1,0 +1,184 @@
+// The warm init (src/process/warm-init.ts): after a container of a source, the library clones the
+// next one's process ahead of use. These tests show that it is used, that what it runs is the same
+// container a fresh clone would give (stdio, fds, mounts made since, another config), and that it
+// leaves nothing: not when its container fails, not when it is never used, not when the test process
+// is SIGKILLed.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { run, start, TsrunError, type OciSpec } from '../../src/api/index.js';
+import { detectCgroupHost } from '../../src/cgroups/index.js';
+import { configureSpawn } from '../../src/native/spawn-settings.js';
+import { REPO, settled } from '../helpers/bundle.js';
+import { leftovers, SAMPLE_BUNDLE, skipReason, testRoot } from './helpers.js';
+
+const t = testRoot();
+afterAll(() => t.remove());
+const root = t.root;
+
+/** The cgroups under tsrun's subtree whose name starts with `prefix` (a warm init's is named by the id it waits for). */
+function tsrunCgroups(prefix: string): string[] {
+  const dir = join(detectCgroupHost().mountPoint, 'tsrun');
+  return existsSync(dir) ? readdirSync(dir).filter((d) => d.startsWith(prefix)) : [];
+}
+
+/** pids of the processes whose cgroup (v2 line of /proc/PID/cgroup) ends with /tsrun/<name>. */
+function processesInCgroup(name: string): number[] {
+  const pids: number[] = [];
+  for (const p of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const cg = readFileSync(`/proc/${p}/cgroup`, 'utf8');
+      if (cg.split('\n').some((l) => l.startsWith('0::') && l.endsWith(`/tsrun/${name}`))) pids.push(Number(p));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+/** A bundle of its own (its label, hence its warm init, is not shared with other tests). */
+function ownBundle(name: string): string {
+  const dir = mkdtempSync(join('/tmp', `tsrun-warm-${name}-`));
+  const config = JSON.parse(readFileSync(join(SAMPLE_BUNDLE, 'config.json'), 'utf8')) as OciSpec;
+  config.root = { path: join(SAMPLE_BUNDLE, 'rootfs'), readonly: true };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  return dir;
+}
+
+const bundles: string[] = [];
+afterAll(() => { for (const b of bundles) rmSync(b, { recursive: true, force: true }); });
+
+describe.skipIf(skipReason)('the warm init', () => {
+  it('the next container of a source runs in the init made for it: same output, only its stdio, nothing left', async () => {
+    const bundle = ownBundle('used');
+    bundles.push(bundle);
+    const first = await run({ bundle, cmd: ['true'] }, { root });
+    const base = first.id.replace(/-[0-9a-f]{8}$/, '-');
+    // Made on a worker thread: its cgroup, named by the next id, appears once its clone is done.
+    const waiting = await settled(() => tsrunCgroups(base).filter((d) => d !== first.id), (d) => d.length === 1);
+    expect(waiting).toHaveLength(1);
+    const warmPids = await settled(() => processesInCgroup(waiting[0]!), (p) => p.length === 1);
+    expect(warmPids).toHaveLength(1);
+    const r = await run({ bundle, cmd: ['sh', '-c', 'echo out; echo err >&2; ls /proc/self/fd; echo pid $$'] }, { root });
+    expect(r.id).toBe(waiting[0]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toBe('err\n');
+    // ls opens /proc/self/fd itself (3): nothing of the warm init's (its sync socket, the plan) reached the process.
+    expect(r.stdout).toBe('out\n0\n1\n2\n3\npid 1\n');
+    expect(leftovers(root, r.id)).toEqual([]);
+    expect(leftovers(root, first.id)).toEqual([]);
+  });
+
+  it('is not used when something was mounted since its clone: the container sees the mount, as a fresh clone would', async () => {
+    const bundle = ownBundle('mounts');
+    bundles.push(bundle);
+    const shared = mkdtempSync(join('/tmp', 'tsrun-warm-mnt-'));
+    const mounts = [{ type: 'bind' as const, source: shared, target: '/shared' }];
+    try {
+      const first = await run({ bundle, cmd: ['true'], mounts }, { root });
+      const base = first.id.replace(/-[0-9a-f]{8}$/, '-');
+      await settled(() => processesInCgroup(tsrunCgroups(base).find((d) => d !== first.id) ?? '-'), (p) => p.length === 1);
+      execFileSync('mount', ['-t', 'tmpfs', 'tsrun-warm-test', shared]);
+      try {
+        writeFileSync(join(shared, 'marker'), 'on the tmpfs\n');
+        const r = await run({ bundle, cmd: ['cat', '/shared/marker'], mounts }, { root });
+        expect(r.stdout).toBe('on the tmpfs\n');
+        expect(r.exitCode).toBe(0);
+      } finally {
+        execFileSync('umount', [shared]);
+      }
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
+  });
+
+  it('is given up when the next container has other namespaces, and the container still runs under the id it was made for', async () => {
+    const bundle = ownBundle('config');
+    bundles.push(bundle);
+    const first = await run({ bundle, cmd: ['true'] }, { root });
+    const base = first.id.replace(/-[0-9a-f]{8}$/, '-');
+    const waiting = await settled(() => tsrunCgroups(base).filter((d) => d !== first.id), (d) => d.length === 1);
+    const noNet = { config: (s: OciSpec) => ({ ...s, linux: { ...s.linux, namespaces: (s.linux?.namespaces ?? []).filter((n) => n.type !== 'network') } }) };
+    const r = await run({ bundle, cmd: ['sh', '-c', 'ls /sys/class/net | grep -c .'], ...noNet }, { root });
+    expect(r.id).toBe(waiting[0]);
+    // The host's interfaces: more than the lone lo of a new network namespace.
+    expect(Number(r.stdout.trim())).toBeGreaterThan(1);
+    expect(leftovers(root, r.id)).toEqual([]);
+  });
+
+  it('a container that fails in its warm init throws its step, and leaves neither the container nor the init', async () => {
+    const bundle = ownBundle('fails');
+    bundles.push(bundle);
+    const first = await run({ bundle, cmd: ['true'] }, { root });
+    const base = first.id.replace(/-[0-9a-f]{8}$/, '-');
+    const waiting = await settled(() => tsrunCgroups(base).filter((d) => d !== first.id), (d) => d.length === 1);
+    await settled(() => processesInCgroup(waiting[0]!), (p) => p.length === 1);
+    const err = await run({ bundle, cmd: ['/no/such/program'] }, { root }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TsrunError);
+    expect((err as TsrunError).field).toBe('process.args');
+    expect(leftovers(root, waiting[0]!)).toEqual([]);
+    // A config refused while the create plans (after it took the init) gives the init up.
+    const next = await settled(() => tsrunCgroups(base).filter((d) => d !== first.id && d !== waiting[0]), (d) => d.length === 1);
+    expect(next).toHaveLength(1);
+    const systemdPath = { config: (s: OciSpec) => ({ ...s, linux: { ...s.linux, cgroupsPath: 'system.slice:tsrun:x' } }) };
+    const bad = await run({ bundle, cmd: ['true'], ...systemdPath }, { root }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(TsrunError);
+    expect((bad as TsrunError).field).toBe('linux.cgroupsPath');
+    expect(await settled(() => tsrunCgroups(next[0]!), (d) => d.length === 0)).toEqual([]);
+    expect(leftovers(root, next[0]!)).toEqual([]);
+  });
+
+  it('start() uses it too: a detached container with its logs, stopped and removed', async () => {
+    const bundle = ownBundle('start');
+    bundles.push(bundle);
+    const first = await run({ bundle, cmd: ['true'] }, { root });
+    const base = first.id.replace(/-[0-9a-f]{8}$/, '-');
+    const waiting = await settled(() => tsrunCgroups(base).filter((d) => d !== first.id), (d) => d.length === 1);
+    await settled(() => processesInCgroup(waiting[0]!), (p) => p.length === 1);
+    const c = await start({ bundle, cmd: ['sh', '-c', 'echo ready; exec sleep 60'] }, { root });
+    expect(c.id).toBe(waiting[0]);
+    expect(await settled(() => c.logs().text(), (s) => s.includes('ready'))).toContain('ready\n');
+    await c.stop({ timeoutMs: 2_000 });
+    expect(leftovers(root, c.id)).toEqual([]);
+  });
+
+  it('with the setting off, no init is made ahead', async () => {
+    const restore = configureSpawn({ warm: false });
+    try {
+      const bundle = ownBundle('off');
+      bundles.push(bundle);
+      const first = await run({ bundle, cmd: ['true'] }, { root });
+      const base = first.id.replace(/-[0-9a-f]{8}$/, '-');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(tsrunCgroups(base)).toEqual([]);
+    } finally {
+      restore();
+    }
+  });
+
+  it('a test process SIGKILLed with a warm init waiting leaves no process and no cgroup', async () => {
+    const bundle = ownBundle('killed');
+    bundles.push(bundle);
+    const script = `
+      const { run } = await import(${JSON.stringify(join(REPO, 'dist/api/index.js'))});
+      const r = await run({ bundle: ${JSON.stringify(bundle)}, cmd: ['true'] }, { root: ${JSON.stringify(root)} });
+      console.log(r.id);
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const id = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('\n')) resolve(out.trim()); });
+        child.on('exit', (code) => reject(new Error(`child exited ${code}`)));
+      });
+      const base = id.replace(/-[0-9a-f]{8}$/, '-');
+      const waiting = await settled(() => tsrunCgroups(base), (d) => d.length === 1, 10_000);
+      expect(waiting).toHaveLength(1);
+      expect(await settled(() => processesInCgroup(waiting[0]!), (p) => p.length === 1)).toHaveLength(1);
+      child.kill('SIGKILL');
+      expect(await settled(() => tsrunCgroups(base), (d) => d.length === 0, 10_000)).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
