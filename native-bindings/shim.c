@@ -1718,7 +1718,7 @@ struct init_exec {
 };
 
 /*
- * The child between clone and execveat, on g_vfork_stack, while Node's thread waits (CLONE_VFORK).
+ * The child between clone and execveat, on a stack of its own, while the spawning thread waits (CLONE_VFORK).
  * It shares Node's memory, so it only makes syscalls: no allocation, no lock, nothing of Node's.
  */
 static int exec_init_child(void *arg) {
@@ -1738,14 +1738,25 @@ static int exec_init_child(void *arg) {
 }
 
 /*
- * One lock for the clones of tsrun_spawn, tsrun_spawn_warm and tsrun_spawn_connector: they share
- * g_vfork_stack and the tsrun-init fd (init_program), and a warm init is cloned on a worker thread
- * while the main thread may be starting another container.
+ * The tsrun-init fd (init_program's) is shared by the spawns of every thread: the library clones on
+ * worker threads (warm inits, and containers started together) while the main thread may start
+ * another. Each spawn takes its own copy of the fd under this lock, and clones with it outside.
  */
 static pthread_mutex_t g_spawn_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The child's stack between clone and execveat (Node's main thread is suspended meanwhile). */
-static char g_vfork_stack[64 * 1024] __attribute__((aligned(16)));
+/* A close-on-exec copy of the tsrun-init fd for one spawn (the caller closes it), or -errno. */
+static int init_fd_copy(const char *path, int sealed_copy, int *kind) {
+  pthread_mutex_lock(&g_spawn_lock);
+  int fd = init_program(path, sealed_copy);
+  if (kind) *kind = g_init_kind;
+  int copy = fd < 0 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (fd >= 0 && copy < 0) copy = -errno;
+  pthread_mutex_unlock(&g_spawn_lock);
+  return copy;
+}
+
+/* The child's stack between clone and execveat, one per spawn (the spawning thread is suspended meanwhile). */
+#define TSRUN_VFORK_STACK (64 * 1024)
 
 #if defined(__x86_64__)
 #define TSRUN_HAVE_CLONE3_VFORK 1
@@ -1755,7 +1766,7 @@ __attribute__((used, noinline, noreturn)) static void exec_init_child_entry(stru
 }
 
 /* clone3 with a stack of its own (glibc has no clone3 wrapper that takes a function): the child
- * starts on g_vfork_stack in exec_init_child_entry, so it never returns into (and overwrites) the
+ * starts on its own stack in exec_init_child_entry, so it never returns into (and overwrites) the
  * frames of the suspended parent. Returns the pid or -errno. */
 static long clone3_exec(struct clone_args *args, struct init_exec *x) {
   long ret;
@@ -1809,6 +1820,8 @@ static int plan_memfd(const uint8_t *buf, uint32_t len, int min) {
  */
 static pid_t clone_init(struct init_exec *x, uint64_t flags, int cgroup_fd, int *used_clone3, const char **what) {
   /* Block every signal across clone so no handler of Node's runs in the child before it execs. */
+  char *stack = malloc(TSRUN_VFORK_STACK);
+  if (!stack) return -ENOMEM;
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -1821,8 +1834,8 @@ static pid_t clone_init(struct init_exec *x, uint64_t flags, int cgroup_fd, int 
     memset(&args, 0, sizeof args);
     args.flags = flags | CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP;
     args.exit_signal = SIGCHLD;
-    args.stack = (uint64_t)(uintptr_t)g_vfork_stack;
-    args.stack_size = sizeof g_vfork_stack;
+    args.stack = (uint64_t)(uintptr_t)stack;
+    args.stack_size = TSRUN_VFORK_STACK;
     args.cgroup = (uint64_t)cgroup_fd;
     pid = clone3_exec(&args, x);
 #else
@@ -1832,10 +1845,12 @@ static pid_t clone_init(struct init_exec *x, uint64_t flags, int cgroup_fd, int 
   } else {
     *what = "clone";
     /* glibc's clone runs the function on the given stack, for every CPU (as posix_spawn does). */
-    pid = clone(exec_init_child, g_vfork_stack + sizeof g_vfork_stack, (int)(flags | CLONE_VM | CLONE_VFORK | SIGCHLD), x);
+    pid = clone(exec_init_child, stack + TSRUN_VFORK_STACK, (int)(flags | CLONE_VM | CLONE_VFORK | SIGCHLD), x);
     if (pid < 0) pid = -errno;
   }
   pthread_sigmask(SIG_SETMASK, &old, NULL);
+  /* The child has exec'd or exited (CLONE_VFORK): its stack is ours again. */
+  free(stack);
   return (pid_t)pid;
 }
 
@@ -1888,12 +1903,15 @@ int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, const char *ini
     out->step = bad_step;
     return parent_fail(out, what, -rc);
   }
-  pthread_mutex_lock(&g_spawn_lock);
-  int init_fd = init_program(init_path, (flags & TSRUN_SPAWN_SEALED_COPY) != 0);
-  pthread_mutex_unlock(&g_spawn_lock);
+  int init_kind = 0;
+  int init_fd = init_fd_copy(init_path, (flags & TSRUN_SPAWN_SEALED_COPY) != 0, &init_kind);
   if (init_fd < 0) return parent_fail(out, "tsrun-init", -init_fd);
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return parent_fail(out, "socketpair", errno);
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    int e = errno;
+    close(init_fd);
+    return parent_fail(out, "socketpair", e);
+  }
   int child_end = -1, plan_fd = -1, cg = -1;
   pid_t pid = -1;
   if ((child_end = fd_at_least(sv[1], min_fd)) < 0) {
@@ -1917,14 +1935,10 @@ int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, const char *ini
     int own[] = {0, 1, 2, child_end, plan_fd, cg};
     for (int i = 0; i < 6; i++)
       if (own[i] >= 0) x.fds[x.n_fds++] = own[i];
-    pthread_mutex_lock(&g_spawn_lock);
-    /* Again under the lock: a warm init's spawn on another thread may have replaced the fd meanwhile. */
-    x.init_fd = init_program(init_path, (flags & TSRUN_SPAWN_SEALED_COPY) != 0);
-    pid = x.init_fd < 0 ? x.init_fd : clone_init(&x, two_stage ? 0 : clone_flags, two_stage ? -1 : cgroup_fd, &out->clone3, &what);
-    pthread_mutex_unlock(&g_spawn_lock);
-    if (x.init_fd < 0) what = "tsrun-init";
+    pid = clone_init(&x, two_stage ? 0 : clone_flags, two_stage ? -1 : cgroup_fd, &out->clone3, &what);
     rc = pid < 0 ? pid : 0;
   }
+  close(init_fd);
   if (cg >= 0) close(cg);
   if (plan_fd >= 0) close(plan_fd);
   if (child_end >= 0) close(child_end);
@@ -1941,7 +1955,7 @@ int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, const char *ini
   out->pid = pid;
   out->sync_fd = sv[0];
   out->two_stage = two_stage;
-  out->init_kind = g_init_kind;
+  out->init_kind = init_kind;
   return 0;
 }
 
@@ -1959,15 +1973,18 @@ int tsrun_spawn_warm(uint64_t clone_flags, int cgroup_fd, const char *cgroup_dir
   out->sync_fd = -1;
   out->step = -1;
   if (cgroup_fd < 0 || (clone_flags & (CLONE_NEWUSER | CLONE_NEWTIME))) return parent_fail(out, "warm init", EINVAL);
-  pthread_mutex_lock(&g_spawn_lock);
-  int init_fd = init_program(init_path, (flags & TSRUN_SPAWN_SEALED_COPY) != 0);
-  int kind = g_init_kind;
-  pthread_mutex_unlock(&g_spawn_lock);
+  int kind = 0;
+  int init_fd = init_fd_copy(init_path, (flags & TSRUN_SPAWN_SEALED_COPY) != 0, &kind);
   if (init_fd < 0) return parent_fail(out, "tsrun-init", -init_fd);
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return parent_fail(out, "socketpair", errno);
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    int e = errno;
+    close(init_fd);
+    return parent_fail(out, "socketpair", e);
+  }
   int child_end = fd_at_least(sv[1], 3);
   if (child_end < 0) {
+    close(init_fd);
     close(sv[0]);
     return parent_fail(out, "fcntl(F_DUPFD_CLOEXEC)", -child_end);
   }
@@ -1980,10 +1997,9 @@ int tsrun_spawn_warm(uint64_t clone_flags, int cgroup_fd, const char *cgroup_dir
   int own[] = {0, 1, 2, child_end};
   for (int i = 0; i < 4; i++) x.fds[x.n_fds++] = own[i];
   const char *what = "clone3";
-  pthread_mutex_lock(&g_spawn_lock);
-  x.init_fd = init_program(init_path, (flags & TSRUN_SPAWN_SEALED_COPY) != 0);
-  pid_t pid = x.init_fd < 0 ? x.init_fd : clone_init(&x, clone_flags, cgroup_fd, &out->clone3, &what);
-  pthread_mutex_unlock(&g_spawn_lock);
+  x.init_fd = init_fd;
+  pid_t pid = clone_init(&x, clone_flags, cgroup_fd, &out->clone3, &what);
+  close(init_fd);
   close(child_end);
   if (pid < 0 || x.err) {
     if (pid > 0) { int status; while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {} }
@@ -2050,12 +2066,14 @@ int tsrun_mounts_changed(int fd) {
  */
 int tsrun_spawn_connector(const char *init_path, int ns_fd, int *sock_out) {
   *sock_out = -1;
-  pthread_mutex_lock(&g_spawn_lock);
-  int init_fd = init_program(init_path, 0);
-  pthread_mutex_unlock(&g_spawn_lock);
+  int init_fd = init_fd_copy(init_path, 0, NULL);
   if (init_fd < 0) return init_fd;
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return -errno;
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    int e = errno;
+    close(init_fd);
+    return -e;
+  }
   int ns = fcntl(ns_fd, F_DUPFD_CLOEXEC, 3);
   int child_end = fd_at_least(sv[1], 3);
   if (ns < 0 || child_end < 0) {
@@ -2063,6 +2081,7 @@ int tsrun_spawn_connector(const char *init_path, int ns_fd, int *sock_out) {
     if (ns >= 0) close(ns);
     if (child_end >= 0) close(child_end);
     close(sv[0]);
+    close(init_fd);
     return -e;
   }
   char a_sock[16], a_ns[16];
@@ -2077,10 +2096,8 @@ int tsrun_spawn_connector(const char *init_path, int ns_fd, int *sock_out) {
   x.fds[x.n_fds++] = ns;
   int used_clone3 = 0;
   const char *what = "clone";
-  pthread_mutex_lock(&g_spawn_lock);
-  x.init_fd = init_program(init_path, 0);
-  pid_t pid = x.init_fd < 0 ? x.init_fd : clone_init(&x, 0, -1, &used_clone3, &what);
-  pthread_mutex_unlock(&g_spawn_lock);
+  pid_t pid = clone_init(&x, 0, -1, &used_clone3, &what);
+  close(init_fd);
   close(child_end);
   close(ns);
   if (pid < 0 || x.err) {

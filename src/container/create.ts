@@ -85,7 +85,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     spec = prepared.spec;
     const warm = warmPhase ? await warmPhase.claimWarm(ctx, prepared, heldWarm) : undefined;
     const made = materialize(ctx, prepared, warm?.init?.pid);
-    init = await spawnInit(ctx, prepared, made, warm);
+    init = await spawnInit(ctx, prepared, made, warm, warmPhase?.spawnOnWorker);
     await attachToNetwork(ctx, prepared, init);
     await runCreateHooks(ctx, prepared, made, init);
     const record = finish(ctx, made, init);

@@ -152,8 +152,17 @@ export const SPAWN_SEALED_COPY = 2;
 export function spawn(plan: Buffer, cgroupFd = -1, opts: { twoStage?: boolean } = {}): SpawnResult {
   const out: Record<string, unknown> = {};
   const init = initProgram();
-  const flags = (opts.twoStage ? SPAWN_TWO_STAGE : 0) | (spawnSettings().initCopy === 'memfd' ? SPAWN_SEALED_COPY : 0);
-  const rc = load().spawn(plan, plan.length, cgroupFd, init, flags, out);
+  const rc = load().spawn(plan, plan.length, cgroupFd, init, spawnFlags(opts), out);
+  return spawnOutcome(rc, out, init);
+}
+
+/** tsrun_spawn's flags for these options and the spawn settings. */
+export function spawnFlags(opts: { twoStage?: boolean }): number {
+  return (opts.twoStage ? SPAWN_TWO_STAGE : 0) | (spawnSettings().initCopy === 'memfd' ? SPAWN_SEALED_COPY : 0);
+}
+
+/** What tsrun_spawn returned: the spawned process, or the error naming the call that failed. */
+export function spawnOutcome(rc: number, out: Record<string, unknown>, init: string): SpawnResult {
   if (rc < 0) {
     const what = String(out.what ?? 'spawn');
     const step = Number(out.step ?? -1);

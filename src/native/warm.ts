@@ -1,8 +1,8 @@
-// The shim's calls for the library's warm inits (src/process/warm-init.ts): kept out of shim.ts so
-// that the CLI's startup snapshot, which never makes one, does not carry them.
+// The shim's calls that only the library makes: its warm inits (src/process/warm-init.ts), and spawns
+// on a worker thread. Kept out of shim.ts so that the CLI's startup snapshot does not carry them.
 import { TsrunError } from '../errors.js';
 import { errnoName } from './errno.js';
-import { SPAWN_SEALED_COPY, check, initProgram, loadShim, waitpidError, type SpawnResult } from './shim.js';
+import { SPAWN_SEALED_COPY, check, initProgram, loadShim, spawnFlags, spawnOutcome, waitpidError, type KoffiFunction, type SpawnResult } from './shim.js';
 import { spawnSettings } from './spawn-settings.js';
 
 /** What a warm init is made for (tsrun_spawn_warm). */
@@ -52,3 +52,20 @@ export function waitPidNow(pid: number): number {
   return status[0] ?? 0;
 }
 
+
+/**
+ * tsrun_spawn on a worker thread: the clone (its new namespaces, the exec of tsrun-init) suspends that
+ * thread, not Node's, which meanwhile plans the other containers of a start() of many at once.
+ * Resolves or rejects as shim.spawn returns or throws.
+ */
+export function spawnOnWorker(plan: Buffer, cgroupFd: number): Promise<SpawnResult> {
+  const init = initProgram();
+  return new Promise((resolve, reject) => {
+    const out: Record<string, unknown> = {};
+    // koffi binds every function with .async; the fakes of the tests never reach here (warm off).
+    (loadShim().spawn as unknown as KoffiFunction).async(plan, plan.length, cgroupFd, init, spawnFlags({}), out, (err: unknown, rc: number) => {
+      if (err) return reject(err);
+      try { resolve(spawnOutcome(rc, out, init)); } catch (e) { reject(e); }
+    });
+  });
+}

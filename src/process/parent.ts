@@ -42,6 +42,8 @@ export interface StartOptions {
    * which it is the container's process.
    */
   warm?: { init: Pick<shim.SpawnResult, 'pid' | 'syncFd' | 'initCopy'>; send: (plan: Buffer, fds: number[]) => void };
+  /** Clone on a worker thread (the library: native/warm.ts, spawnOnWorker) instead of on this one. */
+  spawnOnWorker?: (plan: Buffer, cgroupFd: number) => Promise<shim.SpawnResult>;
 }
 
 const ns = (start: bigint, end: bigint): number => Number(end - start) / 1e6;
@@ -273,7 +275,9 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
   const encoded = encodePlan(early ? { ...plan, waitForParent: false } : plan, { trace: opts.traceSteps });
   shim.preload();
   const t0 = process.hrtime.bigint();
-  const spawned = opts.warm ? sendToWarm(opts.warm, encoded, plan) : shim.spawn(encoded, opts.cgroupFd ?? -1, { twoStage: forceTwoStage() });
+  const onWorker = opts.spawnOnWorker && !forceTwoStage() ? opts.spawnOnWorker : undefined;
+  const spawned = opts.warm ? sendToWarm(opts.warm, encoded, plan)
+    : onWorker ? await onWorker(encoded, opts.cgroupFd ?? -1) : shim.spawn(encoded, opts.cgroupFd ?? -1, { twoStage: forceTwoStage() });
   if (!opts.warm) traceSpawn(trace, plan, spawned, ns(t0, process.hrtime.bigint()));
   const syncFd = spawned.syncFd;
   let released = false;

@@ -2,7 +2,7 @@
 // share of the set-up runs while the child runs its plan: the record names the init, the device
 // program is loaded, and attached once the init waits, set up, before it can exec.
 import type { TraceSink } from '../../process/trace.js';
-import type { ContainerProcess } from '../../process/parent.js';
+import type { ContainerProcess, StartOptions } from '../../process/parent.js';
 import { startInCgroup } from '../../process/spawn-in-cgroup.js';
 import { spawnSettings } from '../../native/spawn-settings.js';
 import { removeCallerMounts } from '../../rootfs/caller-mounts-host.js';
@@ -28,7 +28,7 @@ function attachDevices(cgroup: CgroupHandle, rules: number | undefined, trace: T
   });
 }
 
-export async function spawnInit(ctx: CreateContext, p: Prepared, m: Materialized, warm?: HeldWarm): Promise<ContainerProcess> {
+export async function spawnInit(ctx: CreateContext, p: Prepared, m: Materialized, warm?: HeldWarm, spawnOnWorker?: StartOptions['spawnOnWorker']): Promise<ContainerProcess> {
   const { opts, store, trace, undo } = ctx;
   // The init is recorded before it runs its plan when only its pid could find it later: without a
   // cgroup (cgroup.kill finds it otherwise), before it mounts in the caller's table, and for hooks
@@ -38,6 +38,7 @@ export async function spawnInit(ctx: CreateContext, p: Prepared, m: Materialized
     trace, traceSteps: opts.trace !== undefined, warn: ctx.warn,
     ...(m.cgroup ? { cgroup: m.cgroup } : {}), clone3: !spawnSettings().noClone3,
     ...(warm?.init && warm.send ? { warm: { init: warm.init, send: warm.send } } : {}),
+    ...(spawnOnWorker ? { spawnOnWorker } : {}),
     // A foreground run sets up while tsrun loads the device program (and writes its state, if it
     // must now): two cores at work. Not when it mounts in the caller's table: those mounts must be
     // tracked from a known point.

@@ -4,6 +4,7 @@ import type { Plan } from '../../abi/steps.js';
 import { NAMESPACE_FLAGS } from '../../abi/namespaces.js';
 import { spawnSettings } from '../../native/spawn-settings.js';
 import { sendPlan } from '../../native/warm.js';
+export { spawnOnWorker } from '../../native/warm.js';
 import { discardWarm, prepareWarm, releaseWarmWatch, warmFits, type WarmInit } from '../../process/warm-init.js';
 import type { CreateContext } from './context.js';
 import type { Prepared } from './prepare.js';
