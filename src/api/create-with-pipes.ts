@@ -25,7 +25,8 @@ export async function createWithPipes(
   const warn = warnOf(opts);
   const source = containerSource(spec, { warn, ...(opts.session ? { session: opts.session } : {}) });
   // Without an id of the caller's, the container takes the one its warm init was made for (if any).
-  const taken = spec.id === undefined ? takeWarm(source.label) : undefined;
+  const warm = spec.id === undefined && opts.warm !== false;
+  const taken = warm ? takeWarm(source.label) : undefined;
   const id = spec.id ?? taken?.id ?? generatedId(source.label);
   let network: Awaited<ReturnType<typeof networkOption>>;
   let made: ProcessPipes;
@@ -41,7 +42,8 @@ export async function createWithPipes(
   try {
     created = await createContainer({
       id, root: rootOf(opts), foreground: true, startedByCaller: true, stdio: made.fds, warn, ...sourceOptions(source), ...network,
-      ...(spec.id === undefined ? { warm: { label: source.label, nextId: () => generatedId(source.label), ...(taken ? { taken: taken.ready } : {}) } } : {}),
+      onWorker: true,
+      ...(warm ? { warm: { label: source.label, nextId: () => generatedId(source.label), ...(taken ? { taken: taken.ready } : {}) } } : {}),
     });
   } catch (err) {
     made.abandon();

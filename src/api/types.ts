@@ -109,6 +109,11 @@ export interface CommonOptions {
   session?: SessionLike;
   /** Warnings (unsupported limits with 'warn', tsrun's notices); default: process.emitWarning. */
   warn?: (message: string) => void;
+  /**
+   * false: neither take nor make a warm init (the next container's process, cloned ahead of use:
+   * docs/api.md, "Warm inits"). Default true.
+   */
+  warm?: boolean;
 }
 
 export interface RunOptions extends IoOptions, CommonOptions {}

@@ -62,6 +62,8 @@ export interface CreateOptions {
    * `nextId`), and use `taken`, the one made for this id, if it fits (create/warm.ts).
    */
   warm?: { label: string; nextId: () => string; taken?: Promise<WarmInit | undefined> };
+  /** The library: clone the container's process on a worker thread, not on Node's (native/warm.ts, spawnOnWorker). */
+  onWorker?: boolean;
 }
 
 export interface CreatedContainer {
@@ -78,14 +80,14 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   let spec: Spec | undefined;
   let init: ContainerProcess | undefined;
   // The library's warm inits: loaded only there (the CLI never has one: src/startup/manifest.ts).
-  const warmPhase = opts.warm ? await import('./create/warm.js') : undefined;
+  const warmPhase = opts.warm || opts.onWorker ? await import('./create/warm.js') : undefined;
   const heldWarm = opts.warm?.taken ? warmPhase!.holdWarm(ctx, opts.warm.taken) : undefined;
   try {
     const prepared = await prepare(ctx);
     spec = prepared.spec;
-    const warm = warmPhase ? await warmPhase.claimWarm(ctx, prepared, heldWarm) : undefined;
+    const warm = warmPhase && opts.warm ? await warmPhase.claimWarm(ctx, prepared, heldWarm) : undefined;
     const made = materialize(ctx, prepared, warm?.init?.pid);
-    init = await spawnInit(ctx, prepared, made, warm, warmPhase?.spawnOnWorker);
+    init = await spawnInit(ctx, prepared, made, warm, opts.onWorker ? warmPhase?.spawnOnWorker : undefined);
     await attachToNetwork(ctx, prepared, init);
     await runCreateHooks(ctx, prepared, made, init);
     const record = finish(ctx, made, init);

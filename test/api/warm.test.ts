@@ -141,6 +141,21 @@ describe.skipIf(skipReason)('the warm init', () => {
     expect(leftovers(root, c.id)).toEqual([]);
   });
 
+  it('{ warm: false } neither takes nor makes one', async () => {
+    const bundle = ownBundle('optout');
+    bundles.push(bundle);
+    const first = await run({ bundle, cmd: ['true'] }, { root });
+    const base = first.id.replace(/-[0-9a-f]{8}$/, '-');
+    const waiting = await settled(() => tsrunCgroups(base).filter((d) => d !== first.id), (d) => d.length === 1);
+    expect(waiting).toHaveLength(1);
+    const r = await run({ bundle, cmd: ['true'] }, { root, warm: false });
+    expect(r.id).not.toBe(waiting[0]);
+    // The one made before is still there for the next call that wants it.
+    expect(tsrunCgroups(base).filter((d) => d !== first.id && d !== r.id)).toEqual(waiting);
+    const again = await run({ bundle, cmd: ['true'] }, { root });
+    expect(again.id).toBe(waiting[0]);
+  });
+
   it('with the setting off, no init is made ahead', async () => {
     const restore = configureSpawn({ warm: false });
     try {
