@@ -9,6 +9,7 @@ import { makePipes, type ProcessPipes } from './pipes.js';
 import { containerSource, networkOption, sourceOptions } from './source.js';
 import type { ContainerSpec } from './types.js';
 import { giveUpTaken, takeWarm } from '../process/warm-init.js';
+import { reportWait } from './busy.js';
 
 export interface CreatedWithPipes {
   id: string;
@@ -42,7 +43,7 @@ export async function createWithPipes(
   try {
     created = await createContainer({
       id, root: rootOf(opts), foreground: true, startedByCaller: true, stdio: made.fds, warn, ...sourceOptions(source), ...network,
-      onWorker: true,
+      onWorker: true, quickReportMs: reportWait,
       ...(warm ? { warm: { label: source.label, nextId: () => generatedId(source.label), ...(taken ? { taken: taken.ready } : {}) } } : {}),
     });
   } catch (err) {

@@ -10,13 +10,14 @@ import { holding, watchExit } from './exit-watch.js';
 import { armInterrupt } from './interrupt.js';
 import { makePipes } from './pipes.js';
 import { createWithPipes } from './create-with-pipes.js';
+import { counted } from './busy.js';
 import type { ContainerSpec, RunOptions, RunResult } from './types.js';
 
 export async function run(spec: ContainerSpec, opts: RunOptions = {}): Promise<RunResult> {
   const t0 = performance.now();
-  const { id, warn, pipes, created } = await createWithPipes(spec, opts, () => makePipes(opts), (name) => {
+  const { id, warn, pipes, created } = await counted(() => createWithPipes(spec, opts, () => makePipes(opts), (name) => {
     if (opts.signal?.aborted) throw interrupted(name, 'abort');
-  });
+  }));
   const { store, record, process: proc, cgroup } = created;
   // Until it is reaped the pid cannot be reused: SIGKILL to it is safe, and with a PID namespace it ends them all.
   let reaped = false;
@@ -26,7 +27,7 @@ export async function run(spec: ContainerSpec, opts: RunOptions = {}): Promise<R
     await startCreated(store, record, warn, () => proc.go());
     // A failing exec (program not found…) is reported here with its step; the init is gone then.
     try {
-      await proc.untilExec();
+      await counted(() => proc.untilExec());
     } catch (err) {
       reaped = true; // untilExec reaps the init it lost
       throw err;

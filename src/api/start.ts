@@ -10,19 +10,20 @@ import { Container } from './container.js';
 import { holding, watchExit } from './exit-watch.js';
 import { makePipes } from './pipes.js';
 import { createWithPipes } from './create-with-pipes.js';
+import { counted } from './busy.js';
 import type { ContainerSpec, StartOptions } from './types.js';
 
 const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
 
 export async function start(spec: ContainerSpec, opts: StartOptions = {}): Promise<Container> {
-  const { id, warn, pipes, created } = await createWithPipes(spec, opts, () => makePipes({}, { unref: true }));
+  const { id, warn, pipes, created } = await counted(() => createWithPipes(spec, opts, () => makePipes({}, { unref: true })));
   const { store, record, process: proc, cgroup } = created;
   let reaped = false;
   try {
     await startCreated(store, record, warn, () => proc.go());
     // untilExec reaps an init whose exec failed (a reaped pid may be reused: no signal to it after).
     reaped = true;
-    await proc.untilExec();
+    await counted(() => proc.untilExec());
     reaped = false;
   } catch (err) {
     proc.release();

@@ -64,6 +64,8 @@ export interface CreateOptions {
   warm?: { label: string; nextId: () => string; taken?: Promise<WarmInit | undefined> };
   /** The library: clone the container's process on a worker thread, not on Node's (native/warm.ts, spawnOnWorker). */
   onWorker?: boolean;
+  /** See StartOptions.quickReportMs (process/parent.ts). */
+  quickReportMs?: () => number | undefined;
 }
 
 export interface CreatedContainer {

@@ -44,6 +44,12 @@ export interface StartOptions {
   warm?: { init: Pick<shim.SpawnResult, 'pid' | 'syncFd' | 'initCopy'>; send: (plan: Buffer, fds: number[]) => void };
   /** Clone on a worker thread (the library: native/warm.ts, spawnOnWorker) instead of on this one. */
   spawnOnWorker?: (plan: Buffer, cgroupFd: number) => Promise<shim.SpawnResult>;
+  /**
+   * How long to wait for the child's next report on this thread before a worker thread reads it
+   * (undefined: the settings'). The library says 0 while it makes other containers: a wait here
+   * would hold up their planning (asked at each read).
+   */
+  quickReportMs?: () => number | undefined;
 }
 
 const ns = (start: bigint, end: bigint): number => Number(end - start) / 1e6;
@@ -148,9 +154,9 @@ const isWaitStep = (s: Step): boolean => s.op === 'waitParent' || s.op === 'wait
  * exec'd, or died). Rejects with the failing step's error. Resolves with the step it waits at, or
  * 'eof'.
  */
-async function follow(plan: Plan, syncFd: number, trace: TraceSink, proc: { consoleFd?: number }, stopAtWaiting: boolean): Promise<number | 'eof'> {
+async function follow(plan: Plan, syncFd: number, trace: TraceSink, proc: { consoleFd?: number }, stopAtWaiting: boolean, quickMs: () => number): Promise<number | 'eof'> {
   for (;;) {
-    const quick = shim.recvReportWithin(syncFd, quickReportMs());
+    const quick = shim.recvReportWithin(syncFd, quickMs());
     const r = quick === 'timeout' ? await shim.recvReport(syncFd) : quick;
     if (!r) return 'eof';
     switch (r.kind) {
@@ -208,8 +214,8 @@ async function killAndReap(pid: number): Promise<number | undefined> {
  * Follows the child to its next wait step after `from`. EOF first means it ended without a report:
  * killed (SIGKILL, the OOM killer) or crashed; it is reaped (`end`), and the error says how it ended.
  */
-async function followToWait(plan: Plan, syncFd: number, trace: TraceSink, proc: { consoleFd?: number }, from: number, end: () => Promise<number | undefined>): Promise<number | 'eof'> {
-  const at = await follow(plan, syncFd, trace, proc, true);
+async function followToWait(plan: Plan, syncFd: number, trace: TraceSink, proc: { consoleFd?: number }, from: number, end: () => Promise<number | undefined>, quickMs: () => number): Promise<number | 'eof'> {
+  const at = await follow(plan, syncFd, trace, proc, true, quickMs);
   if (at !== 'eof' || !plan.steps.some((s, i) => i >= from && isWaitStep(s))) return at;
   const status = await end();
   const exit = status === undefined ? undefined : decodeWaitStatus(status);
@@ -276,6 +282,7 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
   shim.preload();
   const t0 = process.hrtime.bigint();
   const onWorker = opts.spawnOnWorker && !forceTwoStage() ? opts.spawnOnWorker : undefined;
+  const quickMs = (): number => opts.quickReportMs?.() ?? quickReportMs();
   const spawned = opts.warm ? sendToWarm(opts.warm, encoded, plan)
     : onWorker ? await onWorker(encoded, opts.cgroupFd ?? -1) : shim.spawn(encoded, opts.cgroupFd ?? -1, { twoStage: forceTwoStage() });
   if (!opts.warm) traceSpawn(trace, plan, spawned, ns(t0, process.hrtime.bigint()));
@@ -300,7 +307,7 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
     pid,
     untilExec: async () => {
       try {
-        await follow(plan, syncFd, trace, proc, false);
+        await follow(plan, syncFd, trace, proc, false, quickMs);
       } catch (err) {
         await end();
         throw err;
@@ -312,7 +319,7 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
     continue: async () => {
       try {
         shim.sendByte(syncFd);
-        const at = await followToWait(plan, syncFd, trace, proc, waitedAt + 1, end);
+        const at = await followToWait(plan, syncFd, trace, proc, waitedAt + 1, end, quickMs);
         if (at !== 'eof') waitedAt = at;
       } catch (err) {
         await proc.destroy();
@@ -334,7 +341,7 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
       // The first stage reports the container process's pid (or a failed setns or clone) and exits.
       const t1 = process.hrtime.bigint();
       const next = async (): Promise<shim.Report | undefined> => {
-        const quick = shim.recvReportWithin(syncFd, quickReportMs());
+        const quick = shim.recvReportWithin(syncFd, quickMs());
         return quick === 'timeout' ? shim.recvReport(syncFd) : quick;
       };
       let r = await next();
@@ -370,7 +377,7 @@ export async function startProcess(plan: Plan, opts: StartOptions): Promise<Cont
         // EPIPE: the child is gone already; followToWait reads its EOF and says how it ended.
       }
     }
-    const at = await followToWait(plan, syncFd, trace, proc, 0, end);
+    const at = await followToWait(plan, syncFd, trace, proc, 0, end, quickMs);
     if (at !== 'eof') waitedAt = at;
     await reapStage1();
     opts.atWaiting?.();

@@ -39,6 +39,7 @@ export async function spawnInit(ctx: CreateContext, p: Prepared, m: Materialized
     ...(m.cgroup ? { cgroup: m.cgroup } : {}), clone3: !spawnSettings().noClone3,
     ...(warm?.init && warm.send ? { warm: { init: warm.init, send: warm.send } } : {}),
     ...(spawnOnWorker ? { spawnOnWorker } : {}),
+    ...(opts.quickReportMs ? { quickReportMs: opts.quickReportMs } : {}),
     // A foreground run sets up while tsrun loads the device program (and writes its state, if it
     // must now): two cores at work. Not when it mounts in the caller's table: those mounts must be
     // tracked from a known point.
