@@ -2,7 +2,6 @@
 import { buildReport } from './build-report.js';
 import { gatherHostFacts } from './host-facts.js';
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { CheckReport } from './report.js';
 import { delegationItem, dirsItem, userNetworkItem } from './rootless.js';
@@ -31,7 +30,7 @@ export async function checkHost(): Promise<CheckReport> {
     const it = delegationItem(euid, delegation, controllers);
     if (it) extra.push(it);
     // --systemd-cgroup's case: the user's own manager, as the driver would find it.
-    const [{ probeUserManager }, { ownHostUid }] = await Promise.all([import('./user-systemd-probe.js'), import('../cgroups/systemd/bus.js')]);
+    const [{ probeUserManager, userName }, { ownHostUid }] = await Promise.all([import('./user-systemd-probe.js'), import('../cgroups/systemd/bus.js')]);
     const uid = ownHostUid();
     const manager = userSystemdItem(euid, uid, await probeUserManager(host?.mountPoint), userName(uid));
     if (manager) extra.push(manager);
@@ -44,10 +43,4 @@ export async function checkHost(): Promise<CheckReport> {
 
 function controllersOf(dir: string): string[] {
   try { return readFileSync(join(dir, 'cgroup.controllers'), 'utf8').split(/\s+/).filter((c) => c !== ''); } catch { return []; }
-}
-
-/** The user's login name for the fix (`loginctl enable-linger NAME`); inside a user namespace our passwd entry is root's: $USER. */
-function userName(hostUid: number): string | undefined {
-  if (hostUid !== process.geteuid?.()) return process.env.USER || undefined;
-  try { return userInfo().username; } catch { return undefined; }
 }

@@ -3,6 +3,7 @@
 // with a short timeout, and closes the connection: a bus that never answers costs `check` seconds,
 // not a hang.
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { posix } from 'node:path';
 import { BusConnection, type BusAddress } from '../cgroups/systemd/bus.js';
 import { parseSystemdVersion, systemdBooted, userManagerAddresses } from '../cgroups/systemd/manager-api.js';
@@ -47,4 +48,13 @@ export async function probeUserManager(v2Mount: string | undefined, env: NodeJS.
     }
   }
   return { kind: 'unreachable', reasons };
+}
+
+/**
+ * The user's login name, for the fix (`loginctl enable-linger NAME`). Inside a user namespace (rootless
+ * podman) our passwd entry is root's: $USER then, as connectManager does.
+ */
+export function userName(hostUid: number, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (hostUid !== process.geteuid?.()) return env.USER || undefined;
+  try { return userInfo().username; } catch { return undefined; }
 }
