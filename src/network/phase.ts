@@ -16,7 +16,7 @@ import type { NetworkRecord } from './record.js';
 import { findNetwork, type StoredNetwork } from './store.js';
 import { userModeProgram } from './user-mode/preflight.js';
 import { startUserModeNetwork } from './user-mode/start.js';
-import { RESOLV_CONF_PATH, withUserModeResolvConf, type StateFile } from './user-mode/resolv-conf.js';
+import { RESOLV_CONF_PATH, withUserModeResolvConf } from './user-mode/resolv-conf.js';
 
 export type { NetworkRequest };
 
@@ -29,16 +29,16 @@ export interface PreparedNetwork {
   userMode?: { program: string; allowHostLoopback: boolean; ports: PortMapping[]; namespaces: NamespaceHold };
   /**
    * For planning: the host as the planner sees it once the files the spec binds in from the state dir
-   * exist (slirp4netns's resolv.conf, written before the go-ahead: see namespaceHold).
+   * exist (slirp4netns's resolv.conf, written by beforeSpawn).
    */
   planOptions?: { host: HostView };
+  /** Once the state dir exists, before the init is spawned: writes the files the spec binds in from it. */
+  beforeSpawn?: () => void;
 }
 
 /**
  * The container's network and user namespaces as fds, taken by create's beforeGo (the init is still
  * dumpable: see namespaceFds) and given to slirp4netns at attach, or released when create fails.
- * The first take also writes the files the spec binds in from the state dir (its resolv.conf): the
- * state dir exists by then, and the init has run no step yet, so its mounts find them.
  */
 export interface NamespaceHold {
   fds?: { net: number; user: number };
@@ -46,13 +46,9 @@ export interface NamespaceHold {
   release(): void;
 }
 
-function namespaceHold(files: StateFile[]): NamespaceHold {
+function namespaceHold(): NamespaceHold {
   const hold: NamespaceHold = {
-    take(pid) {
-      for (const f of files.splice(0)) writeFileSync(f.path, f.content, { mode: 0o644, flag: 'wx' });
-      hold.release();
-      hold.fds = namespaceFds({ pid });
-    },
+    take(pid) { hold.release(); hold.fds = namespaceFds({ pid }); },
     release() {
       if (!hold.fds) return;
       shim.closeFd(hold.fds.net);
@@ -80,8 +76,12 @@ export function prepareNetwork(spec: Spec, req: NetworkRequest, stateDir?: strin
   const withMode = applyNetworkMode(spec, req.mode, req.ports);
   if (req.mode.kind === 'slirp4netns') {
     const dns = stateDir !== undefined ? withUserModeResolvConf(withMode, stateDir, readHostResolvConf()) : undefined;
-    const userMode = { program: userModeProgram(), allowHostLoopback: req.mode.allowHostLoopback, ports: req.ports, namespaces: namespaceHold(dns ? [dns.file] : []) };
-    return dns ? { spec: dns.spec, userMode, planOptions: { host: withFiles(realHost, [dns.file.path]) } } : { spec: withMode, userMode };
+    const userMode = { program: userModeProgram(), allowHostLoopback: req.mode.allowHostLoopback, ports: req.ports, namespaces: namespaceHold() };
+    if (!dns) return { spec: withMode, userMode };
+    // Not at the go-ahead: without a user namespace the init runs its steps (the mounts) at once.
+    const { file } = dns;
+    const beforeSpawn = (): void => writeFileSync(file.path, file.content, { mode: 0o644, flag: 'wx' });
+    return { spec: dns.spec, userMode, planOptions: { host: withFiles(realHost, [file.path]) }, beforeSpawn };
   }
   if (req.mode.kind !== 'bridge') return { spec: withMode };
   if (euid !== 0) {

@@ -4,12 +4,12 @@
 // forwardPort; cleanup after tsrun is killed; the errors. Every command runs inside a network (and
 // mount) namespace the test makes (user-netns.ts): slirp4netns listens and connects only there.
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { chownSync, cpSync, existsSync, readdirSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO } from '../../helpers/bundle.js';
-import { asUser, cannotRunRootless, createRootlessUser, removeRootlessUser, userBundle, userProcesses, type RootlessUser } from './user.js';
+import { REPO, makeBundle } from '../../helpers/bundle.js';
+import { LAUNCHER, asUser, cannotRunRootless, createRootlessUser, removeRootlessUser, userBundle, userProcesses, type RootlessUser } from './user.js';
 import { UPLINK, UserNetns } from './user-netns.js';
 
 const skip = cannotRunRootless() ?? (existsSync('/usr/bin/slirp4netns') ? undefined : 'slirp4netns is not installed (make deps)');
@@ -148,6 +148,32 @@ describe.skipIf(skip !== undefined)(`rootless: the network as a normal user${ski
       server.kill('SIGKILL');
       ns.exec(['umount', '/etc/resolv.conf']);
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('run --image with --network slirp4netns: the same resolv.conf over the image\'s overlay, read by the image\'s USER', { timeout: 60_000 }, async () => {
+    const layout = join(user.work, 'dns-layers');
+    cpSync(join(REPO, 'rootfs-samples/build/busybox-layers'), layout, { recursive: true });
+    execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, layout]);
+    const r = await tsrun(['run', '--image', layout, '--network', 'slirp4netns', '--', 'id -u; head -n 1 /etc/resolv.conf'], { timeoutMs: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('1000\nnameserver 10.0.2.3\n');
+    expect(readdirSync(stateRoot())).toEqual([]);
+  });
+
+  it('--network slirp4netns as root (no user namespace: the init mounts at once, so the file is written before it is spawned)', { timeout: 60_000 }, async () => {
+    const b = makeBundle({ mutate: (s) => { s.process!.args = ['head', '-n', '1', '/etc/resolv.conf']; } });
+    const root = mkdtempSync('/tmp/tsrun-rl-root-');
+    try {
+      const r = await execa(ns.prefix[0]!, [...ns.prefix.slice(1), LAUNCHER, '--root', root, 'run', '--network', 'slirp4netns', '--bundle', b.dir, 'rootdns'], { reject: false, timeout: 30_000 });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('nameserver 10.0.2.3'); // execa takes off the last newline
+      expect(r.exitCode).toBe(0);
+      expect(readdirSync(root)).toEqual([]);
+    } finally {
+      b.remove();
+      rmSync(root, { recursive: true, force: true });
     }
   });
 
