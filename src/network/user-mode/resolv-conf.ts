@@ -38,8 +38,8 @@ export function configOwnsResolvConf(spec: Spec): boolean {
 
 /**
  * The bind mount of `source` (the state dir's file) on /etc/resolv.conf. Read-only: the container's
- * writes would land in tsrun's state dir, on the host's /run (or the user's runtime dir), a tmpfs
- * it could fill.
+ * writes would land in tsrun's state dir, on the host's /run (or the user's runtime dir), usually a
+ * tmpfs it could fill.
  */
 export function resolvConfMount(source: string): Mount {
   return { destination: RESOLV_CONF_PATH, type: 'bind', source, options: ['bind', 'ro', 'nosuid', 'nodev', 'noexec'] };
