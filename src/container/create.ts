@@ -88,8 +88,8 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     const prepared = await prepare(ctx);
     spec = prepared.spec;
     const warm = warmPhase && opts.warm ? await warmPhase.claimWarm(ctx, prepared, heldWarm) : undefined;
-    const made = materialize(ctx, prepared, warm?.init?.pid);
-    init = await spawnInit(ctx, prepared, made, warm, opts.onWorker ? warmPhase?.spawnOnWorker : undefined);
+    const made = materialize(ctx, prepared, warm?.claimed?.init?.pid);
+    init = await spawnInit(ctx, prepared, made, { ...warm, ...(opts.onWorker ? { spawnOnWorker: warmPhase?.spawnOnWorker } : {}) });
     await attachToNetwork(ctx, prepared, init);
     await runCreateHooks(ctx, prepared, made, init);
     const record = finish(ctx, made, init);

@@ -12,7 +12,7 @@ import type { CreateContext } from './context.js';
 import type { Materialized } from './materialize.js';
 import type { Prepared } from './prepare.js';
 import { withInit } from './state-dir.js';
-import type { HeldWarm } from './warm.js';
+import type { WarmClaim } from './warm.js';
 
 /**
  * Device rules take effect once the init has made its rootfs and waits to exec, as in runc (this also
@@ -28,7 +28,13 @@ function attachDevices(cgroup: CgroupHandle, rules: number | undefined, trace: T
   });
 }
 
-export async function spawnInit(ctx: CreateContext, p: Prepared, m: Materialized, warm?: HeldWarm, spawnOnWorker?: StartOptions['spawnOnWorker']): Promise<ContainerProcess> {
+/** The library's ways to start the process (create/warm.ts): a warm init, a refill of it, a clone on a worker thread. */
+export interface LibrarySpawn extends WarmClaim {
+  spawnOnWorker?: StartOptions['spawnOnWorker'];
+}
+
+export async function spawnInit(ctx: CreateContext, p: Prepared, m: Materialized, lib: LibrarySpawn = {}): Promise<ContainerProcess> {
+  const warm = lib.claimed;
   const { opts, store, trace, undo } = ctx;
   // The init is recorded before it runs its plan when only its pid could find it later: without a
   // cgroup (cgroup.kill finds it otherwise), before it mounts in the caller's table, and for hooks
@@ -38,13 +44,16 @@ export async function spawnInit(ctx: CreateContext, p: Prepared, m: Materialized
     trace, traceSteps: opts.trace !== undefined, warn: ctx.warn,
     ...(m.cgroup ? { cgroup: m.cgroup } : {}), clone3: !spawnSettings().noClone3,
     ...(warm?.init && warm.send ? { warm: { init: warm.init, send: warm.send } } : {}),
-    ...(spawnOnWorker ? { spawnOnWorker } : {}),
+    ...(lib.spawnOnWorker ? { spawnOnWorker: lib.spawnOnWorker } : {}),
     ...(opts.quickReportMs ? { quickReportMs: opts.quickReportMs } : {}),
     // A foreground run sets up while tsrun loads the device program (and writes its state, if it
     // must now): two cores at work. Not when it mounts in the caller's table: those mounts must be
     // tracked from a known point.
     early: (opts.foreground ?? false) && m.callerMounts === undefined,
     beforeGo: (pid) => {
+      // The child runs its plan (or waits for the go-ahead below): the next warm init is cloned on a
+      // worker thread meanwhile, while this thread mostly waits.
+      lib.refill?.();
       // From the go-ahead on, the plan may mount in the caller's table: undone from the latest
       // record of what it mounted (finish adds it).
       if (m.callerMounts) undo.push(`the mounts under ${m.callerMounts.rootfs} in the caller's mount table`, () => removeCallerMounts(m.callerMounts!, ctx.warn));

@@ -56,12 +56,22 @@ export function warmEligible(ctx: CreateContext, p: Prepared): boolean {
     && plan.namespaces.every((n) => n.action === 'create') && !plan.steps.some((s) => s.beforeClone) && !plan.idMaps && plan.preserveFds === 0;
 }
 
+/** What claimWarm decided: the init this container runs in (if any), and how to start the next one. */
+export interface WarmClaim {
+  claimed?: HeldWarm;
+  /**
+   * Starts making the warm init of the next container of this source: called by the spawn once this
+   * container's process runs its plan, when Node's thread only waits for it.
+   */
+  refill?: () => void;
+}
+
 /**
  * The warm init taken for this container, if it can run it (then the create's undo gives it up until
  * the spawn takes it); one that cannot is given up at once, so that its cgroup (named by this id) is
- * gone before materialize makes the container's. Then the next one is started, for the next container.
+ * gone before materialize makes the container's.
  */
-export async function claimWarm(ctx: CreateContext, p: Prepared, held: HeldWarm | undefined): Promise<HeldWarm | undefined> {
+export async function claimWarm(ctx: CreateContext, p: Prepared, held: HeldWarm | undefined): Promise<WarmClaim> {
   const { opts } = ctx;
   const eligible = warmEligible(ctx, p);
   const init = held ? await held.ready : undefined;
@@ -79,12 +89,15 @@ export async function claimWarm(ctx: CreateContext, p: Prepared, held: HeldWarm 
       giveUp(held, init);
     }
   }
-  if (eligible && opts.warm && p.cgroupPlan) {
-    const nextId = opts.warm.nextId();
+  const { warm } = opts;
+  const cgroup = p.cgroupPlan;
+  if (!eligible || !warm || !cgroup) return claimed ? { claimed } : {};
+  const refill = (): void => {
+    const nextId = warm.nextId();
     prepareWarm({
-      label: opts.warm.label, cloneFlags: p.plan.cloneFlags, nextId,
-      cgroupDir: `${p.cgroupPlan.dir.slice(0, -opts.id.length)}${nextId}`, mountPoint: p.cgroupPlan.mountPoint,
+      label: warm.label, cloneFlags: p.plan.cloneFlags, nextId,
+      cgroupDir: `${cgroup.dir.slice(0, -opts.id.length)}${nextId}`, mountPoint: cgroup.mountPoint,
     });
-  }
-  return claimed;
+  };
+  return { ...(claimed ? { claimed } : {}), refill };
 }
