@@ -39,6 +39,9 @@ export const STARTUP = {
     // (their commands' needsFullBundle): the CNI code stays out of every other start. --network
     // none|host|ns:PATH only rewrites the spec (options.ts), in the snapshot.
     'src/network/phase.ts', 'src/network/explain.ts',
+    // run --dry-run prints the plan (run's needsFullBundle): its formatting, the plan summary and the
+    // seccomp disassembler were ~14 KB of the snapshot that no container start runs.
+    'src/cli/explain-output.ts',
   ],
 
   /**
@@ -50,9 +53,18 @@ export const STARTUP = {
     'src/image/import.ts', 'src/image/manage.ts', 'src/image/layer-store.ts', 'src/image/layer-unpack.ts', 'src/image/tar-parser.ts',
     'src/image/zstd.ts', 'src/image/decompress.ts', 'src/image/oci-layout.ts', 'src/image/docker-archive.ts', 'src/image/flatten.ts',
     'src/image/hash-worker.ts', 'src/image/digest.ts', 'src/image/owner-shift.ts',
+    'src/cli/explain-output.ts', 'src/plan/summary.ts', 'src/seccomp/disasm.ts',
     'node_modules/yargs/', 'node_modules/tar-stream/', 'node_modules/fzstd/', 'node_modules/execa/',
   ],
   allowedInExcluded: ['src/image/registry/reference.ts', 'src/network/record.ts', 'src/network/options.ts'],
+
+  /**
+   * Node's own modules the snapshot's heap must not hold (what process.moduleLoadList lists once it
+   * is built). A module-level import of node:child_process loads it with net, dgram and their
+   * bindings: ~300 KB more heap that every start deserializes. Code that needs one loads it when it
+   * runs, with process.getBuiltinModule (a snapshot cannot import() a builtin).
+   */
+  excludedBuiltins: ['child_process', 'net', 'dgram', 'worker_threads', 'crypto', 'zlib', 'http', 'https', 'tls'],
 
   /** The snapshot's code, at most (its cost grows with its size: ~4 ms per MB of heap here). */
   maxSnapshotCodeBytes: 324 * 1024, // +4 KiB (issue 18): a rootless delete removes what subordinate ids made (image/remove-shifted.ts, file-plan.ts), run --image checks each layer's owners (store-shift.ts); ~0.02 ms of start-up at ~4 ms per MB
