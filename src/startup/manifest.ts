@@ -61,10 +61,16 @@ export const STARTUP = {
   /**
    * Node's own modules the snapshot's heap must not hold (what process.moduleLoadList lists once it
    * is built). A module-level import of node:child_process loads it with net, dgram and their
-   * bindings: ~300 KB more heap that every start deserializes. Code that needs one loads it when it
-   * runs, with process.getBuiltinModule (a snapshot cannot import() a builtin).
+   * bindings: ~230 KB more blob that every start deserializes. Code that needs one loads it when it
+   * runs, with process.getBuiltinModule (a snapshot cannot import() a builtin). The globals load
+   * theirs on first use, so the warm-up must not touch them: `crypto` (internal/crypto/webcrypto and
+   * its helpers, ~180 KB; host/random.ts reads /dev/urandom) and `performance` (perf_hooks, ~80 KB;
+   * host/clock.ts uses process.hrtime).
    */
-  excludedBuiltins: ['child_process', 'net', 'dgram', 'worker_threads', 'crypto', 'zlib', 'http', 'https', 'tls'],
+  excludedBuiltins: [
+    'child_process', 'net', 'dgram', 'worker_threads', 'crypto', 'zlib', 'http', 'https', 'tls',
+    'internal/crypto/webcrypto', 'perf_hooks',
+  ],
 
   /** The snapshot's code, at most (its cost grows with its size: ~4 ms per MB of heap here). */
   // 310.2 KiB (317,612 bytes) once --dry-run's explain code went to the full bundle, plus ~8 KiB for
