@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckReport } from './report.js';
 import { delegationItem, dirsItem, userNetworkItem } from './rootless.js';
+import { userSystemdItem } from './user-systemd.js';
 import { detectCgroupHost } from '../cgroups/host.js';
 import { hostDelegation } from '../cgroups/rootless.js';
 import { defaultStateRoot, defaultStoreDir } from '../state/user-dirs.js';
@@ -28,6 +29,11 @@ export async function checkHost(): Promise<CheckReport> {
     const controllers = delegation?.delegated ? controllersOf(delegation.root) : [];
     const it = delegationItem(euid, delegation, controllers);
     if (it) extra.push(it);
+    // --systemd-cgroup's case: the user's own manager, as the driver would find it.
+    const [{ probeUserManager, userName }, { ownHostUid }] = await Promise.all([import('./user-systemd-probe.js'), import('../cgroups/systemd/bus.js')]);
+    const uid = ownHostUid();
+    const manager = userSystemdItem(euid, uid, await probeUserManager(host?.mountPoint), userName(uid));
+    if (manager) extra.push(manager);
     const { userModeProgram } = await import('../network/user-mode/preflight.js');
     const net = userNetworkItem(euid, (() => { try { return { program: userModeProgram() }; } catch (err) { return { problem: (err as Error).message }; } })());
     if (net) extra.push(net);

@@ -23,6 +23,7 @@ export function explainNetwork(req: NetworkRequest): { spec: (s: Spec) => Spec; 
       text.push('  before the go-ahead (the process is still dumpable), a connector (tsrun-init connect) joins its user and network namespaces by pidfd and hands them back as fds');
       text.push(`  slirp4netns --configure --mtu=65520${m.allowHostLoopback ? '' : ' --disable-host-loopback'} --api-socket=<state dir>/slirp4netns.sock --netns-type=path /proc/self/fd/4 tap0`);
       text.push(`    (its pid recorded in <state dir>/network.json before it runs) makes tap0 10.0.2.100/24, default route via 10.0.2.2, DNS 10.0.2.3; 10.0.2.2 ${m.allowHostLoopback ? 'reaches' : 'does not reach'} the host's 127.0.0.1`);
+      text.push('  /etc/resolv.conf: <state dir>/resolv.conf bound read-only over it (nameserver 10.0.2.3, slirp4netns\'s DNS, with the host\'s search and options lines), unless the config mounts /etc/resolv.conf or /etc');
       for (const p of req.ports) text.push(`  add_hostfwd ${p.hostIP ?? '0.0.0.0'}:${p.hostPort} -> 10.0.2.100:${p.containerPort}/${p.protocol}  (slirp4netns listens on the host side)`);
       text.push('  at delete: slirp4netns is stopped (SIGTERM, then SIGKILL), its ports close');
       return { spec, text, json: { mode: req.mode, helper: 'slirp4netns', ports: req.ports } };

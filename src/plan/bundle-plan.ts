@@ -5,6 +5,7 @@ import { isInitialUserNamespace } from '../host/user-namespace.js';
 import type { Plan } from '../abi/steps.js';
 import type { Bundle } from '../oci/bundle.js';
 import { hostCgroup2Mount, realHost } from '../rootfs/host-view.js';
+import type { HostView } from '../rootfs/plan.js';
 import type { RootfsOverlay } from '../rootfs/image-overlay.js';
 import { callerTerminalSize } from '../process/terminal.js';
 import type { StartGate } from '../process/start-gate.js';
@@ -22,6 +23,8 @@ export interface BundlePlanOptions {
   cgroup2Mount?: string;
   /** fds 3..3+N-1 of the caller stay open in the container (--preserve-fds). */
   preserveFds?: number;
+  /** The host as the planner sees it; default: as it is (a user-mode network adds the files it writes later). */
+  host?: HostView;
 }
 
 export function planBundle(bundle: Bundle, opts: BundlePlanOptions): Plan {
@@ -29,7 +32,7 @@ export function planBundle(bundle: Bundle, opts: BundlePlanOptions): Plan {
   // create knows it from planning the cgroup; read mountinfo only when nobody did.
   const cgroup2 = opts.cgroup2Mount ?? hostCgroup2Mount();
   return containerPlan(bundle.spec, {
-    bundleDir: bundle.dir, rootfs: bundle.rootfs, host: realHost,
+    bundleDir: bundle.dir, rootfs: bundle.rootfs, host: opts.host ?? realHost,
     runningAsRoot: process.getuid?.() === 0, ...(isInitialUserNamespace() ? {} : { callerInUserNamespace: true }), dieWithParent: opts.foreground, startGate: opts.startGate,
     ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.keyring !== undefined ? { newKeyring: opts.keyring } : {}),
     ...(cgroup2 ? { cgroup2Mount: cgroup2 } : {}),

@@ -62,6 +62,17 @@ describe.skipIf(reason !== null)(`--systemd-cgroup as a normal user (user@UID.se
     if (tmpfilesMasked) run('systemctl', ['unmask', '--runtime', TMPFILES]);
   });
 
+  it('check: the user\'s manager is there, with its cgroup and the controllers delegated to it; missing with a runtime dir of no manager', async () => {
+    interface Item { name: string; status: string; facts?: Record<string, unknown> }
+    const line = async (xdg: string): Promise<Item | undefined> =>
+      (JSON.parse((await asUser(user, ['check', '--format', 'json'], { env: { XDG_RUNTIME_DIR: xdg } })).stdout) as { items: Item[] }).items.find((i) => i.name === 'user systemd');
+    const delegated = readFileSync(join(V2, managerCgroup(), 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
+    expect(await line(runtime)).toMatchObject({
+      status: 'ok', facts: { manager: 'reachable', unit: `user@${user.uid}.service`, address: `${runtime}/systemd/private`, controlGroup: managerCgroup(), controllers: delegated },
+    });
+    expect(await line(user.runtimeDir)).toMatchObject({ status: 'missing', facts: { manager: 'unreachable' } });
+  });
+
   it('the container is in a scope of the user\'s manager (user.slice), with its memory and pids limits; delete stops the scope', async () => {
     const b = await userBundle(user, 'lim', (s) => {
       s.process!.args = ['sleep', '300'];

@@ -44,6 +44,7 @@ export function materialize(ctx: CreateContext, p: Prepared): Materialized {
   const record = creatingRecord(opts.id, p.bundle, p.cgroupPlan);
   if (p.fromImage) store.write(record);
   else makeStateDir(ctx, record, { fromImage: false });
+  p.network?.beforeSpawn?.(); // slirp4netns's resolv.conf, which the init binds in
   const callerMounts = beginCallerMounts(p.plan, p.bundle.rootfs, ctx.warn);
   // In the state dir: it goes with it.
   if (!opts.startedByCaller) shim.mkfifo(store.fifoPath(opts.id), 0o600);

@@ -68,7 +68,7 @@ export async function prepare(ctx: CreateContext): Promise<Prepared> {
   // bridge is refused here. The network code loads only for a bridge or slirp4netns: none, host and
   // ns:PATH only rewrite the spec.
   const network = !opts.network ? undefined
-    : opts.network.mode.kind === 'bridge' || opts.network.mode.kind === 'slirp4netns' ? (await import('../../network/phase.js')).prepareNetwork(given.spec, opts.network)
+    : opts.network.mode.kind === 'bridge' || opts.network.mode.kind === 'slirp4netns' ? (await import('../../network/phase.js')).prepareNetwork(given.spec, opts.network, store.dir(opts.id))
       : { spec: (await import('../../network/options.js')).applyNetworkMode(given.spec, opts.network.mode, opts.network.ports) };
   const bundle = network ? { ...given, spec: network.spec } : given;
   const spec = bundle.spec;
@@ -80,7 +80,7 @@ export async function prepare(ctx: CreateContext): Promise<Prepared> {
     foreground: opts.foreground ?? false, startGate: opts.startedByCaller ? 'caller' : { fifo: store.fifoPath(opts.id) },
     ...(cgroupPlan ? { cgroup2Mount: cgroupPlan.mountPoint } : {}), ...(image ? { imageOverlay: image.overlay } : {}),
     ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? {} : { keyring: opts.id }),
-    ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
+    ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}), ...network?.planOptions,
   }), opts.stdio);
   // A user-mode network's namespaces are taken before the go-ahead (create/spawn.ts): newuidmap's
   // maps need no dumpable child, but a user's setns by pidfd does.

@@ -16,7 +16,7 @@ const skip = cannotRunRootless();
 const host = (() => { try { return detectCgroupHost(); } catch { return undefined; } })();
 const hugetlb = host?.controllers.includes('hugetlb') && host.hugepageSizes?.includes('2MB');
 
-interface CheckItemJson { area: string; name: string; status: string; detail: string; facts?: { delegated?: boolean; root?: string } }
+interface CheckItemJson { area: string; name: string; status: string; detail: string; facts?: { delegated?: boolean; root?: string; manager?: string } }
 const delegationOf = (stdout: string): CheckItemJson | undefined =>
   (JSON.parse(stdout) as { items: CheckItemJson[] }).items.find((i) => i.area === 'cgroups' && i.name === 'delegation');
 
@@ -41,6 +41,22 @@ describe.skipIf(skip !== undefined || host === undefined)(`rootless: cgroups${sk
     const inside = delegationOf((await asUser(user, ['check', '--format', 'json'], { cgroup: join(delegated, 'shell') })).stdout);
     expect(inside?.status).toBe('ok');
     expect(inside?.facts?.root).toBe(delegated);
+  });
+
+  it('check: whether a user systemd manager (user@UID.service) is there for --systemd-cgroup', async () => {
+    const r = await asUser(user, ['check', '--format', 'json']);
+    expect(r.exitCode).toBe(0);
+    const it = (JSON.parse(r.stdout) as { items: CheckItemJson[] }).items.find((i) => i.area === 'cgroups' && i.name === 'user systemd');
+    if (!existsSync('/run/systemd/system')) {
+      // This host: no systemd as PID 1, so no user manager (the systemd VM lane shows one that is there).
+      expect(it).toMatchObject({ status: 'missing', detail: expect.stringMatching(/^--systemd-cgroup cannot work: systemd is not this host's init \(no \/run\/systemd\/system\), so there is no user@\d+\.service/) });
+      expect(it?.facts).toMatchObject({ manager: 'absent' });
+    } else {
+      // A systemd host, but this throwaway user has no login session: its runtime dir is not the manager's.
+      expect(it).toMatchObject({ status: 'missing', detail: expect.stringMatching(/user@\d+\.service is not reachable/) });
+    }
+    const text = await asUser(user, ['check']);
+    expect(text.stdout).toMatch(/^\s+missing\s+user systemd\s+--systemd-cgroup cannot work/m);
   });
 
   it('explain says where the cgroup would be, as run decides: none of its own, or below the delegated one', async () => {

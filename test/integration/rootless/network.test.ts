@@ -4,17 +4,35 @@
 // forwardPort; cleanup after tsrun is killed; the errors. Every command runs inside a network (and
 // mount) namespace the test makes (user-netns.ts): slirp4netns listens and connects only there.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { chownSync, cpSync, existsSync, readdirSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO } from '../../helpers/bundle.js';
-import { asUser, cannotRunRootless, createRootlessUser, removeRootlessUser, userBundle, userProcesses, type RootlessUser } from './user.js';
+import { REPO, makeBundle } from '../../helpers/bundle.js';
+import { LAUNCHER, asUser, cannotRunRootless, createRootlessUser, removeRootlessUser, userBundle, userProcesses, type RootlessUser } from './user.js';
 import { UPLINK, UserNetns } from './user-netns.js';
 
 const skip = cannotRunRootless() ?? (existsSync('/usr/bin/slirp4netns') ? undefined : 'slirp4netns is not installed (make deps)');
 const HTTPD = ['/bin/busybox', 'httpd', '-f', '-p', '8080', '-h', '/www'];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * A DNS server of the test's on UPLINK:53 (in the test namespace): web.tsrun.test is 10.231.0.7 (A),
+ * every other question gets an empty answer; each question is printed.
+ */
+const DNS_SERVER = `
+  const s = require('node:dgram').createSocket('udp4');
+  s.on('message', (q, from) => {
+    const labels = []; let i = 12;
+    while (q[i]) { labels.push(q.toString('latin1', i + 1, i + 1 + q[i])); i += q[i] + 1; }
+    const name = labels.join('.'); const type = q.readUInt16BE(i + 1);
+    console.log('query ' + name + ' ' + type);
+    const hit = name === 'web.tsrun.test' && type === 1;
+    const head = Buffer.alloc(12); q.copy(head, 0, 0, 2); head.writeUInt16BE(0x8180, 2); head.writeUInt16BE(1, 4); head.writeUInt16BE(hit ? 1 : 0, 6);
+    const answer = hit ? Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 231, 0, 7]) : Buffer.alloc(0);
+    s.send(Buffer.concat([head, q.subarray(12, i + 5), answer]), from.port, from.address);
+  });
+  s.bind(53, '${UPLINK}', () => console.log('ready'));
+`;
 
 describe.skipIf(skip !== undefined)(`rootless: the network as a normal user${skip ? ` [skipped: ${skip}]` : ''}`, () => {
   let user: RootlessUser;
@@ -96,6 +114,69 @@ describe.skipIf(skip !== undefined)(`rootless: the network as a normal user${ski
     expect(existsSync(join(stateRoot(), 'slirp1'))).toBe(false);
   });
 
+  it('--network slirp4netns: /etc/resolv.conf names slirp4netns\'s DNS (10.0.2.3) with the host\'s search and options, read-only; names resolve through it; the rootfs\'s own file is untouched', { timeout: 60_000 }, async () => {
+    // The test namespace's "host" resolv.conf (bound in its private mount namespace) names the test's
+    // DNS server on UPLINK: slirp4netns forwards 10.0.2.3 there, so no query leaves the namespace.
+    const dir = mkdtempSync('/tmp/tsrun-rl-dns-');
+    writeFileSync(join(dir, 'resolv.conf'), `# the test's host\nnameserver ${UPLINK}\nsearch tsrun.test\noptions ndots:1 timeout:1\n`);
+    ns.exec(['mount', '--bind', join(dir, 'resolv.conf'), '/etc/resolv.conf']);
+    const server = ns.start(['node', '-e', DNS_SERVER]);
+    try {
+      let out = '';
+      server.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
+      for (let i = 0; i < 100 && !out.includes('ready'); i++) await sleep(50);
+      expect(out).toContain('ready');
+      const b = await userBundle(user, 'dns1', (s) => {
+        s.process!.args = ['sh', '-c', 'cat /etc/resolv.conf; echo ---; nslookup web.tsrun.test; (echo x > /etc/resolv.conf) 2>/dev/null; echo w=$?'];
+      });
+      // The image's own file: the container sees the state dir's over it, and it stays as it was.
+      const own = join(b, 'rootfs/etc/resolv.conf');
+      writeFileSync(own, 'nameserver 192.0.2.1\n');
+      chownSync(own, user.uid, user.gid);
+      const r = await tsrun(['run', '--network', 'slirp4netns', '--bundle', b, 'dns1'], { timeoutMs: 30_000 });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.split('---\n')[0]).toBe('nameserver 10.0.2.3\nsearch tsrun.test\noptions ndots:1 timeout:1\n');
+      expect(r.stdout).toMatch(/^Address:\s+10\.231\.0\.7$/m);
+      expect(r.stdout).toMatch(/^w=[1-9]\d*$/m);
+      expect(out).toMatch(/^query web\.tsrun\.test 1$/m);
+      expect(readFileSync(own, 'utf8')).toBe('nameserver 192.0.2.1\n');
+      expect(existsSync(join(stateRoot(), 'dns1'))).toBe(false);
+      // Without the user-mode network the rootfs's file is the container's.
+      const none = await tsrun(['run', '--network', 'none', '--bundle', b, 'dns2']);
+      expect(none.stdout.split('---\n')[0]).toBe('nameserver 192.0.2.1\n');
+    } finally {
+      server.kill('SIGKILL');
+      ns.exec(['umount', '/etc/resolv.conf']);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('run --image with --network slirp4netns: the same resolv.conf over the image\'s overlay, read by the image\'s USER', { timeout: 60_000 }, async () => {
+    const layout = join(user.work, 'dns-layers');
+    cpSync(join(REPO, 'rootfs-samples/build/busybox-layers'), layout, { recursive: true });
+    execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, layout]);
+    const r = await tsrun(['run', '--image', layout, '--network', 'slirp4netns', '--', 'id -u; head -n 1 /etc/resolv.conf'], { timeoutMs: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('1000\nnameserver 10.0.2.3\n');
+    expect(readdirSync(stateRoot())).toEqual([]);
+  });
+
+  it('--network slirp4netns as root (no user namespace: the init mounts at once, so the file is written before it is spawned)', { timeout: 60_000 }, async () => {
+    const b = makeBundle({ mutate: (s) => { s.process!.args = ['head', '-n', '1', '/etc/resolv.conf']; } });
+    const root = mkdtempSync('/tmp/tsrun-rl-root-');
+    try {
+      const r = await execa(ns.prefix[0]!, [...ns.prefix.slice(1), LAUNCHER, '--root', root, 'run', '--network', 'slirp4netns', '--bundle', b.dir, 'rootdns'], { reject: false, timeout: 30_000 });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('nameserver 10.0.2.3'); // execa takes off the last newline
+      expect(r.exitCode).toBe(0);
+      expect(readdirSync(root)).toEqual([]);
+    } finally {
+      b.remove();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('with subordinate ids (newuidmap writes the maps): the same network', { timeout: 60_000 }, async () => {
     const b = await userBundle(user, 'subnet', (s) => {
       s.linux!.uidMappings = [{ containerID: 0, hostID: user.uid, size: 1 }, { containerID: 1, hostID: user.subuid!.start, size: 1000 }];
@@ -164,7 +245,7 @@ describe.skipIf(skip !== undefined)(`rootless: the network as a normal user${ski
     expect(existsSync(join(stateRoot(), id))).toBe(false);
   });
 
-  it('the library as the user: network slirp4netns with ports, Container.ip, forwardPort; stop() leaves nothing', { timeout: 60_000 }, async () => {
+  it('the library as the user: network slirp4netns with ports, Container.ip, forwardPort, slirp4netns\'s resolv.conf; stop() leaves nothing', { timeout: 60_000 }, async () => {
     const b = await httpdBundle('api1', 'hello from the library\n');
     const script = `
       import { start } from ${JSON.stringify(join(REPO, 'dist/api/index.js'))};
@@ -175,7 +256,8 @@ describe.skipIf(skip !== undefined)(`rootless: the network as a normal user${ski
         let viaPublished;
         for (let i = 0; i < 100 && !viaPublished; i++) viaPublished = await httpGet(18234).catch(() => new Promise((r) => setTimeout(() => r(undefined), 50)));
         const fwd = await c.forwardPort(8080);
-        console.log(JSON.stringify({ ip: c.ip, viaPublished, viaForward: await httpGet(fwd.port) }));
+        const resolvConf = (await c.exec(['head', '-n', '1', '/etc/resolv.conf'])).stdout;
+        console.log(JSON.stringify({ ip: c.ip, viaPublished, viaForward: await httpGet(fwd.port), resolvConf }));
       } finally {
         await c.stop({ timeoutMs: 2000 });
       }
@@ -183,7 +265,7 @@ describe.skipIf(skip !== undefined)(`rootless: the network as a normal user${ski
     const r = await execa(ns.prefix[0]!, [...ns.prefix.slice(1), 'setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--reset-env',
       'env', `XDG_RUNTIME_DIR=${user.runtimeDir}`, 'node', '--input-type=module', '-e', script], { cwd: user.work, reject: false, timeout: 40_000 });
     expect(r.stderr).toBe('');
-    expect(JSON.parse(String(r.stdout))).toEqual({ ip: '10.0.2.100', viaPublished: 'hello from the library\n', viaForward: 'hello from the library\n' });
+    expect(JSON.parse(String(r.stdout))).toEqual({ ip: '10.0.2.100', viaPublished: 'hello from the library\n', viaForward: 'hello from the library\n', resolvConf: 'nameserver 10.0.2.3\n' });
     expect(await slirpsLeft()).toEqual([]);
     expect(existsSync(join(stateRoot(), 'api1'))).toBe(false);
   });

@@ -17,6 +17,7 @@ const ALLOWED: Record<string, string> = {
   'src/state/user-dirs.ts': 'the default of a `facts` option: a user\'s XDG_RUNTIME_DIR, XDG_DATA_HOME and HOME decide its state root and image store (runc\'s and podman\'s rootless places)',
   'src/network/user-mode/preflight.ts': 'the default of an `env` option: the PATH slirp4netns is looked up in, as a shell would',
   'src/cgroups/systemd/index.ts': 'the default of an `env` option: which manager\'s bus a user reaches (XDG_RUNTIME_DIR, DBUS_SESSION_BUS_ADDRESS)',
+  'src/check/user-systemd-probe.ts': 'the default of an `env` option: which manager\'s bus `check` asks, as the driver does (src/cgroups/systemd/index.ts), and $USER inside a user namespace',
   'src/cgroups/systemd/manager-api.ts': 'the default of an `env` option: where the system and user buses are (DBUS_SYSTEM_BUS_ADDRESS, XDG_RUNTIME_DIR)',
 };
 

@@ -13,6 +13,9 @@ import { explainNetwork } from '../../../src/network/explain.js';
 import { encodePlan } from '../../../src/native/encode-plan.js';
 import { PLAN_FLAG } from '../../../src/native/ops.js';
 import type { Plan } from '../../../src/abi/steps.js';
+import { MS } from '../../../src/abi/linux.js';
+import { containerPlan } from '../../../src/plan/container.js';
+import { userModeResolvConf, withUserModeResolvConf } from '../../../src/network/user-mode/resolv-conf.js';
 
 describe('--network slirp4netns', () => {
   it('parses podman\'s spelling; host loopback is off unless asked; other options are refused', () => {
@@ -30,7 +33,7 @@ describe('--network slirp4netns', () => {
   });
 
   it('a bridge as a user is refused naming root and slirp4netns, before any network file is read', () => {
-    expect(() => prepareNetwork({ ociVersion: '1.0.2' }, { mode: { kind: 'bridge', network: 'nosuch' }, ports: [] }, 1000))
+    expect(() => prepareNetwork({ ociVersion: '1.0.2' }, { mode: { kind: 'bridge', network: 'nosuch' }, ports: [] }, undefined, 1000))
       .toThrow(/^--network: bridge:nosuch: a CNI bridge needs root .* as uid 1000 use --network slirp4netns/);
   });
 
@@ -73,6 +76,7 @@ describe('--network slirp4netns', () => {
     expect(e.text.join('\n')).toMatch(/slirp4netns --configure --mtu=65520 --disable-host-loopback/);
     expect(e.text.join('\n')).toMatch(/add_hostfwd 0\.0\.0\.0:8080 -> 10\.0\.2\.100:80\/tcp/);
     expect(e.text.join('\n')).toMatch(/at delete: slirp4netns is stopped/);
+    expect(e.text.join('\n')).toMatch(/\/etc\/resolv\.conf: <state dir>\/resolv\.conf bound read-only over it \(nameserver 10\.0\.2\.3/);
   });
 
   it('a plan whose namespaces tsrun enters before the go-ahead keeps the child dumpable until then (as own-id maps do)', () => {
@@ -81,5 +85,37 @@ describe('--network slirp4netns', () => {
     expect(flags(base) & PLAN_FLAG.DUMPABLE_UNTIL_GO).toBe(0);
     expect(flags({ ...base, enteredBeforeGo: true }) & PLAN_FLAG.DUMPABLE_UNTIL_GO).toBe(PLAN_FLAG.DUMPABLE_UNTIL_GO);
     expect(flags({ ...base, idMaps: { uid: [], gid: [], setgroups: 'allow', writer: 'helper' } }) & PLAN_FLAG.DUMPABLE_UNTIL_GO).toBe(0);
+  });
+});
+
+describe('resolv.conf on a user-mode network', () => {
+  it('names slirp4netns\'s DNS, keeps the host\'s search, domain and options lines, drops its nameservers and sortlist', () => {
+    const host = '# by systemd\nnameserver 127.0.0.53\nnameserver 192.0.2.1\n  search example.org lan\noptions edns0 trust-ad\nsortlist 10.0.0.0/8\ndomain example.org\n';
+    expect(userModeResolvConf(host)).toBe('nameserver 10.0.2.3\nsearch example.org lan\noptions edns0 trust-ad\ndomain example.org\n');
+    expect(userModeResolvConf(undefined)).toBe('nameserver 10.0.2.3\n');
+    expect(userModeResolvConf('')).toBe('nameserver 10.0.2.3\n');
+  });
+
+  it('bound read-only from the state dir after the config\'s mounts; nothing added when the config mounts /etc/resolv.conf, /etc or /', () => {
+    const spec = { ociVersion: '1.0.2', mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }] };
+    const r = withUserModeResolvConf(spec, '/run/user/1000/tsrun/c1', 'search lan\n')!;
+    expect(r.file).toEqual({ path: '/run/user/1000/tsrun/c1/resolv.conf', content: 'nameserver 10.0.2.3\nsearch lan\n' });
+    expect(r.spec.mounts).toEqual([spec.mounts[0], { destination: '/etc/resolv.conf', type: 'bind', source: '/run/user/1000/tsrun/c1/resolv.conf', options: ['bind', 'ro', 'nosuid', 'nodev', 'noexec'] }]);
+    expect(spec.mounts).toHaveLength(1);
+    for (const destination of ['/etc/resolv.conf', 'etc/resolv.conf', '/etc', '/etc/', '/', '/etc/../etc']) {
+      expect(withUserModeResolvConf({ ociVersion: '1.0.2', mounts: [{ destination, type: 'bind', source: '/x' }] }, '/s', '')).toBeUndefined();
+    }
+    expect(withUserModeResolvConf({ ociVersion: '1.0.2', mounts: [{ destination: '/etcetera', type: 'bind', source: '/x' }] }, '/s', '')).toBeDefined();
+  });
+
+  it('the plan binds it as a file, made as a mount point if the rootfs lacks one, then remounts it read-only', () => {
+    const { spec } = withUserModeResolvConf({ ociVersion: '1.0.2', process: { args: ['true'], cwd: '/', user: { uid: 0, gid: 0 } }, root: { path: 'rootfs' }, linux: { namespaces: [{ type: 'mount' }, { type: 'network' }] } }, '/state/c1', undefined)!;
+    const host = { kind: (p: string): 'dir' | 'file' | undefined => (p === '/state/c1/resolv.conf' ? 'file' : undefined) };
+    const plan = containerPlan(spec, { bundleDir: '/b', rootfs: '/b/rootfs', host, runningAsRoot: true });
+    const steps = plan.steps.filter((s) => s.op === 'mount' && s.target === '/etc/resolv.conf');
+    expect(steps).toMatchObject([
+      { source: '/state/c1/resolv.conf', flags: MS.BIND, mkdir: 'file', inRoot: true },
+      { flags: MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC },
+    ]);
   });
 });
