@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Interleaved A/B of two tsrun builds: `run` of /bin/true and `exec ID /bin/true` into a running
-// container, alternating A and B (ABBA order) so that a busy moment of the machine hits both alike.
+// Interleaved A/B of two tsrun builds: `run` of /bin/true, `exec ID /bin/true` into a running
+// container, `state ID` and `list`, alternating A and B (ABBA order) so that a busy moment of the machine hits both alike.
 //
 //   node bench/ab-start.mjs A_TSRUN B_TSRUN [ROUNDS]      (as root; A_TSRUN, B_TSRUN: bin/tsrun of each build)
 //
@@ -61,8 +61,12 @@ try {
   const commands = {
     'run /bin/true': (x, n) => ['--root', x.root, 'run', '--bundle', trueBundle, `${x.id}-r${n}`],
     'exec ID /bin/true': (x) => ['--root', x.root, 'exec', x.id, '/bin/true'],
+    'state ID': (x) => ['--root', x.root, 'state', x.id],
+    'list': (x) => ['--root', x.root, 'list'],
   };
-  for (const [name, argsOf] of Object.entries(commands)) {
+  // AB_COMMANDS='state ID,list' measures only those (each command's rounds take their own minute or so).
+  const only = process.env.AB_COMMANDS?.split(',');
+  for (const [name, argsOf] of Object.entries(commands).filter(([n]) => !only || only.includes(n))) {
     const times = [[], []];
     for (let n = 0; n < 3; n++) for (const [i, x] of builds.entries()) timed(x.cli, argsOf(x, `w${n}${i}`), x.env);
     for (let n = 0; n < rounds; n++) {

@@ -5,11 +5,12 @@
 // is src/startup/manifest.ts's to say; this script checks the snapshot against it.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 
-const { STARTUP, namedPaths, snapshotProblems } = await startupRules();
+const { STARTUP, namedPaths, snapshotProblems, builtinProblems } = await startupRules();
 const missing = namedPaths().filter((p) => !existsSync(p));
 if (missing.length) throw new Error(`bundle: src/startup/manifest.ts names what does not exist: ${missing.join(', ')}`);
 rmSync('dist', { recursive: true, force: true });
@@ -113,6 +114,23 @@ if (nonAscii >= 0) throw new Error(`bundle: dist/snapshot/tsrun.cjs has a non-AS
 // the snapshot only then).
 const { NODE_OPTIONS: _ignored, ...env } = process.env;
 execFileSync(process.execPath, ['--no-warnings', '--snapshot-blob', 'dist/tsrun.blob', '--build-snapshot', 'dist/snapshot/tsrun.cjs'], { stdio: 'inherit', env });
+
+// Which of Node's own modules the snapshot's heap holds (the metafile cannot tell: an import at the
+// top of a module loads its builtin only if the build runs that module). Asked of a second, throwaway
+// build of the same code, which lists process.moduleLoadList just before it is serialized: the
+// shipped blob carries nothing of the check.
+const probeDir = mkdtempSync(join(tmpdir(), 'tsrun-snapshot-probe-'));
+try {
+  const list = join(probeDir, 'modules.txt');
+  writeFileSync(join(probeDir, 'probe.cjs'), `${readFileSync('dist/snapshot/tsrun.cjs', 'utf8')}
+;require('node:v8').startupSnapshot.addSerializeCallback(() => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));
+`);
+  execFileSync(process.execPath, ['--no-warnings', '--snapshot-blob', join(probeDir, 'probe.blob'), '--build-snapshot', join(probeDir, 'probe.cjs')], { stdio: 'inherit', env });
+  const held = builtinProblems(readFileSync(list, 'utf8').split('\n'));
+  if (held.length) throw new Error(`bundle: ${held.join('; ')}`);
+} finally {
+  rmSync(probeDir, { recursive: true, force: true });
+}
 
 // The snapshot's key: this node's identity, the CPU words V8 derives its features from, the blob's
 // size. bin/tsrun computes the same key with the same code (native-bindings/launcher.c, built as

@@ -13,6 +13,7 @@ import { ownedRootOf } from './path.js';
 import { readStats, type CgroupStats } from './stats.js';
 import { enableControllers, makeChain, pathChain, removeDirs } from './tree.js';
 import type { CgroupPlan, DeviceRule } from './types.js';
+import { msSince } from '../host/clock.js';
 
 export interface CgroupHandle {
   /** Absolute path of the container's cgroup directory. */
@@ -149,14 +150,14 @@ function writeLimits(plan: CgroupPlan, chain: string[], observe?: CgroupWriteObs
   enableControllers(plan.mountPoint, chain, plan.controllers, plan.delegationRoot);
   for (const w of plan.writes) {
     if (w.optional === true && !cgroupFileExists(plan.dir, w.file)) continue;
-    const t0 = performance.now();
+    const t0 = process.hrtime.bigint();
     try {
       writeCgroupFile(plan.dir, w.file, w.value, w.field);
     } catch (err) {
-      observe?.(w, performance.now() - t0, errnoOf(err) ?? 'error');
+      observe?.(w, msSince(t0), errnoOf(err) ?? 'error');
       throw err;
     }
-    observe?.(w, performance.now() - t0, 'ok');
+    observe?.(w, msSince(t0), 'ok');
   }
 }
 

@@ -16,6 +16,7 @@ import type { Spec } from '../oci/types.js';
 import { quietWarn } from './diagnostics.js';
 import type { NetworkRequest } from '../network/phase.js';
 import { defaultStateRoot } from '../state/user-dirs.js';
+import { randomHex } from '../host/random.js';
 
 export interface RunOptions {
   /** Bundle directory, or `image` (run an image without making a bundle first). */
@@ -61,8 +62,7 @@ export interface RunResult {
 export function generatedId(bundleOrImage: string): string {
   // Cut so that the id, with its 9-character suffix, stays within the longest id tsrun accepts.
   const base = basename(resolve(bundleOrImage.replace(/:[^/:]*$/, ''))).replace(/[^A-Za-z0-9_.+-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, MAX_ID_LENGTH - 9) || 'tsrun';
-  // Web Crypto's global, loaded on first use: importing node:crypto would put it in the startup snapshot.
-  return `${base}-${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString('hex')}`;
+  return `${base}-${randomHex(4)}`;
 }
 
 export async function runContainer(opts: RunOptions): Promise<RunResult> {

@@ -3,7 +3,6 @@
 // needs more than the user's own id; only these setuid helpers may map them, and only within the
 // ranges those files grant. tsrun checks the ranges first, so the error names the config field and
 // the line to add, not the helper's terse refusal.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { ConfigError, TsrunError } from '../errors.js';
@@ -58,6 +57,9 @@ export function writeMapsWithHelpers(pid: number, maps: { uid: IdMapping[]; gid:
     // A group's ranges are looked up by the user's name too (as newgidmap does).
     checkSubordinateMaps(kind, maps[kind], ids[kind], subordinateRanges(text, { name, id: ids.uid }), name);
   }
+  // Loaded here, not at the top: the startup snapshot holds this module, and node:child_process
+  // (with net and dgram) would sit in its heap for every start (src/startup/manifest.ts, excludedBuiltins).
+  const { execFileSync } = process.getBuiltinModule('node:child_process');
   for (const kind of ['uid', 'gid'] as const) {
     const helper = kind === 'uid' ? 'newuidmap' : 'newgidmap';
     const field = kind === 'uid' ? 'linux.uidMappings' : 'linux.gidMappings';

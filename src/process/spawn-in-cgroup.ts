@@ -8,6 +8,7 @@
 import { TsrunError } from '../errors.js';
 import * as shim from '../native/shim.js';
 import { startProcess, type ContainerProcess, type StartOptions } from './parent.js';
+import { msSince } from '../host/clock.js';
 
 /** What the strategy needs of a cgroup (cgroups/manager.ts's CgroupHandle has it). */
 export interface CgroupTarget {
@@ -55,11 +56,11 @@ export async function startInCgroup(plan: Parameters<typeof startProcess>[0], op
   return startProcess(plan, {
     ...start, cgroupFd: -1, early: false,
     beforeGo: async (pid) => {
-      const t0 = performance.now();
+      const t0 = process.hrtime.bigint();
       await cgroup.place(pid);
       start.trace.event({
         who: 'parent', group: 'cgroup', syscall: 'cgroups', title: cgroup.bornInside ? `write ${pid} to ${cgroup.dir}/cgroup.procs` : `place ${pid} in ${cgroup.dir}`,
-        why: 'the process is moved into its cgroup while it waits for tsrun\'s go-ahead, so before its first step', result: 'ok', durationMs: performance.now() - t0,
+        why: 'the process is moved into its cgroup while it waits for tsrun\'s go-ahead, so before its first step', result: 'ok', durationMs: msSince(t0),
       });
       await start.beforeGo?.(pid);
     },

@@ -56,3 +56,12 @@ export function snapshotProblems(meta: SnapshotMetafile, m: Manifest = STARTUP):
   if (bytes > m.maxSnapshotCodeBytes) problems.push(`the startup snapshot's code is ${bytes} bytes, over its budget of ${m.maxSnapshotCodeBytes} (manifest: maxSnapshotCodeBytes): keep cold code out of the hot commands`);
   return problems;
 }
+
+/**
+ * What is wrong with the Node modules a built snapshot holds: `loaded` is process.moduleLoadList
+ * ("NativeModule child_process", "Internal Binding fs", …) as the build left it.
+ */
+export function builtinProblems(loaded: readonly string[], m: Manifest = STARTUP): string[] {
+  const held = loaded.map((l) => /^NativeModule (.+)$/.exec(l)?.[1]).filter((n): n is string => n !== undefined && (m.excludedBuiltins as readonly string[]).includes(n));
+  return held.length ? [`the startup snapshot's heap holds Node's ${held.join(', ')} (manifest: excludedBuiltins): a module it loads imports one at its top; load it where it is used, with process.getBuiltinModule`] : [];
+}

@@ -5,14 +5,14 @@
 // replaces a symlink at the target; it never writes through it.
 import { closeSync, constants, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { randomHex } from '../host/random.js';
 
 // (libuv adds O_CLOEXEC to every open.)
 const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /** `<dir>/.<name>.<16 random hex>.tmp`, next to `path` so that the rename stays on its file system. */
 export function tempNameFor(path: string): string {
-  // Web Crypto's global: importing node:crypto would put it in the startup snapshot.
-  const random = Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString('hex');
+  const random = randomHex(8);
   return join(dirname(path), `.${basename(path)}.${random}.tmp`);
 }
 

@@ -1,8 +1,9 @@
 // tsrun ps [--format table|json] ID [PS OPTIONS…]
 // As runc: `json` is the container's pids; `table` runs the host's ps (with the options given, -ef by
 // default) and keeps its header and the lines of the container's processes, found by the PID column.
-// child_process statically: the startup snapshot serves ps, and a snapshot cannot import() a builtin.
-import { spawnSync } from 'node:child_process';
+// child_process is loaded when the table is made, with process.getBuiltinModule: the startup snapshot
+// serves ps and cannot import() a builtin, and a static import would put child_process, net and dgram
+// in the snapshot's heap, which every command deserializes (manifest.ts, excludedBuiltins).
 import { writeSync } from 'node:fs';
 import type { CommandModule } from '../command.js';
 import { TsrunError } from '../../errors.js';
@@ -34,6 +35,7 @@ const command: CommandModule<{ id: string; psArgs: string[]; format: string }> =
       writeSync(1, JSON.stringify(pids) + '\n');
       return 0;
     }
+    const { spawnSync } = process.getBuiltinModule('node:child_process');
     const ps = spawnSync('ps', args.psArgs.length ? args.psArgs : ['-ef'], { encoding: 'utf8' });
     if (ps.error || ps.status !== 0) throw new TsrunError(`ps ${(args.psArgs.length ? args.psArgs : ['-ef']).join(' ')}: ${ps.error?.message ?? `exit status ${ps.status}`}: ${(ps.stdout ?? '') + (ps.stderr ?? '')}`.trim());
     writeSync(1, filterPsTable(ps.stdout, pids));

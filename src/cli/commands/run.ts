@@ -67,8 +67,9 @@ const command: CommandModule<RunArgs> = {
     'no-subreaper': { type: 'boolean', default: false, describe: 'as runc: no subreaper (tsrun never is one; accepted for compatibility)' },
   },
   // An image on disk not imported yet, or a registry reference not pulled yet, needs the import or
-  // pull code, which the startup snapshot leaves out. So does the systemd cgroup driver (a D-Bus client).
-  needsFullBundle: (args) => args.systemdCgroup || asksForNetwork(args.network, args.publish, args.dryRun) || needsImport(args.image, args.store ?? defaultStoreDir()) || needsPull(args.image, args.store ?? defaultStoreDir()),
+  // pull code, which the startup snapshot leaves out. So does the systemd cgroup driver (a D-Bus client),
+  // and --dry-run's printing of the plan (explain-output.ts).
+  needsFullBundle: (args) => args.dryRun || args.systemdCgroup || asksForNetwork(args.network, args.publish, args.dryRun) || needsImport(args.image, args.store ?? defaultStoreDir()) || needsPull(args.image, args.store ?? defaultStoreDir()),
   async handler(args) {
     // Without --image, `--` only ends the options (runc's `run -- ID`): its one word is the id.
     let target = args.target;

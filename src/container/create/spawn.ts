@@ -13,18 +13,19 @@ import type { Materialized } from './materialize.js';
 import type { Prepared } from './prepare.js';
 import { withInit } from './state-dir.js';
 import type { WarmClaim } from './warm.js';
+import { msSince } from '../../host/clock.js';
 
 /**
  * Device rules take effect once the init has made its rootfs and waits to exec, as in runc (this also
  * detaches programs a reused cgroup still carried). `rules`: how many the program has, if there is one.
  */
 function attachDevices(cgroup: CgroupHandle, rules: number | undefined, trace: TraceSink): void {
-  const t0 = performance.now();
+  const t0 = process.hrtime.bigint();
   cgroup.attachDevices();
   if (rules === undefined) return;
   trace.event({
     who: 'parent', group: 'cgroup', syscall: 'bpf', title: `attach the device program (${rules} rules) to ${cgroup.dir}`, field: 'linux.resources.devices',
-    why: 'the set-up (mknod included) is done and the process has not exec\'d: from here on every device access is checked, as runc does', result: 'ok', durationMs: performance.now() - t0,
+    why: 'the set-up (mknod included) is done and the process has not exec\'d: from here on every device access is checked, as runc does', result: 'ok', durationMs: msSince(t0),
   });
 }
 

@@ -70,6 +70,32 @@ describe.skipIf(skip !== undefined)(`bin/tsrun (startup snapshot)${skip ? ` [ski
     expect(() => JSON.parse(check.stdout) as unknown).not.toThrow();
   });
 
+  it('runs `run --dry-run` from the full bundle (its printing of the plan is not in the snapshot), and still prints the plan', async () => {
+    const bundle = makeBundle({ mutate: (s, b) => { s.process!.args = sh('touch /dry-run-ran', b.marker); } });
+    const r = await launch(['--debug', 'run', '--dry-run', '--bundle', bundle.dir]);
+    expect(r.stderr).toMatch(/not in the startup snapshot, running dist\/snapshot\/full\.cjs/);
+    expect(r.stdout).toMatch(/execve \["sh","-c","touch \/dry-run-ran"/);
+    expect(r.exitCode).toBe(0);
+    expect(existsSync(join(bundle.rootfs, 'dry-run-ran'))).toBe(false);
+  });
+
+  it('serves `ps` from the snapshot: its table runs the host\'s ps with a child_process loaded only then', async () => {
+    const bundle = makeBundle({ mutate: (s, b) => { s.process!.args = sh('exec sleep 60', b.marker); } });
+    const id = `launcher-ps-${process.pid}`;
+    // Its stdio not piped: the container keeps what it is given open, and execa would wait for it.
+    expect((await execa(LAUNCHER, ['run', '-d', '--bundle', bundle.dir, id], { reject: false, stdio: 'ignore', timeout: 20_000, cwd: REPO })).exitCode).toBe(0);
+    try {
+      const r = await launch(['--debug', 'ps', id]);
+      expect(r.stderr).not.toMatch(/not in the startup snapshot/);
+      expect(r.stderr).toMatch(/launcher: \S*tsrun\.blob/);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toMatch(/^\S*\s+PID\s/);
+      expect(r.stdout).toMatch(/sleep 60/);
+    } finally {
+      await launch(['delete', '--force', id]);
+    }
+  });
+
   it.skipIf(!existsSync(SAMPLE_LAYOUT))('runs `run --image` from the full bundle (the image code is not in the snapshot)', async () => {
     const store = mkdtempSync(join(tmpdir(), 'tsrun-launcher-store-'));
     try {

@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hotTable } from '../../../src/startup/hot-table.js';
-import { STARTUP, commandModule, isExcluded, namedPaths, snapshotProblems, type SnapshotMetafile } from '../../../src/startup/snapshot-rules.js';
+import run from '../../../src/cli/commands/run.js';
+import type { ParsedArgs } from '../../../src/cli/command.js';
+import { STARTUP, builtinProblems, commandModule, isExcluded, namedPaths, snapshotProblems, type SnapshotMetafile } from '../../../src/startup/snapshot-rules.js';
 import { REPO } from '../../helpers/bundle.js';
 
 /** A metafile of a snapshot that agrees with the manifest, plus `extra` inputs. */
@@ -31,6 +33,31 @@ describe('the startup manifest', () => {
   it('keeps lazy modules and heavy folders out, except what it allows by name', () => {
     for (const p of ['src/check/index.ts', 'src/image/registry/pull.ts', 'src/image/layer-unpack.ts', 'node_modules/yargs/index.mjs']) expect(isExcluded(p), p).toBe(true);
     for (const p of ['src/image/registry/reference.ts', 'src/image/index.ts', 'src/container/run.ts']) expect(isExcluded(p), p).toBe(false);
+  });
+});
+
+describe('cold code the hot commands never run as root', () => {
+  // --dry-run prints the plan (cli/explain-output.ts, with the plan summary and the seccomp
+  // disassembler): ~14 KB of code every start deserialized. It runs from the full bundle now.
+  it('keeps --dry-run\'s explain code out of the snapshot, and sends run --dry-run to the full bundle', () => {
+    for (const p of ['src/cli/explain-output.ts', 'src/plan/summary.ts', 'src/seccomp/disasm.ts']) expect(isExcluded(p), p).toBe(true);
+    expect(STARTUP.lazy).toContain('src/cli/explain-output.ts');
+    const args = (extra: Record<string, unknown>) => ({ command: [], keepUpper: false, dryRun: false, systemdCgroup: false, _: [], ...extra }) as unknown as ParsedArgs<never>;
+    expect(run.needsFullBundle!(args({ dryRun: true }))).toBe(true);
+    expect(run.needsFullBundle!(args({}))).toBe(false);
+  });
+});
+
+describe('Node\'s own modules in the snapshot', () => {
+  // ps's static import of node:child_process (ff7ab1c) loaded child_process, net, dgram and their
+  // bindings while the snapshot was built: ~300 KB more heap for every start to deserialize.
+  it('keeps child_process, net and dgram out of the heap, and names what crept in', () => {
+    for (const b of ['child_process', 'net', 'dgram']) expect(STARTUP.excludedBuiltins, b).toContain(b);
+    // What the globals crypto and performance load on first use (the warm-up used both: ~260 KB of blob).
+    for (const b of ['internal/crypto/webcrypto', 'perf_hooks']) expect(STARTUP.excludedBuiltins, b).toContain(b);
+    const loaded = ['Internal Binding fs', 'NativeModule fs', 'NativeModule path', 'NativeModule internal/child_process'];
+    expect(builtinProblems(loaded)).toEqual([]);
+    expect(builtinProblems([...loaded, 'NativeModule child_process', 'NativeModule net']).join()).toMatch(/heap holds Node's child_process, net \(manifest: excludedBuiltins\)/);
   });
 });
 
