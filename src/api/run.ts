@@ -37,6 +37,7 @@ export async function run(spec: ContainerSpec, opts: RunOptions = {}): Promise<R
     const oomKilled = (await cgroup?.oomKilled()) ?? false;
     // A leftover process of a container without a PID namespace keeps the pipes: removal kills it first.
     await removeContainer(store, { ...record, started: true }, warn);
+    created.refillWarm?.();
     await drained(pipes.output.ended);
     const output = { stdout: pipes.output.text('stdout'), stderr: pipes.output.text('stderr') };
     if (interrupt.fired) throw interrupted(id, interrupt.fired, opts.timeoutMs, output);

@@ -25,6 +25,7 @@ export async function start(spec: ContainerSpec, opts: StartOptions = {}): Promi
     reaped = true;
     await counted(() => proc.untilExec());
     reaped = false;
+    created.refillWarm?.();
   } catch (err) {
     proc.release();
     if (!reaped) {

@@ -73,6 +73,12 @@ export interface CreatedContainer {
   store: StateStore;
   process: ContainerProcess;
   cgroup?: CgroupHandle;
+  /**
+   * The library: starts making the warm init of the next container of this source (create/warm.ts).
+   * Its caller says when: not while this container's process sets up, execs or exits, whose kernel
+   * work (mounts, namespaces made and torn down) takes the same locks as the clone.
+   */
+  refillWarm?: () => void;
 }
 
 export async function createContainer(opts: CreateOptions): Promise<CreatedContainer> {
@@ -93,7 +99,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     await attachToNetwork(ctx, prepared, init);
     await runCreateHooks(ctx, prepared, made, init);
     const record = finish(ctx, made, init);
-    return { record, store, process: init, ...(made.cgroup ? { cgroup: made.cgroup } : {}) };
+    return { record, store, process: init, ...(made.cgroup ? { cgroup: made.cgroup } : {}), ...(warm?.refill ? { refillWarm: warm.refill } : {}) };
   } catch (err) {
     // Nothing half-made stays: the process (if any) is gone, then its mounts, cgroup and state.
     await ctx.undo.unwind('create', ctx.warn);

@@ -52,9 +52,6 @@ export async function spawnInit(ctx: CreateContext, p: Prepared, m: Materialized
     // tracked from a known point.
     early: (opts.foreground ?? false) && m.callerMounts === undefined,
     beforeGo: (pid) => {
-      // The child runs its plan (or waits for the go-ahead below): the next warm init is cloned on a
-      // worker thread meanwhile, while this thread mostly waits.
-      lib.refill?.();
       // From the go-ahead on, the plan may mount in the caller's table: undone from the latest
       // record of what it mounted (finish adds it).
       if (m.callerMounts) undo.push(`the mounts under ${m.callerMounts.rootfs} in the caller's mount table`, () => removeCallerMounts(m.callerMounts!, ctx.warn));
@@ -66,7 +63,9 @@ export async function spawnInit(ctx: CreateContext, p: Prepared, m: Materialized
       const held = p.network?.userMode?.namespaces;
       if (held) { undo.push('the container\'s namespaces held for slirp4netns', () => held.release()); held.take(pid); }
     },
-    atWaiting: () => { if (m.cgroup) attachDevices(m.cgroup, p.cgroupPlan?.deviceRules?.length, trace); },
+    atWaiting: () => {
+      if (m.cgroup) attachDevices(m.cgroup, p.cgroupPlan?.deviceRules?.length, trace);
+    },
   });
   undo.push(`the container process ${proc.pid}`, () => proc.destroy());
   return proc;
