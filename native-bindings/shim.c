@@ -1961,18 +1961,43 @@ int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, const char *ini
 
 
 /*
- * A warm init (tsrun-init's warm_main): cloned now, with `clone_flags`' new namespaces, into the
- * cgroup of cgroup_fd (clone3's CLONE_INTO_CGROUP), where it waits for its plan (tsrun_send_plan).
- * Runs on a worker thread (koffi's async call), so that a container's clone costs the next run()
- * nothing on Node's main thread. cgroup_dir and root_procs: where it removes its cgroup from if it is
- * never used (see warm_leave). Returns 0 with out->pid and out->sync_fd, or -errno (out->what).
+ * A warm init (tsrun-init's warm_main): cloned now, with `clone_flags`' new namespaces, into a new
+ * cgroup `cgroup_dir` (made here: one that exists is someone else's, EEXIST) with clone3's
+ * CLONE_INTO_CGROUP, where it waits for its plan (tsrun_send_plan). Runs on a worker thread (koffi's
+ * async call): the mkdir and the clone cost Node's thread nothing. root_procs: where the init goes to
+ * remove its cgroup if it is never used (see warm_leave). Returns 0 with out->pid, out->sync_fd and
+ * out->mounts_fd (/proc/self/mountinfo, opened before the clone: its POLLPRI then says the mount
+ * table changed since), or -errno (out->what; nothing made is left).
  */
-int tsrun_spawn_warm(uint64_t clone_flags, int cgroup_fd, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out) {
+static int spawn_warm_in(uint64_t clone_flags, int cgroup_fd, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out);
+
+int tsrun_spawn_warm(uint64_t clone_flags, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out) {
   memset(out, 0, sizeof *out);
   out->pid = -1;
   out->sync_fd = -1;
   out->step = -1;
-  if (cgroup_fd < 0 || (clone_flags & (CLONE_NEWUSER | CLONE_NEWTIME))) return parent_fail(out, "warm init", EINVAL);
+  out->mounts_fd = -1;
+  if (clone_flags & (CLONE_NEWUSER | CLONE_NEWTIME)) return parent_fail(out, "warm init", EINVAL);
+  if (mkdir(cgroup_dir, 0755) < 0) return parent_fail(out, "mkdir(cgroup)", errno);
+  int cg = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int mounts = cg < 0 ? -1 : open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+  int rc;
+  if (cg < 0 || mounts < 0) {
+    rc = parent_fail(out, cg < 0 ? "open(cgroup)" : "open(mountinfo)", errno);
+  } else {
+    rc = spawn_warm_in(clone_flags, cg, cgroup_dir, root_procs, init_path, flags, out);
+  }
+  if (cg >= 0) close(cg);
+  if (rc < 0) {
+    if (mounts >= 0) close(mounts);
+    rmdir(cgroup_dir);
+    return rc;
+  }
+  out->mounts_fd = mounts;
+  return 0;
+}
+
+static int spawn_warm_in(uint64_t clone_flags, int cgroup_fd, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out) {
   int kind = 0;
   int init_fd = init_fd_copy(init_path, (flags & TSRUN_SPAWN_SEALED_COPY) != 0, &kind);
   if (init_fd < 0) return parent_fail(out, "tsrun-init", -init_fd);

@@ -136,6 +136,7 @@ struct tsrun_spawn_result {
   int32_t two_stage; /* 1: tsrun-init joins/creates the namespaces and clones the container process */
   int32_t clone3;    /* 1: clone3(CLONE_INTO_CGROUP) started it; 0: clone */
   int32_t init_kind; /* TSRUN_INIT_* */
+  int32_t mounts_fd; /* tsrun_spawn_warm: /proc/self/mountinfo, opened before the clone (else -1) */
 };
 
 /*
@@ -168,7 +169,7 @@ struct tsrun_warm_header {
 /* init_path: the tsrun-init program; the child execs a read-only copy of it right after the clone. */
 int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, const char *init_path, int flags, struct tsrun_spawn_result *out);
 int tsrun_recv_report(int fd, struct tsrun_report *out, int *passed_fd);
-int tsrun_spawn_warm(uint64_t clone_flags, int cgroup_fd, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out);
+int tsrun_spawn_warm(uint64_t clone_flags, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out);
 int tsrun_send_plan(int sync_fd, const uint8_t *plan, uint32_t len, const int *fds, const int *targets, int n);
 int tsrun_mounts_changed(int fd);
 int tsrun_spawn_connector(const char *init_path, int ns_fd, int *sock_out);

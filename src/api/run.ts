@@ -34,10 +34,12 @@ export async function run(spec: ContainerSpec, opts: RunOptions = {}): Promise<R
     }
     const exit = await holding(watchExit(proc.pid));
     reaped = true;
+    // The next container's warm init, now that this one's process is gone (and before its cgroup's
+    // removal, so that the parent it shares with it stays).
+    created.refillWarm?.();
     const oomKilled = (await cgroup?.oomKilled()) ?? false;
     // A leftover process of a container without a PID namespace keeps the pipes: removal kills it first.
     await removeContainer(store, { ...record, started: true }, warn);
-    created.refillWarm?.();
     await drained(pipes.output.ended);
     const output = { stdout: pipes.output.text('stdout'), stderr: pipes.output.text('stderr') };
     if (interrupt.fired) throw interrupted(id, interrupt.fired, opts.timeoutMs, output);
@@ -51,6 +53,7 @@ export async function run(spec: ContainerSpec, opts: RunOptions = {}): Promise<R
     }
     if (store.exists(id)) await removeContainer(store, { ...record, started: true }, warn).catch(() => undefined);
     pipes.abandon();
+    if (!interrupt.fired) created.refillWarm?.();
     throw err;
   } finally {
     interrupt.clear();

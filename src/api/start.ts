@@ -34,6 +34,7 @@ export async function start(spec: ContainerSpec, opts: StartOptions = {}): Promi
     }
     if (store.exists(id)) await removeContainer(store, { ...record, started: true }, warn).catch(() => undefined);
     pipes.abandon();
+    created.refillWarm?.();
     throw err;
   }
   const container = new Container({ store, record: { ...record, started: true }, output: pipes.output, exited: watchExit(proc.pid), warn, ...(cgroup ? { cgroup } : {}) });

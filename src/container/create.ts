@@ -90,10 +90,11 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   // The library's warm inits: loaded only there (the CLI never has one: src/startup/manifest.ts).
   const warmPhase = opts.warm || opts.onWorker ? await import('./create/warm.js') : undefined;
   const heldWarm = opts.warm?.taken ? warmPhase!.holdWarm(ctx, opts.warm.taken) : undefined;
+  let warm: Awaited<ReturnType<NonNullable<typeof warmPhase>['claimWarm']>> | undefined;
   try {
     const prepared = await prepare(ctx);
     spec = prepared.spec;
-    const warm = warmPhase && opts.warm ? await warmPhase.claimWarm(ctx, prepared, heldWarm) : undefined;
+    warm = warmPhase && opts.warm ? await warmPhase.claimWarm(ctx, prepared, heldWarm) : undefined;
     const made = materialize(ctx, prepared, warm?.claimed?.init?.pid);
     init = await spawnInit(ctx, prepared, made, { ...warm, ...(opts.onWorker ? { spawnOnWorker: warmPhase?.spawnOnWorker } : {}) });
     await attachToNetwork(ctx, prepared, init);
@@ -104,6 +105,8 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     // Nothing half-made stays: the process (if any) is gone, then its mounts, cgroup and state.
     await ctx.undo.unwind('create', ctx.warn);
     if (init && spec) await poststopAfterFailedCreate(ctx, spec);
+    // A failed container (a program not found…) is often followed by a fixed one of the same source.
+    warm?.refill?.();
     throw err;
   }
 }

@@ -67,7 +67,7 @@ export interface ShimFunctions {
 
 const PROTOTYPES: Record<keyof ShimFunctions, string> = {
   spawn: 'int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, const char *init_path, int flags, _Out_ tsrun_spawn_result *out)',
-  spawnWarm: 'int tsrun_spawn_warm(uint64_t clone_flags, int cgroup_fd, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, _Out_ tsrun_spawn_result *out)',
+  spawnWarm: 'int tsrun_spawn_warm(uint64_t clone_flags, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, _Out_ tsrun_spawn_result *out)',
   sendPlan: 'int tsrun_send_plan(int sync_fd, const uint8_t *plan, uint32_t len, const int32_t *fds, const int32_t *targets, int n)',
   mountsChanged: 'int tsrun_mounts_changed(int fd)',
   recvReport: 'int tsrun_recv_report(int fd, _Out_ tsrun_report *out, _Out_ int *passed_fd)',
@@ -114,7 +114,7 @@ function load(): ShimFunctions {
   const lib = koffi.load(libraryPath());
   koffi.struct('tsrun_spawn_result', {
     pid: 'int32_t', sync_fd: 'int32_t', err: 'int32_t', step: 'int32_t', what: koffi.array('char', 64),
-    two_stage: 'int32_t', clone3: 'int32_t', init_kind: 'int32_t',
+    two_stage: 'int32_t', clone3: 'int32_t', init_kind: 'int32_t', mounts_fd: 'int32_t',
   });
   koffi.struct('tsrun_report', {
     kind: 'uint32_t', step: 'int32_t', err: 'int32_t', value: 'int32_t',

@@ -8,28 +8,27 @@ import { spawnSettings } from './spawn-settings.js';
 /** What a warm init is made for (tsrun_spawn_warm). */
 export interface WarmSpawnRequest {
   cloneFlags: number;
-  /** O_DIRECTORY fd of its cgroup (clone3's CLONE_INTO_CGROUP); the caller closes it once this settles. */
-  cgroupFd: number;
-  /** Its cgroup, and the hierarchy root's cgroup.procs: where it goes to remove that cgroup if never used. */
+  /** Its cgroup, made by the call (its parent must exist), and the hierarchy root's cgroup.procs: where it goes to remove that cgroup if never used. */
   cgroupDir: string;
   rootProcs: string;
 }
 
 /**
- * Clones a warm init on a worker thread (see tsrun_spawn_warm): in new namespaces and its cgroup, it
- * waits for sendPlan. Resolves with its pid and sync socket; rejects as spawn does.
+ * Clones a warm init on a worker thread (see tsrun_spawn_warm): in new namespaces and a cgroup it
+ * makes, it waits for sendPlan. Resolves with its pid, sync socket and the mountinfo fd opened before
+ * its clone; rejects as spawn does (nothing made left).
  */
-export function spawnWarm(req: WarmSpawnRequest): Promise<SpawnResult> {
+export function spawnWarm(req: WarmSpawnRequest): Promise<SpawnResult & { mountsFd: number }> {
   const flags = spawnSettings().initCopy === 'memfd' ? SPAWN_SEALED_COPY : 0;
   return new Promise((resolve, reject) => {
     const out: Record<string, unknown> = {};
-    loadShim().spawnWarm.async(req.cloneFlags, req.cgroupFd, req.cgroupDir, req.rootProcs, initProgram(), flags, out, (err: unknown, rc: number) => {
+    loadShim().spawnWarm.async(req.cloneFlags, req.cgroupDir, req.rootProcs, initProgram(), flags, out, (err: unknown, rc: number) => {
       if (err) return reject(err);
       if (rc < 0) {
         const what = String(out.what ?? 'spawn');
         return reject(new TsrunError(`${what}: ${errnoName(-rc)}`, { syscall: what, errno: errnoName(-rc) }));
       }
-      resolve({ pid: Number(out.pid), syncFd: Number(out.sync_fd), twoStage: false, clone3: true, initCopy: Number(out.init_kind) === 2 ? 'sealed memfd' : 'read-only mount' });
+      resolve({ pid: Number(out.pid), syncFd: Number(out.sync_fd), twoStage: false, clone3: true, initCopy: Number(out.init_kind) === 2 ? 'sealed memfd' : 'read-only mount', mountsFd: Number(out.mounts_fd) });
     });
   });
 }

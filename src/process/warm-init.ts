@@ -12,7 +12,7 @@
 // misses what was mounted since. So each warm init watches its maker's mount table (mountinfo's
 // POLLPRI) and is not used when it changed. If it is never used, the init removes its own cgroup when
 // tsrun closes its socket or dies (shim.c, warm_leave), so a killed test process leaves nothing.
-import { openSync, closeSync, rmdirSync } from 'node:fs';
+import { closeSync, existsSync, rmdirSync } from 'node:fs';
 import { posix } from 'node:path';
 import * as shim from '../native/shim.js';
 import * as warmShim from '../native/warm.js';
@@ -90,23 +90,16 @@ export function prepareWarm(recipe: WarmRecipe): void {
 }
 
 async function cloneWarm(r: WarmRecipe): Promise<WarmInit | undefined> {
-  const created = makeChain(pathChain(r.mountPoint, r.cgroupDir));
-  if (!created.includes(r.cgroupDir)) {
-    // Someone else's cgroup (an earlier container of that id left it): not ours to fill.
-    removeDirs(created);
-    return undefined;
-  }
-  const mountsFd = openSync('/proc/self/mountinfo', 'r');
-  const cgroupFd = openSync(r.cgroupDir, 'r');
+  // Its parents, if the last container's removal took them (the cgroup itself is made with the clone,
+  // on the worker thread: EEXIST there means someone else's cgroup, not ours to fill).
+  const parent = posix.dirname(r.cgroupDir);
+  const parents = existsSync(parent) ? [] : makeChain(pathChain(r.mountPoint, parent));
   try {
-    const spawned = await warmShim.spawnWarm({ cloneFlags: r.cloneFlags, cgroupFd, cgroupDir: r.cgroupDir, rootProcs: posix.join(r.mountPoint, 'cgroup.procs') });
-    return { id: r.nextId, label: r.label, pid: spawned.pid, syncFd: spawned.syncFd, cloneFlags: r.cloneFlags, cgroupDir: r.cgroupDir, initCopy: spawned.initCopy, mountsFd };
+    const spawned = await warmShim.spawnWarm({ cloneFlags: r.cloneFlags, cgroupDir: r.cgroupDir, rootProcs: posix.join(r.mountPoint, 'cgroup.procs') });
+    return { id: r.nextId, label: r.label, pid: spawned.pid, syncFd: spawned.syncFd, cloneFlags: r.cloneFlags, cgroupDir: r.cgroupDir, initCopy: spawned.initCopy, mountsFd: spawned.mountsFd };
   } catch (err) {
-    closeSync(mountsFd);
-    removeDirs(created);
+    removeDirs(parents);
     throw err;
-  } finally {
-    closeSync(cgroupFd);
   }
 }
 
