@@ -49,6 +49,8 @@ interface Slot {
   label: string;
   id: string;
   ready: Promise<WarmInit | undefined>;
+  /** The init once its clone is done, for the exit hook (which cannot wait for `ready`). */
+  made?: WarmInit;
 }
 
 let slot: Slot | undefined;
@@ -82,11 +84,30 @@ export function warmFits(w: WarmInit, cloneFlags: number, cgroupDir: string | un
 export function prepareWarm(recipe: WarmRecipe): void {
   if (!spawnSettings().warm || slot?.label === recipe.label) return;
   if (slot) giveUp(slot);
-  const ready = cloneWarm(recipe).catch(() => undefined);
-  slot = { label: recipe.label, id: recipe.nextId, ready };
+  const s: Slot = { label: recipe.label, id: recipe.nextId, ready: cloneWarm(recipe).then((w) => (s.made = w), () => undefined) };
+  slot = s;
+  watchExit();
   if (idleTimer) clearTimeout(idleTimer);
   idleTimer = setTimeout(() => { if (slot) { giveUp(slot); slot = undefined; } }, IDLE_MS);
   idleTimer.unref();
+}
+
+/**
+ * When this thread ends, an unused init must know: the fds are the process's, so a worker thread
+ * that ends (vitest's threads pool) would leave its init waiting, with its cgroup, until the whole
+ * process exits. Its socket is closed here; the init sees EOF and removes itself (warm_leave).
+ */
+let exitHooked = false;
+function watchExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.once('exit', () => {
+    const w = slot?.made;
+    if (!w) return;
+    slot = undefined;
+    shim.closeFd(w.syncFd);
+    closeSync(w.mountsFd);
+  });
 }
 
 async function cloneWarm(r: WarmRecipe): Promise<WarmInit | undefined> {

@@ -6,6 +6,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run, start, TsrunError, type OciSpec } from '../../src/api/index.js';
 import { detectCgroupHost } from '../../src/cgroups/index.js';
@@ -35,7 +36,11 @@ function processesInCgroup(name: string): number[] {
   return pids;
 }
 
-/** A bundle of its own (its label, hence its warm init, is not shared with other tests). */
+/**
+ * A bundle of its own (its label, hence its warm init, is not shared with other tests), on the
+ * sample rootfs: mounts may only target directories it has (a missing mount point would be made in
+ * it, and other tests list it).
+ */
 function ownBundle(name: string): string {
   const dir = mkdtempSync(join('/tmp', `tsrun-warm-${name}-`));
   const config = JSON.parse(readFileSync(join(SAMPLE_BUNDLE, 'config.json'), 'utf8')) as OciSpec;
@@ -72,7 +77,7 @@ describe.skipIf(skipReason)('the warm init', () => {
     const bundle = ownBundle('mounts');
     bundles.push(bundle);
     const shared = mkdtempSync(join('/tmp', 'tsrun-warm-mnt-'));
-    const mounts = [{ type: 'bind' as const, source: shared, target: '/shared' }];
+    const mounts = [{ type: 'bind' as const, source: shared, target: '/mnt' }];
     try {
       const first = await run({ bundle, cmd: ['true'], mounts }, { root });
       const base = first.id.replace(/-[0-9a-f]{8}$/, '-');
@@ -80,7 +85,7 @@ describe.skipIf(skipReason)('the warm init', () => {
       execFileSync('mount', ['-t', 'tmpfs', 'tsrun-warm-test', shared]);
       try {
         writeFileSync(join(shared, 'marker'), 'on the tmpfs\n');
-        const r = await run({ bundle, cmd: ['cat', '/shared/marker'], mounts }, { root });
+        const r = await run({ bundle, cmd: ['cat', '/mnt/marker'], mounts }, { root });
         expect(r.stdout).toBe('on the tmpfs\n');
         expect(r.exitCode).toBe(0);
       } finally {
@@ -168,6 +173,25 @@ describe.skipIf(skipReason)('the warm init', () => {
     } finally {
       restore();
     }
+  });
+
+  it('a worker thread that ends with a warm init waiting leaves no process and no cgroup (the process goes on)', async () => {
+    const bundle = ownBundle('worker');
+    bundles.push(bundle);
+    const worker = new Worker(`
+      const { run } = await import(${JSON.stringify(join(REPO, 'dist/api/index.js'))});
+      const { parentPort } = await import('node:worker_threads');
+      const r = await run({ bundle: ${JSON.stringify(bundle)}, cmd: ['true'] }, { root: ${JSON.stringify(root)} });
+      // Until its warm init is made (a worker thread's clone), then the worker ends by itself.
+      const base = r.id.replace(/-[0-9a-f]{8}$/, '-');
+      const { readdirSync } = await import('node:fs');
+      const dir = ${JSON.stringify(join(detectCgroupHost().mountPoint, 'tsrun'))};
+      for (let i = 0; i < 500 && !readdirSync(dir).some((d) => d.startsWith(base)); i++) await new Promise((res) => setTimeout(res, 10));
+      parentPort.postMessage(r.id);`, { eval: true, type: 'module' } as WorkerOptions);
+    const id = await new Promise<string>((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
+    const base = id.replace(/-[0-9a-f]{8}$/, '-');
+    await new Promise((resolve) => worker.once('exit', resolve));
+    expect(await settled(() => tsrunCgroups(base), (d) => d.length === 0, 10_000)).toEqual([]);
   });
 
   it('a test process SIGKILLed with a warm init waiting leaves no process and no cgroup', async () => {
