@@ -1432,6 +1432,10 @@ void tsrun_init_mode(int argc, char **argv); /* init-modes.c: `init` (a containe
  * the fds the plan names attached (SCM_RIGHTS). It puts each fd at its number, then is exactly the
  * one-stage child of tsrun_spawn. EOF instead (tsrun discarded it, or died): it leaves its cgroup
  * for the hierarchy's root and removes it, so that a killed test process leaves no cgroup behind.
+ * It does the same, at once, when tsrun's mount table changes (POLLPRI on `host_mounts`, tsrun's
+ * /proc/self/mountinfo): its copy of that table, taken at the clone, would keep what the host
+ * unmounts alive (a loop device stays busy, a network namespace bind-mounted by `ip netns` lives on
+ * with its interfaces), and tsrun would not use it anyway (warmFits).
  */
 static _Noreturn void warm_leave(const char *cgroup_dir, const char *root_procs) {
   int fd = open(root_procs, O_WRONLY | O_CLOEXEC);
@@ -1443,8 +1447,19 @@ static _Noreturn void warm_leave(const char *cgroup_dir, const char *root_procs)
   _exit(0);
 }
 
-static _Noreturn void warm_main(int sync_fd, const char *cgroup_dir, const char *root_procs) {
-  if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0) _exit(126);
+static _Noreturn void warm_main(int sync_fd, const char *cgroup_dir, const char *root_procs, int host_mounts) {
+  if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(host_mounts, F_SETFD, FD_CLOEXEC) < 0) _exit(126);
+  for (;;) {
+    struct pollfd p[2] = {{sync_fd, POLLIN, 0}, {host_mounts, POLLPRI, 0}};
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      warm_leave(cgroup_dir, root_procs);
+    }
+    if (p[1].revents & (POLLPRI | POLLERR)) warm_leave(cgroup_dir, root_procs);
+    if (p[0].revents) break;
+  }
+  /* A host fd: gone before anything of a container's. */
+  close(host_mounts);
   struct tsrun_warm_header h;
   int fds[TSRUN_WARM_MAX_FDS];
   int n = 0;
@@ -1525,7 +1540,8 @@ int main(int argc, char **argv) {
     if (sock >= 3 && ns >= 3 && sock != ns) connector_main(sock, ns);
   }
   tsrun_init_mode(argc, argv);
-  if (argc == 5 && strcmp(argv[2], "warm") == 0 && parse_fd(argv[1]) >= 3) warm_main(parse_fd(argv[1]), argv[3], argv[4]);
+  if (argc == 6 && strcmp(argv[2], "warm") == 0 && parse_fd(argv[1]) >= 3 && parse_fd(argv[5]) >= 3)
+    warm_main(parse_fd(argv[1]), argv[3], argv[4], parse_fd(argv[5]));
   int sync_fd = argc == 5 ? parse_fd(argv[1]) : -1;
   int plan_fd = argc == 5 ? parse_fd(argv[2]) : -1;
   int two_stage = argc == 5 && strcmp(argv[3], "spawn") == 0;
@@ -1969,7 +1985,7 @@ int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, const char *ini
  * out->mounts_fd (/proc/self/mountinfo, opened before the clone: its POLLPRI then says the mount
  * table changed since), or -errno (out->what; nothing made is left).
  */
-static int spawn_warm_in(uint64_t clone_flags, int cgroup_fd, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out);
+static int spawn_warm_in(uint64_t clone_flags, int cgroup_fd, int watch_fd, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out);
 
 int tsrun_spawn_warm(uint64_t clone_flags, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out) {
   memset(out, 0, sizeof *out);
@@ -1980,14 +1996,18 @@ int tsrun_spawn_warm(uint64_t clone_flags, const char *cgroup_dir, const char *r
   if (clone_flags & (CLONE_NEWUSER | CLONE_NEWTIME)) return parent_fail(out, "warm init", EINVAL);
   if (mkdir(cgroup_dir, 0755) < 0) return parent_fail(out, "mkdir(cgroup)", errno);
   int cg = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  /* Two opens of this mount table, one for tsrun and one the init watches: a change is reported once
+   * per open file (the poll that sees it consumes it). */
   int mounts = cg < 0 ? -1 : open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+  int watch = mounts < 0 ? -1 : open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
   int rc;
-  if (cg < 0 || mounts < 0) {
+  if (cg < 0 || mounts < 0 || watch < 0) {
     rc = parent_fail(out, cg < 0 ? "open(cgroup)" : "open(mountinfo)", errno);
   } else {
-    rc = spawn_warm_in(clone_flags, cg, cgroup_dir, root_procs, init_path, flags, out);
+    rc = spawn_warm_in(clone_flags, cg, watch, cgroup_dir, root_procs, init_path, flags, out);
   }
   if (cg >= 0) close(cg);
+  if (watch >= 0) close(watch);
   if (rc < 0) {
     if (mounts >= 0) close(mounts);
     rmdir(cgroup_dir);
@@ -1997,7 +2017,7 @@ int tsrun_spawn_warm(uint64_t clone_flags, const char *cgroup_dir, const char *r
   return 0;
 }
 
-static int spawn_warm_in(uint64_t clone_flags, int cgroup_fd, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out) {
+static int spawn_warm_in(uint64_t clone_flags, int cgroup_fd, int watch_fd, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out) {
   int kind = 0;
   int init_fd = init_fd_copy(init_path, (flags & TSRUN_SPAWN_SEALED_COPY) != 0, &kind);
   if (init_fd < 0) return parent_fail(out, "tsrun-init", -init_fd);
@@ -2013,14 +2033,15 @@ static int spawn_warm_in(uint64_t clone_flags, int cgroup_fd, const char *cgroup
     close(sv[0]);
     return parent_fail(out, "fcntl(F_DUPFD_CLOEXEC)", -child_end);
   }
-  char a_sync[16];
+  char a_sync[16], a_watch[16];
   snprintf(a_sync, sizeof a_sync, "%d", child_end);
-  char *argv[] = {"tsrun-init", a_sync, "warm", (char *)cgroup_dir, (char *)root_procs, NULL};
+  snprintf(a_watch, sizeof a_watch, "%d", watch_fd);
+  char *argv[] = {"tsrun-init", a_sync, "warm", (char *)cgroup_dir, (char *)root_procs, a_watch, NULL};
   struct init_exec x;
   memset(&x, 0, sizeof x);
   x.argv = argv;
-  int own[] = {0, 1, 2, child_end};
-  for (int i = 0; i < 4; i++) x.fds[x.n_fds++] = own[i];
+  int own[] = {0, 1, 2, child_end, watch_fd};
+  for (int i = 0; i < 5; i++) x.fds[x.n_fds++] = own[i];
   const char *what = "clone3";
   x.init_fd = init_fd;
   pid_t pid = clone_init(&x, clone_flags, cgroup_fd, &out->clone3, &what);

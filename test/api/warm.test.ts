@@ -96,6 +96,32 @@ describe.skipIf(skipReason)('the warm init', () => {
     }
   });
 
+  it('goes away by itself when the host unmounts something its copy of the mount table holds (it would keep it alive)', async () => {
+    const bundle = ownBundle('unmount');
+    bundles.push(bundle);
+    const dir = mkdtempSync(join('/tmp', 'tsrun-warm-held-'));
+    execFileSync('mount', ['-t', 'tmpfs', 'tsrun-warm-held', dir]);
+    let mounted = true;
+    try {
+      const first = await run({ bundle, cmd: ['true'] }, { root });
+      const base = first.id.replace(/-[0-9a-f]{8}$/, '-');
+      const waiting = await settled(() => tsrunCgroups(base).filter((d) => d !== first.id), (d) => d.length === 1);
+      expect(waiting).toHaveLength(1);
+      expect(await settled(() => processesInCgroup(waiting[0]!), (p) => p.length === 1)).toHaveLength(1);
+      execFileSync('umount', [dir]);
+      mounted = false;
+      // No run() follows: the init itself saw the change, left and removed its cgroup.
+      expect(await settled(() => tsrunCgroups(base).filter((d) => d !== first.id), (d) => d.length === 0)).toEqual([]);
+      // And the next container of the source is made as usual.
+      const r = await run({ bundle, cmd: ['true'] }, { root });
+      expect(r.exitCode).toBe(0);
+      expect(leftovers(root, r.id)).toEqual([]);
+    } finally {
+      if (mounted) execFileSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('is given up when the next container has other namespaces, and the container still runs under the id it was made for', async () => {
     const bundle = ownBundle('config');
     bundles.push(bundle);
