@@ -194,8 +194,13 @@ describe.skipIf(skip !== undefined)(`bin/tsrun (startup snapshot)${skip ? ` [ski
       expect(after.stderr).not.toMatch(/debug: launcher/);
       expect(after.exitCode).not.toBe(0);
       // (--log's value is a file name: run where that file may be made.)
-      const asValue = await execa(LAUNCHER, ['--log', '--debug', '--version'], { reject: false, env: PLAIN_NODE, cwd: mkdtempSync(join(tmpdir(), 'tsrun-launcher-log-')) });
-      expect(asValue.stderr).not.toMatch(/debug: launcher/);
+      const cwd = mkdtempSync(join(tmpdir(), 'tsrun-launcher-log-'));
+      try {
+        const asValue = await execa(LAUNCHER, ['--log', '--debug', '--version'], { reject: false, env: PLAIN_NODE, cwd });
+        expect(asValue.stderr).not.toMatch(/debug: launcher/);
+      } finally {
+        rmSync(cwd, { recursive: true, force: true });
+      }
     });
 
     it.each(Object.keys(VARIANTS) as VariantName[])('uses the snapshot exactly when the recorded key is this node\'s, this CPU\'s and this blob\'s (%s)', async (name) => {

@@ -2,7 +2,7 @@
 // a create makes, and that a create failing anywhere — refused config, cgroup, tsrun_spawn, any step
 // of the plan, a child that dies, a hook, the pid file, the console socket — leaves nothing: no
 // state dir, no cgroup, no process, no fd.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { configureSpawn, spawnSettings } from '../../../src/native/spawn-settings.js';
@@ -242,7 +242,7 @@ describe('create: a failure undoes what was made', () => {
     expect(s.leftovers(ID)).toEqual([]);
     expect(s.shim.children[0]!.signals).toContain('SIGKILL');
     expect(readFileSync(marker, 'utf8')).toBe('ran\n');
-    writeFileSync(marker, '');
+    rmSync(marker, { force: true });
   });
 
   it('a createContainer hook (inside the container) fails: its plan joined the init, and nothing stays', async () => {

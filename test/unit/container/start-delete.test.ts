@@ -3,7 +3,7 @@
 // create killed at each of its points leaves (state dir without a record, a "creating" record with
 // or without a cgroup, an init, an image reference), which `delete` must remove entirely.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createContainer } from '../../../src/container/create.js';
@@ -47,7 +47,7 @@ describe('start', () => {
     expect(existsSync(join(s.root, ID, 'exec.fifo'))).toBe(false);
     expect(status(s)).toBe('running');
     expect(readFileSync(marker, 'utf8')).toBe('ran\n');
-    writeFileSync(marker, '');
+    rmSync(marker, { force: true });
     await deleteContainer(s.root, ID, true);
     expect(s.leftovers(ID)).toEqual([]);
   });
