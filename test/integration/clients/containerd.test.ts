@@ -22,6 +22,17 @@ describe.skipIf(skip !== undefined)(`containerd with runtimes.tsrun (runc shim, 
   // ctr's cgroupsPath is /<namespace>/<id>: tsrun, like runc, leaves the parent of an absolute path.
   const parent = join(cgroup2Mount() ?? '/nonexistent', NS);
   const parentExisted = existsSync(parent);
+  // The comparison with runc itself: on this hybrid host runc makes the same parent in every cgroup
+  // v1 hierarchy (and, like tsrun, leaves it). The test removes what its runs made there, empty
+  // directories only, so that the host's v1 hierarchies are as they were.
+  const v1Parents = (): string[] => {
+    try {
+      return readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h, NS)).filter((d) => !d.startsWith(join('/sys/fs/cgroup', 'unified')) && existsSync(d));
+    } catch {
+      return [];
+    }
+  };
+  const v1Before = new Set(v1Parents());
   /** ctr run's options for tsrun: the shim's BinaryName, its state under the temp dir; no default cpu shares (this hybrid host has no v2 cpu controller). */
   const tsrunRun = (): string[] => ['--runc-binary', TSRUN_BIN, '--runc-root', c.runcRoot, '--fifo-dir', join(c.dir, 'fifo'), '--cpu-shares', '0'];
 
@@ -39,6 +50,10 @@ describe.skipIf(skip !== undefined)(`containerd with runtimes.tsrun (runc shim, 
     if (!parentExisted) {
       try { rmdirSync(parent); } catch { /* absent, or busy with a container of another test */ }
     }
+    for (const d of v1Parents().filter((x) => !v1Before.has(x))) {
+      try { rmdirSync(d); } catch { /* not empty: not only ours */ }
+    }
+    expect(v1Parents().filter((x) => !v1Before.has(x))).toEqual([]);
   }, 180_000);
 
   it('the documented config loads: the cri plugin is ok and has the tsrun runtime with its options', async () => {
