@@ -220,30 +220,87 @@ static void fd_path(char out[32], int fd) {
 }
 
 /*
- * One message of `len` bytes, with `fd` attached (SCM_RIGHTS) when it is >= 0: in tsrun-init a report
- * to tsrun (send_report) or a connected socket to the `connect` mode's caller; in tsrun the pty master
- * to a --console-socket (tsrun_send_fd). Retried on EINTR. recv_with_fd is the receiving side.
+ * One message of `len` bytes, with the `n` fds of `fds` attached (SCM_RIGHTS; at most
+ * TSRUN_WARM_MAX_FDS, none when n is 0): in tsrun-init a report to tsrun (send_report) or a connected
+ * socket to the `connect` mode's caller; in tsrun the pty master to a --console-socket
+ * (tsrun_send_fd) and a warm init's plan with its fds (tsrun_send_plan). Retried on EINTR; -1 with
+ * errno set on failure. recv_with_fds is the receiving side.
  */
-static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd) {
+static ssize_t send_with_fds(int sock, const void *buf, size_t len, const int *fds, int n) {
+  if (n < 0 || n > TSRUN_WARM_MAX_FDS) {
+    errno = E2BIG;
+    return -1;
+  }
   struct iovec iov = {(void *)buf, len};
   struct msghdr msg;
   memset(&msg, 0, sizeof msg);
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
-  if (fd >= 0) {
+  union { char buf[CMSG_SPACE(TSRUN_WARM_MAX_FDS * sizeof(int))]; struct cmsghdr align; } ctl;
+  if (n > 0) {
     memset(&ctl, 0, sizeof ctl);
     msg.msg_control = ctl.buf;
-    msg.msg_controllen = sizeof ctl.buf;
+    msg.msg_controllen = CMSG_SPACE((size_t)n * sizeof(int));
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    c->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, (size_t)n * sizeof(int));
   }
   ssize_t sent;
   while ((sent = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
   return sent;
+}
+
+/* send_with_fds with `fd` attached when it is >= 0. */
+static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd) {
+  return send_with_fds(sock, buf, len, &fd, fd >= 0 ? 1 : 0);
+}
+
+/*
+ * The twin of send_with_fds, for every receiver in tsrun and tsrun-init: the reports
+ * (tsrun_recv_report), the connector's sockets (tsrun_connector_connect), a warm init's plan
+ * (warm_main). One message of exactly `len` bytes into buf, and the fds attached to it, at most
+ * `max` (<= TSRUN_WARM_MAX_FDS), in fds[0..*count-1] (close-on-exec). Returns len; 0 at EOF (a reset,
+ * as SOCK_SEQPACKET reports a peer that exited with the message unread, counts as EOF); -EPROTO for
+ * anything but one whole message with at most `max` fds (short, cut off, control data cut off, more
+ * fds), after closing every fd that came with it, so that nothing the other end sends stays open;
+ * -errno from recvmsg. Retried on EINTR.
+ */
+static ssize_t recv_with_fds(int sock, void *buf, size_t len, int *fds, int max, int *count) {
+  *count = 0;
+  struct iovec iov = {buf, len};
+  /* Room for one fd more than `max` (with the padding on 64-bit, sometimes two): the kernel installs
+   * the fds that fit and drops the rest with MSG_CTRUNC, so every fd in every SCM_RIGHTS header below
+   * is one this process now holds. */
+  union { char buf[CMSG_SPACE((TSRUN_WARM_MAX_FDS + 1) * sizeof(int))]; struct cmsghdr align; } ctl;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctl.buf;
+  msg.msg_controllen = CMSG_SPACE((size_t)(max + 1) * sizeof(int));
+  ssize_t n;
+  while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
+  if (n < 0) return errno == ECONNRESET ? 0 : -errno;
+  int extra = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < k; i++) {
+      int got;
+      memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      if (*count < max) fds[(*count)++] = got;
+      else { close(got); extra = 1; }
+    }
+  }
+  if (n == 0 && *count == 0) return 0;
+  if ((size_t)n != len || extra || (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC))) {
+    for (int i = 0; i < *count; i++) close(fds[i]);
+    *count = 0;
+    return -EPROTO;
+  }
+  return n;
 }
 
 #ifdef TSRUN_INIT_PROGRAM
@@ -1425,6 +1482,28 @@ static _Noreturn void connector_main(int sock, int ns_fd) {
  */
 void tsrun_init_mode(int argc, char **argv); /* init-modes.c: `init` (a container's PID 1) and `reap` */
 
+/* Reads the plan tsrun put in the memfd `plan_fd`, closes it and decodes it into *pl; any failure ends this process, reported. */
+static void read_plan(int plan_fd, struct plan *pl) {
+  struct stat st;
+  if (fstat(plan_fd, &st) < 0) init_fail("fstat(plan)", errno);
+  uint8_t *buf = malloc((size_t)st.st_size + 1);
+  if (!buf) init_fail("malloc(plan)", ENOMEM);
+  for (off_t done = 0; done < st.st_size;) {
+    ssize_t n = pread(plan_fd, buf + done, (size_t)(st.st_size - done), done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) init_fail("read(plan)", n < 0 ? errno : EIO);
+    done += n;
+  }
+  close(plan_fd);
+  int bad_step;
+  int rc = decode_plan(buf, (uint32_t)st.st_size, pl, &bad_step);
+  free(buf);
+  if (rc < 0) {
+    free_plan(pl);
+    init_fail("decode plan", -rc);
+  }
+}
+
 /*
  * A warm init (tsrun_spawn_warm): cloned ahead of use in new namespaces and in the cgroup its
  * container will have, it waits here, having run nothing, for one message on the sync socket: a
@@ -1464,25 +1543,11 @@ static _Noreturn void warm_main(int sync_fd, const char *cgroup_dir, const char 
   int fds[TSRUN_WARM_MAX_FDS];
   int n = 0;
   memset(&h, 0, sizeof h);
-  struct iovec iov = {&h, sizeof h};
-  union { char buf[CMSG_SPACE(sizeof fds)]; struct cmsghdr align; } ctl;
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = ctl.buf;
-  msg.msg_controllen = sizeof ctl.buf;
-  ssize_t got;
-  while ((got = recvmsg(sync_fd, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); got > 0 && c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-    for (int i = 0; i < k && n < TSRUN_WARM_MAX_FDS; i++) memcpy(&fds[n++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-  }
-  if (got <= 0) warm_leave(cgroup_dir, root_procs);
+  ssize_t got = recv_with_fds(sync_fd, &h, sizeof h, fds, TSRUN_WARM_MAX_FDS, &n);
+  if (got == 0 || (got < 0 && got != -EPROTO)) warm_leave(cgroup_dir, root_procs);
   g_sync_fd = sync_fd;
   /* fds[0] is the plan; fds[1..] go to h.targets[0..]. Anything malformed is a planning bug of tsrun's. */
-  if (got != (ssize_t)sizeof h || h.magic != TSRUN_WARM_MAGIC || (msg.msg_flags & MSG_CTRUNC) || h.n_fds + 1 != (uint32_t)n) init_fail("recvmsg(warm plan)", EPROTO);
+  if (got < 0 || h.magic != TSRUN_WARM_MAGIC || h.n_fds + 1 != (uint32_t)n) init_fail("recvmsg(warm plan)", EPROTO);
   /* Everything received, and the sync socket, first above every number to be filled, so that no
    * dup2 below closes one still needed. */
   int top = sync_fd;
@@ -1504,23 +1569,10 @@ static _Noreturn void warm_main(int sync_fd, const char *cgroup_dir, const char 
   for (uint32_t i = 0; i < h.n_fds; i++)
     if (dup2(fds[i + 1], h.targets[i]) < 0) init_fail("dup2(warm fd)", errno);
   for (int i = 1; i < n; i++) close(fds[i]);
-  struct stat st;
-  if (fstat(fds[0], &st) < 0) init_fail("fstat(plan)", errno);
-  uint8_t *buf = malloc((size_t)st.st_size + 1);
-  if (!buf) init_fail("malloc(plan)", ENOMEM);
-  for (off_t done = 0; done < st.st_size;) {
-    ssize_t r = pread(fds[0], buf + done, (size_t)(st.st_size - done), done);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) init_fail("read(plan)", r < 0 ? errno : EIO);
-    done += r;
-  }
-  close(fds[0]);
   struct plan pl;
-  int bad_step;
-  int rc = decode_plan(buf, (uint32_t)st.st_size, &pl, &bad_step);
-  free(buf);
+  read_plan(fds[0], &pl);
   /* The clone made the namespaces: a plan that joins or needs two stages never comes here (tsrun checks it). */
-  if (rc == 0 && (pl.n_joins > 0 || pl.preserve_fds > 0 || (pl.clone_flags & CLONE_NEWUSER))) rc = -EINVAL;
+  int rc = pl.n_joins > 0 || pl.preserve_fds > 0 || (pl.clone_flags & CLONE_NEWUSER) ? -EINVAL : 0;
   for (uint32_t i = 0; rc == 0 && i < pl.n_steps; i++)
     if (pl.steps[i].flags & TSRUN_STEP_BEFORE_CLONE) rc = -EINVAL;
   if (rc < 0) {
@@ -1555,26 +1607,9 @@ int main(int argc, char **argv) {
   g_sync_fd = sync_fd;
   /* EOF on this socket tells tsrun that the container process exec'd. */
   if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0) _exit(126);
-  struct stat st;
-  if (fstat(plan_fd, &st) < 0) init_fail("fstat(plan)", errno);
-  uint8_t *buf = malloc((size_t)st.st_size + 1);
-  if (!buf) init_fail("malloc(plan)", ENOMEM);
-  for (off_t done = 0; done < st.st_size;) {
-    ssize_t n = pread(plan_fd, buf + done, (size_t)(st.st_size - done), done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) init_fail("read(plan)", n < 0 ? errno : EIO);
-    done += n;
-  }
-  close(plan_fd);
   struct plan pl;
-  int bad_step;
-  int rc = decode_plan(buf, (uint32_t)st.st_size, &pl, &bad_step);
-  free(buf);
-  if (rc < 0) {
-    free_plan(&pl);
-    init_fail("decode plan", -rc);
-  }
-  rc = close_unlisted_fds(&pl, sync_fd, cgroup_fd);
+  read_plan(plan_fd, &pl);
+  int rc = close_unlisted_fds(&pl, sync_fd, cgroup_fd);
   if (rc < 0) init_fail("close_range", -rc);
   if (two_stage) stage1_main(&pl, cgroup_fd);
   child_main(&pl, -1);
@@ -1584,47 +1619,11 @@ int main(int argc, char **argv) {
 #ifndef TSRUN_INIT_PROGRAM
 /* ------------------------------------------------------------------ starting the container side (Node's side) */
 
-/*
- * The twin of send_with_fd, for every receiver in tsrun: the reports
- * (tsrun_recv_report) and the connector's sockets (tsrun_connector_connect). One message of exactly
- * `len` bytes into buf, and the fd attached to it in *fd_out (-1 when none; close-on-exec). Returns
- * len; 0 at EOF (a reset, as SOCK_SEQPACKET reports a peer that exited with the message unread,
- * counts as EOF); -EPROTO for anything but one whole message with at most one fd (short, cut off,
- * control data cut off, several fds), after closing every fd that came with it, so that nothing the
- * other end sends stays open in tsrun; -errno from recvmsg. Retried on EINTR.
- */
+/* recv_with_fds for at most one fd, in *fd_out (-1 when none). */
 static ssize_t recv_with_fd(int sock, void *buf, size_t len, int *fd_out) {
-  *fd_out = -1;
-  struct iovec iov = {buf, len};
-  /* The kernel installs the fds that fit here (two, with the padding on 64-bit) and drops the rest
-   * with MSG_CTRUNC: every fd in every SCM_RIGHTS header below is one tsrun now holds. */
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = ctl.buf;
-  msg.msg_controllen = sizeof ctl.buf;
-  ssize_t n;
-  while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
-  if (n < 0) return errno == ECONNRESET ? 0 : -errno;
-  int fd = -1, extra = 0;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < count; i++) {
-      int got;
-      memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-      if (fd < 0) fd = got;
-      else { close(got); extra = 1; }
-    }
-  }
-  if (n == 0 && fd < 0) return 0;
-  if ((size_t)n != len || extra || (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC))) {
-    if (fd >= 0) close(fd);
-    return -EPROTO;
-  }
-  *fd_out = fd;
+  int count;
+  ssize_t n = recv_with_fds(sock, buf, len, fd_out, 1, &count);
+  if (count == 0) *fd_out = -1;
   return n;
 }
 
@@ -1835,9 +1834,9 @@ static int plan_memfd(const uint8_t *buf, uint32_t len, int min) {
  * costs an RCU grace period, ~10 ms). Returns its pid, or -errno with *what naming the call.
  */
 static pid_t clone_init(struct init_exec *x, uint64_t flags, int cgroup_fd, int *used_clone3, const char **what) {
-  /* Block every signal across clone so no handler of Node's runs in the child before it execs. */
   char *stack = malloc(TSRUN_VFORK_STACK);
   if (!stack) return -ENOMEM;
+  /* Block every signal across clone so no handler of Node's runs in the child before it execs. */
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -2076,22 +2075,7 @@ int tsrun_send_plan(int sync_fd, const uint8_t *plan, uint32_t len, const int *f
     all[i + 1] = fds[i];
     h.targets[i] = targets[i];
   }
-  struct iovec iov = {&h, sizeof h};
-  union { char buf[CMSG_SPACE(sizeof all)]; struct cmsghdr align; } ctl;
-  memset(&ctl, 0, sizeof ctl);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = ctl.buf;
-  msg.msg_controllen = CMSG_SPACE((size_t)(n + 1) * sizeof(int));
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN((size_t)(n + 1) * sizeof(int));
-  memcpy(CMSG_DATA(c), all, (size_t)(n + 1) * sizeof(int));
-  ssize_t sent;
-  while ((sent = sendmsg(sync_fd, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
+  ssize_t sent = send_with_fds(sync_fd, &h, sizeof h, all, n + 1);
   int e = errno;
   close(plan_fd);
   return sent < 0 ? -e : 0;
