@@ -13,10 +13,10 @@ export function cgroupHostOfProcess(): CgroupHost {
   if (cached && !mountsChanged(cached.watch)) return cached.host;
   if (cached) closeSync(cached.watch);
   cached = undefined;
-  // Opened before the read: a change during it shows at the next call.
+  // Read through the fd that is then watched: a change during the read shows at the next call.
   const watch = openSync('/proc/self/mountinfo', 'r');
   try {
-    const host = detectCgroupHost(readFileSync('/proc/self/mountinfo', 'utf8'));
+    const host = detectCgroupHost(readFileSync(watch, 'utf8'));
     cached = { host, watch };
     return host;
   } catch (err) {

@@ -87,11 +87,12 @@ export interface ApplyOptions {
 export function applyCgroup(plan: CgroupPlan, observe?: CgroupWriteObserver, opts: ApplyOptions = {}): CgroupHandle {
   const chain = pathChain(plan.mountPoint, plan.dir);
   const made = makeChain(chain);
-  const warm = opts.warmPid !== undefined && !made.includes(plan.dir) && (readCgroupFile(plan.dir, 'cgroup.procs') ?? '').trim() === String(opts.warmPid);
+  const procs = made.includes(plan.dir) ? '' : (readCgroupFile(plan.dir, 'cgroup.procs') ?? '').trim();
+  const warm = opts.warmPid !== undefined && !made.includes(plan.dir) && procs === String(opts.warmPid);
   const created = warm ? [...made, plan.dir] : made;
   const preexisting = !created.includes(plan.dir);
   try {
-    if (preexisting && (readCgroupFile(plan.dir, 'cgroup.procs') ?? '').trim() !== '') {
+    if (preexisting && procs !== '') {
       throw new CgroupError(`cgroup: ${plan.dir} already exists and has processes in it (is another container using this cgroupsPath?)`, { file: plan.dir });
     }
     writeLimits(plan, chain, observe);

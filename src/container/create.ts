@@ -24,6 +24,7 @@ import { finish } from './create/finish.js';
 import { attachToNetwork } from './create/network.js';
 import type { NetworkRequest } from '../network/phase.js';
 import type { WarmInit } from '../process/warm-init.js';
+import type { WarmClaim } from './create/warm.js';
 
 export interface CreateOptions {
   id: string;
@@ -90,7 +91,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   // The library's warm inits: loaded only there (the CLI never has one: src/startup/manifest.ts).
   const warmPhase = opts.warm || opts.onWorker ? await import('./create/warm.js') : undefined;
   const heldWarm = opts.warm?.taken ? warmPhase!.holdWarm(ctx, opts.warm.taken) : undefined;
-  let warm: Awaited<ReturnType<NonNullable<typeof warmPhase>['claimWarm']>> | undefined;
+  let warm: WarmClaim | undefined;
   try {
     const prepared = await prepare(ctx);
     spec = prepared.spec;

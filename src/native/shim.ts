@@ -141,7 +141,7 @@ export function initProgram(): string {
 
 /** tsrun_spawn's flags (shim.h). */
 const SPAWN_TWO_STAGE = 1;
-export const SPAWN_SEALED_COPY = 2;
+const SPAWN_SEALED_COPY = 2;
 
 /**
  * Starts the container side: a clone that execs tsrun-init, which runs the plan (or, `twoStage`,

@@ -1,9 +1,6 @@
 // The shim's calls that only the library makes: its warm inits (src/process/warm-init.ts), and spawns
 // on a worker thread. Kept out of shim.ts so that the CLI's startup snapshot does not carry them.
-import { TsrunError } from '../errors.js';
-import { errnoName } from './errno.js';
-import { SPAWN_SEALED_COPY, check, initProgram, loadShim, spawnFlags, spawnOutcome, waitpidError, type KoffiFunction, type SpawnResult } from './shim.js';
-import { spawnSettings } from './spawn-settings.js';
+import { check, initProgram, loadShim, spawnFlags, spawnOutcome, waitpidError, type KoffiFunction, type SpawnResult } from './shim.js';
 
 /** What a warm init is made for (tsrun_spawn_warm). */
 export interface WarmSpawnRequest {
@@ -19,16 +16,12 @@ export interface WarmSpawnRequest {
  * its clone; rejects as spawn does (nothing made left).
  */
 export function spawnWarm(req: WarmSpawnRequest): Promise<SpawnResult & { mountsFd: number }> {
-  const flags = spawnSettings().initCopy === 'memfd' ? SPAWN_SEALED_COPY : 0;
+  const init = initProgram();
   return new Promise((resolve, reject) => {
     const out: Record<string, unknown> = {};
-    loadShim().spawnWarm.async(req.cloneFlags, req.cgroupDir, req.rootProcs, initProgram(), flags, out, (err: unknown, rc: number) => {
+    loadShim().spawnWarm.async(req.cloneFlags, req.cgroupDir, req.rootProcs, init, spawnFlags({}), out, (err: unknown, rc: number) => {
       if (err) return reject(err);
-      if (rc < 0) {
-        const what = String(out.what ?? 'spawn');
-        return reject(new TsrunError(`${what}: ${errnoName(-rc)}`, { syscall: what, errno: errnoName(-rc) }));
-      }
-      resolve({ pid: Number(out.pid), syncFd: Number(out.sync_fd), twoStage: false, clone3: true, initCopy: Number(out.init_kind) === 2 ? 'sealed memfd' : 'read-only mount', mountsFd: Number(out.mounts_fd) });
+      try { resolve({ ...spawnOutcome(rc, out, init), mountsFd: Number(out.mounts_fd) }); } catch (e) { reject(e); }
     });
   });
 }
@@ -50,7 +43,6 @@ export function waitPidNow(pid: number): number {
   if (rc < 0) throw waitpidError(pid, rc);
   return status[0] ?? 0;
 }
-
 
 /**
  * tsrun_spawn on a worker thread: the clone (its new namespaces, the exec of tsrun-init) suspends that

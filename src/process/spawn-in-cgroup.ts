@@ -38,9 +38,8 @@ export function clone3Unsupported(err: unknown): boolean {
 
 export async function startInCgroup(plan: Parameters<typeof startProcess>[0], opts: InCgroupOptions): Promise<ContainerProcess> {
   const { cgroup, clone3, warn, ...start } = opts;
-  // A warm init was born in this cgroup already (create/warm.ts checked it is the container's).
-  if (start.warm) return startProcess(plan, { ...start, cgroupFd: -1 });
-  if (!cgroup) return startProcess(plan, { ...start, cgroupFd: -1 });
+  // No cgroup, or a warm init born in it already (create/warm.ts checked it is the container's).
+  if (!cgroup || start.warm) return startProcess(plan, { ...start, cgroupFd: -1 });
   if (clone3 && cgroup.bornInside) {
     const fd = cgroup.openDirFd();
     try {

@@ -83,12 +83,12 @@ export function warmFits(w: WarmInit, cloneFlags: number, cgroupDir: string | un
 /** Starts making the next warm init (unless one is there for this source already); errors only leave it unmade. */
 export function prepareWarm(recipe: WarmRecipe): void {
   if (!spawnSettings().warm || slot?.label === recipe.label) return;
-  if (slot) giveUp(slot);
+  if (slot) giveUpTaken(slot.ready);
   const s: Slot = { label: recipe.label, id: recipe.nextId, ready: cloneWarm(recipe).then((w) => (s.made = w), () => undefined) };
   slot = s;
   watchExit();
   if (idleTimer) clearTimeout(idleTimer);
-  idleTimer = setTimeout(() => { if (slot) { giveUp(slot); slot = undefined; } }, IDLE_MS);
+  idleTimer = setTimeout(() => { if (slot) { giveUpTaken(slot.ready); slot = undefined; } }, IDLE_MS);
   idleTimer.unref();
 }
 
@@ -122,10 +122,6 @@ async function cloneWarm(r: WarmRecipe): Promise<WarmInit | undefined> {
     removeDirs(parents);
     throw err;
   }
-}
-
-function giveUp(s: Slot): void {
-  giveUpTaken(s.ready);
 }
 
 /** A taken warm init that its container will not use after all (it failed before its create began). */

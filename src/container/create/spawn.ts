@@ -63,9 +63,7 @@ export async function spawnInit(ctx: CreateContext, p: Prepared, m: Materialized
       const held = p.network?.userMode?.namespaces;
       if (held) { undo.push('the container\'s namespaces held for slirp4netns', () => held.release()); held.take(pid); }
     },
-    atWaiting: () => {
-      if (m.cgroup) attachDevices(m.cgroup, p.cgroupPlan?.deviceRules?.length, trace);
-    },
+    atWaiting: () => { if (m.cgroup) attachDevices(m.cgroup, p.cgroupPlan?.deviceRules?.length, trace); },
   });
   undo.push(`the container process ${proc.pid}`, () => proc.destroy());
   return proc;

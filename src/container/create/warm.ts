@@ -60,8 +60,9 @@ export function warmEligible(ctx: CreateContext, p: Prepared): boolean {
 export interface WarmClaim {
   claimed?: HeldWarm;
   /**
-   * Starts making the warm init of the next container of this source: called by the spawn once this
-   * container's process runs its plan, when Node's thread only waits for it.
+   * Starts making the warm init of the next container of this source: handed to the library
+   * (CreatedContainer.refillWarm), which calls it once this container's process has exited (run) or
+   * exec'd (start), or after a failure.
    */
   refill?: () => void;
 }
