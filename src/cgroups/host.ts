@@ -11,6 +11,11 @@ export function parseControllerList(text: string): string[] {
   return text.split(/\s+/).filter((c) => c !== '');
 }
 
+/** The controllers the cgroup at `dir` offers (its cgroup.controllers); none when it cannot be read. */
+export function controllersOf(dir: string): string[] {
+  try { return parseControllerList(readFileSync(join(dir, 'cgroup.controllers'), 'utf8')); } catch { return []; }
+}
+
 export function detectCgroupHost(mountInfo = readFileSync('/proc/self/mountinfo', 'utf8')): CgroupHost {
   const mounts = findCgroupMounts(mountInfo);
   if (mounts.v2 === undefined) {

@@ -49,10 +49,7 @@ export function findCgroupLayout(allMounts: MountInfoEntry[]): CgroupLayoutInfo 
   return v2 ? { layout, v2MountPoint: v2.mountPoint, v1Hierarchies } : { layout, v1Hierarchies };
 }
 
-/** `cgroup.controllers` is one line of space-separated names. */
-export function parseControllerList(text: string): string[] {
-  return text.split(/\s+/).filter((c) => c !== '');
-}
+export { parseControllerList } from '../cgroups/host.js';
 
 /** Controllers claimed by v1 hierarchies, in mount order, without duplicates. */
 export function v1Controllers(info: CgroupLayoutInfo): string[] {

@@ -1,12 +1,10 @@
 // `tsrun check` as a library: gather the host's facts, probe them, render the report.
 import { buildReport } from './build-report.js';
 import { gatherHostFacts } from './host-facts.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CheckReport } from './report.js';
 import { delegationItem, dirsItem, userNetworkItem } from './rootless.js';
 import { userSystemdItem } from './user-systemd.js';
-import { detectCgroupHost } from '../cgroups/host.js';
+import { controllersOf, detectCgroupHost } from '../cgroups/host.js';
 import { hostDelegation } from '../cgroups/rootless.js';
 import { defaultStateRoot, defaultStoreDir } from '../state/user-dirs.js';
 
@@ -41,6 +39,3 @@ export async function checkHost(): Promise<CheckReport> {
   return { ...report, items: [...report.items, ...extra], roots };
 }
 
-function controllersOf(dir: string): string[] {
-  try { return readFileSync(join(dir, 'cgroup.controllers'), 'utf8').split(/\s+/).filter((c) => c !== ''); } catch { return []; }
-}

@@ -2,9 +2,9 @@
 // connectManager): its private socket, then the session bus. Asks it only for two properties, each
 // with a short timeout, and closes the connection: a bus that never answers costs `check` seconds,
 // not a hang.
-import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { posix } from 'node:path';
+import { controllersOf } from '../cgroups/host.js';
 import { BusConnection, type BusAddress } from '../cgroups/systemd/bus.js';
 import { parseSystemdVersion, systemdBooted, userManagerAddresses } from '../cgroups/systemd/manager-api.js';
 import type { Variant } from '../cgroups/systemd/wire.js';
@@ -27,10 +27,6 @@ async function managerProperties(address: BusAddress): Promise<{ controlGroup: s
   } finally {
     bus.close();
   }
-}
-
-function controllersOf(dir: string): string[] {
-  try { return readFileSync(posix.join(dir, 'cgroup.controllers'), 'utf8').split(/\s+/).filter((c) => c !== ''); } catch { return []; }
 }
 
 /** `v2Mount`: where the cgroup v2 hierarchy is mounted, to read the manager's cgroup.controllers. */
