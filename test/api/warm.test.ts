@@ -49,6 +49,20 @@ function ownBundle(name: string): string {
   return dir;
 }
 
+/** What the ids the library makes for a source have in common: the id less its random suffix. */
+const idBase = (id: string): string => id.replace(/-[0-9a-f]{8}$/, '-');
+
+/**
+ * A first run() of `bundle` (/bin/true), and the cgroups of the same source besides its own once the
+ * warm init made after it has one (polled: it is made on a worker thread).
+ */
+async function firstRun(bundle: string): Promise<{ first: Awaited<ReturnType<typeof run>>; base: string; waiting: string[] }> {
+  const first = await run({ bundle, cmd: ['true'] }, { root });
+  const base = idBase(first.id);
+  const waiting = await settled(() => tsrunCgroups(base).filter((d) => d !== first.id), (d) => d.length === 1);
+  return { first, base, waiting };
+}
+
 const bundles: string[] = [];
 afterAll(() => { for (const b of bundles) rmSync(b, { recursive: true, force: true }); });
 
@@ -56,10 +70,7 @@ describe.skipIf(skipReason)('the warm init', () => {
   it('the next container of a source runs in the init made for it: same output, only its stdio, nothing left', async () => {
     const bundle = ownBundle('used');
     bundles.push(bundle);
-    const first = await run({ bundle, cmd: ['true'] }, { root });
-    const base = first.id.replace(/-[0-9a-f]{8}$/, '-');
-    // Made on a worker thread: its cgroup, named by the next id, appears once its clone is done.
-    const waiting = await settled(() => tsrunCgroups(base).filter((d) => d !== first.id), (d) => d.length === 1);
+    const { first, waiting } = await firstRun(bundle);
     expect(waiting).toHaveLength(1);
     const warmPids = await settled(() => processesInCgroup(waiting[0]!), (p) => p.length === 1);
     expect(warmPids).toHaveLength(1);
@@ -80,7 +91,7 @@ describe.skipIf(skipReason)('the warm init', () => {
     const mounts = [{ type: 'bind' as const, source: shared, target: '/mnt' }];
     try {
       const first = await run({ bundle, cmd: ['true'], mounts }, { root });
-      const base = first.id.replace(/-[0-9a-f]{8}$/, '-');
+      const base = idBase(first.id);
       await settled(() => processesInCgroup(tsrunCgroups(base).find((d) => d !== first.id) ?? '-'), (p) => p.length === 1);
       execFileSync('mount', ['-t', 'tmpfs', 'tsrun-warm-test', shared]);
       try {
@@ -103,9 +114,7 @@ describe.skipIf(skipReason)('the warm init', () => {
     execFileSync('mount', ['-t', 'tmpfs', 'tsrun-warm-held', dir]);
     let mounted = true;
     try {
-      const first = await run({ bundle, cmd: ['true'] }, { root });
-      const base = first.id.replace(/-[0-9a-f]{8}$/, '-');
-      const waiting = await settled(() => tsrunCgroups(base).filter((d) => d !== first.id), (d) => d.length === 1);
+      const { first, base, waiting } = await firstRun(bundle);
       expect(waiting).toHaveLength(1);
       expect(await settled(() => processesInCgroup(waiting[0]!), (p) => p.length === 1)).toHaveLength(1);
       execFileSync('umount', [dir]);
@@ -125,9 +134,7 @@ describe.skipIf(skipReason)('the warm init', () => {
   it('is given up when the next container has other namespaces, and the container still runs under the id it was made for', async () => {
     const bundle = ownBundle('config');
     bundles.push(bundle);
-    const first = await run({ bundle, cmd: ['true'] }, { root });
-    const base = first.id.replace(/-[0-9a-f]{8}$/, '-');
-    const waiting = await settled(() => tsrunCgroups(base).filter((d) => d !== first.id), (d) => d.length === 1);
+    const { waiting } = await firstRun(bundle);
     const noNet = { config: (s: OciSpec) => ({ ...s, linux: { ...s.linux, namespaces: (s.linux?.namespaces ?? []).filter((n) => n.type !== 'network') } }) };
     const r = await run({ bundle, cmd: ['sh', '-c', 'ls /sys/class/net | grep -c .'], ...noNet }, { root });
     expect(r.id).toBe(waiting[0]);
@@ -139,9 +146,7 @@ describe.skipIf(skipReason)('the warm init', () => {
   it('a container that fails in its warm init throws its step, and leaves neither the container nor the init', async () => {
     const bundle = ownBundle('fails');
     bundles.push(bundle);
-    const first = await run({ bundle, cmd: ['true'] }, { root });
-    const base = first.id.replace(/-[0-9a-f]{8}$/, '-');
-    const waiting = await settled(() => tsrunCgroups(base).filter((d) => d !== first.id), (d) => d.length === 1);
+    const { first, base, waiting } = await firstRun(bundle);
     await settled(() => processesInCgroup(waiting[0]!), (p) => p.length === 1);
     const err = await run({ bundle, cmd: ['/no/such/program'] }, { root }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TsrunError);
@@ -161,9 +166,7 @@ describe.skipIf(skipReason)('the warm init', () => {
   it('start() uses it too: a detached container with its logs, stopped and removed', async () => {
     const bundle = ownBundle('start');
     bundles.push(bundle);
-    const first = await run({ bundle, cmd: ['true'] }, { root });
-    const base = first.id.replace(/-[0-9a-f]{8}$/, '-');
-    const waiting = await settled(() => tsrunCgroups(base).filter((d) => d !== first.id), (d) => d.length === 1);
+    const { waiting } = await firstRun(bundle);
     await settled(() => processesInCgroup(waiting[0]!), (p) => p.length === 1);
     const c = await start({ bundle, cmd: ['sh', '-c', 'echo ready; exec sleep 60'] }, { root });
     expect(c.id).toBe(waiting[0]);
@@ -175,9 +178,7 @@ describe.skipIf(skipReason)('the warm init', () => {
   it('{ warm: false } neither takes nor makes one', async () => {
     const bundle = ownBundle('optout');
     bundles.push(bundle);
-    const first = await run({ bundle, cmd: ['true'] }, { root });
-    const base = first.id.replace(/-[0-9a-f]{8}$/, '-');
-    const waiting = await settled(() => tsrunCgroups(base).filter((d) => d !== first.id), (d) => d.length === 1);
+    const { first, base, waiting } = await firstRun(bundle);
     expect(waiting).toHaveLength(1);
     const r = await run({ bundle, cmd: ['true'] }, { root, warm: false });
     expect(r.id).not.toBe(waiting[0]);
@@ -193,7 +194,7 @@ describe.skipIf(skipReason)('the warm init', () => {
       const bundle = ownBundle('off');
       bundles.push(bundle);
       const first = await run({ bundle, cmd: ['true'] }, { root });
-      const base = first.id.replace(/-[0-9a-f]{8}$/, '-');
+      const base = idBase(first.id);
       await new Promise((r) => setTimeout(r, 300));
       expect(tsrunCgroups(base)).toEqual([]);
     } finally {
@@ -215,7 +216,7 @@ describe.skipIf(skipReason)('the warm init', () => {
       for (let i = 0; i < 500 && !readdirSync(dir).some((d) => d.startsWith(base)); i++) await new Promise((res) => setTimeout(res, 10));
       parentPort.postMessage(r.id);`, { eval: true, type: 'module' } as WorkerOptions);
     const id = await new Promise<string>((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
-    const base = id.replace(/-[0-9a-f]{8}$/, '-');
+    const base = idBase(id);
     await new Promise((resolve) => worker.once('exit', resolve));
     expect(await settled(() => tsrunCgroups(base), (d) => d.length === 0, 10_000)).toEqual([]);
   });
@@ -236,7 +237,7 @@ describe.skipIf(skipReason)('the warm init', () => {
         child.stdout.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('\n')) resolve(out.trim()); });
         child.on('exit', (code) => reject(new Error(`child exited ${code}`)));
       });
-      const base = id.replace(/-[0-9a-f]{8}$/, '-');
+      const base = idBase(id);
       const waiting = await settled(() => tsrunCgroups(base), (d) => d.length === 1, 10_000);
       expect(waiting).toHaveLength(1);
       expect(await settled(() => processesInCgroup(waiting[0]!), (p) => p.length === 1)).toHaveLength(1);

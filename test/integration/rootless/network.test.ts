@@ -3,7 +3,7 @@
 // network.json and stops at delete; published ports (-p, through slirp's API) and the library's
 // forwardPort; cleanup after tsrun is killed; the errors. Every command runs inside a network (and
 // mount) namespace the test makes (user-netns.ts): slirp4netns listens and connects only there.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chownSync, cpSync, existsSync, readdirSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -15,6 +15,14 @@ import { UPLINK, UserNetns } from './user-netns.js';
 const skip = cannotRunRootless() ?? (existsSync('/usr/bin/slirp4netns') ? undefined : 'slirp4netns is not installed (make deps)');
 const HTTPD = ['/bin/busybox', 'httpd', '-f', '-p', '8080', '-h', '/www'];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Collects a test server's stdout and waits (5 s at most) for its "ready" line: what it printed, as it grows. */
+async function untilReady(server: ChildProcess): Promise<() => string> {
+  let out = '';
+  server.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
+  for (let i = 0; i < 100 && !out.includes('ready'); i++) await sleep(50);
+  return () => out;
+}
 /**
  * A DNS server of the test's on UPLINK:53 (in the test namespace): web.tsrun.test is 10.231.0.7 (A),
  * every other question gets an empty answer; each question is printed.
@@ -89,10 +97,8 @@ describe.skipIf(skip !== undefined)(`rootless: the network as a normal user${ski
       net.createServer((s) => s.once('data', (d) => { console.log('loopback ' + d.toString().trim()); s.end('no\\n'); })).listen(18232, '127.0.0.1', up);
     `]);
     try {
-      let out = '';
-      server.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
-      for (let i = 0; i < 100 && !out.includes('ready'); i++) await sleep(50);
-      expect(out).toContain('ready');
+      const out = await untilReady(server);
+      expect(out()).toContain('ready');
       const b = await userBundle(user, 'slirp1', (s) => {
         s.process!.args = ['sh', '-c', `ip -o link show tap0; ip -o -4 addr show tap0; ip route; echo ping | nc -w 5 ${UPLINK} 18231; echo out=$?; echo x | nc -w 2 10.0.2.2 18232 2>/dev/null; echo lo=$?`];
       });
@@ -104,8 +110,8 @@ describe.skipIf(skip !== undefined)(`rootless: the network as a normal user${ski
       expect(r.stdout).toMatch(/^default via 10\.0\.2\.2 dev tap0/m);
       expect(r.stdout).toMatch(/^pong\nout=0$/m);
       expect(r.stdout).toMatch(/^lo=1$/m);
-      expect(out).toContain('got ping');
-      expect(out).not.toContain('loopback');
+      expect(out()).toContain('got ping');
+      expect(out()).not.toContain('loopback');
     } finally {
       server.kill('SIGKILL');
     }
@@ -122,10 +128,8 @@ describe.skipIf(skip !== undefined)(`rootless: the network as a normal user${ski
     ns.exec(['mount', '--bind', join(dir, 'resolv.conf'), '/etc/resolv.conf']);
     const server = ns.start(['node', '-e', DNS_SERVER]);
     try {
-      let out = '';
-      server.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
-      for (let i = 0; i < 100 && !out.includes('ready'); i++) await sleep(50);
-      expect(out).toContain('ready');
+      const out = await untilReady(server);
+      expect(out()).toContain('ready');
       const b = await userBundle(user, 'dns1', (s) => {
         s.process!.args = ['sh', '-c', 'cat /etc/resolv.conf; echo ---; nslookup web.tsrun.test; (echo x > /etc/resolv.conf) 2>/dev/null; echo w=$?'];
       });
@@ -138,7 +142,7 @@ describe.skipIf(skip !== undefined)(`rootless: the network as a normal user${ski
       expect(r.stdout.split('---\n')[0]).toBe('nameserver 10.0.2.3\nsearch tsrun.test\noptions ndots:1 timeout:1\n');
       expect(r.stdout).toMatch(/^Address:\s+10\.231\.0\.7$/m);
       expect(r.stdout).toMatch(/^w=[1-9]\d*$/m);
-      expect(out).toMatch(/^query web\.tsrun\.test 1$/m);
+      expect(out()).toMatch(/^query web\.tsrun\.test 1$/m);
       expect(readFileSync(own, 'utf8')).toBe('nameserver 192.0.2.1\n');
       expect(existsSync(join(stateRoot(), 'dns1'))).toBe(false);
       // Without the user-mode network the rootfs's file is the container's.
