@@ -2084,7 +2084,9 @@ int tsrun_send_plan(int sync_fd, const uint8_t *plan, uint32_t len, const int *f
 /* 1 when the mount table of fd's /proc/PID/mountinfo changed since the last call (or its open): proc(5), POLLPRI. */
 int tsrun_mounts_changed(int fd) {
   struct pollfd p = {fd, POLLPRI, 0};
-  int rc = poll(&p, 1, 0);
+  int rc;
+  /* A signal (SIGCHLD of a container, a profiler's SIGPROF) can interrupt even a poll that does not wait. */
+  while ((rc = poll(&p, 1, 0)) < 0 && errno == EINTR) {}
   if (rc < 0) return -errno;
   return rc > 0 && (p.revents & (POLLPRI | POLLERR)) ? 1 : 0;
 }
@@ -2334,8 +2336,15 @@ int tsrun_bpf_prog_load(uint32_t prog_type, uint32_t expected_attach_type, const
     log[0] = '\0';
   }
   strncpy(attr.prog_name, name, sizeof attr.prog_name - 1);
+  /* The verifier gives up with EAGAIN whenever a signal is pending (a profiler's SIGPROF every 50 µs
+   * interrupts every try): signals wait, on this thread only, until the load is done. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
   int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof attr);
-  return fd < 0 ? -errno : fd;
+  int e = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return fd < 0 ? -e : fd;
 }
 
 /* BPF_PROG_ATTACH (attach 1) or BPF_PROG_DETACH (attach 0) of prog_fd on target_fd. */
