@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { detectCgroupHost } from '../cgroups/index.js';
-import { loadBundle, type Bundle } from '../oci/bundle.js';
+import { loadBundleAgain, type Bundle } from '../oci/bundle.js';
 import { thisProcessNamespaces } from '../oci/caller-namespaces.js';
 import { defaultSpec } from '../oci/default-spec.js';
 import type { Spec } from '../oci/types.js';
@@ -67,7 +67,7 @@ export function containerSource(cs: ContainerSpec, opts: { session?: SessionLike
     };
   }
   if (cs.bundle !== undefined) {
-    const bundle = loadBundle(cs.bundle);
+    const bundle = loadBundleAgain(cs.bundle);
     // The bundle's own config, unchanged (only the pty is the library's business): validated already.
     if (!changesConfig(cs, opts.session) && !bundle.spec.process?.terminal) return { label: cs.bundle, loadedBundle: bundle };
     return { label: cs.bundle, loadedBundle: { ...bundle, spec: validated(applyContainerSpec(bundle.spec, { ...edits, argsFromImage: false }, specHost(opts.warn)), bundle.configPath) } };

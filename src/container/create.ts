@@ -11,6 +11,7 @@ import type { CgroupHandle, CgroupHost } from '../cgroups/index.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import type { Spec } from '../oci/types.js';
 import type { Bundle } from '../oci/bundle.js';
+import type { HostView } from '../rootfs/plan.js';
 import type { StdioFds } from '../process/stdio.js';
 import { quietTrace, quietWarn } from './diagnostics.js';
 import type { ImageRunOptions } from './image-bundle.js';
@@ -48,6 +49,8 @@ export interface CreateOptions {
   warn?: (message: string) => void;
   /** Where the cgroup v2 hierarchy is and what it offers; default: this machine's (detectCgroupHost). */
   cgroupHost?: () => CgroupHost;
+  /** The host as the step planner sees it (rootfs/plan.ts HostView); default: read as it is now. */
+  hostView?: HostView;
   /** runc's --systemd-cgroup: systemd makes the cgroup, a transient scope (src/cgroups/systemd). */
   systemdCgroup?: boolean;
   /** --network / -p: the network namespace to make or join, and a CNI network to attach it to. */

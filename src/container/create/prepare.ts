@@ -80,7 +80,7 @@ export async function prepare(ctx: CreateContext): Promise<Prepared> {
     foreground: opts.foreground ?? false, startGate: opts.startedByCaller ? 'caller' : { fifo: store.fifoPath(opts.id) },
     ...(cgroupPlan ? { cgroup2Mount: cgroupPlan.mountPoint } : {}), ...(image ? { imageOverlay: image.overlay } : {}),
     ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? {} : { keyring: opts.id }),
-    ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}), ...network?.planOptions,
+    ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}), ...(opts.hostView ? { host: opts.hostView } : {}), ...network?.planOptions,
   }), opts.stdio);
   // A user-mode network's namespaces are taken before the go-ahead (create/spawn.ts): newuidmap's
   // maps need no dumpable child, but a user's setns by pidfd does.

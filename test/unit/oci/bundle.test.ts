@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, TsrunError } from '../../../src/errors.js';
-import { JsonSyntaxScanner, lineAndColumn, loadBundle } from '../../../src/oci/bundle.js';
+import { JsonSyntaxScanner, lineAndColumn, loadBundle, loadBundleAgain } from '../../../src/oci/bundle.js';
 import { defaultSpec } from '../../../src/oci/default-spec.js';
 
 let dir: string;
@@ -148,5 +148,31 @@ describe('JsonSyntaxScanner', () => {
   it('turns offsets into 1-based lines and columns', () => {
     expect(lineAndColumn('ab\ncd', 0)).toBe('line 1, column 1');
     expect(lineAndColumn('ab\ncd', 4)).toBe('line 2, column 2');
+  });
+});
+
+describe('loadBundleAgain (the library: the same bundle, many times)', () => {
+  it('validates a config once while its text stays the same, and gives a spec no one can change', () => {
+    writeBundle();
+    const a = loadBundleAgain(dir);
+    const b = loadBundleAgain(dir);
+    expect(b.spec).toBe(a.spec);
+    expect(b.spec).toEqual(loadBundle(dir).spec);
+    expect(() => { a.spec.process!.args!.push('x'); }).toThrow(TypeError);
+    expect(() => { (a.spec as { hostname?: string }).hostname = 'x'; }).toThrow(TypeError);
+  });
+
+  it('reads the config every time: a change is validated (and refused) as loadBundle would', () => {
+    writeBundle();
+    const first = loadBundleAgain(dir);
+    writeBundle({ ...defaultSpec(), hostname: 'changed' });
+    expect(loadBundleAgain(dir).spec.hostname).toBe('changed');
+    writeBundle({ ...defaultSpec(), process: { ...defaultSpec().process, cwd: 'relative' } });
+    expect(() => loadBundleAgain(dir)).toThrow(ConfigError);
+    writeBundle();
+    expect(loadBundleAgain(dir).spec).toEqual(first.spec);
+    // The rootfs is checked every time too.
+    rmSync(join(dir, 'rootfs'), { recursive: true });
+    expect(() => loadBundleAgain(dir)).toThrow(TsrunError);
   });
 });
