@@ -1506,17 +1506,26 @@ static void read_plan(int plan_fd, struct plan *pl) {
 
 /*
  * A warm init (tsrun_spawn_warm): cloned ahead of use in new namespaces and in the cgroup its
- * container will have, it waits here, having run nothing, for one message on the sync socket: a
- * header (TSRUN_WARM_MAGIC, the number of fds, the number each must get) with the plan's memfd and
- * the fds the plan names attached (SCM_RIGHTS). It puts each fd at its number, then is exactly the
- * one-stage child of tsrun_spawn. EOF instead (tsrun discarded it, or died): it leaves its cgroup
- * for the hierarchy's root and removes it, so that a killed test process leaves no cgroup behind.
- * It does the same, at once, when tsrun's mount table changes (POLLPRI on `host_mounts`, tsrun's
- * /proc/self/mountinfo): its copy of that table, taken at the clone, would keep what the host
- * unmounts alive (a loop device stays busy, a network namespace bind-mounted by `ip netns` lives on
- * with its interfaces), and tsrun would not use it anyway (warmFits).
+ * container will have, it waits here for messages on the sync socket, each a header
+ * (tsrun_warm_header) with a plan's memfd and fds attached (SCM_RIGHTS):
+ *  - TSRUN_WARM_AHEAD_MAGIC, at most once, while no container has taken it (tsrun_warm_ahead): steps
+ *    to run at once, the share of the next container's set-up that needs neither its id nor its fds
+ *    (warm_ahead);
+ *  - TSRUN_WARM_MAGIC: the container's plan and the numbers its fds must get. It puts each fd at
+ *    its number, then is exactly the one-stage child of tsrun_spawn.
+ * EOF instead (tsrun discarded it, or died): it leaves its cgroup for the hierarchy's root and
+ * removes it, so that a killed test process leaves no cgroup behind. It does the same, at once,
+ * when tsrun's mount table changes (POLLPRI on `host_mounts`, tsrun's /proc/self/mountinfo): its
+ * copy of that table, taken at the clone, would keep what the host unmounts alive (a loop device
+ * stays busy, a network namespace bind-mounted by `ip netns` lives on with its interfaces), and
+ * tsrun would not use it anyway (warmFits).
  */
+static int g_host_mnt = -1;
+
 static _Noreturn void warm_leave(const char *cgroup_dir, const char *root_procs) {
+  /* After the steps run ahead this process is in the container's root: the host's cgroup files
+   * are reached again from tsrun's mount namespace (an nsfs fd: no path leads through it). */
+  if (g_host_mnt >= 0 && setns(g_host_mnt, CLONE_NEWNS) < 0) _exit(0);
   int fd = open(root_procs, O_WRONLY | O_CLOEXEC);
   if (fd >= 0) {
     if (write(fd, "0", 1) < 0) {}
@@ -1526,8 +1535,65 @@ static _Noreturn void warm_leave(const char *cgroup_dir, const char *root_procs)
   _exit(0);
 }
 
-static _Noreturn void warm_main(int sync_fd, const char *cgroup_dir, const char *root_procs, int host_mounts) {
-  if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(host_mounts, F_SETFD, FD_CLOEXEC) < 0) _exit(126);
+/* Ops that only the container's own plan may have: a plan run ahead ends before them. */
+static int waits_or_execs(uint16_t op) {
+  return op == TSRUN_OP_EXEC || op == TSRUN_OP_CHECK_EXEC || op == TSRUN_OP_WAIT_PARENT || op == TSRUN_OP_WAIT_READ || op == TSRUN_OP_EXIT;
+}
+
+/*
+ * The steps sent ahead (plan/ahead.ts: the namespaces it makes itself, lo, the hostname, the rootfs,
+ * pivot_root, the lockdown), run before the container is asked for. They come without fds; of the
+ * host's, only the sync socket, tsrun's mountinfo and tsrun's mount namespace are open meanwhile,
+ * none a directory a path could go through (CVE-2024-21626), and no program of the container's runs
+ * before all of them are closed. A failed step is reported and the init leaves: tsrun then clones
+ * afresh, and that clone reports the failure to the container's caller.
+ */
+static void warm_ahead(const struct tsrun_warm_header *h, int *fds, int n, const char *cgroup_dir, const char *root_procs) {
+  if (n != 1 || h->n_fds != 0) {
+    for (int i = 0; i < n; i++) close(fds[i]);
+    init_fail("recvmsg(warm ahead)", EPROTO);
+  }
+  struct plan pl;
+  read_plan(fds[0], &pl);
+  int bad = pl.n_joins > 0 || pl.preserve_fds > 0 || pl.n_pass > 0 || (pl.clone_flags & CLONE_NEWUSER) || (pl.flags & TSRUN_PLAN_WAIT_GO);
+  for (uint32_t i = 0; !bad && i < pl.n_steps; i++)
+    bad = (pl.steps[i].flags & TSRUN_STEP_BEFORE_CLONE) || waits_or_execs(pl.steps[i].op);
+  if (bad) {
+    free_plan(&pl);
+    init_fail("decode plan", EINVAL);
+  }
+  reset_signals();
+  umask(0);
+  for (uint32_t i = 0; i < pl.n_steps; i++) {
+    const struct step *s = &pl.steps[i];
+    int rc = run_step(s, (int)i);
+    if (rc == -ENOENT && (s->flags & TSRUN_STEP_OPTIONAL)) continue;
+    if (rc < 0) {
+      send_report(TSRUN_REPORT_STEP_FAILED, (int)i, -rc, 0, 0, 0, -1);
+      warm_leave(cgroup_dir, root_procs);
+    }
+  }
+  /* The rootfs's fd (openRoot) served the mounts; nothing after the lockdown resolves through it. */
+  if (g_root_fd >= 0) close(g_root_fd);
+  g_root_fd = -1;
+  send_report(TSRUN_REPORT_AHEAD_DONE, (int)pl.n_steps, 0, 0, 0, 0, -1);
+  free_plan(&pl);
+}
+
+/* What the steps run ahead held, now closed (close_unlisted_fds): no later step may use the numbers. */
+static void forget_closed_fds(void) {
+  g_root_fd = -1;
+  for (int i = 0; i < SLOTS; i++) g_slots[i] = -1;
+}
+
+static _Noreturn void warm_main(int sync_fd, const char *cgroup_dir, const char *root_procs, int host_mounts, int host_mnt) {
+  if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(host_mounts, F_SETFD, FD_CLOEXEC) < 0 || fcntl(host_mnt, F_SETFD, FD_CLOEXEC) < 0) _exit(126);
+  g_host_mnt = host_mnt;
+  g_sync_fd = sync_fd;
+  struct tsrun_warm_header h;
+  int fds[TSRUN_WARM_MAX_FDS];
+  int n = 0;
+  int ran_ahead = 0;
   for (;;) {
     struct pollfd p[2] = {{sync_fd, POLLIN, 0}, {host_mounts, POLLPRI, 0}};
     if (poll(p, 2, -1) < 0) {
@@ -1535,19 +1601,25 @@ static _Noreturn void warm_main(int sync_fd, const char *cgroup_dir, const char 
       warm_leave(cgroup_dir, root_procs);
     }
     if (p[1].revents & (POLLPRI | POLLERR)) warm_leave(cgroup_dir, root_procs);
-    if (p[0].revents) break;
+    if (!p[0].revents) continue;
+    memset(&h, 0, sizeof h);
+    n = 0;
+    ssize_t got = recv_with_fds(sync_fd, &h, sizeof h, fds, TSRUN_WARM_MAX_FDS, &n);
+    if (got == 0 || (got < 0 && got != -EPROTO)) warm_leave(cgroup_dir, root_procs);
+    /* fds[0] is the plan; fds[1..] go to h.targets[0..]. Anything malformed is a planning bug of tsrun's. */
+    if (got < 0 || h.n_fds + 1 != (uint32_t)n) init_fail("recvmsg(warm plan)", EPROTO);
+    if (h.magic == TSRUN_WARM_AHEAD_MAGIC && !ran_ahead) {
+      ran_ahead = 1;
+      warm_ahead(&h, fds, n, cgroup_dir, root_procs);
+      continue;
+    }
+    if (h.magic != TSRUN_WARM_MAGIC) init_fail("recvmsg(warm plan)", EPROTO);
+    break;
   }
-  /* A host fd: gone before anything of a container's. */
+  /* Host fds: gone before anything of a container's. */
   close(host_mounts);
-  struct tsrun_warm_header h;
-  int fds[TSRUN_WARM_MAX_FDS];
-  int n = 0;
-  memset(&h, 0, sizeof h);
-  ssize_t got = recv_with_fds(sync_fd, &h, sizeof h, fds, TSRUN_WARM_MAX_FDS, &n);
-  if (got == 0 || (got < 0 && got != -EPROTO)) warm_leave(cgroup_dir, root_procs);
-  g_sync_fd = sync_fd;
-  /* fds[0] is the plan; fds[1..] go to h.targets[0..]. Anything malformed is a planning bug of tsrun's. */
-  if (got < 0 || h.magic != TSRUN_WARM_MAGIC || h.n_fds + 1 != (uint32_t)n) init_fail("recvmsg(warm plan)", EPROTO);
+  close(host_mnt);
+  g_host_mnt = -1;
   /* Everything received, and the sync socket, first above every number to be filled, so that no
    * dup2 below closes one still needed. */
   int top = sync_fd;
@@ -1581,6 +1653,7 @@ static _Noreturn void warm_main(int sync_fd, const char *cgroup_dir, const char 
   }
   rc = close_unlisted_fds(&pl, sync_fd, -1);
   if (rc < 0) init_fail("close_range", -rc);
+  forget_closed_fds();
   child_main(&pl, -1);
 }
 
@@ -1592,8 +1665,8 @@ int main(int argc, char **argv) {
     if (sock >= 3 && ns >= 3 && sock != ns) connector_main(sock, ns);
   }
   tsrun_init_mode(argc, argv);
-  if (argc == 6 && strcmp(argv[2], "warm") == 0 && parse_fd(argv[1]) >= 3 && parse_fd(argv[5]) >= 3)
-    warm_main(parse_fd(argv[1]), argv[3], argv[4], parse_fd(argv[5]));
+  if (argc == 7 && strcmp(argv[2], "warm") == 0 && parse_fd(argv[1]) >= 3 && parse_fd(argv[5]) >= 3 && parse_fd(argv[6]) >= 3)
+    warm_main(parse_fd(argv[1]), argv[3], argv[4], parse_fd(argv[5]), parse_fd(argv[6]));
   int sync_fd = argc == 5 ? parse_fd(argv[1]) : -1;
   int plan_fd = argc == 5 ? parse_fd(argv[2]) : -1;
   int two_stage = argc == 5 && strcmp(argv[3], "spawn") == 0;
@@ -1979,12 +2052,36 @@ int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, const char *ini
  * A warm init (tsrun-init's warm_main): cloned now, with `clone_flags`' new namespaces, into a new
  * cgroup `cgroup_dir` (made here: one that exists is someone else's, EEXIST) with clone3's
  * CLONE_INTO_CGROUP, where it waits for its plan (tsrun_send_plan). Runs on a worker thread (koffi's
- * async call): the mkdir and the clone cost Node's thread nothing. root_procs: where the init goes to
- * remove its cgroup if it is never used (see warm_leave). Returns 0 with out->pid, out->sync_fd and
- * out->mounts_fd (/proc/self/mountinfo, opened before the clone: its POLLPRI then says the mount
- * table changed since), or -errno (out->what; nothing made is left).
+ * async call): the mkdir and the clone cost Node's thread nothing. root_procs: where the init goes
+ * to remove its cgroup if it is never used (see warm_leave). Returns 0 with out->pid, out->sync_fd and out->mounts_fd (/proc/self/mountinfo, opened before the
+ * clone: its POLLPRI then says the mount table changed since), or -errno (out->what; nothing made is
+ * left).
  */
-static int spawn_warm_in(uint64_t clone_flags, int cgroup_fd, int watch_fd, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out);
+static int spawn_warm_in(uint64_t clone_flags, int cgroup_fd, int watch_fd, int mnt_fd, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out);
+static int send_warm_message(int sync_fd, uint32_t magic, const uint8_t *plan, uint32_t len, const int *fds, const int *targets, int n);
+
+/*
+ * Has a warm init run `ahead` (an encoded plan: plan/ahead.ts) now, and waits for its answer: on a
+ * worker thread (koffi's async call), once the init is made and while no container has taken it.
+ * Returns 0 when it ran every step, else -errno with the failed call's name in `what` (the caller
+ * then discards the init: tsrun's fresh clone reports the failure to the container's caller).
+ */
+int tsrun_warm_ahead(int sync_fd, const uint8_t *ahead, uint32_t len, char *what, uint32_t what_size) {
+  struct tsrun_report rep;
+  memset(&rep, 0, sizeof rep);
+  int passed = -1;
+  copy_name(what, "sendmsg(warm ahead)", what_size);
+  int rc = send_warm_message(sync_fd, TSRUN_WARM_AHEAD_MAGIC, ahead, len, NULL, NULL, 0);
+  /* Mounts on a slow or hung filesystem would hold a worker thread: ten seconds, then a fresh clone. */
+  if (rc == 0) {
+    copy_name(what, "recvmsg(warm ahead)", what_size);
+    rc = tsrun_recv_report_within(sync_fd, 10000, &rep, &passed);
+  }
+  if (passed >= 0) close(passed);
+  if (rc == 1 && rep.kind == TSRUN_REPORT_AHEAD_DONE) return 0;
+  if (rc == 1 && rep.kind == TSRUN_REPORT_STEP_FAILED && rep.syscall[0]) copy_name(what, rep.syscall, what_size);
+  return rc == 1 ? -(rep.err > 0 ? rep.err : EPROTO) : rc == 0 ? -EPIPE : rc;
+}
 
 int tsrun_spawn_warm(uint64_t clone_flags, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out) {
   memset(out, 0, sizeof *out);
@@ -1996,17 +2093,20 @@ int tsrun_spawn_warm(uint64_t clone_flags, const char *cgroup_dir, const char *r
   if (mkdir(cgroup_dir, 0755) < 0) return parent_fail(out, "mkdir(cgroup)", errno);
   int cg = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   /* Two opens of this mount table, one for tsrun and one the init watches: a change is reported once
-   * per open file (the poll that sees it consumes it). */
+   * per open file (the poll that sees it consumes it). The mount namespace: the init's way back to
+   * the host's cgroup files once it is in the container's root. */
   int mounts = cg < 0 ? -1 : open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
   int watch = mounts < 0 ? -1 : open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+  int mnt = watch < 0 ? -1 : open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
   int rc;
-  if (cg < 0 || mounts < 0 || watch < 0) {
-    rc = parent_fail(out, cg < 0 ? "open(cgroup)" : "open(mountinfo)", errno);
+  if (cg < 0 || mounts < 0 || watch < 0 || mnt < 0) {
+    rc = parent_fail(out, cg < 0 ? "open(cgroup)" : mnt < 0 && watch >= 0 ? "open(/proc/thread-self/ns/mnt)" : "open(mountinfo)", errno);
   } else {
-    rc = spawn_warm_in(clone_flags, cg, watch, cgroup_dir, root_procs, init_path, flags, out);
+    rc = spawn_warm_in(clone_flags, cg, watch, mnt, cgroup_dir, root_procs, init_path, flags, out);
   }
   if (cg >= 0) close(cg);
   if (watch >= 0) close(watch);
+  if (mnt >= 0) close(mnt);
   if (rc < 0) {
     if (mounts >= 0) close(mounts);
     rmdir(cgroup_dir);
@@ -2016,7 +2116,7 @@ int tsrun_spawn_warm(uint64_t clone_flags, const char *cgroup_dir, const char *r
   return 0;
 }
 
-static int spawn_warm_in(uint64_t clone_flags, int cgroup_fd, int watch_fd, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out) {
+static int spawn_warm_in(uint64_t clone_flags, int cgroup_fd, int watch_fd, int mnt_fd, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out) {
   int kind = 0;
   int init_fd = init_fd_copy(init_path, (flags & TSRUN_SPAWN_SEALED_COPY) != 0, &kind);
   if (init_fd < 0) return parent_fail(out, "tsrun-init", -init_fd);
@@ -2032,15 +2132,16 @@ static int spawn_warm_in(uint64_t clone_flags, int cgroup_fd, int watch_fd, cons
     close(sv[0]);
     return parent_fail(out, "fcntl(F_DUPFD_CLOEXEC)", -child_end);
   }
-  char a_sync[16], a_watch[16];
+  char a_sync[16], a_watch[16], a_mnt[16];
   snprintf(a_sync, sizeof a_sync, "%d", child_end);
   snprintf(a_watch, sizeof a_watch, "%d", watch_fd);
-  char *argv[] = {"tsrun-init", a_sync, "warm", (char *)cgroup_dir, (char *)root_procs, a_watch, NULL};
+  snprintf(a_mnt, sizeof a_mnt, "%d", mnt_fd);
+  char *argv[] = {"tsrun-init", a_sync, "warm", (char *)cgroup_dir, (char *)root_procs, a_watch, a_mnt, NULL};
   struct init_exec x;
   memset(&x, 0, sizeof x);
   x.argv = argv;
-  int own[] = {0, 1, 2, child_end, watch_fd};
-  for (int i = 0; i < 5; i++) x.fds[x.n_fds++] = own[i];
+  int own[] = {0, 1, 2, child_end, watch_fd, mnt_fd};
+  for (int i = 0; i < 6; i++) x.fds[x.n_fds++] = own[i];
   const char *what = "clone3";
   x.init_fd = init_fd;
   pid_t pid = clone_init(&x, clone_flags, cgroup_fd, &out->clone3, &what);
@@ -2057,17 +2158,14 @@ static int spawn_warm_in(uint64_t clone_flags, int cgroup_fd, int watch_fd, cons
   return 0;
 }
 
-/*
- * Gives a warm init its plan: a memfd holding it and the fds it names, each to become fd targets[i]
- * in the init. Returns 0 or -errno (EPIPE: the init is gone).
- */
-int tsrun_send_plan(int sync_fd, const uint8_t *plan, uint32_t len, const int *fds, const int *targets, int n) {
+/* One message to a warm init (warm_main): the header, the plan's memfd, then n fds, the i-th to become fd targets[i]. */
+static int send_warm_message(int sync_fd, uint32_t magic, const uint8_t *plan, uint32_t len, const int *fds, const int *targets, int n) {
   if (n < 0 || n + 1 > TSRUN_WARM_MAX_FDS) return -E2BIG;
   int plan_fd = plan_memfd(plan, len, 3);
   if (plan_fd < 0) return plan_fd;
   struct tsrun_warm_header h;
   memset(&h, 0, sizeof h);
-  h.magic = TSRUN_WARM_MAGIC;
+  h.magic = magic;
   h.n_fds = (uint32_t)n;
   int all[TSRUN_WARM_MAX_FDS];
   all[0] = plan_fd;
@@ -2079,6 +2177,14 @@ int tsrun_send_plan(int sync_fd, const uint8_t *plan, uint32_t len, const int *f
   int e = errno;
   close(plan_fd);
   return sent < 0 ? -e : 0;
+}
+
+/*
+ * Gives a warm init its plan: a memfd holding it and the fds it names, each to become fd targets[i]
+ * in the init. Returns 0 or -errno (EPIPE: the init is gone).
+ */
+int tsrun_send_plan(int sync_fd, const uint8_t *plan, uint32_t len, const int *fds, const int *targets, int n) {
+  return send_warm_message(sync_fd, TSRUN_WARM_MAGIC, plan, len, fds, targets, n);
 }
 
 /* 1 when the mount table of fd's /proc/PID/mountinfo changed since the last call (or its open): proc(5), POLLPRI. */

@@ -106,7 +106,8 @@ enum tsrun_report_kind {
   TSRUN_REPORT_PID = 4,     /* value = pid of the container process (two-stage spawn) */
   TSRUN_REPORT_EXEC = 5,    /* about to execve: EOF follows on success */
   TSRUN_REPORT_SKIPPED = 6, /* optional step skipped (ENOENT) */
-  TSRUN_REPORT_WAITING = 7  /* blocked in WAIT_PARENT / WAIT_READ: set-up is complete */
+  TSRUN_REPORT_WAITING = 7, /* blocked in WAIT_PARENT / WAIT_READ: set-up is complete */
+  TSRUN_REPORT_AHEAD_DONE = 8 /* a warm init ran the steps sent ahead (TSRUN_WARM_AHEAD_MAGIC) */
 };
 
 struct tsrun_report {
@@ -159,6 +160,8 @@ struct tsrun_connect_reply {
 /* A warm init's plan message (tsrun_send_plan → tsrun-init's warm_main): the fds attached are the
  * plan's memfd, then n_fds fds, the i-th to become fd targets[i]. */
 #define TSRUN_WARM_MAGIC 0x4d524157u /* 'WARM' */
+/* The steps to run at once, before the plan (no fds; answered by TSRUN_REPORT_AHEAD_DONE or a failed step). */
+#define TSRUN_WARM_AHEAD_MAGIC 0x44484541u /* 'AHED' */
 #define TSRUN_WARM_MAX_FDS 16
 struct tsrun_warm_header {
   uint32_t magic;
@@ -170,6 +173,7 @@ struct tsrun_warm_header {
 int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, const char *init_path, int flags, struct tsrun_spawn_result *out);
 int tsrun_recv_report(int fd, struct tsrun_report *out, int *passed_fd);
 int tsrun_spawn_warm(uint64_t clone_flags, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out);
+int tsrun_warm_ahead(int sync_fd, const uint8_t *ahead, uint32_t len, char *what, uint32_t what_size);
 int tsrun_send_plan(int sync_fd, const uint8_t *plan, uint32_t len, const int *fds, const int *targets, int n);
 int tsrun_mounts_changed(int fd);
 int tsrun_spawn_connector(const char *init_path, int ns_fd, int *sock_out);

@@ -124,4 +124,10 @@ export interface Plan {
    */
   passFds?: number[];
   steps: Step[];
+  /**
+   * The steps [from, to) that a warm init may run before its container is asked for (the phases
+   * plan/phases.ts calls AHEAD): they depend on neither the container's id nor the fds. Absent when
+   * the plan has steps those must not come after.
+   */
+  ahead?: { from: number; to: number };
 }

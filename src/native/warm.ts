@@ -26,6 +26,21 @@ export function spawnWarm(req: WarmSpawnRequest): Promise<SpawnResult & { mounts
   });
 }
 
+/**
+ * Has a warm init run an encoded plan now (tsrun_warm_ahead; plan/ahead.ts), on a worker thread.
+ * Resolves once it ran every step; rejects with the failed call (the init is then of no use).
+ */
+export function runAhead(syncFd: number, plan: Buffer): Promise<void> {
+  const what = Buffer.alloc(64);
+  return new Promise((resolve, reject) => {
+    loadShim().warmAhead.async(syncFd, plan, plan.length, what, what.length, (err: unknown, rc: number) => {
+      if (err) return reject(err);
+      const name = what.subarray(0, Math.max(0, what.indexOf(0))).toString('utf8');
+      try { check(rc, name || 'warm init'); resolve(); } catch (e) { reject(e); }
+    });
+  });
+}
+
 /** Gives a warm init its plan and the fds it names (fds[i] becomes fd targets[i] there). */
 export function sendPlan(syncFd: number, plan: Buffer, fds: readonly number[], targets: readonly number[]): void {
   check(loadShim().sendPlan(syncFd, plan, plan.length, Int32Array.from(fds), Int32Array.from(targets), fds.length), 'sendmsg(warm plan)');

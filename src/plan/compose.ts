@@ -1,7 +1,7 @@
 // The one place a Plan is put together: the namespaces to create or join and the steps of each
 // phase, laid out in phase order. plan/container.ts, plan/exec.ts and plan/hook.ts end here.
 import type { IdMapPlan, NamespacePlan, Plan } from '../abi/steps.js';
-import { inPhaseOrder, type PhaseSteps } from './phases.js';
+import { aheadRange, inPhaseOrder, type PhaseSteps } from './phases.js';
 
 export interface PlanShape {
   namespaces: NamespacePlan[];
@@ -27,5 +27,10 @@ export function composePlan(shape: PlanShape, phases: PhaseSteps): Plan {
     preserveFds: shape.preserveFds ?? 0,
     ...(shape.passFds?.length ? { passFds: shape.passFds } : {}),
     steps: inPhaseOrder(phases),
+    ...withAhead(aheadRange(phases)),
   };
+}
+
+function withAhead(ahead: Plan['ahead']): Pick<Plan, 'ahead'> {
+  return ahead ? { ahead } : {};
 }

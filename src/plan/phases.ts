@@ -18,7 +18,6 @@ export const PHASES = [
   'namespace-root',
   /** Namespaces the container process makes itself once it is in its cgroup (a new cgroup namespace). */
   'namespace-unshare',
-  'keyring',
   /** A new network namespace's lo up (the kernel makes it down). */
   'loopback',
   /** hostname, domainname. */
@@ -37,6 +36,12 @@ export const PHASES = [
   'pivot',
   /** Root propagation, sysctls, read-only and masked paths, read-only root. */
   'lockdown',
+  /**
+   * A session keyring named by the container's id. After the rootfs, not first as in runc: keyctl
+   * resolves no path, and so every phase from namespace-unshare to lockdown is one run of steps that
+   * depends on neither the id nor the fds (see AHEAD).
+   */
+  'keyring',
   /** rlimits, terminal, the privilege drop, umask, cwd, seccomp. */
   'process',
   /** create: fail now if the program cannot be run. */
@@ -54,4 +59,21 @@ export type PhaseSteps = Partial<Record<Phase, readonly Step[]>>;
 /** The steps in the order of their phases. */
 export function inPhaseOrder(phases: PhaseSteps): Step[] {
   return PHASES.flatMap((p) => phases[p] ?? []);
+}
+
+/**
+ * The phases a warm init may run before its container is asked for (process/warm-init.ts): the
+ * namespaces the process makes itself, lo, hostname, the rootfs, pivot_root and the lockdown. They
+ * depend on the config and the host's mount table, not on the container's id or fds. The phases
+ * before them must be empty (they need tsrun's help or the host's paths), and so must the hook
+ * pause (hooks act on one container's state).
+ */
+const AHEAD = { first: PHASES.indexOf('namespace-unshare'), last: PHASES.indexOf('lockdown') };
+const NOT_AHEAD: readonly Phase[] = [...PHASES.slice(0, AHEAD.first), 'hook-pause'];
+
+/** The steps [from, to) of inPhaseOrder(phases) that may run ahead, if the plan allows it. */
+export function aheadRange(phases: PhaseSteps): { from: number; to: number } | undefined {
+  if (NOT_AHEAD.some((p) => (phases[p]?.length ?? 0) > 0)) return undefined;
+  const to = PHASES.slice(AHEAD.first, AHEAD.last + 1).reduce((n, p) => n + (phases[p]?.length ?? 0), 0);
+  return to > 0 ? { from: 0, to } : undefined;
 }

@@ -19,5 +19,6 @@ export function withStdio(plan: Plan, fds: StdioFds | undefined): Plan {
   // First, before any namespace step: they resolve no path, and a failed set-up step can then be
   // reported on the pipes too. The originals cross the exec of tsrun-init as passed fds and end at
   // the final exec (they are close-on-exec; dup2 clears that flag on 0-2 only).
-  return { ...plan, passFds: [...(plan.passFds ?? []), ...order], steps: [...steps, ...plan.steps] };
+  const ahead = plan.ahead && { from: plan.ahead.from + steps.length, to: plan.ahead.to + steps.length };
+  return { ...plan, passFds: [...(plan.passFds ?? []), ...order], steps: [...steps, ...plan.steps], ...(ahead ? { ahead } : {}) };
 }

@@ -32,6 +32,8 @@ export interface WarmInit {
   readonly initCopy: shim.SpawnResult['initCopy'];
   /** /proc/self/mountinfo, opened before the clone (its POLLPRI says the mount table changed). */
   readonly mountsFd: number;
+  /** The encoded plan of the steps it ran ahead (plan/ahead.ts), if any: its container's must be the same. */
+  readonly ahead?: Buffer;
 }
 
 /** How to make the next warm init: from the container just made of this source. */
@@ -43,6 +45,11 @@ export interface WarmRecipe {
   /** Its cgroup (the parent exists or is made) and the cgroup v2 mount it is under. */
   cgroupDir: string;
   mountPoint: string;
+  /**
+   * The steps it runs once made, while no container has taken it (encoded; plan/ahead.ts): the next
+   * container's share of the set-up that needs neither its id nor its fds.
+   */
+  ahead?: Buffer;
 }
 
 interface Slot {
@@ -73,18 +80,24 @@ export function takeWarm(label: string): { id: string; ready: Promise<WarmInit |
 }
 
 /**
- * True when the init can run this container: same namespaces to make, same cgroup, and no mount
- * since its clone (checked last: the check consumes the mount table's event).
+ * True when the init can run this container: same namespaces to make, same cgroup, the same steps
+ * run ahead (encoded) if it ran any, and no mount since its clone (checked last: the check consumes
+ * the mount table's event).
  */
-export function warmFits(w: WarmInit, cloneFlags: number, cgroupDir: string | undefined): boolean {
-  return w.cloneFlags === cloneFlags && w.cgroupDir === cgroupDir && !warmShim.mountsChanged(w.mountsFd);
+export function warmFits(w: WarmInit, cloneFlags: number, cgroupDir: string | undefined, ahead: Buffer | undefined): boolean {
+  const sameAhead = w.ahead === undefined || (ahead !== undefined && w.ahead.equals(ahead));
+  return w.cloneFlags === cloneFlags && w.cgroupDir === cgroupDir && sameAhead && !warmShim.mountsChanged(w.mountsFd);
 }
 
 /** Starts making the next warm init (unless one is there for this source already); errors only leave it unmade. */
 export function prepareWarm(recipe: WarmRecipe): void {
   if (!spawnSettings().warm || slot?.label === recipe.label) return;
   if (slot) giveUpTaken(slot.ready);
-  const s: Slot = { label: recipe.label, id: recipe.nextId, ready: cloneWarm(recipe).then((w) => (s.made = w), () => undefined) };
+  const { ahead } = recipe;
+  const s: Slot = {
+    label: recipe.label, id: recipe.nextId,
+    ready: cloneWarm(recipe).then((w) => (s.made = w)).then((w) => (ahead ? runAheadIfIdle(s, w, ahead) : w), () => undefined),
+  };
   slot = s;
   watchExit();
   if (idleTimer) clearTimeout(idleTimer);
@@ -122,6 +135,27 @@ async function cloneWarm(r: WarmRecipe): Promise<WarmInit | undefined> {
     removeDirs(parents);
     throw err;
   }
+}
+
+/**
+ * While no container has taken the init (the slot still holds it), it runs the share of the set-up
+ * that every container of the source has (plan/ahead.ts), so that the next one does not wait for
+ * it. Taken already (containers back to back): it gets the whole plan at use, as it would without
+ * this; running ahead then only puts this work and the last container's removal in each other's way
+ * (measured: +0.4 ms a run() back to back, -0.6 to -0.9 ms with 5 ms between runs). A failed step
+ * makes it useless: it is discarded, and the next container is cloned afresh (which reports it).
+ */
+async function runAheadIfIdle(s: Slot, w: WarmInit | undefined, ahead: Buffer): Promise<WarmInit | undefined> {
+  if (!w || slot !== s) return w;
+  try {
+    await warmShim.runAhead(w.syncFd, ahead);
+  } catch {
+    s.made = undefined;
+    discardWarm(w);
+    return undefined;
+  }
+  s.made = { ...w, ahead };
+  return s.made;
 }
 
 /** A taken warm init that its container will not use after all (it failed before its create began). */

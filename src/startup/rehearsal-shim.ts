@@ -47,6 +47,7 @@ export function rehearsalShim(): ShimFunctions {
     recvReport: notRehearsed('recvReport'),
     // The CLI never keeps a warm init (the library does): none of these runs in a rehearsal.
     spawnWarm: notRehearsed('spawnWarm'),
+    warmAhead: notRehearsed('warmAhead'),
     sendPlan: notRehearsed('sendPlan'),
     mountsChanged: notRehearsed('mountsChanged'),
     sendByte: () => 1,

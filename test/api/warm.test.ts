@@ -4,8 +4,8 @@
 // leaves nothing: not when its container fails, not when it is never used, not when the test process
 // is SIGKILLed.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run, start, TsrunError, type OciSpec } from '../../src/api/index.js';
@@ -82,6 +82,62 @@ describe.skipIf(skipReason)('the warm init', () => {
     expect(r.stdout).toBe('out\n0\n1\n2\n3\npid 1\n');
     expect(leftovers(root, r.id)).toEqual([]);
     expect(leftovers(root, first.id)).toEqual([]);
+  });
+
+  it('runs the set-up ahead: while it waits, its root is the container\'s rootfs, and it holds no directory', async () => {
+    const bundle = ownBundle('ahead');
+    bundles.push(bundle);
+    const { waiting } = await firstRun(bundle);
+    const [pid] = await settled(() => processesInCgroup(waiting[0]!), (p) => p.length === 1);
+    // mountinfo: the mount at / is a bind of the sample rootfs (its root field), not the host's /.
+    const rootLine = await settled(
+      () => readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').find((l) => l.split(' ')[4] === '/') ?? '',
+      (l) => l.split(' ')[3]!.endsWith('/rootfs'),
+    );
+    expect(rootLine.split(' ')[3]).toMatch(/\/rootfs$/);
+    expect(readFileSync(`/proc/${pid}/mountinfo`, 'utf8')).not.toContain(' /sys/fs/cgroup/unified ');
+    // Its fds while it waits: the sync socket, tsrun's mountinfo and mount namespace; no directory
+    // a path could go through (CVE-2024-21626).
+    const fds = readdirSync(`/proc/${pid}/fd`);
+    const dirs = fds.filter((fd) => { try { return statSync(`/proc/${pid}/fd/${fd}`).isDirectory(); } catch { return false; } });
+    expect(dirs).toEqual([]);
+    const r = await run({ bundle, cmd: ['sh', '-c', 'hostname; ls /proc/self/fd'] }, { root });
+    expect(r.id).toBe(waiting[0]);
+    expect(r.stdout).toBe(`${JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')).hostname}\n0\n1\n2\n3\n`);
+    expect(leftovers(root, r.id)).toEqual([]);
+  });
+
+  it('is not used when the config changed since it ran ahead: the container has the new config', async () => {
+    const bundle = ownBundle('changed');
+    bundles.push(bundle);
+    const { waiting } = await firstRun(bundle);
+    await settled(() => processesInCgroup(waiting[0]!), (p) => p.length === 1);
+    const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as OciSpec;
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify({ ...config, hostname: 'changed-since' }));
+    const r = await run({ bundle, cmd: ['hostname'] }, { root });
+    expect(r.stdout).toBe('changed-since\n');
+    expect(r.exitCode).toBe(0);
+    expect(leftovers(root, r.id)).toEqual([]);
+  });
+
+  it('a step that fails ahead leaves neither the init nor its cgroup; the next container reports the step as a fresh clone does', async () => {
+    const bundle = ownBundle('ahead-fails');
+    bundles.push(bundle);
+    // Refused by mount(2) only, not by the planning: the step fails in every init of this source.
+    const mounts = [{ type: 'tmpfs' as const, source: 'tmpfs', target: '/mnt', options: ['size=not-a-size'] }];
+    const first = await run({ bundle, cmd: ['true'], mounts }, { root }).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(TsrunError);
+    expect((first as TsrunError).syscall).toBe('mount');
+    // The ids of a bundle's containers start with its directory's name (container/run.ts, generatedId).
+    const base = `${basename(bundle)}-`;
+    // The init made after the failure ran the same step, failed, and removed itself (its cgroup with
+    // it): polled until then, as it is made on a worker thread; a waiting init would stay.
+    await settled(() => tsrunCgroups(base), (d) => d.length > 0, 300).catch(() => undefined);
+    expect(await settled(() => tsrunCgroups(base), (d) => d.length === 0)).toEqual([]);
+    const again = await run({ bundle, cmd: ['true'], mounts }, { root }).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(TsrunError);
+    expect((again as TsrunError).syscall).toBe('mount');
+    expect((again as TsrunError).field).toBe((first as TsrunError).field);
   });
 
   it('is not used when something was mounted since its clone: the container sees the mount, as a fresh clone would', async () => {

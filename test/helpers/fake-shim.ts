@@ -233,6 +233,7 @@ export class FakeShim {
       pipe: () => -E.ENOSYS,
       // Nor its warm inits (spawn settings' warm is off wherever a fake shim is installed).
       spawnWarm: binding(() => -E.ENOSYS, () => (wake) => wake()),
+      warmAhead: binding(() => -E.ENOSYS, () => (wake) => wake()),
       sendPlan: () => -E.ENOSYS,
       mountsChanged: () => 1,
       pidfdOpen: (pid) => {

@@ -41,7 +41,7 @@ export async function spawnInit(ctx: CreateContext, p: Prepared, m: Materialized
   // cgroup (cgroup.kill finds it otherwise), before it mounts in the caller's table, and for hooks
   // (which may ask `tsrun state`). Otherwise the next write has it: one state.json write less.
   const recordInitNow = !m.cgroup || m.callerMounts !== undefined || hasCreateHooks(p.spec);
-  const proc = await startInCgroup(p.plan, {
+  const proc = await startInCgroup(warm?.plan ?? p.plan, {
     trace, traceSteps: opts.trace !== undefined, warn: ctx.warn,
     ...(m.cgroup ? { cgroup: m.cgroup } : {}), clone3: !spawnSettings().noClone3,
     ...(warm?.init && warm.send ? { warm: { init: warm.init, send: warm.send } } : {}),

@@ -4,6 +4,8 @@ import type { Plan } from '../../abi/steps.js';
 import { NAMESPACE_FLAGS } from '../../abi/namespaces.js';
 import { spawnSettings } from '../../native/spawn-settings.js';
 import { sendPlan } from '../../native/warm.js';
+import { encodePlan } from '../../native/encode-plan.js';
+import { splitAhead, type AheadSplit } from '../../plan/ahead.js';
 export { spawnOnWorker } from '../../native/warm.js';
 import { discardWarm, prepareWarm, releaseWarmWatch, warmFits, type WarmInit } from '../../process/warm-init.js';
 import type { CreateContext } from './context.js';
@@ -19,6 +21,8 @@ export interface HeldWarm {
   init?: WarmInit;
   /** Gives the init its plan and fds (set with `init`): from then on it is the container's process. */
   send?: (plan: Buffer, fds: number[]) => void;
+  /** What the init is sent (set with `init`): the container's plan less the steps it ran ahead. */
+  plan?: Plan;
   handedOver: boolean;
   discarded: boolean;
 }
@@ -75,11 +79,13 @@ export interface WarmClaim {
 export async function claimWarm(ctx: CreateContext, p: Prepared, held: HeldWarm | undefined): Promise<WarmClaim> {
   const { opts } = ctx;
   const eligible = warmEligible(ctx, p);
+  const split = eligible ? aheadOf(p.plan, opts.id) : undefined;
   const init = held ? await held.ready : undefined;
   let claimed: HeldWarm | undefined;
   if (held && init) {
-    if (eligible && init.id === opts.id && warmFits(init, p.plan.cloneFlags, p.cgroupPlan?.dir)) {
+    if (eligible && init.id === opts.id && warmFits(init, p.plan.cloneFlags, p.cgroupPlan?.dir, split?.encoded)) {
       held.init = init;
+      held.plan = init.ahead && split ? split.rest : p.plan;
       held.send = (plan, fds) => {
         sendPlan(init.syncFd, plan, fds, fds);
         held.handedOver = true;
@@ -98,7 +104,20 @@ export async function claimWarm(ctx: CreateContext, p: Prepared, held: HeldWarm 
     prepareWarm({
       label: warm.label, cloneFlags: p.plan.cloneFlags, nextId,
       cgroupDir: `${cgroup.dir.slice(0, -opts.id.length)}${nextId}`, mountPoint: cgroup.mountPoint,
+      ...(split ? { ahead: split.encoded } : {}),
     });
   };
   return { ...(claimed ? { claimed } : {}), refill };
+}
+
+/**
+ * The share of this plan a warm init may run ahead (plan/ahead.ts), encoded: what the next
+ * container of the source will have to match. None when it names this container's id (a hostname,
+ * an image's upper directory in its state dir): the next container's could not be the same.
+ */
+function aheadOf(plan: Plan, id: string): (AheadSplit & { encoded: Buffer }) | undefined {
+  const split = splitAhead(plan);
+  if (!split) return undefined;
+  const encoded = encodePlan(split.ahead, { trace: false });
+  return encoded.includes(id) ? undefined : { ...split, encoded };
 }

@@ -248,8 +248,13 @@ describe('containerPlan: runc options', () => {
     expect(steps[move]).toMatchObject({ source: '.', target: '/' });
     expect(steps[move + 1]).toMatchObject({ op: 'chroot', path: '.' });
   });
-  it('joins a new session keyring first when asked (runc\'s default), none otherwise', () => {
-    expect(containerPlan(spec(), { ...ctx, newKeyring: 'c1' }).steps[0]).toMatchObject({ op: 'newKeyring', name: 'c1' });
+  it('joins a new session keyring when asked (runc\'s default) once the root is locked down, none otherwise', () => {
+    const steps = containerPlan(spec(), { ...ctx, newKeyring: 'c1' }).steps;
+    const keyring = indexOf(steps, (s) => s.op === 'newKeyring');
+    expect(steps[keyring]).toMatchObject({ op: 'newKeyring', name: 'c1' });
+    // After pivot_root and the masks, before the process's own settings (its name is the id: plan/phases.ts, AHEAD).
+    expect(keyring).toBeGreaterThan(steps.findLastIndex((s) => s.op === 'mask' || s.op === 'pivotRoot'));
+    expect(keyring).toBeLessThan(indexOf(steps, (s) => s.op === 'bounding'));
     expect(containerPlan(spec(), ctx).steps.some((s) => s.op === 'newKeyring')).toBe(false);
   });
 });
