@@ -36,9 +36,9 @@ const LOG_SIZE = 64 * 1024;
  */
 export function loadDeviceProgram(instructions: Buffer, license = 'Apache-2.0'): number {
   const load = (log: Buffer | null): number => {
-    // The verifier gives up with EAGAIN when a signal arrives while it works (a profiler's SIGPROF,
-    // a forwarded signal, SIGCHLDs of 50 containers started at once from one process): the load is
-    // simply retried, as libbpf does; a storm of signals needs more than libbpf's 5 tries.
+    // The verifier gives up with EAGAIN when a signal is pending while it works (a profiler's SIGPROF,
+    // SIGCHLDs of 50 containers started at once from one process): the shim blocks signals on its
+    // thread during the load (tsrun_bpf_prog_load), and the load is still retried, as libbpf does.
     for (let attempt = 1; ; attempt++) {
       const rc = bpfCalls.progLoad(BPF_PROG_TYPE_CGROUP_DEVICE, BPF_CGROUP_DEVICE, instructions, license, 'tsrun_devices', log);
       if (rc !== -constants.errno.EAGAIN || attempt >= 50) return rc;
