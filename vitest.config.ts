@@ -24,10 +24,12 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: false,
-          // After the integration project, not beside it: both make and remove mounts on the host, and
-          // each checks the host's mount table (integration: nothing left; api: a warm init is used only
-          // if the mount table did not change since its clone, so a mount made by another file between
-          // two run()s rightly makes the library clone afresh, and the warm tests then fail).
+          // A group of its own, after unit and before integration: vitest runs the projects without file
+          // parallelism and without a groupOrder (integration) in one sequential group after all others,
+          // where api's files used to take turns with integration's. Some of those (podman, containerd)
+          // leave processes that may still mount or unmount on the host after them, and a warm init is
+          // used only if the mount table did not change since its clone: a change between two run()s
+          // rightly makes the library clone afresh, and the warm tests then failed (CI, 2026-12-07).
           sequence: { groupOrder: 1 },
         },
       },
