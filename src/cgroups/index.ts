@@ -18,4 +18,4 @@ export { cgroupDriver, cgroupfsDriver, loadContainerCgroup, type CgroupDriver, t
 export { DEFAULT_ALLOWED_DEVICES, type DefaultDevice } from './devices/rules.js';
 export { deviceProgram } from './devices/program.js';
 export { resolveCgroupPath, TSRUN_SUBTREE } from './path.js';
-export { findDelegation, hostDelegation, ownCgroupPath, planCgroupForCaller, planRootlessCgroup, type CgroupCaller, type Delegation } from './rootless.js';
+export { findDelegation, hostDelegation, isHostRoot, ownCgroupPath, planCgroupForCaller, planRootlessCgroup, thisCaller, type CgroupCaller, type Delegation } from './rootless.js';

@@ -131,7 +131,7 @@ export function updateLimits(plan: CgroupPlan, observe?: CgroupWriteObserver): v
   const before = new Map<string, string | undefined>();
   const recording: CgroupWriteObserver = (w, ms, result) => observe?.(w, ms, result);
   try {
-    enableControllers(plan.mountPoint, pathChain(plan.mountPoint, plan.dir), plan.controllers);
+    enableControllers(plan.mountPoint, pathChain(plan.mountPoint, plan.dir), plan.controllers, plan.delegationRoot);
     for (const w of plan.writes) {
       if (!before.has(w.file)) before.set(w.file, readCgroupFile(plan.dir, w.file));
     }

@@ -131,6 +131,8 @@ function delegatedControllers(root: string, host: CgroupHost): string[] {
 export interface CgroupCaller { euid: number; initialUserNamespace: boolean }
 
 export const thisCaller = (): CgroupCaller => ({ euid: process.geteuid?.() ?? 0, initialUserNamespace: isInitialUserNamespace() });
+/** The host's root (every cgroup is its to make); anyone else gets only what is delegated. */
+export const isHostRoot = (caller: CgroupCaller): boolean => caller.euid === 0 && caller.initialUserNamespace;
 
 /**
  * The cgroup `run` makes for this caller, as `create` and `explain` both decide it: the host's root

@@ -6,7 +6,7 @@
 // next update merges with it. A container in a systemd scope (--systemd-cgroup) also gets them as
 // the scope's unit properties.
 import { TsrunError } from '../errors.js';
-import { detectCgroupHost, planCgroup, type CgroupHost } from '../cgroups/index.js';
+import { detectCgroupHost, isHostRoot, planCgroup, thisCaller, type CgroupHost } from '../cgroups/index.js';
 import { updateLimits } from '../cgroups/manager.js';
 import { readCgroupFile } from '../cgroups/files.js';
 import { mergeResources } from '../cgroups/update.js';
@@ -27,14 +27,15 @@ export async function updateContainer(root: string, id: string, change: Resource
     const { resources, notes } = mergeResources(record.config.linux?.resources ?? {}, change);
     const spec: Spec = { ...record.config, linux: { ...record.config.linux, resources } };
     const host = opts.cgroupHost ?? detectCgroupHost();
-    const plan = planCgroup(spec, id, host, { dir: record.cgroupDir, ownedRoot: record.cgroupOwnedRoot ?? record.cgroupDir });
+    // A systemd scope's limits are its unit's properties too (runc's update sets both); the systemd
+    // driver (a D-Bus client the startup snapshot leaves out) is loaded only then. A user's scope
+    // takes only the limits of the controllers delegated to the user's manager.
+    const systemd = record.cgroupSystemdUnit ? await import('../cgroups/systemd/index.js') : undefined;
+    const userScope = systemd && !isHostRoot(thisCaller()) ? systemd.planUserScopeUpdate(spec, id, host, record.cgroupDir) : undefined;
+    const plan = userScope ?? planCgroup(spec, id, host, { dir: record.cgroupDir, ownedRoot: record.cgroupOwnedRoot ?? record.cgroupDir });
     checkBeforeUpdate(resources, change, record.cgroupDir);
     for (const note of [...notes, ...plan.warnings]) warn(note);
-    // A systemd scope's limits are its unit's properties too (runc's update sets both); loaded only
-    // then, as the systemd driver is a D-Bus client the startup snapshot leaves out.
-    const writes = record.cgroupSystemdUnit
-      ? await (await import('../cgroups/systemd/index.js')).updateScope(record.cgroupSystemdUnit, id, plan.writes)
-      : plan.writes;
+    const writes = systemd && record.cgroupSystemdUnit ? await systemd.updateScope(record.cgroupSystemdUnit, id, plan.writes) : plan.writes;
     updateLimits({ ...plan, writes });
     store.write({ ...record, config: spec });
     return resources;

@@ -101,6 +101,32 @@ describe.skipIf(reason !== null)(`--systemd-cgroup as a normal user (user@UID.se
     expect(userctl('list-units', '--all', '--no-legend', 'tsrun-*').stdout.trim()).toBe('');
   });
 
+  it('update: a delegated limit changes in the scope and in the unit; an undelegated one is refused naming its field', async () => {
+    const delegated = readFileSync(join(V2, managerCgroup(), 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
+    expect(delegated).toContain('pids');
+    expect(delegated).not.toContain('io');
+    const b = await userBundle(user, 'upd', (s) => {
+      s.process!.args = ['sleep', '300'];
+      s.linux!.resources = { pids: { limit: 20 } };
+    });
+    expect((await tsrunAs(['run', '-d', '--bundle', b, 'rs5'], { detached: true })).exitCode).toBe(0);
+    const scope = join(V2, managerCgroup(), 'user.slice/tsrun-rs5.scope');
+    try {
+      const raised = await tsrunAs(['update', '--pids-limit', '30', 'rs5']);
+      expect(raised.stderr).toBe('');
+      expect(raised.exitCode).toBe(0);
+      expect(readFileSync(join(scope, 'pids.max'), 'utf8').trim()).toBe('30');
+      expect(userctl('show', 'tsrun-rs5.scope', '-p', 'TasksMax').stdout).toContain('TasksMax=30');
+      const io = await tsrunAs(['update', '--blkio-weight', '300', 'rs5']);
+      expect(io.stderr).toMatch(/linux\.resources\.blockIO\.weight.*"io" controller, which is not delegated to uid \d+'s systemd manager/);
+      expect(io.exitCode).not.toBe(0);
+      expect(readFileSync(join(scope, 'pids.max'), 'utf8').trim()).toBe('30');
+    } finally {
+      expect((await tsrunAs(['delete', '--force', 'rs5'])).exitCode).toBe(0);
+    }
+    expect(existsSync(scope)).toBe(false);
+  });
+
   it('run: an allocation over the scope\'s memory.max is OOM-killed, and the scope is gone after', async () => {
     const oom = await userBundle(user, 'oom', (s) => {
       s.process!.args = ['sh', '-c', 'x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived'];

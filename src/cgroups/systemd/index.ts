@@ -9,7 +9,7 @@ import { CgroupError } from '../errors.js';
 import type { CgroupHandle } from '../manager.js';
 import type { CgroupHost, CgroupPlan, FileWrite } from '../types.js';
 import { planCgroup } from '../plan.js';
-import { thisCaller, type CgroupCaller } from '../rootless.js';
+import { isHostRoot, thisCaller, type CgroupCaller } from '../rootless.js';
 import type { Spec } from '../../oci/types.js';
 import { ownHostUid } from './bus.js';
 import { BOOTED, SystemdManager, systemdAddresses, systemdBooted, userManagerAddresses } from './manager-api.js';
@@ -19,7 +19,7 @@ import { ScopeHandle, type Connect } from './scope.js';
 import { planUserScope, userManagerUnreachable } from './user.js';
 
 /** Whose manager makes the scopes: the system's (the host's root) or the calling user's own. */
-const isUser = (caller: CgroupCaller): boolean => !(caller.euid === 0 && caller.initialUserNamespace);
+const isUser = (caller: CgroupCaller): boolean => !isHostRoot(caller);
 
 /** Connects to systemd (refusing a host without it, before anything is made) and returns the driver. */
 export async function systemdDriver(caller: CgroupCaller = thisCaller()): Promise<CgroupDriver> {
@@ -62,6 +62,19 @@ export async function systemdDriver(caller: CgroupCaller = thisCaller()): Promis
       return new ScopeHandle(plan.dir, plan.systemd.unit, connect, { plan: { ...plan, systemd: plan.systemd }, ...(observe ? { observe } : {}), opts });
     },
   };
+}
+
+/**
+ * `tsrun update` of a user's scope: planned as its create planned it (planUserScope), against the
+ * controllers delegated to the user's manager — the scope's ancestor user@UID.service — so that an
+ * undelegated limit is refused naming its field instead of failing at a write above the scope.
+ * Undefined when `dir` is not below a user's manager (then the caller plans as for any cgroup).
+ */
+export function planUserScopeUpdate(spec: Spec, id: string, host: CgroupHost, dir: string): CgroupPlan | undefined {
+  const manager = /^(\/.*\/user@\d+\.service)\//.exec(`/${posix.relative(host.mountPoint, dir)}`)?.[1];
+  if (manager === undefined) return undefined;
+  const { plan } = planUserScope(spec, id, host, { uid: ownHostUid(), controlGroup: manager, delegated: delegatedControllers(posix.join(host.mountPoint, manager)) });
+  return { ...plan, dir, ownedRoot: dir, delegationRoot: dir };
 }
 
 /** The controllers a user's manager was given (its cgroup.controllers); none when unreadable. */

@@ -2,12 +2,12 @@
 // authentication claims, where the scope goes below user@UID.service, which limits are refused, and
 // the error when the manager cannot be reached. The VM lane (test/vm/rootless-systemd.test.ts) runs it
 // against a real user manager.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hostUid, ownHostUid } from '../../../../src/cgroups/systemd/bus.js';
-import { connectManager } from '../../../../src/cgroups/systemd/index.js';
+import { connectManager, planUserScopeUpdate } from '../../../../src/cgroups/systemd/index.js';
 import { userManagerAddresses, type SystemdManager } from '../../../../src/cgroups/systemd/manager-api.js';
 import { planUserScope, userManagerUnreachable } from '../../../../src/cgroups/systemd/user.js';
 import type { Spec } from '../../../../src/oci/types.js';
@@ -105,5 +105,36 @@ describe('a user\'s scope', () => {
   it('device rules are ignored with a warning', () => {
     const { plan } = planUserScope(spec({ resources: { devices: [{ allow: false, access: 'rwm' }] } }), 'c', host, manager);
     expect(plan.warnings.join('\n')).toMatch(/linux\.resources\.devices ignored: uid 1000 cannot load a device program/);
+  });
+});
+
+describe('tsrun update of a user\'s scope', () => {
+  const tree = (delegated: string): { mount: string; scope: string } => {
+    const mount = emptyDir();
+    const managerDir = join(mount, 'user.slice/user-1000.slice/user@1000.service');
+    mkdirSync(join(managerDir, 'user.slice/tsrun-u1.scope'), { recursive: true });
+    writeFileSync(join(managerDir, 'cgroup.controllers'), `${delegated}\n`);
+    return { mount, scope: join(managerDir, 'user.slice/tsrun-u1.scope') };
+  };
+
+  it('plans the delegated limits for the scope, below which alone it may enable controllers', () => {
+    const { mount, scope } = tree('cpu memory pids');
+    const plan = planUserScopeUpdate(spec({ resources: { pids: { limit: 30 } } }), 'u1', { ...host, mountPoint: mount }, scope)!;
+    expect(plan.dir).toBe(scope);
+    expect(plan.delegationRoot).toBe(scope);
+    expect(plan.writes.map((w) => [w.file, w.value])).toContainEqual(['pids.max', '30']);
+  });
+
+  it('refuses an undelegated limit naming its field, as create does (not a failed write above the scope)', () => {
+    const { mount, scope } = tree('cpu memory pids');
+    let err: unknown;
+    try { planUserScopeUpdate(spec({ resources: { blockIO: { weight: 300 } } }), 'u1', { ...host, mountPoint: mount }, scope); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).details.field).toBe('linux.resources.blockIO.weight');
+    expect((err as ConfigError).message).toMatch(/"io" controller, which is not delegated to uid \d+'s systemd manager/);
+  });
+
+  it('leaves a cgroup that is not below a user\'s manager to the usual plan', () => {
+    expect(planUserScopeUpdate(spec(), 'u1', host, '/sys/fs/cgroup/system.slice/tsrun-u1.scope')).toBeUndefined();
   });
 });
