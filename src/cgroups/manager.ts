@@ -87,8 +87,9 @@ export interface ApplyOptions {
 export function applyCgroup(plan: CgroupPlan, observe?: CgroupWriteObserver, opts: ApplyOptions = {}): CgroupHandle {
   const chain = pathChain(plan.mountPoint, plan.dir);
   const made = makeChain(chain);
+  // A cgroup made just now is empty: only one that was there may hold the warm init, or be in use.
   const procs = made.includes(plan.dir) ? '' : (readCgroupFile(plan.dir, 'cgroup.procs') ?? '').trim();
-  const warm = opts.warmPid !== undefined && !made.includes(plan.dir) && procs === String(opts.warmPid);
+  const warm = opts.warmPid !== undefined && procs === String(opts.warmPid);
   const created = warm ? [...made, plan.dir] : made;
   const preexisting = !created.includes(plan.dir);
   try {

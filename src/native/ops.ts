@@ -17,5 +17,5 @@ export const OP = {
   reopenDevNull: 38, fchdir: 39, loopbackUp: 40, chownBeneath: 41, removeTree: 42, exit: 43, setxattrBeneath: 44,
 } as const;
 
-/** AHEAD_DONE is read by the shim itself (tsrun_spawn_warm, on a worker thread), never by this code. */
+/** AHEAD_DONE is read by the shim itself (tsrun_warm_ahead, on a worker thread), never by this code. */
 export const REPORT = { STEP_OK: 1, STEP_FAILED: 2, FD: 3, PID: 4, EXEC: 5, SKIPPED: 6, WAITING: 7, AHEAD_DONE: 8 } as const;

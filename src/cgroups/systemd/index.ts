@@ -1,13 +1,13 @@
 // The systemd cgroup driver (--systemd-cgroup): entry points for src/cgroups/driver.ts, which loads this
 // module only when a container uses it. The host's root talks to the system's manager; anyone else
 // (a user, root of a user's namespace) to its own, user@UID.service (user.ts says what differs).
-import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { posix } from 'node:path';
 import type { CgroupDriver } from '../driver.js';
 import { CgroupError } from '../errors.js';
 import type { CgroupHandle } from '../manager.js';
 import type { CgroupHost, CgroupPlan, FileWrite } from '../types.js';
+import { controllersOf } from '../host.js';
 import { planCgroup } from '../plan.js';
 import { isHostRoot, thisCaller, type CgroupCaller } from '../rootless.js';
 import type { Spec } from '../../oci/types.js';
@@ -45,7 +45,7 @@ export async function systemdDriver(caller: CgroupCaller = thisCaller()): Promis
     return m ?? connectOrExplain();
   };
   const planScope = (spec: Spec, id: string, host: CgroupHost): { plan: CgroupPlan; unit: string; slice: string } => {
-    if (user) return planUserScope(spec, id, host, { uid, controlGroup, delegated: delegatedControllers(posix.join(host.mountPoint, controlGroup)) });
+    if (user) return planUserScope(spec, id, host, { uid, controlGroup, delegated: controllersOf(posix.join(host.mountPoint, controlGroup)) });
     const path = resolveSystemdPath(spec.linux?.cgroupsPath, id);
     const dir = posix.join(host.mountPoint, path.cgroup);
     return { plan: planCgroup(spec, id, host, { dir, ownedRoot: dir }), unit: path.unit, slice: path.slice };
@@ -73,18 +73,10 @@ export async function systemdDriver(caller: CgroupCaller = thisCaller()): Promis
 export function planUserScopeUpdate(spec: Spec, id: string, host: CgroupHost, dir: string): CgroupPlan | undefined {
   const manager = /^(\/.*\/user@\d+\.service)\//.exec(`/${posix.relative(host.mountPoint, dir)}`)?.[1];
   if (manager === undefined) return undefined;
-  const { plan } = planUserScope(spec, id, host, { uid: ownHostUid(), controlGroup: manager, delegated: delegatedControllers(posix.join(host.mountPoint, manager)) });
+  const { plan } = planUserScope(spec, id, host, { uid: ownHostUid(), controlGroup: manager, delegated: controllersOf(posix.join(host.mountPoint, manager)) });
   return { ...plan, dir, ownedRoot: dir, delegationRoot: dir };
 }
 
-/** The controllers a user's manager was given (its cgroup.controllers); none when unreadable. */
-function delegatedControllers(managerCgroup: string): string[] {
-  try {
-    return readFileSync(posix.join(managerCgroup, 'cgroup.controllers'), 'utf8').split(/\s+/).filter((c) => c !== '');
-  } catch {
-    return [];
-  }
-}
 
 /** The system's manager, or the user's own; a user's that cannot be reached says how to start it. */
 export async function connectManager(user: boolean, env: NodeJS.ProcessEnv = process.env): Promise<SystemdManager> {
