@@ -18,6 +18,7 @@ import * as shim from '../native/shim.js';
 import * as warmShim from '../native/warm.js';
 import { spawnSettings } from '../native/spawn-settings.js';
 import { makeChain, pathChain, removeDirs } from '../cgroups/tree.js';
+import { TsrunError } from '../errors.js';
 
 export interface WarmInit {
   /** The container id it was made for: its cgroup is named by it. */
@@ -125,16 +126,28 @@ function watchExit(): void {
 
 async function cloneWarm(r: WarmRecipe): Promise<WarmInit | undefined> {
   // Its parents, if the last container's removal took them (the cgroup itself is made with the clone,
-  // on the worker thread: EEXIST there means someone else's cgroup, not ours to fill).
+  // on the worker thread: EEXIST there means someone else's cgroup, not ours to fill). That removal
+  // runs on this thread while the worker makes the cgroup, and takes the parent it empties: a mkdir
+  // that finds no parent makes the parents again and tries once more (a few times at most).
   const parent = posix.dirname(r.cgroupDir);
-  const parents = existsSync(parent) ? [] : makeChain(pathChain(r.mountPoint, parent));
-  try {
-    const spawned = await warmShim.spawnWarm({ cloneFlags: r.cloneFlags, cgroupDir: r.cgroupDir, rootProcs: posix.join(r.mountPoint, 'cgroup.procs') });
-    return { id: r.nextId, label: r.label, pid: spawned.pid, syncFd: spawned.syncFd, cloneFlags: r.cloneFlags, cgroupDir: r.cgroupDir, initCopy: spawned.initCopy, mountsFd: spawned.mountsFd };
-  } catch (err) {
-    removeDirs(parents);
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    const parents = existsSync(parent) ? [] : makeChain(pathChain(r.mountPoint, parent));
+    try {
+      const spawned = await warmShim.spawnWarm({ cloneFlags: r.cloneFlags, cgroupDir: r.cgroupDir, rootProcs: posix.join(r.mountPoint, 'cgroup.procs') });
+      return { id: r.nextId, label: r.label, pid: spawned.pid, syncFd: spawned.syncFd, cloneFlags: r.cloneFlags, cgroupDir: r.cgroupDir, initCopy: spawned.initCopy, mountsFd: spawned.mountsFd };
+    } catch (err) {
+      removeDirs(parents);
+      if (attempt < PARENT_ATTEMPTS && parentWentAway(err)) continue;
+      throw err;
+    }
   }
+}
+
+const PARENT_ATTEMPTS = 4;
+
+/** The warm spawn's mkdir of the cgroup found no parent (tsrun_spawn_warm's "mkdir(cgroup)": ENOENT). */
+function parentWentAway(err: unknown): boolean {
+  return err instanceof TsrunError && err.syscall === 'mkdir(cgroup)' && err.errno === 'ENOENT';
 }
 
 /**
