@@ -35,6 +35,7 @@ export function explainNetwork(req: NetworkRequest): { spec: (s: Spec) => Spec; 
   const n = prepared.cni!.network;
   text.push(`  a new network namespace, attached to CNI network ${n.name} (${n.source === 'builtin' ? 'built in' : n.file}; ${subnetsOf(n.list.plugins).join(', ') || 'no host-local subnet'}) once the container process waits, before it can exec:`);
   text.push(`  bind /proc/PID/ns/net on <state dir>/netns  (the namespace outlives the process until delete)`);
+  text.push('  /etc/resolv.conf: <state dir>/resolv.conf bound read-only over it (the host\'s nameservers less loopback ones, else systemd-resolved\'s upstream ones, else 8.8.8.8 and 8.8.4.4; the host\'s search and options lines), unless the config mounts /etc/resolv.conf or /etc');
   n.list.plugins.forEach((p, i) => {
     const caps = Object.entries(p.capabilities ?? {}).filter(([, on]) => on).map(([c]) => c);
     text.push(`  CNI ADD ${String(i + 1).padStart(2)} ${p.type.padEnd(10)} CNI_NETNS=<state dir>/netns CNI_IFNAME=eth0${i > 0 ? ' prevResult=<result of ' + n.list.plugins[i - 1]!.type + '>' : ''}${caps.includes('portMappings') && req.ports.length ? ` runtimeConfig.portMappings=${JSON.stringify(req.ports)}` : ''}`);

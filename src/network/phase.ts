@@ -16,7 +16,10 @@ import type { NetworkRecord } from './record.js';
 import { findNetwork, type StoredNetwork } from './store.js';
 import { userModeProgram } from './user-mode/preflight.js';
 import { startUserModeNetwork } from './user-mode/start.js';
-import { RESOLV_CONF_PATH, withUserModeResolvConf } from './user-mode/resolv-conf.js';
+import { RESOLV_CONF_PATH, withResolvConf } from './resolv-conf.js';
+import { userModeResolvConf } from './user-mode/resolv-conf.js';
+import { bridgeResolvConf, RESOLVED_UPSTREAM } from './cni/resolv-conf.js';
+import { subnetsOf } from './subnet.js';
 
 export type { NetworkRequest };
 
@@ -29,7 +32,7 @@ export interface PreparedNetwork {
   userMode?: { program: string; allowHostLoopback: boolean; ports: PortMapping[]; namespaces: NamespaceHold };
   /**
    * For planning: the host as the planner sees it once the files the spec binds in from the state dir
-   * exist (slirp4netns's resolv.conf, written by beforeSpawn).
+   * exist (the network's resolv.conf, written by beforeSpawn).
    */
   planOptions?: { host: HostView };
   /** Once the state dir exists, before the init is spawned: writes the files the spec binds in from it. */
@@ -59,8 +62,8 @@ function namespaceHold(): NamespaceHold {
   return hold;
 }
 
-function readHostResolvConf(): string | undefined {
-  try { return readFileSync(RESOLV_CONF_PATH, 'utf8'); } catch { return undefined; }
+function readText(path: string): string | undefined {
+  try { return readFileSync(path, 'utf8'); } catch { return undefined; }
 }
 
 /** The planner's view of the host, with `files` as the files they will be when the init mounts them. */
@@ -69,25 +72,37 @@ function withFiles(host: HostView, files: readonly string[]): HostView {
 }
 
 /**
- * `stateDir`: the container's state dir (it need not exist yet), where a user-mode network's
- * resolv.conf goes; without one (explain) the spec gets none.
+ * The network's resolv.conf (network/resolv-conf.ts), bound in from the state dir: the spec with its
+ * mount, the planner's view of the host with the file there, and the write of the file once the
+ * state dir exists (not at the go-ahead: without a user namespace the init runs its mounts at once).
+ * Nothing when the config mounts /etc/resolv.conf itself, or without a state dir (explain).
+ */
+function resolvConfPart(spec: Spec, stateDir: string | undefined, content: () => string): Pick<PreparedNetwork, 'spec' | 'planOptions' | 'beforeSpawn'> {
+  const dns = stateDir !== undefined ? withResolvConf(spec, stateDir, content()) : undefined;
+  if (!dns) return { spec };
+  const { file } = dns;
+  const beforeSpawn = (): void => writeFileSync(file.path, file.content, { mode: 0o644, flag: 'wx' });
+  return { spec: dns.spec, planOptions: { host: withFiles(realHost, [file.path]) }, beforeSpawn };
+}
+
+/**
+ * `stateDir`: the container's state dir (it need not exist yet), where the network's resolv.conf
+ * goes; without one (explain) the spec gets none.
  */
 export function prepareNetwork(spec: Spec, req: NetworkRequest, stateDir?: string, euid = process.geteuid?.() ?? 0): PreparedNetwork {
   const withMode = applyNetworkMode(spec, req.mode, req.ports);
   if (req.mode.kind === 'slirp4netns') {
-    const dns = stateDir !== undefined ? withUserModeResolvConf(withMode, stateDir, readHostResolvConf()) : undefined;
     const userMode = { program: userModeProgram(), allowHostLoopback: req.mode.allowHostLoopback, ports: req.ports, namespaces: namespaceHold() };
-    if (!dns) return { spec: withMode, userMode };
-    // Not at the go-ahead: without a user namespace the init runs its steps (the mounts) at once.
-    const { file } = dns;
-    const beforeSpawn = (): void => writeFileSync(file.path, file.content, { mode: 0o644, flag: 'wx' });
-    return { spec: dns.spec, userMode, planOptions: { host: withFiles(realHost, [file.path]) }, beforeSpawn };
+    return { ...resolvConfPart(withMode, stateDir, () => userModeResolvConf(readText(RESOLV_CONF_PATH))), userMode };
   }
   if (req.mode.kind !== 'bridge') return { spec: withMode };
   if (euid !== 0) {
     throw new ConfigError('--network', `bridge:${req.mode.network}: a CNI bridge needs root (its plugins make veth pairs and iptables rules in the host's namespace); as uid ${euid} use --network slirp4netns (a user-mode network; -p works with it)`);
   }
-  return { spec: withMode, cni: { network: findNetwork(req.mode.network), ports: req.ports } };
+  const network = findNetwork(req.mode.network);
+  const ipv6 = subnetsOf(network.list.plugins).some((s) => s.includes(':'));
+  const content = (): string => bridgeResolvConf(readText(RESOLV_CONF_PATH), readText(RESOLVED_UPSTREAM), ipv6);
+  return { ...resolvConfPart(withMode, stateDir, content), cni: { network, ports: req.ports } };
 }
 
 export async function attachPrepared(p: PreparedNetwork, o: { stateDir: string; containerId: string; pid: number; trace: TraceSink }): Promise<NetworkRecord | undefined> {

@@ -118,6 +118,22 @@ describe.skipIf(skip !== undefined)(`CNI networks (in a test network namespace)$
     expect(leftovers(id, addr!.split(' ')[1]!.split('/')[0])).toEqual([]);
   });
 
+  it('/etc/resolv.conf names the host\'s resolvers the container reaches through the bridge (not a loopback one), read-only; the rootfs\'s file is not written', async () => {
+    // The host's file as this tsrun sees it: a file of the test's bound over it in a mount namespace of its own.
+    const hostConf = join(base, 'host-resolv.conf');
+    writeFileSync(hostConf, 'nameserver 127.0.0.53\nnameserver 192.0.2.53\nsearch example.test\noptions ndots:2\n');
+    const b = makeBundle({
+      prepareRootfs: (rootfs) => writeFileSync(join(rootfs, 'etc/resolv.conf'), 'nameserver 203.0.113.1\n'),
+      mutate: (s, m) => { s.process!.args = sh('cat /etc/resolv.conf; (echo x > /etc/resolv.conf) 2>/dev/null && echo writable || echo read-only', m.marker); },
+    });
+    const id = track(b);
+    const r = await ns.tsrun(['run', '--network', `bridge:${NET}`, '--bundle', b.dir, id], { env, binds: [[hostConf, '/etc/resolv.conf']] });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('nameserver 192.0.2.53\nsearch example.test\noptions ndots:2\nread-only\n');
+    expect(readFileSync(join(b.rootfs, 'etc/resolv.conf'), 'utf8')).toBe('nameserver 203.0.113.1\n');
+    expect(leftovers(id)).toEqual([]);
+  });
+
   it('-p publishes the container\'s httpd on the test host\'s 127.0.0.1; state shows ip and ports; delete removes all', async () => {
     const b = httpdBundle();
     const id = track(b);

@@ -42,10 +42,21 @@ export class TestNetns {
     return execFileSync('nsenter', [`--net=${this.path}`, '--', ...argv], { encoding: 'utf8', ...(opts.input !== undefined ? { input: opts.input } : { stdio: ['ignore', 'pipe', 'pipe'] }) });
   }
 
-  /** `tsrun …args` inside the namespace; never throws for a failure. */
-  async tsrun(args: readonly string[], opts: { input?: string; env?: Record<string, string>; timeout?: number } = {}): Promise<RunResult> {
+  /**
+   * `tsrun …args` inside the namespace; never throws for a failure. `binds`: files bound over host
+   * files (source, target) for this tsrun only, in a private mount namespace of its own (so a test
+   * can give it a host file of its choosing, the host's own untouched): for a foreground `run` only,
+   * since what tsrun mounts there (a pinned network namespace) goes with that namespace.
+   */
+  async tsrun(args: readonly string[], opts: { input?: string; env?: Record<string, string>; timeout?: number; binds?: [string, string][] } = {}): Promise<RunResult> {
     this.assertNotHost();
-    const r = await execa('nsenter', [`--net=${this.path}`, '--', 'node', TSRUN, ...args], {
+    const binds = opts.binds ?? [];
+    const command = binds.length === 0 ? ['node', TSRUN, ...args] : [
+      'unshare', '--mount', '--propagation', 'private', 'sh', '-ec',
+      `${binds.map((_, i) => `mount --bind "$${2 * i + 1}" "$${2 * i + 2}"; `).join('')}shift ${2 * binds.length}; exec node "$@"`,
+      'sh', ...binds.flat(), TSRUN, ...args,
+    ];
+    const r = await execa('nsenter', [`--net=${this.path}`, '--', ...command], {
       reject: false, timeout: opts.timeout ?? 30_000, killSignal: 'SIGKILL', stripFinalNewline: false, cwd: REPO,
       ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
       env: { ...process.env, ...opts.env },
