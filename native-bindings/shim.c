@@ -1241,6 +1241,29 @@ static void reset_signals(void) {
 }
 
 /*
+ * Runs the plan's steps in order (those of a first stage are skipped: stage1_main ran them), with a
+ * report of each when `trace`. Returns 0, or -1 once a failed step is reported.
+ */
+static int run_steps(const struct plan *pl, int trace) {
+  for (uint32_t i = 0; i < pl->n_steps; i++) {
+    const struct step *s = &pl->steps[i];
+    if (s->flags & TSRUN_STEP_BEFORE_CLONE) continue;
+    uint64_t t0 = trace ? now_ns() : 0;
+    int rc = run_step(s, (int)i);
+    if (rc == -ENOENT && (s->flags & TSRUN_STEP_OPTIONAL)) {
+      if (trace) send_report(TSRUN_REPORT_SKIPPED, (int)i, ENOENT, 0, t0, now_ns(), -1);
+      continue;
+    }
+    if (rc < 0) {
+      send_report(TSRUN_REPORT_STEP_FAILED, (int)i, -rc, 0, t0, now_ns(), -1);
+      return -1;
+    }
+    if (trace) send_report(TSRUN_REPORT_STEP_OK, (int)i, 0, 0, t0, now_ns(), -1);
+  }
+  return 0;
+}
+
+/*
  * The container process: runs the plan, then execs. `cgroup_fd`: the container's cgroup directory,
  * inherited from the first stage of a two-stage spawn (CLONE_INTO_CGROUP needed it), or -1.
  */
@@ -1265,22 +1288,7 @@ static _Noreturn void child_main(struct plan *pl, int cgroup_fd) {
   umask(0);
   if ((pl->flags & TSRUN_PLAN_WAIT_GO) && wait_parent() < 0) _exit(126);
   if (dumpable_until_go && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) _exit(126);
-  int trace = (pl->flags & TSRUN_PLAN_TRACE) != 0;
-  for (uint32_t i = 0; i < pl->n_steps; i++) {
-    const struct step *s = &pl->steps[i];
-    if (s->flags & TSRUN_STEP_BEFORE_CLONE) continue; /* the first stage ran it (stage1_main) */
-    uint64_t t0 = trace ? now_ns() : 0;
-    int rc = run_step(s, (int)i);
-    if (rc == -ENOENT && (s->flags & TSRUN_STEP_OPTIONAL)) {
-      if (trace) send_report(TSRUN_REPORT_SKIPPED, (int)i, ENOENT, 0, t0, now_ns(), -1);
-      continue;
-    }
-    if (rc < 0) {
-      send_report(TSRUN_REPORT_STEP_FAILED, (int)i, -rc, 0, t0, now_ns(), -1);
-      _exit(127);
-    }
-    if (trace) send_report(TSRUN_REPORT_STEP_OK, (int)i, 0, 0, t0, now_ns(), -1);
-  }
+  if (run_steps(pl, (pl->flags & TSRUN_PLAN_TRACE) != 0) < 0) _exit(127);
   /* A plan must end in exec; reaching here is a planning bug. */
   g_syscall = "plan";
   send_report(TSRUN_REPORT_STEP_FAILED, (int)pl->n_steps, EINVAL, 0, 0, 0, -1);
@@ -1541,6 +1549,22 @@ static int waits_or_execs(uint16_t op) {
 }
 
 /*
+ * A plan a warm init may run: its clone made the namespaces, so it joins none, makes no user
+ * namespace and has nothing for a first stage (tsrun checks it; anything else is a planning bug).
+ * One run `ahead` also takes no fd and neither waits for tsrun nor execs.
+ */
+static void check_warm_plan(struct plan *pl, int ahead) {
+  int bad = pl->n_joins > 0 || pl->preserve_fds > 0 || (pl->clone_flags & CLONE_NEWUSER);
+  if (ahead) bad = bad || pl->n_pass > 0 || (pl->flags & TSRUN_PLAN_WAIT_GO);
+  for (uint32_t i = 0; !bad && i < pl->n_steps; i++)
+    bad = (pl->steps[i].flags & TSRUN_STEP_BEFORE_CLONE) || (ahead && waits_or_execs(pl->steps[i].op));
+  if (bad) {
+    free_plan(pl);
+    init_fail("decode plan", EINVAL);
+  }
+}
+
+/*
  * The steps sent ahead (plan/ahead.ts: the namespaces it makes itself, lo, the hostname, the rootfs,
  * pivot_root, the lockdown), run before the container is asked for. They come without fds; of the
  * host's, only the sync socket, tsrun's mountinfo and tsrun's mount namespace are open meanwhile,
@@ -1555,24 +1579,10 @@ static void warm_ahead(const struct tsrun_warm_header *h, int *fds, int n, const
   }
   struct plan pl;
   read_plan(fds[0], &pl);
-  int bad = pl.n_joins > 0 || pl.preserve_fds > 0 || pl.n_pass > 0 || (pl.clone_flags & CLONE_NEWUSER) || (pl.flags & TSRUN_PLAN_WAIT_GO);
-  for (uint32_t i = 0; !bad && i < pl.n_steps; i++)
-    bad = (pl.steps[i].flags & TSRUN_STEP_BEFORE_CLONE) || waits_or_execs(pl.steps[i].op);
-  if (bad) {
-    free_plan(&pl);
-    init_fail("decode plan", EINVAL);
-  }
+  check_warm_plan(&pl, 1);
   reset_signals();
   umask(0);
-  for (uint32_t i = 0; i < pl.n_steps; i++) {
-    const struct step *s = &pl.steps[i];
-    int rc = run_step(s, (int)i);
-    if (rc == -ENOENT && (s->flags & TSRUN_STEP_OPTIONAL)) continue;
-    if (rc < 0) {
-      send_report(TSRUN_REPORT_STEP_FAILED, (int)i, -rc, 0, 0, 0, -1);
-      warm_leave(cgroup_dir, root_procs);
-    }
-  }
+  if (run_steps(&pl, 0) < 0) warm_leave(cgroup_dir, root_procs);
   /* The rootfs's fd (openRoot) served the mounts; nothing after the lockdown resolves through it. */
   if (g_root_fd >= 0) close(g_root_fd);
   g_root_fd = -1;
@@ -1643,15 +1653,8 @@ static _Noreturn void warm_main(int sync_fd, const char *cgroup_dir, const char 
   for (int i = 1; i < n; i++) close(fds[i]);
   struct plan pl;
   read_plan(fds[0], &pl);
-  /* The clone made the namespaces: a plan that joins or needs two stages never comes here (tsrun checks it). */
-  int rc = pl.n_joins > 0 || pl.preserve_fds > 0 || (pl.clone_flags & CLONE_NEWUSER) ? -EINVAL : 0;
-  for (uint32_t i = 0; rc == 0 && i < pl.n_steps; i++)
-    if (pl.steps[i].flags & TSRUN_STEP_BEFORE_CLONE) rc = -EINVAL;
-  if (rc < 0) {
-    free_plan(&pl);
-    init_fail("decode plan", -rc);
-  }
-  rc = close_unlisted_fds(&pl, sync_fd, -1);
+  check_warm_plan(&pl, 0);
+  int rc = close_unlisted_fds(&pl, sync_fd, -1);
   if (rc < 0) init_fail("close_range", -rc);
   forget_closed_fds();
   child_main(&pl, -1);
