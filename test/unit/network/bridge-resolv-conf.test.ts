@@ -1,27 +1,12 @@
 // The resolv.conf of a container on a CNI bridge (src/network/cni/resolv-conf.ts) and how create binds
 // it in (src/network/phase.ts): the host's resolvers that the container can reach through the bridge.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onlyBuiltinNetworks } from '../../helpers/network-dirs.js';
 import { bridgeResolvConf } from '../../../src/network/cni/resolv-conf.js';
 import { prepareNetwork } from '../../../src/network/phase.js';
 import { explainNetwork } from '../../../src/network/explain.js';
 
-let base: string;
-const saved = { own: process.env.TSRUN_NETWORK_DIR, system: process.env.NETCONFPATH };
-beforeAll(() => {
-  // Only the built-in default network: this machine's /etc/tsrun/net.d and /etc/cni/net.d are not read.
-  base = mkdtempSync(join(tmpdir(), 'tsrun-bridge-dns-'));
-  process.env.TSRUN_NETWORK_DIR = join(base, 'own');
-  process.env.NETCONFPATH = join(base, 'system');
-});
-afterAll(() => {
-  for (const [k, v] of [['TSRUN_NETWORK_DIR', saved.own], ['NETCONFPATH', saved.system]] as const) {
-    if (v === undefined) delete process.env[k]; else process.env[k] = v;
-  }
-  rmSync(base, { recursive: true, force: true });
-});
+onlyBuiltinNetworks({ beforeAll, afterAll });
 
 describe('resolv.conf on a CNI bridge', () => {
   it('the host\'s nameservers less those only the host reaches (loopback, link-local), then its search, domain and options lines', () => {

@@ -1,27 +1,12 @@
 // What `explain --network …` adds (src/network/explain.ts): the spec as the mode changes it, and the
 // CNI plugins tsrun will run, in order, with what each is given.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onlyBuiltinNetworks } from '../../helpers/network-dirs.js';
 import { explainNetwork } from '../../../src/network/explain.js';
 import { containerPlan as buildPlan } from '../../../src/plan/container.js';
 import { planContext, planSpec } from '../../helpers/plan-context.js';
 
-let base: string;
-const saved = { own: process.env.TSRUN_NETWORK_DIR, system: process.env.NETCONFPATH };
-beforeAll(() => {
-  // Only the built-in default network: this machine's /etc/tsrun/net.d and /etc/cni/net.d are not read.
-  base = mkdtempSync(join(tmpdir(), 'tsrun-explain-net-'));
-  process.env.TSRUN_NETWORK_DIR = join(base, 'own');
-  process.env.NETCONFPATH = join(base, 'system');
-});
-afterAll(() => {
-  for (const [k, v] of [['TSRUN_NETWORK_DIR', saved.own], ['NETCONFPATH', saved.system]] as const) {
-    if (v === undefined) delete process.env[k]; else process.env[k] = v;
-  }
-  rmSync(base, { recursive: true, force: true });
-});
+onlyBuiltinNetworks({ beforeAll, afterAll });
 
 const netEntries = (s: ReturnType<typeof planSpec>) => (s.linux?.namespaces ?? []).filter((n) => n.type === 'network');
 
