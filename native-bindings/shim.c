@@ -1522,7 +1522,10 @@ static void read_plan(int plan_fd, struct plan *pl) {
  *  - TSRUN_WARM_MAGIC: the container's plan and the numbers its fds must get. It puts each fd at
  *    its number, then is exactly the one-stage child of tsrun_spawn.
  * EOF instead (tsrun discarded it, or died): it leaves its cgroup for the hierarchy's root and
- * removes it, so that a killed test process leaves no cgroup behind. It does the same, at once,
+ * removes it, so that a killed test process leaves no cgroup behind. The same when the thread of
+ * tsrun's that made it ends (`owner`, a pidfd of that thread, or -1 on kernels without thread pidfds,
+ * before 6.9): a worker thread that is terminated closes none of its fds, which stay open in the
+ * process, so no EOF comes. It does the same, at once,
  * when tsrun's mount table changes (POLLPRI on `host_mounts`, tsrun's /proc/self/mountinfo): its
  * copy of that table, taken at the clone, would keep what the host unmounts alive (a loop device
  * stays busy, a network namespace bind-mounted by `ip netns` lives on with its interfaces), and
@@ -1567,8 +1570,8 @@ static void check_warm_plan(struct plan *pl, int ahead) {
 /*
  * The steps sent ahead (plan/ahead.ts: the namespaces it makes itself, lo, the hostname, the rootfs,
  * pivot_root, the lockdown), run before the container is asked for. They come without fds; of the
- * host's, only the sync socket, tsrun's mountinfo and tsrun's mount namespace are open meanwhile,
- * none a directory a path could go through (CVE-2024-21626), and no program of the container's runs
+ * host's, only the sync socket, tsrun's mountinfo, tsrun's mount namespace and the owner thread's
+ * pidfd are open meanwhile, none a directory a path could go through (CVE-2024-21626), and no program of the container's runs
  * before all of them are closed. A failed step is reported and the init leaves: tsrun then clones
  * afresh, and that clone reports the failure to the container's caller.
  */
@@ -1596,8 +1599,9 @@ static void forget_closed_fds(void) {
   for (int i = 0; i < SLOTS; i++) g_slots[i] = -1;
 }
 
-static _Noreturn void warm_main(int sync_fd, const char *cgroup_dir, const char *root_procs, int host_mounts, int host_mnt) {
+static _Noreturn void warm_main(int sync_fd, const char *cgroup_dir, const char *root_procs, int host_mounts, int host_mnt, int owner) {
   if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(host_mounts, F_SETFD, FD_CLOEXEC) < 0 || fcntl(host_mnt, F_SETFD, FD_CLOEXEC) < 0) _exit(126);
+  if (owner >= 0 && fcntl(owner, F_SETFD, FD_CLOEXEC) < 0) _exit(126);
   g_host_mnt = host_mnt;
   g_sync_fd = sync_fd;
   struct tsrun_warm_header h;
@@ -1605,12 +1609,13 @@ static _Noreturn void warm_main(int sync_fd, const char *cgroup_dir, const char 
   int n = 0;
   int ran_ahead = 0;
   for (;;) {
-    struct pollfd p[2] = {{sync_fd, POLLIN, 0}, {host_mounts, POLLPRI, 0}};
-    if (poll(p, 2, -1) < 0) {
+    struct pollfd p[3] = {{sync_fd, POLLIN, 0}, {host_mounts, POLLPRI, 0}, {owner, POLLIN, 0}};
+    if (poll(p, 3, -1) < 0) {
       if (errno == EINTR) continue;
       warm_leave(cgroup_dir, root_procs);
     }
     if (p[1].revents & (POLLPRI | POLLERR)) warm_leave(cgroup_dir, root_procs);
+    if (p[2].revents) warm_leave(cgroup_dir, root_procs);
     if (!p[0].revents) continue;
     memset(&h, 0, sizeof h);
     n = 0;
@@ -1629,6 +1634,7 @@ static _Noreturn void warm_main(int sync_fd, const char *cgroup_dir, const char 
   /* Host fds: gone before anything of a container's. */
   close(host_mounts);
   close(host_mnt);
+  if (owner >= 0) close(owner);
   g_host_mnt = -1;
   /* Everything received, and the sync socket, first above every number to be filled, so that no
    * dup2 below closes one still needed. */
@@ -1668,8 +1674,10 @@ int main(int argc, char **argv) {
     if (sock >= 3 && ns >= 3 && sock != ns) connector_main(sock, ns);
   }
   tsrun_init_mode(argc, argv);
-  if (argc == 7 && strcmp(argv[2], "warm") == 0 && parse_fd(argv[1]) >= 3 && parse_fd(argv[5]) >= 3 && parse_fd(argv[6]) >= 3)
-    warm_main(parse_fd(argv[1]), argv[3], argv[4], parse_fd(argv[5]), parse_fd(argv[6]));
+  /* argv[7]: the owner thread's pidfd, or "-" without one. */
+  if (argc == 8 && strcmp(argv[2], "warm") == 0 && parse_fd(argv[1]) >= 3 && parse_fd(argv[5]) >= 3 && parse_fd(argv[6]) >= 3 &&
+      (strcmp(argv[7], "-") == 0 || parse_fd(argv[7]) >= 3))
+    warm_main(parse_fd(argv[1]), argv[3], argv[4], parse_fd(argv[5]), parse_fd(argv[6]), strcmp(argv[7], "-") == 0 ? -1 : parse_fd(argv[7]));
   int sync_fd = argc == 5 ? parse_fd(argv[1]) : -1;
   int plan_fd = argc == 5 ? parse_fd(argv[2]) : -1;
   int two_stage = argc == 5 && strcmp(argv[3], "spawn") == 0;
@@ -2056,11 +2064,18 @@ int tsrun_spawn(const uint8_t *buf, uint32_t len, int cgroup_fd, const char *ini
  * cgroup `cgroup_dir` (made here: one that exists is someone else's, EEXIST) with clone3's
  * CLONE_INTO_CGROUP, where it waits for its plan (tsrun_send_plan). Runs on a worker thread (koffi's
  * async call): the mkdir and the clone cost Node's thread nothing. root_procs: where the init goes
- * to remove its cgroup if it is never used (see warm_leave). Returns 0 with out->pid, out->sync_fd and out->mounts_fd (/proc/self/mountinfo, opened before the
- * clone: its POLLPRI then says the mount table changed since), or -errno (out->what; nothing made is
- * left).
+ * to remove its cgroup if it is never used (see warm_leave). owner_tid: the thread of tsrun's the init
+ * belongs to (Node's thread that asked for it, tsrun_thread_id), whose end it watches. Returns 0 with
+ * out->pid, out->sync_fd and out->mounts_fd (/proc/self/mountinfo, opened before the clone: its
+ * POLLPRI then says the mount table changed since), or -errno (out->what; nothing made is left).
  */
-static int spawn_warm_in(uint64_t clone_flags, int cgroup_fd, int watch_fd, int mnt_fd, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out);
+/* What the init watches while it waits (warm_main), and its way back to the host's cgroup files. */
+struct warm_watch {
+  int mounts; /* tsrun's /proc/self/mountinfo, a second open */
+  int mnt;    /* tsrun's mount namespace */
+  int owner;  /* a pidfd of the owner thread, or -1 (no thread pidfds before Linux 6.9) */
+};
+static int spawn_warm_in(uint64_t clone_flags, int cgroup_fd, const struct warm_watch *w, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out);
 static int send_warm_message(int sync_fd, uint32_t magic, const uint8_t *plan, uint32_t len, const int *fds, const int *targets, int n);
 
 /*
@@ -2086,7 +2101,16 @@ int tsrun_warm_ahead(int sync_fd, const uint8_t *ahead, uint32_t len, char *what
   return rc == 1 ? -(rep.err > 0 ? rep.err : EPROTO) : rc == 0 ? -EPIPE : rc;
 }
 
-int tsrun_spawn_warm(uint64_t clone_flags, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out) {
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+/* The calling thread's id: Node's thread that makes a warm init, which tsrun_spawn_warm runs off. */
+int tsrun_thread_id(void) {
+  return (int)syscall(SYS_gettid);
+}
+
+int tsrun_spawn_warm(uint64_t clone_flags, const char *cgroup_dir, const char *root_procs, int owner_tid, const char *init_path, int flags, struct tsrun_spawn_result *out) {
   memset(out, 0, sizeof *out);
   out->pid = -1;
   out->sync_fd = -1;
@@ -2099,17 +2123,21 @@ int tsrun_spawn_warm(uint64_t clone_flags, const char *cgroup_dir, const char *r
    * per open file (the poll that sees it consumes it). The mount namespace: the init's way back to
    * the host's cgroup files once it is in the container's root. */
   int mounts = cg < 0 ? -1 : open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-  int watch = mounts < 0 ? -1 : open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-  int mnt = watch < 0 ? -1 : open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
+  struct warm_watch w = {-1, -1, -1};
+  w.mounts = mounts < 0 ? -1 : open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+  w.mnt = w.mounts < 0 ? -1 : open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
+  /* Without thread pidfds (EINVAL before 6.9) the init goes at EOF or the process's end only. */
+  if (owner_tid > 0) w.owner = (int)syscall(SYS_pidfd_open, owner_tid, PIDFD_THREAD);
   int rc;
-  if (cg < 0 || mounts < 0 || watch < 0 || mnt < 0) {
-    rc = parent_fail(out, cg < 0 ? "open(cgroup)" : mnt < 0 && watch >= 0 ? "open(/proc/thread-self/ns/mnt)" : "open(mountinfo)", errno);
+  if (cg < 0 || mounts < 0 || w.mounts < 0 || w.mnt < 0) {
+    rc = parent_fail(out, cg < 0 ? "open(cgroup)" : w.mnt < 0 && w.mounts >= 0 ? "open(/proc/thread-self/ns/mnt)" : "open(mountinfo)", errno);
   } else {
-    rc = spawn_warm_in(clone_flags, cg, watch, mnt, cgroup_dir, root_procs, init_path, flags, out);
+    rc = spawn_warm_in(clone_flags, cg, &w, cgroup_dir, root_procs, init_path, flags, out);
   }
   if (cg >= 0) close(cg);
-  if (watch >= 0) close(watch);
-  if (mnt >= 0) close(mnt);
+  if (w.mounts >= 0) close(w.mounts);
+  if (w.mnt >= 0) close(w.mnt);
+  if (w.owner >= 0) close(w.owner);
   if (rc < 0) {
     if (mounts >= 0) close(mounts);
     rmdir(cgroup_dir);
@@ -2119,7 +2147,7 @@ int tsrun_spawn_warm(uint64_t clone_flags, const char *cgroup_dir, const char *r
   return 0;
 }
 
-static int spawn_warm_in(uint64_t clone_flags, int cgroup_fd, int watch_fd, int mnt_fd, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out) {
+static int spawn_warm_in(uint64_t clone_flags, int cgroup_fd, const struct warm_watch *w, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out) {
   int kind = 0;
   int init_fd = init_fd_copy(init_path, (flags & TSRUN_SPAWN_SEALED_COPY) != 0, &kind);
   if (init_fd < 0) return parent_fail(out, "tsrun-init", -init_fd);
@@ -2135,16 +2163,19 @@ static int spawn_warm_in(uint64_t clone_flags, int cgroup_fd, int watch_fd, int 
     close(sv[0]);
     return parent_fail(out, "fcntl(F_DUPFD_CLOEXEC)", -child_end);
   }
-  char a_sync[16], a_watch[16], a_mnt[16];
+  char a_sync[16], a_watch[16], a_mnt[16], a_owner[16];
   snprintf(a_sync, sizeof a_sync, "%d", child_end);
-  snprintf(a_watch, sizeof a_watch, "%d", watch_fd);
-  snprintf(a_mnt, sizeof a_mnt, "%d", mnt_fd);
-  char *argv[] = {"tsrun-init", a_sync, "warm", (char *)cgroup_dir, (char *)root_procs, a_watch, a_mnt, NULL};
+  snprintf(a_watch, sizeof a_watch, "%d", w->mounts);
+  snprintf(a_mnt, sizeof a_mnt, "%d", w->mnt);
+  if (w->owner >= 0) snprintf(a_owner, sizeof a_owner, "%d", w->owner);
+  else snprintf(a_owner, sizeof a_owner, "-");
+  char *argv[] = {"tsrun-init", a_sync, "warm", (char *)cgroup_dir, (char *)root_procs, a_watch, a_mnt, a_owner, NULL};
   struct init_exec x;
   memset(&x, 0, sizeof x);
   x.argv = argv;
-  int own[] = {0, 1, 2, child_end, watch_fd, mnt_fd};
-  for (int i = 0; i < 6; i++) x.fds[x.n_fds++] = own[i];
+  int own[] = {0, 1, 2, child_end, w->mounts, w->mnt, w->owner};
+  for (int i = 0; i < 7; i++)
+    if (own[i] >= 0) x.fds[x.n_fds++] = own[i];
   const char *what = "clone3";
   x.init_fd = init_fd;
   pid_t pid = clone_init(&x, clone_flags, cgroup_fd, &out->clone3, &what);

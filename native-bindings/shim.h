@@ -172,7 +172,8 @@ struct tsrun_warm_header {
 /* init_path: the tsrun-init program; the child execs a read-only copy of it right after the clone. */
 int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, const char *init_path, int flags, struct tsrun_spawn_result *out);
 int tsrun_recv_report(int fd, struct tsrun_report *out, int *passed_fd);
-int tsrun_spawn_warm(uint64_t clone_flags, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, struct tsrun_spawn_result *out);
+int tsrun_spawn_warm(uint64_t clone_flags, const char *cgroup_dir, const char *root_procs, int owner_tid, const char *init_path, int flags, struct tsrun_spawn_result *out);
+int tsrun_thread_id(void);
 int tsrun_warm_ahead(int sync_fd, const uint8_t *ahead, uint32_t len, char *what, uint32_t what_size);
 int tsrun_send_plan(int sync_fd, const uint8_t *plan, uint32_t len, const int *fds, const int *targets, int n);
 int tsrun_mounts_changed(int fd);

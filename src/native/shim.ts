@@ -39,6 +39,7 @@ export type KoffiFunction = ReturnType<LibraryHandle['func']>;
 export interface ShimFunctions {
   spawn: (plan: Buffer, len: number, cgroupFd: number, initPath: string, flags: number, out: Record<string, unknown>) => number;
   spawnWarm: KoffiFunction;
+  threadId: () => number;
   warmAhead: KoffiFunction;
   sendPlan: (syncFd: number, plan: Buffer, len: number, fds: Int32Array, targets: Int32Array, n: number) => number;
   mountsChanged: (fd: number) => number;
@@ -68,7 +69,8 @@ export interface ShimFunctions {
 
 const PROTOTYPES: Record<keyof ShimFunctions, string> = {
   spawn: 'int tsrun_spawn(const uint8_t *plan, uint32_t len, int cgroup_fd, const char *init_path, int flags, _Out_ tsrun_spawn_result *out)',
-  spawnWarm: 'int tsrun_spawn_warm(uint64_t clone_flags, const char *cgroup_dir, const char *root_procs, const char *init_path, int flags, _Out_ tsrun_spawn_result *out)',
+  spawnWarm: 'int tsrun_spawn_warm(uint64_t clone_flags, const char *cgroup_dir, const char *root_procs, int owner_tid, const char *init_path, int flags, _Out_ tsrun_spawn_result *out)',
+  threadId: 'int tsrun_thread_id(void)',
   warmAhead: 'int tsrun_warm_ahead(int sync_fd, const uint8_t *ahead, uint32_t len, _Inout_ uint8_t *what, uint32_t what_size)',
   sendPlan: 'int tsrun_send_plan(int sync_fd, const uint8_t *plan, uint32_t len, const int32_t *fds, const int32_t *targets, int n)',
   mountsChanged: 'int tsrun_mounts_changed(int fd)',

@@ -2,6 +2,9 @@
 // on a worker thread. Kept out of shim.ts so that the CLI's startup snapshot does not carry them.
 import { check, initProgram, loadShim, spawnFlags, spawnOutcome, waitpidError, type KoffiFunction, type SpawnResult } from './shim.js';
 
+/** The id of the thread this module runs on (each worker thread has its own copy of the module). */
+let thisThread: number | undefined;
+
 /** What a warm init is made for (tsrun_spawn_warm). */
 export interface WarmSpawnRequest {
   cloneFlags: number;
@@ -17,9 +20,12 @@ export interface WarmSpawnRequest {
  */
 export function spawnWarm(req: WarmSpawnRequest): Promise<SpawnResult & { mountsFd: number }> {
   const init = initProgram();
+  // This thread's id (the call runs on another): the init goes when this thread ends, also a worker
+  // thread that is terminated, which closes none of the fds it opened.
+  const owner = (thisThread ??= loadShim().threadId());
   return new Promise((resolve, reject) => {
     const out: Record<string, unknown> = {};
-    loadShim().spawnWarm.async(req.cloneFlags, req.cgroupDir, req.rootProcs, init, spawnFlags({}), out, (err: unknown, rc: number) => {
+    loadShim().spawnWarm.async(req.cloneFlags, req.cgroupDir, req.rootProcs, owner, init, spawnFlags({}), out, (err: unknown, rc: number) => {
       if (err) return reject(err);
       try { resolve({ ...spawnOutcome(rc, out, init), mountsFd: Number(out.mounts_fd) }); } catch (e) { reject(e); }
     });

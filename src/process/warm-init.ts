@@ -11,7 +11,8 @@
 // cwd and scheduling do not change under the library) except the mount table: a copy taken earlier
 // misses what was mounted since. So each warm init watches its maker's mount table (mountinfo's
 // POLLPRI) and is not used when it changed. If it is never used, the init removes its own cgroup when
-// tsrun closes its socket or dies (shim.c, warm_leave), so a killed test process leaves nothing.
+// tsrun closes its socket or dies, or the thread that made it ends (a terminated worker thread closes
+// nothing): shim.c, warm_leave. So a killed test process leaves nothing.
 import { closeSync, existsSync, rmdirSync } from 'node:fs';
 import { posix } from 'node:path';
 import * as shim from '../native/shim.js';

@@ -48,6 +48,7 @@ export function rehearsalShim(): ShimFunctions {
     // The CLI never keeps a warm init (the library does): none of these runs in a rehearsal.
     spawnWarm: notRehearsed('spawnWarm'),
     warmAhead: notRehearsed('warmAhead'),
+    threadId: notRehearsed('threadId'),
     sendPlan: notRehearsed('sendPlan'),
     mountsChanged: notRehearsed('mountsChanged'),
     sendByte: () => 1,

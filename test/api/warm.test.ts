@@ -307,6 +307,29 @@ describe.skipIf(skipReason)('the warm init', () => {
     expect(await settled(() => tsrunCgroups(base), (d) => d.length === 0, 10_000)).toEqual([]);
   });
 
+  it('a worker thread that is terminated with a warm init waiting leaves no process and no cgroup (vitest\'s threads pool ends its workers so)', async () => {
+    const bundle = ownBundle('terminated');
+    bundles.push(bundle);
+    const worker = new Worker(`
+      const { run } = await import(${JSON.stringify(join(REPO, 'dist/api/index.js'))});
+      const { parentPort } = await import('node:worker_threads');
+      const r = await run({ bundle: ${JSON.stringify(bundle)}, cmd: ['true'] }, { root: ${JSON.stringify(root)} });
+      parentPort.postMessage(r.id);
+      setInterval(() => {}, 1000);`, { eval: true, type: 'module' } as WorkerOptions);
+    try {
+      const id = await new Promise<string>((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
+      const base = idBase(id);
+      const waiting = await settled(() => tsrunCgroups(base), (d) => d.length === 1, 10_000);
+      expect(waiting).toHaveLength(1);
+      expect(await settled(() => processesInCgroup(waiting[0]!), (p) => p.length === 1)).toHaveLength(1);
+      // terminate() runs none of the worker's exit handlers: its fds stay open in this process.
+      await worker.terminate();
+      expect(await settled(() => tsrunCgroups(base), (d) => d.length === 0, 10_000)).toEqual([]);
+    } finally {
+      await worker.terminate();
+    }
+  });
+
   it('a test process SIGKILLed with a warm init waiting leaves no process and no cgroup', async () => {
     const bundle = ownBundle('killed');
     bundles.push(bundle);

@@ -234,6 +234,7 @@ export class FakeShim {
       // Nor its warm inits (spawn settings' warm is off wherever a fake shim is installed).
       spawnWarm: binding(() => -E.ENOSYS, () => (wake) => wake()),
       warmAhead: binding(() => -E.ENOSYS, () => (wake) => wake()),
+      threadId: () => process.pid,
       sendPlan: () => -E.ENOSYS,
       mountsChanged: () => 1,
       pidfdOpen: (pid) => {
