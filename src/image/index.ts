@@ -28,6 +28,7 @@ export {
 export { containerRefPath, removeContainerRef, liveContainerRefs, type ContainerRef } from './container-refs.js';
 export { makeKeptUpperDir, finishKeptUpper } from './kept-uppers.js';
 export { removeShiftedTree } from './remove-shifted.js';
+export { removeKeptUpper } from './remove-kept-upper.js';
 export { withStoreLock, type StoreLockOptions } from './store-lock.js';
 export { parseRegistryRef, type RegistryRef } from './registry/reference.js';
 export { formatBytes, terminalProgress } from './progress.js';

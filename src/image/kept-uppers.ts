@@ -6,8 +6,8 @@
 //   upper.json    what the upper layer lies on: the container, the image and its layers.
 // The directory is made there at create rather than moved there at delete: the state root is
 // usually a tmpfs and the store a disk, so a move would be a copy of a possibly big tree, and the
-// container's writes would fill memory meanwhile. `image prune` leaves these alone; remove one with
-// `rm -rf`.
+// container's writes would fill memory meanwhile. `image prune` leaves these alone; `image rm-upper`
+// removes one (remove-kept-upper.ts).
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { ImageRootfs } from './rootfs.js';
 

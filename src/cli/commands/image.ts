@@ -5,7 +5,7 @@ import type { CommandModule, OptionSpec } from '../command.js';
 import { UsageError } from '../parse-args.js';
 import { defaultStoreDir } from '../../state/user-dirs.js';
 import {
-  ImageStore, LayerPaths, formatBytes, importImage, isImageSource, listImages, pruneLayers, pullDisplay, pullImage, removeImage,
+  ImageStore, LayerPaths, formatBytes, importImage, isImageSource, listImages, pruneLayers, pullDisplay, pullImage, removeImage, removeKeptUpper,
   rootfsOfRecord, terminalProgress, unpackBundle,
 } from '../../image/index.js';
 
@@ -139,6 +139,18 @@ const pruneCmd: CommandModule<StoreArgs> = {
   },
 };
 
+const rmUpperCmd: CommandModule<StoreArgs & { dirs: string[] }> = {
+  command: 'rm-upper',
+  describe: 'remove upper layers kept with --keep-upper (<store>/uppers/…), also the files a user\'s container wrote there as its other ids',
+  positionals: [{ name: 'dirs', describe: 'kept upper layer directories, as delete printed them', variadic: true, path: true }],
+  options: { ...store },
+  handler: async (args) => {
+    if (args.dirs.length === 0) throw new UsageError('name a kept upper layer to remove', 'image rm-upper');
+    for (const dir of args.dirs) process.stdout.write(`removed ${await removeKeptUpper(args.store, dir)}\n`);
+    return 0;
+  },
+};
+
 const unpackCmd: CommandModule<StoreArgs & { image: string; bundle: string; args: string[]; quiet: boolean }> = {
   command: 'unpack',
   describe: 'write a runnable bundle (flattened rootfs/ + config.json) from an image',
@@ -161,10 +173,10 @@ const unpackCmd: CommandModule<StoreArgs & { image: string; bundle: string; args
 
 const command: CommandModule<StoreArgs> = {
   command: 'image',
-  describe: 'manage images: pull from registries, import OCI layouts, docker and OCI archives, list, inspect, remove, prune, unpack',
-  subcommands: [pullCmd, importCmd, lsCmd, inspectCmd, rmCmd, pruneCmd, unpackCmd],
+  describe: 'manage images: pull from registries, import OCI layouts, docker and OCI archives, list, inspect, remove, prune, unpack, remove kept upper layers',
+  subcommands: [pullCmd, importCmd, lsCmd, inspectCmd, rmCmd, pruneCmd, rmUpperCmd, unpackCmd],
   handler: async () => {
-    throw new UsageError('name an image subcommand: pull, import, ls, inspect, rm, prune, unpack', 'image');
+    throw new UsageError('name an image subcommand: pull, import, ls, inspect, rm, prune, rm-upper, unpack', 'image');
   },
 };
 

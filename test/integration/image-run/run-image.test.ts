@@ -1,5 +1,5 @@
 // `tsrun run --image`: the sample two-layer image (rootfs-samples/image.sh) run without a bundle.
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,6 +127,40 @@ describe.skipIf(skip !== undefined)(`tsrun run --image${skip ? ` [skipped: ${ski
       await tsrun(['delete', '-f', 'img-keep-2']);
       await tsrun(['delete', '-f', 'img-keep-3']);
       rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('image rm-upper removes a kept upper layer (given as delete printed it); refused while its container has it, and for any other path', async () => {
+    const tsrun = (args: string[]) => runTsrun(['--root', root, ...args]);
+    const rmUpper = (dir: string) => tsrun(['image', 'rm-upper', '--store', store, dir]);
+    const out = mkdtempSync(join(tmpdir(), 'tsrun-it-out-'));
+    const elsewhere = mkdtempSync(join(tmpdir(), 'tsrun-it-not-kept-'));
+    try {
+      const c = await tsrunToFiles(root, ['create', '--store', store, '--keep-upper', '--image', LAYOUT, 'img-keep-6'], out);
+      expect([c.exitCode, c.stderr()]).toEqual([0, '']);
+      const [kept] = readdirSync(join(store, 'uppers'));
+      const dir = join(store, 'uppers', kept!);
+      const busy = await rmUpper(join(dir, 'upper'));
+      expect([busy.exitCode, busy.stderr]).toEqual([1, `tsrun: ${dir} is still its container's upper layer (overlayfs' work dir is there): delete the container first\n`]);
+      expect(existsSync(join(dir, 'upper'))).toBe(true);
+      const d = await tsrun(['delete', '-f', 'img-keep-6']);
+      const printed = /is kept in (\S+)\n$/.exec(d.stderr)![1]!;
+      const gone = await rmUpper(printed);
+      expect([gone.exitCode, gone.stdout, gone.stderr]).toEqual([0, `removed ${dir}\n`, '']);
+      expect(readdirSync(join(store, 'uppers'))).toEqual([]);
+      // Not a kept upper layer: a directory elsewhere, a symlink in uppers to one, a missing one.
+      symlinkSync(elsewhere, join(store, 'uppers', 'link'));
+      for (const [path, why] of [[elsewhere, 'kept upper layers are the directories in'], [join(store, 'uppers', 'link'), 'not a directory'], [join(store, 'uppers', 'none'), 'no such directory']] as const) {
+        const r = await rmUpper(path);
+        expect(r.exitCode, path).toBe(1);
+        expect(r.stderr).toContain(`${path} is not an upper layer kept in ${store}/uppers: ${why}`);
+      }
+      expect(existsSync(elsewhere)).toBe(true);
+    } finally {
+      await tsrun(['delete', '-f', 'img-keep-6']);
+      rmSync(join(store, 'uppers'), { recursive: true, force: true });
+      rmSync(out, { recursive: true, force: true });
+      rmSync(elsewhere, { recursive: true, force: true });
     }
   });
 

@@ -107,6 +107,28 @@ describe.skipIf(skip !== undefined)(`rootless: image owners shifted into the use
     expect(readdirSync(join(user.runtimeDir, 'tsrun'))).toEqual([]);
   });
 
+  it('--keep-upper: what uid 1000 wrote is the user\'s subordinate id\'s, which rm -rf as the user cannot remove; image rm-upper does', async () => {
+    const image = await layout([
+      { name: 'home/', type: 'directory' },
+      { name: 'home/app/', type: 'directory', uid: 1000, gid: 1000 },
+    ], { User: '1000:1000' });
+    const r = await asUser(user, ['run', '--keep-upper', '--image', image, 'owners-keep', '--', 'mkdir -p /home/app/k/l && echo x > /home/app/k/l/m && chmod 0500 /home/app/k/l && echo made']);
+    expect(r.stdout).toBe('made\n');
+    expect(r.exitCode).toBe(0);
+    const kept = /is kept in (\S+)\n$/.exec(r.stderr)?.[1];
+    expect(kept, r.stderr).toBeDefined();
+    expect(statSync(join(kept!, 'home/app/k')).uid).toBe(user.subuid!.start + 999);
+    // The README's advice before: rm -rf, which cannot enter or empty a directory of a subordinate id.
+    const rmrf = execFileSync('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', 'sh', '-c', `rm -rf '${join(kept!, '..')}' 2>/dev/null; echo $?`], { encoding: 'utf8' });
+    expect(rmrf.trim()).not.toBe('0');
+    expect(existsSync(join(kept!, 'home/app/k/l/m'))).toBe(true);
+    const gone = await asUser(user, ['image', 'rm-upper', kept!]);
+    expect(gone.stderr).toBe('');
+    expect(gone.stdout).toBe(`removed ${join(kept!, '..')}\n`);
+    expect(gone.exitCode).toBe(0);
+    expect(readdirSync(join(store(), 'uppers'))).toEqual([]);
+  });
+
   it('a top layer whose root directory belongs to uid 1000 runs (the upper dir cannot take that owner: / shows as root\'s)', async () => {
     const image = await layout([{ name: './', type: 'directory', uid: 1000, gid: 1000, mode: 0o755 }, { name: 'top', data: 't', uid: 1000, gid: 1000 }]);
     const r = await asUser(user, ['run', '--image', image, '--', 'stat -c %u /top']);
