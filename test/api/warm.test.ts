@@ -74,6 +74,15 @@ async function firstRun(bundle: string): Promise<{ first: Awaited<ReturnType<typ
   }
 }
 
+/** A worker thread that runs /bin/true from `bundle` with the library (r: the result), then `rest`. */
+function workerRunning(bundle: string, rest: string): Worker {
+  return new Worker(`
+    const { run } = await import(${JSON.stringify(join(REPO, 'dist/api/index.js'))});
+    const { parentPort } = await import('node:worker_threads');
+    const r = await run({ bundle: ${JSON.stringify(bundle)}, cmd: ['true'] }, { root: ${JSON.stringify(root)} });
+    ${rest}`, { eval: true, type: 'module' } as WorkerOptions);
+}
+
 const bundles: string[] = [];
 afterAll(() => { for (const b of bundles) rmSync(b, { recursive: true, force: true }); });
 
@@ -289,16 +298,13 @@ describe.skipIf(skipReason)('the warm init', () => {
   it('a worker thread that ends with a warm init waiting leaves no process and no cgroup (the process goes on)', async () => {
     const bundle = ownBundle('worker');
     bundles.push(bundle);
-    const worker = new Worker(`
-      const { run } = await import(${JSON.stringify(join(REPO, 'dist/api/index.js'))});
-      const { parentPort } = await import('node:worker_threads');
-      const r = await run({ bundle: ${JSON.stringify(bundle)}, cmd: ['true'] }, { root: ${JSON.stringify(root)} });
+    const worker = workerRunning(bundle, `
       // Until its warm init is made (a worker thread's clone), then the worker ends by itself.
       const base = r.id.replace(/-[0-9a-f]{8}$/, '-');
       const { readdirSync } = await import('node:fs');
       const dir = ${JSON.stringify(join(detectCgroupHost().mountPoint, 'tsrun'))};
       for (let i = 0; i < 500 && !readdirSync(dir).some((d) => d.startsWith(base)); i++) await new Promise((res) => setTimeout(res, 10));
-      parentPort.postMessage(r.id);`, { eval: true, type: 'module' } as WorkerOptions);
+      parentPort.postMessage(r.id);`);
     // Listened for before anything is awaited: the worker may end right after its message.
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     const id = await new Promise<string>((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
@@ -310,12 +316,9 @@ describe.skipIf(skipReason)('the warm init', () => {
   it('a worker thread that is terminated with a warm init waiting leaves no process and no cgroup (vitest\'s threads pool ends its workers so)', async () => {
     const bundle = ownBundle('terminated');
     bundles.push(bundle);
-    const worker = new Worker(`
-      const { run } = await import(${JSON.stringify(join(REPO, 'dist/api/index.js'))});
-      const { parentPort } = await import('node:worker_threads');
-      const r = await run({ bundle: ${JSON.stringify(bundle)}, cmd: ['true'] }, { root: ${JSON.stringify(root)} });
+    const worker = workerRunning(bundle, `
       parentPort.postMessage(r.id);
-      setInterval(() => {}, 1000);`, { eval: true, type: 'module' } as WorkerOptions);
+      setInterval(() => {}, 1000);`);
     try {
       const id = await new Promise<string>((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
       const base = idBase(id);
