@@ -1,7 +1,6 @@
 // The container's /etc/resolv.conf on a user-mode network (network/resolv-conf.ts says how it is
 // bound in): slirp4netns answers DNS on 10.0.2.3 and asks the host's resolvers for it.
-import type { Spec } from '../../oci/types.js';
-import { lookupLines, withResolvConf, type StateFile } from '../resolv-conf.js';
+import { lookupLines } from '../resolv-conf.js';
 
 /** slirp4netns's built-in DNS forwarder (libslirp's vnameserver with --configure's 10.0.2.0/24). */
 export const SLIRP_DNS = '10.0.2.3';
@@ -9,9 +8,4 @@ export const SLIRP_DNS = '10.0.2.3';
 /** slirp4netns's nameserver, then the host's `search`, `domain` and `options` lines. */
 export function userModeResolvConf(hostText: string | undefined): string {
   return [`nameserver ${SLIRP_DNS}`, ...lookupLines(hostText)].join('\n') + '\n';
-}
-
-/** The spec with slirp4netns's resolv.conf bound in, and the file to write (none when the config has its own). */
-export function withUserModeResolvConf(spec: Spec, stateDir: string, hostText: string | undefined): { spec: Spec; file: StateFile } | undefined {
-  return withResolvConf(spec, stateDir, userModeResolvConf(hostText));
 }

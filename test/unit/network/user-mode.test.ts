@@ -15,7 +15,11 @@ import { PLAN_FLAG } from '../../../src/native/ops.js';
 import type { Plan } from '../../../src/abi/steps.js';
 import { MS } from '../../../src/abi/linux.js';
 import { containerPlan } from '../../../src/plan/container.js';
-import { userModeResolvConf, withUserModeResolvConf } from '../../../src/network/user-mode/resolv-conf.js';
+import { userModeResolvConf } from '../../../src/network/user-mode/resolv-conf.js';
+import { withResolvConf } from '../../../src/network/resolv-conf.js';
+
+/** What create binds in on a user-mode network: slirp4netns's resolv.conf, made from the host's file. */
+const withUserModeResolvConf = (spec: Parameters<typeof withResolvConf>[0], stateDir: string, host: string | undefined) => withResolvConf(spec, stateDir, userModeResolvConf(host));
 
 describe('--network slirp4netns', () => {
   it('parses podman\'s spelling; host loopback is off unless asked; other options are refused', () => {
