@@ -15,6 +15,7 @@
 // nothing): shim.c, warm_leave. So a killed test process leaves nothing.
 import { closeSync, existsSync, rmdirSync } from 'node:fs';
 import { posix } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import * as shim from '../native/shim.js';
 import * as warmShim from '../native/warm.js';
 import { spawnSettings } from '../native/spawn-settings.js';
@@ -95,7 +96,13 @@ export function warmFits(w: WarmInit, cloneFlags: number, cgroupDir: string | un
 export function prepareWarm(recipe: WarmRecipe): void {
   if (!spawnSettings().warm || slot?.label === recipe.label) return;
   if (slot) giveUpTaken(slot.ready);
-  const { ahead } = recipe;
+  // A worker thread may be terminated (worker.terminate(), as vitest's threads pool ends its
+  // workers) while this runs on after its last run(): a koffi call that makes JavaScript values then
+  // (declaring a function, starting an async call) throws into an isolate that is stopping, and
+  // koffi's addon aborts the whole process for it (napi_throw: a fatal error, seen once in 6 runs of
+  // make test). So on a worker thread the clone's completion is the init's last native call: it runs
+  // nothing ahead, and its container sends the whole plan as a taken init does.
+  const ahead = isMainThread ? recipe.ahead : undefined;
   const s: Slot = {
     label: recipe.label, id: recipe.nextId,
     ready: cloneWarm(recipe).then((w) => (s.made = w)).then((w) => (ahead ? runAheadIfIdle(s, w, ahead) : w), () => undefined),

@@ -333,6 +333,26 @@ describe.skipIf(skipReason)('the warm init', () => {
     }
   });
 
+  it('a worker thread\'s warm init runs nothing ahead (its background native calls could abort the process when the worker is terminated)', async () => {
+    const bundle = ownBundle('worker-ahead');
+    bundles.push(bundle);
+    const worker = workerRunning(bundle, `
+      parentPort.postMessage(r.id);
+      setInterval(() => {}, 1000);`);
+    try {
+      const id = await new Promise<string>((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
+      const waiting = await settled(() => tsrunCgroups(idBase(id)), (d) => d.length === 1, 10_000);
+      expect(waiting).toHaveLength(1);
+      const [pid] = await settled(() => processesInCgroup(waiting[0]!), (p) => p.length === 1);
+      // On the main thread the init's / becomes the rootfs within ms (the test 'runs the set-up ahead').
+      await new Promise((r) => setTimeout(r, 500));
+      const rootLine = readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').find((l) => l.split(' ')[4] === '/') ?? '';
+      expect(rootLine.split(' ')[3]).toBe('/');
+    } finally {
+      await worker.terminate();
+    }
+  });
+
   it('a test process SIGKILLed with a warm init waiting leaves no process and no cgroup', async () => {
     const bundle = ownBundle('killed');
     bundles.push(bundle);
