@@ -37,7 +37,7 @@ export async function run(spec: ContainerSpec, opts: RunOptions = {}): Promise<R
     // The next container's warm init, now that this one's process is gone (and before its cgroup's
     // removal, so that the parent it shares with it stays).
     created.refillWarm?.();
-    const oomKilled = (await cgroup?.oomKilled()) ?? false;
+    const oomKilled = (await cgroup?.oomKilled(exit.signal === 'SIGKILL')) ?? false;
     // A leftover process of a container without a PID namespace keeps the pipes: removal kills it first.
     await removeContainer(store, { ...record, started: true }, warn);
     await drained(pipes.output.ended);

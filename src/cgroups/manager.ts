@@ -46,8 +46,10 @@ export interface CgroupHandle {
   /**
    * True if the OOM killer killed a process in this cgroup (memory.events oom_kill > 0). A systemd
    * scope may have to ask systemd (its cgroup goes with its last process): hence the promise.
+   * `initSigkilled`: the container's init died of SIGKILL, which lets a scope whose cgroup and unit
+   * are both gone take a rise of its parent's count as its own.
    */
-  oomKilled(): boolean | Promise<boolean>;
+  oomKilled(initSigkilled?: boolean): boolean | Promise<boolean>;
   /** Replaces the device rules (`tsrun update`); null removes the program, allowing every device. */
   setDeviceRules(rules: readonly DeviceRule[] | null): void;
   /**

@@ -108,7 +108,7 @@ export async function runContainer(opts: RunOptions): Promise<RunResult> {
     // A failing exec (program not found…) is reported here with its step, then the init is gone.
     await proc.untilExec();
     const exit = await waitForeground(proc.pid, proc.consoleFd);
-    const oomKilled = (await cgroup?.oomKilled()) ?? false;
+    const oomKilled = (await cgroup?.oomKilled(exit.signal === 'SIGKILL')) ?? false;
     return { id, ...exit, ...(oomKilled ? { oomKilled } : {}) };
   } finally {
     signals.stop();

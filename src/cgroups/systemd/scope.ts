@@ -14,8 +14,12 @@
 //
 // systemd stops a scope (and removes its cgroup) as soon as it is empty: when an OOM kill ends the
 // init, memory.events is gone before `run` can read it. So the handle watches memory.events (inotify)
-// from placement on and remembers an oom_kill it saw, and asks systemd for the scope's Result when
-// the cgroup went before the watch could read it.
+// from placement on and remembers an oom_kill it saw; when the cgroup went before the watch could
+// read it, it asks systemd for the scope's Result ("oom-kill"). systemd itself may see the scope
+// empty before it sees the kill (the kernel notifies the two files' watchers in either order): it
+// then forgets a scope that succeeded. What stays is the parent's memory.events, whose counts are
+// hierarchical: a rise of its oom_kill since the scope was made, with the init SIGKILLed, is taken
+// as this container's OOM kill (a sibling's kill at the same moment could be mistaken for it).
 import { existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join, posix } from 'node:path';
 import { CgroupError } from '../errors.js';
@@ -36,6 +40,8 @@ export class ScopeHandle implements CgroupHandle {
   private inner: CgroupHandle | undefined;
   private oomSeen = false;
   private oomWatch: FSWatcher | undefined;
+  /** The parent's oom_kill before the container could run (a scope to make only). */
+  private parentOomKills: number | undefined;
 
   constructor(
     readonly dir: string,
@@ -45,6 +51,7 @@ export class ScopeHandle implements CgroupHandle {
     private readonly making?: { plan: CgroupPlan & { systemd: SystemdScopePlan }; observe?: CgroupWriteObserver; opts: ApplyOptions },
   ) {
     if (!making && existsSync(join(dir, 'cgroup.procs'))) this.inner = loadCgroup(dir, dir);
+    this.parentOomKills = making ? oomKills(posix.dirname(dir)) : undefined;
   }
 
   async place(pid: number): Promise<void> {
@@ -57,6 +64,8 @@ export class ScopeHandle implements CgroupHandle {
       manager.close();
     }
     checkPlacement(pid, plan.mountPoint, this.dir, this.unit);
+    // A slice that systemd made with the scope has its count only now (the init still waits).
+    this.parentOomKills ??= oomKills(posix.dirname(this.dir));
     this.inner = adoptCgroup(plan, observe, opts);
     this.watchOom();
   }
@@ -71,8 +80,7 @@ export class ScopeHandle implements CgroupHandle {
   }
 
   private noteOom(): void {
-    const text = readCgroupFile(this.dir, 'memory.events');
-    if (text !== undefined && (parseFlatKeyed(text)['oom_kill'] ?? 0) > 0) this.oomSeen = true;
+    if ((oomKills(this.dir) ?? 0) > 0) this.oomSeen = true;
   }
 
   private placed(what: string): CgroupHandle {
@@ -88,23 +96,35 @@ export class ScopeHandle implements CgroupHandle {
   async kill(timeoutMs?: number): Promise<void> { if (this.populated()) await this.inner!.kill(timeoutMs); }
   populated(): boolean { return this.inner !== undefined && existsSync(this.dir) && this.inner.populated(); }
   stats(): CgroupStats { return this.placed('read its statistics').stats(); }
-  async oomKilled(): Promise<boolean> {
+  async oomKilled(initSigkilled = false): Promise<boolean> {
     if (existsSync(this.dir)) this.noteOom();
     if (this.oomSeen || existsSync(this.dir)) return this.oomSeen;
+    if (await this.resultSaysOom()) return (this.oomSeen = true);
+    if (initSigkilled && this.parentOomKillsRose()) this.oomSeen = true;
+    return this.oomSeen;
+  }
+
+  private parentOomKillsRose(): boolean {
+    const before = this.parentOomKills;
+    const now = before === undefined ? undefined : oomKills(posix.dirname(this.dir));
+    return before !== undefined && now !== undefined && now > before;
+  }
+
+  private async resultSaysOom(): Promise<boolean> {
     // systemd stopped the emptied scope and removed its cgroup, at times before the watch could read
     // memory.events (a VM run of make test lost that race): the scope's Result, which systemd keeps
     // until ResetFailedUnit (destroy), says whether an OOM kill ended it.
     try {
       const manager = await this.connect();
       try {
-        if ((await manager.scopeResult(this.unit)) === 'oom-kill') this.oomSeen = true;
+        return (await manager.scopeResult(this.unit)) === 'oom-kill';
       } finally {
         manager.close();
       }
     } catch {
-      // systemd unreachable now: what the watch saw.
+      // systemd unreachable now: it cannot say.
+      return false;
     }
-    return this.oomSeen;
   }
   setDeviceRules(rules: readonly DeviceRule[] | null): void { this.placed('set its device rules').setDeviceRules(rules); }
   loadDevices(): void { this.inner?.loadDevices(); }
@@ -171,4 +191,10 @@ function checkPlacement(pid: number, mountPoint: string, dir: string, unit: stri
   if (actual !== dir) {
     throw new CgroupError(`cgroup: systemd started ${unit} but the container's process is in ${actual ?? 'no cgroup v2 group'}, not in ${dir}`, { file: dir, field: 'linux.cgroupsPath' });
   }
+}
+
+/** memory.events' oom_kill in cgroup `dir` (hierarchical: its descendants' too); undefined when unreadable. */
+function oomKills(dir: string): number | undefined {
+  const text = readCgroupFile(dir, 'memory.events');
+  return text === undefined ? undefined : (parseFlatKeyed(text)['oom_kill'] ?? 0);
 }
