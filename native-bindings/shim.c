@@ -2394,6 +2394,15 @@ int tsrun_tty_restore(int fd, const uint8_t *saved, int saved_len) {
 
 int tsrun_mkfifo(const char *path, int mode) { return mkfifo(path, (mode_t)mode) < 0 ? -errno : 0; }
 
+/* renameat2(RENAME_EXCHANGE): swaps two names atomically (state/atomic-file.ts: replacing a state file
+ * so that the file renamed over the old one is not slow to unlink later; see there). */
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+int tsrun_rename_exchange(const char *a, const char *b) {
+  return syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) < 0 ? -errno : 0;
+}
+
 /* A close-on-exec pipe: the library gives its containers pipes it reads (Node has no pipe(2) of its own
  * outside child_process); the container's end reaches it only through a DUP_FD step. */
 int tsrun_pipe(int *fds) { return pipe2(fds, O_CLOEXEC) < 0 ? -errno : 0; }

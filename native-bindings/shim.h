@@ -188,6 +188,7 @@ int tsrun_send_fd(const char *socket_path, int fd);
 int tsrun_close(int fd);
 void tsrun_exit_now(int code);
 int tsrun_mkfifo(const char *path, int mode);
+int tsrun_rename_exchange(const char *a, const char *b);
 int tsrun_pipe(int *fds);
 int tsrun_pidfd_open(int pid);
 int tsrun_poll_readable(int fd, int timeout_ms);

@@ -53,6 +53,7 @@ export interface ShimFunctions {
   close: (fd: number) => number;
   exitNow: (code: number) => void;
   mkfifo: (path: string, mode: number) => number;
+  renameExchange: (a: string, b: string) => number;
   pipe: (fds: number[]) => number;
   pidfdOpen: (pid: number) => number;
   pollReadable: KoffiFunction;
@@ -84,6 +85,7 @@ const PROTOTYPES: Record<keyof ShimFunctions, string> = {
   close: 'int tsrun_close(int fd)',
   exitNow: 'void tsrun_exit_now(int code)',
   mkfifo: 'int tsrun_mkfifo(const char *path, int mode)',
+  renameExchange: 'int tsrun_rename_exchange(const char *a, const char *b)',
   pipe: 'int tsrun_pipe(_Out_ int *fds)',
   pidfdOpen: 'int tsrun_pidfd_open(int pid)',
   pollReadable: 'int tsrun_poll_readable(int fd, int timeout_ms)',
@@ -306,6 +308,15 @@ export function closeFd(fd: number): void {
 
 export function mkfifo(path: string, mode: number): void {
   check(load().mkfifo(path, mode), `mkfifo ${path}`);
+}
+
+/**
+ * Swaps the names `a` and `b` (renameat2 RENAME_EXCHANGE): 'swapped', or the errno name (ENOENT when
+ * one is missing; EINVAL or ENOSYS where the file system or kernel cannot).
+ */
+export function renameExchange(a: string, b: string): 'swapped' | string {
+  const rc = load().renameExchange(a, b);
+  return rc < 0 ? errnoName(-rc) : 'swapped';
 }
 
 /** pipe2(O_CLOEXEC): [read end, write end]. */

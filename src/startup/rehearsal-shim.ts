@@ -72,6 +72,8 @@ export function rehearsalShim(): ShimFunctions {
     sendFd: notRehearsed('sendFd'),
     exitNow: notRehearsed('exitNow'),
     mkfifo: notRehearsed('mkfifo'),
+    // Replacing a state file: the plain rename then (atomic-file.ts falls back to it).
+    renameExchange: () => -constants.errno.ENOSYS,
     pipe: notRehearsed('pipe'),
     pidfdOpen: () => -constants.errno.ESRCH,
     pollReadable: notRehearsed('pollReadable'),

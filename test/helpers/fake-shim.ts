@@ -12,7 +12,7 @@
 // A signal to a process the fake does not own (the test runner, as a container's `creator`) is only
 // recorded, never sent.
 import type { ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, openSync, readlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, lstatSync, openSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { REPORT } from '../../src/native/ops.js';
@@ -229,6 +229,7 @@ export class FakeShim {
         this.fifos.push(path);
         return 0;
       },
+      renameExchange: playedRenameExchange,
       // The library's stdio pipes are not part of what the fake plays (create and exec without them).
       pipe: () => -E.ENOSYS,
       // Nor its warm inits (spawn settings' warm is off wherever a fake shim is installed).
@@ -277,6 +278,20 @@ export class FakeShim {
       bpfProgQuery: () => 0,
       bpfProgFdById: () => -E.ENOENT,
     };
+  }
+}
+
+/** renameat2 RENAME_EXCHANGE as the fake plays it: three renames (not atomic: no test races it). */
+export function playedRenameExchange(a: string, b: string): number {
+  try {
+    lstatSync(a);
+    lstatSync(b);
+    renameSync(a, `${a}.exchanging`);
+    renameSync(b, a);
+    renameSync(`${a}.exchanging`, b);
+    return 0;
+  } catch (err) {
+    return -errnoNumber((err as NodeJS.ErrnoException).code ?? 'EIO');
   }
 }
 
