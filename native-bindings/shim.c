@@ -2407,6 +2407,13 @@ int tsrun_rename_exchange(const char *a, const char *b) {
  * outside child_process); the container's end reaches it only through a DUP_FD step. */
 int tsrun_pipe(int *fds) { return pipe2(fds, O_CLOEXEC) < 0 ? -errno : 0; }
 
+/* A close-on-exec memory file: the library's run() gives it to a container as stdout or stderr when
+ * nobody follows the output live, and reads it once the container is gone (src/api/pipes.ts). */
+int tsrun_memfd(const char *name) {
+  int fd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC);
+  return fd < 0 ? -errno : fd;
+}
+
 /* A pidfd lets tsrun wait for a process that is not its child (after `create` exited) without polling. */
 int tsrun_pidfd_open(int pid) {
   int fd = (int)syscall(SYS_pidfd_open, pid, 0);

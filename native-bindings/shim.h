@@ -190,6 +190,7 @@ void tsrun_exit_now(int code);
 int tsrun_mkfifo(const char *path, int mode);
 int tsrun_rename_exchange(const char *a, const char *b);
 int tsrun_pipe(int *fds);
+int tsrun_memfd(const char *name);
 int tsrun_pidfd_open(int pid);
 int tsrun_poll_readable(int fd, int timeout_ms);
 int tsrun_pidfd_send_signal(int pidfd, int sig);

@@ -1,7 +1,6 @@
 // Container.exec: another process in a running container (tsrun exec's startExec), with pipes, a
 // wait that leaves the process's signal handlers alone, timeoutMs and AbortSignal.
 import { startExec } from '../container/exec.js';
-import { drained } from './defaults.js';
 import { interrupted } from './errors.js';
 import { holding, watchExit } from './exit-watch.js';
 import { armInterrupt } from './interrupt.js';
@@ -32,7 +31,7 @@ export async function execIn(root: string, id: string, cmd: string[], opts: Exec
   try {
     const exit = await holding(watchExit(pid));
     reaped = true;
-    await drained(pipes.output.ended);
+    await pipes.finish();
     const output = { stdout: pipes.output.text('stdout'), stderr: pipes.output.text('stderr') };
     if (interrupt.fired) throw interrupted(id, interrupt.fired, opts.timeoutMs, output);
     return { id, ...exit, ...output, durationMs: performance.now() - t0 };

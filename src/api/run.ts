@@ -4,18 +4,17 @@
 // own exit status, whatever it is, resolves.
 import { removeContainer } from '../container/delete.js';
 import { startCreated } from '../container/start.js';
-import { drained } from './defaults.js';
 import { interrupted } from './errors.js';
 import { holding, watchExit } from './exit-watch.js';
 import { armInterrupt } from './interrupt.js';
-import { makePipes } from './pipes.js';
+import { makeCapture, makePipes } from './pipes.js';
 import { createWithPipes } from './create-with-pipes.js';
 import { counted } from './busy.js';
 import type { ContainerSpec, RunOptions, RunResult } from './types.js';
 
 export async function run(spec: ContainerSpec, opts: RunOptions = {}): Promise<RunResult> {
   const t0 = performance.now();
-  const { id, warn, pipes, created } = await counted(() => createWithPipes(spec, opts, () => makePipes(opts), (name) => {
+  const { id, warn, pipes, created } = await counted(() => createWithPipes(spec, opts, () => (opts.stdout || opts.stderr ? makePipes(opts) : makeCapture(opts)), (name) => {
     if (opts.signal?.aborted) throw interrupted(name, 'abort');
   }));
   const { store, record, process: proc, cgroup } = created;
@@ -38,9 +37,10 @@ export async function run(spec: ContainerSpec, opts: RunOptions = {}): Promise<R
     // removal, so that the parent it shares with it stays).
     created.refillWarm?.();
     const oomKilled = (await cgroup?.oomKilled(exit.signal === 'SIGKILL')) ?? false;
-    // A leftover process of a container without a PID namespace keeps the pipes: removal kills it first.
+    // A leftover process of a container without a PID namespace keeps the pipes: removal kills it
+    // first (and a memory file is complete only then).
     await removeContainer(store, { ...record, started: true }, warn);
-    await drained(pipes.output.ended);
+    await pipes.finish();
     const output = { stdout: pipes.output.text('stdout'), stderr: pipes.output.text('stderr') };
     if (interrupt.fired) throw interrupted(id, interrupt.fired, opts.timeoutMs, output);
     return { id, ...exit, ...(oomKilled ? { oomKilled } : {}), ...output, durationMs: performance.now() - t0 };

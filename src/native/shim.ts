@@ -55,6 +55,7 @@ export interface ShimFunctions {
   mkfifo: (path: string, mode: number) => number;
   renameExchange: (a: string, b: string) => number;
   pipe: (fds: number[]) => number;
+  memfd: (name: string) => number;
   pidfdOpen: (pid: number) => number;
   pollReadable: KoffiFunction;
   pidfdSendSignal: (pidfd: number, sig: number) => number;
@@ -87,6 +88,7 @@ const PROTOTYPES: Record<keyof ShimFunctions, string> = {
   mkfifo: 'int tsrun_mkfifo(const char *path, int mode)',
   renameExchange: 'int tsrun_rename_exchange(const char *a, const char *b)',
   pipe: 'int tsrun_pipe(_Out_ int *fds)',
+  memfd: 'int tsrun_memfd(const char *name)',
   pidfdOpen: 'int tsrun_pidfd_open(int pid)',
   pollReadable: 'int tsrun_poll_readable(int fd, int timeout_ms)',
   pidfdSendSignal: 'int tsrun_pidfd_send_signal(int pidfd, int sig)',
@@ -317,6 +319,11 @@ export function mkfifo(path: string, mode: number): void {
 export function renameExchange(a: string, b: string): 'swapped' | string {
   const rc = load().renameExchange(a, b);
   return rc < 0 ? errnoName(-rc) : 'swapped';
+}
+
+/** memfd_create(MFD_CLOEXEC): a memory file's fd. */
+export function memfd(name: string): number {
+  return check(load().memfd(name), 'memfd_create');
 }
 
 /** pipe2(O_CLOEXEC): [read end, write end]. */

@@ -75,6 +75,7 @@ export function rehearsalShim(): ShimFunctions {
     // Replacing a state file: the plain rename then (atomic-file.ts falls back to it).
     renameExchange: () => -constants.errno.ENOSYS,
     pipe: notRehearsed('pipe'),
+    memfd: notRehearsed('memfd'),
     pidfdOpen: () => -constants.errno.ESRCH,
     pollReadable: notRehearsed('pollReadable'),
     pidfdSendSignal: () => -constants.errno.ESRCH,

@@ -15,13 +15,13 @@ afterAll(() => t.remove());
 const root = t.root;
 
 describe.skipIf(skipReason)('run()', () => {
-  it('resolves with the exit code, stdout and stderr (pipes, never the caller\'s fds), and removes the container', async () => {
+  it('resolves with the exit code, stdout and stderr (memory files tsrun reads at the end, never the caller\'s fds), and removes the container', async () => {
     const r = await run({ bundle: SAMPLE_BUNDLE, cmd: ['sh', '-c', 'echo out; echo err >&2; ls -l /proc/self/fd/1 /proc/self/fd/2; exit 3'] }, { root });
     expect(r.exitCode).toBe(3);
     expect(r.signal).toBeUndefined();
     expect(r.stdout).toMatch(/^out\n/);
-    expect(r.stdout).toMatch(/\/proc\/self\/fd\/1 -> pipe:\[\d+\]/);
-    expect(r.stdout).toMatch(/\/proc\/self\/fd\/2 -> pipe:\[\d+\]/);
+    expect(r.stdout).toMatch(/\/proc\/self\/fd\/1 -> \/memfd:stdout \(deleted\)/);
+    expect(r.stdout).toMatch(/\/proc\/self\/fd\/2 -> \/memfd:stderr \(deleted\)/);
     expect(r.stderr).toBe('err\n');
     expect(r.durationMs).toBeGreaterThan(0);
     expect(leftovers(root, r.id)).toEqual([]);
@@ -32,6 +32,17 @@ describe.skipIf(skipReason)('run()', () => {
     // ls opens /proc/self/fd itself: that one is its own (3).
     const r = await run({ bundle: SAMPLE_BUNDLE, cmd: ['ls', '/proc/self/fd'] }, { root });
     expect(r.stdout.split('\n').filter((l) => l !== '').sort()).toEqual(['0', '1', '2', '3']);
+  });
+
+  it('all of a large output, stdout and stderr apart; more than a string holds (a seek far past the end) is refused and nothing stays', async () => {
+    const r = await run({ bundle: SAMPLE_BUNDLE, cmd: ['sh', '-c', 'head -c 3000000 /dev/zero | tr "\\0" a; head -c 70000 /dev/zero | tr "\\0" b >&2'] }, { root });
+    expect(r.stdout).toBe('a'.repeat(3_000_000));
+    expect(r.stderr).toBe('b'.repeat(70_000));
+    const err = await run({ bundle: SAMPLE_BUNDLE, id: 'api-sparse-out', cmd: ['dd', 'if=/dev/zero', 'of=/proc/self/fd/1', 'bs=1', 'count=1', 'seek=3000000000', 'conv=notrunc'] }, { root }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TsrunError);
+    expect((err as TsrunError).code).toBe('E2BIG');
+    expect((err as TsrunError).message).toMatch(/stdout holds 3000000001 bytes/);
+    expect(leftovers(root, 'api-sparse-out')).toEqual([]);
   });
 
   it('exit 1 resolves with exitCode 1 (a container\'s failure is not an error)', async () => {
@@ -61,13 +72,14 @@ describe.skipIf(skipReason)('run()', () => {
     expect([r.exitCode, r.signal]).toEqual([137, 'SIGKILL']);
   });
 
-  it('input goes to stdin; stdout/stderr streams get a copy as it comes', async () => {
+  it('input goes to stdin; stdout/stderr streams get a copy as it comes (through pipes)', async () => {
     const out = new PassThrough();
     const copied: Buffer[] = [];
     out.on('data', (c: Buffer) => copied.push(c));
-    const r = await run({ bundle: SAMPLE_BUNDLE, cmd: ['sh', '-c', 'tr a-z A-Z'] }, { root, input: 'hello\n', stdout: out });
+    const r = await run({ bundle: SAMPLE_BUNDLE, cmd: ['sh', '-c', 'tr a-z A-Z; ls -l /proc/self/fd/1 >&2'] }, { root, input: 'hello\n', stdout: out });
     expect(r.stdout).toBe('HELLO\n');
     expect(Buffer.concat(copied).toString()).toBe('HELLO\n');
+    expect(r.stderr).toMatch(/\/proc\/self\/fd\/1 -> pipe:\[\d+\]/);
     // Without input, stdin is empty (not the test process's).
     const empty = await run({ bundle: SAMPLE_BUNDLE, cmd: ['sh', '-c', 'cat; echo end'] }, { root });
     expect(empty.stdout).toBe('end\n');

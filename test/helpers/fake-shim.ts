@@ -232,6 +232,7 @@ export class FakeShim {
       renameExchange: playedRenameExchange,
       // The library's stdio pipes are not part of what the fake plays (create and exec without them).
       pipe: () => -E.ENOSYS,
+      memfd: () => -E.ENOSYS,
       // Nor its warm inits (spawn settings' warm is off wherever a fake shim is installed).
       spawnWarm: binding(() => -E.ENOSYS, () => (wake) => wake()),
       warmAhead: binding(() => -E.ENOSYS, () => (wake) => wake()),
