@@ -5,7 +5,8 @@
 // in the namespaces that container's clone made, born in the cgroup the next container of that
 // source will have (named by the id it will get), waiting for its plan. The next container of the
 // same source takes it and sends the plan (sendPlan) instead of cloning; its set-up then runs as
-// any other's. One per process; none for the CLI (a command starts one container and ends).
+// any other's. One or two per process (MAX_INITS), of one source; none for the CLI (a command
+// starts one container and ends).
 //
 // What the clone captured is what a clone at use would have captured (tsrun's credentials, limits,
 // cwd and scheduling do not change under the library) except the mount table: a copy taken earlier
@@ -39,14 +40,14 @@ export interface WarmInit {
   readonly ahead?: Buffer;
 }
 
-/** How to make the next warm init: from the container just made of this source. */
+/** How to make the next warm inits: from the container just made of this source. */
 export interface WarmRecipe {
   label: string;
   cloneFlags: number;
-  /** The id the next container of this source will get. */
-  nextId: string;
-  /** Its cgroup (the parent exists or is made) and the cgroup v2 mount it is under. */
-  cgroupDir: string;
+  /** A new id for a container of this source: each init is made for the one it will get. */
+  newId: () => string;
+  /** The cgroup of the container with that id (its parent exists or is made), under the cgroup v2 mount. */
+  cgroupDirOf: (id: string) => string;
   mountPoint: string;
   /**
    * The steps it runs once made, while no container has taken it (encoded; plan/ahead.ts): the next
@@ -61,9 +62,21 @@ interface Slot {
   ready: Promise<WarmInit | undefined>;
   /** The init once its clone is done, for the exit hook (which cannot wait for `ready`). */
   made?: WarmInit;
+  /** Its clone (and its steps ahead) are over: a container that takes it waits for nothing. */
+  settled: boolean;
 }
 
-let slot: Slot | undefined;
+/** The inits made and being made, oldest first, all of one source (the last one run). */
+let slots: Slot[] = [];
+
+/**
+ * How many inits are kept for the source: one, and two once a container took an init that was not
+ * settled yet (containers back to back: each would wait for the clone made after the one before,
+ * and get the whole plan at use). With two, each init has a whole container's time to be cloned and
+ * run ahead (measured: see the README's benchmark); an idle spell (IDLE_MS) goes back to one.
+ */
+const MAX_INITS = 2;
+let wanted = 1;
 
 /** Unused warm inits are given up after this long: an idle one holds namespaces and a cgroup. */
 const IDLE_MS = 30_000;
@@ -71,14 +84,14 @@ let idleTimer: NodeJS.Timeout | undefined;
 
 /**
  * The warm init made for the next container of `label`, if one is (being) made: its id, and the init
- * once its clone is done (undefined if it failed). The slot is emptied: the caller uses it or gives it
- * up (discardWarm).
+ * once its clone is done (undefined if it failed); the oldest one. Its slot goes: the caller uses it
+ * or gives it up (discardWarm).
  */
 export function takeWarm(label: string): { id: string; ready: Promise<WarmInit | undefined> } | undefined {
-  if (!slot || slot.label !== label) return undefined;
-  const taken = slot;
-  slot = undefined;
-  if (idleTimer) clearTimeout(idleTimer);
+  if (slots[0]?.label !== label) return undefined;
+  const taken = slots.shift()!;
+  if (!taken.settled) wanted = MAX_INITS;
+  if (!slots.length && idleTimer) clearTimeout(idleTimer);
   return { id: taken.id, ready: taken.ready };
 }
 
@@ -92,10 +105,24 @@ export function warmFits(w: WarmInit, cloneFlags: number, cgroupDir: string | un
   return w.cloneFlags === cloneFlags && w.cgroupDir === cgroupDir && sameAhead && !warmShim.mountsChanged(w.mountsFd);
 }
 
-/** Starts making the next warm init (unless one is there for this source already); errors only leave it unmade. */
+/** Starts making the next warm inits of this source, up to the number kept; errors only leave one unmade. */
 export function prepareWarm(recipe: WarmRecipe): void {
-  if (!spawnSettings().warm || slot?.label === recipe.label) return;
-  if (slot) giveUpTaken(slot.ready);
+  if (!spawnSettings().warm) return;
+  if (slots.length && slots[0]!.label !== recipe.label) giveUpAll();
+  while (slots.length < wanted) slots.push(makeSlot(recipe));
+  watchExit();
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = setTimeout(giveUpAll, IDLE_MS);
+  idleTimer.unref();
+}
+
+function giveUpAll(): void {
+  for (const s of slots) giveUpTaken(s.ready);
+  slots = [];
+  wanted = 1;
+}
+
+function makeSlot(recipe: WarmRecipe): Slot {
   // A worker thread may be terminated (worker.terminate(), as vitest's threads pool ends its
   // workers) while this runs on after its last run(): a koffi call that makes JavaScript values then
   // (declaring a function, starting an async call) throws into an isolate that is stopping, and
@@ -103,15 +130,16 @@ export function prepareWarm(recipe: WarmRecipe): void {
   // make test). So on a worker thread the clone's completion is the init's last native call: it runs
   // nothing ahead, and its container sends the whole plan as a taken init does.
   const ahead = isMainThread ? recipe.ahead : undefined;
+  const id = recipe.newId();
+  const target = { label: recipe.label, cloneFlags: recipe.cloneFlags, id, cgroupDir: recipe.cgroupDirOf(id), mountPoint: recipe.mountPoint };
   const s: Slot = {
-    label: recipe.label, id: recipe.nextId,
-    ready: cloneWarm(recipe).then((w) => (s.made = w)).then((w) => (ahead ? runAheadIfIdle(s, w, ahead) : w), () => undefined),
+    label: recipe.label, id, settled: false,
+    ready: cloneWarm(target)
+      .then((w) => (s.made = w))
+      .then((w) => (ahead ? runAheadIfIdle(s, w, ahead) : w), () => undefined)
+      .finally(() => { s.settled = true; }),
   };
-  slot = s;
-  watchExit();
-  if (idleTimer) clearTimeout(idleTimer);
-  idleTimer = setTimeout(() => { if (slot) { giveUpTaken(slot.ready); slot = undefined; } }, IDLE_MS);
-  idleTimer.unref();
+  return s;
 }
 
 /**
@@ -124,15 +152,26 @@ function watchExit(): void {
   if (exitHooked) return;
   exitHooked = true;
   process.once('exit', () => {
-    const w = slot?.made;
-    if (!w) return;
-    slot = undefined;
-    shim.closeFd(w.syncFd);
-    closeSync(w.mountsFd);
+    const made = slots.map((s) => s.made);
+    slots = [];
+    for (const w of made) {
+      if (!w) continue;
+      shim.closeFd(w.syncFd);
+      closeSync(w.mountsFd);
+    }
   });
 }
 
-async function cloneWarm(r: WarmRecipe): Promise<WarmInit | undefined> {
+/** One init to make: for the container `id`, in its cgroup. */
+interface WarmTarget {
+  label: string;
+  id: string;
+  cloneFlags: number;
+  cgroupDir: string;
+  mountPoint: string;
+}
+
+async function cloneWarm(r: WarmTarget): Promise<WarmInit | undefined> {
   // Its parents, if the last container's removal took them (the cgroup itself is made with the clone,
   // on the worker thread: EEXIST there means someone else's cgroup, not ours to fill). That removal
   // runs on this thread while the worker makes the cgroup, and takes the parent it empties: a mkdir
@@ -142,7 +181,7 @@ async function cloneWarm(r: WarmRecipe): Promise<WarmInit | undefined> {
     const parents = existsSync(parent) ? [] : makeChain(pathChain(r.mountPoint, parent));
     try {
       const spawned = await warmShim.spawnWarm({ cloneFlags: r.cloneFlags, cgroupDir: r.cgroupDir, rootProcs: posix.join(r.mountPoint, 'cgroup.procs') });
-      return { id: r.nextId, label: r.label, pid: spawned.pid, syncFd: spawned.syncFd, cloneFlags: r.cloneFlags, cgroupDir: r.cgroupDir, initCopy: spawned.initCopy, mountsFd: spawned.mountsFd };
+      return { id: r.id, label: r.label, pid: spawned.pid, syncFd: spawned.syncFd, cloneFlags: r.cloneFlags, cgroupDir: r.cgroupDir, initCopy: spawned.initCopy, mountsFd: spawned.mountsFd };
     } catch (err) {
       removeDirs(parents);
       if (attempt < PARENT_ATTEMPTS && parentWentAway(err)) continue;
@@ -159,7 +198,7 @@ function parentWentAway(err: unknown): boolean {
 }
 
 /**
- * While no container has taken the init (the slot still holds it), it runs the share of the set-up
+ * While no container has taken the init (a slot still holds it), it runs the share of the set-up
  * that every container of the source has (plan/ahead.ts), so that the next one does not wait for
  * it. Taken already (containers back to back): it gets the whole plan at use, as it would without
  * this; running ahead then only puts this work and the last container's removal in each other's way
@@ -167,7 +206,7 @@ function parentWentAway(err: unknown): boolean {
  * makes it useless: it is discarded, and the next container is cloned afresh (which reports it).
  */
 async function runAheadIfIdle(s: Slot, w: WarmInit | undefined, ahead: Buffer): Promise<WarmInit | undefined> {
-  if (!w || slot !== s) return w;
+  if (!w || !slots.includes(s)) return w;
   try {
     await warmShim.runAhead(w.syncFd, ahead);
   } catch {

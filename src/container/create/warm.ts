@@ -100,10 +100,11 @@ export async function claimWarm(ctx: CreateContext, p: Prepared, held: HeldWarm 
   const cgroup = p.cgroupPlan;
   if (!eligible || !warm || !cgroup) return claimed ? { claimed } : {};
   const refill = (): void => {
-    const nextId = warm.nextId();
+    // Its cgroup's name is its id (warmEligible): the next ones are its siblings.
+    const parent = cgroup.dir.slice(0, -opts.id.length);
     prepareWarm({
-      label: warm.label, cloneFlags: p.plan.cloneFlags, nextId,
-      cgroupDir: `${cgroup.dir.slice(0, -opts.id.length)}${nextId}`, mountPoint: cgroup.mountPoint,
+      label: warm.label, cloneFlags: p.plan.cloneFlags, newId: warm.nextId,
+      cgroupDirOf: (id) => `${parent}${id}`, mountPoint: cgroup.mountPoint,
       ...(split ? { ahead: split.encoded } : {}),
     });
   };
