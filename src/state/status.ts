@@ -4,6 +4,7 @@
 // still creating a container.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startupSnapshot } from 'node:v8';
 import * as shim from '../native/shim.js';
 import type { ContainerRecord, Creator } from './store.js';
 
@@ -33,10 +34,18 @@ export function initAlive(record: ContainerRecord): boolean {
   return processAlive(record.pid, record.pidStartTime);
 }
 
-/** The calling process as a record's creator. */
+/**
+ * The calling process as a record's creator. Read once per process (a library makes a record per
+ * container; its start time never changes), never kept while the startup snapshot is built: a
+ * command started from it could have the builder's pid and would take its start time for its own.
+ */
 export function thisProcess(): Creator {
-  return { pid: process.pid, startTime: readProcStat(process.pid)?.startTime ?? '' };
+  if (self?.pid === process.pid) return self;
+  const me = { pid: process.pid, startTime: readProcStat(process.pid)?.startTime ?? '' };
+  if (!startupSnapshot.isBuildingSnapshot() && me.startTime) self = me;
+  return me;
 }
+let self: Creator | undefined;
 
 /** The tsrun that is creating the container still runs. */
 export function creatorAlive(record: ContainerRecord): boolean {

@@ -26,6 +26,8 @@ describe('creator and status', () => {
   it('thisProcess is this pid with its start time', () => {
     expect(me).toEqual({ pid: process.pid, startTime: readProcStat(process.pid)!.startTime });
     expect(processAlive(me.pid, me.startTime)).toBe(true);
+    // Read once: a library makes a record per container.
+    expect(thisProcess()).toBe(me);
   });
 
   it('pid 0 and negative pids are never alive (pid 0 must never be signalled)', () => {
