@@ -4,7 +4,7 @@
 // fail instead of being followed or reused), which then takes the target's name. Neither rename(2)
 // nor an exchange writes through a symlink at the target: they replace or move the link itself.
 //
-// Why an exchange when the native shim is loaded: on these hosts' tmpfs (/run, where state lives), a
+// Why an exchange when the native shim is loaded: on these hosts' ext4 (/run is not a tmpfs here), a
 // file renamed *over* another is ~150-350 us slower to unlink later than one that took a free name
 // or swapped names with the old file (measured: unlink 5-7 us after an exchange, 120-380 us after a
 // rename over; the state dir of every library run() is written twice and then removed). So the new

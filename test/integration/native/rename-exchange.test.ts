@@ -1,5 +1,5 @@
 // tsrun_rename_exchange (renameat2 RENAME_EXCHANGE) in libtsrun-shim.so, through writeFileAtomic as
-// state files are written, on the file systems state lives on here (tmpfs /run, and /tmp).
+// state files are written, on the file systems state lives on (ext4 here for /run and /tmp; tmpfs /dev/shm, as /run is elsewhere).
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ const dirs: string[] = [];
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
 describe.skipIf(skip !== undefined)('rename exchange (native shim)', () => {
-  it.each(['/run', '/tmp'])('swaps two names in %s; a missing name is ENOENT', (base) => {
+  it.each(['/run', '/dev/shm'])('swaps two names in %s; a missing name is ENOENT', (base) => {
     const d = mkdtempSync(join(base, 'tsrun-exchange-'));
     dirs.push(d);
     writeFileSync(join(d, 'a'), 'A');
@@ -23,7 +23,7 @@ describe.skipIf(skip !== undefined)('rename exchange (native shim)', () => {
     expect(renameExchange(join(d, 'b'), join(d, 'none'))).toBe('ENOENT');
   });
 
-  it.each(['/run', '/tmp'])('writeFileAtomic replaces a state file in %s and leaves only it', (base) => {
+  it.each(['/run', '/dev/shm'])('writeFileAtomic replaces a state file in %s and leaves only it', (base) => {
     const d = mkdtempSync(join(base, 'tsrun-exchange-'));
     dirs.push(d);
     const path = join(d, 'state.json');
