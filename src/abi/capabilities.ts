@@ -81,6 +81,16 @@ export function capabilityMask(names: readonly string[] | undefined): bigint {
   return mask;
 }
 
+/** The names of the bits set in `mask`, in CAPABILITIES' order (a new array each call). */
 export function capabilityNames(mask: bigint): string[] {
-  return Object.entries(CAPABILITIES).filter(([, bit]) => mask & (1n << BigInt(bit))).map(([name]) => name);
+  // A library plans the same masks for every container (~50 us of BigInt work each time): the last
+  // few masks' names are kept.
+  let names = namesOf.get(mask);
+  if (!names) {
+    names = Object.entries(CAPABILITIES).filter(([, bit]) => mask & (1n << BigInt(bit))).map(([name]) => name);
+    if (namesOf.size >= 32) namesOf.clear();
+    namesOf.set(mask, names);
+  }
+  return [...names];
 }
+const namesOf = new Map<bigint, readonly string[]>();

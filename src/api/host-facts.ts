@@ -46,9 +46,16 @@ export const hostViewOfProcess: HostView = {
   kind: realHost.kind,
   mountOf(path) {
     try {
-      return mountHolding(mountFacts().mountinfo, realpathSync(path));
+      const { mountinfo } = mountFacts();
+      // Parsing the whole table is ~45 us a run: the answer for each path is kept with the table it came from.
+      if (mountsSeen.mountinfo !== mountinfo) mountsSeen = { mountinfo, holding: new Map() };
+      const real = realpathSync(path);
+      if (!mountsSeen.holding.has(real)) mountsSeen.holding.set(real, mountHolding(mountinfo, real));
+      const held = mountsSeen.holding.get(real);
+      return held ? { ...held } : undefined;
     } catch {
       return undefined;
     }
   },
 };
+let mountsSeen: { mountinfo: string; holding: Map<string, ReturnType<typeof mountHolding>> } = { mountinfo: '', holding: new Map() };

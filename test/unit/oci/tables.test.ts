@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CAPABILITIES, CAPABILITY_NAMES, CAP_LAST_CAP, capabilityNameHint, capabilityNumber, isCapabilityName } from '../../../src/abi/capabilities.js';
+import { CAPABILITIES, CAPABILITY_NAMES, CAP_LAST_CAP, capabilityMask, capabilityNameHint, capabilityNames, capabilityNumber, isCapabilityName } from '../../../src/abi/capabilities.js';
 import { RLIMITS, isRlimitName, rlimitNumber } from '../../../src/abi/rlimits.js';
 
 describe('capability table', () => {
@@ -24,6 +24,19 @@ describe('capability table', () => {
     expect(capabilityNameHint('cap_kill')).toBe('CAP_KILL');
     expect(capabilityNameHint('CAP_FLY')).toBeUndefined();
     expect(capabilityNameHint('CAP_KILL')).toBeUndefined();
+  });
+});
+
+describe('capabilityNames', () => {
+  it('names the bits of a mask, the same again for the same mask, and a change to a result reaches no later one', () => {
+    const mask = capabilityMask(['CAP_KILL', 'CAP_CHOWN', 'CAP_NET_BIND_SERVICE']);
+    const first = capabilityNames(mask);
+    expect(first).toEqual(['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE']);
+    first.push('CAP_SYS_ADMIN');
+    expect(capabilityNames(mask)).toEqual(['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE']);
+    expect(capabilityNames(0n)).toEqual([]);
+    for (let i = 0; i < 40; i++) expect(capabilityNames(1n << BigInt(i))).toHaveLength(1);
+    expect(capabilityNames(mask)).toEqual(['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE']);
   });
 });
 
