@@ -4,7 +4,7 @@
 //
 // A run() whose output nobody follows live (no `stdout`/`stderr` stream) gets memory files instead
 // of the two output pipes (makeCapture): tsrun reads each once, when the container and whatever it
-// left are gone. No pipe, no Socket, no read per chunk on the event loop: ~0.2-0.3 ms of a run()
+// left are gone. No pipe, no Socket, no read per chunk on the event loop: ~0.3 ms of a run()
 // here. A file never blocks its writer as a full pipe does; its pages are charged to the writer's
 // memory cgroup, the container's.
 import { constants as bufferConstants } from 'node:buffer';
