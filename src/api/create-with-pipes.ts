@@ -10,7 +10,7 @@ import { containerSource, networkOption, sourceOptions } from './source.js';
 import type { ContainerSpec } from './types.js';
 import { giveUpTaken, takeWarm } from '../process/warm-init.js';
 import { reportWait } from './busy.js';
-import { cgroupHostOfProcess, hostViewOfProcess } from './host-facts.js';
+import { cgroupHostOfProcess, hostViewOfProcess, planMemoOfProcess } from './host-facts.js';
 
 export interface CreatedWithPipes {
   id: string;
@@ -44,7 +44,7 @@ export async function createWithPipes(
   try {
     created = await createContainer({
       id, root: rootOf(opts), foreground: true, startedByCaller: true, stdio: made.fds, warn, ...sourceOptions(source), ...network,
-      onWorker: true, quickReportMs: reportWait, cgroupHost: cgroupHostOfProcess, hostView: hostViewOfProcess,
+      onWorker: true, quickReportMs: reportWait, cgroupHost: cgroupHostOfProcess, hostView: hostViewOfProcess, planMemo: planMemoOfProcess,
       ...(warm ? { warm: { label: source.label, nextId: () => generatedId(source.label), ...(taken ? { taken: taken.ready } : {}) } } : {}),
     });
   } catch (err) {

@@ -10,6 +10,7 @@ import { detectCgroupHost, type CgroupHost } from '../cgroups/index.js';
 import { mountsChanged } from '../native/warm.js';
 import { mountHolding, realHost } from '../rootfs/host-view.js';
 import type { HostView } from '../rootfs/plan.js';
+import { PlanMemo } from '../plan/plan-memo.js';
 
 interface MountFacts {
   mountinfo: string;
@@ -59,3 +60,6 @@ export const hostViewOfProcess: HostView = {
   },
 };
 let mountsSeen: { mountinfo: string; holding: Map<string, ReturnType<typeof mountHolding>> } = { mountinfo: '', holding: new Map() };
+
+/** The plans of this process's containers, reused while their inputs are the same (plan/plan-memo.ts). */
+export const planMemoOfProcess = new PlanMemo();

@@ -26,6 +26,7 @@ import { attachToNetwork } from './create/network.js';
 import type { NetworkRequest } from '../network/phase.js';
 import type { WarmInit } from '../process/warm-init.js';
 import type { WarmClaim } from './create/warm.js';
+import type { PlanMemo } from '../plan/plan-memo.js';
 
 export interface CreateOptions {
   id: string;
@@ -68,6 +69,8 @@ export interface CreateOptions {
   warm?: { label: string; nextId: () => string; taken?: Promise<WarmInit | undefined> };
   /** The library: clone the container's process on a worker thread, not on Node's (native/warm.ts, spawnOnWorker). */
   onWorker?: boolean;
+  /** The library: plans kept per process and reused while their inputs are the same (plan/plan-memo.ts); needs `hostView`. */
+  planMemo?: PlanMemo;
   /** See StartOptions.quickReportMs (process/parent.ts). */
   quickReportMs?: () => number | undefined;
 }

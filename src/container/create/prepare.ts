@@ -76,12 +76,15 @@ export async function prepare(ctx: CreateContext): Promise<Prepared> {
     throw new TsrunError('process.terminal is true: give --console-socket to receive the pty (or set terminal to false)', { field: 'process.terminal' });
   }
   const cgroupPlan = planContainerCgroup(driver, spec, opts.id, warn, opts.cgroupHost);
-  const planned = withStdio(planBundle(bundle, {
+  const planOptions: Parameters<typeof planBundle>[1] = {
     foreground: opts.foreground ?? false, startGate: opts.startedByCaller ? 'caller' : { fifo: store.fifoPath(opts.id) },
     ...(cgroupPlan ? { cgroup2Mount: cgroupPlan.mountPoint } : {}), ...(image ? { imageOverlay: image.overlay } : {}),
     ...(opts.noPivot ? { noPivot: true } : {}), ...(opts.noNewKeyring ? {} : { keyring: opts.id }),
     ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}), ...(opts.hostView ? { host: opts.hostView } : {}), ...network?.planOptions,
-  }), opts.stdio);
+  };
+  // The library's plans are kept per process (plan-memo.ts), with the host view it asks them with.
+  const { host } = planOptions;
+  const planned = withStdio(opts.planMemo && host && host === opts.hostView ? opts.planMemo.plan(bundle, { ...planOptions, host }) : planBundle(bundle, planOptions), opts.stdio);
   // A user-mode network's namespaces are taken before the go-ahead (create/spawn.ts): newuidmap's
   // maps need no dumpable child, but a user's setns by pidfd does.
   const plan = network?.userMode && planned.idMaps?.writer === 'helper' ? { ...planned, enteredBeforeGo: true } : planned;
