@@ -7,6 +7,7 @@ import { thisProcessNamespaces } from './caller-namespaces.js';
 import { MAX_CONFIG_BYTES } from './json-limits.js';
 import type { Spec } from './types.js';
 import { validateSpec } from './validate.js';
+import { deepFrozen } from '../deep-frozen.js';
 
 export interface Bundle {
   /** Absolute bundle directory. */
@@ -56,14 +57,6 @@ export function loadBundleAgain(dir: string): Bundle {
     lastValidated.set(configPath, { text, spec });
     return spec;
   });
-}
-
-function deepFrozen<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFrozen(v);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 function errnoOf(err: unknown): string | undefined {

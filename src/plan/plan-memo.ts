@@ -15,6 +15,7 @@ import type { Bundle } from '../oci/bundle.js';
 import type { HostView } from '../rootfs/plan.js';
 import { isInitialUserNamespace } from '../host/user-namespace.js';
 import { planBundle, type BundlePlanOptions } from './bundle-plan.js';
+import { deepFrozen } from '../deep-frozen.js';
 
 interface Question {
   ask: 'kind' | 'mountOf';
@@ -77,10 +78,3 @@ function withKeyring(plan: Plan, id: string): Plan {
   return { ...plan, steps: plan.steps.map((s: Step) => (s.op === 'newKeyring' ? { ...s, name: id } : s)) };
 }
 
-function deepFrozen<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFrozen(v);
-    Object.freeze(value);
-  }
-  return value;
-}
