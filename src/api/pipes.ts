@@ -164,14 +164,16 @@ export function makeCapture(io: Pick<IoOptions, 'input'>): ProcessPipes {
       },
       async finish() {
         if (closed) return;
+        let texts: [Buffer, Buffer];
         try {
-          for (const [fd, stream] of [[out, 'stdout'], [err, 'stderr']] as const) {
-            const bytes = readWhole(fd, stream);
-            if (bytes.length) output.push(stream, bytes);
-            output.end(stream);
-          }
+          // Both read before either stream ends: a refused one leaves both open for abandon() to end.
+          texts = [readWhole(out, 'stdout'), readWhole(err, 'stderr')];
         } finally {
           close();
+        }
+        for (const [bytes, stream] of [[texts[0], 'stdout'], [texts[1], 'stderr']] as const) {
+          if (bytes.length) output.push(stream, bytes);
+          output.end(stream);
         }
       },
     };
