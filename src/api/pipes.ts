@@ -84,18 +84,16 @@ function closeOurs(fd: number, fsOpened: number): void {
  * stop() ends, and its container with it); whoever awaits its output holds Node open meanwhile.
  */
 export function makePipes(io: Pick<IoOptions, 'input' | 'stdout' | 'stderr'>, opts: { unref?: boolean } = {}): ProcessPipes {
-  const opened: number[] = [];
-  let stdin: Stdin | undefined;
+  // Made first: when it fails, nothing of it is open.
+  const stdin = makeStdin(io.input);
+  const { fd: stdinFd, nullFd } = stdin;
+  const opened = [...stdin.opened];
   try {
-    stdin = makeStdin(io.input);
-    opened.push(...stdin.opened);
     const out = shim.pipe();
     opened.push(...out);
     const err = shim.pipe();
     opened.push(...err);
     const output = new Output({ ...(io.stdout ? { stdout: io.stdout } : {}), ...(io.stderr ? { stderr: io.stderr } : {}) });
-    const { fd: stdinFd, nullFd } = stdin;
-    const input = stdin;
     let readers: Socket[] = [];
     let writer: Socket | undefined;
     return {
@@ -104,7 +102,7 @@ export function makePipes(io: Pick<IoOptions, 'input' | 'stdout' | 'stderr'>, op
       handedOver() {
         for (const fd of [stdinFd, out[1], err[1]]) closeOurs(fd, nullFd);
         readers = [readInto(out[0], output, 'stdout', opts.unref ?? false), readInto(err[0], output, 'stderr', opts.unref ?? false)];
-        writer = input.handedOver();
+        writer = stdin.handedOver();
       },
       abandon() {
         if (readers.length || writer) {
@@ -119,7 +117,7 @@ export function makePipes(io: Pick<IoOptions, 'input' | 'stdout' | 'stderr'>, op
       finish: () => drained(output.ended),
     };
   } catch (e) {
-    for (const fd of opened) closeOurs(fd, stdin?.nullFd ?? -1);
+    for (const fd of opened) closeOurs(fd, nullFd);
     throw e;
   }
 }
@@ -129,17 +127,15 @@ export function makePipes(io: Pick<IoOptions, 'input' | 'stdout' | 'stderr'>, op
  * the top of this file). The process gets them as its fds 1 and 2; ours stay open to read them.
  */
 export function makeCapture(io: Pick<IoOptions, 'input'>): ProcessPipes {
-  const opened: number[] = [];
-  let stdin: Stdin | undefined;
+  // Made first: when it fails, nothing of it is open.
+  const stdin = makeStdin(io.input);
+  const opened = [...stdin.opened];
   try {
-    stdin = makeStdin(io.input);
-    opened.push(...stdin.opened);
     const out = shim.memfd('stdout');
     opened.push(out);
     const err = shim.memfd('stderr');
     opened.push(err);
     const output = new Output();
-    const input = stdin;
     let writer: Socket | undefined;
     let handed = false;
     let closed = false;
@@ -149,16 +145,16 @@ export function makeCapture(io: Pick<IoOptions, 'input'>): ProcessPipes {
       for (const fd of [out, err]) shim.closeFd(fd);
     };
     return {
-      fds: { stdin: input.fd, stdout: out, stderr: err },
+      fds: { stdin: stdin.fd, stdout: out, stderr: err },
       output,
       handedOver() {
         handed = true;
-        closeOurs(input.fd, input.nullFd);
-        writer = input.handedOver();
+        closeOurs(stdin.fd, stdin.nullFd);
+        writer = stdin.handedOver();
       },
       abandon() {
         writer?.destroy();
-        if (!handed) for (const fd of input.opened) closeOurs(fd, input.nullFd);
+        if (!handed) for (const fd of stdin.opened) closeOurs(fd, stdin.nullFd);
         close();
         if (!output.isEnded) { output.end('stdout'); output.end('stderr'); }
       },
@@ -178,7 +174,7 @@ export function makeCapture(io: Pick<IoOptions, 'input'>): ProcessPipes {
       },
     };
   } catch (e) {
-    for (const fd of opened) closeOurs(fd, stdin?.nullFd ?? -1);
+    for (const fd of opened) closeOurs(fd, stdin.nullFd);
     throw e;
   }
 }
