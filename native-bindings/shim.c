@@ -2403,6 +2403,15 @@ int tsrun_rename_exchange(const char *a, const char *b) {
   return syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) < 0 ? -errno : 0;
 }
 
+/* renameat2(RENAME_NOREPLACE): a spare state directory takes a container's name only if nothing has
+ * it (rename(2) would replace an empty directory that another create had just made; state/spare-dirs.ts). */
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+int tsrun_rename_noreplace(const char *a, const char *b) {
+  return syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_NOREPLACE) < 0 ? -errno : 0;
+}
+
 /* A close-on-exec pipe: the library gives its containers pipes it reads (Node has no pipe(2) of its own
  * outside child_process); the container's end reaches it only through a DUP_FD step. */
 int tsrun_pipe(int *fds) { return pipe2(fds, O_CLOEXEC) < 0 ? -errno : 0; }

@@ -189,6 +189,7 @@ int tsrun_close(int fd);
 void tsrun_exit_now(int code);
 int tsrun_mkfifo(const char *path, int mode);
 int tsrun_rename_exchange(const char *a, const char *b);
+int tsrun_rename_noreplace(const char *a, const char *b);
 int tsrun_pipe(int *fds);
 int tsrun_memfd(const char *name);
 int tsrun_pidfd_open(int pid);

@@ -11,6 +11,7 @@ import type { ContainerSpec } from './types.js';
 import { giveUpTaken, takeWarm } from '../process/warm-init.js';
 import { reportWait } from './busy.js';
 import { cgroupHostOfProcess, hostViewOfProcess, planMemoOfProcess } from './host-facts.js';
+import { keepSpareStateDirs } from '../state/spare-dirs.js';
 
 export interface CreatedWithPipes {
   id: string;
@@ -24,6 +25,7 @@ export async function createWithPipes(
   /** Called with the id before anything is made (run()'s abort check). */
   beforeCreate: (id: string) => void = () => {},
 ): Promise<CreatedWithPipes> {
+  keepSpareStateDirs(); // this process makes containers by the hundred: see there
   const warn = warnOf(opts);
   const source = containerSource(spec, { warn, ...(opts.session ? { session: opts.session } : {}) });
   // Without an id of the caller's, the container takes the one its warm init was made for (if any).

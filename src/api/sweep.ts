@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deleteContainer } from '../container/delete.js';
 import { listContainers } from '../container/state.js';
+import { isSpareName, removeDeadSpares } from '../state/spare-dirs.js';
 import { isSessionId, SESSION_ANNOTATION, sessionAlive } from './session-id.js';
 
 /** Where sessions make their own state roots by default: /run/tsrun-sessions (root), a per-user temp dir (others). */
@@ -38,7 +39,7 @@ export function rootOwner(root: string): string | undefined {
 
 function subdirs(dir: string): string[] {
   try {
-    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && !isSpareName(e.name)).map((e) => e.name);
   } catch {
     return [];
   }
@@ -64,6 +65,7 @@ async function deleteAll(root: string, ids: string[], warn: Warn): Promise<strin
 export async function sweepSession(root: string, sessionId: string, warn: Warn = () => {}): Promise<string[]> {
   if (rootOwner(root) === sessionId) {
     const removed = await deleteAll(root, subdirs(root), warn);
+    removeDeadSpares(root, { all: true }); // the spare state dirs of its process (state/spare-dirs.ts)
     try {
       unlinkSync(join(root, MARKER));
       rmdirSync(root);
@@ -73,6 +75,7 @@ export async function sweepSession(root: string, sessionId: string, warn: Warn =
     return removed;
   }
   const ids = listContainers(root).filter((c) => c.annotations?.[SESSION_ANNOTATION] === sessionId).map((c) => c.id);
+  removeDeadSpares(root);
   return deleteAll(root, ids, warn);
 }
 

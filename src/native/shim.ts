@@ -54,6 +54,7 @@ export interface ShimFunctions {
   exitNow: (code: number) => void;
   mkfifo: (path: string, mode: number) => number;
   renameExchange: (a: string, b: string) => number;
+  renameNoReplace: (a: string, b: string) => number;
   pipe: (fds: number[]) => number;
   memfd: (name: string) => number;
   pidfdOpen: (pid: number) => number;
@@ -87,6 +88,7 @@ const PROTOTYPES: Record<keyof ShimFunctions, string> = {
   exitNow: 'void tsrun_exit_now(int code)',
   mkfifo: 'int tsrun_mkfifo(const char *path, int mode)',
   renameExchange: 'int tsrun_rename_exchange(const char *a, const char *b)',
+  renameNoReplace: 'int tsrun_rename_noreplace(const char *a, const char *b)',
   pipe: 'int tsrun_pipe(_Out_ int *fds)',
   memfd: 'int tsrun_memfd(const char *name)',
   pidfdOpen: 'int tsrun_pidfd_open(int pid)',
@@ -319,6 +321,12 @@ export function mkfifo(path: string, mode: number): void {
 export function renameExchange(a: string, b: string): 'swapped' | string {
   const rc = load().renameExchange(a, b);
   return rc < 0 ? errnoName(-rc) : 'swapped';
+}
+
+/** renameat2(RENAME_NOREPLACE): 'renamed', or the errno's name (EEXIST: `b` is taken; ENOENT, EINVAL…). */
+export function renameNoReplace(a: string, b: string): 'renamed' | string {
+  const rc = load().renameNoReplace(a, b);
+  return rc < 0 ? errnoName(-rc) : 'renamed';
 }
 
 /** memfd_create(MFD_CLOEXEC): a memory file's fd. */

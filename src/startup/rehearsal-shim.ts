@@ -74,6 +74,7 @@ export function rehearsalShim(): ShimFunctions {
     mkfifo: notRehearsed('mkfifo'),
     // Replacing a state file: the plain rename then (atomic-file.ts falls back to it).
     renameExchange: () => -constants.errno.ENOSYS,
+    renameNoReplace: () => -constants.errno.ENOSYS,
     pipe: notRehearsed('pipe'),
     memfd: notRehearsed('memfd'),
     pidfdOpen: () => -constants.errno.ESRCH,

@@ -56,6 +56,27 @@ export interface ContainerRecord {
 }
 
 /**
+ * How a library process reuses state directories instead of making and removing them
+ * (state/spare-dirs.ts, installed by keepSpareStateDirs()). A CLI process never loads it: each of its
+ * methods answers false/undefined when it does nothing, and the store then does as before.
+ */
+export interface StateDirReuse {
+  /** Makes `dir` of `root` holding `record` out of a spare: 'made'; 'taken' when `dir` exists; 'none' without a spare. */
+  make(root: string, dir: string, record: string): 'made' | 'taken' | 'none';
+  /** Writes `record` as `dir`'s state.json without a new file: false when it cannot. */
+  write(dir: string, record: string): boolean;
+  /** Keeps `dir` of `root` as a spare: false when it does not (the store removes it). */
+  remove(root: string, dir: string): boolean;
+}
+
+let reuse: StateDirReuse | undefined;
+
+/** Installs (or, with undefined, removes) the reuse of state directories in this process. */
+export function reuseStateDirs(r: StateDirReuse | undefined): void {
+  reuse = r;
+}
+
+/**
  * rm -rf of a state directory. Not fs.rmSync(recursive): its first call in a process costs 6-9 ms
  * (measured in `delete`), where a state dir usually holds two files.
  */
@@ -89,6 +110,8 @@ function unlessGone(fn: () => void): void {
   }
 }
 
+const alreadyExists = (id: string): TsrunError => new TsrunError(`container ${id} already exists`, { field: 'id' });
+
 export class StateStore {
   constructor(readonly root: string) {}
 
@@ -112,11 +135,14 @@ export class StateStore {
    */
   createDir(id: string, first: ContainerRecord): string {
     const dir = this.dir(id);
+    const reused = reuse?.make(this.root, dir, JSON.stringify(first)) ?? 'none';
+    if (reused === 'made') return dir;
+    if (reused === 'taken') throw alreadyExists(id);
     try {
       this.makeRoot();
       mkdirSync(dir, { mode: 0o700 });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new TsrunError(`container ${id} already exists`, { field: 'id' });
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw alreadyExists(id);
       throw isPermissionError(err) ? stateRootError(this.root, err) : err;
     }
     try {
@@ -160,11 +186,14 @@ export class StateStore {
 
   /** temp file + rename: a reader sees the old state or the new one, never half of one. Mode 0600. */
   write(record: ContainerRecord): void {
-    writeFileAtomic(join(this.dir(record.id), 'state.json'), JSON.stringify(record), 0o600);
+    const dir = this.dir(record.id);
+    const data = JSON.stringify(record);
+    if (!reuse?.write(dir, data)) writeFileAtomic(join(dir, 'state.json'), data, 0o600);
   }
 
   remove(id: string): void {
     const dir = this.dir(id);
+    if (reuse?.remove(this.root, dir)) return;
     // Usually the directory holds state.json alone (the exec fifo is gone once started): two
     // syscalls instead of listing it. Anything else there, or a failure, takes the general way.
     try {
@@ -176,9 +205,10 @@ export class StateStore {
     }
   }
 
+  /** The containers' ids: directories holding a state.json, less hidden ones (no id starts with a dot; spare-dirs.ts). */
   ids(): string[] {
     try {
-      return readdirSync(this.root, { withFileTypes: true }).filter((e) => e.isDirectory() && existsSync(join(this.root, e.name, 'state.json'))).map((e) => e.name);
+      return readdirSync(this.root, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.') && existsSync(join(this.root, e.name, 'state.json'))).map((e) => e.name);
     } catch {
       return [];
     }

@@ -230,6 +230,7 @@ export class FakeShim {
         return 0;
       },
       renameExchange: playedRenameExchange,
+      renameNoReplace: playedRenameNoReplace,
       // The library's stdio pipes are not part of what the fake plays (create and exec without them).
       pipe: () => -E.ENOSYS,
       memfd: () => -E.ENOSYS,
@@ -290,6 +291,18 @@ export function playedRenameExchange(a: string, b: string): number {
     renameSync(a, `${a}.exchanging`);
     renameSync(b, a);
     renameSync(`${a}.exchanging`, b);
+    return 0;
+  } catch (err) {
+    return -errnoNumber((err as NodeJS.ErrnoException).code ?? 'EIO');
+  }
+}
+
+/** renameat2 RENAME_NOREPLACE as the fake plays it: a check, then rename (not atomic: no test races it). */
+export function playedRenameNoReplace(a: string, b: string): number {
+  try {
+    lstatSync(a);
+    if (lstatSync(b, { throwIfNoEntry: false })) return -E.EEXIST;
+    renameSync(a, b);
     return 0;
   } catch (err) {
     return -errnoNumber((err as NodeJS.ErrnoException).code ?? 'EIO');
