@@ -98,6 +98,7 @@ export async function sweep(opts: SweepOptions = {}): Promise<string[]> {
     const session = c.annotations?.[SESSION_ANNOTATION];
     if (session !== undefined && isSessionId(session) && !sessionAlive(session)) dead.add(session);
   }
+  removeDeadSpares(root); // spare state dirs of processes that are gone (state/spare-dirs.ts)
   const removed: string[] = [];
   for (const session of dead) removed.push(...(await sweepSession(root, session, warn)));
   for (const name of subdirs(root)) {
