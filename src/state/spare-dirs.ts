@@ -17,7 +17,7 @@
 //
 // Only a library process keeps spares (keepSpareStateDirs(); on Node's main thread only, as a worker
 // can be terminated without running exit handlers), at most MAX_SPARES per root, removed when it
-// exits. A process that is killed leaves its spares: the next process keeping spares in that root
+// exits or is ended by SIGTERM, SIGINT or SIGHUP. A process that is SIGKILLed leaves its spares: the next process keeping spares in that root
 // removes those of dead processes, and a session's sweep removes the ones in its root.
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, readdirSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +33,15 @@ const RECORD = 'state.json';
 const PREFIX = '.spare-';
 const MAX_SPARES = 4;
 
+/**
+ * Signals that end a process without its 'exit' handlers (vitest ends its fork workers with
+ * SIGTERM). Listening to one replaces Node's default action, so the listener gives it back: it removes
+ * the spares and then itself, and when no other listener is left, raises the signal again, which now
+ * ends the process as it would have without us. A process that handles the signal itself keeps doing
+ * so (its own 'exit', if it comes, finds nothing left to do).
+ */
+const ENDING_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
 /** Per state root: the spares this process made and has not handed out. */
 const spares = new Map<string, string[]>();
 /** Roots whose dead processes' spares were looked for (once per process and root). */
@@ -44,8 +53,15 @@ export function keepSpareStateDirs(): void {
   installed = true;
   reuseStateDirs({ make: fromSpare, write: writeByExchange, remove: keepAsSpare });
   process.once('exit', dropAllSpares);
+  for (const sig of ENDING_SIGNALS) process.on(sig, onEndingSignal);
 }
 let installed = false;
+
+function onEndingSignal(sig: NodeJS.Signals): void {
+  dropAllSpares();
+  for (const s of ENDING_SIGNALS) process.removeListener(s, onEndingSignal);
+  if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+}
 
 /** Back to making and removing state directories; this process's spares are removed (tests). */
 export function stopKeepingSpares(): void {
@@ -53,6 +69,7 @@ export function stopKeepingSpares(): void {
   installed = false;
   reuseStateDirs(undefined);
   process.removeListener('exit', dropAllSpares);
+  for (const sig of ENDING_SIGNALS) process.removeListener(sig, onEndingSignal);
   dropAllSpares();
   swept.clear();
 }
