@@ -57,8 +57,8 @@ export interface ContainerRecord {
 
 /**
  * How a library process reuses state directories instead of making and removing them
- * (state/spare-dirs.ts, installed by keepSpareStateDirs()). A CLI process never loads it: each of its
- * methods answers false/undefined when it does nothing, and the store then does as before.
+ * (state/spare-dirs.ts, installed by keepSpareStateDirs()). A CLI process never installs it (nor
+ * loads its code); where a method answers 'none' or false, the store does as it does without it.
  */
 export interface StateDirReuse {
   /** Makes `dir` of `root` holding `record` out of a spare: 'made'; 'taken' when `dir` exists; 'none' without a spare. */
@@ -184,7 +184,10 @@ export class StateStore {
     }
   }
 
-  /** temp file + rename: a reader sees the old state or the new one, never half of one. Mode 0600. */
+  /**
+   * temp file + rename (or, with spare dirs, the kept next-record file + exchange): a reader sees the
+   * old state or the new one, never half of one. Mode 0600.
+   */
   write(record: ContainerRecord): void {
     const dir = this.dir(record.id);
     const data = JSON.stringify(record);
