@@ -207,7 +207,7 @@ qpid=$!
 
 # Boot watchdog: under TCG the guest starts the command 3-7 s after launch, but one boot with -cpu
 # Nehalem in CI hung for 20 minutes without a line on its console (the command never started; the
-# same lane passed before and after, and 25 times in a row by hand). A boot that has not started the
+# same lane passed before and after, and 12 times in a row by hand). A boot that has not started the
 # command after --boot-timeout seconds is stopped and run again, once. Not armed with --console (a
 # person is watching), and never once the command started: a command that hangs is the command's.
 watchdog=""
