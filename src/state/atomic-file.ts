@@ -37,6 +37,12 @@ function openTemp(path: string, mode: number): { fd: number; tmp: string } {
   }
 }
 
+/** Writes all of `data` at `fd`'s offset (writeSync may write less than asked). */
+export function writeAll(fd: number, data: string): void {
+  const buf = Buffer.from(data);
+  for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off);
+}
+
 /**
  * Writes `data` to `path` through a temp file that takes its name. `mode` is that of the new file
  * (less the umask), whatever mode an earlier file at `path` had. Throws the fs error (a directory at
@@ -46,8 +52,7 @@ export function writeFileAtomic(path: string, data: string, mode: number): void 
   const { fd, tmp } = openTemp(path, mode);
   try {
     try {
-      const buf = Buffer.from(data);
-      for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off);
+      writeAll(fd, data);
     } finally {
       closeSync(fd);
     }

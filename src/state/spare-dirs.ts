@@ -19,10 +19,11 @@
 // can be terminated without running exit handlers), at most MAX_SPARES per root, removed when it
 // exits or is ended by SIGTERM, SIGINT or SIGHUP. A process that is SIGKILLed leaves its spares: the next process keeping spares in that root
 // removes those of dead processes, and a session's sweep removes the ones in its root.
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readdirSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { randomHex } from '../host/random.js';
+import { writeAll } from './atomic-file.js';
 import { renameExchange, renameNoReplace } from '../native/shim.js';
 import { processAlive, thisProcess } from './status.js';
 import { reuseStateDirs } from './store.js';
@@ -154,8 +155,7 @@ function writeOwnFile(path: string, data: string): void {
     const st = fstatSync(fd);
     if (!st.isFile() || st.nlink !== 1) throw Object.assign(new Error(`${path}: not a regular file of one link`), { code: 'EINVAL' });
     ftruncateSync(fd, 0); // after the check: the open's O_TRUNC would have emptied a file linked from elsewhere
-    const buf = Buffer.from(data);
-    for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off);
+    writeAll(fd, data);
   } finally {
     closeSync(fd);
   }
