@@ -1,10 +1,11 @@
 // sweep() and a session's sweep remove the spare state directories (src/state/spare-dirs.ts) that a
 // killed library process left, and no other process's: a live process's spares are its own to use.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweep, sweepSession } from '../../../src/api/sweep.js';
+import { readProcStat } from '../../../src/state/status.js';
 
 const dirs: string[] = [];
 afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
@@ -13,7 +14,7 @@ afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, f
 function rootWithSpares(): { root: string; dead: string; live: string } {
   const root = mkdtempSync(join(tmpdir(), 'tsrun-sweep-spares-'));
   dirs.push(root);
-  const startTime = readFileSync(`/proc/${process.ppid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]!;
+  const startTime = readProcStat(process.ppid)!.startTime;
   const dead = '.spare-999999999-1-00000000';
   const live = `.spare-${process.ppid}-${startTime}-00000000`;
   for (const name of [dead, live]) {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StateStore, type ContainerRecord } from '../../../src/state/store.js';
+import { readProcStat } from '../../../src/state/status.js';
 import { isSpareName, keepSpareStateDirs, NEXT_RECORD, removeDeadSpares, stopKeepingSpares } from '../../../src/state/spare-dirs.js';
 import { installFakeShim, playedRenameExchange, playedRenameNoReplace, type FakeShim } from '../../helpers/fake-shim.js';
 
@@ -154,7 +155,7 @@ describe('spare state directories', () => {
     const { store } = setUp();
     mkdirSync(store.root, { recursive: true });
     const dead = join(store.root, '.spare-999999999-1-00000000');
-    const live = join(store.root, `.spare-${process.ppid}-${readFileSync(`/proc/${process.ppid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]}-00000000`);
+    const live = join(store.root, `.spare-${process.ppid}-${readProcStat(process.ppid)!.startTime}-00000000`);
     for (const d of [dead, live]) {
       mkdirSync(d);
       writeFileSync(join(d, 'state.json'), '');
