@@ -57,14 +57,17 @@ export class PlanMemo {
 
 const bigints = (_key: string, value: unknown): unknown => (typeof value === 'bigint' ? `${value}n` : value);
 
+/** An answer as it is kept and compared (undefined, which JSON has no text for, included). */
+const answerText = (answer: unknown): string => JSON.stringify(answer) ?? 'undefined';
+
 function ask(host: HostView, what: Question['ask'], path: string): string {
-  return JSON.stringify(what === 'kind' ? host.kind(path) : host.mountOf?.(path)) ?? 'undefined';
+  return answerText(what === 'kind' ? host.kind(path) : host.mountOf?.(path));
 }
 
 /** `host`, noting each question and its answer. */
 function recording(host: HostView, questions: Question[]): HostView {
   const note = <T>(what: Question['ask'], path: string, answer: T): T => {
-    questions.push({ ask: what, path, answer: JSON.stringify(answer) ?? 'undefined' });
+    questions.push({ ask: what, path, answer: answerText(answer) });
     return answer;
   };
   return {
