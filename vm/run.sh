@@ -34,7 +34,8 @@ VIRTIOFSD=/usr/lib/qemu/virtiofsd
 timeout=600 boot_timeout=180 console=0 keep=0 quiet=0 mem=4096 cpus=2 cpu=max bzimage=0 results="" systemd=0
 extra_env=() retry_boot=0
 orig_args=("$@")
-usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+# The header comment, whatever its length (a fixed line range cut it short once it grew).
+usage() { sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
